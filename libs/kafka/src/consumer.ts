@@ -1,0 +1,300 @@
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import { SpanKind, type Context } from '@opentelemetry/api';
+import type { Logger } from '@smshub/logging';
+import { counter, extractTraceContext, gauge, withSpan } from '@smshub/telemetry';
+import { DecodeError, isRetriable } from './errors.js';
+import { ensureTopics, type TopicCodec } from './topics.js';
+import type { TypedProducer } from './producer.js';
+
+/** One decoded record, with where it came from. */
+export interface ConsumedRecord<T> {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit: kept as the decimal string kafkajs gives. */
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: T;
+  readonly headers: IHeaders;
+  readonly timestamp: string;
+  /** Trace context carried in the record's headers (the producer's span). */
+  readonly traceContext: Context;
+}
+
+export type RecordHandler<T> = (record: ConsumedRecord<T>) => Promise<void> | void;
+export type BatchHandler<T> = (records: ConsumedRecord<T>[]) => Promise<void> | void;
+
+export interface RetryPolicy {
+  /** Attempts for errors that do not say whether they are retriable, before dead-lettering. */
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  /** Producer used for dead-letter copies (shared with the service's own producer). */
+  producer: TypedProducer;
+  /** Start a new group at the earliest offset (default) or only take new records. */
+  fromBeginning?: boolean;
+  retry?: Partial<RetryPolicy>;
+  /** Name of the group's dead-letter topic; default `<groupId>.dlq`. */
+  deadLetterTopic?: string;
+  sessionTimeoutMs?: number;
+  /** How often resolved offsets are committed while running (they are also committed on stop). */
+  commitIntervalMs?: number;
+  partitionsConsumedConcurrently?: number;
+}
+
+/** Header names on dead-letter copies; the key and value are the original bytes, unchanged. */
+export const DLQ_HEADERS = {
+  sourceTopic: 'x-dlq-source-topic',
+  sourcePartition: 'x-dlq-source-partition',
+  sourceOffset: 'x-dlq-source-offset',
+  group: 'x-dlq-group',
+  error: 'x-dlq-error',
+  attempts: 'x-dlq-attempts',
+  time: 'x-dlq-time',
+} as const;
+
+interface Subscription {
+  codec: TopicCodec<unknown>;
+  record?: RecordHandler<unknown>;
+  batch?: BatchHandler<unknown>;
+}
+
+const consumed = counter('smshub_kafka_consumed_total', 'Records processed, by outcome', ['group', 'topic', 'outcome']);
+const lagGauge = gauge('smshub_kafka_consumer_lag', 'Records behind the partition end, at the last fetched batch', ['group', 'topic', 'partition']);
+
+class StoppingError extends Error {}
+
+/**
+ * A consumer group member that hands decoded records to handlers and commits an offset only after its
+ * record was processed (at-least-once: handlers must be idempotent).
+ * Errors: `retriable: true` is retried with backoff until it succeeds or the consumer stops (the record is
+ * then redelivered, never skipped); `retriable: false` and undecodable records go to the dead-letter topic
+ * at once; other errors are retried `maxAttempts` times, then dead-lettered. The consumer then goes on.
+ */
+export class TypedConsumer {
+  private readonly consumer: Consumer;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly log: Logger;
+  private readonly retry: RetryPolicy;
+  readonly deadLetterTopic: string;
+  private running = false;
+  private stopping = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    logger: Logger,
+    private readonly opts: ConsumerOptions,
+  ) {
+    this.log = logger.child({ component: 'consumer', group: opts.groupId });
+    this.retry = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000, ...opts.retry };
+    this.deadLetterTopic = opts.deadLetterTopic ?? `${opts.groupId}.dlq`;
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: 1000,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  /** Handle records of `codec`'s topic one at a time, in partition order. */
+  on<T>(codec: TopicCodec<T>, handler: RecordHandler<T>): this {
+    this.subs.set(codec.name, { codec: codec as TopicCodec<unknown>, record: handler as RecordHandler<unknown> });
+    return this;
+  }
+
+  /** Handle records of `codec`'s topic a fetched batch (of one partition) at a time. */
+  onBatch<T>(codec: TopicCodec<T>, handler: BatchHandler<T>): this {
+    this.subs.set(codec.name, { codec: codec as TopicCodec<unknown>, batch: handler as BatchHandler<unknown> });
+    return this;
+  }
+
+  /** Ensures the dead-letter topic, joins the group and starts processing. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, [{ name: this.deadLetterTopic, partitions: 1, retentionMs: 30 * 24 * 3600_000, compacted: false }]);
+    } finally {
+      await admin.disconnect();
+    }
+    await this.consumer.connect();
+    for (const topic of this.subs.keys()) {
+      await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
+    }
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: true,
+      autoCommitInterval: this.opts.commitIntervalMs ?? 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Resolves when the group has assigned partitions to this member (useful in tests and readiness). */
+  async waitForAssignment(timeoutMs = 30_000): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no partitions assigned to ${this.opts.groupId} within ${timeoutMs} ms`)), timeoutMs);
+      const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        clearTimeout(timer);
+        remove();
+        resolve();
+      });
+    });
+  }
+
+  /** Finishes the record in hand, commits what was processed, leaves the group. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.consumer.disconnect();
+    this.running = false;
+  }
+
+  private decode(sub: Subscription, topic: string, partition: number, m: KafkaMessage): ConsumedRecord<unknown> {
+    if (!m.value) throw new DecodeError(topic, new Error('the record has no value'));
+    let value: unknown;
+    try {
+      value = sub.codec.decode(m.value);
+    } catch (err) {
+      throw new DecodeError(topic, err);
+    }
+    return {
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key ? m.key.toString('utf8') : null,
+      value,
+      headers: m.headers ?? {},
+      timestamp: m.timestamp,
+      traceContext: extractTraceContext(m.headers),
+    };
+  }
+
+  private async eachBatch(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const sub = this.subs.get(batch.topic);
+    if (!sub) return;
+    lagGauge.set({ group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    try {
+      if (sub.batch) await this.processBatch(sub, p);
+      else await this.processRecords(sub, p);
+    } catch (err) {
+      if (err instanceof StoppingError) return; // unresolved records are redelivered after the rebalance
+      throw err;
+    }
+    await p.commitOffsetsIfNecessary();
+  }
+
+  private async processRecords(sub: Subscription, p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    for (const m of batch.messages) {
+      if (!p.isRunning() || p.isStale()) return;
+      let record: ConsumedRecord<unknown>;
+      try {
+        record = this.decode(sub, batch.topic, batch.partition, m);
+      } catch (err) {
+        await this.deadLetter(batch.topic, batch.partition, m, err, 1);
+        p.resolveOffset(m.offset);
+        continue;
+      }
+      await this.withRetries(
+        () =>
+          withSpan(`${batch.topic} process`, () => sub.record!(record), {
+            parent: record.traceContext,
+            kind: SpanKind.CONSUMER,
+            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': batch.topic, 'messaging.kafka.consumer.group': this.opts.groupId },
+          }),
+        (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
+        p,
+      );
+      p.resolveOffset(m.offset);
+      await p.heartbeat();
+    }
+  }
+
+  private async processBatch(sub: Subscription, p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    const records: ConsumedRecord<unknown>[] = [];
+    for (const m of batch.messages) {
+      try {
+        records.push(this.decode(sub, batch.topic, batch.partition, m));
+      } catch (err) {
+        await this.deadLetter(batch.topic, batch.partition, m, err, 1);
+      }
+    }
+    if (records.length) {
+      // A failing batch is retried whole; when it can never succeed, its records are retried one by one
+      // so only the poison records go to the dead-letter topic.
+      await this.withRetries(
+        () => sub.batch!(records),
+        async () => {
+          for (const r of records) {
+            const m = batch.messages.find((x) => x.offset === r.offset)!;
+            await this.withRetries(
+              () => sub.batch!([r]),
+              (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
+              p,
+            );
+          }
+        },
+        p,
+      );
+    }
+    const last = batch.messages.at(-1);
+    if (last) p.resolveOffset(last.offset);
+    await p.heartbeat();
+  }
+
+  /** Runs `work` until it succeeds, the error is final (then `onFinal`), or the consumer stops. */
+  private async withRetries(work: () => Promise<unknown>, onFinal: (err: unknown, attempts: number) => Promise<void>, p: EachBatchPayload): Promise<void> {
+    let attempts = 0;
+    let backoff = this.retry.initialBackoffMs;
+    for (;;) {
+      attempts++;
+      try {
+        await work();
+        return;
+      } catch (err) {
+        const explicit = typeof err === 'object' && err !== null && 'retriable' in err;
+        const retriable = isRetriable(err);
+        const final = err instanceof DecodeError || (explicit && !retriable) || (!explicit && attempts >= this.retry.maxAttempts);
+        if (final) {
+          consumed.inc({ group: this.opts.groupId, topic: p.batch.topic, outcome: 'dead_lettered' });
+          await onFinal(err, attempts);
+          return;
+        }
+        this.log.warn({ err, attempts, topic: p.batch.topic, partition: p.batch.partition }, 'handler failed; retrying');
+        if (!p.isRunning() || this.stopping) throw new StoppingError();
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
+        await p.heartbeat();
+      }
+    }
+  }
+
+  private async deadLetter(topic: string, partition: number, m: KafkaMessage, err: unknown, attempts: number): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    this.log.error({ topic, partition, offset: m.offset, err: reason, deadLetterTopic: this.deadLetterTopic }, 'record dead-lettered');
+    const headers: Record<string, string | Buffer> = {};
+    for (const [k, v] of Object.entries(m.headers ?? {})) {
+      if (typeof v === 'string' || Buffer.isBuffer(v)) headers[k] = v;
+    }
+    Object.assign(headers, {
+      [DLQ_HEADERS.sourceTopic]: topic,
+      [DLQ_HEADERS.sourcePartition]: String(partition),
+      [DLQ_HEADERS.sourceOffset]: m.offset,
+      [DLQ_HEADERS.group]: this.opts.groupId,
+      [DLQ_HEADERS.error]: reason.slice(0, 2000),
+      [DLQ_HEADERS.attempts]: String(attempts),
+      [DLQ_HEADERS.time]: new Date().toISOString(),
+    });
+    // Not acknowledged means not skipped: the error propagates and the batch is redelivered.
+    await this.opts.producer.produceRaw(this.deadLetterTopic, m.key, m.value, { headers, noTrace: true });
+  }
+}

@@ -1,0 +1,164 @@
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Logger } from '@smshub/logging';
+import { counter, histogram, injectTraceHeaders } from '@smshub/telemetry';
+import { ProduceTimeoutError, ProducerClosedError } from './errors.js';
+import type { TopicCodec } from './topics.js';
+
+export interface ProducerOptions {
+  /** How long a record may wait for companions before its batch is sent. */
+  lingerMs?: number;
+  /** A batch is sent at once when it holds this many records. */
+  maxBatchRecords?: number;
+  /** produce() rejects with ProduceTimeoutError when the broker has not acknowledged in this time. */
+  ackTimeoutMs?: number;
+}
+
+export interface ProduceOptions {
+  /** Defaults to the topic codec's key. */
+  key?: string;
+  headers?: Record<string, string | Buffer>;
+  /** Skip trace context injection (the active context is injected by default). */
+  noTrace?: boolean;
+}
+
+interface Pending {
+  topic: string;
+  message: Message;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+  timer: NodeJS.Timeout;
+  settled: boolean;
+}
+
+const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by Kafka', ['topic']);
+const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', ['topic']);
+const batchSize = histogram('smshub_kafka_produce_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+
+/**
+ * An idempotent producer (acks=all) that batches: records produced within `lingerMs` of each other go in
+ * one request, and while one request is in flight the next batch fills. One request at a time keeps
+ * kafkajs's idempotent sequence numbers in order; batching keeps throughput.
+ * produce() resolves only when Kafka has acknowledged the record with acks=all.
+ */
+export class TypedProducer {
+  private readonly producer: Producer;
+  private readonly log: Logger;
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly ackTimeoutMs: number;
+  private queue: Pending[] = [];
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private connected = false;
+  private closed = false;
+
+  constructor(kafka: Kafka, logger: Logger, opts: ProducerOptions = {}) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.log = logger.child({ component: 'producer' });
+    this.lingerMs = opts.lingerMs ?? 2;
+    this.maxBatch = opts.maxBatchRecords ?? 500;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  /** Encodes `value` with the topic's codec and resolves once Kafka has acknowledged it (acks=all). */
+  produce<T>(topic: TopicCodec<T>, value: T, opts: ProduceOptions = {}): Promise<void> {
+    return this.produceRaw(topic.name, opts.key ?? topic.key(value), Buffer.from(topic.encode(value)), opts);
+  }
+
+  /** Produces bytes as they are (dead-letter copies, replays). */
+  produceRaw(topic: string, key: string | Buffer | null, value: Buffer | null, opts: ProduceOptions = {}): Promise<void> {
+    if (this.closed || !this.connected) return Promise.reject(new ProducerClosedError());
+    const headers: Record<string, string | Buffer> = { ...opts.headers };
+    if (!opts.noTrace) injectTraceHeaders(headers);
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = {
+        topic,
+        message: { key, value, headers },
+        resolve,
+        reject,
+        settled: false,
+        timer: setTimeout(() => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)), this.ackTimeoutMs),
+      };
+      this.queue.push(pending);
+      if (this.queue.length >= this.maxBatch) this.kick();
+      else if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.kick(), this.lingerMs);
+    });
+  }
+
+  private settle(p: Pending, err?: unknown): void {
+    if (p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (err) {
+      produceFailed.inc({ topic: p.topic });
+      p.reject(err);
+    } else {
+      produced.inc({ topic: p.topic });
+      p.resolve();
+    }
+  }
+
+  /** Starts sending the queue unless a request is already in flight (it will pick the queue up after). */
+  private kick(): void {
+    if (this.lingerTimer) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    if (this.inFlight || this.queue.length === 0) return;
+    this.inFlight = this.sendLoop().finally(() => {
+      this.inFlight = null;
+    });
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (this.queue.length) {
+      // Records that already timed out are not sent: their callers were told they failed.
+      const batch = this.queue.splice(0, this.maxBatch).filter((p) => !p.settled);
+      if (!batch.length) continue;
+      const byTopic = new Map<string, Message[]>();
+      for (const p of batch) {
+        const list = byTopic.get(p.topic) ?? [];
+        list.push(p.message);
+        byTopic.set(p.topic, list);
+      }
+      const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      batchSize.observe(batch.length);
+      try {
+        await this.producer.sendBatch({ topicMessages, acks: -1 });
+        for (const p of batch) this.settle(p);
+      } catch (err) {
+        this.log.error({ err, records: batch.length }, 'Kafka did not acknowledge a batch');
+        for (const p of batch) this.settle(p, err);
+      }
+    }
+  }
+
+  /** Sends what is queued and waits for it. */
+  async flush(): Promise<void> {
+    this.kick();
+    while (this.inFlight) {
+      await this.inFlight;
+      this.kick();
+    }
+  }
+
+  /** Flushes, then disconnects. Later produce() calls reject with ProducerClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    if (this.connected) await this.producer.disconnect();
+    this.connected = false;
+  }
+}
