@@ -1,0 +1,82 @@
+// `npm start`: the whole hub on this machine, from a fresh clone.
+// Real Kafka and PostgreSQL (deploy/local, or KAFKA_BROKERS / DATABASE_URL when set), migrations and topics
+// (tools/ops setup), the demo configuration when present (tools/ops demo), every service under services/
+// that has a src/main.ts, and the SMSC simulator. Prints how to bind. Ctrl-C stops everything it started.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
+
+ensureDependencies();
+
+const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+if (up.status !== 0) {
+  say('could not bring up Kafka and PostgreSQL: see the messages above');
+  process.exit(1);
+}
+const infra = readEnvFile(path.join(root, '.local/env'));
+const env = { ...process.env, ...infra, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+const tsx = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx'];
+
+function runOps(command) {
+  const entry = path.join(root, 'tools/ops/src/main.ts');
+  if (!existsSync(entry)) return true;
+  const r = spawnSync(tsx[0], [...tsx.slice(1), entry, command], { cwd: root, env, stdio: 'inherit' });
+  return r.status === 0;
+}
+
+if (!runOps('setup')) {
+  say('setup (migrations and topics) failed: see the messages above');
+  stopInfra();
+  process.exit(1);
+}
+runOps('demo');
+
+const children = [];
+const processes = [
+  ...readdirSync(path.join(root, 'services'))
+    .filter((name) => existsSync(path.join(root, 'services', name, 'src/main.ts')))
+    .map((name) => ({ name, entry: path.join(root, 'services', name, 'src/main.ts') })),
+  ...['smsc-simulator']
+    .filter((name) => existsSync(path.join(root, 'tools', name, 'src/main.ts')))
+    .map((name) => ({ name, entry: path.join(root, 'tools', name, 'src/main.ts') })),
+];
+let port = 9400;
+for (const p of processes) {
+  const child = spawn(tsx[0], [...tsx.slice(1), p.entry], { cwd: root, env: { ...env, HTTP_PORT: String(port++) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    if (!stopping) say(`${p.name} exited (${signal ?? code}); stopping the hub`);
+    if (!stopping) stop(1);
+  });
+  children.push({ ...p, child });
+}
+
+say(`Kafka: ${infra.KAFKA_BROKERS}   PostgreSQL: ${infra.DATABASE_URL}`);
+say(processes.length ? `running: ${processes.map((p) => p.name).join(', ')}` : 'no services yet: infrastructure, migrations and topics are up');
+say('Ctrl-C stops everything.');
+
+let stopping = false;
+function stopInfra() {
+  spawnSync('bash', [path.join(root, 'deploy/local/down.sh')], { cwd: root, stdio: 'inherit' });
+}
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  await Promise.all(
+    children.map(
+      ({ child }) =>
+        new Promise((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 35_000).unref();
+        }),
+    ),
+  );
+  stopInfra();
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+if (!processes.length) setInterval(() => {}, 1 << 30);
