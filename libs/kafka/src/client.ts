@@ -36,3 +36,24 @@ export function createKafka(conn: KafkaConnection, logger: Logger): Kafka {
   if (conn.sasl) config.sasl = { ...conn.sasl } as SASLOptions;
   return new Kafka(config);
 }
+
+/** The KAFKA_* part of a service's validated configuration (see @smshub/config's kafkaEnv). */
+export interface KafkaEnvConfig {
+  readonly KAFKA_BROKERS: readonly string[];
+  readonly KAFKA_CLIENT_ID?: string | undefined;
+  readonly KAFKA_SSL: boolean;
+  readonly KAFKA_SSL_CA_FILE?: string | undefined;
+  readonly KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
+  readonly KAFKA_SASL_USERNAME?: string | undefined;
+  readonly KAFKA_SASL_PASSWORD?: string | undefined;
+}
+
+/** Builds the connection settings from validated configuration (the config schema checks SASL completeness). */
+export function kafkaConnection(config: KafkaEnvConfig, defaultClientId: string): KafkaConnection {
+  const conn: KafkaConnection = { brokers: [...config.KAFKA_BROKERS], clientId: config.KAFKA_CLIENT_ID ?? defaultClientId, ssl: config.KAFKA_SSL };
+  if (config.KAFKA_SSL_CA_FILE) conn.sslCaFile = config.KAFKA_SSL_CA_FILE;
+  if (config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD) {
+    conn.sasl = { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD };
+  }
+  return conn;
+}

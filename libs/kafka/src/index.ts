@@ -1,4 +1,4 @@
-export { createKafka, type KafkaConnection } from './client.js';
+export { createKafka, kafkaConnection, type KafkaConnection, type KafkaEnvConfig } from './client.js';
 export { TypedProducer, type ProducerOptions, type ProduceOptions } from './producer.js';
 export { TypedConsumer, DLQ_HEADERS, type ConsumedRecord, type ConsumerOptions, type RecordHandler, type BatchHandler, type RetryPolicy } from './consumer.js';
 export { ensureTopics, type TopicCodec, type TopicLayout, type EnsureTopicsResult } from './topics.js';
