@@ -1,0 +1,112 @@
+// The wiring every service's main.ts needs, in one place:
+//   telemetry before anything else, configuration parsed once (exit 78 on bad variables), a pino logger,
+//   the HTTP lifecycle endpoints (/livez, /readyz, /metrics), lazily created Kafka producer/consumers and
+//   Postgres pool, and an ordered graceful shutdown (consumers stop, the app drains, the producer flushes,
+//   the pool closes, telemetry flushes) on SIGTERM/SIGINT.
+import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import { z } from 'zod';
+import { configOrExit, httpEnv, kafkaEnv, logEnv, otelEnv } from '@smshub/config';
+import { createPool } from '@smshub/db';
+import { createKafka, kafkaConnection, TypedConsumer, TypedProducer, type ConsumerOptions, type ProducerOptions } from '@smshub/kafka';
+import { createLifecycle, type Lifecycle } from '@smshub/lifecycle';
+import { createLogger, type Logger } from '@smshub/logging';
+import { startTelemetry } from '@smshub/telemetry';
+
+/** What every service reads from its environment, besides its own variables. */
+export const baseEnv = { ...kafkaEnv, ...httpEnv, ...logEnv, ...otelEnv };
+
+type BaseConfig = z.infer<z.ZodObject<typeof baseEnv>>;
+
+export interface ServiceContext<C extends BaseConfig> {
+  readonly service: string;
+  readonly config: C;
+  readonly logger: Logger;
+  readonly lifecycle: Lifecycle;
+  readonly kafka: Kafka;
+  /** The process's one producer (connected on first use; flushed and closed at shutdown). */
+  producer(opts?: ProducerOptions): Promise<TypedProducer>;
+  /** A consumer group member; stopped first at shutdown so in-flight records finish and offsets commit. */
+  consumer(opts: Omit<ConsumerOptions, 'producer'>): Promise<TypedConsumer>;
+  /** A Postgres pool on `connectionString` (closed at shutdown). */
+  pool(connectionString: string, max?: number): pg.Pool;
+}
+
+export interface ServiceDefinition<S extends z.ZodRawShape> {
+  service: string;
+  /** The service's own variables; merged with baseEnv. */
+  env: S;
+  /**
+   * Starts the service's work. Register its own drain steps with ctx.lifecycle.onShutdown. When it
+   * resolves, the service is marked ready.
+   */
+  start(ctx: ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>): Promise<void>;
+}
+
+/** Runs a service: never returns; exits with an honest code on failure or at the end of shutdown. */
+export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition<S>): Promise<void> {
+  const schema = z.object({ ...baseEnv, ...def.env });
+  const config = configOrExit(schema, { service: def.service }) as BaseConfig & z.infer<z.ZodObject<S>>;
+  const telemetry = startTelemetry({ serviceName: config.OTEL_SERVICE_NAME ?? `smshub-${def.service}`, ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
+  const logger = createLogger({ service: def.service, level: config.LOG_LEVEL, debugNumbers: config.LOG_DEBUG_NUMBERS });
+  const lifecycle = createLifecycle({ service: def.service, logger, httpPort: config.HTTP_PORT });
+  lifecycle.trapSignals();
+  // Registered first, so it runs last: telemetry flushes after everything else has finished.
+  lifecycle.onShutdown('telemetry', () => telemetry.shutdown());
+
+  const kafka = createKafka(kafkaConnection(config, `smshub-${def.service}`), logger);
+  let producer: Promise<TypedProducer> | null = null;
+  const pools: pg.Pool[] = [];
+  const consumers: TypedConsumer[] = [];
+
+  const ctx: ServiceContext<typeof config> = {
+    service: def.service,
+    config,
+    logger,
+    lifecycle,
+    kafka,
+    producer(opts) {
+      if (!producer) {
+        producer = (async () => {
+          const p = new TypedProducer(kafka, logger, opts);
+          await p.connect();
+          return p;
+        })();
+      }
+      return producer;
+    },
+    async consumer(opts) {
+      const c = new TypedConsumer(kafka, logger, { ...opts, producer: await ctx.producer() });
+      consumers.push(c);
+      return c;
+    },
+    pool(connectionString, max) {
+      const pool = createPool({ connectionString, applicationName: `smshub-${def.service}`, logger, ...(max ? { max } : {}) });
+      pools.push(pool);
+      return pool;
+    },
+  };
+
+  // Shutdown runs hooks in reverse order of registration: pools, then the producer, then (registered by
+  // the service's start, later) the service's own drain steps, and the consumers before all of them.
+  lifecycle.onShutdown('postgres pools', async () => {
+    await Promise.all(pools.map((p) => p.end()));
+  });
+  lifecycle.onShutdown('kafka producer', async () => {
+    if (producer) await (await producer).close();
+  });
+  try {
+    await lifecycle.start();
+    await def.start(ctx);
+    lifecycle.onShutdown('kafka consumers', async () => {
+      await Promise.all(consumers.map((c) => c.stop()));
+    });
+    lifecycle.setReady(true);
+    logger.info({ httpPort: lifecycle.port }, `${def.service} ready`);
+  } catch (err) {
+    logger.fatal({ err }, `${def.service} failed to start`);
+    process.stderr.write(`${def.service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    await lifecycle.shutdown('start failed');
+    process.exit(1);
+  }
+}
