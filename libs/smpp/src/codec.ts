@@ -258,10 +258,12 @@ export function decodePdu(buf: Buffer): DecodeResult {
   let offset = HEADER_LENGTH;
   try {
     const params = def.params ?? {};
-    // Error responses may carry no body (SMPP 3.4): a body that ends on a field boundary is accepted and
-    // the missing fields take their defaults.
+    // Responses may carry no body (SMPP 3.4 error responses): a response body that ends on a field
+    // boundary is accepted and the missing fields take their defaults. Requests must be complete.
+    const lenient = isResponseId(commandId);
     for (const [name, p] of Object.entries(params)) {
       if (offset >= end) {
+        if (!lenient) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `body ends before ${name}`);
         pdu[name] = defaultFor(p.type);
         continue;
       }
