@@ -42,7 +42,9 @@ export interface ConnectSmppOptions {
 }
 
 /** Open the socket only, without binding (for tests of wrong steps, or custom bind flows). */
-export function openSmppSession(options: Omit<ConnectSmppOptions, 'systemId' | 'password' | 'bindType'>): Promise<SmppSession> {
+export function openSmppSession(
+  options: Omit<ConnectSmppOptions, 'systemId' | 'password' | 'bindType'>,
+): Promise<SmppSession> {
   return new Promise<SmppSession>((resolve, reject) => {
     const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     let socket: net.Socket;
@@ -61,12 +63,21 @@ export function openSmppSession(options: Omit<ConnectSmppOptions, 'systemId' | '
     }
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new SmppError(`connect to ${options.host}:${options.port} timed out after ${connectTimeoutMs} ms`, { retriable: true }));
+      reject(
+        new SmppError(`connect to ${options.host}:${options.port} timed out after ${connectTimeoutMs} ms`, {
+          retriable: true,
+        }),
+      );
     }, connectTimeoutMs);
     const onError = (err: Error): void => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new SmppError(`connect to ${options.host}:${options.port} failed: ${err.message}`, { retriable: true, cause: err }));
+      reject(
+        new SmppError(`connect to ${options.host}:${options.port} failed: ${err.message}`, {
+          retriable: true,
+          cause: err,
+        }),
+      );
     };
     socket.once('error', onError);
     socket.once(readyEvent, () => {

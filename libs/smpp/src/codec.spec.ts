@@ -8,7 +8,9 @@ describe('PDU codec', () => {
   it('decodes and encodes the cloudhopper enquire_link vectors', () => {
     const req = decodePdu(h('00000010 00000015 00000000 0a342ee7'));
     expect(req).toMatchObject({ ok: true, pdu: { command: 'enquire_link', sequence_number: 0x0a342ee7 } });
-    expect(encodePdu({ command: 'enquire_link_resp', sequence_number: 0x0a342ee7 }).toString('hex')).toBe('00000010800000150000000' + '00a342ee7');
+    expect(encodePdu({ command: 'enquire_link_resp', sequence_number: 0x0a342ee7 }).toString('hex')).toBe(
+      '00000010800000150000000' + '00a342ee7',
+    );
   });
 
   it('round-trips submit_sm with raw bytes, data_coding, times, known and unknown TLVs', () => {
@@ -50,12 +52,21 @@ describe('PDU codec', () => {
   });
 
   it('reports truncated bodies, unterminated strings and bad TLVs without throwing', () => {
-    const good = encodePdu({ command: 'submit_sm', sequence_number: 5, destination_addr: '123', short_message: Buffer.from('hello') });
+    const good = encodePdu({
+      command: 'submit_sm',
+      sequence_number: 5,
+      destination_addr: '123',
+      short_message: Buffer.from('hello'),
+    });
     // Cut inside destination_addr, and on a field boundary; fix command_length each time.
     for (const at of [24, 30]) {
       const cut = Buffer.from(good.subarray(0, at));
       cut.writeUInt32BE(cut.length, 0);
-      expect(decodePdu(cut)).toMatchObject({ ok: false, status: CommandStatus.ESME_RINVCMDLEN, sequence_number: 5 });
+      expect(decodePdu(cut)).toMatchObject({
+        ok: false,
+        status: CommandStatus.ESME_RINVCMDLEN,
+        sequence_number: 5,
+      });
     }
     // sm_length larger than the remaining bytes.
     const longSm = Buffer.from(good);
@@ -75,11 +86,16 @@ describe('PDU codec', () => {
 
   it('accepts an error response without a body', () => {
     const r = decodePdu(h('00000010 80000004 00000058 00000003'));
-    expect(r).toMatchObject({ ok: true, pdu: { command: 'submit_sm_resp', command_status: 0x58, message_id: '' } });
+    expect(r).toMatchObject({
+      ok: true,
+      pdu: { command: 'submit_sm_resp', command_status: 0x58, message_id: '' },
+    });
   });
 
   it('refuses to encode a short_message that does not fit sm_length', () => {
-    expect(() => encodePdu({ command: 'submit_sm', destination_addr: '1', short_message: Buffer.alloc(300) })).toThrow(/message_payload/);
+    expect(() =>
+      encodePdu({ command: 'submit_sm', destination_addr: '1', short_message: Buffer.alloc(300) }),
+    ).toThrow(/message_payload/);
     expect(() => encodePdu({ command: 'no_such_command' })).toThrow();
   });
 

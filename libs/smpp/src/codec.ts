@@ -131,7 +131,8 @@ class DecodeFailure {
 
 function readCString(buf: Buffer, offset: number, end: number, name: string): [string, number] {
   const nul = buf.indexOf(0, offset);
-  if (nul < 0 || nul >= end) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: C-string not terminated within PDU`);
+  if (nul < 0 || nul >= end)
+    throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: C-string not terminated within PDU`);
   return [buf.toString('latin1', offset, nul), nul + 1];
 }
 
@@ -139,7 +140,13 @@ function need(end: number, offset: number, n: number, name: string): void {
   if (offset + n > end) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: truncated`);
 }
 
-function readParam(type: FieldType, buf: Buffer, offset: number, end: number, name: string): [unknown, number] {
+function readParam(
+  type: FieldType,
+  buf: Buffer,
+  offset: number,
+  end: number,
+  name: string,
+): [unknown, number] {
   if (type === T.int8) {
     need(end, offset, 1, name);
     return [buf.readUInt8(offset), offset + 1];
@@ -199,7 +206,12 @@ function readParam(type: FieldType, buf: Buffer, offset: number, end: number, na
       const npi = buf.readUInt8(offset + 1);
       const [addr, next] = readCString(buf, offset + 2, end, name);
       need(end, next, 4, name);
-      list.push({ dest_addr_ton: ton, dest_addr_npi: npi, destination_addr: addr, error_status_code: buf.readUInt32BE(next) });
+      list.push({
+        dest_addr_ton: ton,
+        dest_addr_npi: npi,
+        destination_addr: addr,
+        error_status_code: buf.readUInt32BE(next),
+      });
       offset = next + 4;
     }
     return [list, offset];
@@ -218,7 +230,11 @@ function readTlvValue(type: FieldType, data: Buffer, name: string): unknown {
   const TT = T.tlv;
   const fixed = type === TT.int8 ? 1 : type === TT.int16 ? 2 : type === TT.int32 ? 4 : 0;
   if (fixed > 0) {
-    if (data.length !== fixed) throw new DecodeFailure(CommandStatus.ESME_RINVTLVLEN, `${name}: length ${data.length}, expected ${fixed}`);
+    if (data.length !== fixed)
+      throw new DecodeFailure(
+        CommandStatus.ESME_RINVTLVLEN,
+        `${name}: length ${data.length}, expected ${fixed}`,
+      );
     return fixed === 1 ? data.readUInt8(0) : fixed === 2 ? data.readUInt16BE(0) : data.readUInt32BE(0);
   }
   if (type === TT.cstring) {
@@ -235,7 +251,14 @@ function readTlvValue(type: FieldType, data: Buffer, name: string): unknown {
  */
 export function decodePdu(buf: Buffer): DecodeResult {
   if (buf.length < HEADER_LENGTH) {
-    return { ok: false, status: CommandStatus.ESME_RINVCMDLEN, reason: 'shorter than a header', command: 'unknown', command_id: 0, sequence_number: 0 };
+    return {
+      ok: false,
+      status: CommandStatus.ESME_RINVCMDLEN,
+      reason: 'shorter than a header',
+      command: 'unknown',
+      command_id: 0,
+      sequence_number: 0,
+    };
   }
   const commandLength = buf.readUInt32BE(0);
   const commandId = buf.readUInt32BE(4);
@@ -251,9 +274,15 @@ export function decodePdu(buf: Buffer): DecodeResult {
     command_id: commandId,
     sequence_number: sequenceNumber,
   });
-  if (commandLength !== buf.length) return fail(CommandStatus.ESME_RINVCMDLEN, `command_length ${commandLength} != ${buf.length}`);
+  if (commandLength !== buf.length)
+    return fail(CommandStatus.ESME_RINVCMDLEN, `command_length ${commandLength} != ${buf.length}`);
   if (!def) return fail(CommandStatus.ESME_RINVCMDID, `unknown command_id 0x${commandId.toString(16)}`);
-  const pdu: Pdu = { command, command_id: commandId, command_status: commandStatus, sequence_number: sequenceNumber };
+  const pdu: Pdu = {
+    command,
+    command_id: commandId,
+    command_status: commandStatus,
+    sequence_number: sequenceNumber,
+  };
   const end = buf.length;
   let offset = HEADER_LENGTH;
   try {
@@ -276,7 +305,11 @@ export function decodePdu(buf: Buffer): DecodeResult {
       const tag = buf.readUInt16BE(offset);
       const len = buf.readUInt16BE(offset + 2);
       offset += 4;
-      if (offset + len > end) throw new DecodeFailure(CommandStatus.ESME_RINVTLVLEN, `TLV 0x${tag.toString(16)} length ${len} overruns PDU`);
+      if (offset + len > end)
+        throw new DecodeFailure(
+          CommandStatus.ESME_RINVTLVLEN,
+          `TLV 0x${tag.toString(16)} length ${len} overruns PDU`,
+        );
       const data = buf.subarray(offset, offset + len);
       offset += len;
       const tdef = smpp.tlvsById[tag];
@@ -312,17 +345,30 @@ const CSTRING_TYPES = new Set<FieldType>([T.cstring, T.tlv.cstring, T.tlv.string
  */
 export function encodePdu(init: PduInit): Buffer {
   const def = smpp.commands[init.command];
-  if (!def) throw new SmppError(`cannot encode unknown command ${init.command}`, { commandStatus: CommandStatus.ESME_RINVCMDID });
+  if (!def)
+    throw new SmppError(`cannot encode unknown command ${init.command}`, {
+      commandStatus: CommandStatus.ESME_RINVCMDID,
+    });
   const options: Record<string, unknown> = {
     command_status: init.command_status ?? 0,
     sequence_number: init.sequence_number ?? 0,
   };
   const params = def.params ?? {};
   for (const [key, value] of Object.entries(init)) {
-    if (value === undefined || key === 'command' || key === 'tlvs' || key === 'command_status' || key === 'sequence_number') continue;
+    if (
+      value === undefined ||
+      key === 'command' ||
+      key === 'tlvs' ||
+      key === 'command_status' ||
+      key === 'sequence_number'
+    )
+      continue;
     const type = params[key]?.type ?? smpp.tlvs[key]?.type;
     if (!type) continue; // not a field of this command nor a known TLV
-    if (typeof value === 'string' && (CSTRING_TYPES.has(type) || type === T.buffer || type === T.tlv.buffer)) {
+    if (
+      typeof value === 'string' &&
+      (CSTRING_TYPES.has(type) || type === T.buffer || type === T.tlv.buffer)
+    ) {
       // A Buffer bypasses node-smpp's time filter (which pads strings of 12 characters or fewer) and its ASCII conversion.
       options[key] = Buffer.from(value, 'latin1');
     } else {
@@ -331,23 +377,32 @@ export function encodePdu(init: PduInit): Buffer {
   }
   const sm = options['short_message'];
   if (Buffer.isBuffer(sm) && sm.length > 255) {
-    throw new SmppError(`short_message of ${sm.length} octets cannot be encoded (max 255; use message_payload)`, {
-      commandStatus: CommandStatus.ESME_RINVMSGLEN,
-    });
+    throw new SmppError(
+      `short_message of ${sm.length} octets cannot be encoded (max 255; use message_payload)`,
+      {
+        commandStatus: CommandStatus.ESME_RINVMSGLEN,
+      },
+    );
   }
   if (params['data_coding'] && options['data_coding'] === undefined) options['data_coding'] = 0;
   let buf: Buffer;
   try {
     buf = new smpp.PDU(init.command, options).toBuffer();
   } catch (e) {
-    throw new SmppError(`cannot encode ${init.command}: ${(e as Error).message}`, { commandStatus: CommandStatus.ESME_RSYSERR, cause: e });
+    throw new SmppError(`cannot encode ${init.command}: ${(e as Error).message}`, {
+      commandStatus: CommandStatus.ESME_RSYSERR,
+      cause: e,
+    });
   }
   const extra = init.tlvs;
   if (extra && (init.command_status ?? 0) === 0) {
     const parts: Buffer[] = [buf];
     for (const [tagStr, value] of Object.entries(extra)) {
       const tag = Number(tagStr);
-      if (value.length > 0xffff) throw new SmppError(`TLV 0x${tag.toString(16)} too long`, { commandStatus: CommandStatus.ESME_RINVTLVLEN });
+      if (value.length > 0xffff)
+        throw new SmppError(`TLV 0x${tag.toString(16)} too long`, {
+          commandStatus: CommandStatus.ESME_RINVTLVLEN,
+        });
       const h = Buffer.alloc(4);
       h.writeUInt16BE(tag, 0);
       h.writeUInt16BE(value.length, 2);

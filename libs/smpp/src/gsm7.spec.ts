@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canEncodeGsm7, decodeGsm7, encodeGsm7, gsm7SeptetLength, packSeptets, unpackSeptets } from './gsm7.js';
+import {
+  canEncodeGsm7,
+  decodeGsm7,
+  encodeGsm7,
+  gsm7SeptetLength,
+  packSeptets,
+  unpackSeptets,
+} from './gsm7.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex').toUpperCase();
 
@@ -15,12 +22,15 @@ describe('GSM 03.38', () => {
   });
 
   it('maps the default alphabet by position', () => {
-    expect([...encodeGsm7('@£$¥ΔÆ¡§¿àA')]).toEqual([0x00, 0x01, 0x02, 0x03, 0x10, 0x1c, 0x40, 0x5f, 0x60, 0x7f, 0x41]);
+    expect([...encodeGsm7('@£$¥ΔÆ¡§¿àA')]).toEqual([
+      0x00, 0x01, 0x02, 0x03, 0x10, 0x1c, 0x40, 0x5f, 0x60, 0x7f, 0x41,
+    ]);
   });
 
   it('escapes extension characters and counts them as two septets', () => {
     expect([...encodeGsm7('€[]{}^~|\\\f')]).toEqual([
-      0x1b, 0x65, 0x1b, 0x3c, 0x1b, 0x3e, 0x1b, 0x28, 0x1b, 0x29, 0x1b, 0x14, 0x1b, 0x3d, 0x1b, 0x40, 0x1b, 0x2f, 0x1b, 0x0a,
+      0x1b, 0x65, 0x1b, 0x3c, 0x1b, 0x3e, 0x1b, 0x28, 0x1b, 0x29, 0x1b, 0x14, 0x1b, 0x3d, 0x1b, 0x40, 0x1b,
+      0x2f, 0x1b, 0x0a,
     ]);
     expect(gsm7SeptetLength('a€')).toBe(3);
     expect(gsm7SeptetLength('Hello')).toBe(5);
@@ -28,7 +38,8 @@ describe('GSM 03.38', () => {
   });
 
   it('round-trips every encodable character unpacked and packed', () => {
-    const all = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà€[]{}^~|\\';
+    const all =
+      '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà€[]{}^~|\\';
     expect(decodeGsm7(encodeGsm7(all))).toBe(all);
     const septets = encodeGsm7(all);
     expect(decodeGsm7(unpackSeptets(packSeptets(septets), septets.length))).toBe(all);

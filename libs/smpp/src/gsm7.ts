@@ -82,7 +82,9 @@ export function encodeGsm7(text: string, options: Gsm7EncodeOptions = {}): Buffe
       continue;
     }
     if (options.replacement === undefined) {
-      throw new RangeError(`character U+${ch.codePointAt(0)?.toString(16).padStart(4, '0')} is not in GSM 03.38`);
+      throw new RangeError(
+        `character U+${ch.codePointAt(0)?.toString(16).padStart(4, '0')} is not in GSM 03.38`,
+      );
     }
     const rep = basicEncode.get(options.replacement) ?? 0x3f; // '?'
     out.push(rep);
@@ -150,7 +152,12 @@ export function unpackSeptets(packed: Uint8Array, septetCount?: number, fillBits
     out[i] = v & 0x7f;
     bit += 7;
   }
-  if (septetCount === undefined && count > 0 && (packed.length * 8 - fillBits) % 7 === 0 && out[count - 1] === 0) {
+  if (
+    septetCount === undefined &&
+    count > 0 &&
+    (packed.length * 8 - fillBits) % 7 === 0 &&
+    out[count - 1] === 0
+  ) {
     count -= 1;
     return out.subarray(0, count);
   }

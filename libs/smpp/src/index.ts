@@ -71,7 +71,13 @@ export {
   formatRelativeSmppTime,
   type SmppTimeResult,
 } from './time.js';
-export { FieldLimits, validateBind, validateSubmitSm, validateQuerySm, type ValidateOptions } from './validate.js';
+export {
+  FieldLimits,
+  validateBind,
+  validateSubmitSm,
+  validateQuerySm,
+  type ValidateOptions,
+} from './validate.js';
 export {
   CommandId,
   HEADER_LENGTH,

@@ -13,21 +13,33 @@ describe('delivery receipt text', () => {
     const r = parseReceipt(
       'id:0123456789 sub:002 dlvrd:001 submit date:1005232039 done date:1005242339 stat:DELIVRD err:012 Text:This is a sample mes',
     );
-    expect(r).toMatchObject({ ok: true, id: '0123456789', sub: 2, dlvrd: 1, stat: 'DELIVRD', err: '012', text: 'This is a sample mes' });
+    expect(r).toMatchObject({
+      ok: true,
+      id: '0123456789',
+      sub: 2,
+      dlvrd: 1,
+      stat: 'DELIVRD',
+      err: '012',
+      text: 'This is a sample mes',
+    });
     expect(r.submitDate?.toISOString()).toBe('2010-05-23T20:39:00.000Z');
     expect(r.doneDate?.toISOString()).toBe('2010-05-24T23:39:00.000Z');
     expect(r.problems).toEqual([]);
   });
 
   it('accepts 12-digit dates, extra spaces, missing text and lower-case stat', () => {
-    const r = parseReceipt('id:abc123  sub:1  dlvrd:0 submit date:240131235959   done date:240201000001 stat:undeliv err:34');
+    const r = parseReceipt(
+      'id:abc123  sub:1  dlvrd:0 submit date:240131235959   done date:240201000001 stat:undeliv err:34',
+    );
     expect(r).toMatchObject({ ok: true, id: 'abc123', sub: 1, dlvrd: 0, stat: 'UNDELIV', err: '34' });
     expect(r.text).toBeUndefined();
     expect(r.doneDate?.toISOString()).toBe('2024-02-01T00:00:01.000Z');
   });
 
   it('keeps a text that itself contains key-like words', () => {
-    const r = parseReceipt('id:1 sub:001 dlvrd:001 submit date:2401010000 done date:2401010001 stat:DELIVRD err:000 text:stat:FAKE id:2');
+    const r = parseReceipt(
+      'id:1 sub:001 dlvrd:001 submit date:2401010000 done date:2401010001 stat:DELIVRD err:000 text:stat:FAKE id:2',
+    );
     expect(r).toMatchObject({ ok: true, id: '1', stat: 'DELIVRD', text: 'stat:FAKE id:2' });
   });
 
@@ -45,7 +57,10 @@ describe('delivery receipt text', () => {
   });
 
   it('reads receipts from message_payload bytes', () => {
-    const payload = Buffer.from('id:XYZ sub:001 dlvrd:000 submit date:2312312359 done date:2401010000 stat:EXPIRED err:000 text:', 'latin1');
+    const payload = Buffer.from(
+      'id:XYZ sub:001 dlvrd:000 submit date:2312312359 done date:2401010000 stat:EXPIRED err:000 text:',
+      'latin1',
+    );
     expect(parseReceipt(payload)).toMatchObject({ ok: true, id: 'XYZ', stat: 'EXPIRED', text: '' });
   });
 
@@ -57,8 +72,17 @@ describe('delivery receipt text', () => {
       stat: 'DELIVRD',
       text: 'Hello there, this is longer than twenty',
     });
-    expect(text).toBe('id:4F2A sub:001 dlvrd:001 submit date:2401020304 done date:2401020305 stat:DELIVRD err:000 text:Hello there, this is');
-    const twelve = formatReceipt({ id: '1', submitDate: new Date(0), doneDate: new Date(Date.UTC(2024, 0, 2, 3, 5, 6)), stat: 'REJECTD', err: 7, dateDigits: 12 });
+    expect(text).toBe(
+      'id:4F2A sub:001 dlvrd:001 submit date:2401020304 done date:2401020305 stat:DELIVRD err:000 text:Hello there, this is',
+    );
+    const twelve = formatReceipt({
+      id: '1',
+      submitDate: new Date(0),
+      doneDate: new Date(Date.UTC(2024, 0, 2, 3, 5, 6)),
+      stat: 'REJECTD',
+      err: 7,
+      dateDigits: 12,
+    });
     expect(parseReceipt(twelve)).toMatchObject({ ok: true, stat: 'REJECTD', err: '007', dlvrd: 0 });
     expect(parseReceipt(twelve).doneDate?.getUTCSeconds()).toBe(6);
   });

@@ -4,7 +4,16 @@
  * the essential fields (id and a known stat) were found.
  */
 
-export const RECEIPT_STATS = ['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD', 'ENROUTE'] as const;
+export const RECEIPT_STATS = [
+  'DELIVRD',
+  'EXPIRED',
+  'DELETED',
+  'UNDELIV',
+  'ACCEPTD',
+  'UNKNOWN',
+  'REJECTD',
+  'ENROUTE',
+] as const;
 export type ReceiptStat = (typeof RECEIPT_STATS)[number];
 
 /** message_state values (TLV 0x0427 in deliver_sm, field of query_sm_resp). */

@@ -97,7 +97,11 @@ export function segmentText(text: string, options: SegmentOptions): Segmented {
 
   if (options.method === 'payload') {
     const bytes = encodeChunk(text, encoding, packed, 0);
-    return { dataCoding, encoding, parts: [{ shortMessage: Buffer.alloc(0), messagePayload: bytes, udhi: false }] };
+    return {
+      dataCoding,
+      encoding,
+      parts: [{ shortMessage: Buffer.alloc(0), messagePayload: bytes, udhi: false }],
+    };
   }
 
   const kind = encoding === 'gsm7' ? 'gsm7' : encoding === 'ucs2' ? 'ucs2' : 'octets';
@@ -110,32 +114,63 @@ export function segmentText(text: string, options: SegmentOptions): Segmented {
   const { single, multi } = limitFor(kind, options.method);
   const whole = chunk(text, single, cost);
   if (whole.length === 1) {
-    return { dataCoding, encoding, parts: [{ shortMessage: encodeChunk(text, encoding, packed, 0), udhi: false }] };
+    return {
+      dataCoding,
+      encoding,
+      parts: [{ shortMessage: encodeChunk(text, encoding, packed, 0), udhi: false }],
+    };
   }
   const chunks = chunk(text, multi, cost);
-  return { dataCoding, encoding, parts: assemble(chunks.map((c) => (udhOctets: number) => encodeChunk(c, encoding, packed, udhOctets)), options) };
+  return {
+    dataCoding,
+    encoding,
+    parts: assemble(
+      chunks.map((c) => (udhOctets: number) => encodeChunk(c, encoding, packed, udhOctets)),
+      options,
+    ),
+  };
 }
 
 /** Split binary data (data_coding 0x02/0x04) into parts: 140 octets single, 134 (udh8/sar) or 133 (udh16) per part. */
-export function segmentBinary(data: Uint8Array, options: Omit<SegmentOptions, 'encoding' | 'packed'>, dataCoding = DataCoding.BINARY_2): Segmented {
+export function segmentBinary(
+  data: Uint8Array,
+  options: Omit<SegmentOptions, 'encoding' | 'packed'>,
+  dataCoding = DataCoding.BINARY_2,
+): Segmented {
   const buf = Buffer.from(data);
   if (options.method === 'payload') {
-    return { dataCoding, encoding: 'binary', parts: [{ shortMessage: Buffer.alloc(0), messagePayload: buf, udhi: false }] };
+    return {
+      dataCoding,
+      encoding: 'binary',
+      parts: [{ shortMessage: Buffer.alloc(0), messagePayload: buf, udhi: false }],
+    };
   }
   const { single, multi } = limitFor('octets', options.method);
-  if (buf.length <= single) return { dataCoding, encoding: 'binary', parts: [{ shortMessage: buf, udhi: false }] };
+  if (buf.length <= single)
+    return { dataCoding, encoding: 'binary', parts: [{ shortMessage: buf, udhi: false }] };
   const pieces: Buffer[] = [];
   for (let off = 0; off < buf.length; off += multi) pieces.push(buf.subarray(off, off + multi));
-  return { dataCoding, encoding: 'binary', parts: assemble(pieces.map((p) => () => p), options) };
+  return {
+    dataCoding,
+    encoding: 'binary',
+    parts: assemble(
+      pieces.map((p) => () => p),
+      options,
+    ),
+  };
 }
 
-function assemble(encoders: Array<(udhOctets: number) => Buffer>, options: SegmentOptions | Omit<SegmentOptions, 'encoding' | 'packed'>): SegmentPart[] {
+function assemble(
+  encoders: Array<(udhOctets: number) => Buffer>,
+  options: SegmentOptions | Omit<SegmentOptions, 'encoding' | 'packed'>,
+): SegmentPart[] {
   const total = encoders.length;
   if (total > 255) throw new RangeError(`message needs ${total} parts; at most 255 are possible`);
   const method = options.method;
   const maxRef = method === 'udh8' ? 0xff : 0xffff;
   const ref = options.reference ?? 0;
-  if (!Number.isInteger(ref) || ref < 0 || ref > maxRef) throw new RangeError(`reference ${ref} out of range for ${method}`);
+  if (!Number.isInteger(ref) || ref < 0 || ref > maxRef)
+    throw new RangeError(`reference ${ref} out of range for ${method}`);
   return encoders.map((enc, i) => {
     const seq = i + 1;
     if (method === 'sar') {

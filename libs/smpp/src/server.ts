@@ -1,7 +1,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { SmppSession, silentLogger, type BindHandler, type RequestHandlers, type SmppLogger } from './session.js';
+import {
+  SmppSession,
+  silentLogger,
+  type BindHandler,
+  type RequestHandlers,
+  type SmppLogger,
+} from './session.js';
 
 /**
  * SMPP server (SMSC side) over TCP or TLS. Replaces node-smpp's Server, a thin net.Server subclass whose

@@ -47,7 +47,10 @@ export interface ResponseSpec {
   fields?: PduFields;
 }
 
-export type RequestHandler = (pdu: Pdu, session: SmppSession) => Promise<ResponseSpec | void> | ResponseSpec | void;
+export type RequestHandler = (
+  pdu: Pdu,
+  session: SmppSession,
+) => Promise<ResponseSpec | void> | ResponseSpec | void;
 
 /** Inbound requests an application can handle. alert_notification has no response (the return is ignored). */
 export type HandledCommand =
@@ -68,7 +71,10 @@ export interface BindDecision {
   systemId?: string;
 }
 
-export type BindHandler = (session: SmppSession, pdu: Pdu & { bindType: BindType }) => Promise<BindDecision> | BindDecision;
+export type BindHandler = (
+  session: SmppSession,
+  pdu: Pdu & { bindType: BindType },
+) => Promise<BindDecision> | BindDecision;
 
 export interface SmppSessionOptions {
   side: SessionSide;
@@ -125,7 +131,13 @@ const ESME_TO_SMSC = new Set([
 ]);
 const SMSC_TO_ESME = new Set(['deliver_sm', 'data_sm', 'alert_notification']);
 const NO_RESPONSE = new Set(['alert_notification', 'outbind']);
-const UNWINDOWED = new Set(['enquire_link', 'unbind', 'bind_transmitter', 'bind_receiver', 'bind_transceiver']);
+const UNWINDOWED = new Set([
+  'enquire_link',
+  'unbind',
+  'bind_transmitter',
+  'bind_receiver',
+  'bind_transceiver',
+]);
 
 const BIND_COMMANDS: Record<string, BindType> = {
   bind_transmitter: 'transmitter',
@@ -156,7 +168,9 @@ export interface SmppSessionEvents {
   unbound: [];
   close: [];
   /** A malformed PDU was received and answered; the session goes on unless `fatal`. */
-  protocolError: [info: { status: number; reason: string; command: string; sequenceNumber: number; fatal: boolean }];
+  protocolError: [
+    info: { status: number; reason: string; command: string; sequenceNumber: number; fatal: boolean },
+  ];
   /** No PDU within idleTimeoutMs. */
   idle: [];
   /** Every inbound PDU that decoded, before it is handled. */
@@ -331,9 +345,12 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   /** Client side: bind. Resolves with bind_resp; the state becomes BOUND_*. */
   async bind(bindType: BindType, fields: PduFields, options?: RequestOptions): Promise<Pdu> {
-    if (this.side !== 'client') throw new SmppError('only the client side binds', { commandStatus: CommandStatus.ESME_RINVBNDSTS });
+    if (this.side !== 'client')
+      throw new SmppError('only the client side binds', { commandStatus: CommandStatus.ESME_RINVBNDSTS });
     if (this._state !== 'OPEN' || this.bindInProgress) {
-      throw new SmppError(`cannot bind in state ${this._state}`, { commandStatus: CommandStatus.ESME_RALYBND });
+      throw new SmppError(`cannot bind in state ${this._state}`, {
+        commandStatus: CommandStatus.ESME_RALYBND,
+      });
     }
     this.bindInProgress = true;
     try {
@@ -359,7 +376,11 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.stopEnquireLink();
     this.emit('unbound');
     try {
-      await this.request('unbind', {}, { timeoutMs: options?.timeoutMs ?? Math.min(this.opts.responseTimeoutMs, 5000) });
+      await this.request(
+        'unbind',
+        {},
+        { timeoutMs: options?.timeoutMs ?? Math.min(this.opts.responseTimeoutMs, 5000) },
+      );
     } catch (e) {
       this.log.debug({ session: this.id, err: (e as Error).message }, 'unbind not answered');
     }
@@ -389,7 +410,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     if (s === 'CLOSED') throw new SmppClosedError();
     if (command === 'enquire_link' || command === 'unbind' || command === 'generic_nack') return;
     if (command in BIND_COMMANDS) {
-      if (s !== 'OPEN') throw new SmppError(`bind in state ${s}`, { commandStatus: CommandStatus.ESME_RALYBND });
+      if (s !== 'OPEN')
+        throw new SmppError(`bind in state ${s}`, { commandStatus: CommandStatus.ESME_RALYBND });
       return;
     }
     const allowed =
@@ -421,7 +443,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   private releaseSlot(): void {
     const next = this.windowWaiters.shift();
-    if (next) next.resolve(); // the slot passes straight to the next waiter
+    if (next)
+      next.resolve(); // the slot passes straight to the next waiter
     else this.windowUsed = Math.max(0, this.windowUsed - 1);
   }
 
@@ -478,8 +501,15 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.rx = EMPTY;
     const reason = `command_length ${len} outside ${HEADER_LENGTH}..${this.opts.maxPduLength}`;
     this.log.warn({ session: this.id, reason, seq }, 'smpp stream cannot be resynchronised; closing session');
-    if (!isResponseId(cmdId) || cmdId === 0) this.write(encodeHeaderOnly(GENERIC_NACK, CommandStatus.ESME_RINVCMDLEN, seq));
-    this.emit('protocolError', { status: CommandStatus.ESME_RINVCMDLEN, reason, command: 'unknown', sequenceNumber: seq, fatal: true });
+    if (!isResponseId(cmdId) || cmdId === 0)
+      this.write(encodeHeaderOnly(GENERIC_NACK, CommandStatus.ESME_RINVCMDLEN, seq));
+    this.emit('protocolError', {
+      status: CommandStatus.ESME_RINVCMDLEN,
+      reason,
+      command: 'unknown',
+      sequenceNumber: seq,
+      fatal: true,
+    });
     this.socket.end();
     const t = setTimeout(() => this.socket.destroy(), 2000);
     t.unref();
@@ -489,7 +519,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.idleTimer?.refresh();
     const res = decodePdu(frame);
     if (!res.ok) {
-      this.log.warn({ session: this.id, command: res.command, seq: res.sequence_number, reason: res.reason }, 'smpp malformed PDU');
+      this.log.warn(
+        { session: this.id, command: res.command, seq: res.sequence_number, reason: res.reason },
+        'smpp malformed PDU',
+      );
       this.emit('protocolError', {
         status: res.status,
         reason: res.reason,
@@ -499,11 +532,22 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       });
       if (isResponseId(res.command_id)) {
         const p = this.pending.get(res.sequence_number);
-        if (p) this.settle(res.sequence_number, p, undefined, new SmppError(`malformed ${res.command}: ${res.reason}`, { commandStatus: res.status }));
+        if (p)
+          this.settle(
+            res.sequence_number,
+            p,
+            undefined,
+            new SmppError(`malformed ${res.command}: ${res.reason}`, { commandStatus: res.status }),
+          );
         return;
       }
-      if (res.command === 'unknown' || res.status === CommandStatus.ESME_RINVCMDLEN || NO_RESPONSE.has(res.command)) {
-        if (!NO_RESPONSE.has(res.command)) this.write(encodeHeaderOnly(GENERIC_NACK, res.status, res.sequence_number));
+      if (
+        res.command === 'unknown' ||
+        res.status === CommandStatus.ESME_RINVCMDLEN ||
+        NO_RESPONSE.has(res.command)
+      ) {
+        if (!NO_RESPONSE.has(res.command))
+          this.write(encodeHeaderOnly(GENERIC_NACK, res.status, res.sequence_number));
       } else {
         this.write(encodeHeaderOnly((res.command_id | 0x80000000) >>> 0, res.status, res.sequence_number));
       }
@@ -518,13 +562,26 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   private onResponse(pdu: Pdu): void {
     const p = this.pending.get(pdu.sequence_number);
     if (!p) {
-      this.log.warn({ session: this.id, command: pdu.command, seq: pdu.sequence_number }, 'smpp late or unexpected response dropped');
+      this.log.warn(
+        { session: this.id, command: pdu.command, seq: pdu.sequence_number },
+        'smpp late or unexpected response dropped',
+      );
       return;
     }
     if (pdu.command_status !== 0) {
-      this.settle(pdu.sequence_number, p, undefined, SmppError.fromStatus(p.command, pdu.command_status, pdu));
+      this.settle(
+        pdu.sequence_number,
+        p,
+        undefined,
+        SmppError.fromStatus(p.command, pdu.command_status, pdu),
+      );
     } else if (pdu.command_id === GENERIC_NACK) {
-      this.settle(pdu.sequence_number, p, undefined, new SmppError(`${p.command} got generic_nack`, { commandStatus: CommandStatus.ESME_RSYSERR, pdu }));
+      this.settle(
+        pdu.sequence_number,
+        p,
+        undefined,
+        new SmppError(`${p.command} got generic_nack`, { commandStatus: CommandStatus.ESME_RSYSERR, pdu }),
+      );
     } else {
       this.settle(pdu.sequence_number, p, pdu);
     }
@@ -545,10 +602,18 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     try {
       buf =
         status === 0 || Object.keys(fields).length > 0
-          ? encodePdu({ ...fields, command: `${req.command}_resp`, command_status: status, sequence_number: req.sequence_number })
+          ? encodePdu({
+              ...fields,
+              command: `${req.command}_resp`,
+              command_status: status,
+              sequence_number: req.sequence_number,
+            })
           : encodeHeaderOnly(respId, status, req.sequence_number);
     } catch (e) {
-      this.log.error({ session: this.id, command: req.command, err: (e as Error).message }, 'smpp response could not be encoded');
+      this.log.error(
+        { session: this.id, command: req.command, err: (e as Error).message },
+        'smpp response could not be encoded',
+      );
       buf = encodeHeaderOnly(respId, CommandStatus.ESME_RSYSERR, req.sequence_number);
     }
     this.write(buf);
@@ -572,15 +637,24 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       return;
     }
     const s = this._state;
-    const allowed = this.side === 'server' ? ESME_TO_SMSC.has(cmd) && canTransmit(s) : SMSC_TO_ESME.has(cmd) && canReceive(s);
+    const allowed =
+      this.side === 'server'
+        ? ESME_TO_SMSC.has(cmd) && canTransmit(s)
+        : SMSC_TO_ESME.has(cmd) && canReceive(s);
     if (!allowed) {
-      const status = ESME_TO_SMSC.has(cmd) || SMSC_TO_ESME.has(cmd) ? CommandStatus.ESME_RINVBNDSTS : CommandStatus.ESME_RINVCMDID;
+      const status =
+        ESME_TO_SMSC.has(cmd) || SMSC_TO_ESME.has(cmd)
+          ? CommandStatus.ESME_RINVBNDSTS
+          : CommandStatus.ESME_RINVCMDID;
       return this.respond(pdu, status);
     }
     const handler = this.handlers[cmd as HandledCommand];
     if (!handler) return this.respond(pdu, CommandStatus.ESME_RINVCMDID);
     if (this._inflightInbound >= this.opts.inboundWindow) {
-      this.log.debug({ session: this.id, command: cmd, seq: pdu.sequence_number }, 'smpp inbound window full');
+      this.log.debug(
+        { session: this.id, command: cmd, seq: pdu.sequence_number },
+        'smpp inbound window full',
+      );
       return this.respond(pdu, this.opts.overWindowStatus);
     }
     this._inflightInbound++;
@@ -589,12 +663,21 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       .then(
         (spec) => this.respond(pdu, spec?.status ?? 0, spec?.fields),
         (err: unknown) => {
-          const status = err instanceof SmppError && err.commandStatus !== 0 ? err.commandStatus : CommandStatus.ESME_RSYSERR;
-          if (!(err instanceof SmppError)) this.log.error({ session: this.id, command: cmd, err: (err as Error)?.message }, 'smpp handler failed');
+          const status =
+            err instanceof SmppError && err.commandStatus !== 0
+              ? err.commandStatus
+              : CommandStatus.ESME_RSYSERR;
+          if (!(err instanceof SmppError))
+            this.log.error(
+              { session: this.id, command: cmd, err: (err as Error)?.message },
+              'smpp handler failed',
+            );
           this.respond(pdu, status);
         },
       )
-      .catch((e: unknown) => this.log.error({ session: this.id, err: (e as Error)?.message }, 'smpp respond failed'))
+      .catch((e: unknown) =>
+        this.log.error({ session: this.id, err: (e as Error)?.message }, 'smpp respond failed'),
+      )
       .finally(() => {
         this._inflightInbound--;
       });
@@ -612,14 +695,19 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
         : { status: CommandStatus.ESME_RBINDFAIL };
     } catch (e) {
       this.log.error({ session: this.id, err: (e as Error).message }, 'smpp onBind failed');
-      decision = { status: e instanceof SmppError && e.commandStatus ? e.commandStatus : CommandStatus.ESME_RBINDFAIL };
+      decision = {
+        status: e instanceof SmppError && e.commandStatus ? e.commandStatus : CommandStatus.ESME_RBINDFAIL,
+      };
     } finally {
       this.bindInProgress = false;
     }
     if (this._state !== 'OPEN') return; // closed meanwhile
     if (decision.status !== 0) {
       this.respond(pdu, decision.status);
-      this.log.info({ session: this.id, systemId: pdu.system_id, status: statusName(decision.status) }, 'smpp bind refused');
+      this.log.info(
+        { session: this.id, systemId: pdu.system_id, status: statusName(decision.status) },
+        'smpp bind refused',
+      );
       if (this.opts.closeOnBindFailure) this.socket.end();
       return;
     }
@@ -650,7 +738,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.enquireLink()
       .catch((e: unknown) => {
         if (this._state === 'CLOSED') return;
-        this.log.warn({ session: this.id, err: (e as Error).message }, 'smpp enquire_link failed; closing session');
+        this.log.warn(
+          { session: this.id, err: (e as Error).message },
+          'smpp enquire_link failed; closing session',
+        );
         this.destroy(e as Error);
       })
       .finally(() => {
@@ -667,7 +758,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     if (this._state === 'CLOSED') return;
     this.log.info({ session: this.id, idleTimeoutMs: this.opts.idleTimeoutMs }, 'smpp session idle; closing');
     this.emit('idle');
-    if (isBound(this._state)) void this.unbind({ timeoutMs: Math.min(2000, this.opts.responseTimeoutMs) }).finally(() => this.socket.destroy());
+    if (isBound(this._state))
+      void this.unbind({ timeoutMs: Math.min(2000, this.opts.responseTimeoutMs) }).finally(() =>
+        this.socket.destroy(),
+      );
     else this.socket.destroy();
   }
 

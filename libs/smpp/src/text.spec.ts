@@ -21,7 +21,9 @@ describe('data_coding', () => {
     expect(decodeText(Buffer.from('Hi', 'latin1'), 0x01)).toBe('Hi');
     expect(decodeText(Buffer.from('café', 'latin1'), 0x03)).toBe('café');
     expect(decodeText(Buffer.from('00480069', 'hex'), 0x08)).toBe('Hi');
-    expect(decodeText(Buffer.from('C8329BFD06DDDF723619', 'hex'), 0x00, { packed: true })).toBe('Hello world');
+    expect(decodeText(Buffer.from('C8329BFD06DDDF723619', 'hex'), 0x00, { packed: true })).toBe(
+      'Hello world',
+    );
     expect(decodeText(Buffer.from([0x41, 0x42]), 0xf1)).toBe('AB');
   });
 
@@ -38,6 +40,8 @@ describe('data_coding', () => {
     expect(encodeText('café', 'latin1')).toMatchObject({ dataCoding: 0x03, alphabet: 'latin1' });
     expect(encodeText('Hello', 'ucs2').bytes.length).toBe(10);
     expect(encodeText('Привет', 'latin1').alphabet).toBe('ucs2');
-    expect(encodeText('Hello world', undefined, { packed: true }).bytes.toString('hex').toUpperCase()).toBe('C8329BFD06DDDF723619');
+    expect(encodeText('Hello world', undefined, { packed: true }).bytes.toString('hex').toUpperCase()).toBe(
+      'C8329BFD06DDDF723619',
+    );
   });
 });

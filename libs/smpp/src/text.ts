@@ -59,7 +59,9 @@ export function dataCodingInfo(dcs: number): DataCodingInfo {
   }
   if (v >= 0xf0) {
     // Data coding / message class group: bit 2 = 0 GSM7, 1 = 8-bit data; bits 1-0 = class.
-    return (v & 0x04) === 0 ? { alphabet: 'gsm7', messageClass: v & 0x03 } : { alphabet: 'binary', messageClass: v & 0x03 };
+    return (v & 0x04) === 0
+      ? { alphabet: 'gsm7', messageClass: v & 0x03 }
+      : { alphabet: 'binary', messageClass: v & 0x03 };
   }
   if (v >= 0xc0 && v <= 0xdf) return { alphabet: 'gsm7' }; // MWI discard / store, GSM7
   if (v >= 0xe0 && v <= 0xef) return { alphabet: 'ucs2' }; // MWI store, UCS2

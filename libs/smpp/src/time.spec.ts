@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { CommandStatus } from './status.js';
-import { formatRelativeSmppTime, formatSmppTime, parseScheduleDeliveryTime, parseValidityPeriod } from './time.js';
+import {
+  formatRelativeSmppTime,
+  formatSmppTime,
+  parseScheduleDeliveryTime,
+  parseValidityPeriod,
+} from './time.js';
 
 describe('SMPP time', () => {
   it('treats an empty value as not set', () => {
@@ -24,8 +29,14 @@ describe('SMPP time', () => {
   });
 
   it('returns the caller-specific status on bad input', () => {
-    expect(parseScheduleDeliveryTime('2403151230')).toMatchObject({ ok: false, status: CommandStatus.ESME_RINVSCHED });
-    expect(parseValidityPeriod('241315123000000+')).toMatchObject({ ok: false, status: CommandStatus.ESME_RINVEXPIRY });
+    expect(parseScheduleDeliveryTime('2403151230')).toMatchObject({
+      ok: false,
+      status: CommandStatus.ESME_RINVSCHED,
+    });
+    expect(parseValidityPeriod('241315123000000+')).toMatchObject({
+      ok: false,
+      status: CommandStatus.ESME_RINVEXPIRY,
+    });
     expect(parseValidityPeriod('240230123000000+')).toMatchObject({ ok: false }); // 30 February
     expect(parseValidityPeriod('240315123000049+')).toMatchObject({ ok: false }); // offset over 48
     expect(parseValidityPeriod('000001000000100R')).toMatchObject({ ok: false });

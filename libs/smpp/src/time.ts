@@ -6,14 +6,17 @@ import { CommandStatus } from './status.js';
  * `YYMMDDhhmmss000R`. An empty string means "not set" (immediate delivery / SMSC default validity).
  */
 export type SmppTimeResult =
-  | { ok: true; date: Date | undefined; relative: boolean }
-  | { ok: false; status: number; reason: string };
+  { ok: true; date: Date | undefined; relative: boolean } | { ok: false; status: number; reason: string };
 
 /**
  * Parse an SMPP time. `now` anchors relative times. `errorStatus` is returned on bad input
  * (ESME_RINVSCHED for schedule_delivery_time, ESME_RINVEXPIRY for validity_period). Never throws.
  */
-export function parseSmppTime(value: string | undefined, errorStatus: number, now: Date = new Date()): SmppTimeResult {
+export function parseSmppTime(
+  value: string | undefined,
+  errorStatus: number,
+  now: Date = new Date(),
+): SmppTimeResult {
   if (value === undefined || value === '') return { ok: true, date: undefined, relative: false };
   const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d)(\d{2})([+\-R])$/.exec(value);
   if (!m) return { ok: false, status: errorStatus, reason: `not in SMPP time format: ${value.slice(0, 20)}` };
@@ -21,7 +24,8 @@ export function parseSmppTime(value: string | undefined, errorStatus: number, no
   const p = m[9] as string;
   if (p === 'R') {
     // Relative: each field is an amount to add; tenths and offset are zero by the spec.
-    if (t !== 0 || nn !== 0) return { ok: false, status: errorStatus, reason: 'relative time must end in 000R' };
+    if (t !== 0 || nn !== 0)
+      return { ok: false, status: errorStatus, reason: 'relative time must end in 000R' };
     // Fields are amounts to add, so e.g. 48 hours is as valid as 2 days.
     const d = new Date(now.getTime());
     d.setUTCFullYear(d.getUTCFullYear() + yy!, d.getUTCMonth() + mo!, d.getUTCDate() + dd!);
@@ -64,7 +68,8 @@ export function formatSmppTime(d: Date): string {
 
 /** Seconds -> relative SMPP time (`0000DDhhmmss000R`); days beyond 99 are not representable and throw. */
 export function formatRelativeSmppTime(totalSeconds: number): string {
-  if (!Number.isInteger(totalSeconds) || totalSeconds < 0) throw new RangeError('seconds must be a non-negative integer');
+  if (!Number.isInteger(totalSeconds) || totalSeconds < 0)
+    throw new RangeError('seconds must be a non-negative integer');
   const days = Math.floor(totalSeconds / 86400);
   if (days > 99) throw new RangeError('relative time over 99 days');
   const rest = totalSeconds % 86400;

@@ -3,8 +3,12 @@ import { buildUdh, concatElement, findConcat, parseUdh } from './udh.js';
 
 describe('UDH', () => {
   it('builds the 8-bit and 16-bit concatenation headers', () => {
-    expect(buildUdh([concatElement({ refBits: 8, ref: 0x42, total: 3, seq: 1 })]).toString('hex')).toBe('050003420301');
-    expect(buildUdh([concatElement({ refBits: 16, ref: 0x1234, total: 2, seq: 2 })]).toString('hex')).toBe('06080412340202');
+    expect(buildUdh([concatElement({ refBits: 8, ref: 0x42, total: 3, seq: 1 })]).toString('hex')).toBe(
+      '050003420301',
+    );
+    expect(buildUdh([concatElement({ refBits: 16, ref: 0x1234, total: 2, seq: 2 })]).toString('hex')).toBe(
+      '06080412340202',
+    );
   });
 
   it('parses IEs and the payload after the UDH', () => {
@@ -27,7 +31,10 @@ describe('UDH', () => {
   });
 
   it('keeps other IEs (e.g. national language shift 0x25)', () => {
-    const udh = buildUdh([{ iei: 0x25, data: Buffer.from([0x02]) }, concatElement({ refBits: 8, ref: 1, total: 2, seq: 1 })]);
+    const udh = buildUdh([
+      { iei: 0x25, data: Buffer.from([0x02]) },
+      concatElement({ refBits: 8, ref: 1, total: 2, seq: 1 }),
+    ]);
     const r = parseUdh(Buffer.concat([udh, Buffer.from('x')]));
     expect(r.ok && r.elements.map((e) => e.iei)).toEqual([0x25, 0x00]);
   });

@@ -21,8 +21,7 @@ export const IEI_CONCAT_8 = 0x00;
 export const IEI_CONCAT_16 = 0x08;
 
 export type UdhParseResult =
-  | { ok: true; elements: UdhElement[]; udhLength: number; payload: Buffer }
-  | { ok: false; reason: string };
+  { ok: true; elements: UdhElement[]; udhLength: number; payload: Buffer } | { ok: false; reason: string };
 
 /**
  * Split short_message (when esm_class has UDHI 0x40) into its IEs and the payload that follows.
@@ -32,7 +31,8 @@ export function parseUdh(message: Uint8Array): UdhParseResult {
   const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   if (buf.length < 1) return { ok: false, reason: 'empty message' };
   const udhl = buf[0] as number;
-  if (udhl + 1 > buf.length) return { ok: false, reason: `UDHL ${udhl} exceeds message length ${buf.length}` };
+  if (udhl + 1 > buf.length)
+    return { ok: false, reason: `UDHL ${udhl} exceeds message length ${buf.length}` };
   const elements: UdhElement[] = [];
   let off = 1;
   const end = 1 + udhl;
@@ -49,7 +49,9 @@ export function parseUdh(message: Uint8Array): UdhParseResult {
 
 /** IEs -> UDH bytes including the UDHL octet. Throws RangeError when it would exceed 140 octets. */
 export function buildUdh(elements: readonly UdhElement[]): Buffer {
-  const body = Buffer.concat(elements.map((e) => Buffer.concat([Buffer.from([e.iei & 0xff, e.data.length]), e.data])));
+  const body = Buffer.concat(
+    elements.map((e) => Buffer.concat([Buffer.from([e.iei & 0xff, e.data.length]), e.data])),
+  );
   if (body.length > 139) throw new RangeError(`UDH of ${body.length + 1} octets is too long`);
   return Buffer.concat([Buffer.from([body.length]), body]);
 }
@@ -57,7 +59,10 @@ export function buildUdh(elements: readonly UdhElement[]): Buffer {
 /** A concatenation IE (0x00 with 8-bit ref, or 0x08 with 16-bit ref). */
 export function concatElement(info: ConcatInfo): UdhElement {
   if (info.refBits === 16) {
-    return { iei: IEI_CONCAT_16, data: Buffer.from([(info.ref >> 8) & 0xff, info.ref & 0xff, info.total, info.seq]) };
+    return {
+      iei: IEI_CONCAT_16,
+      data: Buffer.from([(info.ref >> 8) & 0xff, info.ref & 0xff, info.total, info.seq]),
+    };
   }
   return { iei: IEI_CONCAT_8, data: Buffer.from([info.ref & 0xff, info.total, info.seq]) };
 }
@@ -69,7 +74,12 @@ export function findConcat(elements: readonly UdhElement[]): ConcatInfo | undefi
       return { refBits: 8, ref: e.data[0] as number, total: e.data[1] as number, seq: e.data[2] as number };
     }
     if (e.iei === IEI_CONCAT_16 && e.data.length === 4) {
-      return { refBits: 16, ref: e.data.readUInt16BE(0), total: e.data[2] as number, seq: e.data[3] as number };
+      return {
+        refBits: 16,
+        ref: e.data.readUInt16BE(0),
+        total: e.data[2] as number,
+        seq: e.data[3] as number,
+      };
     }
   }
   return undefined;

@@ -25,7 +25,8 @@ const base: Pdu = {
   short_message: Buffer.from('hi'),
 };
 
-const v = (over: Partial<Pdu>, iv?: number): number => validateSubmitSm({ ...base, ...over } as Pdu, iv === undefined ? {} : { interfaceVersion: iv });
+const v = (over: Partial<Pdu>, iv?: number): number =>
+  validateSubmitSm({ ...base, ...over } as Pdu, iv === undefined ? {} : { interfaceVersion: iv });
 
 describe('inbound field validation', () => {
   it('accepts a well-formed submit_sm', () => {

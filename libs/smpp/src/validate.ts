@@ -54,7 +54,8 @@ export function validateSubmitSm(pdu: Pdu, options: ValidateOptions = {}): numbe
   const isData = pdu.command === 'data_sm';
   if (!fits(pdu.service_type, FieldLimits.service_type)) return CommandStatus.ESME_RINVSERTYP;
   if (!fits(pdu.source_addr, FieldLimits.address)) return CommandStatus.ESME_RINVSRCADR;
-  if (!fits(pdu.destination_addr, FieldLimits.address) || (pdu.destination_addr ?? '') === '') return CommandStatus.ESME_RINVDSTADR;
+  if (!fits(pdu.destination_addr, FieldLimits.address) || (pdu.destination_addr ?? '') === '')
+    return CommandStatus.ESME_RINVDSTADR;
   if (!VALID_TON.has(pdu.source_addr_ton ?? 0)) return CommandStatus.ESME_RINVSRCTON;
   if (!VALID_NPI.has(pdu.source_addr_npi ?? 0)) return CommandStatus.ESME_RINVSRCNPI;
   if (!VALID_TON.has(pdu.dest_addr_ton ?? 0)) return CommandStatus.ESME_RINVDSTTON;
@@ -62,7 +63,8 @@ export function validateSubmitSm(pdu: Pdu, options: ValidateOptions = {}): numbe
   const esm = pdu.esm_class ?? 0;
   // Message type bits 2-5: for an ESME's submit only default (0), delivery ack (0x08) and manual ack (0x10).
   const msgType = esm & 0x3c;
-  if (pdu.command === 'submit_sm' && msgType !== 0 && msgType !== 0x08 && msgType !== 0x10) return CommandStatus.ESME_RINVESMCLASS;
+  if (pdu.command === 'submit_sm' && msgType !== 0 && msgType !== 0x08 && msgType !== 0x10)
+    return CommandStatus.ESME_RINVESMCLASS;
   if (!isData) {
     if ((pdu.priority_flag ?? 0) > 3) return CommandStatus.ESME_RINVPRTFLG;
     if ((pdu.replace_if_present_flag ?? 0) > 1) return CommandStatus.ESME_RINVREPFLAG;
@@ -70,7 +72,9 @@ export function validateSubmitSm(pdu: Pdu, options: ValidateOptions = {}): numbe
   if (((pdu.registered_delivery ?? 0) & 0x03) === 0x03) return CommandStatus.ESME_RINVREGDLVFLG;
   const dcs = pdu.data_coding ?? 0;
   if (dcs >= 0x80 && dcs <= 0xbf) {
-    return (options.interfaceVersion ?? 0x34) >= 0x50 ? CommandStatus.ESME_RINVDCS : CommandStatus.ESME_RSUBMITFAIL;
+    return (options.interfaceVersion ?? 0x34) >= 0x50
+      ? CommandStatus.ESME_RINVDCS
+      : CommandStatus.ESME_RSUBMITFAIL;
   }
 
   const sm = pdu.short_message;

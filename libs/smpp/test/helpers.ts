@@ -2,7 +2,11 @@ import net from 'node:net';
 import { decodePdu, encodePdu, type DecodeResult, type PduInit } from '../src/index.js';
 
 /** Poll until `probe` returns something other than undefined/false; throws after timeoutMs. */
-export async function waitFor<T>(probe: () => T, what: string, timeoutMs = 10_000): Promise<Exclude<T, false | undefined>> {
+export async function waitFor<T>(
+  probe: () => T,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
@@ -21,6 +25,8 @@ export class RawPeer {
   private rx = Buffer.alloc(0);
   private readonly queue: DecodeResult[] = [];
   private waiters: Array<(r: DecodeResult) => void> = [];
+  /** Everything received, in order. */
+  readonly received: DecodeResult[] = [];
   readonly closed: Promise<void>;
   isClosed = false;
 
@@ -40,6 +46,7 @@ export class RawPeer {
         if (this.rx.length < len) break;
         const res = decodePdu(Buffer.from(this.rx.subarray(0, len)));
         this.rx = this.rx.subarray(len);
+        this.received.push(res);
         const w = this.waiters.shift();
         if (w) w(res);
         else this.queue.push(res);

@@ -25,7 +25,9 @@ afterEach(async () => {
 });
 
 let nextMessageId = 1;
-async function startServer(over: Partial<SmppServerOptions> = {}): Promise<{ server: SmppServer; port: number }> {
+async function startServer(
+  over: Partial<SmppServerOptions> = {},
+): Promise<{ server: SmppServer; port: number }> {
   const server = createSmppServer({
     onBind: (_s, pdu) =>
       pdu.password === 'secret' ? { status: S.ESME_ROK, systemId: 'hubtest' } : { status: S.ESME_RINVPASWD },
@@ -56,12 +58,23 @@ async function client(port: number, over: Partial<ConnectSmppOptions> = {}): Pro
   return s;
 }
 
-const submitFields = { source_addr: 'Shop', destination_addr: '447700900123', short_message: Buffer.from('hi'), data_coding: 0 };
+const submitFields = {
+  source_addr: 'Shop',
+  destination_addr: '447700900123',
+  short_message: Buffer.from('hi'),
+  data_coding: 0,
+};
 
 async function rawBound(port: number, bind: string = 'bind_transmitter'): Promise<RawPeer> {
   const peer = await RawPeer.connect(port);
   cleanups.push(() => peer.destroy());
-  peer.send({ command: bind, sequence_number: 1, system_id: 'esme1', password: 'secret', interface_version: 0x34 });
+  peer.send({
+    command: bind,
+    sequence_number: 1,
+    system_id: 'esme1',
+    password: 'secret',
+    interface_version: 0x34,
+  });
   const resp = await peer.nextPdu();
   expect(resp.command_status).toBe(0);
   return peer;
@@ -105,35 +118,59 @@ describe('wrong steps', () => {
     cleanups.push(() => peer.destroy());
     peer.send({ command: 'submit_sm', sequence_number: 42, ...submitFields });
     const r = await peer.nextPdu();
-    expect(r).toMatchObject({ command: 'submit_sm_resp', command_status: S.ESME_RINVBNDSTS, sequence_number: 42 });
+    expect(r).toMatchObject({
+      command: 'submit_sm_resp',
+      command_status: S.ESME_RINVBNDSTS,
+      sequence_number: 42,
+    });
   });
 
   it('second bind on a bound session: ESME_RALYBND', async () => {
     const { port } = await startServer();
     const peer = await rawBound(port);
     peer.send({ command: 'bind_transceiver', sequence_number: 2, system_id: 'esme1', password: 'secret' });
-    expect(await peer.nextPdu()).toMatchObject({ command: 'bind_transceiver_resp', command_status: S.ESME_RALYBND, sequence_number: 2 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'bind_transceiver_resp',
+      command_status: S.ESME_RALYBND,
+      sequence_number: 2,
+    });
   });
 
   it('submit on a receiver bind: ESME_RINVBNDSTS', async () => {
     const { port } = await startServer();
     const peer = await rawBound(port, 'bind_receiver');
     peer.send({ command: 'submit_sm', sequence_number: 3, ...submitFields });
-    expect(await peer.nextPdu()).toMatchObject({ command: 'submit_sm_resp', command_status: S.ESME_RINVBNDSTS });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'submit_sm_resp',
+      command_status: S.ESME_RINVBNDSTS,
+    });
   });
 
   it('deliver_sm towards a transmitter bind is refused on both sides', async () => {
     const { server, port } = await startServer();
     const esme = await client(port, { bindType: 'transmitter' });
-    const smsc = await waitFor(() => [...server.sessions].find((x) => x.state === 'BOUND_TX'), 'bound server session');
+    const smsc = await waitFor(
+      () => [...server.sessions].find((x) => x.state === 'BOUND_TX'),
+      'bound server session',
+    );
     // The SMSC side refuses locally...
-    const local = await smsc.deliver({ source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') }).catch((e: unknown) => e);
+    const local = await smsc
+      .deliver({ source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') })
+      .catch((e: unknown) => e);
     expect((local as SmppError).commandStatus).toBe(S.ESME_RINVBNDSTS);
     // ...and the ESME side answers ESME_RINVBNDSTS when a peer sends one anyway.
     const answers: Pdu[] = [];
     smsc.on('pdu', (p) => answers.push(p));
     const { encodePdu } = await import('../src/index.js');
-    smsc.writeRaw(encodePdu({ command: 'deliver_sm', sequence_number: 77, source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') }));
+    smsc.writeRaw(
+      encodePdu({
+        command: 'deliver_sm',
+        sequence_number: 77,
+        source_addr: '1',
+        destination_addr: '2',
+        short_message: Buffer.from('x'),
+      }),
+    );
     const resp = await waitFor(() => answers.find((p) => p.sequence_number === 77), 'deliver_sm_resp');
     expect(resp).toMatchObject({ command: 'deliver_sm_resp', command_status: S.ESME_RINVBNDSTS });
     expect(esme.state).toBe('BOUND_TX');
@@ -147,9 +184,17 @@ describe('wrong steps', () => {
     b.writeUInt32BE(0x00000777, 4);
     b.writeUInt32BE(9, 12);
     peer.sendRaw(b);
-    expect(await peer.nextPdu()).toMatchObject({ command: 'generic_nack', command_status: S.ESME_RINVCMDID, sequence_number: 9 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'generic_nack',
+      command_status: S.ESME_RINVCMDID,
+      sequence_number: 9,
+    });
     peer.send({ command: 'submit_sm', sequence_number: 10, ...submitFields });
-    expect(await peer.nextPdu()).toMatchObject({ command: 'submit_sm_resp', command_status: 0, sequence_number: 10 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'submit_sm_resp',
+      command_status: 0,
+      sequence_number: 10,
+    });
   });
 
   it('command_length that disagrees with the body: generic_nack ESME_RINVCMDLEN, then the next PDU is read', async () => {
@@ -161,7 +206,11 @@ describe('wrong steps', () => {
     b.writeUInt32BE(0, 8);
     b.writeUInt32BE(11, 12);
     peer.sendRaw(b);
-    expect(await peer.nextPdu()).toMatchObject({ command: 'generic_nack', command_status: S.ESME_RINVCMDLEN, sequence_number: 11 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'generic_nack',
+      command_status: S.ESME_RINVCMDLEN,
+      sequence_number: 11,
+    });
     peer.send({ command: 'enquire_link', sequence_number: 12 });
     expect(await peer.nextPdu()).toMatchObject({ command: 'enquire_link_resp', sequence_number: 12 });
   });
@@ -174,7 +223,11 @@ describe('wrong steps', () => {
     b.writeUInt32BE(0x00000015, 4);
     b.writeUInt32BE(13, 12);
     peer.sendRaw(b);
-    expect(await peer.nextPdu()).toMatchObject({ command: 'generic_nack', command_status: S.ESME_RINVCMDLEN, sequence_number: 13 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'generic_nack',
+      command_status: S.ESME_RINVCMDLEN,
+      sequence_number: 13,
+    });
     await peer.closed;
   });
 });
@@ -186,7 +239,11 @@ describe('link management', () => {
     const peer = await RawPeer.connect(port);
     cleanups.push(() => peer.destroy());
     peer.send({ command: 'enquire_link', sequence_number: 5 });
-    expect(await peer.nextPdu()).toMatchObject({ command: 'enquire_link_resp', command_status: 0, sequence_number: 5 });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'enquire_link_resp',
+      command_status: 0,
+      sequence_number: 5,
+    });
     const s = await client(port, { enquireLinkMs: 30 });
     await waitFor(() => seen.filter((c) => c === 'enquire_link').length >= 4, 'periodic enquire_link');
     expect(s.state).toBe('BOUND_TRX');
@@ -214,7 +271,10 @@ describe('link management', () => {
     await serverA.waitClosed();
 
     const b = await client(port);
-    const serverB = await waitFor(() => [...server.sessions].find((x) => x.state === 'BOUND_TRX'), 'second server session');
+    const serverB = await waitFor(
+      () => [...server.sessions].find((x) => x.state === 'BOUND_TRX'),
+      'second server session',
+    );
     await serverB.unbind();
     await b.waitClosed();
     expect(b.state).toBe('CLOSED');
@@ -260,7 +320,8 @@ describe('window, timeouts, backpressure', () => {
       },
     });
     const peer = await rawBound(port);
-    for (let i = 0; i < 4; i++) peer.send({ command: 'submit_sm', sequence_number: 100 + i, ...submitFields });
+    for (let i = 0; i < 4; i++)
+      peer.send({ command: 'submit_sm', sequence_number: 100 + i, ...submitFields });
     const first = await peer.nextPdu();
     const second = await peer.nextPdu();
     expect([first.sequence_number, second.sequence_number]).toEqual([102, 103]);
@@ -361,12 +422,24 @@ describe('message flow', () => {
         },
       },
     });
-    const resp = await s.submit({ ...submitFields, data_coding: 0x08, short_message: Buffer.from('0048', 'hex'), esm_class: 0x40 });
+    const resp = await s.submit({
+      ...submitFields,
+      data_coding: 0x08,
+      short_message: Buffer.from('0048', 'hex'),
+      esm_class: 0x40,
+    });
     expect(resp.message_id).toBe('abc');
     expect(got[0]).toMatchObject({ data_coding: 0x08, esm_class: 0x40 });
     expect(got[0]!.short_message!.toString('hex')).toBe('0048');
     const smsc = [...server.sessions][0]!;
-    const dr = await smsc.deliver({ source_addr: '2', destination_addr: '1', esm_class: 0x04, short_message: Buffer.from('id:abc stat:DELIVRD'), receipted_message_id: 'abc', message_state: 2 });
+    const dr = await smsc.deliver({
+      source_addr: '2',
+      destination_addr: '1',
+      esm_class: 0x04,
+      short_message: Buffer.from('id:abc stat:DELIVRD'),
+      receipted_message_id: 'abc',
+      message_state: 2,
+    });
     expect(dr.command).toBe('deliver_sm_resp');
     expect(delivered[0]).toMatchObject({ esm_class: 0x04, receipted_message_id: 'abc', message_state: 2 });
   });
@@ -391,11 +464,29 @@ describe('TLS', () => {
   const keyFile = join(dir, 'key.pem');
   const certFile = join(dir, 'cert.pem');
   // openssl is on every machine this project runs on; a self-signed EC cert for 127.0.0.1 takes milliseconds.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', keyFile, '-out', certFile,
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   const key = readFileSync(keyFile);
   const cert = readFileSync(certFile);
   rmSync(dir, { recursive: true, force: true });
