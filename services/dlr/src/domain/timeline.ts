@@ -1,0 +1,402 @@
+// Per-message timeline and state: a pure reducer `applyEvent(state, event, config) -> {state, outputs}`.
+//
+// The state is plain data (JSON-friendly apart from nothing: only strings, numbers, booleans, arrays),
+// so the service can store it in Postgres and load it back. The reducer never mutates its input.
+//
+// Rules:
+// - A part's final state never changes (first final wins); a later different receipt is reported as
+//   an `ignored` output (for a metric) and appended to the timeline; an identical receipt is a no-op.
+// - Intermediate states only move forward (ENROUTE -> ACCEPTED).
+// - The message status is aggregateStatus(parts) (status.ts). A `delivery` output is produced when the
+//   customer-visible status changes: the final one exactly once; intermediate ones only when
+//   `notifyIntermediate` is set.
+// - A routing/firewall rejection makes every pending part REJECTED with the rejection's err.
+// - An egress final failure makes that part UNDELIVERABLE with errFromSmppStatus(last status).
+// - An `expire` event makes every pending part EXPIRED with err 009.
+
+import {
+  HUB_ERR,
+  aggregateStatus,
+  customerErr,
+  errFromSmppStatus,
+  isFinal,
+  toMessageState,
+  toStatText,
+} from './status.js';
+import type { DeliveryNotification, Dispatch, DlrStatus, NormalisedReceipt } from './types.js';
+
+export interface SupplierRef {
+  connectorId: string;
+  supplierMessageId: string;
+}
+
+export interface PartState {
+  status: DlrStatus;
+  /** Customer err of this part ('000' until a failure). */
+  err: string;
+  /** Connector of the last dispatch attempt. */
+  connectorId?: string;
+  /** Every supplier id this part was accepted under (normally one; two after an ambiguous retry). */
+  supplierIds: SupplierRef[];
+  attempts: number;
+  acceptedAt?: number;
+  finalAt?: number;
+  /** Fingerprints of receipts already applied to this part (bounded). */
+  seen: string[];
+}
+
+export type TimelineKind = 'submitted' | 'routed' | 'rejected' | 'dispatch' | 'receipt' | 'expired' | 'final';
+
+export interface TimelineEntry {
+  kind: TimelineKind;
+  time: number;
+  connectorId?: string;
+  partIndex?: number;
+  attempt?: number;
+  status?: DlrStatus;
+  err?: string;
+  /** Free-form detail, e.g. 'ignored: after-final' or the SMPP status of a failed attempt. */
+  note?: string;
+}
+
+export interface MessageState {
+  hubMessageId: string;
+  accountId?: string;
+  /** Destination key for statistics (prefix or MCC-MNC). */
+  destKey?: string;
+  partsTotal: number;
+  parts: PartState[];
+  submittedAt?: number;
+  /** End of validity (epoch ms) when the customer gave one. */
+  validUntil?: number;
+  status: DlrStatus;
+  /** Last status the customer was notified of. */
+  notified?: DlrStatus;
+  finalNotified: boolean;
+  finalAt?: number;
+  /** Last time anything happened to this message (for eviction). */
+  updatedAt: number;
+  timeline: TimelineEntry[];
+}
+
+export type TimelineEvent =
+  | {
+      type: 'submitted';
+      hubMessageId: string;
+      accountId?: string;
+      destKey?: string;
+      partsTotal: number;
+      validUntil?: number;
+      time: number;
+    }
+  | { type: 'routed'; hubMessageId: string; connectorId: string; time: number }
+  | { type: 'rejected'; hubMessageId: string; err: string; reason?: string; time: number }
+  | { type: 'dispatch'; dispatch: Dispatch }
+  | { type: 'receipt'; hubMessageId: string; partIndex: number; receipt: NormalisedReceipt }
+  | { type: 'expire'; hubMessageId: string; time: number };
+
+export type DlrOutput =
+  | { type: 'delivery'; notification: DeliveryNotification }
+  | {
+      /** A part reached its final state (input for delivery statistics). */
+      type: 'part-final';
+      hubMessageId: string;
+      partIndex: number;
+      connectorId?: string;
+      destKey?: string;
+      status: DlrStatus;
+      /** Receipt time minus supplier acceptance time, when the outcome came from a receipt. */
+      latencyMs?: number;
+      time: number;
+    }
+  | {
+      type: 'ignored';
+      hubMessageId: string;
+      partIndex: number;
+      reason: 'after-final' | 'regress' | 'bad-part';
+      status: DlrStatus;
+    };
+
+export interface TimelineConfig {
+  /** Send ENROUTE/ACCEPTED notifications to the customer too. */
+  notifyIntermediate: boolean;
+  /** Maximum timeline entries kept per message (oldest after the first are dropped). Default 64. */
+  maxTimeline?: number;
+}
+
+const MAX_SEEN = 8;
+const INTERMEDIATE_RANK: Partial<Record<DlrStatus, number>> = { ENROUTE: 0, ACCEPTED: 1 };
+
+export function newPart(): PartState {
+  return { status: 'ENROUTE', err: HUB_ERR.NONE, supplierIds: [], attempts: 0, seen: [] };
+}
+
+export function initialState(hubMessageId: string, partsTotal: number, time: number): MessageState {
+  return {
+    hubMessageId,
+    partsTotal: Math.max(1, partsTotal),
+    parts: Array.from({ length: Math.max(1, partsTotal) }, newPart),
+    status: 'ENROUTE',
+    finalNotified: false,
+    updatedAt: time,
+    timeline: [],
+  };
+}
+
+function eventHubId(event: TimelineEvent): string {
+  return event.type === 'dispatch' ? event.dispatch.hubMessageId : event.hubMessageId;
+}
+
+function eventTime(event: TimelineEvent): number {
+  switch (event.type) {
+    case 'dispatch':
+      return event.dispatch.time;
+    case 'receipt':
+      return event.receipt.receivedAt;
+    default:
+      return event.time;
+  }
+}
+
+function fingerprint(r: NormalisedReceipt): string {
+  return [r.status, r.err ?? '', r.doneDate ?? '', r.networkErrorCode ?? '', r.supplierMessageId ?? ''].join(
+    '|',
+  );
+}
+
+/** Mutable working copy; applyEvent clones before touching anything. */
+function clone(state: MessageState): MessageState {
+  return structuredClone(state);
+}
+
+function push(state: MessageState, entry: TimelineEntry, config: TimelineConfig): void {
+  state.timeline.push(entry);
+  const max = config.maxTimeline ?? 64;
+  if (state.timeline.length > max) state.timeline.splice(1, state.timeline.length - max);
+}
+
+function ensureParts(state: MessageState, partsTotal: number): void {
+  if (partsTotal > state.partsTotal) {
+    for (let i = state.partsTotal; i < partsTotal; i++) state.parts.push(newPart());
+    state.partsTotal = partsTotal;
+  }
+}
+
+function finishPart(
+  state: MessageState,
+  index: number,
+  status: DlrStatus,
+  err: string,
+  time: number,
+  outputs: DlrOutput[],
+  latencyMs?: number,
+): void {
+  const part = state.parts[index];
+  if (part === undefined || isFinal(part.status)) return;
+  part.status = status;
+  part.err = err;
+  part.finalAt = time;
+  const out: DlrOutput = {
+    type: 'part-final',
+    hubMessageId: state.hubMessageId,
+    partIndex: index,
+    status,
+    time,
+  };
+  if (part.connectorId !== undefined) out.connectorId = part.connectorId;
+  if (state.destKey !== undefined) out.destKey = state.destKey;
+  if (latencyMs !== undefined) out.latencyMs = latencyMs;
+  outputs.push(out);
+}
+
+/** Recompute the aggregate status and emit the customer notification if it should see a change. */
+function settle(state: MessageState, time: number, config: TimelineConfig, outputs: DlrOutput[]): void {
+  const statuses = state.parts.map((p) => p.status);
+  const status = aggregateStatus(statuses);
+  state.status = status;
+  if (state.finalNotified) return;
+  const final = isFinal(status);
+  if (!final && (!config.notifyIntermediate || state.notified === status)) return;
+  // the part that decided the outcome gives err, connector and time
+  const decisive =
+    state.parts.find((p) => p.status === status && status !== 'DELIVERED') ??
+    [...state.parts].sort((a, b) => (b.finalAt ?? 0) - (a.finalAt ?? 0))[0];
+  const outcomeTime = final ? Math.max(...state.parts.map((p) => p.finalAt ?? time)) : time;
+  const n: DeliveryNotification = {
+    hubMessageId: state.hubMessageId,
+    status,
+    stat: toStatText(status),
+    messageState: toMessageState(status),
+    err: status === 'DELIVERED' || !final ? HUB_ERR.NONE : (decisive?.err ?? HUB_ERR.NONE),
+    final,
+    partsTotal: state.partsTotal,
+    partsDelivered: statuses.filter((s) => s === 'DELIVERED').length,
+    time: outcomeTime,
+  };
+  if (state.accountId !== undefined) n.accountId = state.accountId;
+  if (decisive?.connectorId !== undefined) n.connectorId = decisive.connectorId;
+  state.notified = status;
+  if (final) {
+    state.finalNotified = true;
+    state.finalAt = outcomeTime;
+    push(state, { kind: 'final', time: outcomeTime, status, err: n.err }, config);
+  }
+  outputs.push({ type: 'delivery', notification: n });
+}
+
+export interface ApplyResult {
+  state: MessageState;
+  outputs: DlrOutput[];
+}
+
+export function applyEvent(
+  current: MessageState | undefined,
+  event: TimelineEvent,
+  config: TimelineConfig,
+): ApplyResult {
+  const time = eventTime(event);
+  const state =
+    current === undefined
+      ? initialState(
+          eventHubId(event),
+          event.type === 'submitted'
+            ? event.partsTotal
+            : event.type === 'dispatch'
+              ? event.dispatch.partsTotal
+              : 1,
+          time,
+        )
+      : clone(current);
+  const outputs: DlrOutput[] = [];
+
+  switch (event.type) {
+    case 'submitted': {
+      ensureParts(state, event.partsTotal);
+      if (event.accountId !== undefined) state.accountId = event.accountId;
+      if (event.destKey !== undefined) state.destKey = event.destKey;
+      if (event.validUntil !== undefined) state.validUntil = event.validUntil;
+      if (state.submittedAt !== undefined) return { state: current ?? state, outputs };
+      state.submittedAt = event.time;
+      push(state, { kind: 'submitted', time }, config);
+      break;
+    }
+    case 'routed':
+      push(state, { kind: 'routed', time, connectorId: event.connectorId }, config);
+      break;
+    case 'rejected': {
+      const err = customerErr(event.err);
+      const entry: TimelineEntry = { kind: 'rejected', time, err };
+      if (event.reason !== undefined) entry.note = event.reason;
+      push(state, entry, config);
+      state.parts.forEach((_, i) => finishPart(state, i, 'REJECTED', err, time, outputs));
+      break;
+    }
+    case 'dispatch': {
+      const d = event.dispatch;
+      ensureParts(state, d.partsTotal);
+      const part = state.parts[d.partIndex];
+      if (part === undefined) {
+        outputs.push({
+          type: 'ignored',
+          hubMessageId: state.hubMessageId,
+          partIndex: d.partIndex,
+          reason: 'bad-part',
+          status: state.status,
+        });
+        return { state: current ?? state, outputs };
+      }
+      part.attempts = Math.max(part.attempts, d.attempt);
+      part.connectorId = d.connectorId;
+      const entry: TimelineEntry = {
+        kind: 'dispatch',
+        time,
+        connectorId: d.connectorId,
+        partIndex: d.partIndex,
+        attempt: d.attempt,
+      };
+      if (d.smppStatus !== undefined)
+        entry.note = `command_status 0x${d.smppStatus.toString(16).padStart(8, '0')}`;
+      else if (!d.accepted) entry.note = 'no response';
+      push(state, entry, config);
+      if (d.accepted) {
+        part.acceptedAt ??= d.time;
+        const id = d.supplierMessageId?.trim();
+        if (
+          id &&
+          !part.supplierIds.some((s) => s.connectorId === d.connectorId && s.supplierMessageId === id)
+        ) {
+          part.supplierIds.push({ connectorId: d.connectorId, supplierMessageId: id });
+        }
+      } else if (d.finalFailure) {
+        finishPart(state, d.partIndex, 'UNDELIVERABLE', errFromSmppStatus(d.smppStatus), d.time, outputs);
+      }
+      break;
+    }
+    case 'receipt': {
+      const r = event.receipt;
+      const part = state.parts[event.partIndex];
+      if (part === undefined) {
+        outputs.push({
+          type: 'ignored',
+          hubMessageId: state.hubMessageId,
+          partIndex: event.partIndex,
+          reason: 'bad-part',
+          status: r.status,
+        });
+        return { state: current ?? state, outputs };
+      }
+      const fp = fingerprint(r);
+      if (part.seen.includes(fp)) return { state: current ?? state, outputs }; // identical receipt: no-op
+      part.seen.push(fp);
+      if (part.seen.length > MAX_SEEN) part.seen.shift();
+      const entry: TimelineEntry = {
+        kind: 'receipt',
+        time,
+        connectorId: r.connectorId,
+        partIndex: event.partIndex,
+        status: r.status,
+      };
+      if (r.err !== undefined) entry.err = r.err;
+      if (isFinal(part.status)) {
+        entry.note = 'ignored: after-final';
+        push(state, entry, config);
+        outputs.push({
+          type: 'ignored',
+          hubMessageId: state.hubMessageId,
+          partIndex: event.partIndex,
+          reason: 'after-final',
+          status: r.status,
+        });
+        state.updatedAt = Math.max(state.updatedAt, time);
+        return { state, outputs };
+      }
+      push(state, entry, config);
+      if (isFinal(r.status)) {
+        const latency =
+          part.acceptedAt === undefined ? undefined : Math.max(0, r.receivedAt - part.acceptedAt);
+        const err = r.status === 'DELIVERED' ? HUB_ERR.NONE : customerErr(r.err);
+        finishPart(state, event.partIndex, r.status, err, r.doneDate ?? r.receivedAt, outputs, latency);
+      } else if ((INTERMEDIATE_RANK[r.status] ?? 0) >= (INTERMEDIATE_RANK[part.status] ?? 0)) {
+        part.status = r.status;
+      } else {
+        outputs.push({
+          type: 'ignored',
+          hubMessageId: state.hubMessageId,
+          partIndex: event.partIndex,
+          reason: 'regress',
+          status: r.status,
+        });
+      }
+      break;
+    }
+    case 'expire': {
+      if (state.parts.every((p) => isFinal(p.status))) return { state: current ?? state, outputs };
+      push(state, { kind: 'expired', time }, config);
+      state.parts.forEach((_, i) => finishPart(state, i, 'EXPIRED', HUB_ERR.EXPIRED_IN_HUB, time, outputs));
+      break;
+    }
+  }
+  state.updatedAt = Math.max(state.updatedAt, time);
+  settle(state, time, config, outputs);
+  return { state, outputs };
+}
