@@ -65,10 +65,11 @@ function receipt(
   status: DlrStatus,
   at: number,
   r: Partial<NormalisedReceipt> = {},
+  hubMessageId = 'm1',
 ): TimelineEvent {
   return {
     type: 'receipt',
-    hubMessageId: 'm1',
+    hubMessageId,
     partIndex,
     receipt: {
       connectorId: 'c1',
@@ -323,7 +324,7 @@ describe('expiry', () => {
     const delivered = run([
       submitted(1, { hubMessageId: 'm3' }),
       dispatch(0, { hubMessageId: 'm3', partsTotal: 1 }),
-      { ...receipt(0, 'DELIVERED', T0 + 1), hubMessageId: 'm3' },
+      receipt(0, 'DELIVERED', T0 + 1, {}, 'm3'),
     ]).state;
     expect(expiryDeadline(pending, cfg)).toBe(T0 + 65_000);
     expect(sweepExpired([pending, customValidity, delivered], T0 + 14_999, cfg)).toEqual([]);
