@@ -1,0 +1,266 @@
+/**
+ * The Kafka topic registry: every topic's name, layout, protobuf codec and record key.
+ * docs/architecture.md explains each key; the unit tests pin them.
+ */
+import { DeadLetter } from './gen/smshub/common/v1/dead_letter.js';
+import { BillingRated } from './gen/smshub/billing/v1/rated.js';
+import { AccountBalance } from './gen/smshub/billing/v1/balance.js';
+import { ConfigChange, ResourceKind } from './gen/smshub/config/v1/change.js';
+import { SmsSubmitted } from './gen/smshub/sms/v1/submitted.js';
+import { SmsRouted } from './gen/smshub/sms/v1/routed.js';
+import { SmsRejected } from './gen/smshub/sms/v1/rejected.js';
+import { SmsDispatched } from './gen/smshub/sms/v1/dispatched.js';
+import { SmsReceiptRaw } from './gen/smshub/sms/v1/receipt.js';
+import { SmsMo } from './gen/smshub/sms/v1/mo.js';
+import { SmsDelivery } from './gen/smshub/sms/v1/delivery.js';
+import { SmsPartStatus } from './gen/smshub/sms/v1/part_status.js';
+import { DeliveryStats } from './gen/smshub/sms/v1/delivery_stats.js';
+
+export interface TopicSpec<T> {
+  readonly name: string;
+  readonly partitions: number;
+  /** null = infinite. */
+  readonly retentionMs: number | null;
+  readonly compacted: boolean;
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+  key(value: T): string;
+  readonly description: string;
+}
+
+/** Thrown by a topic's key() when the value lacks the field its key is made of (a producer bug). */
+export class TopicKeyError extends Error {
+  readonly retriable = false;
+  constructor(topic: string, what: string) {
+    super(`cannot key a record for ${topic}: ${what} is empty`);
+    this.name = 'TopicKeyError';
+  }
+}
+
+/** The part of a ts-proto message object the registry uses. */
+interface ProtoCodec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+}
+
+const utf8 = new TextDecoder();
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Partitions of the message-flow topics: the unit of parallelism of every stage. */
+export const MESSAGE_FLOW_PARTITIONS = 6;
+/** Retention of the message-flow topics. */
+export const MESSAGE_FLOW_RETENTION_MS = 7 * DAY_MS;
+
+function defineTopic<T>(def: {
+  name: string;
+  partitions: number;
+  retentionMs: number | null;
+  compacted: boolean;
+  description: string;
+  codec: ProtoCodec<T>;
+  key: (value: T) => string;
+}): TopicSpec<T> {
+  const { codec } = def;
+  return Object.freeze({
+    name: def.name,
+    partitions: def.partitions,
+    retentionMs: def.retentionMs,
+    compacted: def.compacted,
+    description: def.description,
+    encode: (value: T): Uint8Array => codec.encode(value).finish(),
+    decode: (bytes: Uint8Array): T => codec.decode(bytes),
+    key: def.key,
+  });
+}
+
+function required(topic: string, what: string, value: string | undefined): string {
+  if (!value) throw new TopicKeyError(topic, what);
+  return value;
+}
+
+/**
+ * Key of the dispatch/receipt join: "<connector_id>/<normalised supplier message id>". Egress writes
+ * both sms.dispatched.v1 and sms.receipt.raw.v1 with it, so the submit_sm_resp and the receipt of one
+ * supplier message land in the same partition and dlr joins them with partition-local state.
+ */
+export function supplierMessageKey(connectorId: string, normalisedSupplierMessageId: string): string {
+  return `${connectorId}/${normalisedSupplierMessageId}`;
+}
+
+/** "routing_rule" for RESOURCE_KIND_ROUTING_RULE: the first part of a config.changes.v1 key. */
+export function resourceKindSlug(kind: ResourceKind): string {
+  const name = ResourceKind[kind] as string | undefined;
+  if (
+    name === undefined ||
+    kind === ResourceKind.RESOURCE_KIND_UNSPECIFIED ||
+    kind === ResourceKind.UNRECOGNIZED
+  ) {
+    throw new TopicKeyError('config.changes.v1', 'kind');
+  }
+  return name.slice('RESOURCE_KIND_'.length).toLowerCase();
+}
+
+/** Key of config.changes.v1: "<kind>/<resource id>", e.g. "connector/con_01". */
+export function configChangeKey(kind: ResourceKind, resourceId: string): string {
+  return `${resourceKindSlug(kind)}/${required('config.changes.v1', 'resource_id', resourceId)}`;
+}
+
+const flow = {
+  partitions: MESSAGE_FLOW_PARTITIONS,
+  retentionMs: MESSAGE_FLOW_RETENTION_MS,
+  compacted: false,
+};
+
+export const topics = {
+  submitted: defineTopic<SmsSubmitted>({
+    name: 'sms.submitted.v1',
+    ...flow,
+    codec: SmsSubmitted,
+    key: (v) => required('sms.submitted.v1', 'message_id', v.messageId),
+    description: 'ingress -> routing: one accepted customer submission (one submit_sm / HTTP message).',
+  }),
+  routed: defineTopic<SmsRouted>({
+    name: 'sms.routed.v1',
+    ...flow,
+    codec: SmsRouted,
+    key: (v) => required('sms.routed.v1', 'message.message_id', v.message?.messageId),
+    description: 'routing -> egress: the submitted message with its ordered candidate connectors.',
+  }),
+  rejected: defineTopic<SmsRejected>({
+    name: 'sms.rejected.v1',
+    ...flow,
+    codec: SmsRejected,
+    key: (v) => required('sms.rejected.v1', 'message.message_id', v.message?.messageId),
+    description:
+      'routing -> dlr: a message refused by a firewall/routing rule, with the customer-facing error.',
+  }),
+  dispatched: defineTopic<SmsDispatched>({
+    name: 'sms.dispatched.v1',
+    ...flow,
+    codec: SmsDispatched,
+    key: (v) =>
+      v.supplierMessageIdNormalised
+        ? supplierMessageKey(
+            required('sms.dispatched.v1', 'connector_id', v.connectorId),
+            v.supplierMessageIdNormalised,
+          )
+        : required('sms.dispatched.v1', 'context.message_id', v.context?.messageId),
+    description:
+      'egress -> dlr: one submit_sm attempt; keyed like its receipt (connector/supplier id) when the supplier gave an id.',
+  }),
+  receiptRaw: defineTopic<SmsReceiptRaw>({
+    name: 'sms.receipt.raw.v1',
+    ...flow,
+    codec: SmsReceiptRaw,
+    key: (v) =>
+      v.supplierMessageIdNormalised
+        ? supplierMessageKey(
+            required('sms.receipt.raw.v1', 'connector_id', v.connectorId),
+            v.supplierMessageIdNormalised,
+          )
+        : required('sms.receipt.raw.v1', 'receipt_id', v.receiptId),
+    description: 'egress -> dlr: a supplier delivery receipt as received, keyed like its dispatch.',
+  }),
+  mo: defineTopic<SmsMo>({
+    name: 'sms.mo.v1',
+    ...flow,
+    codec: SmsMo,
+    key: (v) =>
+      `${required('sms.mo.v1', 'destination.address', v.destination?.address)}/${required('sms.mo.v1', 'source.address', v.source?.address)}`,
+    description:
+      'egress -> ingress: a mobile-originated message (not a receipt) for the account owning the number.',
+  }),
+  partStatus: defineTopic<SmsPartStatus>({
+    name: 'dlr.parts.v1',
+    ...flow,
+    codec: SmsPartStatus,
+    key: (v) => required('dlr.parts.v1', 'context.message_id', v.context?.messageId),
+    description: 'dlr internal: part states re-keyed from supplier id to hub message id for aggregation.',
+  }),
+  delivery: defineTopic<SmsDelivery>({
+    name: 'sms.delivery.v1',
+    ...flow,
+    codec: SmsDelivery,
+    key: (v) => required('sms.delivery.v1', 'context.message_id', v.context?.messageId),
+    description: 'dlr -> ingress, rating: normalised delivery status of a hub message.',
+  }),
+  rated: defineTopic<BillingRated>({
+    name: 'billing.rated.v1',
+    partitions: MESSAGE_FLOW_PARTITIONS,
+    retentionMs: 30 * DAY_MS,
+    compacted: false,
+    codec: BillingRated,
+    key: (v) => required('billing.rated.v1', 'message_id', v.messageId),
+    description: 'rating -> finance: sell/buy/margin of a hub message; the key is the idempotency key.',
+  }),
+  configChanges: defineTopic<ConfigChange>({
+    name: 'config.changes.v1',
+    partitions: 1,
+    retentionMs: null,
+    compacted: true,
+    codec: ConfigChange,
+    key: (v) => configChangeKey(v.kind, v.resourceId),
+    description: 'admin -> all: create/update/delete of configuration resources, latest state per resource.',
+  }),
+  balances: defineTopic<AccountBalance>({
+    name: 'balances.v1',
+    partitions: MESSAGE_FLOW_PARTITIONS,
+    retentionMs: null,
+    compacted: true,
+    codec: AccountBalance,
+    key: (v) => required('balances.v1', 'account_id', v.accountId),
+    description: "rating/admin -> ingress: an account's latest balance and credit state.",
+  }),
+  deliveryStats: defineTopic<DeliveryStats>({
+    name: 'delivery.stats.v1',
+    partitions: 1,
+    retentionMs: null,
+    compacted: true,
+    codec: DeliveryStats,
+    key: (v) => {
+      const connector = required('delivery.stats.v1', 'connector_id', v.connectorId);
+      const d = v.destination;
+      if (d?.$case === 'prefix')
+        return `${connector}/prefix:${required('delivery.stats.v1', 'prefix', d.value)}`;
+      if (d?.$case === 'mccMnc')
+        return `${connector}/mccmnc:${required('delivery.stats.v1', 'mcc_mnc', d.value)}`;
+      throw new TopicKeyError('delivery.stats.v1', 'destination');
+    },
+    description: 'dlr -> routing: delivery ratio and latency per connector and destination (latest window).',
+  }),
+} as const;
+
+/** Keys of the registry: "submitted", "routed", ... */
+export type TopicId = keyof typeof topics;
+
+/** Payload type of a registry entry, e.g. TopicValue<'submitted'> is SmsSubmitted. */
+export type TopicValue<K extends TopicId> = (typeof topics)[K] extends TopicSpec<infer T> ? T : never;
+
+/** Retention of dead-letter topics: long enough to notice, fix and replay. */
+export const DEAD_LETTER_RETENTION_MS = 30 * DAY_MS;
+
+/**
+ * Name of a consumer group's dead-letter topic: `<group>.dlq` (one per consumer group, whatever topics
+ * the group reads; the envelope/headers say which topic, partition and offset a record came from).
+ */
+export function deadLetterTopic(name: string): string {
+  if (!name) throw new TypeError('deadLetterTopic: consumer group name is empty');
+  return `${name}.dlq`;
+}
+
+/**
+ * Spec of the dead-letter topic of `group`, carrying DeadLetter envelopes. Key: the original record's
+ * key (as UTF-8), or "<topic>/<partition>/<offset>" when it had none.
+ */
+export function deadLetterSpec(group: string): TopicSpec<DeadLetter> {
+  const name = deadLetterTopic(group);
+  return defineTopic<DeadLetter>({
+    name,
+    partitions: 1,
+    retentionMs: DEAD_LETTER_RETENTION_MS,
+    compacted: false,
+    codec: DeadLetter,
+    key: (v) => (v.key.length > 0 ? utf8.decode(v.key) : `${v.topic}/${v.partition}/${v.offset}`),
+    description: `Records consumer group "${group}" could not process, in DeadLetter envelopes.`,
+  });
+}
