@@ -1,0 +1,177 @@
+import { describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, configOrExit, databaseEnv, httpEnv, kafkaEnv, loadConfig, logEnv, otelEnv } from './index.js';
+
+const schema = z.object({ ...kafkaEnv, ...databaseEnv, ...httpEnv, ...logEnv, ...otelEnv });
+const good = { DATABASE_URL: 'postgres://u:p@db:5432/smshub' };
+
+function issuesOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(schema, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults when only the required variable is set', () => {
+    const cfg = loadConfig(schema, good);
+    expect(cfg).toEqual({
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      KAFKA_CLIENT_ID: undefined,
+      KAFKA_SSL: false,
+      KAFKA_SSL_CA_FILE: undefined,
+      KAFKA_SASL_MECHANISM: undefined,
+      KAFKA_SASL_USERNAME: undefined,
+      KAFKA_SASL_PASSWORD: undefined,
+      DATABASE_URL: 'postgres://u:p@db:5432/smshub',
+      HTTP_PORT: 9400,
+      LOG_LEVEL: 'info',
+      LOG_DEBUG_NUMBERS: false,
+      OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+      OTEL_SERVICE_NAME: undefined,
+    });
+  });
+
+  it('parses set values', () => {
+    const cfg = loadConfig(schema, {
+      ...good,
+      KAFKA_BROKERS: ' k1:9092, k2:9093 ,,',
+      HTTP_PORT: '0',
+      LOG_LEVEL: 'debug',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318',
+    });
+    expect(cfg.KAFKA_BROKERS).toEqual(['k1:9092', 'k2:9093']);
+    expect(cfg.HTTP_PORT).toBe(0);
+    expect(cfg.LOG_LEVEL).toBe('debug');
+    expect(cfg.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel:4318');
+  });
+
+  it('reports every bad variable at once, each with its name', () => {
+    const issues = issuesOf({
+      KAFKA_BROKERS: 'no-port-here',
+      KAFKA_SSL: 'maybe',
+      HTTP_PORT: '70000',
+      LOG_LEVEL: 'verbose',
+      LOG_DEBUG_NUMBERS: 'on',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url',
+      KAFKA_SASL_MECHANISM: 'gssapi',
+    });
+    const names = issues.map((i) => i.split(':')[0]);
+    expect(names.sort()).toEqual(
+      [
+        'DATABASE_URL',
+        'HTTP_PORT',
+        'KAFKA_BROKERS',
+        'KAFKA_SASL_MECHANISM',
+        'KAFKA_SASL_PASSWORD',
+        'KAFKA_SASL_USERNAME',
+        'KAFKA_SSL',
+        'LOG_DEBUG_NUMBERS',
+        'LOG_LEVEL',
+        'OTEL_EXPORTER_OTLP_ENDPOINT',
+      ].sort(),
+    );
+    expect(issues).toContain('DATABASE_URL: is required');
+    expect(issues.find((i) => i.startsWith('HTTP_PORT'))).toMatch(/0 to 65535/);
+  });
+
+  it('rejects a database URL of another scheme without echoing it', () => {
+    const issues = issuesOf({ DATABASE_URL: 'mysql://user:s3cret@db/x' });
+    expect(issues).toEqual(['DATABASE_URL: must use postgres: or postgresql: (got mysql:)']);
+    expect(issues.join()).not.toContain('s3cret');
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig(schema, { ...good, HTTP_PORT: '', LOG_LEVEL: '  ' }).HTTP_PORT).toBe(9400);
+    expect(issuesOf({ DATABASE_URL: '' })).toEqual(['DATABASE_URL: is required']);
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['Yes', true],
+    ['false', false],
+    ['False', false],
+    ['0', false],
+    ['no', false],
+  ])('parses boolean %s as %s', (raw, value) => {
+    expect(loadConfig(schema, { ...good, KAFKA_SSL: raw }).KAFKA_SSL).toBe(value);
+  });
+
+  it.each(['2', 'on', 'off', 'y', 'truthy'])('rejects boolean %s', (raw) => {
+    expect(issuesOf({ ...good, LOG_DEBUG_NUMBERS: raw })).toEqual([
+      `LOG_DEBUG_NUMBERS: must be one of true, false, 1, 0, yes, no (got "${raw}")`,
+    ]);
+  });
+
+  it('requires the SASL mechanism, username and password together', () => {
+    expect(issuesOf({ ...good, KAFKA_SASL_MECHANISM: 'scram-sha-512' })).toEqual([
+      'KAFKA_SASL_USERNAME: is required when KAFKA_SASL_MECHANISM is set',
+      'KAFKA_SASL_PASSWORD: is required when KAFKA_SASL_MECHANISM is set',
+    ]);
+    expect(issuesOf({ ...good, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' })).toEqual([
+      'KAFKA_SASL_MECHANISM: is required when KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are set',
+    ]);
+    const cfg = loadConfig(schema, {
+      ...good,
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+    });
+    expect(cfg.KAFKA_SASL_MECHANISM).toBe('plain');
+  });
+
+  it('reports the SASL check together with unrelated field errors', () => {
+    const issues = issuesOf({ HTTP_PORT: 'x', KAFKA_SASL_PASSWORD: 'p' });
+    expect(issues.map((i) => i.split(':')[0]).sort()).toEqual(
+      ['DATABASE_URL', 'HTTP_PORT', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME'].sort(),
+    );
+  });
+
+  it('refuses a CA file when TLS is off', () => {
+    expect(issuesOf({ ...good, KAFKA_SSL_CA_FILE: '/ca.pem' })).toEqual([
+      'KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true',
+    ]);
+    expect(loadConfig(schema, { ...good, KAFKA_SSL: 'yes', KAFKA_SSL_CA_FILE: '/ca.pem' }).KAFKA_SSL_CA_FILE).toBe('/ca.pem');
+  });
+
+  it('returns a deep-frozen object', () => {
+    const cfg = loadConfig(schema, good);
+    expect(Object.isFrozen(cfg)).toBe(true);
+    expect(Object.isFrozen(cfg.KAFKA_BROKERS)).toBe(true);
+    expect(() => {
+      (cfg as { HTTP_PORT: number }).HTTP_PORT = 1;
+    }).toThrow(TypeError);
+    expect(() => cfg.KAFKA_BROKERS.push('x:1')).toThrow(TypeError);
+  });
+
+  it('ignores variables that are not in the schema', () => {
+    const cfg = loadConfig(z.object(httpEnv), { HTTP_PORT: '8080', PATH: '/bin', KAFKA_SSL: 'garbage' });
+    expect(cfg).toEqual({ HTTP_PORT: 8080 });
+  });
+});
+
+describe('configOrExit', () => {
+  it('prints one line per issue and exits with 78', () => {
+    const lines: string[] = [];
+    const exit = vi.fn();
+    expect(() =>
+      configOrExit(schema, { env: { HTTP_PORT: '-1' }, service: 'ingress', exit, write: (l) => lines.push(l) }),
+    ).toThrow(ConfigError);
+    expect(exit).toHaveBeenCalledWith(78);
+    expect(lines.sort()).toEqual([
+      'ingress: invalid configuration: DATABASE_URL: is required',
+      'ingress: invalid configuration: HTTP_PORT: must be a whole number from 0 to 65535 (got "-1")',
+    ]);
+  });
+
+  it('returns the config when valid', () => {
+    const exit = vi.fn();
+    expect(configOrExit(schema, { env: good, exit }).HTTP_PORT).toBe(9400);
+    expect(exit).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { envBoolean, envInt, envList, envString, envUrl } from './fields.js';
+
+/**
+ * Every default of the shared fragments, in one place. Service-specific defaults live in the service's
+ * own schema; nothing else in the code base invents a fallback value.
+ */
+export const DEFAULTS = Object.freeze({
+  KAFKA_BROKERS: '127.0.0.1:9092',
+  KAFKA_SSL: false,
+  HTTP_PORT: 9400,
+  LOG_LEVEL: 'info',
+  LOG_DEBUG_NUMBERS: false,
+} as const);
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+const BROKER = /^(\[[0-9a-fA-F:.]+\]|[^\s:/[\]]+):(\d{1,5})$/;
+
+function brokerProblem(entry: string): string | undefined {
+  const m = BROKER.exec(entry);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return `"${entry}" is not host:port`;
+  return undefined;
+}
+
+/** Kafka connection. The SASL trio is checked together by loadConfig (see crossFieldChecks). */
+export const kafkaEnv = {
+  KAFKA_BROKERS: envList({ default: DEFAULTS.KAFKA_BROKERS, nonEmpty: true, item: brokerProblem }),
+  KAFKA_CLIENT_ID: envString().optional(),
+  KAFKA_SSL: envBoolean(DEFAULTS.KAFKA_SSL),
+  KAFKA_SSL_CA_FILE: envString().optional(),
+  KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS, { message: `must be one of ${SASL_MECHANISMS.join(', ')}` }).optional(),
+  KAFKA_SASL_USERNAME: envString().optional(),
+  KAFKA_SASL_PASSWORD: envString().optional(),
+};
+
+/** Postgres connection string (required). */
+export const databaseEnv = {
+  DATABASE_URL: envUrl(['postgres:', 'postgresql:']),
+};
+
+/** Port of the health/metrics HTTP server (0 picks a free port). */
+export const httpEnv = {
+  HTTP_PORT: envInt({ min: 0, max: 65535, default: DEFAULTS.HTTP_PORT }),
+};
+
+/** Log level and whether phone numbers are logged unmasked. */
+export const logEnv = {
+  LOG_LEVEL: z
+    .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+    .optional()
+    .transform((v): LogLevel => v ?? DEFAULTS.LOG_LEVEL),
+  LOG_DEBUG_NUMBERS: envBoolean(DEFAULTS.LOG_DEBUG_NUMBERS),
+};
+
+/** OpenTelemetry export. Without an endpoint spans are not exported (trace context still propagates). */
+export const otelEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: envUrl(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: envString().optional(),
+};
+
+/**
+ * A check that involves several variables. It runs on the raw environment (after blank values are
+ * treated as unset) whenever the schema contains all of `keys`, independently of per-field errors, so
+ * its issues are reported together with the others.
+ */
+export interface CrossFieldCheck {
+  keys: readonly string[];
+  check(env: Readonly<Record<string, string | undefined>>): string[];
+}
+
+const SASL_KEYS = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const;
+
+export const crossFieldChecks: readonly CrossFieldCheck[] = [
+  {
+    keys: SASL_KEYS,
+    check(env) {
+      const set = SASL_KEYS.filter((k) => env[k] !== undefined);
+      if (set.length === 0 || set.length === SASL_KEYS.length) return [];
+      return SASL_KEYS.filter((k) => env[k] === undefined).map(
+        (k) => `${k}: is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set`,
+      );
+    },
+  },
+  {
+    keys: ['KAFKA_SSL', 'KAFKA_SSL_CA_FILE'],
+    check(env) {
+      const ssl = env['KAFKA_SSL']?.trim().toLowerCase();
+      if (env['KAFKA_SSL_CA_FILE'] !== undefined && (ssl === undefined || ssl === 'false' || ssl === '0' || ssl === 'no')) {
+        return ['KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true'];
+      }
+      return [];
+    },
+  },
+];
