@@ -14,6 +14,7 @@ import {
 } from './codec.js';
 import { SmppClosedError, SmppError, SmppTimeoutError } from './errors.js';
 import { CommandStatus, statusName } from './status.js';
+import { validateBind } from './validate.js';
 
 /**
  * One SMPP session over one TCP or TLS socket, for either side (ESME "client" or SMSC "server").
@@ -369,7 +370,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   /** Send unbind, wait for unbind_resp (or the timeout), then close the socket. */
   async unbind(options?: RequestOptions): Promise<void> {
     if (!isBound(this._state)) {
-      if (this._state === 'OPEN') this.socket.end();
+      if (this._state === 'OPEN') this.endSocket();
       return this.closed;
     }
     this._state = 'UNBINDING';
@@ -384,7 +385,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     } catch (e) {
       this.log.debug({ session: this.id, err: (e as Error).message }, 'unbind not answered');
     }
-    this.socket.end();
+    this.endSocket();
     await this.closed;
   }
 
@@ -398,6 +399,14 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   destroy(reason?: Error): void {
     if (reason) this.log.debug({ session: this.id, err: reason.message }, 'smpp session destroyed');
     this.socket.destroy();
+  }
+
+  /** Half-close, and destroy if the peer has not closed its side within 2 s. */
+  private endSocket(): void {
+    this.socket.end();
+    const t = setTimeout(() => this.socket.destroy(), 2000);
+    t.unref();
+    this.socket.once('close', () => clearTimeout(t));
   }
 
   /** Write raw bytes (tests and simulators of misbehaving peers). Respects backpressure bookkeeping. */
@@ -510,9 +519,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       sequenceNumber: seq,
       fatal: true,
     });
-    this.socket.end();
-    const t = setTimeout(() => this.socket.destroy(), 2000);
-    t.unref();
+    this.endSocket();
   }
 
   private onFrame(frame: Buffer): void {
@@ -623,12 +630,13 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     const cmd = pdu.command;
     if (cmd === 'enquire_link') return this.respond(pdu, 0);
     if (cmd === 'unbind') {
+      if (this._state === 'UNBINDING') return this.respond(pdu, 0); // both sides unbinding at once
       if (!isBound(this._state)) return this.respond(pdu, CommandStatus.ESME_RINVBNDSTS);
       this.respond(pdu, 0);
       this._state = 'UNBINDING';
       this.stopEnquireLink();
       this.emit('unbound');
-      this.socket.end();
+      this.endSocket();
       return;
     }
     if (cmd in BIND_COMMANDS) return void this.onBindRequest(pdu, BIND_COMMANDS[cmd] as BindType);
@@ -689,10 +697,13 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     if (this._state !== 'OPEN') return this.respond(pdu, CommandStatus.ESME_RINVBNDSTS);
     this.bindInProgress = true;
     let decision: BindDecision;
+    const fieldStatus = validateBind(pdu);
     try {
-      decision = this.opts.onBind
-        ? await this.opts.onBind(this, Object.assign(pdu, { bindType }))
-        : { status: CommandStatus.ESME_RBINDFAIL };
+      decision = fieldStatus
+        ? { status: fieldStatus }
+        : this.opts.onBind
+          ? await this.opts.onBind(this, Object.assign(pdu, { bindType }))
+          : { status: CommandStatus.ESME_RBINDFAIL };
     } catch (e) {
       this.log.error({ session: this.id, err: (e as Error).message }, 'smpp onBind failed');
       decision = {
@@ -708,7 +719,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
         { session: this.id, systemId: pdu.system_id, status: statusName(decision.status) },
         'smpp bind refused',
       );
-      if (this.opts.closeOnBindFailure) this.socket.end();
+      if (this.opts.closeOnBindFailure) this.endSocket();
       return;
     }
     const iv = pdu.interface_version ?? 0;

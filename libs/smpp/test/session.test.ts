@@ -136,6 +136,30 @@ describe('wrong steps', () => {
     });
   });
 
+  it('bind with an over-long system_id: ESME_RINVSYSID without asking onBind', async () => {
+    let asked = 0;
+    const { port } = await startServer({
+      onBind: () => {
+        asked++;
+        return { status: 0 };
+      },
+    });
+    const peer = await RawPeer.connect(port);
+    cleanups.push(() => peer.destroy());
+    peer.send({
+      command: 'bind_transmitter',
+      sequence_number: 4,
+      system_id: 'x'.repeat(20),
+      password: 'secret',
+    });
+    expect(await peer.nextPdu()).toMatchObject({
+      command: 'bind_transmitter_resp',
+      command_status: S.ESME_RINVSYSID,
+    });
+    await peer.closed;
+    expect(asked).toBe(0);
+  });
+
   it('submit on a receiver bind: ESME_RINVBNDSTS', async () => {
     const { port } = await startServer();
     const peer = await rawBound(port, 'bind_receiver');
