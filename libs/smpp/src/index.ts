@@ -113,3 +113,12 @@ export {
 } from './session.js';
 export { createSmppServer, type SmppServer, type SmppServerOptions } from './server.js';
 export { connectSmpp, openSmppSession, type ConnectSmppOptions } from './client.js';
+export {
+  ESM_CLASS_UDHI,
+  ESM_CLASS_DELIVERY_RECEIPT,
+  messageContent,
+  messageText,
+  partFields,
+  type MessageContent,
+  type MessageContentResult,
+} from './message.js';
