@@ -249,8 +249,9 @@ export function deadLetterTopic(name: string): string {
 }
 
 /**
- * Spec of the dead-letter topic of `group`, carrying DeadLetter envelopes. Key: the original record's
- * key (as UTF-8), or "<topic>/<partition>/<offset>" when it had none.
+ * Spec of the dead-letter topic of `group` for DeadLetter envelopes. Key: the original record's key
+ * (as UTF-8), or "<topic>/<partition>/<offset>" when it had none. Note: libs/kafka currently writes the
+ * raw original record with x-dlq-* headers to `<group>.dlq`, not envelopes (docs/architecture.md).
  */
 export function deadLetterSpec(group: string): TopicSpec<DeadLetter> {
   const name = deadLetterTopic(group);
