@@ -13,8 +13,21 @@ async function run(window: number): Promise<void> {
     handlers: { submit_sm: () => ({ fields: { message_id: String(++n) } }) },
   });
   const { port } = await server.listen(0);
-  const s = await connectSmpp({ host: '127.0.0.1', port, systemId: 'bench', password: 'x', bindType: 'transmitter', window, enquireLinkMs: 0 });
-  const fields = { source_addr: 'Bench', destination_addr: '447700900123', short_message: Buffer.from('Hello world, this is a benchmark message'), data_coding: 0 };
+  const s = await connectSmpp({
+    host: '127.0.0.1',
+    port,
+    systemId: 'bench',
+    password: 'x',
+    bindType: 'transmitter',
+    window,
+    enquireLinkMs: 0,
+  });
+  const fields = {
+    source_addr: 'Bench',
+    destination_addr: '447700900123',
+    short_message: Buffer.from('Hello world, this is a benchmark message'),
+    data_coding: 0,
+  };
   const started = process.hrtime.bigint();
   let issued = 0;
   const worker = async (): Promise<void> => {
@@ -25,7 +38,9 @@ async function run(window: number): Promise<void> {
   };
   await Promise.all(Array.from({ length: window }, worker));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  console.log(`window ${String(window).padStart(3)}: ${messages} submit_sm in ${ms.toFixed(0)} ms = ${Math.round((messages / ms) * 1000)} msg/s`);
+  console.log(
+    `window ${String(window).padStart(3)}: ${messages} submit_sm in ${ms.toFixed(0)} ms = ${Math.round((messages / ms) * 1000)} msg/s`,
+  );
   await s.unbind();
   await server.close({ graceMs: 500 });
 }
