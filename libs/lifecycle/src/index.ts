@@ -1,0 +1,1 @@
+export { createLifecycle, fatal, type Lifecycle, type LifecycleOptions } from './lifecycle.js';
