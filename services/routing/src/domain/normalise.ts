@@ -1,0 +1,69 @@
+// Destination number normalisation to E.164 with libphonenumber-js ("max" metadata: full validation of
+// number ranges, not just lengths).
+//
+// By SMPP type of number (dest_addr_ton):
+// - INTERNATIONAL (1): the digits already carry the country code ("+" or not).
+// - NATIONAL (2): the account's default country is required; without one the number is rejected.
+// - UNKNOWN (0) and every other numeric TON: "+" or a leading international call prefix ("00", or the
+//   default country's own, e.g. "011" in the US) means international. Otherwise, with a default country,
+//   the national reading is tried first and the international one second; without a default country the
+//   digits are read as international. (A national and an international reading can both be valid, e.g.
+//   US 4155552671 and CH +41 55 555 2671: the account's country wins, which is what ESMEs sending TON 0
+//   with national numbers expect.)
+// - ALPHANUMERIC (5): never a valid destination.
+// Spaces, dashes, dots and parentheses are ignored; any other non-digit makes the number invalid.
+
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { Ton } from './types.js';
+
+export type NormaliseResult =
+  | { ok: true; e164: string; country: string }
+  | { ok: false; reason: string };
+
+const SEPARATORS = /[\s\-().]/g;
+
+export function normaliseDestination(
+  addr: string,
+  ton: number,
+  defaultCountry?: string,
+): NormaliseResult {
+  if (ton === Ton.ALPHANUMERIC) return { ok: false, reason: 'alphanumeric destination (TON 5)' };
+  const cleaned = addr.replace(SEPARATORS, '');
+  const plus = cleaned.startsWith('+');
+  const digits = plus ? cleaned.slice(1) : cleaned;
+  if (digits.length === 0) return { ok: false, reason: 'empty destination' };
+  if (!/^\d+$/.test(digits)) return { ok: false, reason: `destination has non-digit characters` };
+  if (digits.length > 15) return { ok: false, reason: `destination longer than 15 digits (E.164 maximum)` };
+
+  const country = defaultCountry ? (defaultCountry.toUpperCase() as CountryCode) : undefined;
+
+  if (ton === Ton.INTERNATIONAL || plus) return international(digits);
+  if (ton === Ton.NATIONAL) {
+    if (!country) return { ok: false, reason: 'national number (TON 2) but the account has no default country' };
+    return national(digits, country);
+  }
+  // UNKNOWN and other numeric TONs.
+  if (digits.startsWith('00')) return international(digits.slice(2));
+  if (!country) return international(digits);
+  const asNational = national(digits, country);
+  if (asNational.ok) return asNational;
+  const asInternational = international(digits);
+  if (asInternational.ok) return asInternational;
+  return { ok: false, reason: `not a valid number, neither national (${country}) nor international` };
+}
+
+function international(digits: string): NormaliseResult {
+  const p = parsePhoneNumberFromString(`+${digits}`);
+  if (!p) return { ok: false, reason: 'not a phone number (no country calling code recognised)' };
+  if (!p.isValid()) return { ok: false, reason: `not a valid number for calling code +${p.countryCallingCode}` };
+  return { ok: true, e164: p.number, country: p.country ?? '001' };
+}
+
+function national(digits: string, country: CountryCode): NormaliseResult {
+  // With a default country, libphonenumber also understands that country's international call prefix
+  // ("00" in most of the world, "011" in NANP), so "011 44 ..." from a US account works.
+  const p = parsePhoneNumberFromString(digits, { defaultCountry: country });
+  if (!p) return { ok: false, reason: `not a phone number in ${country}` };
+  if (!p.isValid()) return { ok: false, reason: `not a valid ${country} number` };
+  return { ok: true, e164: p.number, country: p.country ?? '001' };
+}
