@@ -205,6 +205,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   private needDrain = false;
   private readonly drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private readingPaused = false;
+  private corked = false;
   private fatal = false;
   private bindInProgress = false;
   private enquireTimer: NodeJS.Timeout | undefined;
@@ -284,6 +285,24 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
   }
 
+  private async waitForDrainUntil(deadline: number, command: string): Promise<void> {
+    const left = deadline - Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.waitForDrain(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new SmppTimeoutError(`${command} (waiting for the socket to drain)`, 0, left)),
+            Math.max(0, left),
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Resolves once the socket has closed. */
   waitClosed(): Promise<void> {
     return this.closed;
@@ -297,10 +316,14 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
    */
   async request(command: string, fields: PduFields = {}, options: RequestOptions = {}): Promise<Pdu> {
     this.checkOutbound(command);
+    const timeoutMs = options.timeoutMs ?? this.opts.responseTimeoutMs;
     const windowed = !UNWINDOWED.has(command);
     if (windowed) await this.acquireSlot();
     try {
-      while (this.needDrain) await this.waitForDrain();
+      // A peer that stops reading must not hang callers forever: waiting for 'drain' counts against the
+      // response timeout too (this is also what lets enquire_link detect such a peer).
+      const drainDeadline = Date.now() + timeoutMs;
+      while (this.needDrain) await this.waitForDrainUntil(drainDeadline, command);
       if (this._state === 'CLOSED') throw new SmppClosedError();
       if (windowed) this.checkOutbound(command); // state may have changed while waiting
     } catch (e) {
@@ -315,7 +338,6 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       if (windowed) this.releaseSlot();
       throw e;
     }
-    const timeoutMs = options.timeoutMs ?? this.opts.responseTimeoutMs;
     return new Promise<Pdu>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (!this.pending.delete(seq)) return;
@@ -417,6 +439,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   private checkOutbound(command: string): void {
     const s = this._state;
     if (s === 'CLOSED') throw new SmppClosedError();
+    if (s === 'UNBINDING' && command !== 'unbind')
+      throw new SmppClosedError(`SMPP session is unbinding; ${command} not sent`);
     if (command === 'enquire_link' || command === 'unbind' || command === 'generic_nack') return;
     if (command in BIND_COMMANDS) {
       if (s !== 'OPEN')
@@ -459,6 +483,15 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   private write(buf: Buffer): boolean {
     if (this.socket.destroyed || !this.socket.writable) return false;
+    if (!this.corked) {
+      // Batch every PDU written in this tick into one writev() instead of one syscall each.
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
     const ok = this.socket.write(buf);
     if (!ok) this.needDrain = true;
     if (!this.readingPaused && this.socket.writableLength > this.opts.maxWriteBufferBytes) {

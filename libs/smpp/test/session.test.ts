@@ -419,6 +419,8 @@ describe('window, timeouts, backpressure', () => {
     expect(s.inflightOutbound).toBe(written);
     expect(s.bufferedBytes).toBe(buffered);
     expect(buffered).toBeLessThan(s.socket.writableHighWaterMark + 2 * 300);
+    // A caller is not left hanging on a peer that never reads again: drain waiting counts against its timeout.
+    await expect(s.submit(big, { timeoutMs: 100 })).rejects.toBeInstanceOf(SmppTimeoutError);
     serverSession!.socket.resume();
     const all = await Promise.all(inflight);
     expect(all.length).toBe(issued + 2000);
