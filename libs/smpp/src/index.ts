@@ -56,6 +56,8 @@ export {
   formatReceiptDate,
   parseReceipt,
   parseReceiptDate,
+  normalizeMessageId,
+  type MessageIdFormat,
   encodeNetworkErrorCode,
   decodeNetworkErrorCode,
   type ReceiptStat,

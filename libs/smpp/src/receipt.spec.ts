@@ -5,6 +5,7 @@ import {
   formatReceipt,
   messageStateToStat,
   parseReceipt,
+  normalizeMessageId,
   statToMessageState,
 } from './receipt.js';
 
@@ -99,5 +100,17 @@ describe('delivery receipt text', () => {
     expect(encodeNetworkErrorCode({ networkType: 3, errorCode: 0x0101 }).toString('hex')).toBe('030101');
     expect(decodeNetworkErrorCode(Buffer.from('030022', 'hex'))).toEqual({ networkType: 3, errorCode: 0x22 });
     expect(decodeNetworkErrorCode(Buffer.from('03', 'hex'))).toBeUndefined();
+  });
+});
+
+describe('message id normalisation', () => {
+  it('matches a hex id with its decimal twin, ignoring case and zero padding', () => {
+    expect(normalizeMessageId('0000ABCDEF', 'hex')).toBe('11259375');
+    expect(normalizeMessageId('11259375', 'dec')).toBe('11259375');
+    expect(normalizeMessageId('00abcdef', 'hex')).toBe(normalizeMessageId('0011259375', 'dec'));
+    expect(normalizeMessageId(' 00Ab-1 ')).toBe('ab-1');
+    expect(normalizeMessageId('000')).toBe('0');
+    expect(normalizeMessageId('not-hex', 'hex')).toBe('not-hex');
+    expect(normalizeMessageId('ffffffffffffffffffff', 'hex')).toBe('1208925819614629174706175');
   });
 });

@@ -224,3 +224,23 @@ export function decodeNetworkErrorCode(b: Uint8Array | undefined): NetworkErrorC
   if (!b || b.length !== 3) return undefined;
   return { networkType: b[0] as number, errorCode: ((b[1] as number) << 8) | (b[2] as number) };
 }
+
+/**
+ * How a peer writes a message id in a given place: the same message can carry its id in hex in
+ * submit_sm_resp / receipted_message_id and in decimal in the receipt text (a per-connector setting).
+ */
+export type MessageIdFormat = 'as-is' | 'hex' | 'dec';
+
+/**
+ * A canonical form of a message id for correlation. 'hex' and 'dec' parse the id as a number in that base
+ * and return it in decimal (so a hex id and its decimal twin normalise to the same string); 'as-is' trims,
+ * lower-cases and strips leading zeros. An id that does not parse in the given base falls back to 'as-is'.
+ */
+export function normalizeMessageId(id: string, format: MessageIdFormat = 'as-is'): string {
+  const t = id.trim().toLowerCase();
+  if (format === 'hex' && /^(0x)?[0-9a-f]+$/.test(t))
+    return BigInt(t.startsWith('0x') ? t : `0x${t}`).toString(10);
+  if (format === 'dec' && /^[0-9]+$/.test(t)) return BigInt(t).toString(10);
+  const stripped = t.replace(/^0+(?=.)/, '');
+  return stripped;
+}
