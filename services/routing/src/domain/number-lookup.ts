@@ -1,0 +1,147 @@
+// Portability / HLR lookups: the interface, an in-memory implementation from a ported-numbers list, and a
+// TTL cache wrapper. The Postgres-backed and external-provider lookups implement the same interface.
+//
+// Results: `{ mccMnc, ported }` when the source knows the number, `null` when it does not (the engine then
+// uses the static prefix table). A rejected promise means "source unavailable": the engine also falls back
+// to the prefix table, and the cache does not remember the failure.
+
+import type { Clock } from './types.js';
+
+export interface NumberInfo {
+  /** "MCC-MNC" of the network currently serving the number. */
+  mccMnc: string;
+  ported: boolean;
+}
+
+export interface NumberLookup {
+  lookup(e164: string): Promise<NumberInfo | null>;
+}
+
+/**
+ * A lookup that can sometimes answer without waiting. `peek` returns the answer when it has one
+ * (including `null` = "known not to be in the source") and `undefined` when it would have to ask.
+ * The engine uses it to keep the hot path synchronous on cache hits.
+ */
+export interface PeekableNumberLookup extends NumberLookup {
+  peek(e164: string): NumberInfo | null | undefined;
+}
+
+export function isPeekable(l: NumberLookup): l is PeekableNumberLookup {
+  return typeof (l as Partial<PeekableNumberLookup>).peek === 'function';
+}
+
+/** Ported numbers held in memory: e164 -> the network that now serves it. Unknown numbers give null. */
+export class InMemoryPortedLookup implements PeekableNumberLookup {
+  private readonly ported: ReadonlyMap<string, string>;
+
+  constructor(entries: Iterable<{ e164: string; mccMnc: string }>) {
+    const m = new Map<string, string>();
+    for (const e of entries) m.set(e.e164.startsWith('+') ? e.e164 : `+${e.e164}`, e.mccMnc);
+    this.ported = m;
+  }
+
+  peek(e164: string): NumberInfo | null {
+    const mccMnc = this.ported.get(e164);
+    return mccMnc === undefined ? null : { mccMnc, ported: true };
+  }
+
+  lookup(e164: string): Promise<NumberInfo | null> {
+    return Promise.resolve(this.peek(e164));
+  }
+}
+
+export interface CachedNumberLookupOptions {
+  /** How long a found answer stays fresh. */
+  ttlMs: number;
+  /** How long a "not known" (null) answer stays fresh; defaults to ttlMs. */
+  negativeTtlMs?: number;
+  /** Upper bound on cached numbers; the least recently used entry is dropped first. */
+  maxEntries: number;
+  clock: Clock;
+}
+
+interface CacheEntry {
+  value: NumberInfo | null;
+  expiresAt: number;
+}
+
+/**
+ * TTL cache in front of a slower NumberLookup. Bounded: a Map kept in recency order (a hit moves the
+ * entry to the end), the oldest entry is evicted when full. Concurrent misses for the same number share one
+ * inner call. Failures are passed on and not cached.
+ */
+export class CachedNumberLookup implements PeekableNumberLookup {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly inflight = new Map<string, Promise<NumberInfo | null>>();
+  private readonly ttlMs: number;
+  private readonly negativeTtlMs: number;
+  private readonly maxEntries: number;
+  private readonly clock: Clock;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    private readonly inner: NumberLookup,
+    options: CachedNumberLookupOptions,
+  ) {
+    if (options.maxEntries < 1) throw new RangeError('maxEntries must be >= 1');
+    this.ttlMs = options.ttlMs;
+    this.negativeTtlMs = options.negativeTtlMs ?? options.ttlMs;
+    this.maxEntries = options.maxEntries;
+    this.clock = options.clock;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  peek(e164: string): NumberInfo | null | undefined {
+    const e = this.entries.get(e164);
+    if (e === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    if (e.expiresAt <= this.clock()) {
+      this.entries.delete(e164);
+      this.misses++;
+      return undefined;
+    }
+    // Refresh recency.
+    this.entries.delete(e164);
+    this.entries.set(e164, e);
+    this.hits++;
+    return e.value;
+  }
+
+  lookup(e164: string): Promise<NumberInfo | null> {
+    const cached = this.peek(e164);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.inflight.get(e164);
+    if (pending) return pending;
+    const p = this.inner.lookup(e164).then(
+      (value) => {
+        this.inflight.delete(e164);
+        this.store(e164, value);
+        return value;
+      },
+      (err: unknown) => {
+        this.inflight.delete(e164);
+        throw err;
+      },
+    );
+    this.inflight.set(e164, p);
+    return p;
+  }
+
+  private store(e164: string, value: NumberInfo | null): void {
+    const ttl = value === null ? this.negativeTtlMs : this.ttlMs;
+    if (ttl <= 0) return;
+    this.entries.delete(e164);
+    this.entries.set(e164, { value, expiresAt: this.clock() + ttl });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+}
