@@ -27,6 +27,8 @@ export interface SmppServerOptions {
   systemId?: string;
   /** No PDU from the ESME for N ms: unbind and close. Default 120 000; 0 disables. */
   idleTimeoutMs?: number;
+  /** Close connections that have not bound within N ms (enquire_link does not count). Default 30 000; 0 disables. */
+  bindTimeoutMs?: number;
   /** Outbound (deliver_sm) window per session. Default 10. */
   window?: number;
   /** Inbound requests in flight per session before answering overWindowStatus. Default 100. */
@@ -73,6 +75,7 @@ export function createSmppServer(options: SmppServerOptions): SmppServer {
       handlers: options.handlers ?? {},
       systemId: options.systemId ?? 'smshub',
       idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+      bindTimeoutMs: options.bindTimeoutMs ?? 30_000,
       ...(options.window !== undefined && { window: options.window }),
       ...(options.inboundWindow !== undefined && { inboundWindow: options.inboundWindow }),
       ...(options.overWindowStatus !== undefined && { overWindowStatus: options.overWindowStatus }),

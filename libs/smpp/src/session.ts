@@ -91,6 +91,8 @@ export interface SmppSessionOptions {
   enquireLinkMs?: number;
   /** No inbound PDU for N ms: unbind and close (0 = never). */
   idleTimeoutMs?: number;
+  /** Server side: close a connection that has not bound within N ms (0 = never). enquire_link does not count. */
+  bindTimeoutMs?: number;
   /** Largest accepted command_length. Default 70 000 (message_payload can hold 64 KiB). */
   maxPduLength?: number;
   /** Pause reading the socket while more than this many bytes wait to be written. Default 1 MiB. */
@@ -228,6 +230,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       overWindowStatus: options.overWindowStatus ?? CommandStatus.ESME_RTHROTTLED,
       enquireLinkMs: options.enquireLinkMs ?? 0,
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      bindTimeoutMs: options.bindTimeoutMs ?? 0,
       maxPduLength: options.maxPduLength ?? 70_000,
       maxWriteBufferBytes: options.maxWriteBufferBytes ?? 1024 * 1024,
       closeOnBindFailure: options.closeOnBindFailure ?? true,
@@ -242,6 +245,18 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     socket.on('drain', () => this.onDrain());
     socket.on('error', (err) => this.log.debug({ session: this.id, err: err.message }, 'smpp socket error'));
     socket.on('close', () => this.onClose());
+    if (this.opts.bindTimeoutMs > 0 && this.side === 'server') {
+      const t = setTimeout(() => {
+        if (this._state !== 'OPEN') return;
+        this.log.info(
+          { session: this.id, bindTimeoutMs: this.opts.bindTimeoutMs },
+          'smpp no bind in time; closing',
+        );
+        this.socket.destroy();
+      }, this.opts.bindTimeoutMs);
+      t.unref();
+      socket.once('close', () => clearTimeout(t));
+    }
     if (this.opts.idleTimeoutMs > 0) {
       this.idleTimer = setTimeout(() => this.onIdle(), this.opts.idleTimeoutMs);
       this.idleTimer.unref();

@@ -283,6 +283,17 @@ describe('link management', () => {
     await waitFor(() => server.sessions.size === 0, 'server to drop the idle session');
   });
 
+  it('closes a connection that does not bind in time, even if it keeps the link alive', async () => {
+    const { server, port } = await startServer({ bindTimeoutMs: 300 });
+    const peer = await RawPeer.connect(port);
+    cleanups.push(() => peer.destroy());
+    let seq = 1;
+    const keepAlive = setInterval(() => peer.send({ command: 'enquire_link', sequence_number: seq++ }), 50);
+    cleanups.push(() => clearInterval(keepAlive));
+    await peer.closed;
+    await waitFor(() => server.sessions.size === 0, 'server to drop the unbound session');
+  });
+
   it('unbinds from the client side and from the server side', async () => {
     const { server, port } = await startServer();
     const a = await client(port);
