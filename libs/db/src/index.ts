@@ -1,0 +1,12 @@
+export { createPool, withTransaction, type CreatePoolOptions } from './pool.js';
+export {
+  migrate,
+  readMigrations,
+  DEFAULT_MIGRATIONS_DIR,
+  MIGRATION_FILE,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationFile,
+} from './migrate.js';
+export { MigrationError } from './errors.js';
+export type { Pool, PoolClient } from 'pg';
