@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Checks docker-compose.yml, the files it mounts (deploy/compose/) and the Dockerfile, without a Docker
+# engine:
+#   1. docker-compose 1.29 (Debian bookworm's package; installed with apt-get when missing) must accept the
+#      file: `config -q`, without and with the observability profile;
+#   2. the Compose v2 loader (compose-go, what `docker compose` uses; built once from
+#      deploy/ci/compose-validate into .cache/bin) must accept it too, with the same two profile sets;
+#   3. deploy/ci/compose_test.py asserts on the resolved configuration (pins, memory limits, healthchecks,
+#      start order, dev-only secrets, every process scraped and dashboarded) and on the Dockerfile.
+# The `docker compose` plugin is not used: it is not packaged for Debian and `docker compose config` also
+# works without an engine, but needs the plugin from Docker's own repository.
+# Exit status: 0 when every check passed, non-zero with a sentence saying what failed.
+set -euo pipefail
+
+PYYAML_VERSION=6.0.2
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bin="$repo/.cache/bin"
+start=$(date +%s)
+fail() { echo "check-compose: FAILED: $*" >&2; exit 1; }
+# The committed defaults are what is checked: no .env, no variables from the caller's shell.
+clean_env=(env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "GOPATH=$(go env GOPATH 2>/dev/null || true)")
+
+# 1. docker-compose v1 from Debian.
+if ! command -v docker-compose >/dev/null; then
+  echo "check-compose: installing docker-compose from Debian (apt-get)"
+  as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo -n)
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq docker-compose >/dev/null 2>&1 \
+    || { "${as_root[@]}" apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq docker-compose >/dev/null; } \
+    || fail "docker-compose is not installed and apt-get could not install it (needs root or passwordless sudo)."
+fi
+v1="$(docker-compose version --short 2>/dev/null || echo unknown)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+: > "$tmp/empty.env"
+cd "$repo"
+for profile in "" observability; do
+  label=${profile:-default}
+  args=(--env-file "$tmp/empty.env" -f docker-compose.yml)
+  [ -n "$profile" ] && args+=(--profile "$profile")
+  "${clean_env[@]}" docker-compose "${args[@]}" config -q \
+    || fail "docker-compose $v1 rejects docker-compose.yml ($label profile); its message is above."
+  "${clean_env[@]}" docker-compose "${args[@]}" config > "$tmp/$label.yaml" 2>/dev/null
+  echo "  ok   docker-compose $v1 config -q ($label)"
+done
+
+# 2. Compose v2's loader.
+validator="$bin/compose-validate"
+src="$repo/deploy/ci/compose-validate"
+stamp=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)
+if [ ! -x "$validator" ] || [ "$(cat "$validator.stamp" 2>/dev/null)" != "$stamp" ]; then
+  command -v go >/dev/null || fail "go is not installed; it builds the Compose v2 validator."
+  echo "check-compose: building the Compose v2 validator (compose-go; first run only)"
+  mkdir -p "$bin"
+  (cd "$src" && GOFLAGS=-trimpath CGO_ENABLED=0 go build -o "$validator" .) || fail "could not build deploy/ci/compose-validate."
+  echo "$stamp" > "$validator.stamp"
+fi
+for profile in "" observability; do
+  label=${profile:-default}
+  out=$("${clean_env[@]}" "$validator" -f "$repo/docker-compose.yml" -profile "$profile") \
+    || fail "the Compose v2 loader rejects docker-compose.yml ($label profile); its message is above."
+  echo "  ok   compose v2 loader ($label): $out"
+done
+
+# 3. Assertions.
+python=python3
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  python="$repo/.cache/venv/bin/python"
+  if ! "$python" -c 'import yaml' 2>/dev/null; then
+    echo "check-compose: installing PyYAML $PYYAML_VERSION into .cache/venv"
+    python3 -m venv "$repo/.cache/venv" || fail "python3 cannot create a venv (Debian: apt-get install python3-venv)."
+    "$repo/.cache/venv/bin/pip" install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION" \
+      || fail "could not install PyYAML $PYYAML_VERSION from PyPI."
+  fi
+fi
+"$python" "$repo/deploy/ci/compose_test.py" "$repo" "$tmp/default.yaml" "$tmp/observability.yaml" \
+  || fail "the compose checks above failed."
+echo "check-compose: all checks passed in $(( $(date +%s) - start )) s"
