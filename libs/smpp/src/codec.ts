@@ -1,3 +1,5 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for the untyped `smpp` package, so any tsconfig that compiles this lib finds them
+/// <reference path="./types/smpp.d.ts" />
 import smpp, { type FieldType } from 'smpp';
 import { SmppError } from './errors.js';
 import { CommandStatus } from './status.js';
