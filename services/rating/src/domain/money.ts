@@ -71,8 +71,10 @@ export function minorExponent(currency: string): number {
   return EXPONENT[currency] ?? 2;
 }
 
+const POW10: bigint[] = Array.from({ length: 40 }, (_, i) => 10n ** BigInt(i));
+
 export function pow10(n: number): bigint {
-  return 10n ** BigInt(n);
+  return POW10[n] ?? 10n ** BigInt(n);
 }
 
 function gcd(a: bigint, b: bigint): bigint {
@@ -89,12 +91,16 @@ export function rational(num: bigint, den: bigint = 1n): Rational {
   return { num: (sign * num) / g, den: (sign * den) / g };
 }
 
+// mul and sub do not reduce by the gcd (costly on bigints); results are only ever rounded or compared
+// through roundHalfEven/toMinor, which do not need reduced fractions. Denominators stay positive.
 export function mul(a: Rational, b: Rational): Rational {
-  return rational(a.num * b.num, a.den * b.den);
+  return { num: a.num * b.num, den: a.den * b.den };
 }
 
 export function sub(a: Rational, b: Rational): Rational {
-  return rational(a.num * b.den - b.num * a.den, a.den * b.den);
+  return a.den === b.den
+    ? { num: a.num - b.num, den: a.den }
+    : { num: a.num * b.den - b.num * a.den, den: a.den * b.den };
 }
 
 export function inverse(a: Rational): Rational {
@@ -140,7 +146,7 @@ export function parsePrice(text: string, currency: string, scale = RATE_SCALE): 
 
 /** The price as a rational number of major units. */
 export function priceValue(p: Price): Rational {
-  return rational(p.amount, pow10(p.scale));
+  return { num: p.amount, den: pow10(p.scale) };
 }
 
 /** Major-unit rational -> minor units of `currency`, half-even. */
