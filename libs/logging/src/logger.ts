@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { pino } from 'pino';
 import { maskNumber } from './mask.js';
 
@@ -60,7 +61,8 @@ export interface CreateLoggerOptions {
 }
 
 /**
- * pino JSON-lines logger: `service` on every line, ISO `time`, `level` as a name, errors under `err`.
+ * pino JSON-lines logger: `service` on every line, ISO `time`, `level` as a name, errors under `err`,
+ * `trace_id`/`span_id` while a span is active (e.g. inside withSpan of @smshub/telemetry).
  * Secrets and message text are redacted; phone-number fields are masked unless debugNumbers.
  */
 export function createLogger(opts: CreateLoggerOptions): Logger {
@@ -69,6 +71,11 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
   const options: pino.LoggerOptions = {
     level: opts.level ?? 'info',
     base: { service: opts.service },
+    // Correlates log lines with traces: trace_id/span_id of the active span, when there is one.
+    mixin() {
+      const sc = trace.getActiveSpan()?.spanContext();
+      return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {};
+    },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },

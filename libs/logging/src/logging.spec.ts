@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { context, ROOT_CONTEXT, trace, type Context, type ContextManager } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { createLogger, maskNumber } from './index.js';
 
@@ -62,6 +63,43 @@ describe('createLogger', () => {
     const out = capture();
     createLogger({ service: 's', destination: out.destination }).error({ err: new Error('boom') }, 'failed');
     expect(out.records()[0]).toMatchObject({ err: { type: 'Error', message: 'boom' } });
+  });
+
+  it('adds trace_id and span_id while a span is active', () => {
+    // A minimal synchronous context manager, so the test does not depend on the SDK.
+    let active: Context = ROOT_CONTEXT;
+    const manager: ContextManager = {
+      active: () => active,
+      with(ctx, fn, thisArg, ...args) {
+        const previous = active;
+        active = ctx;
+        try {
+          return fn.call(thisArg, ...args);
+        } finally {
+          active = previous;
+        }
+      },
+      bind: (_ctx, target) => target,
+      enable() {
+        return this;
+      },
+      disable() {
+        return this;
+      },
+    };
+    expect(context.setGlobalContextManager(manager)).toBe(true);
+    try {
+      const out = capture();
+      const log = createLogger({ service: 's', destination: out.destination });
+      const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
+      context.with(trace.setSpan(context.active(), trace.wrapSpanContext(spanContext)), () => log.info('inside'));
+      log.info('outside');
+      const [inside, outside] = out.records();
+      expect(inside).toMatchObject({ trace_id: spanContext.traceId, span_id: spanContext.spanId });
+      expect(outside).not.toHaveProperty('trace_id');
+    } finally {
+      context.disable();
+    }
   });
 
   it('honours the level', () => {
