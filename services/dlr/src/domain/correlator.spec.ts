@@ -114,6 +114,18 @@ describe('Correlator: receipt before dispatch', () => {
     expect(c.size.parked).toBe(0);
   });
 
+  it('applies a receipt parked twice (duplicate) only once when the dispatch arrives', () => {
+    const c = correlator();
+    const r = receipt('decco', { textId: '43', statText: 'UNDELIV', err: '012' });
+    c.onReceipt(r);
+    c.onReceipt(r);
+    expect(c.size.parked).toBe(2);
+    const out = c.onDispatch(dispatch('m1', 'decco', '43'));
+    expect(finals(out)).toEqual([expect.objectContaining({ status: 'UNDELIVERABLE', err: '012' })]);
+    expect(out.filter((o) => o.type === 'ignored')).toEqual([]);
+    expect(c.size.parked).toBe(0);
+  });
+
   it('retries parked receipts on sweep (e.g. after state was loaded from storage)', () => {
     const source = correlator();
     source.onDispatch(dispatch('m1', 'decco', '77'));
