@@ -4,7 +4,9 @@
 #   1. docker-compose 1.29 (Debian bookworm's package; installed with apt-get when missing) must accept the
 #      file: `config -q`, without and with the observability profile;
 #   2. the Compose v2 loader (compose-go, what `docker compose` uses; built once from
-#      deploy/ci/compose-validate into .cache/bin) must accept it too, with the same two profile sets;
+#      deploy/ci/compose-validate into .cache/bin) must accept it too, with the same two profile sets,
+#      and BuildKit's Dockerfile parser (deploy/ci/dockerfile-check) must accept the Dockerfile without
+#      a warning;
 #   3. deploy/ci/compose_test.py asserts on the resolved configuration (pins, memory limits, healthchecks,
 #      start order, dev-only secrets, every process scraped and dashboarded) and on the Dockerfile.
 # The `docker compose` plugin is not used: it is not packaged for Debian and `docker compose config` also
@@ -44,23 +46,31 @@ for profile in "" observability; do
   echo "  ok   docker-compose $v1 config -q ($label)"
 done
 
-# 2. Compose v2's loader.
-validator="$bin/compose-validate"
-src="$repo/deploy/ci/compose-validate"
-stamp=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)
-if [ ! -x "$validator" ] || [ "$(cat "$validator.stamp" 2>/dev/null)" != "$stamp" ]; then
-  command -v go >/dev/null || fail "go is not installed; it builds the Compose v2 validator."
-  echo "check-compose: building the Compose v2 validator (compose-go; first run only)"
-  mkdir -p "$bin"
-  (cd "$src" && GOFLAGS=-trimpath CGO_ENABLED=0 go build -o "$validator" .) || fail "could not build deploy/ci/compose-validate."
-  echo "$stamp" > "$validator.stamp"
-fi
+# 2. Compose v2's loader, and BuildKit's Dockerfile parser: small Go programs in deploy/ci, built once
+#    into .cache/bin and rebuilt when their sources change.
+go_tool() { # go_tool <name>: path of the built deploy/ci/<name>
+  local name=$1 src="$repo/deploy/ci/$1" out="$bin/$1" stamp
+  stamp=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -c1-16)
+  if [ ! -x "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$stamp" ]; then
+    command -v go >/dev/null || fail "go is not installed; it builds deploy/ci/$name."
+    echo "check-compose: building deploy/ci/$name (first run only)" >&2
+    mkdir -p "$bin"
+    (cd "$src" && GOFLAGS=-trimpath CGO_ENABLED=0 go build -o "$out" .) >&2 || fail "could not build deploy/ci/$name."
+    echo "$stamp" > "$out.stamp"
+  fi
+  echo "$out"
+}
+validator=$(go_tool compose-validate)
+dockerfile_check=$(go_tool dockerfile-check)
 for profile in "" observability; do
   label=${profile:-default}
   out=$("${clean_env[@]}" "$validator" -f "$repo/docker-compose.yml" -profile "$profile") \
     || fail "the Compose v2 loader rejects docker-compose.yml ($label profile); its message is above."
   echo "  ok   compose v2 loader ($label): $out"
 done
+
+out=$("$dockerfile_check" "$repo/Dockerfile") || fail "BuildKit's parser rejects or warns about the Dockerfile (above)."
+echo "  ok   Dockerfile (BuildKit parser and checks): $out"
 
 # 3. Assertions.
 python=python3
