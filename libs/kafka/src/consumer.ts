@@ -93,7 +93,7 @@ export class TypedConsumer {
     this.deadLetterTopic = opts.deadLetterTopic ?? `${opts.groupId}.dlq`;
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 100,
@@ -232,12 +232,12 @@ export class TypedConsumer {
       // A failing batch is retried whole; when it can never succeed, its records are retried one by one
       // so only the poison records go to the dead-letter topic.
       await this.withRetries(
-        () => sub.batch!(records),
+        async () => sub.batch!(records),
         async () => {
           for (const r of records) {
             const m = batch.messages.find((x) => x.offset === r.offset)!;
             await this.withRetries(
-              () => sub.batch!([r]),
+              async () => sub.batch!([r]),
               (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
               p,
             );

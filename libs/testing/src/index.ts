@@ -1,4 +1,4 @@
 export { provisionInfra, dockerAvailable, type Infra, type ProvisionedInfra } from './infra.js';
 export { uniqueName, waitFor, testKafkaBrokers, testDatabaseUrl, type WaitOptions } from './helpers.js';
 export { createTestDatabase, type TestDatabase } from './database.js';
-export { testKafkaAdmin, createTestTopics } from './kafka.js';
+export { testKafkaAdmin, createTestTopics, createIsolatedTopics } from './kafka.js';

@@ -19,3 +19,29 @@ export async function createTestTopics(prefixes: string[], partitions = 1, broke
   }
   return names;
 }
+
+/**
+ * Copies of topic specs (for example the contracts' `topics` registry) with unique names, created on the
+ * broker, so a test can run a service against its own topics. Codecs and keys are kept; partitions are
+ * capped at `maxPartitions` to keep tests quick.
+ */
+export async function createIsolatedTopics<R extends Record<string, { readonly name: string; readonly partitions: number }>>(
+  specs: R,
+  opts: { maxPartitions?: number; brokers?: string[] } = {},
+): Promise<R> {
+  const maxPartitions = opts.maxPartitions ?? 2;
+  const out: Record<string, unknown> = {};
+  for (const [id, spec] of Object.entries(specs)) {
+    out[id] = { ...spec, name: uniqueName(spec.name.replace(/[^a-zA-Z0-9._-]/g, '_')), partitions: Math.min(spec.partitions, maxPartitions) };
+  }
+  const admin = await testKafkaAdmin(opts.brokers);
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+  return out as R;
+}
