@@ -1,6 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, configOrExit, databaseEnv, httpEnv, kafkaEnv, loadConfig, logEnv, otelEnv } from './index.js';
+import {
+  ConfigError,
+  configOrExit,
+  databaseEnv,
+  httpEnv,
+  kafkaEnv,
+  loadConfig,
+  logEnv,
+  otelEnv,
+} from './index.js';
 
 const schema = z.object({ ...kafkaEnv, ...databaseEnv, ...httpEnv, ...logEnv, ...otelEnv });
 const good = { DATABASE_URL: 'postgres://u:p@db:5432/smshub' };
@@ -136,7 +145,9 @@ describe('loadConfig', () => {
     expect(issuesOf({ ...good, KAFKA_SSL_CA_FILE: '/ca.pem' })).toEqual([
       'KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true',
     ]);
-    expect(loadConfig(schema, { ...good, KAFKA_SSL: 'yes', KAFKA_SSL_CA_FILE: '/ca.pem' }).KAFKA_SSL_CA_FILE).toBe('/ca.pem');
+    expect(
+      loadConfig(schema, { ...good, KAFKA_SSL: 'yes', KAFKA_SSL_CA_FILE: '/ca.pem' }).KAFKA_SSL_CA_FILE,
+    ).toBe('/ca.pem');
   });
 
   it('returns a deep-frozen object', () => {
@@ -160,7 +171,12 @@ describe('configOrExit', () => {
     const lines: string[] = [];
     const exit = vi.fn();
     expect(() =>
-      configOrExit(schema, { env: { HTTP_PORT: '-1' }, service: 'ingress', exit, write: (l) => lines.push(l) }),
+      configOrExit(schema, {
+        env: { HTTP_PORT: '-1' },
+        service: 'ingress',
+        exit,
+        write: (l) => lines.push(l),
+      }),
     ).toThrow(ConfigError);
     expect(exit).toHaveBeenCalledWith(78);
     expect(lines.sort()).toEqual([

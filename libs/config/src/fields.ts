@@ -27,9 +27,17 @@ export function envBoolean(defaultValue: boolean) {
 }
 
 /** Whole number in [min, max]; the default applies when unset. */
-export function envInt(opts: { min: number; max: number; default: number }): z.ZodType<number, string | undefined>;
+export function envInt(opts: {
+  min: number;
+  max: number;
+  default: number;
+}): z.ZodType<number, string | undefined>;
 export function envInt(opts: { min: number; max: number }): z.ZodType<number, string>;
-export function envInt(opts: { min: number; max: number; default?: number }): z.ZodType<number, string | undefined> {
+export function envInt(opts: {
+  min: number;
+  max: number;
+  default?: number;
+}): z.ZodType<number, string | undefined> {
   const base = opts.default === undefined ? z.string() : z.string().optional();
   return (base as z.ZodOptional<z.ZodString>).transform((raw, ctx): number => {
     if (raw === undefined) return opts.default as number;
@@ -50,7 +58,11 @@ export function envInt(opts: { min: number; max: number; default?: number }): z.
  * Comma-separated list: entries trimmed, empty entries dropped. `item` validates each entry
  * (return an error sentence, or undefined when fine).
  */
-export function envList(opts: { default?: string; nonEmpty?: boolean; item?: (entry: string) => string | undefined }) {
+export function envList(opts: {
+  default?: string;
+  nonEmpty?: boolean;
+  item?: (entry: string) => string | undefined;
+}) {
   const base = opts.default === undefined ? z.string() : z.string().optional();
   return base.transform((raw, ctx): string[] => {
     const text = raw ?? (opts.default as string);
@@ -83,7 +95,10 @@ export function envUrl(protocols: readonly string[]) {
     try {
       url = new URL(raw.trim());
     } catch {
-      ctx.addIssue({ code: 'custom', message: `must be a URL (${protocols.map((p) => p + '//…').join(' or ')})` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a URL (${protocols.map((p) => p + '//…').join(' or ')})`,
+      });
       return z.NEVER;
     }
     if (!protocols.includes(url.protocol)) {

@@ -33,7 +33,9 @@ export const kafkaEnv = {
   KAFKA_CLIENT_ID: envString().optional(),
   KAFKA_SSL: envBoolean(DEFAULTS.KAFKA_SSL),
   KAFKA_SSL_CA_FILE: envString().optional(),
-  KAFKA_SASL_MECHANISM: z.enum(SASL_MECHANISMS, { message: `must be one of ${SASL_MECHANISMS.join(', ')}` }).optional(),
+  KAFKA_SASL_MECHANISM: z
+    .enum(SASL_MECHANISMS, { message: `must be one of ${SASL_MECHANISMS.join(', ')}` })
+    .optional(),
   KAFKA_SASL_USERNAME: envString().optional(),
   KAFKA_SASL_PASSWORD: envString().optional(),
 };
@@ -90,7 +92,10 @@ export const crossFieldChecks: readonly CrossFieldCheck[] = [
     keys: ['KAFKA_SSL', 'KAFKA_SSL_CA_FILE'],
     check(env) {
       const ssl = env['KAFKA_SSL']?.trim().toLowerCase();
-      if (env['KAFKA_SSL_CA_FILE'] !== undefined && (ssl === undefined || ssl === 'false' || ssl === '0' || ssl === 'no')) {
+      if (
+        env['KAFKA_SSL_CA_FILE'] !== undefined &&
+        (ssl === undefined || ssl === 'false' || ssl === '0' || ssl === 'no')
+      ) {
         return ['KAFKA_SSL_CA_FILE: is set but KAFKA_SSL is not true'];
       }
       return [];

@@ -72,7 +72,10 @@ export interface ConfigOrExitOptions {
  * loadConfig for a service's main: on ConfigError prints `<service>: invalid configuration: VAR: reason`
  * (one line per issue) to stderr and exits with 78 (EX_CONFIG). Other errors propagate.
  */
-export function configOrExit<S extends z.ZodObject<z.ZodRawShape>>(schema: S, opts: ConfigOrExitOptions = {}): Readonly<z.infer<S>> {
+export function configOrExit<S extends z.ZodObject<z.ZodRawShape>>(
+  schema: S,
+  opts: ConfigOrExitOptions = {},
+): Readonly<z.infer<S>> {
   try {
     return loadConfig(schema, opts.env ?? process.env, { checks: opts.checks ?? [] });
   } catch (err) {

@@ -25,21 +25,37 @@ function plural(n: number): string {
   return `${n} migration${n === 1 ? '' : 's'}`;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+]);
 
 function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: string }).code;
-  if (code && (CONNECTION_CODES.has(code) || code.startsWith('28') || code === '3D000' || code === '57P03')) return true;
+  if (code && (CONNECTION_CODES.has(code) || code.startsWith('28') || code === '3D000' || code === '57P03'))
+    return true;
   if (err instanceof AggregateError) return err.errors.some(isConnectionError);
   return /timeout expired|Connection terminated/i.test(err.message);
 }
 
 async function runMigrate(): Promise<number> {
   const config = configOrExit(z.object({ ...databaseEnv, ...logEnv }), { service: SERVICE });
-  const logger = createLogger({ service: SERVICE, level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL });
+  const logger = createLogger({
+    service: SERVICE,
+    level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
+  });
   const where = describeDatabase(config.DATABASE_URL);
-  const pool = createPool({ connectionString: config.DATABASE_URL, max: 1, applicationName: SERVICE, logger });
+  const pool = createPool({
+    connectionString: config.DATABASE_URL,
+    max: 1,
+    applicationName: SERVICE,
+    logger,
+  });
   try {
     const { applied, skipped } = await migrate(pool, { logger });
     for (const id of applied) process.stdout.write(`applied ${id}\n`);
@@ -50,7 +66,8 @@ async function runMigrate(): Promise<number> {
     );
     return 0;
   } catch (err) {
-    const detail = err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
+    const detail =
+      err instanceof Error ? err.message || (err as { code?: string }).code || err.name : String(err);
     if (err instanceof MigrationError) {
       process.stderr.write(`${SERVICE}: migration refused on ${where}: ${detail}\n`);
     } else if (isConnectionError(err)) {

@@ -57,7 +57,9 @@ export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Prom
   for (const file of names.filter((n) => n.endsWith('.sql')).sort()) {
     const m = MIGRATION_FILE.exec(file);
     if (!m) {
-      throw new MigrationError(`migration file ${file} is not named NNNN_description.sql (e.g. 0002_add_routes.sql)`);
+      throw new MigrationError(
+        `migration file ${file} is not named NNNN_description.sql (e.g. 0002_add_routes.sql)`,
+      );
     }
     const version = m[1]!;
     const other = seen.get(version);
@@ -110,7 +112,11 @@ export async function migrate(pool: pg.Pool, opts: MigrateOptions = {}): Promise
   }
 }
 
-async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log: Logger | undefined): Promise<MigrateResult> {
+async function migrateLocked(
+  client: pg.PoolClient,
+  files: MigrationFile[],
+  log: Logger | undefined,
+): Promise<MigrateResult> {
   await client.query(`
     CREATE TABLE IF NOT EXISTS schema_migrations (
       version    text PRIMARY KEY,
@@ -118,7 +124,9 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
       checksum   text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-  const { rows } = await client.query<AppliedRow>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+  const { rows } = await client.query<AppliedRow>(
+    'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+  );
   const applied = new Map(rows.map((r) => [r.version, r]));
 
   for (const f of files) {
@@ -134,7 +142,10 @@ async function migrateLocked(client: pg.PoolClient, files: MigrationFile[], log:
   const known = new Set(files.map((f) => f.version));
   for (const r of rows) {
     if (!known.has(r.version)) {
-      log?.warn({ version: r.version, name: r.name }, 'database has a migration this code does not know (newer release?)');
+      log?.warn(
+        { version: r.version, name: r.name },
+        'database has a migration this code does not know (newer release?)',
+      );
     }
   }
 

@@ -40,7 +40,10 @@ export function createPool(opts: CreatePoolOptions): pg.Pool {
  * Runs `fn` in a transaction on one pooled client: BEGIN, COMMIT on success, ROLLBACK on error (the
  * original error is re-thrown). The client is always released; one whose ROLLBACK failed is discarded.
  */
-export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {

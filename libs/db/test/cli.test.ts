@@ -8,9 +8,14 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const tsxCli = fileURLToPath(new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'LOG_LEVEL', 'LOG_DEBUG_NUMBERS'].includes(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !['DATABASE_URL', 'LOG_LEVEL', 'LOG_DEBUG_NUMBERS'].includes(k),
+    ),
   );
   return new Promise((resolve) => {
     execFile(
@@ -42,7 +47,9 @@ describe('smshub-db migrate', () => {
   it('exits 78 with one sentence per bad variable', async () => {
     const res = await run(['migrate'], { DATABASE_URL: 'mysql://u:hunter2@h/db', LOG_LEVEL: 'loud' });
     expect(res.code).toBe(78);
-    expect(res.stderr).toContain('smshub-db: invalid configuration: DATABASE_URL: must use postgres: or postgresql: (got mysql:)');
+    expect(res.stderr).toContain(
+      'smshub-db: invalid configuration: DATABASE_URL: must use postgres: or postgresql: (got mysql:)',
+    );
     expect(res.stderr).toContain('smshub-db: invalid configuration: LOG_LEVEL: must be one of');
     expect(res.stderr).not.toContain('hunter2');
   });

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, MigrationError, withTransaction } from '../src/index.js';
+import {
+  createPool,
+  DEFAULT_MIGRATIONS_DIR,
+  migrate,
+  MigrationError,
+  withTransaction,
+} from '../src/index.js';
 import { createScratchDatabase, type ScratchDatabase } from './pg.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -100,9 +106,18 @@ describe('migrate', () => {
     expect(rows[0].id).toMatch(/^[0-9a-f-]{36}$/);
     const bad = (sql: string, params: unknown[]) => expect(pool.query(sql, params)).rejects.toThrow();
     await bad(`INSERT INTO accounts (system_id, password_hash, currency) VALUES ('acme', $1, 'EUR')`, [hash]);
-    await bad(`INSERT INTO accounts (system_id, password_hash, currency) VALUES ('sixteen_chars_xx', $1, 'EUR')`, [hash]);
-    await bad(`INSERT INTO accounts (system_id, password_hash, currency) VALUES ('b', 'plaintext', 'EUR')`, []);
-    await bad(`INSERT INTO accounts (system_id, password_hash, currency, charge_on) VALUES ('c', $1, 'EUR', 'never')`, [hash]);
+    await bad(
+      `INSERT INTO accounts (system_id, password_hash, currency) VALUES ('sixteen_chars_xx', $1, 'EUR')`,
+      [hash],
+    );
+    await bad(
+      `INSERT INTO accounts (system_id, password_hash, currency) VALUES ('b', 'plaintext', 'EUR')`,
+      [],
+    );
+    await bad(
+      `INSERT INTO accounts (system_id, password_hash, currency, charge_on) VALUES ('c', $1, 'EUR', 'never')`,
+      [hash],
+    );
     await bad(`INSERT INTO accounts (system_id, password_hash) VALUES ('d', $1)`, [hash]);
   });
 
@@ -128,7 +143,9 @@ describe('migrate', () => {
     expect(err).toBeInstanceOf(MigrationError);
     expect((err as Error).message).toMatch(/migration 0001_init\.sql was changed after it was applied/);
     // Nothing ran: neither the edit nor the pending migration.
-    const cols = await pool.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'sneaky'`);
+    const cols = await pool.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_name = 'accounts' AND column_name = 'sneaky'`,
+    );
     expect(cols.rowCount).toBe(0);
     expect((await pool.query(`SELECT to_regclass('public.later') AS t`)).rows[0].t).toBeNull();
   });
@@ -138,10 +155,14 @@ describe('migrate', () => {
     const dir = await copyOfMigrations();
     await writeFile(join(dir, '9000_half.sql'), 'CREATE TABLE half (id int);\nSELECT no_such_function();\n');
     await writeFile(join(dir, '9001_after.sql'), 'CREATE TABLE after_half (id int);\n');
-    await expect(migrate(pool, { dir })).rejects.toThrow(/migration 9000_half\.sql failed and was rolled back: .*no_such_function/);
+    await expect(migrate(pool, { dir })).rejects.toThrow(
+      /migration 9000_half\.sql failed and was rolled back: .*no_such_function/,
+    );
     expect((await pool.query(`SELECT to_regclass('public.half') AS t`)).rows[0].t).toBeNull();
     expect((await pool.query(`SELECT to_regclass('public.after_half') AS t`)).rows[0].t).toBeNull();
-    const versions = (await pool.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')).rows;
+    const versions = (
+      await pool.query<{ version: string }>('SELECT version FROM schema_migrations ORDER BY 1')
+    ).rows;
     expect(versions.map((r) => r.version)).toEqual(all.map((id) => id.slice(0, 4)));
     // The advisory lock was released: fixing the file lets the next run proceed.
     await writeFile(join(dir, '9000_half.sql'), 'CREATE TABLE half (id int);\n');
@@ -161,7 +182,12 @@ describe('withTransaction', () => {
   it('commits on success and rolls back on error, releasing the client either way', async () => {
     const { pool } = await freshDatabase();
     await pool.query('CREATE TABLE t (v int)');
-    expect(await withTransaction(pool, async (c) => (await c.query('INSERT INTO t VALUES (1) RETURNING v')).rows[0].v)).toBe(1);
+    expect(
+      await withTransaction(
+        pool,
+        async (c) => (await c.query('INSERT INTO t VALUES (1) RETURNING v')).rows[0].v,
+      ),
+    ).toBe(1);
     await expect(
       withTransaction(pool, async (c) => {
         await c.query('INSERT INTO t VALUES (2)');

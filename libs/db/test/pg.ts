@@ -6,7 +6,9 @@ import pg from 'pg';
 export function serverUrl(): string {
   const url = process.env.DATABASE_URL;
   if (!url) {
-    throw new Error('DATABASE_URL is not set: the db integration tests need a Postgres server (the harness provides one)');
+    throw new Error(
+      'DATABASE_URL is not set: the db integration tests need a Postgres server (the harness provides one)',
+    );
   }
   return url;
 }

@@ -7,7 +7,8 @@ function setup(graceMs = 1_000) {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
@@ -181,6 +182,10 @@ describe('fatal', () => {
     const exit = vi.fn();
     expect(() => fatal(logger, new Error('cannot bind'), 'start-up failed', exit)).toThrow('cannot bind');
     expect(exit).toHaveBeenCalledWith(1);
-    expect(lines.at(-1)).toMatchObject({ level: 'fatal', msg: 'start-up failed', err: { message: 'cannot bind' } });
+    expect(lines.at(-1)).toMatchObject({
+      level: 'fatal',
+      msg: 'start-up failed',
+      err: { message: 'cannot bind' },
+    });
   });
 });

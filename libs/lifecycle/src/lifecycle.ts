@@ -111,7 +111,10 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     });
   }
 
-  async function runHook(hook: { name: string; fn: () => Promise<void> | void }, deadline: number): Promise<boolean> {
+  async function runHook(
+    hook: { name: string; fn: () => Promise<void> | void },
+    deadline: number,
+  ): Promise<boolean> {
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
       log.error({ step: hook.name }, 'shutdown step skipped: grace period exhausted');
@@ -234,7 +237,12 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
 }
 
 /** For main.ts: logs a start-up failure as fatal and exits 1. */
-export function fatal(logger: Logger, err: unknown, message = 'start-up failed', exit: (code: number) => void = process.exit): never {
+export function fatal(
+  logger: Logger,
+  err: unknown,
+  message = 'start-up failed',
+  exit: (code: number) => void = process.exit,
+): never {
   logger.fatal({ err }, message);
   exit(1);
   throw err instanceof Error ? err : new Error(String(err));

@@ -6,13 +6,21 @@ import { createLifecycle, type Lifecycle } from '../src/index.js';
 
 const logger = createLogger({ service: 'lifecycle-test', level: 'silent' });
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string | undefined }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; type: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), type: res.headers['content-type'] }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          type: res.headers['content-type'],
+        }),
       );
     });
     req.on('error', reject);
@@ -26,7 +34,14 @@ afterEach(async () => {
 });
 
 async function startLifecycle(opts: { graceMs?: number; registry?: Registry } = {}) {
-  const lc = createLifecycle({ service: 'lifecycle-test', logger, httpPort: 0, host: '127.0.0.1', exit: () => undefined, ...opts });
+  const lc = createLifecycle({
+    service: 'lifecycle-test',
+    logger,
+    httpPort: 0,
+    host: '127.0.0.1',
+    exit: () => undefined,
+    ...opts,
+  });
   started.push(lc);
   await lc.start();
   return lc;
@@ -36,10 +51,17 @@ describe('health and metrics endpoints', () => {
   it('serves /livez, /readyz and 404 on a random port', async () => {
     const lc = await startLifecycle();
     expect(lc.port).toBeGreaterThan(0);
-    expect(await get(lc.port, '/livez')).toMatchObject({ status: 200, body: '{"status":"ok"}', type: 'application/json' });
+    expect(await get(lc.port, '/livez')).toMatchObject({
+      status: 200,
+      body: '{"status":"ok"}',
+      type: 'application/json',
+    });
     expect((await get(lc.port, '/readyz')).status).toBe(503);
     lc.setReady(true);
-    expect(await get(lc.port, '/readyz?verbose=1')).toMatchObject({ status: 200, body: '{"status":"ready"}' });
+    expect(await get(lc.port, '/readyz?verbose=1')).toMatchObject({
+      status: 200,
+      body: '{"status":"ready"}',
+    });
     lc.setReady(false);
     expect((await get(lc.port, '/readyz')).status).toBe(503);
     expect((await get(lc.port, '/nope')).status).toBe(404);
@@ -72,7 +94,13 @@ describe('health and metrics endpoints', () => {
 
   it('rejects start when the port is taken', async () => {
     const a = await startLifecycle();
-    const b = createLifecycle({ service: 'x', logger, httpPort: a.port, host: '127.0.0.1', exit: () => undefined });
+    const b = createLifecycle({
+      service: 'x',
+      logger,
+      httpPort: a.port,
+      host: '127.0.0.1',
+      exit: () => undefined,
+    });
     await expect(b.start()).rejects.toThrow(/EADDRINUSE/);
   });
 });

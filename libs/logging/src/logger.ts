@@ -83,7 +83,11 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
       paths,
       censor: (value: unknown, path: string[]) => {
         if (numberKeys.has(lastKey(path))) {
-          return typeof value === 'string' ? maskNumber(value) : typeof value === 'number' ? maskNumber(String(value)) : value;
+          return typeof value === 'string'
+            ? maskNumber(value)
+            : typeof value === 'number'
+              ? maskNumber(String(value))
+              : value;
         }
         return REDACTED;
       },

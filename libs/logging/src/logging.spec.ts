@@ -29,13 +29,29 @@ describe('createLogger', () => {
     const log = createLogger({ service: 's', destination: out.destination, level: 'trace' });
     const child = log.child({ systemId: 'acme', password: 'bindpw-1' });
     child.info({ password: 'hunter2', token: 'tok-9', authorization: 'Bearer abc' }, 'bind');
-    child.debug({ pdu: { password: 'pw-nested', short_message: 'Your code is 4242', text: 'hello there' } }, 'pdu');
-    child.warn({ sm: { shortMessage: 'secret-body', messagePayload: 'payload-body' }, text: 'top text' }, 'x');
+    child.debug(
+      { pdu: { password: 'pw-nested', short_message: 'Your code is 4242', text: 'hello there' } },
+      'pdu',
+    );
+    child.warn(
+      { sm: { shortMessage: 'secret-body', messagePayload: 'payload-body' }, text: 'top text' },
+      'x',
+    );
     child.error({ req: { secret: 'sss-1', message_payload: 'mp-body' } }, 'y');
     const all = out.lines.join('\n');
     for (const secret of [
-      'bindpw-1', 'hunter2', 'tok-9', 'Bearer abc', 'pw-nested', '4242', 'hello there',
-      'secret-body', 'payload-body', 'top text', 'sss-1', 'mp-body',
+      'bindpw-1',
+      'hunter2',
+      'tok-9',
+      'Bearer abc',
+      'pw-nested',
+      '4242',
+      'hello there',
+      'secret-body',
+      'payload-body',
+      'top text',
+      'sss-1',
+      'mp-body',
     ]) {
       expect(all).not.toContain(secret);
     }
@@ -49,7 +65,10 @@ describe('createLogger', () => {
       { destAddr: '447911123412', pdu: { source_addr: '+4915112345678' } },
       'submit',
     );
-    expect(masked.records()[0]).toMatchObject({ destAddr: '4479****12', pdu: { source_addr: '+4915****78' } });
+    expect(masked.records()[0]).toMatchObject({
+      destAddr: '4479****12',
+      pdu: { source_addr: '+4915****78' },
+    });
 
     const clear = capture();
     createLogger({ service: 's', destination: clear.destination, debugNumbers: true }).info(
@@ -91,8 +110,14 @@ describe('createLogger', () => {
     try {
       const out = capture();
       const log = createLogger({ service: 's', destination: out.destination });
-      const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
-      context.with(trace.setSpan(context.active(), trace.wrapSpanContext(spanContext)), () => log.info('inside'));
+      const spanContext = {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: 1,
+      };
+      context.with(trace.setSpan(context.active(), trace.wrapSpanContext(spanContext)), () =>
+        log.info('inside'),
+      );
       log.info('outside');
       const [inside, outside] = out.records();
       expect(inside).toMatchObject({ trace_id: spanContext.traceId, span_id: spanContext.spanId });

@@ -20,10 +20,15 @@ export function enableDefaultMetrics(): void {
 
 function check(name: string, labelNames: readonly string[]): void {
   if (!NAME.test(name)) throw new Error(`metric name "${name}" must be snake_case and start with smshub_`);
-  for (const l of labelNames) if (!LABEL.test(l)) throw new Error(`label "${l}" of ${name} must be snake_case`);
+  for (const l of labelNames)
+    if (!LABEL.test(l)) throw new Error(`label "${l}" of ${name} must be snake_case`);
 }
 
-function existing<M>(name: string, type: new (...args: never[]) => M, labelNames: readonly string[]): M | undefined {
+function existing<M>(
+  name: string,
+  type: new (...args: never[]) => M,
+  labelNames: readonly string[],
+): M | undefined {
   const found = metricsRegistry.getSingleMetric(name);
   if (found === undefined) return undefined;
   if (!(found instanceof type)) throw new Error(`metric ${name} is already registered with another type`);
@@ -35,7 +40,11 @@ function existing<M>(name: string, type: new (...args: never[]) => M, labelNames
 }
 
 /** A counter in metricsRegistry; calling again with the same name returns the same counter. */
-export function counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string = string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   check(name, labelNames);
   return (
     existing<Counter<L>>(name, Counter, labelNames) ??
@@ -44,10 +53,15 @@ export function counter<L extends string = string>(name: string, help: string, l
 }
 
 /** A gauge in metricsRegistry; calling again with the same name returns the same gauge. */
-export function gauge<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+export function gauge<L extends string = string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Gauge<L> {
   check(name, labelNames);
   return (
-    existing<Gauge<L>>(name, Gauge, labelNames) ?? new Gauge<L>({ name, help, labelNames, registers: [metricsRegistry] })
+    existing<Gauge<L>>(name, Gauge, labelNames) ??
+    new Gauge<L>({ name, help, labelNames, registers: [metricsRegistry] })
   );
 }
 
@@ -61,7 +75,13 @@ export function histogram<L extends string = string>(
   check(name, labelNames);
   return (
     existing<Histogram<L>>(name, Histogram, labelNames) ??
-    new Histogram<L>({ name, help, labelNames, registers: [metricsRegistry], ...(buckets ? { buckets } : {}) })
+    new Histogram<L>({
+      name,
+      help,
+      labelNames,
+      registers: [metricsRegistry],
+      ...(buckets ? { buckets } : {}),
+    })
   );
 }
 

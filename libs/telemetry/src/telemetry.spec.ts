@@ -21,7 +21,10 @@ const exporter = new InMemorySpanExporter();
 let telemetry: TelemetryHandle;
 
 beforeAll(() => {
-  telemetry = startTelemetry({ serviceName: 'telemetry-spec', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  telemetry = startTelemetry({
+    serviceName: 'telemetry-spec',
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
 });
 afterAll(async () => {
   await telemetry.shutdown();
@@ -75,7 +78,10 @@ describe('trace headers', () => {
     });
     const headers: Record<string, string | Buffer | undefined> = {};
     injectTraceHeaders(headers, parentCtx);
-    const ctx = extractTraceContext({ traceparent: [Buffer.from(String(headers['traceparent']))], tracestate: 'vendor=x' });
+    const ctx = extractTraceContext({
+      traceparent: [Buffer.from(String(headers['traceparent']))],
+      tracestate: 'vendor=x',
+    });
     const sc = trace.getSpanContext(ctx)!;
     expect(sc.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(sc.spanId).toBe('b7ad6b7169203331');

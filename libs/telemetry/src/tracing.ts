@@ -119,7 +119,10 @@ const getter: TextMapGetter<InHeaders> = {
 };
 
 /** Writes traceparent/tracestate (and baggage) of `ctx` (default: the active context) into Kafka-style headers. */
-export function injectTraceHeaders(headers: Record<string, string | Buffer | undefined>, ctx?: Context): void {
+export function injectTraceHeaders(
+  headers: Record<string, string | Buffer | undefined>,
+  ctx?: Context,
+): void {
   propagator.inject(ctx ?? otelContext.active(), headers, setter);
 }
 
@@ -150,7 +153,11 @@ export async function withSpan<T>(
 ): Promise<T> {
   const tracer = trace.getTracer(TRACER_NAME);
   const parent = opts.parent ?? otelContext.active();
-  const span = tracer.startSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes ?? {} }, parent);
+  const span = tracer.startSpan(
+    name,
+    { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes ?? {} },
+    parent,
+  );
   try {
     return await otelContext.with(trace.setSpan(parent, span), () => fn(span));
   } catch (err) {

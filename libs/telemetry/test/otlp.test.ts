@@ -9,7 +9,11 @@ const collector = createServer((req: IncomingMessage, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {
-    received.push({ path: req.url ?? '', type: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') });
+    received.push({
+      path: req.url ?? '',
+      type: req.headers['content-type'],
+      body: Buffer.concat(chunks).toString('utf8'),
+    });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   });
