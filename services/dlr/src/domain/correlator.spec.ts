@@ -87,6 +87,24 @@ describe('Correlator: matching id variants', () => {
     expect(finals(out).map((n) => n.hubMessageId)).toEqual(['other']);
   });
 
+  it('reads receipt text dates in the connector time zone', () => {
+    const c = new Correlator({
+      idSetting: () => ({ format: 'decimal' }),
+      receiptTimeZone: () => 'Europe/Berlin',
+    });
+    c.onDispatch(dispatch('m1', 'x', '5'));
+    const out = c.onReceipt(receipt('x', { text: 'id:5 done date:2601011200 stat:DELIVRD' }));
+    expect(finals(out)[0]?.time).toBe(Date.UTC(2026, 0, 1, 11, 0));
+  });
+
+  it('uses a configured text format instead of evidence', () => {
+    const c = new Correlator({ idSetting: () => ({ format: 'decimal', textFormat: 'hex' }) });
+    c.onDispatch(dispatch('decimal-reading', 'x', '10'));
+    c.onDispatch(dispatch('hex-reading', 'x', '16'));
+    const out = c.onReceipt(receipt('x', { text: 'id:10 stat:DELIVRD' }));
+    expect(finals(out).map((n) => n.hubMessageId)).toEqual(['hex-reading']);
+  });
+
   it('learns from evidence that this connector writes text ids in hex', () => {
     const c = correlator();
     for (const [i, id] of ['1000', '2000', '3000'].entries()) {

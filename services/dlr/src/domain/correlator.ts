@@ -37,6 +37,8 @@ import type { Dispatch, IdFormatSetting, NormalisedReceipt, Receipt } from './ty
 export interface CorrelatorConfig extends TimelineConfig, ExpiryConfig {
   /** Id format of a connector; unknown connectors use { format: 'auto' }. */
   idSetting: (connectorId: string) => IdFormatSetting;
+  /** IANA time zone of a connector's receipt text dates; UTC when absent. */
+  receiptTimeZone?: (connectorId: string) => string;
   parkTtlMs: number;
   maxParked: number;
   retainFinalMs: number;
@@ -148,7 +150,7 @@ export class Correlator {
   }
 
   onReceipt(receipt: Receipt): CorrelatorOutput[] {
-    const normalised = normaliseReceipt(receipt);
+    const normalised = normaliseReceipt(receipt, this.config.receiptTimeZone?.(receipt.connectorId) ?? 'UTC');
     const keys = this.receiptKeys(receipt, normalised);
     if (keys.length === 0) {
       return [{ type: 'unmatched', reason: 'no-id', receipt, normalised, parkedAt: receipt.receivedAt }];
@@ -247,7 +249,7 @@ export class Correlator {
       }
     }
     if (textId) {
-      const fmt = textFormatFromEvidence(this.evidenceFor(receipt.connectorId));
+      const fmt = setting.textFormat ?? textFormatFromEvidence(this.evidenceFor(receipt.connectorId));
       for (const k of candidateKeys(textId, fmt)) if (!keys.includes(k)) keys.push(k);
     }
     return keys;

@@ -46,3 +46,14 @@ describe('parseReceiptDate', () => {
     expect(parseReceiptDate('2311222460')).toBeUndefined();
   });
 });
+
+describe('receipt dates in a supplier time zone', () => {
+  it('converts wall-clock dates in summer and winter time', () => {
+    expect(parseReceiptDate('2607011200', 'Europe/Berlin')).toBe(Date.UTC(2026, 6, 1, 10, 0)); // CEST, +2
+    expect(parseReceiptDate('2601011200', 'Europe/Berlin')).toBe(Date.UTC(2026, 0, 1, 11, 0)); // CET, +1
+    expect(parseReceiptDate('2601011200', 'America/New_York')).toBe(Date.UTC(2026, 0, 1, 17, 0)); // EST, -5
+    expect(parseReceiptText('id:1 done date:2607011200 stat:DELIVRD', 'Asia/Kolkata').doneDate).toBe(
+      Date.UTC(2026, 6, 1, 6, 30),
+    );
+  });
+});

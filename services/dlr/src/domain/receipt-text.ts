@@ -2,7 +2,7 @@
 //   id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...
 // Tolerates the variants seen in the wild: any key order, keys in any case ("Text:"), 12-digit dates
 // (with seconds), missing or truncated fields. Everything after `text:` is the text (it may contain
-// colons). Dates carry no time zone; the hub reads them as UTC.
+// colons). Dates carry no time zone: they are read in the connector's receipt time zone (UTC default).
 
 export interface ReceiptTextFields {
   id?: string;
@@ -17,8 +17,49 @@ export interface ReceiptTextFields {
 
 const KEY = /(?:^|\s)(id|sub|dlvrd|submit date|done date|stat|err|text)\s*:/gi;
 
-/** YYMMDDhhmm or YYMMDDhhmmss (UTC, years 2000-2099) -> epoch ms; undefined when malformed. */
-export function parseReceiptDate(value: string): number | undefined {
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Offset (ms) of an IANA time zone from UTC at the instant `t`. */
+export function zoneOffsetMs(timeZone: string, t: number): number {
+  let f = formatters.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, f);
+  }
+  const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
+  const local = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
+  return local - (t - (t % 1000));
+}
+
+/**
+ * YYMMDDhhmm or YYMMDDhhmmss (years 2000-2099) -> epoch ms; undefined when malformed. The digits are
+ * wall-clock time in `timeZone` (IANA name, the connector's receipt time zone), UTC by default.
+ */
+export function parseReceiptDate(value: string, timeZone = 'UTC'): number | undefined {
+  const wall = parseWallClock(value);
+  if (wall === undefined || timeZone === 'UTC') return wall;
+  // wall clock -> instant: subtract the zone offset, re-evaluated once at the candidate (DST edges)
+  const first = wall - zoneOffsetMs(timeZone, wall);
+  return wall - zoneOffsetMs(timeZone, first);
+}
+
+function parseWallClock(value: string): number | undefined {
   const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(value.trim());
   if (!m) return undefined;
   const [yy, mo, dd, hh, mi, ss] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v))) as [
@@ -36,7 +77,8 @@ export function parseReceiptDate(value: string): number | undefined {
   return t;
 }
 
-export function parseReceiptText(text: string): ReceiptTextFields {
+/** Parse a receipt text; dates are read in `timeZone` (IANA name, default UTC). */
+export function parseReceiptText(text: string, timeZone = 'UTC'): ReceiptTextFields {
   const hits: { key: string; start: number; end: number }[] = [];
   for (const m of text.matchAll(KEY)) {
     const key = (m[1] ?? '').toLowerCase();
@@ -59,12 +101,12 @@ export function parseReceiptText(text: string): ReceiptTextFields {
         out.dlvrd = value;
         break;
       case 'submit date': {
-        const t = parseReceiptDate(value);
+        const t = parseReceiptDate(value, timeZone);
         if (t !== undefined) out.submitDate = t;
         break;
       }
       case 'done date': {
-        const t = parseReceiptDate(value);
+        const t = parseReceiptDate(value, timeZone);
         if (t !== undefined) out.doneDate = t;
         break;
       }

@@ -117,9 +117,12 @@ export function receiptStatus(
   return isZeroErr(err) ? 'UNKNOWN' : 'UNDELIVERABLE';
 }
 
-/** Parse the text (when fields are missing) and normalise a receipt. TLVs are preferred over text. */
-export function normaliseReceipt(receipt: Receipt): NormalisedReceipt {
-  const parsed = receipt.text === undefined ? undefined : parseReceiptText(receipt.text);
+/**
+ * Parse the text (when fields are missing) and normalise a receipt. TLVs are preferred over text.
+ * `timeZone` is the connector's receipt time zone (IANA), used for text dates.
+ */
+export function normaliseReceipt(receipt: Receipt, timeZone = 'UTC'): NormalisedReceipt {
+  const parsed = receipt.text === undefined ? undefined : parseReceiptText(receipt.text, timeZone);
   const textId = receipt.textId ?? parsed?.id;
   const statText = receipt.statText ?? parsed?.stat;
   const err = receipt.err ?? parsed?.err;

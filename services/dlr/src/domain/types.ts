@@ -14,6 +14,11 @@ export interface IdFormatSetting {
   pad?: number;
   /** Letter case of the supplier's native hex ids (rendering only; matching ignores case). */
   case?: 'upper' | 'lower' | 'any';
+  /**
+   * Format of the id in the receipt TEXT when the operator knows it (e.g. Kannel's msg-id-type, or the
+   * MESSAGE_ID_FORMAT_HEX_RESP_DECIMAL_RECEIPT connector option). When absent, learned from evidence.
+   */
+  textFormat?: 'hex' | 'decimal' | 'auto';
 }
 
 /**
