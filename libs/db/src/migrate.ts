@@ -27,7 +27,7 @@ export interface MigrationFile {
   name: string;
   file: string;
   sql: string;
-  /** sha256 of the file's bytes, hex. */
+  /** sha256 (hex) of the file's text with CRLF line ends turned into LF. */
   checksum: string;
 }
 
@@ -65,14 +65,15 @@ export async function readMigrations(dir: string = DEFAULT_MIGRATIONS_DIR): Prom
     const other = seen.get(version);
     if (other) throw new MigrationError(`migrations ${other} and ${file} share version ${version}`);
     seen.set(version, file);
-    const bytes = await readFile(join(dir, file));
+    // CRLF is normalised so a Windows checkout (git autocrlf) does not look like an edited migration.
+    const sql = (await readFile(join(dir, file), 'utf8')).replace(/\r\n/g, '\n');
     files.push({
       version,
       id: file.slice(0, -'.sql'.length),
       name: m[2]!,
       file,
-      sql: bytes.toString('utf8'),
-      checksum: createHash('sha256').update(bytes).digest('hex'),
+      sql,
+      checksum: createHash('sha256').update(sql, 'utf8').digest('hex'),
     });
   }
   return files;

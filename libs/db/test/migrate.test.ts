@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -148,6 +148,15 @@ describe('migrate', () => {
     );
     expect(cols.rowCount).toBe(0);
     expect((await pool.query(`SELECT to_regclass('public.later') AS t`)).rows[0].t).toBeNull();
+  });
+
+  it('does not treat CRLF line ends as a change', async () => {
+    const { pool } = await freshDatabase();
+    const dir = await copyOfMigrations();
+    await migrate(pool, { dir });
+    const file = join(dir, '0001_init.sql');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
+    expect(await migrate(pool, { dir })).toEqual({ applied: [], skipped: all });
   });
 
   it('rolls back a failing migration completely and applies nothing after it', async () => {
