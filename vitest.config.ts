@@ -17,6 +17,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['@smshub/source'], externalConditions: ['@smshub/source'] } },
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['{libs,services,tools}/*/src/**/*.spec.ts'],
           environment: 'node',
         },
@@ -26,6 +27,7 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['@smshub/source'], externalConditions: ['@smshub/source'] } },
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['{libs,services,tools}/*/test/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['libs/testing/src/global-setup.ts'],

@@ -9,7 +9,11 @@ import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
 
 ensureDependencies();
 
-const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+  encoding: 'utf8',
+});
 if (up.status !== 0) {
   say('could not bring up Kafka and PostgreSQL: see the messages above');
   process.exit(1);
@@ -43,7 +47,11 @@ const processes = [
 ];
 let port = 9400;
 for (const p of processes) {
-  const child = spawn(tsx[0], [...tsx.slice(1), p.entry], { cwd: root, env: { ...env, HTTP_PORT: String(port++) }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(tsx[0], [...tsx.slice(1), p.entry], {
+    cwd: root,
+    env: { ...env, HTTP_PORT: String(port++) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     if (!stopping) say(`${p.name} exited (${signal ?? code}); stopping the hub`);
     if (!stopping) stop(1);
@@ -52,7 +60,11 @@ for (const p of processes) {
 }
 
 say(`Kafka: ${infra.KAFKA_BROKERS}   PostgreSQL: ${infra.DATABASE_URL}`);
-say(processes.length ? `running: ${processes.map((p) => p.name).join(', ')}` : 'no services yet: infrastructure, migrations and topics are up');
+say(
+  processes.length
+    ? `running: ${processes.map((p) => p.name).join(', ')}`
+    : 'no services yet: infrastructure, migrations and topics are up',
+);
 say('Ctrl-C stops everything.');
 
 let stopping = false;

@@ -27,10 +27,23 @@ async function check(name, cmd, cmdArgs) {
 }
 
 if (!skipChecks) {
-  if (existsSync(path.join(root, 'libs/contracts/project.json')) && readFileSync(path.join(root, 'libs/contracts/project.json'), 'utf8').includes('check-generated')) {
+  if (
+    existsSync(path.join(root, 'libs/contracts/project.json')) &&
+    readFileSync(path.join(root, 'libs/contracts/project.json'), 'utf8').includes('check-generated')
+  ) {
     await check('protobuf lint (buf)', 'npx', ['nx', 'run', 'contracts:lint-proto', '--outputStyle=static']);
-    await check('generated code is up to date', 'npx', ['nx', 'run', 'contracts:check-generated', '--outputStyle=static']);
-    await check('protobuf breaking changes against main (buf)', 'npx', ['nx', 'run', 'contracts:breaking', '--outputStyle=static']);
+    await check('generated code is up to date', 'npx', [
+      'nx',
+      'run',
+      'contracts:check-generated',
+      '--outputStyle=static',
+    ]);
+    await check('protobuf breaking changes against main (buf)', 'npx', [
+      'nx',
+      'run',
+      'contracts:breaking',
+      '--outputStyle=static',
+    ]);
   }
   await check('typecheck (tsc strict)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   await check('lint (eslint + module boundaries)', 'npx', ['eslint', '.', '--max-warnings=0']);
@@ -41,7 +54,15 @@ const out = path.join(root, 'test-results');
 mkdirSync(out, { recursive: true });
 const jsonFile = path.join(out, 'vitest.json');
 const projects = onlyUnit ? ['--project', 'unit'] : [];
-const vitestCode = await run('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, ...vitestArgs]);
+const vitestCode = await run('npx', [
+  'vitest',
+  'run',
+  ...projects,
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${jsonFile}`,
+  ...vitestArgs,
+]);
 
 let passed = 0;
 let failed = 0;
@@ -52,12 +73,24 @@ if (existsSync(jsonFile)) {
   failed = report.numFailedTests ?? 0;
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   // A suite that failed to load counts as a failure even when it declared no test.
-  failed += (report.testResults ?? []).filter((r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0).length;
+  failed += (report.testResults ?? []).filter(
+    (r) => r.status === 'failed' && (r.assertionResults ?? []).length === 0,
+  ).length;
 }
 if (vitestCode !== 0 && failed === 0) failed = 1; // vitest failed outside any test (setup, config)
-for (const c of checks) (c.ok ? passed++ : failed++);
+for (const c of checks) {
+  if (c.ok) passed++;
+  else failed++;
+}
 
-writeFileSync(path.join(out, 'summary.json'), JSON.stringify({ passed, failed, skipped, checks, seconds: Math.round((Date.now() - started) / 1000) }, null, 2));
+writeFileSync(
+  path.join(out, 'summary.json'),
+  JSON.stringify(
+    { passed, failed, skipped, checks, seconds: Math.round((Date.now() - started) / 1000) },
+    null,
+    2,
+  ),
+);
 for (const c of checks) say(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name} (${(c.ms / 1000).toFixed(1)} s)`);
 say(`finished in ${Math.round((Date.now() - started) / 1000)} s`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

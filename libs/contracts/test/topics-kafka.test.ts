@@ -11,7 +11,10 @@ import { topics, type TopicId, type TopicSpec } from '../src/index.js';
 import { samples } from '../src/samples.js';
 
 const exporter = new InMemorySpanExporter();
-const telemetry = startTelemetry({ serviceName: 'contracts-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+const telemetry = startTelemetry({
+  serviceName: 'contracts-test',
+  spanProcessors: [new SimpleSpanProcessor(exporter)],
+});
 const logger = createLogger({ service: 'contracts-test', level: 'error' });
 const ids = Object.keys(topics) as TopicId[];
 
@@ -50,7 +53,10 @@ describe('every event type through a real topic', () => {
         await producer.produce(spec, samples[id]);
       });
     }
-    await waitFor(() => received.size === ids.length, { what: `all ${ids.length} event types consumed`, timeoutMs: 45_000 });
+    await waitFor(() => received.size === ids.length, {
+      what: `all ${ids.length} event types consumed`,
+      timeoutMs: 45_000,
+    });
     for (const id of ids) {
       const got = received.get(id)!;
       expect(got.record.value, id).toEqual(samples[id]);

@@ -50,10 +50,18 @@ export interface KafkaEnvConfig {
 
 /** Builds the connection settings from validated configuration (the config schema checks SASL completeness). */
 export function kafkaConnection(config: KafkaEnvConfig, defaultClientId: string): KafkaConnection {
-  const conn: KafkaConnection = { brokers: [...config.KAFKA_BROKERS], clientId: config.KAFKA_CLIENT_ID ?? defaultClientId, ssl: config.KAFKA_SSL };
+  const conn: KafkaConnection = {
+    brokers: [...config.KAFKA_BROKERS],
+    clientId: config.KAFKA_CLIENT_ID ?? defaultClientId,
+    ssl: config.KAFKA_SSL,
+  };
   if (config.KAFKA_SSL_CA_FILE) conn.sslCaFile = config.KAFKA_SSL_CA_FILE;
   if (config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD) {
-    conn.sasl = { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD };
+    conn.sasl = {
+      mechanism: config.KAFKA_SASL_MECHANISM,
+      username: config.KAFKA_SASL_USERNAME,
+      password: config.KAFKA_SASL_PASSWORD,
+    };
   }
   return conn;
 }

@@ -62,8 +62,16 @@ interface Subscription {
   batch?: BatchHandler<unknown>;
 }
 
-const consumed = counter('smshub_kafka_consumed_total', 'Records processed, by outcome', ['group', 'topic', 'outcome']);
-const lagGauge = gauge('smshub_kafka_consumer_lag', 'Records behind the partition end, at the last fetched batch', ['group', 'topic', 'partition']);
+const consumed = counter('smshub_kafka_consumed_total', 'Records processed, by outcome', [
+  'group',
+  'topic',
+  'outcome',
+]);
+const lagGauge = gauge(
+  'smshub_kafka_consumer_lag',
+  'Records behind the partition end, at the last fetched batch',
+  ['group', 'topic', 'partition'],
+);
 
 class StoppingError extends Error {}
 
@@ -102,13 +110,19 @@ export class TypedConsumer {
 
   /** Handle records of `codec`'s topic one at a time, in partition order. */
   on<T>(codec: TopicCodec<T>, handler: RecordHandler<T>): this {
-    this.subs.set(codec.name, { codec: codec as TopicCodec<unknown>, record: handler as RecordHandler<unknown> });
+    this.subs.set(codec.name, {
+      codec: codec as TopicCodec<unknown>,
+      record: handler as RecordHandler<unknown>,
+    });
     return this;
   }
 
   /** Handle records of `codec`'s topic a fetched batch (of one partition) at a time. */
   onBatch<T>(codec: TopicCodec<T>, handler: BatchHandler<T>): this {
-    this.subs.set(codec.name, { codec: codec as TopicCodec<unknown>, batch: handler as BatchHandler<unknown> });
+    this.subs.set(codec.name, {
+      codec: codec as TopicCodec<unknown>,
+      batch: handler as BatchHandler<unknown>,
+    });
     return this;
   }
 
@@ -118,7 +132,9 @@ export class TypedConsumer {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, [{ name: this.deadLetterTopic, partitions: 1, retentionMs: 30 * 24 * 3600_000, compacted: false }]);
+      await ensureTopics(admin, [
+        { name: this.deadLetterTopic, partitions: 1, retentionMs: 30 * 24 * 3600_000, compacted: false },
+      ]);
     } finally {
       await admin.disconnect();
     }
@@ -139,7 +155,10 @@ export class TypedConsumer {
   /** Resolves when the group has assigned partitions to this member (useful in tests and readiness). */
   async waitForAssignment(timeoutMs = 30_000): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no partitions assigned to ${this.opts.groupId} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no partitions assigned to ${this.opts.groupId} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const remove = this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
         clearTimeout(timer);
         remove();
@@ -156,7 +175,12 @@ export class TypedConsumer {
     this.running = false;
   }
 
-  private decode(sub: Subscription, topic: string, partition: number, m: KafkaMessage): ConsumedRecord<unknown> {
+  private decode(
+    sub: Subscription,
+    topic: string,
+    partition: number,
+    m: KafkaMessage,
+  ): ConsumedRecord<unknown> {
     if (!m.value) throw new DecodeError(topic, new Error('the record has no value'));
     let value: unknown;
     try {
@@ -180,7 +204,10 @@ export class TypedConsumer {
     const { batch } = p;
     const sub = this.subs.get(batch.topic);
     if (!sub) return;
-    lagGauge.set({ group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+    lagGauge.set(
+      { group: this.opts.groupId, topic: batch.topic, partition: String(batch.partition) },
+      Number(batch.offsetLag()),
+    );
     try {
       if (sub.batch) await this.processBatch(sub, p);
       else await this.processRecords(sub, p);
@@ -208,7 +235,11 @@ export class TypedConsumer {
           withSpan(`${batch.topic} process`, () => sub.record!(record), {
             parent: record.traceContext,
             kind: SpanKind.CONSUMER,
-            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': batch.topic, 'messaging.kafka.consumer.group': this.opts.groupId },
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.destination.name': batch.topic,
+              'messaging.kafka.consumer.group': this.opts.groupId,
+            },
           }),
         (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
         p,
@@ -252,7 +283,11 @@ export class TypedConsumer {
   }
 
   /** Runs `work` until it succeeds, the error is final (then `onFinal`), or the consumer stops. */
-  private async withRetries(work: () => Promise<unknown>, onFinal: (err: unknown, attempts: number) => Promise<void>, p: EachBatchPayload): Promise<void> {
+  private async withRetries(
+    work: () => Promise<unknown>,
+    onFinal: (err: unknown, attempts: number) => Promise<void>,
+    p: EachBatchPayload,
+  ): Promise<void> {
     let attempts = 0;
     let backoff = this.retry.initialBackoffMs;
     for (;;) {
@@ -263,13 +298,19 @@ export class TypedConsumer {
       } catch (err) {
         const explicit = typeof err === 'object' && err !== null && 'retriable' in err;
         const retriable = isRetriable(err);
-        const final = err instanceof DecodeError || (explicit && !retriable) || (!explicit && attempts >= this.retry.maxAttempts);
+        const final =
+          err instanceof DecodeError ||
+          (explicit && !retriable) ||
+          (!explicit && attempts >= this.retry.maxAttempts);
         if (final) {
           consumed.inc({ group: this.opts.groupId, topic: p.batch.topic, outcome: 'dead_lettered' });
           await onFinal(err, attempts);
           return;
         }
-        this.log.warn({ err, attempts, topic: p.batch.topic, partition: p.batch.partition }, 'handler failed; retrying');
+        this.log.warn(
+          { err, attempts, topic: p.batch.topic, partition: p.batch.partition },
+          'handler failed; retrying',
+        );
         if (!p.isRunning() || this.stopping) throw new StoppingError();
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
@@ -278,9 +319,18 @@ export class TypedConsumer {
     }
   }
 
-  private async deadLetter(topic: string, partition: number, m: KafkaMessage, err: unknown, attempts: number): Promise<void> {
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    m: KafkaMessage,
+    err: unknown,
+    attempts: number,
+  ): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
-    this.log.error({ topic, partition, offset: m.offset, err: reason, deadLetterTopic: this.deadLetterTopic }, 'record dead-lettered');
+    this.log.error(
+      { topic, partition, offset: m.offset, err: reason, deadLetterTopic: this.deadLetterTopic },
+      'record dead-lettered',
+    );
     const headers: Record<string, string | Buffer> = {};
     for (const [k, v] of Object.entries(m.headers ?? {})) {
       if (typeof v === 'string' || Buffer.isBuffer(v)) headers[k] = v;

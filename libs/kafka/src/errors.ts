@@ -11,7 +11,10 @@ export class KafkaLibError extends Error {
 /** A record whose bytes cannot be decoded with its topic's codec: never retried, goes to the dead-letter topic. */
 export class DecodeError extends KafkaLibError {
   constructor(topic: string, cause: unknown) {
-    super(`cannot decode a record of ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, { retriable: false, cause });
+    super(`cannot decode a record of ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      retriable: false,
+      cause,
+    });
   }
 }
 

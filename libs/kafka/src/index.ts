@@ -1,5 +1,19 @@
 export { createKafka, kafkaConnection, type KafkaConnection, type KafkaEnvConfig } from './client.js';
 export { TypedProducer, type ProducerOptions, type ProduceOptions } from './producer.js';
-export { TypedConsumer, DLQ_HEADERS, type ConsumedRecord, type ConsumerOptions, type RecordHandler, type BatchHandler, type RetryPolicy } from './consumer.js';
+export {
+  TypedConsumer,
+  DLQ_HEADERS,
+  type ConsumedRecord,
+  type ConsumerOptions,
+  type RecordHandler,
+  type BatchHandler,
+  type RetryPolicy,
+} from './consumer.js';
 export { ensureTopics, type TopicCodec, type TopicLayout, type EnsureTopicsResult } from './topics.js';
-export { KafkaLibError, DecodeError, ProduceTimeoutError, ProducerClosedError, isRetriable } from './errors.js';
+export {
+  KafkaLibError,
+  DecodeError,
+  ProduceTimeoutError,
+  ProducerClosedError,
+  isRetriable,
+} from './errors.js';

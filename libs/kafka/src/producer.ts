@@ -32,8 +32,15 @@ interface Pending {
 }
 
 const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by Kafka', ['topic']);
-const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', ['topic']);
-const batchSize = histogram('smshub_kafka_produce_batch_records', 'Records per produce request', [], [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
+  'topic',
+]);
+const batchSize = histogram(
+  'smshub_kafka_produce_batch_records',
+  'Records per produce request',
+  [],
+  [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+);
 
 /**
  * An idempotent producer (acks=all) that batches: records produced within `lingerMs` of each other go in
@@ -77,7 +84,12 @@ export class TypedProducer {
   }
 
   /** Produces bytes as they are (dead-letter copies, replays). */
-  produceRaw(topic: string, key: string | Buffer | null, value: Buffer | null, opts: ProduceOptions = {}): Promise<void> {
+  produceRaw(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer | null,
+    opts: ProduceOptions = {},
+  ): Promise<void> {
     if (this.closed || !this.connected) return Promise.reject(new ProducerClosedError());
     const headers: Record<string, string | Buffer> = { ...opts.headers };
     if (!opts.noTrace) injectTraceHeaders(headers);
@@ -88,7 +100,10 @@ export class TypedProducer {
         resolve,
         reject,
         settled: false,
-        timer: setTimeout(() => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)), this.ackTimeoutMs),
+        timer: setTimeout(
+          () => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)),
+          this.ackTimeoutMs,
+        ),
       };
       this.queue.push(pending);
       if (this.queue.length >= this.maxBatch) this.kick();

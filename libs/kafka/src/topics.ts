@@ -38,7 +38,11 @@ function topicConfig(layout: TopicLayout): Array<{ name: string; value: string }
  * Creates missing topics and raises partition counts to the layout, idempotently (safe to run at every
  * deploy and from several processes at once). Partitions are never reduced; Kafka cannot do that.
  */
-export async function ensureTopics(admin: Admin, layouts: readonly TopicLayout[], replicationFactor = 1): Promise<EnsureTopicsResult> {
+export async function ensureTopics(
+  admin: Admin,
+  layouts: readonly TopicLayout[],
+  replicationFactor = 1,
+): Promise<EnsureTopicsResult> {
   const existing = new Set(await admin.listTopics());
   const missing = layouts.filter((l) => !existing.has(l.name));
   const result: EnsureTopicsResult = { created: [], grown: [], unchanged: [] };
@@ -46,7 +50,12 @@ export async function ensureTopics(admin: Admin, layouts: readonly TopicLayout[]
     try {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((l) => ({ topic: l.name, numPartitions: l.partitions, replicationFactor, configEntries: topicConfig(l) })),
+        topics: missing.map((l) => ({
+          topic: l.name,
+          numPartitions: l.partitions,
+          replicationFactor,
+          configEntries: topicConfig(l),
+        })),
       });
     } catch (err) {
       // Another process may have created some of them meanwhile; that is fine.
@@ -60,7 +69,9 @@ export async function ensureTopics(admin: Admin, layouts: readonly TopicLayout[]
     const counts = new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
     const grow = present.filter((l) => (counts.get(l.name) ?? 0) < l.partitions);
     if (grow.length) {
-      await admin.createPartitions({ topicPartitions: grow.map((l) => ({ topic: l.name, count: l.partitions })) });
+      await admin.createPartitions({
+        topicPartitions: grow.map((l) => ({ topic: l.name, count: l.partitions })),
+      });
       result.grown.push(...grow.map((l) => l.name));
     }
     result.unchanged.push(...present.filter((l) => !grow.includes(l)).map((l) => l.name));

@@ -5,7 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@smshub/logging';
 import { createTestTopics, testKafkaAdmin, testKafkaBrokers, uniqueName, waitFor } from '@smshub/testing';
-import { createKafka, DLQ_HEADERS, ensureTopics, KafkaLibError, TypedConsumer, TypedProducer, type ConsumedRecord } from '../src/index.js';
+import {
+  createKafka,
+  DLQ_HEADERS,
+  ensureTopics,
+  KafkaLibError,
+  TypedConsumer,
+  TypedProducer,
+  type ConsumedRecord,
+} from '../src/index.js';
 import { itemCodec, type Item } from './fixtures/json-codec.js';
 
 const logger = createLogger({ service: 'kafka-test', level: 'error' });
@@ -27,13 +35,21 @@ afterAll(async () => {
 });
 
 function newConsumer(groupId = uniqueName('g')): TypedConsumer {
-  const c = new TypedConsumer(kafka, logger, { groupId, producer, retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 }, commitIntervalMs: 100 });
+  const c = new TypedConsumer(kafka, logger, {
+    groupId,
+    producer,
+    retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 },
+    commitIntervalMs: 100,
+  });
   consumers.push(c);
   return c;
 }
 
 /** Reads every record of a topic from the beginning with a throwaway group. */
-async function readAll(topic: string, expected: number): Promise<Array<{ key: string | null; value: Buffer | null; headers: Record<string, string> }>> {
+async function readAll(
+  topic: string,
+  expected: number,
+): Promise<Array<{ key: string | null; value: Buffer | null; headers: Record<string, string> }>> {
   const c = kafka.consumer({ groupId: uniqueName('reader') });
   const seen: Array<{ key: string | null; value: Buffer | null; headers: Record<string, string> }> = [];
   await c.connect();
@@ -46,7 +62,10 @@ async function readAll(topic: string, expected: number): Promise<Array<{ key: st
     },
   });
   try {
-    await waitFor(() => seen.length >= expected, { what: `${expected} records on ${topic}`, timeoutMs: 30_000 });
+    await waitFor(() => seen.length >= expected, {
+      what: `${expected} records on ${topic}`,
+      timeoutMs: 30_000,
+    });
   } finally {
     await c.disconnect();
   }
@@ -60,7 +79,9 @@ describe('producer', () => {
     await Promise.all(Array.from({ length: 50 }, (_, i) => producer.produce(codec, { id: `m${i}`, n: i })));
     const records = await readAll(topic!, 50);
     expect(records).toHaveLength(50);
-    expect(new Set(records.map((r) => r.key))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => `m${i}`)));
+    expect(new Set(records.map((r) => r.key))).toEqual(
+      new Set(Array.from({ length: 50 }, (_, i) => `m${i}`)),
+    );
   });
 
   it('refuses records after close with a clear error', async () => {
@@ -97,7 +118,8 @@ describe('consumer', () => {
     let flaky = 0;
     const done: string[] = [];
     const consumer = newConsumer().on(codec, (r) => {
-      if (r.value.id === 'flaky' && ++flaky < 4) throw new KafkaLibError('database unavailable', { retriable: true });
+      if (r.value.id === 'flaky' && ++flaky < 4)
+        throw new KafkaLibError('database unavailable', { retriable: true });
       if (r.value.id === 'invalid') throw new KafkaLibError('unknown account', { retriable: false });
       done.push(r.value.id);
     });
@@ -141,13 +163,19 @@ describe('consumer', () => {
     children.push(child);
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => out.includes('GOT only-once-please'), { what: 'the first member to take the record', timeoutMs: 45_000 });
+    await waitFor(() => out.includes('GOT only-once-please'), {
+      what: 'the first member to take the record',
+      timeoutMs: 45_000,
+    });
     child.kill('SIGKILL');
 
     const got: ConsumedRecord<Item>[] = [];
     const survivor = newConsumer(group).on(codec, (r) => void got.push(r));
     await survivor.start();
-    await waitFor(() => got.length > 0, { what: 'the record redelivered to the surviving member', timeoutMs: 45_000 });
+    await waitFor(() => got.length > 0, {
+      what: 'the record redelivered to the surviving member',
+      timeoutMs: 45_000,
+    });
     expect(got[0]!.value).toEqual({ id: 'only-once-please', n: 7 });
     expect(got[0]!.offset).toBe('0');
   });
@@ -158,16 +186,28 @@ describe('ensureTopics', () => {
     const admin = await testKafkaAdmin();
     try {
       const name = uniqueName('layout');
-      const first = await ensureTopics(admin, [{ name, partitions: 2, retentionMs: 3_600_000, compacted: false }, { name: `${name}.c`, partitions: 1, retentionMs: null, compacted: true }]);
+      const first = await ensureTopics(admin, [
+        { name, partitions: 2, retentionMs: 3_600_000, compacted: false },
+        { name: `${name}.c`, partitions: 1, retentionMs: null, compacted: true },
+      ]);
       expect(first.created.sort()).toEqual([name, `${name}.c`]);
-      const again = await ensureTopics(admin, [{ name, partitions: 2, retentionMs: 3_600_000, compacted: false }]);
+      const again = await ensureTopics(admin, [
+        { name, partitions: 2, retentionMs: 3_600_000, compacted: false },
+      ]);
       expect(again).toEqual({ created: [], grown: [], unchanged: [name] });
-      const grown = await ensureTopics(admin, [{ name, partitions: 4, retentionMs: 3_600_000, compacted: false }]);
+      const grown = await ensureTopics(admin, [
+        { name, partitions: 4, retentionMs: 3_600_000, compacted: false },
+      ]);
       expect(grown.grown).toEqual([name]);
       const meta = await admin.fetchTopicMetadata({ topics: [name] });
       expect(meta.topics[0]!.partitions).toHaveLength(4);
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: `${name}.c`, configNames: ['cleanup.policy', 'retention.ms'] }] });
-      const entries = Object.fromEntries(configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: `${name}.c`, configNames: ['cleanup.policy', 'retention.ms'] }],
+      });
+      const entries = Object.fromEntries(
+        configs.resources[0]!.configEntries.map((e) => [e.configName, e.configValue]),
+      );
       expect(entries).toEqual({ 'cleanup.policy': 'compact', 'retention.ms': '-1' });
     } finally {
       await admin.disconnect();

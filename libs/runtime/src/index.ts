@@ -8,7 +8,14 @@ import type pg from 'pg';
 import { z } from 'zod';
 import { configOrExit, httpEnv, kafkaEnv, logEnv, otelEnv } from '@smshub/config';
 import { createPool } from '@smshub/db';
-import { createKafka, kafkaConnection, TypedConsumer, TypedProducer, type ConsumerOptions, type ProducerOptions } from '@smshub/kafka';
+import {
+  createKafka,
+  kafkaConnection,
+  TypedConsumer,
+  TypedProducer,
+  type ConsumerOptions,
+  type ProducerOptions,
+} from '@smshub/kafka';
 import { createLifecycle, type Lifecycle } from '@smshub/lifecycle';
 import { createLogger, type Logger } from '@smshub/logging';
 import { startTelemetry } from '@smshub/telemetry';
@@ -47,8 +54,15 @@ export interface ServiceDefinition<S extends z.ZodRawShape> {
 export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition<S>): Promise<void> {
   const schema = z.object({ ...baseEnv, ...def.env });
   const config = configOrExit(schema, { service: def.service }) as BaseConfig & z.infer<z.ZodObject<S>>;
-  const telemetry = startTelemetry({ serviceName: config.OTEL_SERVICE_NAME ?? `smshub-${def.service}`, ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}) });
-  const logger = createLogger({ service: def.service, level: config.LOG_LEVEL, debugNumbers: config.LOG_DEBUG_NUMBERS });
+  const telemetry = startTelemetry({
+    serviceName: config.OTEL_SERVICE_NAME ?? `smshub-${def.service}`,
+    ...(config.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+  });
+  const logger = createLogger({
+    service: def.service,
+    level: config.LOG_LEVEL,
+    debugNumbers: config.LOG_DEBUG_NUMBERS,
+  });
   const lifecycle = createLifecycle({ service: def.service, logger, httpPort: config.HTTP_PORT });
   lifecycle.trapSignals();
   // Registered first, so it runs last: telemetry flushes after everything else has finished.
@@ -81,7 +95,12 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
       return c;
     },
     pool(connectionString, max) {
-      const pool = createPool({ connectionString, applicationName: `smshub-${def.service}`, logger, ...(max ? { max } : {}) });
+      const pool = createPool({
+        connectionString,
+        applicationName: `smshub-${def.service}`,
+        logger,
+        ...(max ? { max } : {}),
+      });
       pools.push(pool);
       return pool;
     },
@@ -105,7 +124,9 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     logger.info({ httpPort: lifecycle.port }, `${def.service} ready`);
   } catch (err) {
     logger.fatal({ err }, `${def.service} failed to start`);
-    process.stderr.write(`${def.service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `${def.service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     await lifecycle.shutdown('start failed');
     process.exit(1);
   }

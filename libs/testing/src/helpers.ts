@@ -17,7 +17,10 @@ export interface WaitOptions {
  * Polls `probe` until it returns a value other than undefined/false, and returns that value.
  * Throws with `what` and the last error when the timeout passes. Use instead of sleeps.
  */
-export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, false | undefined>> {
+export async function waitFor<T>(
+  probe: () => T | Promise<T>,
+  opts: WaitOptions = {},
+): Promise<Exclude<T, false | undefined>> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
@@ -31,7 +34,9 @@ export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions 
     }
     if (Date.now() >= deadline) {
       const why = lastError instanceof Error ? `: last error: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}${why}`, { cause: lastError });
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'a condition'}${why}`, {
+        cause: lastError,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
@@ -40,13 +45,19 @@ export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions 
 /** Kafka brokers of this test run (from the integration project's global setup). */
 export function testKafkaBrokers(): string[] {
   const brokers = inject('kafkaBrokers');
-  if (!brokers?.length) throw new Error('no Kafka for this test: run it in the integration project without SMSHUB_TEST_INFRA=none');
+  if (!brokers?.length)
+    throw new Error(
+      'no Kafka for this test: run it in the integration project without SMSHUB_TEST_INFRA=none',
+    );
   return brokers;
 }
 
 /** Admin database URL of this test run (from the integration project's global setup). */
 export function testDatabaseUrl(): string {
   const url = inject('databaseUrl');
-  if (!url) throw new Error('no Postgres for this test: run it in the integration project without SMSHUB_TEST_INFRA=none');
+  if (!url)
+    throw new Error(
+      'no Postgres for this test: run it in the integration project without SMSHUB_TEST_INFRA=none',
+    );
   return url;
 }

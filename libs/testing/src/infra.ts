@@ -64,12 +64,16 @@ export async function provisionInfra(env: Env = process.env): Promise<Provisione
   }
   const releases: Array<() => Promise<void>> = [];
   const sources: string[] = [];
-  let kafkaBrokers = env.KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean) ?? [];
+  let kafkaBrokers =
+    env.KAFKA_BROKERS?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
   let databaseUrl = env.DATABASE_URL ?? '';
   if (kafkaBrokers.length) sources.push('kafka: KAFKA_BROKERS');
   if (databaseUrl) sources.push('postgres: DATABASE_URL');
 
-  const useDocker = (!kafkaBrokers.length || !databaseUrl) && env.SMSHUB_TEST_INFRA !== 'local' && (await dockerAvailable());
+  const useDocker =
+    (!kafkaBrokers.length || !databaseUrl) && env.SMSHUB_TEST_INFRA !== 'local' && (await dockerAvailable());
   if (useDocker) {
     if (!kafkaBrokers.length) {
       const { KafkaContainer } = await import('@testcontainers/kafka');
@@ -83,7 +87,9 @@ export async function provisionInfra(env: Env = process.env): Promise<Provisione
     }
     if (!databaseUrl) {
       const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-      const pg = await new PostgreSqlContainer(env.SMSHUB_TEST_POSTGRES_IMAGE ?? 'postgres:15-bookworm').start();
+      const pg = await new PostgreSqlContainer(
+        env.SMSHUB_TEST_POSTGRES_IMAGE ?? 'postgres:15-bookworm',
+      ).start();
       databaseUrl = pg.getConnectionUri();
       releases.push(async () => void (await pg.stop()));
       sources.push('postgres: testcontainers');

@@ -3,17 +3,28 @@ import { testKafkaBrokers, uniqueName } from './helpers.js';
 
 /** A kafkajs admin on the run's broker; callers disconnect it. */
 export async function testKafkaAdmin(brokers: string[] = testKafkaBrokers()): Promise<Admin> {
-  const admin = new Kafka({ clientId: uniqueName('test-admin'), brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: uniqueName('test-admin'),
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   return admin;
 }
 
 /** Creates uniquely named topics (each `<prefix>_<unique>`), waits for their leaders, returns the names. */
-export async function createTestTopics(prefixes: string[], partitions = 1, brokers: string[] = testKafkaBrokers()): Promise<string[]> {
+export async function createTestTopics(
+  prefixes: string[],
+  partitions = 1,
+  brokers: string[] = testKafkaBrokers(),
+): Promise<string[]> {
   const names = prefixes.map((p) => uniqueName(p.replace(/[^a-zA-Z0-9._-]/g, '_')));
   const admin = await testKafkaAdmin(brokers);
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
   } finally {
     await admin.disconnect();
   }
@@ -25,20 +36,27 @@ export async function createTestTopics(prefixes: string[], partitions = 1, broke
  * broker, so a test can run a service against its own topics. Codecs and keys are kept; partitions are
  * capped at `maxPartitions` to keep tests quick.
  */
-export async function createIsolatedTopics<R extends Record<string, { readonly name: string; readonly partitions: number }>>(
-  specs: R,
-  opts: { maxPartitions?: number; brokers?: string[] } = {},
-): Promise<R> {
+export async function createIsolatedTopics<
+  R extends Record<string, { readonly name: string; readonly partitions: number }>,
+>(specs: R, opts: { maxPartitions?: number; brokers?: string[] } = {}): Promise<R> {
   const maxPartitions = opts.maxPartitions ?? 2;
   const out: Record<string, unknown> = {};
   for (const [id, spec] of Object.entries(specs)) {
-    out[id] = { ...spec, name: uniqueName(spec.name.replace(/[^a-zA-Z0-9._-]/g, '_')), partitions: Math.min(spec.partitions, maxPartitions) };
+    out[id] = {
+      ...spec,
+      name: uniqueName(spec.name.replace(/[^a-zA-Z0-9._-]/g, '_')),
+      partitions: Math.min(spec.partitions, maxPartitions),
+    };
   }
   const admin = await testKafkaAdmin(opts.brokers);
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({ topic: s.name, numPartitions: s.partitions, replicationFactor: 1 })),
+      topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: 1,
+      })),
     });
   } finally {
     await admin.disconnect();

@@ -13,7 +13,11 @@ export async function runMigrations(pool: pg.Pool, logger: Logger): Promise<stri
 }
 
 /** Creates every topic of the contracts' registry with its layout; idempotent. */
-export async function createTopics(kafka: Kafka, logger: Logger, replicationFactor: number): Promise<EnsureTopicsResult> {
+export async function createTopics(
+  kafka: Kafka,
+  logger: Logger,
+  replicationFactor: number,
+): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
