@@ -285,8 +285,16 @@ export class Correlator {
   }
 
   private put(state: MessageState): void {
-    this.removeIndex(state.hubMessageId);
+    const old = this.messages.get(state.hubMessageId);
     this.messages.delete(state.hubMessageId);
+    if (old !== undefined && indexSignature(old) === indexSignature(state)) {
+      this.messages.set(state.hubMessageId, state); // same supplier ids: the index is still right
+      return;
+    }
+    if (old !== undefined) {
+      this.messages.set(state.hubMessageId, old);
+      this.removeIndex(state.hubMessageId);
+    }
     this.messages.set(state.hubMessageId, state);
     state.parts.forEach((part, partIndex) => {
       for (const ref of part.supplierIds) {
@@ -343,4 +351,15 @@ export class Correlator {
       if (set.size === 0) this.parkedByKey.delete(full);
     }
   }
+}
+
+/** What the id index depends on: every (part, connector, supplier id, accepted time). */
+function indexSignature(state: MessageState): string {
+  return state.parts
+    .map((p, i) =>
+      p.supplierIds
+        .map((r) => `${i}|${r.connectorId}|${r.supplierMessageId}|${p.acceptedAt ?? 0}`)
+        .join('\n'),
+    )
+    .join('\n');
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sweepExpired, expiryDeadline } from './expiry.js';
 import {
   applyEvent,
+  cloneState,
   type DlrOutput,
   type MessageState,
   type TimelineConfig,
@@ -145,6 +146,19 @@ describe('applyEvent: single-part happy path', () => {
       ['ACCEPTD', false],
       ['DELIVRD', true],
     ]);
+  });
+
+  it('clones a state deeply', () => {
+    const a = run([submitted(2), dispatch(0), receipt(0, 'DELIVERED', T0 + 5)]).state;
+    const b = cloneState(a);
+    expect(b).toEqual(a);
+    b.parts[0]?.supplierIds.push({ connectorId: 'x', supplierMessageId: 'y' });
+    b.parts[0]?.seen.push('z');
+    if (b.timeline[0]) b.timeline[0].time = 0;
+    expect(b).not.toEqual(a);
+    expect(a.parts[0]?.supplierIds).toHaveLength(1);
+    expect(a.parts[0]?.seen).toHaveLength(1);
+    expect(a.timeline[0]?.time).toBe(T0);
   });
 
   it('does not mutate the input state', () => {
