@@ -58,10 +58,13 @@ RUN set -eu; mkdir -p /out; \
 # their code is inside the bundles, so the links are removed. A dependency whose version conflicts with
 # the hoisted one lands in <workspace>/node_modules, where that process's bundle resolves it from:
 # those are kept for services and tools.
+# Only the deployed workspaces (services/*, the simulator, ops) and what they depend on: libs/testing's
+# testcontainers and the developer tools stay out of the image.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --no-audit --no-fund --workspace=services --workspace=tools/smsc-simulator --workspace=tools/ops
 RUN set -eu; rm -rf node_modules/@smshub; mkdir /out; mv node_modules /out/node_modules; \
     for d in services/*/node_modules tools/*/node_modules; do \
       if [ -d "$d" ]; then mkdir -p "/out/$(dirname "$d")"; mv "$d" "/out/$d"; fi; \
