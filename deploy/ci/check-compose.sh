@@ -14,11 +14,12 @@
 # Exit status: 0 when every check passed, non-zero with a sentence saying what failed.
 set -euo pipefail
 
-PYYAML_VERSION=6.0.2
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin="$repo/.cache/bin"
 start=$(date +%s)
 fail() { echo "check-compose: FAILED: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$repo/deploy/ci/lib.sh"
 # The committed defaults are what is checked: no .env, no variables from the caller's shell.
 clean_env=(env -i "PATH=$PATH" "HOME=${HOME:-/tmp}" "GOPATH=$(go env GOPATH 2>/dev/null || true)")
 
@@ -73,16 +74,7 @@ out=$("$dockerfile_check" "$repo/Dockerfile") || fail "BuildKit's parser rejects
 echo "  ok   Dockerfile (BuildKit parser and checks): $out"
 
 # 3. Assertions.
-python=python3
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  python="$repo/.cache/venv/bin/python"
-  if ! "$python" -c 'import yaml' 2>/dev/null; then
-    echo "check-compose: installing PyYAML $PYYAML_VERSION into .cache/venv"
-    python3 -m venv "$repo/.cache/venv" || fail "python3 cannot create a venv (Debian: apt-get install python3-venv)."
-    "$repo/.cache/venv/bin/pip" install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION" \
-      || fail "could not install PyYAML $PYYAML_VERSION from PyPI."
-  fi
-fi
+python=$(python_with_yaml)
 "$python" "$repo/deploy/ci/compose_test.py" "$repo" "$tmp/default.yaml" "$tmp/observability.yaml" \
   || fail "the compose checks above failed."
 echo "check-compose: all checks passed in $(( $(date +%s) - start )) s"

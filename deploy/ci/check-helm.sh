@@ -12,7 +12,6 @@ HELM_VERSION=v3.22.0
 # Helm's release builds set the Kubernetes version they default to from their client-go module
 # (v0.37 -> 1.37); `go install` alone would leave 1.20, older than the chart's kubeVersion floor.
 HELM_K8S_MINOR=37
-PYYAML_VERSION=6.0.2
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bin="$repo/.cache/bin"
@@ -20,6 +19,8 @@ helm="$bin/helm"
 start=$(date +%s)
 
 fail() { echo "check-helm: FAILED: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+. "$repo/deploy/ci/lib.sh"
 
 have_helm() {
   [ -x "$helm" ] && [ "$("$helm" version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ]
@@ -39,16 +40,7 @@ else
   have_helm || fail "the helm just built does not report version $HELM_VERSION."
 fi
 
-python=python3
-if ! python3 -c 'import yaml' 2>/dev/null; then
-  python="$repo/.cache/venv/bin/python"
-  if ! "$python" -c 'import yaml' 2>/dev/null; then
-    echo "check-helm: installing PyYAML $PYYAML_VERSION into .cache/venv"
-    python3 -m venv "$repo/.cache/venv" || fail "python3 cannot create a venv (Debian: apt-get install python3-venv)."
-    "$repo/.cache/venv/bin/pip" install --quiet --disable-pip-version-check "PyYAML==$PYYAML_VERSION" \
-      || fail "could not install PyYAML $PYYAML_VERSION from PyPI."
-  fi
-fi
+python=$(python_with_yaml)
 
 HELM="$helm" "$python" "$repo/deploy/ci/helm_render_test.py" "$repo/helm/smshub" || fail "the chart checks above failed."
 echo "check-helm: all checks passed in $(( $(date +%s) - start )) s"
