@@ -22,6 +22,7 @@ const config = configOrExit(
     ...databaseEnv,
     ...logEnv,
     KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+    MIGRATIONS_DIR: z.string().optional(),
   }),
   { service: 'ops' },
 );
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   if (command === 'setup' || command === 'migrate') {
     const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
     try {
-      await runMigrations(pool, logger);
+      await runMigrations(pool, logger, config.MIGRATIONS_DIR);
     } finally {
       await pool.end();
     }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { topics } from '@smshub/contracts';
@@ -5,9 +8,25 @@ import { migrate } from '@smshub/db';
 import { ensureTopics, type EnsureTopicsResult } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 
+/**
+ * The folder of SQL migrations: MIGRATIONS_DIR when given, else libs/db/migrations found by walking up from
+ * this module (which works from the sources and from the bundle at tools/ops/dist/main.js alike).
+ */
+export function migrationsDir(explicit?: string): string {
+  if (explicit) return explicit;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'libs/db/migrations');
+    if (existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('libs/db/migrations not found: set MIGRATIONS_DIR');
+    dir = parent;
+  }
+}
+
 /** Applies pending SQL migrations; safe to run concurrently and repeatedly. */
-export async function runMigrations(pool: pg.Pool, logger: Logger): Promise<string[]> {
-  const { applied } = await migrate(pool, { logger });
+export async function runMigrations(pool: pg.Pool, logger: Logger, dir?: string): Promise<string[]> {
+  const { applied } = await migrate(pool, { logger, dir: migrationsDir(dir) });
   logger.info({ applied }, applied.length ? 'migrations applied' : 'database schema up to date');
   return applied;
 }
