@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { Correlator } from './correlator.js';
 import {
   DeliveryStats,
   LATENCY_BOUNDS_MS,
   latencyBucket,
+  sampleFromOutput,
   type RouteStats,
   type WindowFigures,
 } from './stats.js';
@@ -126,5 +128,56 @@ describe('DeliveryStats', () => {
     ).toEqual(['a', 'c']);
     expect(stats.snapshot(T0 + 3_600_000 + 3)).toEqual([]);
     expect(stats.keyCount).toBe(0);
+  });
+});
+
+describe('statistics fed by the correlator', () => {
+  it('counts receipt outcomes and egress failures of a route with their latency', () => {
+    const c = new Correlator({ idSetting: () => ({ format: 'decimal' }) });
+    const stats = new DeliveryStats();
+    const feed = (outs: ReturnType<Correlator['onReceipt']>) => {
+      for (const o of outs) {
+        if (o.type === 'unmatched' || o.type === 'parked' || o.type === 'evicted') continue;
+        const s = sampleFromOutput(o);
+        if (s) stats.record(s);
+      }
+    };
+    for (let i = 0; i < 10; i++) {
+      const id = `m${i}`;
+      feed(c.onEvent({ type: 'submitted', hubMessageId: id, partsTotal: 1, destKey: '26203', time: T0 }));
+      const failed = i === 9;
+      feed(
+        c.onDispatch({
+          hubMessageId: id,
+          partIndex: 0,
+          partsTotal: 1,
+          connectorId: 'sup',
+          attempt: 1,
+          ...(failed ? { smppStatus: 0x0b } : { supplierMessageId: String(1000 + i), smppStatus: 0 }),
+          accepted: !failed,
+          finalFailure: failed,
+          time: T0,
+        }),
+      );
+      if (!failed) {
+        const stat = i < 6 ? 'DELIVRD' : 'UNDELIV';
+        feed(
+          c.onReceipt({
+            connectorId: 'sup',
+            text: `id:${1000 + i} stat:${stat} err:000`,
+            receivedAt: T0 + 3_000,
+          }),
+        );
+      }
+    }
+    const w = win(stats.snapshot(T0 + 3_000), 'sup', '26203', '5m');
+    expect(w).toMatchObject({
+      finals: 10,
+      delivered: 6,
+      deliveryRatio: 0.6,
+      byStatus: { DELIVERED: 6, UNDELIVERABLE: 4 },
+    });
+    expect(w.latency.count).toBe(9);
+    expect(w.latency.p50).toBe(LATENCY_BOUNDS_MS[latencyBucket(3_000)]);
   });
 });

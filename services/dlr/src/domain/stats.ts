@@ -15,6 +15,7 @@
 // dropped at snapshot time and at most `maxKeys` keys are kept (least recently updated evicted).
 
 import { isFinal } from './status.js';
+import type { DlrOutput } from './timeline.js';
 import type { DlrStatus } from './types.js';
 
 export interface WindowSpec {
@@ -233,4 +234,20 @@ function figures(w: WindowSpec, ring: readonly (Bucket | undefined)[], now: numb
       p99: percentile(hist, count, 0.99),
     },
   };
+}
+
+/**
+ * The statistics sample of a correlator/reducer output: every `part-final` that knows its connector and
+ * destination key. Parts that failed in egress count towards the ratio but carry no receipt latency.
+ */
+export function sampleFromOutput(o: DlrOutput): StatsSample | undefined {
+  if (o.type !== 'part-final' || o.connectorId === undefined || o.destKey === undefined) return undefined;
+  const sample: StatsSample = {
+    connectorId: o.connectorId,
+    destKey: o.destKey,
+    status: o.status,
+    at: o.time,
+  };
+  if (o.latencyMs !== undefined) sample.latencyMs = o.latencyMs;
+  return sample;
 }
