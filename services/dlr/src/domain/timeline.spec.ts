@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { sweepExpired, expiryDeadline } from './expiry.js';
 import {
   applyEvent,
   cloneState,
@@ -326,37 +325,6 @@ describe('applyEvent: rejections and egress failures', () => {
       dispatch(0, { partsTotal: 1, accepted: false, smppStatus: undefined, finalFailure: true }),
     ]);
     expect(notes(outputs)[0]?.err).toBe('007');
-  });
-});
-
-describe('expiry', () => {
-  const cfg = { defaultValidityMs: 60_000, graceMs: 5_000 };
-
-  it('expires pending messages after validity (+grace) and leaves final ones alone', () => {
-    const pending = run([submitted(2), dispatch(0), dispatch(1), receipt(0, 'DELIVERED', T0 + 2_000)]).state;
-    const customValidity = run([submitted(1, { hubMessageId: 'm2', validUntil: T0 + 10_000 })]).state;
-    const delivered = run([
-      submitted(1, { hubMessageId: 'm3' }),
-      dispatch(0, { hubMessageId: 'm3', partsTotal: 1 }),
-      receipt(0, 'DELIVERED', T0 + 1, {}, 'm3'),
-    ]).state;
-    expect(expiryDeadline(pending, cfg)).toBe(T0 + 65_000);
-    expect(sweepExpired([pending, customValidity, delivered], T0 + 14_999, cfg)).toEqual([]);
-    expect(sweepExpired([pending, customValidity, delivered], T0 + 15_000, cfg)).toEqual([
-      { type: 'expire', hubMessageId: 'm2', time: T0 + 15_000 },
-    ]);
-    const due = sweepExpired([pending, customValidity, delivered], T0 + 65_000, cfg);
-    expect(due.map((e) => (e.type === 'expire' ? e.hubMessageId : ''))).toEqual(['m1', 'm2']);
-
-    const expired = applyEvent(pending, { type: 'expire', hubMessageId: 'm1', time: T0 + 65_000 }, quiet);
-    expect(notes(expired.outputs)).toEqual([
-      expect.objectContaining({ status: 'EXPIRED', err: '009', partsDelivered: 1, final: true }),
-    ]);
-    expect(sweepExpired([expired.state], T0 + 999_999, cfg)).toEqual([]);
-    // a supplier receipt after the hub expired the message does not change the outcome
-    const late = applyEvent(expired.state, receipt(1, 'DELIVERED', T0 + 70_000), quiet);
-    expect(notes(late.outputs)).toEqual([]);
-    expect(late.state.status).toBe('EXPIRED');
   });
 });
 

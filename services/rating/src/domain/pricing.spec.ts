@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FxTable } from './fx.js';
-import { compareWithExisting, decideRating } from './idempotency.js';
 import { parsePrice } from './money.js';
-import { RatingError, billingPoint, priceOutcome, type RatingContext } from './pricing.js';
+import { RatingError, priceOutcome, type RatingContext } from './pricing.js';
 import { RateIndex } from './rates.js';
 import type { AccountPolicy, Outcome, RateRecord, RatingEvent, SupplierPolicy } from './types.js';
 
@@ -195,76 +194,5 @@ describe('priceOutcome', () => {
     expect(() => priceOutcome(event('DELIVERED', { accountId: 'other' }), ctx(eurSubmit))).toThrow(
       RatingError,
     );
-  });
-});
-
-describe('decideRating (idempotency)', () => {
-  it('bills submit-charged messages once, at supplier acceptance', () => {
-    expect(billingPoint(eurSubmit, supSubmit)).toBe('submit');
-    const first = decideRating(undefined, event('SUBMITTED'), ctx(eurSubmit));
-    expect(first.action).toBe('emit');
-    if (first.action !== 'emit') return;
-    expect(first.record.billedOn).toBe('submit');
-    expect(decideRating(first.record, event('SUBMITTED'), ctx(eurSubmit))).toEqual({
-      action: 'skip',
-      reason: 'duplicate',
-    });
-    expect(decideRating(first.record, event('UNDELIVERABLE'), ctx(eurSubmit))).toEqual({
-      action: 'skip',
-      reason: 'already-rated',
-    });
-  });
-
-  it('gives the same price when the final outcome overtakes the submit event', () => {
-    const viaSubmit = decideRating(undefined, event('SUBMITTED'), ctx(eurSubmit));
-    const viaFinal = decideRating(undefined, event('EXPIRED'), ctx(eurSubmit));
-    if (viaSubmit.action !== 'emit' || viaFinal.action !== 'emit') throw new Error('expected records');
-    expect(compareWithExisting(viaSubmit.record, viaFinal.record)).toBe('duplicate');
-  });
-
-  it('bills delivery-charged messages at the final outcome only', () => {
-    expect(billingPoint(eurDelivery, supSubmit)).toBe('final');
-    expect(decideRating(undefined, event('SUBMITTED'), ctx(eurDelivery))).toEqual({
-      action: 'skip',
-      reason: 'not-billable-yet',
-    });
-    const fin = decideRating(undefined, event('DELIVERED'), ctx(eurDelivery));
-    expect(fin.action === 'emit' && fin.record.sell.amountMinor).toBe(4n);
-    if (fin.action !== 'emit') return;
-    expect(decideRating(fin.record, event('DELIVERED'), ctx(eurDelivery))).toEqual({
-      action: 'skip',
-      reason: 'duplicate',
-    });
-  });
-
-  it('defers submit-charged accounts to the final outcome when the supplier bills on delivery', () => {
-    expect(billingPoint(eurSubmit, supDelivery)).toBe('final');
-    expect(decideRating(undefined, event('SUBMITTED'), ctx(eurSubmit, supDelivery))).toEqual({
-      action: 'skip',
-      reason: 'not-billable-yet',
-    });
-    const fin = decideRating(undefined, event('UNDELIVERABLE'), ctx(eurSubmit, supDelivery));
-    expect(fin.action === 'emit' && [fin.record.sell.charged, fin.record.buy.charged]).toEqual([true, false]);
-  });
-
-  it('rates hub rejections at once with a zero price', () => {
-    const d = decideRating(
-      undefined,
-      event('REJECTED_HUB', { connectorId: undefined }),
-      ctx(eurDelivery, undefined),
-    );
-    expect(d.action === 'emit' && d.record.sell).toEqual({
-      amountMinor: 0n,
-      currency: 'EUR',
-      charged: false,
-    });
-  });
-
-  it('lets the CDR writer detect conflicting prices for one message', () => {
-    const a = priceOutcome(event('DELIVERED'), ctx(eurSubmit));
-    const b = { ...a, sell: { ...a.sell, amountMinor: a.sell.amountMinor + 1n } };
-    expect(compareWithExisting(undefined, a)).toBe('insert');
-    expect(compareWithExisting(a, { ...a })).toBe('duplicate');
-    expect(compareWithExisting(a, b)).toBe('conflict');
   });
 });
