@@ -1,0 +1,389 @@
+import { EventEmitter } from 'node:events';
+import {
+  CommandStatus,
+  SmppClosedError,
+  SmppTimeoutError,
+  createSmppServer,
+  decodeText,
+  messageContent,
+  silentLogger,
+  validateSubmitSm,
+  type Pdu,
+  type PduFields,
+  type ResponseSpec,
+  type SmppSession,
+} from '@smshub/smpp';
+import { compilePlan, pickError, pickStat, sampleRange, TokenBucket, wantsReceipt, type Plan } from './behaviour.js';
+import { DuplicateDetector, submitKey } from './duplicates.js';
+import { createRng, randomSeed, type Rng } from './prng.js';
+import { formatIds, receiptFields, type ReceiptJob } from './receipts.js';
+import { Scheduler } from './scheduler.js';
+import type {
+  ReceivedSubmit,
+  Simulator,
+  SimulatorCounters,
+  SimulatorEvents,
+  SimulatorOptions,
+} from './types.js';
+
+const THROTTLED: ResponseSpec = Object.freeze({ status: CommandStatus.ESME_RTHROTTLED });
+
+interface DelayedResponse {
+  resolve: (spec: ResponseSpec) => void;
+  spec: ResponseSpec;
+}
+
+/** Receipts of one system_id: its bound receiver/transceiver sessions and what waits for them. */
+interface ReceiptRoute {
+  sessions: SmppSession[];
+  next: number;
+  /** FIFO with a head index (no Array#shift on a long array). */
+  queue: ReceiptJob[];
+  head: number;
+  inflight: number;
+}
+
+/** Hub-side state of a session. */
+interface SessionInfo {
+  systemId: string;
+  receives: boolean;
+}
+
+const sessionInfo = new WeakMap<SmppSession, SessionInfo>();
+
+export function createSimulator(initial: SimulatorOptions = {}): Simulator {
+  return new SmscSimulator(initial);
+}
+
+class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
+  private opts: SimulatorOptions;
+  private plan: Plan;
+  private rng: Rng;
+  private readonly bucket: TokenBucket;
+  private readonly dups: DuplicateDetector;
+  private readonly log;
+  private readonly window: number;
+  private readonly keepReceived: number;
+  private readonly queueLimit: number;
+  private readonly ring: ReceivedSubmit[] = [];
+  private ringHead = 0;
+  private nextId: number;
+  private closed = false;
+  private readonly routes = new Map<string, ReceiptRoute>();
+  private readonly bound = new Set<SmppSession>();
+  private readonly responses: Scheduler<DelayedResponse>;
+  private readonly receiptTimer: Scheduler<ReceiptJob>;
+  private readonly server;
+
+  readonly counters: SimulatorCounters = {
+    binds: 0,
+    submits: 0,
+    accepted: 0,
+    rejectedByStatus: {},
+    throttled: 0,
+    receiptsSent: 0,
+    receiptsAcked: 0,
+    receiptsDropped: 0,
+    duplicates: 0,
+    disconnects: 0,
+  };
+
+  constructor(options: SimulatorOptions) {
+    super();
+    this.opts = { ...options };
+    this.plan = compilePlan(this.opts);
+    this.rng = createRng(options.seed ?? randomSeed());
+    // Ids start at a seed-dependent point so two simulators rarely hand out the same ones.
+    this.nextId = 0x10000000 + Math.floor(this.rng() * 0x10000000);
+    this.bucket = new TokenBucket(this.plan.tpsCap, Date.now());
+    this.dups = new DuplicateDetector(options.duplicateWindowMs ?? 60_000);
+    this.log = options.logger ?? silentLogger;
+    this.window = Math.max(1, options.window ?? 100);
+    this.keepReceived = Math.max(0, options.keepReceived ?? 10_000);
+    this.queueLimit = Math.max(1, options.receiptQueueLimit ?? 100_000);
+    this.responses = new Scheduler((d) => d.resolve(d.spec));
+    this.receiptTimer = new Scheduler((job) => {
+      this.route(job.systemId).queue.push(job);
+      this.pump(job.systemId);
+    });
+    this.server = createSmppServer({
+      ...(options.tls && { tls: options.tls }),
+      systemId: options.smscSystemId ?? 'smsc-sim',
+      window: this.window,
+      inboundWindow: this.window,
+      overWindowStatus: CommandStatus.ESME_RTHROTTLED,
+      logger: this.log,
+      onBind: (_session, pdu) => {
+        if (this.opts.systemId !== undefined && pdu.system_id !== this.opts.systemId)
+          return { status: CommandStatus.ESME_RINVSYSID };
+        if (this.opts.password !== undefined && pdu.password !== this.opts.password)
+          return { status: CommandStatus.ESME_RINVPASWD };
+        return { status: CommandStatus.ESME_ROK, systemId: this.opts.smscSystemId ?? 'smsc-sim' };
+      },
+      onSession: (session) => this.onSession(session),
+      handlers: { submit_sm: (pdu, session) => this.onSubmit(pdu, session) },
+    });
+  }
+
+  // ------------------------------------------------------------------ public
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<{ port: number }> {
+    const addr = await this.server.listen(port, host);
+    return { port: addr.port };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.responses.stop();
+    this.receiptTimer.stop();
+    this.routes.clear();
+    await this.server.close({ graceMs: 1000 });
+  }
+
+  setBehaviour(patch: Partial<SimulatorOptions>): void {
+    const next = { ...this.opts, ...patch };
+    this.plan = compilePlan(next); // throws before anything changes
+    this.opts = next;
+    this.bucket.setRate(this.plan.tpsCap);
+    if (patch.seed !== undefined) this.rng = createRng(patch.seed);
+  }
+
+  received(): ReadonlyArray<ReceivedSubmit> {
+    if (this.ring.length < this.keepReceived || this.ringHead === 0) return this.ring.slice();
+    return [...this.ring.slice(this.ringHead), ...this.ring.slice(0, this.ringHead)];
+  }
+
+  get pendingReceipts(): number {
+    let n = this.receiptTimer.size;
+    for (const r of this.routes.values()) n += r.queue.length - r.head;
+    return n;
+  }
+
+  get boundSessions(): number {
+    return this.bound.size;
+  }
+
+  deliver(fields: PduFields, systemId?: string): Promise<Pdu> {
+    const candidates =
+      systemId !== undefined
+        ? (this.routes.get(systemId)?.sessions ?? [])
+        : [...this.routes.values()].flatMap((r) => r.sessions);
+    const s = candidates[0];
+    if (!s) return Promise.reject(new Error(`no receiver or transceiver bound${systemId ? ` for ${systemId}` : ''}`));
+    return s.deliver(fields);
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  private onSession(session: SmppSession): void {
+    session.on('bound', (bindType) => {
+      const systemId = session.peerSystemId ?? '';
+      const receives = bindType !== 'transmitter';
+      sessionInfo.set(session, { systemId, receives });
+      this.counters.binds++;
+      this.bound.add(session);
+      this.emit('bind', { sessionId: session.id, systemId, bindType });
+      if (receives) {
+        this.route(systemId).sessions.push(session);
+        this.pump(systemId);
+      }
+    });
+    session.once('close', () => {
+      this.bound.delete(session);
+      const info = sessionInfo.get(session);
+      if (!info?.receives) return;
+      const r = this.routes.get(info.systemId);
+      if (r) r.sessions = r.sessions.filter((s) => s !== session);
+    });
+  }
+
+  private route(systemId: string): ReceiptRoute {
+    let r = this.routes.get(systemId);
+    if (!r) {
+      r = { sessions: [], next: 0, queue: [], head: 0, inflight: 0 };
+      this.routes.set(systemId, r);
+    }
+    return r;
+  }
+
+  private dropRandomSession(): void {
+    if (this.bound.size === 0) return;
+    const i = Math.floor(this.rng() * this.bound.size);
+    let k = 0;
+    for (const s of this.bound) {
+      if (k++ === i) {
+        this.counters.disconnects++;
+        this.log.info({ session: s.id }, 'simulator dropping session (disconnectEvery)');
+        s.destroy();
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ submit_sm
+
+  private onSubmit(pdu: Pdu, session: SmppSession): ResponseSpec | Promise<ResponseSpec> {
+    const c = this.counters;
+    const plan = this.plan;
+    c.submits++;
+    const now = Date.now();
+    let spec: ResponseSpec;
+    if (!this.bucket.take(now)) {
+      c.throttled++;
+      spec = THROTTLED;
+    } else {
+      let status = validateSubmitSm(pdu, { interfaceVersion: session.peerInterfaceVersion ?? 0x34 });
+      if (status === 0) status = pickError(plan, this.rng);
+      if (status !== 0) {
+        c.rejectedByStatus[status] = (c.rejectedByStatus[status] ?? 0) + 1;
+        spec = { status };
+      } else {
+        spec = this.accept(pdu, session, now, plan);
+      }
+    }
+    if (plan.disconnectEvery > 0 && c.submits % plan.disconnectEvery === 0)
+      setImmediate(() => this.dropRandomSession());
+    if (!plan.hasLatency) return spec;
+    const delay = sampleRange(plan.latency, this.rng);
+    return new Promise<ResponseSpec>((resolve) => this.responses.schedule(delay, { resolve, spec }));
+  }
+
+  private accept(pdu: Pdu, session: SmppSession, now: number, plan: Plan): ResponseSpec {
+    const c = this.counters;
+    c.accepted++;
+    const { messageId, receiptId } = formatIds(this.nextId++, plan.idStyle, plan.pad);
+    const duplicate = this.dups.check(submitKey(pdu), now);
+    if (duplicate) c.duplicates++;
+    const systemId = sessionInfo.get(session)?.systemId ?? session.peerSystemId ?? '';
+    const stat = pickStat(plan, this.rng);
+    const rd = pdu.registered_delivery ?? 0;
+    const record = this.keepReceived > 0 || this.listenerCount('submit') > 0;
+    const receipt = wantsReceipt(rd, stat);
+    const needText = receipt && plan.carrier !== 'tlv' && plan.textVariant !== 'noText';
+    const content = record || needText ? messageContent(pdu) : undefined;
+
+    if (record) {
+      const sub: ReceivedSubmit = {
+        sessionId: session.id,
+        systemId,
+        time: now,
+        serviceType: pdu.service_type ?? '',
+        sourceAddr: pdu.source_addr ?? '',
+        sourceAddrTon: pdu.source_addr_ton ?? 0,
+        sourceAddrNpi: pdu.source_addr_npi ?? 0,
+        destinationAddr: pdu.destination_addr ?? '',
+        destAddrTon: pdu.dest_addr_ton ?? 0,
+        destAddrNpi: pdu.dest_addr_npi ?? 0,
+        esmClass: pdu.esm_class ?? 0,
+        registeredDelivery: rd,
+        dataCoding: pdu.data_coding ?? 0,
+        shortMessage: pdu.short_message ?? Buffer.alloc(0),
+        messageId,
+        receiptId,
+        duplicate,
+        pdu,
+      };
+      if (pdu.message_payload !== undefined) sub.messagePayload = pdu.message_payload;
+      if (content?.ok && content.concat) {
+        const k = content.concat;
+        sub.concat = { ref: k.ref, total: k.total, seq: k.seq, refBits: k.refBits, via: k.via };
+      }
+      if (this.keepReceived > 0) {
+        if (this.ring.length < this.keepReceived) this.ring.push(sub);
+        else {
+          this.ring[this.ringHead] = sub;
+          this.ringHead = (this.ringHead + 1) % this.keepReceived;
+        }
+      }
+      this.emit('submit', sub);
+    }
+
+    if (receipt) {
+      let text = '';
+      if (needText && content?.ok) {
+        try {
+          text = decodeText(content.bytes.subarray(0, 40), content.dataCoding).slice(0, 20);
+        } catch {
+          text = '';
+        }
+      }
+      const job: ReceiptJob = {
+        messageId,
+        receiptId,
+        systemId,
+        sourceAddr: pdu.source_addr ?? '',
+        sourceAddrTon: pdu.source_addr_ton ?? 0,
+        sourceAddrNpi: pdu.source_addr_npi ?? 0,
+        destinationAddr: pdu.destination_addr ?? '',
+        destAddrTon: pdu.dest_addr_ton ?? 0,
+        destAddrNpi: pdu.dest_addr_npi ?? 0,
+        submitTime: now,
+        stat,
+        text,
+      };
+      const delay = sampleRange(plan.receiptDelay, this.rng);
+      if (plan.intermediate && ((rd & 0x03) === 1 || (rd & 0x10) !== 0))
+        this.receiptTimer.schedule(delay / 2, { ...job, stat: 'ENROUTE' });
+      // Scheduled after the response is written (same tick), so a 0 ms receipt never overtakes its resp.
+      this.receiptTimer.schedule(delay, job);
+    }
+    return { fields: { message_id: messageId } };
+  }
+
+  // ------------------------------------------------------------------ receipts
+
+  /** Send what the window allows for this system_id; the rest waits in its bounded queue. */
+  private pump(systemId: string): boolean {
+    const r = this.routes.get(systemId);
+    if (!r || this.closed) return false;
+    // Bound the queue: drop the oldest beyond the limit.
+    const waiting = r.queue.length - r.head;
+    if (waiting > this.queueLimit) {
+      const drop = waiting - this.queueLimit;
+      r.head += drop;
+      this.counters.receiptsDropped += drop;
+    }
+    while (r.head < r.queue.length && r.sessions.length > 0 && r.inflight < this.window * r.sessions.length) {
+      const job = r.queue[r.head] as ReceiptJob;
+      r.queue[r.head] = undefined as unknown as ReceiptJob;
+      r.head++;
+      const session = r.sessions[r.next++ % r.sessions.length] as SmppSession;
+      this.send(r, session, job);
+    }
+    if (r.head === r.queue.length) {
+      r.queue.length = 0;
+      r.head = 0;
+    } else if (r.head > 4096 && r.head * 2 > r.queue.length) {
+      r.queue = r.queue.slice(r.head);
+      r.head = 0;
+    }
+    return true;
+  }
+
+  private send(r: ReceiptRoute, session: SmppSession, job: ReceiptJob): void {
+    const fields = receiptFields(job, Date.now(), this.plan);
+    r.inflight++;
+    this.counters.receiptsSent++;
+    if (this.listenerCount('receipt') > 0)
+      this.emit('receipt', { messageId: job.messageId, stat: job.stat, sessionId: session.id, systemId: job.systemId, fields });
+    session.deliver(fields).then(
+      () => {
+        r.inflight--;
+        this.counters.receiptsAcked++;
+        this.pump(job.systemId);
+      },
+      (err: unknown) => {
+        r.inflight--;
+        if (err instanceof SmppClosedError || err instanceof SmppTimeoutError) {
+          // The link went away (or hung) before the ESME answered: send it again on another bind.
+          if (r.head > 0) r.queue[--r.head] = job;
+          else r.queue.unshift(job);
+        } else {
+          this.log.warn({ messageId: job.messageId, err: (err as Error).message }, 'simulator receipt refused by ESME');
+        }
+        this.pump(job.systemId);
+      },
+    );
+  }
+}
