@@ -38,16 +38,17 @@ RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 # Gather what the runtime needs into /out, keeping the repository layout (the bundles and the setup
-# job resolve libs/db/migrations relative to it). A missing bundle fails the build here, not at run time.
+# job resolve libs/db/migrations relative to it). Every deployable with a src/main.ts must have its bundle:
+# a missing one fails the build here, not at run time.
 RUN set -eu; mkdir -p /out; \
-    for p in services/ingress services/routing services/egress services/dlr services/rating services/admin \
-             tools/smsc-simulator tools/ops; do \
+    for main in services/*/src/main.ts tools/smsc-simulator/src/main.ts tools/ops/src/main.ts; do \
+      p="${main%/src/main.ts}"; \
       test -f "$p/dist/main.js" || { echo "missing bundle $p/dist/main.js: did npm run build build it?" >&2; exit 1; }; \
       mkdir -p "/out/$p"; cp -r "$p/dist" "/out/$p/dist"; cp "$p/package.json" "/out/$p/package.json"; \
     done; \
     ls libs/db/migrations/*.sql >/dev/null; \
     mkdir -p /out/libs/db; cp -r libs/db/migrations /out/libs/db/migrations; \
-    ln -s ../../libs/db/migrations /out/tools/ops/migrations
+    true
 # The link: @smshub/db finds its migrations at new URL('../migrations/', import.meta.url). Bundled into
 # tools/ops/dist/main.js, that is tools/ops/migrations, so it points there to libs/db/migrations.
 
