@@ -47,10 +47,8 @@ RUN set -eu; mkdir -p /out; \
       mkdir -p "/out/$p"; cp -r "$p/dist" "/out/$p/dist"; cp "$p/package.json" "/out/$p/package.json"; \
     done; \
     ls libs/db/migrations/*.sql >/dev/null; \
-    mkdir -p /out/libs/db; cp -r libs/db/migrations /out/libs/db/migrations; \
-    true
-# The link: @smshub/db finds its migrations at new URL('../migrations/', import.meta.url). Bundled into
-# tools/ops/dist/main.js, that is tools/ops/migrations, so it points there to libs/db/migrations.
+    mkdir -p /out/libs/db; cp -r libs/db/migrations /out/libs/db/migrations
+# tools/ops finds libs/db/migrations by walking up from its bundle (or MIGRATIONS_DIR).
 
 # ---------------------------------------------------------------------------------------------------
 # deps: production dependencies only (the externals the bundles import at run time). argon2 brings
