@@ -85,11 +85,14 @@ export function compilePlan(o: SimulatorOptions): Plan {
   if (!TEXT_VARIANTS.includes(textVariant))
     throw new RangeError(`receipts.textVariant must be one of ${TEXT_VARIANTS.join(', ')}`);
   const carrier = r.carrier ?? 'both';
-  if (!CARRIERS.includes(carrier)) throw new RangeError(`receipts.carrier must be one of ${CARRIERS.join(', ')}`);
+  if (!CARRIERS.includes(carrier))
+    throw new RangeError(`receipts.carrier must be one of ${CARRIERS.join(', ')}`);
   const idStyle = r.idStyle ?? 'hex';
-  if (idStyle !== 'hex' && idStyle !== 'decimal') throw new RangeError('receipts.idStyle must be hex or decimal');
+  if (idStyle !== 'hex' && idStyle !== 'decimal')
+    throw new RangeError('receipts.idStyle must be hex or decimal');
   const pad = r.pad ?? 0;
-  if (!Number.isInteger(pad) || pad < 0 || pad > 64) throw new RangeError('receipts.pad must be an integer 0..64');
+  if (!Number.isInteger(pad) || pad < 0 || pad > 64)
+    throw new RangeError('receipts.pad must be an integer 0..64');
   const tpsCap = o.tpsCap ?? 0;
   if (!Number.isFinite(tpsCap) || tpsCap < 0) throw new RangeError('tpsCap must be >= 0');
   const disconnectEvery = o.disconnectEvery ?? 0;

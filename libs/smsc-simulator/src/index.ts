@@ -1,5 +1,13 @@
 export { createSimulator } from './simulator.js';
-export { compilePlan, pickError, pickStat, sampleRange, wantsReceipt, TokenBucket, type Plan } from './behaviour.js';
+export {
+  compilePlan,
+  pickError,
+  pickStat,
+  sampleRange,
+  wantsReceipt,
+  TokenBucket,
+  type Plan,
+} from './behaviour.js';
 export { DuplicateDetector, submitKey } from './duplicates.js';
 export { createRng, randomSeed, type Rng } from './prng.js';
 export { ERROR_CODES, formatIds, receiptFields, receiptText, type ReceiptJob } from './receipts.js';

@@ -26,6 +26,8 @@ export interface ReceiptJob {
   stat: ReceiptStatOut;
   /** First characters of the message for the `text:` field. */
   text: string;
+  /** Sends so far (retries of transient refusals). */
+  attempts?: number;
 }
 
 /** GSM MAP error causes written in `err:` and network_error_code for each outcome. */
@@ -38,7 +40,11 @@ export const ERROR_CODES: Readonly<Record<ReceiptStatOut, number>> = {
 };
 
 /** Message ids for the n-th accepted message: hex in submit_sm_resp, hex or decimal in the receipt text. */
-export function formatIds(n: number, idStyle: 'hex' | 'decimal', pad: number): { messageId: string; receiptId: string } {
+export function formatIds(
+  n: number,
+  idStyle: 'hex' | 'decimal',
+  pad: number,
+): { messageId: string; receiptId: string } {
   const messageId = n.toString(16).padStart(pad, '0');
   const receiptId = idStyle === 'decimal' ? n.toString(10).padStart(pad, '0') : messageId;
   return { messageId, receiptId };

@@ -2,6 +2,8 @@ import { EventEmitter } from 'node:events';
 import {
   CommandStatus,
   SmppClosedError,
+  SmppError,
+  isRetriableStatus,
   SmppTimeoutError,
   createSmppServer,
   decodeText,
@@ -13,7 +15,15 @@ import {
   type ResponseSpec,
   type SmppSession,
 } from '@smshub/smpp';
-import { compilePlan, pickError, pickStat, sampleRange, TokenBucket, wantsReceipt, type Plan } from './behaviour.js';
+import {
+  compilePlan,
+  pickError,
+  pickStat,
+  sampleRange,
+  TokenBucket,
+  wantsReceipt,
+  type Plan,
+} from './behaviour.js';
 import { DuplicateDetector, submitKey } from './duplicates.js';
 import { createRng, randomSeed, type Rng } from './prng.js';
 import { formatIds, receiptFields, type ReceiptJob } from './receipts.js';
@@ -25,6 +35,12 @@ import type {
   SimulatorEvents,
   SimulatorOptions,
 } from './types.js';
+
+/** Pause between a receiver's bind and the first receipt sent on it. */
+const BIND_SETTLE_MS = 20;
+/** Retries of a receipt the ESME answered with a transient error (or RINVBNDSTS), and the wait between them. */
+const RECEIPT_ATTEMPTS = 5;
+const RECEIPT_RETRY_MS = 500;
 
 const THROTTLED: ResponseSpec = Object.freeze({ status: CommandStatus.ESME_RTHROTTLED });
 
@@ -84,6 +100,7 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
     receiptsSent: 0,
     receiptsAcked: 0,
     receiptsDropped: 0,
+    receiptsNacked: 0,
     duplicates: 0,
     disconnects: 0,
   };
@@ -170,7 +187,10 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
         ? (this.routes.get(systemId)?.sessions ?? [])
         : [...this.routes.values()].flatMap((r) => r.sessions);
     const s = candidates[0];
-    if (!s) return Promise.reject(new Error(`no receiver or transceiver bound${systemId ? ` for ${systemId}` : ''}`));
+    if (!s)
+      return Promise.reject(
+        new Error(`no receiver or transceiver bound${systemId ? ` for ${systemId}` : ''}`),
+      );
     return s.deliver(fields);
   }
 
@@ -185,8 +205,14 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
       this.bound.add(session);
       this.emit('bind', { sessionId: session.id, systemId, bindType });
       if (receives) {
-        this.route(systemId).sessions.push(session);
-        this.pump(systemId);
+        // A short pause before the first deliver_sm: an ESME that reads bind_resp and a deliver_sm in one
+        // chunk may not have switched to bound yet when it handles the deliver_sm (and answers RINVBNDSTS).
+        const t = setTimeout(() => {
+          if (session.state === 'CLOSED' || this.closed) return;
+          this.route(systemId).sessions.push(session);
+          this.pump(systemId);
+        }, BIND_SETTLE_MS);
+        t.unref();
       }
     });
     session.once('close', () => {
@@ -366,7 +392,13 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
     r.inflight++;
     this.counters.receiptsSent++;
     if (this.listenerCount('receipt') > 0)
-      this.emit('receipt', { messageId: job.messageId, stat: job.stat, sessionId: session.id, systemId: job.systemId, fields });
+      this.emit('receipt', {
+        messageId: job.messageId,
+        stat: job.stat,
+        sessionId: session.id,
+        systemId: job.systemId,
+        fields,
+      });
     session.deliver(fields).then(
       () => {
         r.inflight--;
@@ -379,8 +411,18 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
           // The link went away (or hung) before the ESME answered: send it again on another bind.
           if (r.head > 0) r.queue[--r.head] = job;
           else r.queue.unshift(job);
+        } else if (
+          err instanceof SmppError &&
+          (isRetriableStatus(err.commandStatus) || err.commandStatus === CommandStatus.ESME_RINVBNDSTS) &&
+          (job.attempts ?? 1) < RECEIPT_ATTEMPTS
+        ) {
+          this.receiptTimer.schedule(RECEIPT_RETRY_MS, { ...job, attempts: (job.attempts ?? 1) + 1 });
         } else {
-          this.log.warn({ messageId: job.messageId, err: (err as Error).message }, 'simulator receipt refused by ESME');
+          this.counters.receiptsNacked++;
+          this.log.warn(
+            { messageId: job.messageId, err: (err as Error).message },
+            'simulator receipt refused by the ESME; dropped',
+          );
         }
         this.pump(job.systemId);
       },

@@ -124,6 +124,8 @@ export interface SimulatorCounters {
   receiptsAcked: number;
   /** Receipts dropped because the queue for their system_id was full. */
   receiptsDropped: number;
+  /** Receipts the ESME refused with a permanent error, or with transient ones five times; not sent again. */
+  receiptsNacked: number;
   /**
    * Accepted submit_sm whose (source_addr, destination_addr, short_message bytes including any UDH,
    * message_payload, sar_msg_ref_num/sar_total_segments/sar_segment_seqnum) equals one accepted less than
