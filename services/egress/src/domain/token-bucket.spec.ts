@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { replicaShare, TokenBucket } from './token-bucket.js';
+
+function fakeClock(start = 0) {
+  const c = { t: start, now: () => c.t };
+  return c;
+}
+
+describe('TokenBucket', () => {
+  it('paces grants at 1/rate with burst 1', () => {
+    const clock = fakeClock();
+    const b = new TokenBucket(10, 1, clock);
+    expect(b.tryTake()).toEqual({ ok: true });
+    const r = b.tryTake();
+    expect(r).toEqual({ ok: false, waitMs: 100 });
+    clock.t = 60;
+    expect(b.tryTake()).toEqual({ ok: false, waitMs: 40 });
+    clock.t = 100;
+    expect(b.tryTake()).toEqual({ ok: true });
+  });
+
+  it('never grants more than rate in any 1-second window (simulated greedy caller)', () => {
+    const clock = fakeClock();
+    const b = new TokenBucket(7, 1, clock);
+    const grants: number[] = [];
+    while (clock.t < 10_000) {
+      const r = b.tryTake();
+      if (r.ok) grants.push(clock.t);
+      else clock.t += r.waitMs;
+    }
+    for (const start of grants) {
+      expect(grants.filter((g) => g >= start && g < start + 1000).length).toBeLessThanOrEqual(7);
+    }
+    expect(grants.length).toBeGreaterThanOrEqual(69);
+  });
+
+  it('stores at most burst tokens while idle', () => {
+    const clock = fakeClock();
+    const b = new TokenBucket(5, 3, clock);
+    clock.t = 60_000;
+    expect([b.tryTake().ok, b.tryTake().ok, b.tryTake().ok, b.tryTake().ok]).toEqual([true, true, true, false]);
+  });
+
+  it('changes rate keeping earned tokens', () => {
+    const clock = fakeClock();
+    const b = new TokenBucket(1, 1, clock);
+    b.tryTake();
+    clock.t = 500;
+    b.setRate(100);
+    clock.t = 505;
+    expect(b.tryTake().ok).toBe(true);
+  });
+
+  it('refuses a zero rate', () => {
+    expect(() => new TokenBucket(0)).toThrow(RangeError);
+  });
+});
+
+describe('replicaShare', () => {
+  it('splits a connector limit between replicas', () => {
+    expect(replicaShare(100, 4)).toBe(25);
+    expect(replicaShare(3, 4)).toBe(0.75);
+    expect(replicaShare(10, 0)).toBe(10);
+  });
+});
