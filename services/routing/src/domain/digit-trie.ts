@@ -29,7 +29,8 @@ export class DigitTrie<T> {
    * value (default: replace).
    */
   set(prefix: string, value: T, merge?: (existing: T, value: T) => T): void {
-    if (!/^\d+$/.test(prefix)) throw new RangeError(`prefix must be digits only, got ${JSON.stringify(prefix)}`);
+    if (!/^\d+$/.test(prefix))
+      throw new RangeError(`prefix must be digits only, got ${JSON.stringify(prefix)}`);
     let node = 0;
     for (let i = 0; i < prefix.length; i++) {
       const slot = node * FANOUT + (prefix.charCodeAt(i) - 48);

@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RoutingEngine, buildRoutingTables, type RoutingTablesInput } from './engine.js';
-import { CachedNumberLookup, InMemoryPortedLookup, type NumberInfo, type NumberLookup } from './number-lookup.js';
+import {
+  CachedNumberLookup,
+  InMemoryPortedLookup,
+  type NumberInfo,
+  type NumberLookup,
+} from './number-lookup.js';
 import { parsePrefixCsv } from './prefix-table.js';
 import type { RoutingRule } from './rules.js';
 import { Ton, type RoutingRequest } from './types.js';
 
-const prefixes = parsePrefixCsv(readFileSync(new URL('../../data/sample-prefixes.csv', import.meta.url), 'utf8'));
+const prefixes = parsePrefixCsv(
+  readFileSync(new URL('../../data/sample-prefixes.csv', import.meta.url), 'utf8'),
+);
 const NOW = Date.parse('2026-07-06T10:00:00Z');
 
 let n = 0;
@@ -29,7 +36,11 @@ const req = (over: Partial<RoutingRequest> = {}): RoutingRequest => ({
 });
 
 const rules: RoutingRule[] = [
-  { id: 'uk-vodafone', match: { mccMncs: ['234-15'] }, action: { kind: 'route', strategy: { kind: 'priority', connectors: ['voda-direct', 'agg-1'] } } },
+  {
+    id: 'uk-vodafone',
+    match: { mccMncs: ['234-15'] },
+    action: { kind: 'route', strategy: { kind: 'priority', connectors: ['voda-direct', 'agg-1'] } },
+  },
   {
     id: 'uk-any',
     match: { countries: ['GB'] },
@@ -39,16 +50,35 @@ const rules: RoutingRule[] = [
       senderRewrite: { sourceAddr: 'INFO', onlyIfSender: [{ glob: '44*' }] },
     },
   },
-  { id: 'de-rewrite', match: { countries: ['DE'] }, action: { kind: 'route', strategy: { kind: 'priority', connectors: ['agg-2'] }, senderRewrite: { sourceAddr: '4915199999999' } } },
-  { id: 'ng-block', match: { countries: ['NG'], trafficTypes: ['MARKETING'] }, action: { kind: 'block', reason: 'no marketing to NG' } },
-  { id: 'ng', match: { countries: ['NG'] }, action: { kind: 'route', strategy: { kind: 'priority', connectors: ['off-1'] } } },
+  {
+    id: 'de-rewrite',
+    match: { countries: ['DE'] },
+    action: {
+      kind: 'route',
+      strategy: { kind: 'priority', connectors: ['agg-2'] },
+      senderRewrite: { sourceAddr: '4915199999999' },
+    },
+  },
+  {
+    id: 'ng-block',
+    match: { countries: ['NG'], trafficTypes: ['MARKETING'] },
+    action: { kind: 'block', reason: 'no marketing to NG' },
+  },
+  {
+    id: 'ng',
+    match: { countries: ['NG'] },
+    action: { kind: 'route', strategy: { kind: 'priority', connectors: ['off-1'] } },
+  },
 ];
 
 const input = (over: Partial<RoutingTablesInput> = {}): RoutingTablesInput => ({
   version: 'v1',
   prefixes,
   rules,
-  firewall: [{ id: 'fw-casino', kind: 'keyword', keywords: ['casino'] }, { id: 'fw-acc', kind: 'velocity_account', limit: 100, windowSeconds: 60 }],
+  firewall: [
+    { id: 'fw-casino', kind: 'keyword', keywords: ['casino'] },
+    { id: 'fw-acc', kind: 'velocity_account', limit: 100, windowSeconds: 60 },
+  ],
   connectors: [
     { id: 'voda-direct', enabled: true },
     { id: 'agg-1', enabled: true },
@@ -56,7 +86,12 @@ const input = (over: Partial<RoutingTablesInput> = {}): RoutingTablesInput => ({
     { id: 'off-1', enabled: false },
   ],
   fxRates: [{ from: 'USD', to: 'EUR', rate: '0.9' }],
-  buyRate: (id) => (id === 'agg-1' ? { amountMinor: 5000n, currency: 'EUR' } : id === 'agg-2' ? { amountMinor: 5000n, currency: 'USD' } : null),
+  buyRate: (id) =>
+    id === 'agg-1'
+      ? { amountMinor: 5000n, currency: 'EUR' }
+      : id === 'agg-2'
+        ? { amountMinor: 5000n, currency: 'USD' }
+        : null,
   accountCountry: [['acc-1', 'GB']],
   ...over,
 });
@@ -83,13 +118,26 @@ describe('RoutingEngine', () => {
     });
     const voda = await engine.decide(req({ destinationAddr: '447410123456' }));
     expect(voda).toMatchObject({ kind: 'routed', ruleId: 'uk-vodafone', destination: { mccMnc: '234-15' } });
-    if (voda.kind === 'routed') expect(voda.candidates.map((c) => c.connectorId)).toEqual(['voda-direct', 'agg-1']);
+    if (voda.kind === 'routed')
+      expect(voda.candidates.map((c) => c.connectorId)).toEqual(['voda-direct', 'agg-1']);
   });
 
   it('uses least cost with currency conversion and rewrites matching senders', async () => {
     const engine = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW });
-    const d = await engine.decide(req({ destinationAddr: '07512 345678', destTon: Ton.NATIONAL, sourceAddr: '447400000001', sourceTon: 1 }));
-    expect(d).toMatchObject({ kind: 'routed', ruleId: 'uk-any', strategy: 'least_cost', senderRewrite: { sourceAddr: 'INFO', sourceTon: 5, sourceNpi: 0 } });
+    const d = await engine.decide(
+      req({
+        destinationAddr: '07512 345678',
+        destTon: Ton.NATIONAL,
+        sourceAddr: '447400000001',
+        sourceTon: 1,
+      }),
+    );
+    expect(d).toMatchObject({
+      kind: 'routed',
+      ruleId: 'uk-any',
+      strategy: 'least_cost',
+      senderRewrite: { sourceAddr: 'INFO', sourceTon: 5, sourceNpi: 0 },
+    });
     if (d.kind === 'routed') {
       expect(d.candidates.map((c) => [c.connectorId, c.expectedCost])).toEqual([
         ['agg-2', { amountMinor: 4500n, currency: 'EUR' }],
@@ -111,7 +159,9 @@ describe('RoutingEngine', () => {
       ruleId: '',
       customerError: { stat: 'UNDELIV', err: 1 },
     });
-    expect(await engine.decide(req({ destinationAddr: '2348031234567', trafficType: 'MARKETING' }))).toMatchObject({
+    expect(
+      await engine.decide(req({ destinationAddr: '2348031234567', trafficType: 'MARKETING' })),
+    ).toMatchObject({
       category: 'blocked',
       ruleId: 'ng-block',
       reason: 'no marketing to NG',
@@ -122,8 +172,14 @@ describe('RoutingEngine', () => {
       ruleId: 'ng',
       customerError: { stat: 'UNDELIV', err: 10 },
     });
-    expect(await engine.decide(req({ destinationAddr: '33612345678' }))).toMatchObject({ category: 'no_route', ruleId: '' });
-    expect(await engine.decide(req({ text: 'casino night' }))).toMatchObject({ category: 'firewall_content', ruleId: 'fw-casino' });
+    expect(await engine.decide(req({ destinationAddr: '33612345678' }))).toMatchObject({
+      category: 'no_route',
+      ruleId: '',
+    });
+    expect(await engine.decide(req({ text: 'casino night' }))).toMatchObject({
+      category: 'firewall_content',
+      ruleId: 'fw-casino',
+    });
   });
 
   it('prefers the portability answer over the prefix table and routes on the ported network', async () => {
@@ -149,7 +205,10 @@ describe('RoutingEngine', () => {
     expect(slow.calls).toBe(1);
     slow.resolve({ mccMnc: '234-15', ported: true });
     expect(await first).toMatchObject({ ruleId: 'uk-vodafone' });
-    expect(await engine.decide(req())).toMatchObject({ ruleId: 'uk-vodafone', destination: { ported: true } });
+    expect(await engine.decide(req())).toMatchObject({
+      ruleId: 'uk-vodafone',
+      destination: { ported: true },
+    });
     expect(slow.calls).toBe(1);
     expect(cache.hits).toBeGreaterThan(0);
   });
@@ -157,7 +216,13 @@ describe('RoutingEngine', () => {
   it('swaps tables atomically: an in-flight message finishes on the snapshot it started with', async () => {
     const slow = new Deferred();
     const engine = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW, lookup: slow });
-    const v2Rules: RoutingRule[] = [{ id: 'v2-all', match: {}, action: { kind: 'route', strategy: { kind: 'priority', connectors: ['agg-2'] } } }];
+    const v2Rules: RoutingRule[] = [
+      {
+        id: 'v2-all',
+        match: {},
+        action: { kind: 'route', strategy: { kind: 'priority', connectors: ['agg-2'] } },
+      },
+    ];
     const inFlight = engine.decide(req({ destinationAddr: '447410123456' }));
     const old = engine.swap(buildRoutingTables(input({ version: 'v2', rules: v2Rules })));
     expect(old.version).toBe('v1');
@@ -170,7 +235,9 @@ describe('RoutingEngine', () => {
   });
 
   it('keeps firewall counters across a swap for rules that still exist', async () => {
-    const one = input({ firewall: [{ id: 'fw-acc', kind: 'velocity_account', limit: 2, windowSeconds: 60 }] });
+    const one = input({
+      firewall: [{ id: 'fw-acc', kind: 'velocity_account', limit: 2, windowSeconds: 60 }],
+    });
     const engine = new RoutingEngine(buildRoutingTables(one), { clock: () => NOW });
     expect((await engine.decide(req())).kind).toBe('routed');
     expect((await engine.decide(req())).kind).toBe('routed');
@@ -179,8 +246,14 @@ describe('RoutingEngine', () => {
   });
 
   it('refuses to build a snapshot with bad rules', () => {
-    expect(() => buildRoutingTables(input({ rules: [{ id: 'x', match: { destinationPrefixes: ['+44'] }, action: { kind: 'block', reason: '' } }] }))).toThrow(
-      /x: destination prefix/,
-    );
+    expect(() =>
+      buildRoutingTables(
+        input({
+          rules: [
+            { id: 'x', match: { destinationPrefixes: ['+44'] }, action: { kind: 'block', reason: '' } },
+          ],
+        }),
+      ),
+    ).toThrow(/x: destination prefix/);
   });
 });

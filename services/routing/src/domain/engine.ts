@@ -29,7 +29,15 @@ import {
   type QualityLookup,
   type QualityStats,
 } from './strategies.js';
-import { Npi, Ton, type Clock, type Destination, type RoutedDecision, type RoutingDecision, type RoutingRequest } from './types.js';
+import {
+  Npi,
+  Ton,
+  type Clock,
+  type Destination,
+  type RoutedDecision,
+  type RoutingDecision,
+  type RoutingRequest,
+} from './types.js';
 
 /** Everything routing needs that changes only on reload. Build with buildRoutingTables(). */
 export interface RoutingTables {
@@ -142,7 +150,11 @@ export class RoutingEngine {
   /** Steps 1-2 on the snapshot current at call time. */
   private start(req: RoutingRequest): RoutingDecision | Pending {
     const tables = this.current;
-    const n = normaliseDestination(req.destinationAddr, req.destTon, tables.accountCountry.get(req.accountId));
+    const n = normaliseDestination(
+      req.destinationAddr,
+      req.destTon,
+      tables.accountCountry.get(req.accountId),
+    );
     if (!n.ok) return reject('invalid_number', '', n.reason);
     const destination: Destination = { e164: n.e164, country: n.country };
     const fw = tables.firewall.check(
@@ -183,7 +195,13 @@ export class RoutingEngine {
       trafficType: req.trafficType,
       atMs: req.receivedAt.getTime(),
     });
-    if (!rule) return reject('no_route', '', `no routing rule matches account ${req.accountId} to ${destination.country}`, destination);
+    if (!rule)
+      return reject(
+        'no_route',
+        '',
+        `no routing rule matches account ${req.accountId} to ${destination.country}`,
+        destination,
+      );
     const action = rule.rule.action;
     if (action.kind === 'block') return reject('blocked', rule.rule.id, action.reason, destination);
     const candidates = runStrategy(action.strategy, {
@@ -199,9 +217,20 @@ export class RoutingEngine {
       quality: tables.quality,
     });
     if (candidates.length === 0) {
-      return reject('no_route', rule.rule.id, `rule ${rule.rule.id} has no enabled connector with a price for ${destination.country}`, destination);
+      return reject(
+        'no_route',
+        rule.rule.id,
+        `rule ${rule.rule.id} has no enabled connector with a price for ${destination.country}`,
+        destination,
+      );
     }
-    const out: RoutedDecision = { kind: 'routed', destination, candidates, strategy: action.strategy.kind, ruleId: rule.rule.id };
+    const out: RoutedDecision = {
+      kind: 'routed',
+      destination,
+      candidates,
+      strategy: action.strategy.kind,
+      ruleId: rule.rule.id,
+    };
     const rw = action.senderRewrite;
     if (rw && (!rule.rewriteIf || rule.rewriteIf.some((x) => x.test(req.sourceAddr)))) {
       const alpha = !/^\+?\d+$/.test(rw.sourceAddr);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CompiledFirewall, FirewallCompileError, FirewallState, findShortener, type FirewallInput, type FirewallRule } from './firewall.js';
+import {
+  CompiledFirewall,
+  FirewallCompileError,
+  FirewallState,
+  findShortener,
+  type FirewallInput,
+  type FirewallRule,
+} from './firewall.js';
 
 const T0 = Date.parse('2026-07-06T10:00:00Z');
 let seq = 0;
@@ -23,7 +30,12 @@ function firewall(rules: FirewallRule[]) {
 
 describe('firewall: destination', () => {
   const { check } = firewall([
-    { id: 'block-1', kind: 'destination_block', prefixes: ['447400123'], reason: 'complaint from subscriber' },
+    {
+      id: 'block-1',
+      kind: 'destination_block',
+      prefixes: ['447400123'],
+      reason: 'complaint from subscriber',
+    },
     { id: 'premium-uk', kind: 'premium_range', prefixes: ['4490', '4487'] },
     { id: 'unalloc', kind: 'premium_range', prefixes: ['447400'], scope: { accountGroups: ['wholesale'] } },
   ]);
@@ -47,29 +59,57 @@ describe('firewall: destination', () => {
 
   it('honours the account scope and the longest prefix', () => {
     expect(check({ destination: { e164: '+447400999999', country: 'GB' } })).toBeNull();
-    expect(check({ destination: { e164: '+447400999999', country: 'GB' }, accountGroup: 'wholesale' })?.ruleId).toBe('unalloc');
-    expect(check({ destination: { e164: '+447400123456', country: 'GB' }, accountGroup: 'wholesale' })?.ruleId).toBe('block-1');
+    expect(
+      check({ destination: { e164: '+447400999999', country: 'GB' }, accountGroup: 'wholesale' })?.ruleId,
+    ).toBe('unalloc');
+    expect(
+      check({ destination: { e164: '+447400123456', country: 'GB' }, accountGroup: 'wholesale' })?.ruleId,
+    ).toBe('block-1');
   });
 });
 
 describe('firewall: sender', () => {
   const { check } = firewall([
     { id: 'deny-spoof', kind: 'sender_deny', patterns: [{ glob: 'PayPal*' }, { regex: '^paypa1' }] },
-    { id: 'deny-numeric-ng', kind: 'sender_deny', senderKind: 'numeric', patterns: [{ glob: '234*' }], scope: { countries: ['NG'] } },
-    { id: 'in-allow-a', kind: 'sender_allow', senderKind: 'alphanumeric', patterns: [{ glob: 'AX-*' }], scope: { countries: ['IN'] } },
-    { id: 'in-allow-b', kind: 'sender_allow', senderKind: 'alphanumeric', patterns: [{ glob: 'JM-BANK' }], scope: { countries: ['IN'] } },
+    {
+      id: 'deny-numeric-ng',
+      kind: 'sender_deny',
+      senderKind: 'numeric',
+      patterns: [{ glob: '234*' }],
+      scope: { countries: ['NG'] },
+    },
+    {
+      id: 'in-allow-a',
+      kind: 'sender_allow',
+      senderKind: 'alphanumeric',
+      patterns: [{ glob: 'AX-*' }],
+      scope: { countries: ['IN'] },
+    },
+    {
+      id: 'in-allow-b',
+      kind: 'sender_allow',
+      senderKind: 'alphanumeric',
+      patterns: [{ glob: 'JM-BANK' }],
+      scope: { countries: ['IN'] },
+    },
   ]);
   const india = { e164: '+919810123456', country: 'IN' };
 
   it('denies matching senders by glob and regex', () => {
-    expect(check({ sourceAddr: 'PAYPAL' })).toMatchObject({ ruleId: 'deny-spoof', category: 'firewall_sender', customerError: { err: 12 } });
+    expect(check({ sourceAddr: 'PAYPAL' })).toMatchObject({
+      ruleId: 'deny-spoof',
+      category: 'firewall_sender',
+      customerError: { err: 12 },
+    });
     expect(check({ sourceAddr: 'Paypa1Help' })?.ruleId).toBe('deny-spoof');
     expect(check({ sourceAddr: 'ACME' })).toBeNull();
   });
 
   it('applies numeric-sender rules per destination country only to numeric senders', () => {
     const ng = { e164: '+2348031234567', country: 'NG' };
-    expect(check({ destination: ng, sourceAddr: '2348030000000', sourceTon: 1 })?.ruleId).toBe('deny-numeric-ng');
+    expect(check({ destination: ng, sourceAddr: '2348030000000', sourceTon: 1 })?.ruleId).toBe(
+      'deny-numeric-ng',
+    );
     expect(check({ destination: ng, sourceAddr: '447400000000', sourceTon: 1 })).toBeNull();
     expect(check({ sourceAddr: '2348030000000', sourceTon: 1 })).toBeNull(); // to GB
   });
@@ -77,7 +117,10 @@ describe('firewall: sender', () => {
   it('requires alphanumeric senders to India to be on one of the allow lists', () => {
     expect(check({ destination: india, sourceAddr: 'AX-ACME' })).toBeNull();
     expect(check({ destination: india, sourceAddr: 'JM-BANK' })).toBeNull();
-    expect(check({ destination: india, sourceAddr: 'ACME' })).toMatchObject({ ruleId: 'in-allow-a', category: 'firewall_sender' });
+    expect(check({ destination: india, sourceAddr: 'ACME' })).toMatchObject({
+      ruleId: 'in-allow-a',
+      category: 'firewall_sender',
+    });
     expect(check({ destination: india, sourceAddr: '919810000000', sourceTon: 1 })).toBeNull(); // numeric: not covered
     expect(check({ sourceAddr: 'ACME' })).toBeNull(); // other country: no allow list
   });
@@ -86,12 +129,21 @@ describe('firewall: sender', () => {
 describe('firewall: content', () => {
   const { check } = firewall([
     { id: 'kw', kind: 'keyword', keywords: ['casino', 'free money', 'Kredit'] },
-    { id: 'rx', kind: 'content_regex', pattern: '\\b\\d{4}[ -]?\\d{4}[ -]?\\d{4}[ -]?\\d{4}\\b', reason: 'card number' },
+    {
+      id: 'rx',
+      kind: 'content_regex',
+      pattern: '\\b\\d{4}[ -]?\\d{4}[ -]?\\d{4}[ -]?\\d{4}\\b',
+      reason: 'card number',
+    },
     { id: 'short', kind: 'url_shortener' },
   ]);
 
   it('matches keywords case-insensitively on word boundaries', () => {
-    expect(check({ text: 'Win at the CASINO tonight' })).toMatchObject({ ruleId: 'kw', category: 'firewall_content', customerError: { err: 13 } });
+    expect(check({ text: 'Win at the CASINO tonight' })).toMatchObject({
+      ruleId: 'kw',
+      category: 'firewall_content',
+      customerError: { err: 13 },
+    });
     expect(check({ text: 'Get FREE  money' })).toBeNull(); // two spaces: not the phrase
     expect(check({ text: 'get free money now' })?.reason).toBe('keyword "free money"');
     expect(check({ text: 'casinos and minicasino' })).toBeNull();
@@ -100,12 +152,18 @@ describe('firewall: content', () => {
   });
 
   it('matches regex rules', () => {
-    expect(check({ text: 'card 4111 1111 1111 1111 exp 12/29' })).toMatchObject({ ruleId: 'rx', reason: 'card number' });
+    expect(check({ text: 'card 4111 1111 1111 1111 exp 12/29' })).toMatchObject({
+      ruleId: 'rx',
+      reason: 'card number',
+    });
     expect(check({ text: 'order 4111-1111' })).toBeNull();
   });
 
   it('rejects known URL shorteners with or without scheme, and not look-alike domains', () => {
-    expect(check({ text: 'Track: https://bit.ly/3xYz' })).toMatchObject({ ruleId: 'short', reason: 'URL shortener bit.ly' });
+    expect(check({ text: 'Track: https://bit.ly/3xYz' })).toMatchObject({
+      ruleId: 'short',
+      reason: 'URL shortener bit.ly',
+    });
     expect(check({ text: 'see tinyurl.com/abc.' })?.ruleId).toBe('short');
     expect(check({ text: 'go to WWW.CUTT.LY/x' })?.reason).toBe('URL shortener cutt.ly');
     expect(check({ text: 'visit https://notbit.ly/x or https://example.com/t.co' })).toBeNull();
@@ -122,9 +180,15 @@ describe('firewall: duplicates', () => {
   it('rejects the same text to the same number within the window, and admits it after', () => {
     const { check } = firewall([{ id: 'dup', kind: 'duplicate', windowSeconds: 60 }]);
     expect(check({ hubMessageId: 'a' })).toBeNull();
-    expect(check({ hubMessageId: 'b', atMs: T0 + 30_000 })).toMatchObject({ ruleId: 'dup', category: 'duplicate', customerError: { err: 16 } });
+    expect(check({ hubMessageId: 'b', atMs: T0 + 30_000 })).toMatchObject({
+      ruleId: 'dup',
+      category: 'duplicate',
+      customerError: { err: 16 },
+    });
     expect(check({ hubMessageId: 'c', atMs: T0 + 30_000, text: 'Your code is 654321' })).toBeNull();
-    expect(check({ hubMessageId: 'd', atMs: T0 + 30_000, destination: { e164: '+447400999999', country: 'GB' } })).toBeNull();
+    expect(
+      check({ hubMessageId: 'd', atMs: T0 + 30_000, destination: { e164: '+447400999999', country: 'GB' } }),
+    ).toBeNull();
     expect(check({ hubMessageId: 'e', atMs: T0 + 30_000, accountId: 'acc-2' })).toBeNull();
     expect(check({ hubMessageId: 'f', atMs: T0 + 60_000 })).toBeNull(); // window expired
   });
@@ -138,9 +202,15 @@ describe('firewall: duplicates', () => {
 
 describe('firewall: velocity', () => {
   it('limits messages per destination prefix across accounts', () => {
-    const { check } = firewall([{ id: 'v-uk', kind: 'velocity_prefix', prefixes: ['4474', '33'], limit: 3, windowSeconds: 10 }]);
+    const { check } = firewall([
+      { id: 'v-uk', kind: 'velocity_prefix', prefixes: ['4474', '33'], limit: 3, windowSeconds: 10 },
+    ]);
     for (let i = 0; i < 3; i++) expect(check({ accountId: `a${i}`, atMs: T0 + i })).toBeNull();
-    expect(check({ atMs: T0 + 5 })).toMatchObject({ ruleId: 'v-uk', category: 'velocity', customerError: { stat: 'REJECTD', err: 15 } });
+    expect(check({ atMs: T0 + 5 })).toMatchObject({
+      ruleId: 'v-uk',
+      category: 'velocity',
+      customerError: { stat: 'REJECTD', err: 15 },
+    });
     expect(check({ destination: { e164: '+33612345678', country: 'FR' }, atMs: T0 + 5 })).toBeNull(); // own counter
     expect(check({ destination: { e164: '+4915123456789', country: 'DE' }, atMs: T0 + 5 })).toBeNull(); // not covered
     expect(check({ atMs: T0 + 12_000 })).toBeNull(); // the window moved on
@@ -149,7 +219,13 @@ describe('firewall: velocity', () => {
   it('limits messages per account, counting only admitted ones', () => {
     const { check } = firewall([
       { id: 'kw', kind: 'keyword', keywords: ['casino'] },
-      { id: 'v-acc', kind: 'velocity_account', limit: 2, windowSeconds: 60, scope: { accountGroups: ['retail'] } },
+      {
+        id: 'v-acc',
+        kind: 'velocity_account',
+        limit: 2,
+        windowSeconds: 60,
+        scope: { accountGroups: ['retail'] },
+      },
     ]);
     expect(check({ text: 'casino' })?.ruleId).toBe('kw');
     expect(check()).toBeNull();
@@ -161,7 +237,9 @@ describe('firewall: velocity', () => {
   });
 
   it('detects bursts to sequential numbers', () => {
-    const { check } = firewall([{ id: 'seq', kind: 'sequential_burst', count: 4, windowSeconds: 30, varyingDigits: 2 }]);
+    const { check } = firewall([
+      { id: 'seq', kind: 'sequential_burst', count: 4, windowSeconds: 30, varyingDigits: 2 },
+    ]);
     const to = (n: number) => ({ e164: `+4474001234${String(n).padStart(2, '0')}`, country: 'GB' });
     expect(check({ destination: to(1) })).toBeNull();
     expect(check({ destination: to(2) })).toBeNull();

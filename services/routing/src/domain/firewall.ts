@@ -21,7 +21,14 @@
 import { createHash } from 'node:crypto';
 import { reject } from './customer-error.js';
 import { DigitTrie } from './digit-trie.js';
-import { compilePattern, escapeRegExp, senderKind, type CompiledPattern, type SenderKind, type SenderPattern } from './patterns.js';
+import {
+  compilePattern,
+  escapeRegExp,
+  senderKind,
+  type CompiledPattern,
+  type SenderKind,
+  type SenderPattern,
+} from './patterns.js';
 import type { Destination, RejectedDecision } from './types.js';
 import { ExpiringKeySet, SequentialBurstDetector, SlidingWindowCounter } from './windows.js';
 
@@ -127,7 +134,9 @@ interface BurstRule extends Scoped {
 export class FirewallCompileError extends Error {
   readonly retriable = false;
   constructor(readonly problems: ReadonlyArray<{ ruleId: string; message: string }>) {
-    super(`firewall rules have ${problems.length} problem(s): ${problems.map((p) => `${p.ruleId}: ${p.message}`).join('; ')}`);
+    super(
+      `firewall rules have ${problems.length} problem(s): ${problems.map((p) => `${p.ruleId}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'FirewallCompileError';
   }
 }
@@ -138,7 +147,8 @@ const set = (a: string[] | undefined, upper = false) =>
 const WORD_CHAR = '[\\p{L}\\p{N}_]';
 // An optional scheme, the host (captured), then the rest of the URL is consumed so that a path segment
 // like "example.com/t.co" is not read as a host. A host glued to a preceding word, dot, "@" or "/" is not one.
-const HOST = /(?<![\w.@/-])(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![a-z0-9-])(?:[/?#]\S*)?/gi;
+const HOST =
+  /(?<![\w.@/-])(?:[a-z][a-z0-9+.-]*:\/\/)?((?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,})(?![a-z0-9-])(?:[/?#]\S*)?/gi;
 
 /** First configured shortener domain (or a subdomain of one) found in `text`. */
 export function findShortener(text: string, domains: ReadonlySet<string>): string | undefined {
@@ -154,6 +164,13 @@ export function findShortener(text: string, domains: ReadonlySet<string>): strin
     } while (dot >= 0 && host.indexOf('.', dot + 1) >= 0);
   }
   return undefined;
+}
+
+function appliesTo(r: Scoped, m: FirewallInput): boolean {
+  if (r.countries !== undefined && !r.countries.has(m.destination.country)) return false;
+  if (r.accounts === undefined && r.groups === undefined) return true;
+  if (r.accounts?.has(m.accountId)) return true;
+  return m.accountGroup !== undefined && r.groups !== undefined && r.groups.has(m.accountGroup);
 }
 
 function validPrefix(p: string): void {
@@ -222,7 +239,11 @@ export class CompiledFirewall {
       case 'sender_deny':
       case 'sender_allow': {
         if (r.patterns.length === 0) throw new Error('no patterns');
-        const s: SenderRule = { ...scoped, senderKind: r.senderKind, patterns: r.patterns.map(compilePattern) };
+        const s: SenderRule = {
+          ...scoped,
+          senderKind: r.senderKind,
+          patterns: r.patterns.map(compilePattern),
+        };
         (r.kind === 'sender_deny' ? this.senderDeny : this.senderAllow).push(s);
         return;
       }
@@ -231,7 +252,10 @@ export class CompiledFirewall {
         if (words.length === 0) throw new Error('no keywords');
         // Longest first so "free money" wins over "free" in the reported match.
         words.sort((a, b) => b.length - a.length);
-        const re = new RegExp(`(?<!${WORD_CHAR})(?:${words.map(escapeRegExp).join('|')})(?!${WORD_CHAR})`, 'iu');
+        const re = new RegExp(
+          `(?<!${WORD_CHAR})(?:${words.map(escapeRegExp).join('|')})(?!${WORD_CHAR})`,
+          'iu',
+        );
         this.content.push({ ...scoped, kind: 'keyword', find: (t) => re.exec(t)?.[0] });
         return;
       }
@@ -242,7 +266,9 @@ export class CompiledFirewall {
         return;
       }
       case 'url_shortener': {
-        const domains = new Set((r.domains ?? DEFAULT_URL_SHORTENERS).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')));
+        const domains = new Set(
+          (r.domains ?? DEFAULT_URL_SHORTENERS).map((d) => d.toLowerCase().replace(/^\.+|\.+$/g, '')),
+        );
         this.content.push({ ...scoped, kind: 'url_shortener', find: (t) => findShortener(t, domains) });
         return;
       }
@@ -257,7 +283,12 @@ export class CompiledFirewall {
         r.prefixes.forEach(validPrefix);
         const trie = new DigitTrie<string>(16);
         for (const p of r.prefixes) trie.set(p, p);
-        this.velocityPrefix.push({ ...scoped, trie: trie.compact(), limit: r.limit, windowMs: r.windowSeconds * 1000 });
+        this.velocityPrefix.push({
+          ...scoped,
+          trie: trie.compact(),
+          limit: r.limit,
+          windowMs: r.windowSeconds * 1000,
+        });
         return;
       }
       case 'velocity_account':
@@ -269,7 +300,12 @@ export class CompiledFirewall {
         if (!(r.count >= 2)) throw new Error('count must be >= 2');
         if (!(r.varyingDigits >= 1 && r.varyingDigits <= 6)) throw new Error('varyingDigits must be 1..6');
         positive(r.windowSeconds, 'windowSeconds');
-        this.bursts.push({ ...scoped, count: r.count, windowMs: r.windowSeconds * 1000, varyingDigits: r.varyingDigits });
+        this.bursts.push({
+          ...scoped,
+          count: r.count,
+          windowMs: r.windowSeconds * 1000,
+          varyingDigits: r.varyingDigits,
+        });
         return;
     }
   }
@@ -281,11 +317,7 @@ export class CompiledFirewall {
   check(m: FirewallInput, state: FirewallState): RejectedDecision | null {
     const dest = m.destination;
     const digits = dest.e164.slice(1);
-    const inScope = (r: Scoped) =>
-      (r.accounts === undefined && r.groups === undefined
-        ? true
-        : (r.accounts?.has(m.accountId) ?? false) || (m.accountGroup !== undefined && (r.groups?.has(m.accountGroup) ?? false))) &&
-      (r.countries === undefined || r.countries.has(dest.country));
+    const inScope = (r: Scoped) => appliesTo(r, m);
 
     // 1. destination
     let hit: { rule: DestRule; len: number } | undefined;
@@ -316,7 +348,12 @@ export class CompiledFirewall {
       }
     }
     if (firstAllow && !allowed) {
-      return reject('firewall_sender', firstAllow.id, firstAllow.reason ?? `${kind} sender not on the allow list for ${dest.country}`, dest);
+      return reject(
+        'firewall_sender',
+        firstAllow.id,
+        firstAllow.reason ?? `${kind} sender not on the allow list for ${dest.country}`,
+        dest,
+      );
     }
 
     // 3. content
@@ -325,7 +362,12 @@ export class CompiledFirewall {
         if (!inScope(r)) continue;
         const found = r.find(m.text);
         if (found !== undefined) {
-          const why = r.kind === 'keyword' ? `keyword "${found}"` : r.kind === 'url_shortener' ? `URL shortener ${found}` : 'content pattern';
+          const why =
+            r.kind === 'keyword'
+              ? `keyword "${found}"`
+              : r.kind === 'url_shortener'
+                ? `URL shortener ${found}`
+                : 'content pattern';
           return reject('firewall_content', r.id, r.reason ?? why, dest);
         }
       }
@@ -335,14 +377,22 @@ export class CompiledFirewall {
     if (state.wasAdmitted(m.hubMessageId, m.atMs)) return null;
     const records: Array<() => void> = [];
     if (m.text !== null && this.duplicates.length > 0) {
-      const textHash = createHash('sha256').update(m.text).digest('base64url');
+      // One 128-bit digest of account, destination and text keeps the window's keys small.
+      const key = createHash('sha256')
+        .update(`${m.accountId}\u0000${dest.e164}\u0000${m.text}`)
+        .digest('base64url')
+        .slice(0, 22);
       for (const r of this.duplicates) {
         if (!inScope(r)) continue;
         const w = state.duplicateWindow(r.id, r.windowMs);
-        const key = `${m.accountId}|${dest.e164}|${textHash}`;
         const first = w.get(key, m.atMs);
         if (first !== undefined && first !== m.hubMessageId) {
-          return reject('duplicate', r.id, r.reason ?? `same text to the same number within ${r.windowMs / 1000} s (first: ${first})`, dest);
+          return reject(
+            'duplicate',
+            r.id,
+            r.reason ?? `same text to the same number within ${r.windowMs / 1000} s (first: ${first})`,
+            dest,
+          );
         }
         records.push(() => w.set(key, m.hubMessageId, m.atMs));
       }
@@ -354,7 +404,12 @@ export class CompiledFirewall {
       const c = state.counter(r.id, r.windowMs);
       const key = p.value;
       if (c.count(key, m.atMs) >= r.limit) {
-        return reject('velocity', r.id, r.reason ?? `more than ${r.limit} messages to +${key} in ${r.windowMs / 1000} s`, dest);
+        return reject(
+          'velocity',
+          r.id,
+          r.reason ?? `more than ${r.limit} messages to +${key} in ${r.windowMs / 1000} s`,
+          dest,
+        );
       }
       records.push(() => c.add(key, m.atMs));
     }
@@ -362,7 +417,12 @@ export class CompiledFirewall {
       if (!inScope(r)) continue;
       const c = state.counter(r.id, r.windowMs);
       if (c.count(m.accountId, m.atMs) >= r.limit) {
-        return reject('velocity', r.id, r.reason ?? `account over ${r.limit} messages in ${r.windowMs / 1000} s`, dest);
+        return reject(
+          'velocity',
+          r.id,
+          r.reason ?? `account over ${r.limit} messages in ${r.windowMs / 1000} s`,
+          dest,
+        );
       }
       records.push(() => c.add(m.accountId, m.atMs));
     }
@@ -373,7 +433,8 @@ export class CompiledFirewall {
         return reject(
           'velocity',
           r.id,
-          r.reason ?? `${r.count} numbers differing only in the last ${r.varyingDigits} digits within ${r.windowMs / 1000} s`,
+          r.reason ??
+            `${r.count} numbers differing only in the last ${r.varyingDigits} digits within ${r.windowMs / 1000} s`,
           dest,
         );
       }
@@ -386,11 +447,16 @@ export class CompiledFirewall {
 }
 
 export interface FirewallStateOptions {
-  /** Bound on keys per counter/window structure. */
+  /** Bound on keys per velocity counter / burst detector (default 100,000; ~200-500 B each). */
   maxKeysPerRule?: number;
-  /** How long an admitted hubMessageId is remembered for redelivery detection. Default 10 minutes. */
+  /**
+   * Bound on remembered messages per duplicate rule (default 1,000,000; ~150 B each). Size it to at least
+   * peak messages/s x window seconds, or the oldest entries are forgotten early (fail-open).
+   */
+  maxDuplicateKeysPerRule?: number;
+  /** How long an admitted hubMessageId is remembered for redelivery detection. Default 2 minutes. */
   redeliveryWindowMs?: number;
-  /** Bound on remembered hubMessageIds. */
+  /** Bound on remembered hubMessageIds (default 250,000). */
   maxRememberedIds?: number;
 }
 
@@ -404,10 +470,15 @@ export class FirewallState {
   private readonly dups = new Map<string, ExpiringKeySet<string>>();
   private readonly admitted: ExpiringKeySet<true>;
   private readonly maxKeys: number;
+  private readonly dupMaxKeys: number;
 
   constructor(options: FirewallStateOptions = {}) {
     this.maxKeys = options.maxKeysPerRule ?? 100_000;
-    this.admitted = new ExpiringKeySet<true>(options.redeliveryWindowMs ?? 600_000, options.maxRememberedIds ?? 1_000_000);
+    this.dupMaxKeys = options.maxDuplicateKeysPerRule ?? 1_000_000;
+    this.admitted = new ExpiringKeySet<true>(
+      options.redeliveryWindowMs ?? 120_000,
+      options.maxRememberedIds ?? 250_000,
+    );
   }
 
   wasAdmitted(hubMessageId: string, nowMs: number): boolean {
@@ -439,7 +510,7 @@ export class FirewallState {
   duplicateWindow(ruleId: string, windowMs: number): ExpiringKeySet<string> {
     let w = this.dups.get(ruleId);
     if (!w || w.windowMs !== windowMs) {
-      w = new ExpiringKeySet<string>(windowMs, this.maxKeys * 10);
+      w = new ExpiringKeySet<string>(windowMs, this.dupMaxKeys);
       this.dups.set(ruleId, w);
     }
     return w;

@@ -16,9 +16,18 @@ describe('money', () => {
 
   it('converts both ways with one rate and refuses unknown pairs', () => {
     const fx = new FxTable([{ from: 'EUR', to: 'USD', rate: '1.08' }]);
-    expect(fx.convert({ amountMinor: 3450n, currency: 'EUR' }, 'USD')).toEqual({ amountMinor: 3726n, currency: 'USD' });
-    expect(fx.convert({ amountMinor: 1080n, currency: 'USD' }, 'eur')).toEqual({ amountMinor: 1000n, currency: 'EUR' });
-    expect(fx.convert({ amountMinor: 7n, currency: 'EUR' }, 'EUR')).toEqual({ amountMinor: 7n, currency: 'EUR' });
+    expect(fx.convert({ amountMinor: 3450n, currency: 'EUR' }, 'USD')).toEqual({
+      amountMinor: 3726n,
+      currency: 'USD',
+    });
+    expect(fx.convert({ amountMinor: 1080n, currency: 'USD' }, 'eur')).toEqual({
+      amountMinor: 1000n,
+      currency: 'EUR',
+    });
+    expect(fx.convert({ amountMinor: 7n, currency: 'EUR' }, 'EUR')).toEqual({
+      amountMinor: 7n,
+      currency: 'EUR',
+    });
     expect(fx.convert({ amountMinor: 7n, currency: 'GBP' }, 'USD')).toBeNull();
   });
 });

@@ -14,7 +14,10 @@ describe('normaliseDestination', () => {
       e164: '+4915123456789',
       country: 'DE',
     });
-    expect(normaliseDestination('2348031234567', Ton.INTERNATIONAL)).toMatchObject({ ok: true, country: 'NG' });
+    expect(normaliseDestination('2348031234567', Ton.INTERNATIONAL)).toMatchObject({
+      ok: true,
+      country: 'NG',
+    });
   });
 
   it('reads national numbers with the account default country', () => {
@@ -37,7 +40,10 @@ describe('normaliseDestination', () => {
   });
 
   it('understands international call prefixes with TON unknown', () => {
-    expect(normaliseDestination('00447400123456', Ton.UNKNOWN)).toMatchObject({ ok: true, e164: '+447400123456' });
+    expect(normaliseDestination('00447400123456', Ton.UNKNOWN)).toMatchObject({
+      ok: true,
+      e164: '+447400123456',
+    });
     expect(normaliseDestination('011447400123456', Ton.UNKNOWN, 'US')).toMatchObject({
       ok: true,
       e164: '+447400123456',

@@ -16,17 +16,11 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 import { Ton } from './types.js';
 
-export type NormaliseResult =
-  | { ok: true; e164: string; country: string }
-  | { ok: false; reason: string };
+export type NormaliseResult = { ok: true; e164: string; country: string } | { ok: false; reason: string };
 
 const SEPARATORS = /[\s\-().]/g;
 
-export function normaliseDestination(
-  addr: string,
-  ton: number,
-  defaultCountry?: string,
-): NormaliseResult {
+export function normaliseDestination(addr: string, ton: number, defaultCountry?: string): NormaliseResult {
   if (ton === Ton.ALPHANUMERIC) return { ok: false, reason: 'alphanumeric destination (TON 5)' };
   const cleaned = addr.replace(SEPARATORS, '');
   const plus = cleaned.startsWith('+');
@@ -39,7 +33,8 @@ export function normaliseDestination(
 
   if (ton === Ton.INTERNATIONAL || plus) return international(digits);
   if (ton === Ton.NATIONAL) {
-    if (!country) return { ok: false, reason: 'national number (TON 2) but the account has no default country' };
+    if (!country)
+      return { ok: false, reason: 'national number (TON 2) but the account has no default country' };
     return national(digits, country);
   }
   // UNKNOWN and other numeric TONs.
@@ -55,7 +50,8 @@ export function normaliseDestination(
 function international(digits: string): NormaliseResult {
   const p = parsePhoneNumberFromString(`+${digits}`);
   if (!p) return { ok: false, reason: 'not a phone number (no country calling code recognised)' };
-  if (!p.isValid()) return { ok: false, reason: `not a valid number for calling code +${p.countryCallingCode}` };
+  if (!p.isValid())
+    return { ok: false, reason: `not a valid number for calling code +${p.countryCallingCode}` };
   return { ok: true, e164: p.number, country: p.country ?? '001' };
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { CachedNumberLookup, InMemoryPortedLookup, type NumberInfo, type NumberLookup } from './number-lookup.js';
+import {
+  CachedNumberLookup,
+  InMemoryPortedLookup,
+  type NumberInfo,
+  type NumberLookup,
+} from './number-lookup.js';
 
 class CountingLookup implements NumberLookup {
   calls: string[] = [];
@@ -26,7 +31,12 @@ describe('CachedNumberLookup', () => {
   it('serves repeats from the cache until the TTL expires', async () => {
     let now = 1_000;
     const inner = new CountingLookup(answers);
-    const c = new CachedNumberLookup(inner, { ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10, clock: () => now });
+    const c = new CachedNumberLookup(inner, {
+      ttlMs: 60_000,
+      negativeTtlMs: 5_000,
+      maxEntries: 10,
+      clock: () => now,
+    });
     expect(c.peek('+447400123456')).toBeUndefined();
     expect(await c.lookup('+447400123456')).toEqual({ mccMnc: '234-10', ported: true });
     expect(c.peek('+447400123456')).toEqual({ mccMnc: '234-10', ported: true });
@@ -44,7 +54,12 @@ describe('CachedNumberLookup', () => {
   it('caches "unknown" answers for the negative TTL', async () => {
     let now = 0;
     const inner = new CountingLookup({});
-    const c = new CachedNumberLookup(inner, { ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10, clock: () => now });
+    const c = new CachedNumberLookup(inner, {
+      ttlMs: 60_000,
+      negativeTtlMs: 5_000,
+      maxEntries: 10,
+      clock: () => now,
+    });
     expect(await c.lookup('+4915123456789')).toBeNull();
     expect(c.peek('+4915123456789')).toBeNull();
     now = 5_000;

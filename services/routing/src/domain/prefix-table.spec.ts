@@ -21,7 +21,13 @@ describe('PrefixTable', () => {
   it('handles 100,000 prefixes', () => {
     const entries = [];
     for (let i = 0; i < 100_000; i++) {
-      entries.push({ prefix: String(2_000_000 + i * 13), country: 'ZZ', mcc: '999', mnc: String(i % 100).padStart(2, '0'), operator: `op${i}` });
+      entries.push({
+        prefix: String(2_000_000 + i * 13),
+        country: 'ZZ',
+        mcc: '999',
+        mnc: String(i % 100).padStart(2, '0'),
+        operator: `op${i}`,
+      });
     }
     const big = new PrefixTable(entries);
     expect(big.size).toBe(100_000);
@@ -43,7 +49,9 @@ describe('parsePrefixCsv', () => {
   it('reports every bad line with its number', () => {
     let err: unknown;
     try {
-      parsePrefixCsv('prefix,country,mcc,mnc,operator\n447,GB,234,10,O2\nx47,GB,234,10,O2\n448,GBR,23,1,EE\n447,GB,234,15,Dup\n449,GB,234\n450,GB,234,10,"open\n');
+      parsePrefixCsv(
+        'prefix,country,mcc,mnc,operator\n447,GB,234,10,O2\nx47,GB,234,10,O2\n448,GBR,23,1,EE\n447,GB,234,15,Dup\n449,GB,234\n450,GB,234,10,"open\n',
+      );
     } catch (e) {
       err = e;
     }

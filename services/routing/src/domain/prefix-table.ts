@@ -43,7 +43,9 @@ export class PrefixTable {
 export class PrefixCsvError extends Error {
   readonly retriable = false;
   constructor(readonly problems: ReadonlyArray<{ line: number; message: string }>) {
-    super(`prefix CSV has ${problems.length} problem(s):\n${problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n')}`);
+    super(
+      `prefix CSV has ${problems.length} problem(s):\n${problems.map((p) => `  line ${p.line}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'PrefixCsvError';
   }
 }
@@ -73,13 +75,24 @@ export function parsePrefixCsv(text: string): PrefixEntry[] {
     }
     sawData = true;
     if (fields.length !== 5) {
-      problems.push({ line: lineNo, message: `expected 5 fields (${HEADER.join(',')}), got ${fields.length}` });
+      problems.push({
+        line: lineNo,
+        message: `expected 5 fields (${HEADER.join(',')}), got ${fields.length}`,
+      });
       continue;
     }
-    const [prefix, country, mcc, mnc, operator] = fields.map((f) => f.trim()) as [string, string, string, string, string];
+    const [prefix, country, mcc, mnc, operator] = fields.map((f) => f.trim()) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
     const bad: string[] = [];
-    if (!/^[1-9]\d{0,14}$/.test(prefix)) bad.push(`prefix ${JSON.stringify(prefix)} is not 1-15 digits starting 1-9`);
-    if (!/^[A-Za-z]{2}$/.test(country) && country !== '001') bad.push(`country ${JSON.stringify(country)} is not ISO 3166 alpha-2`);
+    if (!/^[1-9]\d{0,14}$/.test(prefix))
+      bad.push(`prefix ${JSON.stringify(prefix)} is not 1-15 digits starting 1-9`);
+    if (!/^[A-Za-z]{2}$/.test(country) && country !== '001')
+      bad.push(`country ${JSON.stringify(country)} is not ISO 3166 alpha-2`);
     if (!/^\d{3}$/.test(mcc)) bad.push(`mcc ${JSON.stringify(mcc)} is not 3 digits`);
     if (!/^\d{2,3}$/.test(mnc)) bad.push(`mnc ${JSON.stringify(mnc)} is not 2 or 3 digits`);
     const dup = seen.get(prefix);
@@ -119,7 +132,8 @@ function splitCsvLine(line: string): string[] | string {
         i++;
       }
       fields.push(value);
-      if (i < line.length && line[i] !== ',') return `unexpected character after quoted field at column ${i + 1}`;
+      if (i < line.length && line[i] !== ',')
+        return `unexpected character after quoted field at column ${i + 1}`;
     } else {
       const end = line.indexOf(',', i);
       fields.push(end < 0 ? line.slice(i) : line.slice(i, end));

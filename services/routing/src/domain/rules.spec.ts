@@ -21,11 +21,16 @@ const ctx = (over: Partial<MatchContext> = {}): MatchContext => ({
   ...over,
 });
 
-const winner = (rules: RoutingRule[], c: Partial<MatchContext> = {}) => new RuleIndex(rules).match(ctx(c))?.rule.id;
+const winner = (rules: RoutingRule[], c: Partial<MatchContext> = {}) =>
+  new RuleIndex(rules).match(ctx(c))?.rule.id;
 
 describe('rule precedence', () => {
   it('prefers account over group over any account', () => {
-    const rules = [rule('any', {}), rule('group', { accountGroups: ['wholesale'] }), rule('acct', { accountIds: ['acc-1'] })];
+    const rules = [
+      rule('any', {}),
+      rule('group', { accountGroups: ['wholesale'] }),
+      rule('acct', { accountIds: ['acc-1'] }),
+    ];
     expect(winner(rules)).toBe('acct');
     expect(winner(rules, { accountId: 'acc-2' })).toBe('group');
     expect(winner(rules, { accountId: 'acc-2', accountGroup: 'retail' })).toBe('any');
@@ -48,15 +53,25 @@ describe('rule precedence', () => {
   });
 
   it('lets explicit priority beat specificity, and account specificity beat destination specificity', () => {
-    expect(winner([rule('specific', { accountIds: ['acc-1'], destinationPrefixes: ['4474'] }), rule('prio', {}, 10)])).toBe('prio');
-    expect(winner([rule('acct-any-dest', { accountIds: ['acc-1'] }), rule('any-acct-prefix', { destinationPrefixes: ['4474'] })])).toBe(
-      'acct-any-dest',
-    );
+    expect(
+      winner([
+        rule('specific', { accountIds: ['acc-1'], destinationPrefixes: ['4474'] }),
+        rule('prio', {}, 10),
+      ]),
+    ).toBe('prio');
+    expect(
+      winner([
+        rule('acct-any-dest', { accountIds: ['acc-1'] }),
+        rule('any-acct-prefix', { destinationPrefixes: ['4474'] }),
+      ]),
+    ).toBe('acct-any-dest');
   });
 
   it('prefers more constraints, then the lower rule id', () => {
     expect(winner([rule('b', { countries: ['GB'] }), rule('a', { countries: ['GB'] })])).toBe('a');
-    expect(winner([rule('a', { countries: ['GB'] }), rule('z', { countries: ['GB'], trafficTypes: ['OTP'] })])).toBe('z');
+    expect(
+      winner([rule('a', { countries: ['GB'] }), rule('z', { countries: ['GB'], trafficTypes: ['OTP'] })]),
+    ).toBe('z');
   });
 
   it('falls through to the next rule when a better one does not match every dimension', () => {
@@ -65,15 +80,23 @@ describe('rule precedence', () => {
       rule('sender', { destinationPrefixes: ['4474'], senders: [{ glob: 'BANK*' }] }),
       rule('office', {
         countries: ['GB'],
-        timeWindow: { timeZone: 'Europe/London', days: ['mon', 'tue', 'wed', 'thu', 'fri'], ranges: [{ from: '09:00', to: '17:00' }] },
+        timeWindow: {
+          timeZone: 'Europe/London',
+          days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+          ranges: [{ from: '09:00', to: '17:00' }],
+        },
       }),
       rule('fallback', {}),
     ];
     expect(winner(rules)).toBe('otp-only');
     expect(winner(rules, { trafficType: 'MARKETING', sourceAddr: 'BankOfX' })).toBe('sender');
     expect(winner(rules, { trafficType: 'MARKETING' })).toBe('office');
-    expect(winner(rules, { trafficType: 'MARKETING', atMs: Date.parse('2026-07-06T18:00:00Z') })).toBe('fallback');
-    expect(winner(rules, { country: 'DE', e164: '+4915123456789', trafficType: 'MARKETING' })).toBe('fallback');
+    expect(winner(rules, { trafficType: 'MARKETING', atMs: Date.parse('2026-07-06T18:00:00Z') })).toBe(
+      'fallback',
+    );
+    expect(winner(rules, { country: 'DE', e164: '+4915123456789', trafficType: 'MARKETING' })).toBe(
+      'fallback',
+    );
   });
 
   it('needs the MCC-MNC to be known for an MCC-MNC rule', () => {
@@ -88,7 +111,11 @@ describe('rule precedence', () => {
         rule('x', { accountIds: ['a'], accountGroups: ['g'] }),
         rule('y', { destinationPrefixes: ['+44'] }),
         rule('y', {}),
-        { id: 'z', match: {}, action: { kind: 'route', strategy: { kind: 'weighted', split: [{ connectorId: 'a', weight: 0 }] } } },
+        {
+          id: 'z',
+          match: {},
+          action: { kind: 'route', strategy: { kind: 'weighted', split: [{ connectorId: 'a', weight: 0 }] } },
+        },
       ]);
     } catch (e) {
       err = e;
@@ -100,7 +127,9 @@ describe('rule precedence', () => {
   it('finds the right rule among 10,000 without depending on their order', () => {
     const rules: RoutingRule[] = [];
     for (let i = 0; i < 10_000; i++) {
-      rules.push(rule(`r${i}`, { accountIds: [`acc-${i % 500}`], destinationPrefixes: [String(44_000 + i)] }));
+      rules.push(
+        rule(`r${i}`, { accountIds: [`acc-${i % 500}`], destinationPrefixes: [String(44_000 + i)] }),
+      );
     }
     rules.push(rule('target', { accountIds: ['acc-7'], destinationPrefixes: ['4474001'] }));
     rules.push(rule('near', { accountIds: ['acc-7'], destinationPrefixes: ['44740'] }));

@@ -48,8 +48,7 @@ export interface SenderRewrite {
 }
 
 export type RuleAction =
-  | { kind: 'route'; strategy: Strategy; senderRewrite?: SenderRewrite }
-  | { kind: 'block'; reason: string };
+  { kind: 'route'; strategy: Strategy; senderRewrite?: SenderRewrite } | { kind: 'block'; reason: string };
 
 export interface RoutingRule {
   id: string;
@@ -101,7 +100,9 @@ interface Bucket {
 export class RuleCompileError extends Error {
   readonly retriable = false;
   constructor(readonly problems: ReadonlyArray<{ ruleId: string; message: string }>) {
-    super(`routing rules have ${problems.length} problem(s): ${problems.map((p) => `${p.ruleId}: ${p.message}`).join('; ')}`);
+    super(
+      `routing rules have ${problems.length} problem(s): ${problems.map((p) => `${p.ruleId}: ${p.message}`).join('; ')}`,
+    );
     this.name = 'RuleCompileError';
   }
 }
@@ -114,15 +115,23 @@ function compileRule(rule: RoutingRule): CompiledRule {
     throw new Error('set accountIds or accountGroups, not both');
   }
   for (const p of m.destinationPrefixes ?? []) {
-    if (!/^\d{1,15}$/.test(p)) throw new Error(`destination prefix ${JSON.stringify(p)} must be E.164 digits without "+"`);
+    if (!/^\d{1,15}$/.test(p))
+      throw new Error(`destination prefix ${JSON.stringify(p)} must be E.164 digits without "+"`);
   }
   for (const mm of m.mccMncs ?? []) {
     if (!/^\d{3}-\d{2,3}$/.test(mm)) throw new Error(`mccMnc ${JSON.stringify(mm)} must look like "234-15"`);
   }
   if (rule.action.kind === 'route') validateStrategy(rule.action.strategy);
   const accountTier = nonEmpty(m.accountIds) ? 2 : nonEmpty(m.accountGroups) ? 1 : 0;
-  const baseDestScore = nonEmpty(m.destinationPrefixes) ? 100 : nonEmpty(m.mccMncs) ? 50 : nonEmpty(m.countries) ? 10 : 0;
-  const constraintCount = (nonEmpty(m.senders) ? 1 : 0) + (m.timeWindow ? 1 : 0) + (nonEmpty(m.trafficTypes) ? 1 : 0);
+  const baseDestScore = nonEmpty(m.destinationPrefixes)
+    ? 100
+    : nonEmpty(m.mccMncs)
+      ? 50
+      : nonEmpty(m.countries)
+        ? 10
+        : 0;
+  const constraintCount =
+    (nonEmpty(m.senders) ? 1 : 0) + (m.timeWindow ? 1 : 0) + (nonEmpty(m.trafficTypes) ? 1 : 0);
   const rewriteIf = rule.action.kind === 'route' ? rule.action.senderRewrite?.onlyIfSender : undefined;
   return {
     rule,
@@ -146,12 +155,17 @@ function validateStrategy(s: Strategy): void {
   const ids = s.kind === 'weighted' ? s.split.map((x) => x.connectorId) : s.connectors;
   if (ids.length === 0) throw new Error(`${s.kind} strategy has no connectors`);
   if (s.kind === 'weighted') {
-    for (const x of s.split) if (!(x.weight >= 0) || !Number.isFinite(x.weight)) throw new Error(`weight of ${x.connectorId} must be >= 0`);
+    for (const x of s.split)
+      if (!(x.weight >= 0) || !Number.isFinite(x.weight))
+        throw new Error(`weight of ${x.connectorId} must be >= 0`);
     if (!s.split.some((x) => x.weight > 0)) throw new Error('weighted strategy needs a positive weight');
   }
   if (s.kind === 'score') {
     const w = s.weights;
-    if ([w.cost, w.quality, w.latency ?? 0].some((x) => !(x >= 0)) || w.cost + w.quality + (w.latency ?? 0) <= 0) {
+    if (
+      [w.cost, w.quality, w.latency ?? 0].some((x) => !(x >= 0)) ||
+      w.cost + w.quality + (w.latency ?? 0) <= 0
+    ) {
       throw new Error('score weights must be >= 0 with a positive sum');
     }
   }
@@ -183,6 +197,7 @@ export class RuleIndex {
   private readonly byGroup = new Map<string, Bucket>();
   private readonly anyAccount = newBucket();
   private stampCounter = 0;
+  private stamp = 0;
   private readonly scratch: CompiledRule[] = [];
   readonly size: number;
 
@@ -206,56 +221,69 @@ export class RuleIndex {
       }
       size++;
       const buckets: Bucket[] = [];
-      if (c.accountTier === 2) for (const a of rule.match.accountIds ?? []) buckets.push(this.bucket(this.byAccount, a));
-      else if (c.accountTier === 1) for (const g of rule.match.accountGroups ?? []) buckets.push(this.bucket(this.byGroup, g));
+      if (c.accountTier === 2)
+        for (const a of rule.match.accountIds ?? []) buckets.push(this.bucket(this.byAccount, a));
+      else if (c.accountTier === 1)
+        for (const g of rule.match.accountGroups ?? []) buckets.push(this.bucket(this.byGroup, g));
       else buckets.push(this.anyAccount);
       for (const b of buckets) this.place(b, c);
     }
     if (problems.length > 0) throw new RuleCompileError(problems);
     this.size = size;
-    for (const b of [...this.byAccount.values(), ...this.byGroup.values(), this.anyAccount]) b.prefixes?.compact();
+    for (const b of [...this.byAccount.values(), ...this.byGroup.values(), this.anyAccount])
+      b.prefixes?.compact();
   }
 
   /** The winning rule for the context, or undefined when none matches. */
   match(ctx: MatchContext): CompiledRule | undefined {
-    const stamp = ++this.stampCounter;
+    this.stamp = ++this.stampCounter;
     const found = this.scratch;
     found.length = 0;
     const digits = ctx.e164.startsWith('+') ? ctx.e164.slice(1) : ctx.e164;
     const a = this.byAccount.get(ctx.accountId);
-    if (a) this.collect(a, ctx, digits, stamp, found);
+    if (a) this.collect(a, ctx, digits);
     if (ctx.accountGroup !== undefined) {
       const g = this.byGroup.get(ctx.accountGroup);
-      if (g) this.collect(g, ctx, digits, stamp, found);
+      if (g) this.collect(g, ctx, digits);
     }
-    this.collect(this.anyAccount, ctx, digits, stamp, found);
-    if (found.length > 1) found.sort(comparePrecedence);
-    for (const r of found) if (this.matches(r, ctx, digits)) return r;
+    this.collect(this.anyAccount, ctx, digits);
+    // Selection rather than a full sort: the best candidate usually matches, so this is one linear pass.
+    let remaining = found.length;
+    while (remaining > 0) {
+      let best = 0;
+      for (let i = 1; i < remaining; i++)
+        if (comparePrecedence(found[i] as CompiledRule, found[best] as CompiledRule) < 0) best = i;
+      const r = found[best] as CompiledRule;
+      if (this.matches(r, ctx, digits)) return r;
+      found[best] = found[remaining - 1] as CompiledRule;
+      remaining--;
+    }
     return undefined;
   }
 
-  private collect(b: Bucket, ctx: MatchContext, digits: string, stamp: number, out: CompiledRule[]): void {
-    const add = (r: CompiledRule, score: number) => {
-      if (r.stamp !== stamp) {
-        r.stamp = stamp;
-        r.destScore = score;
-        out.push(r);
-      } else if (score > r.destScore) {
-        r.destScore = score;
-      }
-    };
-    if (b.prefixes) {
-      b.prefixes.forEachPrefixOf(digits, (rules, len) => {
-        for (const r of rules) add(r, 100 + len);
-      });
+  private add(r: CompiledRule, score: number): void {
+    if (r.stamp !== this.stamp) {
+      r.stamp = this.stamp;
+      r.destScore = score;
+      this.scratch.push(r);
+    } else if (score > r.destScore) {
+      r.destScore = score;
     }
+  }
+
+  private readonly visitPrefix = (rules: CompiledRule[], len: number): void => {
+    for (const r of rules) this.add(r, 100 + len);
+  };
+
+  private collect(b: Bucket, ctx: MatchContext, digits: string): void {
+    if (b.prefixes) b.prefixes.forEachPrefixOf(digits, this.visitPrefix);
     if (ctx.mccMnc !== undefined) {
       const l = b.byMccMnc.get(ctx.mccMnc);
-      if (l) for (const r of l) add(r, 50);
+      if (l) for (const r of l) this.add(r, 50);
     }
     const c = b.byCountry.get(ctx.country);
-    if (c) for (const r of c) add(r, 10);
-    for (const r of b.any) add(r, 0);
+    if (c) for (const r of c) this.add(r, 10);
+    for (const r of b.any) this.add(r, 0);
   }
 
   private matches(r: CompiledRule, ctx: MatchContext, digits: string): boolean {

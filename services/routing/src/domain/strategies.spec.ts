@@ -56,11 +56,19 @@ describe('priority strategy', () => {
 });
 
 describe('weighted strategy', () => {
-  const split = { kind: 'weighted' as const, split: [{ connectorId: 'a', weight: 70 }, { connectorId: 'b', weight: 20 }, { connectorId: 'c', weight: 10 }] };
+  const split = {
+    kind: 'weighted' as const,
+    split: [
+      { connectorId: 'a', weight: 70 },
+      { connectorId: 'b', weight: 20 },
+      { connectorId: 'c', weight: 10 },
+    ],
+  };
 
   it('gives the same choice for the same hub message id', () => {
     const first = ids(runStrategy(split, ctx({ hubMessageId: 'msg-42' })));
-    for (let i = 0; i < 5; i++) expect(ids(runStrategy(split, ctx({ hubMessageId: 'msg-42' })))).toEqual(first);
+    for (let i = 0; i < 5; i++)
+      expect(ids(runStrategy(split, ctx({ hubMessageId: 'msg-42' })))).toEqual(first);
     expect(first).toHaveLength(3);
   });
 
@@ -99,7 +107,10 @@ describe('least cost strategy', () => {
 
   it('orders by converted cost, drops connectors without a rate, puts unconvertible ones last', () => {
     const fx = new FxTable([{ from: 'USD', to: 'EUR', rate: '0.9' }]);
-    const out = runStrategy({ kind: 'least_cost', connectors: ['a', 'b', 'c', 'd'], currency: 'EUR' }, ctx({ buyRate, fx }));
+    const out = runStrategy(
+      { kind: 'least_cost', connectors: ['a', 'b', 'c', 'd'], currency: 'EUR' },
+      ctx({ buyRate, fx }),
+    );
     expect(ids(out)).toEqual(['b', 'a', 'c']);
     expect(out[0]?.expectedCost).toEqual({ amountMinor: 3600n, currency: 'EUR' });
     expect(out[2]?.reason).toMatch(/GBP->EUR/);
@@ -124,7 +135,10 @@ describe('best quality strategy', () => {
   const quality: QualityLookup = (id, key) => (key === '234-15' ? (stats[id] ?? null) : null);
 
   it('ranks by delivery ratio then latency; a cold connector gets the mean of the warm ones', () => {
-    const out = runStrategy({ kind: 'best_quality', connectors: ['a', 'b', 'c', 'd'], minSamples: 100 }, ctx({ quality }));
+    const out = runStrategy(
+      { kind: 'best_quality', connectors: ['a', 'b', 'c', 'd'], minSamples: 100 },
+      ctx({ quality }),
+    );
     // warm mean ratio = (0.95 + 0.98 + 0.95) / 3 = 0.96 -> c sits between b and a/d
     expect(ids(out)).toEqual(['b', 'c', 'd', 'a']);
     expect(out[1]?.reason).toMatch(/cold \(12 samples\)/);
@@ -145,7 +159,9 @@ describe('score strategy', () => {
   it('trades quality against cost by the documented formula', () => {
     const buyRate: BuyRateLookup = (id) => ({ amountMinor: id === 'a' ? 5000n : 10000n, currency: 'EUR' });
     const quality: QualityLookup = (id) =>
-      id === 'a' ? { deliveryRatio: 0.8, p50LatencyMs: 2000, samples: 1000 } : { deliveryRatio: 0.99, p50LatencyMs: 1000, samples: 1000 };
+      id === 'a'
+        ? { deliveryRatio: 0.8, p50LatencyMs: 2000, samples: 1000 }
+        : { deliveryRatio: 0.99, p50LatencyMs: 1000, samples: 1000 };
     const costHeavy = runStrategy(
       { kind: 'score', connectors: ['a', 'b'], currency: 'EUR', weights: { quality: 1, cost: 3 } },
       ctx({ buyRate, quality }),
@@ -156,7 +172,12 @@ describe('score strategy', () => {
     expect(costHeavy[1]?.score).toBeCloseTo(0.6225, 9);
 
     const qualityAndSpeed = runStrategy(
-      { kind: 'score', connectors: ['a', 'b'], currency: 'EUR', weights: { quality: 2, cost: 1, latency: 1 } },
+      {
+        kind: 'score',
+        connectors: ['a', 'b'],
+        currency: 'EUR',
+        weights: { quality: 2, cost: 1, latency: 1 },
+      },
       ctx({ buyRate, quality }),
     );
     // a: 0.5*0.8 + 0.25*1 + 0.25*0.5 = 0.775; b: 0.5*0.99 + 0.25*0.5 + 0.25*1 = 0.87

@@ -56,7 +56,12 @@ export interface QualityStats {
 }
 
 /** Buy price per segment for sending to `e164` through `connectorId` at `at`, or null when none. */
-export type BuyRateLookup = (connectorId: string, e164: string, mccMnc: string | undefined, at: Date) => Money | null;
+export type BuyRateLookup = (
+  connectorId: string,
+  e164: string,
+  mccMnc: string | undefined,
+  at: Date,
+) => Money | null;
 
 /** Delivery statistics of a connector for a destination key ("MCC-MNC", or the country when unknown). */
 export type QualityLookup = (connectorId: string, destinationKey: string) => QualityStats | null;
@@ -94,7 +99,9 @@ export function strategyConnectors(s: Strategy): string[] {
 
 /** Ordered candidates (possibly empty when every connector is removed). */
 export function runStrategy(s: Strategy, ctx: StrategyContext): RouteCandidate[] {
-  const usable = strategyConnectors(s).filter((id, i, all) => ctx.connectors.get(id)?.enabled === true && all.indexOf(id) === i);
+  const usable = strategyConnectors(s).filter(
+    (id, i, all) => ctx.connectors.get(id)?.enabled === true && all.indexOf(id) === i,
+  );
   let ordered: RouteCandidate[];
   switch (s.kind) {
     case 'priority':
@@ -139,7 +146,11 @@ function demoteUnhealthy(list: RouteCandidate[], health: ConnectorHealth): Route
   return sick.length === 0 ? healthy : healthy.concat(sick);
 }
 
-function weighted(s: Extract<Strategy, { kind: 'weighted' }>, usable: string[], ctx: StrategyContext): RouteCandidate[] {
+function weighted(
+  s: Extract<Strategy, { kind: 'weighted' }>,
+  usable: string[],
+  ctx: StrategyContext,
+): RouteCandidate[] {
   const weightOf = new Map(s.split.map((x) => [x.connectorId, x.weight]));
   const entries = usable.map((id, i) => ({ id, weight: weightOf.get(id) ?? 0, i }));
   const pool = entries.filter((e) => e.weight > 0 && ctx.health.isHealthy(e.id));
@@ -160,8 +171,12 @@ function weighted(s: Extract<Strategy, { kind: 'weighted' }>, usable: string[], 
   const pct = (w: number) => (total > 0 ? `${((100 * w) / total).toFixed(1)}%` : '0%');
   const rest = entries.filter((e) => e !== chosen).sort((a, b) => b.weight - a.weight || a.i - b.i);
   const out: RouteCandidate[] = [];
-  if (chosen) out.push(withCost({ connectorId: chosen.id, reason: `weighted pick (share ${pct(chosen.weight)})` }, ctx));
-  for (const e of rest) out.push(withCost({ connectorId: e.id, reason: `weighted failover (weight ${e.weight})` }, ctx));
+  if (chosen)
+    out.push(
+      withCost({ connectorId: chosen.id, reason: `weighted pick (share ${pct(chosen.weight)})` }, ctx),
+    );
+  for (const e of rest)
+    out.push(withCost({ connectorId: e.id, reason: `weighted failover (weight ${e.weight})` }, ctx));
   return out;
 }
 
@@ -192,7 +207,11 @@ function leastCost(usable: string[], currency: string, ctx: StrategyContext): Ro
   });
   return priced.map((p, rank) => {
     const c: RouteCandidate = p.converted
-      ? { connectorId: p.id, reason: `least cost #${rank + 1}: ${p.converted.amountMinor} ${p.converted.currency} micro-units/segment`, expectedCost: p.converted }
+      ? {
+          connectorId: p.id,
+          reason: `least cost #${rank + 1}: ${p.converted.amountMinor} ${p.converted.currency} micro-units/segment`,
+          expectedCost: p.converted,
+        }
       : { connectorId: p.id, reason: `no ${p.native?.currency}->${currency} rate, cost not comparable` };
     if (!p.converted && p.native) c.expectedCost = p.native;
     return c;
@@ -206,7 +225,12 @@ interface Effective {
   samples: number;
 }
 
-function effectiveQuality(usable: string[], minSamples: number, prior: QualityPrior, ctx: StrategyContext): Effective[] {
+function effectiveQuality(
+  usable: string[],
+  minSamples: number,
+  prior: QualityPrior,
+  ctx: StrategyContext,
+): Effective[] {
   const raw = usable.map((id) => ctx.quality(id, ctx.destinationKey));
   const warm = raw.filter((q): q is QualityStats => q !== null && q.samples >= minSamples);
   const neutral: QualityPrior =
@@ -223,7 +247,12 @@ function effectiveQuality(usable: string[], minSamples: number, prior: QualityPr
   );
 }
 
-function bestQuality(usable: string[], minSamples: number, prior: QualityPrior, ctx: StrategyContext): RouteCandidate[] {
+function bestQuality(
+  usable: string[],
+  minSamples: number,
+  prior: QualityPrior,
+  ctx: StrategyContext,
+): RouteCandidate[] {
   const q = effectiveQuality(usable, minSamples, prior, ctx);
   const order = usable.map((id, i) => ({ id, i, q: q[i] as Effective }));
   order.sort((a, b) => b.q.ratio - a.q.ratio || a.q.latency - b.q.latency || a.i - b.i);
@@ -239,7 +268,11 @@ function bestQuality(usable: string[], minSamples: number, prior: QualityPrior, 
   );
 }
 
-function scored(s: Extract<Strategy, { kind: 'score' }>, usable: string[], ctx: StrategyContext): RouteCandidate[] {
+function scored(
+  s: Extract<Strategy, { kind: 'score' }>,
+  usable: string[],
+  ctx: StrategyContext,
+): RouteCandidate[] {
   const wSum = s.weights.quality + s.weights.cost + (s.weights.latency ?? 0);
   const wq = s.weights.quality / wSum;
   const wc = s.weights.cost / wSum;
@@ -247,14 +280,19 @@ function scored(s: Extract<Strategy, { kind: 'score' }>, usable: string[], ctx: 
   const q = effectiveQuality(usable, s.minSamples ?? DEFAULT_MIN_SAMPLES, s.prior ?? DEFAULT_PRIOR, ctx);
   const priced = price(usable, s.currency, ctx);
   let minCost: bigint | undefined;
-  for (const p of priced) if (p.converted && (minCost === undefined || p.converted.amountMinor < minCost)) minCost = p.converted.amountMinor;
+  for (const p of priced)
+    if (p.converted && (minCost === undefined || p.converted.amountMinor < minCost))
+      minCost = p.converted.amountMinor;
   const minLatency = Math.min(...q.map((x) => x.latency));
   const rows = usable.map((id, i) => {
     const eq = q[i] as Effective;
     const p = priced[i] as Priced;
     let costTerm = 0;
     if (p.converted && minCost !== undefined) {
-      costTerm = p.converted.amountMinor <= 0n ? 1 : Number(minCost <= 0n ? 1n : minCost) / Number(p.converted.amountMinor);
+      costTerm =
+        p.converted.amountMinor <= 0n
+          ? 1
+          : Number(minCost <= 0n ? 1n : minCost) / Number(p.converted.amountMinor);
       if (minCost <= 0n && p.converted.amountMinor > 0n) costTerm = 0;
     }
     const latencyTerm = eq.latency <= 0 ? 1 : Math.max(minLatency, 1) / Math.max(eq.latency, 1);

@@ -33,6 +33,8 @@ describe('time windows', () => {
 
   it('rejects bad zones and times', () => {
     expect(() => compileTimeWindow({ timeZone: 'Mars/Olympus' })).toThrow(RangeError);
-    expect(() => compileTimeWindow({ timeZone: 'UTC', ranges: [{ from: '24:00', to: '01:00' }] })).toThrow(RangeError);
+    expect(() => compileTimeWindow({ timeZone: 'UTC', ranges: [{ from: '24:00', to: '01:00' }] })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -44,7 +44,12 @@ export class SlidingWindowCounter {
     const slot = Math.floor(nowMs / this.bucketMs);
     let e = this.entries.get(key);
     if (e) this.entries.delete(key);
-    else e = { slots: new Float64Array(this.ring).fill(-Infinity), counts: new Uint32Array(this.ring), last: slot };
+    else
+      e = {
+        slots: new Float64Array(this.ring).fill(-Infinity),
+        counts: new Uint32Array(this.ring),
+        last: slot,
+      };
     const pos = ((slot % this.ring) + this.ring) % this.ring;
     if (e.slots[pos] !== slot) {
       e.slots[pos] = slot;
@@ -59,7 +64,8 @@ export class SlidingWindowCounter {
   private evict(slot: number): void {
     let budget = 4;
     for (const [k, v] of this.entries) {
-      if (this.entries.size > this.maxKeys || (budget-- > 0 && v.last <= slot - this.ring)) this.entries.delete(k);
+      if (this.entries.size > this.maxKeys || (budget-- > 0 && v.last <= slot - this.ring))
+        this.entries.delete(k);
       else break;
     }
   }
@@ -78,7 +84,8 @@ export class SequentialBurstDetector {
     readonly varyingDigits: number,
     private readonly maxKeys = 100_000,
   ) {
-    if (threshold < 2 || varyingDigits < 1 || !(windowMs > 0)) throw new RangeError('bad sequential burst settings');
+    if (threshold < 2 || varyingDigits < 1 || !(windowMs > 0))
+      throw new RangeError('bad sequential burst settings');
   }
 
   get size(): number {
@@ -115,7 +122,8 @@ export class SequentialBurstDetector {
     this.blocks.set(key, b);
     let budget = 4;
     for (const [k, v] of this.blocks) {
-      if (this.blocks.size > this.maxKeys || (budget-- > 0 && v.last <= nowMs - this.windowMs)) this.blocks.delete(k);
+      if (this.blocks.size > this.maxKeys || (budget-- > 0 && v.last <= nowMs - this.windowMs))
+        this.blocks.delete(k);
       else break;
     }
   }
