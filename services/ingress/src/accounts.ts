@@ -1,0 +1,125 @@
+import net from 'node:net';
+import type { Pool } from 'pg';
+import type { BindType } from '@smshub/smpp';
+
+/** One row of the `accounts` table (libs/db/migrations/0001_init.sql), as ingress uses it. */
+export interface Account {
+  id: string;
+  systemId: string;
+  /** argon2id PHC string; never logged. */
+  passwordHash: string;
+  enabled: boolean;
+  /** Source networks allowed to bind; empty = any. */
+  allowedCidrs: string[];
+  allowedBindTypes: ReadonlySet<BindType>;
+  maxBinds: number;
+  tpsLimit: number;
+  maxWindow: number;
+  defaultValiditySeconds: number;
+  /** Built from allowedCidrs; undefined when any source is allowed. */
+  allowList: net.BlockList | undefined;
+}
+
+export interface AccountRow {
+  id: string;
+  system_id: string;
+  password_hash: string;
+  enabled: boolean;
+  allowed_cidrs: string[];
+  allowed_bind_types: string[];
+  max_binds: number;
+  tps_limit: number;
+  max_window: number;
+  default_validity_seconds: number;
+}
+
+/** IPv4-mapped IPv6 ("::ffff:10.0.0.7") is compared as IPv4. */
+export function normaliseIp(ip: string | undefined): string {
+  if (!ip) return '';
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m ? (m[1] as string) : ip;
+}
+
+function buildAllowList(cidrs: string[]): net.BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const list = new net.BlockList();
+  for (const cidr of cidrs) {
+    const [addr, bits] = cidr.split('/');
+    const type = net.isIPv6(addr ?? '') ? 'ipv6' : 'ipv4';
+    const prefix = bits === undefined ? (type === 'ipv6' ? 128 : 32) : Number(bits);
+    list.addSubnet(addr as string, prefix, type);
+  }
+  return list;
+}
+
+export function accountFromRow(r: AccountRow): Account {
+  return {
+    id: r.id,
+    systemId: r.system_id,
+    passwordHash: r.password_hash,
+    enabled: r.enabled,
+    allowedCidrs: r.allowed_cidrs,
+    allowedBindTypes: new Set(r.allowed_bind_types as BindType[]),
+    maxBinds: r.max_binds,
+    tpsLimit: r.tps_limit,
+    maxWindow: r.max_window,
+    defaultValiditySeconds: r.default_validity_seconds,
+    allowList: buildAllowList(r.allowed_cidrs),
+  };
+}
+
+/** True when `ip` may bind for `account` (no list = any source). */
+export function ipAllowed(account: Account, ip: string): boolean {
+  if (!account.allowList) return true;
+  const addr = normaliseIp(ip);
+  if (!addr) return false;
+  return account.allowList.check(addr, net.isIPv6(addr) ? 'ipv6' : 'ipv4');
+}
+
+const SELECT = `SELECT id::text, system_id, password_hash, enabled, allowed_cidrs::text[] AS allowed_cidrs,
+  allowed_bind_types, max_binds, tps_limit, max_window, default_validity_seconds FROM accounts`;
+
+/**
+ * In-memory copy of the accounts table, by system_id. Loaded whole at start and reloaded whole whenever
+ * config.changes.v1 says an account changed (the table is the source of truth; accounts are few, a full
+ * reload is simpler and cannot miss a change the way a partial update could).
+ */
+export class AccountStore {
+  private bySystemId = new Map<string, Account>();
+  private loading: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly pool: Pool) {}
+
+  get(systemId: string): Account | undefined {
+    return this.bySystemId.get(systemId);
+  }
+
+  get size(): number {
+    return this.bySystemId.size;
+  }
+
+  all(): IterableIterator<Account> {
+    return this.bySystemId.values();
+  }
+
+  /** Reloads everything; concurrent calls coalesce (one more load runs after the current one). */
+  reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        do {
+          this.again = false;
+          const { rows } = await this.pool.query<AccountRow>(SELECT);
+          this.bySystemId = new Map(rows.map((r) => [r.system_id, accountFromRow(r)]));
+        } while (this.again);
+      } finally {
+        this.loading = null;
+      }
+    })();
+    return this.loading;
+  }
+}

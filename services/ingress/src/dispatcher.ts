@@ -1,0 +1,200 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Logger } from '@smshub/logging';
+import type { SmppSession } from '@smshub/smpp';
+import { receiptsExpired, receiptsFailed, receiptsPending, receiptsSent } from './metrics.js';
+import type { ClaimedReceipt, ReceiptStore } from './receipt-store.js';
+
+export interface DispatcherOptions {
+  replicaId: string;
+  /** How long a claim holds before another replica may take the row. */
+  leaseMs: number;
+  /** Fallback poll when no notification arrives. */
+  pollMs: number;
+  /** First retry delay after a failed deliver_sm; doubles per attempt up to maxRetryMs. */
+  retryBaseMs: number;
+  maxRetryMs: number;
+  /** deliver_sm_resp timeout. */
+  responseTimeoutMs: number;
+  batch: number;
+  /** How often expired rows are dropped and the pending gauge refreshed. */
+  housekeepingMs: number;
+}
+
+/**
+ * Sends stored receipts to the customer's receiver/transceiver sessions bound on THIS replica.
+ * Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two replicas with binds of the same system_id
+ * never send the same receipt; a row is deleted only after deliver_sm_resp OK, and retried with backoff
+ * otherwise. Wakes on LISTEN smshub_ingress_receipts, on a local receiver bind, and on a short poll.
+ */
+export class ReceiptDispatcher {
+  private readonly receivers = new Map<string, SmppSession[]>();
+  private readonly rr = new Map<string, number>();
+  private running = false;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private loop: Promise<void> | null = null;
+  private housekeeping: NodeJS.Timeout | null = null;
+  private listener: PoolClient | null = null;
+  private readonly inflight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly store: ReceiptStore,
+    private readonly opts: DispatcherOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** A session that can take deliver_sm was bound here. */
+  addReceiver(systemId: string, session: SmppSession): void {
+    const list = this.receivers.get(systemId) ?? [];
+    list.push(session);
+    this.receivers.set(systemId, list);
+    session.once('close', () => this.removeReceiver(systemId, session));
+    session.once('unbound', () => this.removeReceiver(systemId, session));
+    this.kick();
+  }
+
+  private removeReceiver(systemId: string, session: SmppSession): void {
+    const list = (this.receivers.get(systemId) ?? []).filter((s) => s !== session);
+    if (list.length) this.receivers.set(systemId, list);
+    else this.receivers.delete(systemId);
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    try {
+      this.listener = await this.pool.connect();
+      this.listener.on('notification', (n) => {
+        if (n.payload && this.receivers.has(n.payload)) this.kick();
+      });
+      this.listener.on('error', (err) => this.log.warn({ err }, 'receipt LISTEN connection failed; polling'));
+      await this.listener.query('LISTEN smshub_ingress_receipts');
+    } catch (err) {
+      this.log.warn({ err }, 'cannot LISTEN for receipts; polling only');
+    }
+    this.loop = this.run();
+    const hk = async (): Promise<void> => {
+      try {
+        const expired = await this.store.expire();
+        if (expired) {
+          receiptsExpired.inc(expired);
+          this.log.info({ expired }, 'receipts dropped at the end of their validity');
+        }
+        receiptsPending.set(await this.store.pendingCount());
+      } catch (err) {
+        this.log.warn({ err }, 'receipt housekeeping failed');
+      }
+    };
+    void hk();
+    this.housekeeping = setInterval(() => void hk(), this.opts.housekeepingMs);
+    this.housekeeping.unref();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      let more = false;
+      try {
+        more = await this.tick();
+      } catch (err) {
+        this.log.warn({ err }, 'receipt dispatch failed; retrying');
+      }
+      if (!this.running) break;
+      if (more || this.kicked) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, this.opts.pollMs);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = null;
+    }
+  }
+
+  /** One claim-and-send round. Returns true when a full batch was claimed (more may be due). */
+  private async tick(): Promise<boolean> {
+    const systemIds = [...this.receivers.keys()];
+    if (!systemIds.length) return false;
+    const rows = await this.store.claim(systemIds, this.opts.replicaId, this.opts.leaseMs, this.opts.batch);
+    await Promise.all(rows.map((r) => this.track(this.send(r))));
+    return rows.length === this.opts.batch;
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inflight.add(p);
+    return p.finally(() => this.inflight.delete(p));
+  }
+
+  private pickSession(systemId: string): SmppSession | undefined {
+    const list = (this.receivers.get(systemId) ?? []).filter(
+      (s) => s.state === 'BOUND_RX' || s.state === 'BOUND_TRX',
+    );
+    if (!list.length) return undefined;
+    const i = (this.rr.get(systemId) ?? 0) % list.length;
+    this.rr.set(systemId, i + 1);
+    return list[i];
+  }
+
+  private async send(r: ClaimedReceipt): Promise<void> {
+    const session = this.pickSession(r.systemId);
+    const log = this.log.child({ messageId: r.messageId, systemId: r.systemId });
+    if (!session) {
+      await this.store.release(r.messageId, r.status, this.opts.replicaId);
+      return;
+    }
+    try {
+      await session.deliver(
+        {
+          source_addr_ton: r.sourceTon,
+          source_addr_npi: r.sourceNpi,
+          source_addr: r.source,
+          dest_addr_ton: r.destTon,
+          dest_addr_npi: r.destNpi,
+          destination_addr: r.dest,
+          esm_class: 0x04,
+          data_coding: r.dataCoding,
+          short_message: r.shortMessage,
+          receipted_message_id: r.customerMessageId,
+          message_state: r.messageState,
+          ...(r.networkErrorCode ? { network_error_code: r.networkErrorCode } : {}),
+        },
+        { timeoutMs: this.opts.responseTimeoutMs },
+      );
+    } catch (err) {
+      receiptsFailed.inc();
+      const delay = Math.min(this.opts.maxRetryMs, this.opts.retryBaseMs * 2 ** Math.max(0, r.attempts - 1));
+      log.warn(
+        { err: (err as Error).message, attempts: r.attempts, retryInMs: delay },
+        'receipt not acknowledged',
+      );
+      await this.store.retryLater(r.messageId, r.status, this.opts.replicaId, delay, (err as Error).message);
+      return;
+    }
+    receiptsSent.inc();
+    await this.store.delivered(r.messageId, r.status, this.opts.replicaId);
+    log.debug({}, 'receipt delivered');
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    await this.loop;
+    await Promise.allSettled([...this.inflight]);
+    if (this.listener) {
+      try {
+        await this.listener.query('UNLISTEN *');
+      } catch {
+        // the connection is being dropped anyway
+      }
+      this.listener.release(true);
+      this.listener = null;
+    }
+  }
+}

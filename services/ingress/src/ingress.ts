@@ -1,0 +1,433 @@
+import { v7 as uuidv7 } from 'uuid';
+import argon2 from 'argon2';
+import type { Pool } from 'pg';
+import { ResourceKind, type topics as topicRegistry } from '@smshub/contracts';
+import type { TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { maskNumber, type Logger } from '@smshub/logging';
+import {
+  CommandStatus as S,
+  createSmppServer,
+  formatSmppTime,
+  statusName,
+  validateQuerySm,
+  type BindDecision,
+  type BindType,
+  type Pdu,
+  type RequestHandler,
+  type ResponseSpec,
+  type SmppServer,
+  type SmppSession,
+} from '@smshub/smpp';
+import { AccountStore, ipAllowed, normaliseIp, type Account } from './accounts.js';
+import { BindGuard, type BindGuardOptions } from './bind-guard.js';
+import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
+import * as m from './metrics.js';
+import { buildReceipt, messageStateOf, wantsReceipt } from './receipts.js';
+import { isTransientDbError, ReceiptStore } from './receipt-store.js';
+import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
+import { Throttles } from './throttle.js';
+
+export interface IngressOptions {
+  /** Replica name (pod name): in events, claim leases and the per-replica config group. */
+  replicaId: string;
+  smppHost: string;
+  /** Plain TCP port (0 = any free port). */
+  smppPort: number;
+  /** TLS listener; omitted = none. */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer };
+  /** Group that consumes sms.delivery.v1 (shared by all replicas). */
+  deliveryGroupId: string;
+  /** Prefix of the per-replica config.changes.v1 group (`<prefix>-<replicaId>`). */
+  configGroupPrefix: string;
+  bindGuard: Partial<BindGuardOptions>;
+  idleTimeoutMs: number;
+  bindTimeoutMs: number;
+  /** Server-wide cap of in-flight inbound requests per session; the account's max_window applies below it. */
+  inboundWindowCap: number;
+  /** Answer for a submit beyond the window: ESME_RTHROTTLED (default) or ESME_RMSGQFUL. */
+  overWindowStatus: number;
+  /** Submits waiting for Kafka's acknowledgement on this replica beyond which new ones get ESME_RMSGQFUL. */
+  maxPendingProduces: number;
+  receipts: DispatcherOptions;
+  /** query_sm state is kept this long after the last event. */
+  stateRetentionMs: number;
+  /** Full account reload period, on top of config.changes.v1 (belt and braces). */
+  accountReloadMs: number;
+  /** Shutdown: how long in-flight submits and unbinds may take. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
+  smppHost: '0.0.0.0',
+  deliveryGroupId: 'smshub-ingress',
+  configGroupPrefix: 'smshub-ingress-config',
+  bindGuard: {},
+  idleTimeoutMs: 120_000,
+  bindTimeoutMs: 30_000,
+  inboundWindowCap: 200,
+  overWindowStatus: S.ESME_RTHROTTLED,
+  maxPendingProduces: 20_000,
+  receipts: {
+    replicaId: '',
+    leaseMs: 60_000,
+    pollMs: 1000,
+    retryBaseMs: 5_000,
+    maxRetryMs: 300_000,
+    responseTimeoutMs: 30_000,
+    batch: 100,
+    housekeepingMs: 30_000,
+  },
+  stateRetentionMs: 3 * 24 * 3600_000,
+  accountReloadMs: 5 * 60_000,
+  shutdownGraceMs: 10_000,
+};
+
+export interface IngressDeps {
+  options: IngressOptions;
+  logger: Logger;
+  producer: TypedProducer;
+  /** Creates a consumer group member (main.ts: ctx.consumer; tests: a TypedConsumer on isolated topics). */
+  consumer(opts: { groupId: string; fromBeginning: boolean }): Promise<TypedConsumer>;
+  pool: Pool;
+  topics: typeof topicRegistry;
+  /** Log unmasked numbers (LOG_DEBUG_NUMBERS). */
+  debugNumbers?: boolean;
+}
+
+interface SessionState {
+  info: SessionInfo;
+  inflight: number;
+}
+
+export interface Ingress {
+  start(): Promise<{ port: number; tlsPort?: number }>;
+  /** Graceful: stop binds, answer in-flight submits, unbind everyone, stop consumers and the dispatcher. */
+  stop(): Promise<void>;
+  readonly accounts: AccountStore;
+  readonly servers: SmppServer[];
+}
+
+class RetriableError extends Error {
+  readonly retriable = true;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function createIngress(deps: IngressDeps): Ingress {
+  const opts = deps.options;
+  const log = deps.logger.child({ component: 'ingress', replica: opts.replicaId });
+  const { producer, pool, topics } = deps;
+  const accounts = new AccountStore(pool);
+  const guard = new BindGuard(opts.bindGuard);
+  const throttles = new Throttles();
+  const groups = new ConcatGroups();
+  const store = new ReceiptStore(pool);
+  const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
+  const bound = new Map<string, Set<SmppSession>>();
+  const mask = (n: string | undefined): string => maskNumber(n ?? '', deps.debugNumbers);
+  let pendingProduces = 0;
+  let inflightSubmits = 0;
+  let draining = false;
+  const consumers: TypedConsumer[] = [];
+  let reloadTimer: NodeJS.Timeout | null = null;
+
+  const stateOf = (s: SmppSession): SessionState | undefined => s.context.ingress as SessionState | undefined;
+
+  // ------------------------------------------------------------------ binds
+  async function authenticate(
+    session: SmppSession,
+    pdu: Pdu & { bindType: BindType },
+    ip: string,
+  ): Promise<{ status: number; account?: Account; reason: string }> {
+    const systemId = pdu.system_id ?? '';
+    const account = accounts.get(systemId);
+    if (!account) {
+      // Same work as a real check, so timing does not tell which system_ids exist.
+      await argon2.verify(DUMMY_HASH, pdu.password ?? '').catch(() => false);
+      return { status: S.ESME_RINVSYSID, reason: 'unknown system_id' };
+    }
+    let ok = false;
+    try {
+      ok = await argon2.verify(account.passwordHash, pdu.password ?? '');
+    } catch (err) {
+      log.error({ systemId, err: (err as Error).message }, 'stored password hash cannot be verified');
+    }
+    if (!ok) return { status: S.ESME_RINVPASWD, reason: 'wrong password' };
+    if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
+    if (!ipAllowed(account, ip))
+      return { status: S.ESME_RBINDFAIL, account, reason: 'source IP not allowed' };
+    if (!account.allowedBindTypes.has(pdu.bindType))
+      return { status: S.ESME_RBINDFAIL, account, reason: `bind type ${pdu.bindType} not allowed` };
+    const current = bound.get(systemId)?.size ?? 0;
+    if (current >= account.maxBinds)
+      return { status: S.ESME_RBINDFAIL, account, reason: `max binds (${account.maxBinds}) reached` };
+    void session;
+    return { status: S.ESME_ROK, account, reason: 'ok' };
+  }
+
+  async function onBind(session: SmppSession, pdu: Pdu & { bindType: BindType }): Promise<BindDecision> {
+    const ip = normaliseIp(session.remoteAddress);
+    const systemId = pdu.system_id ?? '';
+    const blog = log.child({ systemId, ip, bindType: pdu.bindType });
+    if (draining) return { status: S.ESME_RBINDFAIL };
+    if (guard.blocked(ip, systemId)) {
+      m.bindFailures.inc({ status: 'ESME_RBINDFAIL' });
+      blog.warn({}, 'bind refused: too many failed binds from this IP or for this system_id');
+      await sleep(guard.opts.maxDelayMs);
+      return { status: S.ESME_RBINDFAIL };
+    }
+    const r = await authenticate(session, pdu, ip);
+    if (r.status !== S.ESME_ROK) {
+      m.bindFailures.inc({ status: statusName(r.status) });
+      // Only credential failures count towards slowing down and blocking.
+      if (r.status === S.ESME_RINVSYSID || r.status === S.ESME_RINVPASWD) {
+        const { delayMs, blockedNow } = guard.fail(ip, systemId);
+        blog.warn({ reason: r.reason, delayMs, blockedNow }, 'bind failed');
+        if (delayMs) await sleep(delayMs);
+      } else {
+        blog.warn({ reason: r.reason }, 'bind refused');
+      }
+      return { status: r.status };
+    }
+    if (session.state !== 'OPEN') return { status: S.ESME_RBINDFAIL };
+    guard.succeed(ip, systemId);
+    const account = r.account!;
+    const set = bound.get(systemId) ?? new Set<SmppSession>();
+    // Counted now (not on 'bound') so concurrent binds cannot both pass the max_binds check.
+    set.add(session);
+    bound.set(systemId, set);
+    m.binds.inc({ account: systemId });
+    const forget = (): void => {
+      if (set.delete(session)) m.binds.dec({ account: systemId });
+      if (set.size === 0 && bound.get(systemId) === set) bound.delete(systemId);
+    };
+    session.once('close', forget);
+    const info: SessionInfo = {
+      replica: opts.replicaId,
+      sessionId: uuidv7(),
+      systemId,
+      bindType: pdu.bindType,
+      remoteAddress: `${ip}:${session.socket.remotePort ?? 0}`,
+      interfaceVersion: pdu.interface_version ?? 0x34,
+    };
+    session.context.ingress = { info, inflight: 0 } satisfies SessionState;
+    session.once('bound', (bindType) => {
+      blog.info({ sessionId: info.sessionId }, 'bound');
+      if (bindType === 'receiver' || bindType === 'transceiver') dispatcher.addReceiver(systemId, session);
+    });
+    void account;
+    return { status: S.ESME_ROK, systemId: 'smshub' };
+  }
+
+  // ------------------------------------------------------------------ submits
+  const accept: RequestHandler = async (pdu, session) => {
+    const started = process.hrtime.bigint();
+    const st = stateOf(session);
+    const systemId = st?.info.systemId ?? session.peerSystemId ?? '';
+    let status: number = S.ESME_RSYSERR;
+    let spec: ResponseSpec = { status };
+    inflightSubmits++;
+    if (st) st.inflight++;
+    try {
+      spec = await acceptInner(pdu, session, st);
+      status = spec.status ?? 0;
+      return spec;
+    } finally {
+      inflightSubmits--;
+      if (st) st.inflight--;
+      m.submits.inc({ account: systemId, status: statusName(status) });
+      if (status === 0) m.submitLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    }
+  };
+
+  async function acceptInner(
+    pdu: Pdu,
+    session: SmppSession,
+    st: SessionState | undefined,
+  ): Promise<ResponseSpec> {
+    if (!st) return { status: S.ESME_RINVBNDSTS };
+    const systemId = st.info.systemId;
+    if (draining) return { status: S.ESME_RTHROTTLED };
+    const account = accounts.get(systemId);
+    if (!account || !account.enabled) return { status: S.ESME_RSUBMITFAIL };
+    if (st.inflight > account.maxWindow) {
+      m.throttled.inc({ account: systemId });
+      return { status: opts.overWindowStatus };
+    }
+    const now = new Date();
+    const checked = checkSubmit(pdu, account, st.info.interfaceVersion, now);
+    if (!checked.ok) {
+      log.debug(
+        {
+          systemId,
+          status: statusName(checked.status),
+          reason: checked.reason,
+          dst: mask(pdu.destination_addr),
+        },
+        'submit refused',
+      );
+      return { status: checked.status };
+    }
+    if (!throttles.tryTake(account.id, account.tpsLimit, now.getTime())) {
+      m.throttled.inc({ account: systemId });
+      return { status: S.ESME_RTHROTTLED };
+    }
+    if (pendingProduces >= opts.maxPendingProduces) return { status: S.ESME_RMSGQFUL };
+    const messageId = uuidv7();
+    const c = checked.content.concat;
+    const groupId = c
+      ? groups.groupId(
+          `${account.id}|${pdu.source_addr}|${pdu.destination_addr}|${c.refBits}|${c.ref}|${c.total}`,
+          messageId,
+        )
+      : undefined;
+    const event = buildSubmitted({ pdu, checked, account, session: st.info, messageId, groupId, now });
+    pendingProduces++;
+    try {
+      await producer.produce(topics.submitted, event);
+    } catch (err) {
+      log.error(
+        { systemId, messageId, err: (err as Error).message },
+        'Kafka did not take the message; answered ESME_RSYSERR',
+      );
+      return { status: S.ESME_RSYSERR };
+    } finally {
+      pendingProduces--;
+    }
+    log.debug({ systemId, messageId, dst: mask(pdu.destination_addr) }, 'accepted');
+    void session;
+    return { fields: { message_id: event.customerMessageId } };
+  }
+
+  const querySm: RequestHandler = async (pdu, session) => {
+    const st = stateOf(session);
+    if (!st) return { status: S.ESME_RINVBNDSTS };
+    const v = validateQuerySm(pdu);
+    if (v) return { status: v };
+    let row;
+    try {
+      row = await store.queryState(st.info.systemId, pdu.message_id ?? '');
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'query_sm lookup failed');
+      return { status: S.ESME_RSYSERR };
+    }
+    if (!row) return { status: S.ESME_RQUERYFAIL };
+    return {
+      fields: {
+        message_id: pdu.message_id,
+        final_date: row.finalDate ? formatSmppTime(row.finalDate) : '',
+        message_state: row.messageState,
+        error_code: row.errorCode,
+      },
+    };
+  };
+
+  const serverOptions = {
+    onBind,
+    handlers: { submit_sm: accept, data_sm: accept, query_sm: querySm },
+    idleTimeoutMs: opts.idleTimeoutMs,
+    bindTimeoutMs: opts.bindTimeoutMs,
+    inboundWindow: opts.inboundWindowCap,
+    overWindowStatus: opts.overWindowStatus,
+    responseTimeoutMs: opts.receipts.responseTimeoutMs,
+    logger: log,
+  };
+  const servers: SmppServer[] = [createSmppServer(serverOptions)];
+  if (opts.tls)
+    servers.push(createSmppServer({ ...serverOptions, tls: { cert: opts.tls.cert, key: opts.tls.key } }));
+
+  // ------------------------------------------------------------------ consumers
+  function enforceAccounts(): void {
+    for (const [systemId, set] of bound) {
+      const a = accounts.get(systemId);
+      if (a && a.enabled) continue;
+      for (const s of set) {
+        log.warn({ systemId }, 'account removed or disabled; unbinding its session');
+        void s.close();
+      }
+    }
+  }
+
+  async function onDelivery(d: import('@smshub/contracts').SmsDelivery): Promise<void> {
+    const ctx = d.context;
+    if (!ctx?.messageId || !ctx.systemId) return;
+    const now = new Date();
+    const validity = accounts.get(ctx.systemId)?.defaultValiditySeconds ?? 172_800;
+    try {
+      await store.upsertState({
+        systemId: ctx.systemId,
+        customerMessageId: ctx.customerMessageId || ctx.messageId,
+        messageId: ctx.messageId,
+        messageState: messageStateOf(d.status),
+        finalDate: d.final ? (d.doneAt ?? d.updatedAt ?? now) : null,
+        errorCode: Math.min(255, d.error?.receiptError ?? 0),
+        revision: d.revision,
+        expiresAt: new Date(now.getTime() + opts.stateRetentionMs),
+      });
+      if (wantsReceipt(d)) {
+        if (await store.insert(buildReceipt(d, validity, now))) dispatcher.kick();
+      }
+    } catch (err) {
+      if (isTransientDbError(err))
+        throw new RetriableError(`database unavailable: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  return {
+    accounts,
+    servers,
+    async start() {
+      // Config first: a per-replica group from "latest", assigned before the full load, so no change
+      // committed after the load can be missed.
+      const config = await deps.consumer({
+        groupId: `${opts.configGroupPrefix}-${opts.replicaId}`,
+        fromBeginning: false,
+      });
+      consumers.push(config);
+      config.on(topics.configChanges, async (rec) => {
+        if (rec.value.kind !== ResourceKind.RESOURCE_KIND_ACCOUNT) return;
+        await accounts.reload();
+        log.info({ accounts: accounts.size, change: rec.value.changeId }, 'accounts reloaded');
+        enforceAccounts();
+      });
+      const assigned = config.waitForAssignment();
+      await config.start();
+      await assigned;
+      await accounts.reload();
+      log.info({ accounts: accounts.size }, 'accounts loaded');
+      reloadTimer = setInterval(() => {
+        accounts.reload().then(enforceAccounts, (err: unknown) => log.warn({ err }, 'account reload failed'));
+      }, opts.accountReloadMs);
+      reloadTimer.unref();
+
+      const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: false });
+      consumers.push(delivery);
+      delivery.on(topics.delivery, (rec) => onDelivery(rec.value));
+      await delivery.start();
+      await dispatcher.start();
+
+      const plain = await servers[0]!.listen(opts.smppPort, opts.smppHost);
+      const out: { port: number; tlsPort?: number } = { port: plain.port };
+      if (opts.tls) out.tlsPort = (await servers[1]!.listen(opts.tls.port, opts.smppHost)).port;
+      log.info(out, 'SMPP listening');
+      return out;
+    },
+    async stop() {
+      draining = true;
+      // No new connections; binds in progress are refused (draining).
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.server.close(() => r()))));
+      const deadline = Date.now() + opts.shutdownGraceMs;
+      while (inflightSubmits > 0 && Date.now() < deadline) await sleep(20);
+      await Promise.all(servers.map((s) => s.close({ graceMs: Math.max(500, deadline - Date.now()) })));
+      if (reloadTimer) clearInterval(reloadTimer);
+      await dispatcher.stop();
+      await Promise.all(consumers.map((c) => c.stop()));
+      log.info({}, 'ingress stopped');
+    },
+  };
+}
+
+/** An argon2id hash of a random string: verified against for unknown system_ids. */
+const DUMMY_HASH =
+  '$argon2id$v=19$m=65536,t=3,p=4$Un8yBhHps8ymSgNGm1fS6A$8ELO0KLDZHjeBtlDfkbZyO+OC7+vNDpLtXRI189jJbU';

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { topics } from '@smshub/contracts';
+import { runService } from '@smshub/runtime';
+import { ingressEnv } from './config.js';
+import { createIngress, DEFAULT_OPTIONS } from './ingress.js';
+
+await runService({
+  service: 'ingress',
+  env: ingressEnv,
+  async start(ctx) {
+    const c = ctx.config;
+    if (Boolean(c.SMPP_TLS_CERT_FILE) !== Boolean(c.SMPP_TLS_KEY_FILE))
+      throw new Error('SMPP_TLS_CERT_FILE and SMPP_TLS_KEY_FILE must be set together');
+    const ingress = createIngress({
+      options: {
+        ...DEFAULT_OPTIONS,
+        replicaId: c.INGRESS_REPLICA_ID,
+        smppPort: c.SMPP_PORT,
+        ...(c.SMPP_TLS_CERT_FILE && c.SMPP_TLS_KEY_FILE
+          ? {
+              tls: {
+                port: c.SMPP_TLS_PORT,
+                cert: readFileSync(c.SMPP_TLS_CERT_FILE),
+                key: readFileSync(c.SMPP_TLS_KEY_FILE),
+              },
+            }
+          : {}),
+      },
+      logger: ctx.logger,
+      producer: await ctx.producer(),
+      consumer: (o) => ctx.consumer(o),
+      pool: ctx.pool(c.DATABASE_URL),
+      topics,
+      debugNumbers: c.LOG_DEBUG_NUMBERS,
+    });
+    // Registered after the pool and producer, so it runs before they close: in-flight submits are
+    // answered and every client unbound while Kafka and Postgres are still there.
+    ctx.lifecycle.onShutdown('smpp ingress', () => ingress.stop());
+    await ingress.start();
+  },
+});

@@ -1,0 +1,37 @@
+import { counter, gauge, histogram } from '@smshub/telemetry';
+
+export const binds = gauge('smshub_ingress_binds', 'SMPP sessions bound on this replica', ['account']);
+export const bindFailures = counter('smshub_ingress_bind_failures_total', 'Refused binds, by status', [
+  'status',
+]);
+export const submits = counter('smshub_ingress_submits_total', 'submit_sm/data_sm answered, by status', [
+  'account',
+  'status',
+]);
+export const submitLatency = histogram(
+  'smshub_ingress_submit_latency_seconds',
+  'From submit_sm received to submit_sm_resp (accepted messages: includes the Kafka acks=all round trip)',
+  [],
+  [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+);
+export const throttled = counter(
+  'smshub_ingress_throttled_total',
+  'Submits refused by the account TPS limit or window',
+  ['account'],
+);
+export const receiptsPending = gauge(
+  'smshub_ingress_receipts_pending',
+  'Receipts stored and waiting for a receiver bind (whole hub, as seen from this replica)',
+);
+export const receiptsSent = counter(
+  'smshub_ingress_receipts_sent_total',
+  'Receipts acknowledged by the customer (deliver_sm_resp OK)',
+);
+export const receiptsFailed = counter(
+  'smshub_ingress_receipts_failed_total',
+  'Receipt deliver_sm attempts that failed or timed out (retried later)',
+);
+export const receiptsExpired = counter(
+  'smshub_ingress_receipts_expired_total',
+  'Receipts dropped because the message validity ended before a receiver bound',
+);

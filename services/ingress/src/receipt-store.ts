@@ -1,0 +1,227 @@
+import type { Pool } from 'pg';
+import type { PendingReceipt } from './receipts.js';
+
+/** A claimed row of ingress_pending_receipts. */
+export interface ClaimedReceipt extends PendingReceipt {
+  attempts: number;
+}
+
+interface Row {
+  message_id: string;
+  status: number;
+  system_id: string;
+  customer_message_id: string;
+  source_addr_ton: number;
+  source_addr_npi: number;
+  source_addr: string;
+  dest_addr_ton: number;
+  dest_addr_npi: number;
+  dest_addr: string;
+  data_coding: number;
+  short_message: Buffer;
+  message_state: number;
+  network_error_code: Buffer | null;
+  expires_at: Date;
+  attempts: number;
+}
+
+export interface MessageStateRow {
+  messageId: string;
+  messageState: number;
+  finalDate: Date | null;
+  errorCode: number;
+}
+
+/** Postgres-level errors that a retry can cure (connection lost, server shutting down, too many clients). */
+export function isTransientDbError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  const code = e?.code ?? '';
+  return (
+    code.startsWith('08') ||
+    code.startsWith('57P') ||
+    code === '53300' ||
+    code === '40001' ||
+    code === '40P01' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code) ||
+    /timeout|terminated|Connection/i.test(e?.message ?? '')
+  );
+}
+
+/** The SQL of ingress's own tables (libs/db/migrations/0100_ingress_receipts.sql). */
+export class ReceiptStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Idempotent on (message_id, status): a redelivered event does not make a second receipt. */
+  async insert(r: PendingReceipt): Promise<boolean> {
+    const res = await this.pool.query(
+      `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
+         source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
+         data_coding, short_message, message_state, network_error_code, expires_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+       ON CONFLICT (message_id, status) DO NOTHING`,
+      [
+        r.messageId,
+        r.status,
+        r.systemId,
+        r.customerMessageId,
+        r.sourceTon,
+        r.sourceNpi,
+        r.source,
+        r.destTon,
+        r.destNpi,
+        r.dest,
+        r.dataCoding,
+        r.shortMessage,
+        r.messageState,
+        r.networkErrorCode ?? null,
+        r.expiresAt,
+      ],
+    );
+    return (res.rowCount ?? 0) > 0;
+  }
+
+  /** Claims due receipts of these system_ids for `leaseMs`; rows another replica holds are skipped. */
+  async claim(
+    systemIds: string[],
+    replica: string,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedReceipt[]> {
+    if (systemIds.length === 0) return [];
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE ingress_pending_receipts p
+          SET claimed_by = $2, claim_until = now() + make_interval(secs => $3::double precision / 1000),
+              attempts = p.attempts + 1
+        WHERE (p.message_id, p.status) IN (
+          SELECT message_id, status FROM ingress_pending_receipts
+           WHERE system_id = ANY($1) AND next_attempt_at <= now() AND expires_at > now()
+             AND (claim_until IS NULL OR claim_until < now())
+           ORDER BY next_attempt_at
+           LIMIT $4
+           FOR UPDATE SKIP LOCKED)
+        RETURNING p.*`,
+      [systemIds, replica, leaseMs, limit],
+    );
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      status: r.status,
+      systemId: r.system_id,
+      customerMessageId: r.customer_message_id,
+      sourceTon: r.source_addr_ton,
+      sourceNpi: r.source_addr_npi,
+      source: r.source_addr,
+      destTon: r.dest_addr_ton,
+      destNpi: r.dest_addr_npi,
+      dest: r.dest_addr,
+      dataCoding: r.data_coding,
+      shortMessage: r.short_message,
+      messageState: r.message_state,
+      networkErrorCode: r.network_error_code ?? undefined,
+      expiresAt: r.expires_at,
+      attempts: r.attempts,
+    }));
+  }
+
+  /** The customer acknowledged it. */
+  async delivered(messageId: string, status: number, replica: string): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM ingress_pending_receipts WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
+      [messageId, status, replica],
+    );
+  }
+
+  /** Not acknowledged: try again after `retryInMs` (on whichever replica then has a receiver bound). */
+  async retryLater(
+    messageId: string,
+    status: number,
+    replica: string,
+    retryInMs: number,
+    error: string,
+  ): Promise<void> {
+    await this.pool.query(
+      `UPDATE ingress_pending_receipts
+          SET claimed_by = NULL, claim_until = NULL, last_error = $4,
+              next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
+        WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
+      [messageId, status, replica, error.slice(0, 500), retryInMs],
+    );
+  }
+
+  /** Claimed but not sent (the session went away before): free it at once, without counting an attempt. */
+  async release(messageId: string, status: number, replica: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE ingress_pending_receipts SET claimed_by = NULL, claim_until = NULL, attempts = greatest(attempts - 1, 0)
+        WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
+      [messageId, status, replica],
+    );
+  }
+
+  /** Drops receipts whose validity ended; returns how many. */
+  async expire(): Promise<number> {
+    const res = await this.pool.query(`DELETE FROM ingress_pending_receipts WHERE expires_at <= now()`);
+    await this.pool.query(`DELETE FROM ingress_message_state WHERE expires_at <= now()`);
+    return res.rowCount ?? 0;
+  }
+
+  async pendingCount(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM ingress_pending_receipts`,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Records the latest state of a message for query_sm (an older revision never overwrites a newer one). */
+  async upsertState(s: {
+    systemId: string;
+    customerMessageId: string;
+    messageId: string;
+    messageState: number;
+    finalDate: Date | null;
+    errorCode: number;
+    revision: number;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
+         error_code, revision, expires_at)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+       ON CONFLICT (system_id, customer_message_id) DO UPDATE
+         SET message_state = EXCLUDED.message_state, final_date = EXCLUDED.final_date,
+             error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
+             updated_at = now()
+       WHERE ingress_message_state.revision < EXCLUDED.revision`,
+      [
+        s.systemId,
+        s.customerMessageId,
+        s.messageId,
+        s.messageState,
+        s.finalDate,
+        s.errorCode,
+        s.revision,
+        s.expiresAt,
+      ],
+    );
+  }
+
+  async queryState(systemId: string, customerMessageId: string): Promise<MessageStateRow | undefined> {
+    const { rows } = await this.pool.query<{
+      message_id: string;
+      message_state: number;
+      final_date: Date | null;
+      error_code: number;
+    }>(
+      `SELECT message_id::text, message_state, final_date, error_code FROM ingress_message_state
+        WHERE system_id = $1 AND customer_message_id = $2`,
+      [systemId, customerMessageId],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          messageId: r.message_id,
+          messageState: r.message_state,
+          finalDate: r.final_date,
+          errorCode: r.error_code,
+        }
+      : undefined;
+  }
+}

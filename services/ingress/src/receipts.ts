@@ -1,0 +1,140 @@
+import { DeliveryStatus, SubmitChannel, type SmsDelivery } from '@smshub/contracts';
+import {
+  decodeText,
+  encodeNetworkErrorCode,
+  formatReceipt,
+  MessageState,
+  type ReceiptStat,
+} from '@smshub/smpp';
+
+/** A receipt ready to send as deliver_sm (one row of ingress_pending_receipts). */
+export interface PendingReceipt {
+  messageId: string;
+  status: DeliveryStatus;
+  systemId: string;
+  customerMessageId: string;
+  sourceTon: number;
+  sourceNpi: number;
+  source: string;
+  destTon: number;
+  destNpi: number;
+  dest: string;
+  dataCoding: number;
+  /** The receipt text; it holds the first characters of the customer's message: never logged. */
+  shortMessage: Buffer;
+  messageState: number;
+  networkErrorCode: Buffer | undefined;
+  expiresAt: Date;
+}
+
+const STAT: Record<DeliveryStatus, ReceiptStat> = {
+  [DeliveryStatus.DELIVERY_STATUS_UNSPECIFIED]: 'UNKNOWN',
+  [DeliveryStatus.DELIVERY_STATUS_ACCEPTED]: 'ACCEPTD',
+  [DeliveryStatus.DELIVERY_STATUS_ENROUTE]: 'ENROUTE',
+  [DeliveryStatus.DELIVERY_STATUS_DELIVERED]: 'DELIVRD',
+  [DeliveryStatus.DELIVERY_STATUS_EXPIRED]: 'EXPIRED',
+  [DeliveryStatus.DELIVERY_STATUS_DELETED]: 'DELETED',
+  [DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE]: 'UNDELIV',
+  [DeliveryStatus.DELIVERY_STATUS_REJECTED]: 'REJECTD',
+  [DeliveryStatus.DELIVERY_STATUS_UNKNOWN]: 'UNKNOWN',
+  [DeliveryStatus.DELIVERY_STATUS_FAILED]: 'UNDELIV',
+  [DeliveryStatus.UNRECOGNIZED]: 'UNKNOWN',
+};
+
+const STATE: Record<ReceiptStat, number> = {
+  ENROUTE: MessageState.ENROUTE,
+  DELIVRD: MessageState.DELIVERED,
+  EXPIRED: MessageState.EXPIRED,
+  DELETED: MessageState.DELETED,
+  UNDELIV: MessageState.UNDELIVERABLE,
+  ACCEPTD: MessageState.ACCEPTED,
+  UNKNOWN: MessageState.UNKNOWN,
+  REJECTD: MessageState.REJECTED,
+};
+
+export function receiptStat(status: DeliveryStatus): ReceiptStat {
+  return STAT[status] ?? 'UNKNOWN';
+}
+
+export function messageStateOf(status: DeliveryStatus): number {
+  return STATE[receiptStat(status)];
+}
+
+/**
+ * Whether the customer asked for a receipt of this event: registered_delivery bits 0-1 = 1 for every final
+ * outcome, 2 for failures only. Intermediate states never produce a receipt.
+ */
+export function wantsReceipt(d: SmsDelivery): boolean {
+  const ctx = d.context;
+  if (!ctx || !d.final || ctx.channel === SubmitChannel.SUBMIT_CHANNEL_HTTP || !ctx.systemId) return false;
+  const rd = ctx.registeredDelivery & 0x03;
+  if (rd === 1) return true;
+  if (rd === 2) return d.status !== DeliveryStatus.DELIVERY_STATUS_DELIVERED;
+  return false;
+}
+
+/** The "text:" of the receipt: the first 20 characters, printable ASCII only so receipt parsers cope. */
+function receiptText(bytes: Uint8Array, dataCoding: number): string {
+  if (bytes.length === 0) return '';
+  let text: string;
+  try {
+    text = decodeText(bytes, dataCoding);
+  } catch {
+    return '';
+  }
+  return [...text]
+    .slice(0, 20)
+    .map((ch) => (/^[\x20-\x7e]$/.test(ch) ? ch : '?'))
+    .join('');
+}
+
+/**
+ * The deliver_sm receipt for a delivery event the customer asked a receipt for. `validitySeconds` bounds
+ * how long it is kept waiting for a receiver bind (from the submit time; the event does not carry the
+ * message's own validity end), and at least `minHoldMs` from now (an EXPIRED outcome arrives right at the
+ * validity end and must still reach the customer).
+ */
+export function buildReceipt(
+  d: SmsDelivery,
+  validitySeconds: number,
+  now: Date,
+  minHoldMs = 3_600_000,
+): PendingReceipt {
+  const ctx = d.context!;
+  const stat = receiptStat(d.status);
+  const submitDate = ctx.receivedAt ?? now;
+  const doneDate = d.doneAt ?? d.updatedAt ?? now;
+  const err = d.error?.receiptError ?? 0;
+  const text = formatReceipt({
+    id: ctx.customerMessageId || ctx.messageId,
+    sub: 1,
+    dlvrd: stat === 'DELIVRD' ? 1 : 0,
+    submitDate,
+    doneDate,
+    stat,
+    err: Math.min(999, err),
+    text: receiptText(ctx.receiptText, ctx.dataCoding),
+  });
+  const expiresAt = new Date(
+    Math.max(submitDate.getTime() + validitySeconds * 1000, now.getTime() + minHoldMs),
+  );
+  return {
+    messageId: ctx.messageId,
+    status: d.status,
+    systemId: ctx.systemId,
+    customerMessageId: ctx.customerMessageId || ctx.messageId,
+    // The receipt comes from the handset's side: source and destination are swapped.
+    sourceTon: ctx.destination?.ton ?? 0,
+    sourceNpi: ctx.destination?.npi ?? 0,
+    source: ctx.destination?.address ?? '',
+    destTon: ctx.source?.ton ?? 0,
+    destNpi: ctx.source?.npi ?? 0,
+    dest: ctx.source?.address ?? '',
+    dataCoding: 0,
+    shortMessage: Buffer.from(text, 'latin1'),
+    messageState: STATE[stat],
+    // GSM (network type 3) with the hub's receipt error, when there is one.
+    networkErrorCode: err > 0 ? encodeNetworkErrorCode({ networkType: 3, errorCode: err }) : undefined,
+    expiresAt,
+  };
+}
