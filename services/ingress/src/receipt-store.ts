@@ -94,7 +94,7 @@ export class ReceiptStore {
               attempts = p.attempts + 1
         WHERE (p.message_id, p.status) IN (
           SELECT message_id, status FROM ingress_pending_receipts
-           WHERE system_id = ANY($1) AND next_attempt_at <= now() AND expires_at > now()
+           WHERE system_id = ANY($1) AND sent_at IS NULL AND next_attempt_at <= now() AND expires_at > now()
              AND (claim_until IS NULL OR claim_until < now())
            ORDER BY next_attempt_at
            LIMIT $4
@@ -122,10 +122,11 @@ export class ReceiptStore {
     }));
   }
 
-  /** The customer acknowledged it. */
+  /** The customer acknowledged it: kept, marked sent, until it expires (so a redelivered event is a no-op). */
   async delivered(messageId: string, status: number, replica: string): Promise<void> {
     await this.pool.query(
-      `DELETE FROM ingress_pending_receipts WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
+      `UPDATE ingress_pending_receipts SET sent_at = now(), claimed_by = NULL, claim_until = NULL
+        WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
       [messageId, status, replica],
     );
   }
@@ -156,16 +157,19 @@ export class ReceiptStore {
     );
   }
 
-  /** Drops receipts whose validity ended; returns how many. */
+  /** Drops receipts whose validity ended; returns how many had not been sent. */
   async expire(): Promise<number> {
-    const res = await this.pool.query(`DELETE FROM ingress_pending_receipts WHERE expires_at <= now()`);
+    const res = await this.pool.query(
+      `WITH gone AS (DELETE FROM ingress_pending_receipts WHERE expires_at <= now() RETURNING sent_at)
+       SELECT count(*)::int AS n FROM gone WHERE sent_at IS NULL`,
+    );
     await this.pool.query(`DELETE FROM ingress_message_state WHERE expires_at <= now()`);
-    return res.rowCount ?? 0;
+    return (res.rows[0] as { n: number } | undefined)?.n ?? 0;
   }
 
   async pendingCount(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*)::text AS n FROM ingress_pending_receipts`,
+      `SELECT count(*)::text AS n FROM ingress_pending_receipts WHERE sent_at IS NULL`,
     );
     return Number(rows[0]?.n ?? 0);
   }
