@@ -245,6 +245,20 @@ describe('RoutingEngine', () => {
     expect(await engine.decide(req())).toMatchObject({ category: 'velocity', ruleId: 'fw-acc' });
   });
 
+  it('reports a throwing injected lookup as a rejected promise', async () => {
+    const engine = new RoutingEngine(
+      buildRoutingTables(
+        input({
+          buyRate: () => {
+            throw new Error('rates store down');
+          },
+        }),
+      ),
+      { clock: () => NOW },
+    );
+    await expect(engine.decide(req())).rejects.toThrow('rates store down');
+  });
+
   it('refuses to build a snapshot with bad rules', () => {
     expect(() =>
       buildRoutingTables(

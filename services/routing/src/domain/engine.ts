@@ -131,6 +131,15 @@ export class RoutingEngine {
   }
 
   decide(req: RoutingRequest): Promise<RoutingDecision> {
+    try {
+      return this.decideOrThrow(req);
+    } catch (err) {
+      // A throwing injected lookup (buy rate, quality) surfaces as a rejected promise, never synchronously.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private decideOrThrow(req: RoutingRequest): Promise<RoutingDecision> {
     const first = this.start(req);
     if (first.kind !== 'pending') return Promise.resolve(first);
     const digits = first.destination.e164;
