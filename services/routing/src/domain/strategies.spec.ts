@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FxTable } from './money.js';
 import {
+  healthFromUnhealthySet,
   runStrategy,
   type BuyRateLookup,
   type ConnectorInfo,
@@ -41,7 +42,10 @@ describe('priority strategy', () => {
   it('removes disabled and unknown connectors and moves unhealthy ones last', () => {
     const out = runStrategy(
       { kind: 'priority', connectors: ['a', 'x', 'b', 'c', 'd'] },
-      ctx({ connectors: connectors(['a', 'b', 'c', 'd'], ['c']), health: { isHealthy: (id) => id !== 'a' } }),
+      ctx({
+        connectors: connectors(['a', 'b', 'c', 'd'], ['c']),
+        health: healthFromUnhealthySet(new Set(['a'])),
+      }),
     );
     expect(ids(out)).toEqual(['b', 'd', 'a']);
     expect(out[2]?.reason).toMatch(/unhealthy/);

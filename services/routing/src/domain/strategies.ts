@@ -75,6 +75,11 @@ export interface ConnectorHealth {
   isHealthy(connectorId: string): boolean;
 }
 
+/** Health view over a set of unhealthy connector ids (the set may be replaced or mutated by its owner). */
+export function healthFromUnhealthySet(unhealthy: ReadonlySet<string>): ConnectorHealth {
+  return { isHealthy: (id) => !unhealthy.has(id) };
+}
+
 export interface StrategyContext {
   hubMessageId: string;
   e164: string;
