@@ -415,8 +415,9 @@ export function createIngress(deps: IngressDeps): Ingress {
     },
     async stop() {
       draining = true;
-      // No new connections; binds in progress are refused (draining).
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.server.close(() => r()))));
+      // No new connections (net.Server.close stops accepting at once; its callback only comes once every
+      // connection has ended, which SmppServer.close below waits for). Binds in progress are refused.
+      for (const s of servers) s.server.close();
       const deadline = Date.now() + opts.shutdownGraceMs;
       while (inflightSubmits > 0 && Date.now() < deadline) await sleep(20);
       await Promise.all(servers.map((s) => s.close({ graceMs: Math.max(500, deadline - Date.now()) })));

@@ -69,7 +69,17 @@ export class Harness {
         await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
-    this.topics = await createIsolatedTopics(registry);
+    // Creating a dozen topics on a busy shared broker sometimes fails while leaders are being elected
+    // ("does not host this topic-partition"); fresh names on a second try are fine.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.topics = await createIsolatedTopics(registry);
+        break;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
     this.kafka = createKafka(
       { brokers: testKafkaBrokers(), clientId: uniqueName('ingress-test'), ssl: false },
       this.logger,
