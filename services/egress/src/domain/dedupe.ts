@@ -28,6 +28,8 @@ export interface PartRecord {
   attempt: number;
   /** The encoded SmsDispatched to re-publish for the final states. */
   event: Buffer | null;
+  /** Connector of the last attempt. */
+  connectorId?: string;
 }
 
 export type RedeliveryAction =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConcatMethod, SmsSubmitted } from '@smshub/contracts';
-import { encodeUcs2, parseUdh, unpackSeptets, decodeGsm7 } from '@smshub/smpp';
+import { encodeUcs2, parseUdh, decodeGsm7 } from '@smshub/smpp';
 import {
   chooseEncoding,
   concatReference,

@@ -1,0 +1,36 @@
+import { hostname } from 'node:os';
+import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { parseSecretKey } from './secret-box.js';
+
+/** Egress environment (README "Configuration"); defaults live here and nowhere else. */
+export const egressEnv = {
+  ...databaseEnv,
+  // 32 random bytes in base64: opens connector passwords sealed in egress_connectors.
+  CONNECTOR_SECRET_KEY: z.string({ message: 'is required (32 bytes, base64)' }).transform((raw, ctx) => {
+    try {
+      return parseSecretKey(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes in base64' });
+      return z.NEVER;
+    }
+  }),
+  // This replica's name (the pod name in Kubernetes): per-replica config consumer group, session references.
+  EGRESS_REPLICA_ID: envString().optional().transform((v) => v ?? hostname()),
+  // Replicas sharing each connector's TPS: each paces at max_submit_rate / EGRESS_REPLICAS. With an
+  // autoscaler, set it to the maximum replica count (never above the supplier's limit; under-uses it when fewer run).
+  EGRESS_REPLICAS: envInt({ min: 1, max: 1000, default: 1 }),
+  // Pace this many percent under the share, for jitter between our write and the supplier's per-second counter.
+  EGRESS_TPS_HEADROOM_PERCENT: envInt({ min: 0, max: 50, default: 5 }),
+  // Retries on one connector for throttling / queue full / response timeout before failing over.
+  EGRESS_MAX_RETRIES_PER_CONNECTOR: envInt({ min: 0, max: 20, default: 3 }),
+  EGRESS_RETRY_INITIAL_MS: envInt({ min: 1, max: 60_000, default: 250 }),
+  EGRESS_RETRY_MAX_MS: envInt({ min: 1, max: 600_000, default: 5_000 }),
+  EGRESS_RECONNECT_INITIAL_MS: envInt({ min: 10, max: 60_000, default: 1_000 }),
+  EGRESS_RECONNECT_MAX_MS: envInt({ min: 10, max: 600_000, default: 60_000 }),
+  // How long a part waits for any candidate connector to be bound before it fails NOT_SENT.
+  EGRESS_UNAVAILABLE_WAIT_MS: envInt({ min: 0, max: 3_600_000, default: 30_000 }),
+  EGRESS_BATCH_CONCURRENCY: envInt({ min: 1, max: 10_000, default: 500 }),
+  EGRESS_DRAIN_MS: envInt({ min: 0, max: 600_000, default: 20_000 }),
+  // PEM CA bundle for connectors with tls=true whose certificates are not signed by a public CA.
+  EGRESS_TLS_CA_FILE: envString().optional(),
+};

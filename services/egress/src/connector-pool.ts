@@ -1,0 +1,389 @@
+import type tls from 'node:tls';
+import {
+  CommandStatus,
+  connectSmpp,
+  SmppClosedError,
+  SmppError,
+  SmppTimeoutError,
+  statusName,
+  type BindType,
+  type Pdu,
+  type PduFields,
+  type ResponseSpec,
+  type SmppSession,
+} from '@smshub/smpp';
+import type { Logger } from '@smshub/logging';
+import { backoffDelay, type BackoffPolicy } from './domain/backoff.js';
+import { redactConnector, sessionSettingsChanged, type ConnectorConfig } from './domain/connector.js';
+import type { AttemptResult } from './domain/failover.js';
+import { PacedBucket, replicaShare, sleep, TokenBucket } from './domain/token-bucket.js';
+import { metrics } from './metrics.js';
+
+/** Handles a deliver_sm/data_sm from a supplier; what it returns is the response (always answered). */
+export type InboundHandler = (connector: ConnectorConfig, session: SmppSession, pdu: Pdu) => Promise<ResponseSpec>;
+
+export interface PoolOptions {
+  logger: Logger;
+  /** Egress replicas sharing each connector's TPS (EGRESS_REPLICAS). */
+  replicas: number;
+  /** Pace this fraction under the share, for jitter between our write and the supplier's counter. */
+  tpsHeadroom: number;
+  reconnect: BackoffPolicy;
+  onInbound: InboundHandler;
+  /** TLS options for connectors with tls=true (e.g. a private CA); certificates are verified. */
+  tls?: tls.ConnectionOptions;
+}
+
+export interface SubmitOutcome {
+  result: AttemptResult;
+  /** submit_sm_resp command_status (0 for accepted, timeout, closed). */
+  commandStatus: number;
+  supplierMessageId: string;
+  session: SmppSession;
+  submittedAt: Date;
+  respondedAt?: Date;
+  detail: string;
+}
+
+class Bind {
+  session: SmppSession | undefined;
+  inUse = 0;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    readonly runtime: ConnectorRuntime,
+    readonly bindType: BindType,
+    readonly index: number,
+  ) {}
+
+  get canSubmit(): boolean {
+    return this.bindType !== 'receiver';
+  }
+
+  get bound(): boolean {
+    const s = this.session?.state;
+    return s === 'BOUND_TX' || s === 'BOUND_RX' || s === 'BOUND_TRX';
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const rt = this.runtime;
+    let failures = 0;
+    while (!this.stopped) {
+      const c = rt.config;
+      try {
+        const session = await connectSmpp({
+          host: c.host,
+          port: c.port,
+          ...(c.tls ? { tls: rt.pool.opts.tls ?? true } : {}),
+          systemId: c.systemId,
+          password: c.password,
+          systemType: c.systemType,
+          bindType: this.bindType,
+          interfaceVersion: c.interfaceVersion,
+          enquireLinkMs: c.enquireLinkMs,
+          responseTimeoutMs: c.responseTimeoutMs,
+          window: c.windowSize,
+          handlers: {
+            deliver_sm: (pdu, s) => rt.pool.opts.onInbound(rt.config, s, pdu),
+            data_sm: (pdu, s) => rt.pool.opts.onInbound(rt.config, s, pdu),
+          },
+          logger: rt.log,
+        });
+        if (this.stopped) {
+          session.destroy();
+          break;
+        }
+        this.session = session;
+        failures = 0;
+        rt.log.info({ bind: this.index, bindType: this.bindType, session: session.id }, 'connector bound');
+        rt.boundChanged();
+        await session.waitClosed();
+        this.session = undefined;
+        rt.boundChanged();
+        if (!this.stopped) rt.log.warn({ bind: this.index, bindType: this.bindType }, 'connector session closed; reconnecting');
+      } catch (err) {
+        this.session = undefined;
+        const status = err instanceof SmppError ? statusName(err.commandStatus) : undefined;
+        rt.log.warn({ bind: this.index, err: (err as Error).message, status }, 'connector bind failed');
+      }
+      if (this.stopped) break;
+      failures++;
+      try {
+        await sleep(backoffDelay(rt.pool.opts.reconnect, failures), this.abort.signal);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Unbind politely (graceful) or drop the socket (abrupt). */
+  async stop(abrupt: boolean): Promise<void> {
+    this.stopped = true;
+    this.abort.abort(new SmppClosedError('connector stopping'));
+    const s = this.session;
+    if (s) {
+      if (abrupt) s.destroy();
+      else await s.unbind().catch(() => s.destroy());
+    }
+    await this.loop;
+  }
+}
+
+/** One connector: its binds, its shared rate limit and its window accounting. */
+export class ConnectorRuntime {
+  readonly log: Logger;
+  private binds: Bind[] = [];
+  private readonly bucket: PacedBucket;
+  /** Second, short gate right before the write: keeps spacing after the database write in between. */
+  private readonly gate: PacedBucket;
+  private slotWaiters: Array<() => void> = [];
+  private writes: number[] = [];
+
+  constructor(
+    readonly pool: ConnectorPool,
+    public config: ConnectorConfig,
+  ) {
+    this.log = pool.opts.logger.child({ connector: config.id });
+    const rate = this.rate();
+    this.bucket = new PacedBucket(new TokenBucket(rate));
+    this.gate = new PacedBucket(new TokenBucket(rate));
+  }
+
+  private rate(): number {
+    return replicaShare(this.config.maxSubmitRate, this.pool.opts.replicas) * (1 - this.pool.opts.tpsHeadroom);
+  }
+
+  start(): void {
+    if (!this.config.enabled) return;
+    const c = this.config;
+    const kinds: BindType[] =
+      c.bindMode === 'transceiver' ? ['transceiver']
+      : c.bindMode === 'transmitter' ? ['transmitter']
+      : ['transmitter', 'receiver'];
+    for (let i = 0; i < c.sessions; i++) for (const k of kinds) this.binds.push(new Bind(this, k, i));
+    for (const b of this.binds) b.start();
+  }
+
+  async stop(abrupt: boolean): Promise<void> {
+    const binds = this.binds;
+    this.binds = [];
+    await Promise.all(binds.map((b) => b.stop(abrupt)));
+    this.boundChanged();
+  }
+
+  /** Applies a new configuration; sessions are reopened only when a session setting changed. */
+  async update(next: ConnectorConfig): Promise<void> {
+    const reopen = sessionSettingsChanged(this.config, next);
+    this.config = next;
+    this.bucket.bucket.setRate(this.rate());
+    this.gate.bucket.setRate(this.rate());
+    if (reopen) {
+      this.log.info({ connector: redactConnector(next).id }, 'connector settings changed; rebinding');
+      await this.stop(false);
+      this.start();
+    }
+  }
+
+  get boundCount(): number {
+    return this.binds.filter((b) => b.bound).length;
+  }
+
+  /** At least one bound session can submit. */
+  get healthy(): boolean {
+    return this.config.enabled && this.binds.some((b) => b.canSubmit && b.bound);
+  }
+
+  boundChanged(): void {
+    metrics.bindsBound.set({ connector: this.config.id }, this.boundCount);
+    this.wakeSlotWaiters();
+    this.pool.notifyHealth();
+  }
+
+  private wakeSlotWaiters(): void {
+    const w = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const f of w) f();
+  }
+
+  private windowInUse(): number {
+    return this.binds.reduce((n, b) => n + b.inUse, 0);
+  }
+
+  /** A bound submit-capable session with a free window slot; waits for one; undefined when none is bound. */
+  private async acquireSlot(signal: AbortSignal): Promise<Bind | undefined> {
+    for (;;) {
+      signal.throwIfAborted();
+      const candidates = this.binds.filter((b) => b.canSubmit && b.bound);
+      if (candidates.length === 0) return undefined;
+      let best: Bind | undefined;
+      for (const b of candidates) if (b.inUse < this.config.windowSize && (!best || b.inUse < best.inUse)) best = b;
+      if (best) {
+        best.inUse++;
+        metrics.windowInUse.set({ connector: this.config.id }, this.windowInUse());
+        return best;
+      }
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.slotWaiters.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private releaseSlot(b: Bind): void {
+    b.inUse--;
+    metrics.windowInUse.set({ connector: this.config.id }, this.windowInUse());
+    const next = this.slotWaiters.shift();
+    if (next) next();
+  }
+
+  private recordWrite(): void {
+    const now = Date.now();
+    this.writes.push(now);
+    while (this.writes.length && this.writes[0]! <= now - 1000) this.writes.shift();
+    metrics.tps.set({ connector: this.config.id }, this.writes.length);
+  }
+
+  /**
+   * One submit_sm: a window slot on the least busy bound session, then a token of the connector's
+   * rate, then `beforeWrite` (the "sending" dedupe record), then the write. Resolves with the outcome;
+   * rejects only when `signal` aborts (shutdown/crash) or `beforeWrite` fails.
+   */
+  async submit(fields: PduFields, signal: AbortSignal, beforeWrite: () => Promise<void>): Promise<SubmitOutcome | undefined> {
+    const bind = await this.acquireSlot(signal);
+    if (!bind) return undefined;
+    const id = this.config.id;
+    try {
+      await this.bucket.take(signal);
+      await beforeWrite();
+      await this.gate.take(signal);
+      const session = bind.session;
+      const submittedAt = new Date();
+      if (!session || !bind.bound) {
+        metrics.submits.inc({ connector: id, status: 'closed' });
+        return { result: { kind: 'closed' }, commandStatus: 0, supplierMessageId: '', session: session!, submittedAt, detail: 'session lost before write' };
+      }
+      this.recordWrite();
+      try {
+        const resp = await session.submit(fields);
+        metrics.submits.inc({ connector: id, status: 'ESME_ROK' });
+        return {
+          result: { kind: 'accepted' },
+          commandStatus: 0,
+          supplierMessageId: resp.message_id ?? '',
+          session,
+          submittedAt,
+          respondedAt: new Date(),
+          detail: '',
+        };
+      } catch (err) {
+        if (err instanceof SmppTimeoutError) {
+          metrics.submits.inc({ connector: id, status: 'timeout' });
+          return { result: { kind: 'timeout' }, commandStatus: 0, supplierMessageId: '', session, submittedAt, detail: `no submit_sm_resp within ${this.config.responseTimeoutMs} ms` };
+        }
+        if (err instanceof SmppClosedError || !(err instanceof SmppError) || err.pdu === undefined) {
+          metrics.submits.inc({ connector: id, status: 'closed' });
+          return { result: { kind: 'closed' }, commandStatus: 0, supplierMessageId: '', session, submittedAt, detail: (err as Error).message };
+        }
+        const status = err.commandStatus;
+        metrics.submits.inc({ connector: id, status: statusName(status) ?? `0x${status.toString(16)}` });
+        if (status === CommandStatus.ESME_RTHROTTLED || status === CommandStatus.ESME_RMSGQFUL) metrics.throttled.inc({ connector: id });
+        return {
+          result: { kind: 'rejected', status },
+          commandStatus: status,
+          supplierMessageId: '',
+          session,
+          submittedAt,
+          respondedAt: new Date(),
+          detail: `submit_sm_resp ${statusName(status) ?? status}`,
+        };
+      }
+    } finally {
+      this.releaseSlot(bind);
+    }
+  }
+}
+
+/** All connectors of this replica, keyed by id. */
+export class ConnectorPool {
+  private readonly runtimes = new Map<string, ConnectorRuntime>();
+  private healthWaiters: Array<() => void> = [];
+
+  constructor(readonly opts: PoolOptions) {}
+
+  get(id: string): ConnectorRuntime | undefined {
+    return this.runtimes.get(id);
+  }
+
+  ids(): string[] {
+    return [...this.runtimes.keys()];
+  }
+
+  /** Adds, updates or (with undefined) removes a connector. */
+  async apply(id: string, next: ConnectorConfig | undefined): Promise<void> {
+    const cur = this.runtimes.get(id);
+    if (!next) {
+      if (cur) {
+        this.runtimes.delete(id);
+        await cur.stop(false);
+        this.opts.logger.info({ connector: id }, 'connector removed');
+      }
+      return;
+    }
+    if (cur) {
+      if (cur.config.revision === next.revision && !sessionSettingsChanged(cur.config, next)) return;
+      await cur.update(next);
+      return;
+    }
+    const rt = new ConnectorRuntime(this, next);
+    this.runtimes.set(id, rt);
+    rt.start();
+    this.opts.logger.info({ connector: redactConnector(next) }, 'connector added');
+  }
+
+  /** Replaces the whole set (start, RELOAD). */
+  async replaceAll(configs: ConnectorConfig[]): Promise<void> {
+    const ids = new Set(configs.map((c) => c.id));
+    for (const id of this.ids()) if (!ids.has(id)) await this.apply(id, undefined);
+    for (const c of configs) await this.apply(c.id, c);
+  }
+
+  notifyHealth(): void {
+    const w = this.healthWaiters;
+    this.healthWaiters = [];
+    for (const f of w) f();
+  }
+
+  /** Resolves when any connector's bound state changes, or after `ms`. */
+  waitHealthChange(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(done, ms);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      };
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.healthWaiters.push(done);
+    });
+  }
+
+  async stop(abrupt: boolean): Promise<void> {
+    const all = [...this.runtimes.values()];
+    this.runtimes.clear();
+    await Promise.all(all.map((r) => r.stop(abrupt)));
+  }
+}

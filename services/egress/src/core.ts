@@ -1,0 +1,204 @@
+import { setMaxListeners } from 'node:events';
+import type tls from 'node:tls';
+import { v7 as uuidv7 } from 'uuid';
+import { ChangeAction, ResourceKind, type ConfigChange, type SmsRouted, type topics as registry } from '@smshub/contracts';
+import type { Pool } from '@smshub/db';
+import type { ConsumedRecord, ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import type { Logger } from '@smshub/logging';
+import { CommandStatus, type Pdu, type ResponseSpec, type SmppSession } from '@smshub/smpp';
+import { ConnectorPool } from './connector-pool.js';
+import { ConnectorStore } from './connector-store.js';
+import { DispatchStore } from './dispatch-store.js';
+import type { BackoffPolicy } from './domain/backoff.js';
+import type { ConnectorConfig } from './domain/connector.js';
+import type { RetryPolicy } from './domain/failover.js';
+import { isReceipt, toMo, toReceipt } from './domain/inbound.js';
+import { metrics } from './metrics.js';
+import { InterruptedError, Sender, sessionRef } from './sender.js';
+
+export interface EgressCoreConfig {
+  /** This replica's name (pod name): per-replica config group, session references. */
+  replicaId: string;
+  /** Replicas sharing each connector's TPS (EGRESS_REPLICAS). */
+  replicas: number;
+  /** Fraction under the TPS share to pace at (EGRESS_TPS_HEADROOM). */
+  tpsHeadroom: number;
+  retry: RetryPolicy;
+  reconnect: BackoffPolicy;
+  /** Wait this long for a candidate to be bound before failing a part NOT_SENT. */
+  unavailableWaitMs: number;
+  /** CONNECTOR_SECRET_KEY, decoded. */
+  secretKey: Buffer;
+  /** Routed records of one fetched batch processed at the same time. */
+  batchConcurrency: number;
+  /** Consumer group of sms.routed.v1 (default smshub-egress). */
+  groupId?: string;
+  /** Graceful stop: in-flight parts get this long to finish before they are interrupted. */
+  drainMs: number;
+  tls?: tls.ConnectionOptions;
+  consumer?: Pick<ConsumerOptions, 'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently'>;
+}
+
+export interface EgressDeps {
+  config: EgressCoreConfig;
+  logger: Logger;
+  producer: TypedProducer;
+  consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
+  pool: Pool;
+  topics: Pick<typeof registry, 'routed' | 'dispatched' | 'receiptRaw' | 'mo' | 'configChanges'>;
+}
+
+export interface EgressCore {
+  start(): Promise<void>;
+  /** Graceful: finish in-flight parts (up to drainMs), commit, unbind every session. */
+  stop(): Promise<void>;
+  /** Abrupt (tests, and what a kill looks like): drop SMPP sockets and leave the group without finishing or committing in-flight records. */
+  crash(): Promise<void>;
+  readonly connectors: ConnectorPool;
+  readonly connectorStore: ConnectorStore;
+  /** Reload one connector (or all with '*') from Postgres, as a config change does. */
+  reload(id: string): Promise<void>;
+}
+
+export function createEgressCore(deps: EgressDeps): EgressCore {
+  const { config, topics, producer } = deps;
+  const log = deps.logger.child({ component: 'egress', replica: config.replicaId });
+  const abort = new AbortController();
+  // Every part waiting for a window slot, a token or a backoff listens on this one signal.
+  setMaxListeners(0, abort.signal);
+  const connectorStore = new ConnectorStore(deps.pool, config.secretKey);
+  const dispatchStore = new DispatchStore(deps.pool, config.replicaId);
+
+  async function onInbound(connector: ConnectorConfig, session: SmppSession, pdu: Pdu): Promise<ResponseSpec> {
+    const ctx = {
+      connectorId: connector.id,
+      messageIdFormat: connector.messageIdFormat,
+      receiptTimeZone: connector.receiptTimeZone,
+      session: sessionRef(config.replicaId, connector.systemId, session)!,
+      receivedAt: new Date(),
+      newId: () => uuidv7(),
+    };
+    try {
+      if (isReceipt(pdu)) {
+        const receipt = toReceipt(pdu, ctx);
+        await producer.produce(topics.receiptRaw, receipt);
+        metrics.receipts.inc({ connector: connector.id, result: receipt.parseError ? 'unparsed' : 'parsed' });
+        if (receipt.parseError)
+          log.warn({ connector: connector.id, receiptId: receipt.receiptId, problems: receipt.parseError }, 'receipt published raw with parse problems');
+        return {};
+      }
+      const mo = toMo(pdu, ctx);
+      if (!mo.source?.address) return { status: CommandStatus.ESME_RINVSRCADR };
+      if (!mo.destination?.address) return { status: CommandStatus.ESME_RINVDSTADR };
+      await producer.produce(topics.mo, mo);
+      metrics.mo.inc({ connector: connector.id });
+      return {};
+    } catch (err) {
+      // Not recorded (Kafka unavailable): a temporary error makes the SMSC deliver it again later.
+      log.error({ connector: connector.id, err }, 'inbound deliver_sm not recorded; answered ESME_RX_T_APPN');
+      return { status: CommandStatus.ESME_RX_T_APPN };
+    }
+  }
+
+  const connectors = new ConnectorPool({
+    logger: log,
+    replicas: config.replicas,
+    tpsHeadroom: config.tpsHeadroom,
+    reconnect: config.reconnect,
+    onInbound,
+    ...(config.tls ? { tls: config.tls } : {}),
+  });
+
+  const sender = new Sender({
+    pool: connectors,
+    store: dispatchStore,
+    producer,
+    topics,
+    logger: log,
+    replica: config.replicaId,
+    retry: config.retry,
+    unavailableWaitMs: config.unavailableWaitMs,
+    signal: abort.signal,
+  });
+
+  async function reload(id: string): Promise<void> {
+    if (id === '*') {
+      const { connectors: all, errors } = await connectorStore.loadAll();
+      for (const e of errors) log.error({ connector: e.connectorId, err: e.message }, 'connector skipped');
+      await connectors.replaceAll(all);
+      return;
+    }
+    try {
+      await connectors.apply(id, await connectorStore.load(id));
+    } catch (err) {
+      log.error({ connector: id, err: (err as Error).message }, 'connector change not applied');
+    }
+  }
+
+  async function onConfigChange(r: ConsumedRecord<ConfigChange>): Promise<void> {
+    const c = r.value;
+    if (c.kind !== ResourceKind.RESOURCE_KIND_CONNECTOR) return;
+    if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) return reload('*');
+    if (c.action === ChangeAction.CHANGE_ACTION_DELETED) return connectors.apply(c.resourceId, undefined);
+    return reload(c.resourceId);
+  }
+
+  async function onRoutedBatch(records: ConsumedRecord<SmsRouted>[]): Promise<void> {
+    let firstError: unknown;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < records.length) {
+        const r = records[next++]!;
+        try {
+          await sender.handle(r.value);
+        } catch (err) {
+          if (!firstError || err instanceof InterruptedError) firstError = err;
+        }
+      }
+    };
+    // Every record settles before the batch reports: a failed batch is retried whole, and parts still in
+    // flight must not be seen as "sending" by that retry.
+    await Promise.all(Array.from({ length: Math.min(config.batchConcurrency, records.length) }, worker));
+    if (firstError) throw firstError;
+  }
+
+  let routedConsumer: TypedConsumer | undefined;
+  let configConsumer: TypedConsumer | undefined;
+
+  return {
+    connectors,
+    connectorStore,
+    reload,
+    async start() {
+      configConsumer = await deps.consumer({
+        groupId: `${config.groupId ?? 'smshub-egress'}-config-${config.replicaId}`,
+        fromBeginning: false,
+      });
+      configConsumer.on(topics.configChanges, onConfigChange);
+      const assigned = configConsumer.waitForAssignment();
+      await configConsumer.start();
+      await assigned;
+      // After joining the change stream, so a change made during the load is applied after it.
+      await reload('*');
+      routedConsumer = await deps.consumer({ groupId: config.groupId ?? 'smshub-egress', ...config.consumer });
+      routedConsumer.onBatch(topics.routed, onRoutedBatch);
+      await routedConsumer.start();
+      log.info({ connectors: connectors.ids().length }, 'egress started');
+    },
+    async stop() {
+      const timer = setTimeout(() => abort.abort(new InterruptedError()), config.drainMs);
+      try {
+        await routedConsumer?.stop();
+      } finally {
+        clearTimeout(timer);
+      }
+      abort.abort(new InterruptedError());
+      await configConsumer?.stop();
+      await connectors.stop(false);
+    },
+    async crash() {
+      abort.abort(new InterruptedError());
+      await Promise.all([connectors.stop(true), routedConsumer?.stop(), configConsumer?.stop()]);
+    },
+  };
+}

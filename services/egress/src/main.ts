@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { topics } from '@smshub/contracts';
+import { runService } from '@smshub/runtime';
+import { egressEnv } from './config.js';
+import { createEgressCore } from './core.js';
+import { DispatchStore } from './dispatch-store.js';
+
+await runService({
+  service: 'egress',
+  env: egressEnv,
+  async start(ctx) {
+    const c = ctx.config;
+    const pool = ctx.pool(c.DATABASE_URL);
+    const core = createEgressCore({
+      config: {
+        replicaId: c.EGRESS_REPLICA_ID,
+        replicas: c.EGRESS_REPLICAS,
+        tpsHeadroom: c.EGRESS_TPS_HEADROOM_PERCENT / 100,
+        retry: {
+          maxRetriesPerConnector: c.EGRESS_MAX_RETRIES_PER_CONNECTOR,
+          backoff: { initialMs: c.EGRESS_RETRY_INITIAL_MS, maxMs: c.EGRESS_RETRY_MAX_MS, jitter: 0.2 },
+        },
+        reconnect: { initialMs: c.EGRESS_RECONNECT_INITIAL_MS, maxMs: c.EGRESS_RECONNECT_MAX_MS, jitter: 0.2 },
+        unavailableWaitMs: c.EGRESS_UNAVAILABLE_WAIT_MS,
+        secretKey: c.CONNECTOR_SECRET_KEY,
+        batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,
+        drainMs: c.EGRESS_DRAIN_MS,
+        ...(c.EGRESS_TLS_CA_FILE ? { tls: { ca: readFileSync(c.EGRESS_TLS_CA_FILE) } } : {}),
+      },
+      logger: ctx.logger,
+      producer: await ctx.producer(),
+      consumer: (o) => ctx.consumer(o),
+      pool,
+      topics,
+    });
+    // Registered after the pool and producer, so it runs before they close: in-flight parts finish
+    // and every session unbinds while Kafka and Postgres are still there.
+    ctx.lifecycle.onShutdown('egress', () => core.stop());
+    await core.start();
+    // Dedupe records older than the routed topic's retention can never be needed again.
+    const store = new DispatchStore(pool, c.EGRESS_REPLICA_ID);
+    const purge = setInterval(() => {
+      store.purge(8 * 24 * 3600_000).catch((err: unknown) => ctx.logger.warn({ err }, 'dedupe purge failed'));
+    }, 3600_000);
+    purge.unref();
+    ctx.lifecycle.onShutdown('dedupe purge', () => clearInterval(purge));
+  },
+});
