@@ -1,0 +1,165 @@
+// Accepted submit_sm/s and submit_sm_resp latency of ONE ingress process with Kafka acks=all, against the
+// running broker and Postgres (KAFKA_BROKERS, DATABASE_URL; `set -a; . .local/env; set +a`).
+// Not a test: it prints figures.
+//
+//   npx tsx --conditions=@smshub/source services/ingress/bench/ingress-bench.ts [messages=20000] [sessions=4] [window=10]
+//
+// The ESME clients run in the same process as the server (they share its CPU, so the figures are a floor).
+// Each session runs `window` loops of `await submit()`, so every request is on the wire at once and the
+// latency measured is the server's (decode, checks, UUIDv7, Kafka acks=all round trip, response).
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import argon2 from 'argon2';
+import pg from 'pg';
+import { topics as registry } from '@smshub/contracts';
+import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
+import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import { connectSmpp, type SmppSession } from '@smshub/smpp';
+import { createIngress, DEFAULT_OPTIONS } from '../src/index.js';
+
+const total = Number(process.argv[2] ?? 20_000);
+const sessions = Number(process.argv[3] ?? 4);
+const window = Number(process.argv[4] ?? 10);
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) throw new Error('DATABASE_URL is required (set -a; . .local/env; set +a)');
+
+const tag = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+const logger = createLogger({ service: 'ingress-bench', level: 'warn' });
+
+// A throwaway database with the accounts table and ingress's tables.
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${tag}`);
+const dbUrl = new URL(adminUrl);
+dbUrl.pathname = `/${tag}`;
+const pool = createPool({ connectionString: dbUrl.toString(), max: 10 });
+const dir = await mkdtemp(path.join(tmpdir(), 'ingress-bench-'));
+for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
+  if (/^(0001|01\d\d)_.*\.sql$/.test(f)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+await migrate(pool, { dir });
+const hash = await argon2.hash('benchpw', { type: argon2.argon2id });
+await pool.query(
+  `INSERT INTO accounts (system_id, password_hash, max_binds, tps_limit, max_window, currency)
+   VALUES ('bench', $1, 100, 1000000, 1000, 'EUR')`,
+  [hash],
+);
+
+// Topics with the registry's layout (6 partitions for the flow topics), under unique names.
+const topics = Object.fromEntries(
+  Object.entries(registry).map(([k, v]) => [k, { ...v, name: `${tag}.${v.name}` }]),
+) as unknown as typeof registry;
+const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
+const kadmin = kafka.admin();
+await kadmin.connect();
+await ensureTopics(kadmin, [topics.submitted, topics.delivery, topics.configChanges]);
+
+const producer = new TypedProducer(kafka, logger);
+await producer.connect();
+const consumers: TypedConsumer[] = [];
+const ingress = createIngress({
+  options: {
+    ...DEFAULT_OPTIONS,
+    replicaId: tag,
+    smppHost: '127.0.0.1',
+    smppPort: 0,
+    deliveryGroupId: `${tag}-dlv`,
+    configGroupPrefix: `${tag}-cfg`,
+  },
+  logger,
+  producer,
+  consumer: async (o) => {
+    const c = new TypedConsumer(kafka, logger, { ...o, producer });
+    consumers.push(c);
+    return c;
+  },
+  pool,
+  topics,
+});
+const { port } = await ingress.start();
+
+const clients: SmppSession[] = [];
+for (let i = 0; i < sessions; i++)
+  clients.push(
+    await connectSmpp({
+      host: '127.0.0.1',
+      port,
+      systemId: 'bench',
+      password: 'benchpw',
+      bindType: 'transmitter',
+      window,
+      enquireLinkMs: 0,
+    }),
+  );
+
+const msg = {
+  source_addr: 'Bench',
+  source_addr_ton: 5,
+  dest_addr_ton: 1,
+  dest_addr_npi: 1,
+  destination_addr: '447700900123',
+  registered_delivery: 1,
+  short_message: Buffer.from('Your verification code is 123456'),
+};
+const latencies = new Float64Array(total);
+let next = 0;
+let failed = 0;
+async function worker(s: SmppSession): Promise<void> {
+  for (;;) {
+    const i = next++;
+    if (i >= total) return;
+    const t0 = process.hrtime.bigint();
+    try {
+      await s.submit(msg);
+      latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
+    } catch {
+      failed++;
+      latencies[i] = Number.NaN;
+    }
+  }
+}
+// Warm-up (connections, metadata, JIT), not counted.
+await Promise.all(clients.map((s) => s.submit(msg)));
+const t0 = process.hrtime.bigint();
+await Promise.all(clients.flatMap((s) => Array.from({ length: window }, () => worker(s))));
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+
+const ok = [...latencies].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+const q = (p: number): string => (ok[Math.min(ok.length - 1, Math.floor(p * ok.length))] ?? 0).toFixed(2);
+console.log(
+  JSON.stringify(
+    {
+      messages: total,
+      sessions,
+      windowPerSession: window,
+      accepted: ok.length,
+      failed,
+      seconds: Number(seconds.toFixed(2)),
+      acceptedPerSecond: Math.round(ok.length / seconds),
+      latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: (ok.at(-1) ?? 0).toFixed(2) },
+      kafka: 'acks=all, idempotent producer, 6 partitions, one local broker',
+    },
+    null,
+    2,
+  ),
+);
+
+for (const s of clients) await s.unbind();
+await ingress.stop();
+await Promise.all(consumers.map((c) => c.stop()));
+await producer.close();
+await kadmin
+  .deleteTopics({
+    topics: Object.values(topics)
+      .map((t) => t.name)
+      .filter((n) => [topics.submitted.name, topics.delivery.name, topics.configChanges.name].includes(n)),
+  })
+  .catch(() => undefined);
+await kadmin.disconnect();
+await pool.end();
+await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
+await admin.end();
+await rm(dir, { recursive: true, force: true });
