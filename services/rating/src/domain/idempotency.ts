@@ -16,7 +16,7 @@
 // - a different, later outcome -> skip 'already-rated' (the CDR's delivery status may be updated by the
 //   DLR feed, but that is not a new rated record and never a new price).
 
-import { isBillable, priceOutcome, type RatingContext } from './pricing.js';
+import { isBillable, priceOutcome, type PricingOptions, type RatingContext } from './pricing.js';
 import type { RatedRecord, RatingEvent } from './types.js';
 
 export type RatingDecision =
@@ -27,6 +27,7 @@ export function decideRating(
   existing: RatedRecord | undefined,
   event: RatingEvent,
   ctx: RatingContext,
+  opts: PricingOptions = {},
 ): RatingDecision {
   if (existing !== undefined) {
     if (existing.hubMessageId !== event.hubMessageId)
@@ -34,7 +35,7 @@ export function decideRating(
     return { action: 'skip', reason: existing.status === event.outcome ? 'duplicate' : 'already-rated' };
   }
   if (!isBillable(event.outcome, ctx)) return { action: 'skip', reason: 'not-billable-yet' };
-  return { action: 'emit', record: priceOutcome(event, ctx) };
+  return { action: 'emit', record: priceOutcome(event, ctx, opts) };
 }
 
 function sameMoney(a: RatedRecord, b: RatedRecord): boolean {

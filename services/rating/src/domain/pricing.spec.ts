@@ -88,6 +88,7 @@ describe('priceOutcome', () => {
       billedOn: 'final',
       sell: { amountMinor: 4n, currency: 'EUR', rateId: 'sell-de', charged: true },
       buy: { amountMinor: 2n, currency: 'EUR', rateId: 'buy-de', charged: true },
+      buyInSellMinor: 2n,
       margin: { amountMinor: 2n, currency: 'EUR' },
       submitTime: DAY,
       billedAt: DAY + 5_000,
@@ -170,7 +171,7 @@ describe('priceOutcome', () => {
     );
     expect(rejected.sell.amountMinor).toBe(0n);
     expect(rejected.buy.amountMinor).toBe(0n);
-    expect(rejected.margin.amountMinor).toBe(0n);
+    expect(rejected.margin?.amountMinor).toBe(0n);
   });
 
   it('fails with a typed, non-retriable error when a charged side has no rate', () => {
@@ -194,5 +195,46 @@ describe('priceOutcome', () => {
     expect(() => priceOutcome(event('DELIVERED', { accountId: 'other' }), ctx(eurSubmit))).toThrow(
       RatingError,
     );
+  });
+
+  it("with missingRates 'record', a side without a rate is zero and flagged, and no margin is made up", () => {
+    const opts = { missingRates: 'record' } as const;
+    const noBuy = priceOutcome(
+      event('DELIVERED', { destination: { msisdn: '4930', country: 'DE' } }),
+      ctx(eurSubmit),
+      opts,
+    );
+    expect(noBuy.sell).toEqual({ amountMinor: 4n, currency: 'EUR', rateId: 'sell-de', charged: true });
+    expect(noBuy.buy).toEqual({ amountMinor: 0n, currency: 'EUR', charged: true, missingRate: true });
+    expect(noBuy.margin).toBeUndefined();
+    expect(noBuy.buyInSellMinor).toBeUndefined();
+
+    const noSell = priceOutcome(
+      event('DELIVERED', { destination: { msisdn: '8612345678', country: 'CN' } }),
+      ctx(eurSubmit),
+      opts,
+    );
+    expect(noSell.sell.missingRate).toBe(true);
+    expect(noSell.sell.amountMinor).toBe(0n);
+
+    // a sell rate in a currency without an exchange rate to the account's is not usable either
+    const chf: AccountPolicy = { ...eurSubmit, currency: 'CHF' };
+    const noFx = priceOutcome(event('DELIVERED'), ctx(chf), opts);
+    expect(noFx.sell).toMatchObject({
+      amountMinor: 0n,
+      currency: 'CHF',
+      missingRate: true,
+      rateId: 'sell-de',
+    });
+    expect(() => priceOutcome(event('DELIVERED'), ctx(chf))).toThrow(/exchange rate/);
+  });
+
+  it('reports the exchange rate and the buy amount in the account currency', () => {
+    const usd: AccountPolicy = { ...eurSubmit, currency: 'USD' };
+    const r = priceOutcome(event('DELIVERED'), ctx(usd));
+    // buy 3 x 0.0081 EUR = 0.0243 EUR x 1.10 = 0.02673 USD -> 3 cents
+    expect(r.buyInSellMinor).toBe(3n);
+    expect(r.fxRate).toEqual({ num: 11n, den: 10n });
+    expect(r.margin).toEqual({ amountMinor: r.sell.amountMinor - 3n, currency: 'USD' });
   });
 });

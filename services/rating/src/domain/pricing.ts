@@ -18,7 +18,7 @@
 //
 // charge_on=delivery charges only a proven delivery: EXPIRED and UNKNOWN (no proof) are not charged.
 
-import { type FxTable } from './fx.js';
+import { FxRateMissingError, type FxTable } from './fx.js';
 import { mul, priceValue, rational, toMinor, type Rational } from './money.js';
 import { type RateIndex } from './rates.js';
 import type {
@@ -89,21 +89,55 @@ interface Priced {
   exact: Rational;
 }
 
-function priceSell(event: RatingEvent, ctx: RatingContext, charged: boolean): Priced {
+/**
+ * What to do when a charged side has no usable rate (no rate matches, or a sell rate in another currency
+ * has no exchange rate): 'throw' a RatingError, or 'record' a zero amount with `missingRate: true` on the
+ * side (the service publishes such a record with status MISSING_RATE; see docs/finance.md).
+ */
+export interface PricingOptions {
+  missingRates?: 'throw' | 'record';
+}
+
+function missingSide(
+  code: 'NO_SELL_RATE' | 'NO_BUY_RATE',
+  message: string,
+  currency: string,
+  opts: PricingOptions,
+): Priced {
+  if (opts.missingRates !== 'record') throw new RatingError(code, message);
+  return { side: { amountMinor: 0n, currency, charged: true, missingRate: true }, exact: rational(0n) };
+}
+
+function priceSell(event: RatingEvent, ctx: RatingContext, charged: boolean, opts: PricingOptions): Priced {
   const { account } = ctx;
-  const sel = ctx.rates.selectSell(account.accountId, account.planId, event.destination, event.submitTime);
   if (!charged) {
     const side: RatedSide = { amountMinor: 0n, currency: account.currency, charged: false };
     return { side, exact: rational(0n) };
   }
+  const sel = ctx.rates.selectSell(account.accountId, account.planId, event.destination, event.submitTime);
   if (sel === undefined) {
-    throw new RatingError(
+    return missingSide(
       'NO_SELL_RATE',
       `no sell rate for account ${account.accountId} to ${event.destination.msisdn}`,
+      account.currency,
+      opts,
     );
   }
   const inRate = mul(priceValue(sel.rate.price), rational(BigInt(event.segments)));
-  const exact = ctx.fx.convert(inRate, sel.rate.price.currency, account.currency, event.submitTime);
+  let exact: Rational;
+  try {
+    exact = ctx.fx.convert(inRate, sel.rate.price.currency, account.currency, event.submitTime);
+  } catch (err) {
+    if (!(err instanceof FxRateMissingError) || opts.missingRates !== 'record') throw err;
+    const side: RatedSide = {
+      amountMinor: 0n,
+      currency: account.currency,
+      rateId: sel.rate.rateId,
+      charged: true,
+      missingRate: true,
+    };
+    return { side, exact: rational(0n) };
+  }
   return {
     side: {
       amountMinor: toMinor(exact, account.currency),
@@ -115,7 +149,7 @@ function priceSell(event: RatingEvent, ctx: RatingContext, charged: boolean): Pr
   };
 }
 
-function priceBuy(event: RatingEvent, ctx: RatingContext, charged: boolean): Priced {
+function priceBuy(event: RatingEvent, ctx: RatingContext, charged: boolean, opts: PricingOptions): Priced {
   const sel =
     event.connectorId === undefined
       ? undefined
@@ -129,9 +163,11 @@ function priceBuy(event: RatingEvent, ctx: RatingContext, charged: boolean): Pri
     return { side, exact: rational(0n) };
   }
   if (sel === undefined) {
-    throw new RatingError(
+    return missingSide(
       'NO_BUY_RATE',
       `no buy rate for connector ${event.connectorId ?? '?'} to ${event.destination.msisdn}`,
+      ctx.account.currency,
+      opts,
     );
   }
   const exact = mul(priceValue(sel.rate.price), rational(BigInt(event.segments)));
@@ -145,8 +181,10 @@ function priceBuy(event: RatingEvent, ctx: RatingContext, charged: boolean): Pri
 /**
  * Price an outcome (ignoring whether it is billable yet; see idempotency.ts for that decision).
  * margin = sell.amountMinor - round_half_even(buy exact amount converted to the account currency).
+ * With `missingRates: 'record'`, margin, buyInSellMinor and fxRate are absent when a side has no rate or
+ * the buy currency has no exchange rate to the account currency (with 'throw' that is an error).
  */
-export function priceOutcome(event: RatingEvent, ctx: RatingContext): RatedRecord {
+export function priceOutcome(event: RatingEvent, ctx: RatingContext, opts: PricingOptions = {}): RatedRecord {
   if (!Number.isSafeInteger(event.segments) || event.segments < 1) {
     throw new RatingError('BAD_SEGMENTS', `segments must be a positive integer, got ${event.segments}`);
   }
@@ -156,11 +194,9 @@ export function priceOutcome(event: RatingEvent, ctx: RatingContext): RatedRecor
       `event for ${event.accountId} rated with policy of ${ctx.account.accountId}`,
     );
   }
-  const sell = priceSell(event, ctx, sideCharged(event.outcome, ctx.account.chargeOn));
+  const sell = priceSell(event, ctx, sideCharged(event.outcome, ctx.account.chargeOn), opts);
   const buyChargeOn = ctx.supplier?.buyChargeOn ?? 'submit';
-  const buy = priceBuy(event, ctx, sideCharged(event.outcome, buyChargeOn));
-  const buyInAccount = ctx.fx.convert(buy.exact, buy.side.currency, ctx.account.currency, event.submitTime);
-  const marginMinor = sell.side.amountMinor - toMinor(buyInAccount, ctx.account.currency);
+  const buy = priceBuy(event, ctx, sideCharged(event.outcome, buyChargeOn), opts);
   const record: RatedRecord = {
     hubMessageId: event.hubMessageId,
     accountId: event.accountId,
@@ -169,10 +205,24 @@ export function priceOutcome(event: RatingEvent, ctx: RatingContext): RatedRecor
     billedOn: event.outcome === 'SUBMITTED' ? 'submit' : 'final',
     sell: sell.side,
     buy: buy.side,
-    margin: { amountMinor: marginMinor, currency: ctx.account.currency },
     submitTime: event.submitTime,
     billedAt: event.eventTime,
   };
+  if (sell.side.missingRate !== true && buy.side.missingRate !== true) {
+    const currency = ctx.account.currency;
+    let fx: Rational | undefined;
+    try {
+      fx = ctx.fx.rateAt(buy.side.currency, currency, event.submitTime);
+    } catch (err) {
+      if (!(err instanceof FxRateMissingError) || opts.missingRates !== 'record') throw err;
+    }
+    if (fx !== undefined) {
+      const buyInSellMinor = toMinor(mul(buy.exact, fx), currency);
+      record.buyInSellMinor = buyInSellMinor;
+      record.margin = { amountMinor: sell.side.amountMinor - buyInSellMinor, currency };
+      if (buy.side.currency !== currency) record.fxRate = fx;
+    }
+  }
   if (event.connectorId !== undefined) record.connectorId = event.connectorId;
   if (event.destination.country !== undefined) record.country = event.destination.country.toUpperCase();
   if (event.destination.mccMnc !== undefined) record.mccMnc = event.destination.mccMnc;

@@ -1,7 +1,7 @@
 // Plain input/output types of the rating domain. Protobuf contracts are mapped onto these by a thin
 // adapter in the service. Times are epoch milliseconds (UTC); money is bigint (see money.ts).
 
-import type { Price } from './money.js';
+import type { Price, Rational } from './money.js';
 
 export type RateOwner =
   { kind: 'account'; id: string } | { kind: 'plan'; id: string } | { kind: 'connector'; id: string };
@@ -84,6 +84,8 @@ export interface RatedSide {
   rateId?: string;
   /** False when the pricing policy does not charge this side for this outcome (amount is then 0). */
   charged: boolean;
+  /** The side is charged but no usable rate was found: the amount is 0 (pricing option missingRates 'record'). */
+  missingRate?: boolean;
 }
 
 /** One rated record per message (hubMessageId is the idempotency key). */
@@ -102,8 +104,12 @@ export interface RatedRecord {
   sell: RatedSide;
   /** In the buy rate's currency (the supplier's invoice currency). */
   buy: RatedSide;
-  /** sell - buy, in the account currency. */
-  margin: { amountMinor: bigint; currency: string };
+  /** The buy amount converted to the account currency, rounded once (absent when it cannot be computed). */
+  buyInSellMinor?: bigint;
+  /** Exchange rate used for buyInSellMinor (account currency units per buy currency unit); absent when equal. */
+  fxRate?: Rational;
+  /** sell - buyInSell, in the account currency; absent when a rate or the exchange rate is missing. */
+  margin?: { amountMinor: bigint; currency: string };
   submitTime: number;
   /** Time of the event that produced the record (used for settlement periods). */
   billedAt: number;

@@ -1,0 +1,194 @@
+// CDRs and balance debits in Postgres, one transaction per consumed batch.
+//
+// INSERT ... ON CONFLICT (hub_message_id) DO NOTHING RETURNING tells which records are new: only those
+// debit the balance (in the same transaction) and are published. For the others the stored CDR is read
+// back: if it was never published (the process died between commit and Kafka's ack), its stored bytes
+// are published again, so a message's record on the topic is always the same bytes.
+
+import type { Pool, PoolClient } from 'pg';
+import { withTransaction } from '@smshub/db';
+import { store } from './pg-errors.js';
+
+export interface CdrRow {
+  hubMessageId: string;
+  accountId: string;
+  connectorId: string;
+  supplierId: string;
+  country: string;
+  mccMnc: string;
+  segments: number;
+  outcome: string;
+  status: string;
+  billedOn: 'submit' | 'final';
+  sellMinor: bigint;
+  sellCurrency: string;
+  sellCharged: boolean;
+  sellRateId: string;
+  buyMinor: bigint;
+  buyCurrency: string;
+  buyCharged: boolean;
+  buyRateId: string;
+  marginMinor: bigint | null;
+  submittedAt: Date;
+  ratedAt: Date;
+  /** Encoded BillingRated. */
+  record: Buffer;
+  /** Amount to take from the account's balance (0 = none), in the account currency. */
+  debitMinor: bigint;
+}
+
+export interface ExistingCdr {
+  hubMessageId: string;
+  record: Buffer;
+  published: boolean;
+  sellMinor: bigint;
+  sellCurrency: string;
+  buyMinor: bigint;
+  buyCurrency: string;
+}
+
+export interface WriteResult {
+  inserted: Set<string>;
+  existing: ExistingCdr[];
+  /** Accounts whose balance changed. */
+  debitedAccounts: string[];
+}
+
+const INSERT_CDRS = `
+INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
+  outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
+  buy_charged, buy_rate_id, margin_minor, submitted_at, rated_at, record)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+  $8::text[], $9::text[], $10::text[], $11::bigint[], $12::char(3)[], $13::bool[], $14::text[], $15::bigint[],
+  $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $22::bytea[])
+ON CONFLICT (hub_message_id) DO NOTHING
+RETURNING hub_message_id::text`;
+
+const INSERT_LEDGER = `
+INSERT INTO rating_balance_ledger (account_id, hub_message_id, amount_minor, currency)
+SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::char(3)[])
+ON CONFLICT (hub_message_id) DO NOTHING
+RETURNING account_id, amount_minor::text, currency`;
+
+const UPSERT_BALANCES = `
+INSERT INTO rating_balances AS b (account_id, currency, balance_minor, revision)
+SELECT a, c, m, 1 FROM unnest($1::text[], $2::char(3)[], $3::bigint[]) AS u(a, c, m)
+ON CONFLICT (account_id) DO UPDATE
+  SET balance_minor = b.balance_minor + EXCLUDED.balance_minor, revision = b.revision + 1, updated_at = now()
+  WHERE b.currency = EXCLUDED.currency
+RETURNING account_id`;
+
+const SELECT_EXISTING = `
+SELECT hub_message_id::text AS id, record, published, sell_minor::text AS sell_minor, sell_currency,
+       buy_minor::text AS buy_minor, buy_currency
+  FROM rating_cdrs WHERE hub_message_id = ANY($1::uuid[])`;
+
+/** A debit in a currency other than the balance's (the account's currency was changed). */
+export class BalanceCurrencyError extends Error {
+  readonly retriable = false;
+  constructor(accounts: string[]) {
+    super(`balance currency differs from the account currency for ${accounts.join(', ')}`);
+    this.name = 'BalanceCurrencyError';
+  }
+}
+
+async function debit(client: PoolClient, rows: CdrRow[], inserted: Set<string>): Promise<string[]> {
+  const debits = rows.filter((r) => inserted.has(r.hubMessageId) && r.debitMinor !== 0n);
+  if (debits.length === 0) return [];
+  const ledger = await client.query<{ account_id: string; amount_minor: string; currency: string }>(
+    INSERT_LEDGER,
+    [
+      debits.map((r) => r.accountId),
+      debits.map((r) => r.hubMessageId),
+      debits.map((r) => (-r.debitMinor).toString()),
+      debits.map((r) => r.sellCurrency),
+    ],
+  );
+  const perAccount = new Map<string, { currency: string; amount: bigint }>();
+  for (const l of ledger.rows) {
+    const acc = perAccount.get(l.account_id) ?? { currency: l.currency, amount: 0n };
+    acc.amount += BigInt(l.amount_minor);
+    perAccount.set(l.account_id, acc);
+  }
+  // Same lock order in every transaction (sorted ids): concurrent batches cannot deadlock on balances.
+  const ids = [...perAccount.keys()].sort();
+  if (ids.length === 0) return [];
+  const updated = await client.query<{ account_id: string }>(UPSERT_BALANCES, [
+    ids,
+    ids.map((id) => perAccount.get(id)!.currency),
+    ids.map((id) => perAccount.get(id)!.amount.toString()),
+  ]);
+  if (updated.rows.length !== ids.length) {
+    const ok = new Set(updated.rows.map((r) => r.account_id));
+    throw new BalanceCurrencyError(ids.filter((id) => !ok.has(id)));
+  }
+  return ids;
+}
+
+/** Inserts the CDRs of one batch (new ones debit balances), in one transaction. */
+export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
+  return store('writing CDRs', () =>
+    withTransaction(pool, async (client) => {
+      const res = await client.query<{ hub_message_id: string }>(INSERT_CDRS, [
+        rows.map((r) => r.hubMessageId),
+        rows.map((r) => r.accountId),
+        rows.map((r) => r.connectorId),
+        rows.map((r) => r.supplierId),
+        rows.map((r) => r.country),
+        rows.map((r) => r.mccMnc),
+        rows.map((r) => r.segments),
+        rows.map((r) => r.outcome),
+        rows.map((r) => r.status),
+        rows.map((r) => r.billedOn),
+        rows.map((r) => r.sellMinor.toString()),
+        rows.map((r) => r.sellCurrency),
+        rows.map((r) => r.sellCharged),
+        rows.map((r) => r.sellRateId),
+        rows.map((r) => r.buyMinor.toString()),
+        rows.map((r) => r.buyCurrency),
+        rows.map((r) => r.buyCharged),
+        rows.map((r) => r.buyRateId),
+        rows.map((r) => (r.marginMinor === null ? null : r.marginMinor.toString())),
+        rows.map((r) => r.submittedAt),
+        rows.map((r) => r.ratedAt),
+        rows.map((r) => r.record),
+      ]);
+      const inserted = new Set(res.rows.map((r) => r.hub_message_id));
+      const debitedAccounts = await debit(client, rows, inserted);
+      const others = rows.filter((r) => !inserted.has(r.hubMessageId)).map((r) => r.hubMessageId);
+      let existing: ExistingCdr[] = [];
+      if (others.length > 0) {
+        const ex = await client.query<{
+          id: string;
+          record: Buffer;
+          published: boolean;
+          sell_minor: string;
+          sell_currency: string;
+          buy_minor: string;
+          buy_currency: string;
+        }>(SELECT_EXISTING, [others]);
+        existing = ex.rows.map((r) => ({
+          hubMessageId: r.id,
+          record: r.record,
+          published: r.published,
+          sellMinor: BigInt(r.sell_minor),
+          sellCurrency: r.sell_currency,
+          buyMinor: BigInt(r.buy_minor),
+          buyCurrency: r.buy_currency,
+        }));
+      }
+      return { inserted, existing, debitedAccounts };
+    }),
+  );
+}
+
+/** Records that Kafka acknowledged these CDRs' records. */
+export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await store('marking CDRs published', () =>
+    pool.query(
+      'UPDATE rating_cdrs SET published = true WHERE hub_message_id = ANY($1::uuid[]) AND NOT published',
+      [ids],
+    ),
+  );
+}

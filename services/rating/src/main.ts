@@ -1,0 +1,31 @@
+import { topics } from '@smshub/contracts';
+import { runService } from '@smshub/runtime';
+import { ratingEnv } from './config.js';
+import { createRating, DEFAULT_OPTIONS } from './rating.js';
+
+await runService({
+  service: 'rating',
+  env: ratingEnv,
+  async start(ctx) {
+    const c = ctx.config;
+    const rating = createRating({
+      options: {
+        ...DEFAULT_OPTIONS,
+        replicaId: c.RATING_REPLICA_ID,
+        grpcPort: c.GRPC_PORT,
+        balancePublishIntervalMs: c.RATING_BALANCE_PUBLISH_MS,
+        reloadIntervalMs: c.RATING_RELOAD_INTERVAL_MS,
+      },
+      logger: ctx.logger,
+      pool: ctx.pool(c.DATABASE_URL, c.RATING_DB_POOL_SIZE),
+      kafka: ctx.kafka,
+      producer: await ctx.producer(),
+      consumer: (o) => ctx.consumer(o),
+      topics,
+    });
+    // Registered after the pool and producer, so it runs before they close: the gRPC server drains,
+    // consumers finish their batch and commit, and pending balances are published.
+    ctx.lifecycle.onShutdown('rating', () => rating.stop());
+    await rating.start();
+  },
+});

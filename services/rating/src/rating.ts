@@ -1,0 +1,331 @@
+// The rating service, built from explicit dependencies (tests construct it with isolated topics and a
+// test database; main.ts wires the defaults).
+
+import type { Server } from '@grpc/grpc-js';
+import type { Kafka } from 'kafkajs';
+import type { Pool } from 'pg';
+import {
+  ResourceKind,
+  ratedStatusToJSON,
+  type AccountBalance,
+  type BillingRated,
+  type ConfigChange,
+  type SmsDelivery,
+  type SmsDispatched,
+  type TopicSpec,
+} from '@smshub/contracts';
+import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import type { Logger } from '@smshub/logging';
+import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
+import { CatalogHolder, type Catalog } from './catalog.js';
+import { markPublished, writeCdrs, type CdrRow } from './cdr-store.js';
+import { decideRating } from './domain/idempotency.js';
+import type { SupplierPolicy } from './domain/types.js';
+import { fromDelivery, fromDispatched, InvalidEventError, type Mapped } from './events.js';
+import { startSettlementServer } from './grpc.js';
+import { ratingMetrics } from './metrics.js';
+import { formatMccMnc, toBillingRated } from './record.js';
+
+export interface RatingTopics {
+  dispatched: TopicSpec<SmsDispatched>;
+  delivery: TopicSpec<SmsDelivery>;
+  rated: TopicSpec<BillingRated>;
+  balances: TopicSpec<AccountBalance>;
+  configChanges: TopicSpec<ConfigChange>;
+}
+
+export interface RatingOptions {
+  /** Names the per-replica config consumer group smshub-rating-config-<replicaId>. */
+  replicaId: string;
+  /** Consumer group of the message events. */
+  groupId: string;
+  /** Balances are published at most once per account per interval. */
+  balancePublishIntervalMs: number;
+  /** Full reload of the configuration even without a change notice (safety net). */
+  reloadIntervalMs: number;
+  /** gRPC SettlementService port (0 = any free port); null = no gRPC server. */
+  grpcPort: number | null;
+  grpcHost?: string;
+}
+
+export const DEFAULT_OPTIONS: Omit<RatingOptions, 'replicaId'> = {
+  groupId: 'smshub-rating',
+  balancePublishIntervalMs: 500,
+  reloadIntervalMs: 300_000,
+  grpcPort: 50053,
+};
+
+export interface RatingDeps {
+  options: RatingOptions;
+  logger: Logger;
+  pool: Pool;
+  kafka: Kafka;
+  producer: TypedProducer;
+  consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer>;
+  topics: RatingTopics;
+  /** Wall clock (ms); rated_at of new records. */
+  now?: () => number;
+}
+
+export interface Rating {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Port of the gRPC server once started. */
+  readonly grpcPort: number | undefined;
+  /** Reloads the configuration from Postgres now. */
+  reload(): Promise<void>;
+  /** Applies a top-up (idempotent per key) and schedules the balance publication. */
+  topUp(req: TopUpRequest): Promise<TopUpResult>;
+  /** Publishes pending balance changes now. */
+  flushBalances(): Promise<void>;
+}
+
+const CONFIG_KINDS = new Set([
+  ResourceKind.RESOURCE_KIND_ACCOUNT,
+  ResourceKind.RESOURCE_KIND_CONNECTOR,
+  ResourceKind.RESOURCE_KIND_RATE,
+]);
+
+/** How long after a load an unknown account triggers another load (a just-created account). */
+const UNKNOWN_ACCOUNT_RELOAD_MS = 5_000;
+
+interface Pending {
+  row: CdrRow;
+  bytes: Buffer;
+  status: string;
+}
+
+export function createRating(deps: RatingDeps): Rating {
+  const { options, pool, producer, topics } = deps;
+  const log = deps.logger.child({ component: 'rating' });
+  const now = deps.now ?? Date.now;
+  const holder = new CatalogHolder(pool, log, (c, ms) => {
+    ratingMetrics.configReloads.inc({ outcome: 'ok' });
+    ratingMetrics.rates.set(c.rates.size);
+    void ms;
+  });
+  const balances = new BalancePublisher({
+    pool,
+    producer,
+    spec: topics.balances,
+    catalog: () => holder.catalog,
+    logger: log,
+    intervalMs: options.balancePublishIntervalMs,
+  });
+  const consumers: TypedConsumer[] = [];
+  let reloadTimer: NodeJS.Timeout | undefined;
+  let server: Server | undefined;
+  let grpcPort: number | undefined;
+
+  async function reload(): Promise<void> {
+    try {
+      await holder.reload();
+    } catch (err) {
+      ratingMetrics.configReloads.inc({ outcome: 'error' });
+      throw err;
+    }
+  }
+
+  async function accountFor(accountId: string, catalog: Catalog): Promise<Catalog> {
+    if (catalog.accounts.has(accountId) || now() - catalog.loadedAt < UNKNOWN_ACCOUNT_RELOAD_MS)
+      return catalog;
+    await reload();
+    return holder.catalog;
+  }
+
+  /** Prices the mapped events of one consumed batch and writes, debits and publishes the new records. */
+  async function rateBatch(mapped: Mapped[]): Promise<void> {
+    let catalog = holder.catalog;
+    const pending = new Map<string, Pending>();
+    const ratedAt = now();
+    for (const m of mapped) {
+      if ('skip' in m) {
+        ratingMetrics.skipped.inc({ reason: m.skip });
+        continue;
+      }
+      const { input } = m;
+      const ev = input.event;
+      if (pending.has(ev.hubMessageId)) {
+        ratingMetrics.skipped.inc({ reason: 'duplicate' });
+        continue; // the first billable event of the message in this batch decides
+      }
+      catalog = await accountFor(ev.accountId, catalog);
+      const account = catalog.accounts.get(ev.accountId);
+      if (account === undefined) {
+        throw new InvalidEventError(`message ${ev.hubMessageId}: unknown account ${ev.accountId}`);
+      }
+      const connector = ev.connectorId === undefined ? undefined : catalog.connectors.get(ev.connectorId);
+      const supplier: SupplierPolicy | undefined =
+        connector?.policy ??
+        (ev.connectorId === undefined ? undefined : { connectorId: ev.connectorId, buyChargeOn: 'submit' });
+      const ctx = {
+        rates: catalog.rates,
+        fx: catalog.fx,
+        account: account.policy,
+        ...(supplier ? { supplier } : {}),
+      };
+      const decision = decideRating(undefined, { ...ev, eventTime: ratedAt }, ctx, {
+        missingRates: 'record',
+      });
+      if (decision.action === 'skip') {
+        ratingMetrics.skipped.inc({ reason: decision.reason });
+        continue;
+      }
+      const r = decision.record;
+      const supplierId = connector?.supplierId ?? r.connectorId ?? '';
+      const proto = toBillingRated(r, input, { supplierId, ratedAt: new Date(ratedAt) });
+      const bytes = Buffer.from(topics.rated.encode(proto));
+      const status = ratedStatusToJSON(proto.status);
+      pending.set(r.hubMessageId, {
+        bytes,
+        status,
+        row: {
+          hubMessageId: r.hubMessageId,
+          accountId: r.accountId,
+          connectorId: r.connectorId ?? '',
+          supplierId,
+          country: r.country ?? '',
+          mccMnc: formatMccMnc(r.mccMnc),
+          segments: r.segments,
+          outcome: r.status,
+          status,
+          billedOn: r.billedOn,
+          sellMinor: r.sell.amountMinor,
+          sellCurrency: r.sell.currency,
+          sellCharged: r.sell.charged,
+          sellRateId: r.sell.rateId ?? '',
+          buyMinor: r.buy.amountMinor,
+          buyCurrency: r.buy.currency,
+          buyCharged: r.buy.charged,
+          buyRateId: r.buy.rateId ?? '',
+          marginMinor: r.margin?.amountMinor ?? null,
+          submittedAt: new Date(r.submitTime),
+          ratedAt: new Date(ratedAt),
+          record: bytes,
+          debitMinor: r.sell.charged ? r.sell.amountMinor : 0n,
+        },
+      });
+    }
+    if (pending.size === 0) return;
+
+    const stopTimer = ratingMetrics.cdrWrite.startTimer();
+    const result = await writeCdrs(
+      pool,
+      [...pending.values()].map((p) => p.row),
+    );
+    stopTimer();
+
+    const toPublish: { id: string; bytes: Buffer }[] = [];
+    for (const id of result.inserted) {
+      const p = pending.get(id)!;
+      toPublish.push({ id, bytes: p.bytes });
+      ratingMetrics.rated.inc({ status: p.status });
+      if (p.status === 'RATED_STATUS_MISSING_RATE') {
+        ratingMetrics.missingRate.inc();
+        log.warn(
+          {
+            messageId: id,
+            accountId: p.row.accountId,
+            connectorId: p.row.connectorId,
+            country: p.row.country,
+          },
+          'no rate for a charged side: published with status MISSING_RATE',
+        );
+      }
+    }
+    for (const ex of result.existing) {
+      const p = pending.get(ex.hubMessageId)!;
+      if (
+        p.row.sellMinor !== ex.sellMinor ||
+        p.row.sellCurrency !== ex.sellCurrency ||
+        p.row.buyMinor !== ex.buyMinor ||
+        p.row.buyCurrency !== ex.buyCurrency
+      ) {
+        ratingMetrics.conflicts.inc();
+        log.warn(
+          { messageId: ex.hubMessageId },
+          'event prices the message differently from its CDR; the CDR stands',
+        );
+      }
+      if (ex.published) {
+        ratingMetrics.skipped.inc({ reason: 'already-rated' });
+      } else {
+        toPublish.push({ id: ex.hubMessageId, bytes: ex.record });
+        ratingMetrics.republished.inc();
+      }
+    }
+    balances.markDirty(result.debitedAccounts);
+    await Promise.all(toPublish.map((t) => producer.produceRaw(topics.rated.name, t.id, t.bytes)));
+    await markPublished(
+      pool,
+      toPublish.map((t) => t.id),
+    );
+  }
+
+  return {
+    get grpcPort() {
+      return grpcPort;
+    },
+    reload,
+    async topUp(req) {
+      const res = await applyTopUp(pool, req);
+      balances.markDirty([req.accountId]);
+      return res;
+    },
+    flushBalances: () => balances.flush(),
+
+    async start() {
+      // Follow changes first, then load: a change committed during the load is not missed.
+      const config = await deps.consumer({
+        groupId: `${options.groupId}-config-${options.replicaId}`,
+        fromBeginning: false,
+      });
+      config.on(topics.configChanges, async (rec) => {
+        if (CONFIG_KINDS.has(rec.value.kind)) await reload();
+      });
+      consumers.push(config);
+      await Promise.all([config.waitForAssignment(), config.start()]);
+      await reload();
+      reloadTimer = setInterval(() => {
+        reload().catch((err: unknown) => log.error({ err }, 'periodic configuration reload failed'));
+      }, options.reloadIntervalMs);
+      reloadTimer.unref();
+      balances.start();
+
+      const events = await deps.consumer({ groupId: options.groupId });
+      events.onBatch(topics.dispatched, (recs) => rateBatch(recs.map((r) => fromDispatched(r.value))));
+      events.onBatch(topics.delivery, (recs) => rateBatch(recs.map((r) => fromDelivery(r.value))));
+      consumers.push(events);
+      await events.start();
+
+      if (options.grpcPort !== null) {
+        const started = await startSettlementServer(
+          { pool, kafka: deps.kafka, rated: topics.rated, logger: log },
+          options.grpcPort,
+          options.grpcHost,
+        );
+        server = started.server;
+        grpcPort = started.port;
+      }
+    },
+
+    async stop() {
+      if (reloadTimer) clearInterval(reloadTimer);
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          const force = setTimeout(() => {
+            s.forceShutdown();
+            resolve();
+          }, 5_000);
+          s.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        });
+      }
+      await Promise.all(consumers.map((c) => c.stop()));
+      await balances.stop();
+    },
+  };
+}

@@ -1,0 +1,238 @@
+// Shared set-up of the rating integration tests: isolated topics, a migrated test database with rates,
+// accounts and connectors, a rating instance and raw readers of the rated and balances topics.
+
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import type { Pool } from 'pg';
+import {
+  DeliveryStatus,
+  DispatchOutcome,
+  SmsDelivery,
+  SmsDispatched,
+  TrafficType,
+  topics as registry,
+  type MessageContext,
+} from '@smshub/contracts';
+import { createPool, migrate } from '@smshub/db';
+import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import {
+  createIsolatedTopics,
+  createTestDatabase,
+  testKafkaBrokers,
+  uniqueName,
+  type TestDatabase,
+} from '@smshub/testing';
+import { createRating, type Rating, type RatingTopics } from '../src/rating.js';
+
+export const OLD = new Date('2026-01-10T10:00:00Z'); // before the plan's price change
+export const NEW = new Date('2026-07-10T10:00:00Z'); // after it
+
+export interface Raw {
+  key: string;
+  value: Buffer;
+}
+
+export interface Harness {
+  topics: RatingTopics;
+  pool: Pool;
+  producer: TypedProducer;
+  kafka: ReturnType<typeof createKafka>;
+  rated: Raw[];
+  balances: Raw[];
+  accounts: { submit: string; delivery: string; usd: string };
+  startRating(): Promise<Rating>;
+  stopRating(r: Rating): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function context(
+  accountId: string,
+  msisdn: string,
+  submitAt: Date,
+  info: { country?: string; mcc?: string; mnc?: string } = {},
+  messageId: string = randomUUID(),
+): MessageContext {
+  return {
+    messageId,
+    accountId,
+    systemId: 'cust1',
+    customerMessageId: messageId,
+    source: { ton: 5, npi: 0, address: 'ACME' },
+    destination: { ton: 1, npi: 1, address: msisdn },
+    registeredDelivery: 1,
+    dataCoding: 0,
+    trafficType: TrafficType.TRAFFIC_TYPE_TRANSACTIONAL,
+    receivedAt: submitAt,
+    receiptText: Buffer.alloc(0),
+    channel: 1,
+    destinationInfo: {
+      countryCode: info.country ?? '',
+      mcc: info.mcc ?? '',
+      mnc: info.mnc ?? '',
+      matchedPrefix: '',
+      ported: false,
+      source: 0,
+    },
+  };
+}
+
+export function accepted(ctx: MessageContext, connectorId = 'con_a'): SmsDispatched {
+  return SmsDispatched.fromPartial({
+    context: ctx,
+    partNumber: 1,
+    partTotal: 1,
+    connectorId,
+    supplierMessageId: `S${ctx.messageId.slice(0, 8)}`,
+    supplierMessageIdNormalised: `s${ctx.messageId.slice(0, 8)}`,
+    attempt: 1,
+    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+    segments: 1,
+    submittedAt: new Date(),
+    respondedAt: new Date(),
+  });
+}
+
+export function finalDelivery(
+  ctx: MessageContext,
+  status: DeliveryStatus,
+  opts: { connectorId?: string; segments?: number; accepted?: boolean } = {},
+): SmsDelivery {
+  const segments = opts.segments ?? 1;
+  const wasAccepted = opts.accepted ?? true;
+  return SmsDelivery.fromPartial({
+    context: ctx,
+    status,
+    final: true,
+    parts: Array.from({ length: wasAccepted ? segments : 1 }, (_, i) => ({
+      partNumber: i + 1,
+      status,
+      connectorId: opts.connectorId ?? '',
+      supplierMessageId: wasAccepted ? `sup-${i}` : '',
+    })),
+    doneAt: new Date(),
+    connectorId: wasAccepted ? (opts.connectorId ?? 'con_a') : (opts.connectorId ?? ''),
+    segments: wasAccepted ? segments : 0,
+    revision: 2,
+    updatedAt: new Date(),
+  });
+}
+
+async function seed(pool: Pool): Promise<Harness['accounts']> {
+  const ids = { submit: randomUUID(), delivery: randomUUID(), usd: randomUUID() };
+  const hash = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA';
+  await pool.query(`INSERT INTO rating_price_plans (id, name) VALUES ('std', 'Standard')`);
+  await pool.query(
+    `INSERT INTO accounts (id, system_id, password_hash, charge_on, billing_mode, credit_limit_minor, currency, price_plan_id)
+     VALUES ($1, 'subm', $4, 'submit', 'prepaid', 0, 'EUR', 'std'),
+            ($2, 'deliv', $4, 'delivery', 'postpaid', 5000, 'EUR', 'std'),
+            ($3, 'usd', $4, 'submit', 'prepaid', 0, 'USD', 'std')`,
+    [ids.submit, ids.delivery, ids.usd, hash],
+  );
+  await pool.query(
+    `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, mcc_mnc, country, price_amount, currency, effective_from, effective_to) VALUES
+      ('std-49-old', 'plan', 'std', '49', NULL, NULL, 12500, 'EUR', '2025-01-01', '2026-06-01'),
+      ('std-49-new', 'plan', 'std', '49', NULL, NULL, 20000, 'EUR', '2026-06-01', NULL),
+      ('std-4917',   'plan', 'std', '4917', NULL, NULL, 30000, 'EUR', '2025-01-01', NULL),
+      ('std-fr',     'plan', 'std', NULL, NULL, 'FR', 50000, 'EUR', '2025-01-01', NULL),
+      ('acc-49-own', 'account', $1, '4930', NULL, NULL, 11000, 'EUR', '2025-01-01', NULL),
+      ('buy-49',     'connector', 'con_a', '49', NULL, NULL, 8000, 'EUR', '2025-01-01', NULL),
+      ('buy-26203',  'connector', 'con_a', NULL, '26203', NULL, 9000, 'EUR', '2025-01-01', NULL),
+      ('buy-fr',     'connector', 'con_a', NULL, NULL, 'FR', 30000, 'EUR', '2025-01-01', NULL)`,
+    [ids.submit],
+  );
+  await pool.query(
+    `INSERT INTO rating_exchange_rates (id, from_currency, to_currency, rate, effective_from)
+     VALUES ('eurusd', 'EUR', 'USD', 1.10, '2025-01-01')`,
+  );
+  await pool.query(
+    `INSERT INTO rating_connectors (connector_id, supplier_id, buy_charge_on) VALUES ('con_a', 'sup_1', 'submit')`,
+  );
+  return ids;
+}
+
+async function rawReader(kafka: Kafka, topic: string, into: Raw[]): Promise<Consumer> {
+  const c = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 50 });
+  await c.connect();
+  await c.subscribe({ topic, fromBeginning: true });
+  await c.run({
+    eachMessage: async ({ message }) => {
+      if (message.value) into.push({ key: message.key?.toString('utf8') ?? '', value: message.value });
+    },
+  });
+  return c;
+}
+
+export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
+  const all = await createIsolatedTopics({
+    dispatched: registry.dispatched,
+    delivery: registry.delivery,
+    rated: registry.rated,
+    balances: registry.balances,
+    configChanges: registry.configChanges,
+  });
+  const topics: RatingTopics = all;
+  const db = await createTestDatabase();
+  const pool = createPool({ connectionString: db.url, max: 5 });
+  await migrate(pool);
+  const accounts = await seed(pool);
+  const logger = createLogger({ service: 'rating-test', level: 'warn' });
+  const brokers = testKafkaBrokers();
+  const kafka = createKafka({ brokers, clientId: uniqueName('rating-test') }, logger);
+  const producer = new TypedProducer(kafka, logger);
+  await producer.connect();
+  const rawKafka = new Kafka({ clientId: uniqueName('raw'), brokers, logLevel: logLevel.NOTHING });
+  const rated: Raw[] = [];
+  const balances: Raw[] = [];
+  const readers = [
+    await rawReader(rawKafka, topics.rated.name, rated),
+    await rawReader(rawKafka, topics.balances.name, balances),
+  ];
+  const groupId = uniqueName('smshub-rating');
+  const consumers: TypedConsumer[] = [];
+
+  return {
+    db,
+    topics,
+    pool,
+    producer,
+    kafka,
+    rated,
+    balances,
+    accounts,
+    async startRating() {
+      const rating = createRating({
+        options: {
+          replicaId: uniqueName('r'),
+          groupId,
+          balancePublishIntervalMs: 100,
+          reloadIntervalMs: 600_000,
+          grpcPort: 0,
+          grpcHost: '127.0.0.1',
+        },
+        logger,
+        pool,
+        kafka,
+        producer,
+        consumer: async (o) => {
+          const c = new TypedConsumer(kafka, logger, { ...o, producer });
+          consumers.push(c);
+          return c;
+        },
+        topics,
+      });
+      await rating.start();
+      return rating;
+    },
+    async stopRating(r) {
+      await r.stop();
+    },
+    async close() {
+      await Promise.all(consumers.map((c) => c.stop()));
+      await Promise.all(readers.map((r) => r.disconnect()));
+      await producer.close();
+      await pool.end();
+      await db.drop();
+    },
+  };
+}

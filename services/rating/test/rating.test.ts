@@ -1,0 +1,436 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AccountBalance,
+  BillingMode,
+  BillingRated,
+  DeliveryStatus,
+  RatedStatus,
+  SettlementParty,
+  SettlementPeriod,
+  SettlementServiceClient,
+  type CheckReconciliationResponse,
+  type GetTotalsResponse,
+  type SettlementQuery,
+} from '@smshub/contracts';
+import { waitFor } from '@smshub/testing';
+import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
+import type { RatedRecord } from '../src/domain/types.js';
+import { ratingMetrics } from '../src/metrics.js';
+import type { Rating } from '../src/rating.js';
+import { NEW, OLD, accepted, context, createHarness, finalDelivery, type Harness } from './harness.js';
+
+let h: Harness & { db: { drop(): Promise<void> } };
+let rating: Rating;
+
+function recordsFor(id: string): BillingRated[] {
+  return h.rated.filter((r) => r.key === id).map((r) => BillingRated.decode(r.value));
+}
+
+async function ratedRecord(id: string): Promise<BillingRated> {
+  return waitFor(() => recordsFor(id)[0], { what: `the rated record of ${id}`, timeoutMs: 20_000 });
+}
+
+async function alreadyRated(): Promise<number> {
+  const m = await ratingMetrics.skipped.get();
+  return m.values.find((v) => v.labels.reason === 'already-rated')?.value ?? 0;
+}
+
+async function cdrCount(id: string): Promise<number> {
+  const r = await h.pool.query<{ n: string }>(
+    'SELECT count(*)::text AS n FROM rating_cdrs WHERE hub_message_id = $1',
+    [id],
+  );
+  return Number(r.rows[0]!.n);
+}
+
+// The messages of the scenario (filled in the first test, reused by later ones).
+const ids = {
+  submitLong: '', // submit-billed, 4917 (longer prefix), 1 segment
+  deliveryNew: '', // delivery-billed, 4930 after the price change, 3 segments
+  deliveryOld: '', // delivery-billed, 4930 before the price change, 2 segments (tie -> even)
+  usd: '', // USD account, EUR rate converted
+  missing: '', // no sell rate (China)
+  rejected: '', // rejected by the hub
+  ownRate: '', // account's own rate overrides the plan
+};
+
+beforeAll(async () => {
+  h = await createHarness();
+  await rating_start();
+});
+
+async function rating_start(): Promise<void> {
+  rating = await h.startRating();
+}
+
+afterAll(async () => {
+  await rating?.stop();
+  await h?.close();
+});
+
+describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
+  it('selects the price by prefix, date, currency and segments', async () => {
+    const a = h.accounts;
+    const cSubmitLong = context(a.submit, '4917612345678', NEW, { country: 'DE' });
+    const cOwn = context(a.submit, '493012345', NEW, { country: 'DE' });
+    const cDelivNew = context(a.delivery, '493012345', NEW, { country: 'DE' });
+    const cDelivOld = context(a.delivery, '493012346', OLD, { country: 'DE' });
+    const cUsd = context(a.usd, '4917600000', NEW, { country: 'DE' });
+    const cMissing = context(a.submit, '8613800000000', NEW, { country: 'CN' });
+    const cRejected = context(a.submit, '4917611111111', NEW, { country: 'DE' });
+    Object.assign(ids, {
+      submitLong: cSubmitLong.messageId,
+      ownRate: cOwn.messageId,
+      deliveryNew: cDelivNew.messageId,
+      deliveryOld: cDelivOld.messageId,
+      usd: cUsd.messageId,
+      missing: cMissing.messageId,
+      rejected: cRejected.messageId,
+    });
+    await Promise.all([
+      h.producer.produce(h.topics.dispatched, accepted(cSubmitLong)),
+      h.producer.produce(h.topics.dispatched, accepted(cOwn)),
+      h.producer.produce(h.topics.dispatched, accepted(cUsd)),
+      h.producer.produce(h.topics.dispatched, accepted(cMissing)),
+      // delivery-billed account: the accepted dispatch is not billable yet, the final delivery is
+      h.producer.produce(h.topics.dispatched, accepted(cDelivNew)),
+      h.producer.produce(
+        h.topics.delivery,
+        finalDelivery(cDelivNew, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 3 }),
+      ),
+      h.producer.produce(
+        h.topics.delivery,
+        finalDelivery(cDelivOld, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 2 }),
+      ),
+      h.producer.produce(
+        h.topics.delivery,
+        finalDelivery(cRejected, DeliveryStatus.DELIVERY_STATUS_REJECTED, { accepted: false }),
+      ),
+    ]);
+
+    const long = await ratedRecord(ids.submitLong);
+    expect(long).toMatchObject({
+      messageId: ids.submitLong,
+      revision: 1,
+      accountId: a.submit,
+      connectorId: 'con_a',
+      supplierId: 'sup_1',
+      destinationCountry: 'DE',
+      segments: 1,
+      status: RatedStatus.RATED_STATUS_CHARGED,
+      sellRateId: 'std-4917', // longer prefix wins over "49"
+      buyRateId: 'buy-49',
+      deliveryStatus: 'DELIVERY_STATUS_ACCEPTED',
+    });
+    expect(long.sell).toEqual({ currencyCode: 'EUR', minorUnits: 3n, scale: 2 }); // 0.03
+    expect(long.buy).toEqual({ currencyCode: 'EUR', minorUnits: 1n, scale: 2 }); // 0.008 -> 1 cent
+    expect(long.margin).toEqual({ currencyCode: 'EUR', minorUnits: 2n, scale: 2 });
+    expect(long.doneAt).toBeUndefined();
+
+    const own = await ratedRecord(ids.ownRate);
+    expect(own.sellRateId).toBe('acc-49-own'); // the account's own rate overrides the plan
+    expect(own.sell?.minorUnits).toBe(1n); // 0.011 -> 1 cent
+
+    const dNew = await ratedRecord(ids.deliveryNew);
+    expect(dNew.sellRateId).toBe('std-49-new');
+    expect(dNew.segments).toBe(3);
+    expect(dNew.sell?.minorUnits).toBe(6n); // 3 x 0.02
+    expect(dNew.buy?.minorUnits).toBe(2n); // 3 x 0.008 = 0.024
+    expect(dNew.deliveryStatus).toBe('DELIVERY_STATUS_DELIVERED');
+    expect(dNew.doneAt).toBeInstanceOf(Date);
+
+    const dOld = await ratedRecord(ids.deliveryOld);
+    expect(dOld.sellRateId).toBe('std-49-old'); // the rate valid at submit time
+    expect(dOld.sell?.minorUnits).toBe(2n); // 2 x 0.0125 = 0.025 -> 2 (half to even)
+
+    const usd = await ratedRecord(ids.usd);
+    expect(usd.sell).toEqual({ currencyCode: 'USD', minorUnits: 3n, scale: 2 }); // 0.03 EUR x 1.10 = 0.033 USD
+    expect(usd.buy).toEqual({ currencyCode: 'EUR', minorUnits: 1n, scale: 2 }); // supplier currency
+    expect(usd.buyInSellCurrency).toEqual({ currencyCode: 'USD', minorUnits: 1n, scale: 2 }); // 0.0088 USD
+    expect(usd.fxRate).toBe('1.1');
+    expect(usd.margin?.minorUnits).toBe(2n);
+
+    const missing = await ratedRecord(ids.missing);
+    expect(missing.status).toBe(RatedStatus.RATED_STATUS_MISSING_RATE);
+    expect(missing.sell?.minorUnits).toBe(0n);
+    expect(missing.sellRateId).toBe('');
+    expect(missing.margin).toBeUndefined();
+
+    const rejected = await ratedRecord(ids.rejected);
+    expect(rejected.status).toBe(RatedStatus.RATED_STATUS_NOT_CHARGED);
+    expect(rejected.sell?.minorUnits).toBe(0n);
+    expect(rejected.connectorId).toBe('');
+
+    // one record per message, one CDR per message
+    for (const id of Object.values(ids)) {
+      expect(recordsFor(id)).toHaveLength(1);
+      expect(await cdrCount(id)).toBe(1);
+    }
+  });
+
+  it('never bills twice: redelivered events and a restarted consumer give one CDR and identical records', async () => {
+    const before = h.rated.length;
+    const skippedBefore = await alreadyRated();
+    const a = h.accounts;
+    // the same events again (as after a consumer restart without committed offsets)
+    const cSubmitLong = context(a.submit, '4917612345678', NEW, { country: 'DE' }, ids.submitLong);
+    const cDelivNew = context(a.delivery, '493012345', NEW, { country: 'DE' }, ids.deliveryNew);
+    await h.producer.produce(h.topics.dispatched, accepted(cSubmitLong));
+    await h.producer.produce(
+      h.topics.delivery,
+      finalDelivery(cSubmitLong, DeliveryStatus.DELIVERY_STATUS_DELIVERED),
+    );
+    await h.producer.produce(
+      h.topics.delivery,
+      finalDelivery(cDelivNew, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 3 }),
+    );
+    // they were consumed when the CDR writer has seen all three messages as already rated
+    await waitFor(async () => (await alreadyRated()) >= skippedBefore + 3, {
+      what: 'the redelivered events to be consumed',
+      timeoutMs: 20_000,
+    });
+    // A crash between commit and Kafka's ack: the CDR exists but was never published.
+    await h.pool.query('UPDATE rating_cdrs SET published = false WHERE hub_message_id = $1', [
+      ids.deliveryOld,
+    ]);
+    await rating.stop();
+    rating = await h.startRating(); // same consumer group: a restart
+    const cDelivOld = context(a.delivery, '493012346', OLD, { country: 'DE' }, ids.deliveryOld);
+    await h.producer.produce(
+      h.topics.delivery,
+      finalDelivery(cDelivOld, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 2 }),
+    );
+    await waitFor(() => recordsFor(ids.deliveryOld).length === 2, {
+      what: 'the re-published record',
+      timeoutMs: 20_000,
+    });
+
+    for (const id of [ids.submitLong, ids.deliveryNew, ids.deliveryOld]) expect(await cdrCount(id)).toBe(1);
+    expect(recordsFor(ids.submitLong)).toHaveLength(1);
+    expect(recordsFor(ids.deliveryNew)).toHaveLength(1);
+    // the duplicate on the topic is byte for byte the stored record
+    const copies = h.rated.filter((r) => r.key === ids.deliveryOld).map((r) => r.value.toString('hex'));
+    expect(new Set(copies).size).toBe(1);
+    const stored = await h.pool.query<{ record: Buffer; published: boolean }>(
+      'SELECT record, published FROM rating_cdrs WHERE hub_message_id = $1',
+      [ids.deliveryOld],
+    );
+    expect(stored.rows[0]!.record.toString('hex')).toBe(copies[0]);
+    expect(stored.rows[0]!.published).toBe(true);
+    // only the one re-publication is new on the topic
+    expect(h.rated.length - before).toBe(1);
+  });
+
+  it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
+    const a = h.accounts.submit;
+    const sums = await h.pool.query<{ charged: string }>(
+      `SELECT coalesce(sum(sell_minor), 0)::text AS charged FROM rating_cdrs WHERE account_id = $1 AND sell_charged`,
+      [a],
+    );
+    const charged = BigInt(sums.rows[0]!.charged);
+    expect(charged).toBeGreaterThan(0n);
+    const bal = await h.pool.query<{ balance_minor: string }>(
+      'SELECT balance_minor::text FROM rating_balances WHERE account_id = $1',
+      [a],
+    );
+    expect(BigInt(bal.rows[0]!.balance_minor)).toBe(-charged);
+
+    const first = await rating.topUp({
+      id: randomUUID(),
+      accountId: a,
+      amountMinor: 1000n,
+      currency: 'EUR',
+      idempotencyKey: `pay-${a}`,
+      reference: 'INV-1',
+      actor: 'test',
+    });
+    expect(first.applied).toBe(true);
+    expect(first.balanceMinor).toBe(1000n - charged);
+    const again = await rating.topUp({
+      id: randomUUID(),
+      accountId: a,
+      amountMinor: 1000n,
+      currency: 'EUR',
+      idempotencyKey: `pay-${a}`,
+    });
+    expect(again.applied).toBe(false);
+    expect(again.balanceMinor).toBe(1000n - charged);
+
+    // the latest published state of the account is the stored one
+    const latest = await waitFor(
+      () => {
+        const mine = h.balances.filter((b) => b.key === a).map((b) => AccountBalance.decode(b.value));
+        const last = mine.at(-1);
+        return last && last.balance?.minorUnits === 1000n - charged ? last : undefined;
+      },
+      { what: 'the published balance after the top-up' },
+    );
+    expect(latest).toMatchObject({
+      accountId: a,
+      billingMode: BillingMode.BILLING_MODE_PREPAID,
+      available: { currencyCode: 'EUR', minorUnits: 1000n - charged, scale: 2 },
+      blocked: false,
+      revision: first.revision,
+    });
+
+    // a new charge lowers it again and is published (coalesced)
+    const c = context(a, '4917612340000', NEW, { country: 'DE' });
+    await h.producer.produce(h.topics.dispatched, accepted(c));
+    await ratedRecord(c.messageId);
+    await waitFor(
+      () =>
+        h.balances
+          .filter((b) => b.key === a)
+          .map((b) => AccountBalance.decode(b.value))
+          .some((b) => b.balance?.minorUnits === 1000n - charged - 3n),
+      { what: 'the balance after one more 3-cent message' },
+    );
+  });
+
+  it('settlement totals over gRPC and CSV match the CDRs, and the rated topic reconciles with them', async () => {
+    const client = new SettlementServiceClient(
+      `127.0.0.1:${rating.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+    try {
+      const today = new Date();
+      const start = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
+      const end = new Date(start.getTime() + 2 * 86_400_000);
+      const query: SettlementQuery = {
+        party: SettlementParty.SETTLEMENT_PARTY_CUSTOMER,
+        partyId: '',
+        period: SettlementPeriod.SETTLEMENT_PERIOD_DAY,
+        startTime: start,
+        endTime: end,
+        byDestination: true,
+      };
+
+      // expected: the domain's settlement over the CDRs read back from the database
+      const cdrs = await h.pool.query<{
+        id: string;
+        account_id: string;
+        supplier_id: string;
+        country: string;
+        mcc_mnc: string;
+        segments: number;
+        sell_minor: string;
+        sell_currency: string;
+        sell_charged: boolean;
+        buy_minor: string;
+        buy_currency: string;
+        buy_charged: boolean;
+        rated_at: Date;
+        submitted_at: Date;
+      }>(
+        `SELECT hub_message_id::text AS id, account_id, supplier_id, country, mcc_mnc, segments, sell_minor::text,
+                sell_currency, sell_charged, buy_minor::text, buy_currency, buy_charged, rated_at, submitted_at
+           FROM rating_cdrs`,
+      );
+      const records: RatedRecord[] = cdrs.rows.map((r) => ({
+        hubMessageId: r.id,
+        accountId: r.account_id,
+        connectorId: r.supplier_id || undefined,
+        country: r.country,
+        mccMnc: r.mcc_mnc,
+        segments: r.segments,
+        status: 'DELIVERED',
+        billedOn: 'final',
+        sell: { amountMinor: BigInt(r.sell_minor), currency: r.sell_currency, charged: r.sell_charged },
+        buy: { amountMinor: BigInt(r.buy_minor), currency: r.buy_currency, charged: r.buy_charged },
+        submitTime: r.submitted_at.getTime(),
+        billedAt: r.rated_at.getTime(),
+      }));
+      const expected: SettlementRow[] = settle(records, { party: 'customer', period: 'day' });
+      expect(expected.length).toBeGreaterThan(2);
+
+      const totals = await new Promise<GetTotalsResponse>((resolve, reject) =>
+        client.getTotals({ query, pageSize: 0, pageToken: '' }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        ),
+      );
+      expect(
+        totals.totals.map((t) => ({
+          partyId: t.partyId,
+          country: t.destinationCountry,
+          mccMnc: t.destinationMccMnc,
+          currency: t.amount?.currencyCode,
+          messages: Number(t.messages),
+          segments: Number(t.segments),
+          amountMinor: t.amount?.minorUnits,
+        })),
+      ).toEqual(
+        expected.map((e) => ({
+          partyId: e.partyId,
+          country: e.country,
+          mccMnc: e.mccMnc,
+          currency: e.currency,
+          messages: e.messages,
+          segments: e.segments,
+          amountMinor: e.amountMinor,
+        })),
+      );
+      const supplierTotals = await new Promise<GetTotalsResponse>((resolve, reject) =>
+        client.getTotals(
+          {
+            query: { ...query, party: SettlementParty.SETTLEMENT_PARTY_SUPPLIER, byDestination: false },
+            pageSize: 0,
+            pageToken: '',
+          },
+          (err, res) => (err ? reject(err) : resolve(res)),
+        ),
+      );
+      const buyCharged = records.filter((r) => r.buy.charged && r.connectorId);
+      expect(supplierTotals.totals).toHaveLength(1);
+      expect(supplierTotals.totals[0]!.partyId).toBe('sup_1');
+      expect(Number(supplierTotals.totals[0]!.messages)).toBe(buyCharged.length);
+      expect(supplierTotals.totals[0]!.amount?.minorUnits).toBe(
+        buyCharged.reduce((s, r) => s + r.buy.amountMinor, 0n),
+      );
+
+      // CSV export: the domain's CSV format of the same rows
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.exportCsv({ query, perMessage: false });
+        stream.on('data', (d: { chunk: Buffer }) => chunks.push(d.chunk));
+        stream.on('end', () => resolve());
+        stream.on('error', reject);
+      });
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(toCsv(expected));
+
+      // reconciliation: CDR counts against the records read back from billing.rated.v1
+      const check = (): Promise<CheckReconciliationResponse> =>
+        new Promise((resolve, reject) =>
+          client.checkReconciliation(
+            {
+              supplierId: '',
+              period: SettlementPeriod.SETTLEMENT_PERIOD_DAY,
+              startTime: start,
+              endTime: end,
+              figures: [],
+              csv: Buffer.alloc(0),
+              tolerancePpm: 0,
+            },
+            (err, res) => (err ? reject(err) : resolve(res)),
+          ),
+        );
+      const ok = await check();
+      expect(ok.allMatched).toBe(true);
+      expect(ok.lines.reduce((s, l) => s + l.hubMessages, 0n)).toBe(BigInt(cdrs.rows.length));
+      // a CDR the topic does not know about is reported
+      const ghost = randomUUID();
+      await h.pool.query(
+        `INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor, sell_currency,
+           sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record, published)
+         VALUES ($1, 'ghost', 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), '\\x00', true)`,
+        [ghost],
+      );
+      const bad = await check();
+      expect(bad.allMatched).toBe(false);
+      expect(bad.lines.some((l) => !l.matched && l.hubMessages === l.supplierMessages + 1n)).toBe(true);
+    } finally {
+      client.close();
+    }
+  });
+});
