@@ -126,11 +126,19 @@ export interface LoadResult {
   receiptLatencyMs: Percentiles;
   binds: number;
   reconnects: number;
+  /** CPU time this process used during the run (user + system), and per accepted submit_sm. */
+  cpuMs: number;
+  cpuMicrosPerSubmit: number;
   records?: SubmitRecord[];
 }
 
 type Kind = SubmitRecord['kind'];
 const KINDS: readonly Kind[] = ['gsm7', 'ucs2', 'long'];
+
+/** message_state -> stat, as a table (messageStateToStat scans an object per call). */
+const STATE_TO_STAT: ReadonlyArray<ReceiptStat | undefined> = Array.from({ length: 16 }, (_, i) =>
+  messageStateToStat(i),
+);
 
 const STATUS_TIMEOUT = -1;
 const STATUS_CLOSED = -2;
@@ -281,6 +289,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const early = new Map<string, { at: number; stat: ReceiptStat }>();
 
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const now = (): number => performance.now() - t0;
   let nextMessage = 0;
   let submitted = 0;
@@ -318,7 +327,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     let id: string | undefined;
     let stat: ReceiptStat | undefined;
     if (pdu.receipted_message_id) id = normalizeMessageId(pdu.receipted_message_id, respIdFormat);
-    if (pdu.message_state !== undefined) stat = messageStateToStat(pdu.message_state);
+    if (pdu.message_state !== undefined) stat = STATE_TO_STAT[pdu.message_state];
     if (id === undefined || stat === undefined) {
       const bytes =
         pdu.short_message && pdu.short_message.length > 0 ? pdu.short_message : pdu.message_payload;
@@ -493,6 +502,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     await Promise.all([...live].map((s) => s.close()));
   }
 
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const firstSubmit = recSubmit.length > 0 ? (recSubmit[0] as number) : 0;
   const respLat = new Float64Array(recSubmit.length);
   let nResp = 0;
@@ -524,6 +535,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     receiptLatencyMs: percentiles(rcptLat.subarray(0, nRcpt)),
     binds,
     reconnects,
+    cpuMs: Math.round(cpuMs),
+    cpuMicrosPerSubmit: accepted > 0 ? Math.round((cpuMs * 1000) / accepted) : 0,
   };
   if (opts.keepRecords) {
     result.records = recSubmit.map((submitAt, i) => {

@@ -52,6 +52,7 @@ function summary(r: LoadResult): string {
     `receipt round trip ms      p50 ${d.p50}  p95 ${d.p95}  p99 ${d.p99}  max ${d.max}`,
     `receipts ${r.receipts} (${stats || 'none'}), intermediate ${r.intermediateReceipts}, missing ${r.missingReceipts}, unmatched ${r.unmatchedReceipts}`,
     `errors: ${errors || 'none'}   binds ${r.binds}, reconnects ${r.reconnects}`,
+    `loadgen CPU ${(r.cpuMs / 1000).toFixed(2)} s (${r.cpuMicrosPerSubmit} µs per accepted submit_sm, receipts included)`,
   ].join('\n');
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandStatus } from '@smshub/smpp';
 import { createSimulator, type Simulator } from '@smshub/smsc-simulator';
-import { parseMix, percentiles, runLoad } from '../src/loadgen.js';
+import { runLoad } from '../src/loadgen.js';
 
 let sim: Simulator;
 let port: number;
@@ -95,14 +95,5 @@ describe('runLoad against the simulator', () => {
     } finally {
       sim.setBehaviour({ disconnectEvery: 0 });
     }
-  });
-});
-
-describe('helpers', () => {
-  it('parses a mix and computes percentiles', () => {
-    expect(parseMix('gsm7=70, ucs2=20,long=10')).toEqual({ gsm7: 70, ucs2: 20, long: 10 });
-    expect(() => parseMix('sms=5')).toThrow(/bad mix item/);
-    const p = percentiles(Float64Array.from({ length: 100 }, (_, i) => 100 - i));
-    expect(p).toMatchObject({ count: 100, p50: 50, p95: 95, p99: 99, max: 100, mean: 50.5 });
   });
 });
