@@ -15,7 +15,9 @@ export const egressEnv = {
     }
   }),
   // This replica's name (the pod name in Kubernetes): per-replica config consumer group, session references.
-  EGRESS_REPLICA_ID: envString().optional().transform((v) => v ?? hostname()),
+  EGRESS_REPLICA_ID: envString()
+    .optional()
+    .transform((v) => v ?? hostname()),
   // Replicas sharing each connector's TPS: each paces at max_submit_rate / EGRESS_REPLICAS. With an
   // autoscaler, set it to the maximum replica count (never above the supplier's limit; under-uses it when fewer run).
   EGRESS_REPLICAS: envInt({ min: 1, max: 1000, default: 1 }),

@@ -20,7 +20,11 @@ import { PacedBucket, replicaShare, sleep, TokenBucket } from './domain/token-bu
 import { metrics } from './metrics.js';
 
 /** Handles a deliver_sm/data_sm from a supplier; what it returns is the response (always answered). */
-export type InboundHandler = (connector: ConnectorConfig, session: SmppSession, pdu: Pdu) => Promise<ResponseSpec>;
+export type InboundHandler = (
+  connector: ConnectorConfig,
+  session: SmppSession,
+  pdu: Pdu,
+) => Promise<ResponseSpec>;
 
 export interface PoolOptions {
   logger: Logger;
@@ -106,7 +110,11 @@ class Bind {
         await session.waitClosed();
         this.session = undefined;
         rt.boundChanged();
-        if (!this.stopped) rt.log.warn({ bind: this.index, bindType: this.bindType }, 'connector session closed; reconnecting');
+        if (!this.stopped)
+          rt.log.warn(
+            { bind: this.index, bindType: this.bindType },
+            'connector session closed; reconnecting',
+          );
       } catch (err) {
         this.session = undefined;
         const status = err instanceof SmppError ? statusName(err.commandStatus) : undefined;
@@ -156,16 +164,20 @@ export class ConnectorRuntime {
   }
 
   private rate(): number {
-    return replicaShare(this.config.maxSubmitRate, this.pool.opts.replicas) * (1 - this.pool.opts.tpsHeadroom);
+    return (
+      replicaShare(this.config.maxSubmitRate, this.pool.opts.replicas) * (1 - this.pool.opts.tpsHeadroom)
+    );
   }
 
   start(): void {
     if (!this.config.enabled) return;
     const c = this.config;
     const kinds: BindType[] =
-      c.bindMode === 'transceiver' ? ['transceiver']
-      : c.bindMode === 'transmitter' ? ['transmitter']
-      : ['transmitter', 'receiver'];
+      c.bindMode === 'transceiver'
+        ? ['transceiver']
+        : c.bindMode === 'transmitter'
+          ? ['transmitter']
+          : ['transmitter', 'receiver'];
     for (let i = 0; i < c.sessions; i++) for (const k of kinds) this.binds.push(new Bind(this, k, i));
     for (const b of this.binds) b.start();
   }
@@ -222,7 +234,8 @@ export class ConnectorRuntime {
       const candidates = this.binds.filter((b) => b.canSubmit && b.bound);
       if (candidates.length === 0) return undefined;
       let best: Bind | undefined;
-      for (const b of candidates) if (b.inUse < this.config.windowSize && (!best || b.inUse < best.inUse)) best = b;
+      for (const b of candidates)
+        if (b.inUse < this.config.windowSize && (!best || b.inUse < best.inUse)) best = b;
       if (best) {
         best.inUse++;
         metrics.windowInUse.set({ connector: this.config.id }, this.windowInUse());
@@ -258,7 +271,11 @@ export class ConnectorRuntime {
    * rate, then `beforeWrite` (the "sending" dedupe record), then the write. Resolves with the outcome;
    * rejects only when `signal` aborts (shutdown/crash) or `beforeWrite` fails.
    */
-  async submit(fields: PduFields, signal: AbortSignal, beforeWrite: () => Promise<void>): Promise<SubmitOutcome | undefined> {
+  async submit(
+    fields: PduFields,
+    signal: AbortSignal,
+    beforeWrite: () => Promise<void>,
+  ): Promise<SubmitOutcome | undefined> {
     const bind = await this.acquireSlot(signal);
     if (!bind) return undefined;
     const id = this.config.id;
@@ -270,7 +287,14 @@ export class ConnectorRuntime {
       const submittedAt = new Date();
       if (!session || !bind.bound) {
         metrics.submits.inc({ connector: id, status: 'closed' });
-        return { result: { kind: 'closed' }, commandStatus: 0, supplierMessageId: '', session: session!, submittedAt, detail: 'session lost before write' };
+        return {
+          result: { kind: 'closed' },
+          commandStatus: 0,
+          supplierMessageId: '',
+          session: session!,
+          submittedAt,
+          detail: 'session lost before write',
+        };
       }
       this.recordWrite();
       try {
@@ -288,15 +312,30 @@ export class ConnectorRuntime {
       } catch (err) {
         if (err instanceof SmppTimeoutError) {
           metrics.submits.inc({ connector: id, status: 'timeout' });
-          return { result: { kind: 'timeout' }, commandStatus: 0, supplierMessageId: '', session, submittedAt, detail: `no submit_sm_resp within ${this.config.responseTimeoutMs} ms` };
+          return {
+            result: { kind: 'timeout' },
+            commandStatus: 0,
+            supplierMessageId: '',
+            session,
+            submittedAt,
+            detail: `no submit_sm_resp within ${this.config.responseTimeoutMs} ms`,
+          };
         }
         if (err instanceof SmppClosedError || !(err instanceof SmppError) || err.pdu === undefined) {
           metrics.submits.inc({ connector: id, status: 'closed' });
-          return { result: { kind: 'closed' }, commandStatus: 0, supplierMessageId: '', session, submittedAt, detail: (err as Error).message };
+          return {
+            result: { kind: 'closed' },
+            commandStatus: 0,
+            supplierMessageId: '',
+            session,
+            submittedAt,
+            detail: (err as Error).message,
+          };
         }
         const status = err.commandStatus;
         metrics.submits.inc({ connector: id, status: statusName(status) ?? `0x${status.toString(16)}` });
-        if (status === CommandStatus.ESME_RTHROTTLED || status === CommandStatus.ESME_RMSGQFUL) metrics.throttled.inc({ connector: id });
+        if (status === CommandStatus.ESME_RTHROTTLED || status === CommandStatus.ESME_RMSGQFUL)
+          metrics.throttled.inc({ connector: id });
         return {
           result: { kind: 'rejected', status },
           commandStatus: status,

@@ -67,14 +67,18 @@ export class ConnectorStore {
       try {
         password = openSecret(this.secretKey, r.password_sealed, r.id);
       } catch (err) {
-        throw new ConnectorConfigError(r.id, 'password does not open with CONNECTOR_SECRET_KEY', { cause: err });
+        throw new ConnectorConfigError(r.id, 'password does not open with CONNECTOR_SECRET_KEY', {
+          cause: err,
+        });
       }
     } else {
       const path = (r.password_secret_ref ?? '').slice('file:'.length);
       try {
         password = (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
       } catch (err) {
-        throw new ConnectorConfigError(r.id, `password secret ${r.password_secret_ref} cannot be read`, { cause: err });
+        throw new ConnectorConfigError(r.id, `password secret ${r.password_secret_ref} cannot be read`, {
+          cause: err,
+        });
       }
     }
     return {
@@ -122,7 +126,9 @@ export class ConnectorStore {
 
   /** One connector, or undefined when it does not exist (deleted). */
   async load(id: string): Promise<ConnectorConfig | undefined> {
-    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM egress_connectors WHERE id = $1`, [id]);
+    const { rows } = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM egress_connectors WHERE id = $1`, [
+      id,
+    ]);
     return rows[0] ? this.toConfig(rows[0]) : undefined;
   }
 
@@ -147,9 +153,30 @@ export class ConnectorStore {
          default_source_ton = EXCLUDED.default_source_ton, default_source_npi = EXCLUDED.default_source_npi,
          revision = egress_connectors.revision + 1`,
       [
-        c.id, c.name, c.enabled, c.host, c.port, c.tls, c.systemId, c.systemType, sealed, ref, c.interfaceVersion,
-        c.bindMode, c.sessions, c.windowSize, c.maxSubmitRate, c.responseTimeoutMs, c.enquireLinkMs, c.dataCodings,
-        c.gsm7Packed, c.segmentation, c.messageIdFormat, c.receiptTimeZone, c.defaultSourceTon, c.defaultSourceNpi,
+        c.id,
+        c.name,
+        c.enabled,
+        c.host,
+        c.port,
+        c.tls,
+        c.systemId,
+        c.systemType,
+        sealed,
+        ref,
+        c.interfaceVersion,
+        c.bindMode,
+        c.sessions,
+        c.windowSize,
+        c.maxSubmitRate,
+        c.responseTimeoutMs,
+        c.enquireLinkMs,
+        c.dataCodings,
+        c.gsm7Packed,
+        c.segmentation,
+        c.messageIdFormat,
+        c.receiptTimeZone,
+        c.defaultSourceTon,
+        c.defaultSourceNpi,
       ],
     );
   }

@@ -1,7 +1,13 @@
 import { setMaxListeners } from 'node:events';
 import type tls from 'node:tls';
 import { v7 as uuidv7 } from 'uuid';
-import { ChangeAction, ResourceKind, type ConfigChange, type SmsRouted, type topics as registry } from '@smshub/contracts';
+import {
+  ChangeAction,
+  ResourceKind,
+  type ConfigChange,
+  type SmsRouted,
+  type topics as registry,
+} from '@smshub/contracts';
 import type { Pool } from '@smshub/db';
 import type { ConsumedRecord, ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
@@ -36,7 +42,10 @@ export interface EgressCoreConfig {
   /** Graceful stop: in-flight parts get this long to finish before they are interrupted. */
   drainMs: number;
   tls?: tls.ConnectionOptions;
-  consumer?: Pick<ConsumerOptions, 'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently'>;
+  consumer?: Pick<
+    ConsumerOptions,
+    'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently'
+  >;
 }
 
 export interface EgressDeps {
@@ -69,7 +78,11 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
   const connectorStore = new ConnectorStore(deps.pool, config.secretKey);
   const dispatchStore = new DispatchStore(deps.pool, config.replicaId);
 
-  async function onInbound(connector: ConnectorConfig, session: SmppSession, pdu: Pdu): Promise<ResponseSpec> {
+  async function onInbound(
+    connector: ConnectorConfig,
+    session: SmppSession,
+    pdu: Pdu,
+  ): Promise<ResponseSpec> {
     const ctx = {
       connectorId: connector.id,
       messageIdFormat: connector.messageIdFormat,
@@ -84,7 +97,10 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
         await producer.produce(topics.receiptRaw, receipt);
         metrics.receipts.inc({ connector: connector.id, result: receipt.parseError ? 'unparsed' : 'parsed' });
         if (receipt.parseError)
-          log.warn({ connector: connector.id, receiptId: receipt.receiptId, problems: receipt.parseError }, 'receipt published raw with parse problems');
+          log.warn(
+            { connector: connector.id, receiptId: receipt.receiptId, problems: receipt.parseError },
+            'receipt published raw with parse problems',
+          );
         return {};
       }
       const mo = toMo(pdu, ctx);
@@ -180,7 +196,10 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       await assigned;
       // After joining the change stream, so a change made during the load is applied after it.
       await reload('*');
-      routedConsumer = await deps.consumer({ groupId: config.groupId ?? 'smshub-egress', ...config.consumer });
+      routedConsumer = await deps.consumer({
+        groupId: config.groupId ?? 'smshub-egress',
+        ...config.consumer,
+      });
       routedConsumer.onBatch(topics.routed, onRoutedBatch);
       await routedConsumer.start();
       log.info({ connectors: connectors.ids().length }, 'egress started');

@@ -57,7 +57,13 @@ export class DispatchStore {
   }
 
   /** The attempt ended without acceptance and another will follow (or none could be made yet). */
-  async markPending(key: PartKey, partTotal: number, attempt: number, connectorId: string, commandStatus: number): Promise<void> {
+  async markPending(
+    key: PartKey,
+    partTotal: number,
+    attempt: number,
+    connectorId: string,
+    commandStatus: number,
+  ): Promise<void> {
     await this.q(
       `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica, command_status)
        VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
@@ -85,7 +91,18 @@ export class DispatchStore {
        ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
          connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
          command_status = EXCLUDED.command_status, event = EXCLUDED.event`,
-      [key.messageId, key.partNumber, partTotal, state, attempt, connectorId, this.replica, supplierMessageId || null, commandStatus, Buffer.from(event)],
+      [
+        key.messageId,
+        key.partNumber,
+        partTotal,
+        state,
+        attempt,
+        connectorId,
+        this.replica,
+        supplierMessageId || null,
+        commandStatus,
+        Buffer.from(event),
+      ],
     );
   }
 

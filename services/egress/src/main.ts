@@ -20,7 +20,11 @@ await runService({
           maxRetriesPerConnector: c.EGRESS_MAX_RETRIES_PER_CONNECTOR,
           backoff: { initialMs: c.EGRESS_RETRY_INITIAL_MS, maxMs: c.EGRESS_RETRY_MAX_MS, jitter: 0.2 },
         },
-        reconnect: { initialMs: c.EGRESS_RECONNECT_INITIAL_MS, maxMs: c.EGRESS_RECONNECT_MAX_MS, jitter: 0.2 },
+        reconnect: {
+          initialMs: c.EGRESS_RECONNECT_INITIAL_MS,
+          maxMs: c.EGRESS_RECONNECT_MAX_MS,
+          jitter: 0.2,
+        },
         unavailableWaitMs: c.EGRESS_UNAVAILABLE_WAIT_MS,
         secretKey: c.CONNECTOR_SECRET_KEY,
         batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,

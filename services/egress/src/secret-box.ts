@@ -19,7 +19,8 @@ export class SecretBoxError extends Error {
 
 export function parseSecretKey(base64: string): Buffer {
   const key = Buffer.from(base64.trim(), 'base64');
-  if (key.length !== 32) throw new SecretBoxError(`CONNECTOR_SECRET_KEY must be 32 bytes of base64 (got ${key.length})`);
+  if (key.length !== 32)
+    throw new SecretBoxError(`CONNECTOR_SECRET_KEY must be 32 bytes of base64 (got ${key.length})`);
   return key;
 }
 

@@ -48,7 +48,11 @@ const BIND_TYPES: Record<string, BindType> = {
   transceiver: BindType.BIND_TYPE_TRANSCEIVER,
 };
 
-export function sessionRef(replica: string, systemId: string, s: SmppSession | undefined): SessionRef | undefined {
+export function sessionRef(
+  replica: string,
+  systemId: string,
+  s: SmppSession | undefined,
+): SessionRef | undefined {
   if (!s) return undefined;
   return {
     replica,
@@ -113,7 +117,8 @@ export class Sender {
   async handle(routed: SmsRouted): Promise<void> {
     this.check();
     const msg = routed.message;
-    if (!msg || routed.candidates.length === 0) throw Object.assign(new Error('routed record without message or candidates'), { retriable: false });
+    if (!msg || routed.candidates.length === 0)
+      throw Object.assign(new Error('routed record without message or candidates'), { retriable: false });
     const context = messageContext(routed);
     let plan: SubmitPlan | undefined;
     let reason = 'no candidate connector is configured and enabled';
@@ -136,7 +141,16 @@ export class Sender {
         finalFailure: true,
         detail: reason,
       });
-      await this.o.store.markFinal(key, 1, 'failed', 1, ev.connectorId, '', 0, this.o.topics.dispatched.encode(ev));
+      await this.o.store.markFinal(
+        key,
+        1,
+        'failed',
+        1,
+        ev.connectorId,
+        '',
+        0,
+        this.o.topics.dispatched.encode(ev),
+      );
       await this.o.producer.produce(this.o.topics.dispatched, ev);
       return;
     }
@@ -164,7 +178,9 @@ export class Sender {
       partTotal,
       connectorId,
       candidateIndex,
-      session: out ? sessionRef(this.o.replica, this.o.pool.get(connectorId)?.config.systemId ?? '', out.session) : undefined,
+      session: out
+        ? sessionRef(this.o.replica, this.o.pool.get(connectorId)?.config.systemId ?? '', out.session)
+        : undefined,
       supplierMessageId: out?.supplierMessageId ?? '',
       supplierMessageIdNormalised: x.normalised ?? '',
       commandStatus: out?.commandStatus ?? 0,
@@ -180,7 +196,11 @@ export class Sender {
   }
 
   /** The first candidate from `from` on that is bound and can carry the plan; waits while none is bound. */
-  private async pick(routed: SmsRouted, plan: SubmitPlan, from: number): Promise<{ index: number; rt: ConnectorRuntime } | undefined> {
+  private async pick(
+    routed: SmsRouted,
+    plan: SubmitPlan,
+    from: number,
+  ): Promise<{ index: number; rt: ConnectorRuntime } | undefined> {
     const deadline = Date.now() + this.o.unavailableWaitMs;
     for (;;) {
       let anyUsable = false;
@@ -200,7 +220,12 @@ export class Sender {
     }
   }
 
-  private async sendPart(routed: SmsRouted, context: MessageContext, plan: SubmitPlan, partNumber: number): Promise<void> {
+  private async sendPart(
+    routed: SmsRouted,
+    context: MessageContext,
+    plan: SubmitPlan,
+    partNumber: number,
+  ): Promise<void> {
     const { store, producer, topics } = this.o;
     const total = plan.parts.length;
     const key: PartKey = { messageId: context.messageId, partNumber };
@@ -213,11 +238,24 @@ export class Sender {
       const ev = this.event(context, partNumber, total, connectorId, 0, undefined, action.attempt, {
         outcome: DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT,
         finalFailure: false,
-        detail: 'egress stopped between submit_sm and its response; not resent to avoid a duplicate (outcome unknown)',
+        detail:
+          'egress stopped between submit_sm and its response; not resent to avoid a duplicate (outcome unknown)',
       });
-      await store.markFinal(key, total, 'unknown', action.attempt, connectorId, '', 0, topics.dispatched.encode(ev));
+      await store.markFinal(
+        key,
+        total,
+        'unknown',
+        action.attempt,
+        connectorId,
+        '',
+        0,
+        topics.dispatched.encode(ev),
+      );
       await producer.produce(topics.dispatched, ev);
-      this.log.warn({ messageId: context.messageId, part: partNumber }, 'part was in flight at a previous stop; reported unknown, not resent');
+      this.log.warn(
+        { messageId: context.messageId, part: partNumber },
+        'part was in flight at a previous stop; reported unknown, not resent',
+      );
       return;
     }
     let attempt = action.nextAttempt;
@@ -250,7 +288,9 @@ export class Sender {
           connectorId = picked.rt.config.id;
           const a = attempt;
           try {
-            out = await picked.rt.submit(fields, this.o.signal, () => store.markSending(key, total, a, connectorId));
+            out = await picked.rt.submit(fields, this.o.signal, () =>
+              store.markSending(key, total, a, connectorId),
+            );
           } catch (err) {
             if (this.o.signal.aborted) throw new InterruptedError();
             throw err;
@@ -265,30 +305,62 @@ export class Sender {
       const d = decide(result, retries, hasNext, this.o.retry);
       const conn = this.o.pool.get(connectorId)?.config;
       if (d.action === 'done' && out) {
-        const normalised = out.supplierMessageId && conn ? normaliseSupplierId(out.supplierMessageId, conn.messageIdFormat, 'resp') : out.supplierMessageId;
+        const normalised =
+          out.supplierMessageId && conn
+            ? normaliseSupplierId(out.supplierMessageId, conn.messageIdFormat, 'resp')
+            : out.supplierMessageId;
         const ev = this.event(context, partNumber, total, connectorId, candidateIndex, out, attempt, {
           outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
           finalFailure: false,
           detail: '',
           normalised,
         });
-        await store.markFinal(key, total, 'sent', attempt, connectorId, out.supplierMessageId, 0, topics.dispatched.encode(ev));
+        await store.markFinal(
+          key,
+          total,
+          'sent',
+          attempt,
+          connectorId,
+          out.supplierMessageId,
+          0,
+          topics.dispatched.encode(ev),
+        );
         await producer.produce(topics.dispatched, ev);
         return;
       }
       const outcome =
-        result.kind === 'rejected' ? DispatchOutcome.DISPATCH_OUTCOME_REJECTED
-        : result.kind === 'timeout' || result.kind === 'closed' ? DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT
-        : result.kind === 'not_sent' && result.reason === 'expired' ? DispatchOutcome.DISPATCH_OUTCOME_EXPIRED
-        : DispatchOutcome.DISPATCH_OUTCOME_NOT_SENT;
+        result.kind === 'rejected'
+          ? DispatchOutcome.DISPATCH_OUTCOME_REJECTED
+          : result.kind === 'timeout' || result.kind === 'closed'
+            ? DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT
+            : result.kind === 'not_sent' && result.reason === 'expired'
+              ? DispatchOutcome.DISPATCH_OUTCOME_EXPIRED
+              : DispatchOutcome.DISPATCH_OUTCOME_NOT_SENT;
       const detail =
         out?.detail ||
-        (result.kind === 'not_sent' ? (result.reason === 'expired' ? 'validity ended before sending' : 'no candidate connector bound within the wait') : '');
+        (result.kind === 'not_sent'
+          ? result.reason === 'expired'
+            ? 'validity ended before sending'
+            : 'no candidate connector bound within the wait'
+          : '');
       const final = d.action === 'fail';
-      const ev = this.event(context, partNumber, total, connectorId, candidateIndex, out, attempt, { outcome, finalFailure: final, detail });
+      const ev = this.event(context, partNumber, total, connectorId, candidateIndex, out, attempt, {
+        outcome,
+        finalFailure: final,
+        detail,
+      });
       const status = out?.commandStatus ?? 0;
       if (final) {
-        await store.markFinal(key, total, 'failed', attempt, connectorId, '', status, topics.dispatched.encode(ev));
+        await store.markFinal(
+          key,
+          total,
+          'failed',
+          attempt,
+          connectorId,
+          '',
+          status,
+          topics.dispatched.encode(ev),
+        );
         await producer.produce(topics.dispatched, ev);
         return;
       }

@@ -1,7 +1,14 @@
 // A small SMSC for precise fault injection, on libs/smpp's server over real TCP: scripted answers per
 // submit_sm, a record of every submit with its arrival time, receipts and MO pushed on demand, and
 // dropping every connection at once.
-import { CommandStatus, createSmppServer, type Pdu, type PduFields, type SmppServer, type SmppSession } from '@smshub/smpp';
+import {
+  CommandStatus,
+  createSmppServer,
+  type Pdu,
+  type PduFields,
+  type SmppServer,
+  type SmppSession,
+} from '@smshub/smpp';
 
 export interface Answer {
   status?: number;
@@ -69,7 +76,8 @@ export class FakeSmsc {
   static keyOf(pdu: Pdu): string {
     const sm = pdu.short_message ?? Buffer.alloc(0);
     const udh = (pdu.esm_class ?? 0) & 0x40 ? sm.subarray(0, sm[0]! + 1).toString('hex') : '';
-    const sar = pdu.sar_segment_seqnum !== undefined ? `sar${pdu.sar_msg_ref_num}/${pdu.sar_segment_seqnum}` : '';
+    const sar =
+      pdu.sar_segment_seqnum !== undefined ? `sar${pdu.sar_msg_ref_num}/${pdu.sar_segment_seqnum}` : '';
     return `${pdu.destination_addr}|${udh}|${sar}`;
   }
 
@@ -105,7 +113,6 @@ export class FakeSmsc {
   accepted(): Received[] {
     return this.received.filter((r) => r.answeredWith === 0);
   }
-
 
   close(): Promise<void> {
     return this.server.close({ graceMs: 200 });

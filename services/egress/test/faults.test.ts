@@ -19,7 +19,8 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
     if (!list?.length) return {};
     return list.length > 1 ? list.shift()! : list[0]!;
   };
-  const countAt = (smsc: FakeSmsc, dest: string) => smsc.received.filter((r) => r.pdu.destination_addr === dest).length;
+  const countAt = (smsc: FakeSmsc, dest: string) =>
+    smsc.received.filter((r) => r.pdu.destination_addr === dest).length;
 
   beforeAll(async () => {
     await h.setup();
@@ -27,8 +28,12 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
     b.answer = play(scriptB);
     await h.addConnector({ id: 'con_a', port: await a.listen(), responseTimeoutMs: 300 });
     await h.addConnector({ id: 'con_b', port: await b.listen() });
-    core = await h.startCore({ retry: { maxRetriesPerConnector: 2, backoff: { initialMs: 30, maxMs: 100 } } });
-    await waitFor(() => core.connectors.get('con_a')?.healthy && core.connectors.get('con_b')?.healthy, { what: 'bound' });
+    core = await h.startCore({
+      retry: { maxRetriesPerConnector: 2, backoff: { initialMs: 30, maxMs: 100 } },
+    });
+    await waitFor(() => core.connectors.get('con_a')?.healthy && core.connectors.get('con_b')?.healthy, {
+      what: 'bound',
+    });
   });
   afterAll(async () => {
     await h.teardown();
@@ -37,8 +42,13 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
 
   it('retries throttling on the same connector, then succeeds there', async () => {
     scriptA.set('447700000001', [{ status: S.ESME_RTHROTTLED }, { status: S.ESME_RTHROTTLED }, {}]);
-    const id = await h.route(['con_a', 'con_b'], 'x', { destination: { ton: 1, npi: 1, address: '447700000001' } });
-    await waitFor(() => h.dispatchesOf(id).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED), { what: 'accepted' });
+    const id = await h.route(['con_a', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000001' },
+    });
+    await waitFor(
+      () => h.dispatchesOf(id).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED),
+      { what: 'accepted' },
+    );
     const ds = h.dispatchesOf(id).sort((x, y) => x.attempt - y.attempt);
     expect(ds.map((d) => [d.attempt, d.connectorId, d.outcome, d.commandStatus, d.finalFailure])).toEqual([
       [1, 'con_a', DispatchOutcome.DISPATCH_OUTCOME_REJECTED, S.ESME_RTHROTTLED, false],
@@ -50,7 +60,9 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
 
   it('fails over to the next candidate on a permanent error', async () => {
     scriptA.set('447700000002', [{ status: S.ESME_RINVDSTADR }]);
-    const id = await h.route(['con_a', 'con_b'], 'x', { destination: { ton: 1, npi: 1, address: '447700000002' } });
+    const id = await h.route(['con_a', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000002' },
+    });
     await waitFor(() => h.dispatchesOf(id).length === 2, { what: 'two attempts' });
     const ds = h.dispatchesOf(id).sort((x, y) => x.attempt - y.attempt);
     expect(ds.map((d) => [d.attempt, d.connectorId, d.candidateIndex, d.outcome])).toEqual([
@@ -63,7 +75,9 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
   it('fails the message with the last status when every candidate is exhausted', async () => {
     scriptA.set('447700000003', [{ status: S.ESME_RMSGQFUL }]);
     scriptB.set('447700000003', [{ status: S.ESME_RINVDSTADR }]);
-    const id = await h.route(['con_a', 'con_b'], 'x', { destination: { ton: 1, npi: 1, address: '447700000003' } });
+    const id = await h.route(['con_a', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000003' },
+    });
     await waitFor(() => h.dispatchesOf(id).some((d) => d.finalFailure), { what: 'final failure' });
     const ds = h.dispatchesOf(id).sort((x, y) => x.attempt - y.attempt);
     expect(ds.map((d) => [d.connectorId, d.commandStatus, d.finalFailure])).toEqual([
@@ -77,8 +91,13 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
 
   it('retries response timeouts on the same connector, then fails over', async () => {
     scriptA.set('447700000004', [{ silent: true }]);
-    const id = await h.route(['con_a', 'con_b'], 'x', { destination: { ton: 1, npi: 1, address: '447700000004' } });
-    await waitFor(() => h.dispatchesOf(id).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED), { what: 'accepted on B', timeoutMs: 10_000 });
+    const id = await h.route(['con_a', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000004' },
+    });
+    await waitFor(
+      () => h.dispatchesOf(id).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED),
+      { what: 'accepted on B', timeoutMs: 10_000 },
+    );
     const ds = h.dispatchesOf(id).sort((x, y) => x.attempt - y.attempt);
     expect(ds.map((d) => [d.connectorId, d.outcome])).toEqual([
       ['con_a', DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT],
@@ -94,10 +113,17 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
   it('reconnects after the SMSC drops the link; a message sent meanwhile goes once it is back', async () => {
     const bindsBefore = a.binds.length;
     a.dropAll();
-    await waitFor(() => !core.connectors.get('con_a')!.healthy || a.binds.length > bindsBefore, { what: 'link down' });
-    const id = await h.route(['con_a'], 'after the drop', { destination: { ton: 1, npi: 1, address: '447700000005' } });
+    await waitFor(() => !core.connectors.get('con_a')!.healthy || a.binds.length > bindsBefore, {
+      what: 'link down',
+    });
+    const id = await h.route(['con_a'], 'after the drop', {
+      destination: { ton: 1, npi: 1, address: '447700000005' },
+    });
     await waitFor(() => a.binds.length > bindsBefore, { what: 'rebind' });
-    const d = await waitFor(() => h.dispatchesOf(id).find((x) => x.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED), { what: 'sent after reconnect' });
+    const d = await waitFor(
+      () => h.dispatchesOf(id).find((x) => x.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED),
+      { what: 'sent after reconnect' },
+    );
     expect(d.connectorId).toBe('con_a');
     expect(countAt(a, '447700000005')).toBe(1);
   });
@@ -118,8 +144,13 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
         snapshot: undefined,
       });
     await change(ChangeAction.CHANGE_ACTION_UPDATED);
-    await waitFor(() => core.connectors.get('con_a')?.config.enabled === false && a.boundSessions().length === 0, { what: 'con_a disabled and unbound' });
-    const id = await h.route(['con_a', 'con_b'], 'x', { destination: { ton: 1, npi: 1, address: '447700000006' } });
+    await waitFor(
+      () => core.connectors.get('con_a')?.config.enabled === false && a.boundSessions().length === 0,
+      { what: 'con_a disabled and unbound' },
+    );
+    const id = await h.route(['con_a', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000006' },
+    });
     const d = await waitFor(() => h.dispatchesOf(id)[0], { what: 'dispatch' });
     expect(d.connectorId).toBe('con_b');
     await store.upsert({ ...cur, enabled: true });
@@ -127,6 +158,8 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
     await waitFor(() => core.connectors.get('con_a')?.healthy, { what: 'con_a bound again' });
     await store.delete('con_a');
     await change(ChangeAction.CHANGE_ACTION_DELETED);
-    await waitFor(() => core.connectors.get('con_a') === undefined && a.boundSessions().length === 0, { what: 'con_a removed' });
+    await waitFor(() => core.connectors.get('con_a') === undefined && a.boundSessions().length === 0, {
+      what: 'con_a removed',
+    });
   });
 });

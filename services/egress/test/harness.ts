@@ -16,7 +16,13 @@ import {
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
-import { createIsolatedTopics, createTestDatabase, testKafkaBrokers, uniqueName, type TestDatabase } from '@smshub/testing';
+import {
+  createIsolatedTopics,
+  createTestDatabase,
+  testKafkaBrokers,
+  uniqueName,
+  type TestDatabase,
+} from '@smshub/testing';
 import type { Kafka } from 'kafkajs';
 import { createEgressCore, type EgressCore, type EgressCoreConfig } from '../src/core.js';
 import { ConnectorStore, type ConnectorInput } from '../src/connector-store.js';
@@ -50,7 +56,8 @@ export class Harness {
     // Only the shared accounts table and egress's own migrations.
     this.migrationsDir = await mkdtemp(path.join(tmpdir(), 'egress-migrations-'));
     for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-      if (/^(0001|02\d\d)_.*\.sql$/.test(f)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
+      if (/^(0001|02\d\d)_.*\.sql$/.test(f))
+        await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
     for (let attempt = 1; ; attempt++) {
@@ -62,7 +69,10 @@ export class Harness {
         await new Promise((r) => setTimeout(r, 1000 * attempt));
       }
     }
-    this.kafka = createKafka({ brokers: testKafkaBrokers(), clientId: uniqueName('egress-test'), ssl: false }, this.logger);
+    this.kafka = createKafka(
+      { brokers: testKafkaBrokers(), clientId: uniqueName('egress-test'), ssl: false },
+      this.logger,
+    );
     this.producer = new TypedProducer(this.kafka, this.logger, { ackTimeoutMs: 10_000 });
     await this.producer.connect();
     const c = await this.consumer({ groupId: uniqueName('watch'), fromBeginning: true });
@@ -130,7 +140,14 @@ export class Harness {
   }
 
   private coreDeps(config: EgressCoreConfig) {
-    return { config, logger: this.logger, producer: this.producer, consumer: this.consumer, pool: this.pool, topics: this.topics };
+    return {
+      config,
+      logger: this.logger,
+      producer: this.producer,
+      consumer: this.consumer,
+      pool: this.pool,
+      topics: this.topics,
+    };
   }
 
   async startCore(o: Partial<EgressCoreConfig> = {}): Promise<EgressCore> {
@@ -149,7 +166,11 @@ export class Harness {
         accountId: 'acc_1',
         customerMessageId: messageId,
         source: { ton: 5, npi: 0, address: 'ACME' },
-        destination: { ton: 1, npi: 1, address: `4477009${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}` },
+        destination: {
+          ton: 1,
+          npi: 1,
+          address: `4477009${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`,
+        },
         dataCoding: 8,
         shortMessage: encodeUcs2(text),
         registeredDelivery: 1,

@@ -7,7 +7,11 @@ export interface BackoffPolicy {
 }
 
 /** Delay before retry number `attempt` (1-based). `random` is injected for tests. */
-export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const n = Math.max(1, Math.floor(attempt));
   const base = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(n - 1, 30));
   const j = policy.jitter ?? 0;

@@ -102,7 +102,11 @@ function formats(f: MessageIdFormat): { resp: SmppIdFormat; receiptText: SmppIdF
  * Normalises a supplier id as written in submit_sm_resp or the receipted_message_id TLV (`where`
  * 'resp'), or in the receipt text (`where` 'receipt_text'), so both sides of one message compare equal.
  */
-export function normaliseSupplierId(id: string, format: MessageIdFormat, where: 'resp' | 'receipt_text'): string {
+export function normaliseSupplierId(
+  id: string,
+  format: MessageIdFormat,
+  where: 'resp' | 'receipt_text',
+): string {
   if (format === 'verbatim') return id.trim().toLowerCase();
   const f = formats(format);
   return normalizeMessageId(id, where === 'resp' ? f.resp : f.receiptText);

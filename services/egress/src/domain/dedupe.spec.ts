@@ -12,9 +12,15 @@ describe('onDelivery', () => {
     }
   });
   it('does not resend a part whose submit_sm was in flight (at-most-once)', () => {
-    expect(onDelivery({ state: 'sending', attempt: 3, event: null })).toEqual({ action: 'report_unknown', attempt: 3 });
+    expect(onDelivery({ state: 'sending', attempt: 3, event: null })).toEqual({
+      action: 'report_unknown',
+      attempt: 3,
+    });
   });
   it('continues a part between retries with the next attempt number', () => {
-    expect(onDelivery({ state: 'pending', attempt: 2, event: null })).toEqual({ action: 'send', nextAttempt: 3 });
+    expect(onDelivery({ state: 'pending', attempt: 2, event: null })).toEqual({
+      action: 'send',
+      nextAttempt: 3,
+    });
   });
 });

@@ -34,7 +34,9 @@ describe('decide', () => {
   });
 
   it('skips a connector that is down or cannot carry the message, and stops on expiry', () => {
-    expect(decide({ kind: 'not_sent', reason: 'unavailable' }, 0, true, policy).action).toBe('next_candidate');
+    expect(decide({ kind: 'not_sent', reason: 'unavailable' }, 0, true, policy).action).toBe(
+      'next_candidate',
+    );
     expect(decide({ kind: 'not_sent', reason: 'unsupported' }, 0, false, policy).action).toBe('fail');
     expect(decide({ kind: 'not_sent', reason: 'expired' }, 0, true, policy).action).toBe('fail');
   });

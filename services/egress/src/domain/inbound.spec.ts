@@ -7,7 +7,14 @@ const ctx: InboundContext = {
   connectorId: 'con_1',
   messageIdFormat: 'hex_resp_decimal_receipt',
   receiptTimeZone: 'UTC',
-  session: { replica: 'egress-0', sessionId: 's1', systemId: 'hub', bindType: 3, remoteAddress: '', interfaceVersion: 0x34 },
+  session: {
+    replica: 'egress-0',
+    sessionId: 's1',
+    systemId: 'hub',
+    bindType: 3,
+    remoteAddress: '',
+    interfaceVersion: 0x34,
+  },
   receivedAt: new Date('2026-11-22T07:00:00Z'),
   newId: () => '01935f3e-0000-7000-8000-000000000009',
 };
@@ -40,7 +47,13 @@ describe('toReceipt', () => {
 
   it('prefers the receipted_message_id TLV, reads message_state and keeps TLVs', () => {
     const r = toReceipt(
-      pdu({ esm_class: 4, short_message: Buffer.alloc(0), receipted_message_id: '0A1B2C', message_state: 2, tlvs: { 0x1401: Buffer.from([1]) } }),
+      pdu({
+        esm_class: 4,
+        short_message: Buffer.alloc(0),
+        receipted_message_id: '0A1B2C',
+        message_state: 2,
+        tlvs: { 0x1401: Buffer.from([1]) },
+      }),
       ctx,
     );
     expect(r.supplierMessageIdNormalised).toBe('662316');
@@ -50,7 +63,10 @@ describe('toReceipt', () => {
 
   it('reads receipts carried in message_payload', () => {
     const text = 'id:10 sub:001 dlvrd:000 submit date:2611220700 done date:2611220701 stat:UNDELIV err:005';
-    const r = toReceipt(pdu({ esm_class: 4, short_message: Buffer.alloc(0), message_payload: Buffer.from(text) }), ctx);
+    const r = toReceipt(
+      pdu({ esm_class: 4, short_message: Buffer.alloc(0), message_payload: Buffer.from(text) }),
+      ctx,
+    );
     expect(r.parsed?.stat).toBe('UNDELIV');
     expect(r.supplierMessageIdNormalised).toBe('10');
   });
@@ -66,8 +82,12 @@ describe('toReceipt', () => {
 
 describe('wallClockIn', () => {
   it('reads receipt dates in the supplier time zone', () => {
-    expect(wallClockIn('Europe/Berlin', new Date('2026-07-01T12:00:00Z'))).toEqual(new Date('2026-07-01T10:00:00Z'));
-    expect(wallClockIn('Europe/Berlin', new Date('2026-01-01T12:00:00Z'))).toEqual(new Date('2026-01-01T11:00:00Z'));
+    expect(wallClockIn('Europe/Berlin', new Date('2026-07-01T12:00:00Z'))).toEqual(
+      new Date('2026-07-01T10:00:00Z'),
+    );
+    expect(wallClockIn('Europe/Berlin', new Date('2026-01-01T12:00:00Z'))).toEqual(
+      new Date('2026-01-01T11:00:00Z'),
+    );
     expect(wallClockIn('Not/AZone', new Date())).toBeUndefined();
   });
 });
@@ -75,9 +95,17 @@ describe('wallClockIn', () => {
 describe('toMo', () => {
   it('keeps the bytes and reads concatenation', () => {
     const sm = Buffer.from([5, 0, 3, 9, 2, 1, 0x48, 0x69]);
-    const mo = toMo(pdu({ esm_class: 0x40, short_message: sm, source_addr: '447700900123', destination_addr: '12345' }), ctx);
+    const mo = toMo(
+      pdu({ esm_class: 0x40, short_message: sm, source_addr: '447700900123', destination_addr: '12345' }),
+      ctx,
+    );
     expect(mo.shortMessage).toEqual(sm);
-    expect(mo.concat).toMatchObject({ reference: 9, total: 2, partNumber: 1, method: ConcatMethod.CONCAT_METHOD_UDH_8BIT });
+    expect(mo.concat).toMatchObject({
+      reference: 9,
+      total: 2,
+      partNumber: 1,
+      method: ConcatMethod.CONCAT_METHOD_UDH_8BIT,
+    });
     expect(mo.source?.address).toBe('447700900123');
   });
 });

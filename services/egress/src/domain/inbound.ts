@@ -8,13 +8,7 @@ import {
   type SmsReceiptRaw,
   type Tlv,
 } from '@smshub/contracts';
-import {
-  decodeNetworkErrorCode,
-  decodeUcs2,
-  messageContent,
-  parseReceipt,
-  type Pdu,
-} from '@smshub/smpp';
+import { decodeNetworkErrorCode, decodeUcs2, messageContent, parseReceipt, type Pdu } from '@smshub/smpp';
 import { normaliseSupplierId, type MessageIdFormat } from './connector.js';
 
 /** esm_class message-type bits (2-5): 0x04 SMSC delivery receipt, 0x20 intermediate notification. */
@@ -77,15 +71,19 @@ export function pduTlvs(pdu: Pdu): Tlv[] {
   if (pdu.receipted_message_id !== undefined)
     out.push({ tag: 0x001e, value: Buffer.from(`${pdu.receipted_message_id}\0`, 'latin1') });
   if (pdu.message_state !== undefined) out.push({ tag: 0x0427, value: Buffer.from([pdu.message_state]) });
-  if (pdu.network_error_code !== undefined) out.push({ tag: 0x0423, value: Buffer.from(pdu.network_error_code) });
+  if (pdu.network_error_code !== undefined)
+    out.push({ tag: 0x0423, value: Buffer.from(pdu.network_error_code) });
   if (pdu.sar_msg_ref_num !== undefined) {
     const v = Buffer.alloc(2);
     v.writeUInt16BE(pdu.sar_msg_ref_num & 0xffff);
     out.push({ tag: 0x020c, value: v });
   }
-  if (pdu.sar_total_segments !== undefined) out.push({ tag: 0x020e, value: Buffer.from([pdu.sar_total_segments]) });
-  if (pdu.sar_segment_seqnum !== undefined) out.push({ tag: 0x020f, value: Buffer.from([pdu.sar_segment_seqnum]) });
-  for (const [tag, value] of Object.entries(pdu.tlvs ?? {})) out.push({ tag: Number(tag), value: Buffer.from(value) });
+  if (pdu.sar_total_segments !== undefined)
+    out.push({ tag: 0x020e, value: Buffer.from([pdu.sar_total_segments]) });
+  if (pdu.sar_segment_seqnum !== undefined)
+    out.push({ tag: 0x020f, value: Buffer.from([pdu.sar_segment_seqnum]) });
+  for (const [tag, value] of Object.entries(pdu.tlvs ?? {}))
+    out.push({ tag: Number(tag), value: Buffer.from(value) });
   return out;
 }
 

@@ -38,7 +38,12 @@ describe('TokenBucket', () => {
     const clock = fakeClock();
     const b = new TokenBucket(5, 3, clock);
     clock.t = 60_000;
-    expect([b.tryTake().ok, b.tryTake().ok, b.tryTake().ok, b.tryTake().ok]).toEqual([true, true, true, false]);
+    expect([b.tryTake().ok, b.tryTake().ok, b.tryTake().ok, b.tryTake().ok]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 
   it('changes rate keeping earned tokens', () => {

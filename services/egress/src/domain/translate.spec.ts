@@ -140,7 +140,13 @@ describe('planSubmit', () => {
       msg('', {
         esmClass: 0x40,
         shortMessage: udhPart,
-        concat: { reference: 0x2a, total: 2, partNumber: 1, method: ConcatMethod.CONCAT_METHOD_UDH_8BIT, groupId: '' },
+        concat: {
+          reference: 0x2a,
+          total: 2,
+          partNumber: 1,
+          method: ConcatMethod.CONCAT_METHOD_UDH_8BIT,
+          groupId: '',
+        },
       }),
       base,
     );
@@ -149,11 +155,23 @@ describe('planSubmit', () => {
     expect(r.plan.parts[0]!.short_message).toEqual(udhPart);
     expect(r.plan.parts[0]!.esm_class).toBe(0x40);
     const sar = planSubmit(
-      msg('ab', { concat: { reference: 7, total: 3, partNumber: 2, method: ConcatMethod.CONCAT_METHOD_SAR, groupId: '' } }),
+      msg('ab', {
+        concat: {
+          reference: 7,
+          total: 3,
+          partNumber: 2,
+          method: ConcatMethod.CONCAT_METHOD_SAR,
+          groupId: '',
+        },
+      }),
       base,
     );
     if (!sar.ok) throw new Error(sar.reason);
-    expect([sar.plan.parts[0]!.sar_msg_ref_num, sar.plan.parts[0]!.sar_total_segments, sar.plan.parts[0]!.sar_segment_seqnum]).toEqual([7, 3, 2]);
+    expect([
+      sar.plan.parts[0]!.sar_msg_ref_num,
+      sar.plan.parts[0]!.sar_total_segments,
+      sar.plan.parts[0]!.sar_segment_seqnum,
+    ]).toEqual([7, 3, 2]);
   });
 
   it('refuses text no supported coding can carry', () => {

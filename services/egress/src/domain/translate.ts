@@ -100,17 +100,24 @@ export function chooseEncoding(
   const ascii: TextChoice = { encoding: 'latin1', dataCoding: DataCoding.IA5, packed: false };
   const ucs2: TextChoice = { encoding: 'ucs2', dataCoding: DataCoding.UCS2, packed: false };
   const own =
-    customerAlphabet === 'gsm7' ? gsm7
-    : customerAlphabet === 'latin1' ? latin1
-    : customerAlphabet === 'ascii' ? ascii
-    : customerAlphabet === 'ucs2' ? ucs2
-    : undefined;
+    customerAlphabet === 'gsm7'
+      ? gsm7
+      : customerAlphabet === 'latin1'
+        ? latin1
+        : customerAlphabet === 'ascii'
+          ? ascii
+          : customerAlphabet === 'ucs2'
+            ? ucs2
+            : undefined;
   const fits = (c: TextChoice): boolean =>
     supports(c.dataCoding) &&
-    (c === gsm7 ? canEncodeGsm7(text)
-    : c === latin1 ? canEncodeLatin1(text)
-    : c === ascii ? canEncodeAscii(text)
-    : true);
+    (c === gsm7
+      ? canEncodeGsm7(text)
+      : c === latin1
+        ? canEncodeLatin1(text)
+        : c === ascii
+          ? canEncodeAscii(text)
+          : true);
   for (const c of [own, gsm7, latin1, ucs2]) if (c && fits(c)) return c;
   return undefined;
 }
@@ -165,7 +172,12 @@ export function planSubmit(msg: SmsSubmitted, s: TranslationSettings): PlanResul
   const customerSplit = msg.concat !== undefined || (msg.esmClass & ESM_CLASS_UDHI) !== 0;
   if (customerSplit) {
     if (bytes.length > 254) return { ok: false, reason: 'customer-split part longer than 254 octets' };
-    const fields: PduFields = { ...common, esm_class: msg.esmClass, data_coding: msg.dataCoding, short_message: bytes };
+    const fields: PduFields = {
+      ...common,
+      esm_class: msg.esmClass,
+      data_coding: msg.dataCoding,
+      short_message: bytes,
+    };
     if (msg.concat?.method === ConcatMethod.CONCAT_METHOD_SAR) {
       fields.sar_msg_ref_num = msg.concat.reference;
       fields.sar_total_segments = msg.concat.total;
@@ -184,12 +196,19 @@ export function planSubmit(msg: SmsSubmitted, s: TranslationSettings): PlanResul
   try {
     if (info.alphabet === 'binary' || msg.dataCoding >= 0xc0) {
       // Binary, message-class and MWI codings are carried as they are.
-      if (!s.dataCodings.includes(msg.dataCoding) && !(info.alphabet === 'binary' && s.dataCodings.includes(DataCoding.BINARY_2)))
-        return { ok: false, reason: `data_coding 0x${msg.dataCoding.toString(16)} not supported by the connector` };
+      if (
+        !s.dataCodings.includes(msg.dataCoding) &&
+        !(info.alphabet === 'binary' && s.dataCodings.includes(DataCoding.BINARY_2))
+      )
+        return {
+          ok: false,
+          reason: `data_coding 0x${msg.dataCoding.toString(16)} not supported by the connector`,
+        };
       // segmentBinary's dataCoding parameter is typed as the literal of its default (libs/smpp): widen here.
       const dcs = msg.dataCoding as typeof DataCoding.BINARY_2;
       segmented = segmentBinary(bytes, { method: probe, reference }, dcs);
-      if (segmented.parts.length > 1 && method === 'payload') segmented = segmentBinary(bytes, { method, reference }, dcs);
+      if (segmented.parts.length > 1 && method === 'payload')
+        segmented = segmentBinary(bytes, { method, reference }, dcs);
     } else {
       const text = decodeText(bytes, msg.dataCoding);
       const choice = chooseEncoding(text, info.alphabet, s);
@@ -197,8 +216,10 @@ export function planSubmit(msg: SmsSubmitted, s: TranslationSettings): PlanResul
       const opts = { encoding: choice.encoding, packed: choice.packed, reference };
       // A message that fits one SMS goes in short_message whatever the method.
       segmented = segmentText(text, { ...opts, method: probe });
-      if (segmented.parts.length > 1 && method === 'payload') segmented = segmentText(text, { ...opts, method });
-      if (choice.dataCoding !== segmented.dataCoding) segmented = { ...segmented, dataCoding: choice.dataCoding };
+      if (segmented.parts.length > 1 && method === 'payload')
+        segmented = segmentText(text, { ...opts, method });
+      if (choice.dataCoding !== segmented.dataCoding)
+        segmented = { ...segmented, dataCoding: choice.dataCoding };
     }
   } catch (err) {
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
