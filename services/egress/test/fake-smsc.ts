@@ -33,6 +33,8 @@ export class FakeSmsc {
   readonly received: Received[] = [];
   readonly binds: string[] = [];
   readonly deliverResponses: number[] = [];
+  /** enquire_link PDUs received from ESMEs. */
+  enquireLinks = 0;
   port = 0;
   private nextId = 0x1000;
   /** Decides the answer of each submit_sm; default: accept. */
@@ -42,8 +44,14 @@ export class FakeSmsc {
   constructor(
     readonly systemId = 'hub',
     readonly password = 'secret',
+    tls?: { cert: Buffer; key: Buffer },
   ) {
     this.server = createSmppServer({
+      ...(tls ? { tls } : {}),
+      onSession: (s) =>
+        s.on('pdu', (p) => {
+          if (p.command === 'enquire_link') this.enquireLinks++;
+        }),
       onBind: (_s, pdu) => {
         this.binds.push(pdu.bindType);
         return pdu.system_id === this.systemId && pdu.password === this.password
