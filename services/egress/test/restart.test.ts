@@ -17,7 +17,7 @@ describe('egress: no double send across an abrupt restart', () => {
       port: await smsc.listen(),
       sessions: 2,
       windowSize: 5,
-      maxSubmitRate: 60,
+      maxSubmitRate: 30,
     });
   });
   afterAll(async () => {
