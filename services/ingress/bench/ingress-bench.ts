@@ -55,7 +55,8 @@ const topics = Object.fromEntries(
 const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
 const kadmin = kafka.admin();
 await kadmin.connect();
-await ensureTopics(kadmin, [topics.submitted, topics.delivery, topics.configChanges]);
+const used = [topics.submitted, topics.delivery, topics.configChanges, topics.balances];
+await ensureTopics(kadmin, used);
 
 const producer = new TypedProducer(kafka, logger);
 await producer.connect();
@@ -151,13 +152,7 @@ for (const s of clients) await s.unbind();
 await ingress.stop();
 await Promise.all(consumers.map((c) => c.stop()));
 await producer.close();
-await kadmin
-  .deleteTopics({
-    topics: Object.values(topics)
-      .map((t) => t.name)
-      .filter((n) => [topics.submitted.name, topics.delivery.name, topics.configChanges.name].includes(n)),
-  })
-  .catch(() => undefined);
+await kadmin.deleteTopics({ topics: used.map((t) => t.name) }).catch(() => undefined);
 await kadmin.disconnect();
 await pool.end();
 await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);

@@ -19,6 +19,7 @@ import {
   type SmppSession,
 } from '@smshub/smpp';
 import { AccountStore, ipAllowed, normaliseIp, type Account } from './accounts.js';
+import { BalanceCache } from './balances.js';
 import { BindGuard, type BindGuardOptions } from './bind-guard.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
 import * as m from './metrics.js';
@@ -39,6 +40,13 @@ export interface IngressOptions {
   deliveryGroupId: string;
   /** Prefix of the per-replica config.changes.v1 group (`<prefix>-<replicaId>`). */
   configGroupPrefix: string;
+  /**
+   * Prefix of the balances.v1 group (`<prefix>-<replicaId>-<start id>`): a fresh group per process start,
+   * read from the beginning, so every replica rebuilds the whole credit cache from the compacted topic.
+   */
+  balancesGroupPrefix: string;
+  /** Refuse submits of accounts that balances.v1 marks blocked (out of credit) with ESME_RSUBMITFAIL. */
+  creditCheck: boolean;
   bindGuard: Partial<BindGuardOptions>;
   idleTimeoutMs: number;
   bindTimeoutMs: number;
@@ -61,6 +69,8 @@ export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
   smppHost: '0.0.0.0',
   deliveryGroupId: 'smshub-ingress',
   configGroupPrefix: 'smshub-ingress-config',
+  balancesGroupPrefix: 'smshub-ingress-balances',
+  creditCheck: true,
   bindGuard: {},
   idleTimeoutMs: 120_000,
   bindTimeoutMs: 30_000,
@@ -121,6 +131,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   const guard = new BindGuard(opts.bindGuard);
   const throttles = new Throttles();
   const groups = new ConcatGroups();
+  const balances = new BalanceCache();
   const store = new ReceiptStore(pool);
   const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
   const bound = new Map<string, Set<SmppSession>>();
@@ -268,6 +279,10 @@ export function createIngress(deps: IngressDeps): Ingress {
       );
       return { status: checked.status };
     }
+    if (opts.creditCheck && balances.blocked(account.id)) {
+      log.debug({ systemId }, 'submit refused: account out of credit');
+      return { status: S.ESME_RSUBMITFAIL };
+    }
     if (!throttles.tryTake(account.id, account.tpsLimit, now.getTime())) {
       m.throttled.inc({ account: systemId });
       return { status: S.ESME_RTHROTTLED };
@@ -400,6 +415,21 @@ export function createIngress(deps: IngressDeps): Ingress {
         accounts.reload().then(enforceAccounts, (err: unknown) => log.warn({ err }, 'account reload failed'));
       }, opts.accountReloadMs);
       reloadTimer.unref();
+
+      if (opts.creditCheck) {
+        const credit = await deps.consumer({
+          groupId: `${opts.balancesGroupPrefix}-${opts.replicaId}-${uuidv7()}`,
+          fromBeginning: true,
+        });
+        consumers.push(credit);
+        credit.on(topics.balances, (rec) => {
+          if (balances.apply(rec.value) && rec.value.blocked)
+            log.info({ accountId: rec.value.accountId }, 'account blocked for credit');
+        });
+        const creditAssigned = credit.waitForAssignment();
+        await credit.start();
+        await creditAssigned;
+      }
 
       const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: false });
       consumers.push(delivery);

@@ -39,6 +39,19 @@ export interface Replica {
   replicaId: string;
 }
 
+/** Retries what failed only because the shared broker was still electing leaders of new topics. */
+async function withRetries<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const transient = /does not host this topic-partition|leader/i.test((err as Error).message);
+      if (!transient || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 export class Harness {
   db!: TestDatabase;
   pool!: Pool;
@@ -71,15 +84,7 @@ export class Harness {
     await migrate(this.pool, { dir: this.migrationsDir });
     // Creating a dozen topics on a busy shared broker sometimes fails while leaders are being elected
     // ("does not host this topic-partition"); fresh names on a second try are fine.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.topics = await createIsolatedTopics(registry);
-        break;
-      } catch (err) {
-        if (attempt >= 4) throw err;
-        await new Promise((r) => setTimeout(r, 1000 * attempt));
-      }
-    }
+    this.topics = await withRetries(() => createIsolatedTopics(registry));
     this.kafka = createKafka(
       { brokers: testKafkaBrokers(), clientId: uniqueName('ingress-test'), ssl: false },
       this.logger,
@@ -91,6 +96,11 @@ export class Harness {
   consumer = async (o: { groupId: string; fromBeginning: boolean }): Promise<TypedConsumer> => {
     const c = new TypedConsumer(this.kafka, this.logger, { ...o, producer: this.producer });
     this.consumers.push(c);
+    // start() first creates the group's dead-letter topic; on a busy shared broker the metadata right after
+    // creating a topic sometimes still says "does not host this topic-partition". Trying again is safe
+    // (the consumer has not joined yet).
+    const start = c.start.bind(c);
+    c.start = () => withRetries(start);
     return c;
   };
 

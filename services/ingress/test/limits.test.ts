@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangeAction, ConfigChange, ResourceKind } from '@smshub/contracts';
+import { AccountBalance, ChangeAction, ConfigChange, ResourceKind } from '@smshub/contracts';
 import { TypedProducer } from '@smshub/kafka';
 import { CommandStatus as S, encodePdu, SmppError } from '@smshub/smpp';
 import { uniqueName, waitFor } from '@smshub/testing';
@@ -145,6 +145,22 @@ describe('ingress: throttling, window, durable accept, account changes, failed b
     await h.pool.query(`UPDATE accounts SET enabled = false WHERE system_id = 'changing'`);
     await h.producer.produce(h.topics.configChanges, change(ChangeAction.CHANGE_ACTION_UPDATED));
     await waitFor(() => live.state === 'CLOSED', { what: 'the disabled account to be unbound' });
+  });
+
+  it('refuses submits of an account that balances.v1 marks out of credit, newest revision wins', async () => {
+    const accountId = await h.addAccount({ systemId: 'broke', password: 'pw' });
+    const s = await h.bind(port, { systemId: 'broke', password: 'pw', bindType: 'transmitter' });
+    expect(await status(s.submit(msg))).toBe(0);
+    const balance = (revision: bigint, blocked: boolean) =>
+      AccountBalance.fromPartial({ accountId, blocked, revision });
+    await h.producer.produce(h.topics.balances, balance(5n, true));
+    await waitFor(async () => (await status(s.submit(msg))) === S.ESME_RSUBMITFAIL, {
+      what: 'the credit block',
+    });
+    await h.producer.produce(h.topics.balances, balance(4n, false)); // stale: ignored
+    await h.producer.produce(h.topics.balances, balance(6n, true));
+    await h.producer.produce(h.topics.balances, balance(7n, false));
+    await waitFor(async () => (await status(s.submit(msg))) === 0, { what: 'the top-up to unblock' });
   });
 
   it('slows down repeated failed binds, then refuses them for a while even with the right password', async () => {
