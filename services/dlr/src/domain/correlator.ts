@@ -43,6 +43,10 @@ export interface CorrelatorConfig extends TimelineConfig, ExpiryConfig {
   maxParked: number;
   retainFinalMs: number;
   maxMessages: number;
+  /** Apply the expiry sweep in sweep() (default true; off where another stage owns expiry). */
+  expire?: boolean;
+  /** Emit a `matched` output before the outputs of every receipt joined to a part (default false). */
+  reportMatches?: boolean;
 }
 
 export const DEFAULT_CORRELATOR_CONFIG: Omit<CorrelatorConfig, 'idSetting'> = Object.freeze({
@@ -65,6 +69,14 @@ export type CorrelatorOutput =
       parkedAt: number;
     }
   | { type: 'parked'; connectorId: string; supplierMessageId?: string }
+  | {
+      /** A receipt was joined to a part (only with `reportMatches`). */
+      type: 'matched';
+      hubMessageId: string;
+      partIndex: number;
+      receipt: Receipt;
+      normalised: NormalisedReceipt;
+    }
   | { type: 'evicted'; state: MessageState };
 
 interface IndexEntry {
@@ -135,14 +147,7 @@ export class Correlator {
           const match = this.lookup(p.receipt.connectorId, p.keys);
           if (match === undefined) continue;
           this.unpark(p);
-          outputs.push(
-            ...this.apply({
-              type: 'receipt',
-              hubMessageId: match.hubMessageId,
-              partIndex: match.partIndex,
-              receipt: p.normalised,
-            }),
-          );
+          outputs.push(...this.applyReceipt(match, p.receipt, p.normalised));
         }
       }
     }
@@ -156,14 +161,7 @@ export class Correlator {
       return [{ type: 'unmatched', reason: 'no-id', receipt, normalised, parkedAt: receipt.receivedAt }];
     }
     const match = this.lookup(receipt.connectorId, keys);
-    if (match !== undefined) {
-      return this.apply({
-        type: 'receipt',
-        hubMessageId: match.hubMessageId,
-        partIndex: match.partIndex,
-        receipt: normalised,
-      });
-    }
+    if (match !== undefined) return this.applyReceipt(match, receipt, normalised);
     const outputs: CorrelatorOutput[] = [];
     const p: Parked = { seq: ++this.parkSeq, receipt, normalised, keys, parkedAt: receipt.receivedAt };
     this.parked.set(p.seq, p);
@@ -202,14 +200,7 @@ export class Correlator {
       const match = this.lookup(p.receipt.connectorId, p.keys);
       if (match !== undefined) {
         this.unpark(p);
-        outputs.push(
-          ...this.apply({
-            type: 'receipt',
-            hubMessageId: match.hubMessageId,
-            partIndex: match.partIndex,
-            receipt: p.normalised,
-          }),
-        );
+        outputs.push(...this.applyReceipt(match, p.receipt, p.normalised));
       } else if (now - p.parkedAt >= this.config.parkTtlMs) {
         this.unpark(p);
         outputs.push({
@@ -221,7 +212,10 @@ export class Correlator {
         });
       }
     }
-    for (const ev of sweepExpired(this.messages.values(), now, this.config)) outputs.push(...this.apply(ev));
+    if (this.config.expire !== false) {
+      for (const ev of sweepExpired(this.messages.values(), now, this.config))
+        outputs.push(...this.apply(ev));
+    }
     for (const s of [...this.messages.values()]) {
       if (s.finalNotified && now - (s.finalAt ?? s.updatedAt) >= this.config.retainFinalMs) {
         this.evict(s.hubMessageId);
@@ -231,7 +225,59 @@ export class Correlator {
     return outputs;
   }
 
-  private receiptKeys(receipt: Receipt, n: NormalisedReceipt): IdKey[] {
+  /**
+   * The canonical keys (without the connector) a receipt is matched on, in the order they are tried.
+   * No side effect (evidence is only recorded by onReceipt): for pre-loading persisted dispatches.
+   */
+  candidateKeysOf(receipt: Receipt): IdKey[] {
+    const n = normaliseReceipt(receipt, this.config.receiptTimeZone?.(receipt.connectorId) ?? 'UTC');
+    return this.receiptKeys(receipt, n, false);
+  }
+
+  /** The part a receipt would be joined to now, without applying it. */
+  match(receipt: Receipt): { hubMessageId: string; partIndex: number } | undefined {
+    const e = this.lookup(receipt.connectorId, this.candidateKeysOf(receipt));
+    return e === undefined ? undefined : { hubMessageId: e.hubMessageId, partIndex: e.partIndex };
+  }
+
+  /** Whether a state for this message is held in memory. */
+  has(hubMessageId: string): boolean {
+    return this.messages.has(hubMessageId);
+  }
+
+  /** Forgets every parked receipt without reporting it (for a service that keeps them elsewhere). */
+  clearParked(): void {
+    this.parked.clear();
+    this.parkedByKey.clear();
+  }
+
+  private applyReceipt(
+    match: IndexEntry,
+    receipt: Receipt,
+    normalised: NormalisedReceipt,
+  ): CorrelatorOutput[] {
+    const out: CorrelatorOutput[] = [];
+    if (this.config.reportMatches) {
+      out.push({
+        type: 'matched',
+        hubMessageId: match.hubMessageId,
+        partIndex: match.partIndex,
+        receipt,
+        normalised,
+      });
+    }
+    out.push(
+      ...this.apply({
+        type: 'receipt',
+        hubMessageId: match.hubMessageId,
+        partIndex: match.partIndex,
+        receipt: normalised,
+      }),
+    );
+    return out;
+  }
+
+  private receiptKeys(receipt: Receipt, n: NormalisedReceipt, observe = true): IdKey[] {
     const setting = this.config.idSetting(receipt.connectorId);
     const keys: IdKey[] = [];
     const tlv = receipt.tlvMessageId?.trim();
@@ -241,7 +287,7 @@ export class Correlator {
       this.textIdOf(receipt);
     if (tlv) {
       keys.push(...candidateKeys(tlv, setting.format));
-      if (textId) {
+      if (textId && observe) {
         this.evidence.set(
           receipt.connectorId,
           observeIdPair(this.evidenceFor(receipt.connectorId), tlv, textId, setting.format),

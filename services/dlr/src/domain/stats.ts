@@ -240,8 +240,10 @@ function figures(w: WindowSpec, ring: readonly (Bucket | undefined)[], now: numb
  * The statistics sample of a correlator/reducer output: every `part-final` that knows its connector and
  * destination key. Parts that failed in egress count towards the ratio but carry no receipt latency.
  */
-export function sampleFromOutput(o: DlrOutput): StatsSample | undefined {
-  if (o.type !== 'part-final' || o.connectorId === undefined || o.destKey === undefined) return undefined;
+export function sampleFromOutput(output: { readonly type: string }): StatsSample | undefined {
+  if (output.type !== 'part-final') return undefined;
+  const o = output as Extract<DlrOutput, { type: 'part-final' }>;
+  if (o.connectorId === undefined || o.destKey === undefined) return undefined;
   const sample: StatsSample = {
     connectorId: o.connectorId,
     destKey: o.destKey,

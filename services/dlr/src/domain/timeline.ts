@@ -39,6 +39,8 @@ export interface PartState {
   /** Every supplier id this part was accepted under (normally one; two after an ambiguous retry). */
   supplierIds: SupplierRef[];
   attempts: number;
+  /** Segments the supplier charges for this part (from the dispatch, when known). */
+  segments?: number;
   acceptedAt?: number;
   finalAt?: number;
   /** Fingerprints of receipts already applied to this part (bounded). */
@@ -93,7 +95,34 @@ export type TimelineEvent =
   | { type: 'rejected'; hubMessageId: string; err: string; reason?: string; time: number }
   | { type: 'dispatch'; dispatch: Dispatch }
   | { type: 'receipt'; hubMessageId: string; partIndex: number; receipt: NormalisedReceipt }
-  | { type: 'expire'; hubMessageId: string; time: number };
+  | { type: 'expire'; hubMessageId: string; time: number }
+  | PartEvent;
+
+/**
+ * A part's new state as decided elsewhere (the service's join stage publishes it on dlr.parts.v1, keyed
+ * by hub id, so the parts of an egress-split message meet in one place). Same rules as receipts: a final
+ * state never changes (an identical repeat is a no-op, a different one is `ignored: after-final`),
+ * intermediate states only move forward. `accepted` marks a supplier acceptance at `time` (the start of
+ * the receipt latency); `doneAt` is the outcome time the supplier reported.
+ */
+export interface PartEvent {
+  type: 'part';
+  hubMessageId: string;
+  partIndex: number;
+  partsTotal: number;
+  status: DlrStatus;
+  /** Customer err of the part (ignored unless the status is a failure). */
+  err: string;
+  connectorId?: string;
+  supplierMessageId?: string;
+  accepted?: boolean;
+  attempt?: number;
+  segments?: number;
+  accountId?: string;
+  destKey?: string;
+  doneAt?: number;
+  time: number;
+}
 
 export type DlrOutput =
   | { type: 'delivery'; notification: DeliveryNotification }
@@ -272,7 +301,7 @@ export function applyEvent(
     current === undefined
       ? initialState(
           eventHubId(event),
-          event.type === 'submitted'
+          event.type === 'submitted' || event.type === 'part'
             ? event.partsTotal
             : event.type === 'dispatch'
               ? event.dispatch.partsTotal
@@ -402,6 +431,11 @@ export function applyEvent(
       }
       break;
     }
+    case 'part': {
+      const done = applyPart(state, event, config, outputs);
+      if (!done) return { state: current ?? state, outputs };
+      break;
+    }
     case 'expire': {
       if (state.parts.every((p) => isFinal(p.status))) return { state: current ?? state, outputs };
       push(state, { kind: 'expired', time }, config);
@@ -412,4 +446,76 @@ export function applyEvent(
   state.updatedAt = Math.max(state.updatedAt, time);
   settle(state, time, config, outputs);
   return { state, outputs };
+}
+
+/** Applies a `part` event to `state` (a copy). Returns false when nothing changed. */
+function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, outputs: DlrOutput[]): boolean {
+  ensureParts(state, e.partsTotal);
+  if (e.accountId !== undefined) state.accountId ??= e.accountId;
+  if (e.destKey !== undefined) state.destKey ??= e.destKey;
+  const part = state.parts[e.partIndex];
+  if (part === undefined) {
+    outputs.push({
+      type: 'ignored',
+      hubMessageId: state.hubMessageId,
+      partIndex: e.partIndex,
+      reason: 'bad-part',
+      status: e.status,
+    });
+    return false;
+  }
+  const err = e.status === 'DELIVERED' || !isFinal(e.status) ? HUB_ERR.NONE : e.err;
+  if (isFinal(part.status)) {
+    if (part.status === e.status && part.err === err) return false; // a repeat of what we know
+    push(
+      state,
+      {
+        kind: 'receipt',
+        time: e.time,
+        partIndex: e.partIndex,
+        status: e.status,
+        note: 'ignored: after-final',
+      },
+      config,
+    );
+    outputs.push({
+      type: 'ignored',
+      hubMessageId: state.hubMessageId,
+      partIndex: e.partIndex,
+      reason: 'after-final',
+      status: e.status,
+    });
+    state.updatedAt = Math.max(state.updatedAt, e.time);
+    return true;
+  }
+  if (e.connectorId !== undefined) part.connectorId = e.connectorId;
+  if (e.attempt !== undefined) part.attempts = Math.max(part.attempts, e.attempt);
+  if (e.segments !== undefined) part.segments = e.segments;
+  if (e.accepted) {
+    part.acceptedAt ??= e.time;
+    const id = e.supplierMessageId?.trim();
+    if (
+      id &&
+      e.connectorId !== undefined &&
+      !part.supplierIds.some((s) => s.connectorId === e.connectorId && s.supplierMessageId === id)
+    ) {
+      part.supplierIds.push({ connectorId: e.connectorId, supplierMessageId: id });
+    }
+  }
+  if (isFinal(e.status)) {
+    const latency =
+      part.acceptedAt === undefined || e.accepted ? undefined : Math.max(0, e.time - part.acceptedAt);
+    finishPart(state, e.partIndex, e.status, err, e.doneAt ?? e.time, outputs, latency);
+  } else if ((INTERMEDIATE_RANK[e.status] ?? 0) >= (INTERMEDIATE_RANK[part.status] ?? 0)) {
+    part.status = e.status;
+  } else {
+    outputs.push({
+      type: 'ignored',
+      hubMessageId: state.hubMessageId,
+      partIndex: e.partIndex,
+      reason: 'regress',
+      status: e.status,
+    });
+  }
+  return true;
 }

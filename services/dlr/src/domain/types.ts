@@ -45,6 +45,8 @@ export interface Dispatch {
 /** A delivery receipt (deliver_sm with esm_class 0x04, or data_sm) as received from a supplier. */
 export interface Receipt {
   connectorId: string;
+  /** The hub's id of this receipt (SmsReceiptRaw.receipt_id), when it has one. */
+  receiptId?: string;
   /** receipted_message_id TLV 0x001E. */
   tlvMessageId?: string;
   /** message_state TLV 0x0427. */

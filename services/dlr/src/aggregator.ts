@@ -1,0 +1,502 @@
+// Aggregation stage: everything keyed by hub message id (sms.submitted.v1, sms.routed.v1,
+// sms.rejected.v1 and the internal dlr.parts.v1).
+//
+// Each batch: lock the batch's messages (transaction-scoped advisory locks, so two instances never
+// read-modify-write one message at once, e.g. during a rebalance), load their rows, apply the events
+// with the pure reducer (domain/timeline.ts), produce the resulting sms.delivery.v1 events, then write
+// the rows and timeline events with multi-row INSERT ... ON CONFLICT and commit.
+//
+// Idempotency: the stored reducer state says which part states are known and whether the final
+// delivery was sent; a redelivered event changes nothing and produces nothing. A crash after producing
+// and before the commit makes the retry produce the same event again with the same `revision`
+// (consumers keep the highest revision), never a different outcome.
+import type { Logger } from '@smshub/logging';
+import { withTransaction, type Pool } from '@smshub/db';
+import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
+import {
+  DeliveryStatus,
+  MessageContext,
+  SmsDelivery,
+  SmsPartStatus,
+  type DeliveryStats as DeliveryStatsEvent,
+  type SmsRejected,
+  type SmsRouted,
+  type SmsSubmitted,
+} from '@smshub/contracts';
+import { expiryDeadline } from './domain/expiry.js';
+import { isFinal } from './domain/status.js';
+import { DeliveryStats, sampleFromOutput } from './domain/stats.js';
+import { applyEvent, type DlrOutput, type MessageState, type TimelineEvent } from './domain/timeline.js';
+import type { DeliveryNotification } from './domain/types.js';
+import type { DlrOptions } from './config.js';
+import type { DlrTopics } from './topics.js';
+import {
+  contextFromSubmitted,
+  customerError,
+  destKeyOf,
+  errOf,
+  fromProtoStatus,
+  mergeContext,
+  ms,
+  toProtoStatus,
+} from './mapping.js';
+import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLatency } from './metrics.js';
+import { insertRows, lockMessages } from './sql.js';
+import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
+
+interface AggInput {
+  hubId: string;
+  context?: MessageContext;
+  event?: TimelineEvent;
+  timeline?: TimelineRow;
+  /** Customer-facing text for the error of a rejection. */
+  errorMessage?: string;
+}
+
+interface Loaded {
+  state?: MessageState;
+  ctx?: MessageContext;
+  revision: number;
+  changed: boolean;
+}
+
+const MESSAGE_COLUMNS = [
+  'message_id',
+  'account_id',
+  'system_id',
+  'customer_message_id',
+  'destination',
+  'status',
+  'final',
+  'connector_id',
+  'parts_total',
+  'parts_delivered',
+  'segments',
+  'revision',
+  'received_at',
+  'done_at',
+  'expires_at',
+  'updated_at',
+  'context',
+  'state',
+];
+const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
+  .map((c) => `${c} = EXCLUDED.${c}`)
+  .join(', ')}`;
+
+export interface AggregatorDeps {
+  options: DlrOptions;
+  logger: Logger;
+  producer: TypedProducer;
+  pool: Pool;
+  topics: DlrTopics;
+}
+
+export class Aggregator {
+  readonly stats = new DeliveryStats();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: AggregatorDeps) {
+    this.log = deps.logger.child({ component: 'aggregate' });
+  }
+
+  onSubmitted(records: ConsumedRecord<SmsSubmitted>[]): Promise<void> {
+    const topic = this.deps.topics.submitted;
+    return this.process(
+      records.flatMap((r) => {
+        const s = r.value;
+        if (!s.messageId) return [];
+        const time = ms(s.receivedAt) ?? Number(r.timestamp);
+        const event: TimelineEvent = {
+          type: 'submitted',
+          hubMessageId: s.messageId,
+          accountId: s.accountId,
+          partsTotal: 1,
+          time,
+        };
+        const validUntil = ms(s.validityUntil);
+        if (validUntil !== undefined) event.validUntil = validUntil;
+        return [
+          {
+            hubId: s.messageId,
+            context: contextFromSubmitted(s),
+            event,
+            timeline: timelineRow(s.messageId, 'submitted', 'submitted', topic.name, time, topic.encode(s)),
+          },
+        ];
+      }),
+    );
+  }
+
+  onRouted(records: ConsumedRecord<SmsRouted>[]): Promise<void> {
+    const topic = this.deps.topics.routed;
+    return this.process(
+      records.flatMap((r) => {
+        const v = r.value;
+        const hubId = v.message?.messageId;
+        if (!hubId || v.message === undefined) return [];
+        const time = ms(v.routedAt) ?? Number(r.timestamp);
+        const context = contextFromSubmitted(v.message);
+        if (v.destinationInfo) context.destinationInfo = v.destinationInfo;
+        return [
+          {
+            hubId,
+            context,
+            event: {
+              type: 'routed',
+              hubMessageId: hubId,
+              connectorId: v.candidates[0]?.connectorId ?? '',
+              time,
+            },
+            timeline: timelineRow(hubId, `routed/${time}`, 'routed', topic.name, time, topic.encode(v)),
+          },
+        ];
+      }),
+    );
+  }
+
+  onRejected(records: ConsumedRecord<SmsRejected>[]): Promise<void> {
+    const topic = this.deps.topics.rejected;
+    return this.process(
+      records.flatMap((r) => {
+        const v = r.value;
+        const hubId = v.message?.messageId;
+        if (!hubId || v.message === undefined) return [];
+        const time = ms(v.rejectedAt) ?? Number(r.timestamp);
+        const context = contextFromSubmitted(v.message);
+        if (v.destinationInfo) context.destinationInfo = v.destinationInfo;
+        const event: TimelineEvent = { type: 'rejected', hubMessageId: hubId, err: errOf(v.error), time };
+        if (v.reason) event.reason = v.reason;
+        const input: AggInput = {
+          hubId,
+          context,
+          event,
+          timeline: timelineRow(hubId, 'rejected', 'rejected', topic.name, time, topic.encode(v)),
+        };
+        if (v.error?.message) input.errorMessage = v.error.message;
+        return [input];
+      }),
+    );
+  }
+
+  onParts(records: ConsumedRecord<SmsPartStatus>[]): Promise<void> {
+    return this.process(
+      records.flatMap((r): AggInput[] => {
+        const v = r.value;
+        const hubId = v.context?.messageId;
+        const part = v.part;
+        if (!hubId || part === undefined) return [];
+        const time = ms(v.updatedAt) ?? Number(r.timestamp);
+        const status = fromProtoStatus(part.status);
+        if (part.partNumber === 0) {
+          // part 0 = every pending part: the hub's expiry sweep (see sweepExpiry)
+          if (status !== 'EXPIRED') return [];
+          return [{ hubId, event: { type: 'expire', hubMessageId: hubId, time } }];
+        }
+        if (status === undefined) return [];
+        const err = v.error ? String(Math.min(999, v.error.receiptError)).padStart(3, '0') : '000';
+        const event: TimelineEvent = {
+          type: 'part',
+          hubMessageId: hubId,
+          partIndex: part.partNumber - 1,
+          partsTotal: Math.max(1, v.partTotal),
+          status,
+          err,
+          time,
+        };
+        if (part.connectorId) event.connectorId = part.connectorId;
+        if (part.supplierMessageId) event.supplierMessageId = part.supplierMessageId;
+        // dispatch-made part states carry the part total; receipt-made ones do not
+        if (v.partTotal > 0 && part.supplierMessageId) event.accepted = true;
+        if (v.segments > 0) event.segments = v.segments;
+        if (v.context?.accountId) event.accountId = v.context.accountId;
+        const doneAt = ms(part.doneAt);
+        if (doneAt !== undefined) event.doneAt = doneAt;
+        return [{ hubId, ...(v.partTotal > 0 && v.context ? { context: v.context } : {}), event }];
+      }),
+    );
+  }
+
+  /** Applies `inputs` (in order) to the stored messages; produces deliveries; writes rows. */
+  async process(inputs: AggInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    const ids = [...new Set(inputs.map((i) => i.hubId))];
+    const now = Date.now();
+    const o = this.deps.options;
+    const expiryConfig = { defaultValidityMs: o.defaultValidityMs, graceMs: o.expiryGraceMs };
+    const tlConfig = { notifyIntermediate: o.intermediateReceipts, maxTimeline: 64 };
+    const { samples, deliveries, expired, ignored } = await withTransaction(
+      this.deps.pool,
+      async (client) => {
+        await lockMessages(client, ids);
+        const loaded = new Map<string, Loaded>();
+        const res = await client.query<{
+          message_id: string;
+          context: Buffer;
+          state: MessageState;
+          revision: number;
+        }>(
+          'SELECT message_id, context, state, revision FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+          [ids],
+        );
+        for (const row of res.rows) {
+          loaded.set(row.message_id, {
+            state: row.state,
+            ctx: MessageContext.decode(row.context),
+            revision: row.revision,
+            changed: false,
+          });
+        }
+        const timeline: TimelineRow[] = [];
+        const deliveries: SmsDelivery[] = [];
+        const samples: DlrOutput[] = [];
+        const ignored: string[] = [];
+        let expired = 0;
+        for (const input of inputs) {
+          let m = loaded.get(input.hubId);
+          if (m === undefined) loaded.set(input.hubId, (m = { revision: 0, changed: false }));
+          if (input.context !== undefined) {
+            m.ctx = mergeContext(m.ctx, input.context);
+            m.changed = true;
+          }
+          if (input.timeline !== undefined) timeline.push(input.timeline);
+          const event = input.event;
+          if (event === undefined) continue;
+          if (event.type === 'expire' && m.state === undefined) continue;
+          let current = m.state;
+          const destKey = destKeyOf(m.ctx);
+          if (current !== undefined && current.destKey === undefined && destKey !== undefined) {
+            current = { ...current, destKey };
+          }
+          if (destKey !== undefined && (event.type === 'submitted' || event.type === 'part'))
+            event.destKey ??= destKey;
+          const { state, outputs } = applyEvent(current, event, tlConfig);
+          if (state !== m.state) {
+            m.state = state;
+            m.changed = true;
+          }
+          for (const out of outputs) {
+            if (out.type === 'delivery') {
+              m.revision += 1;
+              const d = this.delivery(out.notification, state, m.ctx, m.revision, now, input.errorMessage);
+              deliveries.push(d);
+              timeline.push(
+                timelineRow(
+                  input.hubId,
+                  `delivery/${m.revision}`,
+                  'delivery',
+                  this.deps.topics.delivery.name,
+                  now, // when dlr produced it (the outcome time, e.g. a minute-precision done date, is in the event)
+                  this.deps.topics.delivery.encode(d),
+                ),
+              );
+              if (event.type === 'expire' && out.notification.final) expired++;
+            } else if (out.type === 'part-final') {
+              samples.push(out);
+            } else if (out.type === 'ignored') {
+              ignored.push(out.reason);
+            }
+          }
+        }
+        await Promise.all(deliveries.map((d) => this.deps.producer.produce(this.deps.topics.delivery, d)));
+        const rows: unknown[][] = [];
+        for (const [id, m] of loaded) {
+          if (!m.changed || m.state === undefined) continue;
+          rows.push(this.row(id, m, m.state, now, expiryConfig));
+        }
+        await insertRows(client, 'dlr_messages', MESSAGE_COLUMNS, rows, MESSAGE_UPSERT, [
+          'uuid',
+          ...MESSAGE_COLUMNS.slice(1, -1).map(() => undefined),
+          'jsonb',
+        ]);
+        await insertRows(client, 'dlr_timeline', TIMELINE_COLUMNS, timeline, 'ON CONFLICT DO NOTHING', [
+          'uuid',
+        ]);
+        return { samples, deliveries, expired, ignored };
+      },
+    );
+    // after the commit: figures count each outcome once even when a batch is retried
+    for (const s of samples) {
+      const sample = sampleFromOutput(s);
+      if (sample !== undefined) this.stats.record(sample);
+      if (s.type === 'part-final' && s.latencyMs !== undefined) receiptLatency.observe(s.latencyMs / 1000);
+    }
+    for (const d of deliveries) {
+      deliveriesTotal.inc({ status: DeliveryStatus[d.status] ?? String(d.status), final: String(d.final) });
+    }
+    for (const reason of ignored) ignoredTotal.inc({ reason });
+    if (expired > 0) expiredTotal.inc(expired);
+  }
+
+  private delivery(
+    n: DeliveryNotification,
+    state: MessageState,
+    ctx: MessageContext | undefined,
+    revision: number,
+    now: number,
+    errorMessage: string | undefined,
+  ): SmsDelivery {
+    const error = n.final
+      ? customerError(n.status, n.err, n.status === 'REJECTED' ? errorMessage : undefined)
+      : undefined;
+    return SmsDelivery.fromPartial({
+      context: ctx ?? { messageId: state.hubMessageId },
+      status: toProtoStatus(n.status),
+      final: n.final,
+      ...(error ? { error } : {}),
+      parts: state.parts.map((p, i) => ({
+        partNumber: i + 1,
+        status: toProtoStatus(p.status),
+        connectorId: p.connectorId ?? '',
+        supplierMessageId: p.supplierIds.at(-1)?.supplierMessageId ?? '',
+        supplierError: isFinal(p.status) && p.err !== '000' ? p.err : '',
+        ...(p.finalAt !== undefined && isFinal(p.status) ? { doneAt: new Date(p.finalAt) } : {}),
+      })),
+      ...(n.final ? { doneAt: new Date(n.time) } : {}),
+      connectorId: n.connectorId ?? '',
+      segments: state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
+      revision,
+      updatedAt: new Date(now),
+    });
+  }
+
+  private row(
+    id: string,
+    m: Loaded,
+    state: MessageState,
+    now: number,
+    expiryConfig: { defaultValidityMs: number; graceMs: number },
+  ): unknown[] {
+    const ctx = m.ctx ?? MessageContext.fromPartial({ messageId: id });
+    const final = state.finalNotified;
+    const lastConnector =
+      [...state.parts].reverse().find((p) => p.connectorId !== undefined)?.connectorId ?? '';
+    return [
+      id,
+      ctx.accountId || state.accountId || '',
+      ctx.systemId,
+      ctx.customerMessageId,
+      ctx.destination?.address ?? '',
+      toProtoStatus(state.status),
+      final,
+      lastConnector,
+      state.partsTotal,
+      state.parts.filter((p) => p.status === 'DELIVERED').length,
+      state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
+      m.revision,
+      new Date(ms(ctx.receivedAt) ?? state.submittedAt ?? state.timeline[0]?.time ?? now),
+      final && state.finalAt !== undefined ? new Date(state.finalAt) : null,
+      final ? null : new Date(expiryDeadline(state, expiryConfig)),
+      new Date(now),
+      Buffer.from(MessageContext.encode(ctx).finish()),
+      JSON.stringify(state),
+    ];
+  }
+
+  /**
+   * Messages past their expiry deadline get an expire order on dlr.parts.v1 (part 0 = all pending parts),
+   * so the instance owning the message's partition applies it like any other event. The deadline is
+   * pushed back meanwhile, so a lost order is re-sent later and concurrent sweeps do not repeat it.
+   */
+  async sweepExpiry(now = Date.now()): Promise<number> {
+    const { pool, producer, topics, options } = this.deps;
+    return withTransaction(pool, async (client) => {
+      const res = await client.query<{ message_id: string; context: Buffer }>(
+        `SELECT message_id, context FROM dlr_messages
+          WHERE NOT final AND expires_at <= $1
+          ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+        [new Date(now)],
+      );
+      if (res.rows.length === 0) return 0;
+      await Promise.all(
+        res.rows.map((row) =>
+          producer.produce(
+            topics.partStatus,
+            SmsPartStatus.fromPartial({
+              context: MessageContext.decode(row.context),
+              part: { partNumber: 0, status: DeliveryStatus.DELIVERY_STATUS_EXPIRED },
+              updatedAt: new Date(now),
+            }),
+          ),
+        ),
+      );
+      await client.query('UPDATE dlr_messages SET expires_at = $2 WHERE message_id = ANY($1::uuid[])', [
+        res.rows.map((r) => r.message_id),
+        new Date(now + Math.max(60_000, options.sweepIntervalMs * 6)),
+      ]);
+      return res.rows.length;
+    });
+  }
+
+  /** Deletes messages, timelines and dispatch index entries older than the retention. */
+  async retention(now = Date.now()): Promise<number> {
+    const cutoff = new Date(now - this.deps.options.retentionDays * 86_400_000);
+    const { pool } = this.deps;
+    let deleted = 0;
+    const chunked = async (table: string, column: string): Promise<number> => {
+      let total = 0;
+      for (;;) {
+        const r = await pool.query(
+          `DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE ${column} < $1 LIMIT 5000)`,
+          [cutoff],
+        );
+        total += r.rowCount ?? 0;
+        if ((r.rowCount ?? 0) < 5000) return total;
+      }
+    };
+    deleted += await chunked('dlr_messages', 'received_at');
+    await chunked('dlr_timeline', 'event_time');
+    await chunked('dlr_dispatch_index', 'accepted_at');
+    if (deleted > 0) this.log.info({ deleted, cutoff }, 'retention: old messages deleted');
+    return deleted;
+  }
+
+  /** The statistics of every route over the shortest window, as delivery.stats.v1 records. */
+  statsEvents(now = Date.now()): DeliveryStatsEvent[] {
+    const out: DeliveryStatsEvent[] = [];
+    for (const route of this.stats.snapshot(now)) {
+      const w = route.windows[0];
+      if (w === undefined || w.finals === 0) continue;
+      const [kind, value] = splitDestKey(route.destKey);
+      if (value === '') continue;
+      const ratio = w.deliveryRatio ?? 0;
+      deliveryRatio.set({ connector: route.connectorId, prefix: route.destKey }, ratio);
+      const windowMs = windowLength(w.window);
+      out.push({
+        connectorId: route.connectorId,
+        destination: kind === 'mccmnc' ? { $case: 'mccMnc', value } : { $case: 'prefix', value },
+        windowStart: new Date(now - windowMs),
+        windowEnd: new Date(now),
+        accepted: BigInt(w.finals),
+        delivered: BigInt(w.delivered),
+        failed: BigInt(w.finals - w.delivered),
+        deliveryRatioPpm: Math.round(ratio * 1_000_000),
+        latencyP50Ms: Math.min(0xffffffff, w.latency.p50 ?? 0),
+        latencyP90Ms: Math.min(0xffffffff, w.latency.p90 ?? 0),
+        latencyP99Ms: Math.min(0xffffffff, w.latency.p99 ?? 0),
+        computedAt: new Date(now),
+      });
+    }
+    return out;
+  }
+
+  async publishStats(now = Date.now()): Promise<number> {
+    const events = this.statsEvents(now);
+    await Promise.all(events.map((e) => this.deps.producer.produce(this.deps.topics.deliveryStats, e)));
+    return events.length;
+  }
+}
+
+function splitDestKey(destKey: string): ['prefix' | 'mccmnc', string] {
+  if (destKey.startsWith('mccmnc:')) return ['mccmnc', destKey.slice('mccmnc:'.length)];
+  if (destKey.startsWith('prefix:')) return ['prefix', destKey.slice('prefix:'.length)];
+  return ['prefix', destKey];
+}
+
+/** Length of a statistics window from its name ("5m", "1h"). */
+function windowLength(name: string): number {
+  const m = /^(\d+)([smh])$/.exec(name);
+  if (!m) return 0;
+  const n = Number(m[1]);
+  return n * (m[2] === 'h' ? 3_600_000 : m[2] === 'm' ? 60_000 : 1000);
+}

@@ -1,0 +1,64 @@
+import { databaseEnv, envBoolean, envInt, z } from '@smshub/config';
+import type { IdFormatSetting } from './domain/types.js';
+
+/** dlr's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
+export const dlrEnv = {
+  ...databaseEnv,
+  /** MessageService (gRPC) and grpc.health.v1 port. */
+  GRPC_PORT: envInt({ min: 0, max: 65535, default: 50052 }),
+  /** How long a receipt that arrived before its dispatch is retried before it is reported unmatched. */
+  DLR_PARK_TTL_MS: envInt({ min: 1_000, max: 86_400_000, default: 300_000 }),
+  /** Validity assumed when the customer gave none (then the message expires). */
+  DLR_DEFAULT_VALIDITY_SECONDS: envInt({ min: 60, max: 30 * 86_400, default: 172_800 }),
+  /** Extra wait after the end of validity before the hub declares a message EXPIRED. */
+  DLR_EXPIRY_GRACE_SECONDS: envInt({ min: 0, max: 86_400, default: 600 }),
+  /** Message rows, timelines and dispatch index entries older than this are deleted. */
+  DLR_RETENTION_DAYS: envInt({ min: 1, max: 3_650, default: 30 }),
+  /** How often delivery statistics are published on delivery.stats.v1. */
+  DLR_STATS_INTERVAL_MS: envInt({ min: 1_000, max: 3_600_000, default: 30_000 }),
+  /** Publish intermediate (ENROUTE/ACCEPTED) deliveries too, not only the final one. */
+  DLR_INTERMEDIATE_RECEIPTS: envBoolean(false),
+  /** How often parked receipts are retried/expired and overdue messages expired. */
+  DLR_SWEEP_INTERVAL_MS: envInt({ min: 100, max: 600_000, default: 5_000 }),
+  /** How often the retention delete runs. */
+  DLR_RETENTION_INTERVAL_MS: envInt({ min: 1_000, max: 86_400_000, default: 3_600_000 }),
+  /** Messages whose join state is cached in memory (the rest is looked up in Postgres). */
+  DLR_MAX_MESSAGES_IN_MEMORY: envInt({ min: 1_000, max: 10_000_000, default: 200_000 }),
+};
+
+export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
+
+/** Options of the dlr core (createDlr); main.ts builds them from DlrEnv. */
+export interface DlrOptions {
+  grpcPort: number;
+  parkTtlMs: number;
+  defaultValidityMs: number;
+  expiryGraceMs: number;
+  retentionDays: number;
+  statsIntervalMs: number;
+  intermediateReceipts: boolean;
+  sweepIntervalMs: number;
+  retentionIntervalMs: number;
+  maxMessagesInMemory: number;
+  /** Id format of a connector (from its MESSAGE_ID_FORMAT option); default auto-detection. */
+  idSetting: (connectorId: string) => IdFormatSetting;
+  /** Consumer group; default smshub-dlr. */
+  groupId: string;
+}
+
+export function optionsFromEnv(env: DlrEnv): DlrOptions {
+  return {
+    grpcPort: env.GRPC_PORT,
+    parkTtlMs: env.DLR_PARK_TTL_MS,
+    defaultValidityMs: env.DLR_DEFAULT_VALIDITY_SECONDS * 1000,
+    expiryGraceMs: env.DLR_EXPIRY_GRACE_SECONDS * 1000,
+    retentionDays: env.DLR_RETENTION_DAYS,
+    statsIntervalMs: env.DLR_STATS_INTERVAL_MS,
+    intermediateReceipts: env.DLR_INTERMEDIATE_RECEIPTS,
+    sweepIntervalMs: env.DLR_SWEEP_INTERVAL_MS,
+    retentionIntervalMs: env.DLR_RETENTION_INTERVAL_MS,
+    maxMessagesInMemory: env.DLR_MAX_MESSAGES_IN_MEMORY,
+    idSetting: () => ({ format: 'auto' }),
+    groupId: 'smshub-dlr',
+  };
+}

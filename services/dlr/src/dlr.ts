@@ -1,0 +1,100 @@
+// The dlr core, built from explicit dependencies (main.ts wires the defaults; tests pass isolated
+// topics, a test database and a free gRPC port).
+import type { Logger } from '@smshub/logging';
+import type { Pool } from '@smshub/db';
+import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import type { DlrOptions } from './config.js';
+import { Aggregator } from './aggregator.js';
+import { MessageQueries, messageService, startGrpcServer, type GrpcServer } from './grpc.js';
+import { Joiner } from './joiner.js';
+import type { DlrTopics } from './topics.js';
+
+export interface DlrDeps {
+  options: DlrOptions;
+  logger: Logger;
+  producer: TypedProducer;
+  consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer>;
+  pool: Pool;
+  topics: DlrTopics;
+}
+
+export interface Dlr {
+  readonly joiner: Joiner;
+  readonly aggregator: Aggregator;
+  readonly queries: MessageQueries;
+  /** Port the gRPC server is bound to (after start). */
+  readonly grpcPort: number;
+  /** The consumer group's dead-letter topic (unmatched receipts are copied there). */
+  readonly deadLetterTopic: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createDlr(deps: DlrDeps): Dlr {
+  const { options, logger, topics } = deps;
+  const log = logger.child({ component: 'dlr' });
+  let consumer: TypedConsumer | undefined;
+  let grpcServer: GrpcServer | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const joiner = new Joiner({
+    options,
+    logger,
+    producer: deps.producer,
+    pool: deps.pool,
+    topics,
+    deadLetterTopic: () => consumer?.deadLetterTopic ?? `${options.groupId}.dlq`,
+  });
+  const aggregator = new Aggregator({ options, logger, producer: deps.producer, pool: deps.pool, topics });
+  const queries = new MessageQueries(deps.pool);
+
+  /** Runs `task` every `ms`, never two at once; failures are logged and retried next time. */
+  function every(name: string, ms: number, task: () => Promise<unknown>): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((err: unknown) => log.error({ err, task: name }, 'periodic task failed'))
+        .finally(() => (running = false));
+    }, ms);
+    t.unref();
+    timers.push(t);
+  }
+
+  return {
+    joiner,
+    aggregator,
+    queries,
+    get grpcPort() {
+      return grpcServer?.port ?? 0;
+    },
+    get deadLetterTopic() {
+      return consumer?.deadLetterTopic ?? `${options.groupId}.dlq`;
+    },
+    async start() {
+      grpcServer = await startGrpcServer(options.grpcPort, messageService(queries, log), log);
+      consumer = await deps.consumer({ groupId: options.groupId });
+      consumer
+        .onBatch(topics.dispatched, (r) => joiner.onDispatches(r))
+        .onBatch(topics.receiptRaw, (r) => joiner.onReceipts(r))
+        .onBatch(topics.submitted, (r) => aggregator.onSubmitted(r))
+        .onBatch(topics.routed, (r) => aggregator.onRouted(r))
+        .onBatch(topics.rejected, (r) => aggregator.onRejected(r))
+        .onBatch(topics.partStatus, (r) => aggregator.onParts(r));
+      await consumer.start();
+      every('sweep', options.sweepIntervalMs, async () => {
+        await joiner.sweepParked();
+        await aggregator.sweepExpiry();
+        joiner.maintain();
+      });
+      every('stats', options.statsIntervalMs, () => aggregator.publishStats());
+      every('retention', options.retentionIntervalMs, () => aggregator.retention());
+    },
+    async stop() {
+      for (const t of timers) clearInterval(t);
+      timers.length = 0;
+      await consumer?.stop();
+      await grpcServer?.stop();
+    },
+  };
+}

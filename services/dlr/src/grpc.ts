@@ -1,0 +1,307 @@
+// smshub.messages.v1.MessageService over the dlr tables, plus grpc.health.v1 (grpc-health-check).
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from '@smshub/logging';
+import type { Pool } from '@smshub/db';
+import {
+  MessageContext,
+  MessageServiceService,
+  SmsDelivery,
+  SmsDispatched,
+  SmsReceiptRaw,
+  SmsRejected,
+  SmsRouted,
+  SmsSubmitted,
+  type GetMessageRequest,
+  type GetMessageResponse,
+  type ListMessagesRequest,
+  type ListMessagesResponse,
+  type MessageServiceServer,
+  type MessageSummary,
+  type TimelineEvent,
+} from '@smshub/contracts';
+import { isUuid } from './sql.js';
+import type { TimelineKind } from './timeline-rows.js';
+
+/** A failure with its gRPC status code. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+}
+
+const MAX_RANGE_MS = 31 * 86_400_000;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+interface SummaryRow {
+  message_id: string;
+  account_id: string;
+  context: Buffer;
+  status: number;
+  final: boolean;
+  connector_id: string;
+  segments: number;
+  done_at: Date | null;
+  received_at: Date;
+}
+
+const SUMMARY_COLUMNS =
+  'message_id, account_id, context, status, final, connector_id, segments, done_at, received_at';
+
+function summary(row: SummaryRow): MessageSummary {
+  const s: MessageSummary = {
+    context: MessageContext.decode(row.context),
+    status: row.status,
+    final: row.final,
+    connectorId: row.connector_id,
+    segments: row.segments,
+  };
+  if (row.done_at !== null) s.doneAt = row.done_at;
+  return s;
+}
+
+function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: Buffer): TimelineEvent {
+  const base = { topic, time };
+  switch (kind) {
+    case 'submitted':
+      return { ...base, event: { $case: 'submitted', value: SmsSubmitted.decode(payload) } };
+    case 'routed':
+      return { ...base, event: { $case: 'routed', value: SmsRouted.decode(payload) } };
+    case 'rejected':
+      return { ...base, event: { $case: 'rejected', value: SmsRejected.decode(payload) } };
+    case 'dispatched':
+      return { ...base, event: { $case: 'dispatched', value: SmsDispatched.decode(payload) } };
+    case 'receipt':
+      return { ...base, event: { $case: 'receipt', value: SmsReceiptRaw.decode(payload) } };
+    case 'delivery':
+      return { ...base, event: { $case: 'delivery', value: SmsDelivery.decode(payload) } };
+  }
+}
+
+interface Cursor {
+  /** received_at (epoch ms) and message id of the last row of the previous page. */
+  t: number;
+  i: string;
+  /** Hash of the filters the token belongs to. */
+  f: string;
+}
+
+function filterHash(req: ListMessagesRequest): string {
+  const f = [
+    req.accountId,
+    req.startTime?.getTime(),
+    req.endTime?.getTime(),
+    [...req.statuses].sort((a, b) => a - b).join(','),
+    req.destinationPrefix,
+  ];
+  return createHash('sha256').update(JSON.stringify(f)).digest('base64url').slice(0, 16);
+}
+
+function decodeCursor(token: string, req: ListMessagesRequest): Cursor {
+  let c: Cursor;
+  try {
+    c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+  } catch {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_token is not a token this service issued');
+  }
+  if (typeof c.t !== 'number' || typeof c.i !== 'string' || !isUuid(c.i) || typeof c.f !== 'string') {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_token is not a token this service issued');
+  }
+  if (c.f !== filterHash(req)) {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_token belongs to a request with other filters');
+  }
+  return c;
+}
+
+/** The queries behind MessageService (no gRPC types beyond the messages: testable on their own). */
+export class MessageQueries {
+  constructor(private readonly pool: Pool) {}
+
+  async getMessage(req: GetMessageRequest): Promise<GetMessageResponse> {
+    let row: SummaryRow | undefined;
+    if (req.messageId && req.customerMessageId) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'set message_id or customer_message_id, not both');
+    }
+    if (req.messageId) {
+      if (!isUuid(req.messageId)) {
+        throw new RpcError(
+          grpc.status.INVALID_ARGUMENT,
+          `message_id "${req.messageId.slice(0, 64)}" is not a UUID`,
+        );
+      }
+      const r = await this.pool.query<SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE message_id = $1`,
+        [req.messageId.toLowerCase()],
+      );
+      row = r.rows[0];
+      if (row !== undefined && req.accountId && row.account_id !== req.accountId) row = undefined;
+    } else if (req.customerMessageId) {
+      if (!req.accountId) {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'customer_message_id requires account_id');
+      }
+      const r = await this.pool.query<SummaryRow>(
+        `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE account_id = $1 AND customer_message_id = $2
+          ORDER BY received_at DESC LIMIT 1`,
+        [req.accountId, req.customerMessageId],
+      );
+      row = r.rows[0];
+    } else {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'message_id or customer_message_id is required');
+    }
+    if (row === undefined) {
+      throw new RpcError(
+        grpc.status.NOT_FOUND,
+        `message ${req.messageId || req.customerMessageId} not found (unknown, or older than the retention)`,
+      );
+    }
+    const events = await this.pool.query<{
+      kind: TimelineKind;
+      topic: string;
+      event_time: Date;
+      payload: Buffer;
+    }>(
+      `SELECT kind, topic, event_time, payload FROM dlr_timeline WHERE message_id = $1
+        ORDER BY event_time, flow_order, event_key`,
+      [row.message_id],
+    );
+    return {
+      message: summary(row),
+      timeline: events.rows.map((e) => timelineEvent(e.kind, e.topic, e.event_time, e.payload)),
+    };
+  }
+
+  async listMessages(req: ListMessagesRequest): Promise<ListMessagesResponse> {
+    if (!req.accountId) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'account_id is required');
+    if (req.startTime === undefined || req.endTime === undefined) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'start_time and end_time are required');
+    }
+    const start = req.startTime.getTime();
+    const end = req.endTime.getTime();
+    if (!(end > start)) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'end_time must be after start_time');
+    if (end - start > MAX_RANGE_MS) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'the time range is at most 31 days');
+    }
+    if (req.pageSize < 0) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'page_size must not be negative');
+    if (req.destinationPrefix && !/^\d{1,20}$/.test(req.destinationPrefix)) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'destination_prefix must be digits');
+    }
+    const pageSize = Math.min(MAX_PAGE, req.pageSize || DEFAULT_PAGE);
+    const cursor = req.pageToken ? decodeCursor(req.pageToken, req) : undefined;
+    const r = await this.pool.query<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages
+        WHERE account_id = $1 AND received_at >= $2 AND received_at < $3
+          AND (cardinality($4::smallint[]) = 0 OR status = ANY($4::smallint[]))
+          AND ($5::text = '' OR destination LIKE $5::text || '%')
+          AND ($6::timestamptz IS NULL OR (received_at, message_id) < ($6::timestamptz, $7::uuid))
+        ORDER BY received_at DESC, message_id DESC
+        LIMIT $8`,
+      [
+        req.accountId,
+        req.startTime,
+        req.endTime,
+        req.statuses,
+        req.destinationPrefix,
+        cursor ? new Date(cursor.t) : null,
+        cursor ? cursor.i : null,
+        pageSize + 1,
+      ],
+    );
+    const rows = r.rows.slice(0, pageSize);
+    const last = rows.at(-1);
+    const more = r.rows.length > pageSize && last !== undefined;
+    return {
+      messages: rows.map(summary),
+      nextPageToken: more
+        ? Buffer.from(
+            JSON.stringify({
+              t: last.received_at.getTime(),
+              i: last.message_id,
+              f: filterHash(req),
+            } satisfies Cursor),
+          ).toString('base64url')
+        : '',
+    };
+  }
+}
+
+function unary<Req, Res>(
+  log: Logger,
+  name: string,
+  fn: (req: Req) => Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      (res) => callback(null, res),
+      (err: unknown) => {
+        if (err instanceof RpcError) {
+          callback({ code: err.code, details: err.message, name: 'RpcError', message: err.message });
+          return;
+        }
+        log.error({ err, rpc: name }, 'rpc failed');
+        callback({
+          code: grpc.status.INTERNAL,
+          details: 'internal error',
+          name: 'Error',
+          message: 'internal error',
+        });
+      },
+    );
+  };
+}
+
+export function messageService(queries: MessageQueries, log: Logger): MessageServiceServer {
+  return {
+    getMessage: unary(log, 'GetMessage', (r: GetMessageRequest) => queries.getMessage(r)),
+    listMessages: unary(log, 'ListMessages', (r: ListMessagesRequest) => queries.listMessages(r)),
+  };
+}
+
+export const MESSAGE_SERVICE_NAME = 'smshub.messages.v1.MessageService';
+
+export interface GrpcServer {
+  readonly port: number;
+  readonly health: HealthImplementation;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Binds MessageService and grpc.health.v1 on 0.0.0.0:`port` (0 = any free port). */
+export async function startGrpcServer(
+  port: number,
+  impl: MessageServiceServer,
+  log: Logger,
+  host = '0.0.0.0',
+): Promise<GrpcServer> {
+  const server = new grpc.Server();
+  server.addService(MessageServiceService, impl);
+  const health = new HealthImplementation({ '': 'SERVING', [MESSAGE_SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    );
+  });
+  log.info({ grpcPort: bound }, 'gRPC MessageService listening');
+  return {
+    port: bound,
+    health,
+    stop: (graceMs = 5_000) =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        health.setStatus(MESSAGE_SERVICE_NAME, 'NOT_SERVING');
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,436 @@
+// Join stage: sms.dispatched.v1 + sms.receipt.raw.v1 (both keyed by connector/supplier id).
+//
+// Joins receipts to dispatched parts with the domain Correlator (id readings, evidence, precedence) and
+// publishes every part's new state on dlr.parts.v1, keyed by hub id, for the aggregation stage.
+// The in-memory correlator is a cache: accepted dispatches are written to dlr_dispatch_index and looked
+// up there on a miss, and receipts that arrive before their dispatch are kept in dlr_parked_receipts
+// (retried when a dispatch with one of their keys arrives and on every sweep, reported unmatched after
+// the park TTL). So a restart or a rebalance (even one that gives the dispatch and receipt partitions
+// to different instances) loses nothing.
+//
+// Order per batch: compute -> produce (acks=all) -> write Postgres -> offsets are committed. A crash in
+// between re-publishes a part state, which the aggregation stage ignores (a repeat of a known state).
+import type { Logger } from '@smshub/logging';
+import { withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
+import { MessageContext, SmsPartStatus, type SmsDispatched, type SmsReceiptRaw } from '@smshub/contracts';
+import { Correlator, type CorrelatorOutput } from './domain/correlator.js';
+import { candidateKeys } from './domain/message-id.js';
+import { customerErr, normaliseReceipt } from './domain/status.js';
+import type { Receipt } from './domain/types.js';
+import type { DlrOptions } from './config.js';
+import type { DlrTopics } from './topics.js';
+import { customerError, toDispatch, toProtoStatus, toReceipt } from './mapping.js';
+import { parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
+import { insertRows, type Queryable } from './sql.js';
+import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
+
+interface ReceiptItem {
+  raw: SmsReceiptRaw;
+  /** Record key on sms.receipt.raw.v1 (kept for the dead-letter copy). */
+  recordKey: string | null;
+  /** Receipt id used for parking (receipt_id, or topic/partition/offset when it has none). */
+  id: string;
+  /** Already a row in dlr_parked_receipts. */
+  fromParked: boolean;
+}
+
+interface Plan {
+  parts: SmsPartStatus[];
+  timeline: TimelineRow[];
+  indexRows: unknown[][];
+  parkRows: unknown[][];
+  unpark: string[];
+  deadLetters: { item: ReceiptItem; reason: string }[];
+}
+
+const newPlan = (): Plan => ({
+  parts: [],
+  timeline: [],
+  indexRows: [],
+  parkRows: [],
+  unpark: [],
+  deadLetters: [],
+});
+
+export interface JoinerDeps {
+  options: DlrOptions;
+  logger: Logger;
+  producer: TypedProducer;
+  pool: Pool;
+  topics: DlrTopics;
+  /** Where unmatched receipts are copied (the group's dead-letter topic). */
+  deadLetterTopic: () => string;
+}
+
+export class Joiner {
+  private correlator: Correlator;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: JoinerDeps) {
+    this.log = deps.logger.child({ component: 'join' });
+    this.correlator = this.newCorrelator();
+  }
+
+  private newCorrelator(): Correlator {
+    const o = this.deps.options;
+    return new Correlator({
+      idSetting: o.idSetting,
+      notifyIntermediate: false,
+      expire: false,
+      reportMatches: true,
+      retainFinalMs: 10 * 60_000,
+      maxMessages: o.maxMessagesInMemory,
+      maxTimeline: 8,
+      parkTtlMs: o.parkTtlMs,
+    });
+  }
+
+  /** Drops the cache after a failed batch: the retry reloads from Postgres and recomputes every output. */
+  private reset(): void {
+    this.correlator = this.newCorrelator();
+  }
+
+  private keysOf(connectorId: string, supplierId: string): string[] {
+    const format = this.deps.options.idSetting(connectorId).format;
+    return candidateKeys(supplierId, format).map((k) => `${connectorId}|${k}`);
+  }
+
+  async onDispatches(records: ConsumedRecord<SmsDispatched>[]): Promise<void> {
+    try {
+      const plan = newPlan();
+      const now = Date.now();
+      for (const r of records) {
+        const d = r.value;
+        const hubId = d.context?.messageId;
+        if (!hubId) {
+          this.log.warn(
+            { topic: r.topic, partition: r.partition, offset: r.offset },
+            'dispatch without message id',
+          );
+          continue;
+        }
+        const { dispatch, status, err } = toDispatch(d, hubId, Number(r.timestamp) || now);
+        this.correlator.onDispatch(dispatch);
+        const part = SmsPartStatus.fromPartial({
+          context: d.context,
+          part: {
+            partNumber: dispatch.partIndex + 1,
+            status: toProtoStatus(status),
+            connectorId: d.connectorId,
+            supplierMessageId: dispatch.supplierMessageId ?? '',
+            supplierError: dispatch.finalFailure ? `0x${(d.commandStatus >>> 0).toString(16)}` : '',
+            ...(dispatch.finalFailure ? { doneAt: new Date(dispatch.time) } : {}),
+          },
+          partTotal: dispatch.partsTotal,
+          segments: d.segments,
+          updatedAt: new Date(dispatch.time),
+          ...(dispatch.finalFailure ? { error: customerError(status, err) } : {}),
+        });
+        plan.parts.push(part);
+        plan.timeline.push(
+          timelineRow(
+            hubId,
+            `dispatch/${dispatch.partIndex}/${dispatch.attempt}/${d.connectorId}`,
+            'dispatched',
+            this.deps.topics.dispatched.name,
+            dispatch.time,
+            this.deps.topics.dispatched.encode(d),
+          ),
+        );
+        if (dispatch.accepted && dispatch.supplierMessageId) {
+          plan.indexRows.push([
+            hubId,
+            dispatch.partIndex,
+            d.connectorId,
+            dispatch.supplierMessageId,
+            dispatch.partsTotal,
+            dispatch.attempt,
+            new Date(dispatch.time),
+            this.keysOf(d.connectorId, dispatch.supplierMessageId),
+            Buffer.from(
+              MessageContext.encode(d.context ?? MessageContext.fromPartial({ messageId: hubId })).finish(),
+            ),
+            Math.max(1, d.segments),
+          ]);
+        }
+      }
+      // Receipts parked earlier (by any instance) that one of these dispatches may answer.
+      const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
+      if (keys.length > 0) {
+        const parked = await this.deps.pool.query<{
+          receipt_id: string;
+          receipt: Buffer;
+          record_key: string | null;
+        }>(
+          'SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts WHERE keys && $1::text[] ORDER BY parked_at',
+          [keys],
+        );
+        const items = parked.rows.map((row) => this.parkedItem(row));
+        await this.planReceipts(items, plan, this.deps.pool, now);
+      }
+      await this.publish(plan);
+      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
+  }
+
+  async onReceipts(records: ConsumedRecord<SmsReceiptRaw>[]): Promise<void> {
+    try {
+      const plan = newPlan();
+      const now = Date.now();
+      const items: ReceiptItem[] = records.map((r) => ({
+        raw: r.value,
+        recordKey: r.key,
+        id: r.value.receiptId || `${r.topic}/${r.partition}/${r.offset}`,
+        fromParked: false,
+      }));
+      for (const item of items) {
+        const receipt = toReceipt(item.raw, now);
+        receiptsTotal.inc({ connector: receipt.connectorId, status: normaliseReceipt(receipt).status });
+      }
+      await this.planReceipts(items, plan, this.deps.pool, now);
+      await this.publish(plan);
+      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
+  }
+
+  /**
+   * Retries parked receipts whose dispatch is now indexed and reports the ones older than the park TTL
+   * as unmatched (metric + dead-letter copy). Rows are claimed with FOR UPDATE SKIP LOCKED, so each
+   * parked receipt is handled by one instance.
+   */
+  async sweepParked(now = Date.now()): Promise<{ matched: number; unmatched: number }> {
+    try {
+      return await withTransaction(this.deps.pool, async (client) => {
+        const rows = await client.query<{
+          receipt_id: string;
+          receipt: Buffer;
+          record_key: string | null;
+          expired: boolean;
+        }>(
+          `SELECT p.receipt_id, p.receipt, p.record_key, p.parked_at <= $1 AS expired
+             FROM dlr_parked_receipts p
+            WHERE p.parked_at <= $1
+               OR EXISTS (SELECT 1 FROM dlr_dispatch_index d WHERE d.keys && p.keys)
+            ORDER BY p.parked_at
+            LIMIT 1000
+            FOR UPDATE SKIP LOCKED`,
+          [new Date(now - this.deps.options.parkTtlMs)],
+        );
+        if (rows.rows.length === 0) return { matched: 0, unmatched: 0 };
+        const plan = newPlan();
+        const items = rows.rows.map((row) => this.parkedItem(row));
+        await this.planReceipts(items, plan, client, now);
+        const matched = new Set(plan.unpark);
+        for (const [i, row] of rows.rows.entries()) {
+          const item = items[i];
+          if (row.expired && item !== undefined && !matched.has(row.receipt_id)) {
+            plan.deadLetters.push({ item, reason: 'park-expired' });
+            plan.unpark.push(row.receipt_id);
+          }
+        }
+        plan.parkRows = []; // those that did not match stay parked as they are
+        await this.publish(plan);
+        await this.write(plan, client);
+        return { matched: matched.size, unmatched: plan.deadLetters.length };
+      });
+    } catch (err) {
+      this.reset();
+      throw err;
+    }
+  }
+
+  /** Evicts old entries of the in-memory cache. */
+  maintain(now = Date.now()): void {
+    this.correlator.sweep(now);
+  }
+
+  private parkedItem(row: { receipt_id: string; receipt: Buffer; record_key: string | null }): ReceiptItem {
+    return {
+      raw: this.deps.topics.receiptRaw.decode(row.receipt),
+      recordKey: row.record_key,
+      id: row.receipt_id,
+      fromParked: true,
+    };
+  }
+
+  /** Loads, from the dispatch index, every message one of these receipts may belong to. */
+  private async preload(receipts: Receipt[], db: Queryable): Promise<void> {
+    const keys: string[] = [];
+    for (const r of receipts) {
+      if (this.correlator.match(r) !== undefined) continue;
+      for (const k of this.correlator.candidateKeysOf(r)) keys.push(`${r.connectorId}|${k}`);
+    }
+    if (keys.length === 0) return;
+    const rows = await db.query<{
+      message_id: string;
+      part_index: number;
+      connector_id: string;
+      supplier_message_id: string;
+      parts_total: number;
+      attempt: number;
+      accepted_at: Date;
+    }>(
+      `SELECT message_id, part_index, connector_id, supplier_message_id, parts_total, attempt, accepted_at
+         FROM dlr_dispatch_index
+        WHERE message_id IN (SELECT message_id FROM dlr_dispatch_index WHERE keys && $1::text[])
+        ORDER BY accepted_at`,
+      [keys],
+    );
+    for (const row of rows.rows) {
+      // Replaying the accepted dispatch re-indexes its supplier id (a no-op when already known).
+      this.correlator.onDispatch({
+        hubMessageId: row.message_id,
+        partIndex: row.part_index,
+        partsTotal: row.parts_total,
+        connectorId: row.connector_id,
+        attempt: row.attempt,
+        supplierMessageId: row.supplier_message_id,
+        accepted: true,
+        finalFailure: false,
+        time: row.accepted_at.getTime(),
+      });
+    }
+  }
+
+  private async planReceipts(items: ReceiptItem[], plan: Plan, db: Queryable, now: number): Promise<void> {
+    const receipts = items.map((i) => toReceipt(i.raw, now));
+    await this.preload(receipts, db);
+    const receiptTopic = this.deps.topics.receiptRaw;
+    items.forEach((item, i) => {
+      const receipt = receipts[i];
+      if (receipt === undefined) return;
+      const outputs: CorrelatorOutput[] = this.correlator.onReceipt(receipt);
+      this.correlator.clearParked(); // parked receipts live in Postgres
+      let matched = false;
+      for (const o of outputs) {
+        if (o.type === 'matched') {
+          matched = true;
+          const n = o.normalised;
+          const err = n.status === 'DELIVERED' ? '000' : customerErr(n.err);
+          plan.parts.push(
+            SmsPartStatus.fromPartial({
+              context: { messageId: o.hubMessageId },
+              part: {
+                partNumber: o.partIndex + 1,
+                status: toProtoStatus(n.status),
+                connectorId: n.connectorId,
+                supplierMessageId: n.supplierMessageId ?? '',
+                supplierError: n.err ?? '',
+                ...(n.doneDate !== undefined ? { doneAt: new Date(n.doneDate) } : {}),
+              },
+              // 0 = unknown here; the aggregation stage knows the total from the dispatch.
+              partTotal: 0,
+              ...(customerError(n.status, err) ? { error: customerError(n.status, err) } : {}),
+              // The receipt's arrival time (the end of the receipt latency).
+              updatedAt: new Date(n.receivedAt),
+            }),
+          );
+          plan.timeline.push(
+            timelineRow(
+              o.hubMessageId,
+              `receipt/${item.id}`,
+              'receipt',
+              receiptTopic.name,
+              n.receivedAt,
+              receiptTopic.encode(item.raw),
+            ),
+          );
+          if (item.fromParked) plan.unpark.push(item.id);
+        } else if (o.type === 'parked' && !item.fromParked) {
+          parkedTotal.inc();
+          plan.parkRows.push([
+            item.id,
+            receipt.connectorId,
+            this.correlator.candidateKeysOf(receipt).map((k) => `${receipt.connectorId}|${k}`),
+            Buffer.from(receiptTopic.encode(item.raw)),
+            item.recordKey,
+          ]);
+        } else if (o.type === 'unmatched') {
+          plan.deadLetters.push({ item, reason: o.reason });
+          if (item.fromParked) plan.unpark.push(item.id);
+        }
+      }
+      if (matched) this.log.debug({ receiptId: item.id }, 'receipt joined');
+    });
+  }
+
+  private async publish(plan: Plan): Promise<void> {
+    const { producer, topics } = this.deps;
+    const sends: Promise<void>[] = plan.parts.map((p) => producer.produce(topics.partStatus, p));
+    for (const { item, reason } of plan.deadLetters) {
+      sends.push(
+        producer.produceRaw(
+          this.deps.deadLetterTopic(),
+          item.recordKey,
+          Buffer.from(topics.receiptRaw.encode(item.raw)),
+          {
+            headers: {
+              'x-dlq-source-topic': topics.receiptRaw.name,
+              'x-dlq-error': `unmatched receipt: ${reason}`,
+              'x-dlq-reason': reason,
+              'x-dlq-time': new Date().toISOString(),
+            },
+            noTrace: true,
+          },
+        ),
+      );
+    }
+    await Promise.all(sends);
+    for (const { reason } of plan.deadLetters) unmatchedTotal.inc({ reason });
+    if (plan.deadLetters.length > 0) {
+      this.log.warn(
+        {
+          receipts: plan.deadLetters.map((d) => ({
+            id: d.item.id,
+            connector: d.item.raw.connectorId,
+            reason: d.reason,
+          })),
+        },
+        'unmatched receipts dead-lettered',
+      );
+    }
+  }
+
+  private async write(plan: Plan, client: PoolClient): Promise<void> {
+    await insertRows(
+      client,
+      'dlr_dispatch_index',
+      [
+        'message_id',
+        'part_index',
+        'connector_id',
+        'supplier_message_id',
+        'parts_total',
+        'attempt',
+        'accepted_at',
+        'keys',
+        'context',
+        'segments',
+      ],
+      plan.indexRows,
+      'ON CONFLICT DO NOTHING',
+      ['uuid', undefined, undefined, undefined, undefined, undefined, undefined, 'text[]'],
+    );
+    await insertRows(client, 'dlr_timeline', TIMELINE_COLUMNS, plan.timeline, 'ON CONFLICT DO NOTHING', [
+      'uuid',
+    ]);
+    await insertRows(
+      client,
+      'dlr_parked_receipts',
+      ['receipt_id', 'connector_id', 'keys', 'receipt', 'record_key'],
+      plan.parkRows,
+      'ON CONFLICT DO NOTHING',
+      [undefined, undefined, 'text[]'],
+    );
+    if (plan.unpark.length > 0) {
+      await client.query('DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])', [plan.unpark]);
+    }
+  }
+}

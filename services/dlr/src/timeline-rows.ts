@@ -1,0 +1,36 @@
+// Rows of dlr_timeline: every event of a message as it was on its topic (protobuf bytes).
+
+export type TimelineKind = 'submitted' | 'routed' | 'rejected' | 'dispatched' | 'receipt' | 'delivery';
+
+/** Position of each kind in the flow: orders events that share a timestamp. */
+export const FLOW_ORDER: Record<TimelineKind, number> = {
+  submitted: 1,
+  routed: 2,
+  rejected: 3,
+  dispatched: 4,
+  receipt: 5,
+  delivery: 6,
+};
+
+export const TIMELINE_COLUMNS = [
+  'message_id',
+  'event_key',
+  'topic',
+  'kind',
+  'event_time',
+  'flow_order',
+  'payload',
+];
+
+export type TimelineRow = [string, string, string, TimelineKind, Date, number, Buffer];
+
+export function timelineRow(
+  messageId: string,
+  eventKey: string,
+  kind: TimelineKind,
+  topic: string,
+  time: number,
+  payload: Uint8Array,
+): TimelineRow {
+  return [messageId, eventKey, topic, kind, new Date(time), FLOW_ORDER[kind], Buffer.from(payload)];
+}

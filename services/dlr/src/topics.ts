@@ -1,0 +1,14 @@
+import type { topics } from '@smshub/contracts';
+
+/** The registry entries dlr uses (tests pass isolated copies). */
+export type DlrTopics = Pick<
+  typeof topics,
+  | 'submitted'
+  | 'routed'
+  | 'rejected'
+  | 'dispatched'
+  | 'receiptRaw'
+  | 'partStatus'
+  | 'delivery'
+  | 'deliveryStats'
+>;

@@ -1,0 +1,452 @@
+// dlr over real Kafka (isolated topics) and Postgres (a fresh database): correlation, parking,
+// duplicates, multi-part, expiry, rejections and failures, the gRPC MessageService and statistics.
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryStatus, DispatchOutcome } from '@smshub/contracts';
+import { waitFor } from '@smshub/testing';
+import { Harness, uuidv7 } from './harness.js';
+
+const h = new Harness();
+
+beforeAll(async () => {
+  await h.setup();
+});
+
+afterAll(async () => {
+  await h.teardown();
+});
+
+describe('correlation', () => {
+  it('joins a hex submit_sm_resp id with the decimal id of the receipt text, and padded / lower-case TLV ids', async () => {
+    const hex = uuidv7();
+    const padded = uuidv7();
+    await h.submit({ hubId: hex });
+    await h.submit({ hubId: padded });
+    // 0x0A1B2C = 662316
+    await h.dispatch({ hubId: hex }, { connectorId: 'con_hex', supplierId: '0A1B2C', normalised: '662316' });
+    await h.dispatch(
+      { hubId: padded },
+      { connectorId: 'con_hex', supplierId: '0000FF01', normalised: '65281' },
+    );
+    await h.receipt({ connectorId: 'con_hex', textId: '662316', normalised: '662316' });
+    await h.receipt({ connectorId: 'con_hex', tlvId: 'ff01', textId: '65281', normalised: '65281' });
+
+    const d1 = await h.waitFinal(hex);
+    const d2 = await h.waitFinal(padded);
+    expect(d1.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(d1.parts).toEqual([expect.objectContaining({ partNumber: 1, supplierMessageId: '0A1B2C' })]);
+    expect(d1.connectorId).toBe('con_hex');
+    expect(d1.revision).toBe(1);
+    expect(d2.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(d2.context?.accountId).toBe('acc_1');
+  });
+
+  it('parks a receipt that arrives before its dispatch and joins it when the dispatch comes', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    const receiptId = await h.receipt({ connectorId: 'con_early', textId: '778899', normalised: '778899' });
+    await waitFor(
+      async () =>
+        (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [receiptId]))
+          .rowCount === 1,
+      { what: 'the receipt to be parked' },
+    );
+    expect(h.finals(hubId)).toEqual([]);
+    await h.dispatch({ hubId }, { connectorId: 'con_early', supplierId: '778899', normalised: '778899' });
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    await waitFor(
+      async () =>
+        (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [receiptId]))
+          .rowCount === 0,
+      { what: 'the parked row to go' },
+    );
+    expect(h.deadLetters.filter((x) => x.receiptId === receiptId)).toEqual([]);
+  });
+
+  it('reports a receipt whose dispatch never comes as unmatched (dead-letter copy) after the park TTL', async () => {
+    const receiptId = await h.receipt({ connectorId: 'con_lost', textId: '123123', normalised: '123123' });
+    const dl = await waitFor(() => h.deadLetters.find((x) => x.receiptId === receiptId), {
+      what: 'the dead-letter copy',
+      timeoutMs: 20_000,
+    });
+    expect(dl.reason).toBe('park-expired');
+    expect(
+      (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [receiptId])).rowCount,
+    ).toBe(0);
+  });
+
+  it('produces one final delivery only, whatever the duplicates of receipts and dispatches', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await h.dispatch({ hubId }, { connectorId: 'con_dup', supplierId: 'ABC123', normalised: '11256099' });
+    await h.receipt({ connectorId: 'con_dup', tlvId: 'abc123', normalised: '11256099' });
+    await h.waitFinal(hubId);
+    // the same receipt again (a new receipt id, as a supplier resending it), the same dispatch again,
+    // and a contradicting late receipt
+    await h.receipt({ connectorId: 'con_dup', tlvId: 'ABC123', normalised: '11256099' });
+    await h.dispatch({ hubId }, { connectorId: 'con_dup', supplierId: 'ABC123', normalised: '11256099' });
+    await h.receipt({
+      connectorId: 'con_dup',
+      tlvId: 'ABC123',
+      normalised: '11256099',
+      stat: 'UNDELIV',
+      err: '005',
+    });
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await h.pool.query(
+              "SELECT count(*) AS n FROM dlr_timeline WHERE message_id = $1 AND kind = 'receipt'",
+              [hubId],
+            )
+          ).rows[0].n,
+        ) === 3,
+      { what: 'all three receipts joined' },
+    );
+    await h.waitCaughtUp(h.topics.partStatus.name);
+    expect(h.deliveries.get(hubId)).toHaveLength(1);
+    expect(h.finals(hubId)[0]?.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(await h.row(hubId)).toMatchObject({
+      final: true,
+      revision: 1,
+      status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+    });
+  });
+});
+
+describe('multi-part', () => {
+  it('reports an egress-split 3-part message DELIVERED only when all 3 parts are', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    for (const [n, id] of [
+      [1, '5001'],
+      [2, '5002'],
+      [3, '5003'],
+    ] as const) {
+      await h.dispatch(
+        { hubId },
+        { connectorId: 'con_mp', supplierId: id, normalised: id, partNumber: n, partTotal: 3 },
+      );
+    }
+    await h.receipt({ connectorId: 'con_mp', textId: '5001', normalised: '5001' });
+    await h.receipt({ connectorId: 'con_mp', textId: '5003', normalised: '5003' });
+    await waitFor(async () => (await h.row(hubId))?.parts_delivered === 2, { what: 'two parts delivered' });
+    await h.waitCaughtUp(h.topics.partStatus.name);
+    expect(h.finals(hubId)).toEqual([]);
+    expect((await h.row(hubId))?.final).toBe(false);
+
+    await h.receipt({ connectorId: 'con_mp', textId: '5002', normalised: '5002' });
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(d.parts.map((p) => [p.partNumber, p.status])).toEqual([
+      [1, DeliveryStatus.DELIVERY_STATUS_DELIVERED],
+      [2, DeliveryStatus.DELIVERY_STATUS_DELIVERED],
+      [3, DeliveryStatus.DELIVERY_STATUS_DELIVERED],
+    ]);
+    expect(d.segments).toBe(3);
+  });
+
+  it('reports the failure of one part as the message status', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await h.dispatch(
+      { hubId },
+      { connectorId: 'con_mp', supplierId: '6001', normalised: '6001', partNumber: 1, partTotal: 2 },
+    );
+    await h.dispatch(
+      { hubId },
+      { connectorId: 'con_mp', supplierId: '6002', normalised: '6002', partNumber: 2, partTotal: 2 },
+    );
+    await h.receipt({ connectorId: 'con_mp', textId: '6001', normalised: '6001' });
+    await h.receipt({
+      connectorId: 'con_mp',
+      textId: '6002',
+      normalised: '6002',
+      stat: 'UNDELIV',
+      err: '012',
+    });
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE);
+    expect(d.error).toMatchObject({ receiptError: 12 });
+  });
+});
+
+describe('final outcomes without a delivery', () => {
+  it('expires a message with no final receipt by the end of its validity', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId, validityUntil: new Date(Date.now() - 1_000) });
+    await h.dispatch({ hubId }, { connectorId: 'con_slow', supplierId: '9009', normalised: '9009' });
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_EXPIRED);
+    expect(d.error).toMatchObject({ code: 'EXPIRED', receiptError: 9 });
+    // a supplier receipt after that changes nothing
+    await h.receipt({ connectorId: 'con_slow', textId: '9009', normalised: '9009' });
+    await waitFor(
+      async () =>
+        (await h.pool.query("SELECT 1 FROM dlr_timeline WHERE message_id = $1 AND kind = 'receipt'", [hubId]))
+          .rowCount === 1,
+      { what: 'the late receipt joined' },
+    );
+    await h.waitCaughtUp(h.topics.partStatus.name);
+    expect(h.deliveries.get(hubId)).toHaveLength(1);
+  });
+
+  it('turns a routing rejection into a final REJECTED delivery with the rejection err', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    const ctx = h.context({ hubId });
+    const { SmsRejected, SmsSubmitted } = await import('@smshub/contracts');
+    await h.producer.produce(
+      h.topics.rejected,
+      SmsRejected.fromPartial({
+        message: SmsSubmitted.fromPartial({
+          messageId: hubId,
+          accountId: ctx.accountId,
+          destination: ctx.destination,
+          receivedAt: ctx.receivedAt,
+        }),
+        ruleId: 'fw_9',
+        reason: 'blocked sender',
+        error: { code: 'FIREWALL_BLOCKED', receiptError: 88, message: 'Sender not allowed' },
+        rejectedAt: new Date(),
+      }),
+    );
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_REJECTED);
+    expect(d.error).toEqual({ code: 'REJECTED', receiptError: 88, message: 'Sender not allowed' });
+  });
+
+  it('reports a supplier failure receipt and an egress final failure as UNDELIVERABLE with their err', async () => {
+    const receiptFail = uuidv7();
+    const egressFail = uuidv7();
+    await h.submit({ hubId: receiptFail });
+    await h.submit({ hubId: egressFail });
+    await h.dispatch(
+      { hubId: receiptFail },
+      { connectorId: 'con_f', supplierId: '4242', normalised: '4242' },
+    );
+    await h.receipt({
+      connectorId: 'con_f',
+      textId: '4242',
+      normalised: '4242',
+      stat: 'UNDELIV',
+      err: '021',
+    });
+    // invalid destination (0x0B) on the last candidate
+    await h.dispatch(
+      { hubId: egressFail },
+      {
+        connectorId: 'con_f',
+        outcome: DispatchOutcome.DISPATCH_OUTCOME_REJECTED,
+        commandStatus: 0x0b,
+        finalFailure: true,
+      },
+    );
+    const a = await h.waitFinal(receiptFail);
+    const b = await h.waitFinal(egressFail);
+    expect(a.status).toBe(DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE);
+    expect(a.error?.receiptError).toBe(21);
+    expect(b.status).toBe(DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE);
+    expect(b.error?.receiptError).toBe(1);
+  });
+});
+
+describe('MessageService (gRPC over loopback)', () => {
+  it('answers the health check', async () => {
+    // HealthCheckResponse{status: SERVING(1)}
+    expect([...(await h.healthCheck())]).toEqual([0x08, 0x01]);
+  });
+
+  it('returns a message with its full timeline', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    const { SmsRouted, SmsSubmitted } = await import('@smshub/contracts');
+    const ctx = h.context({ hubId });
+    await h.producer.produce(
+      h.topics.routed,
+      SmsRouted.fromPartial({
+        message: SmsSubmitted.fromPartial({
+          messageId: hubId,
+          accountId: ctx.accountId,
+          destination: ctx.destination,
+        }),
+        candidates: [{ connectorId: 'con_tl', ruleId: 'rr_1', reason: 'cheapest' }],
+        destinationInfo: ctx.destinationInfo,
+        routedAt: new Date(),
+      }),
+    );
+    // a first attempt that timed out, then an accepted one
+    await h.dispatch(
+      { hubId },
+      { connectorId: 'con_tl', outcome: DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT, attempt: 1 },
+    );
+    await h.dispatch(
+      { hubId },
+      { connectorId: 'con_tl', supplierId: '31337', normalised: '31337', attempt: 2 },
+    );
+    await h.receipt({ connectorId: 'con_tl', textId: '31337', normalised: '31337' });
+    await h.waitFinal(hubId);
+    const res = await waitFor(
+      async () => {
+        const r = await h.getMessage({ messageId: hubId });
+        return r.timeline.length >= 6 ? r : undefined;
+      },
+      { what: 'the full timeline' },
+    );
+    expect(res.message).toMatchObject({
+      status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+      final: true,
+      connectorId: 'con_tl',
+    });
+    expect(res.message?.context?.messageId).toBe(hubId);
+    expect(res.timeline.map((e) => e.event?.$case)).toEqual([
+      'submitted',
+      'routed',
+      'dispatched',
+      'dispatched',
+      'receipt',
+      'delivery',
+    ]);
+    const attempts = res.timeline.flatMap((e) =>
+      e.event?.$case === 'dispatched' ? [e.event.value.attempt] : [],
+    );
+    expect(attempts).toEqual([1, 2]);
+
+    // by customer id within the account
+    const byCustomerId = await h.getMessage({ customerMessageId: ctx.customerMessageId, accountId: 'acc_1' });
+    expect(byCustomerId.message?.context?.messageId).toBe(hubId);
+  });
+
+  it('says NOT_FOUND for an unknown id and INVALID_ARGUMENT for a malformed one', async () => {
+    await expect(h.getMessage({ messageId: uuidv7() })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+      details: expect.stringContaining('not found'),
+    });
+    await expect(h.getMessage({ messageId: 'not-a-uuid' })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+  });
+
+  it('lists an account’s messages newest first, filtered, in pages', async () => {
+    const account = `acc_list_${Date.now()}`;
+    const base = Date.now() - 60_000;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const receivedAt = new Date(base + i * 1000);
+      const hubId = uuidv7(receivedAt.getTime());
+      ids.push(hubId);
+      await h.submit({
+        hubId,
+        accountId: account,
+        receivedAt,
+        destination: i === 4 ? '33612345678' : '447700900123',
+      });
+    }
+    await h.dispatch(
+      { hubId: ids[0]!, accountId: account },
+      {
+        connectorId: 'con_l',
+        outcome: DispatchOutcome.DISPATCH_OUTCOME_REJECTED,
+        commandStatus: 0x45,
+        finalFailure: true,
+      },
+    );
+    await waitFor(
+      async () =>
+        Number(
+          (await h.pool.query('SELECT count(*) AS n FROM dlr_messages WHERE account_id = $1', [account]))
+            .rows[0].n,
+        ) === 5,
+      { what: 'five messages stored' },
+    );
+    await waitFor(async () => (await h.row(ids[0]!))?.final === true, { what: 'the failed one final' });
+    const range = {
+      accountId: account,
+      startTime: new Date(base - 1000),
+      endTime: new Date(base + 3_600_000),
+    };
+    const seen: string[] = [];
+    let token = '';
+    let pages = 0;
+    do {
+      const page = await h.listMessages({ ...range, pageSize: 2, pageToken: token });
+      seen.push(...page.messages.map((m) => m.context?.messageId ?? ''));
+      token = page.nextPageToken;
+      pages++;
+    } while (token && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual([...ids].reverse());
+
+    const uk = await h.listMessages({ ...range, destinationPrefix: '44' });
+    expect(uk.messages).toHaveLength(4);
+    const failed = await h.listMessages({
+      ...range,
+      statuses: [DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE],
+    });
+    expect(failed.messages.map((m) => m.context?.messageId)).toEqual([ids[0]]);
+
+    const first = await h.listMessages({ ...range, pageSize: 2 });
+    await expect(
+      h.listMessages({ ...range, pageSize: 2, pageToken: first.nextPageToken, destinationPrefix: '33' }),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+    await expect(h.listMessages({ accountId: account })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
+  });
+});
+
+describe('delivery statistics', () => {
+  it('publishes a poor delivery ratio for a route that mostly fails', async () => {
+    const route = { mcc: '999', mnc: '01' };
+    for (let i = 0; i < 4; i++) {
+      const hubId = uuidv7();
+      const sid = String(880000 + i);
+      await h.submit({ hubId, ...route });
+      await h.dispatch({ hubId, ...route }, { connectorId: 'con_poor', supplierId: sid, normalised: sid });
+      await h.receipt({
+        connectorId: 'con_poor',
+        textId: sid,
+        normalised: sid,
+        ...(i === 0 ? {} : { stat: 'UNDELIV', err: '001' }),
+      });
+    }
+    const good = uuidv7();
+    await h.submit({ hubId: good, ...route });
+    await h.dispatch(
+      { hubId: good, ...route },
+      { connectorId: 'con_good', supplierId: '770001', normalised: '770001' },
+    );
+    await h.receipt({ connectorId: 'con_good', textId: '770001', normalised: '770001' });
+
+    const poor = await waitFor(
+      () => {
+        const s = h.stats.get('con_poor/mccmnc:999-01');
+        return s !== undefined && s.accepted === 4n ? s : undefined;
+      },
+      { what: 'statistics of con_poor', timeoutMs: 20_000 },
+    );
+    expect(poor.delivered).toBe(1n);
+    expect(poor.failed).toBe(3n);
+    expect(poor.deliveryRatioPpm).toBe(250_000);
+    expect(poor.destination).toEqual({ $case: 'mccMnc', value: '999-01' });
+    const goodStats = await waitFor(() => h.stats.get('con_good/mccmnc:999-01'), {
+      what: 'statistics of con_good',
+    });
+    expect(goodStats.deliveryRatioPpm).toBe(1_000_000);
+  });
+});
+
+describe('retention', () => {
+  it('deletes messages older than the retention', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await waitFor(async () => (await h.row(hubId)) !== undefined, { what: 'the message stored' });
+    const deleted = await h.dlr.aggregator.retention(Date.now() + 31 * 86_400_000);
+    expect(deleted).toBeGreaterThan(0);
+    await expect(h.getMessage({ messageId: hubId })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  });
+});

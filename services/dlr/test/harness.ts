@@ -1,0 +1,396 @@
+// Test harness: a fresh database (0001 + dlr's own 04xx migrations), isolated topics, the dlr core built
+// in-process, collectors of what it produces, and builders of the input events.
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  DispatchOutcome,
+  TrafficType,
+  MessageServiceClient,
+  SmsDispatched,
+  SmsReceiptRaw,
+  SmsSubmitted,
+  topics as registry,
+  type DeliveryStats,
+  type GetMessageRequest,
+  type GetMessageResponse,
+  type ListMessagesRequest,
+  type ListMessagesResponse,
+  type MessageContext,
+  type SmsDelivery,
+} from '@smshub/contracts';
+import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { createLogger, type Logger } from '@smshub/logging';
+import {
+  createIsolatedTopics,
+  createTestDatabase,
+  testKafkaAdmin,
+  testKafkaBrokers,
+  uniqueName,
+  waitFor,
+  type TestDatabase,
+} from '@smshub/testing';
+import type { Consumer, Kafka } from 'kafkajs';
+import { createDlr, type Dlr } from '../src/dlr.js';
+import type { DlrOptions } from '../src/config.js';
+
+/** A UUIDv7 (time-ordered) in lowercase canonical text. */
+export function uuidv7(time = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(time, 0, 6);
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** yyMMddHHmm in UTC, as receipt texts write dates. */
+export function receiptDate(t: number): string {
+  const d = new Date(t);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+}
+
+const BASE_CONTEXT = {
+  accountId: 'acc_1',
+  systemId: 'cust1',
+  source: { ton: 5, npi: 0, address: 'ACME' },
+  registeredDelivery: 1,
+  dataCoding: 0,
+  trafficType: TrafficType.TRAFFIC_TYPE_OTP,
+  receiptText: Buffer.alloc(0),
+  channel: 1,
+};
+
+export interface MessageInit {
+  hubId?: string;
+  accountId?: string;
+  destination?: string;
+  mcc?: string;
+  mnc?: string;
+  receivedAt?: Date;
+}
+
+export class Harness {
+  db!: TestDatabase;
+  pool!: Pool;
+  topics!: typeof registry;
+  kafka!: Kafka;
+  producer!: TypedProducer;
+  logger!: Logger;
+  dlr!: Dlr;
+  client!: MessageServiceClient;
+  readonly groupId = uniqueName('smshub-dlr');
+  /** Every sms.delivery.v1 event, by hub id, in arrival order. */
+  readonly deliveries = new Map<string, SmsDelivery[]>();
+  /** Latest delivery.stats.v1 record per key. */
+  readonly stats = new Map<string, DeliveryStats>();
+  /** Dead-letter copies: receipt id and reason header. */
+  readonly deadLetters: { receiptId: string; reason: string; error: string }[] = [];
+  private migrationsDir = '';
+  private readonly consumers: TypedConsumer[] = [];
+  private dlqConsumer?: Consumer;
+
+  async setup(overrides: Partial<DlrOptions> = {}): Promise<void> {
+    this.logger = createLogger({
+      service: 'dlr-test',
+      level: (process.env.TEST_LOG_LEVEL as 'info') ?? ('silent' as 'info'),
+    });
+    this.db = await createTestDatabase();
+    this.pool = createPool({ connectionString: this.db.url, max: 10 });
+    this.migrationsDir = await mkdtemp(path.join(tmpdir(), 'dlr-migrations-'));
+    for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
+      if (/^(0001|04\d\d)_.*\.sql$/.test(f))
+        await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
+    }
+    await migrate(this.pool, { dir: this.migrationsDir });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.topics = await createIsolatedTopics(registry);
+        break;
+      } catch (err) {
+        if (attempt >= 4) throw err;
+        await new Promise((r) => setTimeout(r, 1000 * attempt));
+      }
+    }
+    this.kafka = createKafka({ clientId: uniqueName('dlr-test'), brokers: testKafkaBrokers() }, this.logger);
+    this.producer = new TypedProducer(this.kafka, this.logger);
+    await this.producer.connect();
+
+    const options: DlrOptions = {
+      grpcPort: 0,
+      parkTtlMs: 4_000,
+      defaultValidityMs: 48 * 3_600_000,
+      expiryGraceMs: 0,
+      retentionDays: 30,
+      statsIntervalMs: 400,
+      intermediateReceipts: false,
+      sweepIntervalMs: 250,
+      retentionIntervalMs: 3_600_000,
+      maxMessagesInMemory: 10_000,
+      idSetting: () => ({ format: 'auto' }),
+      groupId: this.groupId,
+      ...overrides,
+    };
+    let dlrJoined: Promise<void> | undefined;
+    const dlrConsumer = (o: { groupId: string }) => {
+      const c = new TypedConsumer(this.kafka, this.logger, {
+        ...o,
+        producer: this.producer,
+        commitIntervalMs: 200,
+      });
+      dlrJoined = c.waitForAssignment(60_000);
+      this.consumers.push(c);
+      return Promise.resolve(c);
+    };
+    this.dlr = createDlr({
+      options,
+      logger: this.logger,
+      producer: this.producer,
+      consumer: dlrConsumer,
+      pool: this.pool,
+      topics: this.topics,
+    });
+
+    const deliveries = new TypedConsumer(this.kafka, this.logger, {
+      groupId: uniqueName('dlr-test-deliveries'),
+      producer: this.producer,
+    }).onBatch(this.topics.delivery, (records) => {
+      for (const r of records) {
+        const id = r.value.context?.messageId ?? '';
+        const list = this.deliveries.get(id) ?? [];
+        list.push(r.value);
+        this.deliveries.set(id, list);
+      }
+    });
+    const stats = new TypedConsumer(this.kafka, this.logger, {
+      groupId: uniqueName('dlr-test-stats'),
+      producer: this.producer,
+    }).on(this.topics.deliveryStats, (r) => {
+      this.stats.set(r.key ?? '', r.value);
+    });
+    this.consumers.push(deliveries, stats);
+
+    const joined = Promise.all([...[deliveries, stats].map((c) => c.waitForAssignment(60_000))]);
+    await Promise.all([deliveries.start(), stats.start()]);
+    await joined;
+    await this.dlr.start();
+    await dlrJoined;
+
+    this.dlqConsumer = this.kafka.consumer({ groupId: uniqueName('dlr-test-dlq'), maxWaitTimeInMs: 100 });
+    await this.dlqConsumer.connect();
+    await this.dlqConsumer.subscribe({ topic: this.dlr.deadLetterTopic, fromBeginning: true });
+    await this.dlqConsumer.run({
+      eachMessage: async ({ message }) => {
+        const receipt = SmsReceiptRaw.decode(message.value ?? Buffer.alloc(0));
+        this.deadLetters.push({
+          receiptId: receipt.receiptId,
+          reason: message.headers?.['x-dlq-reason']?.toString() ?? '',
+          error: message.headers?.['x-dlq-error']?.toString() ?? '',
+        });
+      },
+    });
+
+    this.client = new MessageServiceClient(
+      `127.0.0.1:${this.dlr.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+  }
+
+  async teardown(): Promise<void> {
+    this.client?.close();
+    await this.dlqConsumer?.disconnect().catch(() => undefined);
+    await this.dlr?.stop().catch(() => undefined);
+    await Promise.all(this.consumers.map((c) => c.stop().catch(() => undefined)));
+    await this.producer?.close().catch(() => undefined);
+    await this.pool?.end().catch(() => undefined);
+    await this.db?.drop().catch(() => undefined);
+    if (this.migrationsDir) await rm(this.migrationsDir, { recursive: true, force: true });
+  }
+
+  // ---- input events ----
+
+  context(m: MessageInit & { hubId: string }): MessageContext {
+    return {
+      ...BASE_CONTEXT,
+      messageId: m.hubId,
+      accountId: m.accountId ?? BASE_CONTEXT.accountId,
+      customerMessageId: m.hubId.slice(-8),
+      destination: { ton: 1, npi: 1, address: m.destination ?? '447700900123' },
+      receivedAt: m.receivedAt ?? new Date(),
+      destinationInfo: {
+        countryCode: 'GB',
+        mcc: m.mcc ?? '234',
+        mnc: m.mnc ?? '15',
+        matchedPrefix: '4477',
+        ported: false,
+        source: 0,
+      },
+    };
+  }
+
+  async submit(m: MessageInit & { hubId: string; validityUntil?: Date }): Promise<void> {
+    const ctx = this.context(m);
+    await this.producer.produce(
+      this.topics.submitted,
+      SmsSubmitted.fromPartial({
+        messageId: m.hubId,
+        accountId: ctx.accountId,
+        systemId: ctx.systemId,
+        source: ctx.source,
+        destination: ctx.destination,
+        registeredDelivery: 1,
+        shortMessage: Buffer.from('Your code is 123456'),
+        receivedAt: ctx.receivedAt,
+        customerMessageId: ctx.customerMessageId,
+        trafficType: ctx.trafficType,
+        ...(m.validityUntil ? { validityUntil: m.validityUntil } : {}),
+      }),
+    );
+  }
+
+  async dispatch(
+    m: MessageInit & { hubId: string },
+    d: {
+      connectorId: string;
+      supplierId?: string;
+      normalised?: string;
+      partNumber?: number;
+      partTotal?: number;
+      outcome?: DispatchOutcome;
+      commandStatus?: number;
+      finalFailure?: boolean;
+      attempt?: number;
+    },
+  ): Promise<void> {
+    const now = new Date();
+    await this.producer.produce(
+      this.topics.dispatched,
+      SmsDispatched.fromPartial({
+        context: this.context(m),
+        partNumber: d.partNumber ?? 1,
+        partTotal: d.partTotal ?? 1,
+        connectorId: d.connectorId,
+        supplierMessageId: d.supplierId ?? '',
+        supplierMessageIdNormalised: d.normalised ?? '',
+        commandStatus: d.commandStatus ?? 0,
+        attempt: d.attempt ?? 1,
+        submittedAt: now,
+        respondedAt: now,
+        outcome: d.outcome ?? DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+        finalFailure: d.finalFailure ?? false,
+        segments: 1,
+      }),
+    );
+  }
+
+  /** A supplier receipt; returns its receipt id. */
+  async receipt(r: {
+    connectorId: string;
+    textId?: string;
+    tlvId?: string;
+    normalised?: string;
+    stat?: string;
+    err?: string;
+    receiptId?: string;
+  }): Promise<string> {
+    const now = Date.now();
+    const receiptId = r.receiptId ?? uuidv7();
+    const text =
+      `id:${r.textId ?? ''} sub:001 dlvrd:001 submit date:${receiptDate(now)} done date:${receiptDate(now)} ` +
+      `stat:${r.stat ?? 'DELIVRD'} err:${r.err ?? '000'} text:`;
+    await this.producer.produce(
+      this.topics.receiptRaw,
+      SmsReceiptRaw.fromPartial({
+        receiptId,
+        connectorId: r.connectorId,
+        receivedAt: new Date(now),
+        rawText: Buffer.from(text, 'latin1'),
+        esmClass: 0x04,
+        receiptedMessageId: r.tlvId ?? '',
+        supplierMessageIdNormalised: r.normalised ?? '',
+      }),
+    );
+    return receiptId;
+  }
+
+  // ---- observations ----
+
+  finals(hubId: string): SmsDelivery[] {
+    return (this.deliveries.get(hubId) ?? []).filter((d) => d.final);
+  }
+
+  async waitFinal(hubId: string, timeoutMs = 20_000): Promise<SmsDelivery> {
+    return waitFor(() => this.finals(hubId)[0], { what: `final delivery of ${hubId}`, timeoutMs });
+  }
+
+  /** Resolves once the dlr group has committed every record currently in `topic`. */
+  async waitCaughtUp(topic: string, timeoutMs = 20_000): Promise<void> {
+    const admin = await testKafkaAdmin();
+    try {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await waitFor(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [topic] });
+          return ends.every((e) => {
+            const c = committed?.partitions.find((p) => p.partition === e.partition);
+            return Number(e.high) === 0 || (c !== undefined && Number(c.offset) >= Number(e.high));
+          });
+        },
+        { what: `dlr caught up on ${topic}`, timeoutMs },
+      );
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async row(
+    hubId: string,
+  ): Promise<{ status: number; final: boolean; revision: number; parts_delivered: number } | undefined> {
+    const r = await this.pool.query<{
+      status: number;
+      final: boolean;
+      revision: number;
+      parts_delivered: number;
+    }>('SELECT status, final, revision, parts_delivered FROM dlr_messages WHERE message_id = $1', [hubId]);
+    return r.rows[0];
+  }
+
+  getMessage(req: Partial<GetMessageRequest>): Promise<GetMessageResponse> {
+    return new Promise((resolve, reject) =>
+      this.client.getMessage({ messageId: '', customerMessageId: '', accountId: '', ...req }, (err, res) =>
+        err ? reject(err) : resolve(res),
+      ),
+    );
+  }
+
+  listMessages(req: Partial<ListMessagesRequest>): Promise<ListMessagesResponse> {
+    return new Promise((resolve, reject) =>
+      this.client.listMessages(
+        { accountId: '', statuses: [], destinationPrefix: '', pageSize: 0, pageToken: '', ...req },
+        (err, res) => (err ? reject(err) : resolve(res)),
+      ),
+    );
+  }
+
+  /** grpc.health.v1.Health/Check for the whole server, as raw HealthCheckResponse bytes. */
+  healthCheck(): Promise<Buffer> {
+    const c = new grpc.Client(`127.0.0.1:${this.dlr.grpcPort}`, grpc.credentials.createInsecure());
+    return new Promise<Buffer>((resolve, reject) => {
+      c.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        () => Buffer.alloc(0), // HealthCheckRequest{service: ""}
+        (b: Buffer) => b,
+        {},
+        (err, res) => {
+          c.close();
+          if (err || res === undefined) reject(err ?? new Error('no response'));
+          else resolve(res);
+        },
+      );
+    });
+  }
+}
