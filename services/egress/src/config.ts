@@ -6,14 +6,18 @@ import { parseSecretKey } from './secret-box.js';
 export const egressEnv = {
   ...databaseEnv,
   // 32 random bytes in base64: opens connector passwords sealed in egress_connectors.
-  CONNECTOR_SECRET_KEY: z.string({ message: 'is required (32 bytes, base64)' }).transform((raw, ctx) => {
-    try {
-      return parseSecretKey(raw);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be 32 bytes in base64' });
-      return z.NEVER;
-    }
-  }),
+  // Kept as the base64 text: the config object is deep-frozen, which a Buffer cannot be (main decodes it).
+  CONNECTOR_SECRET_KEY: z.string({ message: 'is required (32 bytes, base64)' }).refine(
+    (raw) => {
+      try {
+        parseSecretKey(raw);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be 32 bytes in base64' },
+  ),
   // This replica's name (the pod name in Kubernetes): per-replica config consumer group, session references.
   EGRESS_REPLICA_ID: envString()
     .optional()

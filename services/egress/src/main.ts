@@ -4,6 +4,7 @@ import { runService } from '@smshub/runtime';
 import { egressEnv } from './config.js';
 import { createEgressCore } from './core.js';
 import { DispatchStore } from './dispatch-store.js';
+import { parseSecretKey } from './secret-box.js';
 
 await runService({
   service: 'egress',
@@ -26,7 +27,7 @@ await runService({
           jitter: 0.2,
         },
         unavailableWaitMs: c.EGRESS_UNAVAILABLE_WAIT_MS,
-        secretKey: c.CONNECTOR_SECRET_KEY,
+        secretKey: parseSecretKey(c.CONNECTOR_SECRET_KEY),
         batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,
         drainMs: c.EGRESS_DRAIN_MS,
         ...(c.EGRESS_TLS_CA_FILE ? { tls: { ca: readFileSync(c.EGRESS_TLS_CA_FILE) } } : {}),
