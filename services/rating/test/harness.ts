@@ -4,15 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { Pool } from 'pg';
-import {
-  DeliveryStatus,
-  DispatchOutcome,
-  SmsDelivery,
-  SmsDispatched,
-  TrafficType,
-  topics as registry,
-  type MessageContext,
-} from '@smshub/contracts';
+import { topics as registry } from '@smshub/contracts';
 import { createPool, migrate } from '@smshub/db';
 import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
@@ -24,6 +16,8 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import { createRating, type Rating, type RatingTopics } from '../src/rating.js';
+
+export { accepted, context, finalDelivery } from './fixtures.js';
 
 export const OLD = new Date('2026-01-10T10:00:00Z'); // before the plan's price change
 export const NEW = new Date('2026-07-10T10:00:00Z'); // after it
@@ -44,78 +38,6 @@ export interface Harness {
   startRating(): Promise<Rating>;
   stopRating(r: Rating): Promise<void>;
   close(): Promise<void>;
-}
-
-export function context(
-  accountId: string,
-  msisdn: string,
-  submitAt: Date,
-  info: { country?: string; mcc?: string; mnc?: string } = {},
-  messageId: string = randomUUID(),
-): MessageContext {
-  return {
-    messageId,
-    accountId,
-    systemId: 'cust1',
-    customerMessageId: messageId,
-    source: { ton: 5, npi: 0, address: 'ACME' },
-    destination: { ton: 1, npi: 1, address: msisdn },
-    registeredDelivery: 1,
-    dataCoding: 0,
-    trafficType: TrafficType.TRAFFIC_TYPE_TRANSACTIONAL,
-    receivedAt: submitAt,
-    receiptText: Buffer.alloc(0),
-    channel: 1,
-    destinationInfo: {
-      countryCode: info.country ?? '',
-      mcc: info.mcc ?? '',
-      mnc: info.mnc ?? '',
-      matchedPrefix: '',
-      ported: false,
-      source: 0,
-    },
-  };
-}
-
-export function accepted(ctx: MessageContext, connectorId = 'con_a'): SmsDispatched {
-  return SmsDispatched.fromPartial({
-    context: ctx,
-    partNumber: 1,
-    partTotal: 1,
-    connectorId,
-    supplierMessageId: `S${ctx.messageId.slice(0, 8)}`,
-    supplierMessageIdNormalised: `s${ctx.messageId.slice(0, 8)}`,
-    attempt: 1,
-    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
-    segments: 1,
-    submittedAt: new Date(),
-    respondedAt: new Date(),
-  });
-}
-
-export function finalDelivery(
-  ctx: MessageContext,
-  status: DeliveryStatus,
-  opts: { connectorId?: string; segments?: number; accepted?: boolean } = {},
-): SmsDelivery {
-  const segments = opts.segments ?? 1;
-  const wasAccepted = opts.accepted ?? true;
-  return SmsDelivery.fromPartial({
-    context: ctx,
-    status,
-    final: true,
-    parts: Array.from({ length: wasAccepted ? segments : 1 }, (_, i) => ({
-      partNumber: i + 1,
-      status,
-      connectorId: opts.connectorId ?? '',
-      supplierMessageId: wasAccepted ? `sup-${i}` : '',
-    })),
-    doneAt: new Date(),
-    connectorId: wasAccepted ? (opts.connectorId ?? 'con_a') : (opts.connectorId ?? ''),
-    segments: wasAccepted ? segments : 0,
-    revision: 2,
-    updatedAt: new Date(),
-  });
 }
 
 async function seed(pool: Pool): Promise<Harness['accounts']> {

@@ -1,0 +1,159 @@
+// Benchmark: rated messages per second through Kafka into CDRs in Postgres and records on the rated topic.
+// Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
+//   npx tsx --conditions=@smshub/source services/rating/bench/rated-bench.ts [messages=20000]
+// Creates its own topics and database and removes them at the end. Prints figures; not a test.
+
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { DeliveryStatus, topics as registry } from '@smshub/contracts';
+import { createPool, migrate } from '@smshub/db';
+import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import { accepted, context, finalDelivery } from '../test/fixtures.js';
+import { createRating, type RatingTopics } from '../src/rating.js';
+
+const N = Number(process.argv[2] ?? 20_000);
+const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const adminUrl = process.env['DATABASE_URL'];
+if (!adminUrl) throw new Error('DATABASE_URL is required');
+
+const suffix = `${Date.now().toString(36)}_${randomUUID().slice(0, 8)}`;
+const logger = createLogger({ service: 'rated-bench', level: 'warn' });
+const kafka = createKafka({ brokers, clientId: `rated-bench-${suffix}` }, logger);
+
+const topics: RatingTopics = {
+  dispatched: { ...registry.dispatched, name: `bench_dispatched_${suffix}` },
+  delivery: { ...registry.delivery, name: `bench_delivery_${suffix}` },
+  rated: { ...registry.rated, name: `bench_rated_${suffix}` },
+  balances: { ...registry.balances, name: `bench_balances_${suffix}` },
+  configChanges: { ...registry.configChanges, name: `bench_config_${suffix}` },
+};
+
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({
+  waitForLeaders: true,
+  topics: Object.values(topics).map((t) => ({
+    topic: t.name,
+    numPartitions: t.partitions,
+    replicationFactor: 1,
+  })),
+});
+
+const dbName = `rated_bench_${suffix}`;
+const adminDb = new pg.Client({ connectionString: adminUrl });
+await adminDb.connect();
+await adminDb.query(`CREATE DATABASE ${dbName}`);
+const url = new URL(adminUrl);
+url.pathname = `/${dbName}`;
+const pool = createPool({ connectionString: url.toString(), max: 10 });
+await migrate(pool);
+const accountSubmit = randomUUID();
+const accountDelivery = randomUUID();
+const hash = '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA';
+await pool.query(`INSERT INTO rating_price_plans (id) VALUES ('p')`);
+await pool.query(
+  `INSERT INTO accounts (id, system_id, password_hash, charge_on, currency, price_plan_id)
+   VALUES ($1, 'a1', $3, 'submit', 'EUR', 'p'), ($2, 'a2', $3, 'delivery', 'EUR', 'p')`,
+  [accountSubmit, accountDelivery, hash],
+);
+// ~10,000 rates so the index is not trivially small
+const rates: string[] = [];
+for (let i = 0; i < 5000; i++) {
+  rates.push(`('s${i}', 'plan', 'p', '49${i}', 10000 + ${i}, 'EUR')`);
+  rates.push(`('b${i}', 'connector', 'con_a', '49${i}', 5000 + ${i}, 'EUR')`);
+}
+await pool.query(
+  `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, price_amount, currency, effective_from)
+   SELECT v.id, v.k, v.o, v.p, v.a, v.c, '2025-01-01' FROM (VALUES ${rates.join(',')}) AS v(id, k, o, p, a, c)`,
+);
+await pool.query(`INSERT INTO rating_connectors VALUES ('con_a', 'sup_1', 'submit')`);
+
+const producer = new TypedProducer(kafka, logger, { maxBatchRecords: 1000, lingerMs: 5 });
+await producer.connect();
+
+// Produce everything first: half submit-billed dispatches, half delivery-billed final deliveries.
+const submitAt = new Date('2026-07-01T00:00:00Z');
+let t0 = performance.now();
+const sends: Promise<void>[] = [];
+for (let i = 0; i < N; i++) {
+  const msisdn = `49${i % 5000}${String(i).padStart(6, '0')}`;
+  if (i % 2 === 0) {
+    sends.push(producer.produce(topics.dispatched, accepted(context(accountSubmit, msisdn, submitAt))));
+  } else {
+    const c = context(accountDelivery, msisdn, submitAt);
+    sends.push(producer.produce(topics.delivery, finalDelivery(c, DeliveryStatus.DELIVERY_STATUS_DELIVERED)));
+  }
+}
+await Promise.all(sends);
+const produceS = (performance.now() - t0) / 1000;
+
+const consumers: TypedConsumer[] = [];
+const rating = createRating({
+  options: {
+    replicaId: suffix,
+    groupId: `rated-bench-${suffix}`,
+    balancePublishIntervalMs: 500,
+    reloadIntervalMs: 600_000,
+    grpcPort: null,
+  },
+  logger,
+  pool,
+  kafka,
+  producer,
+  consumer: async (o) => {
+    const c = new TypedConsumer(kafka, logger, { ...o, producer });
+    consumers.push(c);
+    return c;
+  },
+  topics,
+});
+t0 = performance.now();
+await rating.start();
+const startS = (performance.now() - t0) / 1000;
+
+t0 = performance.now();
+let cdrs = 0;
+while (cdrs < N) {
+  await new Promise((r) => setTimeout(r, 100));
+  const r = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM rating_cdrs WHERE published');
+  cdrs = Number(r.rows[0]!.n);
+  if (performance.now() - t0 > 300_000) break;
+}
+const rateS = (performance.now() - t0) / 1000;
+const ratedOffsets = await admin.fetchTopicOffsets(topics.rated.name);
+const onTopic = ratedOffsets.reduce((s, p) => s + Number(p.high), 0);
+const bal = await pool.query<{ account_id: string; balance_minor: string }>(
+  'SELECT account_id, balance_minor::text FROM rating_balances',
+);
+
+console.log(
+  `messages:                 ${N} (half submit-billed dispatches, half delivery-billed final deliveries)`,
+);
+console.log(`produced to Kafka in:     ${produceS.toFixed(2)} s`);
+console.log(`rating start (incl. load of ${10_000} rates): ${startS.toFixed(2)} s`);
+console.log(
+  `CDRs written + published: ${cdrs} in ${rateS.toFixed(2)} s -> ${Math.round(cdrs / rateS)} rated messages/s`,
+);
+console.log(`records on billing.rated: ${onTopic}`);
+console.log(
+  `balances:                 ${bal.rows.map((r) => `${r.account_id.slice(0, 8)}=${r.balance_minor}`).join(' ')}`,
+);
+const hist = await (await import('../src/metrics.js')).ratingMetrics.cdrWrite.get();
+const count = hist.values.find((v) => v.metricName === 'smshub_rating_cdr_write_seconds_count')?.value ?? 0;
+const sum = hist.values.find((v) => v.metricName === 'smshub_rating_cdr_write_seconds_sum')?.value ?? 0;
+console.log(
+  `CDR transactions:         ${count}, mean ${((sum / Math.max(count, 1)) * 1000).toFixed(1)} ms, mean batch ${Math.round(cdrs / Math.max(count, 1))} CDRs`,
+);
+
+await rating.stop();
+await producer.close();
+await pool.end();
+await adminDb.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+await adminDb.end();
+await admin.deleteTopics({ topics: Object.values(topics).map((t) => t.name) });
+await admin
+  .deleteGroups([`rated-bench-${suffix}`, `rated-bench-${suffix}-config-${suffix}`])
+  .catch(() => undefined);
+await admin.disconnect();
