@@ -1,6 +1,7 @@
 // Benchmark, not a test: loadgen -> SMSC simulator directly on loopback, each in its own process.
 // Bounds what a full hub benchmark can show. Prints throughput, latencies and the CPU each side used.
-//   npx tsx tools/loadgen/bench/direct.ts [messages=100000] [binds=4] [window=100] [extra simulator flags...]
+//   npx tsx tools/loadgen/bench/direct.ts [messages=100000] [binds=4] [window=100] [simulator flags...]
+//   extra loadgen flags: LOADGEN_FLAGS='--registered-delivery 0 --mix gsm7=70,ucs2=20,long=10'
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import type { LoadResult } from '../src/loadgen.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const [messages = '100000', binds = '4', window = '100', ...simFlags] = process.argv.slice(2);
+const loadgenFlags = (process.env.LOADGEN_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const node = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx'];
 const smppPort = 20000 + Math.floor(Math.random() * 20000);
 const httpPort = smppPort + 1;
@@ -67,6 +69,7 @@ try {
       '--quiet',
       '--out',
       out,
+      ...loadgenFlags,
     ],
     {},
     true,
