@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeAction, DispatchOutcome, ResourceKind } from '@smshub/contracts';
 import { CommandStatus as S } from '@smshub/smpp';
+import { metricsRegistry } from '@smshub/telemetry';
 import { waitFor } from '@smshub/testing';
 import type { EgressCore } from '../src/core.js';
 import { FakeSmsc } from './fake-smsc.js';
@@ -108,6 +109,21 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
     expect(ds[0]!.respondedAt).toBeUndefined();
     expect(ds[0]!.submittedAt).toBeInstanceOf(Date);
     expect(countAt(a, '447700000004')).toBe(3);
+  });
+
+  it('counts submits by status, throttling and timeouts per connector', async () => {
+    const text = await metricsRegistry.metrics();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+    expect(value(/smshub_egress_throttled_total\{connector="con_a"\} (\d+)/)).toBeGreaterThanOrEqual(5);
+    expect(
+      value(/smshub_egress_submits_total\{connector="con_a",status="timeout"\} (\d+)/),
+    ).toBeGreaterThanOrEqual(3);
+    expect(
+      value(/smshub_egress_submits_total\{connector="con_b",status="ESME_ROK"\} (\d+)/),
+    ).toBeGreaterThanOrEqual(2);
+    expect(value(/smshub_egress_submits_total\{connector="con_b",status="ESME_RINVDSTADR"\} (\d+)/)).toBe(1);
+    expect(text).toMatch(/smshub_egress_window_in_use\{connector="con_a"\} \d+/);
+    expect(text).toMatch(/smshub_egress_tps\{connector="con_a"\} \d+/);
   });
 
   it('reconnects after the SMSC drops the link; a message sent meanwhile goes once it is back', async () => {

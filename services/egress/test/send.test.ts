@@ -233,6 +233,49 @@ describe('egress: sending, receipts, segmentation, TPS', () => {
     expect(m).toMatch(/smshub_egress_binds_bound\{connector="con_tps"\} 2/);
   });
 
+  it('submits over the transmitter and reads receipts from the receiver of a TX+RX connector', async () => {
+    const pair = new FakeSmsc();
+    try {
+      await h.addConnector({ id: 'con_pair', port: await pair.listen(), bindMode: 'transmitter_receiver' });
+      await core.reload('con_pair');
+      await waitFor(() => core.connectors.get('con_pair')?.healthy && pair.boundSessions().length === 1, {
+        what: 'TX and RX bound',
+      });
+      expect([...pair.binds].sort()).toEqual(['receiver', 'transmitter']);
+      const id = await h.route(['con_pair'], 'pair');
+      const d = await waitFor(() => h.dispatchesOf(id)[0], { what: 'dispatch' });
+      const [rx] = pair.boundSessions();
+      expect(rx!.state).toBe('BOUND_RX');
+      expect(pair.received[0]!.sessionId).not.toBe(rx!.id);
+      const decimal = BigInt(`0x${d.supplierMessageId}`).toString(10);
+      const receipt = formatReceipt({
+        id: decimal,
+        sub: 1,
+        dlvrd: 1,
+        submitDate: new Date(),
+        doneDate: new Date(),
+        stat: 'DELIVRD',
+        err: '000',
+      });
+      expect(
+        await pair.deliver({
+          esm_class: 4,
+          source_addr: '1',
+          destination_addr: '2',
+          short_message: Buffer.from(receipt),
+        }),
+      ).toBe(0);
+      await waitFor(
+        () =>
+          h.receipts.find((r) => r.connectorId === 'con_pair' && r.supplierMessageIdNormalised === decimal),
+        { what: 'receipt via RX' },
+      );
+    } finally {
+      await core.connectors.apply('con_pair', undefined);
+      await pair.close();
+    }
+  });
+
   it('skips a connector whose password does not open with the key, and sends on the next candidate', async () => {
     const otherKey = new ConnectorStore(h.pool, randomBytes(32));
     await otherKey.upsert({
