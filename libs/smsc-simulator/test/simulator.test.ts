@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   CommandStatus,
@@ -329,5 +333,55 @@ describe('duplicates', () => {
     const rec = sim.received();
     expect(rec.map((r) => r.duplicate)).toEqual([false, true, false, false, false, true]);
     expect(rec[3]?.concat).toMatchObject({ ref: 77, total: 2, seq: 1, via: 'udh' });
+  });
+});
+
+describe('TLS', () => {
+  it('serves binds and receipts over TLS with the given certificate', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sim-tls-'));
+    try {
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+          '-keyout',
+          path.join(dir, 'key.pem'),
+          '-out',
+          path.join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
+      const cert = readFileSync(path.join(dir, 'cert.pem'));
+      const { port } = await start({ tls: { cert, key: readFileSync(path.join(dir, 'key.pem')) } });
+      const delivered: Pdu[] = [];
+      const session = await connectSmpp({
+        host: '127.0.0.1',
+        port,
+        tls: { ca: cert },
+        systemId: 'hub',
+        password: 'pw',
+        bindType: 'transceiver',
+        enquireLinkMs: 0,
+        handlers: { deliver_sm: (pdu) => void delivered.push(pdu) },
+      });
+      sessions.push(session);
+      const id = (await session.submit(msg(1))).message_id;
+      await waitFor(() => delivered[0], 'receipt over TLS');
+      expect(delivered[0]?.receipted_message_id).toBe(id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
