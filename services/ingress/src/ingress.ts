@@ -21,6 +21,7 @@ import {
 import { AccountStore, ipAllowed, normaliseIp, type Account } from './accounts.js';
 import { BalanceCache } from './balances.js';
 import { BindGuard, type BindGuardOptions } from './bind-guard.js';
+import { BindRegistry } from './bind-registry.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt } from './receipts.js';
@@ -133,6 +134,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   const groups = new ConcatGroups();
   const balances = new BalanceCache();
   const store = new ReceiptStore(pool);
+  const registry = new BindRegistry(pool, opts.replicaId);
   const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
   const bound = new Map<string, Set<SmppSession>>();
   const mask = (n: string | undefined): string => maskNumber(n ?? '', deps.debugNumbers);
@@ -146,7 +148,6 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   // ------------------------------------------------------------------ binds
   async function authenticate(
-    session: SmppSession,
     pdu: Pdu & { bindType: BindType },
     ip: string,
   ): Promise<{ status: number; account?: Account; reason: string }> {
@@ -172,7 +173,6 @@ export function createIngress(deps: IngressDeps): Ingress {
     const current = bound.get(systemId)?.size ?? 0;
     if (current >= account.maxBinds)
       return { status: S.ESME_RBINDFAIL, account, reason: `max binds (${account.maxBinds}) reached` };
-    void session;
     return { status: S.ESME_ROK, account, reason: 'ok' };
   }
 
@@ -187,7 +187,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       await sleep(guard.opts.maxDelayMs);
       return { status: S.ESME_RBINDFAIL };
     }
-    const r = await authenticate(session, pdu, ip);
+    const r = await authenticate(pdu, ip);
     if (r.status !== S.ESME_ROK) {
       m.bindFailures.inc({ status: statusName(r.status) });
       // Only credential failures count towards slowing down and blocking.
@@ -200,19 +200,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       }
       return { status: r.status };
     }
-    if (session.state !== 'OPEN') return { status: S.ESME_RBINDFAIL };
-    guard.succeed(ip, systemId);
     const account = r.account!;
-    const set = bound.get(systemId) ?? new Set<SmppSession>();
-    // Counted now (not on 'bound') so concurrent binds cannot both pass the max_binds check.
-    set.add(session);
-    bound.set(systemId, set);
-    m.binds.inc({ account: systemId });
-    const forget = (): void => {
-      if (set.delete(session)) m.binds.dec({ account: systemId });
-      if (set.size === 0 && bound.get(systemId) === set) bound.delete(systemId);
-    };
-    session.once('close', forget);
     const info: SessionInfo = {
       replica: opts.replicaId,
       sessionId: uuidv7(),
@@ -221,12 +209,49 @@ export function createIngress(deps: IngressDeps): Ingress {
       remoteAddress: `${ip}:${session.socket.remotePort ?? 0}`,
       interfaceVersion: pdu.interface_version ?? 0x34,
     };
+    // max_binds across replicas. If Postgres cannot answer, the local count (checked above) decides:
+    // a database outage must not lock every customer out.
+    let registered = false;
+    try {
+      registered = await registry.acquire(
+        { sessionId: info.sessionId, systemId, bindType: pdu.bindType, remote: info.remoteAddress },
+        account.maxBinds,
+      );
+      if (!registered) {
+        m.bindFailures.inc({ status: 'ESME_RBINDFAIL' });
+        blog.warn({ maxBinds: account.maxBinds }, 'bind refused: max binds reached across replicas');
+        return { status: S.ESME_RBINDFAIL };
+      }
+    } catch (err) {
+      blog.warn(
+        { err: (err as Error).message },
+        'bind registry unavailable; max_binds checked on this replica only',
+      );
+    }
+    const unregister = (): void => {
+      if (registered) void registry.release(info.sessionId).catch(() => undefined);
+      registered = false;
+    };
+    if (session.state !== 'OPEN') {
+      unregister();
+      return { status: S.ESME_RBINDFAIL };
+    }
+    guard.succeed(ip, systemId);
+    const set = bound.get(systemId) ?? new Set<SmppSession>();
+    set.add(session);
+    bound.set(systemId, set);
+    m.binds.inc({ account: systemId });
+    const forget = (): void => {
+      if (set.delete(session)) m.binds.dec({ account: systemId });
+      if (set.size === 0 && bound.get(systemId) === set) bound.delete(systemId);
+      unregister();
+    };
+    session.once('close', forget);
     session.context.ingress = { info, inflight: 0 } satisfies SessionState;
     session.once('bound', (bindType) => {
       blog.info({ sessionId: info.sessionId }, 'bound');
       if (bindType === 'receiver' || bindType === 'transceiver') dispatcher.addReceiver(systemId, session);
     });
-    void account;
     return { status: S.ESME_ROK, systemId: 'smshub' };
   }
 
@@ -240,7 +265,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     inflightSubmits++;
     if (st) st.inflight++;
     try {
-      spec = await acceptInner(pdu, session, st);
+      spec = await acceptInner(pdu, st);
       status = spec.status ?? 0;
       return spec;
     } finally {
@@ -251,11 +276,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
   };
 
-  async function acceptInner(
-    pdu: Pdu,
-    session: SmppSession,
-    st: SessionState | undefined,
-  ): Promise<ResponseSpec> {
+  async function acceptInner(pdu: Pdu, st: SessionState | undefined): Promise<ResponseSpec> {
     if (!st) return { status: S.ESME_RINVBNDSTS };
     const systemId = st.info.systemId;
     if (draining) return { status: S.ESME_RTHROTTLED };
@@ -310,7 +331,6 @@ export function createIngress(deps: IngressDeps): Ingress {
       pendingProduces--;
     }
     log.debug({ systemId, messageId, dst: mask(pdu.destination_addr) }, 'accepted');
-    void session;
     return { fields: { message_id: event.customerMessageId } };
   }
 
@@ -436,6 +456,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       delivery.on(topics.delivery, (rec) => onDelivery(rec.value));
       await delivery.start();
       await dispatcher.start();
+      await registry.start();
 
       const plain = await servers[0]!.listen(opts.smppPort, opts.smppHost);
       const out: { port: number; tlsPort?: number } = { port: plain.port };
@@ -453,6 +474,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       await Promise.all(servers.map((s) => s.close({ graceMs: Math.max(500, deadline - Date.now()) })));
       if (reloadTimer) clearInterval(reloadTimer);
       await dispatcher.stop();
+      await registry.stop();
       await Promise.all(consumers.map((c) => c.stop()));
       log.info({}, 'ingress stopped');
     },

@@ -61,7 +61,7 @@ describe('ingress: throttling, window, durable accept, account changes, failed b
     port = (await h.startReplica()).port;
     await h.addAccount({ systemId: 'slow', password: 'pw', tpsLimit: 5, maxBinds: 3 });
     await h.addAccount({ systemId: 'narrow', password: 'pw', maxWindow: 2 });
-    await h.addAccount({ systemId: 'changing', password: 'old', maxBinds: 3 });
+    await h.addAccount({ systemId: 'changing', password: 'old', maxBinds: 10 });
   });
   afterAll(() => h.teardown());
 

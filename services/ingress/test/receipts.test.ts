@@ -39,6 +39,7 @@ function delivery(
 describe('ingress: delivery receipts (store and forward, across replicas)', () => {
   const h = new Harness();
   let a: Replica;
+  let b: Replica | undefined;
   const received: Pdu[] = [];
   const receiver = (port: number, systemId: string, failFirst = 0): Promise<SmppSession> => {
     let failures = failFirst;
@@ -198,7 +199,7 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
   });
 
   it('delivers receipts consumed by one replica to a customer bound only to the other', async () => {
-    const b = await h.startReplica();
+    b = await h.startReplica();
     // Both replicas share the delivery group: wait until each holds one of the two partitions.
     const admin = await testKafkaAdmin();
     try {
@@ -236,6 +237,21 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     });
     expect(rx.state).toBe('BOUND_RX');
     await rx.unbind();
+  });
+
+  it('holds max_binds across replicas', async () => {
+    await h.addAccount({ systemId: 'single', password: 'pw', maxBinds: 1 });
+    const first = await h.bind(a.port, { systemId: 'single', password: 'pw', bindType: 'transmitter' });
+    const second = h.bind(b!.port, { systemId: 'single', password: 'pw', bindType: 'transmitter' });
+    await expect(second).rejects.toMatchObject({ commandStatus: S.ESME_RBINDFAIL });
+    await first.unbind();
+    await waitFor(
+      async () =>
+        (await h
+          .bind(b!.port, { systemId: 'single', password: 'pw', bindType: 'transmitter' })
+          .catch(() => false)) !== false,
+      { what: 'the slot to be free on the other replica' },
+    );
   });
 
   it('refuses query_sm on a message of another account', async () => {
