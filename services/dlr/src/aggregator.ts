@@ -44,6 +44,9 @@ import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLate
 import { insertRows, lockMessages } from './sql.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
+/** Messages expired per sweep transaction. */
+export const EXPIRY_SWEEP_LIMIT = 500;
+
 interface AggInput {
   hubId: string;
   context?: MessageContext;
@@ -404,7 +407,7 @@ export class Aggregator {
       const res = await client.query<{ message_id: string; context: Buffer }>(
         `SELECT message_id, context FROM dlr_messages
           WHERE NOT final AND expires_at <= $1
-          ORDER BY expires_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
+          ORDER BY expires_at LIMIT ${EXPIRY_SWEEP_LIMIT} FOR UPDATE SKIP LOCKED`,
         [new Date(now)],
       );
       if (res.rows.length === 0) return 0;

@@ -4,9 +4,9 @@ import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import type { DlrOptions } from './config.js';
-import { Aggregator } from './aggregator.js';
+import { Aggregator, EXPIRY_SWEEP_LIMIT } from './aggregator.js';
 import { MessageQueries, messageService, startGrpcServer, type GrpcServer } from './grpc.js';
-import { Joiner } from './joiner.js';
+import { Joiner, SWEEP_LIMIT } from './joiner.js';
 import type { DlrTopics } from './topics.js';
 
 export interface DlrDeps {
@@ -83,8 +83,9 @@ export function createDlr(deps: DlrDeps): Dlr {
         .onBatch(topics.partStatus, (r) => aggregator.onParts(r));
       await consumer.start();
       every('sweep', options.sweepIntervalMs, async () => {
-        await joiner.sweepParked();
-        await aggregator.sweepExpiry();
+        // each call handles one page; drain a backlog page by page
+        while ((await joiner.sweepParked()).claimed === SWEEP_LIMIT) continue;
+        while ((await aggregator.sweepExpiry()) === EXPIRY_SWEEP_LIMIT) continue;
         joiner.maintain();
       });
       every('stats', options.statsIntervalMs, () => aggregator.publishStats());

@@ -25,6 +25,11 @@ import { parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
 import { insertRows, type Queryable } from './sql.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
+/** Parked receipts claimed per sweep transaction. */
+export const SWEEP_LIMIT = 1000;
+/** How long after parking a receipt is still retried by the sweep (see sweepParked). */
+const RETRY_WINDOW_MS = 120_000;
+
 interface ReceiptItem {
   raw: SmsReceiptRaw;
   /** Record key on sms.receipt.raw.v1 (kept for the dead-letter copy). */
@@ -187,13 +192,13 @@ export class Joiner {
         id: r.value.receiptId || `${r.topic}/${r.partition}/${r.offset}`,
         fromParked: false,
       }));
+      await this.planReceipts(items, plan, this.deps.pool, now);
+      await this.publish(plan);
+      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
       for (const item of items) {
         const receipt = toReceipt(item.raw, now);
         receiptsTotal.inc({ connector: receipt.connectorId, status: normaliseReceipt(receipt).status });
       }
-      await this.planReceipts(items, plan, this.deps.pool, now);
-      await this.publish(plan);
-      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
     } catch (err) {
       this.reset();
       throw err;
@@ -204,8 +209,13 @@ export class Joiner {
    * Retries parked receipts whose dispatch is now indexed and reports the ones older than the park TTL
    * as unmatched (metric + dead-letter copy). Rows are claimed with FOR UPDATE SKIP LOCKED, so each
    * parked receipt is handled by one instance.
+   *
+   * A dispatch looks parked receipts up itself when it arrives; the retry here closes the one gap
+   * that leaves: a receipt parked by one instance while another indexed its dispatch at the same
+   * moment (each missed the other's uncommitted row). That window is short, so only receipts parked
+   * in the last RETRY_WINDOW_MS are retried (the check is an index probe per parked row).
    */
-  async sweepParked(now = Date.now()): Promise<{ matched: number; unmatched: number }> {
+  async sweepParked(now = Date.now()): Promise<{ claimed: number; matched: number; unmatched: number }> {
     try {
       return await withTransaction(this.deps.pool, async (client) => {
         const rows = await client.query<{
@@ -217,13 +227,13 @@ export class Joiner {
           `SELECT p.receipt_id, p.receipt, p.record_key, p.parked_at <= $1 AS expired
              FROM dlr_parked_receipts p
             WHERE p.parked_at <= $1
-               OR EXISTS (SELECT 1 FROM dlr_dispatch_index d WHERE d.keys && p.keys)
+               OR (p.parked_at > $2 AND EXISTS (SELECT 1 FROM dlr_dispatch_index d WHERE d.keys && p.keys))
             ORDER BY p.parked_at
-            LIMIT 1000
+            LIMIT ${SWEEP_LIMIT}
             FOR UPDATE SKIP LOCKED`,
-          [new Date(now - this.deps.options.parkTtlMs)],
+          [new Date(now - this.deps.options.parkTtlMs), new Date(now - RETRY_WINDOW_MS)],
         );
-        if (rows.rows.length === 0) return { matched: 0, unmatched: 0 };
+        if (rows.rows.length === 0) return { claimed: 0, matched: 0, unmatched: 0 };
         const plan = newPlan();
         const items = rows.rows.map((row) => this.parkedItem(row));
         await this.planReceipts(items, plan, client, now);
@@ -238,7 +248,7 @@ export class Joiner {
         plan.parkRows = []; // those that did not match stay parked as they are
         await this.publish(plan);
         await this.write(plan, client);
-        return { matched: matched.size, unmatched: plan.deadLetters.length };
+        return { claimed: rows.rows.length, matched: matched.size, unmatched: plan.deadLetters.length };
       });
     } catch (err) {
       this.reset();

@@ -440,6 +440,58 @@ describe('delivery statistics', () => {
   });
 });
 
+describe('restart', () => {
+  it('keeps dispatches, parked receipts and final states across a restart', async () => {
+    const indexed = uuidv7();
+    const early = uuidv7();
+    const done = uuidv7();
+    await h.submit({ hubId: indexed });
+    await h.submit({ hubId: early });
+    await h.submit({ hubId: done });
+    await h.dispatch({ hubId: indexed }, { connectorId: 'con_rs', supplierId: '2F00', normalised: '12032' });
+    await h.dispatch({ hubId: done }, { connectorId: 'con_rs', supplierId: '2F01', normalised: '12033' });
+    await h.receipt({ connectorId: 'con_rs', textId: '12033', normalised: '12033' });
+    const parkedId = await h.receipt({ connectorId: 'con_rs', textId: '12034', normalised: '12034' });
+    await h.waitFinal(done);
+    await waitFor(
+      async () =>
+        (await h.pool.query('SELECT 1 FROM dlr_dispatch_index WHERE message_id = $1', [indexed])).rowCount ===
+          1 &&
+        (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [parkedId]))
+          .rowCount === 1,
+      { what: 'dispatch indexed and receipt parked' },
+    );
+
+    await h.restartDlr();
+
+    // the receipt of a dispatch seen before the restart (hex 2F00 = 12032 in the text)
+    await h.receipt({ connectorId: 'con_rs', textId: '12032', normalised: '12032' });
+    // the dispatch of a receipt parked before the restart (hex 2F02 = 12034)
+    await h.dispatch({ hubId: early }, { connectorId: 'con_rs', supplierId: '2F02', normalised: '12034' });
+    // a duplicate of a receipt whose message was final before the restart
+    await h.receipt({ connectorId: 'con_rs', textId: '12033', normalised: '12033' });
+
+    expect((await h.waitFinal(indexed)).status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect((await h.waitFinal(early)).status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    await waitFor(
+      async () =>
+        Number(
+          (
+            await h.pool.query(
+              "SELECT count(*) AS n FROM dlr_timeline WHERE message_id = $1 AND kind = 'receipt'",
+              [done],
+            )
+          ).rows[0].n,
+        ) === 2,
+      { what: 'the duplicate joined' },
+    );
+    await h.waitCaughtUp(h.topics.partStatus.name);
+    expect(h.deliveries.get(done)).toHaveLength(1);
+    const res = await h.getMessage({ messageId: indexed });
+    expect(res.message?.final).toBe(true);
+  });
+});
+
 describe('retention', () => {
   it('deletes messages older than the retention', async () => {
     const hubId = uuidv7();

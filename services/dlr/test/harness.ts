@@ -82,6 +82,7 @@ export class Harness {
   producer!: TypedProducer;
   logger!: Logger;
   dlr!: Dlr;
+  options!: DlrOptions;
   client!: MessageServiceClient;
   readonly groupId = uniqueName('smshub-dlr');
   /** Every sms.delivery.v1 event, by hub id, in arrival order. */
@@ -120,9 +121,9 @@ export class Harness {
     this.producer = new TypedProducer(this.kafka, this.logger);
     await this.producer.connect();
 
-    const options: DlrOptions = {
+    this.options = {
       grpcPort: 0,
-      parkTtlMs: 4_000,
+      parkTtlMs: 8_000,
       defaultValidityMs: 48 * 3_600_000,
       expiryGraceMs: 0,
       retentionDays: 30,
@@ -135,25 +136,6 @@ export class Harness {
       groupId: this.groupId,
       ...overrides,
     };
-    let dlrJoined: Promise<void> | undefined;
-    const dlrConsumer = (o: { groupId: string }) => {
-      const c = new TypedConsumer(this.kafka, this.logger, {
-        ...o,
-        producer: this.producer,
-        commitIntervalMs: 200,
-      });
-      dlrJoined = c.waitForAssignment(60_000);
-      this.consumers.push(c);
-      return Promise.resolve(c);
-    };
-    this.dlr = createDlr({
-      options,
-      logger: this.logger,
-      producer: this.producer,
-      consumer: dlrConsumer,
-      pool: this.pool,
-      topics: this.topics,
-    });
 
     const deliveries = new TypedConsumer(this.kafka, this.logger, {
       groupId: uniqueName('dlr-test-deliveries'),
@@ -177,8 +159,7 @@ export class Harness {
     const joined = Promise.all([...[deliveries, stats].map((c) => c.waitForAssignment(60_000))]);
     await Promise.all([deliveries.start(), stats.start()]);
     await joined;
-    await this.dlr.start();
-    await dlrJoined;
+    await this.startDlr();
 
     this.dlqConsumer = this.kafka.consumer({ groupId: uniqueName('dlr-test-dlq'), maxWaitTimeInMs: 100 });
     await this.dlqConsumer.connect();
@@ -194,6 +175,41 @@ export class Harness {
       },
     });
 
+    this.client = new MessageServiceClient(
+      `127.0.0.1:${this.dlr.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    );
+  }
+
+  /** Builds and starts a dlr instance (fresh memory) on the test's group, database and topics. */
+  async startDlr(): Promise<void> {
+    let joined: Promise<void> | undefined;
+    this.dlr = createDlr({
+      options: this.options,
+      logger: this.logger,
+      producer: this.producer,
+      consumer: (o) => {
+        const c = new TypedConsumer(this.kafka, this.logger, {
+          ...o,
+          producer: this.producer,
+          commitIntervalMs: 200,
+        });
+        joined = c.waitForAssignment(60_000);
+        this.consumers.push(c);
+        return Promise.resolve(c);
+      },
+      pool: this.pool,
+      topics: this.topics,
+    });
+    await this.dlr.start();
+    await joined;
+  }
+
+  /** Stops the dlr instance (offsets committed) and starts a new one: a restart. */
+  async restartDlr(): Promise<void> {
+    await this.dlr.stop();
+    this.client.close();
+    await this.startDlr();
     this.client = new MessageServiceClient(
       `127.0.0.1:${this.dlr.grpcPort}`,
       grpc.credentials.createInsecure(),
