@@ -199,11 +199,9 @@ class Pacer {
   }
   private tick(): void {
     const now = performance.now();
-    // At most one tick's worth of credit carries over, so an idle pause does not turn into a burst.
-    this.credit = Math.min(
-      this.credit + ((now - this.last) * this.rate) / 1000,
-      Math.max(1, this.rate / 100),
-    );
+    // Up to 100 ms of credit carries over: a late timer on a busy machine does not lose rate, and a pause
+    // (no waiters) does not turn into a burst larger than a tenth of a second's worth.
+    this.credit = Math.min(this.credit + ((now - this.last) * this.rate) / 1000, Math.max(1, this.rate / 10));
     this.last = now;
     while (this.credit >= 1 && this.waiters.length > 0) {
       this.credit -= 1;
