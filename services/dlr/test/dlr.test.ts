@@ -2,7 +2,7 @@
 // duplicates, multi-part, expiry, rejections and failures, the gRPC MessageService and statistics.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveryStatus, DispatchOutcome } from '@smshub/contracts';
+import { DeliveryStatus, DispatchOutcome, SmsRejected, SmsRouted, SmsSubmitted } from '@smshub/contracts';
 import { waitFor } from '@smshub/testing';
 import { Harness, uuidv7 } from './harness.js';
 
@@ -197,7 +197,6 @@ describe('final outcomes without a delivery', () => {
     const hubId = uuidv7();
     await h.submit({ hubId });
     const ctx = h.context({ hubId });
-    const { SmsRejected, SmsSubmitted } = await import('@smshub/contracts');
     await h.producer.produce(
       h.topics.rejected,
       SmsRejected.fromPartial({
@@ -262,7 +261,6 @@ describe('MessageService (gRPC over loopback)', () => {
   it('returns a message with its full timeline', async () => {
     const hubId = uuidv7();
     await h.submit({ hubId });
-    const { SmsRouted, SmsSubmitted } = await import('@smshub/contracts');
     const ctx = h.context({ hubId });
     await h.producer.produce(
       h.topics.routed,

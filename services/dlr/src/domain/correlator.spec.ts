@@ -254,3 +254,38 @@ describe('Correlator: duplicates, multi-part, lifecycle', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('service extensions', () => {
+  it('reports which part a receipt joined (reportMatches)', () => {
+    const c = correlator({ reportMatches: true });
+    c.onDispatch(dispatch('m1', 'hexco', '0A1B2C'));
+    const out = c.onReceipt(receipt('hexco', { text: 'id:662316 stat:DELIVRD err:000' }));
+    expect(out[0]).toMatchObject({ type: 'matched', hubMessageId: 'm1', partIndex: 0 });
+    expect(finals(out)).toHaveLength(1);
+  });
+
+  it('computes candidate keys and matches without recording id evidence', () => {
+    const c = correlator();
+    c.onDispatch(dispatch('m1', 'autoco', 'FF01'));
+    const r = receipt('autoco', { tlvMessageId: 'ff01', text: 'id:65281 stat:DELIVRD err:000' });
+    expect(c.candidateKeysOf(r)).toContain('n:65281');
+    expect(c.match(r)).toEqual({ hubMessageId: 'm1', partIndex: 0 });
+    expect(c.evidenceFor('autoco')).toEqual({ textDecimal: 0, textHex: 0 });
+    expect(c.has('m1')).toBe(true);
+  });
+
+  it('leaves expiry to another stage when expire is false', () => {
+    const c = correlator({ expire: false });
+    c.onDispatch(dispatch('m1', 'decco', '42'));
+    expect(finals(c.sweep(T0 + 10 * 3_600_000))).toEqual([]);
+  });
+
+  it('forgets parked receipts on clearParked without reporting them', () => {
+    const c = correlator({ parkTtlMs: 1 });
+    c.onReceipt(receipt('decco', { text: 'id:77 stat:DELIVRD err:000' }));
+    expect(c.size.parked).toBe(1);
+    c.clearParked();
+    expect(c.size.parked).toBe(0);
+    expect(c.sweep(T0 + 60_000).filter((o) => o.type === 'unmatched')).toEqual([]);
+  });
+});

@@ -341,3 +341,61 @@ describe('timeline bound', () => {
     expect(state.timeline.at(-1)?.attempt).toBe(20);
   });
 });
+
+describe('part events (part states decided by the join stage)', () => {
+  const part = (
+    partIndex: number,
+    status: DlrStatus,
+    extra: Partial<Extract<TimelineEvent, { type: 'part' }>> = {},
+  ): TimelineEvent => ({
+    type: 'part',
+    hubMessageId: 'm1',
+    partIndex,
+    partsTotal: 3,
+    status,
+    err: status === 'DELIVERED' || status === 'ENROUTE' ? '000' : '012',
+    connectorId: 'c1',
+    time: T0 + 5_000,
+    ...extra,
+  });
+
+  it('finishes a 3-part message only when all 3 parts are final, DELIVERED only if all are', () => {
+    const accepted = [0, 1, 2].map((i) =>
+      part(i, 'ENROUTE', { accepted: true, supplierMessageId: `S${i}`, segments: 1, time: T0 + 1_000 }),
+    );
+    const { state, outputs } = run([submitted(1), ...accepted, part(0, 'DELIVERED'), part(2, 'DELIVERED')]);
+    expect(notes(outputs)).toEqual([]);
+    expect(state.partsTotal).toBe(3);
+    const last = run([part(1, 'DELIVERED', { time: T0 + 9_000 })], quiet, state);
+    expect(notes(last.outputs)).toEqual([
+      expect.objectContaining({ status: 'DELIVERED', final: true, partsDelivered: 3, partsTotal: 3 }),
+    ]);
+    const finalsOut = last.outputs.filter((o) => o.type === 'part-final');
+    expect(finalsOut).toEqual([
+      expect.objectContaining({ partIndex: 1, latencyMs: 8_000, connectorId: 'c1' }),
+    ]);
+    expect(last.state.parts.map((p) => p.segments)).toEqual([1, 1, 1]);
+  });
+
+  it('ignores a repeat of a final part state and reports a different one as after-final', () => {
+    const base = run([
+      submitted(1),
+      part(0, 'ENROUTE', { partsTotal: 1, accepted: true, supplierMessageId: 'S' }),
+    ]);
+    const first = run([part(0, 'UNDELIVERABLE', { partsTotal: 1 })], quiet, base.state);
+    expect(notes(first.outputs)).toEqual([expect.objectContaining({ status: 'UNDELIVERABLE', err: '012' })]);
+    const repeat = applyEvent(first.state, part(0, 'UNDELIVERABLE', { partsTotal: 1 }), quiet);
+    expect(repeat.state).toBe(first.state);
+    expect(repeat.outputs).toEqual([]);
+    const late = applyEvent(first.state, part(0, 'DELIVERED', { partsTotal: 1 }), quiet);
+    expect(late.outputs).toEqual([expect.objectContaining({ type: 'ignored', reason: 'after-final' })]);
+    expect(late.state.status).toBe('UNDELIVERABLE');
+  });
+
+  it('moves intermediate states forward only', () => {
+    const a = run([submitted(1), part(0, 'ACCEPTED', { partsTotal: 1 })], chatty);
+    const b = applyEvent(a.state, part(0, 'ENROUTE', { partsTotal: 1 }), chatty);
+    expect(b.outputs).toEqual([expect.objectContaining({ type: 'ignored', reason: 'regress' })]);
+    expect(b.state.parts[0]?.status).toBe('ACCEPTED');
+  });
+});
