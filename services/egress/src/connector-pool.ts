@@ -16,7 +16,7 @@ import type { Logger } from '@smshub/logging';
 import { backoffDelay, type BackoffPolicy } from './domain/backoff.js';
 import { redactConnector, sessionSettingsChanged, type ConnectorConfig } from './domain/connector.js';
 import type { AttemptResult } from './domain/failover.js';
-import { PacedBucket, replicaShare, sleep, TokenBucket } from './domain/token-bucket.js';
+import { PacedBucket, replicaShare, sleep, strictBucket, strictLimits } from './domain/token-bucket.js';
 import { metrics } from './metrics.js';
 
 /** Handles a deliver_sm/data_sm from a supplier; what it returns is the response (always answered). */
@@ -158,9 +158,8 @@ export class ConnectorRuntime {
     public config: ConnectorConfig,
   ) {
     this.log = pool.opts.logger.child({ connector: config.id });
-    const rate = this.rate();
-    this.bucket = new PacedBucket(new TokenBucket(rate));
-    this.gate = new PacedBucket(new TokenBucket(rate));
+    this.bucket = new PacedBucket(strictBucket(this.rate()));
+    this.gate = new PacedBucket(strictBucket(this.rate()));
   }
 
   private rate(): number {
@@ -193,8 +192,9 @@ export class ConnectorRuntime {
   async update(next: ConnectorConfig): Promise<void> {
     const reopen = sessionSettingsChanged(this.config, next);
     this.config = next;
-    this.bucket.bucket.setRate(this.rate());
-    this.gate.bucket.setRate(this.rate());
+    const { rate, burst } = strictLimits(this.rate());
+    this.bucket.bucket.reconfigure(rate, burst);
+    this.gate.bucket.reconfigure(rate, burst);
     if (reopen) {
       this.log.info({ connector: redactConnector(next).id }, 'connector settings changed; rebinding');
       await this.stop(false);

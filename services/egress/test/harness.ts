@@ -26,6 +26,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createEgressCore, type EgressCore, type EgressCoreConfig } from '../src/core.js';
 import { ConnectorStore, type ConnectorInput } from '../src/connector-store.js';
+import { retryStart } from './retry-start.js';
 import { encodeUcs2 } from '@smshub/smpp';
 
 export type ConnectorInit = Partial<ConnectorInput> & { id: string; port: number };
@@ -87,19 +88,7 @@ export class Harness {
   consumer = async (o: Omit<ConsumerOptions, 'producer'>): Promise<TypedConsumer> => {
     const c = new TypedConsumer(this.kafka, this.logger, { ...o, producer: this.producer });
     this.consumers.push(c);
-    // On the busy shared broker, creating the group's dead-letter topic sometimes fails while leaders are
-    // being elected ("does not host this topic-partition"); start() fails before joining, so it can be retried.
-    const start = c.start.bind(c);
-    c.start = async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await start();
-        } catch (err) {
-          if (attempt >= 4 || !/topic-partition|leader/i.test((err as Error).message)) throw err;
-          await new Promise((r) => setTimeout(r, 500 * attempt));
-        }
-      }
-    };
+    retryStart(c);
     return c;
   };
 

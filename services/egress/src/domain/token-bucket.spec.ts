@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicaShare, TokenBucket } from './token-bucket.js';
+import { replicaShare, strictBucket, TokenBucket } from './token-bucket.js';
 
 function fakeClock(start = 0) {
   const c = { t: start, now: () => c.t };
@@ -66,5 +66,33 @@ describe('replicaShare', () => {
     expect(replicaShare(100, 4)).toBe(25);
     expect(replicaShare(3, 4)).toBe(0.75);
     expect(replicaShare(10, 0)).toBe(10);
+  });
+});
+
+describe('strictBucket', () => {
+  it('lets bursts through at high rates but never more than the rate in any 1-second window', () => {
+    const clock = fakeClock();
+    const b = strictBucket(5000, clock);
+    const grants: number[] = [];
+    while (clock.t < 3000) {
+      const r = b.tryTake();
+      if (r.ok) grants.push(clock.t);
+      else clock.t += r.waitMs;
+    }
+    let worst = 0;
+    for (let i = 0, j = 0; i < grants.length; i++) {
+      while (grants[i]! - grants[j]! >= 1000) j++;
+      worst = Math.max(worst, i - j + 1);
+    }
+    expect(worst).toBeLessThanOrEqual(5000);
+    expect(grants.length).toBeGreaterThan(14_000);
+    // Bursts: far fewer distinct grant times than grants (no sleep per grant).
+    expect(new Set(grants).size).toBeLessThan(grants.length / 3);
+  });
+  it('spaces grants at low rates', () => {
+    const clock = fakeClock();
+    const b = strictBucket(20, clock);
+    expect(b.tryTake().ok).toBe(true);
+    expect(b.tryTake()).toEqual({ ok: false, waitMs: 50 });
   });
 });

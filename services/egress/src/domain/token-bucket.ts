@@ -20,7 +20,7 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
   private rate: number;
-  private readonly burst: number;
+  private burst: number;
 
   constructor(
     ratePerSecond: number,
@@ -52,6 +52,14 @@ export class TokenBucket {
       this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
       this.last = now;
     }
+  }
+
+  /** Changes rate and burst together (see strictBucket), keeping earned tokens up to the new burst. */
+  reconfigure(ratePerSecond: number, burst: number): void {
+    if (!(burst >= 1)) throw new RangeError('burst must be >= 1');
+    this.setRate(ratePerSecond);
+    this.burst = burst;
+    this.tokens = Math.min(this.tokens, burst);
   }
 
   /** Takes a token if one is there; else returns the milliseconds until one will be. */
@@ -121,4 +129,21 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export function replicaShare(tps: number, replicas: number): number {
   if (!(tps > 0)) throw new RangeError('tps must be > 0');
   return tps / Math.max(1, Math.floor(replicas));
+}
+
+/**
+ * A bucket that never lets more than `ratePerSecond` grants into any 1-second window, yet does not sleep
+ * per grant at high rates: up to 10 ms worth of tokens may be taken at once (burst b = rate/100), and the
+ * refill rate is lowered by b so that b + refill <= rate. Below 200/s the burst is 1 and grants are simply
+ * spaced 1/rate apart (at most `rate` in any half-open 1-second window).
+ */
+export function strictBucket(ratePerSecond: number, clock: Clock = systemClock): TokenBucket {
+  const { rate, burst } = strictLimits(ratePerSecond);
+  return new TokenBucket(rate, burst, clock);
+}
+
+/** Refill rate and burst of strictBucket for a limit. */
+export function strictLimits(ratePerSecond: number): { rate: number; burst: number } {
+  const burst = Math.max(1, Math.floor(ratePerSecond / 100));
+  return { rate: burst > 1 ? ratePerSecond - burst : ratePerSecond, burst };
 }

@@ -1,0 +1,190 @@
+// Benchmark (not a test): routed -> egress -> SMPP -> dispatched, end to end on loopback with the real
+// Kafka and Postgres of .local/env, against the in-process fake SMSC (answers at once).
+//   set -a; . .local/env; set +a
+//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=2000] [sessions=2] [window=50]
+// Prints messages/s and the latency from produce to dispatched. Cleans up its database and topics.
+import { randomBytes } from 'node:crypto';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { v7 as uuidv7 } from 'uuid';
+import { DispatchOutcome, SmsRouted, topics as registry } from '@smshub/contracts';
+import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
+import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import { encodeUcs2 } from '@smshub/smpp';
+import { ConnectorStore } from '../src/connector-store.js';
+import { createEgressCore } from '../src/core.js';
+import { FakeSmsc } from '../test/fake-smsc.js';
+import { retryStart } from '../test/retry-start.js';
+
+const [n = 2000, sessions = 2, window = 50] = process.argv.slice(2).map(Number);
+const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
+const adminUrl = process.env['DATABASE_URL'];
+if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
+const tag = `egress_bench_${Date.now().toString(36)}`;
+const logger = createLogger({ service: 'egress-bench', level: 'warn' });
+
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`CREATE DATABASE ${tag}`);
+const dbUrl = new URL(adminUrl);
+dbUrl.pathname = `/${tag}`;
+const dir = await mkdtemp(path.join(tmpdir(), 'egress-bench-'));
+const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
+const kadmin = kafka.admin();
+const topics = Object.fromEntries(
+  Object.entries(registry).map(([k, v]) => [
+    k,
+    { ...v, name: `${tag}.${v.name}`, partitions: Math.min(v.partitions, 6) },
+  ]),
+) as unknown as typeof registry;
+const producer = new TypedProducer(kafka, logger);
+const consumers: TypedConsumer[] = [];
+const smsc = new FakeSmsc();
+const pool = createPool({ connectionString: dbUrl.toString(), max: 10 });
+try {
+  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
+    if (/^(0001|02\d\d)_.*\.sql$/.test(f)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
+  await migrate(pool, { dir });
+
+  await kadmin.connect();
+  // Created without waiting for leaders (kafkajs's wait fails on the busy shared broker with "does not
+  // host this topic-partition" while they are elected); metadata is polled until every partition has one.
+  await kadmin.createTopics({
+    waitForLeaders: false,
+    topics: Object.values(topics).map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor: 1,
+    })),
+  });
+  for (let ready = false; !ready;) {
+    try {
+      const md = await kadmin.fetchTopicMetadata({ topics: Object.values(topics).map((t) => t.name) });
+      ready = md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+    } catch {
+      ready = false;
+    }
+    if (!ready) await new Promise((r) => setTimeout(r, 200));
+  }
+  await producer.connect();
+  const consumer = (o: Omit<ConsumerOptions, 'producer'>) => {
+    const c = new TypedConsumer(kafka, logger, { ...o, producer });
+    consumers.push(c);
+    return retryStart(c);
+  };
+
+  const port = await smsc.listen();
+  const secretKey = randomBytes(32);
+  await new ConnectorStore(pool, secretKey).upsert({
+    id: 'con_bench',
+    name: 'bench',
+    enabled: true,
+    host: '127.0.0.1',
+    port,
+    tls: false,
+    systemId: 'hub',
+    password: 'secret',
+    systemType: '',
+    interfaceVersion: 0x34,
+    bindMode: 'transceiver',
+    sessions,
+    windowSize: window,
+    maxSubmitRate: 100_000,
+    responseTimeoutMs: 10_000,
+    enquireLinkMs: 0,
+    dataCodings: [0, 8],
+    gsm7Packed: false,
+    segmentation: 'udh8',
+    messageIdFormat: 'hex',
+    receiptTimeZone: 'UTC',
+    defaultSourceTon: 0,
+    defaultSourceNpi: 0,
+  });
+  const core = createEgressCore({
+    config: {
+      replicaId: 'bench',
+      replicas: 1,
+      tpsHeadroom: 0,
+      retry: { maxRetriesPerConnector: 3, backoff: { initialMs: 50, maxMs: 500 } },
+      reconnect: { initialMs: 100, maxMs: 1000 },
+      unavailableWaitMs: 5000,
+      secretKey,
+      batchConcurrency: 500,
+      drainMs: 2000,
+      groupId: `${tag}-egress`,
+      consumer: { partitionsConsumedConcurrently: 6 },
+    },
+    logger,
+    producer,
+    consumer,
+    pool,
+    topics,
+  });
+  const done = new Map<string, number>();
+  const watch = consumer({ groupId: `${tag}-watch`, fromBeginning: true });
+  watch.onBatch(topics.dispatched, (rs) => {
+    for (const r of rs)
+      if (r.value.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED)
+        done.set(r.value.context!.messageId, Date.now());
+  });
+  const assigned = watch.waitForAssignment();
+  await watch.start();
+  await assigned;
+  await core.start();
+  while (!core.connectors.get('con_bench')?.healthy) await new Promise((r) => setTimeout(r, 20));
+
+  const sentAt = new Map<string, number>();
+  const t0 = Date.now();
+  const batch: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const messageId = uuidv7();
+    sentAt.set(messageId, Date.now());
+    batch.push(
+      producer.produce(
+        topics.routed,
+        SmsRouted.fromPartial({
+          message: {
+            messageId,
+            accountId: 'acc',
+            customerMessageId: messageId,
+            source: { ton: 5, npi: 0, address: 'BENCH' },
+            destination: { ton: 1, npi: 1, address: `44770${String(i).padStart(7, '0')}` },
+            dataCoding: 8,
+            shortMessage: encodeUcs2(`bench message ${i}`),
+            receivedAt: new Date(),
+          },
+          candidates: [{ connectorId: 'con_bench', ruleId: 'r', reason: 'bench' }],
+        }),
+      ),
+    );
+  }
+  await Promise.all(batch);
+  const produced = Date.now();
+  while (done.size < n) {
+    if (Date.now() - t0 > 120_000) throw new Error(`only ${done.size}/${n} dispatched after 120 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const t1 = Math.max(...done.values());
+  const lat = [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
+  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+  console.log(
+    `egress bench: ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
+      `all dispatched in ${t1 - t0} ms = ${Math.round((n * 1000) / (t1 - t0))} msg/s end to end; ` +
+      `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`,
+  );
+
+  await core.stop();
+} finally {
+  for (const c of consumers) await c.stop().catch(() => undefined);
+  await producer.close().catch(() => undefined);
+  await kadmin.deleteTopics({ topics: [...Object.values(topics).map((t) => t.name)] }).catch(() => undefined);
+  await kadmin.disconnect().catch(() => undefined);
+  await smsc.close();
+  await pool.end();
+  await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
+  await admin.end();
+  await rm(dir, { recursive: true, force: true });
+}
