@@ -111,6 +111,39 @@ describe('egress: retry, failover, timeouts, reconnect, config changes', () => {
     expect(countAt(a, '447700000004')).toBe(3);
   });
 
+  it('skips an unbound candidate, and fails NOT_SENT when none gets bound in time', async () => {
+    const id = await h.route(['con_dead', 'con_b'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000007' },
+    });
+    const d = await waitFor(() => h.dispatchesOf(id)[0], { what: 'dispatch' });
+    expect([d.connectorId, d.candidateIndex, d.attempt, d.outcome]).toEqual([
+      'con_b',
+      1,
+      1,
+      DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+    ]);
+    const lost = await h.route(['con_dead'], 'x', {
+      destination: { ton: 1, npi: 1, address: '447700000008' },
+    });
+    const f = await waitFor(() => h.dispatchesOf(lost)[0], { what: 'NOT_SENT', timeoutMs: 10_000 });
+    expect([f.connectorId, f.outcome, f.finalFailure]).toEqual([
+      'con_dead',
+      DispatchOutcome.DISPATCH_OUTCOME_NOT_SENT,
+      true,
+    ]);
+    expect(f.submittedAt).toBeUndefined();
+  });
+
+  it('does not send a message whose validity has ended', async () => {
+    const id = await h.route(['con_a'], 'late', {
+      destination: { ton: 1, npi: 1, address: '447700000009' },
+      validityUntil: new Date(Date.now() - 1000),
+    });
+    const d = await waitFor(() => h.dispatchesOf(id)[0], { what: 'EXPIRED' });
+    expect([d.outcome, d.finalFailure]).toEqual([DispatchOutcome.DISPATCH_OUTCOME_EXPIRED, true]);
+    expect(countAt(a, '447700000009')).toBe(0);
+  });
+
   it('counts submits by status, throttling and timeouts per connector', async () => {
     const text = await metricsRegistry.metrics();
     const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
