@@ -3,6 +3,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome, SmsRejected, SmsRouted, SmsSubmitted } from '@smshub/contracts';
+import { metricsRegistry } from '@smshub/telemetry';
 import { waitFor } from '@smshub/testing';
 import { Harness, uuidv7 } from './harness.js';
 
@@ -487,6 +488,21 @@ describe('restart', () => {
     expect(h.deliveries.get(done)).toHaveLength(1);
     const res = await h.getMessage({ messageId: indexed });
     expect(res.message?.final).toBe(true);
+  });
+});
+
+describe('metrics', () => {
+  it('counts receipts, unmatched receipts, expiries, latency and the delivery ratio', async () => {
+    const text = await metricsRegistry.metrics();
+    const value = (line: string): number => {
+      const found = text.split('\n').find((l) => l.startsWith(line));
+      return found === undefined ? Number.NaN : Number(found.slice(line.length).trim());
+    };
+    expect(value('smshub_dlr_receipts_total{connector="con_hex",status="DELIVERED"}')).toBe(2);
+    expect(value('smshub_dlr_unmatched_total{reason="park-expired"}')).toBeGreaterThanOrEqual(1);
+    expect(value('smshub_dlr_expired_total')).toBeGreaterThanOrEqual(1);
+    expect(value('smshub_dlr_receipt_latency_seconds_count')).toBeGreaterThan(0);
+    expect(value('smshub_dlr_delivery_ratio{connector="con_poor",prefix="mccmnc:999-01"}')).toBe(0.25);
   });
 });
 
