@@ -223,6 +223,16 @@ export class Harness {
     await Promise.all(this.consumers.map((c) => c.stop().catch(() => undefined)));
     await this.producer?.close().catch(() => undefined);
     await this.pool?.end().catch(() => undefined);
+    if (this.topics !== undefined) {
+      // the broker is shared by many test runs: leave no topics behind
+      const admin = await testKafkaAdmin();
+      await admin
+        .deleteTopics({
+          topics: [...Object.values(this.topics).map((t) => t.name), `${this.groupId}.dlq`],
+        })
+        .catch(() => undefined);
+      await admin.disconnect();
+    }
     await this.db?.drop().catch(() => undefined);
     if (this.migrationsDir) await rm(this.migrationsDir, { recursive: true, force: true });
   }
