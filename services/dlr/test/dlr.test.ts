@@ -77,6 +77,14 @@ describe('correlation', () => {
     ).toBe(0);
   });
 
+  it('dead-letters a receipt without any supplier id at once', async () => {
+    const receiptId = await h.receipt({ connectorId: 'con_lost', stat: 'DELIVRD' });
+    const dl = await waitFor(() => h.deadLetters.find((x) => x.receiptId === receiptId), {
+      what: 'the dead-letter copy',
+    });
+    expect(dl.reason).toBe('no-id');
+  });
+
   it('produces one final delivery only, whatever the duplicates of receipts and dispatches', async () => {
     const hubId = uuidv7();
     await h.submit({ hubId });

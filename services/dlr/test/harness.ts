@@ -326,7 +326,7 @@ export class Harness {
     const now = Date.now();
     const receiptId = r.receiptId ?? uuidv7();
     const text =
-      `id:${r.textId ?? ''} sub:001 dlvrd:001 submit date:${receiptDate(now)} done date:${receiptDate(now)} ` +
+      `${r.textId === undefined ? '' : `id:${r.textId} `}sub:001 dlvrd:001 submit date:${receiptDate(now)} done date:${receiptDate(now)} ` +
       `stat:${r.stat ?? 'DELIVRD'} err:${r.err ?? '000'} text:`;
     await this.producer.produce(
       this.topics.receiptRaw,
