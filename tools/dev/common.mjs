@@ -28,9 +28,15 @@ export function ensureDependencies() {
   const lock = path.join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   say('installing npm dependencies (npm ci)');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  let r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
-    say('npm ci failed: see the output above');
+    // npm ci refuses when an optional platform package named in the lock file is not served by the
+    // registry at hand (some mirrors lack buf's darwin/win32 binaries). npm install tolerates that.
+    say('npm ci refused the lock file; falling back to npm install');
+    r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  }
+  if (r.status !== 0) {
+    say('installing npm dependencies failed: see the output above');
     process.exit(r.status ?? 1);
   }
 }
