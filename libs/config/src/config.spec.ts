@@ -160,6 +160,13 @@ describe('loadConfig', () => {
     expect(() => cfg.KAFKA_BROKERS.push('x:1')).toThrow(TypeError);
   });
 
+  it('accepts a variable parsed into a Buffer (a key), leaving its bytes as they are', () => {
+    const keySchema = z.object({ SECRET_KEY: z.string().transform((v) => Buffer.from(v, 'base64')) });
+    const cfg = loadConfig(keySchema, { SECRET_KEY: Buffer.alloc(32, 7).toString('base64') });
+    expect(cfg.SECRET_KEY).toEqual(Buffer.alloc(32, 7));
+    expect(Object.isFrozen(cfg)).toBe(true);
+  });
+
   it('ignores variables that are not in the schema', () => {
     const cfg = loadConfig(z.object(httpEnv), { HTTP_PORT: '8080', PATH: '/bin', KAFKA_SSL: 'garbage' });
     expect(cfg).toEqual({ HTTP_PORT: 8080 });

@@ -9,7 +9,13 @@ export {
   type BatchHandler,
   type RetryPolicy,
 } from './consumer.js';
-export { ensureTopics, type TopicCodec, type TopicLayout, type EnsureTopicsResult } from './topics.js';
+export {
+  ensureTopics,
+  withAdminRetries,
+  type TopicCodec,
+  type TopicLayout,
+  type EnsureTopicsResult,
+} from './topics.js';
 export {
   KafkaLibError,
   DecodeError,

@@ -20,6 +20,29 @@ export interface TopicLayout {
   readonly compacted: boolean;
 }
 
+/**
+ * Runs an admin call again while the broker answers with a retriable error (a topic just created whose
+ * partitions are not hosted yet, a leader election): up to `attempts` times with a growing pause.
+ */
+export async function withAdminRetries<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const retriable =
+        (err as { retriable?: boolean }).retriable === true ||
+        [
+          'UNKNOWN_TOPIC_OR_PARTITION',
+          'LEADER_NOT_AVAILABLE',
+          'NOT_LEADER_FOR_PARTITION',
+          'NOT_CONTROLLER',
+        ].includes((err as { type?: string }).type ?? '');
+      if (!retriable || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
+  }
+}
+
 export interface EnsureTopicsResult {
   created: string[];
   /** Topics whose partition count was raised to the layout's. */
@@ -43,20 +66,22 @@ export async function ensureTopics(
   layouts: readonly TopicLayout[],
   replicationFactor = 1,
 ): Promise<EnsureTopicsResult> {
-  const existing = new Set(await admin.listTopics());
+  const existing = new Set(await withAdminRetries(() => admin.listTopics()));
   const missing = layouts.filter((l) => !existing.has(l.name));
   const result: EnsureTopicsResult = { created: [], grown: [], unchanged: [] };
   if (missing.length) {
     try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((l) => ({
-          topic: l.name,
-          numPartitions: l.partitions,
-          replicationFactor,
-          configEntries: topicConfig(l),
-        })),
-      });
+      await withAdminRetries(() =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((l) => ({
+            topic: l.name,
+            numPartitions: l.partitions,
+            replicationFactor,
+            configEntries: topicConfig(l),
+          })),
+        }),
+      );
     } catch (err) {
       // Another process may have created some of them meanwhile; that is fine.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
@@ -65,13 +90,17 @@ export async function ensureTopics(
   }
   const present = layouts.filter((l) => existing.has(l.name));
   if (present.length) {
-    const meta = await admin.fetchTopicMetadata({ topics: present.map((l) => l.name) });
+    const meta = await withAdminRetries(() =>
+      admin.fetchTopicMetadata({ topics: present.map((l) => l.name) }),
+    );
     const counts = new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
     const grow = present.filter((l) => (counts.get(l.name) ?? 0) < l.partitions);
     if (grow.length) {
-      await admin.createPartitions({
-        topicPartitions: grow.map((l) => ({ topic: l.name, count: l.partitions })),
-      });
+      await withAdminRetries(() =>
+        admin.createPartitions({
+          topicPartitions: grow.map((l) => ({ topic: l.name, count: l.partitions })),
+        }),
+      );
       result.grown.push(...grow.map((l) => l.name));
     }
     result.unchanged.push(...present.filter((l) => !grow.includes(l)).map((l) => l.name));

@@ -135,7 +135,7 @@ export function segmentText(text: string, options: SegmentOptions): Segmented {
 export function segmentBinary(
   data: Uint8Array,
   options: Omit<SegmentOptions, 'encoding' | 'packed'>,
-  dataCoding = DataCoding.BINARY_2,
+  dataCoding: number = DataCoding.BINARY_2,
 ): Segmented {
   const buf = Buffer.from(data);
   if (options.method === 'payload') {

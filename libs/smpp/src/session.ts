@@ -393,11 +393,7 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this.bindInProgress = true;
     try {
       const resp = await this.request(`bind_${bindType}`, fields, options);
-      this._bindType = bindType;
-      this._state = BOUND_STATE[bindType];
-      this.peerSystemId = resp.system_id;
-      this.peerInterfaceVersion = resp.sc_interface_version;
-      this.onBound();
+      this.markBound(bindType, resp);
       return resp;
     } finally {
       this.bindInProgress = false;
@@ -638,8 +634,22 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
         new SmppError(`${p.command} got generic_nack`, { commandStatus: CommandStatus.ESME_RSYSERR, pdu }),
       );
     } else {
+      // A successful bind_resp binds the session here, synchronously: an SMSC may send deliver_sm in
+      // the same TCP chunk, and it must find the session bound (not one microtask later).
+      const bound = /^bind_(transmitter|receiver|transceiver)$/.exec(p.command);
+      if (bound && this.side === 'client') this.markBound(bound[1] as BindType, pdu);
       this.settle(pdu.sequence_number, p, pdu);
     }
+  }
+
+  /** Client side: the bind succeeded. Idempotent. */
+  private markBound(bindType: BindType, resp: Pdu): void {
+    if (isBound(this._state)) return;
+    this._bindType = bindType;
+    this._state = BOUND_STATE[bindType];
+    this.peerSystemId = resp.system_id;
+    this.peerInterfaceVersion = resp.sc_interface_version;
+    this.onBound();
   }
 
   private settle(seq: number, p: Pending, pdu: Pdu | undefined, err?: Error): void {

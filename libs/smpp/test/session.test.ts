@@ -111,6 +111,34 @@ describe('bind', () => {
   });
 });
 
+describe('bind race', () => {
+  it('accepts a deliver_sm that the SMSC writes right behind the bind_resp', async () => {
+    const delivered = deferred<Pdu>();
+    const { port } = await startServer({
+      onSession: (session) => {
+        // Like SMSCs that flush queued receipts the moment a receiver binds: same tick, same TCP chunk.
+        session.once('bound', () => {
+          session
+            .deliver({
+              source_addr: '447700900123',
+              destination_addr: 'Shop',
+              short_message: Buffer.from('x'),
+              esm_class: 0x04,
+            })
+            .then(delivered.resolve, (err: unknown) =>
+              delivered.resolve({ command_status: err instanceof SmppError ? err.commandStatus : -1 } as Pdu),
+            );
+        });
+      },
+    });
+    const got: Pdu[] = [];
+    await client(port, { handlers: { deliver_sm: (pdu) => void got.push(pdu) } });
+    const resp = await delivered.promise;
+    expect(resp.command_status).toBe(0);
+    expect(got).toHaveLength(1);
+  });
+});
+
 describe('wrong steps', () => {
   it('submit before bind: ESME_RINVBNDSTS', async () => {
     const { port } = await startServer();

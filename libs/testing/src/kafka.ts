@@ -1,6 +1,18 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { testKafkaBrokers, uniqueName } from './helpers.js';
 
+/** Retries an admin call while a busy broker answers with a retriable error (topic not hosted yet). */
+async function retrying<T>(call: () => Promise<T>, attempts = 15): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { retriable?: boolean }).retriable !== true || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
+    }
+  }
+}
+
 /** A kafkajs admin on the run's broker; callers disconnect it. */
 export async function testKafkaAdmin(brokers: string[] = testKafkaBrokers()): Promise<Admin> {
   const admin = new Kafka({
@@ -21,10 +33,12 @@ export async function createTestTopics(
   const names = prefixes.map((p) => uniqueName(p.replace(/[^a-zA-Z0-9._-]/g, '_')));
   const admin = await testKafkaAdmin(brokers);
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    });
+    await retrying(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
@@ -50,14 +64,16 @@ export async function createIsolatedTopics<
   }
   const admin = await testKafkaAdmin(opts.brokers);
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: 1,
-      })),
-    });
+    await retrying(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: 1,
+        })),
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
