@@ -24,6 +24,8 @@ export const dlrEnv = {
   DLR_RETENTION_INTERVAL_MS: envInt({ min: 1_000, max: 86_400_000, default: 3_600_000 }),
   /** Messages whose join state is cached in memory (the rest is looked up in Postgres). */
   DLR_MAX_MESSAGES_IN_MEMORY: envInt({ min: 1_000, max: 10_000_000, default: 200_000 }),
+  /** Topic partitions processed concurrently by one instance (each batch is one partition of one topic). */
+  DLR_PARTITION_CONCURRENCY: envInt({ min: 1, max: 64, default: 4 }),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -42,6 +44,8 @@ export interface DlrOptions {
   maxMessagesInMemory: number;
   /** Id format of a connector (from its MESSAGE_ID_FORMAT option); default auto-detection. */
   idSetting: (connectorId: string) => IdFormatSetting;
+  /** Partitions (of any of the consumed topics) processed at the same time. */
+  partitionConcurrency: number;
   /** Consumer group; default smshub-dlr. */
   groupId: string;
 }
@@ -58,6 +62,7 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     sweepIntervalMs: env.DLR_SWEEP_INTERVAL_MS,
     retentionIntervalMs: env.DLR_RETENTION_INTERVAL_MS,
     maxMessagesInMemory: env.DLR_MAX_MESSAGES_IN_MEMORY,
+    partitionConcurrency: env.DLR_PARTITION_CONCURRENCY,
     idSetting: () => ({ format: 'auto' }),
     groupId: 'smshub-dlr',
   };

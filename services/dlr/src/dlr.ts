@@ -47,15 +47,21 @@ export function createDlr(deps: DlrDeps): Dlr {
   const aggregator = new Aggregator({ options, logger, producer: deps.producer, pool: deps.pool, topics });
   const queries = new MessageQueries(deps.pool);
 
+  const running = new Set<Promise<unknown>>();
+
   /** Runs `task` every `ms`, never two at once; failures are logged and retried next time. */
   function every(name: string, ms: number, task: () => Promise<unknown>): void {
-    let running = false;
+    let busy = false;
     const t = setInterval(() => {
-      if (running) return;
-      running = true;
-      task()
+      if (busy) return;
+      busy = true;
+      const p = task()
         .catch((err: unknown) => log.error({ err, task: name }, 'periodic task failed'))
-        .finally(() => (running = false));
+        .finally(() => {
+          busy = false;
+          running.delete(p);
+        });
+      running.add(p);
     }, ms);
     t.unref();
     timers.push(t);
@@ -73,7 +79,10 @@ export function createDlr(deps: DlrDeps): Dlr {
     },
     async start() {
       grpcServer = await startGrpcServer(options.grpcPort, messageService(queries, log), log);
-      consumer = await deps.consumer({ groupId: options.groupId });
+      consumer = await deps.consumer({
+        groupId: options.groupId,
+        partitionsConsumedConcurrently: options.partitionConcurrency,
+      });
       consumer
         .onBatch(topics.dispatched, (r) => joiner.onDispatches(r))
         .onBatch(topics.receiptRaw, (r) => joiner.onReceipts(r))
@@ -94,6 +103,7 @@ export function createDlr(deps: DlrDeps): Dlr {
     async stop() {
       for (const t of timers) clearInterval(t);
       timers.length = 0;
+      await Promise.all(running); // a sweep in progress finishes before the pool and producer close
       await consumer?.stop();
       await grpcServer?.stop();
     },

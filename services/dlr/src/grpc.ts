@@ -124,56 +124,66 @@ export class MessageQueries {
   constructor(private readonly pool: Pool) {}
 
   async getMessage(req: GetMessageRequest): Promise<GetMessageResponse> {
-    let row: SummaryRow | undefined;
     if (req.messageId && req.customerMessageId) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'set message_id or customer_message_id, not both');
     }
-    if (req.messageId) {
-      if (!isUuid(req.messageId)) {
-        throw new RpcError(
-          grpc.status.INVALID_ARGUMENT,
-          `message_id "${req.messageId.slice(0, 64)}" is not a UUID`,
-        );
-      }
-      const r = await this.pool.query<SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE message_id = $1`,
-        [req.messageId.toLowerCase()],
-      );
-      row = r.rows[0];
-      if (row !== undefined && req.accountId && row.account_id !== req.accountId) row = undefined;
-    } else if (req.customerMessageId) {
-      if (!req.accountId) {
-        throw new RpcError(grpc.status.INVALID_ARGUMENT, 'customer_message_id requires account_id');
-      }
-      const r = await this.pool.query<SummaryRow>(
-        `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE account_id = $1 AND customer_message_id = $2
-          ORDER BY received_at DESC LIMIT 1`,
-        [req.accountId, req.customerMessageId],
-      );
-      row = r.rows[0];
-    } else {
+    if (!req.messageId && !req.customerMessageId) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, 'message_id or customer_message_id is required');
     }
-    if (row === undefined) {
+    if (req.messageId && !isUuid(req.messageId)) {
       throw new RpcError(
-        grpc.status.NOT_FOUND,
-        `message ${req.messageId || req.customerMessageId} not found (unknown, or older than the retention)`,
+        grpc.status.INVALID_ARGUMENT,
+        `message_id "${req.messageId.slice(0, 64)}" is not a UUID`,
       );
     }
-    const events = await this.pool.query<{
-      kind: TimelineKind;
-      topic: string;
-      event_time: Date;
-      payload: Buffer;
-    }>(
-      `SELECT kind, topic, event_time, payload FROM dlr_timeline WHERE message_id = $1
-        ORDER BY event_time, flow_order, event_key`,
-      [row.message_id],
-    );
-    return {
-      message: summary(row),
-      timeline: events.rows.map((e) => timelineEvent(e.kind, e.topic, e.event_time, e.payload)),
-    };
+    if (req.customerMessageId && !req.accountId) {
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, 'customer_message_id requires account_id');
+    }
+    // One snapshot for the row and its timeline: a message being updated is seen before or after the
+    // update, never half of each.
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      let row: SummaryRow | undefined;
+      if (req.messageId) {
+        const r = await client.query<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE message_id = $1`,
+          [req.messageId.toLowerCase()],
+        );
+        row = r.rows[0];
+        if (row !== undefined && req.accountId && row.account_id !== req.accountId) row = undefined;
+      } else {
+        const r = await client.query<SummaryRow>(
+          `SELECT ${SUMMARY_COLUMNS} FROM dlr_messages WHERE account_id = $1 AND customer_message_id = $2
+            ORDER BY received_at DESC LIMIT 1`,
+          [req.accountId, req.customerMessageId],
+        );
+        row = r.rows[0];
+      }
+      if (row === undefined) {
+        throw new RpcError(
+          grpc.status.NOT_FOUND,
+          `message ${req.messageId || req.customerMessageId} not found (unknown, or older than the retention)`,
+        );
+      }
+      const events = await client.query<{
+        kind: TimelineKind;
+        topic: string;
+        event_time: Date;
+        payload: Buffer;
+      }>(
+        `SELECT kind, topic, event_time, payload FROM dlr_timeline WHERE message_id = $1
+          ORDER BY event_time, flow_order, event_key`,
+        [row.message_id],
+      );
+      return {
+        message: summary(row),
+        timeline: events.rows.map((e) => timelineEvent(e.kind, e.topic, e.event_time, e.payload)),
+      };
+    } finally {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
   }
 
   async listMessages(req: ListMessagesRequest): Promise<ListMessagesResponse> {

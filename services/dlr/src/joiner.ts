@@ -17,7 +17,7 @@ import { MessageContext, SmsPartStatus, type SmsDispatched, type SmsReceiptRaw }
 import { Correlator, type CorrelatorOutput } from './domain/correlator.js';
 import { candidateKeys } from './domain/message-id.js';
 import { customerErr, normaliseReceipt } from './domain/status.js';
-import type { Receipt } from './domain/types.js';
+import type { Dispatch, Receipt } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
 import { customerError, toDispatch, toProtoStatus, toReceipt } from './mapping.js';
@@ -105,6 +105,7 @@ export class Joiner {
     try {
       const plan = newPlan();
       const now = Date.now();
+      const dispatches: Dispatch[] = [];
       for (const r of records) {
         const d = r.value;
         const hubId = d.context?.messageId;
@@ -116,7 +117,7 @@ export class Joiner {
           continue;
         }
         const { dispatch, status, err } = toDispatch(d, hubId, Number(r.timestamp) || now);
-        this.correlator.onDispatch(dispatch);
+        dispatches.push(dispatch);
         const part = SmsPartStatus.fromPartial({
           context: d.context,
           part: {
@@ -160,6 +161,12 @@ export class Joiner {
           ]);
         }
       }
+      // The dispatch's part state goes out before any receipt can be joined to it (in memory or through
+      // the index), so on dlr.parts.v1 it always precedes the receipt's: the aggregation stage learns
+      // the part total, segments and acceptance time first.
+      await this.publish(plan);
+      for (const dispatch of dispatches) this.correlator.onDispatch(dispatch);
+      const joined = newPlan();
       // Receipts parked earlier (by any instance) that one of these dispatches may answer.
       const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
       if (keys.length > 0) {
@@ -172,10 +179,13 @@ export class Joiner {
           [keys],
         );
         const items = parked.rows.map((row) => this.parkedItem(row));
-        await this.planReceipts(items, plan, this.deps.pool, now);
+        await this.planReceipts(items, joined, this.deps.pool, now);
+        await this.publish(joined);
       }
-      await this.publish(plan);
-      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+      await withTransaction(this.deps.pool, async (client) => {
+        await this.write(plan, client);
+        await this.write(joined, client);
+      });
     } catch (err) {
       this.reset();
       throw err;
@@ -335,7 +345,7 @@ export class Joiner {
                 supplierError: n.err ?? '',
                 ...(n.doneDate !== undefined ? { doneAt: new Date(n.doneDate) } : {}),
               },
-              // 0 = unknown here; the aggregation stage knows the total from the dispatch.
+              // 0: a receipt-made part state; the aggregation stage has the total from the dispatch.
               partTotal: 0,
               ...(customerError(n.status, err) ? { error: customerError(n.status, err) } : {}),
               // The receipt's arrival time (the end of the receipt latency).

@@ -298,7 +298,7 @@ describe('MessageService (gRPC over loopback)', () => {
     const res = await waitFor(
       async () => {
         const r = await h.getMessage({ messageId: hubId });
-        return r.timeline.length >= 6 ? r : undefined;
+        return r.message?.final && r.timeline.length >= 6 ? r : undefined;
       },
       { what: 'the full timeline' },
     );

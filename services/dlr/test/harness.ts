@@ -85,6 +85,8 @@ export class Harness {
   options!: DlrOptions;
   client!: MessageServiceClient;
   readonly groupId = uniqueName('smshub-dlr');
+  private readonly deliveriesGroup = uniqueName('dlr-test-deliveries');
+  private readonly statsGroup = uniqueName('dlr-test-stats');
   /** Every sms.delivery.v1 event, by hub id, in arrival order. */
   readonly deliveries = new Map<string, SmsDelivery[]>();
   /** Latest delivery.stats.v1 record per key. */
@@ -108,9 +110,28 @@ export class Harness {
         await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
+    // Creating topics on a busy shared broker sometimes fails while leaders are being elected ("does not
+    // host this topic-partition"); retried here, dead-letter topics included, so consumers find theirs.
     for (let attempt = 1; ; attempt++) {
       try {
         this.topics = await createIsolatedTopics(registry);
+        const admin = await testKafkaAdmin();
+        try {
+          await admin
+            .createTopics({
+              waitForLeaders: true,
+              topics: [this.groupId, this.deliveriesGroup, this.statsGroup].map((g) => ({
+                topic: `${g}.dlq`,
+                numPartitions: 1,
+                replicationFactor: 1,
+              })),
+            })
+            .catch((err: { type?: string }) => {
+              if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+            });
+        } finally {
+          await admin.disconnect();
+        }
         break;
       } catch (err) {
         if (attempt >= 4) throw err;
@@ -132,13 +153,14 @@ export class Harness {
       sweepIntervalMs: 250,
       retentionIntervalMs: 3_600_000,
       maxMessagesInMemory: 10_000,
+      partitionConcurrency: 4,
       idSetting: () => ({ format: 'auto' }),
       groupId: this.groupId,
       ...overrides,
     };
 
     const deliveries = new TypedConsumer(this.kafka, this.logger, {
-      groupId: uniqueName('dlr-test-deliveries'),
+      groupId: this.deliveriesGroup,
       producer: this.producer,
     }).onBatch(this.topics.delivery, (records) => {
       for (const r of records) {
@@ -149,7 +171,7 @@ export class Harness {
       }
     });
     const stats = new TypedConsumer(this.kafka, this.logger, {
-      groupId: uniqueName('dlr-test-stats'),
+      groupId: this.statsGroup,
       producer: this.producer,
     }).on(this.topics.deliveryStats, (r) => {
       this.stats.set(r.key ?? '', r.value);
@@ -228,7 +250,10 @@ export class Harness {
       const admin = await testKafkaAdmin();
       await admin
         .deleteTopics({
-          topics: [...Object.values(this.topics).map((t) => t.name), `${this.groupId}.dlq`],
+          topics: [
+            ...Object.values(this.topics).map((t) => t.name),
+            ...[this.groupId, this.deliveriesGroup, this.statsGroup].map((g) => `${g}.dlq`),
+          ],
         })
         .catch(() => undefined);
       await admin.disconnect();
