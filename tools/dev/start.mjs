@@ -12,7 +12,10 @@ ensureDependencies();
 // Only what this command starts is stopped at the end: a Kafka or PostgreSQL that was already running
 // (another `npm start`, a developer's `npm run infra:up`) is left as it was.
 function running(script) {
-  return spawnSync('bash', [path.join(root, 'deploy/local', script), 'status'], { cwd: root, stdio: 'ignore' }).status === 0;
+  return (
+    spawnSync('bash', [path.join(root, 'deploy/local', script), 'status'], { cwd: root, stdio: 'ignore' })
+      .status === 0
+  );
 }
 const startedKafka = !process.env.KAFKA_BROKERS && !running('kafka.sh');
 const startedPostgres = !process.env.DATABASE_URL && !running('postgres.sh');
@@ -77,8 +80,10 @@ say('Ctrl-C stops everything.');
 
 let stopping = false;
 function stopInfra() {
-  if (startedKafka) spawnSync('bash', [path.join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
-  if (startedPostgres) spawnSync('bash', [path.join(root, 'deploy/local/postgres.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
+  if (startedKafka)
+    spawnSync('bash', [path.join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
+  if (startedPostgres)
+    spawnSync('bash', [path.join(root, 'deploy/local/postgres.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
 }
 async function stop(code) {
   if (stopping) return;
