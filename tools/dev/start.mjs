@@ -3,7 +3,8 @@
 // (tools/ops setup), the demo configuration when present (tools/ops demo), every service under services/
 // that has a src/main.ts, and the SMSC simulator. Prints how to bind. Ctrl-C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
 
@@ -30,7 +31,53 @@ if (up.status !== 0) {
   process.exit(1);
 }
 const infra = readEnvFile(path.join(root, '.local/env'));
-const env = { ...process.env, ...infra, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+const env = { ...process.env, ...infra, ...devSecrets(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+
+/**
+ * Secrets of this local hub, made once per checkout under .local/ (never committed): the key egress uses
+ * to encrypt connector passwords, and a self-signed certificate for ingress's SMPP-over-TLS listener.
+ * Variables already set in the environment win.
+ */
+function devSecrets() {
+  const dir = path.join(root, '.local/secrets');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const keyFile = path.join(dir, 'connector-secret-key');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  const cert = path.join(dir, 'smpp-tls-cert.pem');
+  const key = path.join(dir, 'smpp-tls-key.pem');
+  if (!existsSync(cert) || !existsSync(key)) {
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '825',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    if (r.status !== 0) say('openssl could not make a TLS certificate: SMPP over TLS stays off');
+  }
+  const out = {
+    CONNECTOR_SECRET_KEY: process.env.CONNECTOR_SECRET_KEY ?? readFileSync(keyFile, 'utf8').trim(),
+  };
+  if (existsSync(cert) && existsSync(key)) {
+    out.SMPP_TLS_CERT_FILE = process.env.SMPP_TLS_CERT_FILE ?? cert;
+    out.SMPP_TLS_KEY_FILE = process.env.SMPP_TLS_KEY_FILE ?? key;
+  }
+  return out;
+}
 const tsx = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx'];
 
 function runOps(command) {
@@ -62,6 +109,8 @@ for (const p of processes) {
     cwd: root,
     env: { ...env, HTTP_PORT: String(port++) },
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Own process group: a Ctrl-C reaches only this script, which drains every service with one SIGTERM.
+    detached: true,
   });
   child.on('exit', (code, signal) => {
     if (!stopping) say(`${p.name} exited (${signal ?? code}); stopping the hub`);
