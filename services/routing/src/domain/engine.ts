@@ -55,7 +55,8 @@ export interface RoutingTables {
 
 export interface RoutingTablesInput {
   version: string;
-  prefixes: Iterable<PrefixEntry>;
+  /** Entries, or a table already built (e.g. shared with a buy-rate lookup that needs countries). */
+  prefixes: Iterable<PrefixEntry> | PrefixTable;
   rules: readonly RoutingRule[];
   firewall: readonly FirewallRule[];
   connectors: Iterable<ConnectorInfo>;
@@ -71,7 +72,7 @@ export interface RoutingTablesInput {
 export function buildRoutingTables(input: RoutingTablesInput): RoutingTables {
   return Object.freeze({
     version: input.version,
-    prefixes: new PrefixTable(input.prefixes),
+    prefixes: input.prefixes instanceof PrefixTable ? input.prefixes : new PrefixTable(input.prefixes),
     rules: new RuleIndex(input.rules),
     firewall: new CompiledFirewall(input.firewall),
     connectors: new Map([...input.connectors].map((c) => [c.id, Object.freeze({ ...c })])),

@@ -133,6 +133,16 @@ export class CachedNumberLookup implements PeekableNumberLookup {
     return p;
   }
 
+  /** Drops the cached answer for one number (e.g. its portability record changed). */
+  forget(e164: string): void {
+    this.entries.delete(e164);
+  }
+
+  /** Drops every cached answer (e.g. a bulk import of ported numbers). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   private store(e164: string, value: NumberInfo | null): void {
     const ttl = value === null ? this.negativeTtlMs : this.ttlMs;
     if (ttl <= 0) return;

@@ -1,0 +1,252 @@
+// The routing service core, built from explicit dependencies (main.ts wires the defaults; tests build it
+// in-process with isolated topics and a test database).
+//
+// start():
+//   1. joins config.changes.v1 with a per-replica group at the latest offset (so a change made while the
+//      tables load is applied after the load), then loads every table from Postgres into one snapshot;
+//   2. reads delivery.stats.v1 (compacted) from the beginning into memory, with a fresh group per process;
+//   3. consumes sms.submitted.v1 (group smshub-routing) and publishes SmsRouted or SmsRejected, keyed by
+//      the hub message id.
+// A config change of a kind routing uses rebuilds the whole snapshot and swaps it in atomically; a bad
+// configuration is refused (logged, counted) and the tables in force stay. No Postgres query per message,
+// except a portability lookup on a cache miss.
+
+import { performance } from 'node:perf_hooks';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  ChangeAction,
+  ResourceKind,
+  topics as registry,
+  type ConfigChange,
+  type SmsSubmitted,
+} from '@smshub/contracts';
+import type { Pool } from '@smshub/db';
+import type { ConsumedRecord, ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { maskNumber, type Logger } from '@smshub/logging';
+import { RoutingEngine } from './domain/engine.js';
+import { CachedNumberLookup } from './domain/number-lookup.js';
+import type { ConnectorHealth } from './domain/strategies.js';
+import type { Clock, RoutingDecision } from './domain/types.js';
+import { toRejected, toRouted, toRoutingRequest } from './mapping.js';
+import { metrics } from './metrics.js';
+import { PgNumberLookup } from './pg-lookup.js';
+import { QualityStore } from './quality.js';
+import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
+
+export interface RoutingCoreConfig {
+  /** This replica's name: per-replica config group. */
+  replicaId: string;
+  /** Group of sms.submitted.v1; default smshub-routing. */
+  groupId?: string;
+  /** Per-replica config group is `<configGroupPrefix>-<replicaId>`; default smshub-routing-config. */
+  configGroupPrefix?: string;
+  /** delivery.stats.v1 group is `<statsGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-stats. */
+  statsGroupPrefix?: string;
+  portedCache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
+  /** Log destination numbers unmasked (debug only). */
+  debugNumbers?: boolean;
+  consumer?: Pick<
+    ConsumerOptions,
+    'retry' | 'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently'
+  >;
+}
+
+export interface RoutingCoreDeps {
+  config: RoutingCoreConfig;
+  logger: Logger;
+  producer: TypedProducer;
+  consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
+  pool: Pool;
+  topics: Pick<typeof registry, 'submitted' | 'routed' | 'rejected' | 'configChanges' | 'deliveryStats'>;
+  clock?: Clock;
+  health?: ConnectorHealth;
+}
+
+export interface RoutingCore {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Rebuilds the snapshot from Postgres now (coalesced with a reload already waiting). */
+  reload(): Promise<void>;
+  /** The snapshot in force (undefined before start). */
+  snapshot(): RoutingSnapshot | undefined;
+  readonly quality: QualityStore;
+  readonly numbers: CachedNumberLookup;
+}
+
+/** Config kinds whose change rebuilds the snapshot. */
+const RELOAD_KINDS = new Set<ResourceKind>([
+  ResourceKind.RESOURCE_KIND_ROUTING_RULE,
+  ResourceKind.RESOURCE_KIND_FIREWALL_RULE,
+  ResourceKind.RESOURCE_KIND_NUMBER_PREFIX,
+  ResourceKind.RESOURCE_KIND_CONNECTOR,
+  ResourceKind.RESOURCE_KIND_RATE,
+  ResourceKind.RESOURCE_KIND_ACCOUNT,
+]);
+
+class RetriableLoadError extends Error {
+  readonly retriable = true;
+  constructor(cause: unknown) {
+    super(`loading the routing tables failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'RetriableLoadError';
+  }
+}
+
+export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
+  const { config, topics, producer, pool } = deps;
+  const clock = deps.clock ?? Date.now;
+  const log = deps.logger.child({ component: 'routing', replica: config.replicaId });
+  const quality = new QualityStore();
+  const numbers = new CachedNumberLookup(new PgNumberLookup(pool), { ...config.portedCache, clock });
+  let engine: RoutingEngine | undefined;
+  let current: RoutingSnapshot | undefined;
+  let loads = 0;
+  const consumers: TypedConsumer[] = [];
+
+  function publishCounts(s: RoutingSnapshot): void {
+    for (const [kind, n] of Object.entries(s.counts)) metrics.tablesLoaded.set({ kind }, n);
+  }
+
+  async function load(): Promise<void> {
+    const version = `${++loads}@${new Date(clock()).toISOString()}`;
+    let next: RoutingSnapshot;
+    try {
+      next = await loadRoutingSnapshot(pool, quality.lookup, version);
+    } catch (err) {
+      if (err instanceof ConfigLoadError) {
+        metrics.reloads.inc({ outcome: 'invalid' });
+        if (!current) throw err;
+        log.error(
+          { err, version: current.tables.version },
+          'routing configuration refused; the tables in force stay',
+        );
+        return;
+      }
+      metrics.reloads.inc({ outcome: 'error' });
+      throw new RetriableLoadError(err);
+    }
+    if (engine) engine.swap(next.tables);
+    else
+      engine = new RoutingEngine(next.tables, {
+        lookup: numbers,
+        clock,
+        ...(deps.health ? { health: deps.health } : {}),
+      });
+    current = next;
+    metrics.reloads.inc({ outcome: 'ok' });
+    publishCounts(next);
+    log.info({ version, ...next.counts }, 'routing tables loaded');
+  }
+
+  // Reloads run one at a time; requests arriving while one waits join it (a burst of changes, one reload).
+  let queued: Promise<void> | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  function reload(): Promise<void> {
+    if (queued) return queued;
+    const q = chain
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return load();
+      });
+    queued = q;
+    chain = q;
+    return q;
+  }
+
+  async function onConfigChange(r: ConsumedRecord<ConfigChange>): Promise<void> {
+    const c = r.value;
+    if (c.kind === ResourceKind.RESOURCE_KIND_PORTED_NUMBER) {
+      if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) numbers.clear();
+      else numbers.forget(c.resourceId.startsWith('+') ? c.resourceId : `+${c.resourceId}`);
+      return;
+    }
+    if (!RELOAD_KINDS.has(c.kind)) return;
+    log.debug({ kind: c.kind, resourceId: c.resourceId, action: c.action }, 'config change: reloading');
+    await reload();
+  }
+
+  async function decide(m: SmsSubmitted, s: RoutingSnapshot, e: RoutingEngine): Promise<RoutingDecision> {
+    const started = performance.now();
+    const d = await e.decide(toRoutingRequest(m, s.accountGroups.get(m.accountId)));
+    metrics.decisionSeconds.observe((performance.now() - started) / 1000);
+    return d;
+  }
+
+  async function onSubmittedBatch(records: ConsumedRecord<SmsSubmitted>[]): Promise<void> {
+    const e = engine;
+    const s = current;
+    if (!e || !s) throw new RetriableLoadError(new Error('routing tables not loaded'));
+    const published: Promise<void>[] = [];
+    // Decisions in partition order (the firewall's windows see messages as they were submitted);
+    // publishing overlaps, and the batch completes only when Kafka acknowledged every event.
+    for (const r of records) {
+      const m = r.value;
+      const d = await decide(m, current ?? s, engine ?? e);
+      const now = new Date(clock());
+      const prefixes = (current ?? s).tables.prefixes;
+      metrics.decisions.inc({ outcome: d.kind });
+      if (d.kind === 'routed') {
+        published.push(producer.produce(topics.routed, toRouted(m, d, prefixes, now)));
+      } else {
+        metrics.rejected.inc({ category: d.category, rule: d.ruleId });
+        log.debug(
+          {
+            hubMessageId: m.messageId,
+            destination: maskNumber(m.destination?.address ?? '', config.debugNumbers === true),
+            category: d.category,
+            ruleId: d.ruleId,
+          },
+          'message rejected',
+        );
+        published.push(producer.produce(topics.rejected, toRejected(m, d, prefixes, now)));
+      }
+    }
+    await Promise.all(published);
+  }
+
+  return {
+    quality,
+    numbers,
+    snapshot: () => current,
+    reload,
+    async start() {
+      const cfg = await deps.consumer({
+        groupId: `${config.configGroupPrefix ?? 'smshub-routing-config'}-${config.replicaId}`,
+        fromBeginning: false,
+      });
+      consumers.push(cfg);
+      cfg.on(topics.configChanges, onConfigChange);
+      const assigned = cfg.waitForAssignment();
+      await cfg.start();
+      await assigned;
+      await reload();
+
+      // A fresh group per start, so the whole compacted topic is read again; one dead-letter topic per replica.
+      const statsPrefix = `${config.statsGroupPrefix ?? 'smshub-routing-stats'}-${config.replicaId}`;
+      const stats = await deps.consumer({
+        groupId: `${statsPrefix}-${uuidv7()}`,
+        fromBeginning: true,
+        deadLetterTopic: `${statsPrefix}.dlq`,
+      });
+      consumers.push(stats);
+      stats.on(topics.deliveryStats, (r) => {
+        if (quality.apply(r.value)) metrics.qualityStats.set(quality.size);
+      });
+      await stats.start();
+
+      const submitted = await deps.consumer({
+        groupId: config.groupId ?? 'smshub-routing',
+        ...config.consumer,
+      });
+      consumers.unshift(submitted);
+      submitted.onBatch(topics.submitted, onSubmittedBatch);
+      await submitted.start();
+      log.info('routing started');
+    },
+    async stop() {
+      // The submitted consumer first (in-flight batches finish and commit), then the others.
+      for (const c of consumers) await c.stop();
+      consumers.length = 0;
+    },
+  };
+}

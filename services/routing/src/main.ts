@@ -1,0 +1,32 @@
+import { topics } from '@smshub/contracts';
+import { runService } from '@smshub/runtime';
+import { routingEnv } from './config.js';
+import { createRoutingCore } from './core.js';
+
+await runService({
+  service: 'routing',
+  env: routingEnv,
+  async start(ctx) {
+    const c = ctx.config;
+    const core = createRoutingCore({
+      config: {
+        replicaId: c.ROUTING_REPLICA_ID,
+        portedCache: {
+          ttlMs: c.ROUTING_PORTED_CACHE_TTL_MS,
+          negativeTtlMs: c.ROUTING_PORTED_NEGATIVE_TTL_MS,
+          maxEntries: c.ROUTING_PORTED_CACHE_MAX,
+        },
+        debugNumbers: c.LOG_DEBUG_NUMBERS,
+        consumer: { partitionsConsumedConcurrently: c.ROUTING_PARTITIONS_CONCURRENTLY },
+      },
+      logger: ctx.logger,
+      producer: await ctx.producer(),
+      consumer: (o) => ctx.consumer(o),
+      pool: ctx.pool(c.DATABASE_URL),
+      topics,
+    });
+    // Registered after the pool and producer, so it runs before they close.
+    ctx.lifecycle.onShutdown('routing', () => core.stop());
+    await core.start();
+  },
+});
