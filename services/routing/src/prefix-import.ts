@@ -4,7 +4,8 @@
 // the table becomes exactly the file. Running routing services pick the change up on the next
 // config.changes.v1 event (NUMBER_PREFIX, action RELOAD); the CLI does not publish it.
 
-import { withTransaction, type Pool } from '@smshub/db';
+// Only type imports from workspace libraries: the CLI runs under plain `npx tsx` (no source conditions).
+import type { Pool } from 'pg';
 import { parsePrefixCsv, type PrefixEntry } from './domain/prefix-table.js';
 
 export interface PrefixImportResult {
@@ -19,7 +20,9 @@ export async function importPrefixes(
   entries: readonly PrefixEntry[],
   options: { replace?: boolean } = {},
 ): Promise<PrefixImportResult> {
-  return withTransaction(pool, async (client) => {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
     for (let i = 0; i < entries.length; i += CHUNK) {
       const chunk = entries.slice(i, i + CHUNK);
       await client.query(
@@ -47,8 +50,14 @@ export async function importPrefixes(
       );
       deleted = r.rowCount ?? 0;
     }
+    await client.query('COMMIT');
     return { upserted: entries.length, deleted };
-  });
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** Parses the CSV text (throws PrefixCsvError listing every bad line) and imports it. */
