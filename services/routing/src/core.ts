@@ -165,7 +165,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     await reload();
   }
 
-  async function decide(m: SmsSubmitted, s: RoutingSnapshot, e: RoutingEngine): Promise<RoutingDecision> {
+  async function decide(m: SmsSubmitted, e: RoutingEngine, s: RoutingSnapshot): Promise<RoutingDecision> {
     const started = performance.now();
     const d = await e.decide(toRoutingRequest(m, s.accountGroups.get(m.accountId)));
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
@@ -173,20 +173,26 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   }
 
   async function onSubmittedBatch(records: ConsumedRecord<SmsSubmitted>[]): Promise<void> {
+    if (!engine || !current) throw new RetriableLoadError(new Error('routing tables not loaded'));
     const e = engine;
-    const s = current;
-    if (!e || !s) throw new RetriableLoadError(new Error('routing tables not loaded'));
     const published: Promise<void>[] = [];
+    // Observed at once (a failure must not count as unhandled while later decisions await), and
+    // awaited together below, where the first failure fails the batch (redelivered, decided the same way).
+    const publish = (p: Promise<void>): void => {
+      p.catch(() => undefined);
+      published.push(p);
+    };
     // Decisions in partition order (the firewall's windows see messages as they were submitted);
-    // publishing overlaps, and the batch completes only when Kafka acknowledged every event.
+    // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
+    // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
     for (const r of records) {
       const m = r.value;
-      const d = await decide(m, current ?? s, engine ?? e);
+      const d = await decide(m, e, current);
       const now = new Date(clock());
-      const prefixes = (current ?? s).tables.prefixes;
+      const prefixes = e.tables.prefixes;
       metrics.decisions.inc({ outcome: d.kind });
       if (d.kind === 'routed') {
-        published.push(producer.produce(topics.routed, toRouted(m, d, prefixes, now)));
+        publish(producer.produce(topics.routed, toRouted(m, d, prefixes, now)));
       } else {
         metrics.rejected.inc({ category: d.category, rule: d.ruleId });
         log.debug(
@@ -198,7 +204,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
           },
           'message rejected',
         );
-        published.push(producer.produce(topics.rejected, toRejected(m, d, prefixes, now)));
+        publish(producer.produce(topics.rejected, toRejected(m, d, prefixes, now)));
       }
     }
     await Promise.all(published);
