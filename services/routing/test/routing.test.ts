@@ -274,6 +274,28 @@ describe('routing service', () => {
     expect(r.candidates[1]?.expectedCost?.minorUnits).toBe(6000n);
   });
 
+  it('forgets a cached portability answer when the ported number changes', async () => {
+    await pool.query(`UPDATE routing_ported_numbers SET mnc = '30' WHERE e164 = '447712345999'`);
+    expect(core.numbers.peek('+447712345999')).toMatchObject({ mccMnc: '234-10' });
+    await producer.produce(
+      topics.configChanges,
+      ConfigChange.fromPartial({
+        changeId: uuidv7(),
+        kind: ResourceKind.RESOURCE_KIND_PORTED_NUMBER,
+        resourceId: '447712345999',
+        action: ChangeAction.CHANGE_ACTION_UPDATED,
+        revision: 2n,
+        changedAt: new Date(),
+        actor: 'test',
+      }),
+    );
+    await waitFor(() => core.numbers.peek('+447712345999') === undefined, { what: 'the cache entry to go' });
+    const id = await submit('447712345999', 'Your code is 2468');
+    const r = await routedEvent(id);
+    expect(r.destinationInfo).toMatchObject({ mnc: '30', ported: true });
+    expect(connectorsOf(r)).toEqual(['con_b', 'con_a']);
+  });
+
   it('rejects a message the firewall blocks, with the rule id and the customer error', async () => {
     const id = await submit('447712345124', 'Big wins at the Casino tonight');
     const r = await rejectedEvent(id);
