@@ -199,8 +199,13 @@ describe('ensureTopics', () => {
         { name, partitions: 4, retentionMs: 3_600_000, compacted: false },
       ]);
       expect(grown.grown).toEqual([name]);
-      const meta = await admin.fetchTopicMetadata({ topics: [name] });
-      expect(meta.topics[0]!.partitions).toHaveLength(4);
+      // Metadata catches up with the controller shortly after createPartitions returns.
+      await waitFor(
+        async () => (await admin.fetchTopicMetadata({ topics: [name] })).topics[0]!.partitions.length === 4,
+        {
+          what: `${name} to have 4 partitions`,
+        },
+      );
       const configs = await admin.describeConfigs({
         includeSynonyms: false,
         resources: [{ type: 2, name: `${name}.c`, configNames: ['cleanup.policy', 'retention.ms'] }],
