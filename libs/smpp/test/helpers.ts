@@ -1,3 +1,4 @@
+// Test helpers (a raw SMPP peer, a seeded PRNG, waitFor): exported as @smshub/smpp/testing for other packages' tests.
 import net from 'node:net';
 import { decodePdu, encodePdu, type DecodeResult, type PduInit } from '../src/index.js';
 

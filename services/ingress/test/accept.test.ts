@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcatMethod, SubmitChannel } from '@smshub/contracts';
 import { CommandStatus as S, encodeText, SmppError, type SmppSession } from '@smshub/smpp';
 import { Harness, type Replica } from './harness.js';
-import { RawPeer } from './raw-peer.js';
+import { RawPeer } from '@smshub/smpp/testing';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -4,7 +4,7 @@ import { TypedProducer } from '@smshub/kafka';
 import { CommandStatus as S, encodePdu, SmppError } from '@smshub/smpp';
 import { uniqueName, waitFor } from '@smshub/testing';
 import { Harness } from './harness.js';
-import { RawPeer } from './raw-peer.js';
+import { RawPeer } from '@smshub/smpp/testing';
 
 async function status(p: Promise<unknown>): Promise<number> {
   try {

@@ -16,7 +16,7 @@ import {
 } from '@smshub/smpp';
 import { waitFor } from '@smshub/testing';
 import { Harness, type Replica } from './harness.js';
-import { prng, RawPeer } from './raw-peer.js';
+import { prng, RawPeer } from '@smshub/smpp/testing';
 
 // Reproduce a fuzz failure with INGRESS_FUZZ_SEED=<seed printed in the test name>.
 const SEED = Number(process.env.INGRESS_FUZZ_SEED ?? 20261122);
