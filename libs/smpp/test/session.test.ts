@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CommandStatus as S,
@@ -17,6 +13,7 @@ import {
   type SmppServerOptions,
   type SmppSession,
 } from '../src/index.js';
+import { selfSignedCert } from '@smshub/testing';
 import { RawPeer, deferred, waitFor } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -525,36 +522,7 @@ describe('message flow', () => {
 });
 
 describe('TLS', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'smpp-tls-'));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  // openssl is on every machine this project runs on; a self-signed EC cert for 127.0.0.1 takes milliseconds.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  const key = readFileSync(keyFile);
-  const cert = readFileSync(certFile);
-  rmSync(dir, { recursive: true, force: true });
+  const { key, cert } = selfSignedCert();
 
   it('binds over TLS when the client trusts the certificate', async () => {
     const { port } = await startServer({ tls: { key, cert } });

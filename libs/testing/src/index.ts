@@ -2,3 +2,4 @@ export { provisionInfra, dockerAvailable, type Infra, type ProvisionedInfra } fr
 export { uniqueName, waitFor, testKafkaBrokers, testDatabaseUrl, type WaitOptions } from './helpers.js';
 export { createTestDatabase, type TestDatabase } from './database.js';
 export { testKafkaAdmin, createTestTopics, createIsolatedTopics } from './kafka.js';
+export { selfSignedCert } from './tls.js';

@@ -1,7 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
 import { TypedProducer } from '@smshub/kafka';
@@ -14,7 +10,7 @@ import {
   type PduInit,
   type SmppSession,
 } from '@smshub/smpp';
-import { waitFor } from '@smshub/testing';
+import { selfSignedCert, waitFor } from '@smshub/testing';
 import { Harness, type Replica } from './harness.js';
 import { prng, RawPeer } from '@smshub/smpp/testing';
 
@@ -120,39 +116,8 @@ function makeFuzzer(rand: () => number) {
 }
 
 function tlsCert(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'ingress-tls-'));
-  try {
-    // A self-signed EC certificate for 127.0.0.1, made with openssl at test time.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    return {
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { cert, key } = selfSignedCert();
+  return { cert: cert.toString('utf8'), key: key.toString('utf8') };
 }
 
 describe('ingress: TLS listener and fuzzing', () => {
