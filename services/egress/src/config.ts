@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { databaseEnv, envInt, envString, z } from '@smshub/config';
-import { parseSecretKey } from './secret-box.js';
+import { parseSecretKey } from '@smshub/secrets';
 
 /** Egress environment (README "Configuration"); defaults live here and nowhere else. */
 export const egressEnv = {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Pool } from '@smshub/db';
 import type { SegmentMethod } from '@smshub/smpp';
 import type { BindMode, ConnectorConfig, MessageIdFormat } from './domain/connector.js';
-import { openSecret, sealSecret } from './secret-box.js';
+import { openSecret, sealSecret } from '@smshub/secrets';
 
 /** A connector row could not be turned into a runnable connector (bad secret, missing file). */
 export class ConnectorConfigError extends Error {

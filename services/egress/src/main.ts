@@ -4,7 +4,7 @@ import { runService } from '@smshub/runtime';
 import { egressEnv } from './config.js';
 import { createEgressCore } from './core.js';
 import { DispatchStore } from './dispatch-store.js';
-import { parseSecretKey } from './secret-box.js';
+import { parseSecretKey } from '@smshub/secrets';
 
 await runService({
   service: 'egress',
