@@ -38,6 +38,14 @@ export const kafkaEnv = {
     .optional(),
   KAFKA_SASL_USERNAME: envString().optional(),
   KAFKA_SASL_PASSWORD: envString().optional(),
+  /**
+   * Prefix for every topic and consumer group name (`<namespace>.<name>`): several hubs on one cluster
+   * (staging beside production, the end-to-end tests beside a developer's hub) never see each other's records.
+   */
+  KAFKA_NAMESPACE: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]{1,64}$/, { message: 'must be 1 to 64 letters, digits, _ or -' })
+    .optional(),
 };
 
 /** Postgres connection string (required). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  namespacedGroup,
+  namespacedTopics,
   ChangeAction,
   DeadLetter,
   ResourceKind,
@@ -167,5 +169,21 @@ describe('dead letters', () => {
     expect(spec.decode(spec.encode(letter))).toEqual(letter);
     expect(spec.key(letter)).toBe('con_a/2587');
     expect(spec.key({ ...letter, key: Buffer.alloc(0) })).toBe(`sms.receipt.raw.v1/3/${BIG}`);
+  });
+});
+
+describe('namespaces', () => {
+  it('prefix every topic name and keep codecs and keys', () => {
+    const ns = namespacedTopics(topics, 'staging');
+    expect(ns.submitted.name).toBe('staging.sms.submitted.v1');
+    expect(Object.values(ns).every((t) => t.name.startsWith('staging.'))).toBe(true);
+    expect(ns.rated.key).toBe(topics.rated.key);
+    expect(namespacedTopics(topics, undefined)).toBe(topics);
+    expect(topics.submitted.name).toBe('sms.submitted.v1');
+  });
+
+  it('prefix consumer groups (and so their dead-letter topics)', () => {
+    expect(namespacedGroup('smshub-dlr', 'e2e-1')).toBe('e2e-1.smshub-dlr');
+    expect(namespacedGroup('smshub-dlr', undefined)).toBe('smshub-dlr');
   });
 });

@@ -233,6 +233,22 @@ export const topics = {
 /** Keys of the registry: "submitted", "routed", ... */
 export type TopicId = keyof typeof topics;
 
+/** The registry under a namespace: every topic name becomes `<namespace>.<name>`; codecs and keys are kept. */
+export function namespacedTopics<R extends Record<string, { readonly name: string }>>(
+  registry: R,
+  namespace: string | undefined,
+): R {
+  if (!namespace) return registry;
+  return Object.fromEntries(
+    Object.entries(registry).map(([id, spec]) => [id, { ...spec, name: `${namespace}.${spec.name}` }]),
+  ) as R;
+}
+
+/** A consumer group (and so its `<group>.dlq` topic) under a namespace. */
+export function namespacedGroup(groupId: string, namespace: string | undefined): string {
+  return namespace ? `${namespace}.${groupId}` : groupId;
+}
+
 /** Payload type of a registry entry, e.g. TopicValue<'submitted'> is SmsSubmitted. */
 export type TopicValue<K extends TopicId> = (typeof topics)[K] extends TopicSpec<infer T> ? T : never;
 

@@ -19,6 +19,7 @@ import {
 import { createLifecycle, type Lifecycle } from '@smshub/lifecycle';
 import { createLogger, type Logger } from '@smshub/logging';
 import { startTelemetry } from '@smshub/telemetry';
+import { namespacedGroup, namespacedTopics, topics } from '@smshub/contracts';
 
 /** What every service reads from its environment, besides its own variables. */
 export const baseEnv = { ...kafkaEnv, ...httpEnv, ...logEnv, ...otelEnv };
@@ -31,6 +32,8 @@ export interface ServiceContext<C extends BaseConfig> {
   readonly logger: Logger;
   readonly lifecycle: Lifecycle;
   readonly kafka: Kafka;
+  /** The topic registry under KAFKA_NAMESPACE (the plain registry when it is unset). */
+  readonly topics: typeof topics;
   /** The process's one producer (connected on first use; flushed and closed at shutdown). */
   producer(opts?: ProducerOptions): Promise<TypedProducer>;
   /** A consumer group member; stopped first at shutdown so in-flight records finish and offsets commit. */
@@ -79,6 +82,7 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     logger,
     lifecycle,
     kafka,
+    topics: namespacedTopics(topics, config.KAFKA_NAMESPACE),
     producer(opts) {
       if (!producer) {
         producer = (async () => {
@@ -90,7 +94,11 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
       return producer;
     },
     async consumer(opts) {
-      const c = new TypedConsumer(kafka, logger, { ...opts, producer: await ctx.producer() });
+      const c = new TypedConsumer(kafka, logger, {
+        ...opts,
+        groupId: namespacedGroup(opts.groupId, config.KAFKA_NAMESPACE),
+        producer: await ctx.producer(),
+      });
       consumers.push(c);
       return c;
     },

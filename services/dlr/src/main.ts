@@ -1,4 +1,3 @@
-import { topics } from '@smshub/contracts';
 import { runService } from '@smshub/runtime';
 import { dlrEnv, optionsFromEnv } from './config.js';
 import { createDlr } from './dlr.js';
@@ -13,7 +12,7 @@ await runService({
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
       pool: ctx.pool(ctx.config.DATABASE_URL),
-      topics,
+      topics: ctx.topics,
     });
     // Registered after the pool and producer, so it runs before they close.
     ctx.lifecycle.onShutdown('dlr', () => dlr.stop());

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { topics } from '@smshub/contracts';
 import { runService } from '@smshub/runtime';
 import { egressEnv } from './config.js';
 import { createEgressCore } from './core.js';
@@ -36,7 +35,7 @@ await runService({
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
       pool,
-      topics,
+      topics: ctx.topics,
     });
     // Registered after the pool and producer, so it runs before they close: in-flight parts finish
     // and every session unbinds while Kafka and Postgres are still there.

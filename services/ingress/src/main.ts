@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { topics } from '@smshub/contracts';
 import { runService } from '@smshub/runtime';
 import { ingressEnv } from './config.js';
 import { createIngress, DEFAULT_OPTIONS } from './ingress.js';
@@ -30,7 +29,7 @@ await runService({
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
       pool: ctx.pool(c.DATABASE_URL),
-      topics,
+      topics: ctx.topics,
       debugNumbers: c.LOG_DEBUG_NUMBERS,
     });
     // Registered after the pool and producer, so it runs before they close: in-flight submits are

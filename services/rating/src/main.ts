@@ -1,4 +1,3 @@
-import { topics } from '@smshub/contracts';
 import { runService } from '@smshub/runtime';
 import { ratingEnv } from './config.js';
 import { createRating, DEFAULT_OPTIONS } from './rating.js';
@@ -21,7 +20,7 @@ await runService({
       kafka: ctx.kafka,
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
-      topics,
+      topics: ctx.topics,
     });
     // Registered after the pool and producer, so it runs before they close: the gRPC server drains,
     // consumers finish their batch and commit, and pending balances are published.

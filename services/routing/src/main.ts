@@ -1,4 +1,3 @@
-import { topics } from '@smshub/contracts';
 import { runService } from '@smshub/runtime';
 import { routingEnv } from './config.js';
 import { createRoutingCore } from './core.js';
@@ -23,7 +22,7 @@ await runService({
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
       pool: ctx.pool(c.DATABASE_URL),
-      topics,
+      topics: ctx.topics,
     });
     // Registered after the pool and producer, so it runs before they close.
     ctx.lifecycle.onShutdown('routing', () => core.stop());

@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   }
   if (command === 'setup' || command === 'topics') {
     const kafka = createKafka(kafkaConnection(config, 'smshub-ops'), logger);
-    await createTopics(kafka, logger, config.KAFKA_REPLICATION_FACTOR);
+    await createTopics(kafka, logger, config.KAFKA_REPLICATION_FACTOR, config.KAFKA_NAMESPACE);
   }
 }
 

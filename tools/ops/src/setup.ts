@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
-import { topics } from '@smshub/contracts';
+import { namespacedTopics, topics } from '@smshub/contracts';
 import { migrate } from '@smshub/db';
 import { ensureTopics, type EnsureTopicsResult } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
@@ -31,16 +31,21 @@ export async function runMigrations(pool: pg.Pool, logger: Logger, dir?: string)
   return applied;
 }
 
-/** Creates every topic of the contracts' registry with its layout; idempotent. */
+/** Creates every topic of the contracts' registry (under `namespace`, if any) with its layout; idempotent. */
 export async function createTopics(
   kafka: Kafka,
   logger: Logger,
   replicationFactor: number,
+  namespace?: string,
 ): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const result = await ensureTopics(admin, Object.values(topics), replicationFactor);
+    const result = await ensureTopics(
+      admin,
+      Object.values(namespacedTopics(topics, namespace)),
+      replicationFactor,
+    );
     logger.info(result, 'topics ensured');
     return result;
   } finally {
