@@ -102,6 +102,49 @@ export function billingModeToJSON(object: BillingMode): string {
   }
 }
 
+/** When a customer message is charged. */
+export enum ChargeOn {
+  /** CHARGE_ON_UNSPECIFIED - Not set: the hub default (on submit). */
+  CHARGE_ON_UNSPECIFIED = 0,
+  /** CHARGE_ON_SUBMIT - Charged when the hub accepted the submit_sm. */
+  CHARGE_ON_SUBMIT = 1,
+  /** CHARGE_ON_DELIVERY - Charged only when the message was delivered. */
+  CHARGE_ON_DELIVERY = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function chargeOnFromJSON(object: any): ChargeOn {
+  switch (object) {
+    case 0:
+    case "CHARGE_ON_UNSPECIFIED":
+      return ChargeOn.CHARGE_ON_UNSPECIFIED;
+    case 1:
+    case "CHARGE_ON_SUBMIT":
+      return ChargeOn.CHARGE_ON_SUBMIT;
+    case 2:
+    case "CHARGE_ON_DELIVERY":
+      return ChargeOn.CHARGE_ON_DELIVERY;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ChargeOn.UNRECOGNIZED;
+  }
+}
+
+export function chargeOnToJSON(object: ChargeOn): string {
+  switch (object) {
+    case ChargeOn.CHARGE_ON_UNSPECIFIED:
+      return "CHARGE_ON_UNSPECIFIED";
+    case ChargeOn.CHARGE_ON_SUBMIT:
+      return "CHARGE_ON_SUBMIT";
+    case ChargeOn.CHARGE_ON_DELIVERY:
+      return "CHARGE_ON_DELIVERY";
+    case ChargeOn.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** SMPP credentials and limits of one system_id of an account. */
 export interface SmppCredential {
   /** system_id (max 15 characters). */
@@ -116,6 +159,11 @@ export interface SmppCredential {
   maxSubmitRate: number;
   /** Window size (unacknowledged deliver_sm) towards the customer. */
   windowSize: number;
+  /**
+   * Write-only: the password in clear on CreateAccount (max 8 characters per SMPP); the server stores only
+   * an argon2id hash in password_hash and never returns either. Use SetSmppPassword to change it later.
+   */
+  password: string;
 }
 
 /** A customer account. Resource kind ACCOUNT in config.changes.v1. */
@@ -147,11 +195,31 @@ export interface Account {
     | Date
     | undefined;
   /** Last update time. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** Account group matched by routing and firewall rules (account_groups); empty = none. */
+  routingGroup: string;
+  /** ISO 3166-1 alpha-2 country used to read national destination numbers; empty = none. */
+  defaultCountry: string;
+  /** Price plan whose sell rates apply where the account has no own rate; empty = none. */
+  pricePlanId: string;
+  /** Validity used when submit_sm carries none (seconds); 0 = the hub default (48 hours). */
+  defaultValiditySeconds: number;
+  /** When the account's messages are charged. */
+  chargeOn: ChargeOn;
 }
 
 function createBaseSmppCredential(): SmppCredential {
-  return { systemId: "", passwordHash: "", allowedCidrs: [], maxBinds: 0, maxSubmitRate: 0, windowSize: 0 };
+  return {
+    systemId: "",
+    passwordHash: "",
+    allowedCidrs: [],
+    maxBinds: 0,
+    maxSubmitRate: 0,
+    windowSize: 0,
+    password: "",
+  };
 }
 
 export const SmppCredential: MessageFns<SmppCredential> = {
@@ -173,6 +241,9 @@ export const SmppCredential: MessageFns<SmppCredential> = {
     }
     if (message.windowSize !== 0) {
       writer.uint32(48).uint32(message.windowSize);
+    }
+    if (message.password !== "") {
+      writer.uint32(58).string(message.password);
     }
     return writer;
   },
@@ -238,6 +309,14 @@ export const SmppCredential: MessageFns<SmppCredential> = {
             message.windowSize = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -282,6 +361,7 @@ export const SmppCredential: MessageFns<SmppCredential> = {
         : isSet(object.window_size)
         ? globalThis.Number(object.window_size)
         : 0,
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
     };
   },
 
@@ -305,6 +385,9 @@ export const SmppCredential: MessageFns<SmppCredential> = {
     if (message.windowSize !== 0) {
       obj.windowSize = Math.round(message.windowSize);
     }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
     return obj;
   },
 
@@ -319,6 +402,7 @@ export const SmppCredential: MessageFns<SmppCredential> = {
     message.maxBinds = object.maxBinds ?? 0;
     message.maxSubmitRate = object.maxSubmitRate ?? 0;
     message.windowSize = object.windowSize ?? 0;
+    message.password = object.password ?? "";
     return message;
   },
 };
@@ -338,6 +422,11 @@ function createBaseAccount(): Account {
     revision: 0n,
     createdAt: undefined,
     updatedAt: undefined,
+    routingGroup: "",
+    defaultCountry: "",
+    pricePlanId: "",
+    defaultValiditySeconds: 0,
+    chargeOn: 0,
   };
 }
 
@@ -384,6 +473,21 @@ export const Account: MessageFns<Account> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(106).fork()).join();
+    }
+    if (message.routingGroup !== "") {
+      writer.uint32(114).string(message.routingGroup);
+    }
+    if (message.defaultCountry !== "") {
+      writer.uint32(122).string(message.defaultCountry);
+    }
+    if (message.pricePlanId !== "") {
+      writer.uint32(130).string(message.pricePlanId);
+    }
+    if (message.defaultValiditySeconds !== 0) {
+      writer.uint32(136).uint32(message.defaultValiditySeconds);
+    }
+    if (message.chargeOn !== 0) {
+      writer.uint32(144).int32(message.chargeOn);
     }
     return writer;
   },
@@ -505,6 +609,46 @@ export const Account: MessageFns<Account> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.routingGroup = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.defaultCountry = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.pricePlanId = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.defaultValiditySeconds = reader.uint32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.chargeOn = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -568,6 +712,31 @@ export const Account: MessageFns<Account> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      routingGroup: isSet(object.routingGroup)
+        ? globalThis.String(object.routingGroup)
+        : isSet(object.routing_group)
+        ? globalThis.String(object.routing_group)
+        : "",
+      defaultCountry: isSet(object.defaultCountry)
+        ? globalThis.String(object.defaultCountry)
+        : isSet(object.default_country)
+        ? globalThis.String(object.default_country)
+        : "",
+      pricePlanId: isSet(object.pricePlanId)
+        ? globalThis.String(object.pricePlanId)
+        : isSet(object.price_plan_id)
+        ? globalThis.String(object.price_plan_id)
+        : "",
+      defaultValiditySeconds: isSet(object.defaultValiditySeconds)
+        ? globalThis.Number(object.defaultValiditySeconds)
+        : isSet(object.default_validity_seconds)
+        ? globalThis.Number(object.default_validity_seconds)
+        : 0,
+      chargeOn: isSet(object.chargeOn)
+        ? chargeOnFromJSON(object.chargeOn)
+        : isSet(object.charge_on)
+        ? chargeOnFromJSON(object.charge_on)
+        : 0,
     };
   },
 
@@ -612,6 +781,21 @@ export const Account: MessageFns<Account> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.routingGroup !== "") {
+      obj.routingGroup = message.routingGroup;
+    }
+    if (message.defaultCountry !== "") {
+      obj.defaultCountry = message.defaultCountry;
+    }
+    if (message.pricePlanId !== "") {
+      obj.pricePlanId = message.pricePlanId;
+    }
+    if (message.defaultValiditySeconds !== 0) {
+      obj.defaultValiditySeconds = Math.round(message.defaultValiditySeconds);
+    }
+    if (message.chargeOn !== 0) {
+      obj.chargeOn = chargeOnToJSON(message.chargeOn);
+    }
     return obj;
   },
 
@@ -633,6 +817,11 @@ export const Account: MessageFns<Account> = {
     message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.routingGroup = object.routingGroup ?? "";
+    message.defaultCountry = object.defaultCountry ?? "";
+    message.pricePlanId = object.pricePlanId ?? "";
+    message.defaultValiditySeconds = object.defaultValiditySeconds ?? 0;
+    message.chargeOn = object.chargeOn ?? 0;
     return message;
   },
 };

@@ -81,6 +81,11 @@ export interface SupplierBind {
   sessions: number;
   /** Transceiver (true) or transmitter + receiver pair (false). */
   transceiver: boolean;
+  /**
+   * Write-only: the bind password in clear on Create/UpdateConnector. The server seals it (AES-256-GCM under
+   * the hub's connector key) and never returns it. Exactly one of password / password_secret_ref on create.
+   */
+  password: string;
 }
 
 /** A supplier connection group (one or more binds to one supplier account). Resource kind CONNECTOR. */
@@ -130,6 +135,7 @@ function createBaseSupplierBind(): SupplierBind {
     interfaceVersion: 0,
     sessions: 0,
     transceiver: false,
+    password: "",
   };
 }
 
@@ -161,6 +167,9 @@ export const SupplierBind: MessageFns<SupplierBind> = {
     }
     if (message.transceiver !== false) {
       writer.uint32(72).bool(message.transceiver);
+    }
+    if (message.password !== "") {
+      writer.uint32(82).string(message.password);
     }
     return writer;
   },
@@ -250,6 +259,14 @@ export const SupplierBind: MessageFns<SupplierBind> = {
             message.transceiver = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -289,6 +306,7 @@ export const SupplierBind: MessageFns<SupplierBind> = {
         : 0,
       sessions: isSet(object.sessions) ? globalThis.Number(object.sessions) : 0,
       transceiver: isSet(object.transceiver) ? globalThis.Boolean(object.transceiver) : false,
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
     };
   },
 
@@ -321,6 +339,9 @@ export const SupplierBind: MessageFns<SupplierBind> = {
     if (message.transceiver !== false) {
       obj.transceiver = message.transceiver;
     }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
     return obj;
   },
 
@@ -338,6 +359,7 @@ export const SupplierBind: MessageFns<SupplierBind> = {
     message.interfaceVersion = object.interfaceVersion ?? 0;
     message.sessions = object.sessions ?? 0;
     message.transceiver = object.transceiver ?? false;
+    message.password = object.password ?? "";
     return message;
   },
 };

@@ -86,7 +86,27 @@ export interface FirewallRule {
     | Date
     | undefined;
   /** Last update time. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /**
+   * The check this rule makes, as routing implements it: destination_block, premium_range, sender_deny,
+   * sender_allow, keyword, content_regex, url_shortener, duplicate, velocity_prefix, velocity_account,
+   * sequential_burst. Empty on write = derived from action and the pattern fields (destination_prefixes ->
+   * destination_block, source_patterns -> sender_deny / sender_allow, content_patterns -> keyword).
+   */
+  kind: string;
+  /**
+   * The kind's parameters as a JSON object (e.g. {"limit": 100, "windowSeconds": 60}); see services/routing.
+   * Empty on write = built from the pattern fields.
+   */
+  paramsJson: string;
+  /** Scope: account groups (accounts.routing_group); empty = any. */
+  accountGroups: string[];
+  /** Scope: destination countries (ISO 3166-1 alpha-2); empty = any. */
+  countries: string[];
+  /** Operator-facing reason (never shown to customers); derived from the rule when empty. */
+  reason: string;
 }
 
 function createBaseFirewallRule(): FirewallRule {
@@ -105,6 +125,11 @@ function createBaseFirewallRule(): FirewallRule {
     revision: 0n,
     createdAt: undefined,
     updatedAt: undefined,
+    kind: "",
+    paramsJson: "",
+    accountGroups: [],
+    countries: [],
+    reason: "",
   };
 }
 
@@ -158,6 +183,21 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(114).fork()).join();
+    }
+    if (message.kind !== "") {
+      writer.uint32(122).string(message.kind);
+    }
+    if (message.paramsJson !== "") {
+      writer.uint32(130).string(message.paramsJson);
+    }
+    for (const v of message.accountGroups) {
+      writer.uint32(138).string(v!);
+    }
+    for (const v of message.countries) {
+      writer.uint32(146).string(v!);
+    }
+    if (message.reason !== "") {
+      writer.uint32(154).string(message.reason);
     }
     return writer;
   },
@@ -297,6 +337,46 @@ export const FirewallRule: MessageFns<FirewallRule> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.paramsJson = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.accountGroups.push(reader.string());
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.countries.push(reader.string());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -357,6 +437,21 @@ export const FirewallRule: MessageFns<FirewallRule> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      paramsJson: isSet(object.paramsJson)
+        ? globalThis.String(object.paramsJson)
+        : isSet(object.params_json)
+        ? globalThis.String(object.params_json)
+        : "",
+      accountGroups: globalThis.Array.isArray(object?.accountGroups)
+        ? object.accountGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.account_groups)
+        ? object.account_groups.map((e: any) => globalThis.String(e))
+        : [],
+      countries: globalThis.Array.isArray(object?.countries)
+        ? object.countries.map((e: any) => globalThis.String(e))
+        : [],
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
     };
   },
 
@@ -404,6 +499,21 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.paramsJson !== "") {
+      obj.paramsJson = message.paramsJson;
+    }
+    if (message.accountGroups?.length) {
+      obj.accountGroups = message.accountGroups;
+    }
+    if (message.countries?.length) {
+      obj.countries = message.countries;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
     return obj;
   },
 
@@ -426,6 +536,11 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.kind = object.kind ?? "";
+    message.paramsJson = object.paramsJson ?? "";
+    message.accountGroups = object.accountGroups?.map((e) => e) || [];
+    message.countries = object.countries?.map((e) => e) || [];
+    message.reason = object.reason ?? "";
     return message;
   },
 };

@@ -93,7 +93,16 @@ export interface Rate {
     | Date
     | undefined;
   /** Last update time. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /**
+   * Destination by country (ISO 3166-1 alpha-2) instead of prefix or network: exactly one of
+   * destination_prefix / mcc_mnc / country_code is set.
+   */
+  countryCode: string;
+  /** SELL only: the price plan this rate belongs to (then party_id is empty); see Account.price_plan_id. */
+  pricePlanId: string;
 }
 
 function createBaseRate(): Rate {
@@ -110,6 +119,8 @@ function createBaseRate(): Rate {
     revision: 0n,
     createdAt: undefined,
     updatedAt: undefined,
+    countryCode: "",
+    pricePlanId: "",
   };
 }
 
@@ -153,6 +164,12 @@ export const Rate: MessageFns<Rate> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(98).fork()).join();
+    }
+    if (message.countryCode !== "") {
+      writer.uint32(106).string(message.countryCode);
+    }
+    if (message.pricePlanId !== "") {
+      writer.uint32(114).string(message.pricePlanId);
     }
     return writer;
   },
@@ -266,6 +283,22 @@ export const Rate: MessageFns<Rate> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.countryCode = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.pricePlanId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -324,6 +357,16 @@ export const Rate: MessageFns<Rate> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      countryCode: isSet(object.countryCode)
+        ? globalThis.String(object.countryCode)
+        : isSet(object.country_code)
+        ? globalThis.String(object.country_code)
+        : "",
+      pricePlanId: isSet(object.pricePlanId)
+        ? globalThis.String(object.pricePlanId)
+        : isSet(object.price_plan_id)
+        ? globalThis.String(object.price_plan_id)
+        : "",
     };
   },
 
@@ -365,6 +408,12 @@ export const Rate: MessageFns<Rate> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.countryCode !== "") {
+      obj.countryCode = message.countryCode;
+    }
+    if (message.pricePlanId !== "") {
+      obj.pricePlanId = message.pricePlanId;
+    }
     return obj;
   },
 
@@ -385,6 +434,8 @@ export const Rate: MessageFns<Rate> = {
     message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.countryCode = object.countryCode ?? "";
+    message.pricePlanId = object.pricePlanId ?? "";
     return message;
   },
 };

@@ -106,7 +106,19 @@ export interface RoutingRule {
     | Date
     | undefined;
   /** Last update time. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** Match: account groups (accounts.routing_group); empty = any. Not together with account_ids. */
+  accountGroups: string[];
+  /** Match: destination countries (ISO 3166-1 alpha-2); empty = any. */
+  countries: string[];
+  /** Currency costs are compared in (required for ROUTE_STRATEGY_LEAST_COST). */
+  strategyCurrency: string;
+  /** Block matching traffic instead of routing it (targets and strategy are then ignored). */
+  block: boolean;
+  /** Operator-facing reason of a block (never shown to customers). */
+  blockReason: string;
 }
 
 function createBaseRouteTarget(): RouteTarget {
@@ -213,6 +225,11 @@ function createBaseRoutingRule(): RoutingRule {
     revision: 0n,
     createdAt: undefined,
     updatedAt: undefined,
+    accountGroups: [],
+    countries: [],
+    strategyCurrency: "",
+    block: false,
+    blockReason: "",
   };
 }
 
@@ -263,6 +280,21 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(106).fork()).join();
+    }
+    for (const v of message.accountGroups) {
+      writer.uint32(114).string(v!);
+    }
+    for (const v of message.countries) {
+      writer.uint32(122).string(v!);
+    }
+    if (message.strategyCurrency !== "") {
+      writer.uint32(130).string(message.strategyCurrency);
+    }
+    if (message.block !== false) {
+      writer.uint32(136).bool(message.block);
+    }
+    if (message.blockReason !== "") {
+      writer.uint32(146).string(message.blockReason);
     }
     return writer;
   },
@@ -394,6 +426,46 @@ export const RoutingRule: MessageFns<RoutingRule> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.accountGroups.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.countries.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.strategyCurrency = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.block = reader.bool();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.blockReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -447,6 +519,25 @@ export const RoutingRule: MessageFns<RoutingRule> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      accountGroups: globalThis.Array.isArray(object?.accountGroups)
+        ? object.accountGroups.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.account_groups)
+        ? object.account_groups.map((e: any) => globalThis.String(e))
+        : [],
+      countries: globalThis.Array.isArray(object?.countries)
+        ? object.countries.map((e: any) => globalThis.String(e))
+        : [],
+      strategyCurrency: isSet(object.strategyCurrency)
+        ? globalThis.String(object.strategyCurrency)
+        : isSet(object.strategy_currency)
+        ? globalThis.String(object.strategy_currency)
+        : "",
+      block: isSet(object.block) ? globalThis.Boolean(object.block) : false,
+      blockReason: isSet(object.blockReason)
+        ? globalThis.String(object.blockReason)
+        : isSet(object.block_reason)
+        ? globalThis.String(object.block_reason)
+        : "",
     };
   },
 
@@ -491,6 +582,21 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.accountGroups?.length) {
+      obj.accountGroups = message.accountGroups;
+    }
+    if (message.countries?.length) {
+      obj.countries = message.countries;
+    }
+    if (message.strategyCurrency !== "") {
+      obj.strategyCurrency = message.strategyCurrency;
+    }
+    if (message.block !== false) {
+      obj.block = message.block;
+    }
+    if (message.blockReason !== "") {
+      obj.blockReason = message.blockReason;
+    }
     return obj;
   },
 
@@ -512,6 +618,11 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     message.revision = (object.revision !== undefined && object.revision !== null) ? BigInt(object.revision) : 0n;
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.accountGroups = object.accountGroups?.map((e) => e) || [];
+    message.countries = object.countries?.map((e) => e) || [];
+    message.strategyCurrency = object.strategyCurrency ?? "";
+    message.block = object.block ?? false;
+    message.blockReason = object.blockReason ?? "";
     return message;
   },
 };
