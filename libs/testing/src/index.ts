@@ -3,3 +3,13 @@ export { uniqueName, waitFor, testKafkaBrokers, testDatabaseUrl, type WaitOption
 export { createTestDatabase, type TestDatabase } from './database.js';
 export { testKafkaAdmin, createTestTopics, createIsolatedTopics } from './kafka.js';
 export { selfSignedCert } from './tls.js';
+export {
+  startHub,
+  freePort,
+  repoRoot,
+  HubProcess,
+  type Hub,
+  type HubOptions,
+  type HubPorts,
+  type HubSecrets,
+} from './hub.js';
