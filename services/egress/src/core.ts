@@ -20,7 +20,7 @@ import type { ConnectorConfig } from './domain/connector.js';
 import type { RetryPolicy } from './domain/failover.js';
 import { isReceipt, toMo, toReceipt } from './domain/inbound.js';
 import { metrics } from './metrics.js';
-import { InterruptedError, Sender, sessionRef } from './sender.js';
+import { InterruptedError, Sender, sessionRef, type PreparedMessage } from './sender.js';
 
 export interface EgressCoreConfig {
   /** This replica's name (pod name): per-replica config group, session references. */
@@ -76,7 +76,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
   // Every part waiting for a window slot, a token or a backoff listens on this one signal.
   setMaxListeners(0, abort.signal);
   const connectorStore = new ConnectorStore(deps.pool, config.secretKey);
-  const dispatchStore = new DispatchStore(deps.pool, config.replicaId);
+  const dispatchStore = new DispatchStore(deps.pool, config.replicaId, { signal: abort.signal });
 
   async function onInbound(
     connector: ConnectorConfig,
@@ -161,20 +161,47 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
 
   async function onRoutedBatch(records: ConsumedRecord<SmsRouted>[]): Promise<void> {
     let firstError: unknown;
+    const fail = (err: unknown): void => {
+      if (!firstError || err instanceof InterruptedError) firstError = err;
+    };
+    // A message id seen twice in one batch (a record re-published upstream) runs after the first copy
+    // has finished, re-reading its rows: two copies in flight at once could both send.
+    const first: PreparedMessage[] = [];
+    const again: PreparedMessage[] = [];
+    const seen = new Set<string>();
+    for (const r of records) {
+      try {
+        const p = sender.prepare(r.value);
+        const id = p.context.messageId.toLowerCase();
+        (seen.has(id) ? again : first).push(p);
+        seen.add(id);
+      } catch (err) {
+        fail(err);
+      }
+    }
+    // One statement reads the dedupe rows of every part of the batch.
+    const known = await dispatchStore.getMany(first.flatMap((p) => sender.keys(p)));
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < records.length) {
-        const r = records[next++]!;
+      while (next < first.length) {
+        const p = first[next++]!;
         try {
-          await sender.handle(r.value);
+          await sender.run(p, known);
         } catch (err) {
-          if (!firstError || err instanceof InterruptedError) firstError = err;
+          fail(err);
         }
       }
     };
     // Every record settles before the batch reports: a failed batch is retried whole, and parts still in
-    // flight must not be seen as "sending" by that retry.
-    await Promise.all(Array.from({ length: Math.min(config.batchConcurrency, records.length) }, worker));
+    // flight must not be seen as "sending" by that retry. The offsets are committed only after.
+    await Promise.all(Array.from({ length: Math.min(config.batchConcurrency, first.length) }, worker));
+    for (const p of again) {
+      try {
+        await sender.handle(p.routed);
+      } catch (err) {
+        fail(err);
+      }
+    }
     if (firstError) throw firstError;
   }
 

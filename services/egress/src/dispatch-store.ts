@@ -1,4 +1,5 @@
 import type { Pool } from '@smshub/db';
+import { Coalescer } from './domain/coalescer.js';
 import type { PartRecord, PartState } from './domain/dedupe.js';
 
 /** A Postgres failure while recording a part: retried by the consumer (the record is redelivered). */
@@ -15,12 +16,68 @@ export interface PartKey {
   partNumber: number;
 }
 
-/** egress_part_dispatch: the persisted dedupe record (domain/dedupe.ts explains the states). */
+/** One row of egress_part_dispatch as written (the state machine is in domain/dedupe.ts). */
+export interface PartWrite extends PartKey {
+  partTotal: number;
+  state: PartState;
+  attempt: number;
+  connectorId: string;
+  /** Accepted parts: the supplier's id as received. */
+  supplierMessageId?: string;
+  /** submit_sm_resp status of the attempt (pending, failed); omitted for a claim. */
+  commandStatus?: number;
+  /** The encoded SmsDispatched: required for the final states (sent, failed, unknown). */
+  event?: Uint8Array;
+}
+
+/** Map key of a part in getMany's answer. */
+export function partKey(k: PartKey): string {
+  return `${k.messageId.toLowerCase()}/${k.partNumber}`;
+}
+
+/** Rows written by one statement at most (each row is ten array elements). */
+const MAX_ROWS_PER_STATEMENT = 1000;
+
+const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
+    supplier_message_id, command_status, event)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+    $9::bigint[], $10::bytea[])
+  ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
+    connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
+    command_status = EXCLUDED.command_status, event = EXCLUDED.event`;
+
+export interface DispatchStoreOptions {
+  /** Aborted by shutdown/crash: queued rows are not written (their parts are interrupted). */
+  signal?: AbortSignal;
+}
+
+/**
+ * egress_part_dispatch: the persisted dedupe record (domain/dedupe.ts explains the states).
+ *
+ * Reads are one statement per fetched batch (`getMany`). Writes are group-committed: `claim` (the
+ * "sending" row, right before a submit_sm is written) and `record` (every other state) each queue the row
+ * and resolve once the multi-row statement carrying it has committed; rows arriving while a statement runs
+ * share the next one. So a part still never goes on the wire before its own "sending" row is durable, but
+ * a full window of parts costs one statement instead of one each.
+ */
 export class DispatchStore {
+  private readonly claims: Coalescer<PartWrite>;
+  private readonly outcomes: Coalescer<PartWrite>;
+
   constructor(
     private readonly pool: Pool,
     private readonly replica: string,
-  ) {}
+    opts: DispatchStoreOptions = {},
+  ) {
+    const common = {
+      maxBatch: MAX_ROWS_PER_STATEMENT,
+      keyOf: partKey,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    // Claims have their own statement stream so a part about to be sent never waits behind outcome rows.
+    this.claims = new Coalescer<PartWrite>((rows) => this.upsertMany(rows), common);
+    this.outcomes = new Coalescer<PartWrite>((rows) => this.upsertMany(rows), common);
+  }
 
   private async q(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
     try {
@@ -31,79 +88,55 @@ export class DispatchStore {
   }
 
   async get(key: PartKey): Promise<PartRecord | undefined> {
+    return (await this.getMany([key])).get(partKey(key));
+  }
+
+  /** The records of many parts in one statement, by `partKey`; parts never recorded are absent. */
+  async getMany(keys: PartKey[]): Promise<Map<string, PartRecord>> {
+    const found = new Map<string, PartRecord>();
+    if (keys.length === 0) return found;
     const { rows } = await this.q(
-      'SELECT state, attempt, event, connector_id FROM egress_part_dispatch WHERE message_id = $1 AND part_number = $2',
-      [key.messageId, key.partNumber],
+      `SELECT d.message_id::text AS message_id, d.part_number, d.state, d.attempt, d.event, d.connector_id
+       FROM egress_part_dispatch d JOIN unnest($1::uuid[], $2::int[]) AS k(message_id, part_number)
+         ON d.message_id = k.message_id AND d.part_number = k.part_number`,
+      [keys.map((k) => k.messageId), keys.map((k) => k.partNumber)],
     );
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      state: r['state'] as PartState,
-      attempt: Number(r['attempt']),
-      event: (r['event'] as Buffer | null) ?? null,
-      connectorId: r['connector_id'] as string,
-    };
+    for (const r of rows) {
+      found.set(partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) }), {
+        state: r['state'] as PartState,
+        attempt: Number(r['attempt']),
+        event: (r['event'] as Buffer | null) ?? null,
+        connectorId: r['connector_id'] as string,
+      });
+    }
+    return found;
   }
 
-  /** Written right before the submit_sm goes on the wire. */
-  async markSending(key: PartKey, partTotal: number, attempt: number, connectorId: string): Promise<void> {
-    await this.q(
-      `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica)
-       VALUES ($1, $2, $3, 'sending', $4, $5, $6)
-       ON CONFLICT (message_id, part_number) DO UPDATE SET state = 'sending', attempt = EXCLUDED.attempt,
-         connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, event = NULL`,
-      [key.messageId, key.partNumber, partTotal, attempt, connectorId, this.replica],
-    );
+  /** The "sending" row, written right before the submit_sm goes on the wire; resolves once committed. */
+  claim(row: Omit<PartWrite, 'state'>): Promise<void> {
+    return this.claims.push({ ...row, state: 'sending' });
   }
 
-  /** The attempt ended without acceptance and another will follow (or none could be made yet). */
-  async markPending(
-    key: PartKey,
-    partTotal: number,
-    attempt: number,
-    connectorId: string,
-    commandStatus: number,
-  ): Promise<void> {
-    await this.q(
-      `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica, command_status)
-       VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7)
-       ON CONFLICT (message_id, part_number) DO UPDATE SET state = 'pending', attempt = EXCLUDED.attempt,
-         connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, command_status = EXCLUDED.command_status, event = NULL`,
-      [key.messageId, key.partNumber, partTotal, attempt, connectorId, this.replica, commandStatus],
-    );
+  /** Any other state (pending, sent, failed, unknown); resolves once committed. */
+  record(row: PartWrite): Promise<void> {
+    return this.outcomes.push(row);
   }
 
-  /** Final: sent (accepted), failed (gave up) or unknown (in flight when a previous owner died). */
-  async markFinal(
-    key: PartKey,
-    partTotal: number,
-    state: 'sent' | 'failed' | 'unknown',
-    attempt: number,
-    connectorId: string,
-    supplierMessageId: string,
-    commandStatus: number,
-    event: Uint8Array,
-  ): Promise<void> {
-    await this.q(
-      `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
-         supplier_message_id, command_status, event)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
-         connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
-         command_status = EXCLUDED.command_status, event = EXCLUDED.event`,
-      [
-        key.messageId,
-        key.partNumber,
-        partTotal,
-        state,
-        attempt,
-        connectorId,
-        this.replica,
-        supplierMessageId || null,
-        commandStatus,
-        Buffer.from(event),
-      ],
-    );
+  /** Writes rows now, in one statement (no two rows of the same part). */
+  async upsertMany(rows: PartWrite[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.q(UPSERT, [
+      rows.map((r) => r.messageId),
+      rows.map((r) => r.partNumber),
+      rows.map((r) => r.partTotal),
+      rows.map((r) => r.state),
+      rows.map((r) => r.attempt),
+      rows.map((r) => r.connectorId),
+      rows.map(() => this.replica),
+      rows.map((r) => r.supplierMessageId || null),
+      rows.map((r) => r.commandStatus ?? null),
+      rows.map((r) => (r.event ? Buffer.from(r.event) : null)),
+    ]);
   }
 
   /** Deletes records older than `olderThanMs` (beyond the routed topic's retention nothing can be redelivered). */

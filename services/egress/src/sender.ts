@@ -12,11 +12,11 @@ import type { Logger } from '@smshub/logging';
 import { ESM_CLASS_UDHI, parseUdh, type SmppSession } from '@smshub/smpp';
 import type { ConnectorPool, ConnectorRuntime, SubmitOutcome } from './connector-pool.js';
 import { normaliseSupplierId, type ConnectorConfig } from './domain/connector.js';
-import { onDelivery } from './domain/dedupe.js';
+import { onDelivery, type PartRecord } from './domain/dedupe.js';
 import { decide, type AttemptResult, type RetryPolicy } from './domain/failover.js';
 import { planSubmit, type SubmitPlan } from './domain/translate.js';
 import { sleep } from './domain/token-bucket.js';
-import type { DispatchStore, PartKey } from './dispatch-store.js';
+import { partKey, type DispatchStore, type PartKey } from './dispatch-store.js';
 import { metrics } from './metrics.js';
 
 export interface SenderOptions {
@@ -90,6 +90,18 @@ export function messageContext(routed: SmsRouted): MessageContext {
   };
 }
 
+/** Hub message ids are UUIDs (egress_part_dispatch.message_id is a uuid column). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A routed message checked and planned, ready to send. */
+export interface PreparedMessage {
+  routed: SmsRouted;
+  context: MessageContext;
+  /** Undefined when no candidate can carry it (`reason` says why): the message fails NOT_SENT. */
+  plan?: SubmitPlan;
+  reason: string;
+}
+
 function canCarry(c: ConnectorConfig, plan: SubmitPlan): boolean {
   if (!c.dataCodings.includes(plan.dataCoding) && plan.dataCoding < 0xc0) return false;
   if (plan.parts.some((p) => p.message_payload !== undefined) && c.segmentation !== 'payload') return false;
@@ -114,47 +126,78 @@ export class Sender {
     if (this.o.signal.aborted) throw new InterruptedError();
   }
 
-  async handle(routed: SmsRouted): Promise<void> {
+  /**
+   * Checks a routed record and plans its parts (no I/O). Throws a non-retriable error for a record that
+   * can never be sent (dead-lettered by the consumer).
+   */
+  prepare(routed: SmsRouted): PreparedMessage {
     this.check();
     const msg = routed.message;
     if (!msg || routed.candidates.length === 0)
       throw Object.assign(new Error('routed record without message or candidates'), { retriable: false });
+    if (!UUID.test(msg.messageId))
+      throw Object.assign(
+        new Error(`routed record with an invalid message id ${JSON.stringify(msg.messageId)}`),
+        {
+          retriable: false,
+        },
+      );
     const context = messageContext(routed);
-    let plan: SubmitPlan | undefined;
     let reason = 'no candidate connector is configured and enabled';
     for (const c of routed.candidates) {
       const rt = this.o.pool.get(c.connectorId);
       if (!rt?.config.enabled) continue;
       const r = planSubmit(msg, rt.config);
-      if (r.ok) {
-        plan = r.plan;
-        break;
-      }
+      if (r.ok) return { routed, context, plan: r.plan, reason: '' };
       reason = r.reason;
     }
+    return { routed, context, reason };
+  }
+
+  /** The dedupe rows `run` needs (read for a whole batch in one statement). */
+  keys(p: PreparedMessage): PartKey[] {
+    const n = p.plan ? p.plan.parts.length : 1;
+    return Array.from({ length: n }, (_, i) => ({ messageId: p.context.messageId, partNumber: i + 1 }));
+  }
+
+  /** Sends one routed message on its own (reads its dedupe rows first). */
+  async handle(routed: SmsRouted): Promise<void> {
+    const p = this.prepare(routed);
+    await this.run(p, await this.o.store.getMany(this.keys(p)));
+  }
+
+  /**
+   * Sends a prepared message whose dedupe rows were read into `records` (by `partKey`; absent = never
+   * recorded). Nothing else may write those rows meanwhile (the caller runs one message id at a time).
+   */
+  async run(p: PreparedMessage, records: Map<string, PartRecord>): Promise<void> {
+    const { routed, context, plan } = p;
     if (!plan) {
-      const key = { messageId: msg.messageId, partNumber: 1 };
-      const rec = await this.o.store.get(key);
+      const key = { messageId: context.messageId, partNumber: 1 };
+      const rec = records.get(partKey(key));
       if (rec?.event) return this.republish(rec.event, 'republish');
       const ev = this.event(context, 1, 1, routed.candidates[0]!.connectorId, 0, undefined, 1, {
         outcome: DispatchOutcome.DISPATCH_OUTCOME_NOT_SENT,
         finalFailure: true,
-        detail: reason,
+        detail: p.reason,
       });
-      await this.o.store.markFinal(
-        key,
-        1,
-        'failed',
-        1,
-        ev.connectorId,
-        '',
-        0,
-        this.o.topics.dispatched.encode(ev),
-      );
+      await this.o.store.record({
+        ...key,
+        partTotal: 1,
+        state: 'failed',
+        attempt: 1,
+        connectorId: ev.connectorId,
+        commandStatus: 0,
+        event: this.o.topics.dispatched.encode(ev),
+      });
       await this.o.producer.produce(this.o.topics.dispatched, ev);
       return;
     }
-    for (let i = 0; i < plan.parts.length; i++) await this.sendPart(routed, context, plan, i + 1);
+    // Parts of one message in order: the handset reassembles them, some SMSCs expect them in sequence.
+    for (let i = 0; i < plan.parts.length; i++) {
+      const key = { messageId: context.messageId, partNumber: i + 1 };
+      await this.sendPart(routed, context, plan, key, records.get(partKey(key)));
+    }
   }
 
   private async republish(bytes: Buffer, action: string): Promise<void> {
@@ -224,12 +267,12 @@ export class Sender {
     routed: SmsRouted,
     context: MessageContext,
     plan: SubmitPlan,
-    partNumber: number,
+    key: PartKey,
+    rec: PartRecord | undefined,
   ): Promise<void> {
     const { store, producer, topics } = this.o;
     const total = plan.parts.length;
-    const key: PartKey = { messageId: context.messageId, partNumber };
-    const rec = await store.get(key);
+    const partNumber = key.partNumber;
     const action = onDelivery(rec);
     if (action.action === 'republish') return this.republish(action.event, 'republish');
     if (action.action === 'report_unknown') {
@@ -241,16 +284,15 @@ export class Sender {
         detail:
           'egress stopped between submit_sm and its response; not resent to avoid a duplicate (outcome unknown)',
       });
-      await store.markFinal(
-        key,
-        total,
-        'unknown',
-        action.attempt,
+      await store.record({
+        ...key,
+        partTotal: total,
+        state: 'unknown',
+        attempt: action.attempt,
         connectorId,
-        '',
-        0,
-        topics.dispatched.encode(ev),
-      );
+        commandStatus: 0,
+        event: topics.dispatched.encode(ev),
+      });
       await producer.produce(topics.dispatched, ev);
       this.log.warn(
         { messageId: context.messageId, part: partNumber },
@@ -289,7 +331,7 @@ export class Sender {
           const a = attempt;
           try {
             out = await picked.rt.submit(fields, this.o.signal, () =>
-              store.markSending(key, total, a, connectorId),
+              store.claim({ ...key, partTotal: total, attempt: a, connectorId }),
             );
           } catch (err) {
             if (this.o.signal.aborted) throw new InterruptedError();
@@ -315,16 +357,16 @@ export class Sender {
           detail: '',
           normalised,
         });
-        await store.markFinal(
-          key,
-          total,
-          'sent',
+        await store.record({
+          ...key,
+          partTotal: total,
+          state: 'sent',
           attempt,
           connectorId,
-          out.supplierMessageId,
-          0,
-          topics.dispatched.encode(ev),
-        );
+          supplierMessageId: out.supplierMessageId,
+          commandStatus: 0,
+          event: topics.dispatched.encode(ev),
+        });
         await producer.produce(topics.dispatched, ev);
         return;
       }
@@ -351,20 +393,26 @@ export class Sender {
       });
       const status = out?.commandStatus ?? 0;
       if (final) {
-        await store.markFinal(
-          key,
-          total,
-          'failed',
+        await store.record({
+          ...key,
+          partTotal: total,
+          state: 'failed',
           attempt,
           connectorId,
-          '',
-          status,
-          topics.dispatched.encode(ev),
-        );
+          commandStatus: status,
+          event: topics.dispatched.encode(ev),
+        });
         await producer.produce(topics.dispatched, ev);
         return;
       }
-      await store.markPending(key, total, attempt, connectorId, status);
+      await store.record({
+        ...key,
+        partTotal: total,
+        state: 'pending',
+        attempt,
+        connectorId,
+        commandStatus: status,
+      });
       await producer.produce(topics.dispatched, ev);
       attempt++;
       if (d.action === 'retry_same') {

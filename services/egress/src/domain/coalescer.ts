@@ -1,0 +1,111 @@
+/**
+ * Group commit: callers push one item each and are answered when the statement that carried it has
+ * finished. While a flush is in flight, new items queue up and go together in the next one, so under
+ * load one statement carries as many items as arrived during the previous statement (no linger timer:
+ * a lone item is written at once). Egress uses it for its dedupe rows: each part still waits for its own
+ * row to be durable (the "sending" row before its submit_sm is written), but hundreds of parts share a
+ * statement.
+ */
+export interface CoalescerOptions<T> {
+  /** At most this many items in one flush. */
+  maxBatch: number;
+  /** Flushes running at the same time (default 1). */
+  maxInFlight?: number;
+  /**
+   * Items with the same key never go in the same flush (a multi-row upsert cannot touch one row twice);
+   * the later one waits for the next flush, keeping their order.
+   */
+  keyOf?: (item: T) => string;
+  /** Once aborted, queued items are rejected with the signal's reason and nothing more is flushed. */
+  signal?: AbortSignal;
+}
+
+interface Queued<T> {
+  item: T;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class Coalescer<T> {
+  private queue: Queued<T>[] = [];
+  private running = 0;
+  private readonly maxInFlight: number;
+
+  constructor(
+    private readonly flush: (items: T[]) => Promise<void>,
+    private readonly opts: CoalescerOptions<T>,
+  ) {
+    if (opts.maxBatch < 1) throw new RangeError('maxBatch must be at least 1');
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 1);
+    opts.signal?.addEventListener('abort', () => this.rejectQueued(), { once: true });
+  }
+
+  /** Resolves when the flush carrying `item` succeeded; rejects with its error (or the abort reason). */
+  push(item: T): Promise<void> {
+    const signal = this.opts.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /** Items waiting for a flush (not counting the ones in flight). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  private rejectQueued(): void {
+    const q = this.queue;
+    this.queue = [];
+    for (const e of q) e.reject(this.opts.signal?.reason);
+  }
+
+  private take(): Queued<T>[] {
+    const { keyOf, maxBatch } = this.opts;
+    if (!keyOf) return this.queue.splice(0, maxBatch);
+    const keys = new Set<string>();
+    const batch: Queued<T>[] = [];
+    const rest: Queued<T>[] = [];
+    for (const e of this.queue) {
+      const k = keyOf(e.item);
+      if (batch.length >= maxBatch || keys.has(k)) {
+        rest.push(e);
+        // A later item of a held-back key must not overtake it.
+        keys.add(k);
+        continue;
+      }
+      keys.add(k);
+      batch.push(e);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private pump(): void {
+    while (this.running < this.maxInFlight && this.queue.length > 0) {
+      if (this.opts.signal?.aborted) return this.rejectQueued();
+      const batch = this.take();
+      this.running++;
+      let run: Promise<void>;
+      try {
+        run = this.flush(batch.map((e) => e.item));
+      } catch (err) {
+        run = Promise.reject(err);
+      }
+      void run
+        .then(
+          () => {
+            for (const e of batch) e.resolve();
+          },
+          (err: unknown) => {
+            for (const e of batch) e.reject(err);
+          },
+        )
+        .finally(() => {
+          this.running--;
+          this.pump();
+        });
+    }
+  }
+}
