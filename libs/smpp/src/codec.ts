@@ -1,21 +1,26 @@
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference -- ambient types for the untyped `smpp` package, so any tsconfig that compiles this lib finds them
 /// <reference path="./types/smpp.d.ts" />
 import smpp, { type FieldType } from 'smpp';
+import { encodePduViaNodeSmpp } from './codec-node-smpp.js';
 import { SmppError } from './errors.js';
 import { CommandStatus } from './status.js';
 
 /**
  * PDU codec.
  *
- * Encoding wraps node-smpp's `PDU#toBuffer` (driven by its command and TLV tables), with every string
- * handed to it as a Buffer so that its text and time filters cannot rewrite values, plus unknown TLVs
- * appended (node-smpp drops them).
+ * Both directions are hand-written and allocation-light, driven by tables compiled once from node-smpp's
+ * command and TLV definitions (so field order, names and TLV tags stay node-smpp's):
  *
- * Decoding is replaced: node-smpp's decoder reads C-strings past the end of the PDU, throws on truncated
- * bodies (which wedges its Session parser), decodes short_message/message_payload to text with a data_coding
- * masked to 4 bits and turns times into Dates in the host time zone. `decodePdu` uses the same tables but
- * is bounded, never throws, keeps short_message/message_payload as raw bytes and times as strings, and
- * says which command_status to answer with when the PDU is malformed.
+ * - `encodePdu` sizes the PDU, allocates it once and writes every field in place. Its output is byte for
+ *   byte what node-smpp's `PDU#toBuffer` gives for the same fields with strings passed as Latin-1 bytes
+ *   (see codec-node-smpp.ts, and the parity tests over thousands of random PDUs). What the fast path does
+ *   not take (submit_multi's address lists, TLVs that node-smpp filters or repeats, values of unexpected
+ *   types, anything that would not fit) goes through node-smpp as before, so it keeps its exact bytes and
+ *   errors.
+ * - `decodePdu` is bounded and never throws: it keeps short_message/message_payload as raw bytes and times
+ *   as strings, and says which command_status to answer with when the PDU is malformed. node-smpp's own
+ *   decoder reads C-strings past the end of the PDU, throws on truncated bodies (which wedges its Session
+ *   parser), decodes text with a data_coding masked to 4 bits and turns times into host-time Dates.
  */
 
 export const HEADER_LENGTH = 16;
@@ -124,6 +129,118 @@ export function isResponseId(commandId: number): boolean {
 
 const T = smpp.types;
 
+// ------------------------------------------------------------------ tables compiled from node-smpp's defs
+
+// Body field kinds.
+const F_INT8 = 1;
+const F_INT16 = 2;
+const F_INT32 = 3;
+/** NUL-terminated octets. */
+const F_CSTRING = 4;
+/** One length octet, then that many octets (short_message). */
+const F_OCTETS = 5;
+/** One length octet, then that many octets read as Latin-1 text. No command uses it today. */
+const F_STRING = 6;
+/** submit_multi's address lists: decoded by the generic reader, encoded by node-smpp. */
+const F_LIST = 7;
+
+// TLV value kinds.
+const V_INT8 = 1;
+const V_INT16 = 2;
+const V_INT32 = 3;
+const V_CSTRING = 4;
+const V_STRING = 5;
+const V_OCTETS = 6;
+
+interface FieldSpec {
+  readonly name: string;
+  readonly kind: number;
+  readonly type: FieldType;
+  /** What node-smpp writes when the field is not given (interface_version 0x50; data_coding 0, as encodePdu always set it). */
+  readonly encodeDefault: number;
+}
+
+interface CommandSpec {
+  readonly name: string;
+  readonly id: number;
+  readonly isResponse: boolean;
+  readonly fields: readonly FieldSpec[];
+  readonly paramNames: ReadonlySet<string>;
+  /** Every field has a kind the fast encoder writes. */
+  readonly fastEncode: boolean;
+  readonly hasShortMessage: boolean;
+  /** TLV name -> the name this command gives it (broadcast_sm_resp's failed_broadcast_area_identifier). */
+  readonly tlvMap: Readonly<Record<string, string>> | undefined;
+}
+
+interface TlvSpec {
+  readonly tag: number;
+  readonly name: string;
+  readonly kind: number;
+  readonly multiple: boolean;
+  /** Neither repeated nor filtered by node-smpp (message_payload's filter passes bytes through). */
+  readonly fastEncode: boolean;
+}
+
+function fieldKind(type: FieldType): number {
+  if (type === T.int8) return F_INT8;
+  if (type === T.int16) return F_INT16;
+  if (type === T.int32) return F_INT32;
+  if (type === T.cstring) return F_CSTRING;
+  if (type === T.buffer) return F_OCTETS;
+  if (type === T.string) return F_STRING;
+  return F_LIST;
+}
+
+function tlvKind(type: FieldType): number {
+  const TT = T.tlv;
+  if (type === TT.int8) return V_INT8;
+  if (type === TT.int16) return V_INT16;
+  if (type === TT.int32) return V_INT32;
+  if (type === TT.cstring) return V_CSTRING;
+  if (type === TT.string) return V_STRING;
+  return V_OCTETS;
+}
+
+const COMMANDS_BY_NAME = new Map<string, CommandSpec>();
+const COMMANDS_BY_ID = new Map<number, CommandSpec>();
+for (const [name, def] of Object.entries(smpp.commands)) {
+  const fields: FieldSpec[] = Object.entries(def.params ?? {}).map(([fname, p]) => ({
+    name: fname,
+    kind: fieldKind(p.type),
+    type: p.type,
+    encodeDefault: typeof p.default === 'number' ? p.default : 0,
+  }));
+  const spec: CommandSpec = {
+    name,
+    id: def.id,
+    isResponse: isResponseId(def.id),
+    fields,
+    paramNames: new Set(fields.map((f) => f.name)),
+    fastEncode: fields.every((f) => f.kind !== F_LIST && f.kind !== F_STRING),
+    hasShortMessage: fields.some((f) => f.name === 'short_message'),
+    tlvMap: def.tlvMap,
+  };
+  COMMANDS_BY_NAME.set(name, spec);
+  COMMANDS_BY_ID.set(def.id, spec);
+}
+
+const TLVS_BY_NAME = new Map<string, TlvSpec>();
+const TLVS_BY_TAG = new Map<number, TlvSpec>();
+for (const def of Object.values(smpp.tlvs)) {
+  const spec: TlvSpec = {
+    tag: def.id,
+    name: def.tag,
+    kind: tlvKind(def.type),
+    multiple: def.multiple === true,
+    fastEncode: def.multiple !== true && (def.filter === undefined || def.tag === 'message_payload'),
+  };
+  TLVS_BY_NAME.set(def.tag, spec);
+  TLVS_BY_TAG.set(def.id, spec);
+}
+
+// ------------------------------------------------------------------ decoding
+
 class DecodeFailure {
   constructor(
     readonly status: number,
@@ -131,120 +248,186 @@ class DecodeFailure {
   ) {}
 }
 
-function readCString(buf: Buffer, offset: number, end: number, name: string): [string, number] {
-  const nul = buf.indexOf(0, offset);
-  if (nul < 0 || nul >= end)
+/** Read position of the field readers below (decodePdu is synchronous, so one cursor serves every call). */
+let pos = 0;
+
+function readCString(buf: Buffer, end: number, name: string): string {
+  const start = pos;
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  if (nul >= end)
     throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: C-string not terminated within PDU`);
-  return [buf.toString('latin1', offset, nul), nul + 1];
+  pos = nul + 1;
+  return nul === start ? '' : buf.toString('latin1', start, nul);
 }
 
-function need(end: number, offset: number, n: number, name: string): void {
-  if (offset + n > end) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: truncated`);
+function need(end: number, n: number, name: string): void {
+  if (pos + n > end) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `${name}: truncated`);
 }
 
-function readParam(
-  type: FieldType,
-  buf: Buffer,
-  offset: number,
-  end: number,
-  name: string,
-): [unknown, number] {
-  if (type === T.int8) {
-    need(end, offset, 1, name);
-    return [buf.readUInt8(offset), offset + 1];
-  }
-  if (type === T.int16) {
-    need(end, offset, 2, name);
-    return [buf.readUInt16BE(offset), offset + 2];
-  }
-  if (type === T.int32) {
-    need(end, offset, 4, name);
-    return [buf.readUInt32BE(offset), offset + 4];
-  }
-  if (type === T.cstring) return readCString(buf, offset, end, name);
-  if (type === T.buffer || type === T.string) {
-    need(end, offset, 1, name);
-    const len = buf.readUInt8(offset);
-    if (offset + 1 + len > end) {
-      throw new DecodeFailure(
-        name === 'short_message' ? CommandStatus.ESME_RINVMSGLEN : CommandStatus.ESME_RINVCMDLEN,
-        `${name}: length ${len} overruns PDU`,
-      );
-    }
-    const bytes = Buffer.from(buf.subarray(offset + 1, offset + 1 + len));
-    return [type === T.string ? bytes.toString('latin1') : bytes, offset + 1 + len];
-  }
+/** submit_multi's dest_address and submit_multi_resp's unsuccess_sme. */
+function readList(type: FieldType, buf: Buffer, end: number, name: string): DestAddress[] | UnsuccessSme[] {
+  need(end, 1, name);
+  let n = buf[pos++] as number;
   if (type === T.dest_address_array) {
-    need(end, offset, 1, name);
-    let n = buf.readUInt8(offset++);
     const list: DestAddress[] = [];
     while (n-- > 0) {
-      need(end, offset, 1, name);
-      const flag = buf.readUInt8(offset++);
+      need(end, 1, name);
+      const flag = buf[pos++];
       if (flag === 1) {
-        need(end, offset, 2, name);
-        const ton = buf.readUInt8(offset);
-        const npi = buf.readUInt8(offset + 1);
-        const [addr, next] = readCString(buf, offset + 2, end, name);
-        list.push({ dest_addr_ton: ton, dest_addr_npi: npi, destination_addr: addr });
-        offset = next;
+        need(end, 2, name);
+        const ton = buf[pos] as number;
+        const npi = buf[pos + 1] as number;
+        pos += 2;
+        list.push({ dest_addr_ton: ton, dest_addr_npi: npi, destination_addr: readCString(buf, end, name) });
       } else if (flag === 2) {
-        const [dl, next] = readCString(buf, offset, end, name);
-        list.push({ dl_name: dl });
-        offset = next;
+        list.push({ dl_name: readCString(buf, end, name) });
       } else {
         throw new DecodeFailure(CommandStatus.ESME_RINVDESTFLAG, `dest_flag ${flag}`);
       }
     }
-    return [list, offset];
+    return list;
   }
   if (type === T.unsuccess_sme_array) {
-    need(end, offset, 1, name);
-    let n = buf.readUInt8(offset++);
     const list: UnsuccessSme[] = [];
     while (n-- > 0) {
-      need(end, offset, 2, name);
-      const ton = buf.readUInt8(offset);
-      const npi = buf.readUInt8(offset + 1);
-      const [addr, next] = readCString(buf, offset + 2, end, name);
-      need(end, next, 4, name);
+      need(end, 2, name);
+      const ton = buf[pos] as number;
+      const npi = buf[pos + 1] as number;
+      pos += 2;
+      const addr = readCString(buf, end, name);
+      need(end, 4, name);
       list.push({
         dest_addr_ton: ton,
         dest_addr_npi: npi,
         destination_addr: addr,
-        error_status_code: buf.readUInt32BE(next),
+        error_status_code: buf.readUInt32BE(pos),
       });
-      offset = next + 4;
+      pos += 4;
     }
-    return [list, offset];
+    return list;
   }
   throw new DecodeFailure(CommandStatus.ESME_RSYSERR, `${name}: unsupported field type`);
 }
 
-function defaultFor(type: FieldType): unknown {
-  if (type === T.int8 || type === T.int16 || type === T.int32) return 0;
-  if (type === T.cstring || type === T.string) return '';
-  if (type === T.buffer) return Buffer.alloc(0);
-  return [];
+function readField(f: FieldSpec, buf: Buffer, end: number): unknown {
+  switch (f.kind) {
+    case F_INT8:
+      need(end, 1, f.name);
+      return buf[pos++];
+    case F_INT16: {
+      need(end, 2, f.name);
+      const v = buf.readUInt16BE(pos);
+      pos += 2;
+      return v;
+    }
+    case F_INT32: {
+      need(end, 4, f.name);
+      const v = buf.readUInt32BE(pos);
+      pos += 4;
+      return v;
+    }
+    case F_CSTRING:
+      return readCString(buf, end, f.name);
+    case F_OCTETS:
+    case F_STRING: {
+      need(end, 1, f.name);
+      const len = buf[pos] as number;
+      const start = pos + 1;
+      if (start + len > end) {
+        throw new DecodeFailure(
+          f.name === 'short_message' ? CommandStatus.ESME_RINVMSGLEN : CommandStatus.ESME_RINVCMDLEN,
+          `${f.name}: length ${len} overruns PDU`,
+        );
+      }
+      pos = start + len;
+      // A copy: the PDU may outlive the socket chunk it came in, which must not stay pinned.
+      const bytes = Buffer.from(buf.subarray(start, start + len));
+      return f.kind === F_STRING ? bytes.toString('latin1') : bytes;
+    }
+    default:
+      return readList(f.type, buf, end, f.name);
+  }
 }
 
-function readTlvValue(type: FieldType, data: Buffer, name: string): unknown {
-  const TT = T.tlv;
-  const fixed = type === TT.int8 ? 1 : type === TT.int16 ? 2 : type === TT.int32 ? 4 : 0;
-  if (fixed > 0) {
-    if (data.length !== fixed)
+function fieldDefault(f: FieldSpec): unknown {
+  switch (f.kind) {
+    case F_INT8:
+    case F_INT16:
+    case F_INT32:
+      return 0;
+    case F_CSTRING:
+    case F_STRING:
+      return '';
+    case F_OCTETS:
+      return Buffer.alloc(0);
+    default:
+      return [];
+  }
+}
+
+function readTlvValue(t: TlvSpec, buf: Buffer, start: number, len: number, name: string): unknown {
+  switch (t.kind) {
+    case V_INT8:
+    case V_INT16:
+    case V_INT32: {
+      const fixed = t.kind === V_INT8 ? 1 : t.kind === V_INT16 ? 2 : 4;
+      if (len !== fixed)
+        throw new DecodeFailure(CommandStatus.ESME_RINVTLVLEN, `${name}: length ${len}, expected ${fixed}`);
+      return fixed === 1 ? buf[start] : fixed === 2 ? buf.readUInt16BE(start) : buf.readUInt32BE(start);
+    }
+    case V_CSTRING: {
+      const end = start + len;
+      let nul = start;
+      while (nul < end && buf[nul] !== 0) nul++;
+      return nul === start ? '' : buf.toString('latin1', start, nul);
+    }
+    case V_STRING:
+      return len === 0 ? '' : buf.toString('latin1', start, start + len);
+    default:
+      return Buffer.from(buf.subarray(start, start + len));
+  }
+}
+
+function readTlvs(spec: CommandSpec, buf: Buffer, end: number, pdu: Pdu): void {
+  while (pos < end) {
+    if (pos + 4 > end) throw new DecodeFailure(CommandStatus.ESME_RINVTLVSTREAM, 'truncated TLV header');
+    const tag = buf.readUInt16BE(pos);
+    const len = buf.readUInt16BE(pos + 2);
+    const start = pos + 4;
+    if (start + len > end)
       throw new DecodeFailure(
         CommandStatus.ESME_RINVTLVLEN,
-        `${name}: length ${data.length}, expected ${fixed}`,
+        `TLV 0x${tag.toString(16)} length ${len} overruns PDU`,
       );
-    return fixed === 1 ? data.readUInt8(0) : fixed === 2 ? data.readUInt16BE(0) : data.readUInt32BE(0);
+    pos = start + len;
+    const t = TLVS_BY_TAG.get(tag);
+    if (t === undefined) {
+      (pdu.tlvs ??= {})[tag] = Buffer.from(buf.subarray(start, start + len));
+      continue;
+    }
+    const name = spec.tlvMap?.[t.name] ?? t.name;
+    const value = readTlvValue(t, buf, start, len, name);
+    if (t.multiple) {
+      const arr = (Array.isArray(pdu[name]) ? pdu[name] : (pdu[name] = [])) as unknown[];
+      arr.push(value);
+    } else if (spec.paramNames.has(name)) {
+      // A TLV that shares a mandatory field's name (message_state in query_sm_resp): keep the field.
+      (pdu.tlvs ??= {})[tag] = Buffer.from(buf.subarray(start, start + len));
+    } else {
+      pdu[name] = value;
+    }
   }
-  if (type === TT.cstring) {
-    const nul = data.indexOf(0);
-    return data.toString('latin1', 0, nul < 0 ? data.length : nul);
-  }
-  if (type === TT.string) return data.toString('latin1');
-  return Buffer.from(data);
+}
+
+function failure(
+  status: number,
+  reason: string,
+  command: string,
+  commandId: number,
+  sequenceNumber: number,
+): DecodeResult {
+  return { ok: false, status, reason, command, command_id: commandId, sequence_number: sequenceNumber };
 }
 
 /**
@@ -252,33 +435,30 @@ function readTlvValue(type: FieldType, data: Buffer, name: string): unknown {
  * Never throws.
  */
 export function decodePdu(buf: Buffer): DecodeResult {
-  if (buf.length < HEADER_LENGTH) {
-    return {
-      ok: false,
-      status: CommandStatus.ESME_RINVCMDLEN,
-      reason: 'shorter than a header',
-      command: 'unknown',
-      command_id: 0,
-      sequence_number: 0,
-    };
-  }
+  if (buf.length < HEADER_LENGTH)
+    return failure(CommandStatus.ESME_RINVCMDLEN, 'shorter than a header', 'unknown', 0, 0);
   const commandLength = buf.readUInt32BE(0);
   const commandId = buf.readUInt32BE(4);
   const commandStatus = buf.readUInt32BE(8);
   const sequenceNumber = buf.readUInt32BE(12);
-  const def = smpp.commandsById[commandId];
-  const command = def?.command ?? 'unknown';
-  const fail = (status: number, reason: string): DecodeResult => ({
-    ok: false,
-    status,
-    reason,
-    command,
-    command_id: commandId,
-    sequence_number: sequenceNumber,
-  });
+  const spec = COMMANDS_BY_ID.get(commandId);
+  const command = spec?.name ?? 'unknown';
   if (commandLength !== buf.length)
-    return fail(CommandStatus.ESME_RINVCMDLEN, `command_length ${commandLength} != ${buf.length}`);
-  if (!def) return fail(CommandStatus.ESME_RINVCMDID, `unknown command_id 0x${commandId.toString(16)}`);
+    return failure(
+      CommandStatus.ESME_RINVCMDLEN,
+      `command_length ${commandLength} != ${buf.length}`,
+      command,
+      commandId,
+      sequenceNumber,
+    );
+  if (spec === undefined)
+    return failure(
+      CommandStatus.ESME_RINVCMDID,
+      `unknown command_id 0x${commandId.toString(16)}`,
+      command,
+      commandId,
+      sequenceNumber,
+    );
   const pdu: Pdu = {
     command,
     command_id: commandId,
@@ -286,59 +466,252 @@ export function decodePdu(buf: Buffer): DecodeResult {
     sequence_number: sequenceNumber,
   };
   const end = buf.length;
-  let offset = HEADER_LENGTH;
+  pos = HEADER_LENGTH;
   try {
-    const params = def.params ?? {};
-    // Responses may carry no body (SMPP 3.4 error responses): a response body that ends on a field
-    // boundary is accepted and the missing fields take their defaults. Requests must be complete.
-    const lenient = isResponseId(commandId);
-    for (const [name, p] of Object.entries(params)) {
-      if (offset >= end) {
-        if (!lenient) throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `body ends before ${name}`);
-        pdu[name] = defaultFor(p.type);
+    const fields = spec.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i] as FieldSpec;
+      if (pos >= end) {
+        // Responses may carry no body (SMPP 3.4 error responses): a response body that ends on a field
+        // boundary is accepted and the missing fields take their defaults. Requests must be complete.
+        if (!spec.isResponse)
+          throw new DecodeFailure(CommandStatus.ESME_RINVCMDLEN, `body ends before ${f.name}`);
+        pdu[f.name] = fieldDefault(f);
         continue;
       }
-      const [value, next] = readParam(p.type, buf, offset, end, name);
-      pdu[name] = value;
-      offset = next;
+      pdu[f.name] = readField(f, buf, end);
     }
-    while (offset < end) {
-      if (offset + 4 > end) throw new DecodeFailure(CommandStatus.ESME_RINVTLVSTREAM, 'truncated TLV header');
-      const tag = buf.readUInt16BE(offset);
-      const len = buf.readUInt16BE(offset + 2);
-      offset += 4;
-      if (offset + len > end)
-        throw new DecodeFailure(
-          CommandStatus.ESME_RINVTLVLEN,
-          `TLV 0x${tag.toString(16)} length ${len} overruns PDU`,
-        );
-      const data = buf.subarray(offset, offset + len);
-      offset += len;
-      const tdef = smpp.tlvsById[tag];
-      if (!tdef) {
-        (pdu.tlvs ??= {})[tag] = Buffer.from(data);
-        continue;
-      }
-      const name = def.tlvMap?.[tdef.tag] ?? tdef.tag;
-      const value = readTlvValue(tdef.type, data, name);
-      if (tdef.multiple) {
-        const arr = (Array.isArray(pdu[name]) ? pdu[name] : (pdu[name] = [])) as unknown[];
-        arr.push(value);
-      } else if (name in (def.params ?? {})) {
-        // A TLV that shares a mandatory field's name (message_state in query_sm_resp): keep the field.
-        (pdu.tlvs ??= {})[tag] = Buffer.from(data);
-      } else {
-        pdu[name] = value;
-      }
-    }
+    if (pos < end) readTlvs(spec, buf, end, pdu);
   } catch (e) {
-    if (e instanceof DecodeFailure) return fail(e.status, e.reason);
-    return fail(CommandStatus.ESME_RSYSERR, `decoder error: ${(e as Error).message}`);
+    if (e instanceof DecodeFailure) return failure(e.status, e.reason, command, commandId, sequenceNumber);
+    return failure(
+      CommandStatus.ESME_RSYSERR,
+      `decoder error: ${(e as Error).message}`,
+      command,
+      commandId,
+      sequenceNumber,
+    );
   }
   return { ok: true, pdu };
 }
 
-const CSTRING_TYPES = new Set<FieldType>([T.cstring, T.tlv.cstring, T.tlv.string]);
+// ------------------------------------------------------------------ encoding
+
+function isUint(v: unknown, max: number): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+}
+
+/**
+ * Octets of a string (Latin-1: the low byte of each UTF-16 unit, as Buffer.from(s, 'latin1')) or a Buffer;
+ * -1 for anything else (node-smpp would fail on a bare Uint8Array: it calls Buffer#copy).
+ */
+function octetLength(v: unknown): number {
+  if (typeof v === 'string') return v.length;
+  if (Buffer.isBuffer(v)) return v.length;
+  return -1;
+}
+
+function writeOctets(buf: Buffer, o: number, v: string | Uint8Array): number {
+  const n = v.length;
+  if (typeof v === 'string') {
+    if (n > 48) return o + buf.write(v, o, 'latin1');
+    for (let i = 0; i < n; i++) buf[o + i] = v.charCodeAt(i);
+  } else if (n > 48) {
+    buf.set(v, o);
+  } else {
+    for (let i = 0; i < n; i++) buf[o + i] = v[i] as number;
+  }
+  return o + n;
+}
+
+function writeUint32(buf: Buffer, o: number, v: number): void {
+  buf[o] = v >>> 24;
+  buf[o + 1] = v >>> 16;
+  buf[o + 2] = v >>> 8;
+  buf[o + 3] = v;
+}
+
+// TLVs of the PDU being encoded (encodePdu is synchronous, so these are reused call after call).
+const tlvSpecs: TlvSpec[] = [];
+const tlvValues: unknown[] = [];
+
+/**
+ * The fast encoder. Returns undefined for anything it does not take, or that would not fit or would
+ * fail; encodePdu then goes through node-smpp, which gives those their usual bytes or error.
+ */
+function encodeFast(spec: CommandSpec, init: PduInit): Buffer | undefined {
+  const status = init.command_status ?? 0;
+  const seq = init.sequence_number ?? 0;
+  if (!isUint(status, 0xffffffff) || !isUint(seq, 0xffffffff)) return undefined;
+  if (status !== 0) {
+    // Header only (SMPP 3.4 error response); only an oversized short_message is refused before that.
+    if (spec.hasShortMessage && octetLength(init.short_message) > 255) return undefined;
+    return encodeHeaderOnly(spec.id, status, seq);
+  }
+  const fields = spec.fields;
+  let size = HEADER_LENGTH;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as FieldSpec;
+    const v = init[f.name];
+    switch (f.kind) {
+      case F_INT8:
+        if (v !== undefined && !isUint(v, 0xff)) return undefined;
+        size += 1;
+        break;
+      case F_INT16:
+        if (v !== undefined && !isUint(v, 0xffff)) return undefined;
+        size += 2;
+        break;
+      case F_INT32:
+        if (v !== undefined && !isUint(v, 0xffffffff)) return undefined;
+        size += 4;
+        break;
+      case F_CSTRING: {
+        const n = v === undefined ? 0 : octetLength(v);
+        if (n < 0) return undefined;
+        size += n + 1;
+        break;
+      }
+      default: {
+        // F_OCTETS (the fast path takes no other kind)
+        const n = v === undefined ? 0 : octetLength(v);
+        if (n < 0 || n > 255) return undefined;
+        size += n + 1;
+      }
+    }
+  }
+  let ntlv = 0;
+  for (const key in init) {
+    const t = TLVS_BY_NAME.get(key);
+    if (t === undefined || spec.paramNames.has(key)) continue;
+    const v = init[key];
+    if (v === undefined) continue;
+    if (!t.fastEncode) return undefined;
+    let n: number;
+    switch (t.kind) {
+      case V_INT8:
+        if (!isUint(v, 0xff)) return undefined;
+        n = 1;
+        break;
+      case V_INT16:
+        if (!isUint(v, 0xffff)) return undefined;
+        n = 2;
+        break;
+      case V_INT32:
+        if (!isUint(v, 0xffffffff)) return undefined;
+        n = 4;
+        break;
+      case V_CSTRING:
+        n = octetLength(v);
+        if (n < 0) return undefined;
+        n += 1;
+        break;
+      default:
+        n = octetLength(v);
+        if (n < 0) return undefined;
+    }
+    if (n > 0xffff) return undefined;
+    size += 4 + n;
+    tlvSpecs[ntlv] = t;
+    tlvValues[ntlv++] = v;
+  }
+  const extra = init.tlvs;
+  if (extra) {
+    const proto = Object.getPrototypeOf(extra) as unknown;
+    if (proto !== Object.prototype && proto !== null) return undefined;
+    for (const k in extra) {
+      const tag = Number(k);
+      const v: unknown = extra[tag];
+      if (!isUint(tag, 0xffff) || !(v instanceof Uint8Array) || v.length > 0xffff) return undefined;
+      size += 4 + v.length;
+    }
+  }
+
+  const buf = Buffer.allocUnsafe(size);
+  writeUint32(buf, 0, size);
+  writeUint32(buf, 4, spec.id);
+  writeUint32(buf, 8, 0);
+  writeUint32(buf, 12, seq);
+  let o = HEADER_LENGTH;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i] as FieldSpec;
+    const v = init[f.name] as number | string | Uint8Array | undefined;
+    switch (f.kind) {
+      case F_INT8:
+        buf[o++] = v === undefined ? f.encodeDefault : (v as number);
+        break;
+      case F_INT16: {
+        const n = v === undefined ? f.encodeDefault : (v as number);
+        buf[o] = n >>> 8;
+        buf[o + 1] = n;
+        o += 2;
+        break;
+      }
+      case F_INT32:
+        writeUint32(buf, o, v === undefined ? f.encodeDefault : (v as number));
+        o += 4;
+        break;
+      case F_CSTRING:
+        if (v !== undefined) o = writeOctets(buf, o, v as string | Uint8Array);
+        buf[o++] = 0;
+        break;
+      default:
+        if (v === undefined) buf[o++] = 0;
+        else {
+          buf[o++] = (v as string | Uint8Array).length;
+          o = writeOctets(buf, o, v as string | Uint8Array);
+        }
+    }
+  }
+  for (let i = 0; i < ntlv; i++) {
+    const t = tlvSpecs[i] as TlvSpec;
+    const v = tlvValues[i] as number | string | Uint8Array;
+    tlvValues[i] = undefined;
+    buf[o] = t.tag >>> 8;
+    buf[o + 1] = t.tag;
+    switch (t.kind) {
+      case V_INT8:
+        buf[o + 2] = 0;
+        buf[o + 3] = 1;
+        buf[o + 4] = v as number;
+        o += 5;
+        break;
+      case V_INT16:
+        buf[o + 2] = 0;
+        buf[o + 3] = 2;
+        buf[o + 4] = (v as number) >>> 8;
+        buf[o + 5] = v as number;
+        o += 6;
+        break;
+      case V_INT32:
+        buf[o + 2] = 0;
+        buf[o + 3] = 4;
+        writeUint32(buf, o + 4, v as number);
+        o += 8;
+        break;
+      default: {
+        const s = v as string | Uint8Array;
+        const n = t.kind === V_CSTRING ? s.length + 1 : s.length;
+        buf[o + 2] = n >>> 8;
+        buf[o + 3] = n;
+        o = writeOctets(buf, o + 4, s);
+        if (t.kind === V_CSTRING) buf[o++] = 0;
+      }
+    }
+  }
+  if (extra) {
+    for (const k in extra) {
+      const tag = Number(k);
+      const v = extra[tag] as Uint8Array;
+      buf[o] = tag >>> 8;
+      buf[o + 1] = tag;
+      buf[o + 2] = v.length >>> 8;
+      buf[o + 3] = v.length;
+      o = writeOctets(buf, o + 4, v);
+    }
+  }
+  return buf;
+}
 
 /**
  * Encode a PDU. Throws SmppError for an unknown command or a value that cannot be put on the wire
@@ -346,74 +719,12 @@ const CSTRING_TYPES = new Set<FieldType>([T.cstring, T.tlv.cstring, T.tlv.string
  * carry the header only (SMPP 3.4).
  */
 export function encodePdu(init: PduInit): Buffer {
-  const def = smpp.commands[init.command];
-  if (!def)
+  const spec = COMMANDS_BY_NAME.get(init.command);
+  if (spec === undefined)
     throw new SmppError(`cannot encode unknown command ${init.command}`, {
       commandStatus: CommandStatus.ESME_RINVCMDID,
     });
-  const options: Record<string, unknown> = {
-    command_status: init.command_status ?? 0,
-    sequence_number: init.sequence_number ?? 0,
-  };
-  const params = def.params ?? {};
-  for (const [key, value] of Object.entries(init)) {
-    if (
-      value === undefined ||
-      key === 'command' ||
-      key === 'tlvs' ||
-      key === 'command_status' ||
-      key === 'sequence_number'
-    )
-      continue;
-    const type = params[key]?.type ?? smpp.tlvs[key]?.type;
-    if (!type) continue; // not a field of this command nor a known TLV
-    if (
-      typeof value === 'string' &&
-      (CSTRING_TYPES.has(type) || type === T.buffer || type === T.tlv.buffer)
-    ) {
-      // A Buffer bypasses node-smpp's time filter (which pads strings of 12 characters or fewer) and its ASCII conversion.
-      options[key] = Buffer.from(value, 'latin1');
-    } else {
-      options[key] = value;
-    }
-  }
-  const sm = options['short_message'];
-  if (Buffer.isBuffer(sm) && sm.length > 255) {
-    throw new SmppError(
-      `short_message of ${sm.length} octets cannot be encoded (max 255; use message_payload)`,
-      {
-        commandStatus: CommandStatus.ESME_RINVMSGLEN,
-      },
-    );
-  }
-  if (params['data_coding'] && options['data_coding'] === undefined) options['data_coding'] = 0;
-  let buf: Buffer;
-  try {
-    buf = new smpp.PDU(init.command, options).toBuffer();
-  } catch (e) {
-    throw new SmppError(`cannot encode ${init.command}: ${(e as Error).message}`, {
-      commandStatus: CommandStatus.ESME_RSYSERR,
-      cause: e,
-    });
-  }
-  const extra = init.tlvs;
-  if (extra && (init.command_status ?? 0) === 0) {
-    const parts: Buffer[] = [buf];
-    for (const [tagStr, value] of Object.entries(extra)) {
-      const tag = Number(tagStr);
-      if (value.length > 0xffff)
-        throw new SmppError(`TLV 0x${tag.toString(16)} too long`, {
-          commandStatus: CommandStatus.ESME_RINVTLVLEN,
-        });
-      const h = Buffer.alloc(4);
-      h.writeUInt16BE(tag, 0);
-      h.writeUInt16BE(value.length, 2);
-      parts.push(h, value);
-    }
-    buf = Buffer.concat(parts);
-    buf.writeUInt32BE(buf.length, 0);
-  }
-  return buf;
+  return (spec.fastEncode ? encodeFast(spec, init) : undefined) ?? encodePduViaNodeSmpp(init);
 }
 
 /** Header-only PDU (generic_nack, or an error *_resp), without going through node-smpp. */

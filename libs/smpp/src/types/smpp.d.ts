@@ -29,6 +29,8 @@ declare module 'smpp' {
     tag: string;
     type: FieldType;
     multiple?: boolean;
+    /** node-smpp's value filter (text, times, structured TLVs); the fast encoder leaves filtered TLVs to node-smpp. */
+    filter?: unknown;
   }
 
   export class PDU {
