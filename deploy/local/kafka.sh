@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Single-node Apache Kafka (KRaft: broker + controller in one JVM) on loopback, from the official
-# jars on Maven Central. Usage: kafka.sh start|stop|status|address
+# jars on Maven Central. Usage: kafka.sh start|stop|restart|status|address
 #   start   fetch the jars once (mvn, cached), format storage on first start, run, wait until it answers
 #   stop    stop it by its pid
+#   restart run the broker that was last started here again after it stopped or died (kill -9): same
+#           config, ports and data, nothing formatted; refuses when it is still running (tools/chaos)
 #   address print host:port of the running broker
 # Env: KAFKA_HEAP (default 768m), KAFKA_PORT (default: a free port).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -78,6 +80,12 @@ start() {
     kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
     || { cat "$STATE/format.log" >&2; die "formatting KRaft storage failed"; }
   : >"$STATE/server.log"
+  run_broker "$port"
+}
+
+# run_broker PORT: run the JVM on $STATE/server.properties, record its pid, wait until it answers.
+run_broker() {
+  local port=$1 cp="$JARS_DIR/*"
   nohup java -Xms"${KAFKA_HEAP:-768m}" -Xmx"${KAFKA_HEAP:-768m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafka.logs.dir="$STATE" \
     -cp "$cp" kafka.Kafka "$STATE/server.properties" >"$STATE/stdout.log" 2>&1 &
@@ -93,11 +101,27 @@ start() {
   cat "$ADDR_FILE"
 }
 
+# restart: after a stop or a crash, the same broker again (data kept); the old server.log becomes server.log.1.
+# A killed process stays a zombie until init reaps it, and kill -0 still answers for it.
+is_zombie() { case "$(ps -o stat= -p "$1" 2>/dev/null)" in Z*) return 0 ;; *) return 1 ;; esac; }
+
+restart() {
+  if pid_alive "$PID_FILE" && ! is_zombie "$(cat "$PID_FILE")"; then
+    die "kafka is still running (pid $(cat "$PID_FILE")): stop or kill it first"
+  fi
+  [ -f "$STATE/server.properties" ] && [ -f "$ADDR_FILE" ] || die "no kafka was started under $STATE"
+  fetch_jars
+  [ -f "$STATE/server.log" ] && mv -f "$STATE/server.log" "$STATE/server.log.1"
+  : >"$STATE/server.log"
+  run_broker "$(sed 's/.*://' "$ADDR_FILE")"
+}
+
 case "${1:-}" in
   start) start ;;
+  restart) restart ;;
   stop) stop_pid "$PID_FILE" kafka ;;
   status) if pid_alive "$PID_FILE"; then echo "running at $(cat "$ADDR_FILE")"; else echo stopped; exit 3; fi ;;
   address) pid_alive "$PID_FILE" || die "kafka is not running"; cat "$ADDR_FILE" ;;
   fetch) fetch_jars ;;
-  *) echo "usage: kafka.sh start|stop|status|address|fetch" >&2; exit 2 ;;
+  *) echo "usage: kafka.sh start|stop|restart|status|address|fetch" >&2; exit 2 ;;
 esac
