@@ -169,6 +169,8 @@ interface CommandSpec {
   /** Every field has a kind the fast encoder writes. */
   readonly fastEncode: boolean;
   readonly hasShortMessage: boolean;
+  /** submit_sm / deliver_sm: decoded by decodeSm. */
+  readonly smLayout: boolean;
   /** TLV name -> the name this command gives it (broadcast_sm_resp's failed_broadcast_area_identifier). */
   readonly tlvMap: Readonly<Record<string, string>> | undefined;
 }
@@ -219,6 +221,7 @@ for (const [name, def] of Object.entries(smpp.commands)) {
     paramNames: new Set(fields.map((f) => f.name)),
     fastEncode: fields.every((f) => f.kind !== F_LIST && f.kind !== F_STRING),
     hasShortMessage: fields.some((f) => f.name === 'short_message'),
+    smLayout: name === 'submit_sm' || name === 'deliver_sm',
     tlvMap: def.tlvMap,
   };
   COMMANDS_BY_NAME.set(name, spec);
@@ -420,6 +423,82 @@ function readTlvs(spec: CommandSpec, buf: Buffer, end: number, pdu: Pdu): void {
   }
 }
 
+/** A C-string at pos, or undefined when it is not terminated before end (the caller then takes the slow path). */
+function tryCString(buf: Buffer, end: number): string | undefined {
+  const start = pos;
+  let nul = start;
+  while (nul < end && buf[nul] !== 0) nul++;
+  if (nul >= end) return undefined;
+  pos = nul + 1;
+  return nul === start ? '' : buf.toString('latin1', start, nul);
+}
+
+/**
+ * submit_sm and deliver_sm (the same body), read straight into one object literal. Returns undefined for
+ * a body that is not complete; decodePdu's table-driven loop then gives the exact failure.
+ */
+function decodeSm(
+  spec: CommandSpec,
+  buf: Buffer,
+  commandStatus: number,
+  sequenceNumber: number,
+): Pdu | undefined {
+  const end = buf.length;
+  pos = HEADER_LENGTH;
+  const serviceType = tryCString(buf, end);
+  if (serviceType === undefined || pos + 2 > end) return undefined;
+  const sourceTon = buf[pos] as number;
+  const sourceNpi = buf[pos + 1] as number;
+  pos += 2;
+  const sourceAddr = tryCString(buf, end);
+  if (sourceAddr === undefined || pos + 2 > end) return undefined;
+  const destTon = buf[pos] as number;
+  const destNpi = buf[pos + 1] as number;
+  pos += 2;
+  const destAddr = tryCString(buf, end);
+  if (destAddr === undefined || pos + 3 > end) return undefined;
+  const esmClass = buf[pos] as number;
+  const protocolId = buf[pos + 1] as number;
+  const priority = buf[pos + 2] as number;
+  pos += 3;
+  const schedule = tryCString(buf, end);
+  if (schedule === undefined) return undefined;
+  const validity = tryCString(buf, end);
+  if (validity === undefined || pos + 5 > end) return undefined;
+  const registered = buf[pos] as number;
+  const replace = buf[pos + 1] as number;
+  const dataCoding = buf[pos + 2] as number;
+  const defaultMsgId = buf[pos + 3] as number;
+  const smLength = buf[pos + 4] as number;
+  const smStart = pos + 5;
+  if (smStart + smLength > end) return undefined;
+  pos = smStart + smLength;
+  return {
+    command: spec.name,
+    command_id: spec.id,
+    command_status: commandStatus,
+    sequence_number: sequenceNumber,
+    service_type: serviceType,
+    source_addr_ton: sourceTon,
+    source_addr_npi: sourceNpi,
+    source_addr: sourceAddr,
+    dest_addr_ton: destTon,
+    dest_addr_npi: destNpi,
+    destination_addr: destAddr,
+    esm_class: esmClass,
+    protocol_id: protocolId,
+    priority_flag: priority,
+    schedule_delivery_time: schedule,
+    validity_period: validity,
+    registered_delivery: registered,
+    replace_if_present_flag: replace,
+    data_coding: dataCoding,
+    sm_default_msg_id: defaultMsgId,
+    // A copy: the PDU may outlive the socket chunk it came in, which must not stay pinned.
+    short_message: Buffer.from(buf.subarray(smStart, smStart + smLength)),
+  };
+}
+
 function failure(
   status: number,
   reason: string,
@@ -459,13 +538,25 @@ export function decodePdu(buf: Buffer): DecodeResult {
       commandId,
       sequenceNumber,
     );
+  const end = buf.length;
+  if (spec.smLayout) {
+    const sm = decodeSm(spec, buf, commandStatus, sequenceNumber);
+    if (sm !== undefined) {
+      if (pos === end) return { ok: true, pdu: sm };
+      try {
+        readTlvs(spec, buf, end, sm);
+        return { ok: true, pdu: sm };
+      } catch {
+        // the table-driven pass below reports it
+      }
+    }
+  }
   const pdu: Pdu = {
     command,
     command_id: commandId,
     command_status: commandStatus,
     sequence_number: sequenceNumber,
   };
-  const end = buf.length;
   pos = HEADER_LENGTH;
   try {
     const fields = spec.fields;
