@@ -1,9 +1,14 @@
 // Benchmark (not a test): routed -> egress -> SMPP -> dispatched, end to end on loopback with the real
 // Kafka and Postgres of .local/env, against the in-process fake SMSC (answers at once).
 //   set -a; . .local/env; set +a
-//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=2000] [sessions=2] [window=50]
-// Prints messages/s and the latency from produce to dispatched. Cleans up its database and topics.
+//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6]
+// Prints messages/s and the latency from produce to dispatched, the CPU time of this process (egress, the
+// fake SMSC, the load producer and the dispatched reader together: an upper bound for egress alone) and of
+// the whole machine per message, the Postgres transactions per part and the load average. Cleans up its
+// database and topics.
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +24,7 @@ import { createEgressCore } from '../src/core.js';
 import { FakeSmsc } from '../test/fake-smsc.js';
 import { retryStart } from '../test/retry-start.js';
 
-const [n = 2000, sessions = 2, window = 50] = process.argv.slice(2).map(Number);
+const [n = 20_000, sessions = 2, window = 50, partitionConcurrency = 6] = process.argv.slice(2).map(Number);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
@@ -115,7 +120,7 @@ try {
       batchConcurrency: 500,
       drainMs: 2000,
       groupId: `${tag}-egress`,
-      consumer: { partitionsConsumedConcurrently: 6 },
+      consumer: { partitionsConsumedConcurrently: partitionConcurrency },
     },
     logger,
     producer,
@@ -137,6 +142,25 @@ try {
   while (!core.connectors.get('con_bench')?.healthy) await new Promise((r) => setTimeout(r, 20));
 
   const sentAt = new Map<string, number>();
+  const xacts = async () =>
+    Number(
+      (
+        await admin.query<{ n: string }>(
+          'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+          [tag],
+        )
+      ).rows[0]?.n ?? 0,
+    );
+  // Busy CPU time of the whole machine (every process, other users' too), from /proc/stat, in µs.
+  const machineBusyUs = async () => {
+    const f = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    return ((f.reduce((a, b) => a + b, 0) - idle) * 1e6) / 100; // USER_HZ = 100
+  };
+  const load0 = loadavg()[0]!;
+  const x0 = await xacts();
+  const cpu0 = process.cpuUsage();
+  const m0 = await machineBusyUs();
   const t0 = Date.now();
   const batch: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
@@ -168,12 +192,24 @@ try {
     await new Promise((r) => setTimeout(r, 20));
   }
   const t1 = Math.max(...done.values());
+  const cpu = process.cpuUsage(cpu0);
+  const machine = (await machineBusyUs()) - m0;
+  // pg_stat_database is updated by each backend at the end of a transaction, with a short delay.
+  await new Promise((r) => setTimeout(r, 1000));
+  const tx = (await xacts()) - x0;
   const lat = [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
   console.log(
     `egress bench: ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
       `all dispatched in ${t1 - t0} ms = ${Math.round((n * 1000) / (t1 - t0))} msg/s end to end; ` +
       `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`,
+  );
+  console.log(
+    `egress bench: CPU of this process ${Math.round((cpu.user + cpu.system) / n)} µs/msg ` +
+      `(egress + fake SMSC + load producer + dispatched reader), whole machine ${Math.round(machine / n)} µs/msg ` +
+      `(all processes incl. Kafka, Postgres and anyone else); Postgres ${(tx / n).toFixed(3)} transactions/part; ` +
+      `load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ` +
+      `${sessions} sessions x window ${window}, ${partitionConcurrency} partitions concurrently`,
   );
 
   await core.stop();

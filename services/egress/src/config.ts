@@ -35,7 +35,11 @@ export const egressEnv = {
   EGRESS_RECONNECT_MAX_MS: envInt({ min: 10, max: 600_000, default: 60_000 }),
   // How long a part waits for any candidate connector to be bound before it fails NOT_SENT.
   EGRESS_UNAVAILABLE_WAIT_MS: envInt({ min: 0, max: 3_600_000, default: 30_000 }),
+  // Routed records of one fetched batch (one partition) in flight at once.
   EGRESS_BATCH_CONCURRENCY: envInt({ min: 1, max: 10_000, default: 500 }),
+  // Partitions of sms.routed.v1 processed at the same time by this replica (the topic has 6). With 1, a
+  // partition's batch must finish (its slowest part) before any other partition's parts can use the window.
+  EGRESS_PARTITION_CONCURRENCY: envInt({ min: 1, max: 64, default: 6 }),
   EGRESS_DRAIN_MS: envInt({ min: 0, max: 600_000, default: 20_000 }),
   // PEM CA bundle for connectors with tls=true whose certificates are not signed by a public CA.
   EGRESS_TLS_CA_FILE: envString().optional(),

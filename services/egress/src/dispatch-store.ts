@@ -135,7 +135,7 @@ export class DispatchStore {
       rows.map(() => this.replica),
       rows.map((r) => r.supplierMessageId || null),
       rows.map((r) => r.commandStatus ?? null),
-      rows.map((r) => (r.event ? Buffer.from(r.event) : null)),
+      rows.map((r) => (r.event ? Buffer.from(r.event.buffer, r.event.byteOffset, r.event.byteLength) : null)),
     ]);
   }
 

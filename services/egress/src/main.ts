@@ -28,6 +28,7 @@ await runService({
         unavailableWaitMs: c.EGRESS_UNAVAILABLE_WAIT_MS,
         secretKey: parseSecretKey(c.CONNECTOR_SECRET_KEY),
         batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,
+        consumer: { partitionsConsumedConcurrently: c.EGRESS_PARTITION_CONCURRENCY },
         drainMs: c.EGRESS_DRAIN_MS,
         ...(c.EGRESS_TLS_CA_FILE ? { tls: { ca: readFileSync(c.EGRESS_TLS_CA_FILE) } } : {}),
       },

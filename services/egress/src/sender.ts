@@ -16,7 +16,7 @@ import { onDelivery, type PartRecord } from './domain/dedupe.js';
 import { decide, type AttemptResult, type RetryPolicy } from './domain/failover.js';
 import { planSubmit, type SubmitPlan } from './domain/translate.js';
 import { sleep } from './domain/token-bucket.js';
-import { partKey, type DispatchStore, type PartKey } from './dispatch-store.js';
+import { partKey, type DispatchStore, type PartKey, type PartWrite } from './dispatch-store.js';
 import { metrics } from './metrics.js';
 
 export interface SenderOptions {
@@ -181,17 +181,10 @@ export class Sender {
         finalFailure: true,
         detail: p.reason,
       });
-      await this.o.store.record({
-        ...key,
-        partTotal: 1,
-        state: 'failed',
-        attempt: 1,
-        connectorId: ev.connectorId,
-        commandStatus: 0,
-        event: this.o.topics.dispatched.encode(ev),
-      });
-      await this.o.producer.produce(this.o.topics.dispatched, ev);
-      return;
+      return this.finish(
+        { ...key, partTotal: 1, state: 'failed', attempt: 1, connectorId: ev.connectorId, commandStatus: 0 },
+        ev,
+      );
     }
     // Parts of one message in order: the handset reassembles them, some SMSCs expect them in sequence.
     for (let i = 0; i < plan.parts.length; i++) {
@@ -202,7 +195,21 @@ export class Sender {
 
   private async republish(bytes: Buffer, action: string): Promise<void> {
     metrics.redeliveries.inc({ action });
-    await this.o.producer.produce(this.o.topics.dispatched, this.o.topics.dispatched.decode(bytes));
+    await this.publish(this.o.topics.dispatched.decode(bytes), bytes);
+  }
+
+  /** Publishes a dispatch event already encoded (encoded once for both the dedupe row and Kafka). */
+  private publish(ev: SmsDispatched, bytes: Uint8Array): Promise<void> {
+    const { dispatched } = this.o.topics;
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf);
+  }
+
+  /** Records a final state with its event, then publishes the event (in that order: see domain/dedupe.ts). */
+  private async finish(row: Omit<PartWrite, 'event'>, ev: SmsDispatched): Promise<void> {
+    const bytes = this.o.topics.dispatched.encode(ev);
+    await this.o.store.record({ ...row, event: bytes });
+    await this.publish(ev, bytes);
   }
 
   private event(
@@ -284,16 +291,17 @@ export class Sender {
         detail:
           'egress stopped between submit_sm and its response; not resent to avoid a duplicate (outcome unknown)',
       });
-      await store.record({
-        ...key,
-        partTotal: total,
-        state: 'unknown',
-        attempt: action.attempt,
-        connectorId,
-        commandStatus: 0,
-        event: topics.dispatched.encode(ev),
-      });
-      await producer.produce(topics.dispatched, ev);
+      await this.finish(
+        {
+          ...key,
+          partTotal: total,
+          state: 'unknown',
+          attempt: action.attempt,
+          connectorId,
+          commandStatus: 0,
+        },
+        ev,
+      );
       this.log.warn(
         { messageId: context.messageId, part: partNumber },
         'part was in flight at a previous stop; reported unknown, not resent',
@@ -357,18 +365,18 @@ export class Sender {
           detail: '',
           normalised,
         });
-        await store.record({
-          ...key,
-          partTotal: total,
-          state: 'sent',
-          attempt,
-          connectorId,
-          supplierMessageId: out.supplierMessageId,
-          commandStatus: 0,
-          event: topics.dispatched.encode(ev),
-        });
-        await producer.produce(topics.dispatched, ev);
-        return;
+        return this.finish(
+          {
+            ...key,
+            partTotal: total,
+            state: 'sent',
+            attempt,
+            connectorId,
+            supplierMessageId: out.supplierMessageId,
+            commandStatus: 0,
+          },
+          ev,
+        );
       }
       const outcome =
         result.kind === 'rejected'
@@ -393,17 +401,10 @@ export class Sender {
       });
       const status = out?.commandStatus ?? 0;
       if (final) {
-        await store.record({
-          ...key,
-          partTotal: total,
-          state: 'failed',
-          attempt,
-          connectorId,
-          commandStatus: status,
-          event: topics.dispatched.encode(ev),
-        });
-        await producer.produce(topics.dispatched, ev);
-        return;
+        return this.finish(
+          { ...key, partTotal: total, state: 'failed', attempt, connectorId, commandStatus: status },
+          ev,
+        );
       }
       await store.record({
         ...key,
