@@ -1,0 +1,25 @@
+import { databaseEnv, envInt, envString, z } from '@smshub/config';
+
+/** admin's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
+export const adminEnv = {
+  ...databaseEnv,
+  /** AdminService, grpc.health.v1 and reflection port. */
+  GRPC_PORT: envInt({ min: 0, max: 65535, default: 50051 }),
+  /** Bearer token every AdminService call must carry (at least 16 characters). */
+  ADMIN_TOKEN: z
+    .string({ message: 'is required (clients send "authorization: Bearer <token>")' })
+    .min(16, { message: 'must be at least 16 characters' }),
+  /** 32-byte key (base64) that seals connector passwords; the same key egress opens them with. */
+  CONNECTOR_SECRET_KEY: z
+    .string({ message: 'is required (32 bytes, base64)' })
+    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' }),
+  /** TLS for the gRPC port: both files or neither (PEM). */
+  ADMIN_TLS_CERT_FILE: envString().optional(),
+  ADMIN_TLS_KEY_FILE: envString().optional(),
+  /** Directory of the .proto files served by reflection; default: the repository's proto/. */
+  ADMIN_PROTO_DIR: envString().optional(),
+  /** Name recorded as ConfigChange.actor and TopUp.actor. */
+  ADMIN_ACTOR: envString().default('admin-api'),
+};
+
+export type AdminEnv = z.infer<z.ZodObject<typeof adminEnv>>;
