@@ -45,7 +45,7 @@ export class Esme {
   private constructor(private readonly session: SmppSession) {}
 
   static async bind(opts: EsmeOptions): Promise<Esme> {
-    let esme: Esme | undefined;
+    const holder: { esme?: Esme } = {};
     const session = await connectSmpp({
       host: opts.host ?? '127.0.0.1',
       port: opts.port,
@@ -56,12 +56,12 @@ export class Esme {
       responseTimeoutMs: 15_000,
       handlers: {
         deliver_sm: (pdu) => {
-          esme?.onDeliver(pdu);
+          holder.esme?.onDeliver(pdu);
         },
       },
     });
-    esme = new Esme(session);
-    return esme;
+    holder.esme = new Esme(session);
+    return holder.esme;
   }
 
   private onDeliver(pdu: Pdu): void {
