@@ -86,8 +86,24 @@ export interface Codec {
   toJSON(message: object): unknown;
 }
 
+/** Drops write-only secrets (SMPP and bind passwords, password hashes) from a proto3 JSON value. */
+export function redact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redact);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([k]) => k !== 'password' && k !== 'passwordHash')
+      .map(([k, v]) => [k, redact(v)]),
+  );
+}
+
 function codec(c: unknown): Codec {
-  return c as Codec;
+  const generated = c as Codec;
+  return {
+    fromPartial: (o) => generated.fromPartial(o),
+    fromJSON: (o) => generated.fromJSON(o),
+    toJSON: (m) => redact(generated.toJSON(m)),
+  };
 }
 
 type Json = Record<string, unknown>;

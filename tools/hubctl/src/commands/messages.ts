@@ -266,12 +266,17 @@ export function messageCommands(session: Session, program: Command): void {
           pageToken = res.nextPageToken;
           if (!flags.all || pageToken === '') break;
         }
-        ctx.emit(ListMessagesResponse.toJSON({ messages: all, nextPageToken: pageToken }), () =>
-          listTable(
-            all,
-            SUMMARY_COLUMNS,
-            `messages for ${flags.account} between ${startTime.toISOString()} and ${endTime.toISOString()}`,
-          ),
+        ctx.emit(
+          {
+            messages: [],
+            ...(ListMessagesResponse.toJSON({ messages: all, nextPageToken: pageToken }) as object),
+          },
+          () =>
+            listTable(
+              all,
+              SUMMARY_COLUMNS,
+              `messages for ${flags.account} between ${startTime.toISOString()} and ${endTime.toISOString()}`,
+            ),
         );
         if (pageToken && ctx.format === 'table')
           ctx.note(`more results: add --page-token ${pageToken} (or --all)`);

@@ -134,31 +134,33 @@ export function settlementCommands(session: Session, program: Command): void {
         pageToken = res.nextPageToken;
         if (!flags.all || pageToken === '') break;
       }
-      ctx.emit(GetTotalsResponse.toJSON({ totals, nextPageToken: pageToken }), () =>
-        listTable(
-          totals,
-          [
-            { header: 'PARTY', value: (t) => t.partyId },
-            {
-              header: 'PERIOD',
-              value: (t) =>
-                t.periodStart
-                  ?.toISOString()
-                  .slice(0, query.period === SettlementPeriod.SETTLEMENT_PERIOD_MONTH ? 7 : 10) ?? '',
-            },
-            ...(query.byDestination
-              ? [
-                  { header: 'COUNTRY', value: (t: (typeof totals)[number]) => t.destinationCountry },
-                  { header: 'NETWORK', value: (t: (typeof totals)[number]) => t.destinationMccMnc },
-                ]
-              : []),
-            { header: 'MESSAGES', value: (t) => t.messages.toString() },
-            { header: 'SEGMENTS', value: (t) => t.segments.toString() },
-            { header: 'AMOUNT', value: (t) => formatMoney(t.amount) },
-            { header: 'MARGIN', value: (t) => formatMoney(t.margin) },
-          ],
-          'rated traffic in this range',
-        ),
+      ctx.emit(
+        { totals: [], ...(GetTotalsResponse.toJSON({ totals, nextPageToken: pageToken }) as object) },
+        () =>
+          listTable(
+            totals,
+            [
+              { header: 'PARTY', value: (t) => t.partyId },
+              {
+                header: 'PERIOD',
+                value: (t) =>
+                  t.periodStart
+                    ?.toISOString()
+                    .slice(0, query.period === SettlementPeriod.SETTLEMENT_PERIOD_MONTH ? 7 : 10) ?? '',
+              },
+              ...(query.byDestination
+                ? [
+                    { header: 'COUNTRY', value: (t: (typeof totals)[number]) => t.destinationCountry },
+                    { header: 'NETWORK', value: (t: (typeof totals)[number]) => t.destinationMccMnc },
+                  ]
+                : []),
+              { header: 'MESSAGES', value: (t) => t.messages.toString() },
+              { header: 'SEGMENTS', value: (t) => t.segments.toString() },
+              { header: 'AMOUNT', value: (t) => formatMoney(t.amount) },
+              { header: 'MARGIN', value: (t) => formatMoney(t.margin) },
+            ],
+            'rated traffic in this range',
+          ),
       );
       if (pageToken && ctx.format === 'table') ctx.note('more rows: add --all');
     });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { connectionSettings } from './rpc.js';
+
+describe('connection settings', () => {
+  it('uses the defaults without flags or environment', () => {
+    const s = connectionSettings({}, {});
+    expect(s.addresses).toEqual({
+      admin: '127.0.0.1:50051',
+      messages: '127.0.0.1:50052',
+      settlement: '127.0.0.1:50053',
+    });
+    expect(s.token).toBeUndefined();
+    expect(s.tls).toBe(false);
+    expect(s.timeoutMs).toBe(30_000);
+  });
+
+  it('takes HUBCTL_* variables, ADMIN_TOKEN as a fallback, and flags over both', () => {
+    const env = {
+      HUBCTL_ADMIN_ADDR: 'admin.hub:443',
+      HUBCTL_TOKEN: 'from-env',
+      ADMIN_TOKEN: 'fallback',
+      HUBCTL_CA: '/etc/hub/ca.pem',
+    };
+    const s = connectionSettings({ messagesAddr: 'dlr.hub:50052', timeout: '2.5' }, env);
+    expect(s.addresses.admin).toBe('admin.hub:443');
+    expect(s.addresses.messages).toBe('dlr.hub:50052');
+    expect(s.token).toBe('from-env');
+    expect(s.tls).toBe(true);
+    expect(s.timeoutMs).toBe(2500);
+    expect(connectionSettings({}, { ADMIN_TOKEN: 'fallback' }).token).toBe('fallback');
+    expect(connectionSettings({ token: 'flag' }, env).token).toBe('flag');
+  });
+
+  it('refuses a malformed address or timeout as a usage error', () => {
+    expect(() => connectionSettings({ adminAddr: 'http://x' }, {})).toThrow(/--admin-addr must be host:port/);
+    expect(() => connectionSettings({ timeout: '0' }, {})).toThrow(/--timeout/);
+  });
+});
