@@ -1,7 +1,7 @@
 // Benchmark (not a test): routed -> egress -> SMPP -> dispatched, end to end on loopback with the real
 // Kafka and Postgres of .local/env, against the in-process fake SMSC (answers at once).
 //   set -a; . .local/env; set +a
-//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6]
+//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6] [live|backlog]
 // Prints messages/s and the latency from produce to dispatched, the CPU time of this process (egress, the
 // fake SMSC, the load producer and the dispatched reader together: an upper bound for egress alone) and of
 // the whole machine per message, the Postgres transactions per part and the load average. Cleans up its
@@ -24,7 +24,11 @@ import { createEgressCore } from '../src/core.js';
 import { FakeSmsc } from '../test/fake-smsc.js';
 import { retryStart } from '../test/retry-start.js';
 
-const [n = 20_000, sessions = 2, window = 50, partitionConcurrency = 6] = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+const [n = 20_000, sessions = 2, window = 50, partitionConcurrency = 6] = args.slice(0, 4).map(Number);
+// live: messages are produced while egress runs (end to end); backlog: all are in the topic before egress
+// starts, and the figure is egress's drain rate from its first dispatch to its last.
+const mode = args[4] === 'backlog' ? 'backlog' : 'live';
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
@@ -138,8 +142,11 @@ try {
   const assigned = watch.waitForAssignment();
   await watch.start();
   await assigned;
-  await core.start();
-  while (!core.connectors.get('con_bench')?.healthy) await new Promise((r) => setTimeout(r, 20));
+  const startCore = async () => {
+    await core.start();
+    while (!core.connectors.get('con_bench')?.healthy) await new Promise((r) => setTimeout(r, 20));
+  };
+  if (mode === 'live') await startCore();
 
   const sentAt = new Map<string, number>();
   const xacts = async () =>
@@ -158,9 +165,9 @@ try {
     return ((f.reduce((a, b) => a + b, 0) - idle) * 1e6) / 100; // USER_HZ = 100
   };
   const load0 = loadavg()[0]!;
-  const x0 = await xacts();
-  const cpu0 = process.cpuUsage();
-  const m0 = await machineBusyUs();
+  let x0 = await xacts();
+  let cpu0 = process.cpuUsage();
+  let m0 = await machineBusyUs();
   const t0 = Date.now();
   const batch: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
@@ -187,11 +194,18 @@ try {
   }
   await Promise.all(batch);
   const produced = Date.now();
+  if (mode === 'backlog') {
+    x0 = await xacts();
+    cpu0 = process.cpuUsage();
+    m0 = await machineBusyUs();
+    await startCore();
+  }
   while (done.size < n) {
     if (Date.now() - t0 > 120_000) throw new Error(`only ${done.size}/${n} dispatched after 120 s`);
     await new Promise((r) => setTimeout(r, 20));
   }
   const t1 = Math.max(...done.values());
+  const tStart = mode === 'backlog' ? Math.min(...done.values()) : t0;
   const cpu = process.cpuUsage(cpu0);
   const machine = (await machineBusyUs()) - m0;
   // pg_stat_database is updated by each backend at the end of a transaction, with a short delay.
@@ -199,14 +213,18 @@ try {
   const tx = (await xacts()) - x0;
   const lat = [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
+  const rate = Math.round((n * 1000) / Math.max(1, t1 - tStart));
   console.log(
-    `egress bench: ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
-      `all dispatched in ${t1 - t0} ms = ${Math.round((n * 1000) / (t1 - t0))} msg/s end to end; ` +
-      `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`,
+    mode === 'live'
+      ? `egress bench (live): ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
+          `all dispatched in ${t1 - t0} ms = ${rate} msg/s end to end; ` +
+          `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`
+      : `egress bench (backlog): ${n} messages already in the topic, ${sessions} sessions x window ${window}: ` +
+          `first to last dispatch ${t1 - tStart} ms = ${rate} msg/s; SMSC submits ${smsc.received.length}`,
   );
   console.log(
     `egress bench: CPU of this process ${Math.round((cpu.user + cpu.system) / n)} µs/msg ` +
-      `(egress + fake SMSC + load producer + dispatched reader), whole machine ${Math.round(machine / n)} µs/msg ` +
+      `(egress + fake SMSC + dispatched reader${mode === 'live' ? ' + load producer' : ''}), whole machine ${Math.round(machine / n)} µs/msg ` +
       `(all processes incl. Kafka, Postgres and anyone else); Postgres ${(tx / n).toFixed(3)} transactions/part; ` +
       `load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ` +
       `${sessions} sessions x window ${window}, ${partitionConcurrency} partitions concurrently`,
