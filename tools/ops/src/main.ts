@@ -1,12 +1,26 @@
-// smshub operations commands. Usage: main.ts <setup|migrate|topics>
+// smshub operations commands. Usage: main.ts <setup|migrate|topics|demo>
 //   setup    migrations, then topics (what the deployment's one-shot job runs)
 //   migrate  apply pending SQL migrations
 //   topics   create or grow the Kafka topics of the contracts' registry
+//   demo     seed the demo configuration (see demo.ts); flags: --sim-config FILE (write the matching SMSC
+//            simulator config), --quiet (no bind instructions)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { configOrExit, databaseEnv, kafkaEnv, logEnv } from '@smshub/config';
+import { configOrExit, databaseEnv, envInt, envString, kafkaEnv, logEnv } from '@smshub/config';
 import { createPool } from '@smshub/db';
 import { createKafka, kafkaConnection } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
+import { parseSecretKey, SecretBoxError } from '@smshub/secrets';
+import {
+  DEMO_SYSTEM_ID,
+  DemoError,
+  bindInstructions,
+  readPrefixes,
+  seedDemo,
+  simulatorConfig,
+} from './demo.js';
 import { createTopics, runMigrations } from './setup.js';
 
 const commands = ['setup', 'migrate', 'topics', 'demo'] as const;
@@ -23,16 +37,24 @@ const config = configOrExit(
     ...logEnv,
     KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
     MIGRATIONS_DIR: z.string().optional(),
+    // demo only
+    CONNECTOR_SECRET_KEY: envString().optional(),
+    DEMO_SMPP_PASSWORD: envString().optional(),
+    DEMO_SIM_GOOD_PORT: envInt({ min: 1, max: 65535, default: 2776 }),
+    DEMO_SIM_POOR_PORT: envInt({ min: 1, max: 65535, default: 2777 }),
+    DEMO_SIM_HOST: envString().optional(),
+    DEMO_PROFILE: z.enum(['demo', 'bench'], { message: 'must be demo or bench' }).default('demo'),
+    DEMO_PREFIXES_FILE: envString().optional(),
+    DEMO_SMPP_HOST: envString().optional(),
+    SMPP_PORT: envInt({ min: 1, max: 65535, default: 2775 }),
+    SMPP_TLS_PORT: envInt({ min: 0, max: 65535, default: 3550 }),
   }),
   { service: 'ops' },
 );
 const logger = createLogger({ service: 'ops', level: config.LOG_LEVEL });
 
 async function main(): Promise<void> {
-  if (command === 'demo') {
-    logger.info('no demo configuration yet');
-    return;
-  }
+  if (command === 'demo') return demo();
   if (command === 'setup' || command === 'migrate') {
     const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
     try {
@@ -47,10 +69,85 @@ async function main(): Promise<void> {
   }
 }
 
+async function demo(): Promise<void> {
+  let flags;
+  try {
+    flags = parseArgs({
+      args: process.argv.slice(3),
+      options: { 'sim-config': { type: 'string' }, quiet: { type: 'boolean', default: false } },
+    }).values;
+  } catch (err) {
+    throw new DemoError(`${(err as Error).message} (usage: ops demo [--sim-config FILE] [--quiet])`);
+  }
+  if (!config.DEMO_SMPP_PASSWORD) throw new DemoError('set DEMO_SMPP_PASSWORD (the demo account password)');
+  if (!config.CONNECTOR_SECRET_KEY)
+    throw new DemoError('set CONNECTOR_SECRET_KEY (the key egress opens connector passwords with)');
+  if (config.DEMO_SIM_GOOD_PORT === config.DEMO_SIM_POOR_PORT)
+    throw new DemoError('DEMO_SIM_GOOD_PORT and DEMO_SIM_POOR_PORT must differ');
+  let secretKey: Buffer;
+  try {
+    secretKey = parseSecretKey(config.CONNECTOR_SECRET_KEY);
+  } catch (err) {
+    throw new DemoError((err as SecretBoxError).message);
+  }
+  const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
+  let result;
+  try {
+    result = await seedDemo(pool, {
+      smppPassword: config.DEMO_SMPP_PASSWORD,
+      secretKey,
+      goodPort: config.DEMO_SIM_GOOD_PORT,
+      poorPort: config.DEMO_SIM_POOR_PORT,
+      ...(config.DEMO_SIM_HOST ? { simHost: config.DEMO_SIM_HOST } : {}),
+      prefixes: readPrefixes(config.DEMO_PREFIXES_FILE),
+    });
+  } finally {
+    await pool.end();
+  }
+  const added = Object.entries(result.inserted).filter(([, n]) => n > 0);
+  logger.info(
+    { accountId: result.accountId, inserted: result.inserted, toppedUp: result.toppedUp },
+    added.length ? 'demo configuration seeded' : 'demo configuration already present, nothing changed',
+  );
+  if (!result.passwordMatches)
+    logger.warn(
+      `account ${DEMO_SYSTEM_ID} exists with another password (changed through the admin API?): DEMO_SMPP_PASSWORD will not bind`,
+    );
+  for (const c of result.connectors) {
+    const wanted = c.id === 'sim-good' ? config.DEMO_SIM_GOOD_PORT : config.DEMO_SIM_POOR_PORT;
+    if (c.port !== wanted)
+      logger.warn(
+        { connector: c.id, stored: c.port, requested: wanted },
+        'connector exists with another port; the stored port is kept and the simulator config uses it',
+      );
+  }
+  const simConfig = flags['sim-config'];
+  if (simConfig) {
+    mkdirSync(path.dirname(path.resolve(simConfig)), { recursive: true });
+    // Holds the connector passwords: readable by this user only.
+    writeFileSync(
+      simConfig,
+      `${JSON.stringify(simulatorConfig(result.connectors, config.DEMO_PROFILE), null, 2)}\n`,
+      { mode: 0o600 },
+    );
+    logger.info({ file: simConfig, profile: config.DEMO_PROFILE }, 'simulator config written');
+  }
+  if (!flags.quiet)
+    process.stdout.write(
+      `${bindInstructions({
+        host: config.DEMO_SMPP_HOST ?? '127.0.0.1',
+        port: config.SMPP_PORT,
+        tlsPort: config.SMPP_TLS_PORT || undefined,
+        systemId: DEMO_SYSTEM_ID,
+        password: config.DEMO_SMPP_PASSWORD,
+      })}\n`,
+    );
+}
+
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    logger.error({ err }, `${command} failed`);
+    if (!(err instanceof DemoError)) logger.error({ err }, `${command} failed`);
     process.stderr.write(`ops ${command} failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   },
