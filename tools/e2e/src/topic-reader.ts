@@ -8,6 +8,14 @@ export interface TopicRecord<T> {
   value: T;
   partition: number;
   offset: string;
+  /** Trace id of the W3C traceparent header, when the producer sent one. */
+  traceId?: string;
+}
+
+/** The trace id of a W3C `traceparent` header value (`00-<trace id>-<span id>-<flags>`). */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  const m = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent?.trim() ?? '');
+  return m?.[1];
 }
 
 interface Decodable<T> {
@@ -44,12 +52,17 @@ export class TopicReader<T> {
         const key = message.key?.toString('utf8') ?? '';
         reader.next.set(partition, BigInt(message.offset) + 1n);
         if (!message.value) return;
+        const traceparent = message.headers?.traceparent;
+        const traceId = traceIdOf(
+          Array.isArray(traceparent) ? traceparent[0]?.toString() : traceparent?.toString(),
+        );
         try {
           reader.records.push({
             key,
             value: spec.decode(message.value),
             partition,
             offset: message.offset,
+            ...(traceId !== undefined && { traceId }),
           });
         } catch (err) {
           reader.undecodable.push(`${key}@${partition}/${message.offset}: ${(err as Error).message}`);
@@ -58,6 +71,11 @@ export class TopicReader<T> {
     });
     await joined;
     return reader;
+  }
+
+  /** Every record with this key so far, with its metadata. */
+  byKeyRecords(key: string): TopicRecord<T>[] {
+    return this.records.filter((r) => r.key === key);
   }
 
   /** Every record with this key so far. */

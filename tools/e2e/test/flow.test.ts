@@ -3,6 +3,8 @@
 // receiver standing in for the tracing collector. What is asserted is what a customer, finance or an
 // operator would see: submit_sm_resp ids, deliver_sm receipts, billing.rated.v1 records, hubctl's timeline,
 // traces.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BillingRated,
@@ -10,10 +12,12 @@ import {
   RatedStatus,
   SmsDispatched,
   SmsRejected,
+  SmsSubmitted,
   topics,
 } from '@smshub/contracts';
 import {
   createTestDatabase,
+  repoRoot,
   startHub,
   testDatabaseUrl,
   testKafkaBrokers,
@@ -35,6 +39,7 @@ let esme: Esme | undefined;
 let ratedReader: TopicReader<BillingRated> | undefined;
 let rejectedReader: TopicReader<SmsRejected> | undefined;
 let dispatchedReader: TopicReader<SmsDispatched> | undefined;
+let submittedReader: TopicReader<SmsSubmitted> | undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase(testDatabaseUrl());
@@ -48,6 +53,7 @@ beforeAll(async () => {
   ratedReader = await TopicReader.start(testKafkaBrokers(), ns().rated);
   rejectedReader = await TopicReader.start(testKafkaBrokers(), ns().rejected);
   dispatchedReader = await TopicReader.start(testKafkaBrokers(), ns().dispatched);
+  submittedReader = await TopicReader.start(testKafkaBrokers(), ns().submitted);
   esme = await Esme.bind({
     port: hub.ports.smpp,
     systemId: hub.secrets.demoSystemId,
@@ -60,6 +66,7 @@ afterAll(async () => {
   await ratedReader?.stop();
   await rejectedReader?.stop();
   await dispatchedReader?.stop();
+  await submittedReader?.stop();
   await hub?.stop();
   await otlp?.stop();
   await db?.drop();
@@ -82,6 +89,43 @@ function rejected(): TopicReader<SmsRejected> {
 function dispatched(): TopicReader<SmsDispatched> {
   if (!dispatchedReader) throw new Error('no sms.dispatched.v1 reader');
   return dispatchedReader;
+}
+
+interface CliResult {
+  stdout: string;
+  json: unknown;
+}
+
+/** Runs the real hubctl CLI (its bin) against this hub; throws with its output when it fails. */
+function hubctl(args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'tools/hubctl/bin/hubctl.mjs'), ...args], {
+    cwd: repoRoot(),
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: {
+      ...process.env,
+      HUBCTL_ADMIN_ADDR: `127.0.0.1:${hub!.ports.admin}`,
+      HUBCTL_MESSAGES_ADDR: `127.0.0.1:${hub!.ports.messages}`,
+      HUBCTL_SETTLEMENT_ADDR: `127.0.0.1:${hub!.ports.settlement}`,
+      HUBCTL_TOKEN: hub!.secrets.adminToken,
+    },
+  });
+  if (r.status !== 0)
+    throw new Error(`hubctl ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}${r.stdout}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { stdout: r.stdout, json };
+}
+
+/** The kinds of a timeline in hubctl's JSON (the proto3 JSON of GetMessageResponse), in order. */
+function timelineKinds(json: unknown): string[] {
+  const timeline = (json as { timeline?: Array<Record<string, unknown>> } | undefined)?.timeline ?? [];
+  const kinds = ['submitted', 'routed', 'rejected', 'dispatched', 'receipt', 'delivery', 'rated'];
+  return timeline.map((e) => kinds.find((k) => e[k] !== undefined) ?? 'unknown');
 }
 
 function customer(): Esme {
@@ -131,6 +175,38 @@ describe('a customer over SMPP', () => {
     expect((await customer().receipt(after)).stat).toBe('DELIVRD');
     accepted.push(after);
     expect(dispatched().records.filter((r) => r.value.context?.messageId === blocked)).toEqual([]);
+  });
+});
+
+describe('an operator', () => {
+  it('reads a message timeline with hubctl: submitted, routed, dispatched, delivered', async () => {
+    const id = acceptedId((await customer().submitText(UK, 'Where did my message go?'))[0]!);
+    expect((await customer().receipt(id)).stat).toBe('DELIVRD');
+    accepted.push(id);
+    // The timeline is written by dlr as it consumes; the receipt can overtake the last rows.
+    const shown = await waitFor(
+      () => {
+        const out = hubctl(['messages', 'get', id, '--output', 'json']);
+        const kinds = timelineKinds(out.json);
+        return ['submitted', 'routed', 'dispatched', 'delivery'].every((k) => kinds.includes(k)) && out;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: `hubctl to show the whole timeline of ${id}` },
+    );
+    const json = shown.json as {
+      message?: { context?: { messageId?: string }; status?: string; connectorId?: string };
+    };
+    expect(json.message?.context?.messageId).toBe(id);
+    expect(json.message?.status).toBe('DELIVERY_STATUS_DELIVERED');
+    expect(json.message?.connectorId).toBe('sim-poor');
+    const kinds = timelineKinds(shown.json);
+    expect(kinds.indexOf('submitted')).toBeLessThan(kinds.indexOf('routed'));
+    expect(kinds.indexOf('routed')).toBeLessThan(kinds.indexOf('dispatched'));
+    expect(kinds.lastIndexOf('delivery')).toBeGreaterThan(kinds.indexOf('dispatched'));
+
+    // The table form names the same message.
+    const table = hubctl(['messages', 'get', id]);
+    expect(table.stdout).toContain(id);
+    expect(table.stdout).toContain('sim-poor');
   });
 });
 
