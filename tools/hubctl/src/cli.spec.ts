@@ -247,7 +247,6 @@ describe('admin resources', () => {
         ['accounts', 'create', 'acme', '--currency', 'EUR', '--state', 'gone'],
         /--state must be one of active, suspended, closed/,
       ],
-      [['accounts', 'create', '--currency', 'EUR'], /needs an id/],
       [['accounts', 'create', 'acme'], /--currency is required/],
       [['rates', 'create', 'r1', '--direction', 'buy', '--price', '0.01'], /--price needs --currency/],
       [['accounts', 'update', 'acme'], /nothing to change/],

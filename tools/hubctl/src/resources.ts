@@ -494,10 +494,10 @@ export const RESOURCES: ResourceSpec[] = [
       col('REV', 'revision'),
     ],
     examples: [
-      'hubctl accounts create acme --name "ACME Bank" --state active --billing-mode prepaid --currency EUR --smpp acme --password-stdin <<< "$PW"',
+      'hubctl accounts create --name "ACME Bank" --state active --billing-mode prepaid --currency EUR --smpp acme --password-stdin <<< "$PW"',
       'hubctl accounts list --state active -o json',
-      'hubctl accounts update acme --state suspended',
-      'hubctl accounts get acme -o json > acme.json && hubctl accounts update acme -f acme.json',
+      'hubctl accounts update "$ACCOUNT_ID" --state suspended',
+      'hubctl accounts get "$ACCOUNT_ID" -o json > acme.json && hubctl accounts update "$ACCOUNT_ID" -f acme.json',
     ],
     checkCreate(r) {
       need(r, 'currencyCode', '--currency', 'an account');

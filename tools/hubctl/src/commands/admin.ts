@@ -134,8 +134,11 @@ async function applyPassword(
   resource: Json,
   flags: CreateFlags,
 ): Promise<void> {
-  if (flags.password === undefined && !flags.passwordStdin && !flags.askPassword) return;
-  const forceTty = flags.askPassword === true;
+  const given = flags.password !== undefined || flags.passwordStdin === true || flags.askPassword === true;
+  // An account's credential needs a password on create: ask on a terminal when none was given.
+  const ask = !given && spec.name === 'accounts' && ctx.io.stdin.isTTY === true;
+  if (!given && !ask) return;
+  const forceTty = flags.askPassword === true || ask;
   if (spec.name === 'accounts') {
     const creds = (resource.smppCredentials as Json[] | undefined) ?? [];
     if (creds.length === 0)
@@ -196,7 +199,10 @@ function resourceCommand(session: Session, spec: ResourceSpec): Command {
     cmd
       .command('create')
       .description(`create ${article(spec.singular)} from flags and/or a JSON or YAML file`)
-      .argument(`[${spec.idName}]`, `${spec.idName} of the new ${spec.singular} (else taken from the file)`)
+      .argument(
+        `[${spec.idName}]`,
+        `${spec.idName} of the new ${spec.singular} (else from the file${spec.name === 'accounts' ? '; none = a generated UUID' : ''})`,
+      )
       .option(
         '-f, --file <path>',
         'JSON or YAML with the fields (proto3 JSON names; "-" = stdin); flags override it',
@@ -211,12 +217,8 @@ function resourceCommand(session: Session, spec: ResourceSpec): Command {
     const { partial } = fromFlags(spec.fields, flags);
     const fileId =
       (file as Json | undefined)?.[spec.idKey] ?? (file as Json | undefined)?.[snake(spec.idKey)];
+    // Without an id the server may choose one (accounts get a UUID) or say that it needs one.
     const id = idArg ?? (typeof fileId === 'string' ? fileId : '');
-    if (id === '')
-      throw new CliError(
-        `the new ${spec.singular} needs an ${spec.idName}: hubctl ${spec.name} create <${spec.idName}>`,
-        EXIT.USAGE,
-      );
     const resource = buildResource(spec, id, file, partial);
     spec.checkCreate?.(resource);
     await applyPassword(ctx, spec, resource, flags);
@@ -226,7 +228,8 @@ function resourceCommand(session: Session, spec: ResourceSpec): Command {
       spec.requests.create.fromPartial({ [spec.field]: resource }),
     );
     const json = spec.codec.toJSON(res[spec.field] as object);
-    ctx.emit(json, () => `created ${spec.singular} ${id}\n${keyValueTable(json)}`);
+    const createdId = String((json as Json)[spec.idKey] ?? id);
+    ctx.emit(json, () => `created ${spec.singular} ${createdId}\n${keyValueTable(json)}`);
   });
 
   addFields(
