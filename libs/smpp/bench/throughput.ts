@@ -29,6 +29,7 @@ async function run(window: number): Promise<void> {
     data_coding: 0,
   };
   const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
   let issued = 0;
   const worker = async (): Promise<void> => {
     while (issued < messages) {
@@ -38,8 +39,11 @@ async function run(window: number): Promise<void> {
   };
   await Promise.all(Array.from({ length: window }, worker));
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuUs = (cpu.user + cpu.system) / messages;
   console.log(
-    `window ${String(window).padStart(3)}: ${messages} submit_sm in ${ms.toFixed(0)} ms = ${Math.round((messages / ms) * 1000)} msg/s`,
+    `window ${String(window).padStart(3)}: ${messages} submit_sm in ${ms.toFixed(0)} ms = ${Math.round((messages / ms) * 1000)} msg/s, ` +
+      `${cpuUs.toFixed(1)} CPU-µs per submit_sm+resp (both sides, encode+decode+sockets)`,
   );
   await s.unbind();
   await server.close({ graceMs: 500 });

@@ -166,6 +166,8 @@ interface CommandSpec {
   readonly isResponse: boolean;
   readonly fields: readonly FieldSpec[];
   readonly paramNames: ReadonlySet<string>;
+  /** Known TLVs by name, minus this command's body fields (which take those names). */
+  readonly tlvsByName: ReadonlyMap<string, TlvSpec>;
   /** Every field has a kind the fast encoder writes. */
   readonly fastEncode: boolean;
   readonly hasShortMessage: boolean;
@@ -204,6 +206,20 @@ function tlvKind(type: FieldType): number {
   return V_OCTETS;
 }
 
+const TLVS_BY_NAME = new Map<string, TlvSpec>();
+const TLVS_BY_TAG = new Map<number, TlvSpec>();
+for (const def of Object.values(smpp.tlvs)) {
+  const spec: TlvSpec = {
+    tag: def.id,
+    name: def.tag,
+    kind: tlvKind(def.type),
+    multiple: def.multiple === true,
+    fastEncode: def.multiple !== true && (def.filter === undefined || def.tag === 'message_payload'),
+  };
+  TLVS_BY_NAME.set(def.tag, spec);
+  TLVS_BY_TAG.set(def.id, spec);
+}
+
 const COMMANDS_BY_NAME = new Map<string, CommandSpec>();
 const COMMANDS_BY_ID = new Map<number, CommandSpec>();
 for (const [name, def] of Object.entries(smpp.commands)) {
@@ -219,6 +235,7 @@ for (const [name, def] of Object.entries(smpp.commands)) {
     isResponse: isResponseId(def.id),
     fields,
     paramNames: new Set(fields.map((f) => f.name)),
+    tlvsByName: new Map([...TLVS_BY_NAME].filter(([n]) => !fields.some((f) => f.name === n))),
     fastEncode: fields.every((f) => f.kind !== F_LIST && f.kind !== F_STRING),
     hasShortMessage: fields.some((f) => f.name === 'short_message'),
     smLayout: name === 'submit_sm' || name === 'deliver_sm',
@@ -226,20 +243,6 @@ for (const [name, def] of Object.entries(smpp.commands)) {
   };
   COMMANDS_BY_NAME.set(name, spec);
   COMMANDS_BY_ID.set(def.id, spec);
-}
-
-const TLVS_BY_NAME = new Map<string, TlvSpec>();
-const TLVS_BY_TAG = new Map<number, TlvSpec>();
-for (const def of Object.values(smpp.tlvs)) {
-  const spec: TlvSpec = {
-    tag: def.id,
-    name: def.tag,
-    kind: tlvKind(def.type),
-    multiple: def.multiple === true,
-    fastEncode: def.multiple !== true && (def.filter === undefined || def.tag === 'message_payload'),
-  };
-  TLVS_BY_NAME.set(def.tag, spec);
-  TLVS_BY_TAG.set(def.id, spec);
 }
 
 // ------------------------------------------------------------------ decoding
@@ -630,9 +633,7 @@ const tlvValues: unknown[] = [];
  * The fast encoder. Returns undefined for anything it does not take, or that would not fit or would
  * fail; encodePdu then goes through node-smpp, which gives those their usual bytes or error.
  */
-function encodeFast(spec: CommandSpec, init: PduInit): Buffer | undefined {
-  const status = init.command_status ?? 0;
-  const seq = init.sequence_number ?? 0;
+function encodeFast(spec: CommandSpec, status: unknown, seq: unknown, init: PduFields): Buffer | undefined {
   if (!isUint(status, 0xffffffff) || !isUint(seq, 0xffffffff)) return undefined;
   if (status !== 0) {
     // Header only (SMPP 3.4 error response); only an oversized short_message is refused before that.
@@ -673,8 +674,8 @@ function encodeFast(spec: CommandSpec, init: PduInit): Buffer | undefined {
   }
   let ntlv = 0;
   for (const key in init) {
-    const t = TLVS_BY_NAME.get(key);
-    if (t === undefined || spec.paramNames.has(key)) continue;
+    const t = spec.tlvsByName.get(key);
+    if (t === undefined) continue;
     const v = init[key];
     if (v === undefined) continue;
     if (!t.fastEncode) return undefined;
@@ -815,7 +816,26 @@ export function encodePdu(init: PduInit): Buffer {
     throw new SmppError(`cannot encode unknown command ${init.command}`, {
       commandStatus: CommandStatus.ESME_RINVCMDID,
     });
-  return (spec.fastEncode ? encodeFast(spec, init) : undefined) ?? encodePduViaNodeSmpp(init);
+  const status = init.command_status ?? 0;
+  const seq = init.sequence_number ?? 0;
+  return (spec.fastEncode ? encodeFast(spec, status, seq, init) : undefined) ?? encodePduViaNodeSmpp(init);
+}
+
+/**
+ * `encodePdu({ ...fields, command, command_status, sequence_number })` without building that object
+ * (the session's hot path): `fields` is read as it is.
+ */
+export function encodePduFields(
+  command: string,
+  commandStatus: number,
+  sequenceNumber: number,
+  fields: PduFields,
+): Buffer {
+  const spec = COMMANDS_BY_NAME.get(command);
+  const fast = spec?.fastEncode ? encodeFast(spec, commandStatus, sequenceNumber, fields) : undefined;
+  return (
+    fast ?? encodePdu({ ...fields, command, command_status: commandStatus, sequence_number: sequenceNumber })
+  );
 }
 
 /** Header-only PDU (generic_nack, or an error *_resp), without going through node-smpp. */

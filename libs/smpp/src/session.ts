@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import {
   decodePdu,
   encodeHeaderOnly,
-  encodePdu,
+  encodePduFields,
   GENERIC_NACK,
   HEADER_LENGTH,
   isResponseId,
@@ -116,7 +116,9 @@ interface Pending {
   command: string;
   resolve: (pdu: Pdu) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  /** Date.now() after which the request times out (one sweep timer per session watches every deadline). */
+  deadline: number;
+  timeoutMs: number;
   windowed: boolean;
 }
 
@@ -142,11 +144,13 @@ const UNWINDOWED = new Set([
   'bind_transceiver',
 ]);
 
-const BIND_COMMANDS: Record<string, BindType> = {
+const BIND_COMMANDS: Readonly<Record<string, BindType>> = {
   bind_transmitter: 'transmitter',
   bind_receiver: 'receiver',
   bind_transceiver: 'transceiver',
 };
+/** Request command -> bind type, for the bind_resp that binds a client session. */
+const BIND_RESPONSE_TYPES = new Map(Object.entries(BIND_COMMANDS));
 const BOUND_STATE: Record<BindType, SessionState> = {
   transmitter: 'BOUND_TX',
   receiver: 'BOUND_RX',
@@ -164,6 +168,9 @@ function isBound(state: SessionState): boolean {
 }
 
 const EMPTY = Buffer.alloc(0);
+const NO_FIELDS: PduFields = Object.freeze({});
+/** 'submit_sm' -> 'submit_sm_resp', without building the string for every response. */
+const RESPONSE_NAME = new Map(Object.keys(CommandId).map((name) => [name, `${name}_resp`]));
 
 export interface SmppSessionEvents {
   bound: [bindType: BindType];
@@ -213,6 +220,9 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   private enquireTimer: NodeJS.Timeout | undefined;
   private enquireInFlight = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** One timer for every pending request's deadline, armed for the earliest one (not one timer per request). */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweepAt = Infinity;
   private readonly closed: Promise<void>;
 
   private static counter = 0;
@@ -329,10 +339,27 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
    * Send a request and resolve with its response. Waits for a window slot and for the socket to drain.
    * Rejects with SmppError (non-zero command_status, `pdu` attached), SmppTimeoutError, or SmppClosedError.
    */
-  async request(command: string, fields: PduFields = {}, options: RequestOptions = {}): Promise<Pdu> {
-    this.checkOutbound(command);
-    const timeoutMs = options.timeoutMs ?? this.opts.responseTimeoutMs;
+  request(command: string, fields: PduFields = NO_FIELDS, options?: RequestOptions): Promise<Pdu> {
+    try {
+      this.checkOutbound(command);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    const timeoutMs = options?.timeoutMs ?? this.opts.responseTimeoutMs;
     const windowed = !UNWINDOWED.has(command);
+    if (this.needDrain || (windowed && this.windowUsed >= this.opts.window))
+      return this.requestAfterWaiting(command, fields, timeoutMs, windowed);
+    // The common case: a free slot and a socket that takes writes. Sent now, without a microtask hop.
+    if (windowed) this.windowUsed++;
+    return this.send(command, fields, timeoutMs, windowed);
+  }
+
+  private async requestAfterWaiting(
+    command: string,
+    fields: PduFields,
+    timeoutMs: number,
+    windowed: boolean,
+  ): Promise<Pdu> {
     if (windowed) await this.acquireSlot();
     try {
       // A peer that stops reading must not hang callers forever: waiting for 'drain' counts against the
@@ -345,24 +372,53 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       if (windowed) this.releaseSlot();
       throw e;
     }
+    return this.send(command, fields, timeoutMs, windowed);
+  }
+
+  /** Encode, register and write a request whose window slot (if any) is already held. */
+  private send(command: string, fields: PduFields, timeoutMs: number, windowed: boolean): Promise<Pdu> {
     const seq = this.nextSeq();
     let buf: Buffer;
     try {
-      buf = encodePdu({ ...fields, command, sequence_number: seq, command_status: 0 });
+      buf = encodePduFields(command, 0, seq, fields);
     } catch (e) {
       if (windowed) this.releaseSlot();
-      throw e;
+      return Promise.reject(e as Error);
     }
     return new Promise<Pdu>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (!this.pending.delete(seq)) return;
-        if (windowed) this.releaseSlot();
-        this.log.warn({ session: this.id, command, seq, timeoutMs }, 'smpp response timeout');
-        reject(new SmppTimeoutError(command, seq, timeoutMs));
-      }, timeoutMs);
-      this.pending.set(seq, { command, resolve, reject, timer, windowed });
+      const deadline = Date.now() + timeoutMs;
+      this.pending.set(seq, { command, resolve, reject, deadline, timeoutMs, windowed });
+      if (deadline < this.sweepAt) this.armSweep(deadline);
       this.write(buf);
     });
+  }
+
+  private armSweep(deadline: number): void {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepAt = deadline;
+    this.sweepTimer = setTimeout(() => this.sweep(), Math.max(0, deadline - Date.now()));
+  }
+
+  /** Time out every request past its deadline, then wait for the next deadline. */
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    this.sweepAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const [seq, p] of this.pending) {
+      if (p.deadline > now) {
+        if (p.deadline < next) next = p.deadline;
+        continue;
+      }
+      this.pending.delete(seq);
+      if (p.windowed) this.releaseSlot();
+      this.log.warn(
+        { session: this.id, command: p.command, seq, timeoutMs: p.timeoutMs },
+        'smpp response timeout',
+      );
+      p.reject(new SmppTimeoutError(p.command, seq, p.timeoutMs));
+    }
+    if (next !== Infinity && this._state !== 'CLOSED') this.armSweep(next);
   }
 
   submit(fields: PduFields, options?: RequestOptions): Promise<Pdu> {
@@ -528,6 +584,9 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   private onData(chunk: Buffer): void {
     if (this.fatal) return;
     this.rx = this.rx.length === 0 ? chunk : Buffer.concat([this.rx, chunk]);
+    // Any complete PDU in this chunk counts as activity (once per chunk, not per PDU).
+    if (this.idleTimer && this.rx.length >= HEADER_LENGTH && this.rx.length >= this.rx.readUInt32BE(0))
+      this.idleTimer.refresh();
     while (this.rx.length >= 4 && !this.fatal) {
       const len = this.rx.readUInt32BE(0);
       if (len < HEADER_LENGTH || len > this.opts.maxPduLength) {
@@ -567,7 +626,6 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
   }
 
   private onFrame(frame: Buffer): void {
-    this.idleTimer?.refresh();
     const res = decodePdu(frame);
     if (!res.ok) {
       this.log.warn(
@@ -636,8 +694,8 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     } else {
       // A successful bind_resp binds the session here, synchronously: an SMSC may send deliver_sm in
       // the same TCP chunk, and it must find the session bound (not one microtask later).
-      const bound = /^bind_(transmitter|receiver|transceiver)$/.exec(p.command);
-      if (bound && this.side === 'client') this.markBound(bound[1] as BindType, pdu);
+      const bound = BIND_RESPONSE_TYPES.get(p.command);
+      if (bound && this.side === 'client') this.markBound(bound, pdu);
       this.settle(pdu.sequence_number, p, pdu);
     }
   }
@@ -654,25 +712,24 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   private settle(seq: number, p: Pending, pdu: Pdu | undefined, err?: Error): void {
     this.pending.delete(seq);
-    clearTimeout(p.timer);
     if (p.windowed) this.releaseSlot();
     if (err) p.reject(err);
     else p.resolve(pdu as Pdu);
   }
 
-  private respond(req: Pdu, status: number, fields: PduFields = {}): void {
+  private respond(req: Pdu, status: number, fields: PduFields = NO_FIELDS): void {
     if (NO_RESPONSE.has(req.command)) return;
     const respId = (req.command_id | 0x80000000) >>> 0;
     let buf: Buffer;
     try {
       buf =
         status === 0 || Object.keys(fields).length > 0
-          ? encodePdu({
-              ...fields,
-              command: `${req.command}_resp`,
-              command_status: status,
-              sequence_number: req.sequence_number,
-            })
+          ? encodePduFields(
+              RESPONSE_NAME.get(req.command) ?? `${req.command}_resp`,
+              status,
+              req.sequence_number,
+              fields,
+            )
           : encodeHeaderOnly(respId, status, req.sequence_number);
     } catch (e) {
       this.log.error(
@@ -724,29 +781,51 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
       return this.respond(pdu, this.opts.overWindowStatus);
     }
     this._inflightInbound++;
-    Promise.resolve()
-      .then(() => handler(pdu, this))
-      .then(
-        (spec) => this.respond(pdu, spec?.status ?? 0, spec?.fields),
-        (err: unknown) => {
-          const status =
-            err instanceof SmppError && err.commandStatus !== 0
-              ? err.commandStatus
-              : CommandStatus.ESME_RSYSERR;
-          if (!(err instanceof SmppError))
-            this.log.error(
-              { session: this.id, command: cmd, err: (err as Error)?.message },
-              'smpp handler failed',
-            );
-          this.respond(pdu, status);
-        },
-      )
-      .catch((e: unknown) =>
-        this.log.error({ session: this.id, err: (e as Error)?.message }, 'smpp respond failed'),
-      )
-      .finally(() => {
-        this._inflightInbound--;
-      });
+    // The handler runs in a microtask (after the rest of this chunk is framed), as before; a synchronous
+    // answer is written at once, a promise is followed with one then() instead of a chain of four.
+    queueMicrotask(() => this.runHandler(handler, pdu));
+  }
+
+  private runHandler(handler: RequestHandler, pdu: Pdu): void {
+    let result: Promise<ResponseSpec | void> | ResponseSpec | void;
+    try {
+      result = handler(pdu, this);
+    } catch (err) {
+      this.finishInbound(pdu, undefined, true, err);
+      return;
+    }
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as Promise<unknown>).then === 'function'
+    ) {
+      (result as Promise<ResponseSpec | void>).then(
+        (spec) => this.finishInbound(pdu, spec, false, undefined),
+        (err: unknown) => this.finishInbound(pdu, undefined, true, err),
+      );
+    } else {
+      this.finishInbound(pdu, result as ResponseSpec | void, false, undefined);
+    }
+  }
+
+  private finishInbound(pdu: Pdu, spec: ResponseSpec | void, failed: boolean, err: unknown): void {
+    this._inflightInbound--;
+    try {
+      if (!failed) {
+        this.respond(pdu, spec?.status ?? 0, spec?.fields);
+        return;
+      }
+      const status =
+        err instanceof SmppError && err.commandStatus !== 0 ? err.commandStatus : CommandStatus.ESME_RSYSERR;
+      if (!(err instanceof SmppError))
+        this.log.error(
+          { session: this.id, command: pdu.command, err: (err as Error)?.message },
+          'smpp handler failed',
+        );
+      this.respond(pdu, status);
+    } catch (e) {
+      this.log.error({ session: this.id, err: (e as Error)?.message }, 'smpp respond failed');
+    }
   }
 
   private async onBindRequest(pdu: Pdu, bindType: BindType): Promise<void> {
@@ -838,9 +917,10 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
     this._state = 'CLOSED';
     this.stopEnquireLink();
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const [seq, p] of this.pending) {
       this.pending.delete(seq);
-      clearTimeout(p.timer);
       p.reject(new SmppClosedError(`SMPP session closed while ${p.command} seq=${seq} awaited its response`));
     }
     this.windowUsed = 0;
