@@ -48,7 +48,7 @@ export interface LoadOptions {
   /** registered_delivery of every submit_sm. Default 1 (receipt on final outcome). */
   registeredDelivery?: number;
   sourceAddr?: string;
-  /** Destinations: prefix + a counter over `destinations` numbers. Default '4477009' and 10 000. */
+  /** Destinations: prefix + a counter over `destinations` numbers. Default '44771200' (valid UK mobile numbers 447712000000 on) and 10 000. */
   destinationPrefix?: string;
   destinations?: number;
   /** After the last resp, wait up to this long for outstanding receipts. Default 10 000 ms. */
@@ -232,7 +232,17 @@ function pickKind(mix: Required<NonNullable<LoadOptions['mix']>>, total: number,
 
 /** The submit_sm fields of message `i` (several for a long message). */
 function buildMessage(kind: Kind, i: number, source: string, destination: string, rd: number): PduFields[] {
-  const base = { source_addr: source, destination_addr: destination, registered_delivery: rd };
+  // An alphanumeric sender is TON 5 (NPI 0); a numeric one and the handset are international E.164 (1/1).
+  const numeric = /^\+?\d+$/.test(source);
+  const base = {
+    source_addr_ton: numeric ? 1 : 5,
+    source_addr_npi: numeric ? 1 : 0,
+    source_addr: source,
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    destination_addr: destination,
+    registered_delivery: rd,
+  };
   if (kind === 'gsm7') {
     // Letters, digits, spaces and full stops are the same bytes in GSM 03.38 (unpacked) and ASCII.
     return [
@@ -261,7 +271,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const window = Math.max(1, opts.window ?? 10);
   const rd = opts.registeredDelivery ?? 1;
   const source = opts.sourceAddr ?? 'LoadGen';
-  const prefix = opts.destinationPrefix ?? '4477009';
+  const prefix = opts.destinationPrefix ?? '44771200';
   const nDest = Math.max(1, opts.destinations ?? 10_000);
   const destWidth = String(nDest - 1).length;
   const count = opts.count ?? (opts.durationMs === undefined ? 1000 : Infinity);

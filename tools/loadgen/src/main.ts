@@ -10,7 +10,7 @@ const USAGE = `usage: loadgen [options]
   --host HOST            SMPP server (default 127.0.0.1)
   --port PORT            (default 2775)
   --system-id ID         (default loadgen)
-  --password PW          (default password)
+  --password PW          (default $LOADGEN_PASSWORD, else password)
   --tls                  connect with TLS (certificate verified; --insecure to skip)
   --binds N              transceiver binds (default 1)
   --window W             submit_sm in flight per bind (default 10)
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '2775' },
         'system-id': { type: 'string', default: 'loadgen' },
-        password: { type: 'string', default: 'password' },
+        password: { type: 'string', default: process.env.LOADGEN_PASSWORD ?? 'password' },
         tls: { type: 'boolean', default: false },
         insecure: { type: 'boolean', default: false },
         binds: { type: 'string' },
