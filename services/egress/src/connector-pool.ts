@@ -49,6 +49,12 @@ export interface SubmitOutcome {
   detail: string;
 }
 
+interface SlotWaiter {
+  signal: AbortSignal;
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+}
+
 class Bind {
   session: SmppSession | undefined;
   inUse = 0;
@@ -150,8 +156,15 @@ export class ConnectorRuntime {
   private readonly bucket: PacedBucket;
   /** Second, short gate right before the write: keeps spacing after the database write in between. */
   private readonly gate: PacedBucket;
-  private slotWaiters: Array<() => void> = [];
+  /** Parts waiting for a window slot, oldest first from `slotHead` (a queue without O(n) shifts). */
+  private slotWaiters: SlotWaiter[] = [];
+  private slotHead = 0;
+  /** Abort signals with a listener that rejects their waiters (one listener per signal, not per wait). */
+  private readonly watchedSignals = new WeakSet<AbortSignal>();
+  /** Write times of the last second, from `writesHead`, for the TPS gauge. */
   private writes: number[] = [];
+  private writesHead = 0;
+  private tpsSetAt = 0;
 
   constructor(
     readonly pool: ConnectorPool,
@@ -218,52 +231,88 @@ export class ConnectorRuntime {
   }
 
   private wakeSlotWaiters(): void {
-    const w = this.slotWaiters;
+    const w = this.slotWaiters.slice(this.slotHead);
     this.slotWaiters = [];
-    for (const f of w) f();
+    this.slotHead = 0;
+    for (const x of w) x.resolve();
   }
 
   private windowInUse(): number {
-    return this.binds.reduce((n, b) => n + b.inUse, 0);
+    let n = 0;
+    for (const b of this.binds) n += b.inUse;
+    return n;
   }
 
   /** A bound submit-capable session with a free window slot; waits for one; undefined when none is bound. */
   private async acquireSlot(signal: AbortSignal): Promise<Bind | undefined> {
     for (;;) {
       signal.throwIfAborted();
-      const candidates = this.binds.filter((b) => b.canSubmit && b.bound);
-      if (candidates.length === 0) return undefined;
+      let anyBound = false;
       let best: Bind | undefined;
-      for (const b of candidates)
+      for (const b of this.binds) {
+        if (!b.canSubmit || !b.bound) continue;
+        anyBound = true;
         if (b.inUse < this.config.windowSize && (!best || b.inUse < best.inUse)) best = b;
+      }
+      if (!anyBound) return undefined;
       if (best) {
         best.inUse++;
         metrics.windowInUse.set({ connector: this.config.id }, this.windowInUse());
         return best;
       }
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.slotWaiters.push(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
+      await this.waitForSlot(signal);
     }
+  }
+
+  private waitForSlot(signal: AbortSignal): Promise<void> {
+    if (!this.watchedSignals.has(signal)) {
+      this.watchedSignals.add(signal);
+      signal.addEventListener(
+        'abort',
+        () => {
+          const rest: SlotWaiter[] = [];
+          for (const w of this.slotWaiters.slice(this.slotHead))
+            if (w.signal === signal) w.reject(signal.reason);
+            else rest.push(w);
+          this.slotWaiters = rest;
+          this.slotHead = 0;
+        },
+        { once: true },
+      );
+    }
+    return new Promise<void>((resolve, reject) => this.slotWaiters.push({ signal, resolve, reject }));
   }
 
   private releaseSlot(b: Bind): void {
     b.inUse--;
     metrics.windowInUse.set({ connector: this.config.id }, this.windowInUse());
-    const next = this.slotWaiters.shift();
-    if (next) next();
+    if (this.slotHead < this.slotWaiters.length) {
+      const next = this.slotWaiters[this.slotHead++]!;
+      if (this.slotHead === this.slotWaiters.length) {
+        this.slotWaiters = [];
+        this.slotHead = 0;
+      } else if (this.slotHead > 1024 && this.slotHead * 2 > this.slotWaiters.length) {
+        this.slotWaiters = this.slotWaiters.slice(this.slotHead);
+        this.slotHead = 0;
+      }
+      next.resolve();
+    }
   }
 
   private recordWrite(): void {
     const now = Date.now();
     this.writes.push(now);
-    while (this.writes.length && this.writes[0]! <= now - 1000) this.writes.shift();
-    metrics.tps.set({ connector: this.config.id }, this.writes.length);
+    while (this.writesHead < this.writes.length && this.writes[this.writesHead]! <= now - 1000)
+      this.writesHead++;
+    if (this.writesHead > 4096) {
+      this.writes = this.writes.slice(this.writesHead);
+      this.writesHead = 0;
+    }
+    // The gauge is refreshed at most every 100 ms (a labelled set per submit_sm costs more than the rest).
+    if (now - this.tpsSetAt >= 100) {
+      this.tpsSetAt = now;
+      metrics.tps.set({ connector: this.config.id }, this.writes.length - this.writesHead);
+    }
   }
 
   /**

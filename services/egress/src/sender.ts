@@ -48,13 +48,24 @@ const BIND_TYPES: Record<string, BindType> = {
   transceiver: BindType.BIND_TYPE_TRANSCEIVER,
 };
 
+/** SessionRef per session (the peer address is a system call each time it is read). */
+const sessionRefs = new WeakMap<SmppSession, SessionRef>();
+
 export function sessionRef(
   replica: string,
   systemId: string,
   s: SmppSession | undefined,
 ): SessionRef | undefined {
   if (!s) return undefined;
-  return {
+  const known = sessionRefs.get(s);
+  if (
+    known &&
+    known.replica === replica &&
+    known.systemId === systemId &&
+    known.interfaceVersion === (s.peerInterfaceVersion ?? 0)
+  )
+    return known;
+  const ref: SessionRef = {
     replica,
     sessionId: s.id,
     systemId,
@@ -62,6 +73,9 @@ export function sessionRef(
     remoteAddress: `${s.socket.remoteAddress ?? ''}:${s.socket.remotePort ?? ''}`,
     interfaceVersion: s.peerInterfaceVersion ?? 0,
   };
+  // Only once the address is known (a socket that is not connected yet has none).
+  if (s.socket.remoteAddress) sessionRefs.set(s, ref);
+  return ref;
 }
 
 /** MessageContext of a routed message (what dlr and rating need downstream). */
