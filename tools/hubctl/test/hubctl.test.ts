@@ -1,0 +1,456 @@
+// hubctl end to end: the real admin, dlr and rating processes on a fresh database and their own Kafka
+// namespace, and the real CLI as a child process; checks what an operator sees (stdout, stderr, exit code).
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MessageContext,
+  namespacedTopics,
+  SmsDelivery,
+  SmsDispatched,
+  SmsReceiptRaw,
+  SmsRouted,
+  SmsSubmitted,
+  topics,
+} from '@smshub/contracts';
+import { createPool, migrate, type Pool } from '@smshub/db';
+import { ensureTopics } from '@smshub/kafka';
+import {
+  createTestDatabase,
+  freePort,
+  HubProcess,
+  repoRoot,
+  testKafkaAdmin,
+  testKafkaBrokers,
+  uniqueName,
+  type TestDatabase,
+} from '@smshub/testing';
+
+const root = repoRoot();
+const token = randomBytes(24).toString('base64url');
+let db: TestDatabase;
+let pool: Pool;
+let workDir: string;
+const servers: HubProcess[] = [];
+const ports = { admin: 0, messages: 0, settlement: 0 };
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `hubctl <args>` as a child process against the test servers. */
+function hubctl(
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string } = {},
+): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HUBCTL_ADMIN_ADDR: `127.0.0.1:${ports.admin}`,
+    HUBCTL_MESSAGES_ADDR: `127.0.0.1:${ports.messages}`,
+    HUBCTL_SETTLEMENT_ADDR: `127.0.0.1:${ports.settlement}`,
+    HUBCTL_TOKEN: token,
+    ...opts.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@smshub/source',
+        '--import',
+        'tsx',
+        path.join(root, 'tools/hubctl/src/main.ts'),
+        ...args,
+      ],
+      { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+function server(
+  name: string,
+  dir: string,
+  grpcPort: number,
+  httpPort: number,
+  namespace: string,
+): HubProcess {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    DATABASE_URL: db.url,
+    KAFKA_NAMESPACE: namespace,
+    LOG_LEVEL: 'warn',
+    HTTP_PORT: String(httpPort),
+    GRPC_PORT: String(grpcPort),
+    ADMIN_TOKEN: token,
+    CONNECTOR_SECRET_KEY: randomBytes(32).toString('base64'),
+    RATING_REPLICA_ID: `${namespace}-rating`,
+  };
+  delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return new HubProcess(
+    name,
+    ['--conditions=@smshub/source', '--import', 'tsx', path.join(root, dir, 'src/main.ts')],
+    env,
+    httpPort,
+    path.join(workDir, `${name}.log`),
+  );
+}
+
+// One delivered message as dlr stores it (dlr_messages + dlr_timeline, protobuf payloads), and its CDR as
+// rating stores it.
+const accountForMessages = `acc-${randomBytes(3).toString('hex')}`;
+const messageId = '0193a3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b'.replace('7b', randomBytes(1).toString('hex'));
+const received = new Date(Date.now() - 60_000);
+const at = (s: number) => new Date(received.getTime() + s * 1000);
+
+async function seedMessage(): Promise<void> {
+  const destination = { ton: 1, npi: 1, address: '447700900123' };
+  const source = { ton: 5, npi: 0, address: 'ACME' };
+  const context = MessageContext.fromPartial({
+    messageId,
+    accountId: accountForMessages,
+    systemId: 'acme',
+    customerMessageId: messageId,
+    source,
+    destination,
+    receivedAt: received,
+  });
+  const submitted = SmsSubmitted.fromPartial({
+    messageId,
+    accountId: accountForMessages,
+    systemId: 'acme',
+    source,
+    destination,
+    shortMessage: Buffer.from('your code is 1234'),
+    receivedAt: received,
+    customerMessageId: messageId,
+  });
+  const events: [string, string, string, number, Date, Uint8Array][] = [
+    ['submitted', 'submitted', 'sms.submitted.v1', 1, at(0), SmsSubmitted.encode(submitted).finish()],
+    [
+      'routed',
+      'routed',
+      'sms.routed.v1',
+      2,
+      at(1),
+      SmsRouted.encode(
+        SmsRouted.fromPartial({
+          message: submitted,
+          candidates: [{ connectorId: 'con_uk', ruleId: 'rr_uk', reason: 'cheapest for 447' }],
+          routedAt: at(1),
+        }),
+      ).finish(),
+    ],
+    [
+      'dispatch/1/1/con_uk',
+      'dispatched',
+      'sms.dispatched.v1',
+      4,
+      at(2),
+      SmsDispatched.encode(
+        SmsDispatched.fromPartial({
+          context,
+          partNumber: 1,
+          partTotal: 1,
+          connectorId: 'con_uk',
+          supplierMessageId: '0a1b2c',
+          attempt: 1,
+          outcome: 1,
+          segments: 1,
+          submittedAt: at(2),
+        }),
+      ).finish(),
+    ],
+    [
+      'receipt/r1',
+      'receipt',
+      'sms.receipt.raw.v1',
+      5,
+      at(5),
+      SmsReceiptRaw.encode(
+        SmsReceiptRaw.fromPartial({
+          receiptId: randomUUID(),
+          connectorId: 'con_uk',
+          receivedAt: at(5),
+          parsed: { id: '662316', stat: 'DELIVRD', err: '000' },
+          supplierMessageIdNormalised: '662316',
+        }),
+      ).finish(),
+    ],
+    [
+      'delivery/1',
+      'delivery',
+      'sms.delivery.v1',
+      6,
+      at(5),
+      SmsDelivery.encode(
+        SmsDelivery.fromPartial({
+          context,
+          status: 3,
+          final: true,
+          connectorId: 'con_uk',
+          segments: 1,
+          revision: 1,
+          doneAt: at(5),
+        }),
+      ).finish(),
+    ],
+  ];
+  await pool.query(
+    `INSERT INTO dlr_messages (message_id, account_id, system_id, customer_message_id, destination, status, final,
+       connector_id, parts_total, parts_delivered, segments, revision, received_at, done_at, context, state)
+     VALUES ($1::uuid, $2, 'acme', $1::text, '447700900123', 3, true, 'con_uk', 1, 1, 1, 1, $3, $4, $5, '{}'::jsonb)`,
+    [messageId, accountForMessages, received, at(5), Buffer.from(MessageContext.encode(context).finish())],
+  );
+  for (const [key, kind, topic, order, time, payload] of events) {
+    await pool.query(
+      `INSERT INTO dlr_timeline (message_id, event_key, topic, kind, event_time, flow_order, payload)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [messageId, key, topic, kind, time, order, Buffer.from(payload)],
+    );
+  }
+  await pool.query(
+    `INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
+       outcome, status, billed_on, sell_minor, sell_currency, sell_charged, buy_minor, buy_currency, buy_charged,
+       margin_minor, submitted_at, rated_at, record, published)
+     VALUES ($1, $2, 'con_uk', 'sup_uk', 'GB', '234-15', 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final',
+       4, 'EUR', true, 2, 'EUR', true, 2, $3, $4, '\\x'::bytea, true)`,
+    [messageId, accountForMessages, received, at(6)],
+  );
+}
+
+beforeAll(async () => {
+  workDir = mkdtempSync(path.join(tmpdir(), 'hubctl-test-'));
+  db = await createTestDatabase();
+  pool = createPool({ connectionString: db.url, max: 2 });
+  const namespace = uniqueName('hubctl');
+  const admin = await testKafkaAdmin();
+  try {
+    await Promise.all([
+      migrate(pool),
+      ensureTopics(admin, Object.values(namespacedTopics(topics, namespace)), 1),
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+  await seedMessage();
+  ports.admin = await freePort();
+  ports.messages = await freePort();
+  ports.settlement = await freePort();
+  servers.push(
+    server('admin', 'services/admin', ports.admin, await freePort(), namespace),
+    server('dlr', 'services/dlr', ports.messages, await freePort(), namespace),
+    server('rating', 'services/rating', ports.settlement, await freePort(), namespace),
+  );
+  for (const s of servers) s.start();
+  await Promise.all(servers.map((s) => s.waitReady(90_000)));
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.stop('SIGTERM', 10_000)));
+  await pool?.end();
+  await db?.drop();
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('hubctl against the real servers', () => {
+  it('creates, lists, gets, updates and deletes an account', async () => {
+    const created = await hubctl(
+      [
+        'accounts',
+        'create',
+        '--name',
+        'ACME Bank',
+        '--currency',
+        'EUR',
+        '--billing-mode',
+        'prepaid',
+        '--smpp',
+        'system_id=acme1,max_binds=2',
+        '--password-stdin',
+        '-o',
+        'json',
+      ],
+      { stdin: 'pw123456\n' },
+    );
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    const account = JSON.parse(created.stdout) as {
+      id: string;
+      revision: string;
+      smppCredentials: unknown[];
+    };
+    expect(account).toMatchObject({
+      name: 'ACME Bank',
+      currencyCode: 'EUR',
+      billingMode: 'BILLING_MODE_PREPAID',
+      revision: '1',
+    });
+    expect(created.stdout).not.toContain('pw123456');
+    const id = account.id;
+
+    const [list, get] = await Promise.all([hubctl(['accounts', 'list']), hubctl(['accounts', 'get', id])]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/ID\s+│ NAME/);
+    expect(list.stdout).toContain(id);
+    expect(list.stdout).toContain('ACME Bank');
+    expect(get.code).toBe(0);
+    expect(get.stdout).toMatch(/smpp_credentials\[0\]\.system_id\s+│ acme1/);
+
+    const updated = await hubctl([
+      'accounts',
+      'update',
+      id,
+      '--state',
+      'suspended',
+      '--expected-revision',
+      '1',
+      '-o',
+      'json',
+    ]);
+    expect(updated.code).toBe(0);
+    expect(JSON.parse(updated.stdout)).toMatchObject({
+      id,
+      state: 'ACCOUNT_STATE_SUSPENDED',
+      name: 'ACME Bank',
+      revision: '2',
+    });
+
+    const stale = await hubctl(['accounts', 'update', id, '--name', 'Old view', '--expected-revision', '1']);
+    expect(stale.code).toBe(75);
+    expect(stale.stderr).toMatch(/^hubctl: conflict: /);
+
+    const password = await hubctl(['accounts', 'set-password', id, 'acme1', '--password-stdin'], {
+      stdin: 'newpw123\n',
+    });
+    expect(password.code).toBe(0);
+    expect(password.stdout).toContain('password of acme1');
+    expect(password.stdout + password.stderr).not.toContain('newpw123');
+
+    const deleted = await hubctl(['accounts', 'delete', id]);
+    expect(deleted).toMatchObject({ code: 0, stdout: `deleted account ${id}\n` });
+    const gone = await hubctl(['accounts', 'get', id]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^hubctl: not found: /);
+    expect(gone.stdout).toBe('');
+  });
+
+  it('reports data the server refuses as invalid (65), with its message', async () => {
+    const r = await hubctl(
+      ['accounts', 'create', 'not-a-uuid', '--currency', 'EUR', '--smpp', 'x1', '--password', 'pw'],
+      {},
+    );
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/^hubctl: invalid argument: account\.id: must be a UUID/);
+  });
+
+  it('refuses a wrong or missing token with 77, without printing it', async () => {
+    const wrong = 'wrong-token-0123456789';
+    const [bad, none] = await Promise.all([
+      hubctl(['accounts', 'list'], { env: { HUBCTL_TOKEN: wrong } }),
+      hubctl(['accounts', 'list'], { env: { HUBCTL_TOKEN: '' } }),
+    ]);
+    expect(bad.code).toBe(77);
+    expect(bad.stderr).toBe(
+      `hubctl: admin at 127.0.0.1:${ports.admin} refused the token: invalid admin token (check HUBCTL_TOKEN or --token)\n`,
+    );
+    expect(bad.stderr).not.toContain(wrong);
+    expect(none.code).toBe(77);
+    expect(none.stderr).toBe(
+      `hubctl: admin at 127.0.0.1:${ports.admin} requires a token: set HUBCTL_TOKEN or pass --token\n`,
+    );
+  });
+
+  it('says when a server cannot be reached (69)', async () => {
+    const port = await freePort();
+    const r = await hubctl(['messages', 'get', messageId], {
+      env: { HUBCTL_MESSAGES_ADDR: `127.0.0.1:${port}` },
+    });
+    expect(r.code).toBe(69);
+    expect(r.stderr).toBe(`hubctl: cannot reach dlr at 127.0.0.1:${port}: is the hub running?\n`);
+  });
+
+  it("shows a message's timeline from dlr's MessageService", async () => {
+    const [table, json, list, missing] = await Promise.all([
+      hubctl(['messages', 'get', messageId]),
+      hubctl(['messages', 'get', messageId, '-o', 'json']),
+      hubctl(['messages', 'list', '--account', accountForMessages, '--since', '1h']),
+      hubctl(['messages', 'get', randomUUID()]),
+    ]);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.split('\n');
+    const has = (service: string, what: string, time: Date) =>
+      lines.some((l) => l.includes(service) && l.includes(what) && l.includes(time.toISOString()));
+    expect(has('ingress', 'submitted', at(0))).toBe(true);
+    expect(has('routing', 'routed', at(1))).toBe(true);
+    expect(has('egress', 'dispatch accepted', at(2))).toBe(true);
+    expect(has('egress', 'receipt', at(5))).toBe(true);
+    expect(has('dlr', 'final DELIVERED', at(5))).toBe(true);
+    expect(table.stdout).toContain('DELIVERED (final)');
+
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { message: { status: string }; timeline: { topic: string }[] };
+    expect(parsed.message.status).toBe('DELIVERY_STATUS_DELIVERED');
+    expect(parsed.timeline.map((e) => e.topic)).toEqual([
+      'sms.submitted.v1',
+      'sms.routed.v1',
+      'sms.dispatched.v1',
+      'sms.receipt.raw.v1',
+      'sms.delivery.v1',
+    ]);
+
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(messageId);
+    expect(list.stdout).toContain('DELIVERED');
+
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^hubctl: not found: message .* not found/);
+  });
+
+  it('exports settlement CSV to stdout and to a file', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    const file = path.join(workDir, 'export.csv');
+    const query = [
+      '--party',
+      'customer',
+      '--id',
+      accountForMessages,
+      '--period',
+      'day',
+      '--from',
+      day,
+      '--to',
+      next,
+    ];
+    const [stdout, toFile, totals] = await Promise.all([
+      hubctl(['settlement', 'export', ...query, '--per-message']),
+      hubctl(['settlement', 'export', ...query, '--file', file]),
+      hubctl(['settlement', 'totals', ...query, '-o', 'json']),
+    ]);
+    expect(stdout.code).toBe(0);
+    const rows = stdout.stdout.trim().split('\r\n');
+    expect(rows[0]).toMatch(/^message_id,rated_at,/);
+    expect(rows[1]).toContain(messageId);
+    expect(rows[1]).toContain(accountForMessages);
+    expect(toFile.code).toBe(0);
+    expect(toFile.stderr).toMatch(/^wrote \d+ bytes to /);
+    expect(readFileSync(file, 'utf8')).toContain(accountForMessages);
+    expect(totals.code).toBe(0);
+    expect(JSON.parse(totals.stdout).totals).toEqual([
+      expect.objectContaining({ partyId: accountForMessages, messages: '1', segments: '1' }),
+    ]);
+  });
+});
