@@ -1,8 +1,11 @@
-// `npm run bench`: the component benchmarks, one after another, against the real local Kafka and
-// PostgreSQL (deploy/local, or KAFKA_BROKERS / DATABASE_URL). Each prints its own figures; the outputs
-// are also written to bench/results/<time>.md. Not a test: nothing here passes or fails on timing.
-// The end-to-end harness (loadgen -> whole hub -> receipts, with CPU per message) is still to come.
-// Usage: npm run bench [-- name ...]   names: smpp, simulator, ingress, routing, egress, dlr, rating
+// `npm run bench`: the end-to-end benchmark (tools/bench): the whole hub on the real local Kafka and
+// PostgreSQL, loadgen at full speed then at half that rate, CPU per message over every process, latencies,
+// consumer lag and a raw Kafka baseline; figures printed and written to bench/results/<time>.{json,md}.
+// The esbuild bundles are rebuilt first (npm run build) unless --sources is given.
+// `npm run bench -- components` runs the component benchmarks one after another instead, and
+// `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, routing, egress, dlr, rating);
+// their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing.
+// Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -54,12 +57,50 @@ const benches = [
   },
 ];
 
-const wanted = process.argv.slice(2);
-const chosen = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
-if (wanted.length && chosen.length !== wanted.length) {
-  say(`unknown benchmark; choose from: ${benches.map((b) => b.name).join(', ')}`);
-  process.exit(64);
+const args = process.argv.slice(2);
+const componentMode =
+  args.length > 0 && args.every((a) => a === 'components' || benches.some((b) => b.name === a));
+if (!componentMode) {
+  if (args.length > 0 && !args[0].startsWith('-')) {
+    say(
+      `unknown benchmark "${args[0]}"; choose components, one of ${benches.map((b) => b.name).join(', ')}, or end-to-end flags (--help)`,
+    );
+    process.exit(64);
+  }
+  ensureDependencies();
+  if (!args.includes('--help') && !args.includes('-h')) {
+    if (!args.includes('--sources')) {
+      const build = spawnSync(process.execPath, [path.join(root, 'tools/dev/bundle.mjs')], {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      if (build.status !== 0) {
+        say('npm run build failed: fix it, or run the TypeScript sources with --sources');
+        process.exit(1);
+      }
+    }
+    const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (up.status !== 0) {
+      say('could not bring up Kafka and PostgreSQL');
+      process.exit(1);
+    }
+  }
+  const e2e = spawnSync(
+    process.execPath,
+    ['--conditions=@smshub/source', '--import', 'tsx', path.join(root, 'tools/bench/src/main.ts'), ...args],
+    {
+      cwd: root,
+      env: { ...process.env, ...readEnvFile(path.join(root, '.local/env')) },
+      stdio: 'inherit',
+    },
+  );
+  process.exit(e2e.status ?? 1);
 }
+const wanted = args.filter((a) => a !== 'components');
+const chosen = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
 
 ensureDependencies();
 let env = { ...process.env };
