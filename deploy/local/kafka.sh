@@ -75,7 +75,8 @@ start() {
   rm -rf "$STATE/data" "$STATE/meta.properties"
   write_config "$port" "$cport"
   local cp="$JARS_DIR/*" cluster_id
-  cluster_id=$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("base64url"))')
+  # A leading '-' would make the storage tool read the id as an option (1 start in 64 failed so).
+  cluster_id=$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("base64url").replace(/^-/, "A"))')
   java -cp "$cp" -Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafka.logs.dir="$STATE" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
     || { cat "$STATE/format.log" >&2; die "formatting KRaft storage failed"; }
