@@ -1,12 +1,35 @@
 // `npm start`: the whole hub on this machine, from a fresh clone.
 // Real Kafka and PostgreSQL (deploy/local, or KAFKA_BROKERS / DATABASE_URL when set), migrations and topics
-// (tools/ops setup), the demo configuration when present (tools/ops demo), every service under services/
-// that has a src/main.ts, and the SMSC simulator. Prints how to bind. Ctrl-C stops everything it started.
+// (tools/ops setup), the demo configuration (tools/ops demo, which also writes the SMSC simulator config),
+// every service under services/ that has a src/main.ts, and the SMSC simulator. When every process answers
+// /readyz it prints how to bind and send. Ctrl-C stops everything it started.
+//
+// Service logs go to .local/logs/<name>.log; warnings and errors are also shown here (`npm start -- --logs`
+// shows every line). HUB_PORT_OFFSET=N moves every port of the hub up by N (a second hub on one machine).
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
+
+const t0 = performance.now();
+let stopping = false;
+const showAllLogs = process.argv.includes('--logs');
+const offset = Number(process.env.HUB_PORT_OFFSET ?? 0);
+if (!Number.isInteger(offset) || offset < 0 || offset > 10_000) {
+  say(`HUB_PORT_OFFSET must be an integer 0..10000, got "${process.env.HUB_PORT_OFFSET}"`);
+  process.exit(64);
+}
+const ports = {
+  smpp: 2775 + offset,
+  smppTls: 3550 + offset,
+  simGood: Number(process.env.DEMO_SIM_GOOD_PORT ?? 2776 + offset),
+  simPoor: Number(process.env.DEMO_SIM_POOR_PORT ?? 2777 + offset),
+  http: 9400 + offset,
+  grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset },
+};
 
 ensureDependencies();
 
@@ -31,18 +54,39 @@ if (up.status !== 0) {
   process.exit(1);
 }
 const infra = readEnvFile(path.join(root, '.local/env'));
-const env = { ...process.env, ...infra, ...devSecrets(), LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+// KAFKA_BROKERS / DATABASE_URL given by the user win over the local infrastructure's addresses.
+const env = {
+  ...infra,
+  ...process.env,
+  ...devSecrets(),
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  SMPP_PORT: String(ports.smpp),
+  SMPP_TLS_PORT: String(ports.smppTls),
+  DEMO_SIM_GOOD_PORT: String(ports.simGood),
+  DEMO_SIM_POOR_PORT: String(ports.simPoor),
+};
 
 /**
  * Secrets of this local hub, made once per checkout under .local/ (never committed): the key egress uses
- * to encrypt connector passwords, and a self-signed certificate for ingress's SMPP-over-TLS listener.
- * Variables already set in the environment win.
+ * to encrypt connector passwords, a self-signed certificate for ingress's SMPP-over-TLS listener, the demo
+ * account's SMPP password and the admin API token. Variables already set in the environment win.
  */
 function devSecrets() {
   const dir = path.join(root, '.local/secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const once = (name, make) => {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+    return readFileSync(file, 'utf8').trim();
+  };
   const keyFile = path.join(dir, 'connector-secret-key');
   if (!existsSync(keyFile)) writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+  // SMPP 3.4 passwords are at most 8 characters; letters and digits only, so any client takes them.
+  const alphabet = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+  const demoPassword = once('demo-smpp-password', () =>
+    Array.from(randomBytes(8), (b) => alphabet[b % alphabet.length]).join(''),
+  );
+  const adminToken = once('admin-token', () => randomBytes(24).toString('base64url'));
   const cert = path.join(dir, 'smpp-tls-cert.pem');
   const key = path.join(dir, 'smpp-tls-key.pem');
   if (!existsSync(cert) || !existsSync(key)) {
@@ -71,6 +115,8 @@ function devSecrets() {
   }
   const out = {
     CONNECTOR_SECRET_KEY: process.env.CONNECTOR_SECRET_KEY ?? readFileSync(keyFile, 'utf8').trim(),
+    DEMO_SMPP_PASSWORD: process.env.DEMO_SMPP_PASSWORD ?? demoPassword,
+    ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? adminToken,
   };
   if (existsSync(cert) && existsSync(key)) {
     out.SMPP_TLS_CERT_FILE = process.env.SMPP_TLS_CERT_FILE ?? cert;
@@ -80,10 +126,10 @@ function devSecrets() {
 }
 const tsx = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx'];
 
-function runOps(command) {
+function runOps(...args) {
   const entry = path.join(root, 'tools/ops/src/main.ts');
   if (!existsSync(entry)) return true;
-  const r = spawnSync(tsx[0], [...tsx.slice(1), entry, command], { cwd: root, env, stdio: 'inherit' });
+  const r = spawnSync(tsx[0], [...tsx.slice(1), entry, ...args], { cwd: root, env, stdio: 'inherit' });
   return r.status === 0;
 }
 
@@ -92,7 +138,15 @@ if (!runOps('setup')) {
   stopInfra();
   process.exit(1);
 }
-runOps('demo');
+// The simulator config holds the connector passwords: it lives with the other local secrets.
+const simConfig = path.join(root, '.local/secrets/simulators.json');
+if (!runOps('demo', '--sim-config', simConfig, '--quiet')) {
+  say('the demo configuration could not be seeded: see the messages above');
+  stopInfra();
+  process.exit(1);
+}
+const logDir = path.join(root, '.local/logs');
+mkdirSync(logDir, { recursive: true });
 
 const children = [];
 const processes = [
@@ -103,31 +157,140 @@ const processes = [
     .filter((name) => existsSync(path.join(root, 'tools', name, 'src/main.ts')))
     .map((name) => ({ name, entry: path.join(root, 'tools', name, 'src/main.ts') })),
 ];
-let port = 9400;
+let port = ports.http;
 for (const p of processes) {
+  p.httpPort = port++;
+  const own = { HTTP_PORT: String(p.httpPort) };
+  if (ports.grpc[p.name] !== undefined) own.GRPC_PORT = String(ports.grpc[p.name]);
+  if (p.name === 'smsc-simulator') own.SIM_CONFIG_FILE = simConfig;
   const child = spawn(tsx[0], [...tsx.slice(1), p.entry], {
     cwd: root,
-    env: { ...env, HTTP_PORT: String(port++) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...env, ...own },
+    stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a Ctrl-C reaches only this script, which drains every service with one SIGTERM.
     detached: true,
   });
+  const log = createWriteStream(path.join(logDir, `${p.name}.log`), { flags: 'a' });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      log.write(`${line}\n`);
+      echo(p.name, line);
+    });
+  }
   child.on('exit', (code, signal) => {
-    if (!stopping) say(`${p.name} exited (${signal ?? code}); stopping the hub`);
-    if (!stopping) stop(1);
+    log.end();
+    if (!stopping) {
+      say(
+        `${p.name} exited (${signal ?? `code ${code}`}) while the hub was running; its log: .local/logs/${p.name}.log`,
+      );
+      say('stopping the hub');
+      void stop(1);
+    }
   });
   children.push({ ...p, child });
 }
 
-say(`Kafka: ${infra.KAFKA_BROKERS}   PostgreSQL: ${infra.DATABASE_URL}`);
+/** Warnings and errors of a service on the terminal (every line with --logs); plain text lines as they are. */
+function echo(name, line) {
+  let rec;
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    process.stderr.write(`[${name}] ${line}\n`);
+    return;
+  }
+  const level =
+    typeof rec.level === 'number'
+      ? rec.level
+      : ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }[rec.level] ?? 30);
+  if (!showAllLogs && level < 40) return;
+  if (showAllLogs) process.stderr.write(`[${name}] ${line}\n`);
+  else {
+    const label = { 40: 'warn', 50: 'error', 60: 'fatal' }[level] ?? 'warn';
+    const err = rec.err?.message ? `: ${rec.err.message}` : '';
+    process.stderr.write(`[${name}] ${label}: ${rec.msg ?? ''}${err}\n`);
+  }
+}
+
+say(`Kafka: ${env.KAFKA_BROKERS}   PostgreSQL: ${env.DATABASE_URL}`);
 say(
   processes.length
-    ? `running: ${processes.map((p) => p.name).join(', ')}`
+    ? `starting: ${processes.map((p) => p.name).join(', ')} (logs in .local/logs/)`
     : 'no services yet: infrastructure, migrations and topics are up',
 );
 say('Ctrl-C stops everything.');
+void waitUntilReady();
 
-let stopping = false;
+/** Polls every process's /readyz; prints the bind block once all answer 200. */
+async function waitUntilReady() {
+  const pending = new Set(children);
+  let lastNote = performance.now();
+  while (pending.size > 0 && !stopping) {
+    await Promise.all(
+      [...pending].map(async (c) => {
+        try {
+          const r = await globalThis.fetch(`http://127.0.0.1:${c.httpPort}/readyz`, {
+            signal: globalThis.AbortSignal.timeout(1000),
+          });
+          if (r.status === 200) pending.delete(c);
+        } catch {
+          // not listening yet
+        }
+      }),
+    );
+    if (pending.size === 0 || stopping) break;
+    if (performance.now() - lastNote > 15_000) {
+      lastNote = performance.now();
+      say(`still waiting for: ${[...pending].map((c) => c.name).join(', ')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  if (stopping) return;
+  printReady(((performance.now() - t0) / 1000).toFixed(1));
+}
+
+function printReady(seconds) {
+  const secrets = path.relative(root, path.join(root, '.local/secrets'));
+  const has = (name) => children.some((c) => c.name === name);
+  const lines = [
+    '',
+    `smshub is ready (${seconds} s). Ctrl-C stops everything.`,
+    '',
+    'Bind with any SMPP 3.4 client (transceiver, or transmitter + receiver):',
+    `  host       127.0.0.1`,
+    `  port       ${ports.smpp} (plain), ${ports.smppTls} (TLS, self-signed certificate ${secrets}/smpp-tls-cert.pem)`,
+    `  system_id  demo`,
+    `  password   ${env.DEMO_SMPP_PASSWORD}   (${secrets}/demo-smpp-password)`,
+    '',
+    'Send a first message and wait for its delivery receipt:',
+    `  npm run send -- --to +447700900123 --text "hello from smshub"${offset ? ` --port ${ports.smpp}` : ''}`,
+    'See its timeline (every event of the message):',
+    `  npm run hubctl -- messages get <message id>${offset ? ` --messages-addr 127.0.0.1:${ports.grpc.dlr}` : ''}`,
+  ];
+  if (has('admin'))
+    lines.push(
+      '',
+      `Admin API (gRPC, AdminService): 127.0.0.1:${ports.grpc.admin}, bearer token in ${secrets}/admin-token`,
+      `  export ADMIN_TOKEN=$(cat ${secrets}/admin-token); npm run hubctl -- accounts list${offset ? ` --admin-addr 127.0.0.1:${ports.grpc.admin}` : ''}`,
+    );
+  lines.push(
+    '',
+    `Simulated networks: sim-good on ${ports.simGood} (dearer, ~99 % delivered), sim-poor on ${ports.simPoor}`,
+    '(cheaper, some UNDELIV/EXPIRED and refused submits; routing tries it first, egress fails over to sim-good).',
+    `Health and metrics: http://127.0.0.1:<port>/readyz, /metrics on ${children.map((c) => `${c.name} ${c.httpPort}`).join(', ')}`,
+    '',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The child's whole process group (it was started detached), so nothing it started outlives it. */
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
 function stopInfra() {
   if (startedKafka)
     spawnSync('bash', [path.join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
@@ -137,19 +300,24 @@ function stopInfra() {
 async function stop(code) {
   if (stopping) return;
   stopping = true;
-  say('stopping');
-  await Promise.all(
-    children.map(
-      ({ child }) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', resolve);
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 35_000).unref();
-        }),
-    ),
-  );
+  say('stopping the services (each drains its work first, up to 30 s)');
+  // Services first (egress still reaches the simulated networks while it drains), the simulator last.
+  const stopAll = (list) =>
+    Promise.all(
+      list.map(
+        ({ child }) =>
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', resolve);
+            signalGroup(child, 'SIGTERM');
+            setTimeout(() => signalGroup(child, 'SIGKILL'), 35_000).unref();
+          }),
+      ),
+    );
+  await stopAll(children.filter((c) => c.name !== 'smsc-simulator'));
+  await stopAll(children.filter((c) => c.name === 'smsc-simulator'));
   stopInfra();
+  say(code === 0 ? 'stopped; nothing is left running' : 'stopped');
   process.exit(code);
 }
 process.on('SIGINT', () => void stop(0));

@@ -49,8 +49,12 @@ interface ConnectorPlan {
 }
 
 /** Sell price per segment in micro-EUR (scale 6), by destination country. */
+// GG, JE and IM share +44 with GB (e.g. +44 7911 is Guernsey): priced like GB so any UK-style number rates.
 export const DEMO_SELL_RATES: Readonly<Record<string, number>> = Object.freeze({
   GB: 40_000,
+  GG: 40_000,
+  JE: 40_000,
+  IM: 40_000,
   DE: 75_000,
   FR: 60_000,
   NG: 90_000,
@@ -64,14 +68,34 @@ export const DEMO_CONNECTORS: readonly ConnectorPlan[] = Object.freeze([
     name: 'Simulated network, good quality (dearer)',
     supplierId: 'demo-good-telecom',
     systemId: 'hub-good',
-    buy: { GB: 30_000, DE: 55_000, FR: 45_000, NG: 70_000, IN: 5_000, US: 9_000 },
+    buy: {
+      GB: 30_000,
+      GG: 30_000,
+      JE: 30_000,
+      IM: 30_000,
+      DE: 55_000,
+      FR: 45_000,
+      NG: 70_000,
+      IN: 5_000,
+      US: 9_000,
+    },
   },
   {
     id: 'sim-poor',
     name: 'Simulated network, poor quality (cheaper)',
     supplierId: 'demo-poor-telecom',
     systemId: 'hub-poor',
-    buy: { GB: 20_000, DE: 40_000, FR: 32_000, NG: 50_000, IN: 3_500, US: 6_000 },
+    buy: {
+      GB: 20_000,
+      GG: 20_000,
+      JE: 20_000,
+      IM: 20_000,
+      DE: 40_000,
+      FR: 32_000,
+      NG: 50_000,
+      IN: 3_500,
+      US: 6_000,
+    },
   },
 ]);
 
