@@ -2,18 +2,20 @@
 // running broker and Postgres (KAFKA_BROKERS, DATABASE_URL; `set -a; . .local/env; set +a`).
 // Not a test: it prints figures.
 //
-//   npx tsx --conditions=@smshub/source services/ingress/bench/ingress-bench.ts [messages=20000] [sessions=4] [window=10]
+//   npx tsx --conditions=@smshub/source services/ingress/bench/ingress-bench.ts [messages=20000] [sessions=4] [window=10] [receipts=messages]
 //
 // The ESME clients run in the same process as the server (they share its CPU, so the figures are a floor).
 // Each session runs `window` loops of `await submit()`, so every request is on the wire at once and the
 // latency measured is the server's (decode, checks, UUIDv7, Kafka acks=all round trip, response).
-import { randomBytes } from 'node:crypto';
+// Then the receipt path: `receipts` final sms.delivery.v1 events are produced, and the time until a bound
+// receiver has had every deliver_sm is measured, with the SQL statements ingress ran per receipt.
+import { randomBytes, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import argon2 from 'argon2';
 import pg from 'pg';
-import { topics as registry } from '@smshub/contracts';
+import { DeliveryStatus, SmsDelivery, SubmitChannel, topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
@@ -23,6 +25,7 @@ import { createIngress, DEFAULT_OPTIONS } from '../src/index.js';
 const total = Number(process.argv[2] ?? 20_000);
 const sessions = Number(process.argv[3] ?? 4);
 const window = Number(process.argv[4] ?? 10);
+const receipts = Number(process.argv[5] ?? total);
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env.DATABASE_URL;
 if (!adminUrl) throw new Error('DATABASE_URL is required (set -a; . .local/env; set +a)');
@@ -41,6 +44,13 @@ const dir = await mkdtemp(path.join(tmpdir(), 'ingress-bench-'));
 for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
   if (/^(0001|01\d\d)_.*\.sql$/.test(f)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
 await migrate(pool, { dir });
+// SQL statements run through the pool (ingress's receipt store uses nothing else).
+let queries = 0;
+const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+(pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+  queries++;
+  return query(...args);
+};
 const hash = await argon2.hash('benchpw', { type: argon2.argon2id });
 await pool.query(
   `INSERT INTO accounts (system_id, password_hash, max_binds, tps_limit, max_window, currency)
@@ -147,6 +157,73 @@ console.log(
     2,
   ),
 );
+
+// ------------------------------------------------------------------ receipts
+let received = 0;
+let allReceived: () => void = () => undefined;
+const receivedAll = new Promise<void>((resolve) => (allReceived = resolve));
+const receiver = await connectSmpp({
+  host: '127.0.0.1',
+  port,
+  systemId: 'bench',
+  password: 'benchpw',
+  bindType: 'receiver',
+  window,
+  enquireLinkMs: 0,
+  handlers: {
+    deliver_sm: () => {
+      if (++received === receipts) allReceived();
+      return {};
+    },
+  },
+});
+const events = Array.from({ length: receipts }, () => {
+  const id = randomUUID();
+  return SmsDelivery.fromPartial({
+    context: {
+      messageId: id,
+      accountId: 'bench',
+      systemId: 'bench',
+      customerMessageId: id,
+      source: { ton: 5, npi: 0, address: 'Bench' },
+      destination: { ton: 1, npi: 1, address: '447700900123' },
+      registeredDelivery: 1,
+      dataCoding: 0,
+      receivedAt: new Date(Date.now() - 5000),
+      receiptText: msg.short_message,
+      channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,
+    },
+    status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+    final: true,
+    doneAt: new Date(),
+    revision: 2,
+    updatedAt: new Date(),
+  });
+});
+const queries0 = queries;
+const cpu0 = process.cpuUsage();
+const r0 = process.hrtime.bigint();
+await Promise.all(events.map((e) => producer.produce(topics.delivery, e)));
+await receivedAll;
+const receiptSeconds = Number(process.hrtime.bigint() - r0) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+// Let the dispatcher record the last acknowledgements before counting statements.
+await new Promise((resolve) => setTimeout(resolve, 500));
+console.log(
+  JSON.stringify(
+    {
+      receipts,
+      seconds: Number(receiptSeconds.toFixed(2)),
+      receiptsPerSecond: Math.round(receipts / receiptSeconds),
+      sqlStatementsPerReceipt: Number(((queries - queries0) / receipts).toFixed(2)),
+      processCpuMicrosPerReceipt: Math.round((cpu.user + cpu.system) / receipts),
+      note: 'event produced -> consumed -> stored -> claimed -> deliver_sm -> resp -> marked sent; CPU is this whole process (producer and receiver included), Postgres not counted',
+    },
+    null,
+    2,
+  ),
+);
+await receiver.unbind();
 
 for (const s of clients) await s.unbind();
 await ingress.stop();
