@@ -34,6 +34,7 @@ import {
   type ProcessFigures,
 } from './report.js';
 import { parseProgressLine, rateBetween, thin, type Point } from './series.js';
+import { sourceMapResolver } from './sourcemap.js';
 
 const USAGE = `usage: npm run bench [-- options]
   --binds N            loadgen transceiver binds (default 4)
@@ -47,7 +48,7 @@ const USAGE = `usage: npm run bench [-- options]
   --partitions N       partitions of the message-flow topics, >= 6 (default 6)
   --replicas SPEC      processes per service, e.g. routing=2,dlr=2 (not ingress; default one each)
   --log-level L        LOG_LEVEL of the hub (default info)
-  --profile            node --cpu-prof every hub process; top self-time functions in the report
+  --profile            V8 CPU profile of every hub process (.cpuprofile); top self-time functions in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
   --quick              a smoke run of about 30 s of load (duration 12, warm-up 4, half 8)
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
   const pgPid = readPid(path.join(root, '.local/postgres/postgres.pid'));
   if (kafkaPid) infra.push({ name: 'kafka', pid: kafkaPid });
   else notes.push('Kafka broker pid not found (.local/kafka/kafka.pid): its CPU is not counted');
+  // Its backends come and go with other users' connections: only this run's database counts (set below).
   if (pgPid) infra.push({ name: 'postgres', pid: pgPid, withChildren: true });
   else notes.push('PostgreSQL pid not found (.local/postgres/postgres.pid): its CPU is not counted');
 
@@ -206,6 +208,7 @@ async function main(): Promise<void> {
   let monitor: LagMonitor | undefined;
   try {
     db = await createTestDatabase(adminUrl);
+    for (const w of infra) if (w.name === 'postgres') w.onlyDatabase = db.name;
     log(`database ${db.name}, namespace ${namespace}, work dir ${workDir}`);
 
     // Seed first (ops setup + demo are insert-if-absent, startHub's own run keeps these rows), then lift the
@@ -266,9 +269,13 @@ async function main(): Promise<void> {
       existsSync(path.join(root, 'services', s, 'src/main.ts')),
     );
     if (values.profile) mkdirSync(profileDir, { recursive: true });
+    const profilerPreload = path.join(root, 'tools/bench/src/cpu-profile.mjs');
     for (const s of services) {
       const env: Record<string, string> = {};
-      if (values.profile) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${path.join(profileDir, s)}`;
+      if (values.profile) {
+        env.NODE_OPTIONS = `--import=${profilerPreload}`;
+        env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
+      }
       if (s === 'egress' && replicas.egress) env.EGRESS_REPLICAS = String(replicas.egress);
       envFor[s] = env;
     }
@@ -300,7 +307,7 @@ async function main(): Promise<void> {
           ...commonEnv,
           ...envFor[service],
           ...(values.profile && {
-            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(profileDir, name.replace('#', '-'))}`,
+            BENCH_CPU_PROF_DIR: path.join(profileDir, name.replace('#', '-')),
           }),
           HTTP_PORT: String(http),
           GRPC_PORT: String(await freePort()),
@@ -536,11 +543,12 @@ async function main(): Promise<void> {
     let profiles: Record<string, ProfileSummary> | undefined;
     if (values.profile && existsSync(profileDir)) {
       profiles = {};
+      const resolve = sourceMapResolver();
       for (const dir of readdirSync(profileDir).sort()) {
         const files = readdirSync(path.join(profileDir, dir)).filter((f) => f.endsWith('.cpuprofile'));
         for (const f of files) {
           const prof = JSON.parse(readFileSync(path.join(profileDir, dir, f), 'utf8')) as CpuProfile;
-          profiles[files.length > 1 ? `${dir} (${f})` : dir] = summariseProfile(prof, 12);
+          profiles[files.length > 1 ? `${dir} (${f})` : dir] = summariseProfile(prof, 12, resolve);
         }
       }
       notes.push(`CPU profiles (open in Chrome DevTools or speedscope): ${profileDir}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, parseProcStatus } from './procfs.js';
+import { countsForDatabase, parseProcStat, parseProcStatus } from './procfs.js';
 
 describe('/proc parsing', () => {
   it('reads CPU ticks from a stat line whose command holds spaces and parentheses', () => {
@@ -26,5 +26,12 @@ describe('/proc parsing', () => {
       'Name:\tnode\nVmPeak:\t 1000000 kB\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n';
     expect(parseProcStatus(status)).toEqual({ vmHwmKb: 204800, vmRssKb: 102400 });
     expect(parseProcStatus('Name:\tkthreadd\n')).toEqual({ vmHwmKb: 0, vmRssKb: 0 });
+  });
+
+  it("counts only this database's PostgreSQL backends and the shared auxiliary processes", () => {
+    expect(countsForDatabase('postgres: smshub t_abc 127.0.0.1(57452) idle', 't_abc')).toBe(true);
+    expect(countsForDatabase('postgres: smshub t_other 127.0.0.1(57466) INSERT', 't_abc')).toBe(false);
+    expect(countsForDatabase('postgres: walwriter', 't_abc')).toBe(true);
+    expect(countsForDatabase('postgres: autovacuum worker t_other', 't_abc')).toBe(false);
   });
 });

@@ -98,6 +98,35 @@ export interface Watched {
   name: string;
   pid: number;
   withChildren?: boolean;
+  /**
+   * PostgreSQL shared with other users: count only the backends of this database (their process title is
+   * `postgres: <user> <database> <host>(<port>) <state>`) plus the auxiliary processes (checkpointer, WAL
+   * writer, ...), and not what exited children used.
+   */
+  onlyDatabase?: string;
+}
+
+/** Whether a PostgreSQL child process (by its title) belongs to the measurement of `database`. */
+export function countsForDatabase(title: string, database: string): boolean {
+  const backend = /^postgres: \S+ (\S+) \S+\(\d+\)/.exec(title);
+  if (backend) return backend[1] === database;
+  const worker = /^postgres: autovacuum worker (\S+)/.exec(title);
+  return worker ? worker[1] === database : true;
+}
+
+function processTitle(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+function measuredChildren(w: Watched): number[] {
+  const kids = childPids(w.pid);
+  return w.onlyDatabase
+    ? kids.filter((c) => countsForDatabase(processTitle(c), w.onlyDatabase as string))
+    : kids;
 }
 
 /** CPU seconds a watched process (tree) has used so far; undefined when it is gone. */
@@ -106,8 +135,8 @@ export function cpuSeconds(w: Watched): number | undefined {
   if (!s) return undefined;
   let ticks = s.utime + s.stime;
   if (w.withChildren) {
-    ticks += s.cutime + s.cstime;
-    for (const c of childPids(w.pid)) {
+    if (!w.onlyDatabase) ticks += s.cutime + s.cstime;
+    for (const c of measuredChildren(w)) {
       const cs = readProcStat(c);
       if (cs) ticks += cs.utime + cs.stime;
     }
@@ -120,7 +149,7 @@ export function peakRssMb(w: Watched): number | undefined {
   const m = readProcMemory(w.pid);
   if (!m) return undefined;
   let kb = m.vmHwmKb;
-  if (w.withChildren) for (const c of childPids(w.pid)) kb = Math.max(kb, readProcMemory(c)?.vmHwmKb ?? 0);
+  if (w.withChildren) for (const c of measuredChildren(w)) kb = Math.max(kb, readProcMemory(c)?.vmHwmKb ?? 0);
   return Math.round((kb / 1024) * 10) / 10;
 }
 

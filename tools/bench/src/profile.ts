@@ -47,7 +47,12 @@ export function shortLocation(url: string, lineNumber: number): string {
  * Self time per function (frames with the same name and location are added up), highest first. Uses the
  * sample timeline when present (exact), else hit counts times the mean sampling interval.
  */
-export function summariseProfile(profile: CpuProfile, topN = 15): ProfileSummary {
+export function summariseProfile(
+  profile: CpuProfile,
+  topN = 15,
+  /** Maps a bundle position to its source (from the bundle's source map); 0-based lines and columns. */
+  resolve?: (url: string, line: number, column: number) => { url: string; line: number } | undefined,
+): ProfileSummary {
   const selfUs = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -75,7 +80,8 @@ export function summariseProfile(profile: CpuProfile, topN = 15): ProfileSummary
       continue;
     }
     busyUs += us;
-    const loc = shortLocation(f.url, f.lineNumber);
+    const orig = f.url && resolve ? resolve(f.url, f.lineNumber, f.columnNumber ?? 0) : undefined;
+    const loc = orig ? shortLocation(orig.url, orig.line) : shortLocation(f.url, f.lineNumber);
     const key = `${f.functionName || '(anonymous)'}${loc ? ` (${loc})` : ''}`;
     byKey.set(key, (byKey.get(key) ?? 0) + us);
   }
