@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  phaseIndex,
+  verdictTable,
+  verify,
+  type HubEvidence,
+  type Phase,
+  type SubmitRecord,
+} from './verify.js';
+
+const phases: Phase[] = [
+  { fault: 'warm-up', startAt: 0, downtimeMs: null, simDuplicates: 0 },
+  { fault: 'egress', startAt: 1000, downtimeMs: 4200, simDuplicates: 0 },
+  { fault: 'kafka', startAt: 2000, downtimeMs: 21_000, simDuplicates: 0 },
+];
+
+/** An accepted message submitted at `at` with one final receipt, one accepted dispatch and one rated record. */
+function good(id: string, at: number, hub: { d: Map<string, number>; r: Map<string, number> }): SubmitRecord {
+  hub.d.set(`${id}#1`, 1);
+  hub.r.set(id, 1);
+  return { submitAt: at, status: 0, hubId: id, finalReceipts: 1 };
+}
+
+function evidence(): { d: Map<string, number>; r: Map<string, number>; hub: HubEvidence } {
+  const d = new Map<string, number>();
+  const r = new Map<string, number>();
+  return { d, r, hub: { acceptedDispatches: d, rated: r } };
+}
+
+describe('phaseIndex', () => {
+  it('puts a time in the last phase that started at or before it', () => {
+    expect(phaseIndex(phases, -5)).toBe(0);
+    expect(phaseIndex(phases, 999)).toBe(0);
+    expect(phaseIndex(phases, 1000)).toBe(1);
+    expect(phaseIndex(phases, 1999)).toBe(1);
+    expect(phaseIndex(phases, 50_000)).toBe(2);
+  });
+});
+
+describe('verify', () => {
+  it('passes every phase when each accepted message was dispatched, receipted and rated once', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1500, e), good('c', 2500, e), good('d', 2600, e)];
+    const v = verify(records, phases, e.hub);
+    expect(v.pass).toBe(true);
+    expect(v.rows.map((r) => [r.fault, r.accepted, r.finalReceipts, r.ratedOnce, r.lost])).toEqual([
+      ['warm-up', 1, 1, 1, 0],
+      ['egress', 1, 1, 1, 0],
+      ['kafka', 2, 2, 2, 0],
+    ]);
+    expect(v.total).toMatchObject({ fault: 'all', accepted: 4, dispatched: 4, pass: true });
+  });
+
+  it('does not hold refused or unanswered submits against the hub', () => {
+    const e = evidence();
+    const records: SubmitRecord[] = [
+      good('a', 10, e),
+      good('b', 1100, e),
+      { submitAt: 1200, status: -2, finalReceipts: 0 }, // link closed by the kill
+      { submitAt: 1300, status: 0x58, finalReceipts: 0 }, // ESME_RTHROTTLED
+      good('c', 2100, e),
+    ];
+    const v = verify(records, phases, e.hub);
+    expect(v.rows[1]).toMatchObject({ submitted: 3, accepted: 1, refused: 2, pass: true });
+    expect(v.pass).toBe(true);
+  });
+
+  it('fails the phase that lost a receipt, missed a dispatch or a rating, and names why', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    records.push({ submitAt: 1200, status: 0, hubId: 'lost', finalReceipts: 0 });
+    e.r.set('lost', 1);
+    records.push({ submitAt: 1300, status: 0, hubId: 'unrated', finalReceipts: 1 });
+    e.d.set('unrated#1', 1);
+    const v = verify(records, phases, e.hub);
+    expect(v.pass).toBe(false);
+    expect(v.rows[0]?.pass).toBe(true);
+    expect(v.rows[2]?.pass).toBe(true);
+    const egress = v.rows[1];
+    expect(egress).toMatchObject({ accepted: 3, lost: 1, dispatched: 2, ratedMissing: 1, pass: false });
+    expect(egress?.problems).toEqual([
+      '1 accepted without a final receipt',
+      '1 accepted but never dispatched',
+      '1 accepted but not rated',
+    ]);
+    expect(v.total).toMatchObject({ lost: 1, ratedMissing: 1, pass: false });
+  });
+
+  it('fails on a second rated record, a part dispatched twice or a simulator duplicate', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    e.r.set('a', 2); // rated twice
+    e.d.set('b#1', 2); // egress sent part 1 of b twice
+    const withSimDup = phases.map((p) => (p.fault === 'kafka' ? { ...p, simDuplicates: 3 } : p));
+    const v = verify(records, withSimDup, e.hub);
+    expect(v.rows.map((r) => r.pass)).toEqual([false, false, false]);
+    expect(v.rows[0]).toMatchObject({ ratedOnce: 0, ratedExtra: 1 });
+    expect(v.rows[1]).toMatchObject({ duplicateSendsHub: 1 });
+    expect(v.rows[2]).toMatchObject({ duplicateSendsSim: 3 });
+    expect(v.total).toMatchObject({ ratedExtra: 1, duplicateSendsHub: 1, duplicateSendsSim: 3 });
+  });
+
+  it('reports duplicate receipts to the client without failing on them', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    (records[1] as SubmitRecord).finalReceipts = 3;
+    const v = verify(records, phases, e.hub);
+    expect(v.rows[1]).toMatchObject({ finalReceipts: 1, duplicateReceipts: 2, pass: true });
+  });
+
+  it('fails a phase in which the hub accepted nothing', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), { submitAt: 1100, status: -1, finalReceipts: 0 }, good('c', 2100, e)];
+    const v = verify(records, phases, e.hub);
+    expect(v.rows[1]).toMatchObject({ pass: false, problems: ['no submit_sm accepted in this phase'] });
+  });
+});
+
+describe('verdictTable', () => {
+  it('prints one line per phase and a total, with the result', () => {
+    const e = evidence();
+    const v = verify([good('a', 10, e), good('b', 1100, e), good('c', 2100, e)], phases, e.hub);
+    const lines = verdictTable(v).split('\n');
+    expect(lines).toHaveLength(2 + 3 + 1);
+    expect(lines[0]).toMatch(/^\| fault +\| downtime \|/);
+    expect(lines[3]).toMatch(/^\| egress .*\| +4\.2 s \|.*\| +PASS \|$/);
+    expect(lines[5]).toMatch(/^\| all .*\| +PASS \|$/);
+  });
+});

@@ -1,0 +1,221 @@
+// The verdict of a chaos run, as pure functions: given what the SMPP client saw (one record per submit_sm),
+// what the hub published (accepted dispatches and rated records per hub id) and the fault phases (with the
+// simulator's duplicate counts), compute one row per fault and say whether it passed. No I/O here.
+
+/** One submit_sm as the client saw it. */
+export interface SubmitRecord {
+  /** Wall-clock time (ms since the epoch) the submit_sm was written. */
+  submitAt: number;
+  /** command_status of submit_sm_resp (0 = accepted); -1 no response in time, -2 link closed, -3 other. */
+  status: number;
+  /** Hub message id from submit_sm_resp (lower case), when accepted. */
+  hubId?: string;
+  /** Final receipts (DELIVRD, UNDELIV, ...) the client received for this id; above 1 means duplicates. */
+  finalReceipts: number;
+}
+
+/** One fault: from its kill to the next fault's kill (the first phase, "warm-up", has no kill). */
+export interface Phase {
+  fault: string;
+  /** Wall-clock ms when the phase started (the kill). */
+  startAt: number;
+  /** Kill -> ready again, ms; null for the warm-up. */
+  downtimeMs: number | null;
+  /** Duplicate submit_sm the simulator counted while this phase lasted. */
+  simDuplicates: number;
+}
+
+/** What the hub published about the run's messages, by hub id. */
+export interface HubEvidence {
+  /** sms.dispatched.v1 records with outcome ACCEPTED, per hub id and part ("<id>#<part>") . */
+  acceptedDispatches: ReadonlyMap<string, number>;
+  /** billing.rated.v1 records per hub id. */
+  rated: ReadonlyMap<string, number>;
+}
+
+export interface FaultRow {
+  fault: string;
+  downtimeMs: number | null;
+  /** submit_sm sent in the phase. */
+  submitted: number;
+  /** ... answered ESME_ROK with a hub id: the hub's responsibility from then on. */
+  accepted: number;
+  /** ... answered with an error, or not at all (not the hub's responsibility). */
+  refused: number;
+  /** Accepted messages with at least one accepted dispatch to the simulator. */
+  dispatched: number;
+  /** Accepted messages whose final receipt reached the client. */
+  finalReceipts: number;
+  /** Final receipts received more than once (reported, not a failure: SMPP receipts are at least once). */
+  duplicateReceipts: number;
+  /** Accepted messages with exactly one billing.rated.v1 record. */
+  ratedOnce: number;
+  /** Accepted messages without any rated record. */
+  ratedMissing: number;
+  /** Rated records beyond the first for a message. */
+  ratedExtra: number;
+  /** Duplicate submit_sm counted by the simulator during the phase. */
+  duplicateSendsSim: number;
+  /** Accepted dispatches beyond the first for one part, from sms.dispatched.v1. */
+  duplicateSendsHub: number;
+  /** Accepted messages without a final receipt at the client. */
+  lost: number;
+  pass: boolean;
+  /** Why it failed, in words. */
+  problems: string[];
+}
+
+export interface Verdict {
+  rows: FaultRow[];
+  total: FaultRow;
+  pass: boolean;
+}
+
+/** Index of the phase holding time `t`: the last phase that started at or before it (0 for earlier). */
+export function phaseIndex(phases: readonly Phase[], t: number): number {
+  let lo = 0;
+  let hi = phases.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((phases[mid] as Phase).startAt <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function emptyRow(fault: string, downtimeMs: number | null): FaultRow {
+  return {
+    fault,
+    downtimeMs,
+    submitted: 0,
+    accepted: 0,
+    refused: 0,
+    dispatched: 0,
+    finalReceipts: 0,
+    duplicateReceipts: 0,
+    ratedOnce: 0,
+    ratedMissing: 0,
+    ratedExtra: 0,
+    duplicateSendsSim: 0,
+    duplicateSendsHub: 0,
+    lost: 0,
+    pass: false,
+    problems: [],
+  };
+}
+
+/** Accepted dispatches beyond the first, per hub id (summed over its parts). */
+function extraDispatchesById(acceptedDispatches: ReadonlyMap<string, number>): Map<string, number> {
+  const extra = new Map<string, number>();
+  for (const [key, n] of acceptedDispatches) {
+    if (n <= 1) continue;
+    const id = key.slice(0, key.lastIndexOf('#'));
+    extra.set(id, (extra.get(id) ?? 0) + n - 1);
+  }
+  return extra;
+}
+
+function dispatchedIds(acceptedDispatches: ReadonlyMap<string, number>): Set<string> {
+  const ids = new Set<string>();
+  for (const [key, n] of acceptedDispatches) if (n > 0) ids.add(key.slice(0, key.lastIndexOf('#')));
+  return ids;
+}
+
+function judge(row: FaultRow): void {
+  const p = row.problems;
+  if (row.accepted === 0) p.push('no submit_sm accepted in this phase');
+  if (row.lost > 0) p.push(`${row.lost} accepted without a final receipt`);
+  if (row.dispatched < row.accepted) p.push(`${row.accepted - row.dispatched} accepted but never dispatched`);
+  if (row.ratedMissing > 0) p.push(`${row.ratedMissing} accepted but not rated`);
+  if (row.ratedExtra > 0) p.push(`${row.ratedExtra} extra rated records`);
+  if (row.duplicateSendsSim > 0) p.push(`${row.duplicateSendsSim} duplicate submit_sm at the simulator`);
+  if (row.duplicateSendsHub > 0) p.push(`${row.duplicateSendsHub} parts dispatched (accepted) twice`);
+  row.pass = p.length === 0;
+}
+
+/**
+ * One row per phase (messages belong to the phase in which they were submitted) and a total row. A phase
+ * passes when it accepted traffic and every accepted message was dispatched, got its final receipt and
+ * exactly one rated record, with no duplicate send.
+ */
+export function verify(
+  records: readonly SubmitRecord[],
+  phases: readonly Phase[],
+  hub: HubEvidence,
+): Verdict {
+  if (phases.length === 0) throw new Error('verify needs at least one phase');
+  const rows = phases.map((ph) => emptyRow(ph.fault, ph.downtimeMs));
+  const total = emptyRow('all', null);
+  const dispatched = dispatchedIds(hub.acceptedDispatches);
+  const extraDispatches = extraDispatchesById(hub.acceptedDispatches);
+  phases.forEach((ph, i) => ((rows[i] as FaultRow).duplicateSendsSim = ph.simDuplicates));
+
+  for (const r of records) {
+    const row = rows[phaseIndex(phases, r.submitAt)] as FaultRow;
+    for (const x of [row, total]) {
+      x.submitted++;
+      if (r.status !== 0 || !r.hubId) {
+        x.refused++;
+        continue;
+      }
+      x.accepted++;
+      if (dispatched.has(r.hubId)) x.dispatched++;
+      x.duplicateSendsHub += extraDispatches.get(r.hubId) ?? 0;
+      if (r.finalReceipts > 0) x.finalReceipts++;
+      else x.lost++;
+      x.duplicateReceipts += Math.max(0, r.finalReceipts - 1);
+      const rated = hub.rated.get(r.hubId) ?? 0;
+      if (rated === 0) x.ratedMissing++;
+      else {
+        if (rated === 1) x.ratedOnce++;
+        x.ratedExtra += rated - 1;
+      }
+    }
+  }
+  total.duplicateSendsSim = phases.reduce((s, ph) => s + ph.simDuplicates, 0);
+  rows.forEach(judge);
+  judge(total);
+  return { rows, total, pass: total.pass && rows.every((r) => r.pass) };
+}
+
+function fmtMs(ms: number | null): string {
+  return ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The verdict as a markdown table (also readable as plain text). */
+export function verdictTable(v: Verdict): string {
+  const head = [
+    'fault',
+    'downtime',
+    'submits accepted',
+    'refused',
+    'dispatched',
+    'final receipts to client',
+    'dup receipts',
+    'rated once',
+    'rated missing/extra',
+    'dup sends sim/hub',
+    'lost',
+    'result',
+  ];
+  const line = (r: FaultRow): string[] => [
+    r.fault,
+    fmtMs(r.downtimeMs),
+    String(r.accepted),
+    String(r.refused),
+    String(r.dispatched),
+    String(r.finalReceipts),
+    String(r.duplicateReceipts),
+    String(r.ratedOnce),
+    `${r.ratedMissing}/${r.ratedExtra}`,
+    `${r.duplicateSendsSim}/${r.duplicateSendsHub}`,
+    String(r.lost),
+    r.pass ? 'PASS' : 'FAIL',
+  ];
+  const body = [...v.rows, v.total].map(line);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const fmt = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [fmt(head), sep, ...body.map(fmt)].join('\n');
+}
