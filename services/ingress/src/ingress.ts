@@ -451,7 +451,9 @@ export function createIngress(deps: IngressDeps): Ingress {
         await creditAssigned;
       }
 
-      const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: false });
+      // From the beginning when the group has no offsets yet (a new hub): "latest" would skip every
+      // delivery published before this group's first commit, e.g. while the first ingress was down.
+      const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: true });
       consumers.push(delivery);
       delivery.on(topics.delivery, (rec) => onDelivery(rec.value));
       await delivery.start();
