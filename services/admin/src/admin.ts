@@ -33,6 +33,7 @@ export async function startAdmin(deps: AdminDeps): Promise<GrpcServer> {
     publisher,
     connectorKey: deps.connectorKey,
     logger: deps.logger,
+    actor: deps.actor ?? 'admin-api',
     ...(deps.passwordHashOptions ? { passwordHashOptions: deps.passwordHashOptions } : {}),
   });
   return startGrpcServer(toGrpc(handlers, auth, deps.logger), deps.server, deps.logger);

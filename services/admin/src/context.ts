@@ -11,6 +11,8 @@ export interface AdminContext {
   /** CONNECTOR_SECRET_KEY (32 bytes): seals connector passwords, AAD = connector id. */
   connectorKey: Buffer;
   logger: Logger;
+  /** Recorded as TopUp.actor (ConfigChange.actor is the publisher's). */
+  actor: string;
   /** Lower argon2 cost in tests; production uses libs/secrets' defaults. */
   passwordHashOptions?: { memoryCost?: number; timeCost?: number };
 }

@@ -96,7 +96,8 @@ export async function startGrpcServer(
   opts: ServerOptions,
   log: Logger,
 ): Promise<GrpcServer> {
-  const server = new grpc.Server();
+  // CSV imports may be up to 32 MiB (plus framing).
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 33 * 1024 * 1024 });
   server.addService(AdminServiceService, impl);
   const health = new HealthImplementation({ '': 'SERVING', [ADMIN_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);

@@ -20,5 +20,5 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...numberingHandlers(ctx),
     ...importHandlers(ctx),
     ...balanceHandlers(ctx),
-  } as AdminHandlers;
+  };
 }

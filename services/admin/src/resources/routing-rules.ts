@@ -1,15 +1,330 @@
-import { status } from '@grpc/grpc-js';
-import type { AdminContext } from '../context.js';
-import { RpcError } from '../errors.js';
-import type { AdminHandlers } from '../server.js';
+// Routing rules: smshub.config.v1.RoutingRule <-> routing_rules + routing_rule_candidates (0300). Columns the
+// proto does not model (senders, time window, strategy options, sender rewrite) are kept on update.
+// Routing rebuilds its tables on RESOURCE_KIND_ROUTING_RULE.
+import {
+  ChangeAction,
+  ResourceKind,
+  RouteStrategy,
+  type CreateRoutingRuleRequest,
+  type DeleteRoutingRuleRequest,
+  type GetRoutingRuleRequest,
+  type ListRoutingRulesRequest,
+  type RoutingRule,
+  type UpdateRoutingRuleRequest,
+} from '@smshub/contracts';
+import type { PoolClient } from '@smshub/db';
+import { tx, type AdminContext } from '../context.js';
+import { alreadyExists, failedPrecondition, invalid, notFound, revisionMismatch } from '../errors.js';
+import {
+  applyMask,
+  country,
+  currency,
+  decodePageToken,
+  distinct,
+  encodePageToken,
+  expectedRevision,
+  intRange,
+  mccMnc,
+  pageSize,
+  prefixDigits,
+  requireId,
+  requireText,
+} from '../validate.js';
+import { reverse, TRAFFIC } from './accounts.js';
 
-const todo = (): Promise<never> => Promise.reject(new RpcError(status.UNIMPLEMENTED, 'not yet'));
-export function routingRuleHandlers(_ctx: AdminContext): Partial<AdminHandlers> {
+const STRATEGIES: Record<number, string> = {
+  [RouteStrategy.ROUTE_STRATEGY_PRIORITY]: 'priority',
+  [RouteStrategy.ROUTE_STRATEGY_LEAST_COST]: 'least_cost',
+  [RouteStrategy.ROUTE_STRATEGY_QUALITY]: 'best_quality',
+  [RouteStrategy.ROUTE_STRATEGY_WEIGHTED]: 'weighted',
+};
+
+export interface RuleValues {
+  id: string;
+  name: string;
+  priority: number;
+  enabled: boolean;
+  accountIds: string[];
+  accountGroups: string[];
+  destinationPrefixes: string[];
+  countries: string[];
+  mccMncs: string[];
+  trafficTypes: string[];
+  action: 'route' | 'block';
+  blockReason: string;
+  strategy: string;
+  strategyCurrency: string | null;
+  targets: { connectorId: string; weight: number }[];
+}
+
+export function trafficNames(field: string, v: number[]): string[] {
+  return distinct(
+    field,
+    v.map((t, i) => {
+      const n = TRAFFIC[t];
+      if (n === undefined) throw invalid(`${field}[${i}]`, 'is not a known traffic type');
+      return n;
+    }),
+  );
+}
+
+export function ruleValues(r: RoutingRule): RuleValues {
+  const id = requireId('routing_rule.id', r.id);
+  if (r.accountIds.length > 0 && r.accountGroups.length > 0)
+    throw invalid('routing_rule.account_groups', 'cannot be combined with account_ids');
+  r.accountIds.forEach((a, i) => requireText(`routing_rule.account_ids[${i}]`, a, 64, true));
+  r.accountGroups.forEach((a, i) => requireText(`routing_rule.account_groups[${i}]`, a, 64, true));
+  const block = r.block;
+  const strategy =
+    r.strategy === RouteStrategy.ROUTE_STRATEGY_UNSPECIFIED ? 'priority' : STRATEGIES[r.strategy];
+  if (strategy === undefined) throw invalid('routing_rule.strategy', 'is not a known strategy');
+  const strategyCurrency =
+    r.strategyCurrency === '' ? null : currency('routing_rule.strategy_currency', r.strategyCurrency);
+  if (!block && strategy === 'least_cost' && strategyCurrency === null)
+    throw invalid('routing_rule.strategy_currency', 'is required for ROUTE_STRATEGY_LEAST_COST');
+  if (!block && r.targets.length === 0)
+    throw invalid('routing_rule.targets', 'at least one is required (or set block)');
+  const targets = r.targets.map((t, i) => ({
+    connectorId: requireId(`routing_rule.targets[${i}].connector_id`, t.connectorId),
+    weight:
+      strategy === 'weighted'
+        ? intRange(`routing_rule.targets[${i}].weight`, t.weight, 0, 1_000_000)
+        : t.weight || 1,
+  }));
+  distinct(
+    'routing_rule.targets',
+    targets.map((t) => t.connectorId),
+  );
+  if (!block && strategy === 'weighted' && targets.every((t) => t.weight === 0))
+    throw invalid('routing_rule.targets', 'weighted strategy needs a target with weight > 0');
   return {
-    createRoutingRule: todo,
-    getRoutingRule: todo,
-    listRoutingRules: todo,
-    updateRoutingRule: todo,
-    deleteRoutingRule: todo,
+    id,
+    name: requireText('routing_rule.name', r.name, 200),
+    priority: intRange('routing_rule.priority', r.priority, -1_000_000, 1_000_000),
+    enabled: r.enabled,
+    accountIds: distinct('routing_rule.account_ids', r.accountIds),
+    accountGroups: distinct('routing_rule.account_groups', r.accountGroups),
+    destinationPrefixes: distinct(
+      'routing_rule.destination_prefixes',
+      r.destinationPrefixes.map((p, i) => prefixDigits(`routing_rule.destination_prefixes[${i}]`, p)),
+    ),
+    countries: distinct(
+      'routing_rule.countries',
+      r.countries.map((c, i) => country(`routing_rule.countries[${i}]`, c)),
+    ),
+    mccMncs: distinct(
+      'routing_rule.mcc_mncs',
+      r.mccMncs.map((m, i) => {
+        const { mcc, mnc } = mccMnc(`routing_rule.mcc_mncs[${i}]`, m);
+        return `${mcc}-${mnc}`;
+      }),
+    ),
+    trafficTypes: trafficNames('routing_rule.traffic_types', r.trafficTypes),
+    action: block ? 'block' : 'route',
+    blockReason: requireText('routing_rule.block_reason', r.blockReason, 500),
+    strategy,
+    strategyCurrency,
+    targets: block ? [] : targets,
+  };
+}
+
+interface RuleRow {
+  id: string;
+  name: string;
+  priority: number;
+  enabled: boolean;
+  account_ids: string[];
+  account_groups: string[];
+  destination_prefixes: string[];
+  countries: string[];
+  mcc_mncs: string[];
+  traffic_types: string[];
+  action: string;
+  block_reason: string;
+  strategy: string;
+  strategy_currency: string | null;
+  revision: string;
+  created_at: Date;
+  updated_at: Date;
+  candidates: { connectorId: string; weight: number }[] | null;
+}
+
+const SELECT = `SELECT r.id, r.name, r.priority, r.enabled, r.account_ids, r.account_groups, r.destination_prefixes,
+  r.countries, r.mcc_mncs, r.traffic_types, r.action, r.block_reason, r.strategy, r.strategy_currency,
+  r.revision::text AS revision, r.created_at, r.updated_at,
+  (SELECT json_agg(json_build_object('connectorId', c.connector_id, 'weight', c.weight) ORDER BY c.position)
+     FROM routing_rule_candidates c WHERE c.rule_id = r.id) AS candidates
+  FROM routing_rules r`;
+
+export function ruleFromRow(r: RuleRow): RoutingRule {
+  return {
+    id: r.id,
+    name: r.name,
+    priority: r.priority,
+    enabled: r.enabled,
+    accountIds: r.account_ids,
+    destinationPrefixes: r.destination_prefixes,
+    mccMncs: r.mcc_mncs,
+    trafficTypes: r.traffic_types.map((t) => reverse(TRAFFIC, t)),
+    strategy: reverse(STRATEGIES, r.strategy),
+    targets: (r.candidates ?? []).map((c) => ({ connectorId: c.connectorId, weight: c.weight })),
+    revision: BigInt(r.revision),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    accountGroups: r.account_groups,
+    countries: r.countries,
+    strategyCurrency: r.strategy_currency ?? '',
+    block: r.action === 'block',
+    blockReason: r.block_reason,
+  };
+}
+
+async function load(c: PoolClient, id: string, lock = false): Promise<RuleRow | undefined> {
+  const { rows } = await c.query<RuleRow>(`${SELECT} WHERE r.id = $1${lock ? ' FOR UPDATE OF r' : ''}`, [id]);
+  return rows[0];
+}
+
+async function writeCandidates(c: PoolClient, v: RuleValues): Promise<void> {
+  const ids = v.targets.map((t) => t.connectorId);
+  if (ids.length > 0) {
+    const { rows } = await c.query<{ id: string }>(
+      'SELECT id FROM egress_connectors WHERE id = ANY($1::text[])',
+      [ids],
+    );
+    const known = new Set(rows.map((r) => r.id));
+    const missing = ids.filter((i) => !known.has(i));
+    if (missing.length > 0)
+      throw failedPrecondition(
+        `routing_rule.targets: connector ${missing.map((m) => JSON.stringify(m)).join(', ')} does not exist`,
+      );
+  }
+  await c.query('DELETE FROM routing_rule_candidates WHERE rule_id = $1', [v.id]);
+  if (ids.length > 0)
+    await c.query(
+      `INSERT INTO routing_rule_candidates (rule_id, position, connector_id, weight)
+       SELECT $1, p - 1, t.connector_id, t.weight FROM unnest($2::text[], $3::int[]) WITH ORDINALITY AS t(connector_id, weight, p)`,
+      [v.id, ids, v.targets.map((t) => t.weight)],
+    );
+}
+
+function change(action: ChangeAction, r: RoutingRule) {
+  return {
+    kind: ResourceKind.RESOURCE_KIND_ROUTING_RULE,
+    action,
+    resourceId: r.id,
+    revision: r.revision,
+    snapshot: { $case: 'routingRule' as const, value: r },
+  };
+}
+
+const PARAMS = (v: RuleValues) => [
+  v.id,
+  v.name,
+  v.priority,
+  v.enabled,
+  v.accountIds,
+  v.accountGroups,
+  v.destinationPrefixes,
+  v.countries,
+  v.mccMncs,
+  v.trafficTypes,
+  v.action,
+  v.blockReason,
+  v.strategy,
+  v.strategyCurrency,
+];
+
+export function routingRuleHandlers(ctx: AdminContext) {
+  return {
+    async createRoutingRule(req: CreateRoutingRuleRequest) {
+      if (!req.routingRule) throw invalid('routing_rule', 'is required');
+      const v = ruleValues(req.routingRule);
+      const rule = await tx(ctx, 'routing_rule', async (c) => {
+        if (await load(c, v.id)) throw alreadyExists('routing rule', v.id);
+        await c.query(
+          `INSERT INTO routing_rules (id, name, priority, enabled, account_ids, account_groups, destination_prefixes,
+             countries, mcc_mncs, traffic_types, action, block_reason, strategy, strategy_currency)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+          PARAMS(v),
+        );
+        await writeCandidates(c, v);
+        return ruleFromRow((await load(c, v.id))!);
+      });
+      await ctx.publisher.change(change(ChangeAction.CHANGE_ACTION_CREATED, rule));
+      return { routingRule: rule };
+    },
+
+    async getRoutingRule(req: GetRoutingRuleRequest) {
+      const { rows } = await ctx.pool.query<RuleRow>(`${SELECT} WHERE r.id = $1`, [req.id]);
+      if (!rows[0]) throw notFound('routing rule', req.id);
+      return { routingRule: ruleFromRow(rows[0]) };
+    },
+
+    async listRoutingRules(req: ListRoutingRulesRequest) {
+      const size = pageSize(req.pageSize);
+      const filters = { accountId: req.accountId };
+      const after = decodePageToken(req.pageToken, filters);
+      const { rows } = await ctx.pool.query<RuleRow>(
+        `${SELECT} WHERE ($1 = '' OR cardinality(r.account_ids) = 0 OR $1 = ANY(r.account_ids))
+           AND ($2::text IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3`,
+        [req.accountId, after ?? null, size + 1],
+      );
+      const page = rows.slice(0, size);
+      return {
+        routingRules: page.map(ruleFromRow),
+        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
+      };
+    },
+
+    async updateRoutingRule(req: UpdateRoutingRuleRequest) {
+      if (!req.routingRule) throw invalid('routing_rule', 'is required');
+      const id = req.routingRule.id;
+      const expected = expectedRevision(req.expectedRevision);
+      const rule = await tx(ctx, 'routing_rule', async (c) => {
+        const stored = await load(c, id, true);
+        if (!stored) throw notFound('routing rule', id);
+        const current = ruleFromRow(stored);
+        if (expected !== 0n && expected !== current.revision)
+          throw revisionMismatch('routing rule', id, expected, current.revision);
+        const merged = applyMask(current, req.routingRule!, req.updateMask, 'RoutingRule', [
+          'id',
+          'revision',
+          'created_at',
+          'updated_at',
+        ]);
+        const v = ruleValues({ ...merged, id });
+        await c.query(
+          `UPDATE routing_rules SET name = $2, priority = $3, enabled = $4, account_ids = $5, account_groups = $6,
+             destination_prefixes = $7, countries = $8, mcc_mncs = $9, traffic_types = $10, action = $11,
+             block_reason = $12, strategy = $13, strategy_currency = $14, revision = revision + 1
+           WHERE id = $1`,
+          PARAMS(v),
+        );
+        await writeCandidates(c, v);
+        return ruleFromRow((await load(c, id))!);
+      });
+      await ctx.publisher.change(change(ChangeAction.CHANGE_ACTION_UPDATED, rule));
+      return { routingRule: rule };
+    },
+
+    async deleteRoutingRule(req: DeleteRoutingRuleRequest) {
+      const expected = expectedRevision(req.expectedRevision);
+      const revision = await tx(ctx, 'routing_rule', async (c) => {
+        const stored = await load(c, req.id, true);
+        if (!stored) throw notFound('routing rule', req.id);
+        const rev = BigInt(stored.revision);
+        if (expected !== 0n && expected !== rev)
+          throw revisionMismatch('routing rule', req.id, expected, rev);
+        await c.query('DELETE FROM routing_rules WHERE id = $1', [req.id]);
+        return rev + 1n;
+      });
+      await ctx.publisher.change({
+        kind: ResourceKind.RESOURCE_KIND_ROUTING_RULE,
+        action: ChangeAction.CHANGE_ACTION_DELETED,
+        resourceId: req.id,
+        revision,
+      });
+      return {};
+    },
   };
 }
