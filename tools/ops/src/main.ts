@@ -4,6 +4,7 @@
 //   topics   create or grow the Kafka topics of the contracts' registry
 //   demo     seed the demo configuration (see demo.ts); flags: --sim-config FILE (write the matching SMSC
 //            simulator config), --quiet (no bind instructions)
+//   rated    print billing.rated.v1 as JSON lines, from the beginning to the current end; --message ID for one
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,9 +22,10 @@ import {
   seedDemo,
   simulatorConfig,
 } from './demo.js';
+import { printRated } from './rated.js';
 import { createTopics, runMigrations } from './setup.js';
 
-const commands = ['setup', 'migrate', 'topics', 'demo'] as const;
+const commands = ['setup', 'migrate', 'topics', 'demo', 'rated'] as const;
 const command = process.argv[2];
 if (!commands.includes(command as (typeof commands)[number])) {
   process.stderr.write(`usage: ops <${commands.join('|')}>\n`);
@@ -55,6 +57,7 @@ const logger = createLogger({ service: 'ops', level: config.LOG_LEVEL });
 
 async function main(): Promise<void> {
   if (command === 'demo') return demo();
+  if (command === 'rated') return rated();
   if (command === 'setup' || command === 'migrate') {
     const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
     try {
@@ -67,6 +70,27 @@ async function main(): Promise<void> {
     const kafka = createKafka(kafkaConnection(config, 'smshub-ops'), logger);
     await createTopics(kafka, logger, config.KAFKA_REPLICATION_FACTOR, config.KAFKA_NAMESPACE);
   }
+}
+
+async function rated(): Promise<void> {
+  let flags;
+  try {
+    flags = parseArgs({ args: process.argv.slice(3), options: { message: { type: 'string' } } }).values;
+  } catch (err) {
+    throw new DemoError(`${(err as Error).message} (usage: ops rated [--message ID])`);
+  }
+  const kafka = createKafka(kafkaConnection(config, 'smshub-ops'), logger);
+  const n = await printRated(kafka, {
+    namespace: config.KAFKA_NAMESPACE,
+    messageId: flags.message,
+    write: (line) => process.stdout.write(`${line}\n`),
+  });
+  if (n === 0)
+    process.stderr.write(
+      flags.message
+        ? `no rated record for ${flags.message} yet (rating publishes it once the message is final)\n`
+        : 'billing.rated.v1 is empty\n',
+    );
 }
 
 async function demo(): Promise<void> {
