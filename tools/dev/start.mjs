@@ -263,7 +263,7 @@ function printReady(seconds) {
     `  password   ${env.DEMO_SMPP_PASSWORD}   (${secrets}/demo-smpp-password)`,
     '',
     'Send a first message and wait for its delivery receipt:',
-    `  npm run send -- --to +447700900123 --text "hello from smshub"${offset ? ` --port ${ports.smpp}` : ''}`,
+    `  npm run send -- --to +447400123456 --text "hello from smshub"${offset ? ` --port ${ports.smpp}` : ''}`,
     'See its timeline (every event of the message):',
     `  npm run hubctl -- messages get <message id>${offset ? ` --messages-addr 127.0.0.1:${ports.grpc.dlr}` : ''}`,
   ];

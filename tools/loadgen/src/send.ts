@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run send -- --to +447700900123 --text "hello"`: one message through the hub, as a customer sends it.
+// `npm run send -- --to +447400123456 --text "hello"`: one message through the hub, as a customer sends it.
 // Binds as a transceiver (the demo account by default), submits with a delivery receipt requested,
 // prints the hub message id, waits for the receipt and prints its status.
 // Exits 0 once a final receipt arrived (whatever its status, which is printed), 1 with a sentence otherwise.
@@ -23,7 +23,7 @@ import {
 } from '@smshub/smpp';
 
 const USAGE = `usage: npm run send -- --to NUMBER --text TEXT [options]
-  --to NUMBER        destination, international (+447700900123)
+  --to NUMBER        destination, international (+447400123456)
   --text TEXT        message text (GSM 03.38 when it fits, else UCS2; long texts go as one message_payload)
   --from SENDER      source address: alphanumeric (up to 11) or a number (default smshub)
   --ucs2             always send UCS2 (data_coding 8)
@@ -51,7 +51,7 @@ function defaultPassword(): string | undefined {
 export function destinationFields(to: string): PduFields {
   const digits = to.replace(/[\s().-]/g, '').replace(/^(\+|00)/, '');
   if (!/^[1-9][0-9]{5,14}$/.test(digits))
-    throw new SendError(`--to "${to}" is not an international phone number such as +447700900123`);
+    throw new SendError(`--to "${to}" is not an international phone number such as +447400123456`);
   return { destination_addr: digits, dest_addr_ton: 1, dest_addr_npi: 1 };
 }
 

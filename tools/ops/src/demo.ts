@@ -446,7 +446,7 @@ export function bindInstructions(b: BindInfo): string {
     `  system_id  ${b.systemId}`,
     `  password   ${b.password}`,
     `Send a first message (waits for its delivery receipt):`,
-    `  npm run send -- --to +447700900123 --text "hello from smshub"`,
+    `  npm run send -- --to +447400123456 --text "hello from smshub"`,
     `A text with the word "${DEMO_BLOCKED_KEYWORD}" is stopped by the demo firewall (receipt REJECTD).`,
   ].join('\n');
 }
