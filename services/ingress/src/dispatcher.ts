@@ -36,6 +36,9 @@ export class ReceiptDispatcher {
   private housekeeping: NodeJS.Timeout | null = null;
   private listener: PoolClient | null = null;
   private readonly inflight = new Set<Promise<void>>();
+  /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
+  private acks: { messageId: string; status: number }[] = [];
+  private acksWritten: Promise<void> | null = null;
 
   constructor(
     private readonly pool: Pool,
@@ -143,7 +146,6 @@ export class ReceiptDispatcher {
 
   private async send(r: ClaimedReceipt): Promise<void> {
     const session = this.pickSession(r.systemId);
-    const log = this.log.child({ messageId: r.messageId, systemId: r.systemId });
     if (!session) {
       await this.store.release(r.messageId, r.status, this.opts.replicaId);
       return;
@@ -169,16 +171,37 @@ export class ReceiptDispatcher {
     } catch (err) {
       receiptsFailed.inc();
       const delay = Math.min(this.opts.maxRetryMs, this.opts.retryBaseMs * 2 ** Math.max(0, r.attempts - 1));
-      log.warn(
-        { err: (err as Error).message, attempts: r.attempts, retryInMs: delay },
+      this.log.warn(
+        {
+          messageId: r.messageId,
+          systemId: r.systemId,
+          err: (err as Error).message,
+          attempts: r.attempts,
+          retryInMs: delay,
+        },
         'receipt not acknowledged',
       );
       await this.store.retryLater(r.messageId, r.status, this.opts.replicaId, delay, (err as Error).message);
       return;
     }
     receiptsSent.inc();
-    await this.store.delivered(r.messageId, r.status, this.opts.replicaId);
-    log.debug({}, 'receipt delivered');
+    await this.markSent(r.messageId, r.status);
+    this.log.debug({ messageId: r.messageId, systemId: r.systemId }, 'receipt delivered');
+  }
+
+  /**
+   * Marks an acknowledged receipt sent. The acknowledgements that arrive together (one I/O turn) are
+   * written with one statement; each caller still waits until its row is written.
+   */
+  private markSent(messageId: string, status: number): Promise<void> {
+    this.acks.push({ messageId, status });
+    this.acksWritten ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const acks = this.acks;
+      this.acks = [];
+      this.acksWritten = null;
+      return this.store.deliveredMany(acks, this.opts.replicaId);
+    });
+    return this.acksWritten;
   }
 
   async stop(): Promise<void> {

@@ -24,8 +24,8 @@ import { BindGuard, type BindGuardOptions } from './bind-guard.js';
 import { BindRegistry } from './bind-registry.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
 import * as m from './metrics.js';
-import { buildReceipt, messageStateOf, wantsReceipt } from './receipts.js';
-import { isTransientDbError, ReceiptStore } from './receipt-store.js';
+import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
+import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { Throttles } from './throttle.js';
 
@@ -383,13 +383,20 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
   }
 
-  async function onDelivery(d: import('@smshub/contracts').SmsDelivery): Promise<void> {
-    const ctx = d.context;
-    if (!ctx?.messageId || !ctx.systemId) return;
+  /**
+   * A consumed batch of sms.delivery.v1 (one partition's fetch): every message's state and every receipt
+   * asked for are stored with one statement each, before the batch's offsets are committed (store and
+   * forward). A failing batch is retried whole, then record by record (libs/kafka), so one poison event
+   * cannot hold the rest back.
+   */
+  async function onDeliveries(ds: readonly import('@smshub/contracts').SmsDelivery[]): Promise<void> {
     const now = new Date();
-    const validity = accounts.get(ctx.systemId)?.defaultValiditySeconds ?? 172_800;
-    try {
-      await store.upsertState({
+    const states: MessageStateUpdate[] = [];
+    const receipts: PendingReceipt[] = [];
+    for (const d of ds) {
+      const ctx = d.context;
+      if (!ctx?.messageId || !ctx.systemId) continue;
+      states.push({
         systemId: ctx.systemId,
         customerMessageId: ctx.customerMessageId || ctx.messageId,
         messageId: ctx.messageId,
@@ -400,8 +407,13 @@ export function createIngress(deps: IngressDeps): Ingress {
         expiresAt: new Date(now.getTime() + opts.stateRetentionMs),
       });
       if (wantsReceipt(d)) {
-        if (await store.insert(buildReceipt(d, validity, now))) dispatcher.kick();
+        const validity = accounts.get(ctx.systemId)?.defaultValiditySeconds ?? 172_800;
+        receipts.push(buildReceipt(d, validity, now));
       }
+    }
+    try {
+      const [, inserted] = await Promise.all([store.upsertStates(states), store.insertMany(receipts)]);
+      if (inserted > 0) dispatcher.kick();
     } catch (err) {
       if (isTransientDbError(err))
         throw new RetriableError(`database unavailable: ${(err as Error).message}`);
@@ -455,7 +467,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       // delivery published before this group's first commit, e.g. while the first ingress was down.
       const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: true });
       consumers.push(delivery);
-      delivery.on(topics.delivery, (rec) => onDelivery(rec.value));
+      delivery.onBatch(topics.delivery, (recs) => onDeliveries(recs.map((rec) => rec.value)));
       await delivery.start();
       await dispatcher.start();
       await registry.start();

@@ -25,6 +25,18 @@ interface Row {
   attempts: number;
 }
 
+/** One message's latest state, for query_sm (a row of ingress_message_state). */
+export interface MessageStateUpdate {
+  systemId: string;
+  customerMessageId: string;
+  messageId: string;
+  messageState: number;
+  finalDate: Date | null;
+  errorCode: number;
+  revision: number;
+  expiresAt: Date;
+}
+
 export interface MessageStateRow {
   messageId: string;
   messageState: number;
@@ -51,33 +63,39 @@ export function isTransientDbError(err: unknown): boolean {
 export class ReceiptStore {
   constructor(private readonly pool: Pool) {}
 
-  /** Idempotent on (message_id, status): a redelivered event does not make a second receipt. */
-  async insert(r: PendingReceipt): Promise<boolean> {
+  /**
+   * Stores receipts, one statement for a consumed batch of sms.delivery.v1. Idempotent on
+   * (message_id, status): a redelivered event does not make a second receipt. Returns how many rows were new.
+   */
+  async insertMany(rs: readonly PendingReceipt[]): Promise<number> {
+    if (rs.length === 0) return 0;
     const res = await this.pool.query(
       `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
          source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
          data_coding, short_message, message_state, network_error_code, expires_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+       SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
+         $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $12::bytea[], $13::smallint[],
+         $14::bytea[], $15::timestamptz[])
        ON CONFLICT (message_id, status) DO NOTHING`,
       [
-        r.messageId,
-        r.status,
-        r.systemId,
-        r.customerMessageId,
-        r.sourceTon,
-        r.sourceNpi,
-        r.source,
-        r.destTon,
-        r.destNpi,
-        r.dest,
-        r.dataCoding,
-        r.shortMessage,
-        r.messageState,
-        r.networkErrorCode ?? null,
-        r.expiresAt,
+        rs.map((r) => r.messageId),
+        rs.map((r) => r.status),
+        rs.map((r) => r.systemId),
+        rs.map((r) => r.customerMessageId),
+        rs.map((r) => r.sourceTon),
+        rs.map((r) => r.sourceNpi),
+        rs.map((r) => r.source),
+        rs.map((r) => r.destTon),
+        rs.map((r) => r.destNpi),
+        rs.map((r) => r.dest),
+        rs.map((r) => r.dataCoding),
+        rs.map((r) => r.shortMessage),
+        rs.map((r) => r.messageState),
+        rs.map((r) => r.networkErrorCode ?? null),
+        rs.map((r) => r.expiresAt),
       ],
     );
-    return (res.rowCount ?? 0) > 0;
+    return res.rowCount ?? 0;
   }
 
   /** Claims due receipts of these system_ids for `leaseMs`; rows another replica holds are skipped. */
@@ -122,12 +140,17 @@ export class ReceiptStore {
     }));
   }
 
-  /** The customer acknowledged it: kept, marked sent, until it expires (so a redelivered event is a no-op). */
-  async delivered(messageId: string, status: number, replica: string): Promise<void> {
+  /** The customer acknowledged them: kept, marked sent, until they expire (so a redelivered event is a no-op). */
+  async deliveredMany(
+    acks: readonly { messageId: string; status: number }[],
+    replica: string,
+  ): Promise<void> {
+    if (acks.length === 0) return;
     await this.pool.query(
-      `UPDATE ingress_pending_receipts SET sent_at = now(), claimed_by = NULL, claim_until = NULL
-        WHERE message_id = $1 AND status = $2 AND claimed_by = $3`,
-      [messageId, status, replica],
+      `UPDATE ingress_pending_receipts p SET sent_at = now(), claimed_by = NULL, claim_until = NULL
+         FROM unnest($1::uuid[], $2::smallint[]) AS d(message_id, status)
+        WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3`,
+      [acks.map((a) => a.messageId), acks.map((a) => a.status), replica],
     );
   }
 
@@ -174,35 +197,39 @@ export class ReceiptStore {
     return Number(rows[0]?.n ?? 0);
   }
 
-  /** Records the latest state of a message for query_sm (an older revision never overwrites a newer one). */
-  async upsertState(s: {
-    systemId: string;
-    customerMessageId: string;
-    messageId: string;
-    messageState: number;
-    finalDate: Date | null;
-    errorCode: number;
-    revision: number;
-    expiresAt: Date;
-  }): Promise<void> {
+  /**
+   * Records the latest state of each message for query_sm, one statement for many events; an older revision
+   * never overwrites a newer one. Several events of one message in the list keep the highest revision (the
+   * first of equal ones), as applying them one by one would.
+   */
+  async upsertStates(states: readonly MessageStateUpdate[]): Promise<void> {
+    const latest = new Map<string, MessageStateUpdate>();
+    for (const st of states) {
+      const key = `${st.systemId}\u0000${st.customerMessageId}`;
+      const seen = latest.get(key);
+      if (!seen || st.revision > seen.revision) latest.set(key, st);
+    }
+    const ss = [...latest.values()];
+    if (ss.length === 0) return;
     await this.pool.query(
       `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
          error_code, revision, expires_at)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::smallint[],
+         $7::integer[], $8::timestamptz[])
        ON CONFLICT (system_id, customer_message_id) DO UPDATE
          SET message_state = EXCLUDED.message_state, final_date = EXCLUDED.final_date,
              error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
              updated_at = now()
        WHERE ingress_message_state.revision < EXCLUDED.revision`,
       [
-        s.systemId,
-        s.customerMessageId,
-        s.messageId,
-        s.messageState,
-        s.finalDate,
-        s.errorCode,
-        s.revision,
-        s.expiresAt,
+        ss.map((st) => st.systemId),
+        ss.map((st) => st.customerMessageId),
+        ss.map((st) => st.messageId),
+        ss.map((st) => st.messageState),
+        ss.map((st) => st.finalDate),
+        ss.map((st) => st.errorCode),
+        ss.map((st) => st.revision),
+        ss.map((st) => st.expiresAt),
       ],
     );
   }
