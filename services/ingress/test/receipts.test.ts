@@ -154,6 +154,42 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     expect(receiptsFor(none)).toHaveLength(0);
   });
 
+  it('stores events consumed together: one receipt per message, and the newest state wins whatever the order', async () => {
+    const ids = Array.from(
+      { length: 40 },
+      (_, i) => `eeeeeeee-0000-7000-8000-${String(i).padStart(12, '0')}`,
+    );
+    // Produced at once, so they reach ingress in the same fetches: per message the final event, then an
+    // older intermediate one, then the final one again (a redelivery).
+    await Promise.all(
+      ids.flatMap((id) => [
+        h.producer.produce(h.topics.delivery, delivery(id, 'cust', DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
+        h.producer.produce(h.topics.delivery, delivery(id, 'cust', DeliveryStatus.DELIVERY_STATUS_ENROUTE)),
+        h.producer.produce(h.topics.delivery, delivery(id, 'cust', DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
+      ]),
+    );
+    await waitFor(() => ids.every((id) => receiptsFor(id).length > 0), {
+      what: 'a receipt for every message',
+    });
+    const marker = 'eeeeeeee-0000-7000-8000-ffffffffffff';
+    await h.producer.produce(
+      h.topics.delivery,
+      delivery(marker, 'cust', DeliveryStatus.DELIVERY_STATUS_DELIVERED),
+    );
+    await waitFor(() => receiptsFor(marker).length > 0, { what: 'the marker receipt' });
+    for (const id of ids) expect(receiptsFor(id)).toHaveLength(1);
+    const trx = await h.bind(a.port, {
+      systemId: 'cust',
+      password: 'pw',
+      handlers: { deliver_sm: (pdu) => void received.push(pdu) },
+    });
+    for (const id of [ids[0]!, ids[17]!, ids[39]!]) {
+      const q = await trx.query({ message_id: id, source_addr: 'ACME', source_addr_ton: 5 });
+      expect(q.message_state).toBe(2); // DELIVERED, not the ENROUTE consumed after it
+    }
+    await trx.unbind();
+  });
+
   it('stores receipts while the customer is not bound and forwards them when it binds', async () => {
     const id = 'ffffffff-0000-7000-8000-000000000010';
     await h.producer.produce(
