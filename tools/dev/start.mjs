@@ -16,6 +16,7 @@ import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
 
 const t0 = performance.now();
 let stopping = false;
+let hubReady = false;
 const showAllLogs = process.argv.includes('--logs');
 const offset = Number(process.env.HUB_PORT_OFFSET ?? 0);
 if (!Number.isInteger(offset) || offset < 0 || offset > 10_000) {
@@ -129,7 +130,13 @@ const tsx = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx']
 function runOps(...args) {
   const entry = path.join(root, 'tools/ops/src/main.ts');
   if (!existsSync(entry)) return true;
-  const r = spawnSync(tsx[0], [...tsx.slice(1), entry, ...args], { cwd: root, env, stdio: 'inherit' });
+  // Only its warnings and errors unless --logs (the migrations it applied are in the database anyway).
+  const r = spawnSync(tsx[0], [...tsx.slice(1), entry, ...args], {
+    cwd: root,
+    env: { ...env, LOG_LEVEL: showAllLogs ? env.LOG_LEVEL : 'warn' },
+    stdio: 'inherit',
+  });
+  if (r.status === 0) say(`ops ${args[0]}: done`);
   return r.status === 0;
 }
 
@@ -181,7 +188,7 @@ for (const p of processes) {
     log.end();
     if (!stopping) {
       say(
-        `${p.name} exited (${signal ?? `code ${code}`}) while the hub was running; its log: .local/logs/${p.name}.log`,
+        `${p.name} exited (${signal ?? `code ${code}`}) ${hubReady ? 'while the hub was running' : 'during start-up'}; its log: .local/logs/${p.name}.log`,
       );
       say('stopping the hub');
       void stop(1);
@@ -204,6 +211,9 @@ function echo(name, line) {
       ? rec.level
       : ({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }[rec.level] ?? 30);
   if (!showAllLogs && level < 40) return;
+  // kafkajs logs a broker's error response at error level and then retries it itself (e.g. a topic's
+  // metadata not yet everywhere right after setup); what really fails surfaces in the service's own lines.
+  if (!showAllLogs && rec.component === 'kafkajs' && rec.namespace === 'Connection') return;
   if (showAllLogs) process.stderr.write(`[${name}] ${line}\n`);
   else {
     const label = { 40: 'warn', 50: 'error', 60: 'fatal' }[level] ?? 'warn';
@@ -246,6 +256,7 @@ async function waitUntilReady() {
     await new Promise((r) => setTimeout(r, 250));
   }
   if (stopping) return;
+  hubReady = true;
   printReady(((performance.now() - t0) / 1000).toFixed(1));
 }
 
