@@ -64,7 +64,9 @@ class Lines {
     }
   }
 
+  /** Sorts by line and notes how many errors were not listed. */
   finish(): void {
+    this.errors.sort((a, b) => a.line - b.line);
     if (this.count > this.errors.length)
       this.errors.push({ line: 0, message: `${this.count - this.errors.length} more errors not listed` });
   }
