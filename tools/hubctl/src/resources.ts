@@ -653,7 +653,7 @@ export const RESOURCES: ResourceSpec[] = [
       col('REV', 'revision'),
     ],
     examples: [
-      'hubctl firewall-rules create fw_premium --name "premium range" --priority 50 --enabled --action block --prefix 4490 --customer-error FIREWALL_BLOCKED',
+      'hubctl firewall-rules create fw_premium --name "premium range" --enabled --action block --prefix 4490 --customer-error FIREWALL_BLOCKED',
       'hubctl firewall-rules create fw_velocity --enabled --action block --kind velocity_account --params \'{"limit":100,"windowSeconds":60}\'',
     ],
     checkCreate(r) {

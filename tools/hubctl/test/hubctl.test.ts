@@ -286,7 +286,8 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('hubctl against the real servers', () => {
+// Generous per-test timeout: each step is a process start, slow when the shared machine is busy.
+describe('hubctl against the real servers', { timeout: 150_000 }, () => {
   it('creates, lists, gets, updates and deletes an account', async () => {
     const created = await hubctl(
       [
@@ -429,6 +430,165 @@ describe('hubctl against the real servers', () => {
 
     expect((await hubctl(['connectors', 'delete', id])).code).toBe(0);
     expect((await hubctl(['connectors', 'get', id])).code).toBe(1);
+  });
+
+  it('creates every other resource from flags, and books money on an account', async () => {
+    const suffix = randomBytes(3).toString('hex');
+    const acc = await hubctl([
+      'accounts',
+      'create',
+      '--name',
+      'Money',
+      '--currency',
+      'EUR',
+      '--billing-mode',
+      'postpaid',
+      '--smpp',
+      `m${suffix}`,
+      '--password',
+      'pw',
+      '-o',
+      'json',
+    ]);
+    expect(acc.code).toBe(0);
+    const accountId = (JSON.parse(acc.stdout) as { id: string }).id;
+    const con = await hubctl([
+      'connectors',
+      'create',
+      `con_${suffix}`,
+      '--supplier',
+      'sup_m',
+      '--enabled',
+      '--currency',
+      'EUR',
+      '--bind',
+      'host=127.0.0.1,port=2776,system_id=hub',
+      '--max-submit-rate',
+      '10',
+      '--password',
+      'pw',
+    ]);
+    expect(con.stderr).toBe('');
+    const [rate, route, firewall, prefix, ported, topUp] = await Promise.all([
+      hubctl([
+        'rates',
+        'create',
+        `r_${suffix}`,
+        '--direction',
+        'sell',
+        '--party',
+        accountId,
+        '--prefix',
+        '44',
+        '--price',
+        '0.0345',
+        '--currency',
+        'EUR',
+        '--valid-from',
+        '2026-01-01',
+        '-o',
+        'json',
+      ]),
+      hubctl([
+        'routes',
+        'create',
+        `rr_${suffix}`,
+        '--name',
+        'UK',
+        '--priority',
+        '10',
+        '--enabled',
+        '--prefix',
+        '44',
+        '--strategy',
+        'priority',
+        '--target',
+        `con_${suffix}`,
+      ]),
+      hubctl([
+        'firewall-rules',
+        'create',
+        `fw_${suffix}`,
+        '--name',
+        'premium',
+        '--enabled',
+        '--action',
+        'block',
+        '--prefix',
+        '4490',
+      ]),
+      hubctl([
+        'prefixes',
+        'create',
+        '447700',
+        '--country',
+        'gb',
+        '--mcc',
+        '234',
+        '--mnc',
+        '15',
+        '--network',
+        'Vodafone',
+      ]),
+      hubctl([
+        'ported-numbers',
+        'create',
+        '447700900123',
+        '--mcc',
+        '234',
+        '--mnc',
+        '30',
+        '--ported-at',
+        '2026-03-01',
+      ]),
+      hubctl([
+        'top-ups',
+        'create',
+        accountId,
+        '100.50',
+        '--reference',
+        'INV-1',
+        '--idempotency-key',
+        `k-${suffix}`,
+      ]),
+    ]);
+    for (const r of [rate, route, firewall, prefix, ported, topUp]) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    expect(JSON.parse(rate.stdout)).toMatchObject({
+      direction: 'RATE_DIRECTION_SELL',
+      partyId: accountId,
+      destinationPrefix: '44',
+    });
+    expect(route.stdout).toContain(`created routing rule rr_${suffix}`);
+    expect(firewall.stdout).toContain(`created firewall rule fw_${suffix}`);
+    expect(prefix.stdout).toMatch(/network_name\s+│ Vodafone/);
+    expect(ported.stdout).toMatch(/ported_at\s+│ 2026-03-01T00:00:00/);
+    expect(topUp.stdout).toContain(`top-up `);
+    expect(topUp.stdout).toContain('EUR 100.50');
+
+    const [rates, routes, limit] = await Promise.all([
+      hubctl(['rates', 'list', '--party', accountId]),
+      hubctl(['routes', 'list']),
+      hubctl(['balances', 'set-credit-limit', accountId, '25']),
+    ]);
+    expect(rates.stdout).toContain('EUR 0.0345');
+    expect(routes.stdout).toContain(`con_${suffix}`);
+    expect(limit.code).toBe(0);
+    const [balance, topUps] = await Promise.all([
+      hubctl(['balances', 'get', accountId, '-o', 'json']),
+      hubctl(['top-ups', 'list', accountId]),
+    ]);
+    expect(balance.code).toBe(0);
+    const b = JSON.parse(balance.stdout) as {
+      balance: { minorUnits: string; scale: number };
+      creditLimit: { minorUnits: string; scale: number };
+    };
+    expect(Number(b.balance.minorUnits) / 10 ** b.balance.scale).toBe(100.5);
+    expect(Number(b.creditLimit.minorUnits) / 10 ** b.creditLimit.scale).toBe(25);
+    expect(topUps.stdout).toContain('INV-1');
+    expect(topUps.stdout).toContain('EUR 100.50');
   });
 
   it('reports data the server refuses as invalid (65), with its message', async () => {

@@ -428,7 +428,7 @@ function moneyCommands(session: Session, program: Command): void {
     });
   balances
     .command('set-credit-limit')
-    .description("set how far below zero an account's balance may go")
+    .description("set how far below zero a postpaid account's balance may go")
     .argument('<account-id>')
     .argument('<amount>', 'exact decimal, e.g. 250 or 99.50 (>= 0)')
     .option('--currency <code>', "currency (default: the account's)")
