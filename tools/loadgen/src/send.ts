@@ -5,7 +5,7 @@
 // Exits 0 once a final receipt arrived (whatever its status, which is printed), 1 with a sentence otherwise.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   ESM_CLASS_DELIVERY_RECEIPT,
@@ -36,7 +36,7 @@ const USAGE = `usage: npm run send -- --to NUMBER --text TEXT [options]
   --wait SECONDS     how long to wait for the delivery receipt (default 60; 0 = do not wait)`;
 
 /** A failure the user can act on: printed as one sentence, exit 1. */
-class SendError extends Error {}
+export class SendError extends Error {}
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -223,12 +223,15 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(
-      `send: ${err instanceof SendError ? err.message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`}\n`,
-    );
-    process.exit(1);
-  },
-);
+// Run only as a program (the spec imports the helpers above).
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(
+        `send: ${err instanceof SendError ? err.message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`}\n`,
+      );
+      process.exit(1);
+    },
+  );
+}
