@@ -25,6 +25,11 @@ export interface TopicSpec<T> {
   encode(value: T): Uint8Array;
   decode(bytes: Uint8Array): T;
   key(value: T): string;
+  /**
+   * The hub message id a record is about, for topics keyed by something else (sms.dispatched.v1): the
+   * record continues that message's trace. Topics keyed by the hub message id need none.
+   */
+  messageId?(value: T): string | undefined;
   readonly description: string;
 }
 
@@ -59,6 +64,7 @@ function defineTopic<T>(def: {
   description: string;
   codec: ProtoCodec<T>;
   key: (value: T) => string;
+  messageId?: (value: T) => string | undefined;
 }): TopicSpec<T> {
   const { codec } = def;
   return Object.freeze({
@@ -70,6 +76,7 @@ function defineTopic<T>(def: {
     encode: (value: T): Uint8Array => codec.encode(value).finish(),
     decode: (bytes: Uint8Array): T => codec.decode(bytes),
     key: def.key,
+    ...(def.messageId && { messageId: def.messageId }),
   });
 }
 
@@ -145,6 +152,7 @@ export const topics = {
             v.supplierMessageIdNormalised,
           )
         : required('sms.dispatched.v1', 'context.message_id', v.context?.messageId),
+    messageId: (v) => v.context?.messageId,
     description:
       'egress -> dlr: one submit_sm attempt; keyed like its receipt (connector/supplier id) when the supplier gave an id.',
   }),

@@ -1,10 +1,18 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { SpanKind, type Context } from '@opentelemetry/api';
+import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from '@smshub/logging';
 import { counter, extractTraceContext, gauge, withSpan } from '@smshub/telemetry';
 import { DecodeError, isRetriable } from './errors.js';
+import { rememberTrace } from './trace-link.js';
 import { ensureTopics, type TopicCodec } from './topics.js';
 import type { TypedProducer } from './producer.js';
+
+const tracer = trace.getTracer('@smshub/kafka');
+
+/** The hub message id a record is about: the codec's messageId(), else the record key. */
+function messageIdOf(sub: Subscription, r: ConsumedRecord<unknown>): string | null | undefined {
+  return sub.codec.messageId?.(r.value) ?? r.key;
+}
 
 /** One decoded record, with where it came from. */
 export interface ConsumedRecord<T> {
@@ -232,15 +240,22 @@ export class TypedConsumer {
       }
       await this.withRetries(
         () =>
-          withSpan(`${batch.topic} process`, () => sub.record!(record), {
-            parent: record.traceContext,
-            kind: SpanKind.CONSUMER,
-            attributes: {
-              'messaging.system': 'kafka',
-              'messaging.destination.name': batch.topic,
-              'messaging.kafka.consumer.group': this.opts.groupId,
+          withSpan(
+            `${batch.topic} process`,
+            (span) => {
+              rememberTrace(messageIdOf(sub, record), trace.setSpan(record.traceContext, span));
+              return sub.record!(record);
             },
-          }),
+            {
+              parent: record.traceContext,
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.destination.name': batch.topic,
+                'messaging.kafka.consumer.group': this.opts.groupId,
+              },
+            },
+          ),
         (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
         p,
       );
@@ -259,6 +274,43 @@ export class TypedConsumer {
         await this.deadLetter(batch.topic, batch.partition, m, err, 1);
       }
     }
+    // A CONSUMER span per record (a batch handler has no span of its own per record), remembered under
+    // the record's message id so what the handler produces about that message continues its trace.
+    const spans: Span[] = [];
+    for (const [i, r] of records.entries()) {
+      const span = tracer.startSpan(
+        `${batch.topic} process`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': batch.topic,
+            'messaging.kafka.consumer.group': this.opts.groupId,
+          },
+        },
+        r.traceContext,
+      );
+      spans.push(span);
+      const traceContext = trace.setSpan(r.traceContext, span);
+      records[i] = { ...r, traceContext };
+      rememberTrace(messageIdOf(sub, r), traceContext);
+    }
+    try {
+      await this.runBatch(sub, p, records);
+    } finally {
+      for (const span of spans) span.end();
+    }
+    const last = batch.messages.at(-1);
+    if (last) p.resolveOffset(last.offset);
+    await p.heartbeat();
+  }
+
+  private async runBatch(
+    sub: Subscription,
+    p: EachBatchPayload,
+    records: ConsumedRecord<unknown>[],
+  ): Promise<void> {
+    const { batch } = p;
     if (records.length) {
       // A failing batch is retried whole; when it can never succeed, its records are retried one by one
       // so only the poison records go to the dead-letter topic.
@@ -277,9 +329,6 @@ export class TypedConsumer {
         p,
       );
     }
-    const last = batch.messages.at(-1);
-    if (last) p.resolveOffset(last.offset);
-    await p.heartbeat();
   }
 
   /** Runs `work` until it succeeds, the error is final (then `onFinal`), or the consumer stops. */

@@ -1,8 +1,10 @@
 import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Logger } from '@smshub/logging';
+import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { counter, histogram, injectTraceHeaders } from '@smshub/telemetry';
 import { ProduceTimeoutError, ProducerClosedError } from './errors.js';
+import { parentFor } from './trace-link.js';
 import type { TopicCodec } from './topics.js';
 
 export interface ProducerOptions {
@@ -18,8 +20,18 @@ export interface ProduceOptions {
   /** Defaults to the topic codec's key. */
   key?: string;
   headers?: Record<string, string | Buffer>;
-  /** Skip trace context injection (the active context is injected by default). */
+  /** Skip the PRODUCER span and trace context injection. */
   noTrace?: boolean;
+  /**
+   * Parent of the record's PRODUCER span. Default: the active span, else the trace this process last
+   * consumed for the same hub message (see trace-link.ts), else a new trace.
+   */
+  traceContext?: Context;
+  /**
+   * The hub message id the record is about, when neither the topic codec's messageId() nor the key says
+   * it (produceRaw of an encoded sms.dispatched.v1): the record continues that message's trace.
+   */
+  messageId?: string;
 }
 
 interface Pending {
@@ -29,7 +41,10 @@ interface Pending {
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
   settled: boolean;
+  span?: Span;
 }
+
+const tracer = trace.getTracer('@smshub/kafka');
 
 const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by Kafka', ['topic']);
 const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
@@ -80,7 +95,14 @@ export class TypedProducer {
 
   /** Encodes `value` with the topic's codec and resolves once Kafka has acknowledged it (acks=all). */
   produce<T>(topic: TopicCodec<T>, value: T, opts: ProduceOptions = {}): Promise<void> {
-    return this.produceRaw(topic.name, opts.key ?? topic.key(value), Buffer.from(topic.encode(value)), opts);
+    const key = opts.key ?? topic.key(value);
+    return this.send(
+      topic.name,
+      key,
+      Buffer.from(topic.encode(value)),
+      opts,
+      topic.messageId?.(value) ?? key,
+    );
   }
 
   /** Produces bytes as they are (dead-letter copies, replays). */
@@ -90,9 +112,32 @@ export class TypedProducer {
     value: Buffer | null,
     opts: ProduceOptions = {},
   ): Promise<void> {
+    return this.send(topic, key, value, opts, opts.messageId ?? (key === null ? undefined : key.toString()));
+  }
+
+  /** Queues one record; `messageId` says which message's trace it continues (the key when none is known). */
+  private send(
+    topic: string,
+    key: string | Buffer | null,
+    value: Buffer | null,
+    opts: ProduceOptions,
+    messageId: string | undefined,
+  ): Promise<void> {
     if (this.closed || !this.connected) return Promise.reject(new ProducerClosedError());
     const headers: Record<string, string | Buffer> = { ...opts.headers };
-    if (!opts.noTrace) injectTraceHeaders(headers);
+    let span: Span | undefined;
+    if (!opts.noTrace) {
+      const parent = opts.traceContext ?? parentFor(messageId);
+      span = tracer.startSpan(
+        `${topic} publish`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic },
+        },
+        parent,
+      );
+      injectTraceHeaders(headers, trace.setSpan(parent, span));
+    }
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = {
         topic,
@@ -100,6 +145,7 @@ export class TypedProducer {
         resolve,
         reject,
         settled: false,
+        ...(span && { span }),
         timer: setTimeout(
           () => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)),
           this.ackTimeoutMs,
@@ -115,6 +161,11 @@ export class TypedProducer {
     if (p.settled) return;
     p.settled = true;
     clearTimeout(p.timer);
+    if (p.span) {
+      if (err)
+        p.span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message ?? String(err) });
+      p.span.end();
+    }
     if (err) {
       produceFailed.inc({ topic: p.topic });
       p.reject(err);

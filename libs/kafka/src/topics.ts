@@ -9,6 +9,11 @@ export interface TopicCodec<T> {
   encode(value: T): Uint8Array;
   decode(bytes: Uint8Array): T;
   key(value: T): string;
+  /**
+   * The hub message id a record is about, when its key is something else (e.g. sms.dispatched.v1's
+   * connector/supplier id): the record then continues that message's trace. Default: the key.
+   */
+  messageId?(value: T): string | undefined;
 }
 
 /** How a topic is laid out on the broker. */

@@ -216,7 +216,9 @@ export class Sender {
   private publish(ev: SmsDispatched, bytes: Uint8Array): Promise<void> {
     const { dispatched } = this.o.topics;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf);
+    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf, {
+      ...(ev.context?.messageId && { messageId: ev.context.messageId }),
+    });
   }
 
   /** Records a final state with its event, then publishes the event (in that order: see domain/dedupe.ts). */
