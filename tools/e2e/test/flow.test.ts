@@ -210,6 +210,48 @@ describe('an operator', () => {
   });
 });
 
+describe('tracing', () => {
+  it('one message is one trace, with spans from ingress, routing, egress, dlr and rating', async () => {
+    const id = acceptedId((await customer().submitText(UK, 'Trace me'))[0]!);
+    expect((await customer().receipt(id)).stat).toBe('DELIVRD');
+    accepted.push(id);
+    const submitted = await waitFor(() => submittedReader!.byKeyRecords(id)[0], {
+      what: 'the sms.submitted.v1 record',
+    });
+    const traceId = submitted.traceId;
+    expect(traceId, 'ingress put a traceparent header on sms.submitted.v1').toMatch(/^[0-9a-f]{32}$/);
+    // The same trace travels on every record about this message.
+    const rec = await waitFor(() => ratedReader?.byKeyRecords(id)[0], {
+      timeoutMs: 30_000,
+      what: 'the rated record',
+    });
+    expect(rec.traceId, 'billing.rated.v1 carries the trace of the submission').toBe(traceId);
+
+    // service.name of each process's telemetry resource.
+    const services = ['ingress', 'routing', 'egress', 'dlr', 'rating'].map((s) => `smshub-${s}`);
+    const spans = await waitFor(
+      () => {
+        const got = otlp.trace(traceId!);
+        return services.every((s) => got.some((span) => span.service === s)) && got;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: `spans of every service in trace ${traceId}` },
+    ).catch((err: Error) => {
+      const got = otlp.trace(traceId!);
+      throw new Error(
+        `${err.message}; spans in the trace: ${got.map((s) => `${s.service}:${s.name}`).join(', ') || 'none'}; ` +
+          `services that exported any span: ${[...new Set(otlp.spans.map((s) => s.service))].join(', ') || 'none'}`,
+      );
+    });
+    expect(otlp.problems).toEqual([]);
+    // One trace: exactly one root (the ingress span), every other span's parent is in the trace.
+    const ids = new Set(spans.map((s) => s.spanId));
+    const roots = spans.filter((s) => !s.parentSpanId);
+    expect(roots.map((s) => s.service)).toEqual(['smshub-ingress']);
+    for (const s of spans)
+      if (s.parentSpanId) expect(ids.has(s.parentSpanId), `${s.service}:${s.name}'s parent`).toBe(true);
+  });
+});
+
 describe('finance', () => {
   it('billing.rated.v1 carries exactly one record per accepted message, with the demo prices', async () => {
     expect(accepted.length).toBeGreaterThan(0);
