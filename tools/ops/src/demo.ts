@@ -210,9 +210,9 @@ export async function seedDemo(pool: Pool, opts: DemoOptions): Promise<DemoResul
         'accounts',
         await insert(
           client,
-          `INSERT INTO accounts (system_id, password_hash, max_binds, tps_limit, max_window, charge_on,
+          `INSERT INTO accounts (system_id, name, password_hash, max_binds, tps_limit, max_window, charge_on,
              billing_mode, currency, routing_group, default_country)
-           VALUES ($1, $2, 8, 1000, 200, 'submit', 'prepaid', $3, 'demo', 'GB')
+           VALUES ($1, 'Demo customer', $2, 8, 1000, 200, 'submit', 'prepaid', $3, 'demo', 'GB')
            ON CONFLICT (system_id) DO NOTHING`,
           [DEMO_SYSTEM_ID, hash, DEMO_CURRENCY],
         ),
@@ -232,8 +232,8 @@ export async function seedDemo(pool: Pool, opts: DemoOptions): Promise<DemoResul
         await insert(
           client,
           `INSERT INTO egress_connectors (id, name, host, port, system_id, password_sealed, sessions, window_size,
-             max_submit_rate, response_timeout_ms, message_id_format)
-           VALUES ($1, $2, $3, $4, $5, $6, 2, 100, 2000, 10000, 'hex')
+             max_submit_rate, response_timeout_ms, message_id_format, currency)
+           VALUES ($1, $2, $3, $4, $5, $6, 2, 100, 2000, 10000, 'hex', 'EUR')
            ON CONFLICT (id) DO NOTHING`,
           [c.id, c.name, host, ports[c.id], c.systemId, sealSecret(opts.secretKey, password, c.id)],
         ),
