@@ -50,7 +50,7 @@ const USAGE = `usage: npm run bench [-- options]
   --partitions N       partitions of the message-flow topics, >= 6 (default 6)
   --replicas SPEC      processes per service, e.g. routing=2,dlr=2 (not ingress; default one each)
   --log-level L        LOG_LEVEL of the hub (default info)
-  --profile            V8 CPU profile of every hub process (.cpuprofile); top self-time functions in the report
+  --profile            V8 CPU profile of every hub process over the load (.cpuprofile); top self time in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
   --quick              a smoke run of about 30 s of load (duration 12, warm-up 4, half 8)
@@ -410,6 +410,8 @@ async function main(): Promise<void> {
 
     // Phase 1: full speed (or --rate), measured for CPU.
     const watched = (): Watched[] => [...hubProcs().map((p) => ({ name: p.name, pid: p.pid })), ...infra];
+    // Profiles cover the load, not the start-up: the preload restarts its profiler on SIGUSR2.
+    if (values.profile) for (const p of hubProcs()) if (p.role === 'hub') process.kill(p.pid, 'SIGUSR2');
     const cpu0 = new Map(watched().map((w) => [w.name, cpuSeconds(w) ?? 0]));
     const tLoad = performance.now();
     monitor.start(tLoad, quick ? 1000 : 2000);
