@@ -284,9 +284,19 @@ function printReady(seconds) {
       `Admin API (gRPC, AdminService): 127.0.0.1:${ports.grpc.admin}, bearer token in ${secrets}/admin-token`,
       `  export ADMIN_TOKEN=$(cat ${secrets}/admin-token); npm run hubctl -- accounts list${offset ? ` --admin-addr 127.0.0.1:${ports.grpc.admin}` : ''}`,
     );
+  // The ports the simulators really use: those of the stored connectors (ops demo wrote them to the file).
+  const simPort = (name, fallback) => {
+    try {
+      return (
+        JSON.parse(readFileSync(simConfig, 'utf8')).simulators.find((x) => x.name === name)?.port ?? fallback
+      );
+    } catch {
+      return fallback;
+    }
+  };
   lines.push(
     '',
-    `Simulated networks: sim-good on ${ports.simGood} (dearer, ~99 % delivered), sim-poor on ${ports.simPoor}`,
+    `Simulated networks: sim-good on ${simPort('sim-good', ports.simGood)} (dearer, ~99 % delivered), sim-poor on ${simPort('sim-poor', ports.simPoor)}`,
     '(cheaper, some UNDELIV/EXPIRED and refused submits; routing tries it first, egress fails over to sim-good).',
     `Health and metrics: http://127.0.0.1:<port>/readyz, /metrics on ${children.map((c) => `${c.name} ${c.httpPort}`).join(', ')}`,
     '',
