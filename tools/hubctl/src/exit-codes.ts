@@ -67,6 +67,12 @@ function sentence(details: string): string {
   return details.trim().replace(/\.$/, '');
 }
 
+/** The cause inside grpc-js's "No connection established. Last error: Error: <cause>. Resolution note: ...". */
+function connectionCause(details: string): string {
+  const m = /Last error: (?:\w*Error: )?(.*?)\.?\s*(?:Resolution note:.*)?$/s.exec(details);
+  return sentence(m ? m[1]! : details);
+}
+
 /**
  * One sentence for a failed call: what went wrong, in the operator's terms, with the server's own
  * message where it has one. `hasToken` tells an authentication failure without a token from a wrong one.
@@ -77,7 +83,7 @@ export function describeStatus(code: number, details: string, target: Target, ha
   switch (code) {
     case GrpcStatus.UNAVAILABLE:
       if (/certificate|ssl|tls|handshake|self.signed|wrong version number/i.test(d)) {
-        return `cannot reach ${where}: TLS failed (${d}); check --tls and --ca`;
+        return `cannot reach ${where}: TLS failed (${connectionCause(d)}); check --tls and --ca`;
       }
       return `cannot reach ${where}: is the hub running?`;
     case GrpcStatus.DEADLINE_EXCEEDED:

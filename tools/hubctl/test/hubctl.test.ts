@@ -2,7 +2,7 @@
 // namespace, and the real CLI as a child process; checks what an operator sees (stdout, stderr, exit code).
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -24,6 +24,7 @@ import {
   freePort,
   HubProcess,
   repoRoot,
+  selfSignedCert,
   testKafkaAdmin,
   testKafkaBrokers,
   uniqueName,
@@ -35,6 +36,8 @@ const token = randomBytes(24).toString('base64url');
 let db: TestDatabase;
 let pool: Pool;
 let workDir: string;
+let certFile: string;
+let keyFile: string;
 const servers: HubProcess[] = [];
 const ports = { admin: 0, messages: 0, settlement: 0 };
 
@@ -62,6 +65,8 @@ function hubctl(
     HUBCTL_MESSAGES_ADDR: `127.0.0.1:${ports.messages}`,
     HUBCTL_SETTLEMENT_ADDR: `127.0.0.1:${ports.settlement}`,
     HUBCTL_TOKEN: token,
+    // Only the admin API uses TLS in this test (dlr and rating listen in plaintext).
+    ...(args[0] === 'messages' || args[0] === 'settlement' ? {} : { HUBCTL_CA: certFile }),
     ...opts.env,
   };
   return new Promise((resolve, reject) => {
@@ -104,6 +109,8 @@ function server(
     ADMIN_TOKEN: token,
     CONNECTOR_SECRET_KEY: randomBytes(32).toString('base64'),
     RATING_REPLICA_ID: `${namespace}-rating`,
+    // The admin API speaks TLS (a self-signed certificate for 127.0.0.1): hubctl connects with --ca.
+    ...(name === 'admin' ? { ADMIN_TLS_CERT_FILE: certFile, ADMIN_TLS_KEY_FILE: keyFile } : {}),
   };
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   return new HubProcess(
@@ -240,6 +247,11 @@ async function seedMessage(): Promise<void> {
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'hubctl-test-'));
+  const tls = selfSignedCert();
+  certFile = path.join(workDir, 'admin-cert.pem');
+  keyFile = path.join(workDir, 'admin-key.pem');
+  writeFileSync(certFile, tls.cert);
+  writeFileSync(keyFile, tls.key, { mode: 0o600 });
   cliBundle = path.join(workDir, 'hubctl.mjs');
   await build({
     entryPoints: [path.join(root, 'tools/hubctl/src/main.ts')],
@@ -631,6 +643,8 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     const [bin, npm] = await Promise.all([
       run(process.execPath, [
         'tools/hubctl/bin/hubctl.mjs',
+        '--ca',
+        certFile,
         '--admin-addr',
         `127.0.0.1:${ports.admin}`,
         'accounts',
@@ -644,6 +658,21 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     expect(bin.code).toBe(0);
     expect(JSON.parse(bin.stdout)).toHaveProperty('accounts');
     expect(npm).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+
+  it('verifies the TLS certificate of the server', async () => {
+    const [noCa, plain] = await Promise.all([
+      hubctl(['accounts', 'list'], { env: { HUBCTL_CA: '', HUBCTL_TLS: 'true' } }),
+      hubctl(['accounts', 'list'], { env: { HUBCTL_CA: '' } }),
+    ]);
+    expect(noCa.code).toBe(69);
+    expect(noCa.stderr).toMatch(
+      new RegExp(
+        `^hubctl: cannot reach admin at 127\\.0\\.0\\.1:${ports.admin}: TLS failed \\(self-signed certificate\\); check --tls and --ca\\n$`,
+      ),
+    );
+    expect(plain.code).toBe(69);
+    expect(plain.stderr).toMatch(/^hubctl: cannot reach admin at /);
   });
 
   it('says when a server cannot be reached (69)', async () => {
