@@ -68,37 +68,94 @@ export async function readTopic<T>(
 }
 
 export interface Published {
-  /** Accepted dispatches per "<hub id>#<part>". */
+  /** Distinct supplier message ids of ACCEPTED dispatches, per "<hub id>#<part>": above 1 = sent twice. */
   acceptedDispatches: Map<string, number>;
   /** Rated records per hub id. */
   rated: Map<string, number>;
+  /** Distinct rated record values (bytes) per hub id: 1 with several records = identical copies. */
+  ratedDistinct: Map<string, number>;
+  /** Every hub id on sms.submitted.v1 and sms.routed.v1. */
+  submittedIds: Set<string>;
+  routedIds: Set<string>;
+  /** Dispatch outcomes per hub id, in topic order (e.g. ["ACCEPTED", "TIMEOUT"]). */
+  dispatchOutcomes: Map<string, string[]>;
+  /** Final sms.delivery.v1 records per hub id. */
+  finalDeliveries: Map<string, number>;
   dispatchRecords: number;
+  /** ACCEPTED dispatch records repeating an earlier one (same part, same supplier id): re-published, not resent. */
+  republishedDispatches: number;
   ratedRecords: number;
   /** sms.rejected.v1 records (routing refused the message) by reason. */
   rejectedByReason: Record<string, number>;
 }
 
-/** Reads sms.dispatched.v1 and billing.rated.v1 of the hub's namespace. */
+const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
+
+/** Reads the message-flow topics of the hub's namespace. */
 export async function readPublished(brokers: string, namespace: string): Promise<Published> {
   const t = namespacedTopics(topics, namespace);
-  const acceptedDispatches = new Map<string, number>();
-  const rated = new Map<string, number>();
-  const rejectedByReason: Record<string, number> = {};
+  const supplierIds = new Map<string, Set<string>>();
+  const ratedValues = new Map<string, Set<string>>();
+  const out: Published = {
+    acceptedDispatches: new Map(),
+    rated: new Map(),
+    ratedDistinct: new Map(),
+    submittedIds: new Set(),
+    routedIds: new Set(),
+    dispatchOutcomes: new Map(),
+    finalDeliveries: new Map(),
+    dispatchRecords: 0,
+    republishedDispatches: 0,
+    ratedRecords: 0,
+    rejectedByReason: {},
+  };
+  const id = (s: string | undefined): string => (s ?? '').toLowerCase();
   const [dispatchRecords, ratedRecords] = await Promise.all([
     readTopic(brokers, t.dispatched, (d) => {
+      const mid = id(d.context?.messageId);
+      const outcomes = out.dispatchOutcomes.get(mid) ?? [];
+      outcomes.push(DispatchOutcome[d.outcome]?.replace('DISPATCH_OUTCOME_', '') ?? String(d.outcome));
+      out.dispatchOutcomes.set(mid, outcomes);
       if (d.outcome !== DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED) return;
-      const key = `${(d.context?.messageId ?? '').toLowerCase()}#${d.partNumber || 1}`;
-      acceptedDispatches.set(key, (acceptedDispatches.get(key) ?? 0) + 1);
+      const key = `${mid}#${d.partNumber || 1}`;
+      const ids = supplierIds.get(key) ?? new Set<string>();
+      if (ids.has(d.supplierMessageId)) out.republishedDispatches++;
+      ids.add(d.supplierMessageId);
+      supplierIds.set(key, ids);
     }),
     readTopic(brokers, t.rated, (r) => {
-      const id = r.messageId.toLowerCase();
-      rated.set(id, (rated.get(id) ?? 0) + 1);
+      const mid = id(r.messageId);
+      bump(out.rated, mid);
+      const values = ratedValues.get(mid) ?? new Set<string>();
+      values.add(Buffer.from(t.rated.encode(r)).toString('base64'));
+      ratedValues.set(mid, values);
     }),
     readTopic(brokers, t.rejected, (r) => {
-      rejectedByReason[r.reason] = (rejectedByReason[r.reason] ?? 0) + 1;
+      out.rejectedByReason[r.reason] = (out.rejectedByReason[r.reason] ?? 0) + 1;
+    }),
+    readTopic(brokers, t.submitted, (r) => void out.submittedIds.add(id(r.messageId))),
+    readTopic(brokers, t.routed, (r) => void out.routedIds.add(id(r.message?.messageId))),
+    readTopic(brokers, t.delivery, (r) => {
+      if (r.final) bump(out.finalDeliveries, id(r.context?.messageId));
     }),
   ]);
-  return { acceptedDispatches, rated, dispatchRecords, ratedRecords, rejectedByReason };
+  for (const [key, ids] of supplierIds) out.acceptedDispatches.set(key, ids.size);
+  for (const [mid, values] of ratedValues) out.ratedDistinct.set(mid, values.size);
+  out.dispatchRecords = dispatchRecords;
+  out.ratedRecords = ratedRecords;
+  return out;
+}
+
+/** Where one hub id shows up along the flow, for the report on a failed message. */
+export function traceMessage(p: Published, hubId: string): string {
+  const d = p.dispatchOutcomes.get(hubId) ?? [];
+  return [
+    `submitted ${p.submittedIds.has(hubId) ? 'yes' : 'NO'}`,
+    `routed ${p.routedIds.has(hubId) ? 'yes' : 'NO'}`,
+    `dispatches [${d.join(',')}]`,
+    `final deliveries ${p.finalDeliveries.get(hubId) ?? 0}`,
+    `rated ${p.rated.get(hubId) ?? 0}${(p.rated.get(hubId) ?? 0) > 1 ? ` (${p.ratedDistinct.get(hubId)} distinct)` : ''}`,
+  ].join(', ');
 }
 
 /** Sums a counter over all its label sets in a Prometheus text exposition. */

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { createTestDatabase, repoRoot, startHub, type Hub, type TestDatabase } from '@smshub/testing';
 import { OwnBroker } from './broker.js';
 import { ChaosClient } from './client.js';
-import { readPublished, simCounters } from './evidence.js';
+import { readPublished, simCounters, traceMessage } from './evidence.js';
 import { verdictTable, verify, type Phase } from './verify.js';
 
 const ALL_FAULTS = ['ingress', 'routing', 'egress', 'dlr', 'rating', 'smsc-simulator', 'kafka'] as const;
@@ -299,9 +299,23 @@ async function main(): Promise<number> {
       `processes that exited by themselves: ${crashes.length === 0 ? 'none' : crashes.join(', ')}`,
       `restarted after such an exit: ${restartedAfterCrash.length === 0 ? 'none' : restartedAfterCrash.join(', ')}`,
     ];
-    const problems = [...verdict.rows, verdict.total]
+    let extraRated = 0;
+    let identicalExtraRated = 0;
+    for (const [id, n] of published.rated)
+      if (n > 1) {
+        extraRated += n - 1;
+        if (published.ratedDistinct.get(id) === 1) identicalExtraRated += n - 1;
+      }
+    notes.push(
+      `re-published ACCEPTED dispatch records (same part and supplier id: not a second send): ${published.republishedDispatches}`,
+      `extra billing.rated.v1 records: ${extraRated}, of which byte-identical copies of the first: ${identicalExtraRated}`,
+    );
+    const problems = verdict.rows
       .filter((r) => !r.pass)
-      .map((r) => `- ${r.fault}: ${r.problems.join('; ')}`);
+      .flatMap((r) => [
+        `- ${r.fault}: ${r.problems.join('; ')}`,
+        ...r.samples.map((x) => `    ${x.hubId} (${x.why}): ${traceMessage(published, x.hubId)}`),
+      ]);
     const result = verdict.pass ? 'PASS' : 'FAIL';
     process.stdout.write(`\n${table}\n\n${notes.join('\n')}\n${problems.join('\n')}\n\nchaos: ${result}\n`);
 
@@ -321,13 +335,19 @@ async function main(): Promise<number> {
           },
           options: opts,
           pass: verdict.pass,
-          rows: verdict.rows,
+          rows: verdict.rows.map((r) => ({
+            ...r,
+            samples: r.samples.map((x) => ({ ...x, trace: traceMessage(published, x.hubId) })),
+          })),
           total: verdict.total,
           phases,
           client: { ...c.counters, unmatched: c.unmatched() },
           topics: {
             dispatchRecords: published.dispatchRecords,
             ratedRecords: published.ratedRecords,
+            republishedDispatches: published.republishedDispatches,
+            extraRated,
+            identicalExtraRated,
             rejectedByReason: published.rejectedByReason,
           },
           simulator: sim,

@@ -83,6 +83,10 @@ describe('verify', () => {
       '1 accepted but never dispatched',
       '1 accepted but not rated',
     ]);
+    expect(egress?.samples).toEqual([
+      { hubId: 'lost', why: 'never dispatched, no final receipt' },
+      { hubId: 'unrated', why: 'not rated' },
+    ]);
     expect(v.total).toMatchObject({ lost: 1, ratedMissing: 1, pass: false });
   });
 

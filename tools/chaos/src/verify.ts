@@ -27,7 +27,10 @@ export interface Phase {
 
 /** What the hub published about the run's messages, by hub id. */
 export interface HubEvidence {
-  /** sms.dispatched.v1 records with outcome ACCEPTED, per hub id and part ("<id>#<part>") . */
+  /**
+   * Sends the simulator accepted, per hub id and part ("<id>#<part>"): distinct supplier message ids of
+   * sms.dispatched.v1 records with outcome ACCEPTED (a re-published record of the same send counts once).
+   */
   acceptedDispatches: ReadonlyMap<string, number>;
   /** billing.rated.v1 records per hub id. */
   rated: ReadonlyMap<string, number>;
@@ -56,14 +59,18 @@ export interface FaultRow {
   ratedExtra: number;
   /** Duplicate submit_sm counted by the simulator during the phase. */
   duplicateSendsSim: number;
-  /** Accepted dispatches beyond the first for one part, from sms.dispatched.v1. */
+  /** Accepted sends beyond the first for one part (another supplier id), from sms.dispatched.v1. */
   duplicateSendsHub: number;
   /** Accepted messages without a final receipt at the client. */
   lost: number;
   pass: boolean;
   /** Why it failed, in words. */
   problems: string[];
+  /** Up to MAX_SAMPLES failed messages of the phase: hub id and what went wrong. */
+  samples: { hubId: string; why: string }[];
 }
+
+export const MAX_SAMPLES = 10;
 
 export interface Verdict {
   rows: FaultRow[];
@@ -101,6 +108,7 @@ function emptyRow(fault: string, downtimeMs: number | null): FaultRow {
     lost: 0,
     pass: false,
     problems: [],
+    samples: [],
   };
 }
 
@@ -129,7 +137,8 @@ function judge(row: FaultRow): void {
   if (row.ratedMissing > 0) p.push(`${row.ratedMissing} accepted but not rated`);
   if (row.ratedExtra > 0) p.push(`${row.ratedExtra} extra rated records`);
   if (row.duplicateSendsSim > 0) p.push(`${row.duplicateSendsSim} duplicate submit_sm at the simulator`);
-  if (row.duplicateSendsHub > 0) p.push(`${row.duplicateSendsHub} parts dispatched (accepted) twice`);
+  if (row.duplicateSendsHub > 0)
+    p.push(`${row.duplicateSendsHub} extra sends of a part (accepted under another supplier id)`);
   row.pass = p.length === 0;
 }
 
@@ -159,17 +168,29 @@ export function verify(
         continue;
       }
       x.accepted++;
+      const why: string[] = [];
       if (dispatched.has(r.hubId)) x.dispatched++;
-      x.duplicateSendsHub += extraDispatches.get(r.hubId) ?? 0;
+      else why.push('never dispatched');
+      const extra = extraDispatches.get(r.hubId) ?? 0;
+      x.duplicateSendsHub += extra;
+      if (extra > 0) why.push(`sent ${extra + 1} times`);
       if (r.finalReceipts > 0) x.finalReceipts++;
-      else x.lost++;
+      else {
+        x.lost++;
+        why.push('no final receipt');
+      }
       x.duplicateReceipts += Math.max(0, r.finalReceipts - 1);
       const rated = hub.rated.get(r.hubId) ?? 0;
-      if (rated === 0) x.ratedMissing++;
-      else {
+      if (rated === 0) {
+        x.ratedMissing++;
+        why.push('not rated');
+      } else {
         if (rated === 1) x.ratedOnce++;
+        else why.push(`rated ${rated} times`);
         x.ratedExtra += rated - 1;
       }
+      if (why.length > 0 && x.samples.length < MAX_SAMPLES)
+        x.samples.push({ hubId: r.hubId, why: why.join(', ') });
     }
   }
   total.duplicateSendsSim = phases.reduce((s, ph) => s + ph.simDuplicates, 0);
