@@ -3,12 +3,16 @@
 // connector ranked first (traffic fails over around it).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AccountState,
+  BillingMode,
+  ChargeOn,
   FirewallAction,
   GetMessageRequest,
   MessageIdFormat,
   MessageServiceClient,
   namespacedTopics,
   RouteStrategy,
+  TrafficType,
   SmsRejected,
   SmsRouted,
   SmsSubmitted,
@@ -27,7 +31,7 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import { AdminApi } from '../src/admin-client.js';
-import { acceptedId, Esme } from '../src/esme.js';
+import { acceptedId, Esme, type SubmitOutcome } from '../src/esme.js';
 import { TopicReader } from '../src/topic-reader.js';
 
 const UK = '447400123456';
@@ -249,6 +253,79 @@ describe('configuration through the admin API, while the hub runs', () => {
       what: 'the routing of the UK message',
     });
     expect(ukRouted.candidates[0]?.connectorId).toBe('sim-poor');
+    expectNoRestart();
+  });
+
+  it('an account with no credit (made through admin) is refused with ESME_RSUBMITFAIL once ingress knows its balance', async () => {
+    const password = 'Br0ke123';
+    const created = await api().call('createAccount', {
+      account: {
+        id: '',
+        name: 'e2e: prepaid account without credit',
+        state: AccountState.ACCOUNT_STATE_ACTIVE,
+        billingMode: BillingMode.BILLING_MODE_PREPAID,
+        currencyCode: 'EUR',
+        smppCredentials: [
+          {
+            systemId: 'e2ebroke',
+            passwordHash: '',
+            allowedCidrs: [],
+            maxBinds: 2,
+            maxSubmitRate: 50,
+            windowSize: 10,
+            password,
+          },
+        ],
+        defaultTrafficType: TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
+        allowedSources: [],
+        receiptIncludeText: false,
+        messageIdFormat: '',
+        revision: 0n,
+        routingGroup: '',
+        defaultCountry: 'GB',
+        pricePlanId: '',
+        defaultValiditySeconds: 0,
+        chargeOn: ChargeOn.CHARGE_ON_SUBMIT,
+      },
+    });
+    const accountId = created.account?.id ?? '';
+    expect(accountId).toMatch(/^[0-9a-f-]{36}$/);
+    // No top-up and no credit limit: spendable is zero, which admin announces on balances.v1.
+    await api().call('setCreditLimit', {
+      accountId,
+      creditLimit: { currencyCode: 'EUR', minorUnits: 0n, scale: 2 },
+    });
+
+    const broke = await Esme.bind({ port: hub!.ports.smpp, systemId: 'e2ebroke', password });
+    try {
+      const refused = await waitFor(
+        async () => {
+          const out: SubmitOutcome = (await broke.submitText(UK, 'Can I send without credit?'))[0]!;
+          return out.ok ? undefined : out;
+        },
+        { timeoutMs: 30_000, intervalMs: 300, what: 'ingress to refuse the account without credit' },
+      );
+      expect(refused.statusName).toBe('ESME_RSUBMITFAIL');
+      expect(refused.commandStatus).toBe(0x45);
+
+      // A top-up through admin lets the account submit again.
+      await api().call('createTopUp', {
+        accountId,
+        amount: { currencyCode: 'EUR', minorUnits: 500n, scale: 2 },
+        idempotencyKey: 'e2e-broke-topup-1',
+        reference: 'e2e',
+      });
+      const accepted = await waitFor(
+        async () => {
+          const out = (await broke.submitText(UK, 'Now with credit'))[0]!;
+          return out.ok ? out : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 300, what: 'ingress to accept the account after its top-up' },
+      );
+      expect(acceptedId(accepted)).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await broke.close();
+    }
     expectNoRestart();
   });
 });
