@@ -628,6 +628,193 @@ function writeUint32(buf: Buffer, o: number, v: number): void {
 // TLVs of the PDU being encoded (encodePdu is synchronous, so these are reused call after call).
 const tlvSpecs: TlvSpec[] = [];
 const tlvValues: unknown[] = [];
+let ntlv = 0;
+
+/** Bytes of the TLVs of `init` (known ones, then `tlvs`), noted for writeTlvs; -1 when the fast path cannot take them. */
+function sizeTlvs(spec: CommandSpec, init: PduFields): number {
+  ntlv = 0;
+  let size = 0;
+  for (const key in init) {
+    const t = spec.tlvsByName.get(key);
+    if (t === undefined) continue;
+    const v = init[key];
+    if (v === undefined) continue;
+    if (!t.fastEncode) return -1;
+    let n: number;
+    switch (t.kind) {
+      case V_INT8:
+        if (!isUint(v, 0xff)) return -1;
+        n = 1;
+        break;
+      case V_INT16:
+        if (!isUint(v, 0xffff)) return -1;
+        n = 2;
+        break;
+      case V_INT32:
+        if (!isUint(v, 0xffffffff)) return -1;
+        n = 4;
+        break;
+      case V_CSTRING:
+        n = octetLength(v);
+        if (n < 0) return -1;
+        n += 1;
+        break;
+      default:
+        n = octetLength(v);
+        if (n < 0) return -1;
+    }
+    if (n > 0xffff) return -1;
+    size += 4 + n;
+    tlvSpecs[ntlv] = t;
+    tlvValues[ntlv++] = v;
+  }
+  const extra = init.tlvs;
+  if (extra) {
+    const proto = Object.getPrototypeOf(extra) as unknown;
+    if (proto !== Object.prototype && proto !== null) return -1;
+    for (const k in extra) {
+      const tag = Number(k);
+      const v: unknown = extra[tag];
+      if (!isUint(tag, 0xffff) || !(v instanceof Uint8Array) || v.length > 0xffff) return -1;
+      size += 4 + v.length;
+    }
+  }
+  return size;
+}
+
+/** Writes what sizeTlvs noted, from `o` to the end of `buf`. */
+function writeTlvs(buf: Buffer, o: number, init: PduFields): void {
+  for (let i = 0; i < ntlv; i++) {
+    const t = tlvSpecs[i] as TlvSpec;
+    const v = tlvValues[i] as number | string | Uint8Array;
+    tlvValues[i] = undefined;
+    buf[o] = t.tag >>> 8;
+    buf[o + 1] = t.tag;
+    switch (t.kind) {
+      case V_INT8:
+        buf[o + 2] = 0;
+        buf[o + 3] = 1;
+        buf[o + 4] = v as number;
+        o += 5;
+        break;
+      case V_INT16:
+        buf[o + 2] = 0;
+        buf[o + 3] = 2;
+        buf[o + 4] = (v as number) >>> 8;
+        buf[o + 5] = v as number;
+        o += 6;
+        break;
+      case V_INT32:
+        buf[o + 2] = 0;
+        buf[o + 3] = 4;
+        writeUint32(buf, o + 4, v as number);
+        o += 8;
+        break;
+      default: {
+        const s = v as string | Uint8Array;
+        const n = t.kind === V_CSTRING ? s.length + 1 : s.length;
+        buf[o + 2] = n >>> 8;
+        buf[o + 3] = n;
+        o = writeOctets(buf, o + 4, s);
+        if (t.kind === V_CSTRING) buf[o++] = 0;
+      }
+    }
+  }
+  const extra = init.tlvs;
+  if (extra) {
+    for (const k in extra) {
+      const tag = Number(k);
+      const v = extra[tag] as Uint8Array;
+      buf[o] = tag >>> 8;
+      buf[o + 1] = tag;
+      buf[o + 2] = v.length >>> 8;
+      buf[o + 3] = v.length;
+      o = writeOctets(buf, o + 4, v);
+    }
+  }
+}
+
+/** Octets of an optional C-string field without its NUL, or -1 when the fast path cannot take the value. */
+function cstringLength(v: unknown): number {
+  return v === undefined ? 0 : octetLength(v);
+}
+
+/** An optional int8 field's value (its default when absent), or -1 when the fast path cannot take it. */
+function int8(v: unknown): number {
+  return v === undefined ? 0 : isUint(v, 0xff) ? v : -1;
+}
+
+/**
+ * submit_sm / deliver_sm (the same body) with named reads of each field: the generic loop's `init[name]`
+ * lookups go megamorphic when one process encodes several commands, this does not. Same bytes.
+ */
+function encodeSm(spec: CommandSpec, seq: number, f: PduFields): Buffer | undefined {
+  const serviceType = f.service_type;
+  const sourceAddr = f.source_addr;
+  const destAddr = f.destination_addr;
+  const schedule = f.schedule_delivery_time;
+  const validity = f.validity_period;
+  const sm = f.short_message;
+  const nService = cstringLength(serviceType);
+  const nSource = cstringLength(sourceAddr);
+  const nDest = cstringLength(destAddr);
+  const nSchedule = cstringLength(schedule);
+  const nValidity = cstringLength(validity);
+  const nSm = sm === undefined ? 0 : octetLength(sm);
+  const sourceTon = int8(f.source_addr_ton);
+  const sourceNpi = int8(f.source_addr_npi);
+  const destTon = int8(f.dest_addr_ton);
+  const destNpi = int8(f.dest_addr_npi);
+  const esmClass = int8(f.esm_class);
+  const protocolId = int8(f.protocol_id);
+  const priority = int8(f.priority_flag);
+  const registered = int8(f.registered_delivery);
+  const replace = int8(f.replace_if_present_flag);
+  const dataCoding = int8(f.data_coding);
+  const defaultMsgId = int8(f.sm_default_msg_id);
+  if (
+    (nService | nSource | nDest | nSchedule | nValidity | nSm) < 0 ||
+    nSm > 255 ||
+    (sourceTon | sourceNpi | destTon | destNpi | esmClass | protocolId | priority) < 0 ||
+    (registered | replace | dataCoding | defaultMsgId) < 0
+  )
+    return undefined;
+  const tlvSize = sizeTlvs(spec, f);
+  if (tlvSize < 0) return undefined;
+  // 11 one-octet fields, 5 NULs, sm_length.
+  const size = HEADER_LENGTH + 17 + nService + nSource + nDest + nSchedule + nValidity + nSm + tlvSize;
+  const buf = Buffer.allocUnsafe(size);
+  writeUint32(buf, 0, size);
+  writeUint32(buf, 4, spec.id);
+  writeUint32(buf, 8, 0);
+  writeUint32(buf, 12, seq);
+  let o = HEADER_LENGTH;
+  if (nService > 0) o = writeOctets(buf, o, serviceType as string | Uint8Array);
+  buf[o++] = 0;
+  buf[o++] = sourceTon;
+  buf[o++] = sourceNpi;
+  if (nSource > 0) o = writeOctets(buf, o, sourceAddr as string | Uint8Array);
+  buf[o++] = 0;
+  buf[o++] = destTon;
+  buf[o++] = destNpi;
+  if (nDest > 0) o = writeOctets(buf, o, destAddr as string | Uint8Array);
+  buf[o++] = 0;
+  buf[o++] = esmClass;
+  buf[o++] = protocolId;
+  buf[o++] = priority;
+  if (nSchedule > 0) o = writeOctets(buf, o, schedule as string | Uint8Array);
+  buf[o++] = 0;
+  if (nValidity > 0) o = writeOctets(buf, o, validity as string | Uint8Array);
+  buf[o++] = 0;
+  buf[o++] = registered;
+  buf[o++] = replace;
+  buf[o++] = dataCoding;
+  buf[o++] = defaultMsgId;
+  buf[o++] = nSm;
+  if (nSm > 0) o = writeOctets(buf, o, sm as string | Uint8Array);
+  writeTlvs(buf, o, f);
+  return buf;
+}
 
 /**
  * The fast encoder. Returns undefined for anything it does not take, or that would not fit or would
@@ -640,6 +827,7 @@ function encodeFast(spec: CommandSpec, status: unknown, seq: unknown, init: PduF
     if (spec.hasShortMessage && octetLength(init.short_message) > 255) return undefined;
     return encodeHeaderOnly(spec.id, status, seq);
   }
+  if (spec.smLayout) return encodeSm(spec, seq, init);
   const fields = spec.fields;
   let size = HEADER_LENGTH;
   for (let i = 0; i < fields.length; i++) {
@@ -672,52 +860,9 @@ function encodeFast(spec: CommandSpec, status: unknown, seq: unknown, init: PduF
       }
     }
   }
-  let ntlv = 0;
-  for (const key in init) {
-    const t = spec.tlvsByName.get(key);
-    if (t === undefined) continue;
-    const v = init[key];
-    if (v === undefined) continue;
-    if (!t.fastEncode) return undefined;
-    let n: number;
-    switch (t.kind) {
-      case V_INT8:
-        if (!isUint(v, 0xff)) return undefined;
-        n = 1;
-        break;
-      case V_INT16:
-        if (!isUint(v, 0xffff)) return undefined;
-        n = 2;
-        break;
-      case V_INT32:
-        if (!isUint(v, 0xffffffff)) return undefined;
-        n = 4;
-        break;
-      case V_CSTRING:
-        n = octetLength(v);
-        if (n < 0) return undefined;
-        n += 1;
-        break;
-      default:
-        n = octetLength(v);
-        if (n < 0) return undefined;
-    }
-    if (n > 0xffff) return undefined;
-    size += 4 + n;
-    tlvSpecs[ntlv] = t;
-    tlvValues[ntlv++] = v;
-  }
-  const extra = init.tlvs;
-  if (extra) {
-    const proto = Object.getPrototypeOf(extra) as unknown;
-    if (proto !== Object.prototype && proto !== null) return undefined;
-    for (const k in extra) {
-      const tag = Number(k);
-      const v: unknown = extra[tag];
-      if (!isUint(tag, 0xffff) || !(v instanceof Uint8Array) || v.length > 0xffff) return undefined;
-      size += 4 + v.length;
-    }
-  }
+  const tlvSize = sizeTlvs(spec, init);
+  if (tlvSize < 0) return undefined;
+  size += tlvSize;
 
   const buf = Buffer.allocUnsafe(size);
   writeUint32(buf, 0, size);
@@ -755,53 +900,7 @@ function encodeFast(spec: CommandSpec, status: unknown, seq: unknown, init: PduF
         }
     }
   }
-  for (let i = 0; i < ntlv; i++) {
-    const t = tlvSpecs[i] as TlvSpec;
-    const v = tlvValues[i] as number | string | Uint8Array;
-    tlvValues[i] = undefined;
-    buf[o] = t.tag >>> 8;
-    buf[o + 1] = t.tag;
-    switch (t.kind) {
-      case V_INT8:
-        buf[o + 2] = 0;
-        buf[o + 3] = 1;
-        buf[o + 4] = v as number;
-        o += 5;
-        break;
-      case V_INT16:
-        buf[o + 2] = 0;
-        buf[o + 3] = 2;
-        buf[o + 4] = (v as number) >>> 8;
-        buf[o + 5] = v as number;
-        o += 6;
-        break;
-      case V_INT32:
-        buf[o + 2] = 0;
-        buf[o + 3] = 4;
-        writeUint32(buf, o + 4, v as number);
-        o += 8;
-        break;
-      default: {
-        const s = v as string | Uint8Array;
-        const n = t.kind === V_CSTRING ? s.length + 1 : s.length;
-        buf[o + 2] = n >>> 8;
-        buf[o + 3] = n;
-        o = writeOctets(buf, o + 4, s);
-        if (t.kind === V_CSTRING) buf[o++] = 0;
-      }
-    }
-  }
-  if (extra) {
-    for (const k in extra) {
-      const tag = Number(k);
-      const v = extra[tag] as Uint8Array;
-      buf[o] = tag >>> 8;
-      buf[o + 1] = tag;
-      buf[o + 2] = v.length >>> 8;
-      buf[o + 3] = v.length;
-      o = writeOctets(buf, o + 4, v);
-    }
-  }
+  writeTlvs(buf, o, init);
   return buf;
 }
 
