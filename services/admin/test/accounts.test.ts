@@ -1,9 +1,21 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { service as healthService } from 'grpc-health-check';
-import { AccountState, BillingMode, ChangeAction, ResourceKind, type Account } from '@smshub/contracts';
+import {
+  AccountState,
+  AdminServiceClient,
+  BillingMode,
+  ChangeAction,
+  ResourceKind,
+  type Account,
+} from '@smshub/contracts';
 import { verifyPassword } from '@smshub/secrets';
-import { AdminHarness } from './harness.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfSignedCert } from '@smshub/testing';
+import { startAdmin } from '../src/admin.js';
+import { AdminHarness, CONNECTOR_KEY, TOKEN } from './harness.js';
 
 const h = new AdminHarness();
 beforeAll(() => h.setup());
@@ -99,6 +111,43 @@ describe('authentication', () => {
     const file = await ask(str(4, 'smshub.admin.v1.AdminService'));
     expect(file.toString('latin1')).toContain('CreateAccountRequest');
     client.close();
+  });
+});
+
+describe('TLS', () => {
+  it('serves AdminService over TLS when a certificate and key are given', async () => {
+    const { cert, key } = selfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'admin-tls-'));
+    writeFileSync(join(dir, 'cert.pem'), cert);
+    writeFileSync(join(dir, 'key.pem'), key);
+    const server = await startAdmin({
+      pool: h.pool,
+      producer: h.producer,
+      topics: h.topics,
+      logger: h.logger,
+      token: TOKEN,
+      connectorKey: CONNECTOR_KEY,
+      server: {
+        port: 0,
+        host: '127.0.0.1',
+        tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') },
+      },
+    });
+    const client = new AdminServiceClient(`localhost:${server.port}`, grpc.credentials.createSsl(cert));
+    try {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${TOKEN}`);
+      const res = await new Promise<{ accounts: unknown[] }>((resolve, reject) =>
+        client.listAccounts({ pageSize: 1, pageToken: '', state: 0 }, md, (err, r) =>
+          err ? reject(err) : resolve(r),
+        ),
+      );
+      expect(Array.isArray(res.accounts)).toBe(true);
+    } finally {
+      client.close();
+      await server.stop(1_000);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
