@@ -793,8 +793,14 @@ export class SmppSession extends EventEmitter<SmppSessionEvents> {
 
   private readonly runInbound = (): void => {
     const queue = this.inbound;
-    for (let i = 0; i < queue.length; i += 2)
-      this.runHandler(queue[i] as RequestHandler, queue[i + 1] as Pdu);
+    for (let i = 0; i < queue.length; i += 2) {
+      try {
+        this.runHandler(queue[i] as RequestHandler, queue[i + 1] as Pdu);
+      } catch (e) {
+        // Never leave the queue half-run: the next chunk's requests would not be scheduled.
+        this.log.error({ session: this.id, err: (e as Error)?.message }, 'smpp request dispatch failed');
+      }
+    }
     queue.length = 0;
   };
 
