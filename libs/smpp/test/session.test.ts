@@ -420,6 +420,30 @@ describe('window, timeouts, backpressure', () => {
     expect(s.inflightOutbound).toBe(0);
   });
 
+  it('honours a short per-request timeout sent after requests with a long one', async () => {
+    const gate = deferred();
+    let received = 0;
+    const { port } = await startServer({
+      handlers: {
+        submit_sm: async () => {
+          received++;
+          await gate.promise;
+          return { fields: { message_id: 'late' } };
+        },
+      },
+    });
+    const s = await client(port, { window: 10, responseTimeoutMs: 60_000 });
+    const slow = [s.submit(submitFields), s.submit(submitFields)];
+    const quick = s.submit(submitFields, { timeoutMs: 100 });
+    await expect(quick).rejects.toBeInstanceOf(SmppTimeoutError);
+    // The long ones are still waiting, and are answered once the server lets them go.
+    expect(s.inflightOutbound).toBe(2);
+    gate.resolve();
+    const resps = await Promise.all(slow);
+    expect(resps.map((r) => r.message_id)).toEqual(['late', 'late']);
+    expect(received).toBe(3);
+  });
+
   it('stops writing while the peer does not read, and resumes when it does', async () => {
     let received = 0;
     let serverSession: SmppSession | undefined;
