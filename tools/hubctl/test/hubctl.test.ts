@@ -603,6 +603,31 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     expect(topUps.stdout).toContain('EUR 100.50');
   });
 
+  it('imports number prefixes from CSV, and rejects a bad file with 65 naming the line', async () => {
+    const csv = path.join(workDir, 'prefixes.csv');
+    writeFileSync(
+      csv,
+      'prefix,country_code,mcc,mnc,network_name\n3519001,PT,268,01,Vodafone PT\n3519002,PT,268,06,MEO\n',
+    );
+    const bad = path.join(workDir, 'bad.csv');
+    writeFileSync(bad, 'prefix,country_code,mcc,mnc,network_name\n3519003,PT,268,03,NOS\nabc,GB,234,15,x\n');
+    const imported = await hubctl(['prefixes', 'import', csv]);
+    expect(imported.stderr).toBe('');
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toMatch(/2 rows read, 2 created/);
+    const rejected = await hubctl(['prefixes', 'import', bad]);
+    const list = await hubctl(['prefixes', 'list', '--starts-with', '35190', '-o', 'json']);
+    expect(list.code).toBe(0);
+    expect(
+      (JSON.parse(list.stdout) as { numberPrefixes: { prefix: string }[] }).numberPrefixes.map(
+        (p) => p.prefix,
+      ),
+    ).toEqual(['3519001', '3519002']); // 3519003 of the rejected file was not applied
+    expect(rejected.code).toBe(65);
+    expect(rejected.stderr).toMatch(/^line 3: /m);
+    expect(rejected.stderr).toMatch(/hubctl: 1 line\(s\) of .*bad\.csv rejected; nothing was applied/);
+  });
+
   it('reports data the server refuses as invalid (65), with its message', async () => {
     const r = await hubctl(
       ['accounts', 'create', 'not-a-uuid', '--currency', 'EUR', '--smpp', 'x1', '--password', 'pw'],
