@@ -228,7 +228,7 @@ export function settlementCommands(session: Session, program: Command): void {
           }),
         );
         ctx.emit(
-          CheckReconciliationResponse.toJSON(res),
+          { lines: [], ...(CheckReconciliationResponse.toJSON(res) as object), allMatched: res.allMatched },
           () =>
             listTable(
               res.lines,
