@@ -22,6 +22,8 @@ export interface ConsumedRecord<T> {
   readonly offset: string;
   readonly key: string | null;
   readonly value: T;
+  /** The record's value as received (the encoding of `value`): store or forward it without re-encoding. */
+  readonly bytes?: Buffer;
   readonly headers: IHeaders;
   readonly timestamp: string;
   /** Trace context carried in the record's headers (the producer's span). */
@@ -202,6 +204,7 @@ export class TypedConsumer {
       offset: m.offset,
       key: m.key ? m.key.toString('utf8') : null,
       value,
+      bytes: m.value,
       headers: m.headers ?? {},
       timestamp: m.timestamp,
       traceContext: extractTraceContext(m.headers),

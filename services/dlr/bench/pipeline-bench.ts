@@ -9,18 +9,15 @@ import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import {
-  DispatchOutcome,
-  SmsDispatched,
-  SmsReceiptRaw,
-  SmsSubmitted,
-  topics as registry,
-} from '@smshub/contracts';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
 import type { DlrTopics } from '../src/topics.js';
+import { costLines, countStatements, snapshot } from './cost.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -101,107 +98,54 @@ const dlr = createDlr({
   topics,
 });
 
-let finals = 0;
-let done: () => void = () => undefined;
-const allFinal = new Promise<void>((resolve) => (done = resolve));
-const collector = new TypedConsumer(kafka, logger, { groupId: `${groupId}-collector`, producer }).onBatch(
-  topics.delivery,
-  (records) => {
-    finals += records.filter((r) => r.value.final).length;
-    if (finals >= N) done();
-  },
-);
-const collectorJoined = collector.waitForAssignment(60_000);
-await collector.start();
-await collectorJoined;
+const counter = countStatements(pool);
 await dlr.start();
 await joined;
 
-function uuidv7(): string {
-  const b = randomBytes(16);
-  b.writeUIntBE(Date.now(), 0, 6);
-  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
-  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
+// The load comes from a child process; this process runs dlr alone (and a probe of the final rows).
+const probe = createPool({ connectionString: url.toString(), max: 1 });
+const finalRows = async (): Promise<number> =>
+  Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
+const before = snapshot(counter);
 const start = performance.now();
-const sends: Promise<void>[] = [];
-const now = new Date();
-for (let i = 0; i < N; i++) {
-  const hubId = uuidv7();
-  const supplierHex = (0x10000000 + i).toString(16).toUpperCase();
-  const decimal = String(0x10000000 + i);
-  const context = {
-    messageId: hubId,
-    accountId: 'acc_bench',
-    destination: { ton: 1, npi: 1, address: `4477009${String(i).padStart(5, '0')}` },
-    receivedAt: now,
-    destinationInfo: { mcc: '234', mnc: '15', matchedPrefix: '4477' },
-  };
-  sends.push(
-    producer.produce(
-      topics.submitted,
-      SmsSubmitted.fromPartial({
-        messageId: hubId,
-        accountId: 'acc_bench',
-        destination: context.destination,
-        receivedAt: now,
-      }),
-    ),
-    producer.produce(
-      topics.dispatched,
-      SmsDispatched.fromPartial({
-        context,
-        partNumber: 1,
-        partTotal: 1,
-        connectorId: 'con_bench',
-        supplierMessageId: supplierHex,
-        supplierMessageIdNormalised: decimal,
-        attempt: 1,
-        respondedAt: now,
-        outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
-        segments: 1,
-      }),
-    ),
-    producer.produce(
-      topics.receiptRaw,
-      SmsReceiptRaw.fromPartial({
-        receiptId: uuidv7(),
-        connectorId: 'con_bench',
-        receivedAt: new Date(),
-        rawText: Buffer.from(
-          `id:${decimal} sub:001 dlvrd:001 submit date:2611220700 done date:2611220701 stat:DELIVRD err:000`,
-        ),
-        supplierMessageIdNormalised: decimal,
-      }),
-    ),
-  );
+const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), [
+  JSON.stringify({
+    brokers,
+    submitted: topics.submitted.name,
+    dispatched: topics.dispatched.name,
+    receiptRaw: topics.receiptRaw.name,
+    messages: N,
+  }),
+]);
+const loadDone = new Promise<number | null>((resolve) => load.on('exit', resolve));
+let finalsSeen = 0;
+while (finalsSeen < N && performance.now() - start < 600_000) {
+  await new Promise((r) => setTimeout(r, 100));
+  finalsSeen = await finalRows();
 }
-await Promise.all(sends);
-const produced = performance.now();
-await allFinal;
 const end = performance.now();
+const after = snapshot(counter);
+const produced = await loadDone;
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
-// deliveries are produced just before their rows commit: give the last commits a moment
-let rows = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final');
-for (let i = 0; i < 100 && Number(rows.rows[0]?.n) < N; i++) {
-  await new Promise((r) => setTimeout(r, 50));
-  rows = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final');
-}
+const rows = { rows: [{ n: String(finalsSeen) }] };
+const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
+const finals = deliveryOffsets.reduce((a, p) => a + Number(p.high), 0);
 
 console.log(`messages: ${N} (3 input events each, 6 partitions per topic, one dlr instance)`);
-console.log(`produce: ${(produced - start).toFixed(0)} ms`);
+console.log(`load process exit code: ${produced}`);
 console.log(
-  `all final deliveries received: ${(end - start).toFixed(0)} ms -> ${((N / (end - start)) * 1000).toFixed(0)} messages/s`,
+  `all final rows written: ${(end - start).toFixed(0)} ms -> ${((N / (end - start)) * 1000).toFixed(0)} messages/s`,
 );
-console.log(`final rows: ${rows.rows[0]?.n}; receipts still parked: ${parked.rows[0]?.n}`);
+console.log(
+  `final rows: ${rows.rows[0]?.n}; records on sms.delivery.v1: ${finals}; receipts still parked: ${parked.rows[0]?.n}`,
+);
+for (const line of costLines(before, after, N)) console.log(line);
 
 await dlr.stop();
-await Promise.all([collector.stop(), ...consumers.map((c) => c.stop())]);
+await Promise.all(consumers.map((c) => c.stop()));
 await producer.close();
 await pool.end();
+await probe.end();
 await adminPool.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
 await adminPool.end();
 await admin.deleteTopics({ topics: [...Object.values(topics).map((t) => t.name), `${groupId}.dlq`] });

@@ -61,6 +61,8 @@ interface Loaded {
   ctx?: MessageContext;
   revision: number;
   changed: boolean;
+  /** The stored encoding of `ctx`, while `ctx` is unchanged (written back without re-encoding). */
+  ctxBytes?: Buffer;
 }
 
 const MESSAGE_COLUMNS = [
@@ -124,7 +126,14 @@ export class Aggregator {
             hubId: s.messageId,
             context: contextFromSubmitted(s),
             event,
-            timeline: timelineRow(s.messageId, 'submitted', 'submitted', topic.name, time, topic.encode(s)),
+            timeline: timelineRow(
+              s.messageId,
+              'submitted',
+              'submitted',
+              topic.name,
+              time,
+              r.bytes ?? topic.encode(s),
+            ),
           },
         ];
       }),
@@ -151,7 +160,14 @@ export class Aggregator {
               connectorId: v.candidates[0]?.connectorId ?? '',
               time,
             },
-            timeline: timelineRow(hubId, `routed/${time}`, 'routed', topic.name, time, topic.encode(v)),
+            timeline: timelineRow(
+              hubId,
+              `routed/${time}`,
+              'routed',
+              topic.name,
+              time,
+              r.bytes ?? topic.encode(v),
+            ),
           },
         ];
       }),
@@ -174,7 +190,7 @@ export class Aggregator {
           hubId,
           context,
           event,
-          timeline: timelineRow(hubId, 'rejected', 'rejected', topic.name, time, topic.encode(v)),
+          timeline: timelineRow(hubId, 'rejected', 'rejected', topic.name, time, r.bytes ?? topic.encode(v)),
         };
         if (v.error?.message) input.errorMessage = v.error.message;
         return [input];
@@ -246,12 +262,14 @@ export class Aggregator {
           loaded.set(row.message_id, {
             state: row.state,
             ctx: MessageContext.decode(row.context),
+            ctxBytes: row.context,
             revision: row.revision,
             changed: false,
           });
         }
         const timeline: TimelineRow[] = [];
         const deliveries: SmsDelivery[] = [];
+        const encoded: { key: string; hubId: string; bytes: Buffer }[] = [];
         const samples: DlrOutput[] = [];
         const ignored: string[] = [];
         let expired = 0;
@@ -260,6 +278,7 @@ export class Aggregator {
           if (m === undefined) loaded.set(input.hubId, (m = { revision: 0, changed: false }));
           if (input.context !== undefined) {
             m.ctx = mergeContext(m.ctx, input.context);
+            delete m.ctxBytes;
             m.changed = true;
           }
           if (input.timeline !== undefined) timeline.push(input.timeline);
@@ -282,7 +301,10 @@ export class Aggregator {
             if (out.type === 'delivery') {
               m.revision += 1;
               const d = this.delivery(out.notification, state, m.ctx, m.revision, now, input.errorMessage);
+              // encoded once: the same bytes go to Kafka and to the timeline
+              const bytes = Buffer.from(this.deps.topics.delivery.encode(d));
               deliveries.push(d);
+              encoded.push({ key: this.deps.topics.delivery.key(d), hubId: input.hubId, bytes });
               timeline.push(
                 timelineRow(
                   input.hubId,
@@ -290,7 +312,7 @@ export class Aggregator {
                   'delivery',
                   this.deps.topics.delivery.name,
                   now, // when dlr produced it (the outcome time, e.g. a minute-precision done date, is in the event)
-                  this.deps.topics.delivery.encode(d),
+                  bytes,
                 ),
               );
               if (event.type === 'expire' && out.notification.final) expired++;
@@ -301,7 +323,12 @@ export class Aggregator {
             }
           }
         }
-        await Promise.all(deliveries.map((d) => this.deps.producer.produce(this.deps.topics.delivery, d)));
+        const deliveryTopic = this.deps.topics.delivery.name;
+        await Promise.all(
+          encoded.map((e) =>
+            this.deps.producer.produceRaw(deliveryTopic, e.key, e.bytes, { messageId: e.hubId }),
+          ),
+        );
         const rows: unknown[][] = [];
         for (const [id, m] of loaded) {
           if (!m.changed || m.state === undefined) continue;
@@ -391,7 +418,7 @@ export class Aggregator {
       final && state.finalAt !== undefined ? new Date(state.finalAt) : null,
       final ? null : new Date(expiryDeadline(state, expiryConfig)),
       new Date(now),
-      Buffer.from(MessageContext.encode(ctx).finish()),
+      m.ctxBytes ?? Buffer.from(MessageContext.encode(ctx).finish()),
       JSON.stringify(state),
     ];
   }

@@ -16,7 +16,7 @@ import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import { MessageContext, SmsPartStatus, type SmsDispatched, type SmsReceiptRaw } from '@smshub/contracts';
 import { Correlator, type CorrelatorOutput } from './domain/correlator.js';
 import { candidateKeys } from './domain/message-id.js';
-import { customerErr, normaliseReceipt } from './domain/status.js';
+import { customerErr } from './domain/status.js';
 import type { Dispatch, Receipt } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
@@ -38,6 +38,8 @@ interface ReceiptItem {
   id: string;
   /** Already a row in dlr_parked_receipts. */
   fromParked: boolean;
+  /** The encoded receipt as consumed or stored (timeline, parking and dead-letter copies reuse it). */
+  bytes: Buffer;
 }
 
 interface Plan {
@@ -141,7 +143,7 @@ export class Joiner {
             'dispatched',
             this.deps.topics.dispatched.name,
             dispatch.time,
-            this.deps.topics.dispatched.encode(d),
+            r.bytes ?? this.deps.topics.dispatched.encode(d),
           ),
         );
         if (dispatch.accepted && dispatch.supplierMessageId) {
@@ -201,13 +203,16 @@ export class Joiner {
         recordKey: r.key,
         id: r.value.receiptId || `${r.topic}/${r.partition}/${r.offset}`,
         fromParked: false,
+        bytes: r.bytes ?? Buffer.from(this.deps.topics.receiptRaw.encode(r.value)),
       }));
-      await this.planReceipts(items, plan, this.deps.pool, now);
+      const receipts = await this.planReceipts(items, plan, this.deps.pool, now);
       await this.publish(plan);
       await withTransaction(this.deps.pool, (client) => this.write(plan, client));
-      for (const item of items) {
-        const receipt = toReceipt(item.raw, now);
-        receiptsTotal.inc({ connector: receipt.connectorId, status: normaliseReceipt(receipt).status });
+      for (const receipt of receipts) {
+        receiptsTotal.inc({
+          connector: receipt.connectorId,
+          status: this.correlator.normalise(receipt).status,
+        });
       }
     } catch (err) {
       this.reset();
@@ -277,6 +282,7 @@ export class Joiner {
       recordKey: row.record_key,
       id: row.receipt_id,
       fromParked: true,
+      bytes: row.receipt,
     };
   }
 
@@ -319,7 +325,13 @@ export class Joiner {
     }
   }
 
-  private async planReceipts(items: ReceiptItem[], plan: Plan, db: Queryable, now: number): Promise<void> {
+  /** Joins (or parks) the receipts of `items` into `plan`; returns them as domain receipts. */
+  private async planReceipts(
+    items: ReceiptItem[],
+    plan: Plan,
+    db: Queryable,
+    now: number,
+  ): Promise<Receipt[]> {
     const receipts = items.map((i) => toReceipt(i.raw, now));
     await this.preload(receipts, db);
     const receiptTopic = this.deps.topics.receiptRaw;
@@ -359,7 +371,7 @@ export class Joiner {
               'receipt',
               receiptTopic.name,
               n.receivedAt,
-              receiptTopic.encode(item.raw),
+              item.bytes,
             ),
           );
           if (item.fromParked) plan.unpark.push(item.id);
@@ -369,7 +381,7 @@ export class Joiner {
             item.id,
             receipt.connectorId,
             this.correlator.candidateKeysOf(receipt).map((k) => `${receipt.connectorId}|${k}`),
-            Buffer.from(receiptTopic.encode(item.raw)),
+            item.bytes,
             item.recordKey,
           ]);
         } else if (o.type === 'unmatched') {
@@ -379,6 +391,7 @@ export class Joiner {
       }
       if (matched) this.log.debug({ receiptId: item.id }, 'receipt joined');
     });
+    return receipts;
   }
 
   private async publish(plan: Plan): Promise<void> {
@@ -386,20 +399,15 @@ export class Joiner {
     const sends: Promise<void>[] = plan.parts.map((p) => producer.produce(topics.partStatus, p));
     for (const { item, reason } of plan.deadLetters) {
       sends.push(
-        producer.produceRaw(
-          this.deps.deadLetterTopic(),
-          item.recordKey,
-          Buffer.from(topics.receiptRaw.encode(item.raw)),
-          {
-            headers: {
-              'x-dlq-source-topic': topics.receiptRaw.name,
-              'x-dlq-error': `unmatched receipt: ${reason}`,
-              'x-dlq-reason': reason,
-              'x-dlq-time': new Date().toISOString(),
-            },
-            noTrace: true,
+        producer.produceRaw(this.deps.deadLetterTopic(), item.recordKey, item.bytes, {
+          headers: {
+            'x-dlq-source-topic': topics.receiptRaw.name,
+            'x-dlq-error': `unmatched receipt: ${reason}`,
+            'x-dlq-reason': reason,
+            'x-dlq-time': new Date().toISOString(),
           },
-        ),
+          noTrace: true,
+        }),
       );
     }
     await Promise.all(sends);

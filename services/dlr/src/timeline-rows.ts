@@ -32,5 +32,9 @@ export function timelineRow(
   time: number,
   payload: Uint8Array,
 ): TimelineRow {
-  return [messageId, eventKey, topic, kind, new Date(time), FLOW_ORDER[kind], Buffer.from(payload)];
+  // no copy when the payload is already a Buffer (the consumed record's bytes)
+  const bytes = Buffer.isBuffer(payload)
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  return [messageId, eventKey, topic, kind, new Date(time), FLOW_ORDER[kind], bytes];
 }

@@ -105,6 +105,8 @@ export class Correlator {
   private readonly parkedByKey = new Map<string, Set<number>>();
   private readonly evidence = new Map<string, IdEvidence>();
   private parkSeq = 0;
+  /** Each receipt is normalised (its text parsed) once, however often it is looked at. */
+  private readonly normalisedOf = new WeakMap<Receipt, NormalisedReceipt>();
 
   constructor(config: Partial<CorrelatorConfig> & Pick<CorrelatorConfig, 'idSetting'>) {
     this.config = { ...DEFAULT_CORRELATOR_CONFIG, ...config };
@@ -154,8 +156,18 @@ export class Correlator {
     return outputs;
   }
 
+  /** The receipt's normalised status and ids (computed once per receipt object; receipts are not mutated). */
+  normalise(receipt: Receipt): NormalisedReceipt {
+    let n = this.normalisedOf.get(receipt);
+    if (n === undefined) {
+      n = normaliseReceipt(receipt, this.config.receiptTimeZone?.(receipt.connectorId) ?? 'UTC');
+      this.normalisedOf.set(receipt, n);
+    }
+    return n;
+  }
+
   onReceipt(receipt: Receipt): CorrelatorOutput[] {
-    const normalised = normaliseReceipt(receipt, this.config.receiptTimeZone?.(receipt.connectorId) ?? 'UTC');
+    const normalised = this.normalise(receipt);
     const keys = this.receiptKeys(receipt, normalised);
     if (keys.length === 0) {
       return [{ type: 'unmatched', reason: 'no-id', receipt, normalised, parkedAt: receipt.receivedAt }];
@@ -230,7 +242,7 @@ export class Correlator {
    * No side effect (evidence is only recorded by onReceipt): for pre-loading persisted dispatches.
    */
   candidateKeysOf(receipt: Receipt): IdKey[] {
-    const n = normaliseReceipt(receipt, this.config.receiptTimeZone?.(receipt.connectorId) ?? 'UTC');
+    const n = this.normalise(receipt);
     return this.receiptKeys(receipt, n, false);
   }
 

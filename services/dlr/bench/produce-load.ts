@@ -1,0 +1,96 @@
+// The load of pipeline-bench.ts, in its own process so that the bench's CPU figures are dlr's alone:
+// per message one sms.submitted.v1, one sms.dispatched.v1 and one sms.receipt.raw.v1 record.
+// argv[2]: JSON { brokers, submitted, dispatched, receiptRaw, messages } (topic names).
+import { randomBytes } from 'node:crypto';
+import {
+  DispatchOutcome,
+  SmsDispatched,
+  SmsReceiptRaw,
+  SmsSubmitted,
+  topics as registry,
+} from '@smshub/contracts';
+import { createKafka, TypedProducer } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+
+const args = JSON.parse(process.argv[2] ?? '{}') as {
+  brokers: string[];
+  submitted: string;
+  dispatched: string;
+  receiptRaw: string;
+  messages: number;
+};
+const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
+const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
+const producer = new TypedProducer(kafka, logger, { lingerMs: 5 });
+await producer.connect();
+const topics = {
+  submitted: { ...registry.submitted, name: args.submitted },
+  dispatched: { ...registry.dispatched, name: args.dispatched },
+  receiptRaw: { ...registry.receiptRaw, name: args.receiptRaw },
+};
+
+function uuidv7(): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(Date.now(), 0, 6);
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+const sends: Promise<void>[] = [];
+const now = new Date();
+for (let i = 0; i < args.messages; i++) {
+  const hubId = uuidv7();
+  const supplierHex = (0x10000000 + i).toString(16).toUpperCase();
+  const decimal = String(0x10000000 + i);
+  const context = {
+    messageId: hubId,
+    accountId: 'acc_bench',
+    destination: { ton: 1, npi: 1, address: `4477009${String(i).padStart(5, '0')}` },
+    receivedAt: now,
+    destinationInfo: { mcc: '234', mnc: '15', matchedPrefix: '4477' },
+  };
+  sends.push(
+    producer.produce(
+      topics.submitted,
+      SmsSubmitted.fromPartial({
+        messageId: hubId,
+        accountId: 'acc_bench',
+        destination: context.destination,
+        receivedAt: now,
+      }),
+    ),
+    producer.produce(
+      topics.dispatched,
+      SmsDispatched.fromPartial({
+        context,
+        partNumber: 1,
+        partTotal: 1,
+        connectorId: 'con_bench',
+        supplierMessageId: supplierHex,
+        supplierMessageIdNormalised: decimal,
+        attempt: 1,
+        respondedAt: now,
+        outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+        segments: 1,
+      }),
+    ),
+    producer.produce(
+      topics.receiptRaw,
+      SmsReceiptRaw.fromPartial({
+        receiptId: uuidv7(),
+        connectorId: 'con_bench',
+        receivedAt: new Date(),
+        rawText: Buffer.from(
+          `id:${decimal} sub:001 dlvrd:001 submit date:2611220700 done date:2611220701 stat:DELIVRD err:000`,
+        ),
+        supplierMessageIdNormalised: decimal,
+      }),
+    ),
+  );
+  // a steady stream rather than one burst: yield to the event loop now and then
+  if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+}
+await Promise.all(sends);
+await producer.close();
