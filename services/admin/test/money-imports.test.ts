@@ -1,9 +1,18 @@
 // Balances, top-ups, credit limits and the CSV imports over real gRPC, Postgres and Kafka.
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountState, BillingMode, ChangeAction, ResourceKind, type Account } from '@smshub/contracts';
-import { waitFor } from '@smshub/testing';
-import { AdminHarness } from './harness.js';
+import {
+  AccountState,
+  AdminServiceClient,
+  BillingMode,
+  ChangeAction,
+  ResourceKind,
+  type Account,
+} from '@smshub/contracts';
+import { testKafkaBrokers, waitFor } from '@smshub/testing';
+import { createKafka, TypedProducer } from '@smshub/kafka';
+import { startAdmin } from '../src/admin.js';
+import { AdminHarness, CONNECTOR_KEY, TOKEN } from './harness.js';
 
 const h = new AdminHarness();
 beforeAll(() => h.setup());
@@ -146,6 +155,48 @@ describe('balances and top-ups', () => {
     await h.change((c) => c.resourceId === a.id && c.action === ChangeAction.CHANGE_ACTION_UPDATED);
     const neg = await h.fail('setCreditLimit', { accountId: a.id, creditLimit: eur(-1n) });
     expect(neg.details).toMatch(/^credit_limit:/);
+  });
+});
+
+describe('Kafka unavailable', () => {
+  it('answers UNAVAILABLE saying the change is stored, and the change is in the database', async () => {
+    const producer = new TypedProducer(
+      createKafka({ clientId: 'admin-test-closed', brokers: testKafkaBrokers() }, h.logger),
+      h.logger,
+    );
+    await producer.connect();
+    await producer.close();
+    const server = await startAdmin({
+      pool: h.pool,
+      producer,
+      topics: h.topics,
+      logger: h.logger,
+      token: TOKEN,
+      connectorKey: CONNECTOR_KEY,
+      server: { port: 0, host: '127.0.0.1' },
+      passwordHashOptions: { memoryCost: 1024, timeCost: 1 },
+    });
+    const client = new AdminServiceClient(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+    try {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${TOKEN}`);
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        client.createPortedNumber(
+          { portedNumber: { msisdn: '886912345678', mcc: '466', mnc: '01', source: '', revision: 0n } },
+          md,
+          (e) => (e ? resolve(e) : reject(new Error('expected UNAVAILABLE'))),
+        ),
+      );
+      expect(err.code).toBe(grpc.status.UNAVAILABLE);
+      expect(err.details).toMatch(/the change is stored.*config\.changes\.v1.*next reload/);
+      const row = await h.pool.query('SELECT mcc FROM routing_ported_numbers WHERE e164 = $1', [
+        '886912345678',
+      ]);
+      expect(row.rows[0].mcc).toBe('466');
+    } finally {
+      client.close();
+      await server.stop(1_000);
+    }
   });
 });
 

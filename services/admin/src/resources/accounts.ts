@@ -347,6 +347,8 @@ export function accountHandlers(ctx: AdminContext) {
       const size = pageSize(req.pageSize);
       const filters = { state: req.state };
       const after = decodePageToken(req.pageToken, filters);
+      if (after !== undefined && !isUuid(after))
+        throw invalid('page_token', 'is not a token this API returned');
       const state = req.state === AccountState.ACCOUNT_STATE_UNSPECIFIED ? null : STATES[req.state];
       if (state === undefined) throw invalid('state', 'is not a known account state');
       const { rows } = await ctx.pool.query<AccountRow>(
@@ -381,6 +383,16 @@ export function accountHandlers(ctx: AdminContext) {
         const { values: v } = accountValues({ ...merged, id }, false);
         await checkSystemIdFree(c, v.systemId, id);
         await checkPlan(c, v.pricePlanId);
+        if (v.currency !== stored.currency) {
+          const bal = await c.query(
+            'SELECT 1 FROM rating_balances WHERE account_id = $1 AND currency <> $2',
+            [id, v.currency],
+          );
+          if (bal.rowCount)
+            throw failedPrecondition(
+              `account.currency_code: the account already has a ${stored.currency} balance`,
+            );
+        }
         const { rows } = await c.query<AccountRow>(
           `UPDATE accounts SET name = $2, state = $3, enabled = ($3 = 'active'), billing_mode = $4, currency = $5,
              system_id = $6, allowed_cidrs = $7::cidr[], max_binds = $8, tps_limit = $9, max_window = $10,
