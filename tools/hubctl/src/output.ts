@@ -93,7 +93,7 @@ export function flatten(value: unknown, prefix = ''): [string, string][] {
 export function keyValueTable(value: unknown): string {
   const rows = flatten(value);
   if (rows.length === 0) return '(empty)\n';
-  const t = new Table({ style: { head: [], border: [] } });
+  const t = new Table({ style: { head: [], border: [], compact: true } });
   for (const [k, v] of rows) t.push({ [k]: v });
   return `${t.toString()}\n`;
 }
@@ -106,7 +106,7 @@ export interface Column<T> {
 /** A table with one line per row (for `list`); "no <what>" when empty. */
 export function listTable<T>(rows: readonly T[], columns: readonly Column<T>[], what: string): string {
   if (rows.length === 0) return `no ${what}\n`;
-  const t = new Table({ head: columns.map((c) => c.header), style: { head: [], border: [] } });
+  const t = new Table({ head: columns.map((c) => c.header), style: { head: [], border: [], compact: true } });
   for (const r of rows) t.push(columns.map((c) => c.value(r)));
   return `${t.toString()}\n`;
 }

@@ -110,7 +110,7 @@ export function timelineTable(events: readonly TimelineEvent[]): string {
   if (events.length === 0) return 'no events recorded\n';
   const t = new Table({
     head: ['TIME', 'SERVICE', 'EVENT', 'DETAIL'],
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
     wordWrap: true,
     colWidths: [null, null, null, 70] as unknown as number[],
   });
