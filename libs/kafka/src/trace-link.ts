@@ -8,19 +8,21 @@
 // sms.submitted.v1: the root of the message's trace).
 import { context as otelContext, trace, type Context } from '@opentelemetry/api';
 
-/** Remembered traces, oldest first (a Map keeps insertion order); bounded so memory stays flat. */
-const remembered = new Map<string, Context>();
-const MAX_REMEMBERED = 50_000;
+// Remembered traces in two generations, so memory stays bounded at O(1) per record: when the current one
+// is full it becomes the previous one (the one before is dropped). A message is found while it is among
+// the last GENERATION..2*GENERATION messages remembered.
+const GENERATION = 25_000;
+let current = new Map<string, Context>();
+let previous = new Map<string, Context>();
 
 /** Remembers `ctx` as the latest trace context of the message `id`. */
 export function rememberTrace(id: string | null | undefined, ctx: Context): void {
   if (!id) return;
-  remembered.delete(id);
-  remembered.set(id, ctx);
-  if (remembered.size > MAX_REMEMBERED) {
-    const oldest = remembered.keys().next();
-    if (!oldest.done) remembered.delete(oldest.value);
+  if (current.size >= GENERATION && !current.has(id)) {
+    previous = current;
+    current = new Map();
   }
+  current.set(id, ctx);
 }
 
 /**
@@ -30,5 +32,5 @@ export function rememberTrace(id: string | null | undefined, ctx: Context): void
 export function parentFor(id: string | null | undefined): Context {
   const active = otelContext.active();
   if (trace.getSpanContext(active)) return active;
-  return (id ? remembered.get(id) : undefined) ?? active;
+  return (id ? (current.get(id) ?? previous.get(id)) : undefined) ?? active;
 }
