@@ -4,7 +4,7 @@
 // tools/loadgen against ingress at full speed and then at half that rate, and reports throughput, latencies,
 // CPU per message over every hub process plus Kafka and PostgreSQL, peak RSS, consumer lag over time and a
 // raw Kafka baseline. Writes bench/results/<time>.json and .md. Never a test: nothing passes or fails.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -212,6 +212,28 @@ async function main(): Promise<void> {
   let hub: Hub | undefined;
   const extra: HubProcess[] = [];
   let monitor: LagMonitor | undefined;
+  let loadgenChild: ChildProcess | undefined;
+  let cleaned: Promise<void> | undefined;
+  // Stops everything this run started and removes its topics and database (the logs stay in the work dir).
+  const cleanup = (): Promise<void> =>
+    (cleaned ??= (async () => {
+      monitor?.stop();
+      loadgenChild?.kill('SIGKILL');
+      if (hub) await hub.stop().catch(() => undefined);
+      await Promise.all(extra.map((p) => p.stop().catch(() => undefined)));
+      const mine = (await admin.listTopics().catch(() => [] as string[])).filter((t) =>
+        t.startsWith(`${namespace}.`),
+      );
+      if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      if (db) await db.drop().catch(() => undefined);
+      if (!values.profile) rmSync(path.join(workDir, 'loadgen-max.json'), { force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping the hub and removing the run's topics and database`);
+      void cleanup().finally(() => process.exit(130));
+    });
   try {
     db = await createTestDatabase(adminUrl);
     for (const w of infra) if (w.name === 'postgres') w.onlyDatabase = db.name;
@@ -376,11 +398,11 @@ async function main(): Promise<void> {
           : ['--duration', String(opts.durationS)]),
       ];
       const t0 = performance.now();
-      const child = spawn(process.execPath, args, {
+      const child = (loadgenChild = spawn(process.execPath, args, {
         cwd: root,
         env: { ...process.env, LOADGEN_PASSWORD: smppPassword },
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      }));
       const accepted: Point[] = [{ t: 0, v: 0 }];
       const receipts: Point[] = [{ t: 0, v: 0 }];
       let stdout = '';
@@ -619,17 +641,7 @@ async function main(): Promise<void> {
     console.log(md);
     log(`written to ${path.relative(root, path.join(outDir, stamp))}.{json,md}`);
   } finally {
-    monitor?.stop();
-    if (hub) await hub.stop().catch(() => undefined);
-    await Promise.all(extra.map((p) => p.stop().catch(() => undefined)));
-    // The run's topics and database go; the logs stay in the work dir.
-    const mine = (await admin.listTopics().catch(() => [] as string[])).filter((t) =>
-      t.startsWith(`${namespace}.`),
-    );
-    if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-    if (db) await db.drop().catch(() => undefined);
-    if (!values.profile) rmSync(path.join(workDir, 'loadgen-max.json'), { force: true });
+    await cleanup();
   }
 }
 
