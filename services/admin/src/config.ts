@@ -16,8 +16,6 @@ export const adminEnv = {
   /** TLS for the gRPC port: both files or neither (PEM). */
   ADMIN_TLS_CERT_FILE: envString().optional(),
   ADMIN_TLS_KEY_FILE: envString().optional(),
-  /** Directory of the .proto files served by reflection; default: the repository's proto/. */
-  ADMIN_PROTO_DIR: envString().optional(),
   /** Name recorded as ConfigChange.actor and TopUp.actor. */
   ADMIN_ACTOR: envString().default('admin-api'),
 };

@@ -23,7 +23,6 @@ await runService({
         ...(c.ADMIN_TLS_CERT_FILE && c.ADMIN_TLS_KEY_FILE
           ? { tls: { certFile: c.ADMIN_TLS_CERT_FILE, keyFile: c.ADMIN_TLS_KEY_FILE } }
           : {}),
-        ...(c.ADMIN_PROTO_DIR ? { protoDir: c.ADMIN_PROTO_DIR } : {}),
       },
     });
     // Registered after the pool and producer, so in-flight calls finish before they close.

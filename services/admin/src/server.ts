@@ -1,17 +1,16 @@
 // The gRPC server: AdminService behind token authentication, grpc.health.v1 (grpc-health-check) and server
-// reflection (@grpc/reflection, from the .proto files) without a token, optional TLS.
-import { existsSync } from 'node:fs';
+// reflection (@grpc/reflection, from the embedded descriptor set of admin_service.proto) without a token,
+// optional TLS.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { AdminServiceService, type AdminServiceServer } from '@smshub/contracts';
 import type { Logger } from '@smshub/logging';
 import type { TokenAuth } from './auth.js';
 import { RpcError } from './errors.js';
+import { ADMIN_DESCRIPTOR_SET } from './gen/descriptor.js';
 import { adminMetrics } from './metrics.js';
 
 export const ADMIN_SERVICE_NAME = 'smshub.admin.v1.AdminService';
@@ -35,8 +34,6 @@ export interface ServerOptions {
   port: number;
   host?: string;
   tls?: { certFile: string; keyFile: string };
-  /** Root of the .proto files served by reflection; default: the repository's proto/ next to this service. */
-  protoDir?: string;
 }
 
 /** Wraps each handler: authentication, metrics, and errors as gRPC statuses (never a stack trace). */
@@ -80,16 +77,6 @@ function rpcStatus(code: grpc.status, message: string): grpc.ServiceError {
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
-function defaultProtoDir(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'proto');
-    if (existsSync(path.join(candidate, 'smshub/admin/v1/admin_service.proto'))) return candidate;
-    dir = path.dirname(dir);
-  }
-  return undefined;
-}
-
 /** Binds AdminService, health and reflection on host:port (0 = any free port). */
 export async function startGrpcServer(
   impl: AdminServiceServer,
@@ -102,16 +89,11 @@ export async function startGrpcServer(
   const health = new HealthImplementation({ '': 'SERVING', [ADMIN_SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
 
-  const protoDir = opts.protoDir ?? defaultProtoDir();
-  if (protoDir) {
-    const definition = loadSync('smshub/admin/v1/admin_service.proto', {
-      includeDirs: [protoDir],
-      keepCase: true,
-    });
-    new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(server);
-  } else {
-    log.warn('proto/ not found (ADMIN_PROTO_DIR): server reflection is off');
-  }
+  // The descriptor set is embedded (src/gen/descriptor.ts), so reflection works in bundles and images too.
+  const definition = loadFileDescriptorSetFromBuffer(Buffer.from(ADMIN_DESCRIPTOR_SET, 'base64'), {
+    keepCase: true,
+  });
+  new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(server);
 
   const credentials = opts.tls
     ? grpc.ServerCredentials.createSsl(null, [
@@ -126,10 +108,7 @@ export async function startGrpcServer(
       err ? reject(err) : resolve(p),
     );
   });
-  log.info(
-    { grpcPort: bound, tls: Boolean(opts.tls), reflection: Boolean(protoDir) },
-    'gRPC AdminService listening',
-  );
+  log.info({ grpcPort: bound, tls: Boolean(opts.tls) }, 'gRPC AdminService listening');
   return {
     port: bound,
     health,
