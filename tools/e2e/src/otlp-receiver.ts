@@ -38,7 +38,7 @@ interface OtlpExport {
 }
 
 /** OTLP/JSON ids are hex; accept base64 too (the protobuf-JSON mapping), and give lower-case hex. */
-function idHex(id: string | undefined): string {
+export function idHex(id: string | undefined): string {
   if (!id) return '';
   if (/^[0-9a-fA-F]+$/.test(id) && (id.length === 32 || id.length === 16)) return id.toLowerCase();
   return Buffer.from(id, 'base64').toString('hex');
