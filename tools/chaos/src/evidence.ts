@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 export async function readTopic<T>(
   brokers: string,
   spec: TopicSpec<T>,
-  onValue: (value: T) => void,
+  onValue: (value: T, timestamp: number) => void,
   timeoutMs = 60_000,
 ): Promise<number> {
   const kafka = new Kafka({
@@ -45,7 +45,7 @@ export async function readTopic<T>(
             for (const m of batch.messages) {
               if (BigInt(m.offset) >= end) break;
               try {
-                if (m.value) onValue(spec.decode(m.value));
+                if (m.value) onValue(spec.decode(m.value), Number(m.timestamp));
                 count++;
               } catch {
                 undecodable++;
@@ -72,6 +72,8 @@ export interface Published {
   acceptedDispatches: Map<string, number>;
   /** Rated records per hub id. */
   rated: Map<string, number>;
+  /** Every rated record beyond a message's first, with its Kafka timestamp (ms). */
+  ratedExtraAt: { hubId: string; at: number }[];
   /** Distinct rated record values (bytes) per hub id: 1 with several records = identical copies. */
   ratedDistinct: Map<string, number>;
   /** Every hub id on sms.submitted.v1 and sms.routed.v1. */
@@ -99,6 +101,7 @@ export async function readPublished(brokers: string, namespace: string): Promise
   const out: Published = {
     acceptedDispatches: new Map(),
     rated: new Map(),
+    ratedExtraAt: [],
     ratedDistinct: new Map(),
     submittedIds: new Set(),
     routedIds: new Set(),
@@ -123,8 +126,9 @@ export async function readPublished(brokers: string, namespace: string): Promise
       ids.add(d.supplierMessageId);
       supplierIds.set(key, ids);
     }),
-    readTopic(brokers, t.rated, (r) => {
+    readTopic(brokers, t.rated, (r, at) => {
       const mid = id(r.messageId);
+      if (out.rated.has(mid)) out.ratedExtraAt.push({ hubId: mid, at });
       bump(out.rated, mid);
       const values = ratedValues.get(mid) ?? new Set<string>();
       values.add(Buffer.from(t.rated.encode(r)).toString('base64'));

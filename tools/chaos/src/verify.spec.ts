@@ -104,6 +104,20 @@ describe('verify', () => {
     expect(v.total).toMatchObject({ ratedExtra: 1, duplicateSendsHub: 1, duplicateSendsSim: 3 });
   });
 
+  it('counts an extra rated record against the phase in which it was published', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    e.r.set('a', 2);
+    const v = verify(records, phases, { ...e.hub, ratedExtraAt: [{ hubId: 'a', at: 2500 }] });
+    expect(v.rows.map((r) => r.pass)).toEqual([true, true, false]);
+    expect(v.rows[2]).toMatchObject({
+      ratedExtra: 1,
+      samples: [{ hubId: 'a', why: 'rated again in this phase' }],
+    });
+    expect(v.rows[0]).toMatchObject({ ratedOnce: 0, ratedExtra: 0 });
+    expect(v.total).toMatchObject({ ratedExtra: 1, pass: false });
+  });
+
   it('reports duplicate receipts to the client without failing on them', () => {
     const e = evidence();
     const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];

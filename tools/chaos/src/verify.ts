@@ -34,6 +34,12 @@ export interface HubEvidence {
   acceptedDispatches: ReadonlyMap<string, number>;
   /** billing.rated.v1 records per hub id. */
   rated: ReadonlyMap<string, number>;
+  /**
+   * Every rated record beyond a message's first, with the time Kafka stamped it: an extra record counts
+   * against the phase in which it was published (the fault that caused it), not the one the message was
+   * submitted in. Without it, extras count against the submit phase.
+   */
+  ratedExtraAt?: readonly { hubId: string; at: number }[];
 }
 
 export interface FaultRow {
@@ -55,7 +61,7 @@ export interface FaultRow {
   ratedOnce: number;
   /** Accepted messages without any rated record. */
   ratedMissing: number;
-  /** Rated records beyond the first for a message. */
+  /** Rated records beyond the first for a message, published during the phase. */
   ratedExtra: number;
   /** Duplicate submit_sm counted by the simulator during the phase. */
   duplicateSendsSim: number;
@@ -186,11 +192,25 @@ export function verify(
         why.push('not rated');
       } else {
         if (rated === 1) x.ratedOnce++;
-        else why.push(`rated ${rated} times`);
-        x.ratedExtra += rated - 1;
+        else if (!hub.ratedExtraAt) {
+          why.push(`rated ${rated} times`);
+          x.ratedExtra += rated - 1;
+        }
       }
       if (why.length > 0 && x.samples.length < MAX_SAMPLES)
         x.samples.push({ hubId: r.hubId, why: why.join(', ') });
+    }
+  }
+  if (hub.ratedExtraAt) {
+    const ours = new Set(records.map((r) => r.hubId));
+    for (const e of hub.ratedExtraAt) {
+      if (!ours.has(e.hubId)) continue;
+      const row = rows[phaseIndex(phases, e.at)] as FaultRow;
+      for (const x of [row, total]) {
+        x.ratedExtra++;
+        if (x.samples.length < MAX_SAMPLES)
+          x.samples.push({ hubId: e.hubId, why: 'rated again in this phase' });
+      }
     }
   }
   total.duplicateSendsSim = phases.reduce((s, ph) => s + ph.simDuplicates, 0);
