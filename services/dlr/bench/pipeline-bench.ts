@@ -17,7 +17,7 @@ import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
 import type { DlrTopics } from '../src/topics.js';
-import { costLines, countStatements, snapshot } from './cost.js';
+import { costLines, countStatements, profileTo, snapshot } from './cost.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -106,6 +106,8 @@ await joined;
 const probe = createPool({ connectionString: url.toString(), max: 1 });
 const finalRows = async (): Promise<number> =>
   Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
+// DLR_BENCH_PROFILE=<file>: a CPU profile of the measured phase
+const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
 const before = snapshot(counter);
 const start = performance.now();
 const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), [
@@ -125,6 +127,7 @@ while (finalsSeen < N && performance.now() - start < 600_000) {
 }
 const end = performance.now();
 const after = snapshot(counter);
+await stopProfile();
 const produced = await loadDone;
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
 const rows = { rows: [{ n: String(finalsSeen) }] };

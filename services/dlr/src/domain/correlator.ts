@@ -100,6 +100,8 @@ export class Correlator {
   /** Insertion order = least recently updated first (entries are re-inserted on update). */
   private readonly messages = new Map<string, MessageState>();
   private readonly index = new Map<string, IndexEntry[]>();
+  /** The index keys each message was entered under (removal needs no id parsing). */
+  private readonly indexedKeys = new Map<string, string[]>();
   /** Parked receipts in arrival order (Map keeps insertion order). */
   private readonly parked = new Map<number, Parked>();
   private readonly parkedByKey = new Map<string, Set<number>>();
@@ -354,6 +356,8 @@ export class Correlator {
       this.removeIndex(state.hubMessageId);
     }
     this.messages.set(state.hubMessageId, state);
+    const indexed: string[] = [];
+    this.indexedKeys.set(state.hubMessageId, indexed);
     state.parts.forEach((part, partIndex) => {
       for (const ref of part.supplierIds) {
         const keys = candidateKeys(ref.supplierMessageId, this.config.idSetting(ref.connectorId).format);
@@ -363,6 +367,7 @@ export class Correlator {
           const full = `${ref.connectorId}|${key}`;
           let list = this.index.get(full);
           if (list === undefined) this.index.set(full, (list = []));
+          indexed.push(full);
           list.push({
             hubMessageId: state.hubMessageId,
             partIndex,
@@ -375,22 +380,19 @@ export class Correlator {
   }
 
   private removeIndex(hubMessageId: string): void {
-    const old = this.messages.get(hubMessageId);
-    if (old === undefined) return;
-    for (const part of old.parts) {
-      for (const ref of part.supplierIds) {
-        for (const key of candidateKeys(
-          ref.supplierMessageId,
-          this.config.idSetting(ref.connectorId).format,
-        )) {
-          const full = `${ref.connectorId}|${key}`;
-          const list = this.index.get(full);
-          if (list === undefined) continue;
-          const kept = list.filter((e) => e.hubMessageId !== hubMessageId);
-          if (kept.length === 0) this.index.delete(full);
-          else this.index.set(full, kept);
-        }
+    const keys = this.indexedKeys.get(hubMessageId);
+    if (keys === undefined) return;
+    this.indexedKeys.delete(hubMessageId);
+    for (const full of keys) {
+      const list = this.index.get(full);
+      if (list === undefined) continue;
+      if (list.length === 1 && list[0]?.hubMessageId === hubMessageId) {
+        this.index.delete(full);
+        continue;
       }
+      const kept = list.filter((e) => e.hubMessageId !== hubMessageId);
+      if (kept.length === 0) this.index.delete(full);
+      else this.index.set(full, kept);
     }
   }
 
