@@ -11,6 +11,7 @@ import {
 } from '@smshub/contracts';
 import { accountFromRow, accountValues } from './accounts.js';
 import { accountBalance, toMinor } from './balances.js';
+import { connectorValues } from './connectors.js';
 import { firewallValues } from './firewall.js';
 import { importedRateId, rateFromCsv } from './imports.js';
 import { ruleValues } from './routing-rules.js';
@@ -182,6 +183,68 @@ describe('routing and firewall rules', () => {
     expect(firewallValues({ ...fw, kind: 'duplicate', paramsJson: '{"windowSeconds":30}' }).params).toEqual({
       windowSeconds: 30,
     });
+  });
+});
+
+describe('connectors', () => {
+  const bind = {
+    host: '10.1.2.3',
+    port: 2775,
+    tls: true,
+    systemId: 'hub',
+    password: 'pw',
+    passwordSecretRef: '',
+    systemType: 'SMS',
+    interfaceVersion: 0x50,
+    sessions: 0,
+    transceiver: false,
+  };
+  const con = {
+    id: 'con_x',
+    name: 'X',
+    supplierId: '',
+    enabled: true,
+    binds: [bind],
+    windowSize: 0,
+    maxSubmitRate: 20,
+    responseTimeoutMs: 0,
+    messageIdFormat: 0,
+    receiptTimeZone: '',
+    supportsMessagePayload: true,
+    currencyCode: '',
+    revision: 0n,
+  };
+
+  it('maps a Connector to egress_connectors columns with their defaults', () => {
+    expect(connectorValues(con, true)).toMatchObject({
+      interfaceVersion: 80,
+      bindType: 'transmitter_receiver',
+      sessions: 1,
+      windowSize: 10,
+      responseTimeoutMs: 30_000,
+      messageIdFormat: 'unspecified',
+      receiptTimeZone: 'UTC',
+      payload: true,
+      password: 'pw',
+      supplierId: null,
+    });
+  });
+
+  it('needs a secret on create, one kind of secret, and a supplier TPS', () => {
+    expect(() => connectorValues({ ...con, binds: [{ ...bind, password: '' }] }, true)).toThrow(
+      /password: is required/,
+    );
+    expect(connectorValues({ ...con, binds: [{ ...bind, password: '' }] }, false).password).toBeUndefined();
+    expect(() =>
+      connectorValues({ ...con, binds: [{ ...bind, passwordSecretRef: 'file:/run/s' }] }, true),
+    ).toThrow(/not both/);
+    expect(() =>
+      connectorValues({ ...con, binds: [{ ...bind, password: '', passwordSecretRef: '/run/s' }] }, true),
+    ).toThrow(/password_secret_ref: must be "file:\/path"/);
+    expect(() => connectorValues({ ...con, maxSubmitRate: 0 }, true)).toThrow(/^connector\.max_submit_rate/);
+    expect(() => connectorValues({ ...con, binds: [] }, true)).toThrow(
+      /^connector\.binds: must hold exactly one/,
+    );
   });
 });
 
