@@ -5,6 +5,7 @@
 #
 #   docker run smshub services/ingress/dist/main.js
 #   docker run smshub tools/ops/dist/main.js setup
+#   docker run smshub tools/hubctl/dist/main.js --help
 #
 # Why one image rather than a target per service: every bundle shares the same external runtime
 # dependencies (kafkajs, pg, argon2, OpenTelemetry, ...), which are most of the image; the bundles
@@ -41,7 +42,7 @@ RUN npm run build
 # job resolve libs/db/migrations relative to it). Every deployable with a src/main.ts must have its bundle:
 # a missing one fails the build here, not at run time.
 RUN set -eu; mkdir -p /out; \
-    for main in services/*/src/main.ts tools/smsc-simulator/src/main.ts tools/ops/src/main.ts; do \
+    for main in services/*/src/main.ts tools/smsc-simulator/src/main.ts tools/ops/src/main.ts tools/hubctl/src/main.ts; do \
       p="${main%/src/main.ts}"; \
       test -f "$p/dist/main.js" || { echo "missing bundle $p/dist/main.js: did npm run build build it?" >&2; exit 1; }; \
       mkdir -p "/out/$p"; cp -r "$p/dist" "/out/$p/dist"; cp "$p/package.json" "/out/$p/package.json"; \
@@ -57,13 +58,13 @@ RUN set -eu; mkdir -p /out; \
 # their code is inside the bundles, so the links are removed. A dependency whose version conflicts with
 # the hoisted one lands in <workspace>/node_modules, where that process's bundle resolves it from:
 # those are kept for services and tools.
-# Only the deployed workspaces (services/*, the simulator, ops) and what they depend on: libs/testing's
+# Only the deployed workspaces (services/*, the simulator, ops, hubctl for `kubectl exec ... hubctl`) and what they depend on: libs/testing's
 # testcontainers and the developer tools stay out of the image.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --no-audit --no-fund --workspace=services --workspace=tools/smsc-simulator --workspace=tools/ops
+    npm ci --omit=dev --no-audit --no-fund --workspace=services --workspace=tools/smsc-simulator --workspace=tools/ops --workspace=tools/hubctl
 RUN set -eu; rm -rf node_modules/@smshub; mkdir /out; mv node_modules /out/node_modules; \
     for d in services/*/node_modules tools/*/node_modules; do \
       if [ -d "$d" ]; then mkdir -p "/out/$(dirname "$d")"; mv "$d" "/out/$d"; fi; \

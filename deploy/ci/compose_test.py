@@ -161,7 +161,7 @@ def main():
     check("npm ci --omit=dev" in dockerfile, "Dockerfile: the runtime's dependencies are not production-only")
     check("libs/db/migrations" in dockerfile, "Dockerfile: the image does not carry libs/db/migrations")
     check("services/*/src/main.ts" in dockerfile, "Dockerfile: the bundles of services/* are not copied")
-    for t in ("tools/smsc-simulator", "tools/ops"):
+    for t in ("tools/smsc-simulator", "tools/ops", "tools/hubctl"):
         check(t in dockerfile, f"Dockerfile: bundle of {t} is not copied")
     with open(os.path.join(repo, ".dockerignore")) as f:
         ignore = f.read().split()
