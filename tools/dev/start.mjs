@@ -282,7 +282,7 @@ function printReady(seconds) {
     lines.push(
       '',
       `Admin API (gRPC, AdminService): 127.0.0.1:${ports.grpc.admin}, bearer token in ${secrets}/admin-token`,
-      `  export ADMIN_TOKEN=$(cat ${secrets}/admin-token); npm run hubctl -- accounts list${offset ? ` --admin-addr 127.0.0.1:${ports.grpc.admin}` : ''}`,
+      `  npm run hubctl -- accounts list${offset ? ` --admin-addr 127.0.0.1:${ports.grpc.admin}` : ''}`,
     );
   // The ports the simulators really use: those of the stored connectors (ops demo wrote them to the file).
   const simPort = (name, fallback) => {
