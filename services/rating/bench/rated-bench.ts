@@ -12,6 +12,7 @@ import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { accepted, context, finalDelivery } from '../test/fixtures.js';
 import { createRating, type RatingTopics } from '../src/rating.js';
+import { costLines, countStatements, profileTo, snapshot } from './cost.js';
 
 const N = Number(process.argv[2] ?? 20_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -109,19 +110,28 @@ const rating = createRating({
   },
   topics,
 });
+const counter = countStatements(pool);
 t0 = performance.now();
 await rating.start();
 const startS = (performance.now() - t0) / 1000;
 
+// the progress probe has its own connection, so the statement count is rating's alone
+const probe = createPool({ connectionString: url.toString(), max: 1 });
+// RATING_BENCH_PROFILE=<file>: a CPU profile of the measured phase
+const stopProfile = await profileTo(process.env['RATING_BENCH_PROFILE']);
+const before = snapshot(counter);
 t0 = performance.now();
 let cdrs = 0;
 while (cdrs < N) {
   await new Promise((r) => setTimeout(r, 100));
-  const r = await pool.query<{ n: string }>('SELECT count(*)::text AS n FROM rating_cdrs WHERE published');
+  const r = await probe.query<{ n: string }>('SELECT count(*)::text AS n FROM rating_cdrs WHERE published');
   cdrs = Number(r.rows[0]!.n);
   if (performance.now() - t0 > 300_000) break;
 }
 const rateS = (performance.now() - t0) / 1000;
+const after = snapshot(counter);
+await stopProfile();
+await probe.end();
 const ratedOffsets = await admin.fetchTopicOffsets(topics.rated.name);
 const onTopic = ratedOffsets.reduce((s, p) => s + Number(p.high), 0);
 const bal = await pool.query<{ account_id: string; balance_minor: string }>(
@@ -146,6 +156,8 @@ const sum = hist.values.find((v) => v.metricName === 'smshub_rating_cdr_write_se
 console.log(
   `CDR transactions:         ${count}, mean ${((sum / Math.max(count, 1)) * 1000).toFixed(1)} ms, mean batch ${Math.round(cdrs / Math.max(count, 1))} CDRs`,
 );
+
+for (const line of costLines(before, after, cdrs)) console.log(line);
 
 await rating.stop();
 await producer.close();
