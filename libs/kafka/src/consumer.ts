@@ -298,9 +298,14 @@ export class TypedConsumer {
       records[i] = { ...r, traceContext };
       rememberTrace(messageIdOf(sub, r), traceContext);
     }
+    // A batch handler may run longer than the session timeout (egress waiting for a supplier's TPS):
+    // heartbeats go on meanwhile, else the group evicts this member, the batch is processed again and its
+    // partition may go to another member while this one is still working on it.
+    const beat = setInterval(() => void p.heartbeat().catch(() => undefined), 1000);
     try {
       await this.runBatch(sub, p, records);
     } finally {
+      clearInterval(beat);
       for (const span of spans) span.end();
     }
     const last = batch.messages.at(-1);
