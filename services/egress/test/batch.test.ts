@@ -19,7 +19,7 @@ describe('egress: a fetched batch sent as a whole', () => {
     await smsc.close();
   });
 
-  function routed(messageId: string, i: number, text: string): SmsRouted {
+  function routed(messageId: string, i: number, text: string, connectorId = 'con_b'): SmsRouted {
     return SmsRouted.fromPartial({
       message: {
         messageId,
@@ -32,7 +32,7 @@ describe('egress: a fetched batch sent as a whole', () => {
         registeredDelivery: 1,
         receivedAt: new Date(),
       },
-      candidates: [{ connectorId: 'con_b', ruleId: 'rr_1', reason: 'test' }],
+      candidates: [{ connectorId, ruleId: 'rr_1', reason: 'test' }],
       routedAt: new Date(),
     });
   }
@@ -99,6 +99,38 @@ describe('egress: a fetched batch sent as a whole', () => {
     expect(rows).toEqual([{ state: 'sent', n: smsc.received.length }]);
     await core.stop();
   });
+
+  it('keeps its group membership through a batch that outlasts the session timeout (TPS-bound supplier)', async () => {
+    const slow = new FakeSmsc();
+    try {
+      await h.addConnector({ id: 'con_slow', port: await slow.listen(), maxSubmitRate: 20, windowSize: 5 });
+      // 160 messages at 20/s: about 8 s in one fetched batch, longer than the 6 s session timeout.
+      const ids: string[] = [];
+      const values: SmsRouted[] = [];
+      for (let i = 0; i < 160; i++) {
+        const id = uuidv7();
+        ids.push(id);
+        values.push(routed(id, 50_000 + i, `slow ${i}`, 'con_slow'));
+      }
+      await Promise.all(values.map((v) => h.producer.produce(h.topics.routed, v)));
+      const core = await h.startCore({
+        groupId: `${h.group}-slow`,
+        consumer: { sessionTimeoutMs: 6000, partitionsConsumedConcurrently: 6 },
+      });
+      await waitFor(() => ids.every((id) => h.dispatchesOf(id).length > 0), {
+        what: 'every slow message dispatched',
+        timeoutMs: 60_000,
+      });
+      // Give a redelivery (eviction, rejoin, the batch processed again) time to show.
+      await new Promise((r) => setTimeout(r, 1500));
+      await core.stop();
+      expect(slow.received.length).toBe(160);
+      // One dispatch per message: no batch was redelivered and re-published after an eviction.
+      expect(ids.filter((id) => h.dispatchesOf(id).length !== 1)).toEqual([]);
+    } finally {
+      await slow.close();
+    }
+  }, 90_000);
 
   it('dead-letters a routed record whose message id is not a UUID, and sends the rest of its batch', async () => {
     const bad = routed('not-a-uuid', 90_001, 'bad id');
