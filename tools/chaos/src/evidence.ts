@@ -72,6 +72,8 @@ export interface Published {
   acceptedDispatches: Map<string, number>;
   /** Rated records per hub id. */
   rated: Map<string, number>;
+  /** Kafka time (ms) of each message's first ACCEPTED dispatch (a re-published copy comes later). */
+  acceptedDispatchAt: Map<string, number>;
   /** Every rated record beyond a message's first, with its Kafka timestamp (ms). */
   ratedExtraAt: { hubId: string; at: number }[];
   /** Distinct rated record values (bytes) per hub id: 1 with several records = identical copies. */
@@ -101,6 +103,7 @@ export async function readPublished(brokers: string, namespace: string): Promise
   const out: Published = {
     acceptedDispatches: new Map(),
     rated: new Map(),
+    acceptedDispatchAt: new Map(),
     ratedExtraAt: [],
     ratedDistinct: new Map(),
     submittedIds: new Set(),
@@ -114,12 +117,13 @@ export async function readPublished(brokers: string, namespace: string): Promise
   };
   const id = (s: string | undefined): string => (s ?? '').toLowerCase();
   const [dispatchRecords, ratedRecords] = await Promise.all([
-    readTopic(brokers, t.dispatched, (d) => {
+    readTopic(brokers, t.dispatched, (d, at) => {
       const mid = id(d.context?.messageId);
       const outcomes = out.dispatchOutcomes.get(mid) ?? [];
       outcomes.push(DispatchOutcome[d.outcome]?.replace('DISPATCH_OUTCOME_', '') ?? String(d.outcome));
       out.dispatchOutcomes.set(mid, outcomes);
       if (d.outcome !== DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED) return;
+      out.acceptedDispatchAt.set(mid, Math.min(at, out.acceptedDispatchAt.get(mid) ?? at));
       const key = `${mid}#${d.partNumber || 1}`;
       const ids = supplierIds.get(key) ?? new Set<string>();
       if (ids.has(d.supplierMessageId)) out.republishedDispatches++;

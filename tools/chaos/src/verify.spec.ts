@@ -118,6 +118,41 @@ describe('verify', () => {
     expect(v.total).toMatchObject({ ratedExtra: 1, pass: false });
   });
 
+  it('does not fail a receipt the simulator lost by dying right after accepting the message', () => {
+    const simPhases: Phase[] = [
+      { fault: 'warm-up', startAt: 0, downtimeMs: null, simDuplicates: 0 },
+      { fault: 'rating', startAt: 10_000, downtimeMs: 5000, simDuplicates: 0 },
+      { fault: 'smsc-simulator', startAt: 20_000, downtimeMs: 4000, simDuplicates: 0 },
+    ];
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 15_000, e), good('c', 21_000, e)];
+    records.push({ submitAt: 19_500, status: 0, hubId: 'sim-lost', finalReceipts: 0 });
+    records.push({ submitAt: 12_000, status: 0, hubId: 'hub-lost', finalReceipts: 0 });
+    for (const id of ['sim-lost', 'hub-lost']) {
+      e.d.set(`${id}#1`, 1);
+      e.r.set(id, 1);
+    }
+    const dispatchAt = new Map([
+      ['sim-lost', 19_900], // accepted by the simulator 100 ms before it was killed
+      ['hub-lost', 12_100],
+    ]);
+    const v = verify(records, simPhases, { ...e.hub, acceptedDispatchAt: dispatchAt });
+    expect(v.rows[1]).toMatchObject({ lost: 2, lostBySimulator: 1, pass: false });
+    expect(v.rows[1]?.problems).toEqual(['1 accepted without a final receipt']);
+    expect(v.rows[1]?.samples).toEqual([
+      { hubId: 'sim-lost', why: 'no final receipt: the simulator died with it' },
+      { hubId: 'hub-lost', why: 'no final receipt' },
+    ]);
+    e.d.delete('hub-lost#1');
+    const withoutHubLoss = verify(
+      records.filter((r) => r.hubId !== 'hub-lost'),
+      simPhases,
+      { ...e.hub, acceptedDispatchAt: dispatchAt },
+    );
+    expect(withoutHubLoss.rows[1]).toMatchObject({ lost: 1, lostBySimulator: 1, pass: true });
+    expect(withoutHubLoss.pass).toBe(true);
+  });
+
   it('reports duplicate receipts to the client without failing on them', () => {
     const e = evidence();
     const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
