@@ -13,3 +13,11 @@ export {
   type HubPorts,
   type HubSecrets,
 } from './hub.js';
+export {
+  countStatements,
+  snapshot,
+  costLines,
+  profileTo,
+  type CostCounter,
+  type CostSnapshot,
+} from './bench-cost.js';

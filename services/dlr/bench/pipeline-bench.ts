@@ -17,7 +17,7 @@ import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
 import type { DlrTopics } from '../src/topics.js';
-import { costLines, countStatements, profileTo, snapshot } from './cost.js';
+import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 
 const N = Number(process.argv[2] ?? 5_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

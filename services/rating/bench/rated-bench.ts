@@ -12,7 +12,7 @@ import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { accepted, context, finalDelivery } from '../test/fixtures.js';
 import { createRating, type RatingTopics } from '../src/rating.js';
-import { costLines, countStatements, profileTo, snapshot } from './cost.js';
+import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 
 const N = Number(process.argv[2] ?? 20_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');

@@ -1,4 +1,4 @@
-// Cost figures of a bench run that are meaningful on a shared machine: CPU time of this process and the
+// For component benchmarks (services/*/bench). Cost figures of a bench run that are meaningful on a shared machine: CPU time of this process and the
 // Postgres statements and transactions it sent, per message, over a measured phase.
 import { loadavg as osLoadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
