@@ -37,3 +37,4 @@ export * from './gen/smshub/sms/v1/receipt.js';
 export * from './gen/smshub/sms/v1/rejected.js';
 export * from './gen/smshub/sms/v1/routed.js';
 export * from './gen/smshub/sms/v1/submitted.js';
+export * from './currency.js';

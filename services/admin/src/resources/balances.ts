@@ -3,6 +3,7 @@
 // accounts.credit_limit_minor. Ingress blocks accounts from the `blocked` flag of balances.v1, which rating
 // publishes only for balances it changed itself, so admin publishes the account's new state on balances.v1
 // after every top-up and credit limit change (same key, same revision as rating's records: the balance row's).
+import { currencyMinorExponent } from '@smshub/contracts';
 import { status } from '@grpc/grpc-js';
 import {
   BillingMode,
@@ -22,36 +23,8 @@ import { invalid, notFound, RpcError } from '../errors.js';
 import { isUuid, pageSize, requireText, uuidv7 } from '../validate.js';
 import { accountFromRow, loadAccount, type AccountRow } from './accounts.js';
 
-/** ISO 4217 minor-unit exponents that are not 2. */
-const EXPONENTS: Record<string, number> = {
-  BHD: 3,
-  IQD: 3,
-  JOD: 3,
-  KWD: 3,
-  LYD: 3,
-  OMR: 3,
-  TND: 3,
-  BIF: 0,
-  CLP: 0,
-  DJF: 0,
-  GNF: 0,
-  ISK: 0,
-  JPY: 0,
-  KMF: 0,
-  KRW: 0,
-  PYG: 0,
-  RWF: 0,
-  UGX: 0,
-  UYI: 0,
-  VND: 0,
-  VUV: 0,
-  XAF: 0,
-  XOF: 0,
-  XPF: 0,
-};
-
 export function minorExponent(currency: string): number {
-  return EXPONENTS[currency] ?? 2;
+  return currencyMinorExponent(currency);
 }
 
 /** Money in `currency` as minor units of that currency; refuses other currencies and lost precision. */

@@ -7,6 +7,7 @@
 //   {amount: 3450n, scale: 6, currency: 'EUR'}. This keeps sub-cent SMS prices exact.
 // - Intermediate results (segments x rate x exchange rate) are exact rationals; they are rounded ONCE,
 //   half-to-even ("banker's rounding"), to minor units when a record is produced.
+import { currencyMinorExponent } from '@smshub/contracts';
 
 export const RATE_SCALE = 6;
 
@@ -30,37 +31,6 @@ export class MoneyError extends Error {
   }
 }
 
-// ISO 4217 minor-unit exponents that differ from 2 (list 1, as published by the ISO 4217 maintenance
-// agency). Every other valid code uses 2.
-const EXPONENT: Record<string, number> = {
-  BHD: 3,
-  IQD: 3,
-  JOD: 3,
-  KWD: 3,
-  LYD: 3,
-  OMR: 3,
-  TND: 3,
-  BIF: 0,
-  CLP: 0,
-  DJF: 0,
-  GNF: 0,
-  ISK: 0,
-  JPY: 0,
-  KMF: 0,
-  KRW: 0,
-  PYG: 0,
-  RWF: 0,
-  UGX: 0,
-  UYI: 0,
-  VND: 0,
-  VUV: 0,
-  XAF: 0,
-  XOF: 0,
-  XPF: 0,
-  CLF: 4,
-  UYW: 4,
-};
-
 export function assertCurrency(currency: string): void {
   if (!/^[A-Z]{3}$/.test(currency)) throw new MoneyError(`not an ISO 4217 code: ${JSON.stringify(currency)}`);
 }
@@ -68,7 +38,7 @@ export function assertCurrency(currency: string): void {
 /** Number of decimal digits of the currency's minor unit (2 unless listed). */
 export function minorExponent(currency: string): number {
   assertCurrency(currency);
-  return EXPONENT[currency] ?? 2;
+  return currencyMinorExponent(currency);
 }
 
 const POW10: bigint[] = Array.from({ length: 40 }, (_, i) => 10n ** BigInt(i));
