@@ -65,7 +65,7 @@ describe('dispatch', () => {
     });
   });
 
-  it('reads a final failure as UNDELIVERABLE with the err of its command_status, no response as 007', () => {
+  it('reads a final failure as UNDELIVERABLE with the err of its command_status, no response as UNKNOWN 007', () => {
     const rejected = toDispatch(
       SmsDispatched.fromPartial({
         ...base,
@@ -86,7 +86,8 @@ describe('dispatch', () => {
       'm',
       0,
     );
-    expect(timeout).toMatchObject({ status: 'UNDELIVERABLE', err: '007' });
+    // no submit_sm_resp: the supplier may have the message, so the outcome is unknown, not undeliverable
+    expect(timeout).toMatchObject({ status: 'UNKNOWN', err: '007' });
     const retried = toDispatch(
       SmsDispatched.fromPartial({
         ...base,

@@ -151,6 +151,11 @@ export function toDispatch(d: SmsDispatched, hubMessageId: string, fallbackTime:
   if (d.outcome === DispatchOutcome.DISPATCH_OUTCOME_EXPIRED) {
     return { dispatch, status: 'EXPIRED', err: HUB_ERR.EXPIRED_IN_HUB };
   }
+  // Given up without a submit_sm_resp (no response in time, or egress stopped mid-send and does not resend):
+  // the supplier may or may not have the message, so the honest final state is UNKNOWN, not UNDELIVERABLE.
+  if (d.outcome === DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT) {
+    return { dispatch, status: 'UNKNOWN', err: HUB_ERR.NO_RESPONSE };
+  }
   return { dispatch, status: 'UNDELIVERABLE', err: errFromSmppStatus(dispatch.smppStatus) };
 }
 

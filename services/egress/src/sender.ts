@@ -303,7 +303,9 @@ export class Sender {
       const connectorId = rec?.connectorId || routed.candidates[0]!.connectorId;
       const ev = this.event(context, partNumber, total, connectorId, 0, undefined, action.attempt, {
         outcome: DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT,
-        finalFailure: false,
+        // Final: the part is never resent, and without a supplier id no receipt can ever be matched to it,
+        // so dlr ends it as UNKNOWN at once (the customer gets a final receipt instead of waiting for expiry).
+        finalFailure: true,
         detail:
           'egress stopped between submit_sm and its response; not resent to avoid a duplicate (outcome unknown)',
       });
