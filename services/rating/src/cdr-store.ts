@@ -183,6 +183,14 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
   );
 }
 
+/** When the oldest CDR not yet marked published was rated (null when every CDR is marked). */
+export async function oldestUnpublished(pool: Pool): Promise<Date | null> {
+  const { rows } = await store('reading unpublished CDRs', () =>
+    pool.query<{ since: Date | null }>('SELECT min(rated_at) AS since FROM rating_cdrs WHERE NOT published'),
+  );
+  return rows[0]?.since ?? null;
+}
+
 /** Records that Kafka acknowledged these CDRs' records. */
 export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;

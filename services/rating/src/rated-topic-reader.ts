@@ -18,18 +18,22 @@ function periodStart(t: number, period: Period): number {
     : Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }
 
-export async function countRatedTopic(
+/**
+ * Every record on the topic produced at or after `fromMs` (up to the partition ends seen when the read
+ * begins), by message id: an identical copy of a record collapses into one.
+ */
+export async function readRatedTopic(
   kafka: Kafka,
   spec: TopicSpec<BillingRated>,
-  q: { supplierId: string; period: Period; start: Date; end: Date },
+  fromMs: number,
   opts: { timeoutMs?: number } = {},
-): Promise<RecordCount[]> {
+): Promise<Map<string, BillingRated>> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `smshub-rating-reconcile-${randomUUID()}`;
   let ranges: { partition: number; from: bigint; to: bigint }[];
   try {
-    const fromOffsets = await admin.fetchTopicOffsetsByTimestamp(spec.name, q.start.getTime());
+    const fromOffsets = await admin.fetchTopicOffsetsByTimestamp(spec.name, fromMs);
     const ends = await admin.fetchTopicOffsets(spec.name);
     ranges = ends
       .map((e) => {
@@ -42,57 +46,66 @@ export async function countRatedTopic(
     await admin.disconnect();
   }
   const byId = new Map<string, BillingRated>();
-  if (ranges.length > 0) {
-    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    try {
-      const remaining = new Set(ranges.map((r) => r.partition));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`reading ${spec.name} back did not finish in time`)),
-          opts.timeoutMs ?? 60_000,
-        );
-        consumer
-          .subscribe({ topic: spec.name, fromBeginning: true })
-          .then(() =>
-            consumer.run({
-              autoCommit: false,
-              eachBatch: async ({ batch }) => {
-                const range = ranges.find((r) => r.partition === batch.partition);
-                if (range === undefined) return;
-                for (const m of batch.messages) {
-                  const offset = BigInt(m.offset);
-                  if (offset < range.from || offset >= range.to || m.value === null) continue;
-                  const rec = spec.decode(m.value);
-                  byId.set(rec.messageId, rec);
+  if (ranges.length === 0) return byId;
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    const remaining = new Set(ranges.map((r) => r.partition));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`reading ${spec.name} back did not finish in time`)),
+        opts.timeoutMs ?? 60_000,
+      );
+      consumer
+        .subscribe({ topic: spec.name, fromBeginning: true })
+        .then(() =>
+          consumer.run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const range = ranges.find((r) => r.partition === batch.partition);
+              if (range === undefined) return;
+              for (const m of batch.messages) {
+                const offset = BigInt(m.offset);
+                if (offset < range.from || offset >= range.to || m.value === null) continue;
+                const rec = spec.decode(m.value);
+                byId.set(rec.messageId, rec);
+              }
+              if (BigInt(batch.lastOffset()) >= range.to - 1n) {
+                remaining.delete(batch.partition);
+                if (remaining.size === 0) {
+                  clearTimeout(timer);
+                  resolve();
                 }
-                if (BigInt(batch.lastOffset()) >= range.to - 1n) {
-                  remaining.delete(batch.partition);
-                  if (remaining.size === 0) {
-                    clearTimeout(timer);
-                    resolve();
-                  }
-                }
-              },
-            }),
-          )
-          .then(() => {
-            for (const r of ranges)
-              consumer.seek({ topic: spec.name, partition: r.partition, offset: r.from.toString() });
-          })
-          .catch((err: unknown) => {
-            clearTimeout(timer);
-            reject(err instanceof Error ? err : new Error(String(err)));
-          });
-      });
-    } finally {
-      await consumer.disconnect();
-      const cleanup = kafka.admin();
-      await cleanup.connect();
-      await cleanup.deleteGroups([groupId]).catch(() => undefined);
-      await cleanup.disconnect();
-    }
+              }
+            },
+          }),
+        )
+        .then(() => {
+          for (const r of ranges)
+            consumer.seek({ topic: spec.name, partition: r.partition, offset: r.from.toString() });
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
+    });
+  } finally {
+    await consumer.disconnect();
+    const cleanup = kafka.admin();
+    await cleanup.connect();
+    await cleanup.deleteGroups([groupId]).catch(() => undefined);
+    await cleanup.disconnect();
   }
+  return byId;
+}
+
+export async function countRatedTopic(
+  kafka: Kafka,
+  spec: TopicSpec<BillingRated>,
+  q: { supplierId: string; period: Period; start: Date; end: Date },
+  opts: { timeoutMs?: number } = {},
+): Promise<RecordCount[]> {
+  const byId = await readRatedTopic(kafka, spec, q.start.getTime(), opts);
   const buckets = new Map<string, RecordCount>();
   for (const rec of byId.values()) {
     const ratedAt = rec.ratedAt?.getTime();

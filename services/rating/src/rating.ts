@@ -18,12 +18,13 @@ import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafk
 import type { Logger } from '@smshub/logging';
 import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
 import { CatalogHolder, type Catalog } from './catalog.js';
-import { markPublished, writeCdrs, type CdrRow } from './cdr-store.js';
+import { markPublished, oldestUnpublished, writeCdrs, type CdrRow } from './cdr-store.js';
 import { decideRating } from './domain/idempotency.js';
 import type { SupplierPolicy } from './domain/types.js';
 import { fromDelivery, fromDispatched, InvalidEventError, type Mapped } from './events.js';
 import { startSettlementServer } from './grpc.js';
 import { ratingMetrics } from './metrics.js';
+import { readRatedTopic } from './rated-topic-reader.js';
 import { formatMccMnc, toBillingRated } from './record.js';
 
 export interface RatingTopics {
@@ -46,6 +47,8 @@ export interface RatingOptions {
   /** gRPC SettlementService port (0 = any free port); null = no gRPC server. */
   grpcPort: number | null;
   grpcHost?: string;
+  /** Bound on reading billing.rated.v1 back at start (see recoverPublished). */
+  recoveryReadTimeoutMs?: number;
 }
 
 export const DEFAULT_OPTIONS: Omit<RatingOptions, 'replicaId'> = {
@@ -116,6 +119,26 @@ export function createRating(deps: RatingDeps): Rating {
   let reloadTimer: NodeJS.Timeout | undefined;
   let server: Server | undefined;
   let grpcPort: number | undefined;
+
+  /**
+   * After a crash between Kafka's acknowledgement of rated records and the UPDATE that marks their CDRs
+   * published, the redelivered events would publish those records a second time (identical bytes, but a
+   * finance consumer would see two). Before consuming, the topic is read back from the oldest unmarked CDR
+   * on and every CDR whose record is already there is marked, so each message's record is on the topic once.
+   */
+  async function recoverPublished(): Promise<void> {
+    const since = await oldestUnpublished(pool);
+    if (since === null) return;
+    // Records are produced after their rated_at; a minute of slack covers clock steps between replicas.
+    const onTopic = await readRatedTopic(deps.kafka, topics.rated, since.getTime() - 60_000, {
+      timeoutMs: options.recoveryReadTimeoutMs,
+    });
+    await markPublished(pool, [...onTopic.keys()]);
+    log.info(
+      { since: since.toISOString(), recordsRead: onTopic.size },
+      'CDRs whose records reached billing.rated.v1 before a stop are marked published',
+    );
+  }
 
   async function reload(): Promise<void> {
     try {
@@ -292,6 +315,7 @@ export function createRating(deps: RatingDeps): Rating {
       reloadTimer.unref();
       balances.start();
 
+      await recoverPublished();
       const events = await deps.consumer({ groupId: options.groupId });
       events.onBatch(topics.dispatched, (recs) => rateBatch(recs.map((r) => fromDispatched(r.value))));
       events.onBatch(topics.delivery, (recs) => rateBatch(recs.map((r) => fromDelivery(r.value))));

@@ -191,35 +191,68 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       what: 'the redelivered events to be consumed',
       timeoutMs: 20_000,
     });
-    // A crash between commit and Kafka's ack: the CDR exists but was never published.
+    // A crash after Kafka's ack but before the CDR was marked published: the record is on the topic.
     await h.pool.query('UPDATE rating_cdrs SET published = false WHERE hub_message_id = $1', [
       ids.deliveryOld,
     ]);
     await rating.stop();
+    // A crash between the CDR's commit and Kafka's ack: a CDR whose record never reached the topic.
+    const lost = randomUUID();
+    const lostRecord = Buffer.from(
+      h.topics.rated.encode(
+        BillingRated.fromPartial({
+          messageId: lost,
+          accountId: a.delivery,
+          segments: 1,
+          // as the CDR row below says, so the settlement test's reconciliation still matches
+          sell: { currencyCode: 'EUR', minorUnits: 5n, scale: 2 },
+          buy: { currencyCode: 'EUR', minorUnits: 1n, scale: 2 },
+          ratedAt: new Date(),
+        }),
+      ),
+    );
+    await h.pool.query(
+      `INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor, sell_currency,
+         sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record, published)
+       VALUES ($1, $2, 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), $3, false)`,
+      [lost, a.delivery, lostRecord],
+    );
     rating = await h.startRating(); // same consumer group: a restart
+    // the restart read the topic back: the record already there is not published a second time
+    const marked = await h.pool.query<{ published: boolean }>(
+      'SELECT published FROM rating_cdrs WHERE hub_message_id = $1',
+      [ids.deliveryOld],
+    );
+    expect(marked.rows[0]!.published).toBe(true);
     const cDelivOld = context(a.delivery, '493012346', OLD, { country: 'DE' }, ids.deliveryOld);
     await h.producer.produce(
       h.topics.delivery,
       finalDelivery(cDelivOld, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 2 }),
     );
-    await waitFor(() => recordsFor(ids.deliveryOld).length === 2, {
-      what: 'the re-published record',
+    // the CDR whose record never reached the topic is published, with its stored bytes, at its next event
+    const cLost = context(a.delivery, '493012347', OLD, { country: 'DE' }, lost);
+    await h.producer.produce(
+      h.topics.delivery,
+      finalDelivery(cLost, DeliveryStatus.DELIVERY_STATUS_DELIVERED),
+    );
+    await waitFor(() => recordsFor(lost).length === 1, {
+      what: 'the never-published record',
       timeoutMs: 20_000,
     });
 
     for (const id of [ids.submitLong, ids.deliveryNew, ids.deliveryOld]) expect(await cdrCount(id)).toBe(1);
+    // exactly one record per message on the topic
     expect(recordsFor(ids.submitLong)).toHaveLength(1);
     expect(recordsFor(ids.deliveryNew)).toHaveLength(1);
-    // the duplicate on the topic is byte for byte the stored record
-    const copies = h.rated.filter((r) => r.key === ids.deliveryOld).map((r) => r.value.toString('hex'));
-    expect(new Set(copies).size).toBe(1);
-    const stored = await h.pool.query<{ record: Buffer; published: boolean }>(
-      'SELECT record, published FROM rating_cdrs WHERE hub_message_id = $1',
-      [ids.deliveryOld],
+    expect(recordsFor(ids.deliveryOld)).toHaveLength(1);
+    const copies = h.rated.filter((r) => r.key === lost).map((r) => r.value.toString('hex'));
+    expect(copies).toEqual([lostRecord.toString('hex')]);
+    const stored = await h.pool.query<{ published: boolean }>(
+      'SELECT published FROM rating_cdrs WHERE hub_message_id = $1',
+      [lost],
     );
-    expect(stored.rows[0]!.record.toString('hex')).toBe(copies[0]);
     expect(stored.rows[0]!.published).toBe(true);
-    // only the one re-publication is new on the topic
+    // only the never-published record is new on the topic
     expect(h.rated.length - before).toBe(1);
   });
 
