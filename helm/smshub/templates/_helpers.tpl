@@ -123,6 +123,9 @@ key: KAFKA_CA
 {{- define "smshub.kafkaEnv" -}}
 KAFKA_BROKERS: {{ join "," .Values.kafka.brokers | quote }}
 KAFKA_SSL: {{ .Values.kafka.tls.enabled | toString | quote }}
+{{- if .Values.kafka.namespace }}
+KAFKA_NAMESPACE: {{ .Values.kafka.namespace | quote }}
+{{- end }}
 {{- if include "smshub.kafkaCaRef" . }}
 KAFKA_SSL_CA_FILE: /etc/smshub/kafka-ca/ca.crt
 {{- end }}
