@@ -3,6 +3,7 @@ import {
   decodeNetworkErrorCode,
   encodeNetworkErrorCode,
   formatReceipt,
+  isFinalStat,
   messageStateToStat,
   parseReceipt,
   normalizeMessageId,
@@ -112,5 +113,16 @@ describe('message id normalisation', () => {
     expect(normalizeMessageId('000')).toBe('0');
     expect(normalizeMessageId('not-hex', 'hex')).toBe('not-hex');
     expect(normalizeMessageId('ffffffffffffffffffff', 'hex')).toBe('1208925819614629174706175');
+  });
+});
+
+describe('final stats', () => {
+  it('UNKNOWN ends a message (SMPP 3.4 message_state 7); ENROUTE and ACCEPTD do not', () => {
+    expect(isFinalStat('UNKNOWN')).toBe(true);
+    expect(isFinalStat('DELIVRD')).toBe(true);
+    expect(isFinalStat('UNDELIV')).toBe(true);
+    expect(isFinalStat('REJECTD')).toBe(true);
+    expect(isFinalStat('ENROUTE')).toBe(false);
+    expect(isFinalStat('ACCEPTD')).toBe(false);
   });
 });

@@ -50,9 +50,14 @@ export function messageStateToStat(state: number): ReceiptStat | undefined {
   return undefined;
 }
 
-/** True for stats after which nothing more will happen to the message. */
+/**
+ * True for stats after which nothing more will happen to the message. SMPP 3.4 (5.2.28) lists every
+ * message_state but ENROUTE as final, UNKNOWN included (smshub sends UNKNOWN when the outcome can never be
+ * learned, e.g. a part in flight when egress was killed). ACCEPTD is read as intermediate: many SMSCs send it
+ * for "accepted by the SMSC", before the final state.
+ */
 export function isFinalStat(stat: ReceiptStat): boolean {
-  return stat !== 'ENROUTE' && stat !== 'ACCEPTD' && stat !== 'UNKNOWN';
+  return stat !== 'ENROUTE' && stat !== 'ACCEPTD';
 }
 
 export interface ReceiptFields {
