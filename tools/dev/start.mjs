@@ -343,4 +343,11 @@ async function stop(code) {
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
+process.on('SIGHUP', () => void stop(0)); // the terminal was closed
+// `npm start` killed without a signal reaching this script (e.g. `kill <npm pid>`, which npm does not pass
+// on): the parent is gone, so stop too rather than leave the hub running with nobody to stop it.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop(0);
+}, 1000).unref();
 if (!processes.length) setInterval(() => {}, 1 << 30);
