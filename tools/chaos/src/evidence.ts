@@ -83,6 +83,8 @@ export interface Published {
   routedIds: Set<string>;
   /** Dispatch outcomes per hub id, in topic order (e.g. ["ACCEPTED", "TIMEOUT"]). */
   dispatchOutcomes: Map<string, string[]>;
+  /** Hub ids with a final TIMEOUT dispatch without a supplier id: sent when egress died, not resent. */
+  unknownOutcome: Set<string>;
   /** Final sms.delivery.v1 records per hub id. */
   finalDeliveries: Map<string, number>;
   dispatchRecords: number;
@@ -104,6 +106,7 @@ export async function readPublished(brokers: string, namespace: string): Promise
     acceptedDispatches: new Map(),
     rated: new Map(),
     acceptedDispatchAt: new Map(),
+    unknownOutcome: new Set(),
     ratedExtraAt: [],
     ratedDistinct: new Map(),
     submittedIds: new Set(),
@@ -122,6 +125,8 @@ export async function readPublished(brokers: string, namespace: string): Promise
       const outcomes = out.dispatchOutcomes.get(mid) ?? [];
       outcomes.push(DispatchOutcome[d.outcome]?.replace('DISPATCH_OUTCOME_', '') ?? String(d.outcome));
       out.dispatchOutcomes.set(mid, outcomes);
+      if (d.outcome === DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT && d.finalFailure && !d.supplierMessageId)
+        out.unknownOutcome.add(mid);
       if (d.outcome !== DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED) return;
       out.acceptedDispatchAt.set(mid, Math.min(at, out.acceptedDispatchAt.get(mid) ?? at));
       const key = `${mid}#${d.partNumber || 1}`;

@@ -179,4 +179,16 @@ describe('verdictTable', () => {
     expect(lines[3]).toMatch(/^\| egress .*\| +4\.2 s \|.*\| +PASS \|$/);
     expect(lines[5]).toMatch(/^\| all .*\| +PASS \|$/);
   });
+
+  it('counts a part sent when egress was killed (outcome unknown, receipted UNKNOWN) as dispatched, apart', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    records.push({ submitAt: 1200, status: 0, hubId: 'inflight', finalReceipts: 1 });
+    e.r.set('inflight', 1);
+    const v = verify(records, phases, { ...e.hub, unknownOutcome: new Set(['inflight']) });
+    expect(v.rows[1]).toMatchObject({ accepted: 2, dispatched: 2, unknownOutcome: 1, pass: true });
+    expect(verdictTable(v)).toContain('2 (1 unknown)');
+    const without = verify(records, phases, e.hub);
+    expect(without.rows[1]).toMatchObject({ dispatched: 1, pass: false });
+  });
 });

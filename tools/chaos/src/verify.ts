@@ -42,6 +42,12 @@ export interface HubEvidence {
   ratedExtraAt?: readonly { hubId: string; at: number }[];
   /** Kafka time of each message's first ACCEPTED dispatch (ms). */
   acceptedDispatchAt?: ReadonlyMap<string, number>;
+  /**
+   * Hub ids whose part was written to the SMSC when egress was killed before reading the submit_sm_resp:
+   * a final TIMEOUT dispatch with no supplier id ("not resent"). The send happened (at most once) and the
+   * customer gets a final UNKNOWN receipt, so it counts as dispatched, in its own column.
+   */
+  unknownOutcome?: ReadonlySet<string>;
 }
 
 export interface FaultRow {
@@ -53,8 +59,10 @@ export interface FaultRow {
   accepted: number;
   /** ... answered with an error, or not at all (not the hub's responsibility). */
   refused: number;
-  /** Accepted messages with at least one accepted dispatch to the simulator. */
+  /** Accepted messages with at least one accepted dispatch to the simulator (or an unknown outcome). */
   dispatched: number;
+  /** ... of which the outcome is unknown: sent when egress was killed, not resent, receipted UNKNOWN. */
+  unknownOutcome: number;
   /** Accepted messages whose final receipt reached the client. */
   finalReceipts: number;
   /** Final receipts received more than once (reported, not a failure: SMPP receipts are at least once). */
@@ -113,6 +121,7 @@ function emptyRow(fault: string, downtimeMs: number | null): FaultRow {
     accepted: 0,
     refused: 0,
     dispatched: 0,
+    unknownOutcome: 0,
     finalReceipts: 0,
     duplicateReceipts: 0,
     ratedOnce: 0,
@@ -194,7 +203,10 @@ export function verify(
       x.accepted++;
       const why: string[] = [];
       if (dispatched.has(r.hubId)) x.dispatched++;
-      else why.push('never dispatched');
+      else if (hub.unknownOutcome?.has(r.hubId)) {
+        x.dispatched++;
+        x.unknownOutcome++;
+      } else why.push('never dispatched');
       const extra = extraDispatches.get(r.hubId) ?? 0;
       x.duplicateSendsHub += extra;
       if (extra > 0) why.push(`sent ${extra + 1} times`);
@@ -265,7 +277,7 @@ export function verdictTable(v: Verdict): string {
     fmtMs(r.downtimeMs),
     String(r.accepted),
     String(r.refused),
-    String(r.dispatched),
+    r.unknownOutcome > 0 ? `${r.dispatched} (${r.unknownOutcome} unknown)` : String(r.dispatched),
     String(r.finalReceipts),
     String(r.duplicateReceipts),
     String(r.ratedOnce),
