@@ -33,6 +33,11 @@ export function revisionMismatch(what: string, id: string, expected: bigint, act
   );
 }
 
+/** ABORTED when the caller expected a revision (non-zero) other than the stored one. */
+export function checkRevision(what: string, id: string, expected: bigint, actual: bigint): void {
+  if (expected !== 0n && expected !== actual) throw revisionMismatch(what, id, expected, actual);
+}
+
 export function failedPrecondition(message: string): RpcError {
   return new RpcError(status.FAILED_PRECONDITION, message);
 }

@@ -144,6 +144,9 @@ export function camel(path: string): string {
  * with a mask only the listed top-level fields are taken from the incoming one. Unknown paths, nested
  * paths and output-only fields are refused.
  */
+/** Fields a client never sets: the server keeps them on every update (with the resource's id). */
+export const OUTPUT_ONLY: readonly string[] = ['revision', 'created_at', 'updated_at'];
+
 export function applyMask<T extends object>(
   stored: T,
   incoming: T,

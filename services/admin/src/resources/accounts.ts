@@ -21,7 +21,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { hashPassword } from '@smshub/secrets';
 import { read, tx, type AdminContext } from '../context.js';
-import { failedPrecondition, invalid, notFound, revisionMismatch, RpcError } from '../errors.js';
+import { failedPrecondition, invalid, notFound, checkRevision, RpcError } from '../errors.js';
 import {
   applyMask,
   country,
@@ -34,6 +34,7 @@ import {
   pageSize,
   requireText,
   uuidv7,
+  OUTPUT_ONLY,
 } from '../validate.js';
 
 const STATES: Record<number, string> = {
@@ -372,14 +373,8 @@ export function accountHandlers(ctx: AdminContext) {
         const stored = await loadAccount(c, id, true);
         if (!stored) throw notFound('account', id);
         const current = accountFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('account', id, expected, current.revision);
-        const merged = applyMask(current, req.account!, req.updateMask, 'Account', [
-          'id',
-          'revision',
-          'created_at',
-          'updated_at',
-        ]);
+        checkRevision('account', id, expected, current.revision);
+        const merged = applyMask(current, req.account!, req.updateMask, 'Account', ['id', ...OUTPUT_ONLY]);
         const { values: v } = accountValues({ ...merged, id }, false);
         await checkSystemIdFree(c, v.systemId, id);
         await checkPlan(c, v.pricePlanId);
@@ -434,7 +429,7 @@ export function accountHandlers(ctx: AdminContext) {
         const stored = await loadAccount(c, req.id, true);
         if (!stored) throw notFound('account', req.id);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev) throw revisionMismatch('account', req.id, expected, rev);
+        checkRevision('account', req.id, expected, rev);
         const used = await c.query<{ what: string; id: string }>(
           `SELECT 'routing rule' AS what, id FROM routing_rules WHERE $1 = ANY(account_ids)
            UNION ALL SELECT 'firewall rule', id FROM routing_firewall_rules WHERE $1 = ANY(account_ids)

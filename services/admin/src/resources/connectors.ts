@@ -15,7 +15,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { sealSecret } from '@smshub/secrets';
 import { tx, type AdminContext } from '../context.js';
-import { alreadyExists, failedPrecondition, invalid, notFound, revisionMismatch } from '../errors.js';
+import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
 import {
   applyMask,
   currency,
@@ -26,6 +26,7 @@ import {
   pageSize,
   requireId,
   requireText,
+  OUTPUT_ONLY,
 } from '../validate.js';
 import { reverse } from './accounts.js';
 
@@ -294,13 +295,10 @@ export function connectorHandlers(ctx: AdminContext) {
         const stored = await load(c, id, true);
         if (!stored) throw notFound('connector', id);
         const current = connectorFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('connector', id, expected, current.revision);
+        checkRevision('connector', id, expected, current.revision);
         const merged = applyMask(current, req.connector!, req.updateMask, 'Connector', [
           'id',
-          'revision',
-          'created_at',
-          'updated_at',
+          ...OUTPUT_ONLY,
         ]);
         const v = connectorValues({ ...merged, id }, false);
         // Without a new password or reference the stored secret stays as it is.
@@ -352,7 +350,7 @@ export function connectorHandlers(ctx: AdminContext) {
         const stored = await load(c, req.id, true);
         if (!stored) throw notFound('connector', req.id);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev) throw revisionMismatch('connector', req.id, expected, rev);
+        checkRevision('connector', req.id, expected, rev);
         const used = await c.query<{ what: string; id: string }>(
           `SELECT DISTINCT 'routing rule' AS what, rule_id AS id FROM routing_rule_candidates WHERE connector_id = $1
            UNION ALL SELECT 'buy rate', id FROM rating_rates WHERE owner_kind = 'connector' AND owner_id = $1

@@ -16,7 +16,7 @@ import {
 } from '@smshub/contracts';
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
-import { alreadyExists, invalid, notFound, revisionMismatch } from '../errors.js';
+import { alreadyExists, invalid, notFound, checkRevision } from '../errors.js';
 import {
   applyMask,
   country,
@@ -28,6 +28,7 @@ import {
   prefixDigits,
   requireId,
   requireText,
+  OUTPUT_ONLY,
 } from '../validate.js';
 
 export const FIREWALL_KINDS = [
@@ -352,13 +353,10 @@ export function firewallHandlers(ctx: AdminContext) {
         const stored = await load(c, id, true);
         if (!stored) throw notFound('firewall rule', id);
         const current = firewallFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('firewall rule', id, expected, current.revision);
+        checkRevision('firewall rule', id, expected, current.revision);
         let merged = applyMask(current, req.firewallRule!, req.updateMask, 'FirewallRule', [
           'id',
-          'revision',
-          'created_at',
-          'updated_at',
+          ...OUTPUT_ONLY,
         ]);
         // A masked change of the pattern fields rebuilds the parameters from them.
         const mask = req.updateMask ?? [];
@@ -383,8 +381,7 @@ export function firewallHandlers(ctx: AdminContext) {
         const stored = await load(c, req.id, true);
         if (!stored) throw notFound('firewall rule', req.id);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev)
-          throw revisionMismatch('firewall rule', req.id, expected, rev);
+        checkRevision('firewall rule', req.id, expected, rev);
         await c.query('DELETE FROM routing_firewall_rules WHERE id = $1', [req.id]);
         return rev + 1n;
       });

@@ -19,7 +19,7 @@ import {
 } from '@smshub/contracts';
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
-import { alreadyExists, invalid, notFound, revisionMismatch } from '../errors.js';
+import { alreadyExists, invalid, notFound, checkRevision } from '../errors.js';
 import {
   applyMask,
   decodePageToken,
@@ -209,8 +209,7 @@ export function numberingHandlers(ctx: AdminContext) {
         const stored = await loadPrefix(c, key, true);
         if (!stored) throw notFound('number prefix', key);
         const current = prefixFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('number prefix', key, expected, current.revision);
+        checkRevision('number prefix', key, expected, current.revision);
         const merged = applyMask(current, req.numberPrefix!, req.updateMask, 'NumberPrefix', [
           'prefix',
           ...OUTPUT_ONLY,
@@ -234,7 +233,7 @@ export function numberingHandlers(ctx: AdminContext) {
         const stored = await loadPrefix(c, key, true);
         if (!stored) throw notFound('number prefix', req.prefix);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev) throw revisionMismatch('number prefix', key, expected, rev);
+        checkRevision('number prefix', key, expected, rev);
         await c.query('DELETE FROM routing_number_prefixes WHERE prefix = $1', [key]);
         return rev + 1n;
       });
@@ -296,8 +295,7 @@ export function numberingHandlers(ctx: AdminContext) {
         const stored = await loadPorted(c, key, true);
         if (!stored) throw notFound('ported number', key);
         const current = portedFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('ported number', key, expected, current.revision);
+        checkRevision('ported number', key, expected, current.revision);
         const merged = applyMask(current, req.portedNumber!, req.updateMask, 'PortedNumber', [
           'msisdn',
           ...OUTPUT_ONLY,
@@ -321,7 +319,7 @@ export function numberingHandlers(ctx: AdminContext) {
         const stored = await loadPorted(c, key, true);
         if (!stored) throw notFound('ported number', req.msisdn);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev) throw revisionMismatch('ported number', key, expected, rev);
+        checkRevision('ported number', key, expected, rev);
         await c.query('DELETE FROM routing_ported_numbers WHERE e164 = $1', [key]);
         return rev + 1n;
       });

@@ -15,7 +15,7 @@ import {
 } from '@smshub/contracts';
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
-import { alreadyExists, failedPrecondition, invalid, notFound, revisionMismatch } from '../errors.js';
+import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
 import {
   applyMask,
   country,
@@ -29,6 +29,7 @@ import {
   prefixDigits,
   requireId,
   requireText,
+  OUTPUT_ONLY,
 } from '../validate.js';
 
 export interface RateValues {
@@ -268,14 +269,8 @@ export function rateHandlers(ctx: AdminContext) {
         const stored = await load(c, id, true);
         if (!stored) throw notFound('rate', id);
         const current = rateFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('rate', id, expected, current.revision);
-        const merged = applyMask(current, req.rate!, req.updateMask, 'Rate', [
-          'id',
-          'revision',
-          'created_at',
-          'updated_at',
-        ]);
+        checkRevision('rate', id, expected, current.revision);
+        const merged = applyMask(current, req.rate!, req.updateMask, 'Rate', ['id', ...OUTPUT_ONLY]);
         const v = rateValues({ ...merged, id });
         await checkOwners(c, [{ kind: v.ownerKind, id: v.ownerId }]);
         await c.query(
@@ -297,7 +292,7 @@ export function rateHandlers(ctx: AdminContext) {
         const stored = await load(c, req.id, true);
         if (!stored) throw notFound('rate', req.id);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev) throw revisionMismatch('rate', req.id, expected, rev);
+        checkRevision('rate', req.id, expected, rev);
         await c.query('DELETE FROM rating_rates WHERE id = $1', [req.id]);
         return rev + 1n;
       });

@@ -14,7 +14,7 @@ import {
 } from '@smshub/contracts';
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
-import { alreadyExists, failedPrecondition, invalid, notFound, revisionMismatch } from '../errors.js';
+import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
 import {
   applyMask,
   country,
@@ -29,6 +29,7 @@ import {
   prefixDigits,
   requireId,
   requireText,
+  OUTPUT_ONLY,
 } from '../validate.js';
 import { reverse, TRAFFIC } from './accounts.js';
 
@@ -284,13 +285,10 @@ export function routingRuleHandlers(ctx: AdminContext) {
         const stored = await load(c, id, true);
         if (!stored) throw notFound('routing rule', id);
         const current = ruleFromRow(stored);
-        if (expected !== 0n && expected !== current.revision)
-          throw revisionMismatch('routing rule', id, expected, current.revision);
+        checkRevision('routing rule', id, expected, current.revision);
         const merged = applyMask(current, req.routingRule!, req.updateMask, 'RoutingRule', [
           'id',
-          'revision',
-          'created_at',
-          'updated_at',
+          ...OUTPUT_ONLY,
         ]);
         const v = ruleValues({ ...merged, id });
         await c.query(
@@ -313,8 +311,7 @@ export function routingRuleHandlers(ctx: AdminContext) {
         const stored = await load(c, req.id, true);
         if (!stored) throw notFound('routing rule', req.id);
         const rev = BigInt(stored.revision);
-        if (expected !== 0n && expected !== rev)
-          throw revisionMismatch('routing rule', req.id, expected, rev);
+        checkRevision('routing rule', req.id, expected, rev);
         await c.query('DELETE FROM routing_rules WHERE id = $1', [req.id]);
         return rev + 1n;
       });
