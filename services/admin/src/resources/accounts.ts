@@ -22,6 +22,7 @@ import type { PoolClient } from '@smshub/db';
 import { hashPassword } from '@smshub/secrets';
 import { read, tx, type AdminContext } from '../context.js';
 import { failedPrecondition, invalid, notFound, checkRevision, RpcError } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   country,
@@ -424,33 +425,28 @@ export function accountHandlers(ctx: AdminContext) {
     },
 
     async deleteAccount(req: DeleteAccountRequest) {
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'account', async (c) => {
-        const stored = await loadAccount(c, req.id, true);
-        if (!stored) throw notFound('account', req.id);
-        const rev = BigInt(stored.revision);
-        checkRevision('account', req.id, expected, rev);
-        const used = await c.query<{ what: string; id: string }>(
-          `SELECT 'routing rule' AS what, id FROM routing_rules WHERE $1 = ANY(account_ids)
-           UNION ALL SELECT 'firewall rule', id FROM routing_firewall_rules WHERE $1 = ANY(account_ids)
-           UNION ALL SELECT 'sell rate', id FROM rating_rates WHERE owner_kind = 'account' AND owner_id = $1
-           LIMIT 5`,
-          [req.id],
-        );
-        if (used.rows.length > 0)
-          throw failedPrecondition(
-            `account ${JSON.stringify(req.id)} is still used by ${used.rows.map((r) => `${r.what} ${r.id}`).join(', ')}`,
-          );
-        await c.query('DELETE FROM accounts WHERE id = $1::uuid', [req.id]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_ACCOUNT,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: req.id,
-        revision,
+        what: 'account',
+        txName: 'account',
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        load: loadAccount,
+        remove: async (c) => {
+          const used = await c.query<{ what: string; id: string }>(
+            `SELECT 'routing rule' AS what, id FROM routing_rules WHERE $1 = ANY(account_ids)
+         UNION ALL SELECT 'firewall rule', id FROM routing_firewall_rules WHERE $1 = ANY(account_ids)
+         UNION ALL SELECT 'sell rate', id FROM rating_rates WHERE owner_kind = 'account' AND owner_id = $1
+         LIMIT 5`,
+            [req.id],
+          );
+          if (used.rows.length > 0)
+            throw failedPrecondition(
+              `account ${JSON.stringify(req.id)} is still used by ${used.rows.map((r) => `${r.what} ${r.id}`).join(', ')}`,
+            );
+          await c.query('DELETE FROM accounts WHERE id = $1::uuid', [req.id]);
+        },
       });
-      return {};
     },
 
     async setSmppPassword(req: SetSmppPasswordRequest) {

@@ -16,6 +16,7 @@ import type { PoolClient } from '@smshub/db';
 import { sealSecret } from '@smshub/secrets';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   currency,
@@ -345,33 +346,28 @@ export function connectorHandlers(ctx: AdminContext) {
     },
 
     async deleteConnector(req: DeleteConnectorRequest) {
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'connector', async (c) => {
-        const stored = await load(c, req.id, true);
-        if (!stored) throw notFound('connector', req.id);
-        const rev = BigInt(stored.revision);
-        checkRevision('connector', req.id, expected, rev);
-        const used = await c.query<{ what: string; id: string }>(
-          `SELECT DISTINCT 'routing rule' AS what, rule_id AS id FROM routing_rule_candidates WHERE connector_id = $1
-           UNION ALL SELECT 'buy rate', id FROM rating_rates WHERE owner_kind = 'connector' AND owner_id = $1
-           LIMIT 5`,
-          [req.id],
-        );
-        if (used.rows.length > 0)
-          throw failedPrecondition(
-            `connector ${JSON.stringify(req.id)} is still used by ${used.rows.map((r) => `${r.what} ${r.id}`).join(', ')}`,
-          );
-        await c.query('DELETE FROM rating_connectors WHERE connector_id = $1', [req.id]);
-        await c.query('DELETE FROM egress_connectors WHERE id = $1', [req.id]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_CONNECTOR,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: req.id,
-        revision,
+        what: 'connector',
+        txName: 'connector',
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        load: load,
+        remove: async (c) => {
+          const used = await c.query<{ what: string; id: string }>(
+            `SELECT DISTINCT 'routing rule' AS what, rule_id AS id FROM routing_rule_candidates WHERE connector_id = $1
+         UNION ALL SELECT 'buy rate', id FROM rating_rates WHERE owner_kind = 'connector' AND owner_id = $1
+         LIMIT 5`,
+            [req.id],
+          );
+          if (used.rows.length > 0)
+            throw failedPrecondition(
+              `connector ${JSON.stringify(req.id)} is still used by ${used.rows.map((r) => `${r.what} ${r.id}`).join(', ')}`,
+            );
+          await c.query('DELETE FROM rating_connectors WHERE connector_id = $1', [req.id]);
+          await c.query('DELETE FROM egress_connectors WHERE id = $1', [req.id]);
+        },
       });
-      return {};
     },
   };
 }

@@ -17,6 +17,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, invalid, notFound, checkRevision } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   country,
@@ -376,22 +377,17 @@ export function firewallHandlers(ctx: AdminContext) {
     },
 
     async deleteFirewallRule(req: DeleteFirewallRuleRequest) {
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'firewall_rule', async (c) => {
-        const stored = await load(c, req.id, true);
-        if (!stored) throw notFound('firewall rule', req.id);
-        const rev = BigInt(stored.revision);
-        checkRevision('firewall rule', req.id, expected, rev);
-        await c.query('DELETE FROM routing_firewall_rules WHERE id = $1', [req.id]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_FIREWALL_RULE,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: req.id,
-        revision,
+        what: 'firewall rule',
+        txName: 'firewall_rule',
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        load: load,
+        remove: async (c) => {
+          await c.query('DELETE FROM routing_firewall_rules WHERE id = $1', [req.id]);
+        },
       });
-      return {};
     },
   };
 }

@@ -20,6 +20,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, invalid, notFound, checkRevision } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   decodePageToken,
@@ -228,22 +229,18 @@ export function numberingHandlers(ctx: AdminContext) {
 
     async deleteNumberPrefix(req: DeleteNumberPrefixRequest) {
       const key = digits(req.prefix);
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'number_prefix', async (c) => {
-        const stored = await loadPrefix(c, key, true);
-        if (!stored) throw notFound('number prefix', req.prefix);
-        const rev = BigInt(stored.revision);
-        checkRevision('number prefix', key, expected, rev);
-        await c.query('DELETE FROM routing_number_prefixes WHERE prefix = $1', [key]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_NUMBER_PREFIX,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: key,
-        revision,
+        what: 'number prefix',
+        txName: 'number_prefix',
+        id: key,
+        givenId: req.prefix,
+        expectedRevision: req.expectedRevision,
+        load: loadPrefix,
+        remove: async (c) => {
+          await c.query('DELETE FROM routing_number_prefixes WHERE prefix = $1', [key]);
+        },
       });
-      return {};
     },
 
     async createPortedNumber(req: CreatePortedNumberRequest) {
@@ -314,22 +311,18 @@ export function numberingHandlers(ctx: AdminContext) {
 
     async deletePortedNumber(req: DeletePortedNumberRequest) {
       const key = digits(req.msisdn);
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'ported_number', async (c) => {
-        const stored = await loadPorted(c, key, true);
-        if (!stored) throw notFound('ported number', req.msisdn);
-        const rev = BigInt(stored.revision);
-        checkRevision('ported number', key, expected, rev);
-        await c.query('DELETE FROM routing_ported_numbers WHERE e164 = $1', [key]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_PORTED_NUMBER,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: key,
-        revision,
+        what: 'ported number',
+        txName: 'ported_number',
+        id: key,
+        givenId: req.msisdn,
+        expectedRevision: req.expectedRevision,
+        load: loadPorted,
+        remove: async (c) => {
+          await c.query('DELETE FROM routing_ported_numbers WHERE e164 = $1', [key]);
+        },
       });
-      return {};
     },
   };
 }

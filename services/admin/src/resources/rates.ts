@@ -16,6 +16,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   country,
@@ -287,22 +288,17 @@ export function rateHandlers(ctx: AdminContext) {
     },
 
     async deleteRate(req: DeleteRateRequest) {
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'rate', async (c) => {
-        const stored = await load(c, req.id, true);
-        if (!stored) throw notFound('rate', req.id);
-        const rev = BigInt(stored.revision);
-        checkRevision('rate', req.id, expected, rev);
-        await c.query('DELETE FROM rating_rates WHERE id = $1', [req.id]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_RATE,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: req.id,
-        revision,
+        what: 'rate',
+        txName: 'rate',
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        load: load,
+        remove: async (c) => {
+          await c.query('DELETE FROM rating_rates WHERE id = $1', [req.id]);
+        },
       });
-      return {};
     },
   };
 }

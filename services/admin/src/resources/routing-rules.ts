@@ -15,6 +15,7 @@ import {
 import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, failedPrecondition, invalid, notFound, checkRevision } from '../errors.js';
+import { deleteResource } from './delete.js';
 import {
   applyMask,
   country,
@@ -306,22 +307,17 @@ export function routingRuleHandlers(ctx: AdminContext) {
     },
 
     async deleteRoutingRule(req: DeleteRoutingRuleRequest) {
-      const expected = expectedRevision(req.expectedRevision);
-      const revision = await tx(ctx, 'routing_rule', async (c) => {
-        const stored = await load(c, req.id, true);
-        if (!stored) throw notFound('routing rule', req.id);
-        const rev = BigInt(stored.revision);
-        checkRevision('routing rule', req.id, expected, rev);
-        await c.query('DELETE FROM routing_rules WHERE id = $1', [req.id]);
-        return rev + 1n;
-      });
-      await ctx.publisher.change({
+      return deleteResource(ctx, {
         kind: ResourceKind.RESOURCE_KIND_ROUTING_RULE,
-        action: ChangeAction.CHANGE_ACTION_DELETED,
-        resourceId: req.id,
-        revision,
+        what: 'routing rule',
+        txName: 'routing_rule',
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        load: load,
+        remove: async (c) => {
+          await c.query('DELETE FROM routing_rules WHERE id = $1', [req.id]);
+        },
       });
-      return {};
     },
   };
 }
