@@ -4,7 +4,7 @@
 // on its own; every line a process prints goes to <logDir>/<name>.log.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,18 +21,48 @@ export function repoRoot(): string {
   }
 }
 
-/** A TCP port nobody listens on right now (bound and released on 127.0.0.1). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether nothing holds `port` on `host` right now (bound and released at once). */
+function portIsFree(port: number, host?: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
+}
+
+/** The first port of the kernel's ephemeral range (outgoing connections take their local ports from it). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A TCP port nobody listens on right now, chosen below the ephemeral range. A port from listen(0) comes
+ * from that range, so between the check and the process's own listen() any outgoing connection (Kafka,
+ * Postgres clients in the same test run) can take it as its local port, and the process then fails with
+ * EADDRINUSE; ports below the range are never handed out that way.
+ */
+export async function freePort(): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralLow();
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if ((await portIsFree(port, '127.0.0.1')) && (await portIsFree(port))) return port;
+  }
+  throw new Error(`no free TCP port found between ${low} and ${high}`);
+}
+
+/** The last lines of a process's log, for an error message (CI keeps no temp files). */
+function logTail(file: string, lines = 25): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 export interface HubOptions {
@@ -125,7 +155,13 @@ export class HubProcess {
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
-      if (!this.running) throw new Error(`${this.name} exited before it was ready: see ${this.logFile}`);
+      if (!this.running) {
+        await this.exited;
+        throw new Error(
+          `${this.name} exited (${this.child?.signalCode ?? this.child?.exitCode}) before it was ready: ` +
+            `see ${this.logFile}\n${logTail(this.logFile)}`,
+        );
+      }
       try {
         const res = await fetch(`http://127.0.0.1:${this.httpPort}/readyz`, {
           signal: AbortSignal.timeout(1000),
@@ -136,7 +172,9 @@ export class HubProcess {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    throw new Error(`${this.name} not ready within ${timeoutMs} ms: see ${this.logFile}`);
+    throw new Error(
+      `${this.name} not ready within ${timeoutMs} ms: see ${this.logFile}\n${logTail(this.logFile)}`,
+    );
   }
 
   /** Sends `signal` and waits for the exit; SIGKILL after `graceMs` if it is still running. */

@@ -4,7 +4,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +12,7 @@ import { createPool, type Pool } from '@smshub/db';
 import { createLogger } from '@smshub/logging';
 import { openSecret, verifyPassword } from '@smshub/secrets';
 import { CommandStatus, connectSmpp, SmppError } from '@smshub/smpp';
-import { createTestDatabase, waitFor, type TestDatabase } from '@smshub/testing';
+import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@smshub/testing';
 import { readPrefixes, seedDemo, type DemoOptions } from '../src/demo.js';
 import { runMigrations } from '../src/setup.js';
 
@@ -21,17 +20,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const tsx = ['--conditions=@smshub/source', '--import', 'tsx'];
 const logger = createLogger({ service: 'ops-demo-test', level: 'warn' });
 const dir = mkdtempSync(path.join(tmpdir(), 'ops-demo-'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Every row the demo touches, as JSON text (timestamps and revisions included): equal means unchanged. */
 async function snapshot(pool: Pool): Promise<Record<string, string[]>> {
