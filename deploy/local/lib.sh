@@ -11,9 +11,24 @@ mkdir -p "$SMSHUB_LOCAL_DIR" "$SMSHUB_CACHE_DIR"
 log() { printf '[local] %s\n' "$*" >&2; }
 die() { printf '[local] error: %s\n' "$*" >&2; exit 1; }
 
-# free_port: print a TCP port nobody listens on right now (loopback).
+# free_port: print a TCP port nobody listens on right now (loopback), below the kernel's ephemeral range:
+# a port from listen(0) comes from that range, where any outgoing connection may take it as its local port
+# before the broker or the cluster binds it.
 free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{process.stdout.write(String(s.address().port));s.close()})'
+  node -e '
+    const net = require("net");
+    let low = 32768;
+    try { low = Number(require("fs").readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").split(/\s+/)[0]) || low; } catch {}
+    if (low <= 12000) low = 32768;
+    const tryPort = (n) => {
+      if (n === 0) { console.error("free_port: no free port below " + low); process.exit(1); }
+      const port = 10000 + Math.floor(Math.random() * (low - 10000));
+      const s = net.createServer();
+      s.once("error", () => tryPort(n - 1));
+      s.listen(port, "127.0.0.1", () => s.close(() => process.stdout.write(String(port))));
+    };
+    tryPort(200);
+  '
 }
 
 # port_open HOST PORT: true when something accepts TCP connections there.
