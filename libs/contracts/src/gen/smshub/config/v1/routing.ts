@@ -21,6 +21,11 @@ export enum RouteStrategy {
   ROUTE_STRATEGY_QUALITY = 3,
   /** ROUTE_STRATEGY_WEIGHTED - Random by weight, then the rest as fallbacks. */
   ROUTE_STRATEGY_WEIGHTED = 4,
+  /**
+   * ROUTE_STRATEGY_SCORE - Weighted sum of delivery quality, cost and latency (RouteStrategyOptions.weights), highest first;
+   * needs strategy_currency for the cost term.
+   */
+  ROUTE_STRATEGY_SCORE = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -41,6 +46,9 @@ export function routeStrategyFromJSON(object: any): RouteStrategy {
     case 4:
     case "ROUTE_STRATEGY_WEIGHTED":
       return RouteStrategy.ROUTE_STRATEGY_WEIGHTED;
+    case 5:
+    case "ROUTE_STRATEGY_SCORE":
+      return RouteStrategy.ROUTE_STRATEGY_SCORE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -60,6 +68,8 @@ export function routeStrategyToJSON(object: RouteStrategy): string {
       return "ROUTE_STRATEGY_QUALITY";
     case RouteStrategy.ROUTE_STRATEGY_WEIGHTED:
       return "ROUTE_STRATEGY_WEIGHTED";
+    case RouteStrategy.ROUTE_STRATEGY_SCORE:
+      return "ROUTE_STRATEGY_SCORE";
     case RouteStrategy.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -119,6 +129,117 @@ export interface RoutingRule {
   block: boolean;
   /** Operator-facing reason of a block (never shown to customers). */
   blockReason: string;
+  /** Match: the sender id (source address) matches any of these patterns; empty = any sender. */
+  senders: SenderPattern[];
+  /** Match: only while this window is open (at the message's receive time); unset = always. */
+  timeWindow?:
+    | TimeWindow
+    | undefined;
+  /** Tuning of ROUTE_STRATEGY_QUALITY and ROUTE_STRATEGY_SCORE; unset fields take routing's defaults. */
+  strategyOptions?:
+    | RouteStrategyOptions
+    | undefined;
+  /** Replaces the sender id of messages this rule routes (ignored for blocks); unset = keep the sender. */
+  senderRewrite?: SenderRewrite | undefined;
+}
+
+/** A sender id pattern, as routing and the firewall match it. */
+export interface SenderPattern {
+  /** The pattern: exactly one is required. */
+  pattern?:
+    | //
+    /**
+     * "*" = any run of characters, "?" = one character, everything else literal; case-insensitive and
+     * anchored at both ends. An exact sender id is a glob without wildcards. Must not be empty.
+     */
+    { $case: "glob"; value: string }
+    | //
+    /** JavaScript regular expression, anchored only where the author anchors it. Must not be empty. */
+    { $case: "regex"; value: string }
+    | undefined;
+  /**
+   * JavaScript flags of regex (e.g. "i", "u"; "g" and "y" are refused); unset = "i", "" = none
+   * (case-sensitive). Only with regex.
+   */
+  flags?: string | undefined;
+}
+
+/** Days of the week plus HH:MM ranges in an IANA time zone. */
+export interface TimeWindow {
+  /** IANA time zone the days and ranges are read in ("Europe/London"); required. */
+  timeZone: string;
+  /** Days the window is open: "mon", "tue", "wed", "thu", "fri", "sat", "sun"; empty = every day. */
+  days: string[];
+  /** Open ranges of a day; empty = the whole day. */
+  ranges: TimeRange[];
+}
+
+/**
+ * A local time range [from, to) in "HH:MM" (00:00-23:59). A `to` not after `from` crosses midnight and
+ * the part after midnight belongs to the day it started on; "00:00"-"00:00" is the whole day.
+ */
+export interface TimeRange {
+  /** Start, included ("09:00"). */
+  from: string;
+  /** End, excluded ("17:30"). */
+  to: string;
+}
+
+/** Tuning of the quality-based strategies. */
+export interface RouteStrategyOptions {
+  /**
+   * A connector with fewer delivery samples than this for the destination is "cold" and gets the
+   * neutral prior; unset = 100.
+   */
+  minSamples?:
+    | number
+    | undefined;
+  /**
+   * Quality assumed for cold connectors when no connector of the decision is warm; unset = ratio 0.9,
+   * p50 latency 5000 ms.
+   */
+  prior?:
+    | QualityPrior
+    | undefined;
+  /** Weights of ROUTE_STRATEGY_SCORE (normalised to sum 1); unset = quality 1, cost 1, latency 0. */
+  weights?: ScoreWeights | undefined;
+}
+
+/** Quality assumed for a connector without enough samples. */
+export interface QualityPrior {
+  /** Delivery ratio, 0..1. */
+  deliveryRatio: number;
+  /** Median submit-to-receipt latency in milliseconds, 0..86400000. */
+  p50LatencyMs: number;
+}
+
+/** Relative weights of the score terms: each >= 0, with a positive sum. */
+export interface ScoreWeights {
+  /** Weight of the delivery ratio. */
+  quality: number;
+  /** Weight of the buy price (cheaper scores higher). */
+  cost: number;
+  /** Weight of the p50 latency (faster scores higher). */
+  latency: number;
+}
+
+/** The sender id a routed message leaves with. */
+export interface SenderRewrite {
+  /**
+   * New sender id: an alphanumeric id of up to 11 printable ASCII characters (TON 5), or digits with an
+   * optional "+" (up to 15 digits for TON 1, 20 otherwise); required.
+   */
+  sourceAddr: string;
+  /** SMPP source_addr_ton, 0..255; unset = 5 (alphanumeric) when source_addr has a non-digit, else 1. */
+  sourceTon?:
+    | number
+    | undefined;
+  /** SMPP source_addr_npi, 0..255; unset = 0 for alphanumeric ids, else 1 (ISDN). */
+  sourceNpi?:
+    | number
+    | undefined;
+  /** Rewrite only when the original sender matches one of these; empty = always. */
+  onlyIfSender: SenderPattern[];
 }
 
 function createBaseRouteTarget(): RouteTarget {
@@ -230,6 +351,10 @@ function createBaseRoutingRule(): RoutingRule {
     strategyCurrency: "",
     block: false,
     blockReason: "",
+    senders: [],
+    timeWindow: undefined,
+    strategyOptions: undefined,
+    senderRewrite: undefined,
   };
 }
 
@@ -295,6 +420,18 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     }
     if (message.blockReason !== "") {
       writer.uint32(146).string(message.blockReason);
+    }
+    for (const v of message.senders) {
+      SenderPattern.encode(v!, writer.uint32(154).fork()).join();
+    }
+    if (message.timeWindow !== undefined) {
+      TimeWindow.encode(message.timeWindow, writer.uint32(162).fork()).join();
+    }
+    if (message.strategyOptions !== undefined) {
+      RouteStrategyOptions.encode(message.strategyOptions, writer.uint32(170).fork()).join();
+    }
+    if (message.senderRewrite !== undefined) {
+      SenderRewrite.encode(message.senderRewrite, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -466,6 +603,38 @@ export const RoutingRule: MessageFns<RoutingRule> = {
             message.blockReason = reader.string();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.senders.push(SenderPattern.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.timeWindow = TimeWindow.decode(reader, reader.uint32());
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.strategyOptions = RouteStrategyOptions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.senderRewrite = SenderRewrite.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -538,6 +707,24 @@ export const RoutingRule: MessageFns<RoutingRule> = {
         : isSet(object.block_reason)
         ? globalThis.String(object.block_reason)
         : "",
+      senders: globalThis.Array.isArray(object?.senders)
+        ? object.senders.map((e: any) => SenderPattern.fromJSON(e))
+        : [],
+      timeWindow: isSet(object.timeWindow)
+        ? TimeWindow.fromJSON(object.timeWindow)
+        : isSet(object.time_window)
+        ? TimeWindow.fromJSON(object.time_window)
+        : undefined,
+      strategyOptions: isSet(object.strategyOptions)
+        ? RouteStrategyOptions.fromJSON(object.strategyOptions)
+        : isSet(object.strategy_options)
+        ? RouteStrategyOptions.fromJSON(object.strategy_options)
+        : undefined,
+      senderRewrite: isSet(object.senderRewrite)
+        ? SenderRewrite.fromJSON(object.senderRewrite)
+        : isSet(object.sender_rewrite)
+        ? SenderRewrite.fromJSON(object.sender_rewrite)
+        : undefined,
     };
   },
 
@@ -597,6 +784,18 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     if (message.blockReason !== "") {
       obj.blockReason = message.blockReason;
     }
+    if (message.senders?.length) {
+      obj.senders = message.senders.map((e) => SenderPattern.toJSON(e));
+    }
+    if (message.timeWindow !== undefined) {
+      obj.timeWindow = TimeWindow.toJSON(message.timeWindow);
+    }
+    if (message.strategyOptions !== undefined) {
+      obj.strategyOptions = RouteStrategyOptions.toJSON(message.strategyOptions);
+    }
+    if (message.senderRewrite !== undefined) {
+      obj.senderRewrite = SenderRewrite.toJSON(message.senderRewrite);
+    }
     return obj;
   },
 
@@ -623,9 +822,766 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     message.strategyCurrency = object.strategyCurrency ?? "";
     message.block = object.block ?? false;
     message.blockReason = object.blockReason ?? "";
+    message.senders = object.senders?.map((e) => SenderPattern.fromPartial(e)) || [];
+    message.timeWindow = (object.timeWindow !== undefined && object.timeWindow !== null)
+      ? TimeWindow.fromPartial(object.timeWindow)
+      : undefined;
+    message.strategyOptions = (object.strategyOptions !== undefined && object.strategyOptions !== null)
+      ? RouteStrategyOptions.fromPartial(object.strategyOptions)
+      : undefined;
+    message.senderRewrite = (object.senderRewrite !== undefined && object.senderRewrite !== null)
+      ? SenderRewrite.fromPartial(object.senderRewrite)
+      : undefined;
     return message;
   },
 };
+
+function createBaseSenderPattern(): SenderPattern {
+  return { pattern: undefined, flags: undefined };
+}
+
+export const SenderPattern: MessageFns<SenderPattern> = {
+  encode(message: SenderPattern, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.pattern?.$case) {
+      case "glob":
+        writer.uint32(10).string(message.pattern.value);
+        break;
+      case "regex":
+        writer.uint32(18).string(message.pattern.value);
+        break;
+    }
+    if (message.flags !== undefined) {
+      writer.uint32(26).string(message.flags);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SenderPattern {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSenderPattern();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pattern = { $case: "glob", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pattern = { $case: "regex", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.flags = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SenderPattern {
+    return {
+      pattern: isSet(object.glob)
+        ? { $case: "glob", value: globalThis.String(object.glob) }
+        : isSet(object.regex)
+        ? { $case: "regex", value: globalThis.String(object.regex) }
+        : undefined,
+      flags: isSet(object.flags) ? globalThis.String(object.flags) : undefined,
+    };
+  },
+
+  toJSON(message: SenderPattern): unknown {
+    const obj: any = {};
+    if (message.pattern?.$case === "glob") {
+      obj.glob = message.pattern.value;
+    } else if (message.pattern?.$case === "regex") {
+      obj.regex = message.pattern.value;
+    }
+    if (message.flags !== undefined) {
+      obj.flags = message.flags;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SenderPattern>): SenderPattern {
+    return SenderPattern.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SenderPattern>): SenderPattern {
+    const message = createBaseSenderPattern();
+    switch (object.pattern?.$case) {
+      case "glob": {
+        if (object.pattern?.value !== undefined && object.pattern?.value !== null) {
+          message.pattern = { $case: "glob", value: object.pattern.value };
+        }
+        break;
+      }
+      case "regex": {
+        if (object.pattern?.value !== undefined && object.pattern?.value !== null) {
+          message.pattern = { $case: "regex", value: object.pattern.value };
+        }
+        break;
+      }
+    }
+    message.flags = object.flags ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTimeWindow(): TimeWindow {
+  return { timeZone: "", days: [], ranges: [] };
+}
+
+export const TimeWindow: MessageFns<TimeWindow> = {
+  encode(message: TimeWindow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeZone !== "") {
+      writer.uint32(10).string(message.timeZone);
+    }
+    for (const v of message.days) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.ranges) {
+      TimeRange.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeWindow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeWindow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.days.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ranges.push(TimeRange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimeWindow {
+    return {
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      days: globalThis.Array.isArray(object?.days) ? object.days.map((e: any) => globalThis.String(e)) : [],
+      ranges: globalThis.Array.isArray(object?.ranges) ? object.ranges.map((e: any) => TimeRange.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TimeWindow): unknown {
+    const obj: any = {};
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.days?.length) {
+      obj.days = message.days;
+    }
+    if (message.ranges?.length) {
+      obj.ranges = message.ranges.map((e) => TimeRange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimeWindow>): TimeWindow {
+    return TimeWindow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TimeWindow>): TimeWindow {
+    const message = createBaseTimeWindow();
+    message.timeZone = object.timeZone ?? "";
+    message.days = object.days?.map((e) => e) || [];
+    message.ranges = object.ranges?.map((e) => TimeRange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTimeRange(): TimeRange {
+  return { from: "", to: "" };
+}
+
+export const TimeRange: MessageFns<TimeRange> = {
+  encode(message: TimeRange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeRange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeRange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimeRange {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+    };
+  },
+
+  toJSON(message: TimeRange): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimeRange>): TimeRange {
+    return TimeRange.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TimeRange>): TimeRange {
+    const message = createBaseTimeRange();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    return message;
+  },
+};
+
+function createBaseRouteStrategyOptions(): RouteStrategyOptions {
+  return { minSamples: undefined, prior: undefined, weights: undefined };
+}
+
+export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
+  encode(message: RouteStrategyOptions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.minSamples !== undefined) {
+      writer.uint32(8).uint32(message.minSamples);
+    }
+    if (message.prior !== undefined) {
+      QualityPrior.encode(message.prior, writer.uint32(18).fork()).join();
+    }
+    if (message.weights !== undefined) {
+      ScoreWeights.encode(message.weights, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RouteStrategyOptions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRouteStrategyOptions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.minSamples = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prior = QualityPrior.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.weights = ScoreWeights.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RouteStrategyOptions {
+    return {
+      minSamples: isSet(object.minSamples)
+        ? globalThis.Number(object.minSamples)
+        : isSet(object.min_samples)
+        ? globalThis.Number(object.min_samples)
+        : undefined,
+      prior: isSet(object.prior) ? QualityPrior.fromJSON(object.prior) : undefined,
+      weights: isSet(object.weights) ? ScoreWeights.fromJSON(object.weights) : undefined,
+    };
+  },
+
+  toJSON(message: RouteStrategyOptions): unknown {
+    const obj: any = {};
+    if (message.minSamples !== undefined) {
+      obj.minSamples = Math.round(message.minSamples);
+    }
+    if (message.prior !== undefined) {
+      obj.prior = QualityPrior.toJSON(message.prior);
+    }
+    if (message.weights !== undefined) {
+      obj.weights = ScoreWeights.toJSON(message.weights);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RouteStrategyOptions>): RouteStrategyOptions {
+    return RouteStrategyOptions.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RouteStrategyOptions>): RouteStrategyOptions {
+    const message = createBaseRouteStrategyOptions();
+    message.minSamples = object.minSamples ?? undefined;
+    message.prior = (object.prior !== undefined && object.prior !== null)
+      ? QualityPrior.fromPartial(object.prior)
+      : undefined;
+    message.weights = (object.weights !== undefined && object.weights !== null)
+      ? ScoreWeights.fromPartial(object.weights)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQualityPrior(): QualityPrior {
+  return { deliveryRatio: 0, p50LatencyMs: 0 };
+}
+
+export const QualityPrior: MessageFns<QualityPrior> = {
+  encode(message: QualityPrior, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deliveryRatio !== 0) {
+      writer.uint32(9).double(message.deliveryRatio);
+    }
+    if (message.p50LatencyMs !== 0) {
+      writer.uint32(17).double(message.p50LatencyMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QualityPrior {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQualityPrior();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.deliveryRatio = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.p50LatencyMs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QualityPrior {
+    return {
+      deliveryRatio: isSet(object.deliveryRatio)
+        ? globalThis.Number(object.deliveryRatio)
+        : isSet(object.delivery_ratio)
+        ? globalThis.Number(object.delivery_ratio)
+        : 0,
+      p50LatencyMs: isSet(object.p50LatencyMs)
+        ? globalThis.Number(object.p50LatencyMs)
+        : isSet(object.p50_latency_ms)
+        ? globalThis.Number(object.p50_latency_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: QualityPrior): unknown {
+    const obj: any = {};
+    if (message.deliveryRatio !== 0) {
+      obj.deliveryRatio = floatToJson(message.deliveryRatio);
+    }
+    if (message.p50LatencyMs !== 0) {
+      obj.p50LatencyMs = floatToJson(message.p50LatencyMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QualityPrior>): QualityPrior {
+    return QualityPrior.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QualityPrior>): QualityPrior {
+    const message = createBaseQualityPrior();
+    message.deliveryRatio = object.deliveryRatio ?? 0;
+    message.p50LatencyMs = object.p50LatencyMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseScoreWeights(): ScoreWeights {
+  return { quality: 0, cost: 0, latency: 0 };
+}
+
+export const ScoreWeights: MessageFns<ScoreWeights> = {
+  encode(message: ScoreWeights, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.quality !== 0) {
+      writer.uint32(9).double(message.quality);
+    }
+    if (message.cost !== 0) {
+      writer.uint32(17).double(message.cost);
+    }
+    if (message.latency !== 0) {
+      writer.uint32(25).double(message.latency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScoreWeights {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScoreWeights();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.quality = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.cost = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.latency = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScoreWeights {
+    return {
+      quality: isSet(object.quality) ? globalThis.Number(object.quality) : 0,
+      cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
+      latency: isSet(object.latency) ? globalThis.Number(object.latency) : 0,
+    };
+  },
+
+  toJSON(message: ScoreWeights): unknown {
+    const obj: any = {};
+    if (message.quality !== 0) {
+      obj.quality = floatToJson(message.quality);
+    }
+    if (message.cost !== 0) {
+      obj.cost = floatToJson(message.cost);
+    }
+    if (message.latency !== 0) {
+      obj.latency = floatToJson(message.latency);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ScoreWeights>): ScoreWeights {
+    return ScoreWeights.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ScoreWeights>): ScoreWeights {
+    const message = createBaseScoreWeights();
+    message.quality = object.quality ?? 0;
+    message.cost = object.cost ?? 0;
+    message.latency = object.latency ?? 0;
+    return message;
+  },
+};
+
+function createBaseSenderRewrite(): SenderRewrite {
+  return { sourceAddr: "", sourceTon: undefined, sourceNpi: undefined, onlyIfSender: [] };
+}
+
+export const SenderRewrite: MessageFns<SenderRewrite> = {
+  encode(message: SenderRewrite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sourceAddr !== "") {
+      writer.uint32(10).string(message.sourceAddr);
+    }
+    if (message.sourceTon !== undefined) {
+      writer.uint32(16).uint32(message.sourceTon);
+    }
+    if (message.sourceNpi !== undefined) {
+      writer.uint32(24).uint32(message.sourceNpi);
+    }
+    for (const v of message.onlyIfSender) {
+      SenderPattern.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SenderRewrite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSenderRewrite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sourceAddr = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sourceTon = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sourceNpi = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.onlyIfSender.push(SenderPattern.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SenderRewrite {
+    return {
+      sourceAddr: isSet(object.sourceAddr)
+        ? globalThis.String(object.sourceAddr)
+        : isSet(object.source_addr)
+        ? globalThis.String(object.source_addr)
+        : "",
+      sourceTon: isSet(object.sourceTon)
+        ? globalThis.Number(object.sourceTon)
+        : isSet(object.source_ton)
+        ? globalThis.Number(object.source_ton)
+        : undefined,
+      sourceNpi: isSet(object.sourceNpi)
+        ? globalThis.Number(object.sourceNpi)
+        : isSet(object.source_npi)
+        ? globalThis.Number(object.source_npi)
+        : undefined,
+      onlyIfSender: globalThis.Array.isArray(object?.onlyIfSender)
+        ? object.onlyIfSender.map((e: any) => SenderPattern.fromJSON(e))
+        : globalThis.Array.isArray(object?.only_if_sender)
+        ? object.only_if_sender.map((e: any) => SenderPattern.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SenderRewrite): unknown {
+    const obj: any = {};
+    if (message.sourceAddr !== "") {
+      obj.sourceAddr = message.sourceAddr;
+    }
+    if (message.sourceTon !== undefined) {
+      obj.sourceTon = Math.round(message.sourceTon);
+    }
+    if (message.sourceNpi !== undefined) {
+      obj.sourceNpi = Math.round(message.sourceNpi);
+    }
+    if (message.onlyIfSender?.length) {
+      obj.onlyIfSender = message.onlyIfSender.map((e) => SenderPattern.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SenderRewrite>): SenderRewrite {
+    return SenderRewrite.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SenderRewrite>): SenderRewrite {
+    const message = createBaseSenderRewrite();
+    message.sourceAddr = object.sourceAddr ?? "";
+    message.sourceTon = object.sourceTon ?? undefined;
+    message.sourceNpi = object.sourceNpi ?? undefined;
+    message.onlyIfSender = object.onlyIfSender?.map((e) => SenderPattern.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
