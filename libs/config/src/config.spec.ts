@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       KAFKA_SASL_MECHANISM: undefined,
       KAFKA_SASL_USERNAME: undefined,
       KAFKA_SASL_PASSWORD: undefined,
+      KAFKA_FETCH_MAX_BYTES: undefined,
+      KAFKA_FETCH_MAX_BYTES_PER_PARTITION: undefined,
       DATABASE_URL: 'postgres://u:p@db:5432/smshub',
       HTTP_PORT: 9400,
       LOG_LEVEL: 'info',
@@ -148,6 +150,21 @@ describe('loadConfig', () => {
     expect(
       loadConfig(schema, { ...good, KAFKA_SSL: 'yes', KAFKA_SSL_CA_FILE: '/ca.pem' }).KAFKA_SSL_CA_FILE,
     ).toBe('/ca.pem');
+  });
+
+  it('reads the consumer fetch limits and refuses a per-partition limit above the total', () => {
+    const cfg = loadConfig(schema, {
+      ...good,
+      KAFKA_FETCH_MAX_BYTES: '2097152',
+      KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '524288',
+    });
+    expect([cfg.KAFKA_FETCH_MAX_BYTES, cfg.KAFKA_FETCH_MAX_BYTES_PER_PARTITION]).toEqual([2097152, 524288]);
+    expect(
+      issuesOf({ ...good, KAFKA_FETCH_MAX_BYTES: '65536', KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '131072' }),
+    ).toEqual(['KAFKA_FETCH_MAX_BYTES_PER_PARTITION: must not be larger than KAFKA_FETCH_MAX_BYTES']);
+    expect(issuesOf({ ...good, KAFKA_FETCH_MAX_BYTES: '100' })).toEqual([
+      'KAFKA_FETCH_MAX_BYTES: must be a whole number from 1024 to 268435456 (got "100")',
+    ]);
   });
 
   it('returns a deep-frozen object', () => {

@@ -27,6 +27,9 @@ function brokerProblem(entry: string): string | undefined {
   return undefined;
 }
 
+/** Largest fetch size accepted from the environment (256 MiB): beyond it a typo, not a setting. */
+const FETCH_BYTES_MAX = 256 * 1024 * 1024;
+
 /** Kafka connection. The SASL trio is checked together by loadConfig (see crossFieldChecks). */
 export const kafkaEnv = {
   KAFKA_BROKERS: envList({ default: DEFAULTS.KAFKA_BROKERS, nonEmpty: true, item: brokerProblem }),
@@ -38,6 +41,13 @@ export const kafkaEnv = {
     .optional(),
   KAFKA_SASL_USERNAME: envString().optional(),
   KAFKA_SASL_PASSWORD: envString().optional(),
+  /**
+   * Bytes one consumer fetch may bring back, all partitions together / per partition: they bound the
+   * records a consumer holds in memory while it has a backlog. Unset: @smshub/kafka's FETCH_LIMITS_DEFAULT
+   * (1 MiB / 256 KiB), the one place that default lives.
+   */
+  KAFKA_FETCH_MAX_BYTES: envInt({ min: 1024, max: FETCH_BYTES_MAX }).optional(),
+  KAFKA_FETCH_MAX_BYTES_PER_PARTITION: envInt({ min: 1024, max: FETCH_BYTES_MAX }).optional(),
   /**
    * Prefix for every topic and consumer group name (`<namespace>.<name>`): several hubs on one cluster
    * (staging beside production, the end-to-end tests beside a developer's hub) never see each other's records.
@@ -94,6 +104,17 @@ export const crossFieldChecks: readonly CrossFieldCheck[] = [
       return SASL_KEYS.filter((k) => env[k] === undefined).map(
         (k) => `${k}: is required when ${set.join(' and ')} ${set.length === 1 ? 'is' : 'are'} set`,
       );
+    },
+  },
+  {
+    keys: ['KAFKA_FETCH_MAX_BYTES', 'KAFKA_FETCH_MAX_BYTES_PER_PARTITION'],
+    check(env) {
+      const total = Number(env['KAFKA_FETCH_MAX_BYTES']?.trim());
+      const perPartition = Number(env['KAFKA_FETCH_MAX_BYTES_PER_PARTITION']?.trim());
+      if (Number.isSafeInteger(total) && Number.isSafeInteger(perPartition) && perPartition > total) {
+        return ['KAFKA_FETCH_MAX_BYTES_PER_PARTITION: must not be larger than KAFKA_FETCH_MAX_BYTES'];
+      }
+      return [];
     },
   },
   {

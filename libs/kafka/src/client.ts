@@ -9,6 +9,54 @@ export interface KafkaConnection {
   ssl?: boolean;
   sslCaFile?: string;
   sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  /** Fetch size limits of the consumers made on this client; unset fields take FETCH_LIMITS_DEFAULT. */
+  fetch?: Partial<FetchLimits>;
+}
+
+/**
+ * How much one fetch request of a consumer may bring back. kafkajs fetches again only once every batch of
+ * the previous response is processed, so these bound the records a consumer holds in memory, whatever its
+ * lag. The broker still returns a first record batch larger than the limit whole (so a big record is
+ * never stuck), hence records are best produced in batches well under maxBytesPerPartition.
+ */
+export interface FetchLimits {
+  /** Bytes per fetch response, all partitions together (kafkajs maxBytes; its own default is 10 MiB). */
+  maxBytes: number;
+  /** Bytes per partition in one fetch response (kafkajs maxBytesPerPartition; its own default is 1 MiB). */
+  maxBytesPerPartition: number;
+}
+
+/**
+ * 1 MiB per fetch and 256 KiB per partition: about 2,800 hub records of ~370 bytes in memory per consumer
+ * at most (plus their decoded form), and still about 700 records per partition batch, which is what the
+ * batch handlers (egress, rating) group into one SQL statement. kafkajs's defaults (10 MiB, 1 MiB) let a
+ * consumer holding a backlog keep tens of thousands of decoded records per fetch.
+ */
+export const FETCH_LIMITS_DEFAULT: Readonly<FetchLimits> = Object.freeze({
+  maxBytes: 1024 * 1024,
+  maxBytesPerPartition: 256 * 1024,
+});
+
+/** The fetch limits of each client made by createKafka (a kafkajs client has no room for them). */
+const clientFetchLimits = new WeakMap<Kafka, FetchLimits>();
+
+/** The fetch limits consumers on `kafka` use by default: its connection's, else FETCH_LIMITS_DEFAULT. */
+export function fetchLimitsOf(kafka: Kafka): FetchLimits {
+  return clientFetchLimits.get(kafka) ?? { ...FETCH_LIMITS_DEFAULT };
+}
+
+/** Throws a clear error for limits kafkajs would take but that make no sense. */
+export function checkFetchLimits(limits: FetchLimits): void {
+  for (const [name, v] of Object.entries(limits)) {
+    if (!Number.isInteger(v) || v < 1024) {
+      throw new Error(`the consumer fetch limit ${name} must be a whole number of bytes >= 1024 (got ${v})`);
+    }
+  }
+  if (limits.maxBytesPerPartition > limits.maxBytes) {
+    throw new Error(
+      `the consumer fetch limit maxBytesPerPartition (${limits.maxBytesPerPartition}) is larger than maxBytes (${limits.maxBytes})`,
+    );
+  }
 }
 
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -34,7 +82,11 @@ export function createKafka(conn: KafkaConnection, logger: Logger): Kafka {
   };
   if (conn.ssl) config.ssl = conn.sslCaFile ? { ca: [readFileSync(conn.sslCaFile, 'utf8')] } : true;
   if (conn.sasl) config.sasl = { ...conn.sasl } as SASLOptions;
-  return new Kafka(config);
+  const fetch = { ...FETCH_LIMITS_DEFAULT, ...conn.fetch };
+  checkFetchLimits(fetch);
+  const kafka = new Kafka(config);
+  clientFetchLimits.set(kafka, fetch);
+  return kafka;
 }
 
 /** The KAFKA_* part of a service's validated configuration (see @smshub/config's kafkaEnv). */
@@ -46,6 +98,8 @@ export interface KafkaEnvConfig {
   readonly KAFKA_SASL_MECHANISM?: 'plain' | 'scram-sha-256' | 'scram-sha-512' | undefined;
   readonly KAFKA_SASL_USERNAME?: string | undefined;
   readonly KAFKA_SASL_PASSWORD?: string | undefined;
+  readonly KAFKA_FETCH_MAX_BYTES?: number | undefined;
+  readonly KAFKA_FETCH_MAX_BYTES_PER_PARTITION?: number | undefined;
 }
 
 /** Builds the connection settings from validated configuration (the config schema checks SASL completeness). */
@@ -55,6 +109,15 @@ export function kafkaConnection(config: KafkaEnvConfig, defaultClientId: string)
     clientId: config.KAFKA_CLIENT_ID ?? defaultClientId,
     ssl: config.KAFKA_SSL,
   };
+  if (
+    config.KAFKA_FETCH_MAX_BYTES !== undefined ||
+    config.KAFKA_FETCH_MAX_BYTES_PER_PARTITION !== undefined
+  ) {
+    conn.fetch = {};
+    if (config.KAFKA_FETCH_MAX_BYTES !== undefined) conn.fetch.maxBytes = config.KAFKA_FETCH_MAX_BYTES;
+    if (config.KAFKA_FETCH_MAX_BYTES_PER_PARTITION !== undefined)
+      conn.fetch.maxBytesPerPartition = config.KAFKA_FETCH_MAX_BYTES_PER_PARTITION;
+  }
   if (config.KAFKA_SSL_CA_FILE) conn.sslCaFile = config.KAFKA_SSL_CA_FILE;
   if (config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD) {
     conn.sasl = {

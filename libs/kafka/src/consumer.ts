@@ -6,6 +6,7 @@ import { DecodeError, isRetriable } from './errors.js';
 import { rememberTrace } from './trace-link.js';
 import { ensureTopics, type TopicCodec } from './topics.js';
 import type { TypedProducer } from './producer.js';
+import { checkFetchLimits, fetchLimitsOf, type FetchLimits } from './client.js';
 
 const tracer = trace.getTracer('@smshub/kafka');
 
@@ -53,6 +54,11 @@ export interface ConsumerOptions {
   /** How often resolved offsets are committed while running (they are also committed on stop). */
   commitIntervalMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Bytes one fetch may bring back (all partitions / each partition). Default: the client's (KAFKA_FETCH_*
+   * through kafkaConnection), else FETCH_LIMITS_DEFAULT. They bound the records held in memory.
+   */
+  fetch?: Partial<FetchLimits>;
 }
 
 /** Header names on dead-letter copies; the key and value are the original bytes, unchanged. */
@@ -109,8 +115,12 @@ export class TypedConsumer {
     this.log = logger.child({ component: 'consumer', group: opts.groupId });
     this.retry = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000, ...opts.retry };
     this.deadLetterTopic = opts.deadLetterTopic ?? `${opts.groupId}.dlq`;
+    const fetch = { ...fetchLimitsOf(kafka), ...opts.fetch };
+    checkFetchLimits(fetch);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
+      maxBytes: fetch.maxBytes,
+      maxBytesPerPartition: fetch.maxBytesPerPartition,
       sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,

@@ -1,4 +1,11 @@
-export { createKafka, kafkaConnection, type KafkaConnection, type KafkaEnvConfig } from './client.js';
+export {
+  createKafka,
+  kafkaConnection,
+  FETCH_LIMITS_DEFAULT,
+  type FetchLimits,
+  type KafkaConnection,
+  type KafkaEnvConfig,
+} from './client.js';
 export { TypedProducer, type ProducerOptions, type ProduceOptions } from './producer.js';
 export {
   TypedConsumer,

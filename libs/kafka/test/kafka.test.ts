@@ -9,6 +9,7 @@ import {
   createKafka,
   DLQ_HEADERS,
   ensureTopics,
+  FETCH_LIMITS_DEFAULT,
   KafkaLibError,
   TypedConsumer,
   TypedProducer,
@@ -34,10 +35,14 @@ afterAll(async () => {
   await producer.close();
 });
 
-function newConsumer(groupId = uniqueName('g')): TypedConsumer {
+function newConsumer(
+  groupId = uniqueName('g'),
+  fetch?: { maxBytes: number; maxBytesPerPartition: number },
+): TypedConsumer {
   const c = new TypedConsumer(kafka, logger, {
     groupId,
     producer,
+    ...(fetch ? { fetch } : {}),
     retry: { maxAttempts: 3, initialBackoffMs: 20, maxBackoffMs: 100 },
     commitIntervalMs: 100,
   });
@@ -178,6 +183,72 @@ describe('consumer', () => {
     });
     expect(got[0]!.value).toEqual({ id: 'only-once-please', n: 7 });
     expect(got[0]!.offset).toBe('0');
+  });
+});
+
+describe('consumer fetch limits', () => {
+  it('bounds what one fetch brings back while a consumer works through a large backlog, and still delivers every record', async () => {
+    const [topic] = await createTestTopics(['backlog'], 3);
+    const codec = itemCodec(topic!);
+    // 6,000 records of about 1 KB (6 MB, 2 MB per partition), written 30 to a request so that the broker
+    // holds record batches of about 30 KB, well under the limits (a first batch larger than the limit
+    // would be returned whole).
+    const total = 6000;
+    const pad = 'x'.repeat(1000);
+    const raw = kafka.producer();
+    await raw.connect();
+    try {
+      for (let i = 0; i < total; i += 30) {
+        await raw.send({
+          topic: topic!,
+          messages: Array.from({ length: 30 }, (_, j) => ({
+            key: `r${i + j}`,
+            value: JSON.stringify({ id: `r${i + j}`, n: i + j, pad }),
+          })),
+        });
+      }
+    } finally {
+      await raw.disconnect();
+    }
+
+    const small = { maxBytes: 128 * 1024, maxBytesPerPartition: 64 * 1024 };
+    const runs = [
+      { limit: small.maxBytesPerPartition, consumer: newConsumer(uniqueName('small'), small) },
+      { limit: FETCH_LIMITS_DEFAULT.maxBytesPerPartition, consumer: newConsumer(uniqueName('default')) },
+    ].map(({ limit, consumer }) => {
+      const run = { limit, consumer, ids: new Set<string>(), largestBatchBytes: 0, batches: 0 };
+      consumer.onBatch(codec, (records) => {
+        let bytes = 0;
+        for (const r of records) {
+          bytes += r.bytes!.length;
+          run.ids.add(r.value.id);
+        }
+        run.batches++;
+        run.largestBatchBytes = Math.max(run.largestBatchBytes, bytes);
+      });
+      return run;
+    });
+    for (const run of runs) await run.consumer.start();
+    await waitFor(() => runs.every((r) => r.ids.size === total), {
+      what: `all ${total} records in both groups`,
+      timeoutMs: 60_000,
+    });
+    for (const run of runs) {
+      // A batch is one partition's share of one fetch: never more than the per-partition limit.
+      expect(run.largestBatchBytes).toBeLessThanOrEqual(run.limit);
+      expect(run.batches).toBeGreaterThanOrEqual(Math.ceil((total * 1000) / run.limit));
+    }
+  });
+
+  it('refuses a per-partition limit larger than the total with a clear error', () => {
+    expect(
+      () =>
+        new TypedConsumer(kafka, logger, {
+          groupId: uniqueName('bad'),
+          producer,
+          fetch: { maxBytes: 64 * 1024, maxBytesPerPartition: 128 * 1024 },
+        }),
+    ).toThrow('the consumer fetch limit maxBytesPerPartition (131072) is larger than maxBytes (65536)');
   });
 });
 
