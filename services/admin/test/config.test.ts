@@ -72,6 +72,7 @@ function rule(id: string, over: Partial<RoutingRule> = {}): RoutingRule {
     strategyCurrency: '',
     block: false,
     blockReason: '',
+    senders: [],
     ...over,
   };
 }

@@ -128,6 +128,7 @@ describe('routing and firewall rules', () => {
     strategyCurrency: '',
     block: false,
     blockReason: '',
+    senders: [],
   };
 
   it('writes routing vocabulary: prefixes without +, "mcc-mnc", traffic names, strategy names', () => {

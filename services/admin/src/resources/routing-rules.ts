@@ -1,5 +1,5 @@
-// Routing rules: smshub.config.v1.RoutingRule <-> routing_rules + routing_rule_candidates (0300). Columns the
-// proto does not model (senders, time window, strategy options, sender rewrite) are kept on update.
+// Routing rules: smshub.config.v1.RoutingRule <-> routing_rules + routing_rule_candidates (0300), including
+// the jsonb columns senders, time_window, strategy_options and sender_rewrite (checked in routing-options.ts).
 // Routing rebuilds its tables on RESOURCE_KIND_ROUTING_RULE.
 import {
   ChangeAction,
@@ -33,13 +33,27 @@ import {
   OUTPUT_ONLY,
 } from '../validate.js';
 import { reverse, TRAFFIC } from './accounts.js';
+import {
+  patternsFromJson,
+  patternsJson,
+  senderRewriteFromJson,
+  senderRewriteJson,
+  strategyOptionsFromJson,
+  strategyOptionsJson,
+  timeWindowFromJson,
+  timeWindowJson,
+} from './routing-options.js';
 
 const STRATEGIES: Record<number, string> = {
   [RouteStrategy.ROUTE_STRATEGY_PRIORITY]: 'priority',
   [RouteStrategy.ROUTE_STRATEGY_LEAST_COST]: 'least_cost',
   [RouteStrategy.ROUTE_STRATEGY_QUALITY]: 'best_quality',
   [RouteStrategy.ROUTE_STRATEGY_WEIGHTED]: 'weighted',
+  [RouteStrategy.ROUTE_STRATEGY_SCORE]: 'score',
 };
+
+/** Strategies that compare costs and so need strategy_currency (the table checks the same). */
+const PRICED = ['least_cost', 'score'];
 
 export interface RuleValues {
   id: string;
@@ -57,6 +71,11 @@ export interface RuleValues {
   strategy: string;
   strategyCurrency: string | null;
   targets: { connectorId: string; weight: number }[];
+  /** jsonb values of the columns of the same names. */
+  senders: Record<string, unknown>[];
+  timeWindow: Record<string, unknown> | null;
+  strategyOptions: Record<string, unknown>;
+  senderRewrite: Record<string, unknown> | null;
 }
 
 export function trafficNames(field: string, v: number[]): string[] {
@@ -82,8 +101,11 @@ export function ruleValues(r: RoutingRule): RuleValues {
   if (strategy === undefined) throw invalid('routing_rule.strategy', 'is not a known strategy');
   const strategyCurrency =
     r.strategyCurrency === '' ? null : currency('routing_rule.strategy_currency', r.strategyCurrency);
-  if (!block && strategy === 'least_cost' && strategyCurrency === null)
-    throw invalid('routing_rule.strategy_currency', 'is required for ROUTE_STRATEGY_LEAST_COST');
+  if (!block && PRICED.includes(strategy) && strategyCurrency === null)
+    throw invalid(
+      'routing_rule.strategy_currency',
+      'is required for ROUTE_STRATEGY_LEAST_COST and ROUTE_STRATEGY_SCORE',
+    );
   if (!block && r.targets.length === 0)
     throw invalid('routing_rule.targets', 'at least one is required (or set block)');
   const targets = r.targets.map((t, i) => ({
@@ -127,6 +149,10 @@ export function ruleValues(r: RoutingRule): RuleValues {
     strategy,
     strategyCurrency,
     targets: block ? [] : targets,
+    senders: patternsJson('routing_rule.senders', r.senders),
+    timeWindow: timeWindowJson('routing_rule.time_window', r.timeWindow),
+    strategyOptions: strategyOptionsJson('routing_rule.strategy_options', r.strategyOptions),
+    senderRewrite: senderRewriteJson('routing_rule.sender_rewrite', r.senderRewrite),
   };
 }
 
@@ -145,6 +171,10 @@ interface RuleRow {
   block_reason: string;
   strategy: string;
   strategy_currency: string | null;
+  senders: unknown;
+  time_window: unknown;
+  strategy_options: unknown;
+  sender_rewrite: unknown;
   revision: string;
   created_at: Date;
   updated_at: Date;
@@ -153,7 +183,7 @@ interface RuleRow {
 
 const SELECT = `SELECT r.id, r.name, r.priority, r.enabled, r.account_ids, r.account_groups, r.destination_prefixes,
   r.countries, r.mcc_mncs, r.traffic_types, r.action, r.block_reason, r.strategy, r.strategy_currency,
-  r.revision::text AS revision, r.created_at, r.updated_at,
+  r.senders, r.time_window, r.strategy_options, r.sender_rewrite, r.revision::text AS revision, r.created_at, r.updated_at,
   (SELECT json_agg(json_build_object('connectorId', c.connector_id, 'weight', c.weight) ORDER BY c.position)
      FROM routing_rule_candidates c WHERE c.rule_id = r.id) AS candidates
   FROM routing_rules r`;
@@ -178,6 +208,11 @@ export function ruleFromRow(r: RuleRow): RoutingRule {
     strategyCurrency: r.strategy_currency ?? '',
     block: r.action === 'block',
     blockReason: r.block_reason,
+    // Always present (undefined when unset), so an update mask can name them.
+    senders: patternsFromJson(r.senders),
+    timeWindow: timeWindowFromJson(r.time_window),
+    strategyOptions: strategyOptionsFromJson(r.strategy_options),
+    senderRewrite: senderRewriteFromJson(r.sender_rewrite),
   };
 }
 
@@ -234,6 +269,11 @@ const PARAMS = (v: RuleValues) => [
   v.blockReason,
   v.strategy,
   v.strategyCurrency,
+  // node-postgres would send a JS array as a Postgres array, so the jsonb values go as JSON text.
+  JSON.stringify(v.senders),
+  v.timeWindow === null ? null : JSON.stringify(v.timeWindow),
+  JSON.stringify(v.strategyOptions),
+  v.senderRewrite === null ? null : JSON.stringify(v.senderRewrite),
 ];
 
 export function routingRuleHandlers(ctx: AdminContext) {
@@ -245,8 +285,10 @@ export function routingRuleHandlers(ctx: AdminContext) {
         if (await load(c, v.id)) throw alreadyExists('routing rule', v.id);
         await c.query(
           `INSERT INTO routing_rules (id, name, priority, enabled, account_ids, account_groups, destination_prefixes,
-             countries, mcc_mncs, traffic_types, action, block_reason, strategy, strategy_currency)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+             countries, mcc_mncs, traffic_types, action, block_reason, strategy, strategy_currency, senders,
+             time_window, strategy_options, sender_rewrite)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16::jsonb,
+             $17::jsonb, $18::jsonb)`,
           PARAMS(v),
         );
         await writeCandidates(c, v);
@@ -295,7 +337,9 @@ export function routingRuleHandlers(ctx: AdminContext) {
         await c.query(
           `UPDATE routing_rules SET name = $2, priority = $3, enabled = $4, account_ids = $5, account_groups = $6,
              destination_prefixes = $7, countries = $8, mcc_mncs = $9, traffic_types = $10, action = $11,
-             block_reason = $12, strategy = $13, strategy_currency = $14, revision = revision + 1
+             block_reason = $12, strategy = $13, strategy_currency = $14, senders = $15::jsonb,
+             time_window = $16::jsonb, strategy_options = $17::jsonb, sender_rewrite = $18::jsonb,
+             revision = revision + 1
            WHERE id = $1`,
           PARAMS(v),
         );
