@@ -3,7 +3,12 @@
 //   npx tsx --conditions=@smshub/source services/routing/bench/service-bench.ts [messages=10000] [numbers=2000]
 // Creates its own topics and database and removes them at the end. Produces `messages` SmsSubmitted to
 // `numbers` distinct GB/DE/FR mobiles (so the ported-number cache misses once per number and then hits),
-// then starts the core and measures until every message is routed or rejected. Prints figures; not a test.
+// then starts the core in a child process and measures until every message is routed or rejected: the
+// child's CPU time (user + system, from the moment its consumers joined) per message and its peak RSS are
+// the routing process's own, without the producing done here. The parent watches the output topics' end
+// offsets rather than consuming them. Prints figures; not a test.
+// ROUTING_BENCH_PROFILE_DIR=dir writes a V8 CPU profile of the routing process there (`.cpuprofile`).
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,184 +25,243 @@ import { metricsRegistry } from '@smshub/telemetry';
 import { createRoutingCore } from '../src/core.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
 
-const total = Number(process.argv[2] ?? 10_000);
-const distinct = Number(process.argv[3] ?? 2_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
-const adminUrl = process.env['DATABASE_URL'];
-if (!adminUrl) throw new Error('DATABASE_URL is required');
-const here = path.dirname(fileURLToPath(import.meta.url));
-const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 const logger = createLogger({ service: 'routing-bench', level: 'warn' });
-
-const topics = {
+const topicsOf = (suffix: string) => ({
   submitted: { ...registry.submitted, name: `bench_submitted_${suffix}`, partitions: 2 },
   routed: { ...registry.routed, name: `bench_routed_${suffix}`, partitions: 2 },
   rejected: { ...registry.rejected, name: `bench_rejected_${suffix}`, partitions: 2 },
   configChanges: { ...registry.configChanges, name: `bench_config_${suffix}`, partitions: 1 },
   deliveryStats: { ...registry.deliveryStats, name: `bench_stats_${suffix}`, partitions: 1 },
-};
-const kafka = createKafka({ brokers, clientId: `routing-bench-${suffix}`, ssl: false }, logger);
-const admin = kafka.admin();
-await admin.connect();
-await admin.createTopics({
-  waitForLeaders: true,
-  topics: Object.values(topics).map((t) => ({
-    topic: t.name,
-    numPartitions: t.partitions,
-    replicationFactor: 1,
-  })),
 });
 
-const dbName = `routing_bench_${suffix}`;
-const adminDb = new pg.Client({ connectionString: adminUrl });
-await adminDb.connect();
-await adminDb.query(`CREATE DATABASE ${dbName}`);
-const url = new URL(adminUrl);
-url.pathname = `/${dbName}`;
-const pool = createPool({ connectionString: url.toString(), max: 5 });
-const migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-bench-'));
-for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
-  if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-    await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-await migrate(pool, { dir: migrationsDir });
-await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
-for (const id of ['con_a', 'con_b', 'con_c'])
-  await pool.query(
-    `INSERT INTO egress_connectors (id, name, host, port, system_id, password_secret_ref, max_submit_rate)
+/** What the child (the routing core) reports when told to stop. */
+interface CoreReport {
+  cpuUs: number;
+  maxRssMb: number;
+  hits: number;
+  misses: number;
+  rejectedByCategory: string;
+  meanDecisionUs: number;
+  decisions: number;
+}
+
+const child = process.env['ROUTING_BENCH_CHILD'];
+if (child) await runCore(JSON.parse(child) as { suffix: string; url: string });
+else await runParent();
+
+/** The routing process: starts the core, then measures its own CPU from the moment it is consuming. */
+async function runCore({ suffix, url }: { suffix: string; url: string }): Promise<void> {
+  const topics = topicsOf(suffix);
+  const kafka = createKafka({ brokers, clientId: `routing-bench-core-${suffix}`, ssl: false }, logger);
+  const producer = new TypedProducer(kafka, logger, { ackTimeoutMs: 30_000 });
+  await producer.connect();
+  const pool = createPool({ connectionString: url, max: 5 });
+  const core = createRoutingCore({
+    config: {
+      replicaId: 'bench',
+      groupId: `bench_routing_${suffix}`,
+      configGroupPrefix: `bench_routing_config_${suffix}`,
+      statsGroupPrefix: `bench_routing_stats_${suffix}`,
+      portedCache: { ttlMs: 3600_000, negativeTtlMs: 600_000, maxEntries: 100_000 },
+      consumer: { partitionsConsumedConcurrently: 2 },
+    },
+    logger,
+    producer,
+    consumer: (o) => new TypedConsumer(kafka, logger, { ...o, producer }),
+    pool,
+    topics,
+  });
+  await core.start();
+  const cpu = process.cpuUsage();
+  process.send!({ started: true });
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  const used = process.cpuUsage(cpu);
+  const byCategory =
+    (await metricsRegistry.getSingleMetric('smshub_routing_rejected_total')?.get())?.values ?? [];
+  const hist =
+    (await metricsRegistry.getSingleMetric('smshub_routing_decision_seconds')?.get())?.values ?? [];
+  const count = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0;
+  const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
+  const report: CoreReport = {
+    cpuUs: used.user + used.system,
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    hits: core.numbers.hits,
+    misses: core.numbers.misses,
+    rejectedByCategory: byCategory
+      .map((v) => `${v.labels['category']}/${v.labels['rule']}=${v.value}`)
+      .join(', '),
+    meanDecisionUs: (sum / Math.max(1, count)) * 1e6,
+    decisions: count,
+  };
+  await core.stop();
+  await producer.close();
+  await pool.end();
+  process.send!(report, () => process.disconnect());
+}
+
+async function runParent(): Promise<void> {
+  const total = Number(process.argv[2] ?? 10_000);
+  const distinct = Number(process.argv[3] ?? 2_000);
+  const adminUrl = process.env['DATABASE_URL'];
+  if (!adminUrl) throw new Error('DATABASE_URL is required');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const topics = topicsOf(suffix);
+  const kafka = createKafka({ brokers, clientId: `routing-bench-${suffix}`, ssl: false }, logger);
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: Object.values(topics).map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor: 1,
+    })),
+  });
+
+  const dbName = `routing_bench_${suffix}`;
+  const adminDb = new pg.Client({ connectionString: adminUrl });
+  await adminDb.connect();
+  await adminDb.query(`CREATE DATABASE ${dbName}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const pool = createPool({ connectionString: url.toString(), max: 5 });
+  const migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-bench-'));
+  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
+    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
+      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
+  await migrate(pool, { dir: migrationsDir });
+  await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
+  for (const id of ['con_a', 'con_b', 'con_c'])
+    await pool.query(
+      `INSERT INTO egress_connectors (id, name, host, port, system_id, password_secret_ref, max_submit_rate)
      VALUES ($1, $1, '127.0.0.1', 2776, 'hub', 'file:/x', 100)`,
-    [id],
-  );
-let rateNo = 0;
-for (const [con, country, micro] of [
-  ['con_a', 'GB', 5000],
-  ['con_b', 'GB', 4000],
-  ['con_c', 'GB', 4500],
-  ['con_a', 'DE', 7000],
-  ['con_b', 'DE', 7100],
-  ['con_c', 'FR', 6000],
-] as const)
-  await pool.query(
-    `INSERT INTO rating_rates (id, owner_kind, owner_id, country, price_amount, currency, effective_from)
+      [id],
+    );
+  let rateNo = 0;
+  for (const [con, country, micro] of [
+    ['con_a', 'GB', 5000],
+    ['con_b', 'GB', 4000],
+    ['con_c', 'GB', 4500],
+    ['con_a', 'DE', 7000],
+    ['con_b', 'DE', 7100],
+    ['con_c', 'FR', 6000],
+  ] as const)
+    await pool.query(
+      `INSERT INTO rating_rates (id, owner_kind, owner_id, country, price_amount, currency, effective_from)
      VALUES ($1, 'connector', $2, $3, $4, 'EUR', now() - interval '1 day')`,
-    [`br${rateNo++}`, con, country, micro],
+      [`br${rateNo++}`, con, country, micro],
+    );
+  await pool.query(
+    `INSERT INTO routing_rules (id, countries, strategy, strategy_currency) VALUES ('r_lc', '{GB,DE,FR}', 'least_cost', 'EUR')`,
   );
-await pool.query(
-  `INSERT INTO routing_rules (id, countries, strategy, strategy_currency) VALUES ('r_lc', '{GB,DE,FR}', 'least_cost', 'EUR')`,
-);
-await pool.query(
-  `INSERT INTO routing_rule_candidates (rule_id, position, connector_id) VALUES ('r_lc', 0, 'con_a'), ('r_lc', 1, 'con_b'), ('r_lc', 2, 'con_c')`,
-);
-await pool.query(`INSERT INTO routing_firewall_rules (id, kind, params) VALUES
+  await pool.query(
+    `INSERT INTO routing_rule_candidates (rule_id, position, connector_id) VALUES ('r_lc', 0, 'con_a'), ('r_lc', 1, 'con_b'), ('r_lc', 2, 'con_c')`,
+  );
+  await pool.query(`INSERT INTO routing_firewall_rules (id, kind, params) VALUES
   ('fw_kw', 'keyword', '{"keywords": ["casino", "lottery"]}'),
   ('fw_url', 'url_shortener', '{}'),
   ('fw_vel', 'velocity_account', '{"limit": 1000000, "windowSeconds": 60}')`);
 
-// Valid mobiles (libphonenumber): GB 7712 / 7912, DE 15112 / 17612, FR 606 / 612, six random digits.
-const bases = ['447712', '447912', '4915112', '4917612', '33606', '33612'];
-const numbers = Array.from({ length: distinct }, (_, i) => {
-  const base = bases[i % bases.length]!;
-  const tail = String(Math.floor(Math.random() * 1e6)).padStart(6, '0');
-  return `${base}${tail}`;
-});
-await pool.query(
-  `INSERT INTO routing_ported_numbers (e164, mcc, mnc) SELECT unnest($1::text[]), '234', '10' ON CONFLICT DO NOTHING`,
-  [numbers.filter((_, i) => i % 20 === 0 && numbers[i]!.startsWith('44'))],
-);
-
-const producer = new TypedProducer(kafka, logger, { ackTimeoutMs: 30_000 });
-await producer.connect();
-const texts = [
-  'Your code is 123456',
-  'Your parcel arrives today',
-  'Win at the casino tonight',
-  'see bit.ly/x',
-];
-let t = performance.now();
-const sends: Promise<void>[] = [];
-for (let i = 0; i < total; i++) {
-  sends.push(
-    producer.produce(
-      topics.submitted,
-      SmsSubmitted.fromPartial({
-        messageId: uuidv7(),
-        accountId: `acc_${i % 50}`,
-        source: { ton: 5, npi: 0, address: 'ACME' },
-        destination: { ton: 1, npi: 1, address: numbers[i % numbers.length]! },
-        dataCoding: 0,
-        shortMessage: Buffer.from(`${texts[i % texts.length]!} ${i}`, 'ascii'),
-        receivedAt: new Date(),
-        trafficType: TrafficType.TRAFFIC_TYPE_OTP,
-      }),
-    ),
+  // Valid mobiles (libphonenumber): GB 7712 / 7912, DE 15112 / 17612, FR 606 / 612, six random digits.
+  const bases = ['447712', '447912', '4915112', '4917612', '33606', '33612'];
+  const numbers = Array.from({ length: distinct }, (_, i) => {
+    const base = bases[i % bases.length]!;
+    const tail = String(Math.floor(Math.random() * 1e6)).padStart(6, '0');
+    return `${base}${tail}`;
+  });
+  await pool.query(
+    `INSERT INTO routing_ported_numbers (e164, mcc, mnc) SELECT unnest($1::text[]), '234', '10' ON CONFLICT DO NOTHING`,
+    [numbers.filter((_, i) => i % 20 === 0 && numbers[i]!.startsWith('44'))],
   );
+
+  const producer = new TypedProducer(kafka, logger, { ackTimeoutMs: 30_000 });
+  await producer.connect();
+  const texts = [
+    'Your code is 123456',
+    'Your parcel arrives today',
+    'Win at the casino tonight',
+    'see bit.ly/x',
+  ];
+  let t = performance.now();
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    sends.push(
+      producer.produce(
+        topics.submitted,
+        SmsSubmitted.fromPartial({
+          messageId: uuidv7(),
+          accountId: `acc_${i % 50}`,
+          source: { ton: 5, npi: 0, address: 'ACME' },
+          destination: { ton: 1, npi: 1, address: numbers[i % numbers.length]! },
+          dataCoding: 0,
+          shortMessage: Buffer.from(`${texts[i % texts.length]!} ${i}`, 'ascii'),
+          receivedAt: new Date(),
+          trafficType: TrafficType.TRAFFIC_TYPE_OTP,
+        }),
+      ),
+    );
+  }
+  await Promise.all(sends);
+  console.log(`produced ${total} submitted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  const endOffsets = async (topic: string) =>
+    (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  t = performance.now();
+  const profileDir = process.env['ROUTING_BENCH_PROFILE_DIR'];
+  const core = fork(fileURLToPath(import.meta.url), [], {
+    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    env: { ...process.env, ROUTING_BENCH_CHILD: JSON.stringify({ suffix, url: url.toString() }) },
+  });
+  const report = new Promise<CoreReport>((resolve, reject) => {
+    core.on('message', (m) => {
+      if ((m as { started?: boolean }).started) return;
+      resolve(m as CoreReport);
+    });
+    core.once('exit', (code) => reject(new Error(`the routing core exited with code ${code}`)));
+  });
+  await new Promise<void>((resolve, reject) => {
+    core.once('message', () => resolve());
+    core.once('exit', (code) =>
+      reject(new Error(`the routing core exited with code ${code} before starting`)),
+    );
+  });
+  const started = performance.now();
+  console.log(`core started (tables loaded, consumers joined) in ${((started - t) / 1000).toFixed(1)} s`);
+  const deadline = Date.now() + 300_000;
+  let routed = 0;
+  let rejected = 0;
+  while (routed + rejected < total && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    [routed, rejected] = await Promise.all([
+      endOffsets(topics.routed.name),
+      endOffsets(topics.rejected.name),
+    ]);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  core.send('stop');
+  const r = await report;
+  const loadAfter = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  console.log(
+    `decided ${routed + rejected}/${total} (routed ${routed}, rejected ${rejected}) in ${seconds.toFixed(1)} s: ` +
+      `${Math.round((routed + rejected) / seconds)} msg/s end to end (consume, decide, publish with acks=all, commit); ` +
+      `ported cache ${r.hits} hits / ${r.misses} misses`,
+  );
+  console.log(`rejected by category: ${r.rejectedByCategory}`);
+  console.log(`decision time: mean ${r.meanDecisionUs.toFixed(0)} µs over ${r.decisions} decisions`);
+  console.log(
+    `routing process: ${(r.cpuUs / Math.max(1, routed + rejected)).toFixed(1)} CPU-µs per message ` +
+      `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message), ` +
+      `peak RSS ${r.maxRssMb.toFixed(0)} MB; load average ${loadBefore} before, ${loadAfter} after`,
+  );
+
+  await producer.close();
+  await pool.end();
+  await adminDb.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
+  await adminDb.end();
+  await rm(migrationsDir, { recursive: true, force: true });
+  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((n) => n.includes(suffix)) });
+  await admin.disconnect();
 }
-await Promise.all(sends);
-console.log(`produced ${total} submitted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-
-const consumers: TypedConsumer[] = [];
-const consumer = (o: { groupId: string; fromBeginning?: boolean; deadLetterTopic?: string }) => {
-  const c = new TypedConsumer(kafka, logger, { ...o, producer });
-  consumers.push(c);
-  return c;
-};
-let routed = 0;
-let rejected = 0;
-const watch = consumer({ groupId: `bench_watch_${suffix}`, fromBeginning: true });
-watch.onBatch(topics.routed, (rs) => void (routed += rs.length));
-watch.onBatch(topics.rejected, (rs) => void (rejected += rs.length));
-await watch.start();
-
-const core = createRoutingCore({
-  config: {
-    replicaId: 'bench',
-    groupId: `bench_routing_${suffix}`,
-    configGroupPrefix: `bench_routing_config_${suffix}`,
-    statsGroupPrefix: `bench_routing_stats_${suffix}`,
-    portedCache: { ttlMs: 3600_000, negativeTtlMs: 600_000, maxEntries: 100_000 },
-    consumer: { partitionsConsumedConcurrently: 2 },
-  },
-  logger,
-  producer,
-  consumer,
-  pool,
-  topics,
-});
-t = performance.now();
-await core.start();
-const started = performance.now();
-console.log(`core started (tables loaded, consumers joined) in ${((started - t) / 1000).toFixed(1)} s`);
-const deadline = Date.now() + 300_000;
-while (routed + rejected < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-const seconds = (performance.now() - started) / 1000;
-console.log(
-  `decided ${routed + rejected}/${total} (routed ${routed}, rejected ${rejected}) in ${seconds.toFixed(1)} s: ` +
-    `${Math.round((routed + rejected) / seconds)} msg/s end to end (consume, decide, publish with acks=all, commit); ` +
-    `ported cache ${core.numbers.hits} hits / ${core.numbers.misses} misses`,
-);
-
-const byCategory =
-  (await metricsRegistry.getSingleMetric('smshub_routing_rejected_total')?.get())?.values ?? [];
-console.log(
-  `rejected by category: ${byCategory.map((v) => `${v.labels['category']}/${v.labels['rule']}=${v.value}`).join(', ')}`,
-);
-const hist = (await metricsRegistry.getSingleMetric('smshub_routing_decision_seconds')?.get())?.values ?? [];
-const count = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0;
-const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
-console.log(
-  `decision time: mean ${((sum / Math.max(1, count)) * 1e6).toFixed(0)} µs over ${count} decisions`,
-);
-
-await core.stop();
-for (const c of consumers) await c.stop().catch(() => undefined);
-await producer.close();
-await pool.end();
-await adminDb.query(`DROP DATABASE ${dbName} WITH (FORCE)`);
-await adminDb.end();
-await rm(migrationsDir, { recursive: true, force: true });
-const existing = new Set(await admin.listTopics());
-await admin.deleteTopics({
-  topics: [...Object.values(topics).map((x) => x.name), ...consumers.map((c) => c.deadLetterTopic)].filter(
-    (n) => existing.has(n),
-  ),
-});
-await admin.disconnect();

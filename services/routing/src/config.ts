@@ -12,7 +12,17 @@ export const routingEnv = {
   // and how many numbers at most (least recently used dropped first).
   ROUTING_PORTED_CACHE_TTL_MS: envInt({ min: 0, max: 7 * 24 * 3600_000, default: 3600_000 }),
   ROUTING_PORTED_NEGATIVE_TTL_MS: envInt({ min: 0, max: 7 * 24 * 3600_000, default: 600_000 }),
-  ROUTING_PORTED_CACHE_MAX: envInt({ min: 1, max: 50_000_000, default: 1_000_000 }),
+  // About 150 B per number: the default holds the cache near 30 MB.
+  ROUTING_PORTED_CACHE_MAX: envInt({ min: 1, max: 50_000_000, default: 200_000 }),
+  // Destination normalisations remembered (libphonenumber-js parse + validation, ~10 µs each); about
+  // 200 B per entry; 0 turns the memo off.
+  ROUTING_NORMALISE_CACHE_MAX: envInt({ min: 0, max: 10_000_000, default: 100_000 }),
+  // Firewall memory bounds: keys per velocity counter / sequential-burst detector (~300 B each), entries
+  // per duplicate rule (~150 B each; size it to at least peak msg/s x the rule's window, or the oldest are
+  // forgotten early: the check fails open), admitted message ids remembered for redelivery (~150 B each).
+  ROUTING_FIREWALL_MAX_KEYS_PER_RULE: envInt({ min: 1, max: 10_000_000, default: 100_000 }),
+  ROUTING_FIREWALL_DUPLICATE_MAX_KEYS: envInt({ min: 1, max: 50_000_000, default: 300_000 }),
+  ROUTING_FIREWALL_REMEMBERED_IDS: envInt({ min: 1, max: 50_000_000, default: 250_000 }),
   // Partitions of sms.submitted.v1 processed at once by this replica.
   ROUTING_PARTITIONS_CONCURRENTLY: envInt({ min: 1, max: 64, default: 2 }),
 };

@@ -23,6 +23,7 @@ import {
 import type { Pool } from '@smshub/db';
 import type { ConsumedRecord, ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { maskNumber, type Logger } from '@smshub/logging';
+import type { FirewallStateOptions } from './domain/firewall.js';
 import { RoutingEngine } from './domain/engine.js';
 import { CachedNumberLookup } from './domain/number-lookup.js';
 import type { ConnectorHealth } from './domain/strategies.js';
@@ -43,6 +44,10 @@ export interface RoutingCoreConfig {
   /** delivery.stats.v1 group is `<statsGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-stats. */
   statsGroupPrefix?: string;
   portedCache: { ttlMs: number; negativeTtlMs: number; maxEntries: number };
+  /** Destination normalisations remembered; 0 = none (engine default when absent). */
+  normaliseCacheSize?: number;
+  /** Bounds of the firewall's in-memory windows (engine defaults when absent). */
+  firewall?: FirewallStateOptions;
   /** Log destination numbers unmasked (debug only). */
   debugNumbers?: boolean;
   consumer?: Pick<
@@ -130,6 +135,8 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         lookup: numbers,
         clock,
         ...(deps.health ? { health: deps.health } : {}),
+        ...(config.normaliseCacheSize === undefined ? {} : { normaliseCacheSize: config.normaliseCacheSize }),
+        ...(config.firewall ? { firewallState: config.firewall } : {}),
       });
     current = next;
     metrics.reloads.inc({ outcome: 'ok' });

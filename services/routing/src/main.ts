@@ -15,6 +15,12 @@ await runService({
           negativeTtlMs: c.ROUTING_PORTED_NEGATIVE_TTL_MS,
           maxEntries: c.ROUTING_PORTED_CACHE_MAX,
         },
+        normaliseCacheSize: c.ROUTING_NORMALISE_CACHE_MAX,
+        firewall: {
+          maxKeysPerRule: c.ROUTING_FIREWALL_MAX_KEYS_PER_RULE,
+          maxDuplicateKeysPerRule: c.ROUTING_FIREWALL_DUPLICATE_MAX_KEYS,
+          maxRememberedIds: c.ROUTING_FIREWALL_REMEMBERED_IDS,
+        },
         debugNumbers: c.LOG_DEBUG_NUMBERS,
         consumer: { partitionsConsumedConcurrently: c.ROUTING_PARTITIONS_CONCURRENTLY },
       },

@@ -17,7 +17,7 @@
 import { reject } from './customer-error.js';
 import { CompiledFirewall, FirewallState, type FirewallRule, type FirewallStateOptions } from './firewall.js';
 import { FxTable, type FxRate } from './money.js';
-import { normaliseDestination } from './normalise.js';
+import { DestinationNormaliser } from './normalise.js';
 import { isPeekable, type NumberInfo, type NumberLookup } from './number-lookup.js';
 import { PrefixTable, type PrefixEntry } from './prefix-table.js';
 import { RuleIndex, type RoutingRule } from './rules.js';
@@ -93,6 +93,8 @@ export interface RoutingEngineDeps {
   health?: ConnectorHealth;
   clock?: Clock;
   firewallState?: FirewallStateOptions;
+  /** Destination normalisations remembered (by address, TON and default country); 0 = none. Default 100,000. */
+  normaliseCacheSize?: number;
 }
 
 const ALWAYS_HEALTHY: ConnectorHealth = { isHealthy: () => true };
@@ -110,6 +112,7 @@ export class RoutingEngine {
   private readonly health: ConnectorHealth;
   private readonly firewallState: FirewallState;
   private readonly clock: Clock;
+  private readonly normaliser: DestinationNormaliser;
 
   constructor(tables: RoutingTables, deps: RoutingEngineDeps = {}) {
     this.current = tables;
@@ -117,6 +120,7 @@ export class RoutingEngine {
     this.health = deps.health ?? ALWAYS_HEALTHY;
     this.clock = deps.clock ?? Date.now;
     this.firewallState = new FirewallState(deps.firewallState);
+    this.normaliser = new DestinationNormaliser(deps.normaliseCacheSize);
   }
 
   get tables(): RoutingTables {
@@ -160,7 +164,7 @@ export class RoutingEngine {
   /** Steps 1-2 on the snapshot current at call time. */
   private start(req: RoutingRequest): RoutingDecision | Pending {
     const tables = this.current;
-    const n = normaliseDestination(
+    const n = this.normaliser.normalise(
       req.destinationAddr,
       req.destTon,
       tables.accountCountry.get(req.accountId),

@@ -63,3 +63,43 @@ function national(digits: string, country: CountryCode): NormaliseResult {
   if (!p.isValid()) return { ok: false, reason: `not a valid ${country} number` };
   return { ok: true, e164: p.number, country: p.country ?? '001' };
 }
+
+/**
+ * normaliseDestination with a bounded memo of its answers. A libphonenumber-js parse and "max" validation
+ * costs about 10 µs (it compiles a regular expression per pattern it tries); traffic repeats destinations
+ * (OTP, campaigns, retries), so remembering answers by their exact inputs keeps that cost to first sight.
+ * The answer is a pure function of (address, TON, default country), so a remembered one is identical.
+ *
+ * Memory: two generations of at most maxEntries / 2 each (about 200 B per entry). When the young one is
+ * full it becomes the old one and the previous old one is dropped; a hit in the old one is carried over.
+ * Each call is O(1), with no least-recently-used bookkeeping.
+ */
+export class DestinationNormaliser {
+  private young = new Map<string, NormaliseResult>();
+  private old = new Map<string, NormaliseResult>();
+  private readonly generation: number;
+
+  /** maxEntries 0 turns the memo off. */
+  constructor(readonly maxEntries = 100_000) {
+    if (!(maxEntries >= 0)) throw new RangeError('maxEntries must be >= 0');
+    this.generation = Math.ceil(maxEntries / 2);
+  }
+
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  normalise(addr: string, ton: number, defaultCountry?: string): NormaliseResult {
+    if (this.generation === 0) return normaliseDestination(addr, ton, defaultCountry);
+    const key = `${ton}|${defaultCountry ?? ''}|${addr}`;
+    let r = this.young.get(key);
+    if (r !== undefined) return r;
+    r = this.old.get(key) ?? Object.freeze(normaliseDestination(addr, ton, defaultCountry));
+    if (this.young.size >= this.generation) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(key, r);
+    return r;
+  }
+}
