@@ -1,20 +1,29 @@
 // Benchmark: rated messages per second through Kafka into CDRs in Postgres and records on the rated topic.
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/rating/bench/rated-bench.ts [messages=20000]
+//   npx tsx --conditions=@smshub/source services/rating/bench/rated-bench.ts [messages=20000] [backlog|live] [rate=2000]
+// backlog: every event is in the topics before rating starts (large batches); live: the events are produced
+// at `rate` per second while rating runs, as in the running hub (small batches, where the per-batch
+// statements and requests weigh). Also prints the CPU of the Postgres backends serving the bench's
+// database per message (from /proc: Postgres runs on this machine) and this process's peak RSS.
 // Creates its own topics and database and removes them at the end. Prints figures; not a test.
 
 import { randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { DeliveryStatus, topics as registry } from '@smshub/contracts';
+import { topics as registry } from '@smshub/contracts';
 import { createPool, migrate } from '@smshub/db';
 import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
-import { accepted, context, finalDelivery } from '../test/fixtures.js';
+import { produceEvent } from './produce-events.js';
 import { createRating, type RatingTopics } from '../src/rating.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 
 const N = Number(process.argv[2] ?? 20_000);
+const mode = process.argv[3] === 'live' ? 'live' : 'backlog';
+const liveRate = Number(process.argv[4] ?? 2000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -74,21 +83,32 @@ await pool.query(`INSERT INTO rating_connectors VALUES ('con_a', 'sup_1', 'submi
 const producer = new TypedProducer(kafka, logger, { maxBatchRecords: 1000, lingerMs: 5 });
 await producer.connect();
 
-// Produce everything first: half submit-billed dispatches, half delivery-billed final deliveries.
-const submitAt = new Date('2026-07-01T00:00:00Z');
 let t0 = performance.now();
-const sends: Promise<void>[] = [];
-for (let i = 0; i < N; i++) {
-  const msisdn = `49${i % 5000}${String(i).padStart(6, '0')}`;
-  if (i % 2 === 0) {
-    sends.push(producer.produce(topics.dispatched, accepted(context(accountSubmit, msisdn, submitAt))));
-  } else {
-    const c = context(accountDelivery, msisdn, submitAt);
-    sends.push(producer.produce(topics.delivery, finalDelivery(c, DeliveryStatus.DELIVERY_STATUS_DELIVERED)));
-  }
+const load = { accountSubmit, accountDelivery, messages: N };
+if (mode === 'backlog') {
+  const sends: Promise<void>[] = [];
+  for (let i = 0; i < N; i++) sends.push(produceEvent(producer, topics, load, i));
+  await Promise.all(sends);
 }
-await Promise.all(sends);
 const produceS = (performance.now() - t0) / 1000;
+
+/** utime + stime (µs) of the Postgres backends connected to the bench's database, by pid. */
+async function backendCpu(): Promise<Map<number, number>> {
+  const { rows } = await adminDb.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+    [dbName],
+  );
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(/\s+/);
+      cpu.set(pid, (Number(f[11]) + Number(f[12])) * 10_000); // fields 14 and 15, USER_HZ = 100
+    } catch {
+      // the backend has exited
+    }
+  }
+  return cpu;
+}
 
 const consumers: TypedConsumer[] = [];
 const rating = createRating({
@@ -120,7 +140,23 @@ const probe = createPool({ connectionString: url.toString(), max: 1 });
 // RATING_BENCH_PROFILE=<file>: a CPU profile of the measured phase
 const stopProfile = await profileTo(process.env['RATING_BENCH_PROFILE']);
 const before = snapshot(counter);
+const pgBefore = await backendCpu();
 t0 = performance.now();
+// live: the events come from a child process, so this process's CPU is rating's alone
+const live =
+  mode === 'live'
+    ? new Promise<number | null>((resolve) =>
+        fork(fileURLToPath(new URL('./produce-events.ts', import.meta.url)), [
+          JSON.stringify({
+            ...load,
+            brokers,
+            dispatched: topics.dispatched.name,
+            delivery: topics.delivery.name,
+            rate: liveRate,
+          }),
+        ]).on('exit', resolve),
+      )
+    : Promise.resolve(0);
 let cdrs = 0;
 while (cdrs < N) {
   await new Promise((r) => setTimeout(r, 100));
@@ -130,6 +166,9 @@ while (cdrs < N) {
 }
 const rateS = (performance.now() - t0) / 1000;
 const after = snapshot(counter);
+if ((await live) !== 0) throw new Error('the load process failed');
+let pgUs = 0;
+for (const [pid, us] of await backendCpu()) pgUs += us - (pgBefore.get(pid) ?? 0);
 await stopProfile();
 await probe.end();
 const ratedOffsets = await admin.fetchTopicOffsets(topics.rated.name);
@@ -139,7 +178,10 @@ const bal = await pool.query<{ account_id: string; balance_minor: string }>(
 );
 
 console.log(
-  `messages:                 ${N} (half submit-billed dispatches, half delivery-billed final deliveries)`,
+  `messages:                 ${N} (half submit-billed dispatches, half delivery-billed final deliveries), ` +
+    (mode === 'live'
+      ? `produced at ${liveRate}/s while rating runs`
+      : 'all in the topics before rating starts'),
 );
 console.log(`produced to Kafka in:     ${produceS.toFixed(2)} s`);
 console.log(`rating start (incl. load of ${10_000} rates): ${startS.toFixed(2)} s`);
@@ -158,6 +200,10 @@ console.log(
 );
 
 for (const line of costLines(before, after, cdrs)) console.log(line);
+console.log(
+  `Postgres backends:        ${Math.round(pgUs / cdrs)} CPU-µs per message (the bench database's connections)`,
+);
+console.log(`peak RSS of this process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
 
 await rating.stop();
 await producer.close();
