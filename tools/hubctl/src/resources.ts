@@ -78,6 +78,16 @@ import {
   parseTime,
 } from './values.js';
 import type { MethodOf } from './rpc.js';
+import {
+  parseSenderPattern,
+  parseSenderRewrite,
+  parseStrategyOptions,
+  parseTimeWindow,
+  patternText,
+  senderRewriteText,
+  strategyOptionsText,
+  timeWindowText,
+} from './routing-options.js';
 
 /** The generated functions hubctl uses on a message type. */
 export interface Codec {
@@ -359,6 +369,32 @@ const routingRuleFields: Field[] = [
   ),
   bool('block', 'block', 'block matching traffic instead of routing it', 'route matching traffic'),
   str('block_reason', '--block-reason <text>', 'operator-facing reason of a block'),
+  custom(
+    'senders',
+    '--sender <pattern>',
+    'match sender ids: a glob (ACME*, case-insensitive) or /regex/flags as in JavaScript (repeat for more)',
+    (raw, _a, f) => (raw as string[]).map((s) => parseSenderPattern(s, f)),
+    true,
+  ),
+  custom(
+    'time_window',
+    '--time-window <spec>',
+    'match only inside "tz=Europe/London,days=mon-fri;sat,hours=09:00-17:00;22:00-06:00" (or the JSON object)',
+    (v, _a, f) => parseTimeWindow(v as string, f),
+  ),
+  custom(
+    'strategy_options',
+    '--strategy-option <key=value>',
+    'quality/score tuning: min_samples, prior_delivery_ratio + prior_p50_latency_ms, weight_quality, weight_cost, weight_latency (repeat or separate with commas; replaces all options)',
+    (raw, _a, f) => parseStrategyOptions(raw as string[], f),
+    true,
+  ),
+  custom(
+    'sender_rewrite',
+    '--sender-rewrite <spec>',
+    'new sender id of routed messages: "ACME" or "source_addr=ACME,source_ton=5,source_npi=0,only_if_sender=ACME*;/^acme/i"',
+    (v, _a, f) => parseSenderRewrite(v as string, f),
+  ),
 ];
 
 const firewallFields: Field[] = [
@@ -586,7 +622,16 @@ export const RESOURCES: ResourceSpec[] = [
       col('NAME', 'name'),
       col('PRIO', 'priority'),
       { header: 'ENABLED', value: (r) => (r.enabled === true ? 'yes' : 'no') },
-      col('STRATEGY', 'strategy'),
+      {
+        header: 'STRATEGY',
+        value: (r) =>
+          [
+            cellText(r.strategy),
+            r.strategyOptions ? `(${strategyOptionsText(r.strategyOptions as Json)})` : '',
+          ]
+            .filter((s) => s !== '')
+            .join(' '),
+      },
       {
         header: 'MATCH',
         value: (r) =>
@@ -595,6 +640,8 @@ export const RESOURCES: ResourceSpec[] = [
             ...((r.destinationPrefixes as string[] | undefined) ?? []).map((p) => `+${p}`),
             ...((r.countries as string[] | undefined) ?? []),
             ...((r.mccMncs as string[] | undefined) ?? []),
+            ...((r.senders as Json[] | undefined) ?? []).map((p) => `sender ${patternText(p)}`),
+            ...(r.timeWindow ? [`when ${timeWindowText(r.timeWindow as Json)}`] : []),
           ].join(', ') || 'any',
       },
       {
@@ -606,11 +653,18 @@ export const RESOURCES: ResourceSpec[] = [
                 .map((t) => `${String(t.connectorId ?? '')}${t.weight ? `:${String(t.weight)}` : ''}`)
                 .join(', '),
       },
+      {
+        header: 'SENDER REWRITE',
+        value: (r) => (r.senderRewrite ? senderRewriteText(r.senderRewrite as Json) : ''),
+      },
       col('REV', 'revision'),
     ],
     examples: [
       'hubctl routing-rules create rr_uk --name "UK least cost" --priority 100 --enabled --prefix 44 --strategy least-cost --strategy-currency EUR --target con_a --target con_b',
       'hubctl routes update rr_uk --strategy weighted --target con_a:70 --target con_b:30',
+      "hubctl routes create rr_acme_de --prefix 49 --target con_a --sender 'ACME*' --sender '/^\\d{5}$/' --time-window 'tz=Europe/Berlin,days=mon-fri,hours=08:00-20:00' --sender-rewrite ACME",
+      'hubctl routes update rr_de --strategy score --strategy-currency EUR --strategy-option weight_quality=0.6,weight_cost=0.3,weight_latency=0.1 --strategy-option min_samples=50',
+      'hubctl routes update rr_acme_de --clear time_window,sender_rewrite',
     ],
     checkCreate(r) {
       if (r.block !== true) need(r, 'targets', '--target', 'a routing rule (unless --block)');
