@@ -27,7 +27,7 @@ import type { FirewallStateOptions } from './domain/firewall.js';
 import { RoutingEngine } from './domain/engine.js';
 import { CachedNumberLookup } from './domain/number-lookup.js';
 import type { ConnectorHealth } from './domain/strategies.js';
-import type { Clock, RoutingDecision } from './domain/types.js';
+import type { Clock, RoutingDecision, RoutingRequest } from './domain/types.js';
 import { toRejected, toRouted, toRoutingRequest } from './mapping.js';
 import { metrics } from './metrics.js';
 import { PgNumberLookup } from './pg-lookup.js';
@@ -172,9 +172,9 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     await reload();
   }
 
-  async function decide(m: SmsSubmitted, e: RoutingEngine, s: RoutingSnapshot): Promise<RoutingDecision> {
+  async function decide(req: RoutingRequest, e: RoutingEngine): Promise<RoutingDecision> {
     const started = performance.now();
-    const d = await e.decide(toRoutingRequest(m, s.accountGroups.get(m.accountId)));
+    const d = await e.decide(req);
     metrics.decisionSeconds.observe((performance.now() - started) / 1000);
     return d;
   }
@@ -192,9 +192,17 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     // Decisions in partition order (the firewall's windows see messages as they were submitted);
     // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
     // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
+    // The batch's new destinations in one portability query rather than one per message.
+    await e.prefetch(
+      records.map(({ value: m }) => ({
+        accountId: m.accountId,
+        destinationAddr: m.destination?.address ?? '',
+        destTon: m.destination?.ton ?? 0,
+      })),
+    );
     for (const r of records) {
       const m = r.value;
-      const d = await decide(m, e, current);
+      const d = await decide(toRoutingRequest(m, current.accountGroups.get(m.accountId)), e);
       const now = new Date(clock());
       const prefixes = e.tables.prefixes;
       metrics.decisions.inc({ outcome: d.kind });

@@ -18,7 +18,7 @@ import { reject } from './customer-error.js';
 import { CompiledFirewall, FirewallState, type FirewallRule, type FirewallStateOptions } from './firewall.js';
 import { FxTable, type FxRate } from './money.js';
 import { DestinationNormaliser } from './normalise.js';
-import { isPeekable, type NumberInfo, type NumberLookup } from './number-lookup.js';
+import { isPeekable, isPrefetching, type NumberInfo, type NumberLookup } from './number-lookup.js';
 import { PrefixTable, type PrefixEntry } from './prefix-table.js';
 import { RuleIndex, type RoutingRule } from './rules.js';
 import {
@@ -133,6 +133,29 @@ export class RoutingEngine {
     this.current = next;
     this.firewallState.retain(next.firewall.ruleIds);
     return previous;
+  }
+
+  /**
+   * Warms a prefetching lookup (the TTL cache over Postgres) with the destinations of requests about to be
+   * decided, in one call, so that their decisions find the answers already there. Invalid destinations are
+   * skipped; their normalisation is remembered for decide(). Decisions are the same with or without it.
+   */
+  prefetch(
+    reqs: ReadonlyArray<Pick<RoutingRequest, 'accountId' | 'destinationAddr' | 'destTon'>>,
+  ): Promise<void> {
+    const lookup = this.lookup;
+    if (!lookup || !isPrefetching(lookup)) return Promise.resolve();
+    const tables = this.current;
+    const numbers: string[] = [];
+    for (const req of reqs) {
+      const n = this.normaliser.normalise(
+        req.destinationAddr,
+        req.destTon,
+        tables.accountCountry.get(req.accountId),
+      );
+      if (n.ok) numbers.push(n.e164);
+    }
+    return lookup.prefetch(numbers);
   }
 
   decide(req: RoutingRequest): Promise<RoutingDecision> {

@@ -91,3 +91,53 @@ describe('CachedNumberLookup', () => {
     expect(c.peek('+33612345678')).toBeUndefined();
   });
 });
+
+describe('CachedNumberLookup.prefetch', () => {
+  class BatchLookup extends CountingLookup {
+    batches: string[][] = [];
+    lookupMany(e164s: readonly string[]): Promise<ReadonlyMap<string, NumberInfo | null>> {
+      this.batches.push([...e164s]);
+      if (this.fail) return Promise.reject(new Error('provider down'));
+      const m = new Map<string, NumberInfo | null>();
+      for (const n of e164s) if (n === '+447400123456') m.set(n, { mccMnc: '234-10', ported: true });
+      return Promise.resolve(m);
+    }
+  }
+  const options = { ttlMs: 60_000, negativeTtlMs: 5_000, maxEntries: 10, clock: () => 1_000 };
+
+  it('asks once for every number it has no answer for, and caches found and not-found answers', async () => {
+    const inner = new BatchLookup({});
+    const c = new CachedNumberLookup(inner, options);
+    await c.lookup('+33612345678');
+    await c.prefetch(['+447400123456', '+33612345678', '+4915112345678', '+447400123456']);
+    expect(inner.batches).toEqual([['+447400123456', '+4915112345678']]);
+    expect(c.peek('+447400123456')).toEqual({ mccMnc: '234-10', ported: true });
+    expect(c.peek('+4915112345678')).toBeNull();
+    expect(await c.lookup('+4915112345678')).toBeNull();
+    expect(inner.calls).toEqual(['+33612345678']);
+    await c.prefetch(['+447400123456', '+4915112345678']);
+    expect(inner.batches).toHaveLength(1);
+  });
+
+  it('lets a lookup made meanwhile share the call, and caches nothing when the source fails', async () => {
+    const inner = new BatchLookup({});
+    const c = new CachedNumberLookup(inner, options);
+    const warming = c.prefetch(['+447400123456']);
+    const meanwhile = c.lookup('+447400123456');
+    await warming;
+    expect(await meanwhile).toEqual({ mccMnc: '234-10', ported: true });
+    expect(inner.calls).toEqual([]);
+
+    inner.fail = true;
+    await c.prefetch(['+4915112345678']);
+    expect(c.peek('+4915112345678')).toBeUndefined();
+    await expect(c.lookup('+4915112345678')).rejects.toThrow('provider down');
+  });
+
+  it('does nothing over a lookup that cannot answer many numbers at once', async () => {
+    const inner = new CountingLookup({ '+447400123456': { mccMnc: '234-10', ported: true } });
+    const c = new CachedNumberLookup(inner, options);
+    await c.prefetch(['+447400123456']);
+    expect(inner.calls).toEqual([]);
+  });
+});

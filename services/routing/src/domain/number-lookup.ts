@@ -15,6 +15,11 @@ export interface NumberInfo {
 
 export interface NumberLookup {
   lookup(e164: string): Promise<NumberInfo | null>;
+  /**
+   * Optional: many numbers in one call (one query instead of one per number). Numbers the source does not
+   * know are absent from the map (or map to null).
+   */
+  lookupMany?(e164s: readonly string[]): Promise<ReadonlyMap<string, NumberInfo | null>>;
 }
 
 /**
@@ -28,6 +33,15 @@ export interface PeekableNumberLookup extends NumberLookup {
 
 export function isPeekable(l: NumberLookup): l is PeekableNumberLookup {
   return typeof (l as Partial<PeekableNumberLookup>).peek === 'function';
+}
+
+/** A lookup that can be warmed with many numbers at once, ahead of the decisions that need them. */
+export interface PrefetchingNumberLookup extends NumberLookup {
+  prefetch(e164s: readonly string[]): Promise<void>;
+}
+
+export function isPrefetching(l: NumberLookup): l is PrefetchingNumberLookup {
+  return typeof (l as Partial<PrefetchingNumberLookup>).prefetch === 'function';
 }
 
 /** Ported numbers held in memory: e164 -> the network that now serves it. Unknown numbers give null. */
@@ -70,7 +84,7 @@ interface CacheEntry {
  * entry to the end), the oldest entry is evicted when full. Concurrent misses for the same number share one
  * inner call. Failures are passed on and not cached.
  */
-export class CachedNumberLookup implements PeekableNumberLookup {
+export class CachedNumberLookup implements PeekableNumberLookup, PrefetchingNumberLookup {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly inflight = new Map<string, Promise<NumberInfo | null>>();
   private readonly ttlMs: number;
@@ -131,6 +145,40 @@ export class CachedNumberLookup implements PeekableNumberLookup {
     );
     this.inflight.set(e164, p);
     return p;
+  }
+
+  /**
+   * Fills the cache for the numbers it has no fresh answer for, with one inner `lookupMany` call (when the
+   * inner lookup has one), so a batch of messages costs one query instead of one per new number. Numbers
+   * the source does not know are cached as "not known". A failure is not cached: each number is then
+   * looked up on its own when its message is decided. Does not count hits or misses.
+   */
+  async prefetch(e164s: readonly string[]): Promise<void> {
+    const many = this.inner.lookupMany?.bind(this.inner);
+    if (!many) return;
+    const now = this.clock();
+    const wanted = new Set<string>();
+    for (const n of e164s) {
+      const e = this.entries.get(n);
+      if ((e === undefined || e.expiresAt <= now) && !this.inflight.has(n)) wanted.add(n);
+    }
+    if (wanted.size === 0) return;
+    const numbers = [...wanted];
+    const all = many(numbers);
+    // Lookups of these numbers made meanwhile wait for this call instead of asking on their own.
+    for (const n of numbers) {
+      const one = all.then((found) => found.get(n) ?? null);
+      one.catch(() => undefined);
+      this.inflight.set(n, one);
+    }
+    try {
+      const found = await all;
+      for (const n of numbers) this.store(n, found.get(n) ?? null);
+    } catch {
+      // Source unavailable: nothing cached; each message's own lookup tries again (and falls back).
+    } finally {
+      for (const n of numbers) this.inflight.delete(n);
+    }
   }
 
   /** Drops the cached answer for one number (e.g. its portability record changed). */
