@@ -1,10 +1,11 @@
-// Benchmark: messages per second through the whole dlr service (submitted + dispatch + receipt per
+// Benchmark: messages per second through the whole dlr service (submitted + routed + dispatch + receipt per
 // message -> join -> dlr.parts.v1 -> aggregation -> sms.delivery.v1, with the Postgres store).
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
 //   npx tsx --conditions=@smshub/source services/dlr/bench/pipeline-bench.ts [messages=5000]
 // Creates its own topics (6 partitions, like production) and database and removes them at the end.
 // Prints figures; not a test.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
+import { PgCpu } from './pg-cpu.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -99,6 +101,29 @@ const dlr = createDlr({
 });
 
 const counter = countStatements(pool);
+// DLR_BENCH_STATEMENTS=1: round-trip time and calls per statement (by its first words), to see which
+// statements the Postgres CPU goes to (pg_stat_statements is not loaded on the development cluster)
+const statementTimes = new Map<string, { calls: number; ms: number }>();
+if (process.env['DLR_BENCH_STATEMENTS']) {
+  const timed = new WeakSet<object>();
+  pool.on('acquire', (client) => {
+    if (timed.has(client)) return;
+    timed.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = async (...args: unknown[]) => {
+      const key = (typeof args[0] === 'string' ? args[0] : '').replace(/\s+/g, ' ').slice(0, 70);
+      const t0 = performance.now();
+      try {
+        return await query(...args);
+      } finally {
+        const e = statementTimes.get(key) ?? { calls: 0, ms: 0 };
+        e.calls++;
+        e.ms += performance.now() - t0;
+        statementTimes.set(key, e);
+      }
+    };
+  });
+}
 await dlr.start();
 await joined;
 
@@ -108,12 +133,15 @@ const finalRows = async (): Promise<number> =>
   Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
 // DLR_BENCH_PROFILE=<file>: a CPU profile of the measured phase
 const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
+const pgCpu = await PgCpu.forPool((sql) => probe.query<{ pid: number }>(sql), dbName);
+pgCpu.sample();
 const before = snapshot(counter);
 const start = performance.now();
 const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), [
   JSON.stringify({
     brokers,
     submitted: topics.submitted.name,
+    routed: topics.routed.name,
     dispatched: topics.dispatched.name,
     receiptRaw: topics.receiptRaw.name,
     messages: N,
@@ -121,12 +149,17 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
 ]);
 const loadDone = new Promise<number | null>((resolve) => load.on('exit', resolve));
 let finalsSeen = 0;
+let polls = 0;
 while (finalsSeen < N && performance.now() - start < 600_000) {
   await new Promise((r) => setTimeout(r, 100));
   finalsSeen = await finalRows();
+  // a pass over /proc costs this process CPU: once a second is enough (backends outlive the phase)
+  if (++polls % 10 === 0) pgCpu.sample();
 }
 const end = performance.now();
 const after = snapshot(counter);
+pgCpu.sample();
+const pg = pgCpu.used();
 await stopProfile();
 const produced = await loadDone;
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
@@ -134,7 +167,7 @@ const rows = { rows: [{ n: String(finalsSeen) }] };
 const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
 const finals = deliveryOffsets.reduce((a, p) => a + Number(p.high), 0);
 
-console.log(`messages: ${N} (3 input events each, 6 partitions per topic, one dlr instance)`);
+console.log(`messages: ${N} (4 input events each, 6 partitions per topic, one dlr instance)`);
 console.log(`load process exit code: ${produced}`);
 console.log(
   `all final rows written: ${(end - start).toFixed(0)} ms -> ${((N / (end - start)) * 1000).toFixed(0)} messages/s`,
@@ -143,6 +176,30 @@ console.log(
   `final rows: ${rows.rows[0]?.n}; records on sms.delivery.v1: ${finals}; receipts still parked: ${parked.rows[0]?.n}`,
 );
 for (const line of costLines(before, after, N)) console.log(line);
+console.log(
+  `PostgreSQL CPU per message: ${(pg.backendsUs / N).toFixed(0)} µs in this database's backends, ` +
+    `${(pg.auxiliaryUs / N).toFixed(0)} µs in the cluster's WAL writer, checkpointer, bgwriter and autovacuum (shared)`,
+);
+const status = readFileSync('/proc/self/status', 'utf8');
+console.log(
+  `peak RSS of this process:   ${Math.round(Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1]) / 1024)} MB`,
+);
+
+for (const [key, t] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+  console.log(`${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)} calls  ${key}`);
+}
+// Rows written per message (the statistics collector's counters reach the view within a second or so)
+await new Promise((r) => setTimeout(r, 1_500));
+const tables = await pool.query<{ relname: string; ins: string; upd: string; hot: string }>(
+  `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot
+     FROM pg_stat_user_tables WHERE relname LIKE 'dlr_%' ORDER BY relname`,
+);
+for (const t of tables.rows) {
+  const per = (n: string): string => (Number(n) / N).toFixed(2);
+  console.log(
+    `rows per message, ${t.relname.padEnd(20)} ${per(t.ins)} inserted, ${per(t.upd)} updated (${per(t.hot)} HOT)`,
+  );
+}
 
 await dlr.stop();
 await Promise.all(consumers.map((c) => c.stop()));

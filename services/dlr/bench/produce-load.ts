@@ -1,9 +1,10 @@
 // The load of pipeline-bench.ts, in its own process so that the bench's CPU figures are dlr's alone:
-// per message one sms.submitted.v1, one sms.dispatched.v1 and one sms.receipt.raw.v1 record.
-// argv[2]: JSON { brokers, submitted, dispatched, receiptRaw, messages } (topic names).
+// per message one sms.submitted.v1, one sms.routed.v1, one sms.dispatched.v1 and one sms.receipt.raw.v1 record.
+// argv[2]: JSON { brokers, submitted, routed, dispatched, receiptRaw, messages } (topic names).
 import { randomBytes } from 'node:crypto';
 import {
   DispatchOutcome,
+  SmsRouted,
   SmsDispatched,
   SmsReceiptRaw,
   SmsSubmitted,
@@ -15,6 +16,7 @@ import { createLogger } from '@smshub/logging';
 const args = JSON.parse(process.argv[2] ?? '{}') as {
   brokers: string[];
   submitted: string;
+  routed: string;
   dispatched: string;
   receiptRaw: string;
   messages: number;
@@ -25,6 +27,7 @@ const producer = new TypedProducer(kafka, logger, { lingerMs: 5 });
 await producer.connect();
 const topics = {
   submitted: { ...registry.submitted, name: args.submitted },
+  routed: { ...registry.routed, name: args.routed },
   dispatched: { ...registry.dispatched, name: args.dispatched },
   receiptRaw: { ...registry.receiptRaw, name: args.receiptRaw },
 };
@@ -51,14 +54,21 @@ for (let i = 0; i < args.messages; i++) {
     receivedAt: now,
     destinationInfo: { mcc: '234', mnc: '15', matchedPrefix: '4477' },
   };
+  const submitted = SmsSubmitted.fromPartial({
+    messageId: hubId,
+    accountId: 'acc_bench',
+    destination: context.destination,
+    receivedAt: now,
+  });
   sends.push(
+    producer.produce(topics.submitted, submitted),
     producer.produce(
-      topics.submitted,
-      SmsSubmitted.fromPartial({
-        messageId: hubId,
-        accountId: 'acc_bench',
-        destination: context.destination,
-        receivedAt: now,
+      topics.routed,
+      SmsRouted.fromPartial({
+        message: submitted,
+        candidates: [{ connectorId: 'con_bench', ruleId: 'rule_bench' }],
+        destinationInfo: context.destinationInfo,
+        routedAt: now,
       }),
     ),
     producer.produce(

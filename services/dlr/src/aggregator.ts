@@ -41,7 +41,7 @@ import {
   toProtoStatus,
 } from './mapping.js';
 import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLatency } from './metrics.js';
-import { insertRows, lockMessages } from './sql.js';
+import { insertUnnest, lockMessages, type TypedColumn } from './sql.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
 /** Messages expired per sweep transaction. */
@@ -65,28 +65,28 @@ interface Loaded {
   ctxBytes?: Buffer;
 }
 
-const MESSAGE_COLUMNS = [
-  'message_id',
-  'account_id',
-  'system_id',
-  'customer_message_id',
-  'destination',
-  'status',
-  'final',
-  'connector_id',
-  'parts_total',
-  'parts_delivered',
-  'segments',
-  'revision',
-  'received_at',
-  'done_at',
-  'expires_at',
-  'updated_at',
-  'context',
-  'state',
+const MESSAGE_COLUMNS: readonly TypedColumn[] = [
+  ['message_id', 'uuid'],
+  ['account_id', 'text'],
+  ['system_id', 'text'],
+  ['customer_message_id', 'text'],
+  ['destination', 'text'],
+  ['status', 'smallint'],
+  ['final', 'boolean'],
+  ['connector_id', 'text'],
+  ['parts_total', 'integer'],
+  ['parts_delivered', 'integer'],
+  ['segments', 'integer'],
+  ['revision', 'integer'],
+  ['received_at', 'timestamptz'],
+  ['done_at', 'timestamptz'],
+  ['expires_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+  ['context', 'bytea'],
+  ['state', 'jsonb'],
 ];
 const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
-  .map((c) => `${c} = EXCLUDED.${c}`)
+  .map(([c]) => `${c} = EXCLUDED.${c}`)
   .join(', ')}`;
 
 export interface AggregatorDeps {
@@ -243,7 +243,9 @@ export class Aggregator {
     const now = Date.now();
     const o = this.deps.options;
     const expiryConfig = { defaultValidityMs: o.defaultValidityMs, graceMs: o.expiryGraceMs };
-    const tlConfig = { notifyIntermediate: o.intermediateReceipts, maxTimeline: 64 };
+    // dlr_timeline holds the whole timeline; the stored state keeps only its first entry (the message's
+    // start when the submitted event has not been seen yet), so the JSON written on every event stays small.
+    const tlConfig = { notifyIntermediate: o.intermediateReceipts, maxTimeline: 1 };
     const { samples, deliveries, expired, ignored } = await withTransaction(
       this.deps.pool,
       async (client) => {
@@ -334,14 +336,8 @@ export class Aggregator {
           if (!m.changed || m.state === undefined) continue;
           rows.push(this.row(id, m, m.state, now, expiryConfig));
         }
-        await insertRows(client, 'dlr_messages', MESSAGE_COLUMNS, rows, MESSAGE_UPSERT, [
-          'uuid',
-          ...MESSAGE_COLUMNS.slice(1, -1).map(() => undefined),
-          'jsonb',
-        ]);
-        await insertRows(client, 'dlr_timeline', TIMELINE_COLUMNS, timeline, 'ON CONFLICT DO NOTHING', [
-          'uuid',
-        ]);
+        await insertUnnest(client, 'dlr_messages', MESSAGE_COLUMNS, rows, MESSAGE_UPSERT);
+        await insertUnnest(client, 'dlr_timeline', TIMELINE_COLUMNS, timeline, 'ON CONFLICT DO NOTHING');
         return { samples, deliveries, expired, ignored };
       },
     );

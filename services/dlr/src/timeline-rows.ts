@@ -1,4 +1,5 @@
 // Rows of dlr_timeline: every event of a message as it was on its topic (protobuf bytes).
+import type { TypedColumn } from './sql.js';
 
 export type TimelineKind = 'submitted' | 'routed' | 'rejected' | 'dispatched' | 'receipt' | 'delivery';
 
@@ -12,14 +13,14 @@ export const FLOW_ORDER: Record<TimelineKind, number> = {
   delivery: 6,
 };
 
-export const TIMELINE_COLUMNS = [
-  'message_id',
-  'event_key',
-  'topic',
-  'kind',
-  'event_time',
-  'flow_order',
-  'payload',
+export const TIMELINE_COLUMNS: readonly TypedColumn[] = [
+  ['message_id', 'uuid'],
+  ['event_key', 'text'],
+  ['topic', 'text'],
+  ['kind', 'text'],
+  ['event_time', 'timestamptz'],
+  ['flow_order', 'smallint'],
+  ['payload', 'bytea'],
 ];
 
 export type TimelineRow = [string, string, string, TimelineKind, Date, number, Buffer];
