@@ -59,6 +59,13 @@ export interface ConsumerOptions {
    * through kafkaConnection), else FETCH_LIMITS_DEFAULT. They bound the records held in memory.
    */
   fetch?: Partial<FetchLimits>;
+  /**
+   * The broker answers a fetch once it holds `minBytes` for it or `maxWaitMs` have passed (default: 1 byte,
+   * 100 ms, i.e. at once). A batch handler whose cost is mostly per batch (statements, produce requests)
+   * and that can wait a little gets larger batches under a live flow by raising both.
+   */
+  minBytes?: number;
+  maxWaitMs?: number;
 }
 
 /** Header names on dead-letter copies; the key and value are the original bytes, unchanged. */
@@ -124,7 +131,8 @@ export class TypedConsumer {
       sessionTimeout: opts.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: 1000,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      minBytes: opts.minBytes ?? 1,
+      maxWaitTimeInMs: opts.maxWaitMs ?? 100,
     });
   }
 

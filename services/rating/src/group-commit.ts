@@ -1,0 +1,106 @@
+/**
+ * Group commit across consumed batches. The events consumer works on several partitions at once; each
+ * partition's batch pushes its items here and is answered with the result of the statement (or
+ * transaction) that carried them. While one commit runs, the batches that arrive queue up and go together
+ * in the next one, so a live flow spread over many partitions costs one commit per round instead of one
+ * per partition batch. A commit starts at the end of the event-loop turn in which its first member
+ * arrived (setImmediate, no linger timer): the batches of one fetch, started together, share it.
+ *
+ * A group that fails is committed again one member at a time, so a batch that can never succeed (a balance
+ * in another currency) fails alone and the consumer isolates its poison record without taking the other
+ * partitions' batches with it.
+ */
+export interface GroupCommitOptions<T, R> {
+  commit: (items: T[]) => Promise<R>;
+  /**
+   * Two members holding the same key never share a commit (two events of one message on two topics): the
+   * later member waits for the next commit and then sees what the first one wrote.
+   */
+  keyOf: (item: T) => string;
+  /** Items per commit at most (a member is never split; a larger member is committed alone). */
+  maxItems: number;
+}
+
+interface Member<T, R> {
+  items: T[];
+  resolve: (result: R) => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit<T, R> {
+  private queue: Member<T, R>[] = [];
+  private running = false;
+  private scheduled = false;
+
+  constructor(private readonly opts: GroupCommitOptions<T, R>) {}
+
+  /**
+   * Resolves with the result of the commit that carried `items`: when they were grouped with others, the
+   * result covers every member's items, and the caller picks its own.
+   */
+  push(items: T[]): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private take(): Member<T, R>[] {
+    const keys = new Set<string>();
+    const group: Member<T, R>[] = [];
+    const rest: Member<T, R>[] = [];
+    let size = 0;
+    for (const m of this.queue) {
+      const mine = m.items.map(this.opts.keyOf);
+      const fits = group.length === 0 || size + m.items.length <= this.opts.maxItems;
+      if (!fits || mine.some((k) => keys.has(k))) {
+        rest.push(m);
+        // Keys held back stay held back: a later member must not overtake an earlier one on the same key.
+        for (const k of mine) keys.add(k);
+        continue;
+      }
+      for (const k of mine) keys.add(k);
+      group.push(m);
+      size += m.items.length;
+    }
+    this.queue = rest;
+    return group;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    void this.run(this.take()).finally(() => {
+      this.running = false;
+      this.schedule();
+    });
+  }
+
+  private async run(group: Member<T, R>[]): Promise<void> {
+    if (group.length > 1) {
+      try {
+        const result = await this.opts.commit(group.flatMap((m) => m.items));
+        for (const m of group) m.resolve(result);
+        return;
+      } catch {
+        // Fall through: each member alone, so each gets its own outcome.
+      }
+    }
+    for (const m of group) {
+      try {
+        m.resolve(await this.opts.commit(m.items));
+      } catch (err) {
+        m.reject(err);
+      }
+    }
+  }
+}
