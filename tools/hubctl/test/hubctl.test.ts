@@ -1,5 +1,6 @@
-// hubctl end to end: the real admin, dlr and rating processes on a fresh database and their own Kafka
-// namespace, and the real CLI as a child process; checks what an operator sees (stdout, stderr, exit code).
+// hubctl end to end: the real admin, dlr, rating and routing processes on a fresh database and their own
+// Kafka namespace, and the real CLI as a child process; checks what an operator sees (stdout, stderr, exit
+// code), and that routing applies a rule made with hubctl.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,9 +17,10 @@ import {
   SmsRouted,
   SmsSubmitted,
   topics,
+  type SmsRejected,
 } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
-import { ensureTopics } from '@smshub/kafka';
+import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import {
   createTestDatabase,
   freePort,
@@ -28,6 +30,7 @@ import {
   testKafkaAdmin,
   testKafkaBrokers,
   uniqueName,
+  waitFor,
   type TestDatabase,
 } from '@smshub/testing';
 
@@ -40,6 +43,7 @@ let certFile: string;
 let keyFile: string;
 const servers: HubProcess[] = [];
 const ports = { admin: 0, messages: 0, settlement: 0 };
+let namespace: string;
 
 interface CliResult {
   code: number | null;
@@ -109,6 +113,7 @@ function server(
     ADMIN_TOKEN: token,
     CONNECTOR_SECRET_KEY: randomBytes(32).toString('base64'),
     RATING_REPLICA_ID: `${namespace}-rating`,
+    ROUTING_REPLICA_ID: `${namespace}-routing`,
     // The admin API speaks TLS (a self-signed certificate for 127.0.0.1): hubctl connects with --ca.
     ...(name === 'admin' ? { ADMIN_TLS_CERT_FILE: certFile, ADMIN_TLS_KEY_FILE: keyFile } : {}),
   };
@@ -268,7 +273,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 2 });
-  const namespace = uniqueName('hubctl');
+  namespace = uniqueName('hubctl');
   const admin = await testKafkaAdmin();
   try {
     await Promise.all([
@@ -286,6 +291,8 @@ beforeAll(async () => {
     server('admin', 'services/admin', ports.admin, await freePort(), namespace),
     server('dlr', 'services/dlr', ports.messages, await freePort(), namespace),
     server('rating', 'services/rating', ports.settlement, await freePort(), namespace),
+    // No gRPC: routing only consumes and produces; it reloads its tables on every config change.
+    server('routing', 'services/routing', 0, await freePort(), namespace),
   );
   for (const s of servers) s.start();
   await Promise.all(servers.map((s) => s.waitReady(90_000)));
@@ -779,5 +786,231 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     expect(JSON.parse(totals.stdout).totals).toEqual([
       expect.objectContaining({ partyId: accountForMessages, messages: '1', segments: '1' }),
     ]);
+  });
+  it('sets sender patterns, a time window, strategy options and a sender rewrite from flags and -f YAML, and refuses bad ones with 65', async () => {
+    const id = `rr_opt_${randomBytes(3).toString('hex')}`;
+    const con = await hubctl([
+      'connectors',
+      'create',
+      `con_${id}`,
+      '--supplier',
+      'sup_o',
+      '--enabled',
+      '--currency',
+      'EUR',
+      '--bind',
+      'host=127.0.0.1,port=2776,system_id=hub',
+      '--max-submit-rate',
+      '10',
+      '--password',
+      'pw',
+    ]);
+    expect(con.stderr).toBe('');
+    const created = await hubctl([
+      'routes',
+      'create',
+      id,
+      '--prefix',
+      '4940',
+      '--target',
+      `con_${id}`,
+      '--strategy',
+      'quality',
+      '--sender',
+      'ACME*',
+      '--sender',
+      '/^\\d{5}$/',
+      '--time-window',
+      'tz=Europe/Berlin,days=mon-fri,hours=08:00-20:00',
+      '--strategy-option',
+      'min_samples=20,prior_delivery_ratio=0.8,prior_p50_latency_ms=3000',
+      '--sender-rewrite',
+      'source_addr=ACMEDE,only_if_sender=ACME*',
+      '-o',
+      'json',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({
+      strategy: 'ROUTE_STRATEGY_QUALITY',
+      senders: [{ glob: 'ACME*' }, { regex: '^\\d{5}$', flags: '' }],
+      timeWindow: {
+        timeZone: 'Europe/Berlin',
+        days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+        ranges: [{ from: '08:00', to: '20:00' }],
+      },
+      strategyOptions: { minSamples: 20, prior: { deliveryRatio: 0.8, p50LatencyMs: 3000 } },
+      senderRewrite: { sourceAddr: 'ACMEDE', onlyIfSender: [{ glob: 'ACME*' }] },
+    });
+
+    const masked = await hubctl([
+      'routes',
+      'update',
+      id,
+      '--sender-rewrite',
+      'source_addr=4930123456,source_ton=1,source_npi=1',
+      '--clear',
+      'time_window',
+    ]);
+    expect(masked.stderr).toBe('');
+    expect(masked.stdout).toMatch(/sender_rewrite\.source_addr\s+│ 4930123456/);
+    expect(masked.stdout).toMatch(/senders\[0\]\.glob\s+│ ACME\*/);
+    expect(masked.stdout).not.toContain('time_window');
+
+    const file = path.join(workDir, `${id}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'destinationPrefixes: ["4940"]',
+        'strategy: ROUTE_STRATEGY_SCORE',
+        'strategyCurrency: EUR',
+        `targets: [{connectorId: con_${id}}]`,
+        'senders: [{regex: "^bank", flags: i}]',
+        'timeWindow: {timeZone: UTC, days: [sat, sun], ranges: [{from: "22:00", to: "06:00"}]}',
+        'strategyOptions: {weights: {quality: 0.7, cost: 0.3}}',
+        '',
+      ].join('\n'),
+    );
+    const replaced = await hubctl(['routes', 'update', id, '-f', file]);
+    expect(replaced.stderr).toBe('');
+    expect(replaced.code).toBe(0);
+    const list = await hubctl(['routes', 'list']);
+    const row = list.stdout.split('\n').find((l) => l.includes(id)) ?? '';
+    expect(row).toContain('SCORE (weights q0.7 c0.3 l0)');
+    expect(row).toContain('sender /^bank/i, when sat,sun 22:00-06:00 UTC');
+
+    const bad = await Promise.all([
+      hubctl(['routes', 'update', id, '--sender', '/(unclosed/']),
+      hubctl(['routes', 'update', id, '--time-window', 'tz=Mars/Olympus']),
+      hubctl(['routes', 'update', id, '--strategy-option', 'weight_quality=0,weight_cost=0']),
+      hubctl(['routes', 'update', id, '--sender-rewrite', 'ACMEBANKLTD12']),
+      hubctl(['routes', 'update', id, '--sender-rewrite', 'source_addr=ACME,source_ton=300']),
+    ]);
+    expect(bad.map((r) => r.code)).toEqual([65, 65, 65, 65, 64]);
+    expect(bad[0]!.stderr).toMatch(
+      /^hubctl: invalid argument: routing_rule\.senders\[0\]\.regex: is not valid/,
+    );
+    expect(bad[1]!.stderr).toMatch(/routing_rule\.time_window\.time_zone: "Mars\/Olympus" is not a known/);
+    expect(bad[2]!.stderr).toMatch(/routing_rule\.strategy_options\.weights: need a positive sum/);
+    expect(bad[3]!.stderr).toMatch(/routing_rule\.sender_rewrite\.source_addr: an alphanumeric sender id/);
+    expect(bad[4]!.stderr).toMatch(/--sender-rewrite source_ton must be between 0 and 255/);
+  });
+
+  it('routing applies a rule made with hubctl: only matching senders use it, and their sender id is rewritten', async () => {
+    const id = `rr_rw_${randomBytes(3).toString('hex')}`;
+    const setup = await Promise.all([
+      hubctl([
+        'connectors',
+        'create',
+        `con_${id}`,
+        '--supplier',
+        'sup_rw',
+        '--enabled',
+        '--currency',
+        'EUR',
+        '--bind',
+        'host=127.0.0.1,port=2776,system_id=hub',
+        '--max-submit-rate',
+        '10',
+        '--password',
+        'pw',
+      ]),
+      hubctl(['prefixes', 'create', '4930', '--country', 'de', '--mcc', '262', '--mnc', '01']),
+    ]);
+    for (const r of setup) expect(r.stderr).toBe('');
+    const rule = await hubctl([
+      'routes',
+      'create',
+      id,
+      '--priority',
+      '1000',
+      '--enabled',
+      '--prefix',
+      '4930',
+      '--target',
+      `con_${id}`,
+      '--sender',
+      'ACME*',
+      '--sender-rewrite',
+      'source_addr=ACMEDE,only_if_sender=ACME1',
+    ]);
+    expect(rule.stderr).toBe('');
+
+    // The test's own producer and collector on the hub's namespaced topics (kafkajs logs nothing here).
+    const quiet = {
+      level: 'silent',
+      isLevelEnabled: () => false,
+      child: () => quiet,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      fatal: () => undefined,
+    } as unknown as Parameters<typeof createKafka>[1];
+    const t = namespacedTopics(topics, namespace);
+    const kafka = createKafka({ clientId: uniqueName('hubctl-test'), brokers: testKafkaBrokers() }, quiet);
+    const producer = new TypedProducer(kafka, quiet);
+    await producer.connect();
+    const routed = new Map<string, SmsRouted>();
+    const rejected = new Map<string, SmsRejected>();
+    const collector = new TypedConsumer(kafka, quiet, {
+      groupId: uniqueName('hubctl-test-routed'),
+      producer,
+      fromBeginning: true,
+    })
+      .on(t.routed, (r) => {
+        routed.set(r.value.message?.messageId ?? '', r.value);
+      })
+      .on(t.rejected, (r) => {
+        rejected.set(r.value.message?.messageId ?? '', r.value);
+      });
+    try {
+      const joined = collector.waitForAssignment(60_000);
+      await collector.start();
+      await joined;
+      const submit = async (sender: string) => {
+        const id = randomUUID();
+        await producer.produce(
+          t.submitted,
+          SmsSubmitted.fromPartial({
+            messageId: id,
+            accountId: 'acc-routing',
+            systemId: 'acme',
+            source: { ton: 5, npi: 0, address: sender },
+            destination: { ton: 1, npi: 1, address: '4930123456' },
+            shortMessage: Buffer.from('hello'),
+            receivedAt: new Date(),
+            customerMessageId: id,
+          }),
+        );
+        return waitFor(() => routed.get(id) ?? (rejected.has(id) ? ('rejected' as const) : undefined), {
+          timeoutMs: 15_000,
+          what: `routing's answer for ${sender}`,
+        });
+      };
+      // Routing reloads its tables on the rule's config change; until then the message finds no rule.
+      const first = await waitFor(
+        async () => {
+          const r = await submit('ACME1');
+          return r !== 'rejected' && r.candidates[0]?.ruleId === id ? r : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: `a message routed by ${id}` },
+      );
+      expect(first.candidates.map((c) => c.connectorId)).toEqual([`con_${id}`]);
+      expect(first.message?.source).toMatchObject({ address: 'ACMEDE', ton: 5, npi: 0 });
+
+      // Matches the rule's senders (ACME*) but not only_if_sender (ACME1): routed, sender kept.
+      const kept = await submit('ACME2');
+      expect(kept !== 'rejected' && kept.candidates[0]?.ruleId).toBe(id);
+      expect(kept !== 'rejected' && kept.message?.source?.address).toBe('ACME2');
+
+      // Outside the rule's senders: not routed by it.
+      const other = await submit('OTHER');
+      expect(other === 'rejected' || other.candidates[0]?.ruleId !== id).toBe(true);
+    } finally {
+      await collector.stop();
+      await producer.close();
+    }
   });
 });
