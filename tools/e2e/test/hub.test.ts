@@ -467,6 +467,7 @@ describe('configuration through the admin API, while the hub runs', { timeout: 1
         revision: 0n,
         accountGroups: [],
         countries: ['DE'],
+        senders: [],
         strategyCurrency: '',
         block: false,
         blockReason: '',
