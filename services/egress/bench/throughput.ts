@@ -1,11 +1,14 @@
 // Benchmark (not a test): routed -> egress -> SMPP -> dispatched, end to end on loopback with the real
 // Kafka and Postgres of .local/env, against the in-process fake SMSC (answers at once).
 //   set -a; . .local/env; set +a
-//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6] [live|backlog]
+//   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6] [live|backlog] [rate]
+// live with a rate: the messages are produced at `rate` per second (as in the running hub: small batches);
+// without one, all at once.
 // Prints messages/s and the latency from produce to dispatched, the CPU time of this process (egress, the
 // fake SMSC, the load producer and the dispatched reader together: an upper bound for egress alone) and of
-// the whole machine per message, the Postgres transactions per part and the load average. Cleans up its
-// database and topics.
+// the whole machine per message, the Postgres transactions per part, the CPU of the Postgres backends
+// serving the bench's database per message (from /proc: Postgres runs on this machine), this process's
+// peak RSS and the load average. Cleans up its database and topics.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -30,6 +33,7 @@ const [n = 20_000, sessions = 2, window = 50, partitionConcurrency = 6] = args.s
 // live: messages are produced while egress runs (end to end); backlog: all are in the topic before egress
 // starts, and the figure is egress's drain rate from its first dispatch to its last.
 const mode = args[4] === 'backlog' ? 'backlog' : 'live';
+const rate = mode === 'live' && args[5] ? Number(args[5]) : 0;
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
@@ -165,13 +169,36 @@ try {
     const idle = (f[3] ?? 0) + (f[4] ?? 0);
     return ((f.reduce((a, b) => a + b, 0) - idle) * 1e6) / 100; // USER_HZ = 100
   };
+  // utime + stime (µs) of the Postgres backends connected to the bench's database, by pid.
+  const backendCpu = async (): Promise<Map<number, number>> => {
+    const { rows } = await admin.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = $1',
+      [tag],
+    );
+    const cpu = new Map<number, number>();
+    for (const { pid } of rows) {
+      try {
+        const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(')').at(-1)!.trim().split(/\s+/);
+        cpu.set(pid, (Number(f[11]) + Number(f[12])) * 10_000); // fields 14 and 15, USER_HZ = 100
+      } catch {
+        // the backend has exited
+      }
+    }
+    return cpu;
+  };
   const load0 = loadavg()[0]!;
+  let pg0 = await backendCpu();
   let x0 = await xacts();
   let cpu0 = process.cpuUsage();
   let m0 = await machineBusyUs();
   const t0 = Date.now();
   const batch: Promise<void>[] = [];
+  const paceStart = Date.now();
   for (let i = 0; i < n; i++) {
+    if (rate > 0 && i % 20 === 0) {
+      const due = paceStart + (i * 1000) / rate;
+      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+    }
     const messageId = uuidv7();
     sentAt.set(messageId, Date.now());
     batch.push(
@@ -199,6 +226,7 @@ try {
     x0 = await xacts();
     cpu0 = process.cpuUsage();
     m0 = await machineBusyUs();
+    pg0 = await backendCpu();
     await startCore();
   }
   while (done.size < n) {
@@ -212,21 +240,24 @@ try {
   // pg_stat_database is updated by each backend at the end of a transaction, with a short delay.
   await new Promise((r) => setTimeout(r, 1000));
   const tx = (await xacts()) - x0;
+  let pgUs = 0;
+  for (const [pid, us] of await backendCpu()) pgUs += us - (pg0.get(pid) ?? 0);
   const lat = [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
-  const rate = Math.round((n * 1000) / Math.max(1, t1 - tStart));
+  const achieved = Math.round((n * 1000) / Math.max(1, t1 - tStart));
   console.log(
     mode === 'live'
       ? `egress bench (live): ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
-          `all dispatched in ${t1 - t0} ms = ${rate} msg/s end to end; ` +
+          `${rate > 0 ? `produced at ${rate}/s, ` : ''}all dispatched in ${t1 - t0} ms = ${achieved} msg/s end to end; ` +
           `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`
       : `egress bench (backlog): ${n} messages already in the topic, ${sessions} sessions x window ${window}: ` +
-          `first to last dispatch ${t1 - tStart} ms = ${rate} msg/s; SMSC submits ${smsc.received.length}`,
+          `first to last dispatch ${t1 - tStart} ms = ${achieved} msg/s; SMSC submits ${smsc.received.length}`,
   );
   console.log(
     `egress bench: CPU of this process ${Math.round((cpu.user + cpu.system) / n)} µs/msg ` +
       `(egress + fake SMSC + dispatched reader${mode === 'live' ? ' + load producer' : ''}), whole machine ${Math.round(machine / n)} µs/msg ` +
-      `(all processes incl. Kafka, Postgres and anyone else); Postgres ${(tx / n).toFixed(3)} transactions/part; ` +
+      `(all processes incl. Kafka, Postgres and anyone else); Postgres ${(tx / n).toFixed(3)} transactions/part, ` +
+      `its backends ${Math.round(pgUs / n)} CPU-µs/msg; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; ` +
       `load average ${load0.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after; ` +
       `${sessions} sessions x window ${window}, ${partitionConcurrency} partitions concurrently`,
   );
