@@ -49,4 +49,16 @@ describe('receipts', () => {
       buildReceipt(ev(DeliveryStatus.DELIVERY_STATUS_DELIVERED, 1), 86_400, now).expiresAt.toISOString(),
     ).toBe('2026-11-23T07:00:00.000Z');
   });
+
+  it("keeps a receipt until the message's own validity end when the event carries it, not the account default", () => {
+    const withValidity = (until: string) => {
+      const d = ev(DeliveryStatus.DELIVERY_STATUS_DELIVERED, 1);
+      d.context!.validityUntil = new Date(until);
+      return buildReceipt(d, 86_400, now).expiresAt.toISOString();
+    };
+    // validity_period of 3 days: kept 3 days, though the account's default is 1.
+    expect(withValidity('2026-11-25T07:00:00Z')).toBe('2026-11-25T07:00:00.000Z');
+    // A validity that ends in 10 minutes: still the minimum hold of an hour from now.
+    expect(withValidity('2026-11-22T07:15:00Z')).toBe('2026-11-22T08:05:00.000Z');
+  });
 });

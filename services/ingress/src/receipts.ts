@@ -89,10 +89,10 @@ function receiptText(bytes: Uint8Array, dataCoding: number): string {
 }
 
 /**
- * The deliver_sm receipt for a delivery event the customer asked a receipt for. `validitySeconds` bounds
- * how long it is kept waiting for a receiver bind (from the submit time; the event does not carry the
- * message's own validity end), and at least `minHoldMs` from now (an EXPIRED outcome arrives right at the
- * validity end and must still reach the customer).
+ * The deliver_sm receipt for a delivery event the customer asked a receipt for. It is kept waiting for a
+ * receiver bind until the message's own validity end (`context.validityUntil`; for an event without it,
+ * the submit time + `validitySeconds`, the account's default), and at least `minHoldMs` from now (an
+ * EXPIRED outcome arrives right at the validity end and must still reach the customer).
  */
 export function buildReceipt(
   d: SmsDelivery,
@@ -115,9 +115,8 @@ export function buildReceipt(
     err: Math.min(999, err),
     text: receiptText(ctx.receiptText, ctx.dataCoding),
   });
-  const expiresAt = new Date(
-    Math.max(submitDate.getTime() + validitySeconds * 1000, now.getTime() + minHoldMs),
-  );
+  const validityEnd = ctx.validityUntil?.getTime() ?? submitDate.getTime() + validitySeconds * 1000;
+  const expiresAt = new Date(Math.max(validityEnd, now.getTime() + minHoldMs));
   return {
     messageId: ctx.messageId,
     status: d.status,

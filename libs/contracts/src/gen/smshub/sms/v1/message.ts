@@ -240,6 +240,12 @@ export interface MessageContext {
   receiptText: Buffer;
   /** Submission channel. */
   channel: SubmitChannel;
+  /**
+   * End of the message's validity (SmsSubmitted.validity_until: the customer's validity_period, else the
+   * account's default). Ingress keeps a receipt for a receiver bind until then; unset from producers older
+   * than this field, and ingress then falls back to received_at + the account's default validity.
+   */
+  validityUntil?: Date | undefined;
 }
 
 /** An error as the customer will see it in their receipt or API. */
@@ -566,6 +572,7 @@ function createBaseMessageContext(): MessageContext {
     destinationInfo: undefined,
     receiptText: Buffer.alloc(0),
     channel: 0,
+    validityUntil: undefined,
   };
 }
 
@@ -612,6 +619,9 @@ export const MessageContext: MessageFns<MessageContext> = {
     }
     if (message.channel !== 0) {
       writer.uint32(112).int32(message.channel);
+    }
+    if (message.validityUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.validityUntil), writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -741,6 +751,14 @@ export const MessageContext: MessageFns<MessageContext> = {
             message.channel = reader.int32() as any;
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.validityUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -809,6 +827,11 @@ export const MessageContext: MessageFns<MessageContext> = {
         ? Buffer.from(bytesFromBase64(object.receipt_text))
         : Buffer.alloc(0),
       channel: isSet(object.channel) ? submitChannelFromJSON(object.channel) : 0,
+      validityUntil: isSet(object.validityUntil)
+        ? fromJsonTimestamp(object.validityUntil)
+        : isSet(object.validity_until)
+        ? fromJsonTimestamp(object.validity_until)
+        : undefined,
     };
   },
 
@@ -856,6 +879,9 @@ export const MessageContext: MessageFns<MessageContext> = {
     if (message.channel !== 0) {
       obj.channel = submitChannelToJSON(message.channel);
     }
+    if (message.validityUntil !== undefined) {
+      obj.validityUntil = message.validityUntil.toISOString();
+    }
     return obj;
   },
 
@@ -886,6 +912,7 @@ export const MessageContext: MessageFns<MessageContext> = {
       : undefined;
     message.receiptText = object.receiptText ?? Buffer.alloc(0);
     message.channel = object.channel ?? 0;
+    message.validityUntil = object.validityUntil ?? undefined;
     return message;
   },
 };
