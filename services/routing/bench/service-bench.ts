@@ -7,7 +7,8 @@
 // child's CPU time (user + system, from the moment its consumers joined) per message and its peak RSS are
 // the routing process's own, without the producing done here. The parent watches the output topics' end
 // offsets rather than consuming them. Prints figures; not a test.
-// ROUTING_BENCH_PROFILE_DIR=dir writes a V8 CPU profile of the routing process there (`.cpuprofile`).
+// ROUTING_BENCH_NODE_ARGS passes node flags to the routing process only, e.g. a CPU profile
+// ("--cpu-prof --cpu-prof-dir=/tmp/prof") or heap limits ("--max-old-space-size=192").
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -39,6 +40,10 @@ const topicsOf = (suffix: string) => ({
 interface CoreReport {
   cpuUs: number;
   maxRssMb: number;
+  /** Highest heapTotal / heapUsed / external (array buffers included) sampled every 50 ms while consuming. */
+  peak: { heapTotalMb: number; heapUsedMb: number; externalMb: number };
+  /** RSS right after start, before the first message. */
+  startRssMb: number;
   hits: number;
   misses: number;
   rejectedByCategory: string;
@@ -73,10 +78,20 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
     topics,
   });
   await core.start();
+  const mb = (b: number) => b / 1024 / 1024;
+  const startRssMb = mb(process.memoryUsage().rss);
+  const peak = { heapTotalMb: 0, heapUsedMb: 0, externalMb: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heapTotalMb = Math.max(peak.heapTotalMb, mb(m.heapTotal));
+    peak.heapUsedMb = Math.max(peak.heapUsedMb, mb(m.heapUsed));
+    peak.externalMb = Math.max(peak.externalMb, mb(m.external));
+  }, 50);
   const cpu = process.cpuUsage();
   process.send!({ started: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
   const byCategory =
     (await metricsRegistry.getSingleMetric('smshub_routing_rejected_total')?.get())?.values ?? [];
   const hist =
@@ -86,6 +101,8 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
   const report: CoreReport = {
     cpuUs: used.user + used.system,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
+    peak,
+    startRssMb,
     hits: core.numbers.hits,
     misses: core.numbers.misses,
     rejectedByCategory: byCategory
@@ -210,9 +227,9 @@ async function runParent(): Promise<void> {
     (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   t = performance.now();
-  const profileDir = process.env['ROUTING_BENCH_PROFILE_DIR'];
+  const nodeArgs = (process.env['ROUTING_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
   const core = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
+    execArgv: [...process.execArgv, ...nodeArgs],
     env: { ...process.env, ROUTING_BENCH_CHILD: JSON.stringify({ suffix, url: url.toString() }) },
   });
   const report = new Promise<CoreReport>((resolve, reject) => {
@@ -254,7 +271,9 @@ async function runParent(): Promise<void> {
   console.log(
     `routing process: ${(r.cpuUs / Math.max(1, routed + rejected)).toFixed(1)} CPU-µs per message ` +
       `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message), ` +
-      `peak RSS ${r.maxRssMb.toFixed(0)} MB; load average ${loadBefore} before, ${loadAfter} after`,
+      `peak RSS ${r.maxRssMb.toFixed(0)} MB (${r.startRssMb.toFixed(0)} MB once started; peak heap total ` +
+      `${r.peak.heapTotalMb.toFixed(0)} MB, heap used ${r.peak.heapUsedMb.toFixed(0)} MB, external ` +
+      `${r.peak.externalMb.toFixed(0)} MB); load average ${loadBefore} before, ${loadAfter} after`,
   );
 
   await producer.close();

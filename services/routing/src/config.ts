@@ -23,6 +23,9 @@ export const routingEnv = {
   ROUTING_FIREWALL_MAX_KEYS_PER_RULE: envInt({ min: 1, max: 10_000_000, default: 100_000 }),
   ROUTING_FIREWALL_DUPLICATE_MAX_KEYS: envInt({ min: 1, max: 50_000_000, default: 300_000 }),
   ROUTING_FIREWALL_REMEMBERED_IDS: envInt({ min: 1, max: 50_000_000, default: 250_000 }),
+  // Events of one consumed batch waiting for Kafka's acknowledgement at most (a backlog's batches are
+  // large: this bounds the encoded events, timers and spans held meanwhile).
+  ROUTING_MAX_PUBLISHES_IN_FLIGHT: envInt({ min: 1, max: 100_000, default: 1_000 }),
   // Partitions of sms.submitted.v1 processed at once by this replica.
   ROUTING_PARTITIONS_CONCURRENTLY: envInt({ min: 1, max: 64, default: 2 }),
 };

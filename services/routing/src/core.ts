@@ -28,7 +28,7 @@ import { RoutingEngine } from './domain/engine.js';
 import { CachedNumberLookup } from './domain/number-lookup.js';
 import type { ConnectorHealth } from './domain/strategies.js';
 import type { Clock, RoutingDecision, RoutingRequest } from './domain/types.js';
-import { toRejected, toRouted, toRoutingRequest } from './mapping.js';
+import { encodeRejected, encodeRouted, toRejected, toRouted, toRoutingRequest } from './mapping.js';
 import { metrics } from './metrics.js';
 import { PgNumberLookup } from './pg-lookup.js';
 import { QualityStore } from './quality.js';
@@ -48,6 +48,8 @@ export interface RoutingCoreConfig {
   normaliseCacheSize?: number;
   /** Bounds of the firewall's in-memory windows (engine defaults when absent). */
   firewall?: FirewallStateOptions;
+  /** Events of one batch waiting for Kafka's acknowledgement at most; default 1,000. */
+  maxPublishesInFlight?: number;
   /** Log destination numbers unmasked (debug only). */
   debugNumbers?: boolean;
   consumer?: Pick<
@@ -101,6 +103,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger.child({ component: 'routing', replica: config.replicaId });
   const quality = new QualityStore();
+  const maxInFlight = config.maxPublishesInFlight ?? 1_000;
   const numbers = new CachedNumberLookup(new PgNumberLookup(pool), { ...config.portedCache, clock });
   let engine: RoutingEngine | undefined;
   let current: RoutingSnapshot | undefined;
@@ -183,15 +186,16 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     if (!engine || !current) throw new RetriableLoadError(new Error('routing tables not loaded'));
     const e = engine;
     const published: Promise<void>[] = [];
+    let acknowledged = 0;
     // Observed at once (a failure must not count as unhandled while later decisions await), and
-    // awaited together below, where the first failure fails the batch (redelivered, decided the same way).
-    const publish = (p: Promise<void>): void => {
+    // awaited in order, where the first failure fails the batch (redelivered, decided the same way).
+    const publish = async (p: Promise<void>): Promise<void> => {
       p.catch(() => undefined);
       published.push(p);
+      // A fetched batch can hold thousands of records: at most maxInFlight events wait for Kafka at
+      // once, so a backlog does not turn into that many encoded events, timers and spans in memory.
+      while (published.length - acknowledged > maxInFlight) await published[acknowledged++];
     };
-    // Decisions in partition order (the firewall's windows see messages as they were submitted);
-    // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
-    // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
     // The batch's new destinations in one portability query rather than one per message.
     await e.prefetch(
       records.map(({ value: m }) => ({
@@ -200,29 +204,42 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         destTon: m.destination?.ton ?? 0,
       })),
     );
+    const debug = log.isLevelEnabled('debug');
+    // Decisions in partition order (the firewall's windows see messages as they were submitted);
+    // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
+    // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
     for (const r of records) {
       const m = r.value;
       const d = await decide(toRoutingRequest(m, current.accountGroups.get(m.accountId)), e);
       const now = new Date(clock());
       const prefixes = e.tables.prefixes;
       metrics.decisions.inc({ outcome: d.kind });
+      // The consumed bytes stand for the message in the published event (no second encoding of it),
+      // unless a sender rewrite changed it.
+      const raw = { messageId: m.messageId };
       if (d.kind === 'routed') {
-        publish(producer.produce(topics.routed, toRouted(m, d, prefixes, now)));
+        const bytes = d.senderRewrite ? undefined : r.bytes;
+        const routed = toRouted(m, d, prefixes, now);
+        const key = topics.routed.key(routed);
+        await publish(producer.produceRaw(topics.routed.name, key, encodeRouted(routed, bytes), raw));
       } else {
         metrics.rejected.inc({ category: d.category, rule: d.ruleId });
-        log.debug(
-          {
-            hubMessageId: m.messageId,
-            destination: maskNumber(m.destination?.address ?? '', config.debugNumbers === true),
-            category: d.category,
-            ruleId: d.ruleId,
-          },
-          'message rejected',
-        );
-        publish(producer.produce(topics.rejected, toRejected(m, d, prefixes, now)));
+        if (debug)
+          log.debug(
+            {
+              hubMessageId: m.messageId,
+              destination: maskNumber(m.destination?.address ?? '', config.debugNumbers === true),
+              category: d.category,
+              ruleId: d.ruleId,
+            },
+            'message rejected',
+          );
+        const rejected = toRejected(m, d, prefixes, now);
+        const key = topics.rejected.key(rejected);
+        await publish(producer.produceRaw(topics.rejected.name, key, encodeRejected(rejected, r.bytes), raw));
       }
     }
-    await Promise.all(published);
+    await Promise.all(published.slice(acknowledged));
   }
 
   return {

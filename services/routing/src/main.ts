@@ -16,6 +16,7 @@ await runService({
           maxEntries: c.ROUTING_PORTED_CACHE_MAX,
         },
         normaliseCacheSize: c.ROUTING_NORMALISE_CACHE_MAX,
+        maxPublishesInFlight: c.ROUTING_MAX_PUBLISHES_IN_FLIGHT,
         firewall: {
           maxKeysPerRule: c.ROUTING_FIREWALL_MAX_KEYS_PER_RULE,
           maxDuplicateKeysPerRule: c.ROUTING_FIREWALL_DUPLICATE_MAX_KEYS,

@@ -3,13 +3,22 @@ import {
   ConcatMethod,
   NumberLookupSource,
   RoutingStrategy,
+  SmsRejected,
+  SmsRouted,
   SmsSubmitted,
   TrafficType,
 } from '@smshub/contracts';
 import { encodeUcs2 } from '@smshub/smpp';
 import { reject } from './domain/customer-error.js';
 import { PrefixTable } from './domain/prefix-table.js';
-import { segmentCount, toRejected, toRouted, toRoutingRequest } from './mapping.js';
+import {
+  encodeRejected,
+  encodeRouted,
+  segmentCount,
+  toRejected,
+  toRouted,
+  toRoutingRequest,
+} from './mapping.js';
 
 const receivedAt = new Date('2026-11-22T07:00:00Z');
 const now = new Date('2026-11-22T07:00:01Z');
@@ -125,5 +134,32 @@ describe('toRouted / toRejected', () => {
     expect(r.reason).toBe('no rule for acc_1 to GB');
     expect(r.destinationInfo).toBeUndefined();
     expect(r.rejectedAt).toEqual(now);
+  });
+});
+
+describe('encodeRouted / encodeRejected', () => {
+  it('write the consumed message bytes where the codec would encode the message: same bytes', () => {
+    const long = 'x'.repeat(200); // a message longer than 127 bytes: a two-byte length
+    for (const text of ['hello', long]) {
+      const bytes = SmsSubmitted.encode(msg({ shortMessage: Buffer.from(text, 'ascii') })).finish();
+      const m = SmsSubmitted.decode(bytes);
+      const routed = toRouted(
+        m,
+        {
+          kind: 'routed',
+          destination: { e164: '+447712345678', country: 'GB', mccMnc: '234-30' },
+          candidates: [{ connectorId: 'con_a', reason: 'cheapest' }],
+          strategy: 'least_cost',
+          ruleId: 'r1',
+        },
+        prefixes,
+        now,
+      );
+      expect(encodeRouted(routed, bytes)).toEqual(Buffer.from(SmsRouted.encode(routed).finish()));
+      expect(SmsRouted.decode(encodeRouted(routed, bytes))).toEqual(routed);
+      const rejected = toRejected(m, reject('no_route', '', 'none'), prefixes, now);
+      expect(encodeRejected(rejected, bytes)).toEqual(Buffer.from(SmsRejected.encode(rejected).finish()));
+      expect(encodeRejected(rejected, undefined)).toEqual(Buffer.from(SmsRejected.encode(rejected).finish()));
+    }
   });
 });
