@@ -64,6 +64,7 @@ export function contextFromSubmitted(s: SmsSubmitted): MessageContext {
     receivedAt: s.receivedAt,
     concat: s.concat,
     channel: s.channel,
+    validityUntil: s.validityUntil,
   });
 }
 

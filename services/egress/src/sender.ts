@@ -101,6 +101,7 @@ export function messageContext(routed: SmsRouted): MessageContext {
     destinationInfo: routed.destinationInfo,
     receiptText: ud.subarray(0, 20),
     channel: m.channel,
+    validityUntil: m.validityUntil,
   };
 }
 
