@@ -150,11 +150,15 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
 const loadDone = new Promise<number | null>((resolve) => load.on('exit', resolve));
 let finalsSeen = 0;
 let polls = 0;
+const memoryPeak = { heapTotal: 0, heapUsed: 0, external: 0 };
 while (finalsSeen < N && performance.now() - start < 600_000) {
   await new Promise((r) => setTimeout(r, 100));
   finalsSeen = await finalRows();
   // a pass over /proc costs this process CPU: once a second is enough (backends outlive the phase)
   if (++polls % 10 === 0) pgCpu.sample();
+  const m = process.memoryUsage();
+  for (const k of ['heapTotal', 'heapUsed', 'external'] as const)
+    memoryPeak[k] = Math.max(memoryPeak[k], m[k]);
 }
 const end = performance.now();
 const after = snapshot(counter);
@@ -179,6 +183,10 @@ for (const line of costLines(before, after, N)) console.log(line);
 console.log(
   `PostgreSQL CPU per message: ${(pg.backendsUs / N).toFixed(0)} µs in this database's backends, ` +
     `${(pg.auxiliaryUs / N).toFixed(0)} µs in the cluster's WAL writer, checkpointer, bgwriter and autovacuum (shared)`,
+);
+const mb = (n: number): number => Math.round(n / 1024 / 1024);
+console.log(
+  `peak V8 heap (sampled):     ${mb(memoryPeak.heapTotal)} MB total, ${mb(memoryPeak.heapUsed)} MB used; external ${mb(memoryPeak.external)} MB`,
 );
 const status = readFileSync('/proc/self/status', 'utf8');
 console.log(

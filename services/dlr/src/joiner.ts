@@ -27,6 +27,13 @@ import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows
 
 /** Parked receipts claimed per sweep transaction. */
 export const SWEEP_LIMIT = 1000;
+/*
+ * KEY_PROBE: dispatches and parked receipts are found by their keys with one GIN probe per key
+ * (`unnest(keys) JOIN ... ON keys @> ARRAY[key]`), and the rows of what was found through
+ * `= ANY(ARRAY(...))` (a primary key lookup). `keys && $1` with a batch's hundreds of keys, or
+ * `IN (subquery)`, lets the planner pick a sequential scan: every row's keys compared with every key of
+ * the batch, or the whole dispatch index hashed, for each batch.
+ */
 /** How long after parking a receipt is still retried by the sweep (see sweepParked). */
 const RETRY_WINDOW_MS = 120_000;
 
@@ -172,12 +179,17 @@ export class Joiner {
       // Receipts parked earlier (by any instance) that one of these dispatches may answer.
       const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
       if (keys.length > 0) {
+        // One GIN probe per key (KEY_PROBE); a receipt found under two keys comes back once.
         const parked = await this.deps.pool.query<{
           receipt_id: string;
           receipt: Buffer;
           record_key: string | null;
         }>(
-          'SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts WHERE keys && $1::text[] ORDER BY parked_at',
+          `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
+            WHERE receipt_id = ANY(ARRAY(SELECT DISTINCT p.receipt_id
+                                           FROM unnest($1::text[]) AS k(key)
+                                           JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]))
+            ORDER BY parked_at`,
           [keys],
         );
         const items = parked.rows.map((row) => this.parkedItem(row));
@@ -313,7 +325,9 @@ export class Joiner {
     }>(
       `SELECT message_id, part_index, connector_id, supplier_message_id, parts_total, attempt, accepted_at
          FROM dlr_dispatch_index
-        WHERE message_id IN (SELECT message_id FROM dlr_dispatch_index WHERE keys && $1::text[])
+        WHERE message_id = ANY(ARRAY(SELECT DISTINCT d.message_id
+                                       FROM unnest($1::text[]) AS k(key)
+                                       JOIN dlr_dispatch_index d ON d.keys @> ARRAY[k.key]))
         ORDER BY accepted_at`,
       [keys],
     );
