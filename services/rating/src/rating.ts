@@ -91,7 +91,7 @@ const CONFIG_KINDS = new Set([
 ]);
 
 /** CDRs written by one transaction at most when several batches are grouped. */
-const MAX_CDRS_PER_TRANSACTION = 5000;
+const MAX_CDRS_PER_TRANSACTION = 2000;
 
 /** How long after a load an unknown account triggers another load (a just-created account). */
 const UNKNOWN_ACCOUNT_RELOAD_MS = 5_000;
