@@ -9,6 +9,9 @@
 // offsets rather than consuming them. Prints figures; not a test.
 // ROUTING_BENCH_NODE_ARGS passes node flags to the routing process only, e.g. a CPU profile
 // ("--cpu-prof --cpu-prof-dir=/tmp/prof") or heap limits ("--max-old-space-size=192").
+// ROUTING_BENCH_CORE_SCRIPT runs the routing process from another build of this file, e.g. an esbuild bundle
+// made like the services' (README "Service benchmark"), so its memory is that of a deployed bundle rather
+// than of TypeScript compiled on the fly by tsx.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -228,8 +231,9 @@ async function runParent(): Promise<void> {
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   t = performance.now();
   const nodeArgs = (process.env['ROUTING_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
-  const core = fork(fileURLToPath(import.meta.url), [], {
-    execArgv: [...process.execArgv, ...nodeArgs],
+  const coreScript = process.env['ROUTING_BENCH_CORE_SCRIPT'];
+  const core = fork(coreScript ?? fileURLToPath(import.meta.url), [], {
+    execArgv: coreScript ? nodeArgs : [...process.execArgv, ...nodeArgs],
     env: { ...process.env, ROUTING_BENCH_CHILD: JSON.stringify({ suffix, url: url.toString() }) },
   });
   const report = new Promise<CoreReport>((resolve, reject) => {
