@@ -208,36 +208,54 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     // Decisions in partition order (the firewall's windows see messages as they were submitted);
     // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
     // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
-    for (const r of records) {
-      const m = r.value;
-      const d = await decide(toRoutingRequest(m, current.accountGroups.get(m.accountId)), e);
-      const now = new Date(clock());
-      const prefixes = e.tables.prefixes;
-      metrics.decisions.inc({ outcome: d.kind });
-      // The consumed bytes stand for the message in the published event (no second encoding of it),
-      // unless a sender rewrite changed it.
-      const raw = { messageId: m.messageId };
-      if (d.kind === 'routed') {
-        const bytes = d.senderRewrite ? undefined : r.bytes;
-        const routed = toRouted(m, d, prefixes, now);
-        const key = topics.routed.key(routed);
-        await publish(producer.produceRaw(topics.routed.name, key, encodeRouted(routed, bytes), raw));
-      } else {
-        metrics.rejected.inc({ category: d.category, rule: d.ruleId });
-        if (debug)
-          log.debug(
-            {
-              hubMessageId: m.messageId,
-              destination: maskNumber(m.destination?.address ?? '', config.debugNumbers === true),
-              category: d.category,
-              ruleId: d.ruleId,
-            },
-            'message rejected',
+    // Counted per batch: one metric update per outcome and rule instead of one per message.
+    let routedCount = 0;
+    const rejectedCounts = new Map<string, { category: string; rule: string; n: number }>();
+    try {
+      for (const r of records) {
+        const m = r.value;
+        const d = await decide(toRoutingRequest(m, current.accountGroups.get(m.accountId)), e);
+        const now = new Date(clock());
+        const prefixes = e.tables.prefixes;
+        // The consumed bytes stand for the message in the published event (no second encoding of it),
+        // unless a sender rewrite changed it.
+        const raw = { messageId: m.messageId };
+        if (d.kind === 'routed') {
+          routedCount++;
+          const bytes = d.senderRewrite ? undefined : r.bytes;
+          const routed = toRouted(m, d, prefixes, now);
+          const key = topics.routed.key(routed);
+          await publish(producer.produceRaw(topics.routed.name, key, encodeRouted(routed, bytes), raw));
+        } else {
+          const k = `${d.category}|${d.ruleId}`;
+          const c = rejectedCounts.get(k);
+          if (c) c.n++;
+          else rejectedCounts.set(k, { category: d.category, rule: d.ruleId, n: 1 });
+          if (debug)
+            log.debug(
+              {
+                hubMessageId: m.messageId,
+                destination: maskNumber(m.destination?.address ?? '', config.debugNumbers === true),
+                category: d.category,
+                ruleId: d.ruleId,
+              },
+              'message rejected',
+            );
+          const rejected = toRejected(m, d, prefixes, now);
+          const key = topics.rejected.key(rejected);
+          await publish(
+            producer.produceRaw(topics.rejected.name, key, encodeRejected(rejected, r.bytes), raw),
           );
-        const rejected = toRejected(m, d, prefixes, now);
-        const key = topics.rejected.key(rejected);
-        await publish(producer.produceRaw(topics.rejected.name, key, encodeRejected(rejected, r.bytes), raw));
+        }
       }
+    } finally {
+      if (routedCount > 0) metrics.decisions.inc({ outcome: 'routed' }, routedCount);
+      let rejectedTotal = 0;
+      for (const c of rejectedCounts.values()) {
+        metrics.rejected.inc({ category: c.category, rule: c.rule }, c.n);
+        rejectedTotal += c.n;
+      }
+      if (rejectedTotal > 0) metrics.decisions.inc({ outcome: 'rejected' }, rejectedTotal);
     }
     await Promise.all(published.slice(acknowledged));
   }
