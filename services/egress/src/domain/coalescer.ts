@@ -1,10 +1,11 @@
 /**
  * Group commit: callers push one item each and are answered when the statement that carried it has
  * finished. While a flush is in flight, new items queue up and go together in the next one, so under
- * load one statement carries as many items as arrived during the previous statement (no linger timer:
- * a lone item is written at once). Egress uses it for its dedupe rows: each part still waits for its own
- * row to be durable (the "sending" row before its submit_sm is written), but hundreds of parts share a
- * statement.
+ * load one statement carries as many items as arrived during the previous statement. When no flush is in
+ * flight, a flush starts at the end of the current event-loop turn (setImmediate, no linger timer): the
+ * items pushed in the same turn (the parts of a batch starting together) share it instead of the first
+ * going alone. Egress uses it for its dedupe rows: each part still waits for its own row to be durable
+ * (the "sending" row before its submit_sm is written), but hundreds of parts share a statement.
  */
 export interface CoalescerOptions<T> {
   /** At most this many items in one flush. */
@@ -29,6 +30,7 @@ interface Queued<T> {
 export class Coalescer<T> {
   private queue: Queued<T>[] = [];
   private running = 0;
+  private scheduled = false;
   private readonly maxInFlight: number;
 
   constructor(
@@ -46,7 +48,7 @@ export class Coalescer<T> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      this.pump();
+      this.schedule();
     });
   }
 
@@ -80,6 +82,16 @@ export class Coalescer<T> {
     }
     this.queue = rest;
     return batch;
+  }
+
+  /** Flushes at the end of this turn, so that the items pushed during it go together. */
+  private schedule(): void {
+    if (this.scheduled || this.running >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
