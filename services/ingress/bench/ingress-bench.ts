@@ -4,22 +4,26 @@
 //
 //   npx tsx --conditions=@smshub/source services/ingress/bench/ingress-bench.ts [messages=20000] [sessions=4] [window=10] [receipts=messages]
 //
-// The ESME clients run in the same process as the server (they share its CPU, so the figures are a floor).
+// The ESME clients run in a child process (esme-load.ts); the CPU printed for ingress is this process's.
+// INGRESS_BENCH_PROFILE=<file.cpuprofile> writes a V8 CPU profile of this process during the load.
 // Each session runs `window` loops of `await submit()`, so every request is on the wire at once and the
 // latency measured is the server's (decode, checks, UUIDv7, Kafka acks=all round trip, response).
 // Then the receipt path: `receipts` final sms.delivery.v1 events are produced, and the time until a bound
 // receiver has had every deliver_sm is measured, with the SQL statements ingress ran per receipt.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { fork } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session as InspectorSession } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import argon2 from 'argon2';
 import pg from 'pg';
 import { DeliveryStatus, SmsDelivery, SubmitChannel, topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
-import { connectSmpp, type SmppSession } from '@smshub/smpp';
+import { connectSmpp } from '@smshub/smpp';
 import { createIngress, DEFAULT_OPTIONS } from '../src/index.js';
 
 const total = Number(process.argv[2] ?? 20_000);
@@ -92,55 +96,53 @@ const ingress = createIngress({
 });
 const { port } = await ingress.start();
 
-const clients: SmppSession[] = [];
-for (let i = 0; i < sessions; i++)
-  clients.push(
-    await connectSmpp({
-      host: '127.0.0.1',
-      port,
-      systemId: 'bench',
-      password: 'benchpw',
-      bindType: 'transmitter',
-      window,
-      enquireLinkMs: 0,
-    }),
+// The ESMEs run in a child process (esme-load.ts), so this process's CPU time is ingress's own (its
+// Kafka producer included); the child's CPU is printed apart.
+const esmes = fork(fileURLToPath(new URL('./esme-load.ts', import.meta.url)), [
+  String(port),
+  String(total),
+  String(sessions),
+  String(window),
+]);
+const fromEsmes = <T>(type: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }): void => {
+      if (m.type !== type) return;
+      esmes.off('message', onMessage);
+      resolve(m as T);
+    };
+    esmes.on('message', onMessage);
+    esmes.once('exit', (code) =>
+      reject(new Error(`the ESME process exited (code ${code}) before '${type}'`)),
+    );
+  });
+await fromEsmes('ready');
+// INGRESS_BENCH_PROFILE=<file.cpuprofile>: V8 sampling profile of this process during the load only.
+const profileFile = process.env.INGRESS_BENCH_PROFILE;
+const inspector = profileFile ? new InspectorSession() : undefined;
+const post = (method: string): Promise<unknown> =>
+  new Promise((resolve, reject) =>
+    inspector!.post(method, (err, result) => (err ? reject(err) : resolve(result))),
   );
-
-const msg = {
-  source_addr: 'Bench',
-  source_addr_ton: 5,
-  dest_addr_ton: 1,
-  dest_addr_npi: 1,
-  destination_addr: '447700900123',
-  registered_delivery: 1,
-  short_message: Buffer.from('Your verification code is 123456'),
-};
-const latencies = new Float64Array(total);
-let next = 0;
-let failed = 0;
-async function worker(s: SmppSession): Promise<void> {
-  for (;;) {
-    const i = next++;
-    if (i >= total) return;
-    const t0 = process.hrtime.bigint();
-    try {
-      await s.submit(msg);
-      latencies[i] = Number(process.hrtime.bigint() - t0) / 1e6;
-    } catch {
-      failed++;
-      latencies[i] = Number.NaN;
-    }
-  }
+if (inspector) {
+  inspector.connect();
+  await post('Profiler.enable');
+  await post('Profiler.start');
 }
-// Warm-up (connections, metadata, JIT), not counted.
-await Promise.all(clients.map((s) => s.submit(msg)));
+const done = fromEsmes<{ latencies: number[]; failed: number; cpuMicros: number }>('done');
 const t0 = process.hrtime.bigint();
 const submitCpu0 = process.cpuUsage();
-await Promise.all(clients.flatMap((s) => Array.from({ length: window }, () => worker(s))));
+esmes.send('go');
+const { latencies, failed, cpuMicros: esmeCpuMicros } = await done;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const submitCpu = process.cpuUsage(submitCpu0);
+if (inspector) {
+  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+  await writeFile(profileFile!, JSON.stringify(profile));
+  inspector.disconnect();
+}
 
-const ok = [...latencies].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+const ok = latencies.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
 const q = (p: number): string => (ok[Math.min(ok.length - 1, Math.floor(p * ok.length))] ?? 0).toFixed(2);
 console.log(
   JSON.stringify(
@@ -153,14 +155,20 @@ console.log(
       seconds: Number(seconds.toFixed(2)),
       acceptedPerSecond: Math.round(ok.length / seconds),
       latencyMs: { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: (ok.at(-1) ?? 0).toFixed(2) },
-      // Server and clients share this process: an upper bound of ingress's own CPU per submit.
-      processCpuMicrosPerSubmit: Math.round((submitCpu.user + submitCpu.system) / Math.max(1, ok.length)),
+      // This process: the ingress server and its Kafka producer (the ESMEs are in another process).
+      ingressCpuMicrosPerSubmit: Number(
+        ((submitCpu.user + submitCpu.system) / Math.max(1, ok.length)).toFixed(1),
+      ),
+      ingressSystemCpuMicrosPerSubmit: Number((submitCpu.system / Math.max(1, ok.length)).toFixed(1)),
+      esmeCpuMicrosPerSubmit: Number((esmeCpuMicros / Math.max(1, ok.length)).toFixed(1)),
+      loadAverage: (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' '),
       kafka: 'acks=all, idempotent producer, 6 partitions, one local broker',
     },
     null,
     2,
   ),
 );
+await new Promise((resolve) => esmes.once('exit', resolve));
 
 // ------------------------------------------------------------------ receipts
 let received = 0;
@@ -195,7 +203,7 @@ const events = Array.from({ length: receipts }, () => {
       registeredDelivery: 1,
       dataCoding: 0,
       receivedAt: new Date(Date.now() - 5000),
-      receiptText: msg.short_message,
+      receiptText: Buffer.from('Your verification code is 123456'),
       channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,
     },
     status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
@@ -230,7 +238,6 @@ console.log(
 );
 await receiver.unbind();
 
-for (const s of clients) await s.unbind();
 await ingress.stop();
 await Promise.all(consumers.map((c) => c.stop()));
 await producer.close();

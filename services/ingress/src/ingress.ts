@@ -26,7 +26,7 @@ import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
-import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
+import { buildSubmitted, checkSubmit, ConcatGroups, encodeSubmitted, type SessionInfo } from './submit.js';
 import { Throttles } from './throttle.js';
 
 export interface IngressOptions {
@@ -107,7 +107,18 @@ export interface IngressDeps {
 
 interface SessionState {
   info: SessionInfo;
+  /** Accepted submits waiting for Kafka on this session. */
   inflight: number;
+  /** smshub_ingress_submits_total{account, status="ESME_ROK"}, looked up once per session, not per message. */
+  accepted: { inc(): void };
+}
+
+/** A submit that passed every check, encoded, not yet on Kafka. */
+interface Admitted {
+  messageId: string;
+  /** The sms.submitted.v1 record value. */
+  bytes: Buffer;
+  destination: string | undefined;
 }
 
 export interface Ingress {
@@ -247,7 +258,11 @@ export function createIngress(deps: IngressDeps): Ingress {
       unregister();
     };
     session.once('close', forget);
-    session.context.ingress = { info, inflight: 0 } satisfies SessionState;
+    session.context.ingress = {
+      info,
+      inflight: 0,
+      accepted: m.submits.labels({ account: systemId, status: 'ESME_ROK' }),
+    } satisfies SessionState;
     session.once('bound', (bindType) => {
       blog.info({ sessionId: info.sessionId }, 'bound');
       if (bindType === 'receiver' || bindType === 'transceiver') dispatcher.addReceiver(systemId, session);
@@ -256,59 +271,59 @@ export function createIngress(deps: IngressDeps): Ingress {
   }
 
   // ------------------------------------------------------------------ submits
-  const accept: RequestHandler = async (pdu, session) => {
-    const started = process.hrtime.bigint();
+  /**
+   * submit_sm / data_sm. Every refusal is decided synchronously and answered without a promise; only an
+   * accepted message waits, for Kafka's acks=all acknowledgement, before its submit_sm_resp.
+   */
+  const accept: RequestHandler = (pdu, session) => {
     const st = stateOf(session);
-    const systemId = st?.info.systemId ?? session.peerSystemId ?? '';
-    let status: number = S.ESME_RSYSERR;
-    let spec: ResponseSpec = { status };
-    inflightSubmits++;
-    if (st) st.inflight++;
-    try {
-      spec = await acceptInner(pdu, st);
-      status = spec.status ?? 0;
-      return spec;
-    } finally {
-      inflightSubmits--;
-      if (st) st.inflight--;
-      m.submits.inc({ account: systemId, status: statusName(status) });
-      if (status === 0) m.submitLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    }
+    if (!st) return refused(session.peerSystemId ?? '', S.ESME_RINVBNDSTS);
+    const started = performance.now();
+    const admitted = admit(pdu, st);
+    if (typeof admitted === 'number') return refused(st.info.systemId, admitted);
+    return produceAccepted(st, admitted, started);
   };
 
-  async function acceptInner(pdu: Pdu, st: SessionState | undefined): Promise<ResponseSpec> {
-    if (!st) return { status: S.ESME_RINVBNDSTS };
+  function refused(systemId: string, status: number): ResponseSpec {
+    m.submits.inc({ account: systemId, status: statusName(status) });
+    return { status };
+  }
+
+  /** The checks of a submit, in order: the refusal status, or the encoded event of an accepted message. */
+  function admit(pdu: Pdu, st: SessionState): number | Admitted {
     const systemId = st.info.systemId;
-    if (draining) return { status: S.ESME_RTHROTTLED };
+    if (draining) return S.ESME_RTHROTTLED;
     const account = accounts.get(systemId);
-    if (!account || !account.enabled) return { status: S.ESME_RSUBMITFAIL };
-    if (st.inflight > account.maxWindow) {
+    if (!account || !account.enabled) return S.ESME_RSUBMITFAIL;
+    // This submit counts as outstanding on the session: more than max_window of them are refused.
+    if (st.inflight + 1 > account.maxWindow) {
       m.throttled.inc({ account: systemId });
-      return { status: opts.overWindowStatus };
+      return opts.overWindowStatus;
     }
     const now = new Date();
     const checked = checkSubmit(pdu, account, st.info.interfaceVersion, now);
     if (!checked.ok) {
-      log.debug(
-        {
-          systemId,
-          status: statusName(checked.status),
-          reason: checked.reason,
-          dst: mask(pdu.destination_addr),
-        },
-        'submit refused',
-      );
-      return { status: checked.status };
+      if (log.isLevelEnabled('debug'))
+        log.debug(
+          {
+            systemId,
+            status: statusName(checked.status),
+            reason: checked.reason,
+            dst: mask(pdu.destination_addr),
+          },
+          'submit refused',
+        );
+      return checked.status;
     }
     if (opts.creditCheck && balances.blocked(account.id)) {
       log.debug({ systemId }, 'submit refused: account out of credit');
-      return { status: S.ESME_RSUBMITFAIL };
+      return S.ESME_RSUBMITFAIL;
     }
     if (!throttles.tryTake(account.id, account.tpsLimit, now.getTime())) {
       m.throttled.inc({ account: systemId });
-      return { status: S.ESME_RTHROTTLED };
+      return S.ESME_RTHROTTLED;
     }
-    if (pendingProduces >= opts.maxPendingProduces) return { status: S.ESME_RMSGQFUL };
+    if (pendingProduces >= opts.maxPendingProduces) return S.ESME_RMSGQFUL;
     const messageId = uuidv7();
     const c = checked.content.concat;
     const groupId = c
@@ -318,20 +333,34 @@ export function createIngress(deps: IngressDeps): Ingress {
         )
       : undefined;
     const event = buildSubmitted({ pdu, checked, account, session: st.info, messageId, groupId, now });
+    return { messageId, bytes: encodeSubmitted(event), destination: pdu.destination_addr };
+  }
+
+  /** Answers an accepted message once Kafka has it (acks=all); ESME_RSYSERR when Kafka did not take it. */
+  async function produceAccepted(st: SessionState, msg: Admitted, started: number): Promise<ResponseSpec> {
+    const systemId = st.info.systemId;
+    inflightSubmits++;
+    st.inflight++;
     pendingProduces++;
     try {
-      await producer.produce(topics.submitted, event);
+      // Keyed and traced by the hub message id, as the topic's codec would (the bytes are its encoding).
+      await producer.produceRaw(topics.submitted.name, msg.messageId, msg.bytes);
     } catch (err) {
       log.error(
-        { systemId, messageId, err: (err as Error).message },
+        { systemId, messageId: msg.messageId, err: (err as Error).message },
         'Kafka did not take the message; answered ESME_RSYSERR',
       );
-      return { status: S.ESME_RSYSERR };
+      return refused(systemId, S.ESME_RSYSERR);
     } finally {
       pendingProduces--;
+      inflightSubmits--;
+      st.inflight--;
     }
-    log.debug({ systemId, messageId, dst: mask(pdu.destination_addr) }, 'accepted');
-    return { fields: { message_id: event.customerMessageId } };
+    st.accepted.inc();
+    m.submitLatency.observe((performance.now() - started) / 1000);
+    if (log.isLevelEnabled('debug'))
+      log.debug({ systemId, messageId: msg.messageId, dst: mask(msg.destination) }, 'accepted');
+    return { fields: { message_id: msg.messageId } };
   }
 
   const querySm: RequestHandler = async (pdu, session) => {

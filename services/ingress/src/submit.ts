@@ -3,8 +3,8 @@ import {
   ConcatMethod,
   SubmitChannel,
   TrafficType,
+  SmsSubmitted,
   type ConcatInfo as ProtoConcat,
-  type SmsSubmitted,
 } from '@smshub/contracts';
 import {
   CommandStatus as S,
@@ -156,7 +156,8 @@ export function buildSubmitted(args: {
         groupId: args.groupId ?? messageId,
       }
     : undefined;
-  const raw = c.fromPayload ? (pdu.message_payload as Buffer) : (pdu.short_message ?? Buffer.alloc(0));
+  // The bytes are referenced, not copied: the event is encoded (which copies them) before the PDU goes.
+  const raw = c.fromPayload ? (pdu.message_payload as Buffer) : (pdu.short_message ?? EMPTY);
   return {
     messageId,
     accountId: account.id,
@@ -176,7 +177,7 @@ export function buildSubmitted(args: {
     priority: pdu.priority_flag ?? 0,
     registeredDelivery: pdu.registered_delivery ?? 0,
     dataCoding: pdu.data_coding ?? 0,
-    shortMessage: Buffer.from(raw),
+    shortMessage: raw,
     fromMessagePayload: c.fromPayload,
     concat,
     serviceType: pdu.service_type ?? '',
@@ -184,10 +185,7 @@ export function buildSubmitted(args: {
     validityPeriodRaw: pdu.validity_period ?? '',
     scheduleAt: checked.scheduleAt,
     scheduleDeliveryTimeRaw: pdu.schedule_delivery_time ?? '',
-    tlvs: Object.entries(pdu.tlvs ?? {}).map(([tag, value]) => ({
-      tag: Number(tag),
-      value: Buffer.from(value),
-    })),
+    tlvs: pdu.tlvs ? Object.entries(pdu.tlvs).map(([tag, value]) => ({ tag: Number(tag), value })) : [],
     receivedAt: now,
     customerMessageId: messageId,
     trafficType: TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
@@ -195,6 +193,28 @@ export function buildSubmitted(args: {
     smDefaultMsgId: pdu.sm_default_msg_id ?? 0,
     channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,
   };
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One writer for every event: its buffer grows to the largest event once and is reused, where a fresh
+ * writer per event allocates 128 bytes, doubles (copying) as it fills, and is garbage right after.
+ * `finish()` copies the bytes out and resets the writer, so nothing written earlier is shared.
+ */
+const writer = SmsSubmitted.encode(SmsSubmitted.fromPartial({}));
+writer.finish();
+
+/** The sms.submitted.v1 bytes of `event`, the same as the topic's codec gives, in a Buffer of their own. */
+export function encodeSubmitted(event: SmsSubmitted): Buffer {
+  let bytes: Uint8Array;
+  try {
+    bytes = SmsSubmitted.encode(event, writer).finish();
+  } catch (err) {
+    writer.finish(); // a half-written event must not prefix the next one
+    throw err;
+  }
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
