@@ -9,9 +9,10 @@
 // offsets rather than consuming them. Prints figures; not a test.
 // ROUTING_BENCH_NODE_ARGS passes node flags to the routing process only, e.g. a CPU profile
 // ("--cpu-prof --cpu-prof-dir=/tmp/prof") or heap limits ("--max-old-space-size=192").
-// ROUTING_BENCH_CORE_SCRIPT runs the routing process from another build of this file, e.g. an esbuild bundle
-// made like the services' (README "Service benchmark"), so its memory is that of a deployed bundle rather
-// than of TypeScript compiled on the fly by tsx.
+// ROUTING_BENCH_BUNDLED=1 runs the routing process from an esbuild bundle of this file made like the
+// services' (tools/dev/bundle.mjs), so its memory and CPU are those of a deployed bundle rather than of
+// TypeScript compiled on the fly by tsx. ROUTING_BENCH_CORE_SCRIPT runs it from another build (e.g. of an
+// older commit, to compare).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -231,7 +232,9 @@ async function runParent(): Promise<void> {
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   t = performance.now();
   const nodeArgs = (process.env['ROUTING_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
-  const coreScript = process.env['ROUTING_BENCH_CORE_SCRIPT'];
+  const coreScript =
+    process.env['ROUTING_BENCH_CORE_SCRIPT'] ??
+    (process.env['ROUTING_BENCH_BUNDLED'] === '1' ? await bundleSelf() : undefined);
   const core = fork(coreScript ?? fileURLToPath(import.meta.url), [], {
     execArgv: coreScript ? nodeArgs : [...process.execArgv, ...nodeArgs],
     env: { ...process.env, ROUTING_BENCH_CHILD: JSON.stringify({ suffix, url: url.toString() }) },
@@ -287,4 +290,42 @@ async function runParent(): Promise<void> {
   await rm(migrationsDir, { recursive: true, force: true });
   await admin.deleteTopics({ topics: (await admin.listTopics()).filter((n) => n.includes(suffix)) });
   await admin.disconnect();
+}
+
+/**
+ * Bundles this file like tools/dev/bundle.mjs bundles a service (workspace packages inlined from their
+ * sources, other dependencies external) into dist/service-bench.mjs; returns its path.
+ */
+async function bundleSelf(): Promise<string> {
+  const { build } = await import('esbuild');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const external = new Set<string>();
+  for (const top of ['.', 'libs', 'services', 'tools']) {
+    const dirs = top === '.' ? ['.'] : (await readdir(path.join(root, top))).map((d) => path.join(top, d));
+    for (const dir of dirs) {
+      const file = path.join(root, dir, 'package.json');
+      const pkg = JSON.parse(await readFile(file, 'utf8').catch(() => '{}')) as {
+        dependencies?: Record<string, string>;
+        optionalDependencies?: Record<string, string>;
+      };
+      for (const deps of [pkg.dependencies, pkg.optionalDependencies])
+        for (const name of Object.keys(deps ?? {})) if (!name.startsWith('@smshub/')) external.add(name);
+    }
+  }
+  const outfile = path.join(root, 'services/routing/dist/service-bench.mjs');
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['@smshub/source'],
+    external: [...external],
+    banner: {
+      js: "import { createRequire as __smshubCreateRequire } from 'node:module'; const require = __smshubCreateRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+  return outfile;
 }
