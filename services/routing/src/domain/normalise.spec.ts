@@ -113,6 +113,16 @@ describe('DestinationNormaliser', () => {
           [`${cc}${n}`, Ton.UNKNOWN, other],
           [n, Ton.NATIONAL, undefined],
           [`${cc}${n}`, Ton.ALPHANUMERIC, undefined],
+          // The same addresses under other countries, where the memo shares one answer across countries.
+          [`${cc}${n}`, Ton.INTERNATIONAL, other],
+          [`+${cc}${n}`, Ton.NATIONAL, other],
+          [`+${cc}${n}`, Ton.UNKNOWN, country],
+          [`00${cc}${n}`, Ton.UNKNOWN, country],
+          [`00${cc}${n}`, Ton.NATIONAL, country],
+          [`${cc}${n}`, Ton.ALPHANUMERIC, other],
+          // And where the country does change the answer, so that sharing it there would show.
+          [n, Ton.NATIONAL, other],
+          [`0${n}`, Ton.UNKNOWN, other],
         );
       }
     }
@@ -122,7 +132,7 @@ describe('DestinationNormaliser', () => {
 
   it('gives exactly what normaliseDestination gives, on first sight and from memory', () => {
     const all = inputs();
-    expect(all.length).toBeGreaterThan(20_000);
+    expect(all.length).toBeGreaterThan(40_000);
     // A small memo, so entries rotate through both generations while the same inputs come back.
     const memo = new DestinationNormaliser(2_000);
     let valid = 0;

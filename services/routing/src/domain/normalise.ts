@@ -65,10 +65,21 @@ function national(digits: string, country: CountryCode): NormaliseResult {
 }
 
 /**
+ * Whether normaliseDestination's answer for (addr, ton) can depend on the default country: not for
+ * international or alphanumeric TONs, nor when the address starts with "+" (always read as international),
+ * nor with "00" under any TON but national. Then one remembered answer serves every account's country.
+ */
+function countryMatters(addr: string, ton: number): boolean {
+  if (ton === Ton.INTERNATIONAL || ton === Ton.ALPHANUMERIC || addr.startsWith('+')) return false;
+  return ton === Ton.NATIONAL || !addr.startsWith('00');
+}
+
+/**
  * normaliseDestination with a bounded memo of its answers. A libphonenumber-js parse and "max" validation
  * costs about 10 µs (it compiles a regular expression per pattern it tries); traffic repeats destinations
  * (OTP, campaigns, retries), so remembering answers by their exact inputs keeps that cost to first sight.
- * The answer is a pure function of (address, TON, default country), so a remembered one is identical.
+ * The answer is a pure function of (address, TON, default country), so a remembered one is identical; the
+ * country is left out of the key where it cannot change the answer (countryMatters).
  *
  * Memory: two generations of at most maxEntries / 2 each (about 200 B per entry). When the young one is
  * full it becomes the old one and the previous old one is dropped; a hit in the old one is carried over.
@@ -91,7 +102,7 @@ export class DestinationNormaliser {
 
   normalise(addr: string, ton: number, defaultCountry?: string): NormaliseResult {
     if (this.generation === 0) return normaliseDestination(addr, ton, defaultCountry);
-    const key = `${ton}|${defaultCountry ?? ''}|${addr}`;
+    const key = `${ton}|${countryMatters(addr, ton) ? (defaultCountry ?? '') : ''}|${addr}`;
     let r = this.young.get(key);
     if (r !== undefined) return r;
     r = this.old.get(key) ?? Object.freeze(normaliseDestination(addr, ton, defaultCountry));
