@@ -2,6 +2,7 @@
 // Kafka and Postgres of .local/env, against the in-process fake SMSC (answers at once).
 //   set -a; . .local/env; set +a
 //   npx tsx --conditions=@smshub/source services/egress/bench/throughput.ts [messages=20000] [sessions=2] [window=50] [partitions concurrently=6] [live|backlog] [rate]
+// KAFKA_FETCH_MAX_BYTES / KAFKA_FETCH_MAX_BYTES_PER_PARTITION, when set, replace libs/kafka's default fetch limits.
 // live with a rate: the messages are produced at `rate` per second (as in the running hub: small batches);
 // without one, all at once.
 // Prints messages/s and the latency from produce to dispatched, the CPU time of this process (egress, the
@@ -9,24 +10,26 @@
 // the whole machine per message, the Postgres transactions per part, the CPU of the Postgres backends
 // serving the bench's database per message (from /proc: Postgres runs on this machine), this process's
 // peak RSS and the load average. Cleans up its database and topics.
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { DispatchOutcome, SmsRouted, topics as registry } from '@smshub/contracts';
+import { DispatchOutcome, topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { metricsRegistry } from '@smshub/telemetry';
-import { encodeUcs2 } from '@smshub/smpp';
 import { ConnectorStore } from '../src/connector-store.js';
 import { createEgressCore } from '../src/core.js';
 import { FakeSmsc } from '../test/fake-smsc.js';
 import { retryStart } from '../test/retry-start.js';
+import { routedMessage } from './routed-load.js';
 
 const args = process.argv.slice(2);
 const [n = 20_000, sessions = 2, window = 50, partitionConcurrency = 6] = args.slice(0, 4).map(Number);
@@ -46,7 +49,24 @@ await admin.query(`CREATE DATABASE ${tag}`);
 const dbUrl = new URL(adminUrl);
 dbUrl.pathname = `/${tag}`;
 const dir = await mkdtemp(path.join(tmpdir(), 'egress-bench-'));
-const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
+// KAFKA_FETCH_MAX_BYTES[_PER_PARTITION] set: consumer fetch limits other than libs/kafka's default.
+const fetchEnv = {
+  maxBytes: process.env['KAFKA_FETCH_MAX_BYTES'],
+  maxBytesPerPartition: process.env['KAFKA_FETCH_MAX_BYTES_PER_PARTITION'],
+};
+const kafka = createKafka(
+  {
+    brokers,
+    clientId: tag,
+    ssl: false,
+    fetch: Object.fromEntries(
+      Object.entries(fetchEnv)
+        .filter(([, v]) => v)
+        .map(([k, v]) => [k, Number(v)]),
+    ),
+  },
+  logger,
+);
 const kadmin = kafka.admin();
 const topics = Object.fromEntries(
   Object.entries(registry).map(([k, v]) => [
@@ -90,6 +110,8 @@ try {
     return retryStart(c);
   };
 
+  // Counted, not kept: tens of thousands of decoded PDUs would dominate this process's memory.
+  smsc.retainReceived = false;
   const port = await smsc.listen();
   const secretKey = randomBytes(32);
   await new ConnectorStore(pool, secretKey).upsert({
@@ -192,35 +214,28 @@ try {
   let cpu0 = process.cpuUsage();
   let m0 = await machineBusyUs();
   const t0 = Date.now();
-  const batch: Promise<void>[] = [];
-  const paceStart = Date.now();
-  for (let i = 0; i < n; i++) {
-    if (rate > 0 && i % 20 === 0) {
-      const due = paceStart + (i * 1000) / rate;
-      if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+  if (mode === 'live') {
+    const batch: Promise<void>[] = [];
+    const paceStart = Date.now();
+    for (let i = 0; i < n; i++) {
+      if (rate > 0 && i % 20 === 0) {
+        const due = paceStart + (i * 1000) / rate;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      }
+      const messageId = uuidv7();
+      sentAt.set(messageId, Date.now());
+      batch.push(producer.produce(topics.routed, routedMessage(i, messageId)));
     }
-    const messageId = uuidv7();
-    sentAt.set(messageId, Date.now());
-    batch.push(
-      producer.produce(
-        topics.routed,
-        SmsRouted.fromPartial({
-          message: {
-            messageId,
-            accountId: 'acc',
-            customerMessageId: messageId,
-            source: { ton: 5, npi: 0, address: 'BENCH' },
-            destination: { ton: 1, npi: 1, address: `44770${String(i).padStart(7, '0')}` },
-            dataCoding: 8,
-            shortMessage: encodeUcs2(`bench message ${i}`),
-            receivedAt: new Date(),
-          },
-          candidates: [{ connectorId: 'con_bench', ruleId: 'r', reason: 'bench' }],
-        }),
-      ),
+    await Promise.all(batch);
+  } else {
+    // backlog: from a child process, so this process's CPU and peak RSS are egress's side only
+    const code = await new Promise<number | null>((resolve) =>
+      fork(fileURLToPath(new URL('./routed-load.ts', import.meta.url)), [
+        JSON.stringify({ brokers, topic: topics.routed.name, messages: n }),
+      ]).on('exit', resolve),
     );
+    if (code !== 0) throw new Error(`the load process exited with ${code}`);
   }
-  await Promise.all(batch);
   const produced = Date.now();
   if (mode === 'backlog') {
     x0 = await xacts();
@@ -242,16 +257,16 @@ try {
   const tx = (await xacts()) - x0;
   let pgUs = 0;
   for (const [pid, us] of await backendCpu()) pgUs += us - (pg0.get(pid) ?? 0);
-  const lat = [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b);
+  const lat = mode === 'live' ? [...done].map(([id, t]) => t - sentAt.get(id)!).sort((a, b) => a - b) : [];
   const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))];
   const achieved = Math.round((n * 1000) / Math.max(1, t1 - tStart));
   console.log(
     mode === 'live'
       ? `egress bench (live): ${n} messages, ${sessions} sessions x window ${window}: produced in ${produced - t0} ms, ` +
           `${rate > 0 ? `produced at ${rate}/s, ` : ''}all dispatched in ${t1 - t0} ms = ${achieved} msg/s end to end; ` +
-          `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.received.length}`
+          `produce->dispatched latency p50 ${pct(50)} ms, p99 ${pct(99)} ms; SMSC submits ${smsc.submits}`
       : `egress bench (backlog): ${n} messages already in the topic, ${sessions} sessions x window ${window}: ` +
-          `first to last dispatch ${t1 - tStart} ms = ${achieved} msg/s; SMSC submits ${smsc.received.length}`,
+          `first to last dispatch ${t1 - tStart} ms = ${achieved} msg/s; SMSC submits ${smsc.submits}`,
   );
   console.log(
     `egress bench: CPU of this process ${Math.round((cpu.user + cpu.system) / n)} µs/msg ` +

@@ -31,6 +31,10 @@ export interface Received {
 export class FakeSmsc {
   readonly server: SmppServer;
   readonly received: Received[] = [];
+  /** Whether `received` keeps every submit_sm (tests inspect them); the benchmark only counts them. */
+  retainReceived = true;
+  /** submit_sm received, retained or not. */
+  submits = 0;
   readonly binds: string[] = [];
   readonly deliverResponses: number[] = [];
   /** enquire_link PDUs received from ESMEs. */
@@ -63,7 +67,8 @@ export class FakeSmsc {
       handlers: {
         submit_sm: async (pdu, session) => {
           const r: Received = { at: Date.now(), pdu, sessionId: session.id, key: FakeSmsc.keyOf(pdu) };
-          this.received.push(r);
+          this.submits++;
+          if (this.retainReceived) this.received.push(r);
           const a = this.answer(pdu, r);
           const delay = a.delayMs ?? this.acceptLatencyMs;
           if (a.silent) await new Promise(() => undefined);
