@@ -46,6 +46,12 @@ const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_
     connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
     command_status = EXCLUDED.command_status, event = EXCLUDED.event`;
 
+/** The read being gathered in this event-loop turn (see getMany). */
+interface PendingRead {
+  keys: PartKey[];
+  result: Promise<Map<string, PartRecord>>;
+}
+
 export interface DispatchStoreOptions {
   /** Aborted by shutdown/crash: queued rows are not written (their parts are interrupted). */
   signal?: AbortSignal;
@@ -54,7 +60,7 @@ export interface DispatchStoreOptions {
 /**
  * egress_part_dispatch: the persisted dedupe record (domain/dedupe.ts explains the states).
  *
- * Reads are one statement per fetched batch (`getMany`). Writes are group-committed: `claim` (the
+ * Reads are one statement per event-loop turn (`getMany`), shared by the batches that ask in it. Writes are group-committed: `claim` (the
  * "sending" row, right before a submit_sm is written) and `record` (every other state) each queue the row
  * and resolve once the multi-row statement carrying it has committed; rows arriving while a statement runs
  * share the next one. So a part still never goes on the wire before its own "sending" row is durable, but
@@ -63,6 +69,7 @@ export interface DispatchStoreOptions {
 export class DispatchStore {
   private readonly claims: Coalescer<PartWrite>;
   private readonly outcomes: Coalescer<PartWrite>;
+  private pendingRead: PendingRead | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -91,10 +98,27 @@ export class DispatchStore {
     return (await this.getMany([key])).get(partKey(key));
   }
 
-  /** The records of many parts in one statement, by `partKey`; parts never recorded are absent. */
-  async getMany(keys: PartKey[]): Promise<Map<string, PartRecord>> {
+  /**
+   * The records of many parts, by `partKey`; parts never recorded are absent. The reads asked for in one
+   * event-loop turn (the batches of the partitions being consumed at once) share one statement, and each
+   * caller gets the records of all of them: it looks up its own parts.
+   */
+  getMany(keys: PartKey[]): Promise<Map<string, PartRecord>> {
+    if (keys.length === 0) return Promise.resolve(new Map());
+    if (!this.pendingRead) {
+      const read: PendingRead = { keys: [], result: Promise.resolve(new Map()) };
+      read.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.pendingRead = undefined;
+        return this.readMany(read.keys);
+      });
+      this.pendingRead = read;
+    }
+    this.pendingRead.keys.push(...keys);
+    return this.pendingRead.result;
+  }
+
+  private async readMany(keys: PartKey[]): Promise<Map<string, PartRecord>> {
     const found = new Map<string, PartRecord>();
-    if (keys.length === 0) return found;
     const { rows } = await this.q(
       `SELECT d.message_id::text AS message_id, d.part_number, d.state, d.attempt, d.event, d.connector_id
        FROM egress_part_dispatch d JOIN unnest($1::uuid[], $2::int[]) AS k(message_id, part_number)
