@@ -213,6 +213,30 @@ describe('RoutingEngine', () => {
     expect(cache.hits).toBeGreaterThan(0);
   });
 
+  it('prefetches a batch of destinations in one call, and decides as it would without', async () => {
+    const ported = new InMemoryPortedLookup([{ e164: '+447400123456', mccMnc: '234-15' }]);
+    const batches: string[][] = [];
+    const inner: NumberLookup = {
+      lookup: (e164) => ported.lookup(e164),
+      lookupMany: (e164s) => {
+        batches.push([...e164s]);
+        return Promise.resolve(new Map(e164s.map((x) => [x, ported.peek(x)])));
+      },
+    };
+    const cache = new CachedNumberLookup(inner, { ttlMs: 60_000, maxEntries: 100, clock: () => NOW });
+    const engine = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW, lookup: cache });
+    const plain = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW, lookup: ported });
+    const reqs = [
+      req(),
+      req({ destinationAddr: '447911123456' }),
+      req({ destinationAddr: '4412' }), // invalid: not looked up
+    ];
+    await engine.prefetch(reqs);
+    expect(batches).toEqual([['+447400123456', '+447911123456']]);
+    for (const r of reqs) expect(await engine.decide(r)).toEqual(await plain.decide({ ...r }));
+    expect(cache.misses).toBe(0);
+  });
+
   it('swaps tables atomically: an in-flight message finishes on the snapshot it started with', async () => {
     const slow = new Deferred();
     const engine = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW, lookup: slow });
