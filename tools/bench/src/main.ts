@@ -50,6 +50,7 @@ const USAGE = `usage: npm run bench [-- options]
   --partitions N       partitions of the message-flow topics, >= 6 (default 6)
   --replicas SPEC      processes per service, e.g. routing=2,dlr=2 (not ingress; default one each)
   --log-level L        LOG_LEVEL of the hub (default info)
+  --node-options OPTS  NODE_OPTIONS of every hub process, e.g. "--max-old-space-size=256" (default none)
   --profile            V8 CPU profile of every hub process over the load (.cpuprofile); top self time in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
         partitions: { type: 'string' },
         replicas: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
+        'node-options': { type: 'string' },
         profile: { type: 'boolean', default: false },
         sources: { type: 'boolean', default: false },
         'no-baseline': { type: 'boolean', default: false },
@@ -300,10 +302,11 @@ async function main(): Promise<void> {
     const profilerPreload = path.join(root, 'tools/bench/src/cpu-profile.mjs');
     for (const s of services) {
       const env: Record<string, string> = {};
-      if (values.profile) {
-        env.NODE_OPTIONS = `--import=${profilerPreload}`;
-        env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
-      }
+      const nodeOptions = [values['node-options'], values.profile && `--import=${profilerPreload}`].filter(
+        (o): o is string => typeof o === 'string' && o !== '',
+      );
+      if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
+      if (values.profile) env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
       if (s === 'egress' && replicas.egress) env.EGRESS_REPLICAS = String(replicas.egress);
       envFor[s] = env;
     }
@@ -622,6 +625,7 @@ async function main(): Promise<void> {
         replicas,
         bundles,
         logLevel: values['log-level'],
+        ...(values['node-options'] && { nodeOptions: values['node-options'] }),
       },
       phases,
       cpu: cpuFigures,

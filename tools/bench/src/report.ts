@@ -76,6 +76,8 @@ export interface BenchResult {
     replicas: Record<string, number>;
     bundles: boolean;
     logLevel: string;
+    /** NODE_OPTIONS given to every hub process (--node-options). */
+    nodeOptions?: string;
   };
   phases: PhaseResult[];
   /** CPU over the full-speed phase, from the first submit_sm until its last rated record. */
@@ -164,7 +166,8 @@ export function formatReport(r: BenchResult): string {
         Object.entries(s.replicas)
           .map(([k, v]) => `${k}=${v}`)
           .join(' ') || 'one each'
-      }, ${s.bundles ? 'esbuild bundles' : 'TypeScript sources (tsx)'}, LOG_LEVEL=${s.logLevel}.`,
+      }, ${s.bundles ? 'esbuild bundles' : 'TypeScript sources (tsx)'}, LOG_LEVEL=${s.logLevel}` +
+      `${s.nodeOptions ? `, NODE_OPTIONS=${s.nodeOptions}` : ''}.`,
     '',
     '## Targets (issue #9; reported, never asserted)',
     '',
