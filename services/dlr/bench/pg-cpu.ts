@@ -35,21 +35,28 @@ export class PgCpu {
   private readonly start = new Map<number, number>();
   private readonly last = new Map<number, { ticks: number; backend: boolean }>();
 
-  /** `postmaster`: the parent of any backend (the ppid of `SELECT pg_backend_pid()`). */
+  /**
+   * `postmaster`: the parent of every backend; `exclude`: a backend left out (the bench's own probe,
+   * whose polling is not dlr's work).
+   */
   constructor(
     private readonly postmaster: number,
     private readonly database: string,
+    private readonly exclude: number,
   ) {}
 
-  static async forPool(
+  /** Through a connection of its own (`query`), which is left out of the figures. */
+  static async forConnection(
     query: (sql: string) => Promise<{ rows: { pid: number }[] }>,
     database: string,
   ): Promise<PgCpu> {
     const { rows } = await query('SELECT pg_backend_pid() AS pid');
     const backend = rows[0]?.pid;
     const ppid = backend === undefined ? undefined : readStat(backend)?.ppid;
-    if (ppid === undefined) throw new Error('cannot find the PostgreSQL postmaster in /proc (not local?)');
-    return new PgCpu(ppid, database);
+    if (backend === undefined || ppid === undefined) {
+      throw new Error('cannot find the PostgreSQL postmaster in /proc (is PostgreSQL on this machine?)');
+    }
+    return new PgCpu(ppid, database, backend);
   }
 
   /** Reads every child of the postmaster; the first call sets the starting point. */
@@ -58,6 +65,7 @@ export class PgCpu {
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       const pid = Number(name);
+      if (pid === this.exclude) continue;
       const s = readStat(pid);
       if (s?.ppid !== this.postmaster) continue;
       const t = title(pid);

@@ -17,6 +17,7 @@ import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
+import { MAX_MESSAGES_IN_MEMORY_DEFAULT } from '../src/config.js';
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
@@ -83,7 +84,7 @@ const dlr = createDlr({
     intermediateReceipts: false,
     sweepIntervalMs: 5_000,
     retentionIntervalMs: 3_600_000,
-    maxMessagesInMemory: 200_000,
+    maxMessagesInMemory: Number(process.env['DLR_MAX_MESSAGES_IN_MEMORY'] ?? MAX_MESSAGES_IN_MEMORY_DEFAULT),
     partitionConcurrency: Number(process.env['DLR_PARTITION_CONCURRENCY'] ?? 4),
     idSetting: () => ({ format: 'auto' }),
     groupId,
@@ -133,7 +134,7 @@ const finalRows = async (): Promise<number> =>
   Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
 // DLR_BENCH_PROFILE=<file>: a CPU profile of the measured phase
 const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
-const pgCpu = await PgCpu.forPool((sql) => probe.query<{ pid: number }>(sql), dbName);
+const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
 pgCpu.sample();
 const before = snapshot(counter);
 const start = performance.now();

@@ -1,6 +1,13 @@
 import { databaseEnv, envBoolean, envInt, z } from '@smshub/config';
 import type { IdFormatSetting } from './domain/types.js';
 
+/**
+ * Join-stage cache size: about 2.8 KB of heap per message, so ~110 MB, which keeps the process under
+ * 300 MB while it holds a backlog (200,000 took it to 680-870 MB). Receipts usually arrive seconds after
+ * their dispatch; one that finds its message evicted costs a keyed lookup in dlr_dispatch_index.
+ */
+export const MAX_MESSAGES_IN_MEMORY_DEFAULT = 40_000;
+
 /** dlr's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const dlrEnv = {
   ...databaseEnv,
@@ -23,7 +30,11 @@ export const dlrEnv = {
   /** How often the retention delete runs. */
   DLR_RETENTION_INTERVAL_MS: envInt({ min: 1_000, max: 86_400_000, default: 3_600_000 }),
   /** Messages whose join state is cached in memory (the rest is looked up in Postgres). */
-  DLR_MAX_MESSAGES_IN_MEMORY: envInt({ min: 1_000, max: 10_000_000, default: 200_000 }),
+  DLR_MAX_MESSAGES_IN_MEMORY: envInt({
+    min: 1_000,
+    max: 10_000_000,
+    default: MAX_MESSAGES_IN_MEMORY_DEFAULT,
+  }),
   /** Topic partitions processed concurrently by one instance (each batch is one partition of one topic). */
   DLR_PARTITION_CONCURRENCY: envInt({ min: 1, max: 64, default: 4 }),
 };

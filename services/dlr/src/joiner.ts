@@ -95,7 +95,7 @@ export class Joiner {
       reportMatches: true,
       retainFinalMs: 10 * 60_000,
       maxMessages: o.maxMessagesInMemory,
-      maxTimeline: 8,
+      maxTimeline: 1, // the join stage never reads the timeline (the aggregation stage stores it)
       parkTtlMs: o.parkTtlMs,
     });
   }
