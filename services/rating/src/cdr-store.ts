@@ -3,7 +3,8 @@
 // INSERT ... ON CONFLICT (hub_message_id) DO NOTHING RETURNING tells which records are new: only those
 // debit the balance (in the same transaction) and are published. For the others the stored CDR is read
 // back: if it was never published (the process died between commit and Kafka's ack), its stored bytes
-// are published again, so a message's record on the topic is always the same bytes.
+// are published again, so a message's record on the topic is always the same bytes. A CDR is unpublished
+// while its id is in rating_cdrs_unpublished (inserted with the CDR, deleted once Kafka acknowledged it).
 
 import type { Pool, PoolClient } from 'pg';
 import { withTransaction } from '@smshub/db';
@@ -54,15 +55,23 @@ export interface WriteResult {
   debitedAccounts: string[];
 }
 
+// The new CDRs are inserted with their ids in rating_cdrs_unpublished, in one statement: a CDR is published
+// exactly when it has no row there (markPublished deletes it). Keeping that mark out of rating_cdrs means a
+// CDR is one row version, written once, with one entry per index.
 const INSERT_CDRS = `
-INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
-  outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
-  buy_charged, buy_rate_id, margin_minor, submitted_at, rated_at, record)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
-  $8::text[], $9::text[], $10::text[], $11::bigint[], $12::char(3)[], $13::bool[], $14::text[], $15::bigint[],
-  $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $22::bytea[])
-ON CONFLICT (hub_message_id) DO NOTHING
-RETURNING hub_message_id::text`;
+WITH inserted AS (
+  INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
+    outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
+    buy_charged, buy_rate_id, margin_minor, submitted_at, rated_at, record)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+    $8::text[], $9::text[], $10::text[], $11::bigint[], $12::char(3)[], $13::bool[], $14::text[], $15::bigint[],
+    $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $22::bytea[])
+  ON CONFLICT (hub_message_id) DO NOTHING
+  RETURNING hub_message_id, rated_at
+), unpublished AS (
+  INSERT INTO rating_cdrs_unpublished (hub_message_id, rated_at) SELECT hub_message_id, rated_at FROM inserted
+)
+SELECT hub_message_id::text FROM inserted`;
 
 const INSERT_LEDGER = `
 INSERT INTO rating_balance_ledger (account_id, hub_message_id, amount_minor, currency)
@@ -79,9 +88,10 @@ ON CONFLICT (account_id) DO UPDATE
 RETURNING account_id`;
 
 const SELECT_EXISTING = `
-SELECT hub_message_id::text AS id, record, published, sell_minor::text AS sell_minor, sell_currency,
-       buy_minor::text AS buy_minor, buy_currency
-  FROM rating_cdrs WHERE hub_message_id = ANY($1::uuid[])`;
+SELECT c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published,
+       c.sell_minor::text AS sell_minor, c.sell_currency, c.buy_minor::text AS buy_minor, c.buy_currency
+  FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
+ WHERE c.hub_message_id = ANY($1::uuid[])`;
 
 /** A debit in a currency other than the balance's (the account's currency was changed). */
 export class BalanceCurrencyError extends Error {
@@ -186,7 +196,7 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
 /** When the oldest CDR not yet marked published was rated (null when every CDR is marked). */
 export async function oldestUnpublished(pool: Pool): Promise<Date | null> {
   const { rows } = await store('reading unpublished CDRs', () =>
-    pool.query<{ since: Date | null }>('SELECT min(rated_at) AS since FROM rating_cdrs WHERE NOT published'),
+    pool.query<{ since: Date | null }>('SELECT min(rated_at) AS since FROM rating_cdrs_unpublished'),
   );
   return rows[0]?.since ?? null;
 }
@@ -195,9 +205,6 @@ export async function oldestUnpublished(pool: Pool): Promise<Date | null> {
 export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await store('marking CDRs published', () =>
-    pool.query(
-      'UPDATE rating_cdrs SET published = true WHERE hub_message_id = ANY($1::uuid[]) AND NOT published',
-      [ids],
-    ),
+    pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [ids]),
   );
 }

@@ -45,6 +45,12 @@ async function cdrCount(id: string): Promise<number> {
   return Number(r.rows[0]!.n);
 }
 
+/** Kafka acknowledged the CDR's record: the CDR is no longer in rating_cdrs_unpublished. */
+async function isPublished(id: string): Promise<boolean> {
+  const r = await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished WHERE hub_message_id = $1', [id]);
+  return r.rows.length === 0 && (await cdrCount(id)) === 1;
+}
+
 // The messages of the scenario (filled in the first test, reused by later ones).
 const ids = {
   submitLong: '', // submit-billed, 4917 (longer prefix), 1 segment
@@ -192,9 +198,11 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       timeoutMs: 20_000,
     });
     // A crash after Kafka's ack but before the CDR was marked published: the record is on the topic.
-    await h.pool.query('UPDATE rating_cdrs SET published = false WHERE hub_message_id = $1', [
-      ids.deliveryOld,
-    ]);
+    await h.pool.query(
+      `INSERT INTO rating_cdrs_unpublished (hub_message_id, rated_at)
+       SELECT hub_message_id, rated_at FROM rating_cdrs WHERE hub_message_id = $1`,
+      [ids.deliveryOld],
+    );
     await rating.stop();
     // A crash between the CDR's commit and Kafka's ack: a CDR whose record never reached the topic.
     const lost = randomUUID();
@@ -212,18 +220,17 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       ),
     );
     await h.pool.query(
-      `INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor, sell_currency,
-         sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record, published)
-       VALUES ($1, $2, 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), $3, false)`,
+      `WITH cdr AS (
+         INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor,
+           sell_currency, sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record)
+         VALUES ($1, $2, 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), $3)
+         RETURNING hub_message_id, rated_at)
+       INSERT INTO rating_cdrs_unpublished SELECT * FROM cdr`,
       [lost, a.delivery, lostRecord],
     );
     rating = await h.startRating(); // same consumer group: a restart
     // the restart read the topic back: the record already there is not published a second time
-    const marked = await h.pool.query<{ published: boolean }>(
-      'SELECT published FROM rating_cdrs WHERE hub_message_id = $1',
-      [ids.deliveryOld],
-    );
-    expect(marked.rows[0]!.published).toBe(true);
+    expect(await isPublished(ids.deliveryOld)).toBe(true);
     const cDelivOld = context(a.delivery, '493012346', OLD, { country: 'DE' }, ids.deliveryOld);
     await h.producer.produce(
       h.topics.delivery,
@@ -247,11 +254,7 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     expect(recordsFor(ids.deliveryOld)).toHaveLength(1);
     const copies = h.rated.filter((r) => r.key === lost).map((r) => r.value.toString('hex'));
     expect(copies).toEqual([lostRecord.toString('hex')]);
-    const stored = await h.pool.query<{ published: boolean }>(
-      'SELECT published FROM rating_cdrs WHERE hub_message_id = $1',
-      [lost],
-    );
-    expect(stored.rows[0]!.published).toBe(true);
+    expect(await isPublished(lost)).toBe(true);
     // only the never-published record is new on the topic
     expect(h.rated.length - before).toBe(1);
   });
@@ -455,8 +458,8 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       const ghost = randomUUID();
       await h.pool.query(
         `INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor, sell_currency,
-           sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record, published)
-         VALUES ($1, 'ghost', 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), '\\x00', true)`,
+           sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record)
+         VALUES ($1, 'ghost', 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), '\\x00')`,
         [ghost],
       );
       const bad = await check();
