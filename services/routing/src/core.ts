@@ -189,11 +189,15 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     let acknowledged = 0;
     // Observed at once (a failure must not count as unhandled while later decisions await), and
     // awaited in order, where the first failure fails the batch (redelivered, decided the same way).
-    const publish = async (p: Promise<void>): Promise<void> => {
+    // A fetched batch can hold thousands of records: at most maxInFlight events wait for Kafka at once,
+    // so a backlog does not turn into that many encoded events, timers and spans in memory. Below the
+    // bound nothing is awaited (no promise and no turn of the event loop per message).
+    const publish = (p: Promise<void>): Promise<void> | undefined => {
       p.catch(() => undefined);
       published.push(p);
-      // A fetched batch can hold thousands of records: at most maxInFlight events wait for Kafka at
-      // once, so a backlog does not turn into that many encoded events, timers and spans in memory.
+      return published.length - acknowledged > maxInFlight ? drain() : undefined;
+    };
+    const drain = async (): Promise<void> => {
       while (published.length - acknowledged > maxInFlight) await published[acknowledged++];
     };
     // The batch's new destinations in one portability query rather than one per message.
@@ -225,7 +229,10 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
           const bytes = d.senderRewrite ? undefined : r.bytes;
           const routed = toRouted(m, d, prefixes, now);
           const key = topics.routed.key(routed);
-          await publish(producer.produceRaw(topics.routed.name, key, encodeRouted(routed, bytes), raw));
+          const full = publish(
+            producer.produceRaw(topics.routed.name, key, encodeRouted(routed, bytes), raw),
+          );
+          if (full) await full;
         } else {
           const k = `${d.category}|${d.ruleId}`;
           const c = rejectedCounts.get(k);
@@ -243,9 +250,10 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
             );
           const rejected = toRejected(m, d, prefixes, now);
           const key = topics.rejected.key(rejected);
-          await publish(
+          const full = publish(
             producer.produceRaw(topics.rejected.name, key, encodeRejected(rejected, r.bytes), raw),
           );
+          if (full) await full;
         }
       }
     } finally {
