@@ -281,6 +281,15 @@ try {
     await metricsRegistry.getSingleMetric('smshub_egress_redelivered_parts_total')?.get()
   )?.values.reduce((a, v) => a + v.value, 0);
   console.log(`egress bench: parts found already recorded (batch redelivered): ${redelivered ?? 0}`);
+  // HOT updates write no index entry: the dedupe row's outcome should be one (n_tup_hot_upd ≈ n_tup_upd).
+  const { rows: tableStats } = await pool.query<Record<string, string>>(
+    `SELECT n_tup_ins::text AS ins, n_tup_upd::text AS upd, n_tup_hot_upd::text AS hot
+       FROM pg_stat_user_tables WHERE relname = 'egress_part_dispatch'`,
+  );
+  const st = tableStats[0];
+  console.log(
+    `egress bench: egress_part_dispatch rows inserted ${st?.['ins']}, updated ${st?.['upd']} (HOT ${st?.['hot']})`,
+  );
 
   await core.stop();
 } finally {

@@ -44,7 +44,7 @@ const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_
     $9::bigint[], $10::bytea[])
   ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
     connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
-    command_status = EXCLUDED.command_status, event = EXCLUDED.event`;
+    command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()`;
 
 /** The read being gathered in this event-loop turn (see getMany). */
 interface PendingRead {
