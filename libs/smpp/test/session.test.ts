@@ -5,6 +5,7 @@ import {
   SmppTimeoutError,
   connectSmpp,
   createSmppServer,
+  encodePdu,
   validateSubmitSm,
   type BindType,
   type ConnectSmppOptions,
@@ -528,6 +529,39 @@ describe('message flow', () => {
     });
     expect(dr.command).toBe('deliver_sm_resp');
     expect(delivered[0]).toMatchObject({ esm_class: 0x04, receipted_message_id: 'abc', message_state: 2 });
+  });
+
+  it('answers the requests of one chunk with one socket write, in order', async () => {
+    // The socket writes of the server session: each is a syscall, so the answers of a chunk share one.
+    const writes: number[] = [];
+    const { port } = await startServer({
+      onSession: (session) => {
+        const socket = session.socket as unknown as {
+          _write: (...a: unknown[]) => void;
+          _writev: (chunks: unknown[], cb: unknown) => void;
+        };
+        const write = socket._write.bind(socket);
+        const writev = socket._writev.bind(socket);
+        socket._write = (...a) => (writes.push(1), write(...a));
+        socket._writev = (chunks, cb) => (writes.push(chunks.length), writev(chunks, cb));
+      },
+    });
+    const peer = await rawBound(port);
+    writes.length = 0; // the bind_resp
+    const first = nextMessageId;
+    peer.sendRaw(
+      Buffer.concat(
+        Array.from({ length: 20 }, (_, i) =>
+          encodePdu({ command: 'submit_sm', sequence_number: 100 + i, ...submitFields }),
+        ),
+      ),
+    );
+    const answers = [];
+    for (let i = 0; i < 20; i++) answers.push(await peer.nextPdu());
+    expect(answers.map((a) => [a.sequence_number, a.message_id])).toEqual(
+      Array.from({ length: 20 }, (_, i) => [100 + i, String(first + i)]),
+    );
+    expect(writes).toEqual([20]);
   });
 
   it('turns a handler error into its command_status', async () => {

@@ -23,6 +23,7 @@ import { BalanceCache } from './balances.js';
 import { BindGuard, type BindGuardOptions } from './bind-guard.js';
 import { BindRegistry } from './bind-registry.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
+import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
@@ -324,7 +325,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       return S.ESME_RTHROTTLED;
     }
     if (pendingProduces >= opts.maxPendingProduces) return S.ESME_RMSGQFUL;
-    const messageId = uuidv7();
+    const messageId = newMessageId(now.getTime());
     const c = checked.content.concat;
     const groupId = c
       ? groups.groupId(
