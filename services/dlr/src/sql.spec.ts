@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUuid, lockKey } from './sql.js';
+import { isUuid, lockKey, unnestInsert } from './sql.js';
 
 describe('sql helpers', () => {
   it('derives a stable signed 64-bit lock key from the random tail of a hub id', () => {
@@ -7,6 +7,39 @@ describe('sql helpers', () => {
     expect(lockKey(id)).toBe(lockKey(id.toUpperCase()));
     expect(lockKey(id)).toBe(BigInt.asIntN(64, 0x9f103a4b5c6d7e8fn).toString());
     expect(lockKey('01935f3e-8c2a-7b6e-1f10-3a4b5c6d7e8f')).not.toBe(lockKey(id));
+  });
+
+  it('sends bytea and jsonb columns as one buffer with the byte range of each row', () => {
+    const { text, values } = unnestInsert(
+      't',
+      [
+        ['id', 'text'],
+        ['at', 'timestamptz'],
+        ['payload', 'bytea'],
+        ['state', 'jsonb'],
+      ],
+      [
+        ['a', new Date(Date.UTC(2026, 0, 1)), Buffer.from([1, 2]), '{"n":"é"}'],
+        ['b', null, new Uint8Array([3]), null],
+      ],
+      'ON CONFLICT DO NOTHING',
+    );
+    expect(text).toBe(
+      'INSERT INTO t (id, at, payload, state) SELECT u.c0, u.c1, substring($3::bytea FROM u.c2s FOR u.c2l), ' +
+        "convert_from(substring($6::bytea FROM u.c3s FOR u.c3l), 'UTF8')::jsonb " +
+        'FROM unnest($1::text[], $2::timestamptz[], $4::int[], $5::int[], $7::int[], $8::int[]) ' +
+        'AS u(c0, c1, c2s, c2l, c3s, c3l) ON CONFLICT DO NOTHING',
+    );
+    expect(values).toEqual([
+      ['a', 'b'],
+      ['2026-01-01T00:00:00.000Z', null],
+      Buffer.from([1, 2, 3]),
+      [1, 3],
+      [2, 1],
+      Buffer.from('{"n":"é"}'),
+      [1, null],
+      [10, null], // bytes, not characters
+    ]);
   });
 
   it('accepts canonical UUIDs only', () => {

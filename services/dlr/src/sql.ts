@@ -42,12 +42,88 @@ export async function insertRows(
 export type TypedColumn = readonly [name: string, type: string];
 
 /**
- * INSERT INTO table (columns) SELECT * FROM unnest($1::type[], $2::type[], ...) <suffix>: one array
- * parameter per column, whatever the number of rows. Postgres parses and plans a short statement once
- * instead of a VALUES list of rows × columns placeholders, which cost it (and pg's per-parameter
- * serialisation here) more than writing the rows themselves. Only for columns of scalar types: an
- * array column (text[]) cannot travel inside an unnest array.
+ * The statement of insertUnnest: INSERT INTO table (columns) SELECT ... FROM unnest($1::type[], ...)
+ * <suffix>, a fixed number of parameters whatever the number of rows.
+ *
+ * Postgres parses and plans a short statement instead of a VALUES list of rows × columns placeholders.
+ * `bytea` and `jsonb` values do not go in arrays (pg would write each one into the array's text as hex or
+ * with every quote escaped): all the values of such a column travel as one binary parameter, the rows'
+ * byte ranges in it as two int[] (start, length; NULL for a NULL value), and Postgres cuts them out with
+ * substring. Only for columns of scalar types: an array column (text[]) cannot travel inside an unnest
+ * array.
  */
+export function unnestInsert(
+  table: string,
+  columns: readonly TypedColumn[],
+  rows: readonly unknown[][],
+  suffix = '',
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const param = (v: unknown, type: string): string => {
+    values.push(v);
+    return `$${values.length}::${type}`;
+  };
+  const arrays: string[] = [];
+  const selects: string[] = [];
+  columns.forEach(([, type], c) => {
+    if (type === 'bytea' || type === 'jsonb') {
+      // bytea values are bytes; jsonb values are JSON texts, sent as UTF-8
+      const buffers: Buffer[] = [];
+      const texts: string[] = [];
+      const starts: (number | null)[] = [];
+      const lengths: (number | null)[] = [];
+      let at = 1; // substring positions count from 1
+      for (const row of rows) {
+        const v = row[c];
+        if (v === null || v === undefined) {
+          starts.push(null);
+          lengths.push(null);
+          continue;
+        }
+        let length: number;
+        if (typeof v === 'string') {
+          texts.push(v);
+          length = Buffer.byteLength(v);
+        } else {
+          const bytes = toBuffer(v as Uint8Array);
+          buffers.push(bytes);
+          length = bytes.length;
+        }
+        starts.push(at);
+        lengths.push(length);
+        at += length;
+      }
+      if (texts.length > 0 && buffers.length > 0) {
+        throw new Error(`column ${columns[c]?.[0]} mixes strings and bytes`);
+      }
+      const packed = param(texts.length > 0 ? Buffer.from(texts.join('')) : Buffer.concat(buffers), 'bytea');
+      arrays.push(param(starts, 'int[]'), param(lengths, 'int[]'));
+      const cut = `substring(${packed} FROM u.c${c}s FOR u.c${c}l)`;
+      selects.push(type === 'jsonb' ? `convert_from(${cut}, 'UTF8')::jsonb` : cut);
+      return;
+    }
+    arrays.push(
+      param(
+        // an ISO string is an exact timestamptz and much cheaper for pg than its local-time Date formatting
+        rows.map((row) => (row[c] instanceof Date ? (row[c] as Date).toISOString() : row[c])),
+        `${type}[]`,
+      ),
+    );
+    selects.push(`u.c${c}`);
+  });
+  const aliases = columns.flatMap(([, type], c) =>
+    type === 'bytea' || type === 'jsonb' ? [`c${c}s`, `c${c}l`] : [`c${c}`],
+  );
+  const names = columns.map(([name]) => name).join(', ');
+  return {
+    text:
+      `INSERT INTO ${table} (${names}) SELECT ${selects.join(', ')} ` +
+      `FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')}) ${suffix}`,
+    values,
+  };
+}
+
+/** Inserts `rows` with one statement (unnestInsert); nothing for no rows. */
 export async function insertUnnest(
   db: Queryable,
   table: string,
@@ -56,16 +132,12 @@ export async function insertUnnest(
   suffix = '',
 ): Promise<void> {
   if (rows.length === 0) return;
-  const arrays = columns.map((_, c) =>
-    rows.map((row) => {
-      const v = row[c];
-      // an ISO string is an exact timestamptz and much cheaper for pg than its local-time Date formatting
-      return v instanceof Date ? v.toISOString() : v;
-    }),
-  );
-  const names = columns.map(([name]) => name).join(', ');
-  const unnest = columns.map(([, type], c) => `$${c + 1}::${type}[]`).join(', ');
-  await db.query(`INSERT INTO ${table} (${names}) SELECT * FROM unnest(${unnest}) ${suffix}`, arrays);
+  const { text, values } = unnestInsert(table, columns, rows, suffix);
+  await db.query(text, values);
+}
+
+function toBuffer(v: Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** A signed 64-bit advisory lock key of a hub message id (its last 16 hex digits). */
