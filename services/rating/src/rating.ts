@@ -138,6 +138,13 @@ export function createRating(deps: RatingDeps): Rating {
     keyOf: (id) => id,
     maxItems: MAX_CDRS_PER_TRANSACTION,
   });
+  /**
+   * Messages whose records a batch of this process is publishing right now (from its CDR insert until the
+   * "published" mark). A batch of another partition (the message's other billable event, on another topic)
+   * then finds the CDR stored but not yet marked: that is the other batch at work, not a crash to repair,
+   * so it must not publish the record a second time.
+   */
+  const publishing = new Set<string>();
   const consumers: TypedConsumer[] = [];
   let reloadTimer: NodeJS.Timeout | undefined;
   let server: Server | undefined;
@@ -257,11 +264,26 @@ export function createRating(deps: RatingDeps): Rating {
     // The result may cover other partitions' batches written in the same transaction: only this batch's
     // records are published here.
     const result = await cdrWrites.push([...pending.values()].map((p) => p.row));
+    const mine: string[] = [];
+    try {
+      await publishResult(result, pending, mine);
+    } finally {
+      for (const id of mine) publishing.delete(id);
+    }
+  }
 
+  /** Publishes the records `result` says this batch must publish, then marks them; `mine` collects their ids. */
+  async function publishResult(
+    result: WriteResult,
+    pending: Map<string, Pending>,
+    mine: string[],
+  ): Promise<void> {
     const toPublish: { id: string; bytes: Buffer }[] = [];
     for (const id of result.inserted) {
       const p = pending.get(id);
       if (p === undefined) continue;
+      publishing.add(id);
+      mine.push(id);
       toPublish.push({ id, bytes: p.bytes });
       ratingMetrics.rated.inc({ status: p.status });
       if (p.status === 'RATED_STATUS_MISSING_RATE') {
@@ -292,9 +314,11 @@ export function createRating(deps: RatingDeps): Rating {
           'event prices the message differently from its CDR; the CDR stands',
         );
       }
-      if (ex.published) {
+      if (ex.published || publishing.has(ex.hubMessageId)) {
         ratingMetrics.skipped.inc({ reason: 'already-rated' });
       } else {
+        publishing.add(ex.hubMessageId);
+        mine.push(ex.hubMessageId);
         toPublish.push({ id: ex.hubMessageId, bytes: ex.record });
         ratingMetrics.republished.inc();
       }

@@ -259,6 +259,40 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     expect(h.rated.length - before).toBe(1);
   });
 
+  it('publishes one record per message when its two billable events (dispatch, final receipt) are rated at once', async () => {
+    // The dispatch and the final receipt of each message are on two topics, so two partitions' batches
+    // rate them concurrently; the second finds the CDR the first is still publishing.
+    const before = h.rated.length;
+    const batch = Array.from({ length: 60 }, (_, i) => {
+      const id = randomUUID();
+      return {
+        id,
+        ctx: context(h.accounts.submit, `491761${String(100000 + i)}`, NEW, { country: 'DE' }, id),
+      };
+    });
+    await Promise.all(
+      batch.flatMap(({ ctx }) => [
+        h.producer.produce(h.topics.dispatched, accepted(ctx)),
+        h.producer.produce(h.topics.delivery, finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
+      ]),
+    );
+    await waitFor(() => batch.every(({ id }) => recordsFor(id).length > 0), {
+      what: 'a rated record for every message',
+      timeoutMs: 20_000,
+    });
+    // Both events of every message consumed: any second record would be on the topic by now.
+    await waitFor(
+      async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0,
+      {
+        what: 'every CDR marked published',
+        timeoutMs: 20_000,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
+    expect(h.rated.length - before).toBe(batch.length);
+  });
+
   it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
     const a = h.accounts.submit;
     const sums = await h.pool.query<{ charged: string }>(
