@@ -104,6 +104,7 @@ const esmes = fork(fileURLToPath(new URL('./esme-load.ts', import.meta.url)), [
   String(sessions),
   String(window),
 ]);
+const esmesExited = new Promise((resolve) => esmes.once('exit', resolve));
 const fromEsmes = <T>(type: string): Promise<T> =>
   new Promise((resolve, reject) => {
     const onMessage = (m: { type: string }): void => {
@@ -168,7 +169,7 @@ console.log(
     2,
   ),
 );
-await new Promise((resolve) => esmes.once('exit', resolve));
+await esmesExited;
 
 // ------------------------------------------------------------------ receipts
 let received = 0;
