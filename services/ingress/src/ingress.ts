@@ -27,7 +27,8 @@ import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
-import { buildSubmitted, checkSubmit, ConcatGroups, encodeSubmitted, type SessionInfo } from './submit.js';
+import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
+import { encodeSubmitted } from './submitted-encoder.js';
 import { Throttles } from './throttle.js';
 
 export interface IngressOptions {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConcatMethod, SmsSubmitted, topics } from '@smshub/contracts';
+import { ConcatMethod } from '@smshub/contracts';
 import { CommandStatus as S, type Pdu } from '@smshub/smpp';
-import { buildSubmitted, checkSubmit, ConcatGroups, dataCodingAccepted, encodeSubmitted } from './submit.js';
+import { buildSubmitted, checkSubmit, ConcatGroups, dataCodingAccepted } from './submit.js';
 
 const now = new Date('2026-11-22T07:00:00Z');
 const account = { id: 'acc', systemId: 'acme', defaultValiditySeconds: 3600 };
@@ -89,35 +89,6 @@ describe('buildSubmitted', () => {
       groupId: 'g1',
     });
     expect(ev.shortMessage.toString('hex')).toBe('0500037f0201414243');
-  });
-});
-
-describe('encodeSubmitted', () => {
-  const session = {
-    replica: 'r',
-    sessionId: 's',
-    systemId: 'acme',
-    bindType: 'transmitter' as const,
-    remoteAddress: '1.2.3.4:5',
-    interfaceVersion: 0x34,
-  };
-  const event = (f: Partial<Pdu>, messageId: string) => {
-    const p = pdu(f);
-    const checked = checkSubmit(p, account, 0x34, now);
-    if (!checked.ok) throw new Error('expected ok');
-    return buildSubmitted({ pdu: p, checked, account, session, messageId, groupId: undefined, now });
-  };
-
-  it("gives the topic codec's bytes, each event in a buffer of its own although the writer is reused", () => {
-    const long = event({ short_message: Buffer.alloc(140, 0x41), tlvs: { 0x1401: Buffer.from('ab') } }, 'm1');
-    const short = event({ short_message: Buffer.from('hi') }, 'm2');
-    const a = encodeSubmitted(long);
-    const copyOfA = Buffer.from(a);
-    const b = encodeSubmitted(short);
-    expect(a.equals(Buffer.from(topics.submitted.encode(long)))).toBe(true);
-    expect(b.equals(Buffer.from(topics.submitted.encode(short)))).toBe(true);
-    expect(a.equals(copyOfA)).toBe(true);
-    expect(SmsSubmitted.decode(b).messageId).toBe('m2');
   });
 });
 

@@ -3,8 +3,8 @@ import {
   ConcatMethod,
   SubmitChannel,
   TrafficType,
-  SmsSubmitted,
   type ConcatInfo as ProtoConcat,
+  type SmsSubmitted,
 } from '@smshub/contracts';
 import {
   CommandStatus as S,
@@ -196,26 +196,6 @@ export function buildSubmitted(args: {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/**
- * One writer for every event: its buffer grows to the largest event once and is reused, where a fresh
- * writer per event allocates 128 bytes, doubles (copying) as it fills, and is garbage right after.
- * `finish()` copies the bytes out and resets the writer, so nothing written earlier is shared.
- */
-const writer = SmsSubmitted.encode(SmsSubmitted.fromPartial({}));
-writer.finish();
-
-/** The sms.submitted.v1 bytes of `event`, the same as the topic's codec gives, in a Buffer of their own. */
-export function encodeSubmitted(event: SmsSubmitted): Buffer {
-  let bytes: Uint8Array;
-  try {
-    bytes = SmsSubmitted.encode(event, writer).finish();
-  } catch (err) {
-    writer.finish(); // a half-written event must not prefix the next one
-    throw err;
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /**
  * Group ids of customer-split long messages: the hub id of the first part seen for (account, source,
