@@ -1,7 +1,10 @@
 // Benchmark: messages per second through the whole dlr service (submitted + routed + dispatch + receipt per
 // message -> join -> dlr.parts.v1 -> aggregation -> sms.delivery.v1, with the Postgres store).
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/dlr/bench/pipeline-bench.ts [messages=5000]
+//   npx tsx --conditions=@smshub/source services/dlr/bench/pipeline-bench.ts [messages=5000] [backlog|paced] [rate=1200]
+// backlog: the load is produced as fast as possible (large batches); paced: at `rate` messages per second
+// (4 records each), as in the running hub, where fetches return small batches and the per-batch
+// statements weigh more.
 // Creates its own topics (6 partitions, like production) and database and removes them at the end.
 // Prints figures; not a test.
 import { randomBytes } from 'node:crypto';
@@ -17,12 +20,18 @@ import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
-import { MAX_MESSAGES_IN_MEMORY_DEFAULT } from '../src/config.js';
+import {
+  FETCH_MAX_WAIT_MS_DEFAULT,
+  FETCH_MIN_BYTES_DEFAULT,
+  MAX_MESSAGES_IN_MEMORY_DEFAULT,
+} from '../src/config.js';
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
 
 const N = Number(process.argv[2] ?? 5_000);
+const mode = process.argv[3] === 'paced' ? 'paced' : 'backlog';
+const rate = Number(process.argv[4] ?? 1_200);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -86,6 +95,9 @@ const dlr = createDlr({
     retentionIntervalMs: 3_600_000,
     maxMessagesInMemory: Number(process.env['DLR_MAX_MESSAGES_IN_MEMORY'] ?? MAX_MESSAGES_IN_MEMORY_DEFAULT),
     partitionConcurrency: Number(process.env['DLR_PARTITION_CONCURRENCY'] ?? 4),
+    // DLR_FETCH_MIN_BYTES=1 DLR_FETCH_MAX_WAIT_MS=100: fetches answered at once (kafkajs's defaults)
+    fetchMinBytes: Number(process.env['DLR_FETCH_MIN_BYTES'] ?? FETCH_MIN_BYTES_DEFAULT),
+    fetchMaxWaitMs: Number(process.env['DLR_FETCH_MAX_WAIT_MS'] ?? FETCH_MAX_WAIT_MS_DEFAULT),
     idSetting: () => ({ format: 'auto' }),
     groupId,
   },
@@ -146,6 +158,7 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     dispatched: topics.dispatched.name,
     receiptRaw: topics.receiptRaw.name,
     messages: N,
+    ...(mode === 'paced' ? { rate } : {}),
   }),
 ]);
 const loadDone = new Promise<number | null>((resolve) => load.on('exit', resolve));
@@ -172,7 +185,10 @@ const rows = { rows: [{ n: String(finalsSeen) }] };
 const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
 const finals = deliveryOffsets.reduce((a, p) => a + Number(p.high), 0);
 
-console.log(`messages: ${N} (4 input events each, 6 partitions per topic, one dlr instance)`);
+console.log(
+  `messages: ${N} (4 input events each, 6 partitions per topic, one dlr instance), ` +
+    (mode === 'paced' ? `produced at ${rate}/s` : 'produced as fast as possible'),
+);
 console.log(`load process exit code: ${produced}`);
 console.log(
   `all final rows written: ${(end - start).toFixed(0)} ms -> ${((N / (end - start)) * 1000).toFixed(0)} messages/s`,

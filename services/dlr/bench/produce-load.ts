@@ -1,6 +1,7 @@
 // The load of pipeline-bench.ts, in its own process so that the bench's CPU figures are dlr's alone:
 // per message one sms.submitted.v1, one sms.routed.v1, one sms.dispatched.v1 and one sms.receipt.raw.v1 record.
-// argv[2]: JSON { brokers, submitted, routed, dispatched, receiptRaw, messages } (topic names).
+// argv[2]: JSON { brokers, submitted, routed, dispatched, receiptRaw, messages, rate? } (topic names); with
+// `rate`, messages are produced at that many per second (in 20 ms steps) instead of as fast as possible.
 import { randomBytes } from 'node:crypto';
 import {
   DispatchOutcome,
@@ -20,6 +21,7 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   dispatched: string;
   receiptRaw: string;
   messages: number;
+  rate?: number;
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
@@ -43,7 +45,14 @@ function uuidv7(): string {
 
 const sends: Promise<void>[] = [];
 const now = new Date();
+const started = Date.now();
+const STEP_MS = 20;
 for (let i = 0; i < args.messages; i++) {
+  // paced: message i is due at i / rate seconds; wait for the next 20 ms step once ahead of that
+  if (args.rate !== undefined) {
+    const ahead = started + (i / args.rate) * 1000 - Date.now();
+    if (ahead > 0) await new Promise((r) => setTimeout(r, Math.max(ahead, STEP_MS)));
+  }
   const hubId = uuidv7();
   const supplierHex = (0x10000000 + i).toString(16).toUpperCase();
   const decimal = String(0x10000000 + i);

@@ -8,6 +8,20 @@ import type { IdFormatSetting } from './domain/types.js';
  */
 export const MAX_MESSAGES_IN_MEMORY_DEFAULT = 40_000;
 
+/**
+ * A fetch waits until the broker holds this much for it (about 400 of dlr's input records) or
+ * DLR_FETCH_MAX_WAIT_MS have passed. dlr's cost is mostly per batch (one statement per batch for the
+ * message rows, the timeline, the dispatch index, the parked receipts); under a paced flow a fetch
+ * answered at once carries the few records that arrived since the last one.
+ */
+export const FETCH_MIN_BYTES_DEFAULT = 128 * 1024;
+/**
+ * The longest a fetch waits for DLR_FETCH_MIN_BYTES: what a receipt may wait per hop when the flow is
+ * light. A receipt makes two hops in dlr (sms.receipt.raw.v1 -> dlr.parts.v1 -> sms.delivery.v1), so
+ * up to about 300 ms more from receipt to delivery at low rates.
+ */
+export const FETCH_MAX_WAIT_MS_DEFAULT = 150;
+
 /** dlr's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const dlrEnv = {
   ...databaseEnv,
@@ -37,6 +51,10 @@ export const dlrEnv = {
   }),
   /** Topic partitions processed concurrently by one instance (each batch is one partition of one topic). */
   DLR_PARTITION_CONCURRENCY: envInt({ min: 1, max: 64, default: 4 }),
+  /** Bytes the broker gathers before it answers a fetch (1: answer at once). */
+  DLR_FETCH_MIN_BYTES: envInt({ min: 1, max: 16 * 1024 * 1024, default: FETCH_MIN_BYTES_DEFAULT }),
+  /** The longest a fetch waits for DLR_FETCH_MIN_BYTES (added latency per hop under a light flow). */
+  DLR_FETCH_MAX_WAIT_MS: envInt({ min: 0, max: 5_000, default: FETCH_MAX_WAIT_MS_DEFAULT }),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -57,6 +75,9 @@ export interface DlrOptions {
   idSetting: (connectorId: string) => IdFormatSetting;
   /** Partitions (of any of the consumed topics) processed at the same time. */
   partitionConcurrency: number;
+  /** The consumer's fetches wait for this many bytes or `fetchMaxWaitMs` (larger batches under a paced flow). */
+  fetchMinBytes: number;
+  fetchMaxWaitMs: number;
   /** Consumer group; default smshub-dlr. */
   groupId: string;
 }
@@ -74,6 +95,8 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     retentionIntervalMs: env.DLR_RETENTION_INTERVAL_MS,
     maxMessagesInMemory: env.DLR_MAX_MESSAGES_IN_MEMORY,
     partitionConcurrency: env.DLR_PARTITION_CONCURRENCY,
+    fetchMinBytes: env.DLR_FETCH_MIN_BYTES,
+    fetchMaxWaitMs: env.DLR_FETCH_MAX_WAIT_MS,
     idSetting: () => ({ format: 'auto' }),
     groupId: 'smshub-dlr',
   };

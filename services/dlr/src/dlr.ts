@@ -82,6 +82,8 @@ export function createDlr(deps: DlrDeps): Dlr {
       consumer = await deps.consumer({
         groupId: options.groupId,
         partitionsConsumedConcurrently: options.partitionConcurrency,
+        minBytes: options.fetchMinBytes,
+        maxWaitMs: options.fetchMaxWaitMs,
       });
       consumer
         .onBatch(topics.dispatched, (r) => joiner.onDispatches(r))

@@ -35,7 +35,7 @@ import {
 } from '@smshub/testing';
 import type { Consumer, Kafka } from 'kafkajs';
 import { createDlr, type Dlr } from '../src/dlr.js';
-import type { DlrOptions } from '../src/config.js';
+import { FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT, type DlrOptions } from '../src/config.js';
 
 /** A UUIDv7 (time-ordered) in lowercase canonical text. */
 export function uuidv7(time = Date.now()): string {
@@ -154,6 +154,8 @@ export class Harness {
       retentionIntervalMs: 3_600_000,
       maxMessagesInMemory: 10_000,
       partitionConcurrency: 4,
+      fetchMinBytes: FETCH_MIN_BYTES_DEFAULT,
+      fetchMaxWaitMs: FETCH_MAX_WAIT_MS_DEFAULT,
       idSetting: () => ({ format: 'auto' }),
       groupId: this.groupId,
       ...overrides,
