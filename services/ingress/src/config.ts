@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { DEFAULT_OPTIONS } from './ingress.js';
 
 /** Ingress's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const ingressEnv = {
@@ -13,6 +14,20 @@ export const ingressEnv = {
   INGRESS_REPLICA_ID: envString()
     .optional()
     .transform((v) => v ?? hostname()),
+  /**
+   * A fetch of sms.delivery.v1 waits for this many bytes or this long, whichever comes first: larger
+   * batches (fewer statements) under a paced flow, for up to that much more receipt latency.
+   */
+  INGRESS_DELIVERY_FETCH_MIN_BYTES: envInt({
+    min: 1,
+    max: 16 * 1024 * 1024,
+    default: DEFAULT_OPTIONS.deliveryFetch.minBytes,
+  }),
+  INGRESS_DELIVERY_FETCH_WAIT_MS: envInt({
+    min: 0,
+    max: 10_000,
+    default: DEFAULT_OPTIONS.deliveryFetch.maxWaitMs,
+  }),
 };
 
 export type IngressEnv = z.infer<z.ZodObject<typeof ingressEnv>>;

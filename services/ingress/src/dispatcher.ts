@@ -16,6 +16,12 @@ export interface DispatcherOptions {
   /** deliver_sm_resp timeout. */
   responseTimeoutMs: number;
   batch: number;
+  /**
+   * Acknowledged receipts are marked sent together, at most this long after the first of them (or at once
+   * when `batch` are waiting): one statement for many acknowledgements under a paced flow. Until then the
+   * row stays claimed under its lease, so no replica sends it again.
+   */
+  markDelayMs: number;
   /** How often expired rows are dropped and the pending gauge refreshed. */
   housekeepingMs: number;
 }
@@ -38,7 +44,8 @@ export class ReceiptDispatcher {
   private readonly inflight = new Set<Promise<void>>();
   /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
   private acks: { messageId: string; status: number }[] = [];
-  private acksWritten: Promise<void> | null = null;
+  private markTimer: NodeJS.Timeout | null = null;
+  private marking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pool: Pool,
@@ -185,23 +192,38 @@ export class ReceiptDispatcher {
       return;
     }
     receiptsSent.inc();
-    await this.markSent(r.messageId, r.status);
+    this.markSent(r.messageId, r.status);
     this.log.debug({ messageId: r.messageId, systemId: r.systemId }, 'receipt delivered');
   }
 
   /**
-   * Marks an acknowledged receipt sent. The acknowledgements that arrive together (one I/O turn) are
-   * written with one statement; each caller still waits until its row is written.
+   * Queues an acknowledged receipt to be marked sent; the queue is written with one statement `markDelayMs`
+   * after its first entry, or at once when it holds a batch. The sender does not wait for it: the row is
+   * claimed by this replica until its lease ends, which is what keeps it from being sent twice.
    */
-  private markSent(messageId: string, status: number): Promise<void> {
+  private markSent(messageId: string, status: number): void {
     this.acks.push({ messageId, status });
-    this.acksWritten ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      const acks = this.acks;
-      this.acks = [];
-      this.acksWritten = null;
-      return this.store.deliveredMany(acks, this.opts.replicaId);
+    if (this.acks.length >= this.opts.batch) this.flushMarks();
+    else this.markTimer ??= setTimeout(() => this.flushMarks(), this.opts.markDelayMs);
+  }
+
+  /** Writes the queued acknowledgements (after the previous write); a failed write keeps them queued. */
+  private flushMarks(): Promise<void> {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimer = null;
+    const acks = this.acks;
+    this.acks = [];
+    if (acks.length === 0) return this.marking;
+    this.marking = this.marking.then(async () => {
+      try {
+        await this.store.deliveredMany(acks, this.opts.replicaId);
+      } catch (err) {
+        this.log.warn({ err, receipts: acks.length }, 'cannot mark acknowledged receipts sent; retrying');
+        this.acks.unshift(...acks);
+        if (this.running) this.markTimer ??= setTimeout(() => this.flushMarks(), this.opts.retryBaseMs);
+      }
     });
-    return this.acksWritten;
+    return this.marking;
   }
 
   async stop(): Promise<void> {
@@ -210,6 +232,10 @@ export class ReceiptDispatcher {
     if (this.housekeeping) clearInterval(this.housekeeping);
     await this.loop;
     await Promise.allSettled([...this.inflight]);
+    // What was acknowledged is marked now (once more if the first write fails), not left to the lease.
+    await this.flushMarks();
+    if (this.acks.length) await this.flushMarks();
+    if (this.markTimer) clearTimeout(this.markTimer);
     if (this.listener) {
       try {
         await this.listener.query('UNLISTEN *');

@@ -41,6 +41,12 @@ export interface IngressOptions {
   tls?: { port: number; cert: string | Buffer; key: string | Buffer };
   /** Group that consumes sms.delivery.v1 (shared by all replicas). */
   deliveryGroupId: string;
+  /**
+   * A fetch of sms.delivery.v1 waits until the broker holds `minBytes` for it or `maxWaitMs` have passed:
+   * under a paced flow, one fetch then carries many events (stored with one statement each per round)
+   * instead of the few that arrived since the last one. The receipt waits up to `maxWaitMs` longer.
+   */
+  deliveryFetch: { minBytes: number; maxWaitMs: number };
   /** Prefix of the per-replica config.changes.v1 group (`<prefix>-<replicaId>`). */
   configGroupPrefix: string;
   /**
@@ -71,6 +77,7 @@ export interface IngressOptions {
 export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
   smppHost: '0.0.0.0',
   deliveryGroupId: 'smshub-ingress',
+  deliveryFetch: { minBytes: 64 * 1024, maxWaitMs: 100 },
   configGroupPrefix: 'smshub-ingress-config',
   balancesGroupPrefix: 'smshub-ingress-balances',
   creditCheck: true,
@@ -88,6 +95,7 @@ export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
     maxRetryMs: 300_000,
     responseTimeoutMs: 30_000,
     batch: 100,
+    markDelayMs: 50,
     housekeepingMs: 30_000,
   },
   stateRetentionMs: 3 * 24 * 3600_000,
@@ -100,7 +108,13 @@ export interface IngressDeps {
   logger: Logger;
   producer: TypedProducer;
   /** Creates a consumer group member (main.ts: ctx.consumer; tests: a TypedConsumer on isolated topics). */
-  consumer(opts: { groupId: string; fromBeginning: boolean }): Promise<TypedConsumer>;
+  consumer(opts: {
+    groupId: string;
+    fromBeginning: boolean;
+    partitionsConsumedConcurrently?: number;
+    minBytes?: number;
+    maxWaitMs?: number;
+  }): Promise<TypedConsumer>;
   pool: Pool;
   topics: typeof topicRegistry;
   /** Log unmasked numbers (LOG_DEBUG_NUMBERS). */
@@ -443,13 +457,38 @@ export function createIngress(deps: IngressDeps): Ingress {
       }
     }
     try {
-      const [, inserted] = await Promise.all([store.upsertStates(states), store.insertMany(receipts)]);
-      if (inserted > 0) dispatcher.kick();
+      await storeTogether(states, receipts);
     } catch (err) {
       if (isTransientDbError(err))
         throw new RetriableError(`database unavailable: ${(err as Error).message}`);
       throw err;
     }
+  }
+
+  /**
+   * The batches of the partitions consumed together (one fetch) reach here in the same event-loop turn:
+   * they are written together, one statement for all their states and one for all their receipts. Every
+   * batch waits for (and fails with) the common write, so each is committed only once it is stored.
+   */
+  let nextWrite: { states: MessageStateUpdate[]; receipts: PendingReceipt[]; written: Promise<void> } | null =
+    null;
+  function storeTogether(states: MessageStateUpdate[], receipts: PendingReceipt[]): Promise<void> {
+    if (!nextWrite) {
+      const write = { states, receipts, written: Promise.resolve() };
+      write.written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        nextWrite = null;
+        const [, inserted] = await Promise.all([
+          store.upsertStates(write.states),
+          store.insertMany(write.receipts),
+        ]);
+        if (inserted > 0) dispatcher.kick();
+      });
+      nextWrite = write;
+      return write.written;
+    }
+    nextWrite.states.push(...states);
+    nextWrite.receipts.push(...receipts);
+    return nextWrite.written;
   }
 
   return {
@@ -496,7 +535,13 @@ export function createIngress(deps: IngressDeps): Ingress {
 
       // From the beginning when the group has no offsets yet (a new hub): "latest" would skip every
       // delivery published before this group's first commit, e.g. while the first ingress was down.
-      const delivery = await deps.consumer({ groupId: opts.deliveryGroupId, fromBeginning: true });
+      const delivery = await deps.consumer({
+        groupId: opts.deliveryGroupId,
+        fromBeginning: true,
+        partitionsConsumedConcurrently: topics.delivery.partitions,
+        minBytes: opts.deliveryFetch.minBytes,
+        maxWaitMs: opts.deliveryFetch.maxWaitMs,
+      });
       consumers.push(delivery);
       delivery.onBatch(topics.delivery, (recs) => onDeliveries(recs.map((rec) => rec.value)));
       await delivery.start();

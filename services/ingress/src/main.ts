@@ -15,6 +15,10 @@ await runService({
         ...DEFAULT_OPTIONS,
         replicaId: c.INGRESS_REPLICA_ID,
         smppPort: c.SMPP_PORT,
+        deliveryFetch: {
+          minBytes: c.INGRESS_DELIVERY_FETCH_MIN_BYTES,
+          maxWaitMs: c.INGRESS_DELIVERY_FETCH_WAIT_MS,
+        },
         ...(c.SMPP_TLS_CERT_FILE && c.SMPP_TLS_KEY_FILE
           ? {
               tls: {

@@ -207,11 +207,17 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     const rx = await receiver(a.port, 'later');
     await waitFor(() => receiptsFor(id).length === 1, { what: 'the stored receipt after the bind' });
     await rx.unbind();
-    const { rows } = await h.pool.query(
-      `SELECT sent_at FROM ingress_pending_receipts WHERE message_id = $1`,
-      [id],
+    // Acknowledgements are marked sent together, shortly after they arrive.
+    await waitFor(
+      async () =>
+        (
+          await h.pool.query(
+            `SELECT 1 FROM ingress_pending_receipts WHERE message_id = $1 AND sent_at IS NOT NULL`,
+            [id],
+          )
+        ).rowCount === 1,
+      { what: 'the receipt to be marked sent' },
     );
-    expect(rows[0].sent_at).toBeInstanceOf(Date);
   });
 
   it('retries a receipt the customer did not acknowledge, without duplicates', async () => {
@@ -225,11 +231,21 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
       what: 'the receipt after two refusals',
       timeoutMs: 20_000,
     });
+    await waitFor(
+      async () =>
+        (
+          await h.pool.query(
+            `SELECT 1 FROM ingress_pending_receipts WHERE message_id = $1 AND sent_at IS NOT NULL`,
+            [id],
+          )
+        ).rowCount === 1,
+      { what: 'the receipt to be marked sent' },
+    );
     const { rows } = await h.pool.query(
-      `SELECT attempts, sent_at FROM ingress_pending_receipts WHERE message_id = $1`,
+      `SELECT attempts FROM ingress_pending_receipts WHERE message_id = $1`,
       [id],
     );
-    expect(rows[0]).toMatchObject({ attempts: 3, sent_at: expect.any(Date) });
+    expect(rows[0]).toMatchObject({ attempts: 3 });
     expect(receiptsFor(id)).toHaveLength(1);
     await rx.unbind();
   });
