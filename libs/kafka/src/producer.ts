@@ -50,6 +50,11 @@ const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by
 const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
   'topic',
 ]);
+const producerRenewals = counter(
+  'smshub_kafka_producer_renewals_total',
+  'Idempotent producers replaced after a failed batch',
+  [],
+);
 const batchSize = histogram(
   'smshub_kafka_produce_batch_records',
   'Records per produce request',
@@ -64,7 +69,15 @@ const batchSize = histogram(
  * produce() resolves only when Kafka has acknowledged the record with acks=all.
  */
 export class TypedProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /**
+   * Set when a batch failed. kafkajs's idempotent producer keeps counting sequence numbers across a failed
+   * batch, so after a broker restart the broker answers OUT_OF_ORDER_SEQUENCE_NUMBER to every later batch,
+   * and it can take a later batch that reuses the sequence numbers of one it already holds for a retry of
+   * that one: acknowledged, but not written (the chaos harness lost 155 accepted messages so). The next
+   * batch therefore goes through a new kafkajs producer: a new producer id, whose sequences start afresh.
+   */
+  private renew = false;
   private readonly log: Logger;
   private readonly lingerMs: number;
   private readonly maxBatch: number;
@@ -75,17 +88,36 @@ export class TypedProducer {
   private connected = false;
   private closed = false;
 
-  constructor(kafka: Kafka, logger: Logger, opts: ProducerOptions = {}) {
-    this.producer = kafka.producer({
+  constructor(
+    private readonly kafka: Kafka,
+    logger: Logger,
+    opts: ProducerOptions = {},
+  ) {
+    this.producer = this.newProducer();
+    this.log = logger.child({ component: 'producer' });
+    this.lingerMs = opts.lingerMs ?? 2;
+    this.maxBatch = opts.maxBatchRecords ?? 500;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    this.log = logger.child({ component: 'producer' });
-    this.lingerMs = opts.lingerMs ?? 2;
-    this.maxBatch = opts.maxBatchRecords ?? 500;
-    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+  }
+
+  /** Replaces the kafkajs producer after a failed batch (see `renew`); throws when the broker is unreachable. */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    await old.disconnect().catch(() => undefined);
+    await this.producer.connect();
+    this.renew = false;
+    producerRenewals.inc();
+    this.log.warn('new idempotent producer after a failed batch (fresh producer id and sequence numbers)');
   }
 
   async connect(): Promise<void> {
@@ -201,9 +233,11 @@ export class TypedProducer {
       const topicMessages: TopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       batchSize.observe(batch.length);
       try {
+        if (this.renew) await this.renewProducer();
         await this.producer.sendBatch({ topicMessages, acks: -1 });
         for (const p of batch) this.settle(p);
       } catch (err) {
+        this.renew = true;
         this.log.error({ err, records: batch.length }, 'Kafka did not acknowledge a batch');
         for (const p of batch) this.settle(p, err);
       }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@smshub/logging';
+import { metricsRegistry } from '@smshub/telemetry';
 import { createTestTopics, testKafkaAdmin, testKafkaBrokers, uniqueName, waitFor } from '@smshub/testing';
 import {
   createKafka,
@@ -87,6 +88,33 @@ describe('producer', () => {
     expect(new Set(records.map((r) => r.key))).toEqual(
       new Set(Array.from({ length: 50 }, (_, i) => `m${i}`)),
     );
+  });
+
+  it('rejects the records of a batch Kafka refuses, and carries the next ones on a new idempotent producer', async () => {
+    const [topic] = await createTestTopics(['renew'], 1);
+    const codec = itemCodec(topic!);
+    const p = new TypedProducer(kafka, logger, { lingerMs: 0 });
+    await p.connect();
+    try {
+      await p.produce(codec, { id: 'before', n: 0 });
+      // Over the broker's message.max.bytes (1 MB): refused, and the batch's records are rejected.
+      await expect(
+        p.produce(codec, { id: 'huge', n: 1, pad: 'x'.repeat(1_100_000) } as Item),
+      ).rejects.toThrow();
+      const renewals = async () =>
+        (await metricsRegistry.getSingleMetric('smshub_kafka_producer_renewals_total')?.get())?.values[0]
+          ?.value ?? 0;
+      const before = await renewals();
+      await Promise.all(Array.from({ length: 20 }, (_, i) => p.produce(codec, { id: `after${i}`, n: i })));
+      expect(await renewals()).toBe(before + 1);
+      const keys = (await readAll(topic!, 21)).map((r) => r.key);
+      expect(keys).not.toContain('huge');
+      expect(new Set(keys)).toEqual(
+        new Set(['before', ...Array.from({ length: 20 }, (_, i) => `after${i}`)]),
+      );
+    } finally {
+      await p.close();
+    }
   });
 
   it('refuses records after close with a clear error', async () => {
