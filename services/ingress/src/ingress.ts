@@ -77,7 +77,7 @@ export interface IngressOptions {
 export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
   smppHost: '0.0.0.0',
   deliveryGroupId: 'smshub-ingress',
-  deliveryFetch: { minBytes: 64 * 1024, maxWaitMs: 100 },
+  deliveryFetch: { minBytes: 64 * 1024, maxWaitMs: 50 },
   configGroupPrefix: 'smshub-ingress-config',
   balancesGroupPrefix: 'smshub-ingress-balances',
   creditCheck: true,
@@ -481,7 +481,7 @@ export function createIngress(deps: IngressDeps): Ingress {
           store.upsertStates(write.states),
           store.insertMany(write.receipts),
         ]);
-        if (inserted > 0) dispatcher.kick();
+        if (inserted > 0) dispatcher.stored();
       });
       nextWrite = write;
       return write.written;
