@@ -137,6 +137,25 @@ if (process.env['DLR_BENCH_STATEMENTS']) {
     };
   });
 }
+// Batches handed to each handler and their records: the per-batch statements are shared by these
+const batches = new Map<string, { batches: number; records: number }>();
+function countBatches<T>(owner: Record<string, unknown>, name: string, label: string): void {
+  const handler = (owner[name] as (records: T[]) => Promise<void>).bind(owner);
+  owner[name] = (records: T[]): Promise<void> => {
+    const b = batches.get(label) ?? { batches: 0, records: 0 };
+    b.batches++;
+    b.records += records.length;
+    batches.set(label, b);
+    return handler(records);
+  };
+}
+const joinerHandlers = dlr.joiner as unknown as Record<string, unknown>;
+const aggregatorHandlers = dlr.aggregator as unknown as Record<string, unknown>;
+countBatches(joinerHandlers, 'onDispatches', 'dispatched');
+countBatches(joinerHandlers, 'onReceipts', 'receipt raw');
+countBatches(aggregatorHandlers, 'onSubmitted', 'submitted');
+countBatches(aggregatorHandlers, 'onRouted', 'routed');
+countBatches(aggregatorHandlers, 'onParts', 'parts');
 await dlr.start();
 await joined;
 
@@ -180,6 +199,16 @@ pgCpu.sample();
 const pg = pgCpu.used();
 await stopProfile();
 const produced = await loadDone;
+// From the load's produce (the message id is a UUIDv7: its first 48 bits are the produce time in ms) to
+// the final row's write (updated_at): the receipt's two hops through dlr, and any wait in a parked receipt
+const latency = await pool.query<{ p50: number; p90: number; p99: number }>(
+  `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+          percentile_cont(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
+          percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+     FROM (SELECT extract(epoch FROM updated_at) * 1000
+                  - ('x' || substr(replace(message_id::text, '-', ''), 1, 12))::bit(48)::bigint AS ms
+             FROM dlr_messages WHERE final) AS t`,
+);
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
 const rows = { rows: [{ n: String(finalsSeen) }] };
 const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
@@ -197,10 +226,19 @@ console.log(
   `final rows: ${rows.rows[0]?.n}; records on sms.delivery.v1: ${finals}; receipts still parked: ${parked.rows[0]?.n}`,
 );
 for (const line of costLines(before, after, N)) console.log(line);
+const l = latency.rows[0];
+if (l)
+  console.log(
+    `produce -> final row:       p50 ${l.p50.toFixed(0)} ms, p90 ${l.p90.toFixed(0)} ms, p99 ${l.p99.toFixed(0)} ms`,
+  );
 console.log(
   `PostgreSQL CPU per message: ${(pg.backendsUs / N).toFixed(0)} µs in this database's backends, ` +
     `${(pg.auxiliaryUs / N).toFixed(0)} µs in the cluster's WAL writer, checkpointer, bgwriter and autovacuum (shared)`,
 );
+for (const [label, b] of batches)
+  console.log(
+    `batches, ${label.padEnd(12)} ${String(b.batches).padStart(6)}, ${(b.records / b.batches).toFixed(1)} records each`,
+  );
 const mb = (n: number): number => Math.round(n / 1024 / 1024);
 console.log(
   `peak V8 heap (sampled):     ${mb(memoryPeak.heapTotal)} MB total, ${mb(memoryPeak.heapUsed)} MB used; external ${mb(memoryPeak.external)} MB`,
