@@ -41,8 +41,6 @@ export class ReceiptDispatcher {
   private loop: Promise<void> | null = null;
   private housekeeping: NodeJS.Timeout | null = null;
   private listener: PoolClient | null = null;
-  /** LISTEN is in place: this replica's own inserts wake it through their notification. */
-  private listening = false;
   private readonly inflight = new Set<Promise<void>>();
   /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
   private acks: { messageId: string; status: number }[] = [];
@@ -77,14 +75,6 @@ export class ReceiptDispatcher {
     this.wake?.();
   }
 
-  /**
-   * This replica stored new receipts. Their notification wakes the dispatcher when LISTEN works (a second
-   * wake here would cost a second claim per stored batch); without it, this is the wake-up.
-   */
-  stored(): void {
-    if (!this.listening) this.kick();
-  }
-
   async start(): Promise<void> {
     this.running = true;
     try {
@@ -92,12 +82,8 @@ export class ReceiptDispatcher {
       this.listener.on('notification', (n) => {
         if (n.payload && this.receivers.has(n.payload)) this.kick();
       });
-      this.listener.on('error', (err) => {
-        this.listening = false;
-        this.log.warn({ err }, 'receipt LISTEN connection failed; polling');
-      });
+      this.listener.on('error', (err) => this.log.warn({ err }, 'receipt LISTEN connection failed; polling'));
       await this.listener.query('LISTEN smshub_ingress_receipts');
-      this.listening = true;
     } catch (err) {
       this.log.warn({ err }, 'cannot LISTEN for receipts; polling only');
     }
@@ -256,7 +242,6 @@ export class ReceiptDispatcher {
       } catch {
         // the connection is being dropped anyway
       }
-      this.listening = false;
       this.listener.release(true);
       this.listener = null;
     }

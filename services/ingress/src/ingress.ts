@@ -481,7 +481,7 @@ export function createIngress(deps: IngressDeps): Ingress {
           store.upsertStates(write.states),
           store.insertMany(write.receipts),
         ]);
-        if (inserted > 0) dispatcher.stored();
+        if (inserted > 0) dispatcher.kick();
       });
       nextWrite = write;
       return write.written;
