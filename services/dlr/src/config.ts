@@ -17,8 +17,10 @@ export const MAX_MESSAGES_IN_MEMORY_DEFAULT = 40_000;
  */
 export const FETCH_MIN_BYTES_DEFAULT = 512 * 1024;
 /**
- * The longest a fetch waits for DLR_FETCH_MIN_BYTES: what a receipt may wait more per hop under a
- * paced flow. A receipt makes two hops in dlr (sms.receipt.raw.v1 -> dlr.parts.v1 -> sms.delivery.v1).
+ * The longest a fetch waits for DLR_FETCH_MIN_BYTES: what a receipt may wait more per hop under a light
+ * flow. A receipt makes two hops in dlr (sms.receipt.raw.v1 -> dlr.parts.v1 -> sms.delivery.v1). When dlr
+ * is busy a wait also makes the next fetches larger and longer to handle: at 1,200 messages/s the median
+ * grew by ~35-215 ms per hop with 100 ms, and by seconds with 150 ms (README, "fetch waits").
  */
 export const FETCH_MAX_WAIT_MS_DEFAULT = 100;
 
