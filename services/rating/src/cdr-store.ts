@@ -208,3 +208,34 @@ export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
     pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [ids]),
   );
 }
+
+/**
+ * Publishes the records of CDRs that are still unpublished, each at most once across every batch and
+ * replica: the CDRs' rows in rating_cdrs_unpublished are locked (SKIP LOCKED: a row another batch holds is
+ * that batch's to publish) for the time of `publish`, and deleted with the lock once it resolved. A row
+ * already gone was published by someone else. If `publish` throws, nothing is marked and the locks go.
+ * Resolves with the ids this call published.
+ */
+export async function publishUnpublished(
+  pool: Pool,
+  ids: string[],
+  publish: (claimed: Set<string>) => Promise<void>,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  return store('publishing CDRs', () =>
+    withTransaction(pool, async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished
+          WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`,
+        [ids],
+      );
+      const claimed = new Set(rows.map((r) => r.id));
+      if (claimed.size === 0) return claimed;
+      await publish(claimed);
+      await client.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
+        [...claimed],
+      ]);
+      return claimed;
+    }),
+  );
+}

@@ -18,7 +18,14 @@ import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafk
 import type { Logger } from '@smshub/logging';
 import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
 import { CatalogHolder, type Catalog } from './catalog.js';
-import { markPublished, oldestUnpublished, writeCdrs, type CdrRow, type WriteResult } from './cdr-store.js';
+import {
+  markPublished,
+  oldestUnpublished,
+  publishUnpublished,
+  writeCdrs,
+  type CdrRow,
+  type WriteResult,
+} from './cdr-store.js';
 import { GroupCommit } from './group-commit.js';
 import { decideRating } from './domain/idempotency.js';
 import type { SupplierPolicy } from './domain/types.js';
@@ -133,18 +140,6 @@ export function createRating(deps: RatingDeps): Rating {
     keyOf: (row) => row.hubMessageId,
     maxItems: MAX_CDRS_PER_TRANSACTION,
   });
-  const publishedMarks = new GroupCommit<string, void>({
-    commit: (ids) => markPublished(pool, ids),
-    keyOf: (id) => id,
-    maxItems: MAX_CDRS_PER_TRANSACTION,
-  });
-  /**
-   * Messages whose records a batch of this process is publishing right now (from its CDR insert until the
-   * "published" mark). A batch of another partition (the message's other billable event, on another topic)
-   * then finds the CDR stored but not yet marked: that is the other batch at work, not a crash to repair,
-   * so it must not publish the record a second time.
-   */
-  const publishing = new Set<string>();
   const consumers: TypedConsumer[] = [];
   let reloadTimer: NodeJS.Timeout | undefined;
   let server: Server | undefined;
@@ -264,27 +259,12 @@ export function createRating(deps: RatingDeps): Rating {
     // The result may cover other partitions' batches written in the same transaction: only this batch's
     // records are published here.
     const result = await cdrWrites.push([...pending.values()].map((p) => p.row));
-    const mine: string[] = [];
-    try {
-      await publishResult(result, pending, mine);
-    } finally {
-      for (const id of mine) publishing.delete(id);
-    }
-  }
 
-  /** Publishes the records `result` says this batch must publish, then marks them; `mine` collects their ids. */
-  async function publishResult(
-    result: WriteResult,
-    pending: Map<string, Pending>,
-    mine: string[],
-  ): Promise<void> {
-    const toPublish: { id: string; bytes: Buffer }[] = [];
+    const candidates = new Map<string, Buffer>();
     for (const id of result.inserted) {
       const p = pending.get(id);
       if (p === undefined) continue;
-      publishing.add(id);
-      mine.push(id);
-      toPublish.push({ id, bytes: p.bytes });
+      candidates.set(id, p.bytes);
       ratingMetrics.rated.inc({ status: p.status });
       if (p.status === 'RATED_STATUS_MISSING_RATE') {
         ratingMetrics.missingRate.inc();
@@ -299,6 +279,7 @@ export function createRating(deps: RatingDeps): Rating {
         );
       }
     }
+    const republish = new Set<string>();
     for (const ex of result.existing) {
       const p = pending.get(ex.hubMessageId);
       if (p === undefined) continue;
@@ -314,18 +295,26 @@ export function createRating(deps: RatingDeps): Rating {
           'event prices the message differently from its CDR; the CDR stands',
         );
       }
-      if (ex.published || publishing.has(ex.hubMessageId)) {
+      if (ex.published) {
         ratingMetrics.skipped.inc({ reason: 'already-rated' });
       } else {
-        publishing.add(ex.hubMessageId);
-        mine.push(ex.hubMessageId);
-        toPublish.push({ id: ex.hubMessageId, bytes: ex.record });
-        ratingMetrics.republished.inc();
+        // Not published as far as this transaction saw: either never (a crash between the CDR and Kafka's
+        // ack), or being published right now by another batch (the message's other billable event, on
+        // another topic or replica). publishUnpublished's row lock tells the two apart.
+        candidates.set(ex.hubMessageId, ex.record);
+        republish.add(ex.hubMessageId);
       }
     }
     balances.markDirty(result.debitedAccounts);
-    await Promise.all(toPublish.map((t) => producer.produceRaw(topics.rated.name, t.id, t.bytes)));
-    if (toPublish.length > 0) await publishedMarks.push(toPublish.map((t) => t.id));
+    const published = await publishUnpublished(pool, [...candidates.keys()], async (claimed) => {
+      await Promise.all(
+        [...claimed].map((id) => producer.produceRaw(topics.rated.name, id, candidates.get(id)!)),
+      );
+    });
+    for (const id of republish) {
+      if (published.has(id)) ratingMetrics.republished.inc();
+      else ratingMetrics.skipped.inc({ reason: 'already-rated' });
+    }
   }
 
   return {

@@ -35,7 +35,8 @@ export interface Harness {
   rated: Raw[];
   balances: Raw[];
   accounts: { submit: string; delivery: string; usd: string };
-  startRating(): Promise<Rating>;
+  /** A rating instance in the harness's group, or in `groupId` (a second replica that sees every event). */
+  startRating(groupId?: string): Promise<Rating>;
   stopRating(r: Rating): Promise<void>;
   close(): Promise<void>;
 }
@@ -122,11 +123,11 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
     rated,
     balances,
     accounts,
-    async startRating() {
+    async startRating(ownGroup) {
       const rating = createRating({
         options: {
           replicaId: uniqueName('r'),
-          groupId,
+          groupId: ownGroup ?? groupId,
           balancePublishIntervalMs: 100,
           reloadIntervalMs: 600_000,
           grpcPort: 0,

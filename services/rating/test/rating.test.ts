@@ -14,7 +14,7 @@ import {
   type GetTotalsResponse,
   type SettlementQuery,
 } from '@smshub/contracts';
-import { waitFor } from '@smshub/testing';
+import { uniqueName, waitFor } from '@smshub/testing';
 import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
 import type { RatedRecord } from '../src/domain/types.js';
 import { ratingMetrics } from '../src/metrics.js';
@@ -291,6 +291,56 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
     expect(h.rated.length - before).toBe(batch.length);
+  });
+
+  it('publishes one record per message when two replicas rate the same events at once', async () => {
+    // A second instance in another group sees every event too, as two replicas do for a moment when a
+    // rebalance hands a partition over: the CDR's row lock lets only one of them publish.
+    const second = await h.startRating(uniqueName('smshub-rating-other'));
+    try {
+      // The second group starts from the beginning: let it work through the earlier tests' events (each
+      // already rated) first, so that both instances take the new ones at the same time.
+      let last = -1;
+      await waitFor(
+        async () => {
+          const now = await alreadyRated();
+          const settled = now === last;
+          last = now;
+          return settled;
+        },
+        { what: 'the second instance to catch up', timeoutMs: 30_000, intervalMs: 1000 },
+      );
+      const before = h.rated.length;
+      const batch = Array.from({ length: 60 }, (_, i) => {
+        const id = randomUUID();
+        return {
+          id,
+          ctx: context(h.accounts.submit, `491762${String(100000 + i)}`, NEW, { country: 'DE' }, id),
+        };
+      });
+      await Promise.all(
+        batch.flatMap(({ ctx }) => [
+          h.producer.produce(h.topics.dispatched, accepted(ctx)),
+          h.producer.produce(h.topics.delivery, finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
+        ]),
+      );
+      await waitFor(() => batch.every(({ id }) => recordsFor(id).length > 0), {
+        what: 'a rated record for every message',
+        timeoutMs: 30_000,
+      });
+      await waitFor(
+        async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0,
+        {
+          what: 'every CDR marked published',
+          timeoutMs: 20_000,
+        },
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
+      expect(h.rated.length - before).toBe(batch.length);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
