@@ -14,4 +14,6 @@ mkdir -p services/admin/src/gen
   echo '// FileDescriptorSet of smshub/admin/v1/admin_service.proto with its imports, base64-encoded.'
   echo "export const ADMIN_DESCRIPTOR_SET = '$(base64 -w0 "$tmp")';"
 } > services/admin/src/gen/descriptor.ts
+# In the repository's format, so that regenerating leaves `prettier --check` (npm test) green.
+npx --no-install prettier --write services/admin/src/gen/descriptor.ts >/dev/null
 echo "generated services/admin/src/gen/descriptor.ts"
