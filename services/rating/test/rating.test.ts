@@ -51,6 +51,39 @@ async function isPublished(id: string): Promise<boolean> {
   return r.rows.length === 0 && (await cdrCount(id)) === 1;
 }
 
+/**
+ * Produces the dispatch and the final receipt of 60 new submit-billed messages (numbers starting with
+ * `prefix`) at once, and checks that billing.rated.v1 gets exactly one record for each.
+ */
+async function expectOneRecordEach(prefix: string): Promise<void> {
+  const before = h.rated.length;
+  const batch = Array.from({ length: 60 }, (_, i) => {
+    const id = randomUUID();
+    return {
+      id,
+      ctx: context(h.accounts.submit, `${prefix}${String(100000 + i)}`, NEW, { country: 'DE' }, id),
+    };
+  });
+  await Promise.all(
+    batch.flatMap(({ ctx }) => [
+      h.producer.produce(h.topics.dispatched, accepted(ctx)),
+      h.producer.produce(h.topics.delivery, finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
+    ]),
+  );
+  await waitFor(() => batch.every(({ id }) => recordsFor(id).length > 0), {
+    what: 'a rated record for every message',
+    timeoutMs: 30_000,
+  });
+  // Both events of every message consumed: a second record would be on the topic by now.
+  await waitFor(async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0, {
+    what: 'every CDR marked published',
+    timeoutMs: 20_000,
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
+  expect(h.rated.length - before).toBe(batch.length);
+}
+
 // The messages of the scenario (filled in the first test, reused by later ones).
 const ids = {
   submitLong: '', // submit-billed, 4917 (longer prefix), 1 segment
@@ -262,35 +295,7 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
   it('publishes one record per message when its two billable events (dispatch, final receipt) are rated at once', async () => {
     // The dispatch and the final receipt of each message are on two topics, so two partitions' batches
     // rate them concurrently; the second finds the CDR the first is still publishing.
-    const before = h.rated.length;
-    const batch = Array.from({ length: 60 }, (_, i) => {
-      const id = randomUUID();
-      return {
-        id,
-        ctx: context(h.accounts.submit, `491761${String(100000 + i)}`, NEW, { country: 'DE' }, id),
-      };
-    });
-    await Promise.all(
-      batch.flatMap(({ ctx }) => [
-        h.producer.produce(h.topics.dispatched, accepted(ctx)),
-        h.producer.produce(h.topics.delivery, finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
-      ]),
-    );
-    await waitFor(() => batch.every(({ id }) => recordsFor(id).length > 0), {
-      what: 'a rated record for every message',
-      timeoutMs: 20_000,
-    });
-    // Both events of every message consumed: any second record would be on the topic by now.
-    await waitFor(
-      async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0,
-      {
-        what: 'every CDR marked published',
-        timeoutMs: 20_000,
-      },
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
-    expect(h.rated.length - before).toBe(batch.length);
+    await expectOneRecordEach('491761');
   });
 
   it('publishes one record per message when two replicas rate the same events at once', async () => {
@@ -310,34 +315,7 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
         },
         { what: 'the second instance to catch up', timeoutMs: 30_000, intervalMs: 1000 },
       );
-      const before = h.rated.length;
-      const batch = Array.from({ length: 60 }, (_, i) => {
-        const id = randomUUID();
-        return {
-          id,
-          ctx: context(h.accounts.submit, `491762${String(100000 + i)}`, NEW, { country: 'DE' }, id),
-        };
-      });
-      await Promise.all(
-        batch.flatMap(({ ctx }) => [
-          h.producer.produce(h.topics.dispatched, accepted(ctx)),
-          h.producer.produce(h.topics.delivery, finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED)),
-        ]),
-      );
-      await waitFor(() => batch.every(({ id }) => recordsFor(id).length > 0), {
-        what: 'a rated record for every message',
-        timeoutMs: 30_000,
-      });
-      await waitFor(
-        async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0,
-        {
-          what: 'every CDR marked published',
-          timeoutMs: 20_000,
-        },
-      );
-      await new Promise((r) => setTimeout(r, 1000));
-      for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
-      expect(h.rated.length - before).toBe(batch.length);
+      await expectOneRecordEach('491762');
     } finally {
       await second.stop();
     }
