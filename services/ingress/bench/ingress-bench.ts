@@ -10,91 +10,20 @@
 // latency measured is the server's (decode, checks, UUIDv7, Kafka acks=all round trip, response).
 // Then the receipt path: `receipts` final sms.delivery.v1 events are produced, and the time until a bound
 // receiver has had every deliver_sm is measured, with the SQL statements ingress ran per receipt.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { fork } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { Session as InspectorSession } from 'node:inspector';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import argon2 from 'argon2';
-import pg from 'pg';
-import { DeliveryStatus, SmsDelivery, SubmitChannel, topics as registry } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
-import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
-import { createLogger } from '@smshub/logging';
+import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
 import { connectSmpp } from '@smshub/smpp';
-import { createIngress, DEFAULT_OPTIONS } from '../src/index.js';
+import { profileTo } from '@smshub/testing';
+import { startBenchIngress } from './bench-ingress.js';
 
 const total = Number(process.argv[2] ?? 20_000);
 const sessions = Number(process.argv[3] ?? 4);
 const window = Number(process.argv[4] ?? 10);
 const receipts = Number(process.argv[5] ?? total);
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) throw new Error('DATABASE_URL is required (set -a; . .local/env; set +a)');
-
-const tag = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-const logger = createLogger({ service: 'ingress-bench', level: 'warn' });
-
-// A throwaway database with the accounts table and ingress's tables.
-const admin = new pg.Client({ connectionString: adminUrl });
-await admin.connect();
-await admin.query(`CREATE DATABASE ${tag}`);
-const dbUrl = new URL(adminUrl);
-dbUrl.pathname = `/${tag}`;
-const pool = createPool({ connectionString: dbUrl.toString(), max: 10 });
-const dir = await mkdtemp(path.join(tmpdir(), 'ingress-bench-'));
-for (const f of await readdir(DEFAULT_MIGRATIONS_DIR))
-  if (/^(0001|01\d\d)_.*\.sql$/.test(f)) await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(dir, f));
-await migrate(pool, { dir });
-// SQL statements run through the pool (ingress's receipt store uses nothing else).
-let queries = 0;
-const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-(pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-  queries++;
-  return query(...args);
-};
-const hash = await argon2.hash('benchpw', { type: argon2.argon2id });
-await pool.query(
-  `INSERT INTO accounts (system_id, password_hash, max_binds, tps_limit, max_window, currency)
-   VALUES ('bench', $1, 100, 1000000, 1000, 'EUR')`,
-  [hash],
-);
-
-// Topics with the registry's layout (6 partitions for the flow topics), under unique names.
-const topics = Object.fromEntries(
-  Object.entries(registry).map(([k, v]) => [k, { ...v, name: `${tag}.${v.name}` }]),
-) as unknown as typeof registry;
-const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
-const kadmin = kafka.admin();
-await kadmin.connect();
-const used = [topics.submitted, topics.delivery, topics.configChanges, topics.balances];
-await ensureTopics(kadmin, used);
-
-const producer = new TypedProducer(kafka, logger);
-await producer.connect();
-const consumers: TypedConsumer[] = [];
-const ingress = createIngress({
-  options: {
-    ...DEFAULT_OPTIONS,
-    replicaId: tag,
-    smppHost: '127.0.0.1',
-    smppPort: 0,
-    deliveryGroupId: `${tag}-dlv`,
-    configGroupPrefix: `${tag}-cfg`,
-  },
-  logger,
-  producer,
-  consumer: async (o) => {
-    const c = new TypedConsumer(kafka, logger, { ...o, producer });
-    consumers.push(c);
-    return c;
-  },
-  pool,
-  topics,
-});
-const { port } = await ingress.start();
+const { topics, producer, sql, port, stop } = await startBenchIngress('bench');
 
 // The ESMEs run in a child process (esme-load.ts), so this process's CPU time is ingress's own (its
 // Kafka producer included); the child's CPU is printed apart.
@@ -119,17 +48,7 @@ const fromEsmes = <T>(type: string): Promise<T> =>
   });
 await fromEsmes('ready');
 // INGRESS_BENCH_PROFILE=<file.cpuprofile>: V8 sampling profile of this process during the load only.
-const profileFile = process.env.INGRESS_BENCH_PROFILE;
-const inspector = profileFile ? new InspectorSession() : undefined;
-const post = (method: string): Promise<unknown> =>
-  new Promise((resolve, reject) =>
-    inspector!.post(method, (err, result) => (err ? reject(err) : resolve(result))),
-  );
-if (inspector) {
-  inspector.connect();
-  await post('Profiler.enable');
-  await post('Profiler.start');
-}
+const stopProfile = await profileTo(process.env.INGRESS_BENCH_PROFILE);
 // CPU time of this process's main thread and of its other threads (V8's GC and compiler helpers,
 // libuv's pool), in clock ticks, from /proc: the CPU that a profile of the main thread does not show.
 async function threadTicks(): Promise<{ main: number; others: number }> {
@@ -154,11 +73,7 @@ const { latencies, failed, cpuMicros: esmeCpuMicros } = await done;
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const submitCpu = process.cpuUsage(submitCpu0);
 const threads1 = await threadTicks();
-if (inspector) {
-  const { profile } = (await post('Profiler.stop')) as { profile: unknown };
-  await writeFile(profileFile!, JSON.stringify(profile));
-  inspector.disconnect();
-}
+await stopProfile();
 
 const perSubmit = (ticks: number): number => Number(((ticks * 10_000) / Math.max(1, ok.length)).toFixed(1));
 const ok = latencies.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
@@ -235,7 +150,7 @@ const events = Array.from({ length: receipts }, () => {
     updatedAt: new Date(),
   });
 });
-const queries0 = queries;
+const queries0 = sql.statements;
 const cpu0 = process.cpuUsage();
 const r0 = process.hrtime.bigint();
 await Promise.all(events.map((e) => producer.produce(topics.delivery, e)));
@@ -250,7 +165,7 @@ console.log(
       receipts,
       seconds: Number(receiptSeconds.toFixed(2)),
       receiptsPerSecond: Math.round(receipts / receiptSeconds),
-      sqlStatementsPerReceipt: Number(((queries - queries0) / Math.max(1, receipts)).toFixed(2)),
+      sqlStatementsPerReceipt: Number(((sql.statements - queries0) / Math.max(1, receipts)).toFixed(2)),
       processCpuMicrosPerReceipt: Math.round((cpu.user + cpu.system) / Math.max(1, receipts)),
       note: 'event produced -> consumed -> stored -> claimed -> deliver_sm -> resp -> marked sent; CPU is this whole process (producer and receiver included), Postgres not counted',
     },
@@ -260,12 +175,4 @@ console.log(
 );
 await receiver.unbind();
 
-await ingress.stop();
-await Promise.all(consumers.map((c) => c.stop()));
-await producer.close();
-await kadmin.deleteTopics({ topics: used.map((t) => t.name) }).catch(() => undefined);
-await kadmin.disconnect();
-await pool.end();
-await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
-await admin.end();
-await rm(dir, { recursive: true, force: true });
+await stop();
