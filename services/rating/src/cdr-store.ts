@@ -222,20 +222,33 @@ export async function publishUnpublished(
   publish: (claimed: Set<string>) => Promise<void>,
 ): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  return store('publishing CDRs', () =>
-    withTransaction(pool, async (client) => {
-      const { rows } = await client.query<{ id: string }>(
-        `SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished
-          WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`,
-        [ids],
-      );
-      const claimed = new Set(rows.map((r) => r.id));
-      if (claimed.size === 0) return claimed;
-      await publish(claimed);
-      await client.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
-        [...claimed],
-      ]);
-      return claimed;
-    }),
-  );
+  // A failure of `publish` (Kafka's) goes to the caller as it is, not as a StoreError: whether retrying
+  // can help is the Kafka client's to say.
+  let publishFailure: { err: unknown } | undefined;
+  try {
+    return await store('publishing CDRs', () =>
+      withTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ id: string }>(
+          `SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished
+            WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`,
+          [ids],
+        );
+        const claimed = new Set(rows.map((r) => r.id));
+        if (claimed.size === 0) return claimed;
+        try {
+          await publish(claimed);
+        } catch (err) {
+          publishFailure = { err };
+          throw err;
+        }
+        await client.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
+          [...claimed],
+        ]);
+        return claimed;
+      }),
+    );
+  } catch (err) {
+    if (publishFailure) throw publishFailure.err;
+    throw err;
+  }
 }

@@ -17,6 +17,7 @@ import {
 import { uniqueName, waitFor } from '@smshub/testing';
 import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
 import type { RatedRecord } from '../src/domain/types.js';
+import { publishUnpublished } from '../src/cdr-store.js';
 import { ratingMetrics } from '../src/metrics.js';
 import type { Rating } from '../src/rating.js';
 import { NEW, OLD, accepted, context, createHarness, finalDelivery, type Harness } from './harness.js';
@@ -319,6 +320,35 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('publishUnpublished: a failed publish leaves the CDR unpublished and passes the Kafka error on as it is', async () => {
+    const id = randomUUID();
+    await h.pool.query(
+      `WITH cdr AS (
+         INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor,
+           sell_currency, sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record)
+         VALUES ($1, $2, 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 0, 'EUR', false, 0, 'EUR', false, now(), now(), '')
+         RETURNING hub_message_id, rated_at)
+       INSERT INTO rating_cdrs_unpublished SELECT * FROM cdr`,
+      [id, h.accounts.delivery],
+    );
+    const kafkaError = Object.assign(new Error('The broker received an out of order sequence number'), {
+      retriable: true,
+    });
+    await expect(publishUnpublished(h.pool, [id], () => Promise.reject(kafkaError))).rejects.toBe(kafkaError);
+    expect(await isPublished(id)).toBe(false);
+    const published: string[] = [];
+    expect(
+      await publishUnpublished(h.pool, [id], async (claimed) => void published.push(...claimed)),
+    ).toEqual(new Set([id]));
+    expect(published).toEqual([id]);
+    expect(await isPublished(id)).toBe(true);
+    // Already published: nobody publishes it again.
+    expect(await publishUnpublished(h.pool, [id], () => Promise.reject(new Error('not called')))).toEqual(
+      new Set(),
+    );
+    await h.pool.query('DELETE FROM rating_cdrs WHERE hub_message_id = $1', [id]);
   });
 
   it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
