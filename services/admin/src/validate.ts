@@ -111,6 +111,24 @@ export function encodePageToken(after: string, filters: unknown): string {
   return Buffer.from(JSON.stringify({ a: after, f: filterHash(filters) })).toString('base64url');
 }
 
+/**
+ * One page of a list query that fetched `size + 1` rows: the first `size`, and the token of the next page
+ * (made from `keyOf` of the page's last row), or '' when this is the last page.
+ */
+export function pageOf<R>(
+  rows: R[],
+  size: number,
+  keyOf: (row: R) => string,
+  filters: unknown,
+): { page: R[]; nextPageToken: string } {
+  const page = rows.slice(0, size);
+  const last = page[page.length - 1];
+  return {
+    page,
+    nextPageToken: rows.length > size && last !== undefined ? encodePageToken(keyOf(last), filters) : '',
+  };
+}
+
 export function decodePageToken(token: string, filters: unknown): string | undefined {
   if (token === '') return undefined;
   let parsed: unknown;

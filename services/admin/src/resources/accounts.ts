@@ -28,7 +28,7 @@ import {
   country,
   currency,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   expectedRevision,
   intRange,
   isUuid,
@@ -359,11 +359,8 @@ export function accountHandlers(ctx: AdminContext) {
           ORDER BY id LIMIT $3`,
         [state, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        accounts: page.map(accountFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.id, filters);
+      return { accounts: page.map(accountFromRow), nextPageToken };
     },
 
     async updateAccount(req: UpdateAccountRequest) {

@@ -21,7 +21,7 @@ import {
   applyMask,
   currency,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   expectedRevision,
   intRange,
   pageSize,
@@ -281,11 +281,8 @@ export function connectorHandlers(ctx: AdminContext) {
         `${SELECT} WHERE ($1 = '' OR r.supplier_id = $1) AND ($2::text IS NULL OR c.id > $2) ORDER BY c.id LIMIT $3`,
         [req.supplierId, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        connectors: page.map(connectorFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.id, filters);
+      return { connectors: page.map(connectorFromRow), nextPageToken };
     },
 
     async updateConnector(req: UpdateConnectorRequest) {

@@ -22,8 +22,8 @@ import {
   applyMask,
   country,
   decodePageToken,
+  pageOf,
   distinct,
-  encodePageToken,
   expectedRevision,
   pageSize,
   prefixDigits,
@@ -339,11 +339,8 @@ export function firewallHandlers(ctx: AdminContext) {
            AND ($2::text IS NULL OR id > $2) ORDER BY id LIMIT $3`,
         [req.accountId, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        firewallRules: page.map(firewallFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.id, filters);
+      return { firewallRules: page.map(firewallFromRow), nextPageToken };
     },
 
     async updateFirewallRule(req: UpdateFirewallRuleRequest) {

@@ -24,7 +24,7 @@ import { deleteResource } from './delete.js';
 import {
   applyMask,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   expectedRevision,
   mcc,
   mnc,
@@ -195,11 +195,8 @@ export function numberingHandlers(ctx: AdminContext) {
            AND ($3::text IS NULL OR prefix > $3) ORDER BY prefix LIMIT $4`,
         [req.prefixStartsWith, req.countryCode, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        numberPrefixes: page.map(prefixFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.prefix, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.prefix, filters);
+      return { numberPrefixes: page.map(prefixFromRow), nextPageToken };
     },
 
     async updateNumberPrefix(req: UpdateNumberPrefixRequest) {
@@ -277,11 +274,8 @@ export function numberingHandlers(ctx: AdminContext) {
            ORDER BY e164 LIMIT $3`,
         [start, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        portedNumbers: page.map(portedFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.e164, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.e164, filters);
+      return { portedNumbers: page.map(portedFromRow), nextPageToken };
     },
 
     async updatePortedNumber(req: UpdatePortedNumberRequest) {

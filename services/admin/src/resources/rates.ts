@@ -22,7 +22,7 @@ import {
   country,
   currency,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   expectedRevision,
   isUuid,
   mccMnc,
@@ -255,11 +255,8 @@ export function rateHandlers(ctx: AdminContext) {
            AND ($5::text IS NULL OR id > $5) ORDER BY id LIMIT $6`,
         [kinds, req.partyId, req.destinationPrefix, req.validAt ?? null, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        rates: page.map(rateFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.id, filters);
+      return { rates: page.map(rateFromRow), nextPageToken };
     },
 
     async updateRate(req: UpdateRateRequest) {

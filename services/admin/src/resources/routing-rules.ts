@@ -21,8 +21,8 @@ import {
   country,
   currency,
   decodePageToken,
+  pageOf,
   distinct,
-  encodePageToken,
   expectedRevision,
   intRange,
   mccMnc,
@@ -313,11 +313,8 @@ export function routingRuleHandlers(ctx: AdminContext) {
            AND ($2::text IS NULL OR r.id > $2) ORDER BY r.id LIMIT $3`,
         [req.accountId, after ?? null, size + 1],
       );
-      const page = rows.slice(0, size);
-      return {
-        routingRules: page.map(ruleFromRow),
-        nextPageToken: rows.length > size ? encodePageToken(page[page.length - 1]!.id, filters) : '',
-      };
+      const { page, nextPageToken } = pageOf(rows, size, (r) => r.id, filters);
+      return { routingRules: page.map(ruleFromRow), nextPageToken };
     },
 
     async updateRoutingRule(req: UpdateRoutingRuleRequest) {
