@@ -126,8 +126,8 @@ export function createRating(deps: RatingDeps): Rating {
     logger: log,
     intervalMs: options.balancePublishIntervalMs,
   });
-  // CDR transactions and "published" updates are shared by the batches of the partitions being rated at
-  // the same time (see group-commit.ts): one of each per round instead of one per partition batch.
+  // CDR transactions are shared by the batches of the partitions being rated at the same time (see
+  // group-commit.ts): one per round instead of one per partition batch.
   const cdrWrites = new GroupCommit<CdrRow, WriteResult>({
     commit: async (rows) => {
       const stopTimer = ratingMetrics.cdrWrite.startTimer();
