@@ -208,6 +208,13 @@ export interface Account {
   defaultValiditySeconds: number;
   /** When the account's messages are charged. */
   chargeOn: ChargeOn;
+  /**
+   * Refuse a submit_sm for which no sell rate applies (the account's own rates, then its price plan's, by
+   * prefix, country or network, valid now): ingress answers ESME_RINVDSTADR (0x0B) instead of sending a
+   * message nobody is billed for. Unset on CreateAccount = true (new accounts are protected); accounts that
+   * existed before this field are false until changed.
+   */
+  refuseUnrated?: boolean | undefined;
 }
 
 function createBaseSmppCredential(): SmppCredential {
@@ -427,6 +434,7 @@ function createBaseAccount(): Account {
     pricePlanId: "",
     defaultValiditySeconds: 0,
     chargeOn: 0,
+    refuseUnrated: undefined,
   };
 }
 
@@ -488,6 +496,9 @@ export const Account: MessageFns<Account> = {
     }
     if (message.chargeOn !== 0) {
       writer.uint32(144).int32(message.chargeOn);
+    }
+    if (message.refuseUnrated !== undefined) {
+      writer.uint32(152).bool(message.refuseUnrated);
     }
     return writer;
   },
@@ -649,6 +660,14 @@ export const Account: MessageFns<Account> = {
             message.chargeOn = reader.int32() as any;
             continue;
           }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.refuseUnrated = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -737,6 +756,11 @@ export const Account: MessageFns<Account> = {
         : isSet(object.charge_on)
         ? chargeOnFromJSON(object.charge_on)
         : 0,
+      refuseUnrated: isSet(object.refuseUnrated)
+        ? globalThis.Boolean(object.refuseUnrated)
+        : isSet(object.refuse_unrated)
+        ? globalThis.Boolean(object.refuse_unrated)
+        : undefined,
     };
   },
 
@@ -796,6 +820,9 @@ export const Account: MessageFns<Account> = {
     if (message.chargeOn !== 0) {
       obj.chargeOn = chargeOnToJSON(message.chargeOn);
     }
+    if (message.refuseUnrated !== undefined) {
+      obj.refuseUnrated = message.refuseUnrated;
+    }
     return obj;
   },
 
@@ -822,6 +849,7 @@ export const Account: MessageFns<Account> = {
     message.pricePlanId = object.pricePlanId ?? "";
     message.defaultValiditySeconds = object.defaultValiditySeconds ?? 0;
     message.chargeOn = object.chargeOn ?? 0;
+    message.refuseUnrated = object.refuseUnrated ?? undefined;
     return message;
   },
 };
