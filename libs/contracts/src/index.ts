@@ -12,6 +12,7 @@ export * from './topics.js';
 export * from './gen/google/protobuf/field_mask.js';
 export * from './gen/google/protobuf/timestamp.js';
 export * from './gen/smshub/admin/v1/admin_service.js';
+export * from './gen/smshub/admin/v1/audit.js';
 export * from './gen/smshub/billing/v1/balance.js';
 export * from './gen/smshub/billing/v1/rated.js';
 export * from './gen/smshub/billing/v1/settlement_service.js';

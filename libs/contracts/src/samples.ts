@@ -2,6 +2,7 @@
 // need realistic events. Not used by production code.
 import {
   AccountBalance,
+  AuditEvent,
   BillingMode,
   BillingRated,
   BindType,
@@ -226,6 +227,20 @@ export const samples: { [K in TopicId]: TopicValue<K> } = {
     available: eur(3_500_000n),
     revision: 42n,
     updatedAt: T1,
+  }),
+  audit: AuditEvent.fromPartial({
+    eventId: '01900000-0000-7000-8000-0000000000aa',
+    time: T1,
+    tokenId: 'bootstrap',
+    role: 'admin',
+    tokenName: 'ADMIN_TOKEN',
+    method: 'SetSmppPassword',
+    resourceKind: 'account',
+    resourceId: 'acc_1',
+    afterJson: '{"systemId":"bank1","password":"***"}',
+    peer: '127.0.0.1:53422',
+    outcome: 'OK',
+    service: 'admin',
   }),
   deliveryStats: DeliveryStats.fromPartial({
     connectorId: 'con_a',

@@ -72,6 +72,7 @@ describe('topic registry', () => {
       'config.changes.v1': [1, null, true],
       'balances.v1': [6, null, true],
       'delivery.stats.v1': [1, null, true],
+      'audit.v1': [1, 90 * 24 * 3600 * 1000, false],
     });
   });
 });
@@ -127,6 +128,7 @@ describe('record keys', () => {
   it('keys balances by account and delivery stats by connector and destination', () => {
     expect(topics.balances.key(samples.balances)).toBe('acc_1');
     expect(topics.deliveryStats.key(samples.deliveryStats)).toBe('con_a/mccmnc:234-15');
+    expect(topics.audit.key(samples.audit)).toBe(samples.audit.eventId);
     const byPrefix = { ...samples.deliveryStats, destination: { $case: 'prefix' as const, value: '4477' } };
     expect(topics.deliveryStats.key(byPrefix)).toBe('con_a/prefix:4477');
   });

@@ -2,6 +2,7 @@
  * The Kafka topic registry: every topic's name, layout, protobuf codec and record key.
  * docs/architecture.md explains each key; the unit tests pin them.
  */
+import { AuditEvent } from './gen/smshub/admin/v1/audit.js';
 import { DeadLetter } from './gen/smshub/common/v1/dead_letter.js';
 import { BillingRated } from './gen/smshub/billing/v1/rated.js';
 import { AccountBalance } from './gen/smshub/billing/v1/balance.js';
@@ -218,6 +219,15 @@ export const topics = {
     codec: AccountBalance,
     key: (v) => required('balances.v1', 'account_id', v.accountId),
     description: "rating/admin -> ingress: an account's latest balance and credit state.",
+  }),
+  audit: defineTopic<AuditEvent>({
+    name: 'audit.v1',
+    partitions: 1,
+    retentionMs: 90 * DAY_MS,
+    compacted: false,
+    codec: AuditEvent,
+    key: (v) => required('audit.v1', 'event_id', v.eventId),
+    description: 'admin -> SIEM: every admin write (who, what, before/after with secrets masked, from where).',
   }),
   deliveryStats: defineTopic<DeliveryStats>({
     name: 'delivery.stats.v1',
