@@ -1,2 +1,11 @@
 export { parseSecretKey, sealSecret, openSecret, SecretBoxError } from './secret-box.js';
-export { hashPassword, verifyPassword, PASSWORD_HASH_OPTIONS } from './password.js';
+export {
+  hashPassword,
+  verifyPassword,
+  hashParams,
+  dummyHash,
+  commonHashParams,
+  PASSWORD_HASH_OPTIONS,
+  type HashParams,
+} from './password.js';
+export { FairQueue, QueueFullError, type FairQueueOptions } from './fair-queue.js';
