@@ -4,6 +4,7 @@ import {
   ConfigError,
   configOrExit,
   databaseEnv,
+  grpcServerEnv,
   httpEnv,
   kafkaEnv,
   loadConfig,
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
       KAFKA_FETCH_MAX_BYTES_PER_PARTITION: undefined,
       DATABASE_URL: 'postgres://u:p@db:5432/smshub',
       HTTP_PORT: 9400,
+      HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
       LOG_DEBUG_NUMBERS: false,
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
@@ -186,7 +188,28 @@ describe('loadConfig', () => {
 
   it('ignores variables that are not in the schema', () => {
     const cfg = loadConfig(z.object(httpEnv), { HTTP_PORT: '8080', PATH: '/bin', KAFKA_SSL: 'garbage' });
-    expect(cfg).toEqual({ HTTP_PORT: 8080 });
+    expect(cfg).toEqual({ HTTP_PORT: 8080, HTTP_HOST: '127.0.0.1' });
+  });
+
+  it('listens on loopback unless a host is given, and refuses what is not an address', () => {
+    const listen = z.object({ ...httpEnv, ...grpcServerEnv });
+    expect(loadConfig(listen, {})).toMatchObject({ HTTP_HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1' });
+    expect(loadConfig(listen, { HTTP_HOST: '0.0.0.0', GRPC_HOST: '::' })).toMatchObject({
+      HTTP_HOST: '0.0.0.0',
+      GRPC_HOST: '::',
+    });
+    expect(() => loadConfig(listen, { GRPC_HOST: 'http://x/' })).toThrow(/GRPC_HOST: must be an IP address/);
+  });
+
+  it('takes the gRPC TLS certificate and key together', () => {
+    const listen = z.object(grpcServerEnv);
+    expect(loadConfig(listen, { GRPC_TLS_CERT_FILE: '/c', GRPC_TLS_KEY_FILE: '/k' })).toMatchObject({
+      GRPC_TLS_CERT_FILE: '/c',
+      GRPC_TLS_KEY_FILE: '/k',
+    });
+    expect(() => loadConfig(listen, { GRPC_TLS_CERT_FILE: '/c' })).toThrow(
+      /GRPC_TLS_KEY_FILE: is required when GRPC_TLS_CERT_FILE is set/,
+    );
   });
 });
 

@@ -9,6 +9,8 @@ export const DEFAULTS = Object.freeze({
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_SSL: false,
   HTTP_PORT: 9400,
+  /** Every listener binds loopback unless configured otherwise (containers set 0.0.0.0). */
+  LISTEN_HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
   LOG_DEBUG_NUMBERS: false,
 } as const);
@@ -63,9 +65,35 @@ export const databaseEnv = {
   DATABASE_URL: envUrl(['postgres:', 'postgresql:']),
 };
 
-/** Port of the health/metrics HTTP server (0 picks a free port). */
+/** A listen address: an IPv4 or IPv6 literal, or a host name (resolved once at start). */
+export function envHost(defaultHost: string = DEFAULTS.LISTEN_HOST) {
+  return z
+    .string()
+    .trim()
+    .regex(/^(\[?[0-9a-fA-F:.]+\]?|[a-zA-Z0-9][a-zA-Z0-9.-]{0,252})$/, {
+      message: 'must be an IP address (127.0.0.1, 0.0.0.0, ::) or a host name',
+    })
+    .optional()
+    .transform((v) => v ?? defaultHost);
+}
+
+/**
+ * Port and listen address of the health/metrics HTTP server (0 picks a free port). Loopback by default:
+ * /metrics is not for everyone; containers set HTTP_HOST=0.0.0.0 (the image does).
+ */
 export const httpEnv = {
   HTTP_PORT: envInt({ min: 0, max: 65535, default: DEFAULTS.HTTP_PORT }),
+  HTTP_HOST: envHost(),
+};
+
+/**
+ * Listen address and TLS of a gRPC server (admin, dlr, rating; the port is each service's GRPC_PORT).
+ * TLS needs both PEM files (checked together by crossFieldChecks); without them the server is plaintext.
+ */
+export const grpcServerEnv = {
+  GRPC_HOST: envHost(),
+  GRPC_TLS_CERT_FILE: envString().optional(),
+  GRPC_TLS_KEY_FILE: envString().optional(),
 };
 
 /** Log level and whether phone numbers are logged unmasked. */
@@ -96,6 +124,17 @@ export interface CrossFieldCheck {
 const SASL_KEYS = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const;
 
 export const crossFieldChecks: readonly CrossFieldCheck[] = [
+  {
+    keys: ['GRPC_TLS_CERT_FILE', 'GRPC_TLS_KEY_FILE'],
+    check(env) {
+      const cert = env['GRPC_TLS_CERT_FILE'] !== undefined;
+      const key = env['GRPC_TLS_KEY_FILE'] !== undefined;
+      if (cert === key) return [];
+      return [
+        `${cert ? 'GRPC_TLS_KEY_FILE' : 'GRPC_TLS_CERT_FILE'}: is required when ${cert ? 'GRPC_TLS_CERT_FILE' : 'GRPC_TLS_KEY_FILE'} is set`,
+      ];
+    },
+  },
   {
     keys: SASL_KEYS,
     check(env) {

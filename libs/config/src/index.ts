@@ -4,6 +4,8 @@ export {
   kafkaEnv,
   databaseEnv,
   httpEnv,
+  grpcServerEnv,
+  envHost,
   logEnv,
   otelEnv,
   DEFAULTS,

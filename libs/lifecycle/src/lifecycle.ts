@@ -9,7 +9,7 @@ export interface LifecycleOptions {
   logger: Logger;
   /** Port of the health/metrics server; 0 picks a free one (see `port`). */
   httpPort: number;
-  /** Default 0.0.0.0. */
+  /** Listen address. Default 127.0.0.1: /metrics is not for everyone (containers pass 0.0.0.0). */
   host?: string;
   /** Total time the shutdown hooks get, in ms. Default 30000. Keep it below the orchestrator's kill timeout. */
   graceMs?: number;
@@ -188,10 +188,10 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       return new Promise<void>((resolve, reject) => {
         const onError = (err: Error) => reject(err);
         s.once('error', onError);
-        s.listen(opts.httpPort, opts.host ?? '0.0.0.0', () => {
+        s.listen(opts.httpPort, opts.host ?? '127.0.0.1', () => {
           s.removeListener('error', onError);
           s.on('error', (err) => log.error({ err }, 'health server error'));
-          log.info({ port: lifecycle.port }, 'health server listening');
+          log.info({ host: opts.host ?? '127.0.0.1', port: lifecycle.port }, 'health server listening');
           resolve();
         });
       });

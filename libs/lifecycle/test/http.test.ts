@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { createLogger } from '@smshub/logging';
 import { Counter, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,7 +35,7 @@ afterEach(async () => {
   for (const lc of started.splice(0)) await lc.shutdown('test done');
 });
 
-async function startLifecycle(opts: { graceMs?: number; registry?: Registry } = {}) {
+async function startLifecycle(opts: { graceMs?: number; registry?: Registry; host?: string } = {}) {
   const lc = createLifecycle({
     service: 'lifecycle-test',
     logger,
@@ -102,5 +104,41 @@ describe('health and metrics endpoints', () => {
       exit: () => undefined,
     });
     await expect(b.start()).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+/** An IPv4 address of this machine that is not loopback. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** 'connected' or the connect error's code. */
+function tcpConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+describe('listen address', () => {
+  it('answers on loopback only when no host is given', async () => {
+    const lc = createLifecycle({ service: 'lifecycle-test', logger, httpPort: 0, exit: () => undefined });
+    started.push(lc);
+    await lc.start();
+    expect((await get(lc.port, '/livez')).status).toBe(200);
+    const external = externalAddress();
+    expect(external, 'no non-loopback IPv4 address on this machine').toBeDefined();
+    expect(await tcpConnect(external!, lc.port)).toBe('ECONNREFUSED');
+  });
+
+  it('answers on every interface with host 0.0.0.0', async () => {
+    const lc = await startLifecycle({ host: '0.0.0.0' });
+    expect(await tcpConnect(externalAddress()!, lc.port)).toBe('connected');
   });
 });

@@ -66,7 +66,12 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     level: config.LOG_LEVEL,
     debugNumbers: config.LOG_DEBUG_NUMBERS,
   });
-  const lifecycle = createLifecycle({ service: def.service, logger, httpPort: config.HTTP_PORT });
+  const lifecycle = createLifecycle({
+    service: def.service,
+    logger,
+    httpPort: config.HTTP_PORT,
+    host: config.HTTP_HOST,
+  });
   lifecycle.trapSignals();
   // Registered first, so it runs last: telemetry flushes after everything else has finished.
   lifecycle.onShutdown('telemetry', () => telemetry.shutdown());

@@ -1,0 +1,184 @@
+// startGrpcServer over real TCP: where it listens by default, TLS that a client with the CA accepts and
+// that refuses plaintext clients and clients trusting another CA, health, and the graceful stop.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { createLogger } from '@smshub/logging';
+import { selfSignedCert } from '@smshub/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGrpcServer, tlsFiles, type GrpcServer } from '../src/index.js';
+
+const logger = createLogger({ service: 'grpc-test', level: 'silent' });
+
+// A tiny service: Echo(bytes) -> bytes, so the test needs no generated contract.
+const ECHO: grpc.ServiceDefinition = {
+  echo: {
+    path: '/test.Echo/Echo',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (b: Buffer) => b,
+    requestDeserialize: (b: Buffer) => b,
+    responseSerialize: (b: Buffer) => b,
+    responseDeserialize: (b: Buffer) => b,
+  },
+};
+const echoImpl: grpc.UntypedServiceImplementation = {
+  echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) =>
+    cb(null, call.request),
+};
+
+let dir: string;
+let cert: { certFile: string; keyFile: string; pem: Buffer };
+let otherCa: Buffer;
+const servers: GrpcServer[] = [];
+const clients: grpc.Client[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'grpc-tls-'));
+  const c = selfSignedCert();
+  cert = { certFile: path.join(dir, 'cert.pem'), keyFile: path.join(dir, 'key.pem'), pem: c.cert };
+  writeFileSync(cert.certFile, c.cert);
+  writeFileSync(cert.keyFile, c.key, { mode: 0o600 });
+  otherCa = selfSignedCert().cert;
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await Promise.all(servers.splice(0).map((s) => s.stop(1_000)));
+});
+
+async function start(opts: Partial<Parameters<typeof startGrpcServer>[0]> = {}): Promise<GrpcServer> {
+  const s = await startGrpcServer({
+    port: 0,
+    services: [{ name: 'test.Echo', definition: ECHO, implementation: echoImpl }],
+    logger,
+    ...opts,
+  });
+  servers.push(s);
+  return s;
+}
+
+function echo(address: string, creds: grpc.ChannelCredentials, text: string): Promise<string> {
+  const client = new grpc.Client(address, creds, { 'grpc.initial_reconnect_backoff_ms': 100 });
+  clients.push(client);
+  return new Promise((resolve, reject) => {
+    client.makeUnaryRequest(
+      ECHO['echo']!.path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      Buffer.from(text),
+      new grpc.Metadata(),
+      { deadline: Date.now() + 5_000 },
+      (err, res) => (err ? reject(err) : resolve(res!.toString())),
+    );
+  });
+}
+
+/** An IPv4 address of this machine that is not loopback, if it has one. */
+function externalAddress(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+}
+
+/** Resolves 'connected' or the connect error's code. */
+function tcpConnect(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.setTimeout(3_000, () => {
+      s.destroy();
+      resolve('timeout');
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+describe('listen address', () => {
+  it('listens on loopback only by default', async () => {
+    const s = await start();
+    expect(s.host).toBe('127.0.0.1');
+    expect(await echo(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure(), 'hi')).toBe('hi');
+    const external = externalAddress();
+    // Every machine this runs on has a non-loopback interface (CI runners, containers, laptops).
+    expect(external, 'no non-loopback IPv4 address on this machine').toBeDefined();
+    expect(await tcpConnect(external!, s.port)).toBe('ECONNREFUSED');
+  });
+
+  it('listens on every interface with host 0.0.0.0', async () => {
+    const s = await start({ host: '0.0.0.0' });
+    const external = externalAddress()!;
+    expect(await tcpConnect(external, s.port)).toBe('connected');
+    expect(await echo(`${external}:${s.port}`, grpc.credentials.createInsecure(), 'out')).toBe('out');
+  });
+
+  it('says which address could not be bound', async () => {
+    const s = await start();
+    await expect(start({ port: s.port })).rejects.toThrow(`cannot listen on 127.0.0.1:${s.port}`);
+  });
+});
+
+describe('TLS', () => {
+  it('serves a client that trusts the CA, and grpc.health.v1', async () => {
+    const s = await start({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
+    expect(s.tls).toBe(true);
+    const creds = grpc.credentials.createSsl(cert.pem);
+    expect(await echo(`127.0.0.1:${s.port}`, creds, 'secret')).toBe('secret');
+    const health = await new Promise<number>((resolve, reject) => {
+      const client = new grpc.Client(`127.0.0.1:${s.port}`, creds);
+      clients.push(client);
+      client.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        // HealthCheckRequest { service: "test.Echo" }
+        Buffer.concat([Buffer.from([0x0a, 9]), Buffer.from('test.Echo')]),
+        (err, res) => (err ? reject(err) : resolve(res![1]!)),
+      );
+    });
+    expect(health).toBe(1); // HealthCheckResponse.ServingStatus.SERVING
+  });
+
+  it('refuses a plaintext client and a client that trusts another CA', async () => {
+    const s = await start({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
+    const plain = echo(`127.0.0.1:${s.port}`, grpc.credentials.createInsecure(), 'x');
+    await expect(plain).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    const wrongCa = echo(`127.0.0.1:${s.port}`, grpc.credentials.createSsl(otherCa), 'x');
+    await expect(wrongCa).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+      details: expect.stringMatching(/certificate/i),
+    });
+  });
+
+  it('fails to start with a sentence when a file cannot be read', async () => {
+    await expect(
+      start({ tls: { certFile: path.join(dir, 'missing.pem'), keyFile: cert.keyFile } }),
+    ).rejects.toThrow(`cannot read the gRPC TLS certificate ${path.join(dir, 'missing.pem')}`);
+  });
+
+  it('takes both files or neither', () => {
+    expect(tlsFiles(undefined, undefined)).toBeUndefined();
+    expect(tlsFiles('c', 'k')).toEqual({ certFile: 'c', keyFile: 'k' });
+    expect(() => tlsFiles('c', undefined)).toThrow(
+      'GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together',
+    );
+  });
+});
+
+describe('stop', () => {
+  it('reports NOT_SERVING, then refuses new calls', async () => {
+    const s = await start();
+    const address = `127.0.0.1:${s.port}`;
+    expect(await echo(address, grpc.credentials.createInsecure(), 'before')).toBe('before');
+    await s.stop();
+    await s.stop(); // idempotent
+    await expect(echo(address, grpc.credentials.createInsecure(), 'after')).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+  });
+});
