@@ -1,15 +1,35 @@
 #!/usr/bin/env bash
 # A PostgreSQL cluster for development and tests, from Debian's postgresql package.
-# Usage: postgres.sh start|stop|status|url
-#   start  install the package when missing, init a cluster under .local/postgres on first start, run it
-#          on loopback on a free port (as the postgres OS user when we are root: it refuses to run as root),
-#          create the role/database smshub, print its DATABASE_URL.
+# Usage: postgres.sh start|stop|status|url|purge (purge: delete a stopped cluster's files)
+#   start  install the package when missing, init a cluster on first start, run it on loopback on a free
+#          port, create the role/database smshub, print its DATABASE_URL.
 # When DATABASE_URL is already set, start only prints it: nothing is installed or run.
+#
+# Where the cluster lives. PostgreSQL refuses to run as root, so when we are root it runs as the postgres OS
+# user, which must reach its data directory, log and socket. A checkout in root's home (mode 700) is out of
+# its reach, so as root the cluster's files live in /var/lib/smshub/postgres-<hash of this checkout's state
+# directory> (SMSHUB_PG_ROOT overrides /var/lib/smshub), owned by postgres, mode 700; its path is in
+# .local/postgres/home. As any other user the cluster runs as that user under .local/postgres.
+# A cluster made before this rule (data under .local/postgres/data) stays where it is.
+# The pid file and URL always stay under .local/postgres.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STATE="$SMSHUB_LOCAL_DIR/postgres"
-DATA="$STATE/data"
 PID_FILE="$STATE/postgres.pid"
 URL_FILE="$STATE/url"
+HOME_FILE="$STATE/home"
+
+# pg_home: the directory holding data/, run/ (socket) and postgres.log.
+pg_home() {
+  if [ -f "$HOME_FILE" ]; then cat "$HOME_FILE"; return 0; fi
+  if [ -f "$STATE/data/PG_VERSION" ] || [ "$(id -u)" != 0 ]; then echo "$STATE"; return 0; fi
+  local hash
+  hash=$(printf '%s' "$(cd "$STATE" && pwd -P)" | sha256sum | cut -c1-16)
+  echo "${SMSHUB_PG_ROOT:-/var/lib/smshub}/postgres-$hash"
+}
+mkdir -p "$STATE"
+PG_HOME=$(pg_home)
+DATA="$PG_HOME/data"
+PG_LOG="$PG_HOME/postgres.log"
 
 pg_bin() {
   local d
@@ -32,30 +52,54 @@ as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# prepare_home: make $PG_HOME and check that the cluster owner can write there; a sentence when it cannot.
+prepare_home() {
+  mkdir -p "$PG_HOME/run" || die "cannot create $PG_HOME: create it (writable by $(owner_name)) or set DATABASE_URL to a PostgreSQL you have"
+  if [ "$(id -u)" = 0 ]; then
+    if [ "$PG_HOME" != "$STATE" ]; then
+      # The parent stays root's and traversable; the cluster's own directory is postgres's alone.
+      chmod 755 "$(dirname "$PG_HOME")" 2>/dev/null || true
+      printf '%s\n' "$STATE" >"$PG_HOME/checkout"
+      echo "$PG_HOME" >"$HOME_FILE"
+    fi
+    chown -R postgres:postgres "$PG_HOME"
+    chmod 700 "$PG_HOME"
+  fi
+  as_owner test -w "$PG_HOME/run" -a -x "$PG_HOME/run" || die "the $(owner_name) OS user cannot write to $PG_HOME \
+(a parent directory is closed to it): make every parent directory traversable (chmod o+x), set SMSHUB_PG_ROOT \
+to a directory it can reach, or set DATABASE_URL to a PostgreSQL you have"
+}
+
+owner_name() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
+
 start() {
   if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; return 0; fi
   if pid_alive "$PID_FILE"; then log "postgres already running"; cat "$URL_FILE"; return 0; fi
   ensure_installed
   local bin port started=$SECONDS
   bin=$(pg_bin)
-  mkdir -p "$STATE/run"
-  if [ "$(id -u)" = 0 ]; then chown -R postgres:postgres "$STATE"; fi
+  prepare_home
   if [ ! -f "$DATA/PG_VERSION" ]; then
+    rm -rf "$DATA"
     as_owner "$bin/initdb" -D "$DATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$STATE/initdb.log" 2>&1 \
-      || { cat "$STATE/initdb.log" >&2; die "initdb failed"; }
+      || { cat "$STATE/initdb.log" >&2; die "initdb failed in $DATA (its output is above): fix what it says, \
+or delete $PG_HOME to start over, or set DATABASE_URL to a PostgreSQL you have"; }
   fi
   port=${PGPORT_LOCAL:-$(free_port)}
   # Loopback only, trust auth: a throwaway developer cluster. Tuned for tests, not durability.
-  as_owner "$bin/pg_ctl" -D "$DATA" -l "$STATE/postgres.log" -w -t 60 start -o \
-    "-p $port -c listen_addresses=127.0.0.1 -k $STATE/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" \
-    >/dev/null || { tail -20 "$STATE/postgres.log" >&2; die "postgres did not start"; }
+  as_owner "$bin/pg_ctl" -D "$DATA" -l "$PG_LOG" -w -t 60 start -o \
+    "-p $port -c listen_addresses=127.0.0.1 -k $PG_HOME/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" \
+    >/dev/null || { tail -20 "$PG_LOG" >&2; die "postgres did not start (the end of $PG_LOG is above): \
+fix what it says (a port in use: run again, another is picked; set PGPORT_LOCAL for a fixed one), or set \
+DATABASE_URL to a PostgreSQL you have"; }
   head -1 "$DATA/postmaster.pid" >"$PID_FILE"
-  as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+  as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
+    || die "postgres runs on port $port but the role and database smshub could not be created (see above)"
 SELECT 'CREATE ROLE smshub LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'smshub')\gexec
 SELECT 'CREATE DATABASE smshub OWNER smshub' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'smshub')\gexec
 SQL
   echo "postgres://smshub@127.0.0.1:$port/smshub" >"$URL_FILE"
-  log "postgres $("$bin/postgres" --version | awk '{print $3}') up on 127.0.0.1:$port in $((SECONDS - started)) s"
+  log "postgres $("$bin/postgres" --version | awk '{print $3}') up on 127.0.0.1:$port in $((SECONDS - started)) s (data in $DATA)"
   cat "$URL_FILE"
 }
 
@@ -67,10 +111,18 @@ stop() {
   rm -f "$PID_FILE"
 }
 
+# purge: delete the cluster's files (it must be stopped).
+purge() {
+  pid_alive "$PID_FILE" && die "postgres is running: stop it first"
+  [ "$PG_HOME" != "$STATE" ] && rm -rf "$PG_HOME"
+  rm -rf "$STATE"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) if pid_alive "$PID_FILE"; then echo "running: $(cat "$URL_FILE")"; else echo stopped; exit 3; fi ;;
   url) pid_alive "$PID_FILE" || die "postgres is not running"; cat "$URL_FILE" ;;
-  *) echo "usage: postgres.sh start|stop|status|url" >&2; exit 2 ;;
+  purge) purge ;;
+  *) echo "usage: postgres.sh start|stop|status|url|purge" >&2; exit 2 ;;
 esac
