@@ -1,0 +1,137 @@
+// Roles, permissions and the table of what every gRPC method needs. A method that is not in METHODS is
+// refused by guardService at start-up (and the table test enumerates every service definition), so a new RPC
+// cannot go out unprotected by omission. Health checks are not wrapped at all: they carry no data.
+//
+// customer tokens are scoped to one account: the permission says "may call", the handler then limits the
+// call to the token's account (accountScope below).
+
+export const ROLES = ['admin', 'operations', 'finance', 'customer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export type Permission =
+  /** Server reflection (the API's schema): any staff role. */
+  | 'api.describe'
+  /** Accounts (names, states, SMPP settings; never password hashes). */
+  | 'accounts.read'
+  /** Connectors, routing and firewall rules, number prefixes, ported numbers. */
+  | 'config.read'
+  /** Every configuration write, SMPP passwords, rate and number imports. */
+  | 'config.write'
+  /** Sell and buy rates (prices: money). */
+  | 'rates.read'
+  /** Balances, credit state and top-ups. */
+  | 'balances.read'
+  /** Top-ups and credit limits. */
+  | 'balances.write'
+  /** Message timelines and lists (destinations, texts in events). */
+  | 'messages.read'
+  /** Settlement totals and CSV exports. */
+  | 'settlement.read'
+  /** Supplier reconciliation. */
+  | 'settlement.reconcile'
+  /** API tokens. */
+  | 'tokens.manage'
+  /** The audit log. */
+  | 'audit.read';
+
+/** What each role may do. customer's permissions are limited to its own account by the handlers. */
+export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
+  admin: [
+    'api.describe',
+    'accounts.read',
+    'config.read',
+    'config.write',
+    'rates.read',
+    'balances.read',
+    'balances.write',
+    'messages.read',
+    'settlement.read',
+    'settlement.reconcile',
+    'tokens.manage',
+    'audit.read',
+  ],
+  operations: ['api.describe', 'accounts.read', 'config.read', 'messages.read'],
+  finance: [
+    'api.describe',
+    'accounts.read',
+    'rates.read',
+    'balances.read',
+    'balances.write',
+    'settlement.read',
+    'settlement.reconcile',
+  ],
+  customer: ['messages.read', 'settlement.read'],
+};
+
+/** Permissions that change state: calls needing them are audited by admin. */
+export const WRITE_PERMISSIONS: ReadonlySet<Permission> = new Set([
+  'config.write',
+  'balances.write',
+  'tokens.manage',
+]);
+
+const ADMIN = '/smshub.admin.v1.AdminService/';
+const CONFIG_KINDS = ['Connector', 'RoutingRule', 'FirewallRule', 'NumberPrefix', 'PortedNumber'];
+
+function crud(kind: string, plural: string, read: Permission): [string, Permission][] {
+  return [
+    [`${ADMIN}Create${kind}`, 'config.write'],
+    [`${ADMIN}Get${kind}`, read],
+    [`${ADMIN}List${plural}`, read],
+    [`${ADMIN}Update${kind}`, 'config.write'],
+    [`${ADMIN}Delete${kind}`, 'config.write'],
+  ];
+}
+
+const plural = (k: string) => (k.endsWith('x') ? `${k}es` : `${k}s`);
+
+/** Full gRPC path -> the permission it needs. */
+export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permission>([
+  ...crud('Account', 'Accounts', 'accounts.read'),
+  ...CONFIG_KINDS.flatMap((k) => crud(k, plural(k), 'config.read')),
+  ...crud('Rate', 'Rates', 'rates.read'),
+  [`${ADMIN}ImportRates`, 'config.write'],
+  [`${ADMIN}ImportNumberPrefixes`, 'config.write'],
+  [`${ADMIN}ImportPortedNumbers`, 'config.write'],
+  [`${ADMIN}SetSmppPassword`, 'config.write'],
+  [`${ADMIN}GetBalance`, 'balances.read'],
+  [`${ADMIN}ListTopUps`, 'balances.read'],
+  [`${ADMIN}CreateTopUp`, 'balances.write'],
+  [`${ADMIN}SetCreditLimit`, 'balances.write'],
+  [`${ADMIN}CreateToken`, 'tokens.manage'],
+  [`${ADMIN}ListTokens`, 'tokens.manage'],
+  [`${ADMIN}RevokeToken`, 'tokens.manage'],
+  [`${ADMIN}SetTokenExpiry`, 'tokens.manage'],
+  [`${ADMIN}ListAuditEvents`, 'audit.read'],
+  ['/smshub.messages.v1.MessageService/GetMessage', 'messages.read'],
+  ['/smshub.messages.v1.MessageService/ListMessages', 'messages.read'],
+  ['/smshub.billing.v1.SettlementService/GetTotals', 'settlement.read'],
+  ['/smshub.billing.v1.SettlementService/ExportCsv', 'settlement.read'],
+  ['/smshub.billing.v1.SettlementService/CheckReconciliation', 'settlement.reconcile'],
+  ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'api.describe'],
+  ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'api.describe'],
+]);
+
+export function isRole(v: string): v is Role {
+  return (ROLES as readonly string[]).includes(v);
+}
+
+export function hasPermission(role: Role, p: Permission): boolean {
+  return ROLE_PERMISSIONS[role].includes(p);
+}
+
+/** The roles that hold `p`, in ROLES order ("admin or finance"). */
+export function rolesWith(p: Permission): Role[] {
+  return ROLES.filter((r) => hasPermission(r, p));
+}
+
+/** "admin, operations or customer (own account)". */
+export function describeRoles(p: Permission): string {
+  const names = rolesWith(p).map((r) => (r === 'customer' ? 'customer (own account only)' : r));
+  return names.length <= 1 ? (names[0] ?? 'none') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+}
+
+/** The method name of a full path ("/pkg.Service/GetMessage" -> "GetMessage"). */
+export function methodName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
