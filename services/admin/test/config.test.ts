@@ -190,6 +190,7 @@ describe('firewall rules', () => {
     action: FirewallAction.FIREWALL_ACTION_BLOCK,
     accountIds: [],
     sourcePatterns: [],
+    senders: [],
     destinationPrefixes: ['44909'],
     contentPatterns: [],
     trafficTypes: [],

@@ -383,6 +383,7 @@ describe('configuration through the admin API, while the hub runs', { timeout: 1
         action: FirewallAction.FIREWALL_ACTION_BLOCK,
         accountIds: [],
         sourcePatterns: [],
+        senders: [],
         destinationPrefixes: [],
         contentPatterns: [],
         trafficTypes: [],

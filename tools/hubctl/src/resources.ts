@@ -403,9 +403,16 @@ const firewallFields: Field[] = [
   bool('enabled', 'enabled', 'the rule is in force', 'the rule is off'),
   enumField('action', '--action <action>', 'what a match does', FirewallAction, 'FIREWALL_ACTION_'),
   list('account_ids', '--account <id>', 'match these accounts (none = all)'),
-  repeated('source_patterns', '--source <regex>', 'match sender addresses'),
+  custom(
+    'senders',
+    '--sender <pattern>',
+    'match sender ids (sender_deny, or sender_allow with --action allow): a glob (ACME*, case-insensitive) or /regex/flags as in JavaScript (repeat for more)',
+    (raw, _a, f) => (raw as string[]).map((s) => parseSenderPattern(s, f)),
+    true,
+  ),
+  repeated('source_patterns', '--source <glob>', 'deprecated, use --sender: match sender ids by glob only'),
   list('destination_prefixes', '--prefix <digits>', 'match these E.164 prefixes'),
-  repeated('content_patterns', '--content <regex>', 'match message text'),
+  repeated('content_patterns', '--content <keyword>', 'match these whole words in the text (kind keyword)'),
   enumList(
     'traffic_types',
     '--traffic-type <type>',
@@ -707,8 +714,9 @@ export const RESOURCES: ResourceSpec[] = [
       col('REV', 'revision'),
     ],
     examples: [
-      'hubctl firewall-rules create fw_premium --name "premium range" --enabled --action block --prefix 4490 --customer-error FIREWALL_BLOCKED',
+      'hubctl firewall-rules create fw_premium --name "premium range" --enabled --action block --prefix 4490',
       'hubctl firewall-rules create fw_velocity --enabled --action block --kind velocity_account --params \'{"limit":100,"windowSeconds":60}\'',
+      "hubctl firewall-rules create fw_spoof --enabled --action block --sender 'PayPal*' --sender '/^paypa[1l]$/i'",
     ],
     checkCreate(r) {
       need(r, 'action', '--action', 'a firewall rule');

@@ -305,6 +305,77 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
+interface RoutingAnswer {
+  routed?: SmsRouted;
+  rejected?: SmsRejected;
+}
+
+/**
+ * The test's own producer and collector on the hub's namespaced topics (kafkajs logs nothing here):
+ * `submit(sender)` sends one message of `accountId` to routing and returns routing's answer to it.
+ */
+async function routingProbe(accountId: string) {
+  const quiet = {
+    level: 'silent',
+    isLevelEnabled: () => false,
+    child: () => quiet,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    fatal: () => undefined,
+  } as unknown as Parameters<typeof createKafka>[1];
+  const t = namespacedTopics(topics, namespace);
+  const kafka = createKafka({ clientId: uniqueName('hubctl-test'), brokers: testKafkaBrokers() }, quiet);
+  const producer = new TypedProducer(kafka, quiet);
+  await producer.connect();
+  const answers = new Map<string, RoutingAnswer>();
+  const collector = new TypedConsumer(kafka, quiet, {
+    groupId: uniqueName('hubctl-test-routed'),
+    producer,
+    fromBeginning: true,
+  })
+    .on(t.routed, (r) => {
+      answers.set(r.value.message?.messageId ?? '', { routed: r.value });
+    })
+    .on(t.rejected, (r) => {
+      answers.set(r.value.message?.messageId ?? '', { rejected: r.value });
+    });
+  const close = async () => {
+    await collector.stop();
+    await producer.close();
+  };
+  try {
+    const joined = collector.waitForAssignment(60_000);
+    await collector.start();
+    await joined;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    async submit(sender: string): Promise<RoutingAnswer> {
+      const id = randomUUID();
+      await producer.produce(
+        t.submitted,
+        SmsSubmitted.fromPartial({
+          messageId: id,
+          accountId,
+          systemId: 'acme',
+          source: { ton: 5, npi: 0, address: sender },
+          destination: { ton: 1, npi: 1, address: '4930123456' },
+          shortMessage: Buffer.from('hello'),
+          receivedAt: new Date(),
+          customerMessageId: id,
+        }),
+      );
+      return waitFor(() => answers.get(id), { timeoutMs: 15_000, what: `routing's answer for ${sender}` });
+    },
+    close,
+  };
+}
+
 // Generous per-test timeout: each step is a process start, slow when the shared machine is busy.
 describe('hubctl against the real servers', { timeout: 150_000 }, () => {
   it('creates, lists, gets, updates and deletes an account', async () => {
@@ -936,58 +1007,11 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     ]);
     expect(rule.stderr).toBe('');
 
-    // The test's own producer and collector on the hub's namespaced topics (kafkajs logs nothing here).
-    const quiet = {
-      level: 'silent',
-      isLevelEnabled: () => false,
-      child: () => quiet,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-      fatal: () => undefined,
-    } as unknown as Parameters<typeof createKafka>[1];
-    const t = namespacedTopics(topics, namespace);
-    const kafka = createKafka({ clientId: uniqueName('hubctl-test'), brokers: testKafkaBrokers() }, quiet);
-    const producer = new TypedProducer(kafka, quiet);
-    await producer.connect();
-    const routed = new Map<string, SmsRouted>();
-    const rejected = new Map<string, SmsRejected>();
-    const collector = new TypedConsumer(kafka, quiet, {
-      groupId: uniqueName('hubctl-test-routed'),
-      producer,
-      fromBeginning: true,
-    })
-      .on(t.routed, (r) => {
-        routed.set(r.value.message?.messageId ?? '', r.value);
-      })
-      .on(t.rejected, (r) => {
-        rejected.set(r.value.message?.messageId ?? '', r.value);
-      });
+    const probe = await routingProbe('acc-routing');
     try {
-      const joined = collector.waitForAssignment(60_000);
-      await collector.start();
-      await joined;
       const submit = async (sender: string) => {
-        const id = randomUUID();
-        await producer.produce(
-          t.submitted,
-          SmsSubmitted.fromPartial({
-            messageId: id,
-            accountId: 'acc-routing',
-            systemId: 'acme',
-            source: { ton: 5, npi: 0, address: sender },
-            destination: { ton: 1, npi: 1, address: '4930123456' },
-            shortMessage: Buffer.from('hello'),
-            receivedAt: new Date(),
-            customerMessageId: id,
-          }),
-        );
-        return waitFor(() => routed.get(id) ?? (rejected.has(id) ? ('rejected' as const) : undefined), {
-          timeoutMs: 15_000,
-          what: `routing's answer for ${sender}`,
-        });
+        const answer = await probe.submit(sender);
+        return answer.routed ?? ('rejected' as const);
       };
       // Routing reloads its tables on the rule's config change; until then the message finds no rule.
       const first = await waitFor(
@@ -1009,8 +1033,84 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
       const other = await submit('OTHER');
       expect(other === 'rejected' || other.candidates[0]?.ruleId !== id).toBe(true);
     } finally {
-      await collector.stop();
-      await producer.close();
+      await probe.close();
+    }
+  });
+
+  it('firewall: routing blocks senders by a glob and by a regex made with hubctl; a regex given as a glob is refused with 65', async () => {
+    const x = randomBytes(3).toString('hex');
+    const account = `acc-fw-${x}`;
+    // Written the way the old help suggested ("--source <regex>"): it used to be stored as a glob that
+    // matched nothing. Now admin refuses it (INVALID_ARGUMENT, naming the field) and says what to use.
+    const refused = await Promise.all([
+      hubctl(['firewall-rules', 'create', `fw_src_${x}`, '--action', 'block', '--source', '^ACME$']),
+      hubctl(['firewall-rules', 'create', `fw_bad_${x}`, '--action', 'block', '--sender', '/(unclosed/']),
+    ]);
+    expect(refused.map((r) => r.code)).toEqual([65, 65]);
+    expect(refused[0]!.stderr).toMatch(
+      /^hubctl: invalid argument: firewall_rule\.source_patterns\[0\]: "\^ACME\$" uses regular-expression syntax.*--sender/,
+    );
+    expect(refused[1]!.stderr).toMatch(
+      /^hubctl: invalid argument: firewall_rule\.senders\[0\]\.regex: is not valid/,
+    );
+
+    // Scoped to this test's account, so no other test's traffic meets them.
+    const [globRule, regexRule] = await Promise.all([
+      hubctl([
+        'firewall-rules',
+        'create',
+        `fw_glob_${x}`,
+        '--enabled',
+        '--action',
+        'block',
+        '--account',
+        account,
+        '--sender',
+        'EVIL*',
+      ]),
+      hubctl([
+        'firewall-rules',
+        'create',
+        `fw_re_${x}`,
+        '--enabled',
+        '--action',
+        'block',
+        '--account',
+        account,
+        '--sender',
+        '/^SPAM\\d+$/',
+      ]),
+    ]);
+    expect([globRule.stderr, regexRule.stderr]).toEqual(['', '']);
+    const got = await hubctl(['firewall-rules', 'get', `fw_re_${x}`, '-o', 'json']);
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      kind: 'sender_deny',
+      senders: [{ regex: '^SPAM\\d+$' }],
+    });
+
+    const probe = await routingProbe(account);
+    try {
+      const blockedBy = async (sender: string) => (await probe.submit(sender)).rejected?.ruleId;
+      // Routing reloads its tables on each rule's config change; until then the sender passes.
+      await waitFor(async () => (await blockedBy('evil-corp')) === `fw_glob_${x}`, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: `the glob rule fw_glob_${x} in force`,
+      });
+      await waitFor(async () => (await blockedBy('SPAM123')) === `fw_re_${x}`, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: `the regex rule fw_re_${x} in force`,
+      });
+      // With both in force: the regex is anchored where its author anchored it, the glob at both ends.
+      const ours = [`fw_glob_${x}`, `fw_re_${x}`];
+      // "/^SPAM\d+$/" has no flags, so it is case-sensitive as in JavaScript; globs never are.
+      expect(ours).not.toContain(await blockedBy('spam7'));
+      expect(ours).not.toContain(await blockedBy('SPAM'));
+      expect(ours).not.toContain(await blockedBy('SPAM12X'));
+      expect(ours).not.toContain(await blockedBy('NOTEVIL'));
+    } finally {
+      await probe.close();
     }
   });
 });

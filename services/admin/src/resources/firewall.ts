@@ -1,7 +1,7 @@
 // Firewall rules: smshub.config.v1.FirewallRule <-> routing_firewall_rules (0300). A rule is one check of
 // routing's firewall (`kind` + JSON `params`); the proto's pattern fields are a shorthand for the common kinds:
-// destination_prefixes -> destination_block, source_patterns -> sender_deny/sender_allow (globs),
-// content_patterns -> keyword. The parameters are checked here exactly as routing compiles them, because a
+// destination_prefixes -> destination_block, senders (glob or regex, as routing rules' senders) and the
+// deprecated source_patterns (globs only) -> sender_deny/sender_allow, content_patterns -> keyword. The parameters are checked here exactly as routing compiles them, because a
 // rule routing cannot compile makes it refuse the whole reload. Routing rebuilds on RESOURCE_KIND_FIREWALL_RULE.
 import {
   ChangeAction,
@@ -18,6 +18,7 @@ import type { PoolClient } from '@smshub/db';
 import { tx, type AdminContext } from '../context.js';
 import { alreadyExists, invalid, notFound, checkRevision } from '../errors.js';
 import { deleteResource } from './delete.js';
+import { patternJson, patternsFromJson } from './routing-options.js';
 import {
   applyMask,
   country,
@@ -48,7 +49,27 @@ export const FIREWALL_KINDS = [
 
 type Params = Record<string, unknown>;
 
-const SHORTHAND = ['destination_prefixes', 'source_patterns', 'content_patterns'];
+const SHORTHAND = ['destination_prefixes', 'source_patterns', 'senders', 'content_patterns'];
+
+// Regular-expression syntax that no sender id carries; as a glob such a value would match nothing.
+const REGEX_SYNTAX = /[\^$\\()[\]{}|]|\.\*/;
+
+/**
+ * One source_patterns value as routing stores it. source_patterns are globs (what every stored rule made
+ * from them means); a value written as a regular expression ("^ACME$") would silently match nothing, so it
+ * is refused with a pointer to senders, which says which of the two a pattern is.
+ */
+export function sourceGlob(field: string, v: string): Params {
+  if (v.trim() === '') throw invalid(field, 'must not be empty');
+  if (REGEX_SYNTAX.test(v))
+    throw invalid(
+      field,
+      `${JSON.stringify(v)} uses regular-expression syntax, but source_patterns are globs ("*", "?") and ` +
+        "it would match nothing: put it in senders as a regex (hubctl --sender '/pattern/'), or drop the " +
+        'regex syntax',
+    );
+  return { glob: v };
+}
 
 function positiveInt(field: string, p: Params, key: string, min = 1, max = 1_000_000_000): void {
   const v = p[key];
@@ -175,8 +196,9 @@ export function firewallValues(r: FirewallRule): FirewallValues {
   const allow = r.action === FirewallAction.FIREWALL_ACTION_ALLOW;
   let kind = r.kind;
   let params: Params;
-  const shorthand = [r.destinationPrefixes, r.sourcePatterns, r.contentPatterns].filter(
-    (l) => l.length > 0,
+  const senderPatterns = r.sourcePatterns.length + r.senders.length > 0;
+  const shorthand = [r.destinationPrefixes.length > 0, senderPatterns, r.contentPatterns.length > 0].filter(
+    Boolean,
   ).length;
   if (r.paramsJson !== '') {
     if (kind === '') throw invalid('firewall_rule.kind', 'is required with params_json');
@@ -191,7 +213,7 @@ export function firewallValues(r: FirewallRule): FirewallValues {
     if (shorthand !== 1)
       throw invalid(
         'firewall_rule',
-        'set exactly one of destination_prefixes, source_patterns, content_patterns (or kind with params_json)',
+        'set exactly one of destination_prefixes, senders (or source_patterns), content_patterns (or kind with params_json)',
       );
     if (r.destinationPrefixes.length > 0) {
       kind ||= 'destination_block';
@@ -200,19 +222,24 @@ export function firewallValues(r: FirewallRule): FirewallValues {
           prefixDigits(`firewall_rule.destination_prefixes[${i}]`, p),
         ),
       };
-    } else if (r.sourcePatterns.length > 0) {
+    } else if (senderPatterns) {
       kind ||= allow ? 'sender_allow' : 'sender_deny';
-      params = { patterns: r.sourcePatterns.map((glob) => ({ glob })) };
+      // Get fills source_patterns with the globs of senders, so a rule read and written back has each glob
+      // twice: kept once.
+      const patterns = new Map<string, Params>();
+      for (const x of [
+        ...r.senders.map((p, i) => patternJson(`firewall_rule.senders[${i}]`, p)),
+        ...r.sourcePatterns.map((v, i) => sourceGlob(`firewall_rule.source_patterns[${i}]`, v)),
+      ])
+        patterns.set(JSON.stringify(x), x);
+      params = { patterns: [...patterns.values()] };
     } else {
       kind ||= 'keyword';
       params = { keywords: r.contentPatterns };
     }
   }
   if (allow && kind !== 'sender_allow')
-    throw invalid(
-      'firewall_rule.action',
-      'ALLOW is only meaningful for sender_allow rules (source_patterns)',
-    );
+    throw invalid('firewall_rule.action', 'ALLOW is only meaningful for sender_allow rules (senders)');
   checkParams(kind, params);
   return {
     id,
@@ -230,7 +257,7 @@ export function firewallValues(r: FirewallRule): FirewallValues {
   };
 }
 
-interface FirewallRow {
+export interface FirewallRow {
   id: string;
   name: string;
   kind: string;
@@ -252,9 +279,8 @@ export function firewallFromRow(r: FirewallRow): FirewallRule {
   const p = r.params;
   const list = (k: string) =>
     Array.isArray(p[k]) ? (p[k] as unknown[]).filter((x): x is string => typeof x === 'string') : [];
-  const globs = Array.isArray(p['patterns'])
-    ? (p['patterns'] as Params[]).flatMap((x) => (typeof x['glob'] === 'string' ? [x['glob']] : []))
-    : [];
+  const sender = r.kind === 'sender_allow' || r.kind === 'sender_deny';
+  const senders = sender ? patternsFromJson(p['patterns']) : [];
   return {
     id: r.id,
     name: r.name,
@@ -263,7 +289,8 @@ export function firewallFromRow(r: FirewallRow): FirewallRule {
     action:
       r.kind === 'sender_allow' ? FirewallAction.FIREWALL_ACTION_ALLOW : FirewallAction.FIREWALL_ACTION_BLOCK,
     accountIds: r.account_ids,
-    sourcePatterns: r.kind === 'sender_allow' || r.kind === 'sender_deny' ? globs : [],
+    sourcePatterns: senders.flatMap((x) => (x.pattern?.$case === 'glob' ? [x.pattern.value] : [])),
+    senders,
     destinationPrefixes: r.kind === 'destination_block' || r.kind === 'premium_range' ? list('prefixes') : [],
     contentPatterns: r.kind === 'keyword' ? list('keywords') : [],
     trafficTypes: [],
@@ -358,8 +385,14 @@ export function firewallHandlers(ctx: AdminContext) {
         ]);
         // A masked change of the pattern fields rebuilds the parameters from them.
         const mask = req.updateMask ?? [];
-        if (SHORTHAND.some((m) => mask.includes(m)) && !mask.includes('params_json'))
+        if (SHORTHAND.some((m) => mask.includes(m)) && !mask.includes('params_json')) {
           merged = { ...merged, paramsJson: '', kind: mask.includes('kind') ? merged.kind : '' };
+          // senders and source_patterns describe the same patterns: the one in the mask replaces both.
+          if (mask.includes('senders') && !mask.includes('source_patterns'))
+            merged = { ...merged, sourcePatterns: [] };
+          if (mask.includes('source_patterns') && !mask.includes('senders'))
+            merged = { ...merged, senders: [] };
+        }
         const v = firewallValues({ ...merged, id });
         await c.query(
           `UPDATE routing_firewall_rules SET name = $2, kind = $3, enabled = $4, account_ids = $5, account_groups = $6,

@@ -155,6 +155,7 @@ describe('routing and firewall rules', () => {
     action: FirewallAction.FIREWALL_ACTION_BLOCK,
     accountIds: [],
     sourcePatterns: ['BANK*'],
+    senders: [],
     destinationPrefixes: [],
     contentPatterns: [],
     trafficTypes: [],

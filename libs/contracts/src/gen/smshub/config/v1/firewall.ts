@@ -8,6 +8,7 @@
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { TrafficType, trafficTypeFromJSON, trafficTypeToJSON } from "../../common/v1/traffic.js";
+import { SenderPattern } from "./routing.js";
 
 /** What a firewall rule does on a match. */
 export enum FirewallAction {
@@ -69,11 +70,21 @@ export interface FirewallRule {
   action: FirewallAction;
   /** Account ids to match; empty = all. */
   accountIds: string[];
-  /** Regular expressions matched against the source address; empty = all. */
+  /**
+   * Deprecated: use senders, which says whether a pattern is a glob or a regex. Sender globs ("*" = any
+   * run, "?" = one character, case-insensitive, anchored at both ends), never regular expressions: a value
+   * using regex syntax (any of ^ $ \ ( ) [ ] { } | or ".*") is refused with INVALID_ARGUMENT, because as a
+   * glob it would match nothing. Get fills it with the rule's globs only.
+   *
+   * @deprecated
+   */
   sourcePatterns: string[];
   /** E.164 destination prefixes; empty = all. */
   destinationPrefixes: string[];
-  /** Regular expressions matched against the decoded text (evaluated in memory only, never logged). */
+  /**
+   * Keywords matched as whole words, case-insensitive, in the decoded text (the shorthand for kind keyword;
+   * for a regular expression use kind content_regex with params_json). Evaluated in memory, never logged.
+   */
   contentPatterns: string[];
   /** Traffic types to match; empty = all. */
   trafficTypes: TrafficType[];
@@ -93,7 +104,7 @@ export interface FirewallRule {
    * The check this rule makes, as routing implements it: destination_block, premium_range, sender_deny,
    * sender_allow, keyword, content_regex, url_shortener, duplicate, velocity_prefix, velocity_account,
    * sequential_burst. Empty on write = derived from action and the pattern fields (destination_prefixes ->
-   * destination_block, source_patterns -> sender_deny / sender_allow, content_patterns -> keyword).
+   * destination_block, senders / source_patterns -> sender_deny / sender_allow, content_patterns -> keyword).
    */
   kind: string;
   /**
@@ -107,6 +118,12 @@ export interface FirewallRule {
   countries: string[];
   /** Operator-facing reason (never shown to customers); derived from the rule when empty. */
   reason: string;
+  /**
+   * Sender patterns, each a glob or a regular expression (with flags) exactly as routing rules' senders:
+   * the shorthand for sender_deny (sender_allow with action ALLOW), together with source_patterns. Get fills
+   * it for sender_deny / sender_allow rules.
+   */
+  senders: SenderPattern[];
 }
 
 function createBaseFirewallRule(): FirewallRule {
@@ -130,6 +147,7 @@ function createBaseFirewallRule(): FirewallRule {
     accountGroups: [],
     countries: [],
     reason: "",
+    senders: [],
   };
 }
 
@@ -198,6 +216,9 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     }
     if (message.reason !== "") {
       writer.uint32(154).string(message.reason);
+    }
+    for (const v of message.senders) {
+      SenderPattern.encode(v!, writer.uint32(162).fork()).join();
     }
     return writer;
   },
@@ -377,6 +398,14 @@ export const FirewallRule: MessageFns<FirewallRule> = {
             message.reason = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.senders.push(SenderPattern.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -452,6 +481,9 @@ export const FirewallRule: MessageFns<FirewallRule> = {
         ? object.countries.map((e: any) => globalThis.String(e))
         : [],
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      senders: globalThis.Array.isArray(object?.senders)
+        ? object.senders.map((e: any) => SenderPattern.fromJSON(e))
+        : [],
     };
   },
 
@@ -514,6 +546,9 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     if (message.reason !== "") {
       obj.reason = message.reason;
     }
+    if (message.senders?.length) {
+      obj.senders = message.senders.map((e) => SenderPattern.toJSON(e));
+    }
     return obj;
   },
 
@@ -541,6 +576,7 @@ export const FirewallRule: MessageFns<FirewallRule> = {
     message.accountGroups = object.accountGroups?.map((e) => e) || [];
     message.countries = object.countries?.map((e) => e) || [];
     message.reason = object.reason ?? "";
+    message.senders = object.senders?.map((e) => SenderPattern.fromPartial(e)) || [];
     return message;
   },
 };
