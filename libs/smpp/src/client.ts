@@ -30,6 +30,8 @@ export interface ConnectSmppOptions {
   window?: number;
   /** TCP/TLS connect timeout. Default 10 000 ms. */
   connectTimeoutMs?: number;
+  /** Local address to connect from (a host with several addresses; tests use 127.0.0.x). */
+  localAddress?: string;
   /** Handlers for deliver_sm / data_sm / alert_notification from the SMSC. */
   handlers?: RequestHandlers;
   /** Inbound requests in flight before answering overWindowStatus. Default 100. */
@@ -56,10 +58,15 @@ export function openSmppSession(
         ...tlsOpts,
         host: options.host,
         port: options.port,
+        ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
         rejectUnauthorized: tlsOpts.rejectUnauthorized ?? true,
       });
     } else {
-      socket = net.connect({ host: options.host, port: options.port });
+      socket = net.connect({
+        host: options.host,
+        port: options.port,
+        ...(options.localAddress !== undefined && { localAddress: options.localAddress }),
+      });
     }
     const timer = setTimeout(() => {
       socket.destroy();

@@ -113,7 +113,12 @@ export {
   type SmppSessionEvents,
   type RequestOptions,
 } from './session.js';
-export { createSmppServer, type SmppServer, type SmppServerOptions } from './server.js';
+export {
+  createSmppServer,
+  SMPP_TLS_SERVER_DEFAULTS,
+  type SmppServer,
+  type SmppServerOptions,
+} from './server.js';
 export { connectSmpp, openSmppSession, type ConnectSmppOptions } from './client.js';
 export {
   ESM_CLASS_UDHI,

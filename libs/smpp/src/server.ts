@@ -14,8 +14,33 @@ import {
  * sessions have the problems listed in session.ts. Each connection gets its own SmppSession: a broken
  * peer can only ever close its own session.
  */
+/**
+ * TLS of SMPP listeners unless `tls` says otherwise: TLS 1.3, and TLS 1.2 with ECDHE key exchange (forward
+ * secrecy) and AEAD ciphers (GCM, ChaCha20-Poly1305) only: no CBC suites with SHA-1 MACs, no RSA key
+ * exchange, nothing older than 1.2. Works with RSA and ECDSA certificates. ESMEs too old for this (some
+ * Java 7 era stacks) are better served by an stunnel in front than by weakening every customer's link.
+ */
+export const SMPP_TLS_SERVER_DEFAULTS: tls.TlsOptions = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'TLS_AES_128_GCM_SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+  ].join(':'),
+  honorCipherOrder: true,
+};
+
 export interface SmppServerOptions {
-  /** Listen with TLS using this certificate and key (PEM). Other tls.TlsOptions may be added. */
+  /**
+   * Listen with TLS using this certificate and key (PEM). Other tls.TlsOptions may be added; versions and
+   * ciphers default to SMPP_TLS_SERVER_DEFAULTS.
+   */
   tls?: { cert: string | Buffer; key: string | Buffer } & tls.TlsOptions;
   /** Decides binds: return ESME_ROK (0) to accept, or ESME_RINVPASWD / ESME_RINVSYSID / ESME_RBINDFAIL ... */
   onBind: BindHandler;
@@ -93,7 +118,7 @@ export function createSmppServer(options: SmppServerOptions): SmppServer {
     }
   };
   const server: net.Server = options.tls
-    ? tls.createServer(options.tls, onSocket)
+    ? tls.createServer({ ...SMPP_TLS_SERVER_DEFAULTS, ...options.tls }, onSocket)
     : net.createServer(onSocket);
   server.on('error', (err) => log.error({ err: err.message }, 'smpp server error'));
   if (options.tls) {

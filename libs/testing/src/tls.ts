@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A self-signed EC certificate for localhost / 127.0.0.1, valid one day, made with openssl (present on
- * every machine this project runs on) in a few milliseconds. PEM buffers, ready for tls options.
+ * A self-signed EC (or, asked for, RSA 2048) certificate for localhost / 127.0.0.1, valid one day, made with
+ * openssl (present on every machine this project runs on) in a few milliseconds. PEM buffers, ready for tls
+ * options.
  */
-export function selfSignedCert(): { key: Buffer; cert: Buffer } {
+export function selfSignedCert(keyType: 'ec' | 'rsa' = 'ec'): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'smshub-tls-'));
   try {
     execFileSync(
@@ -16,9 +17,7 @@ export function selfSignedCert(): { key: Buffer; cert: Buffer } {
         'req',
         '-x509',
         '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
+        ...(keyType === 'rsa' ? ['rsa:2048'] : ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']),
         '-nodes',
         '-days',
         '1',
