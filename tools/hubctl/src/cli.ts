@@ -19,6 +19,7 @@ Environment:
   HUBCTL_ADMIN_ADDR       admin API (default ${DEFAULT_ADDRESSES.admin})
   HUBCTL_MESSAGES_ADDR    dlr's MessageService (default ${DEFAULT_ADDRESSES.messages})
   HUBCTL_SETTLEMENT_ADDR  rating's SettlementService (default ${DEFAULT_ADDRESSES.settlement})
+  HUB_PORT_OFFSET         added to the default ports (a local hub started with it; npm run hubctl sets it)
   HUBCTL_TOKEN            bearer token (else ADMIN_TOKEN); never printed
   HUBCTL_TLS, HUBCTL_CA   TLS, and the CA file that signed the servers' certificates
   HUBCTL_OUTPUT           table or json

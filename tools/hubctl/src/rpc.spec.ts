@@ -31,6 +31,25 @@ describe('connection settings', () => {
     expect(connectionSettings({ token: 'flag' }, env).token).toBe('flag');
   });
 
+  it('moves every default port up by HUB_PORT_OFFSET; explicit addresses stay as given', () => {
+    const env = { HUB_PORT_OFFSET: '500', HUBCTL_SETTLEMENT_ADDR: 'rating.hub:50053' };
+    expect(connectionSettings({}, env).addresses).toEqual({
+      admin: '127.0.0.1:50551',
+      messages: '127.0.0.1:50552',
+      settlement: 'rating.hub:50053',
+    });
+    expect(connectionSettings({ adminAddr: '10.0.0.1:7000' }, env).addresses.admin).toBe('10.0.0.1:7000');
+    expect(connectionSettings({}, { HUB_PORT_OFFSET: '0' }).addresses.messages).toBe('127.0.0.1:50052');
+    expect(connectionSettings({}, { HUB_PORT_OFFSET: ' ' }).addresses.messages).toBe('127.0.0.1:50052');
+  });
+
+  it('refuses a HUB_PORT_OFFSET that is not an integer 0..10000 as a usage error', () => {
+    for (const bad of ['-1', '10001', '1.5', 'abc'])
+      expect(() => connectionSettings({}, { HUB_PORT_OFFSET: bad })).toThrow(
+        /HUB_PORT_OFFSET must be an integer 0\.\.10000/,
+      );
+  });
+
   it('refuses a malformed address or timeout as a usage error', () => {
     expect(() => connectionSettings({ adminAddr: 'http://x' }, {})).toThrow(/--admin-addr must be host:port/);
     expect(() => connectionSettings({ timeout: '0' }, {})).toThrow(/--timeout/);

@@ -66,6 +66,27 @@ export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
   settlement: '127.0.0.1:50053',
 };
 
+/**
+ * The default addresses of a local hub: DEFAULT_ADDRESSES with every port moved up by HUB_PORT_OFFSET,
+ * as `HUB_PORT_OFFSET=N npm start` moves them (`npm run hubctl` sets it to the running hub's offset).
+ */
+export function defaultAddresses(env: Record<string, string | undefined>): Record<ServiceName, string> {
+  const text = env.HUB_PORT_OFFSET?.trim();
+  if (!text) return DEFAULT_ADDRESSES;
+  const offset = Number(text);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000)
+    throw new CliError(`HUB_PORT_OFFSET must be an integer 0..10000, got "${text}"`, EXIT.USAGE);
+  const moved = (address: string): string => {
+    const i = address.lastIndexOf(':');
+    return `${address.slice(0, i)}:${Number(address.slice(i + 1)) + offset}`;
+  };
+  return {
+    admin: moved(DEFAULT_ADDRESSES.admin),
+    messages: moved(DEFAULT_ADDRESSES.messages),
+    settlement: moved(DEFAULT_ADDRESSES.settlement),
+  };
+}
+
 export interface GlobalFlags {
   adminAddr?: string;
   messagesAddr?: string;
@@ -85,7 +106,7 @@ function checkAddress(value: string, what: string): string {
   return v;
 }
 
-/** Flags win over HUBCTL_* variables, which win over the defaults. */
+/** Flags win over HUBCTL_* variables, which win over the defaults (moved by HUB_PORT_OFFSET). */
 export function connectionSettings(
   flags: GlobalFlags,
   env: Record<string, string | undefined>,
@@ -100,19 +121,20 @@ export function connectionSettings(
     );
   }
   const caFile = flags.ca ?? nonEmpty(env.HUBCTL_CA);
+  const defaults = defaultAddresses(env);
   const tlsEnv = nonEmpty(env.HUBCTL_TLS);
   return {
     addresses: {
       admin: checkAddress(
-        flags.adminAddr ?? nonEmpty(env.HUBCTL_ADMIN_ADDR) ?? DEFAULT_ADDRESSES.admin,
+        flags.adminAddr ?? nonEmpty(env.HUBCTL_ADMIN_ADDR) ?? defaults.admin,
         '--admin-addr',
       ),
       messages: checkAddress(
-        flags.messagesAddr ?? nonEmpty(env.HUBCTL_MESSAGES_ADDR) ?? DEFAULT_ADDRESSES.messages,
+        flags.messagesAddr ?? nonEmpty(env.HUBCTL_MESSAGES_ADDR) ?? defaults.messages,
         '--messages-addr',
       ),
       settlement: checkAddress(
-        flags.settlementAddr ?? nonEmpty(env.HUBCTL_SETTLEMENT_ADDR) ?? DEFAULT_ADDRESSES.settlement,
+        flags.settlementAddr ?? nonEmpty(env.HUBCTL_SETTLEMENT_ADDR) ?? defaults.settlement,
         '--settlement-addr',
       ),
     },
