@@ -12,6 +12,10 @@ const row = {
   tps_limit: 10,
   max_window: 10,
   default_validity_seconds: 60,
+  default_traffic_type: 'OTP',
+  price_plan_id: null,
+  default_country: null,
+  refuse_unrated: false,
 };
 
 describe('accounts', () => {

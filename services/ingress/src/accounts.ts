@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { Pool } from 'pg';
+import { TrafficType } from '@smshub/contracts';
 import type { BindType } from '@smshub/smpp';
 
 /** One row of the `accounts` table (libs/db/migrations/0001_init.sql), as ingress uses it. */
@@ -16,6 +17,14 @@ export interface Account {
   tpsLimit: number;
   maxWindow: number;
   defaultValiditySeconds: number;
+  /** Traffic type of a message whose service_type declares none (accounts.default_traffic_type, 0600). */
+  defaultTrafficType: TrafficType;
+  /** Price plan whose sell rates apply where the account has none of its own (0500); undefined = none. */
+  pricePlanId: string | undefined;
+  /** Country national destination numbers are read in (accounts.default_country, 0300); undefined = none. */
+  defaultCountry: string | undefined;
+  /** Refuse submits for which no sell rate applies (0601). */
+  refuseUnrated: boolean;
   /** Built from allowedCidrs; undefined when any source is allowed. */
   allowList: net.BlockList | undefined;
 }
@@ -31,7 +40,17 @@ export interface AccountRow {
   tps_limit: number;
   max_window: number;
   default_validity_seconds: number;
+  default_traffic_type: string;
+  price_plan_id: string | null;
+  default_country: string | null;
+  refuse_unrated: boolean;
 }
+
+const TRAFFIC: Record<string, TrafficType> = {
+  OTP: TrafficType.TRAFFIC_TYPE_OTP,
+  TRANSACTIONAL: TrafficType.TRAFFIC_TYPE_TRANSACTIONAL,
+  MARKETING: TrafficType.TRAFFIC_TYPE_MARKETING,
+};
 
 /** IPv4-mapped IPv6 ("::ffff:10.0.0.7") is compared as IPv4. */
 export function normaliseIp(ip: string | undefined): string {
@@ -64,6 +83,10 @@ export function accountFromRow(r: AccountRow): Account {
     tpsLimit: r.tps_limit,
     maxWindow: r.max_window,
     defaultValiditySeconds: r.default_validity_seconds,
+    defaultTrafficType: TRAFFIC[r.default_traffic_type] ?? TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
+    pricePlanId: r.price_plan_id ?? undefined,
+    defaultCountry: r.default_country ?? undefined,
+    refuseUnrated: r.refuse_unrated,
     allowList: buildAllowList(r.allowed_cidrs),
   };
 }
@@ -77,7 +100,8 @@ export function ipAllowed(account: Account, ip: string): boolean {
 }
 
 const SELECT = `SELECT id::text, system_id, password_hash, enabled, allowed_cidrs::text[] AS allowed_cidrs,
-  allowed_bind_types, max_binds, tps_limit, max_window, default_validity_seconds FROM accounts`;
+  allowed_bind_types, max_binds, tps_limit, max_window, default_validity_seconds, default_traffic_type,
+  price_plan_id, default_country, refuse_unrated FROM accounts`;
 
 /**
  * In-memory copy of the accounts table, by system_id. Loaded whole at start and reloaded whole whenever

@@ -7,7 +7,6 @@ import { maskNumber, type Logger } from '@smshub/logging';
 import {
   CommandStatus as S,
   createSmppServer,
-  formatSmppTime,
   statusName,
   validateQuerySm,
   type BindDecision,
@@ -27,6 +26,9 @@ import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
+import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
+import { queryResponse } from './query.js';
+import { SellRateCache } from './sell-rates.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { encodeSubmitted } from './submitted-encoder.js';
 import { Throttles } from './throttle.js';
@@ -142,6 +144,7 @@ export interface Ingress {
   /** Graceful: stop binds, answer in-flight submits, unbind everyone, stop consumers and the dispatcher. */
   stop(): Promise<void>;
   readonly accounts: AccountStore;
+  readonly sellRates: SellRateCache;
   readonly servers: SmppServer[];
 }
 
@@ -156,11 +159,17 @@ export function createIngress(deps: IngressDeps): Ingress {
   const log = deps.logger.child({ component: 'ingress', replica: opts.replicaId });
   const { producer, pool, topics } = deps;
   const accounts = new AccountStore(pool);
+  const sellRates = new SellRateCache(pool);
   const guard = new BindGuard(opts.bindGuard);
   const throttles = new Throttles();
   const groups = new ConcatGroups();
   const balances = new BalanceCache();
   const store = new ReceiptStore(pool);
+  const acceptedStates = new AcceptedStates(
+    store,
+    { ...DEFAULT_ACCEPTED_STATES, retentionMs: opts.stateRetentionMs },
+    log,
+  );
   const registry = new BindRegistry(pool, opts.replicaId);
   const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
   const bound = new Map<string, Set<SmppSession>>();
@@ -331,6 +340,23 @@ export function createIngress(deps: IngressDeps): Ingress {
         );
       return checked.status;
     }
+    if (
+      account.refuseUnrated &&
+      !sellRates.priced(
+        {
+          accountId: account.id,
+          pricePlanId: account.pricePlanId,
+          defaultCountry: account.defaultCountry,
+          address: pdu.destination_addr ?? '',
+          ton: pdu.dest_addr_ton ?? 0,
+        },
+        now.getTime(),
+      )
+    ) {
+      m.unrated.inc({ account: account.id });
+      log.debug({ systemId, dst: mask(pdu.destination_addr) }, 'submit refused: no sell rate applies');
+      return S.ESME_RINVDSTADR;
+    }
     if (opts.creditCheck && balances.blocked(account.id)) {
       log.debug({ systemId }, 'submit refused: account out of credit');
       return S.ESME_RSUBMITFAIL;
@@ -373,6 +399,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       st.inflight--;
     }
     st.accepted.inc();
+    acceptedStates.add(systemId, msg.messageId);
     m.submitLatency.observe((performance.now() - started) / 1000);
     if (log.isLevelEnabled('debug'))
       log.debug({ systemId, messageId: msg.messageId, dst: mask(msg.destination) }, 'accepted');
@@ -384,23 +411,19 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (!st) return { status: S.ESME_RINVBNDSTS };
     const v = validateQuerySm(pdu);
     if (v) return { status: v };
+    const id = pdu.message_id ?? '';
     let row;
     try {
-      row = await store.queryState(st.info.systemId, pdu.message_id ?? '');
+      row = await store.queryState(st.info.systemId, id);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'query_sm lookup failed');
-      return { status: S.ESME_RSYSERR };
+      const known = acceptedStates.known(st.info.systemId, id);
+      return known ? queryResponse(id, known) : { status: S.ESME_RSYSERR };
     }
-    if (!row) return { status: S.ESME_RQUERYFAIL };
-    return {
-      fields: {
-        message_id: pdu.message_id,
-        final_date: row.finalDate ? formatSmppTime(row.finalDate) : '',
-        message_state: row.messageState,
-        error_code: row.errorCode,
-      },
-    };
+    // Accepted here a moment ago, its row not written yet: ENROUTE.
+    return queryResponse(id, row ?? acceptedStates.known(st.info.systemId, id));
   };
+
 
   const serverOptions = {
     onBind,
@@ -493,6 +516,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   return {
     accounts,
+    sellRates,
     servers,
     async start() {
       // Config first: a per-replica group from "latest", assigned before the full load, so no change
@@ -503,6 +527,11 @@ export function createIngress(deps: IngressDeps): Ingress {
       });
       consumers.push(config);
       config.on(topics.configChanges, async (rec) => {
+        if (rec.value.kind === ResourceKind.RESOURCE_KIND_RATE) {
+          await sellRates.reload();
+          log.info({ sellRates: sellRates.size, change: rec.value.changeId }, 'sell rates reloaded');
+          return;
+        }
         if (rec.value.kind !== ResourceKind.RESOURCE_KIND_ACCOUNT) return;
         await accounts.reload();
         log.info({ accounts: accounts.size, change: rec.value.changeId }, 'accounts reloaded');
@@ -511,10 +540,11 @@ export function createIngress(deps: IngressDeps): Ingress {
       const assigned = config.waitForAssignment();
       await config.start();
       await assigned;
-      await accounts.reload();
-      log.info({ accounts: accounts.size }, 'accounts loaded');
+      await Promise.all([accounts.reload(), sellRates.reload()]);
+      log.info({ accounts: accounts.size, sellRates: sellRates.size }, 'accounts and sell rates loaded');
       reloadTimer = setInterval(() => {
         accounts.reload().then(enforceAccounts, (err: unknown) => log.warn({ err }, 'account reload failed'));
+        sellRates.reload().catch((err: unknown) => log.warn({ err }, 'sell rate reload failed'));
       }, opts.accountReloadMs);
       reloadTimer.unref();
 
@@ -563,6 +593,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       while (inflightSubmits > 0 && Date.now() < deadline) await sleep(20);
       await Promise.all(servers.map((s) => s.close({ graceMs: Math.max(500, deadline - Date.now()) })));
       if (reloadTimer) clearInterval(reloadTimer);
+      await acceptedStates.stop();
       await dispatcher.stop();
       await registry.stop();
       await Promise.all(consumers.map((c) => c.stop()));

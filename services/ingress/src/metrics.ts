@@ -35,3 +35,8 @@ export const receiptsExpired = counter(
   'smshub_ingress_receipts_expired_total',
   'Receipts dropped because the message validity ended before a receiver bound',
 );
+export const unrated = counter(
+  'smshub_ingress_unrated_refused_total',
+  'Submits refused with ESME_RINVDSTADR because no sell rate applies (accounts with refuse_unrated)',
+  ['account'],
+);

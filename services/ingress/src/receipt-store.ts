@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { MessageState } from '@smshub/smpp';
 import type { PendingReceipt } from './receipts.js';
 
 /** A claimed row of ingress_pending_receipts. */
@@ -230,6 +231,28 @@ export class ReceiptStore {
         ss.map((st) => st.errorCode),
         ss.map((st) => st.revision),
         ss.map((st) => st.expiresAt),
+      ],
+    );
+  }
+
+  /**
+   * Records accepted messages as ENROUTE with revision 0, one statement for many: a delivery event (revision
+   * 1 and up) always overwrites the row, and a row already written by one is left as it is.
+   */
+  async insertAccepted(
+    states: readonly { systemId: string; messageId: string; expiresAt: Date }[],
+  ): Promise<void> {
+    if (states.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
+         error_code, revision, expires_at)
+       SELECT s, m, m::uuid, $4, NULL, 0, 0, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(s, m, e)
+       ON CONFLICT (system_id, customer_message_id) DO NOTHING`,
+      [
+        states.map((st) => st.systemId),
+        states.map((st) => st.messageId),
+        states.map((st) => st.expiresAt),
+        MessageState.ENROUTE,
       ],
     );
   }

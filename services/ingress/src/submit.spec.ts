@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { ConcatMethod } from '@smshub/contracts';
+import { ConcatMethod, TrafficType } from '@smshub/contracts';
 import { CommandStatus as S, type Pdu } from '@smshub/smpp';
 import { buildSubmitted, checkSubmit, ConcatGroups, dataCodingAccepted } from './submit.js';
 
 const now = new Date('2026-11-22T07:00:00Z');
-const account = { id: 'acc', systemId: 'acme', defaultValiditySeconds: 3600 };
+const account = {
+  id: 'acc',
+  systemId: 'acme',
+  defaultValiditySeconds: 3600,
+  defaultTrafficType: TrafficType.TRAFFIC_TYPE_OTP,
+};
 const pdu = (f: Partial<Pdu>): Pdu =>
   ({
     command: 'submit_sm',
@@ -89,6 +94,26 @@ describe('buildSubmitted', () => {
       groupId: 'g1',
     });
     expect(ev.shortMessage.toString('hex')).toBe('0500037f0201414243');
+    // No service_type: the account's default traffic type.
+    expect(ev.trafficType).toBe(TrafficType.TRAFFIC_TYPE_OTP);
+    const session = ev.session!;
+    const build = (serviceType: string) => {
+      const q = { ...p, service_type: serviceType };
+      const c = checkSubmit(q, account, 0x34, now);
+      if (!c.ok) throw new Error('expected ok');
+      return buildSubmitted({
+        pdu: q,
+        checked: c,
+        account,
+        session: { ...session, bindType: 'transmitter' },
+        messageId: 'm2',
+        groupId: undefined,
+        now,
+      });
+    };
+    // A keyword overrides the default and is not passed on; another service_type is passed on.
+    expect(build('PROMO')).toMatchObject({ trafficType: TrafficType.TRAFFIC_TYPE_MARKETING, serviceType: '' });
+    expect(build('CMT')).toMatchObject({ trafficType: TrafficType.TRAFFIC_TYPE_OTP, serviceType: 'CMT' });
   });
 });
 

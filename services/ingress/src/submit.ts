@@ -2,7 +2,6 @@ import {
   BindType as ProtoBindType,
   ConcatMethod,
   SubmitChannel,
-  TrafficType,
   type ConcatInfo as ProtoConcat,
   type SmsSubmitted,
 } from '@smshub/contracts';
@@ -17,6 +16,7 @@ import {
   type Pdu,
 } from '@smshub/smpp';
 import type { Account } from './accounts.js';
+import { declaredTrafficType } from './traffic-type.js';
 
 /**
  * Everything about one inbound submit_sm / data_sm that does not need I/O: the field checks (libs/smpp's
@@ -139,7 +139,7 @@ export interface SessionInfo {
 export function buildSubmitted(args: {
   pdu: Pdu;
   checked: Checked;
-  account: Pick<Account, 'id' | 'systemId'>;
+  account: Pick<Account, 'id' | 'systemId' | 'defaultTrafficType'>;
   session: SessionInfo;
   messageId: string;
   groupId: string | undefined;
@@ -157,6 +157,8 @@ export function buildSubmitted(args: {
       }
     : undefined;
   // The bytes are referenced, not copied: the event is encoded (which copies them) before the PDU goes.
+  // A traffic type keyword in service_type is an instruction to the hub, not passed on to the supplier.
+  const declared = declaredTrafficType(pdu.service_type);
   const raw = c.fromPayload ? (pdu.message_payload as Buffer) : (pdu.short_message ?? EMPTY);
   return {
     messageId,
@@ -180,7 +182,7 @@ export function buildSubmitted(args: {
     shortMessage: raw,
     fromMessagePayload: c.fromPayload,
     concat,
-    serviceType: pdu.service_type ?? '',
+    serviceType: declared === undefined ? (pdu.service_type ?? '') : '',
     validityUntil: checked.validityUntil,
     validityPeriodRaw: pdu.validity_period ?? '',
     scheduleAt: checked.scheduleAt,
@@ -188,7 +190,7 @@ export function buildSubmitted(args: {
     tlvs: pdu.tlvs ? Object.entries(pdu.tlvs).map(([tag, value]) => ({ tag: Number(tag), value })) : [],
     receivedAt: now,
     customerMessageId: messageId,
-    trafficType: TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
+    trafficType: declared ?? account.defaultTrafficType,
     replaceIfPresent: pdu.replace_if_present_flag ?? 0,
     smDefaultMsgId: pdu.sm_default_msg_id ?? 0,
     channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,

@@ -30,6 +30,12 @@ export interface AccountInit {
   tpsLimit?: number;
   maxWindow?: number;
   defaultValiditySeconds?: number;
+  /** argon2id cost of the stored hash; default a cheap one (the tests verify many binds). */
+  hashOptions?: { memoryCost: number; timeCost: number };
+  /** accounts.default_traffic_type: 'OTP', 'TRANSACTIONAL', 'MARKETING' or 'UNSPECIFIED' (default). */
+  defaultTrafficType?: string;
+  pricePlanId?: string;
+  refuseUnrated?: boolean;
 }
 
 export interface Replica {
@@ -74,11 +80,11 @@ export class Harness {
     });
     this.db = await createTestDatabase();
     this.pool = createPool({ connectionString: this.db.url, max: 10 });
-    // Only the shared accounts table and ingress's own migrations: other services' work in progress
-    // cannot break these tests.
+    // Every migration: ingress reads the accounts table's columns of routing, rating and admin (traffic type,
+    // price plan, refuse_unrated) and rating's sell rates.
     this.migrationsDir = await mkdtemp(path.join(tmpdir(), 'ingress-migrations-'));
     for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-      if (/^(0001|01\d\d)_.*\.sql$/.test(f))
+      if (/^\d{4}_.*\.sql$/.test(f))
         await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
@@ -158,11 +164,13 @@ export class Harness {
       memoryCost: 1024,
       timeCost: 1,
       parallelism: 1,
+      ...a.hashOptions,
     });
     const { rows } = await this.pool.query<{ id: string }>(
       `INSERT INTO accounts (system_id, password_hash, enabled, allowed_cidrs, allowed_bind_types, max_binds,
-         tps_limit, max_window, default_validity_seconds, currency)
-       VALUES ($1,$2,$3,$4::cidr[],$5,$6,$7,$8,$9,'EUR') RETURNING id::text`,
+         tps_limit, max_window, default_validity_seconds, currency, default_traffic_type, price_plan_id,
+         refuse_unrated)
+       VALUES ($1,$2,$3,$4::cidr[],$5,$6,$7,$8,$9,'EUR',$10,$11,$12) RETURNING id::text`,
       [
         a.systemId,
         hash,
@@ -173,6 +181,9 @@ export class Harness {
         a.tpsLimit ?? 1000,
         a.maxWindow ?? 50,
         a.defaultValiditySeconds ?? 172_800,
+        a.defaultTrafficType ?? 'UNSPECIFIED',
+        a.pricePlanId ?? null,
+        a.refuseUnrated ?? false,
       ],
     );
     for (const r of this.replicas) await r.ingress.accounts.reload();
