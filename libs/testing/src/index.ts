@@ -2,6 +2,12 @@ export { provisionInfra, dockerAvailable, type Infra, type ProvisionedInfra } fr
 export { uniqueName, waitFor, testKafkaBrokers, testDatabaseUrl, type WaitOptions } from './helpers.js';
 export { createTestDatabase, type TestDatabase } from './database.js';
 export { testKafkaAdmin, createTestTopics, createIsolatedTopics } from './kafka.js';
+export {
+  topicEndOffsets,
+  waitForGroupCommitted,
+  type GroupCommittedOptions,
+  type PartitionOffsets,
+} from './offsets.js';
 export { selfSignedCert } from './tls.js';
 export {
   startHub,

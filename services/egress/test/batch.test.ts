@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { v7 as uuidv7 } from 'uuid';
 import { DispatchOutcome, SmsRouted } from '@smshub/contracts';
 import { encodeUcs2, findConcat, parseUdh } from '@smshub/smpp';
-import { waitFor } from '@smshub/testing';
+import { waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { FakeSmsc } from './fake-smsc.js';
 import { Harness } from './harness.js';
 
@@ -121,8 +121,11 @@ describe('egress: a fetched batch sent as a whole', () => {
         what: 'every slow message dispatched',
         timeoutMs: 60_000,
       });
-      // Give a redelivery (eviction, rejoin, the batch processed again) time to show.
-      await new Promise((r) => setTimeout(r, 1500));
+      // A batch redelivered after an eviction is processed (and its dispatches published) again before its
+      // offsets are committed: once egress's group committed past every record, nothing more can come, and
+      // once the collector's group committed past every dispatch then published, it holds them all.
+      await waitForGroupCommitted({ groupId: `${h.group}-slow`, topic: h.topics.routed.name });
+      await waitForGroupCommitted({ groupId: h.watchGroup, topic: h.topics.dispatched.name });
       await core.stop();
       expect(slow.received.length).toBe(160);
       // One dispatch per message: no batch was redelivered and re-published after an eviction.
@@ -142,6 +145,9 @@ describe('egress: a fetched batch sent as a whole', () => {
       () => h.dispatchesOf(good).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED),
       { what: 'the good record sent', timeoutMs: 30_000 },
     );
+    // The two records have different keys, so possibly different partitions: the good one sent says nothing
+    // about the bad one until the group has committed past both.
+    await waitForGroupCommitted({ groupId: h.group, topic: h.topics.routed.name });
     expect(smsc.received.filter((r) => r.pdu.destination_addr === '447700290001')).toEqual([]);
     await core.stop();
   });

@@ -40,6 +40,8 @@ export class Harness {
   logger!: Logger;
   readonly secretKey = randomBytes(32);
   readonly group = uniqueName('egress');
+  /** Group of the collector of dispatched/receiptRaw/mo (commits after each batch it collected). */
+  readonly watchGroup = uniqueName('watch');
   private migrationsDir = '';
   private readonly cores: EgressCore[] = [];
   private readonly consumers: TypedConsumer[] = [];
@@ -76,7 +78,7 @@ export class Harness {
     );
     this.producer = new TypedProducer(this.kafka, this.logger, { ackTimeoutMs: 10_000 });
     await this.producer.connect();
-    const c = await this.consumer({ groupId: uniqueName('watch'), fromBeginning: true });
+    const c = await this.consumer({ groupId: this.watchGroup, fromBeginning: true });
     c.on(this.topics.dispatched, (r) => void this.dispatched.push(r.value));
     c.on(this.topics.receiptRaw, (r) => void this.receipts.push(r.value));
     c.on(this.topics.mo, (r) => void this.mo.push(r.value));

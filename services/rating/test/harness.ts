@@ -34,6 +34,10 @@ export interface Harness {
   kafka: ReturnType<typeof createKafka>;
   rated: Raw[];
   balances: Raw[];
+  /** Consumer group of startRating() without a group of its own. */
+  groupId: string;
+  /** Consumer group of the reader filling `rated` (commits after each batch it read). */
+  ratedReaderGroup: string;
   accounts: { submit: string; delivery: string; usd: string };
   /** A rating instance in the harness's group, or in `groupId` (a second replica that sees every event). */
   startRating(groupId?: string): Promise<Rating>;
@@ -74,8 +78,8 @@ async function seed(pool: Pool): Promise<Harness['accounts']> {
   return ids;
 }
 
-async function rawReader(kafka: Kafka, topic: string, into: Raw[]): Promise<Consumer> {
-  const c = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 50 });
+async function rawReader(kafka: Kafka, topic: string, into: Raw[], groupId: string): Promise<Consumer> {
+  const c = kafka.consumer({ groupId, maxWaitTimeInMs: 50 });
   await c.connect();
   await c.subscribe({ topic, fromBeginning: true });
   await c.run({
@@ -107,9 +111,10 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
   const rawKafka = new Kafka({ clientId: uniqueName('raw'), brokers, logLevel: logLevel.NOTHING });
   const rated: Raw[] = [];
   const balances: Raw[] = [];
+  const ratedReaderGroup = uniqueName('reader');
   const readers = [
-    await rawReader(rawKafka, topics.rated.name, rated),
-    await rawReader(rawKafka, topics.balances.name, balances),
+    await rawReader(rawKafka, topics.rated.name, rated, ratedReaderGroup),
+    await rawReader(rawKafka, topics.balances.name, balances, uniqueName('reader')),
   ];
   const groupId = uniqueName('smshub-rating');
   const consumers: TypedConsumer[] = [];
@@ -122,6 +127,8 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
     kafka,
     rated,
     balances,
+    groupId,
+    ratedReaderGroup,
     accounts,
     async startRating(ownGroup) {
       const rating = createRating({

@@ -14,7 +14,7 @@ import {
   type GetTotalsResponse,
   type SettlementQuery,
 } from '@smshub/contracts';
-import { uniqueName, waitFor } from '@smshub/testing';
+import { uniqueName, waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
 import type { RatedRecord } from '../src/domain/types.js';
 import { publishUnpublished } from '../src/cdr-store.js';
@@ -52,11 +52,19 @@ async function isPublished(id: string): Promise<boolean> {
   return r.rows.length === 0 && (await cdrCount(id)) === 1;
 }
 
+/** Waits until every rating group in `groups` has rated (and committed) every event produced so far. */
+async function eventsRated(groups: string[]): Promise<void> {
+  for (const groupId of groups)
+    for (const topic of [h.topics.dispatched.name, h.topics.delivery.name])
+      await waitForGroupCommitted({ groupId, topic });
+}
+
 /**
  * Produces the dispatch and the final receipt of 60 new submit-billed messages (numbers starting with
- * `prefix`) at once, and checks that billing.rated.v1 gets exactly one record for each.
+ * `prefix`) at once, and checks that billing.rated.v1 gets exactly one record for each, once every
+ * instance (`groups`) has rated both events of every message and the reader has read what they published.
  */
-async function expectOneRecordEach(prefix: string): Promise<void> {
+async function expectOneRecordEach(prefix: string, groups: string[] = [h.groupId]): Promise<void> {
   const before = h.rated.length;
   const batch = Array.from({ length: 60 }, (_, i) => {
     const id = randomUUID();
@@ -75,12 +83,15 @@ async function expectOneRecordEach(prefix: string): Promise<void> {
     what: 'a rated record for every message',
     timeoutMs: 30_000,
   });
-  // Both events of every message consumed: a second record would be on the topic by now.
   await waitFor(async () => (await h.pool.query('SELECT 1 FROM rating_cdrs_unpublished')).rows.length === 0, {
     what: 'every CDR marked published',
     timeoutMs: 20_000,
   });
-  await new Promise((r) => setTimeout(r, 1000));
+  // A group commits an event only after rating it and publishing what it rated: once every group has
+  // committed both events of every message, every record there will be is on the topic, and once the
+  // reader has committed up to the topic's end then, it holds them all.
+  await eventsRated(groups);
+  await waitForGroupCommitted({ groupId: h.ratedReaderGroup, topic: h.topics.rated.name });
   for (const { id } of batch) expect(recordsFor(id)).toHaveLength(1);
   expect(h.rated.length - before).toBe(batch.length);
 }
@@ -302,21 +313,13 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
   it('publishes one record per message when two replicas rate the same events at once', async () => {
     // A second instance in another group sees every event too, as two replicas do for a moment when a
     // rebalance hands a partition over: the CDR's row lock lets only one of them publish.
-    const second = await h.startRating(uniqueName('smshub-rating-other'));
+    const otherGroup = uniqueName('smshub-rating-other');
+    const second = await h.startRating(otherGroup);
     try {
       // The second group starts from the beginning: let it work through the earlier tests' events (each
       // already rated) first, so that both instances take the new ones at the same time.
-      let last = -1;
-      await waitFor(
-        async () => {
-          const now = await alreadyRated();
-          const settled = now === last;
-          last = now;
-          return settled;
-        },
-        { what: 'the second instance to catch up', timeoutMs: 30_000, intervalMs: 1000 },
-      );
-      await expectOneRecordEach('491762');
+      await eventsRated([otherGroup]);
+      await expectOneRecordEach('491762', [h.groupId, otherGroup]);
     } finally {
       await second.stop();
     }
