@@ -1,3 +1,4 @@
+export { authEnv } from './config.js';
 export { AuthError, permissionDenied, unauthenticated } from './errors.js';
 export {
   accountScope,
