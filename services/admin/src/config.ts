@@ -1,8 +1,10 @@
-import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
 
 /** admin's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const adminEnv = {
   ...databaseEnv,
+  /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
+  ...grpcServerEnv,
   /** AdminService, grpc.health.v1 and reflection port. */
   GRPC_PORT: envInt({ min: 0, max: 65535, default: 50051 }),
   /** Bearer token every AdminService call must carry (at least 16 characters). */
@@ -13,7 +15,7 @@ export const adminEnv = {
   CONNECTOR_SECRET_KEY: z
     .string({ message: 'is required (32 bytes, base64)' })
     .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes, base64-encoded' }),
-  /** TLS for the gRPC port: both files or neither (PEM). */
+  /** Deprecated names of GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (still read when those are unset). */
   ADMIN_TLS_CERT_FILE: envString().optional(),
   ADMIN_TLS_KEY_FILE: envString().optional(),
   /** Name recorded as ConfigChange.actor and TopUp.actor. */

@@ -1,3 +1,4 @@
+import { tlsFiles } from '@smshub/grpc';
 import { parseSecretKey } from '@smshub/secrets';
 import { runService } from '@smshub/runtime';
 import { startAdmin } from './admin.js';
@@ -8,8 +9,12 @@ await runService({
   env: adminEnv,
   async start(ctx) {
     const c = ctx.config;
-    if ((c.ADMIN_TLS_CERT_FILE === undefined) !== (c.ADMIN_TLS_KEY_FILE === undefined))
-      throw new Error('ADMIN_TLS_CERT_FILE and ADMIN_TLS_KEY_FILE must be set together');
+    const tls =
+      tlsFiles(c.GRPC_TLS_CERT_FILE, c.GRPC_TLS_KEY_FILE) ??
+      tlsFiles(c.ADMIN_TLS_CERT_FILE, c.ADMIN_TLS_KEY_FILE, {
+        cert: 'ADMIN_TLS_CERT_FILE',
+        key: 'ADMIN_TLS_KEY_FILE',
+      });
     const server = await startAdmin({
       pool: ctx.pool(c.DATABASE_URL),
       producer: await ctx.producer(),
@@ -18,12 +23,7 @@ await runService({
       token: c.ADMIN_TOKEN,
       connectorKey: parseSecretKey(c.CONNECTOR_SECRET_KEY),
       actor: c.ADMIN_ACTOR,
-      server: {
-        port: c.GRPC_PORT,
-        ...(c.ADMIN_TLS_CERT_FILE && c.ADMIN_TLS_KEY_FILE
-          ? { tls: { certFile: c.ADMIN_TLS_CERT_FILE, keyFile: c.ADMIN_TLS_KEY_FILE } }
-          : {}),
-      },
+      server: { host: c.GRPC_HOST, port: c.GRPC_PORT, ...(tls ? { tls } : {}) },
     });
     // Registered after the pool and producer, so in-flight calls finish before they close.
     ctx.lifecycle.onShutdown('grpc server', () => server.stop());

@@ -1,12 +1,11 @@
 // The gRPC server: AdminService behind token authentication, grpc.health.v1 (grpc-health-check) and server
-// reflection (@grpc/reflection, from the embedded descriptor set of admin_service.proto) without a token,
-// optional TLS.
-import { readFile } from 'node:fs/promises';
+// reflection (@grpc/reflection, from the embedded descriptor set of admin_service.proto) without a token;
+// listen address, TLS and graceful stop come from @smshub/grpc.
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import { AdminServiceService, type AdminServiceServer } from '@smshub/contracts';
+import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
 import type { Logger } from '@smshub/logging';
 import type { TokenAuth } from './auth.js';
 import { RpcError } from './errors.js';
@@ -24,16 +23,13 @@ export type AdminHandlers = {
     : never;
 };
 
-export interface GrpcServer {
-  readonly port: number;
-  readonly health: HealthImplementation;
-  stop(graceMs?: number): Promise<void>;
-}
+export type { GrpcServer };
 
 export interface ServerOptions {
   port: number;
+  /** Default 127.0.0.1. */
   host?: string;
-  tls?: { certFile: string; keyFile: string };
+  tls?: TlsFiles;
 }
 
 /** Wraps each handler: authentication, metrics, and errors as gRPC statuses (never a stack trace). */
@@ -77,53 +73,31 @@ function rpcStatus(code: grpc.status, message: string): grpc.ServiceError {
   return Object.assign(new Error(message), { code, details: message, metadata: new grpc.Metadata() });
 }
 
-/** Binds AdminService, health and reflection on host:port (0 = any free port). */
+/** Binds AdminService, health and reflection (libs/grpc: host, TLS, graceful stop). */
 export async function startGrpcServer(
   impl: AdminServiceServer,
   opts: ServerOptions,
   log: Logger,
 ): Promise<GrpcServer> {
-  // CSV imports may be up to 32 MiB (plus framing).
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 33 * 1024 * 1024 });
-  server.addService(AdminServiceService, impl);
-  const health = new HealthImplementation({ '': 'SERVING', [ADMIN_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-
   // The descriptor set is embedded (src/gen/descriptor.ts), so reflection works in bundles and images too.
   const definition = loadFileDescriptorSetFromBuffer(Buffer.from(ADMIN_DESCRIPTOR_SET, 'base64'), {
     keepCase: true,
   });
-  new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(server);
-
-  const credentials = opts.tls
-    ? grpc.ServerCredentials.createSsl(null, [
-        {
-          cert_chain: await readFile(opts.tls.certFile),
-          private_key: await readFile(opts.tls.keyFile),
-        },
-      ])
-    : grpc.ServerCredentials.createInsecure();
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host ?? '0.0.0.0'}:${opts.port}`, credentials, (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+  return startServer({
+    port: opts.port,
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    services: [
+      {
+        name: ADMIN_SERVICE_NAME,
+        definition: AdminServiceService,
+        implementation: impl as unknown as grpc.UntypedServiceImplementation,
+      },
+    ],
+    register: (server) =>
+      new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(server),
+    // CSV imports may be up to 32 MiB (plus framing).
+    serverOptions: { 'grpc.max_receive_message_length': 33 * 1024 * 1024 },
+    logger: log,
   });
-  log.info({ grpcPort: bound, tls: Boolean(opts.tls) }, 'gRPC AdminService listening');
-  return {
-    port: bound,
-    health,
-    stop: (graceMs = 5_000) =>
-      new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(ADMIN_SERVICE_NAME, 'NOT_SERVING');
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
 }

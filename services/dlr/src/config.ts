@@ -1,4 +1,5 @@
-import { databaseEnv, envBoolean, envInt, z } from '@smshub/config';
+import { databaseEnv, envBoolean, envInt, grpcServerEnv, z } from '@smshub/config';
+import { tlsFiles, type TlsFiles } from '@smshub/grpc';
 import type { IdFormatSetting } from './domain/types.js';
 
 /**
@@ -27,6 +28,8 @@ export const FETCH_MAX_WAIT_MS_DEFAULT = 100;
 /** dlr's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const dlrEnv = {
   ...databaseEnv,
+  /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
+  ...grpcServerEnv,
   /** MessageService (gRPC) and grpc.health.v1 port. */
   GRPC_PORT: envInt({ min: 0, max: 65535, default: 50052 }),
   /** How long a receipt that arrived before its dispatch is retried before it is reported unmatched. */
@@ -64,6 +67,10 @@ export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
 /** Options of the dlr core (createDlr); main.ts builds them from DlrEnv. */
 export interface DlrOptions {
   grpcPort: number;
+  /** gRPC listen address; default 127.0.0.1. */
+  grpcHost?: string;
+  /** gRPC over TLS with these PEM files; omitted = plaintext. */
+  grpcTls?: TlsFiles;
   parkTtlMs: number;
   defaultValidityMs: number;
   expiryGraceMs: number;
@@ -85,8 +92,11 @@ export interface DlrOptions {
 }
 
 export function optionsFromEnv(env: DlrEnv): DlrOptions {
+  const grpcTls = tlsFiles(env.GRPC_TLS_CERT_FILE, env.GRPC_TLS_KEY_FILE);
   return {
     grpcPort: env.GRPC_PORT,
+    grpcHost: env.GRPC_HOST,
+    ...(grpcTls ? { grpcTls } : {}),
     parkTtlMs: env.DLR_PARK_TTL_MS,
     defaultValidityMs: env.DLR_DEFAULT_VALIDITY_SECONDS * 1000,
     expiryGraceMs: env.DLR_EXPIRY_GRACE_SECONDS * 1000,

@@ -78,7 +78,11 @@ export function createDlr(deps: DlrDeps): Dlr {
       return consumer?.deadLetterTopic ?? `${options.groupId}.dlq`;
     },
     async start() {
-      grpcServer = await startGrpcServer(options.grpcPort, messageService(queries, log), log);
+      grpcServer = await startGrpcServer(messageService(queries, log), log, {
+        port: options.grpcPort,
+        ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),
+        ...(options.grpcTls ? { tls: options.grpcTls } : {}),
+      });
       consumer = await deps.consumer({
         groupId: options.groupId,
         partitionsConsumedConcurrently: options.partitionConcurrency,

@@ -1,7 +1,7 @@
 // smshub.messages.v1.MessageService over the dlr tables, plus grpc.health.v1 (grpc-health-check).
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import {
@@ -274,44 +274,23 @@ export function messageService(queries: MessageQueries, log: Logger): MessageSer
 
 export const MESSAGE_SERVICE_NAME = 'smshub.messages.v1.MessageService';
 
-export interface GrpcServer {
-  readonly port: number;
-  readonly health: HealthImplementation;
-  stop(graceMs?: number): Promise<void>;
-}
+export type { GrpcServer };
 
-/** Binds MessageService and grpc.health.v1 on 0.0.0.0:`port` (0 = any free port). */
-export async function startGrpcServer(
-  port: number,
+/** Binds MessageService and grpc.health.v1 (libs/grpc: host, default 127.0.0.1; TLS; graceful stop). */
+export function startGrpcServer(
   impl: MessageServiceServer,
   log: Logger,
-  host = '0.0.0.0',
+  listen: { port: number; host?: string; tls?: TlsFiles },
 ): Promise<GrpcServer> {
-  const server = new grpc.Server();
-  server.addService(MessageServiceService, impl);
-  const health = new HealthImplementation({ '': 'SERVING', [MESSAGE_SERVICE_NAME]: 'SERVING' });
-  health.addToServer(server);
-  const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    );
+  return startServer({
+    ...listen,
+    services: [
+      {
+        name: MESSAGE_SERVICE_NAME,
+        definition: MessageServiceService,
+        implementation: impl as unknown as grpc.UntypedServiceImplementation,
+      },
+    ],
+    logger: log,
   });
-  log.info({ grpcPort: bound }, 'gRPC MessageService listening');
-  return {
-    port: bound,
-    health,
-    stop: (graceMs = 5_000) =>
-      new Promise<void>((resolve) => {
-        health.setStatus('', 'NOT_SERVING');
-        health.setStatus(MESSAGE_SERVICE_NAME, 'NOT_SERVING');
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
 }

@@ -1,10 +1,15 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { databaseEnv, envHost, envInt, envString, z } from '@smshub/config';
 import { DEFAULT_OPTIONS } from './ingress.js';
 
 /** Ingress's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const ingressEnv = {
   ...databaseEnv,
+  /**
+   * Listen address of both SMPP listeners. Loopback by default, like every listener: customers reach
+   * SMPP from outside, so deployments set 0.0.0.0 (the image, compose and the Helm chart do).
+   */
+  SMPP_HOST: envHost(),
   SMPP_PORT: envInt({ min: 0, max: 65535, default: 2775 }),
   SMPP_TLS_PORT: envInt({ min: 0, max: 65535, default: 3550 }),
   /** PEM certificate chain and key of the TLS listener; without both, no TLS listener is opened. */

@@ -14,6 +14,7 @@ await runService({
       options: {
         ...DEFAULT_OPTIONS,
         replicaId: c.INGRESS_REPLICA_ID,
+        smppHost: c.SMPP_HOST,
         smppPort: c.SMPP_PORT,
         deliveryFetch: {
           minBytes: c.INGRESS_DELIVERY_FETCH_MIN_BYTES,

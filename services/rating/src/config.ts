@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
 
 /** Rating's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const ratingEnv = {
   ...databaseEnv,
-  /** gRPC SettlementService. */
+  /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
+  ...grpcServerEnv,
+  /** gRPC SettlementService and grpc.health.v1. */
   GRPC_PORT: envInt({ min: 0, max: 65535, default: 50053 }),
   /** Replica name (the pod name): names the per-replica config consumer group. Defaults to the host name. */
   RATING_REPLICA_ID: envString()

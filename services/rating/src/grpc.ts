@@ -21,6 +21,7 @@ import {
   type SupplierFigure,
   type TopicSpec,
 } from '@smshub/contracts';
+import { startGrpcServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
 import type { Logger } from '@smshub/logging';
 import { minorExponent, parseDecimal, pow10 } from './domain/money.js';
 import { csvField, toCsv, type Party, type Period } from './domain/settlement.js';
@@ -360,18 +361,24 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
   };
 }
 
-/** Starts a gRPC server with SettlementService; resolves with the bound port (0 picks a free one). */
-export async function startSettlementServer(
+export type { GrpcServer };
+
+export const SETTLEMENT_SERVICE_NAME = 'smshub.billing.v1.SettlementService';
+
+/** Starts SettlementService and grpc.health.v1 (libs/grpc: host, default 127.0.0.1; TLS; graceful stop). */
+export function startSettlementServer(
   deps: SettlementDeps,
-  port: number,
-  host = '0.0.0.0',
-): Promise<{ server: grpc.Server; port: number }> {
-  const server = new grpc.Server();
-  server.addService(SettlementServiceService, settlementService(deps));
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
-  );
-  return { server, port: bound };
+  listen: { port: number; host?: string; tls?: TlsFiles },
+): Promise<GrpcServer> {
+  return startGrpcServer({
+    ...listen,
+    services: [
+      {
+        name: SETTLEMENT_SERVICE_NAME,
+        definition: SettlementServiceService,
+        implementation: settlementService(deps) as unknown as grpc.UntypedServiceImplementation,
+      },
+    ],
+    logger: deps.logger,
+  });
 }

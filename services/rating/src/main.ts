@@ -1,3 +1,4 @@
+import { tlsFiles } from '@smshub/grpc';
 import { runService } from '@smshub/runtime';
 import { ratingEnv } from './config.js';
 import { createRating, DEFAULT_OPTIONS } from './rating.js';
@@ -7,11 +8,14 @@ await runService({
   env: ratingEnv,
   async start(ctx) {
     const c = ctx.config;
+    const grpcTls = tlsFiles(c.GRPC_TLS_CERT_FILE, c.GRPC_TLS_KEY_FILE);
     const rating = createRating({
       options: {
         ...DEFAULT_OPTIONS,
         replicaId: c.RATING_REPLICA_ID,
         grpcPort: c.GRPC_PORT,
+        grpcHost: c.GRPC_HOST,
+        ...(grpcTls ? { grpcTls } : {}),
         balancePublishIntervalMs: c.RATING_BALANCE_PUBLISH_MS,
         reloadIntervalMs: c.RATING_RELOAD_INTERVAL_MS,
       },

@@ -1,7 +1,6 @@
 // The rating service, built from explicit dependencies (tests construct it with isolated topics and a
 // test database; main.ts wires the defaults).
 
-import type { Server } from '@grpc/grpc-js';
 import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import {
@@ -14,6 +13,7 @@ import {
   type SmsDispatched,
   type TopicSpec,
 } from '@smshub/contracts';
+import type { TlsFiles } from '@smshub/grpc';
 import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
@@ -30,7 +30,7 @@ import { GroupCommit } from './group-commit.js';
 import { decideRating } from './domain/idempotency.js';
 import type { SupplierPolicy } from './domain/types.js';
 import { fromDelivery, fromDispatched, InvalidEventError, type Mapped } from './events.js';
-import { startSettlementServer } from './grpc.js';
+import { startSettlementServer, type GrpcServer } from './grpc.js';
 import { ratingMetrics } from './metrics.js';
 import { readRatedTopic } from './rated-topic-reader.js';
 import { formatMccMnc, toBillingRated } from './record.js';
@@ -54,7 +54,10 @@ export interface RatingOptions {
   reloadIntervalMs: number;
   /** gRPC SettlementService port (0 = any free port); null = no gRPC server. */
   grpcPort: number | null;
+  /** gRPC listen address; default 127.0.0.1. */
   grpcHost?: string;
+  /** gRPC over TLS with these PEM files; omitted = plaintext. */
+  grpcTls?: TlsFiles;
   /** Bound on reading billing.rated.v1 back at start (see recoverPublished). */
   recoveryReadTimeoutMs?: number;
 }
@@ -142,8 +145,7 @@ export function createRating(deps: RatingDeps): Rating {
   });
   const consumers: TypedConsumer[] = [];
   let reloadTimer: NodeJS.Timeout | undefined;
-  let server: Server | undefined;
-  let grpcPort: number | undefined;
+  let server: GrpcServer | undefined;
 
   /**
    * After a crash between Kafka's acknowledgement of rated records and the UPDATE that marks their CDRs
@@ -319,7 +321,7 @@ export function createRating(deps: RatingDeps): Rating {
 
   return {
     get grpcPort() {
-      return grpcPort;
+      return server?.port;
     },
     reload,
     async topUp(req) {
@@ -364,31 +366,20 @@ export function createRating(deps: RatingDeps): Rating {
       await events.start();
 
       if (options.grpcPort !== null) {
-        const started = await startSettlementServer(
+        server = await startSettlementServer(
           { pool, kafka: deps.kafka, rated: topics.rated, logger: log },
-          options.grpcPort,
-          options.grpcHost,
+          {
+            port: options.grpcPort,
+            ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),
+            ...(options.grpcTls ? { tls: options.grpcTls } : {}),
+          },
         );
-        server = started.server;
-        grpcPort = started.port;
       }
     },
 
     async stop() {
       if (reloadTimer) clearInterval(reloadTimer);
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => {
-          const force = setTimeout(() => {
-            s.forceShutdown();
-            resolve();
-          }, 5_000);
-          s.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        });
-      }
+      await server?.stop(5_000);
       await Promise.all(consumers.map((c) => c.stop()));
       await balances.stop();
     },

@@ -21,7 +21,7 @@ describe('buildSpecs', () => {
   it('defaults to one simulator on 2776 (or SIM_SMPP_PORT) accepting any bind', () => {
     const [s, more] = buildSpecs([], {}, noFlags);
     expect(more).toBeUndefined();
-    expect(s).toMatchObject({ name: 'sim-2776', port: 2776, host: '0.0.0.0' });
+    expect(s).toMatchObject({ name: 'sim-2776', port: 2776, host: '127.0.0.1' });
     expect(s?.options.systemId).toBeUndefined();
     expect(buildSpecs([], { SIM_SMPP_PORT: 2999 }, noFlags)[0]?.port).toBe(2999);
   });

@@ -21,7 +21,7 @@ export const DEFAULT_PORT = 2776;
 export const USAGE = `usage: smsc-simulator [options]
   --config FILE            JSON: SimulatorOptions (+ port, host, name) or {"simulators": [ ... ]}
   --port N                 SMPP port (default SIM_SMPP_PORT or 2776; single simulator only)
-  --host H                 listen address (default 0.0.0.0)
+  --host H                 listen address (default 127.0.0.1; 0.0.0.0 for every interface)
   --system-id ID           accept only this system_id (default SIM_SYSTEM_ID; any when unset)
   --password PW            accept only this password (default SIM_PASSWORD; any when unset)
   --tps N                  submit_sm/s cap across sessions, beyond it ESME_RTHROTTLED (0 = none)
@@ -213,7 +213,7 @@ export function buildSpecs(entries: FileEntry[], env: SimEnv, flags: Flags): Sim
     const spec: SimulatorSpec = {
       name: name ?? `sim-${resolvedPort}`,
       port: resolvedPort,
-      host: f.host ?? host ?? env.SIM_HOST ?? '0.0.0.0',
+      host: f.host ?? host ?? env.SIM_HOST ?? '127.0.0.1',
       options,
     };
     const certFile = f['tls-cert'] ?? tls?.certFile;

@@ -62,7 +62,13 @@ try {
 }
 
 enableDefaultMetrics();
-const lifecycle = createLifecycle({ service: SERVICE, logger, httpPort: config.HTTP_PORT, graceMs: 10_000 });
+const lifecycle = createLifecycle({
+  service: SERVICE,
+  logger,
+  httpPort: config.HTTP_PORT,
+  host: config.HTTP_HOST,
+  graceMs: 10_000,
+});
 lifecycle.trapSignals();
 
 const running: Array<{ name: string; sim: Simulator; sync(): void }> = [];
