@@ -39,6 +39,16 @@ describe('buyRateLookup', () => {
     expect(l('con_b', '+447512345678', undefined, at)).toBeNull();
   });
 
+  it('prices a number missing from the prefix table by the destination country routing resolved', () => {
+    const l = buyRateLookup([row({ id: 'ng', country: 'NG', priceAmount: 50_000n })], () => undefined);
+    expect(l('con_a', '+2348012345678', undefined, at)).toBeNull();
+    expect(l('con_a', '+2348012345678', undefined, at, 'NG')?.amountMinor).toBe(50_000n);
+    // The resolved country wins over the prefix table's (rating prices by the resolved one).
+    expect(
+      buyRateLookup([row({ id: 'ng', country: 'NG' })], gb)('con_a', '+447400123456', undefined, at, 'JE'),
+    ).toBeNull();
+  });
+
   it('uses only rates effective at the message time; the latest effective_from wins', () => {
     const l = buyRateLookup(
       [

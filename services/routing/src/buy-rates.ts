@@ -3,7 +3,9 @@
 // Source: rating's rating_rates rows with owner_kind = 'connector' (one rate table for the hub, owned by
 // services/rating). Precedence is rating's, so the expected cost routing publishes is the price rating will
 // charge: MCC-MNC first (the network the number is on), then the longest matching prefix, then the
-// country. A level counts only if it has a rate effective at the message time; ties: the latest
+// country. The country is the destination's as routing resolved it from the number (what rating receives
+// and prices by), so a number missing from the prefix table still gets its country's rate; only without
+// it does the prefix table's country count. A level counts only if it has a rate effective at the message time; ties: the latest
 // effective_from, then the smallest id. Prices are converted to micro-units (scale 6).
 
 import { DigitTrie } from './domain/digit-trie.js';
@@ -89,7 +91,13 @@ export function buyRateLookup(
     else if (row.mccMnc) push(c.mccMnc, dashMccMnc(row.mccMnc), rate);
     else if (row.country) push(c.country, row.country, rate);
   }
-  const lookup = (connectorId: string, e164: string, mccMnc: string | undefined, at: Date): Money | null => {
+  const lookup = (
+    connectorId: string,
+    e164: string,
+    mccMnc: string | undefined,
+    at: Date,
+    destinationCountry?: string,
+  ): Money | null => {
     const c = byConnector.get(connectorId);
     if (!c) return null;
     const t = at.getTime();
@@ -109,7 +117,7 @@ export function buyRateLookup(
       }
     });
     if (byPrefix) return byPrefix.money;
-    const country = countryOf(e164);
+    const country = destinationCountry ?? countryOf(e164);
     if (country !== undefined) {
       const r = pick(c.country.get(country), t);
       if (r) return r.money;

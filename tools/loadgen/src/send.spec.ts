@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeUcs2, formatReceipt, type Pdu } from '@smshub/smpp';
-import { SendError, contentFields, destinationFields, readReceipt, sourceFields } from './send.js';
+import { SendError, contentFields, destinationFields, readReceipt, smppPort, sourceFields } from './send.js';
 
 describe('send: submit_sm fields', () => {
   it('takes an international destination with or without +, 00 and spaces', () => {
@@ -37,6 +37,27 @@ describe('send: submit_sm fields', () => {
     expect((long.short_message as Buffer).length).toBe(0);
     expect((long.message_payload as Buffer).length).toBe(200);
     expect(() => contentFields('', false)).toThrow(/must not be empty/);
+  });
+});
+
+describe('send: the SMPP port', () => {
+  it('defaults to 2775 (3550 with TLS) moved up by HUB_PORT_OFFSET', () => {
+    expect(smppPort(undefined, false, {})).toBe(2775);
+    expect(smppPort(undefined, true, {})).toBe(3550);
+    expect(smppPort(undefined, false, { HUB_PORT_OFFSET: '500' })).toBe(3275);
+    expect(smppPort(undefined, true, { HUB_PORT_OFFSET: '500' })).toBe(4050);
+  });
+
+  it('takes --port over SMPP_PORT over the default', () => {
+    const env = { HUB_PORT_OFFSET: '500', SMPP_PORT: '2900' };
+    expect(smppPort(undefined, false, env)).toBe(2900);
+    expect(smppPort('3000', false, env)).toBe(3000);
+    expect(smppPort(undefined, true, env)).toBe(4050);
+  });
+
+  it('refuses a bad port or offset with a sentence', () => {
+    expect(() => smppPort('70000', false, {})).toThrow(/--port "70000" is not a port/);
+    expect(() => smppPort(undefined, false, { HUB_PORT_OFFSET: 'x' })).toThrow(/HUB_PORT_OFFSET must be/);
   });
 });
 

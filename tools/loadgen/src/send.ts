@@ -28,11 +28,12 @@ const USAGE = `usage: npm run send -- --to NUMBER --text TEXT [options]
   --from SENDER      source address: alphanumeric (up to 11) or a number (default smshub)
   --ucs2             always send UCS2 (data_coding 8)
   --host HOST        SMPP server (default SMPP_HOST or 127.0.0.1)
-  --port PORT        (default SMPP_PORT or 2775; 3550 with --tls)
+  --port PORT        (default SMPP_PORT, else 2775, 3550 with --tls, plus HUB_PORT_OFFSET)
   --tls              SMPP over TLS (the local hub's certificate is self-signed: add --insecure)
   --insecure         do not verify the TLS certificate
   --system-id ID     (default SMPP_SYSTEM_ID or demo)
   --password PW      (default SMPP_PASSWORD, DEMO_SMPP_PASSWORD, or .local/secrets/demo-smpp-password)
+HUB_PORT_OFFSET: the offset of a local hub started with one (npm run send sets that of the running hub).
   --wait SECONDS     how long to wait for the delivery receipt (default 60; 0 = do not wait)`;
 
 /** A failure the user can act on: printed as one sentence, exit 1. */
@@ -43,8 +44,29 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 function defaultPassword(): string | undefined {
   const env = process.env['SMPP_PASSWORD'] ?? process.env['DEMO_SMPP_PASSWORD'];
   if (env) return env;
-  const file = path.join(root, '.local/secrets/demo-smpp-password');
+  const local = process.env['SMSHUB_LOCAL_DIR'] ?? path.join(root, '.local');
+  const file = path.join(local, 'secrets/demo-smpp-password');
   return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+}
+
+/**
+ * The SMPP port: --port, else SMPP_PORT (plain only), else the local hub's default (2775 plain, 3550 TLS)
+ * moved up by HUB_PORT_OFFSET, as `HUB_PORT_OFFSET=N npm start` moves it.
+ */
+export function smppPort(
+  flag: string | undefined,
+  tls: boolean,
+  env: Record<string, string | undefined>,
+): number {
+  const offsetText = env['HUB_PORT_OFFSET']?.trim() || '0';
+  const offset = Number(offsetText);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000)
+    throw new SendError(`HUB_PORT_OFFSET must be an integer 0..10000, got "${offsetText}"`);
+  const text = flag ?? (tls ? undefined : env['SMPP_PORT']) ?? String((tls ? 3550 : 2775) + offset);
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new SendError(`--port "${text}" is not a port`);
+  return port;
 }
 
 /** International destination: digits only for the PDU, TON 1 / NPI 1. */
@@ -123,10 +145,7 @@ async function main(): Promise<number> {
   }
   if (!values.to || values.text === undefined) throw new SendError(`--to and --text are required\n${USAGE}`);
   const host = values.host ?? process.env['SMPP_HOST'] ?? '127.0.0.1';
-  const portText = values.port ?? (values.tls ? '3550' : (process.env['SMPP_PORT'] ?? '2775'));
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new SendError(`--port "${portText}" is not a port`);
+  const port = smppPort(values.port, values.tls, process.env);
   const waitS = Number(values.wait);
   if (!Number.isFinite(waitS) || waitS < 0)
     throw new SendError(`--wait "${values.wait}" is not a number of seconds`);

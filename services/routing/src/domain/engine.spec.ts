@@ -122,6 +122,38 @@ describe('RoutingEngine', () => {
       expect(voda.candidates.map((c) => c.connectorId)).toEqual(['voda-direct', 'agg-1']);
   });
 
+  it('prices by the destination country a number missing from the prefix table (NG +234 801)', async () => {
+    const engine = new RoutingEngine(
+      buildRoutingTables(
+        input({
+          rules: [
+            {
+              id: 'ng-lc',
+              match: { countries: ['NG'] },
+              action: {
+                kind: 'route',
+                strategy: { kind: 'least_cost', connectors: ['agg-1'], currency: 'EUR' },
+              },
+            },
+          ],
+          buyRate: (_id, _e164, _mccMnc, _at, country) =>
+            country === 'NG' ? { amountMinor: 50_000n, currency: 'EUR' } : null,
+        }),
+      ),
+      { clock: () => NOW },
+    );
+    expect(prefixes.some((p) => '2348012345678'.startsWith(p.prefix))).toBe(false);
+    const d = await engine.decide(req({ destinationAddr: '2348012345678' }));
+    expect(d).toMatchObject({ kind: 'routed', ruleId: 'ng-lc', destination: { country: 'NG' } });
+    if (d.kind === 'routed')
+      expect(d.candidates).toEqual([
+        expect.objectContaining({
+          connectorId: 'agg-1',
+          expectedCost: { amountMinor: 50_000n, currency: 'EUR' },
+        }),
+      ]);
+  });
+
   it('uses least cost with currency conversion and rewrites matching senders', async () => {
     const engine = new RoutingEngine(buildRoutingTables(input()), { clock: () => NOW });
     const d = await engine.decide(

@@ -245,6 +245,7 @@ export class RoutingEngine {
       hubMessageId: req.hubMessageId,
       e164: destination.e164,
       mccMnc: destination.mccMnc,
+      country: destination.country,
       destinationKey: destination.mccMnc ?? destination.country,
       at: req.receivedAt,
       connectors: tables.connectors,

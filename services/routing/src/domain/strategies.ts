@@ -55,12 +55,16 @@ export interface QualityStats {
   samples: number;
 }
 
-/** Buy price per segment for sending to `e164` through `connectorId` at `at`, or null when none. */
+/**
+ * Buy price per segment for sending to `e164` through `connectorId` at `at`, or null when none. `country` is
+ * the destination country routing resolved for the number (what rating prices by), for country-level rates.
+ */
 export type BuyRateLookup = (
   connectorId: string,
   e164: string,
   mccMnc: string | undefined,
   at: Date,
+  country?: string,
 ) => Money | null;
 
 /** Delivery statistics of a connector for a destination key ("MCC-MNC", or the country when unknown). */
@@ -84,6 +88,8 @@ export interface StrategyContext {
   hubMessageId: string;
   e164: string;
   mccMnc: string | undefined;
+  /** The destination country (ISO 3166-1 alpha-2, '001' non-geographic), when known. */
+  country?: string;
   destinationKey: string;
   at: Date;
   connectors: ReadonlyMap<string, ConnectorInfo>;
@@ -133,7 +139,7 @@ export function strategyKind(s: Strategy): StrategyKind {
 }
 
 function withCost(c: RouteCandidate, ctx: StrategyContext): RouteCandidate {
-  const cost = ctx.buyRate(c.connectorId, ctx.e164, ctx.mccMnc, ctx.at);
+  const cost = ctx.buyRate(c.connectorId, ctx.e164, ctx.mccMnc, ctx.at, ctx.country);
   if (cost) c.expectedCost = cost;
   return c;
 }
@@ -194,7 +200,7 @@ interface Priced {
 
 function price(usable: string[], currency: string, ctx: StrategyContext): Priced[] {
   return usable.map((id, i) => {
-    const native = ctx.buyRate(id, ctx.e164, ctx.mccMnc, ctx.at);
+    const native = ctx.buyRate(id, ctx.e164, ctx.mccMnc, ctx.at, ctx.country);
     return { id, i, native, converted: native ? ctx.fx.convert(native, currency) : null };
   });
 }
