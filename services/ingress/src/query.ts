@@ -19,7 +19,10 @@ export interface KnownState {
 export function queryResponse(messageId: string, state: KnownState | undefined): ResponseSpec {
   if (!state) return { status: S.ESME_RQUERYFAIL };
   const final = state.finalDate ? state.finalDate : null;
-  if (!final) return { fields: { message_id: messageId, final_date: '', message_state: MessageState.ENROUTE, error_code: 0 } };
+  if (!final)
+    return {
+      fields: { message_id: messageId, final_date: '', message_state: MessageState.ENROUTE, error_code: 0 },
+    };
   return {
     fields: {
       message_id: messageId,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
-import { parseReceipt } from '@smshub/smpp';
-import { buildReceipt, wantsReceipt } from './receipts.js';
+import { decodeText, encodeGsm7, parseReceipt } from '@smshub/smpp';
+import { buildReceipt, receiptText, wantsReceipt } from './receipts.js';
 
 const now = new Date('2026-11-22T07:05:00Z');
 const ev = (status: DeliveryStatus, rd: number, final = true) =>
@@ -60,5 +60,26 @@ describe('receipts', () => {
     expect(withValidity('2026-11-25T07:00:00Z')).toBe('2026-11-25T07:00:00.000Z');
     // A validity that ends in 10 minutes: still the minimum hold of an hour from now.
     expect(withValidity('2026-11-22T07:15:00Z')).toBe('2026-11-22T08:05:00.000Z');
+  });
+
+  it('keeps GSM extension characters (€ and the like) in the text, sent as GSM 03.38', () => {
+    const gsm = encodeGsm7('Pay €5 [ref] {x}~|^\\ now');
+    expect(receiptText(gsm, 0)).toBe('Pay €5 [ref] {x}~|^\\');
+    // UCS2 input: the euro sign survives too; what GSM cannot carry, and line breaks, become "?".
+    expect(receiptText(Buffer.from('Caf\u00e9 \u20ac', 'utf16le').swap16(), 8)).toBe('Café €');
+    expect(receiptText(Buffer.from('Line1\nLine2 \u0416', 'utf16le').swap16(), 8)).toBe('Line1?Line2 ?');
+    const d = ev(DeliveryStatus.DELIVERY_STATUS_DELIVERED, 1);
+    d.context!.dataCoding = 0;
+    // Egress passes the first 20 octets on: the escape of the last "}" is cut off with it.
+    d.context!.receiptText = gsm.subarray(0, 20);
+    const r = buildReceipt(d, 3600, now);
+    expect(r.dataCoding).toBe(0);
+    const text = decodeText(r.shortMessage, r.dataCoding);
+    expect(parseReceipt(text)).toMatchObject({
+      ok: true,
+      id: 'c-1',
+      stat: 'DELIVRD',
+      text: 'Pay €5 [ref] {x',
+    });
   });
 });

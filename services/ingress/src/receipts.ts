@@ -1,6 +1,8 @@
 import { DeliveryStatus, SubmitChannel, type SmsDelivery } from '@smshub/contracts';
 import {
+  canEncodeGsm7,
   decodeText,
+  encodeGsm7,
   encodeNetworkErrorCode,
   formatReceipt,
   MessageState,
@@ -73,8 +75,14 @@ export function wantsReceipt(d: SmsDelivery): boolean {
   return false;
 }
 
-/** The "text:" of the receipt: the first 20 characters, printable ASCII only so receipt parsers cope. */
-function receiptText(bytes: Uint8Array, dataCoding: number): string {
+/**
+ * The "text:" of the receipt: the first 20 characters of the message. The receipt goes out with data_coding 0
+ * (GSM 03.38, unpacked), so every GSM character is kept, the extension table's too (€ [ ] { } \ ^ ~ |
+ * written as escape + character); a character GSM cannot carry (e.g. Cyrillic from a UCS2 message) and the
+ * control characters (line feed, carriage return, form feed, escape), which would break receipt parsers,
+ * become "?".
+ */
+export function receiptText(bytes: Uint8Array, dataCoding: number): string {
   if (bytes.length === 0) return '';
   let text: string;
   try {
@@ -84,7 +92,7 @@ function receiptText(bytes: Uint8Array, dataCoding: number): string {
   }
   return [...text]
     .slice(0, 20)
-    .map((ch) => (/^[\x20-\x7e]$/.test(ch) ? ch : '?'))
+    .map((ch) => (/^[\n\r\f\x1b]$/.test(ch) || !canEncodeGsm7(ch) ? '?' : ch))
     .join('');
 }
 
@@ -130,7 +138,7 @@ export function buildReceipt(
     destNpi: ctx.source?.npi ?? 0,
     dest: ctx.source?.address ?? '',
     dataCoding: 0,
-    shortMessage: Buffer.from(text, 'latin1'),
+    shortMessage: encodeGsm7(text, { replacement: '?' }),
     messageState: STATE[stat],
     // GSM (network type 3) with the hub's receipt error, when there is one.
     networkErrorCode: err > 0 ? encodeNetworkErrorCode({ networkType: 3, errorCode: err }) : undefined,

@@ -41,7 +41,7 @@ describe('SellRateIndex: may a sell rate apply to this submit?', () => {
     expect(idx.priced(q('4915112345678', { pricePlanId: 'other' }), now)).toBe(false);
   });
 
-  it("reads country rates by calling code, and the default country for numbers that may be national", () => {
+  it('reads country rates by calling code, and the default country for numbers that may be national', () => {
     const idx = new SellRateIndex([rate({ owner_kind: 'account', owner_id: 'acc', country: 'NG' })]);
     expect(idx.priced(q('2348031234567'), now)).toBe(true);
     expect(idx.priced(q('447400123456'), now)).toBe(false);

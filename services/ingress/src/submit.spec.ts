@@ -112,7 +112,10 @@ describe('buildSubmitted', () => {
       });
     };
     // A keyword overrides the default and is not passed on; another service_type is passed on.
-    expect(build('PROMO')).toMatchObject({ trafficType: TrafficType.TRAFFIC_TYPE_MARKETING, serviceType: '' });
+    expect(build('PROMO')).toMatchObject({
+      trafficType: TrafficType.TRAFFIC_TYPE_MARKETING,
+      serviceType: '',
+    });
     expect(build('CMT')).toMatchObject({ trafficType: TrafficType.TRAFFIC_TYPE_OTP, serviceType: 'CMT' });
   });
 });

@@ -13,8 +13,7 @@ describe('traffic type of an SMPP message', () => {
     expect(trafficTypeOf('', T.TRAFFIC_TYPE_OTP)).toBe(T.TRAFFIC_TYPE_OTP);
     expect(trafficTypeOf(undefined, T.TRAFFIC_TYPE_OTP)).toBe(T.TRAFFIC_TYPE_OTP);
     // SMPP's own service types declare nothing.
-    for (const st of ['CMT', 'CPT', 'WAP', 'USSD'])
-      expect(declaredTrafficType(st), st).toBeUndefined();
+    for (const st of ['CMT', 'CPT', 'WAP', 'USSD']) expect(declaredTrafficType(st), st).toBeUndefined();
     expect(trafficTypeOf('CMT', T.TRAFFIC_TYPE_TRANSACTIONAL)).toBe(T.TRAFFIC_TYPE_TRANSACTIONAL);
   });
 });
