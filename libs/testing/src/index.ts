@@ -1,7 +1,13 @@
 export { provisionInfra, dockerAvailable, type Infra, type ProvisionedInfra } from './infra.js';
 export { uniqueName, waitFor, testKafkaBrokers, testDatabaseUrl, type WaitOptions } from './helpers.js';
 export { createTestDatabase, type TestDatabase } from './database.js';
-export { testKafkaAdmin, createTestTopics, createIsolatedTopics } from './kafka.js';
+export {
+  testKafkaAdmin,
+  createTestTopics,
+  createIsolatedTopics,
+  ensureTestTopics,
+  waitForLeaders,
+} from './kafka.js';
 export {
   topicEndOffsets,
   waitForGroupCommitted,

@@ -1,16 +1,44 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { testKafkaBrokers, uniqueName } from './helpers.js';
+import { testKafkaBrokers, uniqueName, waitFor } from './helpers.js';
 
-/** Retries an admin call while a busy broker answers with a retriable error (topic not hosted yet). */
+/**
+ * Retries creating topics while a busy broker refuses or times out (kafkajs gives up on "Timed out while
+ * waiting for topic leaders" after 5 s and calls it non-retriable). The names are the caller's alone, so a
+ * retry that finds them already made by an earlier attempt is a success (kafkajs then resolves false).
+ */
 async function retrying<T>(call: () => Promise<T>, attempts = 15): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if ((err as { retriable?: boolean }).retriable !== true || attempt >= attempts) throw err;
+      const e = err as { retriable?: boolean; message?: string };
+      const transient = e.retriable === true || /timed? ?out|leader/i.test(e.message ?? '');
+      if (!transient || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.min(100 * attempt, 1000)));
     }
   }
+}
+
+/**
+ * Waits until every partition of `topics` has a leader that answers for it (ListOffsets is served by the
+ * partition's leader), so that producers, subscriptions and offset reads made next do not meet a partition
+ * "in the middle of a leadership election" or a broker that "does not host this topic-partition".
+ */
+export async function waitForLeaders(topics: string[], admin: Admin, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      for (const t of meta.topics) {
+        if (t.partitions.length === 0) throw new Error(`${t.name} has no partitions yet`);
+        const leaderless = t.partitions.filter((p) => p.leader < 0).map((p) => p.partitionId);
+        if (leaderless.length > 0)
+          throw new Error(`${t.name} partitions ${leaderless.join(',')} have no leader`);
+      }
+      for (const topic of topics) await admin.fetchTopicOffsets(topic);
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, what: `leaders of ${topics.join(', ')}` },
+  );
 }
 
 /** A kafkajs admin on the run's broker; callers disconnect it. */
@@ -24,7 +52,31 @@ export async function testKafkaAdmin(brokers: string[] = testKafkaBrokers()): Pr
   return admin;
 }
 
-/** Creates uniquely named topics (each `<prefix>_<unique>`), waits for their leaders, returns the names. */
+/**
+ * Creates topics with exactly these names (`partitions` each, the broker's replication) unless they exist,
+ * and waits for their leaders: e.g. a consumer group's dead-letter topic before the consumer starts, so
+ * that its start does not race the topic's leader election.
+ */
+export async function ensureTestTopics(
+  names: string[],
+  partitions = 1,
+  brokers: string[] = testKafkaBrokers(),
+): Promise<void> {
+  const admin = await testKafkaAdmin(brokers);
+  try {
+    await retrying(() =>
+      admin.createTopics({
+        waitForLeaders: true,
+        topics: names.map((topic) => ({ topic, numPartitions: partitions })),
+      }),
+    );
+    await waitForLeaders(names, admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Creates uniquely named topics (each `<prefix>_<unique>`), waits for their leaders (waitForLeaders), returns the names. */
 export async function createTestTopics(
   prefixes: string[],
   partitions = 1,
@@ -39,6 +91,7 @@ export async function createTestTopics(
         topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
       }),
     );
+    await waitForLeaders(names, admin);
   } finally {
     await admin.disconnect();
   }
@@ -73,6 +126,10 @@ export async function createIsolatedTopics<
           replicationFactor: 1,
         })),
       }),
+    );
+    await waitForLeaders(
+      Object.values(out as Record<string, { name: string }>).map((s) => s.name),
+      admin,
     );
   } finally {
     await admin.disconnect();

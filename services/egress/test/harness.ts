@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '@smshub/logging';
 import {
   createIsolatedTopics,
   createTestDatabase,
+  ensureTestTopics,
   testKafkaBrokers,
   uniqueName,
   type TestDatabase,
@@ -26,7 +27,6 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createEgressCore, type EgressCore, type EgressCoreConfig } from '../src/core.js';
 import { ConnectorStore, type ConnectorInput } from '../src/connector-store.js';
-import { retryStart } from './retry-start.js';
 import { encodeUcs2 } from '@smshub/smpp';
 
 export type ConnectorInit = Partial<ConnectorInput> & { id: string; port: number };
@@ -63,15 +63,7 @@ export class Harness {
         await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.topics = await createIsolatedTopics(registry);
-        break;
-      } catch (err) {
-        if (attempt >= 4) throw err;
-        await new Promise((r) => setTimeout(r, 1000 * attempt));
-      }
-    }
+    this.topics = await createIsolatedTopics(registry);
     this.kafka = createKafka(
       { brokers: testKafkaBrokers(), clientId: uniqueName('egress-test'), ssl: false },
       this.logger,
@@ -89,8 +81,9 @@ export class Harness {
 
   consumer = async (o: Omit<ConsumerOptions, 'producer'>): Promise<TypedConsumer> => {
     const c = new TypedConsumer(this.kafka, this.logger, { ...o, producer: this.producer });
+    // Its dead-letter topic made (with a leader) here, so that its start creates nothing.
+    await ensureTestTopics([c.deadLetterTopic]);
     this.consumers.push(c);
-    retryStart(c);
     return c;
   };
 

@@ -25,6 +25,7 @@ import { metricsRegistry } from '@smshub/telemetry';
 import {
   createIsolatedTopics,
   createTestDatabase,
+  ensureTestTopics,
   testKafkaAdmin,
   testKafkaBrokers,
   uniqueName,
@@ -54,20 +55,10 @@ const groups = {
 const routed = new Map<string, SmsRouted>();
 const rejected = new Map<string, SmsRejected>();
 
-/** On the shared broker, creating a dead-letter topic sometimes races leader election; start() is retried. */
-function consumer(o: Omit<ConsumerOptions, 'producer'>): TypedConsumer {
+/** A consumer whose dead-letter topic exists with a leader before it starts (its start then creates nothing). */
+async function consumer(o: Omit<ConsumerOptions, 'producer'>): Promise<TypedConsumer> {
   const c = new TypedConsumer(kafka, logger, { ...o, producer });
-  const start = c.start.bind(c);
-  c.start = async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await start();
-      } catch (err) {
-        if (attempt >= 5 || !/topic-partition|leader/i.test((err as Error).message)) throw err;
-        await new Promise((r) => setTimeout(r, 500 * attempt));
-      }
-    }
-  };
+  await ensureTestTopics([c.deadLetterTopic]);
   consumers.push(c);
   return c;
 }
@@ -176,22 +167,14 @@ beforeAll(async () => {
      VALUES ('fw_casino', 'keyword', '{"keywords": ["casino"]}', 'gambling promotion')`,
   );
 
-  for (let attempt = 1; ; attempt++) {
-    try {
-      topics = await createIsolatedTopics(registry);
-      break;
-    } catch (err) {
-      if (attempt >= 4) throw err;
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
-    }
-  }
+  topics = await createIsolatedTopics(registry);
   kafka = createKafka(
     { brokers: testKafkaBrokers(), clientId: uniqueName('routing-test'), ssl: false },
     logger,
   );
   producer = new TypedProducer(kafka, logger, { ackTimeoutMs: 10_000 });
   await producer.connect();
-  const watch = consumer({ groupId: uniqueName('watch'), fromBeginning: true });
+  const watch = await consumer({ groupId: uniqueName('watch'), fromBeginning: true });
   watch.on(topics.routed, (r) => void routed.set(r.value.message!.messageId, r.value));
   watch.on(topics.rejected, (r) => void rejected.set(r.value.message!.messageId, r.value));
   const assigned = watch.waitForAssignment();
