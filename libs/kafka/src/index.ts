@@ -18,7 +18,10 @@ export {
 } from './consumer.js';
 export {
   ensureTopics,
+  clusterReplication,
+  replicationFor,
   withAdminRetries,
+  type Replication,
   type TopicCodec,
   type TopicLayout,
   type EnsureTopicsResult,

@@ -53,28 +53,82 @@ export interface EnsureTopicsResult {
   /** Topics whose partition count was raised to the layout's. */
   grown: string[];
   unchanged: string[];
+  /** The copies new topics got; absent when no topic was created. */
+  replication?: Replication;
+  /**
+   * Existing topics with fewer copies than `replication` asks (created on a smaller cluster): Kafka does
+   * not add replicas by itself; kafka-reassign-partitions does (docs/deploy.md, "Kafka cluster").
+   */
+  underReplicated?: Array<{ topic: string; replicas: number }>;
 }
 
-function topicConfig(layout: TopicLayout): Array<{ name: string; value: string }> {
+/** How many copies a topic's partitions have, and how many must hold a record before acks=all answers. */
+export interface Replication {
+  readonly replicationFactor: number;
+  readonly minInsyncReplicas: number;
+}
+
+/**
+ * The replication a cluster of `brokers` brokers gets when nothing is configured: three copies when there
+ * are three brokers or more (more copies cost disk and produce latency and add little), and one copy fewer
+ * than that in sync for a write, so acks=all means two copies on three brokers and one broker may be down
+ * (or restarted) without refusing writes. Two brokers: two copies, one in sync (writes go on with either
+ * broker down; a copy is made when both run). One broker: one copy.
+ */
+export function replicationFor(brokers: number): Replication {
+  const replicationFactor = Math.max(1, Math.min(3, Math.floor(brokers)));
+  return { replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) };
+}
+
+/**
+ * The replication for new topics: what `configured` says, the rest from the cluster's live broker count
+ * (describeCluster; `replicationFor`). A min ISR above the factor is refused (no write could succeed).
+ */
+export async function clusterReplication(
+  admin: Admin,
+  configured: Partial<Replication> = {},
+): Promise<Replication> {
+  let derived: Replication | undefined;
+  if (configured.replicationFactor === undefined || configured.minInsyncReplicas === undefined) {
+    const { brokers } = await withAdminRetries(() => admin.describeCluster());
+    derived = replicationFor(configured.replicationFactor ?? brokers.length);
+  }
+  const replicationFactor = configured.replicationFactor ?? derived!.replicationFactor;
+  const minInsyncReplicas = configured.minInsyncReplicas ?? derived!.minInsyncReplicas;
+  if (minInsyncReplicas > replicationFactor)
+    throw new Error(
+      `min.insync.replicas (${minInsyncReplicas}) cannot exceed the replication factor (${replicationFactor}): no write would ever be acknowledged`,
+    );
+  return { replicationFactor, minInsyncReplicas };
+}
+
+function topicConfig(layout: TopicLayout, minInsyncReplicas: number): Array<{ name: string; value: string }> {
   return [
     { name: 'cleanup.policy', value: layout.compacted ? 'compact' : 'delete' },
     { name: 'retention.ms', value: layout.retentionMs === null ? '-1' : String(layout.retentionMs) },
+    { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
   ];
 }
 
 /**
  * Creates missing topics and raises partition counts to the layout, idempotently (safe to run at every
  * deploy and from several processes at once). Partitions are never reduced; Kafka cannot do that.
+ * New topics get `replication` (a number is the replication factor), the rest of it from the cluster's
+ * broker count (`clusterReplication`): on three brokers, three copies and min.insync.replicas 2.
+ * Existing topics with fewer copies are listed in `underReplicated`, never changed.
  */
 export async function ensureTopics(
   admin: Admin,
   layouts: readonly TopicLayout[],
-  replicationFactor = 1,
+  replication: number | Partial<Replication> = {},
 ): Promise<EnsureTopicsResult> {
+  const configured = typeof replication === 'number' ? { replicationFactor: replication } : replication;
   const existing = new Set(await withAdminRetries(() => admin.listTopics()));
   const missing = layouts.filter((l) => !existing.has(l.name));
   const result: EnsureTopicsResult = { created: [], grown: [], unchanged: [] };
   if (missing.length) {
+    const { replicationFactor, minInsyncReplicas } = await clusterReplication(admin, configured);
+    result.replication = { replicationFactor, minInsyncReplicas };
     try {
       await withAdminRetries(() =>
         admin.createTopics({
@@ -83,7 +137,7 @@ export async function ensureTopics(
             topic: l.name,
             numPartitions: l.partitions,
             replicationFactor,
-            configEntries: topicConfig(l),
+            configEntries: topicConfig(l, minInsyncReplicas),
           })),
         }),
       );
@@ -99,6 +153,13 @@ export async function ensureTopics(
       admin.fetchTopicMetadata({ topics: present.map((l) => l.name) }),
     );
     const counts = new Map(meta.topics.map((t) => [t.name, t.partitions.length]));
+    if (configured.replicationFactor !== undefined) {
+      const want = configured.replicationFactor;
+      const under = meta.topics
+        .map((t) => ({ topic: t.name, replicas: Math.min(...t.partitions.map((p) => p.replicas.length)) }))
+        .filter((t) => t.replicas < want);
+      if (under.length) result.underReplicated = under;
+    }
     const grow = present.filter((l) => (counts.get(l.name) ?? 0) < l.partitions);
     if (grow.length) {
       await withAdminRetries(() =>

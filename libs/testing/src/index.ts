@@ -15,6 +15,7 @@ export {
   type PartitionOffsets,
 } from './offsets.js';
 export { selfSignedCert } from './tls.js';
+export { startPrivateKafka, type PrivateKafka } from './private-kafka.js';
 export {
   startHub,
   freePort,

@@ -88,7 +88,8 @@ export async function createTestTopics(
     await retrying(() =>
       admin.createTopics({
         waitForLeaders: true,
-        topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        // -1: the broker's default.replication.factor (deploy/local/kafka.sh sets it from the broker count).
+        topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
       }),
     );
     await waitForLeaders(names, admin);
@@ -123,7 +124,7 @@ export async function createIsolatedTopics<
         topics: Object.values(out as Record<string, { name: string; partitions: number }>).map((s) => ({
           topic: s.name,
           numPartitions: s.partitions,
-          replicationFactor: 1,
+          replicationFactor: -1,
         })),
       }),
     );

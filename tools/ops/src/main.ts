@@ -37,7 +37,9 @@ const config = configOrExit(
     ...kafkaEnv,
     ...databaseEnv,
     ...logEnv,
-    KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(5).default(1),
+    // Unset: from the cluster's broker count (3+ brokers: 3 copies, min ISR 2; 1 broker: 1).
+    KAFKA_REPLICATION_FACTOR: envInt({ min: 1, max: 5 }).optional(),
+    KAFKA_MIN_INSYNC_REPLICAS: envInt({ min: 1, max: 5 }).optional(),
     MIGRATIONS_DIR: z.string().optional(),
     // demo only
     CONNECTOR_SECRET_KEY: envString().optional(),
@@ -68,7 +70,15 @@ async function main(): Promise<void> {
   }
   if (command === 'setup' || command === 'topics') {
     const kafka = createKafka(kafkaConnection(config, 'smshub-ops'), logger);
-    await createTopics(kafka, logger, config.KAFKA_REPLICATION_FACTOR, config.KAFKA_NAMESPACE);
+    await createTopics(
+      kafka,
+      logger,
+      {
+        replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+        minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS,
+      },
+      config.KAFKA_NAMESPACE,
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { namespacedTopics, topics } from '@smshub/contracts';
 import { migrate } from '@smshub/db';
-import { ensureTopics, type EnsureTopicsResult } from '@smshub/kafka';
+import { clusterReplication, ensureTopics, type EnsureTopicsResult, type Replication } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 
 /**
@@ -31,22 +31,28 @@ export async function runMigrations(pool: pg.Pool, logger: Logger, dir?: string)
   return applied;
 }
 
-/** Creates every topic of the contracts' registry (under `namespace`, if any) with its layout; idempotent. */
+/**
+ * Creates every topic of the contracts' registry (under `namespace`, if any) with its layout; idempotent.
+ * Replication: what is configured (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS), the rest from the
+ * cluster's broker count (three brokers: three copies, min.insync.replicas 2; one broker: one copy).
+ */
 export async function createTopics(
   kafka: Kafka,
   logger: Logger,
-  replicationFactor: number,
+  replication: Partial<Replication>,
   namespace?: string,
 ): Promise<EnsureTopicsResult> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const result = await ensureTopics(
-      admin,
-      Object.values(namespacedTopics(topics, namespace)),
-      replicationFactor,
-    );
-    logger.info(result, 'topics ensured');
+    const wanted = await clusterReplication(admin, replication);
+    const result = await ensureTopics(admin, Object.values(namespacedTopics(topics, namespace)), wanted);
+    logger.info({ ...result, replication: wanted }, 'topics ensured');
+    if (result.underReplicated)
+      logger.warn(
+        { topics: result.underReplicated, replicationFactor: wanted.replicationFactor },
+        'topics with fewer copies than wanted (created on a smaller cluster): add replicas with kafka-reassign-partitions',
+      );
     return result;
   } finally {
     await admin.disconnect();

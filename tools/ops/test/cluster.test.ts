@@ -1,0 +1,115 @@
+// A real 3-broker KRaft cluster of this test's own (deploy/local/kafka.sh with KAFKA_CLUSTER_SIZE=3 in a
+// temporary directory, on its own ports; the run's shared broker is not touched): `ops topics` creates the
+// hub's topics with three copies and min.insync.replicas 2 without being told (from the broker count),
+// acks=all writes go on after the leader of a partition is killed with SIGKILL, and everything written
+// before and after is read back.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { namespacedTopics, topics } from '@smshub/contracts';
+import { createKafka, TypedProducer, withAdminRetries } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import { startPrivateKafka, uniqueName, waitFor, type PrivateKafka } from '@smshub/testing';
+import { createTopics } from '../src/setup.js';
+
+const logger = createLogger({ service: 'ops-cluster-test', level: 'fatal' });
+const namespace = uniqueName('cl');
+const hubTopics = namespacedTopics(topics, namespace);
+const topic = hubTopics.submitted.name;
+
+let cluster: PrivateKafka;
+let kafka: Kafka;
+
+beforeAll(async () => {
+  cluster = await startPrivateKafka({ size: 3 });
+  kafka = createKafka({ brokers: cluster.brokers, clientId: 'ops-cluster-test' }, logger);
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 60_000);
+
+/** Produces `n` records keyed `<prefix>-<i>` with acks=all; resolves when Kafka acknowledged all. */
+async function produceAll(producer: TypedProducer, prefix: string, n: number): Promise<string[]> {
+  const keys = Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+  await Promise.all(keys.map((k) => producer.produceRaw(topic, k, Buffer.from(k), { noTrace: true })));
+  return keys;
+}
+
+describe('a 3-broker cluster (deploy/local/kafka.sh, KAFKA_CLUSTER_SIZE=3)', () => {
+  it('gets the hub topics with 3 copies and min ISR 2, and keeps taking acks=all writes with a broker killed', async () => {
+    expect(cluster.brokers).toHaveLength(3);
+    const result = await createTopics(kafka, logger, {}, namespace);
+    expect(result.replication).toEqual({ replicationFactor: 3, minInsyncReplicas: 2 });
+    const names = Object.values(hubTopics).map((t) => t.name);
+    expect(result.created.sort()).toEqual([...names].sort());
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const producer = new TypedProducer(kafka, logger, { ackTimeoutMs: 30_000 });
+    try {
+      // Brokers learn of new topics from the controller a moment after createTopics returns.
+      const meta = await withAdminRetries(() => admin.fetchTopicMetadata({ topics: names }));
+      for (const t of meta.topics)
+        for (const p of t.partitions) expect(p.replicas, `${t.name}[${p.partitionId}]`).toHaveLength(3);
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: names.map((name) => ({ type: 2, name, configNames: ['min.insync.replicas'] })),
+      });
+      for (const r of configs.resources)
+        expect(
+          r.configEntries.map((e) => e.configValue),
+          r.resourceName,
+        ).toEqual(['2']);
+
+      await producer.connect();
+      const before = await produceAll(producer, 'before', 300);
+
+      // Kill -9 the broker leading partition 0 of the topic: its partitions move to the two others.
+      const leader = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find(
+        (p) => p.partitionId === 0,
+      )!.leader;
+      cluster.signal('SIGKILL', leader);
+      await waitFor(
+        async () => {
+          const m = await admin.fetchTopicMetadata({ topics: [topic] });
+          return m.topics[0]!.partitions.every((p) => p.leader !== leader && p.isr.length === 2);
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: `every partition led elsewhere than broker ${leader}` },
+      );
+      const after = await produceAll(producer, 'after', 300);
+
+      // Everything acknowledged is there, read by a consumer group on the two surviving brokers.
+      const seen = new Set<string>();
+      const consumer = kafka.consumer({ groupId: uniqueName('cluster-read') });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ message }) => {
+          seen.add(message.key!.toString());
+        },
+      });
+      try {
+        await waitFor(() => seen.size >= before.length + after.length, {
+          timeoutMs: 45_000,
+          what: `${before.length + after.length} records read back (have ${seen.size})`,
+        });
+      } finally {
+        await consumer.disconnect();
+      }
+      expect([...before, ...after].filter((k) => !seen.has(k))).toEqual([]);
+
+      // The killed broker comes back with its data (kafka.sh restart) and rejoins every ISR.
+      await cluster.restart(leader);
+      await waitFor(
+        async () => {
+          const m = await admin.fetchTopicMetadata({ topics: [topic] });
+          return m.topics[0]!.partitions.every((p) => p.isr.length === 3);
+        },
+        { timeoutMs: 30_000, intervalMs: 250, what: `broker ${leader} back in every ISR` },
+      );
+    } finally {
+      await producer.close().catch(() => undefined);
+      await admin.disconnect();
+    }
+  }, 150_000);
+});
