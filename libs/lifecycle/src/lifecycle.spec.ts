@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { createLogger } from '@smshub/logging';
+import { waitFor } from '@smshub/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLifecycle, fatal, type Lifecycle } from './index.js';
 
@@ -16,15 +17,6 @@ function setup(graceMs = 1_000) {
   const exit = vi.fn<(code: number) => void>();
   const lc = createLifecycle({ service: 'spec', logger, httpPort: 0, graceMs, exit });
   return { lc, exit, lines };
-}
-
-/** Waits until `cond` holds, polling each macrotask; fails after `ms`. */
-async function waitFor(cond: () => boolean, ms = 2_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 const created: Lifecycle[] = [];

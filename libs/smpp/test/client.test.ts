@@ -9,7 +9,7 @@ import {
   type Pdu,
   type SmppSession,
 } from '../src/index.js';
-import { waitFor } from './helpers.js';
+import { waitFor } from '@smshub/testing';
 
 /**
  * A scripted SMSC made of raw bytes, to check how the client side copes with a peer that misbehaves
@@ -119,7 +119,7 @@ describe('client side against a misbehaving SMSC', () => {
     junk.writeUInt32BE(31, 12);
     smsc.write(junk);
     smsc.write(encodePdu({ command: 'submit_sm_resp', sequence_number: 999_999, message_id: 'stray' }));
-    await waitFor(() => smsc.received.find((p) => p.sequence_number === 31), 'nack for the junk');
+    await waitFor(() => smsc.received.find((p) => p.sequence_number === 31), { what: 'nack for the junk' });
     expect(smsc.received.find((p) => p.sequence_number === 31)).toMatchObject({
       command: 'generic_nack',
       command_status: S.ESME_RINVCMDLEN,
@@ -139,7 +139,9 @@ describe('client side against a misbehaving SMSC', () => {
         short_message: Buffer.from('hey'),
       }),
     );
-    await waitFor(() => smsc.received.find((p) => p.command === 'deliver_sm_resp'), 'deliver_sm_resp');
+    await waitFor(() => smsc.received.find((p) => p.command === 'deliver_sm_resp'), {
+      what: 'deliver_sm_resp',
+    });
     expect(smsc.received.find((p) => p.command === 'deliver_sm_resp')).toMatchObject({
       command_status: 0,
       sequence_number: 5,

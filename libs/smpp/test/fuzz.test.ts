@@ -9,7 +9,8 @@ import {
   type PduInit,
   type SmppSession,
 } from '../src/index.js';
-import { RawPeer, prng, waitFor } from './helpers.js';
+import { waitFor } from '@smshub/testing';
+import { RawPeer, prng } from './helpers.js';
 
 // Reproduce a failure with SMPP_FUZZ_SEED=<seed printed in the test name>.
 const SEED = Number(process.env.SMPP_FUZZ_SEED ?? 20261122);
@@ -199,7 +200,7 @@ describe(`fuzz (seed ${SEED})`, () => {
     fuzzing = false;
     await bystanderLoop;
 
-    await waitFor(() => server.sessions.size === 1, 'fuzz sessions to be closed on the server');
+    await waitFor(() => server.sessions.size === 1, { what: 'fuzz sessions to be closed on the server' });
     expect([...server.sessions][0]).toBe([...server.sessions].find((s) => s.peerSystemId === 'good'));
 
     // The fuzz reached the error paths...

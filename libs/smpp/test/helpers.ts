@@ -1,21 +1,7 @@
-// Test helpers (a raw SMPP peer, a seeded PRNG, waitFor): exported as @smshub/smpp/testing for other packages' tests.
+// Test helpers (a raw SMPP peer, a seeded PRNG): exported as @smshub/smpp/testing for other packages' tests.
+// waitFor is @smshub/testing's.
 import net from 'node:net';
 import { decodePdu, encodePdu, type DecodeResult, type PduInit } from '../src/index.js';
-
-/** Poll until `probe` returns something other than undefined/false; throws after timeoutMs. */
-export async function waitFor<T>(
-  probe: () => T,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<Exclude<T, false | undefined>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * A raw TCP peer that writes whatever bytes a test wants and reads back framed PDUs: used to act as a

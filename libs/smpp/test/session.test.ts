@@ -15,7 +15,8 @@ import {
   type SmppSession,
 } from '../src/index.js';
 import { selfSignedCert } from '@smshub/testing';
-import { RawPeer, deferred, waitFor } from './helpers.js';
+import { waitFor } from '@smshub/testing';
+import { RawPeer, deferred } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -89,7 +90,7 @@ describe('bind', () => {
     expect(s.state).toBe(state);
     expect(s.peerSystemId).toBe('hubtest');
     expect(s.peerInterfaceVersion).toBe(0x34);
-    const serverSide = await waitFor(() => [...server.sessions][0], 'server session');
+    const serverSide = await waitFor(() => [...server.sessions][0], { what: 'server session' });
     expect(serverSide.state).toBe(state);
     expect(serverSide.peerSystemId).toBe('esme1');
   });
@@ -199,10 +200,9 @@ describe('wrong steps', () => {
   it('deliver_sm towards a transmitter bind is refused on both sides', async () => {
     const { server, port } = await startServer();
     const esme = await client(port, { bindType: 'transmitter' });
-    const smsc = await waitFor(
-      () => [...server.sessions].find((x) => x.state === 'BOUND_TX'),
-      'bound server session',
-    );
+    const smsc = await waitFor(() => [...server.sessions].find((x) => x.state === 'BOUND_TX'), {
+      what: 'bound server session',
+    });
     // The SMSC side refuses locally...
     const local = await smsc
       .deliver({ source_addr: '1', destination_addr: '2', short_message: Buffer.from('x') })
@@ -221,7 +221,9 @@ describe('wrong steps', () => {
         short_message: Buffer.from('x'),
       }),
     );
-    const resp = await waitFor(() => answers.find((p) => p.sequence_number === 77), 'deliver_sm_resp');
+    const resp = await waitFor(() => answers.find((p) => p.sequence_number === 77), {
+      what: 'deliver_sm_resp',
+    });
     expect(resp).toMatchObject({ command: 'deliver_sm_resp', command_status: S.ESME_RINVBNDSTS });
     expect(esme.state).toBe('BOUND_TX');
   });
@@ -295,7 +297,9 @@ describe('link management', () => {
       sequence_number: 5,
     });
     const s = await client(port, { enquireLinkMs: 30 });
-    await waitFor(() => seen.filter((c) => c === 'enquire_link').length >= 4, 'periodic enquire_link');
+    await waitFor(() => seen.filter((c) => c === 'enquire_link').length >= 4, {
+      what: 'periodic enquire_link',
+    });
     expect(s.state).toBe('BOUND_TRX');
   });
 
@@ -306,7 +310,7 @@ describe('link management', () => {
     expect(unbind.command).toBe('unbind');
     peer.send({ command: 'unbind_resp', sequence_number: unbind.sequence_number });
     await peer.closed;
-    await waitFor(() => server.sessions.size === 0, 'server to drop the idle session');
+    await waitFor(() => server.sessions.size === 0, { what: 'server to drop the idle session' });
   });
 
   it('closes a connection that does not bind in time, even if it keeps the link alive', async () => {
@@ -317,13 +321,13 @@ describe('link management', () => {
     const keepAlive = setInterval(() => peer.send({ command: 'enquire_link', sequence_number: seq++ }), 50);
     cleanups.push(() => clearInterval(keepAlive));
     await peer.closed;
-    await waitFor(() => server.sessions.size === 0, 'server to drop the unbound session');
+    await waitFor(() => server.sessions.size === 0, { what: 'server to drop the unbound session' });
   });
 
   it('unbinds from the client side and from the server side', async () => {
     const { server, port } = await startServer();
     const a = await client(port);
-    const serverA = await waitFor(() => [...server.sessions][0], 'server session');
+    const serverA = await waitFor(() => [...server.sessions][0], { what: 'server session' });
     const unbound = deferred();
     serverA.once('unbound', () => unbound.resolve());
     await a.unbind();
@@ -332,10 +336,9 @@ describe('link management', () => {
     await serverA.waitClosed();
 
     const b = await client(port);
-    const serverB = await waitFor(
-      () => [...server.sessions].find((x) => x.state === 'BOUND_TRX'),
-      'second server session',
-    );
+    const serverB = await waitFor(() => [...server.sessions].find((x) => x.state === 'BOUND_TRX'), {
+      what: 'second server session',
+    });
     await serverB.unbind();
     await b.waitClosed();
     expect(b.state).toBe('CLOSED');
@@ -357,7 +360,7 @@ describe('window, timeouts, backpressure', () => {
     });
     const s = await client(port, { window: 3 });
     const all = Promise.all(Array.from({ length: 5 }, () => s.submit(submitFields)));
-    await waitFor(() => received === 3, 'three requests at the server');
+    await waitFor(() => received === 3, { what: 'three requests at the server' });
     expect(s.inflightOutbound).toBe(3);
     // One more round trip on the same socket proves the 4th and 5th were not sent.
     await s.enquireLink();

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@smshub/testing';
 import {
   CommandStatus,
   SmppError,
@@ -17,20 +18,6 @@ import {
   type SmppSession,
 } from '@smshub/smpp';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../src/index.js';
-
-async function waitFor<T>(
-  probe: () => T,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<Exclude<T, false | undefined>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined && v !== false) return v as Exclude<T, false | undefined>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const sims: Simulator[] = [];
 const sessions: SmppSession[] = [];
@@ -112,7 +99,7 @@ describe('submit_sm and receipts', () => {
     const resp = await c.session.submit(msg(1));
     const id = resp.message_id as string;
     expect(id).toMatch(/^[0-9a-f]+$/);
-    const r = await waitFor(() => c.delivered[0], 'receipt');
+    const r = await waitFor(() => c.delivered[0], { what: 'receipt' });
     expect(r.esm_class).toBe(0x04);
     expect(r.source_addr).toBe('447700900001');
     expect(r.destination_addr).toBe('ACME');
@@ -120,7 +107,7 @@ describe('submit_sm and receipts', () => {
     expect(r.message_state).toBe(2);
     const parsed = parseReceipt(r.short_message as Buffer);
     expect(parsed).toMatchObject({ ok: true, id, stat: 'DELIVRD', sub: 1, dlvrd: 1, text: 'hello number 1' });
-    await waitFor(() => sim.counters.receiptsAcked === 1, 'receipt ack');
+    await waitFor(() => sim.counters.receiptsAcked === 1, { what: 'receipt ack' });
     expect(sim.counters).toMatchObject({ submits: 1, accepted: 1, receiptsSent: 1, duplicates: 0 });
     const rec = sim.received();
     expect(rec).toHaveLength(1);
@@ -148,7 +135,7 @@ describe('submit_sm and receipts', () => {
     const c = await bind(port);
     const id = (await c.session.submit(msg(2))).message_id as string;
     expect(id).toMatch(/^[0-9a-f]{12}$/);
-    const r = await waitFor(() => c.delivered[0], 'receipt');
+    const r = await waitFor(() => c.delivered[0], { what: 'receipt' });
     const text = (r.short_message as Buffer).toString('latin1');
     if (carrier === 'tlv') {
       expect(text).toBe('');
@@ -180,7 +167,7 @@ describe('submit_sm and receipts', () => {
     const { port } = await start({ receipts: { mix: { UNDELIV: 1 } } });
     const c = await bind(port);
     await c.session.submit(msg(3));
-    const r = await waitFor(() => c.delivered[0], 'receipt');
+    const r = await waitFor(() => c.delivered[0], { what: 'receipt' });
     expect(parseReceipt(r.short_message as Buffer)).toMatchObject({ stat: 'UNDELIV', dlvrd: 0, err: '001' });
     expect(r.message_state).toBe(5);
     expect(decodeNetworkErrorCode(r.network_error_code)).toEqual({ networkType: 3, errorCode: 1 });
@@ -190,7 +177,7 @@ describe('submit_sm and receipts', () => {
     const { sim, port } = await start({ seed: 7, receipts: { mix: { DELIVRD: 3, EXPIRED: 1 } } });
     const c = await bind(port);
     await Promise.all(Array.from({ length: 200 }, (_, i) => c.session.submit(msg(i))));
-    await waitFor(() => c.delivered.length === 200, '200 receipts');
+    await waitFor(() => c.delivered.length === 200, { what: '200 receipts' });
     const expired = c.delivered.filter((p) => p.message_state === 3).length;
     const delivered = c.delivered.filter((p) => p.message_state === 2).length;
     expect(expired + delivered).toBe(200);
@@ -205,8 +192,8 @@ describe('submit_sm and receipts', () => {
     await c.session.submit(msg(10, 0));
     await c.session.submit(msg(11, 2)); // failure only: the message is delivered, so nothing
     const id = (await c.session.submit(msg(12, 1))).message_id as string;
-    await waitFor(() => c.delivered.length >= 2, 'intermediate and final receipt');
-    await waitFor(() => sim.counters.receiptsAcked === 2, 'acks');
+    await waitFor(() => c.delivered.length >= 2, { what: 'intermediate and final receipt' });
+    await waitFor(() => sim.counters.receiptsAcked === 2, { what: 'acks' });
     expect(c.delivered.map((p) => [p.receipted_message_id, p.message_state])).toEqual([
       [id, 1],
       [id, 2],
@@ -222,10 +209,10 @@ describe('submit_sm and receipts', () => {
     const other = await bind(port, 'receiver', 'someone-else');
     const ids = [];
     for (let i = 0; i < 3; i++) ids.push((await tx.session.submit(msg(20 + i))).message_id as string);
-    await waitFor(() => sim.pendingReceipts === 3, 'three queued receipts');
+    await waitFor(() => sim.pendingReceipts === 3, { what: 'three queued receipts' });
     expect(sim.counters.receiptsSent).toBe(0);
     const rx = await bind(port, 'receiver');
-    await waitFor(() => rx.delivered.length === 3, 'queued receipts after bind');
+    await waitFor(() => rx.delivered.length === 3, { what: 'queued receipts after bind' });
     expect(rx.delivered.map((p) => p.receipted_message_id)).toEqual(ids);
     expect(other.delivered).toHaveLength(0);
     expect(sim.pendingReceipts).toBe(0);
@@ -303,7 +290,7 @@ describe('faults', () => {
     for (let i = 0; i < 5; i++) await c.session.submit(msg(i, 0));
     await c.session.waitClosed();
     expect(sim.counters.disconnects).toBe(1);
-    await waitFor(() => sim.boundSessions === 0, 'session gone');
+    await waitFor(() => sim.boundSessions === 0, { what: 'session gone' });
     const again = await bind(port);
     await again.session.submit(msg(9, 0));
     expect(sim.counters.binds).toBe(2);
@@ -378,7 +365,7 @@ describe('TLS', () => {
       });
       sessions.push(session);
       const id = (await session.submit(msg(1))).message_id;
-      await waitFor(() => delivered[0], 'receipt over TLS');
+      await waitFor(() => delivered[0], { what: 'receipt over TLS' });
       expect(delivered[0]?.receipted_message_id).toBe(id);
     } finally {
       rmSync(dir, { recursive: true, force: true });

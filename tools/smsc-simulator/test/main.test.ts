@@ -5,24 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CommandStatus, connectSmpp, type Pdu } from '@smshub/smpp';
-import { freePort } from '@smshub/testing';
+import { freePort, waitFor } from '@smshub/testing';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(path.join(tmpdir(), 'smsc-sim-'));
-
-async function waitFor<T>(probe: () => Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 let child: ChildProcess;
 let httpPort: number;
@@ -66,7 +52,10 @@ beforeAll(async () => {
   );
   child.stdout?.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr?.on('data', (b: Buffer) => (output += b.toString()));
-  await waitFor(() => fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok), 'readyz');
+  await waitFor(() => fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok), {
+    what: 'readyz',
+    timeoutMs: 30_000,
+  });
 });
 
 afterAll(() => {
@@ -92,7 +81,7 @@ describe('smsc-simulator process', () => {
       short_message: Buffer.from('hi'),
       registered_delivery: 1,
     });
-    await waitFor(async () => receipts.length === 1, 'receipt');
+    await waitFor(async () => receipts.length === 1, { what: 'receipt', timeoutMs: 30_000 });
     expect(receipts[0]?.receipted_message_id).toBe(resp.message_id);
     await s.unbind();
 
@@ -123,10 +112,13 @@ describe('smsc-simulator process', () => {
   });
 
   it('exposes the counters as Prometheus metrics per simulator', async () => {
-    const text = await waitFor(async () => {
-      const t = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
-      return t.includes('smshub_sim_receipts_acked_total{simulator="good-net"} 1') ? t : '';
-    }, 'metrics to catch up');
+    const text = await waitFor(
+      async () => {
+        const t = await fetch(`http://127.0.0.1:${httpPort}/metrics`).then((r) => r.text());
+        return t.includes('smshub_sim_receipts_acked_total{simulator="good-net"} 1') ? t : undefined;
+      },
+      { what: 'metrics to catch up', timeoutMs: 30_000 },
+    );
     expect(text).toContain('smshub_sim_accepted_total{simulator="good-net"} 1');
     expect(text).toContain('smshub_sim_rejected_total{simulator="bad-net",status="ESME_RSUBMITFAIL"} 1');
     expect(text).toContain('smshub_sim_binds_total{simulator="bad-net"} 1');
