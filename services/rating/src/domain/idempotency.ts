@@ -37,27 +37,3 @@ export function decideRating(
   if (!isBillable(event.outcome, ctx)) return { action: 'skip', reason: 'not-billable-yet' };
   return { action: 'emit', record: priceOutcome(event, ctx, opts) };
 }
-
-function sameMoney(a: RatedRecord, b: RatedRecord): boolean {
-  return (
-    a.sell.amountMinor === b.sell.amountMinor &&
-    a.sell.currency === b.sell.currency &&
-    a.sell.charged === b.sell.charged &&
-    a.buy.amountMinor === b.buy.amountMinor &&
-    a.buy.currency === b.buy.currency &&
-    a.buy.charged === b.buy.charged
-  );
-}
-
-/**
- * For the CDR writer consuming the rated topic: 'insert' a new record, ignore a 'duplicate', or flag a
- * 'conflict' (two different prices for one message: a bug upstream, to be dead-lettered and alerted on;
- * the first record stays).
- */
-export function compareWithExisting(
-  existing: RatedRecord | undefined,
-  incoming: RatedRecord,
-): 'insert' | 'duplicate' | 'conflict' {
-  if (existing === undefined) return 'insert';
-  return sameMoney(existing, incoming) ? 'duplicate' : 'conflict';
-}
