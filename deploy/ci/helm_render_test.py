@@ -3,7 +3,9 @@
 
 For the default values and every ci/*-values.yaml: `helm lint`, `helm template`, then assertions on the
 rendered objects that an SRE would notice if broken (probes, resources, non-root, secrets kept out of
-ConfigMaps, SMPP ports exposed, references that resolve). Then values that must be refused.
+ConfigMaps, SMPP ports exposed, references that resolve, every port listening on listenAddress, gRPC TLS on
+the three API servers, a NetworkPolicy per workload admitting each port only from where it is needed).
+Then values that must be refused (including `replicas` an autoscaler would ignore).
 
 Usage: HELM=/path/to/helm helm_render_test.py <chart-dir>. Needs PyYAML. Exit 1 on any failure.
 """
@@ -78,7 +80,8 @@ def check_render(name, docs, values):
 
     # Which Secrets/ConfigMaps a pod may refer to: rendered ones, plus the existing Secrets the values name.
     existing = {values["postgres"].get("existingSecret"), values["kafka"]["sasl"].get("existingSecret"),
-                values["kafka"]["tls"]["caSecret"].get("name"), values["smppTls"].get("existingSecret")}
+                values["kafka"]["tls"]["caSecret"].get("name"), values["smppTls"].get("existingSecret"),
+                values.get("grpcTls", {}).get("existingSecret")}
     existing |= {s.get("existingSecret") for s in values.get("secrets", {}).values()}
     existing.discard("")
     existing.discard(None)
@@ -180,10 +183,109 @@ def check_render(name, docs, values):
         check(len(by_kind.get("ServiceMonitor", [])) == len(deployments), f"{name}: not one ServiceMonitor per Deployment")
     else:
         check(not by_kind.get("ServiceMonitor"), f"{name}: ServiceMonitor rendered although disabled")
+    check_listeners(name, by_kind, names, values, existing)
     sim = values["services"].get("smsc-simulator") or {}
     check(("Deployment", "rel-smshub-smsc-simulator") in names if sim.get("enabled") else ("Deployment", "rel-smshub-smsc-simulator") not in names,
           f"{name}: smsc-simulator Deployment presence does not follow services.smsc-simulator.enabled")
     return len(docs)
+
+
+def workload_values(values, service):
+    return merge(values["defaults"], values["services"].get(service) or {})
+
+
+def check_listeners(name, by_kind, names, values, existing):
+    """Listen addresses, gRPC TLS and the NetworkPolicy of every workload (issue 15, items 3 and 4)."""
+    listen = values.get("listenAddress")
+    grpc_tls = values.get("grpcTls", {})
+    np_values = values.get("networkPolicy", {})
+    configmaps = {c["metadata"]["name"]: c.get("data") or {} for c in by_kind.get("ConfigMap", [])}
+    policies = {p["metadata"]["name"]: p for p in by_kind.get("NetworkPolicy", [])}
+    certs = by_kind.get("Certificate", [])
+    grpc_services = []
+    for d in by_kind.get("Deployment", []):
+        oname = d["metadata"]["name"]
+        service = d["metadata"]["labels"]["app.kubernetes.io/component"]
+        w = workload_values(values, service)
+        env = configmaps.get(oname, {})
+        # The processes default to 127.0.0.1; in a pod every port must listen on listenAddress.
+        check(env.get("HTTP_HOST") == listen, f"{name}: {oname} HTTP_HOST is {env.get('HTTP_HOST')!r}, not listenAddress {listen!r}")
+        for pname, p in (w.get("ports") or {}).items():
+            if p.get("tls") and not values["smppTls"]["enabled"]:
+                continue
+            if p.get("env") in ("GRPC_PORT", "SMPP_PORT", "SIM_SMPP_PORT"):
+                host_var = {"GRPC_PORT": "GRPC_HOST", "SMPP_PORT": "SMPP_HOST", "SIM_SMPP_PORT": "SIM_HOST"}[p["env"]]
+                check(env.get(host_var) == listen, f"{name}: {oname} port {pname} listens on {env.get(host_var)!r} ({host_var}), not {listen!r}")
+        spec = d["spec"]["template"]["spec"]
+        c = spec["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+        has_grpc = "grpc" in ports
+        if has_grpc:
+            grpc_services.append(oname)
+        # gRPC TLS: every gRPC server gets the certificate when grpcTls is on, none when it is off.
+        tls_on = bool(grpc_tls.get("enabled")) and has_grpc
+        check(("GRPC_TLS_CERT_FILE" in env) == tls_on and ("GRPC_TLS_KEY_FILE" in env) == tls_on,
+              f"{name}: {oname} GRPC_TLS_* {'missing' if tls_on else 'set'} (grpcTls.enabled={grpc_tls.get('enabled')}, gRPC port: {has_grpc})")
+        vols = {v["name"]: v for v in spec.get("volumes", [])}
+        mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+        if tls_on:
+            if check("grpc-tls" in vols and mounts.get("grpc-tls") == "/etc/smshub/grpc-tls", f"{name}: {oname} does not mount the gRPC certificate"):
+                secret = vols["grpc-tls"]["secret"]["secretName"]
+                from_cert_manager = any(cert["spec"]["secretName"] == secret for cert in certs)
+                check(("Secret", secret) in names or secret in existing or from_cert_manager,
+                      f"{name}: {oname} mounts gRPC TLS Secret {secret}, which is neither rendered, named in values, nor written by a Certificate")
+                check(env.get("GRPC_TLS_CERT_FILE", "").startswith("/etc/smshub/grpc-tls/"), f"{name}: {oname} GRPC_TLS_CERT_FILE is not the mounted file")
+
+        # NetworkPolicy: every port admitted only from where it is needed.
+        if not np_values.get("enabled", True):
+            check(oname not in policies, f"{name}: NetworkPolicy {oname} rendered although disabled")
+            continue
+        pol = policies.get(oname)
+        if not check(pol is not None, f"{name}: no NetworkPolicy for {oname}"):
+            continue
+        pspec = pol["spec"]
+        check(pspec["podSelector"]["matchLabels"] == d["spec"]["selector"]["matchLabels"], f"{name}: NetworkPolicy {oname} selects other pods than its Deployment")
+        check(pspec.get("policyTypes") == ["Ingress"], f"{name}: NetworkPolicy {oname} is not an ingress policy")
+        rules_for = {}
+        for rule in pspec.get("ingress", []):
+            for p in rule.get("ports", []):
+                rules_for.setdefault(p["port"], []).append(rule.get("from"))
+        external = {pn for pn, p in (w.get("ports") or {}).items() if p.get("external")}
+        for pname in ports:
+            peers = rules_for.get(pname, [])
+            if pname == "http":
+                want = ([{"namespaceSelector": np_values["metricsNamespaceSelector"]}] if isinstance(np_values.get("metricsNamespaceSelector"), dict) else []) + (np_values.get("httpFrom") or [])
+                if want:
+                    check(peers == [want], f"{name}: NetworkPolicy {oname} admits http from {peers}, expected the monitoring namespace and httpFrom {want}")
+                else:
+                    check(peers == [], f"{name}: NetworkPolicy {oname} admits http although no peer is configured")
+            elif pname in external:
+                want = np_values.get("externalFrom") or None
+                check(peers == [want], f"{name}: NetworkPolicy {oname} admits external port {pname} from {peers}, expected {want or 'anyone'}")
+            else:
+                want = [{"podSelector": {}}] + (np_values.get("grpcFrom") or [])
+                check(peers == [want], f"{name}: NetworkPolicy {oname} admits internal port {pname} from {peers}, expected the release's namespace and grpcFrom")
+            # Only SMPP may be open to anyone.
+            check(pname in external or None not in peers, f"{name}: NetworkPolicy {oname} admits {pname} from anyone")
+        check(set(rules_for) <= set(ports), f"{name}: NetworkPolicy {oname} names ports the pod does not have: {sorted(set(rules_for) - set(ports))}")
+        # The kubelet's probes use the http port (admitted from the node by the CNI).
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            if c.get(probe):
+                check(c[probe]["httpGet"]["port"] == "http", f"{name}: {oname} {probe} is not on the http port")
+
+    # gRPC is on the three API servers.
+    check(sorted(grpc_services) == ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating"],
+          f"{name}: gRPC ports on {sorted(grpc_services)}, expected admin, dlr and rating")
+    cm = grpc_tls.get("certManager", {})
+    if grpc_tls.get("enabled") and cm.get("enabled"):
+        if check(len(certs) == 1, f"{name}: grpcTls.certManager is on but {len(certs)} Certificates rendered"):
+            dns = set(certs[0]["spec"]["dnsNames"])
+            for svc in grpc_services:
+                check({svc, f"{svc}.smshub.svc"} <= dns, f"{name}: the gRPC Certificate does not name Service {svc}")
+            check(certs[0]["spec"]["issuerRef"] == {"group": "cert-manager.io", **cm["issuerRef"]} or certs[0]["spec"]["issuerRef"] == cm["issuerRef"],
+                  f"{name}: the gRPC Certificate does not use grpcTls.certManager.issuerRef")
+    else:
+        check(not certs, f"{name}: a Certificate rendered although grpcTls.certManager is off")
 
 
 def check_notes(chart, values_file, name):
@@ -217,6 +319,12 @@ def must_refuse(chart, why, *sets):
     check(res.returncode != 0, f"helm template accepted {why} ({' '.join(sets)})")
 
 
+def must_refuse_render(chart, why, *sets):
+    """A refusal by the templates (fail): helm lint only logs those, helm template/install stop."""
+    res = helm("template", "rel", chart, *[a for s in sets for a in ("--set", s)])
+    check(res.returncode != 0, f"helm template accepted {why} ({' '.join(sets)})")
+
+
 def main():
     chart = os.path.abspath(sys.argv[1])
     cases = [("default values", None)] + [(os.path.relpath(f, chart), f) for f in sorted(glob.glob(os.path.join(chart, "ci", "*-values.yaml")))]
@@ -243,6 +351,29 @@ def main():
     must_refuse(chart, "no DATABASE_URL source", "postgres.existingSecret=")
     must_refuse(chart, "SASL without a password source", "kafka.sasl.mechanism=plain", "kafka.sasl.username=u")
     must_refuse(chart, "SMPP TLS without a certificate", "smppTls.existingSecret=")
+    must_refuse(chart, "gRPC TLS without a certificate", "grpcTls.existingSecret=")
+    must_refuse(chart, "a cert-manager gRPC certificate without an issuer", "grpcTls.certManager.enabled=true")
+    # replicas beside an autoscaler would be ignored: refused with a message, unless it is the minimum.
+    must_refuse_render(chart, "services.<name>.replicas while the HPA scales it", "services.routing.replicas=3")
+    must_refuse_render(chart, "defaults.replicas while the HPA scales the services", "defaults.replicas=3")
+    must_refuse_render(chart, "replicas unlike KEDA's minimum", "defaults.keda.enabled=true", "services.dlr.replicas=4")
+    res = helm("template", "rel", chart, "--set", "services.routing.replicas=3")
+    check("services.routing.replicas is 3" in res.stderr and "autoscaling.minReplicas" in res.stderr,
+          f"the replicas refusal does not say what to set instead: {res.stderr.strip()}")
+    scaled_cases = [
+        ("the autoscaler's minimum alone", ["services.routing.autoscaling.minReplicas=3"], {"HorizontalPodAutoscaler": 3}),
+        ("replicas equal to the minimum", ["services.routing.autoscaling.minReplicas=4", "services.routing.replicas=4"], {"HorizontalPodAutoscaler": 4}),
+        ("replicas with autoscaling off", ["services.routing.autoscaling.enabled=false", "services.routing.replicas=3"], {"Deployment": 3}),
+    ]
+    for why, sets, want in scaled_cases:
+        res = helm("template", "rel", chart, *[a for s in sets for a in ("--set", s)])
+        if not check(res.returncode == 0, f"helm template refused {why}: {res.stderr.strip()}"):
+            continue
+        docs = [d for d in yaml.safe_load_all(res.stdout) if d]
+        for kind, n in want.items():
+            obj = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == "rel-smshub-routing"]
+            got = obj and (obj[0]["spec"]["minReplicas"] if kind == "HorizontalPodAutoscaler" else obj[0]["spec"].get("replicas"))
+            check(got == n, f"{why}: routing {kind} has {got}, expected {n}")
     print("  ok   bad values are refused" if len(failures) == before else "  FAIL bad values: some were accepted")
 
     if failures:

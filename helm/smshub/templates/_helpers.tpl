@@ -119,6 +119,23 @@ key: KAFKA_CA
 {{- end -}}
 {{- end -}}
 
+{{/* The kubernetes.io/tls Secret of the gRPC servers: existing, cert-manager's, or the chart's own. */}}
+{{- define "smshub.grpcTlsSecretName" -}}
+{{- $t := .Values.grpcTls -}}
+{{- if $t.certManager.enabled -}}
+{{- if not $t.certManager.issuerRef.name -}}
+{{- fail "grpcTls.certManager.enabled needs grpcTls.certManager.issuerRef.name (an Issuer or ClusterIssuer of cert-manager)" -}}
+{{- end -}}
+{{- default (printf "%s-grpc-tls" (include "smshub.fullname" .)) $t.existingSecret -}}
+{{- else if $t.existingSecret -}}
+{{- $t.existingSecret -}}
+{{- else if and $t.cert $t.key -}}
+{{- printf "%s-grpc-tls" (include "smshub.fullname" .) -}}
+{{- else -}}
+{{- fail "grpcTls is enabled: set grpcTls.existingSecret (a kubernetes.io/tls Secret), grpcTls.cert and grpcTls.key, or grpcTls.certManager, or set grpcTls.enabled=false (plaintext gRPC)" -}}
+{{- end -}}
+{{- end -}}
+
 {{/* Non-secret Kafka variables, as "NAME: value" lines. */}}
 {{- define "smshub.kafkaEnv" -}}
 KAFKA_BROKERS: {{ join "," .Values.kafka.brokers | quote }}

@@ -40,9 +40,15 @@ The setup job (migrations + Kafka topics) ran before the services started{{ if n
 {{- end }}
 {{- end }}
 
-3. Admin API (gRPC, bearer token from the ADMIN_TOKEN Secret), inside the cluster:
+3. Admin API (gRPC, bearer token from the ADMIN_TOKEN Secret), from pods of this namespace:
 
    {{ $fullname }}-admin.{{ .Release.Namespace }}.svc:50051
+{{- if .Values.grpcTls.enabled }}
+   gRPC speaks TLS only (certificate from Secret {{ include "smshub.grpcTlsSecretName" . }}): hubctl needs
+   --ca <the issuing CA's PEM> (or HUBCTL_CA), and the address must be a name the certificate holds.
+{{- else }}
+   gRPC is plaintext (grpcTls.enabled=false): keep it inside the cluster.
+{{- end }}
    From your machine: kubectl -n {{ .Release.Namespace }} port-forward svc/{{ $fullname }}-admin 50051:50051
 
 4. Metrics, health and traces:
