@@ -99,6 +99,21 @@ describe('admin resources', () => {
     expect(req.account?.allowedSources).toEqual([]);
   });
 
+  it('turns refuse_unrated on and off with --refuse-unrated / --no-refuse-unrated', async () => {
+    for (const [flag, want] of [
+      ['--no-refuse-unrated', false],
+      ['--refuse-unrated', true],
+    ] as const) {
+      const r = await runWith(['accounts', 'update', 'acme', flag], {
+        updateAccount: (req: UpdateAccountRequest) => ({ account: { ...acme, ...req.account } }),
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const req = r.calls[0]!.request as UpdateAccountRequest;
+      expect(req.updateMask).toEqual(['refuse_unrated']);
+      expect(req.account?.refuseUnrated).toBe(want);
+    }
+  });
+
   it('replaces the whole resource from a YAML file (no mask), flags overriding the file', async () => {
     const r = await runWith(
       ['accounts', 'update', 'acme', '-f', 'acme.yaml', '--name', 'New name'],

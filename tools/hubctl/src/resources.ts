@@ -292,6 +292,12 @@ const accountFields: Field[] = [
     'validity when submit_sm has none (0 = hub default)',
   ),
   enumField('charge_on', '--charge-on <when>', 'when messages are charged', ChargeOn, 'CHARGE_ON_'),
+  bool(
+    'refuse_unrated',
+    'refuse-unrated',
+    'refuse submits no sell rate applies to, with ESME_RINVDSTADR (the default for new accounts)',
+    'accept submits without a sell rate (they are rated MISSING_RATE: sent, billed to nobody)',
+  ),
 ];
 
 const connectorFields: Field[] = [

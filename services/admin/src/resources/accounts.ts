@@ -85,6 +85,7 @@ export interface AccountValues {
   pricePlanId: string | null;
   defaultValiditySeconds: number;
   chargeOn: string;
+  refuseUnrated: boolean;
 }
 
 function cidr(field: string, v: string): string {
@@ -166,6 +167,8 @@ export function accountValues(a: Account, create: boolean): { values: AccountVal
           ? 172_800
           : intRange('account.default_validity_seconds', a.defaultValiditySeconds, 60, 30 * 86_400),
       chargeOn,
+      // Unset = on: a new account never sends messages nobody is billed for unless asked to.
+      refuseUnrated: a.refuseUnrated ?? true,
     },
     ...(password !== undefined ? { password } : {}),
   };
@@ -198,6 +201,7 @@ export interface AccountRow {
   price_plan_id: string | null;
   default_validity_seconds: number;
   charge_on: string;
+  refuse_unrated: boolean;
   credit_limit_minor: string;
   revision: string;
   created_at: Date;
@@ -207,7 +211,7 @@ export interface AccountRow {
 export const ACCOUNT_COLUMNS = `id::text AS id, name, state, billing_mode, currency, system_id,
   allowed_cidrs::text[] AS allowed_cidrs, max_binds, tps_limit, max_window, default_traffic_type, allowed_sources,
   receipt_include_text, message_id_format, routing_group, default_country, price_plan_id, default_validity_seconds,
-  charge_on, credit_limit_minor::text AS credit_limit_minor, revision::text AS revision, created_at, updated_at`;
+  charge_on, refuse_unrated, credit_limit_minor::text AS credit_limit_minor, revision::text AS revision, created_at, updated_at`;
 
 /** The API form of a row: password hashes are never returned. */
 export function accountFromRow(r: AccountRow): Account {
@@ -240,6 +244,7 @@ export function accountFromRow(r: AccountRow): Account {
     pricePlanId: r.price_plan_id ?? '',
     defaultValiditySeconds: r.default_validity_seconds,
     chargeOn: reverse(CHARGE_ON, r.charge_on),
+    refuseUnrated: r.refuse_unrated,
   };
 }
 
@@ -299,9 +304,9 @@ export function accountHandlers(ctx: AdminContext) {
           `INSERT INTO accounts (id, name, state, enabled, billing_mode, currency, system_id, password_hash,
              allowed_cidrs, max_binds, tps_limit, max_window, default_traffic_type, allowed_sources,
              receipt_include_text, message_id_format, routing_group, default_country, price_plan_id,
-             default_validity_seconds, charge_on)
+             default_validity_seconds, charge_on, refuse_unrated)
            VALUES ($1::uuid, $2, $3, $3 = 'active', $4, $5, $6, $7, $8::cidr[], $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18, $19, $20)
+                   $17, $18, $19, $20, $21)
            RETURNING ${ACCOUNT_COLUMNS}`,
           [
             v.id,
@@ -324,6 +329,7 @@ export function accountHandlers(ctx: AdminContext) {
             v.pricePlanId,
             v.defaultValiditySeconds,
             v.chargeOn,
+            v.refuseUnrated,
           ],
         );
         return accountFromRow(rows[0]!);
@@ -373,6 +379,8 @@ export function accountHandlers(ctx: AdminContext) {
         const current = accountFromRow(stored);
         checkRevision('account', id, expected, current.revision);
         const merged = applyMask(current, req.account!, req.updateMask, 'Account', ['id', ...OUTPUT_ONLY]);
+        // A full replacement that leaves refuse_unrated unset keeps the stored value.
+        merged.refuseUnrated ??= current.refuseUnrated;
         const { values: v } = accountValues({ ...merged, id }, false);
         await checkSystemIdFree(c, v.systemId, id);
         await checkPlan(c, v.pricePlanId);
@@ -391,7 +399,7 @@ export function accountHandlers(ctx: AdminContext) {
              system_id = $6, allowed_cidrs = $7::cidr[], max_binds = $8, tps_limit = $9, max_window = $10,
              default_traffic_type = $11, allowed_sources = $12, receipt_include_text = $13, message_id_format = $14,
              routing_group = $15, default_country = $16, price_plan_id = $17, default_validity_seconds = $18,
-             charge_on = $19, revision = revision + 1
+             charge_on = $19, refuse_unrated = $20, revision = revision + 1
            WHERE id = $1::uuid RETURNING ${ACCOUNT_COLUMNS}`,
           [
             id,
@@ -413,6 +421,7 @@ export function accountHandlers(ctx: AdminContext) {
             v.pricePlanId,
             v.defaultValiditySeconds,
             v.chargeOn,
+            v.refuseUnrated,
           ],
         );
         return accountFromRow(rows[0]!);

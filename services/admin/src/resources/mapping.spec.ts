@@ -61,7 +61,10 @@ describe('accounts', () => {
       defaultCountry: 'GB',
       defaultValiditySeconds: 172_800,
       chargeOn: 'submit',
+      // Unset on create: new accounts refuse unpriced traffic.
+      refuseUnrated: true,
     });
+    expect(accountValues({ ...account, refuseUnrated: false }, true).values.refuseUnrated).toBe(false);
     expect(values.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
   });
 
@@ -99,6 +102,7 @@ describe('accounts', () => {
       price_plan_id: null,
       default_validity_seconds: 60,
       charge_on: 'delivery',
+      refuse_unrated: true,
       credit_limit_minor: '0',
       revision: '4',
       created_at: new Date(0),
