@@ -80,8 +80,15 @@ LABEL org.opencontainers.image.title="smshub" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
+# The processes listen on 127.0.0.1 unless told (right on a developer's machine); in a container every
+# listener takes the container's interfaces. Who may reach them is the orchestrator's business (published
+# ports, NetworkPolicy).
 ENV NODE_ENV=production \
     HTTP_PORT=9400 \
+    HTTP_HOST=0.0.0.0 \
+    GRPC_HOST=0.0.0.0 \
+    SMPP_HOST=0.0.0.0 \
+    SIM_HOST=0.0.0.0 \
     SMSHUB_VERSION=${VERSION}
 WORKDIR /app
 RUN groupadd --system --gid 10001 smshub \

@@ -82,6 +82,21 @@ def check_resolved(name, cfg, repo):
             check(env.get(var), f"{name}: {p} has no {var}")
         cmd = svc.get("command") or []
         check(cmd == [f"services/{p}/dist/main.js"], f"{name}: {p} does not run services/{p}/dist/main.js (command {cmd})")
+    # The processes default to 127.0.0.1: inside a container each listener must take every interface, or
+    # the published ports lead nowhere.
+    listeners = {p: ["HTTP_HOST"] for p in SMSHUB + ["smsc-simulator"]}
+    listeners["ingress"].append("SMPP_HOST")
+    listeners["smsc-simulator"].append("SIM_HOST")
+    for p in ("admin", "dlr", "rating"):
+        listeners[p].append("GRPC_HOST")
+    for p, vars_ in listeners.items():
+        env = env_of(services.get(p, {}))
+        for var in vars_:
+            check(env.get(var) == "0.0.0.0", f"{name}: {p} {var} is {env.get(var)!r}, not 0.0.0.0 (its published port would lead nowhere)")
+    # ...and the host publishes them on loopback unless SMSHUB_BIND says otherwise.
+    for p in SMSHUB + ["smsc-simulator"]:
+        for port in services.get(p, {}).get("ports", []):
+            check(str(port).startswith("127.0.0.1:"), f"{name}: {p} publishes {port} beyond loopback by default")
     setup = services.get("setup", {})
     check((setup.get("command") or []) == ["tools/ops/dist/main.js", "setup"], f"{name}: setup does not run the ops setup command")
     ing = services.get("ingress", {})
@@ -157,6 +172,8 @@ def main():
     froms = re.findall(r"^FROM (\S+)", dockerfile, re.M)
     check(froms and all(f == "${NODE_IMAGE}" for f in froms), "Dockerfile: a stage does not use the pinned NODE_IMAGE")
     check(re.search(r"^USER 10001", dockerfile, re.M), "Dockerfile: the runtime does not run as uid 10001")
+    for var in ("HTTP_HOST", "GRPC_HOST", "SMPP_HOST", "SIM_HOST"):
+        check(re.search(rf"^\s+{var}=0\.0\.0\.0\b", dockerfile, re.M), f"Dockerfile: the runtime does not set {var}=0.0.0.0 (processes default to 127.0.0.1)")
     check(re.search(r"^HEALTHCHECK .*\n?.*livez", dockerfile, re.M), "Dockerfile: no HEALTHCHECK on /livez")
     check("npm ci --omit=dev" in dockerfile, "Dockerfile: the runtime's dependencies are not production-only")
     check("libs/db/migrations" in dockerfile, "Dockerfile: the image does not carry libs/db/migrations")
