@@ -268,7 +268,7 @@ function printReady(seconds) {
     `smshub is ready (${seconds} s). Ctrl-C stops everything.`,
     '',
     'Bind with any SMPP 3.4 client (transceiver, or transmitter + receiver):',
-    `  host       127.0.0.1`,
+    `  host       127.0.0.1   (every port of this hub listens on loopback only; SMPP_HOST=0.0.0.0 npm start opens SMPP)`,
     `  port       ${ports.smpp} (plain), ${ports.smppTls} (TLS, self-signed certificate ${secrets}/smpp-tls-cert.pem)`,
     `  system_id  demo`,
     `  password   ${env.DEMO_SMPP_PASSWORD}   (${secrets}/demo-smpp-password)`,
