@@ -25,6 +25,21 @@ export class ProduceTimeoutError extends KafkaLibError {
   }
 }
 
+/**
+ * The producer was closed while Kafka had the record but had not answered (a producer with
+ * `definiteOutcome` only): it may be written or not. Never tell a sender it failed on this.
+ */
+export class ProduceOutcomeUnknownError extends KafkaLibError {
+  constructor(topic: string) {
+    super(
+      `the producer closed before Kafka answered for a record of ${topic}: it may or may not be written`,
+      {
+        retriable: false,
+      },
+    );
+  }
+}
+
 /** The producer was closed before the record could be sent. */
 export class ProducerClosedError extends KafkaLibError {
   constructor() {

@@ -30,6 +30,7 @@ export {
   KafkaLibError,
   DecodeError,
   ProduceTimeoutError,
+  ProduceOutcomeUnknownError,
   ProducerClosedError,
   isRetriable,
 } from './errors.js';

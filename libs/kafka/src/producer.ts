@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import type { Logger } from '@smshub/logging';
 import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { counter, histogram, injectTraceHeaders } from '@smshub/telemetry';
-import { ProduceTimeoutError, ProducerClosedError } from './errors.js';
+import { ProduceOutcomeUnknownError, ProduceTimeoutError, ProducerClosedError } from './errors.js';
 import { parentFor } from './trace-link.js';
 import type { TopicCodec } from './topics.js';
 
@@ -12,8 +12,30 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** A batch is sent at once when it holds this many records. */
   maxBatchRecords?: number;
-  /** produce() rejects with ProduceTimeoutError when the broker has not acknowledged in this time. */
+  /**
+   * produce() rejects with ProduceTimeoutError when the broker has not acknowledged in this time (the record
+   * may still be written later). With `definiteOutcome`: when the record still waits in this producer's
+   * queue after this time (it is then never sent).
+   */
   ackTimeoutMs?: number;
+  /**
+   * Definite outcomes, for callers that tell someone else whether a record was taken (ingress's
+   * submit_sm_resp): produce() rejects only when the record is certainly not written, and otherwise resolves
+   * once Kafka has acknowledged it, however long that takes.
+   *  - A record still queued here after `ackTimeoutMs` is withdrawn: ProduceTimeoutError (never sent).
+   *  - A record handed to Kafka has no deadline. kafkajs retries the request without limit (backoff up to
+   *    1 s) with the same producer id and sequence numbers, so the broker writes it once whether or not an
+   *    earlier attempt got through (a stalled broker, a leader killed, a connection reset).
+   *  - Should kafkajs give up anyway (an answer it does not retry, e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after
+   *    a broker lost its producer state), the batch is sent again through a new producer 1 s later: if
+   *    the first attempt was written after all, the log holds a second copy with the same key (the hub
+   *    message id), which consumers already handle as an at-least-once redelivery.
+   *  - close() waits `closeTimeoutMs` for Kafka's answers; a record still unanswered then rejects with
+   *    ProduceOutcomeUnknownError (never report it as failed), one never sent with ProducerClosedError.
+   */
+  definiteOutcome?: boolean;
+  /** With `definiteOutcome`: how long close() waits for records Kafka has not answered. Default 10 s. */
+  closeTimeoutMs?: number;
 }
 
 export interface ProduceOptions {
@@ -41,6 +63,8 @@ interface Pending {
   reject: (err: unknown) => void;
   timer: NodeJS.Timeout;
   settled: boolean;
+  /** Given to kafkajs at least once (definiteOutcome: no deadline from then on). */
+  sent: boolean;
   span?: Span;
 }
 
@@ -50,6 +74,11 @@ const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by
 const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
   'topic',
 ]);
+const resent = counter(
+  'smshub_kafka_produce_resent_total',
+  'Records sent again through a new producer after Kafka gave up on their batch (definite outcomes)',
+  [],
+);
 const producerRenewals = counter(
   'smshub_kafka_producer_renewals_total',
   'Idempotent producers replaced after a failed batch',
@@ -82,7 +111,12 @@ export class TypedProducer {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly ackTimeoutMs: number;
+  private readonly definite: boolean;
+  private readonly closeTimeoutMs: number;
   private queue: Pending[] = [];
+  /** The batch kafkajs is sending now. */
+  private current: Pending[] = [];
+  private closing = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private connected = false;
@@ -93,11 +127,13 @@ export class TypedProducer {
     logger: Logger,
     opts: ProducerOptions = {},
   ) {
-    this.producer = this.newProducer();
     this.log = logger.child({ component: 'producer' });
     this.lingerMs = opts.lingerMs ?? 2;
     this.maxBatch = opts.maxBatchRecords ?? 500;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+    this.definite = opts.definiteOutcome ?? false;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
+    this.producer = this.newProducer();
   }
 
   private newProducer(): Producer {
@@ -106,6 +142,10 @@ export class TypedProducer {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // definiteOutcome: kafkajs keeps retrying the same request (same producer id and sequence numbers).
+      ...(this.definite && {
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
+      }),
     });
   }
 
@@ -177,6 +217,7 @@ export class TypedProducer {
         resolve,
         reject,
         settled: false,
+        sent: false,
         ...(span && { span }),
         timer: setTimeout(
           () => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)),
@@ -224,6 +265,12 @@ export class TypedProducer {
       // Records that already timed out are not sent: their callers were told they failed.
       const batch = this.queue.splice(0, this.maxBatch).filter((p) => !p.settled);
       if (!batch.length) continue;
+      for (const p of batch) {
+        p.sent = true;
+        // From here Kafka may write it: with definite outcomes only Kafka's answer settles it.
+        if (this.definite) clearTimeout(p.timer);
+      }
+      this.current = batch;
       const byTopic = new Map<string, Message[]>();
       for (const p of batch) {
         const list = byTopic.get(p.topic) ?? [];
@@ -238,8 +285,21 @@ export class TypedProducer {
         for (const p of batch) this.settle(p);
       } catch (err) {
         this.renew = true;
+        if (this.definite && !this.closing) {
+          // Written or not, nobody knows: the same records again, through a new producer.
+          this.log.error(
+            { err, records: batch.length },
+            'Kafka gave up on a batch whose outcome is unknown: sending it again through a new producer',
+          );
+          resent.inc(batch.length);
+          this.queue.unshift(...batch.filter((p) => !p.settled));
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          continue;
+        }
         this.log.error({ err, records: batch.length }, 'Kafka did not acknowledge a batch');
-        for (const p of batch) this.settle(p, err);
+        for (const p of batch) this.settle(p, this.definite ? new ProduceOutcomeUnknownError(p.topic) : err);
+      } finally {
+        this.current = [];
       }
     }
   }
@@ -253,12 +313,34 @@ export class TypedProducer {
     }
   }
 
-  /** Flushes, then disconnects. Later produce() calls reject with ProducerClosedError. */
+  /**
+   * Flushes, then disconnects. Later produce() calls reject with ProducerClosedError. With definite
+   * outcomes, waits at most `closeTimeoutMs` for Kafka; what it has not answered by then rejects with
+   * ProduceOutcomeUnknownError (ProducerClosedError for records never sent).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    this.closing = true;
+    if (!this.definite) await this.flush();
+    else {
+      let timer: NodeJS.Timeout | undefined;
+      const flushed = await Promise.race([
+        this.flush().then(() => true),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.closeTimeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!flushed) {
+        for (const p of [...this.current, ...this.queue])
+          this.settle(p, p.sent ? new ProduceOutcomeUnknownError(p.topic) : new ProducerClosedError());
+        this.queue = [];
+        this.log.error(
+          { closeTimeoutMs: this.closeTimeoutMs },
+          'closed with records Kafka had not answered (outcome unknown)',
+        );
+      }
+    }
     this.closed = true;
-    if (this.connected) await this.producer.disconnect();
+    if (this.connected) await this.producer.disconnect().catch(() => undefined);
     this.connected = false;
   }
 }

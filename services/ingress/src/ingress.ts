@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import argon2 from 'argon2';
 import type { Pool } from 'pg';
 import { ResourceKind, type topics as topicRegistry } from '@smshub/contracts';
-import type { TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { ProduceOutcomeUnknownError, type TypedConsumer, type TypedProducer } from '@smshub/kafka';
 import { maskNumber, type Logger } from '@smshub/logging';
 import {
   CommandStatus as S,
@@ -306,7 +306,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     const started = performance.now();
     const admitted = admit(pdu, st);
     if (typeof admitted === 'number') return refused(st.info.systemId, admitted);
-    return produceAccepted(st, admitted, started);
+    return produceAccepted(st, admitted, started, session);
   };
 
   function refused(systemId: string, status: number): ResponseSpec {
@@ -379,8 +379,16 @@ export function createIngress(deps: IngressDeps): Ingress {
     return { messageId, bytes: encodeSubmitted(event), destination: pdu.destination_addr };
   }
 
-  /** Answers an accepted message once Kafka has it (acks=all); ESME_RSYSERR when Kafka did not take it. */
-  async function produceAccepted(st: SessionState, msg: Admitted, started: number): Promise<ResponseSpec> {
+  /**
+   * Answers an accepted message once Kafka has it (acks=all); ESME_RSYSERR only when it was certainly not
+   * written (the producer has definite outcomes: see durable-accept.ts and the README's "durable accept").
+   */
+  async function produceAccepted(
+    st: SessionState,
+    msg: Admitted,
+    started: number,
+    session: SmppSession,
+  ): Promise<ResponseSpec> {
     const systemId = st.info.systemId;
     inflightSubmits++;
     st.inflight++;
@@ -389,6 +397,15 @@ export function createIngress(deps: IngressDeps): Ingress {
       // Keyed and traced by the hub message id, as the topic's codec would (the bytes are its encoding).
       await producer.produceRaw(topics.submitted.name, msg.messageId, msg.bytes);
     } catch (err) {
+      if (err instanceof ProduceOutcomeUnknownError) {
+        // Shutting down while Kafka had not answered: it may be sent, so no error answer; no answer at all.
+        log.error(
+          { systemId, messageId: msg.messageId },
+          'outcome unknown at shutdown; session closed unanswered',
+        );
+        session.destroy();
+        return new Promise<never>(() => undefined);
+      }
       log.error(
         { systemId, messageId: msg.messageId, err: (err as Error).message },
         'Kafka did not take the message; answered ESME_RSYSERR',

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { runService } from '@smshub/runtime';
 import { ingressEnv } from './config.js';
+import { INGRESS_PRODUCER_OPTIONS } from './durable-accept.js';
 import { createIngress, DEFAULT_OPTIONS } from './ingress.js';
 
 await runService({
@@ -31,7 +32,7 @@ await runService({
           : {}),
       },
       logger: ctx.logger,
-      producer: await ctx.producer(),
+      producer: await ctx.producer(INGRESS_PRODUCER_OPTIONS),
       consumer: (o) => ctx.consumer(o),
       pool: ctx.pool(c.DATABASE_URL),
       topics: ctx.topics,
