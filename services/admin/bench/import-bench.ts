@@ -29,6 +29,7 @@ const kafka = createKafka({ clientId: `admin-bench-${suffix}`, brokers }, logger
 const topics = {
   configChanges: { ...registry.configChanges, name: `admin-bench-changes-${suffix}` },
   balances: { ...registry.balances, name: `admin-bench-balances-${suffix}`, partitions: 1 },
+  audit: { ...registry.audit, name: `admin-bench-audit-${suffix}` },
 };
 const kadmin = kafka.admin();
 await kadmin.connect();

@@ -3,7 +3,8 @@ import type { topics as registry } from '@smshub/contracts';
 import type { Pool } from '@smshub/db';
 import type { TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
-import { TokenAuth } from './auth.js';
+import { AuditLog } from './audit.js';
+import { adminGuard, adminVerifier } from './auth.js';
 import { ChangePublisher } from './publisher.js';
 import { startGrpcServer, toGrpc, type GrpcServer, type ServerOptions } from './server.js';
 import { adminHandlers } from './service.js';
@@ -11,17 +12,26 @@ import { adminHandlers } from './service.js';
 export interface AdminDeps {
   pool: Pool;
   producer: TypedProducer;
-  topics: Pick<typeof registry, 'configChanges' | 'balances'>;
+  topics: Pick<typeof registry, 'configChanges' | 'balances' | 'audit'>;
   logger: Logger;
+  /** ADMIN_TOKEN: the bootstrap admin credential (tokens in auth_tokens work besides it). */
   token: string;
+  /** How long token lookups are reused (other admin replicas see a revocation this late). */
+  authCacheTtlMs?: number;
   connectorKey: Buffer;
-  server: ServerOptions;
+  server: Omit<ServerOptions, 'guard'>;
   actor?: string;
   passwordHashOptions?: { memoryCost?: number; timeCost?: number };
 }
 
 export async function startAdmin(deps: AdminDeps): Promise<GrpcServer> {
-  const auth = new TokenAuth(deps.token);
+  const verifier = adminVerifier(deps.pool, deps.token, deps.authCacheTtlMs);
+  const audit = new AuditLog({
+    pool: deps.pool,
+    producer: deps.producer,
+    topic: deps.topics.audit,
+    logger: deps.logger,
+  });
   const publisher = new ChangePublisher({
     producer: deps.producer,
     topics: deps.topics,
@@ -34,7 +44,12 @@ export async function startAdmin(deps: AdminDeps): Promise<GrpcServer> {
     connectorKey: deps.connectorKey,
     logger: deps.logger,
     actor: deps.actor ?? 'admin-api',
+    verifier,
     ...(deps.passwordHashOptions ? { passwordHashOptions: deps.passwordHashOptions } : {}),
   });
-  return startGrpcServer(toGrpc(handlers, auth, deps.logger), deps.server, deps.logger);
+  return startGrpcServer(
+    toGrpc(handlers, deps.logger, audit),
+    { ...deps.server, guard: adminGuard(verifier, deps.logger, audit) },
+    deps.logger,
+  );
 }

@@ -1,31 +1,40 @@
-// Token authentication: every AdminService call carries `authorization: Bearer <token>` metadata; the token
-// is compared with ADMIN_TOKEN in constant time (both sides hashed first, so lengths leak nothing either).
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { status, type Metadata } from '@grpc/grpc-js';
-import { RpcError } from './errors.js';
+// Admin's side of libs/auth: the token verifier (auth_tokens plus ADMIN_TOKEN as the bootstrap admin) and
+// the guard of AdminService and reflection. Refusals are counted, and refused writes are audited (who
+// tried what, from where) like the writes themselves.
+import { status } from '@grpc/grpc-js';
+import { METHODS, PgTokenStore, TokenVerifier, WRITE_PERMISSIONS, type Guard } from '@smshub/auth';
+import type { Pool } from '@smshub/db';
+import type { Logger } from '@smshub/logging';
+import type { AuditLog } from './audit.js';
+import { adminMetrics } from './metrics.js';
 
-export class TokenAuth {
-  private readonly expected: Buffer;
-
-  constructor(token: string) {
-    if (token.length < 16) throw new Error('ADMIN_TOKEN must be at least 16 characters');
-    this.expected = digest(token);
-  }
-
-  /** Throws UNAUTHENTICATED unless the metadata carries the right bearer token. */
-  check(metadata: Metadata): void {
-    const values = metadata.get('authorization');
-    const header = values.length === 1 && typeof values[0] === 'string' ? values[0] : undefined;
-    if (header === undefined) {
-      throw new RpcError(status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
-    }
-    const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    if (!m || !timingSafeEqual(digest(m[1]!), this.expected)) {
-      throw new RpcError(status.UNAUTHENTICATED, 'invalid admin token');
-    }
-  }
+export function adminVerifier(pool: Pool, token: string, cacheTtlMs?: number): TokenVerifier {
+  return new TokenVerifier({
+    store: new PgTokenStore(pool),
+    bootstrapToken: token,
+    ...(cacheTtlMs !== undefined ? { cacheTtlMs } : {}),
+  });
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s, 'utf8').digest();
+export function adminGuard(verifier: TokenVerifier, logger: Logger, audit: AuditLog): Guard {
+  return {
+    verifier,
+    logger,
+    onRefused(e) {
+      adminMetrics.requests.inc({ method: e.method, code: status[e.code] });
+      if (e.code === status.UNAUTHENTICATED) adminMetrics.authFailures.inc();
+      const permission = METHODS.get(`/smshub.admin.v1.AdminService/${e.method}`);
+      if (permission !== undefined && WRITE_PERMISSIONS.has(permission)) {
+        void audit.record({
+          method: e.method,
+          ...(e.principal ? { principal: e.principal } : {}),
+          peer: e.peer,
+          kind: '',
+          id: '',
+          outcome: status[e.code],
+          error: e.code === status.PERMISSION_DENIED ? 'permission denied' : 'not authenticated',
+        });
+      }
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { authEnv } from '@smshub/auth';
 import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
 
 /** admin's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
@@ -11,6 +12,8 @@ export const adminEnv = {
   ADMIN_TOKEN: z
     .string({ message: 'is required (clients send "authorization: Bearer <token>")' })
     .min(16, { message: 'must be at least 16 characters' }),
+  /** Token lookups are reused this long: other admin replicas refuse a revoked token at most this late. */
+  AUTH_CACHE_TTL_MS: authEnv.AUTH_CACHE_TTL_MS,
   /** 32-byte key (base64) that seals connector passwords; the same key egress opens them with. */
   CONNECTOR_SECRET_KEY: z
     .string({ message: 'is required (32 bytes, base64)' })

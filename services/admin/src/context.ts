@@ -1,6 +1,7 @@
 // What every resource handler needs: the pool, the change publisher and the connector secret key.
 import type { Pool, PoolClient } from '@smshub/db';
 import { withTransaction } from '@smshub/db';
+import type { TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import { fromPgError } from './errors.js';
 import type { ChangePublisher } from './publisher.js';
@@ -13,6 +14,8 @@ export interface AdminContext {
   logger: Logger;
   /** Recorded as TopUp.actor (ConfigChange.actor is the publisher's). */
   actor: string;
+  /** Admin's own token verifier (token writes clear its cache). */
+  verifier?: TokenVerifier;
   /** Lower argon2 cost in tests; production uses libs/secrets' defaults. */
   passwordHashOptions?: { memoryCost?: number; timeCost?: number };
 }

@@ -21,6 +21,7 @@ await runService({
       topics: ctx.topics,
       logger: ctx.logger,
       token: c.ADMIN_TOKEN,
+      authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
       connectorKey: parseSecretKey(c.CONNECTOR_SECRET_KEY),
       actor: c.ADMIN_ACTOR,
       server: { host: c.GRPC_HOST, port: c.GRPC_PORT, ...(tls ? { tls } : {}) },

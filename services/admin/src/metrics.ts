@@ -20,4 +20,9 @@ export const adminMetrics = {
     ['topic'],
   ),
   authFailures: counter('smshub_admin_auth_failures_total', 'Calls refused with UNAUTHENTICATED'),
+  auditFailures: counter(
+    'smshub_admin_audit_failures_total',
+    'Audit events that could not be stored (database) or published on audit.v1 (kafka)',
+    ['sink'],
+  ),
 };

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { status } from '@grpc/grpc-js';
 import { ChangeAction, ResourceKind, topics } from '@smshub/contracts';
 import { createLogger } from '@smshub/logging';
-import { TokenAuth } from './auth.js';
 import { ChangePublisher } from './publisher.js';
-import { Metadata } from '@grpc/grpc-js';
 import { RpcError } from './errors.js';
 
 const logger = createLogger({ service: 'admin-spec', level: 'silent' as 'info' });
@@ -52,31 +50,5 @@ describe('ChangePublisher', () => {
     expect(err).toBeInstanceOf(RpcError);
     expect((err as RpcError).code).toBe(status.UNAVAILABLE);
     expect((err as RpcError).message).toMatch(/the change is stored.*broker down.*next reload/);
-  });
-});
-
-describe('TokenAuth', () => {
-  const auth = new TokenAuth('a-long-enough-admin-token');
-  const md = (v?: string) => {
-    const m = new Metadata();
-    if (v !== undefined) m.set('authorization', v);
-    return m;
-  };
-
-  it('accepts the bearer token and refuses anything else with UNAUTHENTICATED', () => {
-    expect(() => auth.check(md('Bearer a-long-enough-admin-token'))).not.toThrow();
-    expect(() => auth.check(md('bearer a-long-enough-admin-token'))).not.toThrow();
-    for (const v of [undefined, 'Bearer wrong', 'a-long-enough-admin-token', 'Basic xyz']) {
-      try {
-        auth.check(md(v));
-        throw new Error('accepted');
-      } catch (err) {
-        expect((err as RpcError).code).toBe(status.UNAUTHENTICATED);
-      }
-    }
-  });
-
-  it('refuses a short token at start', () => {
-    expect(() => new TokenAuth('short')).toThrow(/at least 16/);
   });
 });

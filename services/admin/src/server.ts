@@ -1,5 +1,5 @@
-// The gRPC server: AdminService behind token authentication, grpc.health.v1 (grpc-health-check) and server
-// reflection (@grpc/reflection, from the embedded descriptor set of admin_service.proto) without a token;
+// The gRPC server: AdminService and server reflection (@grpc/reflection, from the embedded descriptor set
+// of admin_service.proto) behind libs/auth (token and role on every call), grpc.health.v1 without a token;
 // listen address, TLS and graceful stop come from @smshub/grpc.
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
@@ -7,19 +7,28 @@ import { ReflectionService } from '@grpc/reflection';
 import { AdminServiceService, type AdminServiceServer } from '@smshub/contracts';
 import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
 import type { Logger } from '@smshub/logging';
-import type { TokenAuth } from './auth.js';
+import {
+  callInfo,
+  guardedRegistrar,
+  guardService,
+  METHODS,
+  WRITE_PERMISSIONS,
+  type CallInfo,
+  type Guard,
+} from '@smshub/auth';
+import type { AuditLog } from './audit.js';
 import { RpcError } from './errors.js';
 import { ADMIN_DESCRIPTOR_SET } from './gen/descriptor.js';
 import { adminMetrics } from './metrics.js';
 
 export const ADMIN_SERVICE_NAME = 'smshub.admin.v1.AdminService';
 
-/** The handlers of AdminService as plain async functions of the request. */
+/** The handlers of AdminService as plain async functions of the request and its (authenticated) caller. */
 export type AdminHandlers = {
   [
     K in keyof AdminServiceServer as string extends K ? never : K
   ]: AdminServiceServer[K] extends grpc.handleUnaryCall<infer Req, infer Res>
-    ? (req: Req) => Promise<Res>
+    ? (req: Req, call: CallInfo) => Promise<Res>
     : never;
 };
 
@@ -30,13 +39,27 @@ export interface ServerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   tls?: TlsFiles;
+  /** Authentication and roles for AdminService and reflection (libs/auth). */
+  guard: Guard;
 }
 
-/** Wraps each handler: authentication, metrics, and errors as gRPC statuses (never a stack trace). */
-export function toGrpc(handlers: AdminHandlers, auth: TokenAuth, log: Logger): AdminServiceServer {
+type Handler = (req: unknown, call: CallInfo) => Promise<unknown>;
+
+/**
+ * Wraps each handler: the audit log for writes (every method whose permission is a write, in one place),
+ * metrics, and errors as gRPC statuses (never a stack trace). Authentication and roles are applied around
+ * the result by startGrpcServer (guardService), so handlers only run for an authorised caller.
+ */
+export function toGrpc(handlers: AdminHandlers, log: Logger, audit?: AuditLog): AdminServiceServer {
   const out: Record<string, grpc.handleUnaryCall<unknown, unknown>> = {};
-  for (const [name, fn] of Object.entries(handlers) as [string, (req: unknown) => Promise<unknown>][]) {
+  const all = handlers as unknown as Record<string, Handler>;
+  for (const [name, handler] of Object.entries(all)) {
     const method = name.charAt(0).toUpperCase() + name.slice(1);
+    const permission = METHODS.get(`/${ADMIN_SERVICE_NAME}/${method}`);
+    const fn: Handler =
+      audit && permission !== undefined && WRITE_PERMISSIONS.has(permission)
+        ? audit.wrap(method, handler, all)
+        : handler;
     out[name] = (call, callback) => {
       const end = adminMetrics.duration.startTimer({ method });
       const done = (err: grpc.ServiceError | null, res?: unknown) => {
@@ -46,8 +69,7 @@ export function toGrpc(handlers: AdminHandlers, auth: TokenAuth, log: Logger): A
       };
       let pending: Promise<unknown>;
       try {
-        auth.check(call.metadata);
-        pending = fn(call.request);
+        pending = fn(call.request, callInfo(call));
       } catch (err) {
         pending = Promise.reject(err);
       }
@@ -91,11 +113,18 @@ export async function startGrpcServer(
       {
         name: ADMIN_SERVICE_NAME,
         definition: AdminServiceService,
-        implementation: impl as unknown as grpc.UntypedServiceImplementation,
+        implementation: guardService(
+          AdminServiceService,
+          impl,
+          opts.guard,
+        ) as unknown as grpc.UntypedServiceImplementation,
       },
     ],
+    // Reflection describes the API only to an authenticated caller (any staff role).
     register: (server) =>
-      new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(server),
+      new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(
+        guardedRegistrar(server, opts.guard),
+      ),
     // CSV imports may be up to 32 MiB (plus framing).
     serverOptions: { 'grpc.max_receive_message_length': 33 * 1024 * 1024 },
     logger: log,

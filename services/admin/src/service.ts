@@ -9,6 +9,8 @@ import { importHandlers } from './resources/imports.js';
 import { numberingHandlers } from './resources/numbering.js';
 import { rateHandlers } from './resources/rates.js';
 import { routingRuleHandlers } from './resources/routing-rules.js';
+import { tokenHandlers } from './resources/tokens.js';
+import { listAuditEvents } from './audit.js';
 
 export function adminHandlers(ctx: AdminContext): AdminHandlers {
   return {
@@ -20,5 +22,7 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...numberingHandlers(ctx),
     ...importHandlers(ctx),
     ...balanceHandlers(ctx),
+    ...tokenHandlers(ctx),
+    listAuditEvents: (req) => listAuditEvents(ctx.pool, req),
   };
 }

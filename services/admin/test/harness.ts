@@ -35,7 +35,7 @@ export class AdminHarness {
   producer!: TypedProducer;
   server!: GrpcServer;
   client!: AdminServiceClient;
-  topics!: Pick<typeof registry, 'configChanges' | 'balances'>;
+  topics!: Pick<typeof registry, 'configChanges' | 'balances' | 'audit'>;
   readonly changes: ConfigChange[] = [];
   readonly balances: AccountBalance[] = [];
   private consumers: TypedConsumer[] = [];
@@ -51,6 +51,7 @@ export class AdminHarness {
     this.topics = await createIsolatedTopics({
       configChanges: registry.configChanges,
       balances: registry.balances,
+      audit: registry.audit,
     });
     const kafka = createKafka(
       { clientId: uniqueName('admin-test'), brokers: testKafkaBrokers() },

@@ -1,5 +1,6 @@
 import { databaseEnv, envBoolean, envInt, grpcServerEnv, z } from '@smshub/config';
 import { tlsFiles, type TlsFiles } from '@smshub/grpc';
+import { authEnv } from '@smshub/auth';
 import type { IdFormatSetting } from './domain/types.js';
 
 /**
@@ -28,6 +29,8 @@ export const FETCH_MAX_WAIT_MS_DEFAULT = 100;
 /** dlr's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const dlrEnv = {
   ...databaseEnv,
+  /** ADMIN_TOKEN (optional bootstrap admin credential), AUTH_CACHE_TTL_MS (revocation bound, 2000). */
+  ...authEnv,
   /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
   ...grpcServerEnv,
   /** MessageService (gRPC) and grpc.health.v1 port. */
@@ -67,6 +70,10 @@ export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
 /** Options of the dlr core (createDlr); main.ts builds them from DlrEnv. */
 export interface DlrOptions {
   grpcPort: number;
+  /** Accepted as an admin token besides auth_tokens (ADMIN_TOKEN). */
+  adminToken?: string;
+  /** Token lookups are reused this long (the bound on how late a revocation takes effect). */
+  authCacheTtlMs?: number;
   /** gRPC listen address; default 127.0.0.1. */
   grpcHost?: string;
   /** gRPC over TLS with these PEM files; omitted = plaintext. */
@@ -95,6 +102,8 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
   const grpcTls = tlsFiles(env.GRPC_TLS_CERT_FILE, env.GRPC_TLS_KEY_FILE);
   return {
     grpcPort: env.GRPC_PORT,
+    ...(env.ADMIN_TOKEN !== undefined ? { adminToken: env.ADMIN_TOKEN } : {}),
+    authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
     grpcHost: env.GRPC_HOST,
     ...(grpcTls ? { grpcTls } : {}),
     parkTtlMs: env.DLR_PARK_TTL_MS,

@@ -1,5 +1,6 @@
 // The dlr core, built from explicit dependencies (main.ts wires the defaults; tests pass isolated
 // topics, a test database and a free gRPC port).
+import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
@@ -78,7 +79,12 @@ export function createDlr(deps: DlrDeps): Dlr {
       return consumer?.deadLetterTopic ?? `${options.groupId}.dlq`;
     },
     async start() {
-      grpcServer = await startGrpcServer(messageService(queries, log), log, {
+      const verifier = new TokenVerifier({
+        store: new PgTokenStore(deps.pool),
+        ...(options.adminToken !== undefined ? { bootstrapToken: options.adminToken } : {}),
+        ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
+      });
+      grpcServer = await startGrpcServer(messageService(queries, log, { verifier, logger: log }), log, {
         port: options.grpcPort,
         ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),
         ...(options.grpcTls ? { tls: options.grpcTls } : {}),

@@ -1,7 +1,9 @@
-// smshub.messages.v1.MessageService over the dlr tables, plus grpc.health.v1 (grpc-health-check).
+// smshub.messages.v1.MessageService over the dlr tables (every call authenticated, libs/auth), plus
+// grpc.health.v1 (grpc-health-check, no token).
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
+import { accountScope, AuthError, callInfo, guardService, type Guard, type Principal } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import {
@@ -243,33 +245,48 @@ export class MessageQueries {
 function unary<Req, Res>(
   log: Logger,
   name: string,
-  fn: (req: Req) => Promise<Res>,
+  fn: (req: Req, caller: Principal) => Promise<Res>,
 ): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    fn(call.request).then(
-      (res) => callback(null, res),
-      (err: unknown) => {
-        if (err instanceof RpcError) {
-          callback({ code: err.code, details: err.message, name: 'RpcError', message: err.message });
-          return;
-        }
-        log.error({ err, rpc: name }, 'rpc failed');
-        callback({
-          code: grpc.status.INTERNAL,
-          details: 'internal error',
-          name: 'Error',
-          message: 'internal error',
-        });
-      },
-    );
+    Promise.resolve()
+      .then(() => fn(call.request, callInfo(call).principal))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          if (err instanceof RpcError || err instanceof AuthError) {
+            callback({ code: err.code, details: err.message, name: 'RpcError', message: err.message });
+            return;
+          }
+          log.error({ err, rpc: name }, 'rpc failed');
+          callback({
+            code: grpc.status.INTERNAL,
+            details: 'internal error',
+            name: 'Error',
+            message: 'internal error',
+          });
+        },
+      );
   };
 }
 
-export function messageService(queries: MessageQueries, log: Logger): MessageServiceServer {
-  return {
-    getMessage: unary(log, 'GetMessage', (r: GetMessageRequest) => queries.getMessage(r)),
-    listMessages: unary(log, 'ListMessages', (r: ListMessagesRequest) => queries.listMessages(r)),
-  };
+/**
+ * MessageService behind libs/auth (every call authenticated; messages.read needed). A customer token
+ * reads only its own account: account_id is filled in, another account is PERMISSION_DENIED, and a
+ * message of another account is NOT_FOUND (as if it did not exist).
+ */
+export function messageService(queries: MessageQueries, log: Logger, guard: Guard): MessageServiceServer {
+  return guardService(
+    MessageServiceService,
+    {
+      getMessage: unary(log, 'GetMessage', (r: GetMessageRequest, caller) =>
+        queries.getMessage({ ...r, accountId: accountScope(caller, r.accountId) }),
+      ),
+      listMessages: unary(log, 'ListMessages', (r: ListMessagesRequest, caller) =>
+        queries.listMessages({ ...r, accountId: accountScope(caller, r.accountId) }),
+      ),
+    },
+    guard,
+  );
 }
 
 export const MESSAGE_SERVICE_NAME = 'smshub.messages.v1.MessageService';

@@ -5,6 +5,7 @@ import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { bearerInterceptor } from '@smshub/auth';
 import {
   DispatchOutcome,
   TrafficType,
@@ -38,6 +39,10 @@ import { createDlr, type Dlr } from '../src/dlr.js';
 import { FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT, type DlrOptions } from '../src/config.js';
 
 /** A UUIDv7 (time-ordered) in lowercase canonical text. */
+
+/** The bootstrap admin credential of the test dlr (its MessageService refuses calls without a token). */
+export const ADMIN_TOKEN = 'dlr-test-admin-token-0123456789';
+
 export function uuidv7(time = Date.now()): string {
   const b = randomBytes(16);
   b.writeUIntBE(time, 0, 6);
@@ -144,6 +149,7 @@ export class Harness {
 
     this.options = {
       grpcPort: 0,
+      adminToken: ADMIN_TOKEN,
       parkTtlMs: 8_000,
       defaultValidityMs: 48 * 3_600_000,
       expiryGraceMs: 0,
@@ -202,6 +208,7 @@ export class Harness {
     this.client = new MessageServiceClient(
       `127.0.0.1:${this.dlr.grpcPort}`,
       grpc.credentials.createInsecure(),
+      { interceptors: [bearerInterceptor(ADMIN_TOKEN)] },
     );
   }
 
@@ -237,6 +244,7 @@ export class Harness {
     this.client = new MessageServiceClient(
       `127.0.0.1:${this.dlr.grpcPort}`,
       grpc.credentials.createInsecure(),
+      { interceptors: [bearerInterceptor(ADMIN_TOKEN)] },
     );
   }
 

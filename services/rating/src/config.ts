@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
+import { authEnv } from '@smshub/auth';
 import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
 
 /** Rating's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
 export const ratingEnv = {
   ...databaseEnv,
+  /** ADMIN_TOKEN (optional bootstrap admin credential), AUTH_CACHE_TTL_MS (revocation bound, 2000). */
+  ...authEnv,
   /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
   ...grpcServerEnv,
   /** gRPC SettlementService and grpc.health.v1. */

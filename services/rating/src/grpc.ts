@@ -22,6 +22,15 @@ import {
   type TopicSpec,
 } from '@smshub/contracts';
 import { startGrpcServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
+import {
+  accountScope,
+  AuthError,
+  callInfo,
+  guardService,
+  permissionDenied,
+  type Guard,
+  type Principal,
+} from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import { minorExponent, parseDecimal, pow10 } from './domain/money.js';
 import { csvField, toCsv, type Party, type Period } from './domain/settlement.js';
@@ -156,13 +165,33 @@ export interface SettlementDeps {
   kafka: Kafka;
   rated: TopicSpec<BillingRated>;
   logger: Logger;
+  /** Authentication and roles (libs/auth): every call needs a token. */
+  guard: Guard;
+}
+
+/**
+ * A customer token reads customer totals of its own account only (party_id filled in when empty), never
+ * margins and never the per-message export (which carries buy prices and suppliers).
+ */
+function scoped(
+  caller: Principal,
+  q: SettlementQuery | undefined,
+  perMessage = false,
+): SettlementQuery | undefined {
+  if (caller.role !== 'customer' || q === undefined) return q;
+  if (q.party !== SettlementParty.SETTLEMENT_PARTY_CUSTOMER) {
+    throw permissionDenied('a customer token reads only SETTLEMENT_PARTY_CUSTOMER totals of its own account');
+  }
+  if (perMessage) throw permissionDenied('the per-message export needs role admin or finance');
+  return { ...q, partyId: accountScope(caller, q.partyId, 'query.party_id') };
 }
 
 export function settlementService(deps: SettlementDeps): SettlementServiceServer {
   const { pool } = deps;
 
-  async function getTotals(req: GetTotalsRequest): Promise<GetTotalsResponse> {
-    const q = totalsQuery(req.query);
+  async function getTotals(req: GetTotalsRequest, caller: Principal): Promise<GetTotalsResponse> {
+    const q = totalsQuery(scoped(caller, req.query));
+    const showMargin = caller.role !== 'customer';
     const size = req.pageSize <= 0 ? DEFAULT_PAGE : Math.min(req.pageSize, MAX_PAGE);
     const offset = pageOffset(req.pageToken);
     const rows = await queryTotals(pool, q, { limit: size + 1, offset });
@@ -177,7 +206,7 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
           messages: BigInt(r.messages),
           segments: BigInt(r.segments),
           amount: money(r.amountMinor, r.currency),
-          ...(r.marginMinor !== undefined ? { margin: money(r.marginMinor, r.currency) } : {}),
+          ...(r.marginMinor !== undefined && showMargin ? { margin: money(r.marginMinor, r.currency) } : {}),
         };
         return t;
       }),
@@ -185,8 +214,8 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
     };
   }
 
-  async function* exportCsv(req: ExportCsvRequest): AsyncGenerator<ExportCsvResponse> {
-    const q = totalsQuery(req.query);
+  async function* exportCsv(req: ExportCsvRequest, caller: Principal): AsyncGenerator<ExportCsvResponse> {
+    const q = totalsQuery(scoped(caller, req.query, req.perMessage));
     if (!req.perMessage) {
       // Totals are small (parties x periods x destinations); one query, chunks of 64 KiB.
       const csv = Buffer.from(toCsv(await queryTotals(pool, q)), 'utf8');
@@ -324,25 +353,28 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
 
   function fail(err: unknown): grpc.ServiceError {
     const invalidArg = err instanceof InvalidArgument;
-    if (!invalidArg) deps.logger.error({ err }, 'settlement request failed');
+    const refused = err instanceof AuthError;
+    if (!invalidArg && !refused) deps.logger.error({ err }, 'settlement request failed');
     return Object.assign(new Error(err instanceof Error ? err.message : String(err)), {
-      code: invalidArg ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
+      code: refused ? err.code : invalidArg ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL,
       details: err instanceof Error ? err.message : String(err),
       metadata: new grpc.Metadata(),
     });
   }
 
-  return {
+  const impl: SettlementServiceServer = {
     getTotals(call, callback) {
-      getTotals(call.request).then(
-        (r) => callback(null, r),
-        (err: unknown) => callback(fail(err)),
-      );
+      Promise.resolve()
+        .then(() => getTotals(call.request, callInfo(call).principal))
+        .then(
+          (r) => callback(null, r),
+          (err: unknown) => callback(fail(err)),
+        );
     },
     exportCsv(call) {
       void (async () => {
         try {
-          for await (const chunk of exportCsv(call.request)) {
+          for await (const chunk of exportCsv(call.request, callInfo(call).principal)) {
             if (call.cancelled) return;
             if (!call.write(chunk)) await new Promise((resolve) => call.once('drain', resolve));
           }
@@ -359,6 +391,7 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
       );
     },
   };
+  return guardService(SettlementServiceService, impl, deps.guard);
 }
 
 export type { GrpcServer };

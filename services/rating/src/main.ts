@@ -14,6 +14,8 @@ await runService({
         ...DEFAULT_OPTIONS,
         replicaId: c.RATING_REPLICA_ID,
         grpcPort: c.GRPC_PORT,
+        ...(c.ADMIN_TOKEN !== undefined ? { adminToken: c.ADMIN_TOKEN } : {}),
+        authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
         grpcHost: c.GRPC_HOST,
         ...(grpcTls ? { grpcTls } : {}),
         balancePublishIntervalMs: c.RATING_BALANCE_PUBLISH_MS,

@@ -1,7 +1,6 @@
 // The rating service, built from explicit dependencies (tests construct it with isolated topics and a
 // test database; main.ts wires the defaults).
 
-import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
 import {
   ResourceKind,
@@ -14,7 +13,8 @@ import {
   type TopicSpec,
 } from '@smshub/contracts';
 import type { TlsFiles } from '@smshub/grpc';
-import type { ConsumerOptions, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import type { ConsumerOptions, Kafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
 import { CatalogHolder, type Catalog } from './catalog.js';
@@ -58,6 +58,10 @@ export interface RatingOptions {
   grpcHost?: string;
   /** gRPC over TLS with these PEM files; omitted = plaintext. */
   grpcTls?: TlsFiles;
+  /** Accepted as an admin token besides auth_tokens (ADMIN_TOKEN). */
+  adminToken?: string;
+  /** Token lookups are reused this long (the bound on how late a revocation takes effect). */
+  authCacheTtlMs?: number;
   /** Bound on reading billing.rated.v1 back at start (see recoverPublished). */
   recoveryReadTimeoutMs?: number;
 }
@@ -367,7 +371,20 @@ export function createRating(deps: RatingDeps): Rating {
 
       if (options.grpcPort !== null) {
         server = await startSettlementServer(
-          { pool, kafka: deps.kafka, rated: topics.rated, logger: log },
+          {
+            pool,
+            kafka: deps.kafka,
+            rated: topics.rated,
+            logger: log,
+            guard: {
+              logger: log,
+              verifier: new TokenVerifier({
+                store: new PgTokenStore(pool),
+                ...(options.adminToken !== undefined ? { bootstrapToken: options.adminToken } : {}),
+                ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
+              }),
+            },
+          },
           {
             port: options.grpcPort,
             ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),

@@ -19,6 +19,9 @@ import { createRating, type Rating, type RatingTopics } from '../src/rating.js';
 
 export { accepted, context, finalDelivery } from './fixtures.js';
 
+/** The bootstrap admin credential of test instances (SettlementService refuses calls without a token). */
+export const ADMIN_TOKEN = 'rating-test-admin-token-0123456789';
+
 export const OLD = new Date('2026-01-10T10:00:00Z'); // before the plan's price change
 export const NEW = new Date('2026-07-10T10:00:00Z'); // after it
 
@@ -139,6 +142,7 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
           reloadIntervalMs: 600_000,
           grpcPort: 0,
           grpcHost: '127.0.0.1',
+          adminToken: ADMIN_TOKEN,
         },
         logger,
         pool,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { bearerInterceptor } from '@smshub/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AccountBalance,
@@ -20,7 +21,16 @@ import type { RatedRecord } from '../src/domain/types.js';
 import { publishUnpublished } from '../src/cdr-store.js';
 import { ratingMetrics } from '../src/metrics.js';
 import type { Rating } from '../src/rating.js';
-import { NEW, OLD, accepted, context, createHarness, finalDelivery, type Harness } from './harness.js';
+import {
+  ADMIN_TOKEN,
+  NEW,
+  OLD,
+  accepted,
+  context,
+  createHarness,
+  finalDelivery,
+  type Harness,
+} from './harness.js';
 
 let h: Harness & { db: { drop(): Promise<void> } };
 let rating: Rating;
@@ -424,6 +434,7 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     const client = new SettlementServiceClient(
       `127.0.0.1:${rating.grpcPort}`,
       grpc.credentials.createInsecure(),
+      { interceptors: [bearerInterceptor(ADMIN_TOKEN)] },
     );
     try {
       const today = new Date();
