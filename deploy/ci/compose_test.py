@@ -138,6 +138,10 @@ def main():
     rules = [r for g in alerts["groups"] for r in g["rules"]]
     for r in rules:
         check(r.get("alert") and r.get("expr") and r.get("for"), f"alerts.yml: rule {r.get('alert')} lacks alert/expr/for")
+    # Messages sent with no sell (or buy) rate are money lost: an alert on every MISSING_RATE record.
+    unbilled = [r for r in rules if r.get("alert") == "SmshubUnbilledMessages"]
+    check(unbilled and "smshub_rating_missing_rate_total" in unbilled[0]["expr"],
+          "alerts.yml: no SmshubUnbilledMessages alert on smshub_rating_missing_rate_total")
     with open(os.path.join(d, "grafana", "dashboards", "smshub.json")) as f:
         dash = json.load(f)
     exprs = " ".join(t["expr"] for p in dash["panels"] for t in p.get("targets", []))

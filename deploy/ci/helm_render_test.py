@@ -20,6 +20,7 @@ import tempfile
 import yaml
 
 HELM = os.environ.get("HELM", "helm")
+COMPOSE_ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compose", "alerts.yml")
 SECRET_LIKE = re.compile(r"password|token|secret|database_url", re.I)
 failures = []
 checks = 0
@@ -77,6 +78,21 @@ def check_render(name, docs, values):
     names = {(d["kind"], d["metadata"]["name"]) for d in docs}
     deployments = by_kind.get("Deployment", [])
     check(deployments, f"{name}: no Deployment rendered")
+
+    # The alert rules: a PrometheusRule exactly when asked for, holding every rule of the compose file
+    # (the MISSING_RATE alert included), with the labels the operator's ruleSelector needs.
+    rules = by_kind.get("PrometheusRule", [])
+    if values.get("prometheusRule", {}).get("enabled"):
+        if check(len(rules) == 1, f"{name}: prometheusRule.enabled but {len(rules)} PrometheusRule objects"):
+            with open(COMPOSE_ALERTS) as f:
+                want = yaml.safe_load(f)
+            check(rules[0]["spec"] == want, f"{name}: the PrometheusRule's groups differ from deploy/compose/alerts.yml")
+            alerts = {r.get("alert") for g in rules[0]["spec"].get("groups", []) for r in g.get("rules", [])}
+            check("SmshubUnbilledMessages" in alerts, f"{name}: no SmshubUnbilledMessages (MISSING_RATE) alert")
+            for k, v in values["prometheusRule"].get("labels", {}).items():
+                check(rules[0]["metadata"]["labels"].get(k) == v, f"{name}: PrometheusRule lacks label {k}={v}")
+    else:
+        check(not rules, f"{name}: a PrometheusRule rendered although prometheusRule.enabled is false")
 
     # Which Secrets/ConfigMaps a pod may refer to: rendered ones, plus the existing Secrets the values name.
     existing = {values["postgres"].get("existingSecret"), values["kafka"]["sasl"].get("existingSecret"),
@@ -327,6 +343,9 @@ def must_refuse_render(chart, why, *sets):
 
 def main():
     chart = os.path.abspath(sys.argv[1])
+    # The chart's copy of the alert rules is the compose file, byte for byte (Helm reads only chart files).
+    with open(os.path.join(chart, "files", "alerts.yml")) as f, open(COMPOSE_ALERTS) as g:
+        check(f.read() == g.read(), "helm/smshub/files/alerts.yml differs from deploy/compose/alerts.yml: copy it over")
     cases = [("default values", None)] + [(os.path.relpath(f, chart), f) for f in sorted(glob.glob(os.path.join(chart, "ci", "*-values.yaml")))]
     for name, vf in cases:
         before = len(failures)
