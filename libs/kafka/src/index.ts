@@ -6,7 +6,9 @@ export {
   type KafkaConnection,
   type KafkaEnvConfig,
 } from './client.js';
+export type { Kafka } from 'kafkajs';
 export { TypedProducer, type ProducerOptions, type ProduceOptions } from './producer.js';
+export { readTopicSince, type ReadRecord, type ReadTopicOptions } from './reader.js';
 export {
   TypedConsumer,
   DLQ_HEADERS,

@@ -5,9 +5,8 @@
 // Records of a period are produced at or after its start (rated_at is when rating produced them), so the
 // read starts at the offsets of the start time and runs to the partition ends seen when the read begins.
 
-import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import type { BillingRated, TopicSpec } from '@smshub/contracts';
+import { readTopicSince, type Kafka } from '@smshub/kafka';
 import type { Period } from './domain/settlement.js';
 import { recordCountKey, type RecordCount } from './settlement-store.js';
 
@@ -28,74 +27,13 @@ export async function readRatedTopic(
   fromMs: number,
   opts: { timeoutMs?: number } = {},
 ): Promise<Map<string, BillingRated>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `smshub-rating-reconcile-${randomUUID()}`;
-  let ranges: { partition: number; from: bigint; to: bigint }[];
-  try {
-    const fromOffsets = await admin.fetchTopicOffsetsByTimestamp(spec.name, fromMs);
-    const ends = await admin.fetchTopicOffsets(spec.name);
-    ranges = ends
-      .map((e) => {
-        const from = fromOffsets.find((f) => f.partition === e.partition)?.offset ?? e.low;
-        const start = BigInt(from) < 0n ? BigInt(e.high) : BigInt(from);
-        return { partition: e.partition, from: start, to: BigInt(e.high) };
-      })
-      .filter((r) => r.from < r.to);
-  } finally {
-    await admin.disconnect();
-  }
   const byId = new Map<string, BillingRated>();
-  if (ranges.length === 0) return byId;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    const remaining = new Set(ranges.map((r) => r.partition));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`reading ${spec.name} back did not finish in time`)),
-        opts.timeoutMs ?? 60_000,
-      );
-      consumer
-        .subscribe({ topic: spec.name, fromBeginning: true })
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const range = ranges.find((r) => r.partition === batch.partition);
-              if (range === undefined) return;
-              for (const m of batch.messages) {
-                const offset = BigInt(m.offset);
-                if (offset < range.from || offset >= range.to || m.value === null) continue;
-                const rec = spec.decode(m.value);
-                byId.set(rec.messageId, rec);
-              }
-              if (BigInt(batch.lastOffset()) >= range.to - 1n) {
-                remaining.delete(batch.partition);
-                if (remaining.size === 0) {
-                  clearTimeout(timer);
-                  resolve();
-                }
-              }
-            },
-          }),
-        )
-        .then(() => {
-          for (const r of ranges)
-            consumer.seek({ topic: spec.name, partition: r.partition, offset: r.from.toString() });
-        })
-        .catch((err: unknown) => {
-          clearTimeout(timer);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        });
-    });
-  } finally {
-    await consumer.disconnect();
-    const cleanup = kafka.admin();
-    await cleanup.connect();
-    await cleanup.deleteGroups([groupId]).catch(() => undefined);
-    await cleanup.disconnect();
-  }
+  await readTopicSince(
+    kafka,
+    spec,
+    { fromMs, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) },
+    (r) => void byId.set(r.value.messageId, r.value),
+  );
   return byId;
 }
 
