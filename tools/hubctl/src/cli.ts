@@ -52,6 +52,10 @@ export function buildProgram(deps: Deps, session: Session): Command {
     .option('--token <token>', 'bearer token (env HUBCTL_TOKEN or ADMIN_TOKEN; the env is safer than a flag)')
     .option('--tls', 'connect with TLS (env HUBCTL_TLS=true)')
     .option('--ca <file>', 'CA certificate (PEM) for TLS; implies --tls (env HUBCTL_CA)')
+    .option(
+      '--tls-server-name <name>',
+      "name the server's certificate must hold when it is not the address's host; implies --tls (env HUBCTL_TLS_SERVER_NAME)",
+    )
     .option('--timeout <seconds>', 'deadline of each call (env HUBCTL_TIMEOUT, default 30)')
     .addHelpText('after', EXIT_HELP);
 

@@ -50,6 +50,18 @@ describe('connection settings', () => {
       );
   });
 
+  it('takes the name the certificate must hold, which implies TLS, and refuses one that is not a name', () => {
+    expect(connectionSettings({ tlsServerName: 'rel-smshub-admin' }, {})).toMatchObject({
+      tls: true,
+      tlsServerName: 'rel-smshub-admin',
+    });
+    expect(connectionSettings({}, { HUBCTL_TLS_SERVER_NAME: 'admin.hub' }).tlsServerName).toBe('admin.hub');
+    expect(connectionSettings({}, {}).tlsServerName).toBeUndefined();
+    expect(() => connectionSettings({ tlsServerName: 'a b' }, {})).toThrow(
+      /--tls-server-name must be a DNS name/,
+    );
+  });
+
   it('refuses a malformed address or timeout as a usage error', () => {
     expect(() => connectionSettings({ adminAddr: 'http://x' }, {})).toThrow(/--admin-addr must be host:port/);
     expect(() => connectionSettings({ timeout: '0' }, {})).toThrow(/--timeout/);

@@ -49,6 +49,11 @@ export interface ConnectionSettings {
   tls: boolean;
   /** PEM of the CA that signed the servers' certificates (implies TLS). */
   caFile: string | undefined;
+  /**
+   * The name the servers' certificates must hold, when it is not the host of the address (implies TLS),
+   * e.g. the in-cluster Service name behind `kubectl port-forward`. Verification is never skipped.
+   */
+  tlsServerName: string | undefined;
   /** Deadline of a unary call. */
   timeoutMs: number;
 }
@@ -94,6 +99,7 @@ export interface GlobalFlags {
   token?: string;
   tls?: boolean;
   ca?: string;
+  tlsServerName?: string;
   timeout?: string;
 }
 
@@ -121,6 +127,10 @@ export function connectionSettings(
     );
   }
   const caFile = flags.ca ?? nonEmpty(env.HUBCTL_CA);
+  const tlsServerName = nonEmpty(flags.tlsServerName) ?? nonEmpty(env.HUBCTL_TLS_SERVER_NAME);
+  if (tlsServerName !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(tlsServerName)) {
+    throw new CliError(`--tls-server-name must be a DNS name, got "${tlsServerName}"`, EXIT.USAGE);
+  }
   const defaults = defaultAddresses(env);
   const tlsEnv = nonEmpty(env.HUBCTL_TLS);
   return {
@@ -140,8 +150,12 @@ export function connectionSettings(
     },
     token: nonEmpty(flags.token) ?? nonEmpty(env.HUBCTL_TOKEN) ?? nonEmpty(env.ADMIN_TOKEN),
     tls:
-      flags.tls === true || caFile !== undefined || (tlsEnv !== undefined && /^(1|true|yes)$/i.test(tlsEnv)),
+      flags.tls === true ||
+      caFile !== undefined ||
+      tlsServerName !== undefined ||
+      (tlsEnv !== undefined && /^(1|true|yes)$/i.test(tlsEnv)),
     caFile,
+    tlsServerName,
     timeoutMs: Math.round(timeout * 1000),
   };
 }
@@ -171,6 +185,9 @@ export function grpcRpc(settings: ConnectionSettings): Rpc {
         // Fail fast on a refused connection instead of retrying for the whole deadline.
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_receive_message_length': 64 * 1024 * 1024,
+        ...(settings.tls && settings.tlsServerName !== undefined
+          ? { 'grpc.ssl_target_name_override': settings.tlsServerName }
+          : {}),
       });
       clients.set(service, c);
     }
