@@ -192,4 +192,17 @@ describe('gRPC over TLS (dlr with GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE)', () =
     expect(right.stderr).toMatch(/^hubctl: not found: message 0190f5d2-.* not found/);
     expect(right.code).toBe(1);
   });
+
+  it('hubctl checks the name given by --tls-server-name instead of the address', async () => {
+    const { ports, secrets } = hub!;
+    const env = { HUBCTL_MESSAGES_ADDR: `127.0.0.1:${ports.messages}`, HUBCTL_TOKEN: secrets.adminToken };
+    const id = '0190f5d2-7a6b-7c3d-8e9f-0a1b2c3d4e5f';
+    const [held, other] = await Promise.all([
+      hubctl(['--ca', caFile, '--tls-server-name', 'localhost', 'messages', 'get', id], env),
+      hubctl(['--ca', caFile, '--tls-server-name', 'dlr.example.net', 'messages', 'get', id], env),
+    ]);
+    expect(held.stderr).toMatch(/^hubctl: not found: /);
+    expect(other.code).toBe(69);
+    expect(other.stderr).toMatch(/TLS failed \(.*dlr\.example\.net.*\); check --tls and --ca/);
+  });
 });
