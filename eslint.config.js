@@ -4,6 +4,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
+import devkit from '@nx/devkit';
+
+// @nx/enforce-module-boundaries does not compute the project graph: it reads the one Nx cached in
+// .nx/workspace-data and, when there is none (a fresh clone, after `nx reset`), prints a warning and skips
+// itself, so every forbidden import passes. Computing the graph here, once per ESLint run (from the cache
+// when no project changed), makes the rule hold on every run; a graph that cannot be computed fails the run
+// instead of switching the rule off. tools/dev/test/lint-boundaries.test.ts checks it on a fresh clone.
+await devkit.createProjectGraphAsync({ exitOnError: false });
 
 export default tseslint.config(
   {
