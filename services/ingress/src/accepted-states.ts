@@ -29,6 +29,9 @@ export const DEFAULT_ACCEPTED_STATES: AcceptedStatesOptions = {
 
 export interface AcceptedState {
   systemId: string;
+  /** The id the customer got in submit_sm_resp (what query_sm carries). */
+  customerMessageId: string;
+  /** The hub message id. */
   messageId: string;
   expiresAt: Date;
 }
@@ -48,10 +51,11 @@ export class AcceptedStates {
     private readonly log: Logger,
   ) {}
 
-  /** An accepted message (its customer message id is the hub id). */
-  add(systemId: string, messageId: string, now: number = Date.now()): void {
-    this.pending.set(key(systemId, messageId), {
+  /** An accepted message: the id its submit_sm_resp carried, and the hub id. */
+  add(systemId: string, customerMessageId: string, messageId: string, now: number = Date.now()): void {
+    this.pending.set(key(systemId, customerMessageId), {
       systemId,
+      customerMessageId,
       messageId,
       expiresAt: new Date(now + this.opts.retentionMs),
     });

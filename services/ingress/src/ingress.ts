@@ -417,7 +417,8 @@ export function createIngress(deps: IngressDeps): Ingress {
       st.inflight--;
     }
     st.accepted.inc();
-    acceptedStates.add(systemId, msg.messageId);
+    // The id this submit_sm_resp carries (the hub id; see message_id_format) and the hub id.
+    acceptedStates.add(systemId, msg.messageId, msg.messageId);
     m.submitLatency.observe((performance.now() - started) / 1000);
     if (log.isLevelEnabled('debug'))
       log.debug({ systemId, messageId: msg.messageId, dst: mask(msg.destination) }, 'accepted');

@@ -240,16 +240,18 @@ export class ReceiptStore {
    * 1 and up) always overwrites the row, and a row already written by one is left as it is.
    */
   async insertAccepted(
-    states: readonly { systemId: string; messageId: string; expiresAt: Date }[],
+    states: readonly { systemId: string; customerMessageId: string; messageId: string; expiresAt: Date }[],
   ): Promise<void> {
     if (states.length === 0) return;
     await this.pool.query(
       `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
          error_code, revision, expires_at)
-       SELECT s, m, m::uuid, $4, NULL, 0, 0, e FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(s, m, e)
+       SELECT s, c, m, $5, NULL, 0, 0, e
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(s, c, m, e)
        ON CONFLICT (system_id, customer_message_id) DO NOTHING`,
       [
         states.map((st) => st.systemId),
+        states.map((st) => st.customerMessageId),
         states.map((st) => st.messageId),
         states.map((st) => st.expiresAt),
         MessageState.ENROUTE,
