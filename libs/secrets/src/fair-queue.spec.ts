@@ -18,7 +18,7 @@ function gate(started: string[], name: string): { task: () => Promise<string>; r
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('FairQueue', () => {
-  it('runs at most `concurrency` tasks and serves waiting sources round-robin', async () => {
+  it('runs at most `concurrency` tasks and serves the waiting source served least recently first', async () => {
     const q = new FairQueue({ concurrency: 1, maxPerSource: 100, maxQueued: 100 });
     const started: string[] = [];
     const gates = [
@@ -35,8 +35,8 @@ describe('FairQueue', () => {
       await flush();
     }
     await Promise.all(results);
-    // After flood0: flood, a, b take turns; the flood's remaining tasks do not go first.
-    expect(started).toEqual(['flood0', 'flood1', 'a0', 'b0', 'flood2', 'a1', 'flood3', 'flood4']);
+    // After flood0: a and b (never served) go first, then sources take turns; the flood waits behind itself.
+    expect(started).toEqual(['flood0', 'a0', 'b0', 'flood1', 'a1', 'flood2', 'flood3', 'flood4']);
     expect(q.stats).toEqual({ running: 0, queued: 0, sources: 0 });
   });
 

@@ -1,8 +1,8 @@
 /**
  * A bounded pool of async tasks that is fair between sources: at most `concurrency` tasks run at once, and
- * when a slot frees up the next task is taken round-robin across the sources that have tasks waiting (one
- * task per source per round). One source submitting a thousand tasks therefore waits behind itself, not in
- * front of everyone else: a task of another source starts after at most one task of each waiting source.
+ * when a slot frees up the next task is taken from the waiting source served least recently (round-robin,
+ * with a source that has not been served yet going first). One source submitting a thousand tasks therefore
+ * waits behind itself, not in front of everyone else: a task of a newly arriving source is the next to start.
  *
  * Each source may have at most `maxPerSource` tasks waiting or running, and the queue as a whole at most
  * `maxQueued` waiting; beyond either, `run` rejects at once with QueueFullError (nothing is queued).
@@ -31,10 +31,11 @@ interface Waiting {
 export class FairQueue {
   private running = 0;
   private queued = 0;
-  /** Waiting tasks per source; Map order is the round-robin order (a served source moves to the end). */
+  /** Waiting tasks per source. */
   private readonly waiting = new Map<string, Waiting[]>();
-  /** Tasks waiting or running, per source. */
-  private readonly perSource = new Map<string, number>();
+  /** Tasks waiting or running, per source, and when the source was last served (a sequence number). */
+  private readonly perSource = new Map<string, { load: number; served: number }>();
+  private seq = 0;
 
   constructor(readonly opts: FairQueueOptions) {
     if (opts.concurrency < 1) throw new RangeError('concurrency must be at least 1');
@@ -42,7 +43,7 @@ export class FairQueue {
 
   /** Tasks of `source` waiting or running. */
   load(source: string): number {
-    return this.perSource.get(source) ?? 0;
+    return this.perSource.get(source)?.load ?? 0;
   }
 
   get stats(): { running: number; queued: number; sources: number } {
@@ -55,10 +56,13 @@ export class FairQueue {
     if (load >= this.opts.maxPerSource) return Promise.reject(new QueueFullError('source'));
     if (this.running >= this.opts.concurrency && this.queued >= this.opts.maxQueued)
       return Promise.reject(new QueueFullError('queue'));
-    this.perSource.set(source, load + 1);
+    const entry = this.perSource.get(source) ?? { load: 0, served: 0 };
+    entry.load++;
+    this.perSource.set(source, entry);
     return new Promise<T>((resolve, reject) => {
       const start = (): void => {
         this.running++;
+        entry.served = ++this.seq;
         let p: Promise<T>;
         try {
           p = task();
@@ -67,9 +71,7 @@ export class FairQueue {
         }
         p.then(resolve, reject).finally(() => {
           this.running--;
-          const n = this.load(source) - 1;
-          if (n > 0) this.perSource.set(source, n);
-          else this.perSource.delete(source);
+          if (--entry.load === 0) this.perSource.delete(source);
           this.next();
         });
       };
@@ -82,14 +84,20 @@ export class FairQueue {
   }
 
   private next(): void {
-    while (this.running < this.opts.concurrency) {
-      const first = this.waiting.entries().next();
-      if (first.done) return;
-      const [source, q] = first.value;
+    while (this.running < this.opts.concurrency && this.queued > 0) {
+      // The waiting source served least recently (O(waiting sources), at most maxQueued).
+      let pick: string | undefined;
+      let oldest = Infinity;
+      for (const source of this.waiting.keys()) {
+        const served = this.perSource.get(source)?.served ?? 0;
+        if (served < oldest) {
+          oldest = served;
+          pick = source;
+        }
+      }
+      const q = this.waiting.get(pick!)!;
       const w = q.shift()!;
-      // The served source goes to the back of the round.
-      this.waiting.delete(source);
-      if (q.length > 0) this.waiting.set(source, q);
+      if (q.length === 0) this.waiting.delete(pick!);
       this.queued--;
       w.start();
     }

@@ -1,9 +1,17 @@
 import { counter, gauge, histogram } from '@smshub/telemetry';
 
+// Labels name accounts by their id (a UUID, stable and not a credential), never by system_id: the SMPP
+// system_id is half of a customer's login and /metrics is read by more people than the accounts are.
+
 export const binds = gauge('smshub_ingress_binds', 'SMPP sessions bound on this replica', ['account']);
 export const bindFailures = counter('smshub_ingress_bind_failures_total', 'Refused binds, by status', [
   'status',
 ]);
+export const bindRefusals = counter(
+  'smshub_ingress_bind_refusals_total',
+  'Binds refused by the failed-bind guard or the bind bounds before any password check, by reason',
+  ['reason'],
+);
 export const submits = counter('smshub_ingress_submits_total', 'submit_sm/data_sm answered, by status', [
   'account',
   'status',

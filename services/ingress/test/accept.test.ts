@@ -59,7 +59,8 @@ describe('ingress: binds, accept path, validation', () => {
       password: string,
       bindType: 'transmitter' | 'receiver' | 'transceiver' = 'transmitter',
     ) => status(h.bind(r.port, { systemId, password, bindType }));
-    expect(await bind('nobody', 'x')).toBe(S.ESME_RINVSYSID);
+    // An unknown system_id gets the answer of a wrong password: binds do not tell which system_ids exist.
+    expect(await bind('nobody', 'x')).toBe(S.ESME_RINVPASWD);
     expect(await bind('acme', 'wrong')).toBe(S.ESME_RINVPASWD);
     expect(await bind('disabled', 'pw')).toBe(S.ESME_RBINDFAIL);
     expect(await bind('fromfar', 'pw')).toBe(S.ESME_RBINDFAIL);

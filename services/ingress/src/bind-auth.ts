@@ -1,0 +1,215 @@
+import { availableParallelism } from 'node:os';
+import argon2 from 'argon2';
+import type { Logger } from '@smshub/logging';
+import { commonHashParams, dummyHash, FairQueue, QueueFullError } from '@smshub/secrets';
+import { CommandStatus as S, type BindType, type Pdu } from '@smshub/smpp';
+import { ipAllowed, type Account, type AccountStore } from './accounts.js';
+import { BindGuard, MemoryGuardStore, type AttemptVerdict, type BindGuardOptions } from './bind-guard.js';
+import * as m from './metrics.js';
+
+/**
+ * Bind authentication: who may bind, decided in this order (each step before the costly one after it):
+ *
+ * 1. At most `maxPerIp` binds of one source address in progress (held or verifying); more are refused at
+ *    once with ESME_RBINDFAIL, without counting or verifying (a flood costs a counter, no CPU, no query).
+ * 2. The failed-bind guard counts the attempt and may refuse it (locked) or hold it (back-off).
+ * 3. At most `maxPerSystemId` binds of one system_id in progress from addresses that are not known (see
+ *    bind-guard.ts): a guesser spread over many addresses cannot keep many verifications of one account
+ *    going; the customer's own known addresses are not counted nor refused by it.
+ * 4. The password is verified in a FairQueue of `verifyConcurrency` slots, round-robin across source
+ *    addresses, so a flood from one address waits behind itself and cannot starve other sources.
+ *
+ * Unknown system_ids and wrong passwords get the same answer, ESME_RINVPASWD, after the same work: a
+ * verification against a dummy hash made with the parameters most stored hashes use (same argon2 cost).
+ * An address outside the account's allow list gets ESME_RBINDFAIL whether or not the password was right
+ * (no password oracle from outside the list), after the same verification.
+ */
+export interface BindAuthOptions {
+  /**
+   * Password verifications at once. argon2 runs on libuv's threadpool (UV_THREADPOOL_SIZE, default 4, also
+   * used by DNS lookups and file I/O) and one verification keeps a core busy for its whole duration: the
+   * default leaves one core to the event loop (measured on 2 cores: 2 at once took both, and a legitimate
+   * bind under a flood waited 550 ms median instead of 250).
+   */
+  verifyConcurrency: number;
+  maxPerIp: number;
+  maxPerSystemId: number;
+  /** Verifications waiting at most, all sources together. */
+  maxQueued: number;
+  /**
+   * A bind refused without verification (locked, too many in progress) is answered after this long: a
+   * client looping on refusals then costs a held socket, not a connection and a PDU per millisecond.
+   */
+  refusalDelayMs: number;
+}
+
+export const DEFAULT_BIND_AUTH: BindAuthOptions = {
+  verifyConcurrency: Math.max(1, Math.min(3, availableParallelism() - 1)),
+  maxPerIp: 10,
+  maxPerSystemId: 10,
+  maxQueued: 1000,
+  refusalDelayMs: 1000,
+};
+
+export interface AuthResult {
+  status: number;
+  account?: Account;
+  /** For the log only; never sent to the ESME. */
+  reason: string;
+  /** Hold the answer this long (a refusal without verification). */
+  holdMs?: number;
+}
+
+export interface BindAuthDeps {
+  accounts: AccountStore;
+  guard: BindGuard;
+  options: BindAuthOptions;
+  logger: Logger;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class BindAuthenticator {
+  private readonly queue: FairQueue;
+  private readonly perIp = new Map<string, number>();
+  private readonly perSystemId = new Map<string, number>();
+  /** Used while the shared guard store (PostgreSQL) does not answer. */
+  private readonly fallback: BindGuard;
+  private dummy: { key: string; hash: Promise<string> } | undefined;
+
+  constructor(private readonly deps: BindAuthDeps) {
+    const o = deps.options;
+    this.queue = new FairQueue({
+      concurrency: o.verifyConcurrency,
+      maxPerSource: o.maxPerIp,
+      maxQueued: o.maxQueued,
+    });
+    this.fallback = new BindGuard(new MemoryGuardStore(deps.guard.opts), deps.guard.opts);
+  }
+
+  get guardOptions(): BindGuardOptions {
+    return this.deps.guard.opts;
+  }
+
+  /** Call after the accounts were (re)loaded: the dummy hash follows the parameters of the stored ones. */
+  accountsChanged(): void {
+    const params = commonHashParams([...this.deps.accounts.all()].map((a) => a.passwordHash));
+    const key = `${params.memoryCost},${params.timeCost},${params.parallelism}`;
+    if (this.dummy?.key === key) return;
+    const hash = dummyHash(params);
+    hash.catch(() => undefined);
+    this.dummy = { key, hash };
+  }
+
+  async authenticate(ip: string, pdu: Pdu & { bindType: BindType }): Promise<AuthResult> {
+    const r = await this.decide(ip, pdu);
+    if (r.holdMs) await sleep(r.holdMs);
+    return r;
+  }
+
+  private async decide(ip: string, pdu: Pdu & { bindType: BindType }): Promise<AuthResult> {
+    const systemId = pdu.system_id ?? '';
+    if ((this.perIp.get(ip) ?? 0) >= this.deps.options.maxPerIp)
+      return this.refuse('busy_ip', 'too many binds in progress from this address');
+    inc(this.perIp, ip);
+    try {
+      return await this.guarded(ip, systemId, pdu);
+    } finally {
+      dec(this.perIp, ip);
+    }
+  }
+
+  private async guarded(
+    ip: string,
+    systemId: string,
+    pdu: Pdu & { bindType: BindType },
+  ): Promise<AuthResult> {
+    const account = this.deps.accounts.get(systemId);
+    const allowListed = account?.allowList !== undefined && ipAllowed(account, ip);
+    const verdict = await this.attempt(ip, systemId, allowListed);
+    if (!verdict.admitted)
+      return this.refuse(
+        verdict.lockedBy === 'pair' ? 'locked_pair' : 'locked_ip',
+        `locked for ${Math.ceil(verdict.retryAfterMs / 1000)} s after failed binds (${verdict.lockedBy === 'pair' ? 'this system_id from this address' : 'this address'})`,
+      );
+    const counted = !verdict.known;
+    if (counted) {
+      if ((this.perSystemId.get(systemId) ?? 0) >= this.deps.options.maxPerSystemId)
+        return this.refuse(
+          'busy_system_id',
+          'too many binds of this system_id in progress from unknown addresses',
+        );
+      inc(this.perSystemId, systemId);
+    }
+    try {
+      if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      const hash = account?.passwordHash ?? (await this.dummyHash());
+      let ok: boolean;
+      try {
+        ok = await this.queue.run(ip, () => argon2.verify(hash, pdu.password ?? ''));
+      } catch (err) {
+        if (err instanceof QueueFullError)
+          return this.refuse('queue_full', 'password verification queue full');
+        if (account)
+          this.deps.logger.error(
+            { systemId, err: (err as Error).message },
+            'stored password hash cannot be verified',
+          );
+        ok = false;
+      }
+      if (!account) return { status: S.ESME_RINVPASWD, reason: 'unknown system_id' };
+      if (!ipAllowed(account, ip))
+        return { status: S.ESME_RBINDFAIL, account, reason: 'source IP not allowed' };
+      if (!ok) return { status: S.ESME_RINVPASWD, account, reason: 'wrong password' };
+      // Not waited for: the answer does not depend on it (a few ms less for every successful bind).
+      void this.deps.guard.succeed(ip, systemId).catch((err: unknown) => {
+        this.deps.logger.warn(
+          { err: (err as Error).message },
+          'bind guard store unavailable; success not recorded',
+        );
+        return this.fallback.succeed(ip, systemId);
+      });
+      if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
+      if (!account.allowedBindTypes.has(pdu.bindType))
+        return { status: S.ESME_RBINDFAIL, account, reason: `bind type ${pdu.bindType} not allowed` };
+      return { status: S.ESME_ROK, account, reason: 'ok' };
+    } finally {
+      if (counted) dec(this.perSystemId, systemId);
+    }
+  }
+
+  private async attempt(ip: string, systemId: string, allowListed: boolean): Promise<AttemptVerdict> {
+    try {
+      return await this.deps.guard.attempt(ip, systemId, allowListed);
+    } catch (err) {
+      // A database outage must not open the door to guessing, nor lock everyone out: this replica's own
+      // counters decide meanwhile.
+      this.deps.logger.warn(
+        { err: (err as Error).message },
+        'bind guard store unavailable; counting on this replica',
+      );
+      return this.fallback.attempt(ip, systemId, allowListed);
+    }
+  }
+
+  private dummyHash(): Promise<string> {
+    if (!this.dummy) this.accountsChanged();
+    return this.dummy!.hash;
+  }
+
+  /** A refusal without verification, answered after refusalDelayMs (not counted as in progress meanwhile). */
+  private refuse(reason: string, text: string): AuthResult {
+    m.bindRefusals.inc({ reason });
+    return { status: S.ESME_RBINDFAIL, reason: text, holdMs: this.deps.options.refusalDelayMs };
+  }
+}
+
+function inc(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+function dec(map: Map<string, number>, key: string): void {
+  const n = (map.get(key) ?? 0) - 1;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+}
