@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DispatchOutcome } from '@smshub/contracts';
-import { waitFor } from '@smshub/testing';
+import { waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { FakeSmsc } from './fake-smsc.js';
 import { Harness } from './harness.js';
 
@@ -58,6 +58,10 @@ describe('egress: no double send across an abrupt restart', () => {
             (d.outcome === DispatchOutcome.DISPATCH_OUTCOME_TIMEOUT && /not resent/.test(d.errorDetail)),
         );
     await waitFor(() => ids.every(settled), { what: 'every message settled', timeoutMs: 30_000 });
+    // Nothing more can be sent or published once the group committed past every routed record, and the
+    // collector holds every dispatch once it committed past what was published by then.
+    await waitForGroupCommitted({ groupId: h.group, topic: h.topics.routed.name });
+    await waitForGroupCommitted({ groupId: h.watchGroup, topic: h.topics.dispatched.name });
 
     const perDest = new Map<string, number>();
     for (const r of smsc.received) perDest.set(r.key, (perDest.get(r.key) ?? 0) + 1);
