@@ -34,3 +34,4 @@ export {
   type TokenStore,
   type VerifierOptions,
 } from './verifier.js';
+export { probeMethods, probeViolations, REFLECTION_DEFINITIONS, type ProbeResult } from './probe.js';

@@ -5,6 +5,7 @@ import {
   AdminServiceClient,
   topics as registry,
   type AccountBalance,
+  type AuditEvent,
   type ConfigChange,
 } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
@@ -38,6 +39,8 @@ export class AdminHarness {
   topics!: Pick<typeof registry, 'configChanges' | 'balances' | 'audit'>;
   readonly changes: ConfigChange[] = [];
   readonly balances: AccountBalance[] = [];
+  /** What admin published on audit.v1. */
+  readonly audits: AuditEvent[] = [];
   private consumers: TypedConsumer[] = [];
 
   async setup(): Promise<void> {
@@ -69,6 +72,9 @@ export class AdminHarness {
       })
       .on(this.topics.balances, (r) => {
         this.balances.push(r.value);
+      })
+      .on(this.topics.audit, (r) => {
+        this.audits.push(r.value);
       });
     this.consumers.push(consumer);
     const joined = consumer.waitForAssignment(60_000);
