@@ -23,6 +23,7 @@ import { fromFlags, type FlagValues } from '../fields.js';
 import { keyValueTable, listTable, snake, type Column } from '../output.js';
 import { readPassword, type PasswordFlags } from '../password.js';
 import { buildResource, RESOURCES, type ResourceSpec } from '../resources.js';
+import { allowedCidrsCommand } from './allowed-cidrs.js';
 import type { MethodOf } from '../rpc.js';
 import {
   formatMoney,
@@ -536,6 +537,7 @@ export function adminCommands(session: Session, program: Command): void {
       importCommand(session, cmd, spec.name);
     }
     if (spec.name === 'accounts') {
+      allowedCidrsCommand(session, cmd);
       passwordOptions(
         cmd
           .command('set-password')
