@@ -252,6 +252,25 @@ describe('accounts', () => {
       }),
     });
     expect(cidr.details).toMatch(/allowed_cidrs\[0\]/);
+    const hostBits = await h.fail('createAccount', {
+      account: account('acme2', {
+        smppCredentials: [
+          {
+            systemId: 'acme2',
+            password: 'pw',
+            passwordHash: '',
+            allowedCidrs: ['10.0.0.0/8', '192.0.2.7/24'],
+            maxBinds: 0,
+            maxSubmitRate: 0,
+            windowSize: 0,
+          },
+        ],
+      }),
+    });
+    expect(hostBits.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(hostBits.details).toMatch(
+      /allowed_cidrs\[1\]: "192.0.2.7\/24" has host bits set: did you mean 192.0.2.0\/24/,
+    );
     const mask = await h.fail('updateAccount', {
       account: account('x', { id: '0190f5b4-0000-7000-8000-000000000001' }),
       updateMask: ['nope'],

@@ -99,6 +99,17 @@ function cidr(field: string, v: string): string {
     Number(len ?? 0) > max
   )
     throw invalid(field, `${JSON.stringify(v)} is not an IP network (e.g. 10.0.0.0/8)`);
+  // PostgreSQL's cidr refuses host bits right of the prefix (10.0.0.1/8): an INVALID_ARGUMENT that says
+  // which network was meant rather than a database error.
+  if (family === 4 && len !== undefined) {
+    const n = (ip as string).split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    const bits = Number(len);
+    const network = (n & (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0)) >>> 0;
+    if (network !== n) {
+      const dotted = [24, 16, 8, 0].map((s) => (network >>> s) & 255).join('.');
+      throw invalid(field, `${JSON.stringify(v)} has host bits set: did you mean ${dotted}/${bits}?`);
+    }
+  }
   return v;
 }
 
