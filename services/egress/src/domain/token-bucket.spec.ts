@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { replicaShare, strictBucket, TokenBucket } from './token-bucket.js';
+import { strictBucket, TokenBucket } from './token-bucket.js';
 
 function fakeClock(start = 0) {
   const c = { t: start, now: () => c.t };
@@ -58,14 +58,6 @@ describe('TokenBucket', () => {
 
   it('refuses a zero rate', () => {
     expect(() => new TokenBucket(0)).toThrow(RangeError);
-  });
-});
-
-describe('replicaShare', () => {
-  it('splits a connector limit between replicas', () => {
-    expect(replicaShare(100, 4)).toBe(25);
-    expect(replicaShare(3, 4)).toBe(0.75);
-    expect(replicaShare(10, 0)).toBe(10);
   });
 });
 
