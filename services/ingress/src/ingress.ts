@@ -1,5 +1,4 @@
 import { v7 as uuidv7 } from 'uuid';
-import argon2 from 'argon2';
 import type { Pool } from 'pg';
 import { ResourceKind, type topics as topicRegistry } from '@smshub/contracts';
 import { ProduceOutcomeUnknownError, type TypedConsumer, type TypedProducer } from '@smshub/kafka';
@@ -17,9 +16,11 @@ import {
   type SmppServer,
   type SmppSession,
 } from '@smshub/smpp';
-import { AccountStore, ipAllowed, normaliseIp, type Account } from './accounts.js';
+import { AccountStore, normaliseIp } from './accounts.js';
 import { BalanceCache } from './balances.js';
-import { BindGuard, type BindGuardOptions } from './bind-guard.js';
+import { BindAuthenticator, DEFAULT_BIND_AUTH, type BindAuthOptions } from './bind-auth.js';
+import { BindGuard, DEFAULT_BIND_GUARD, type BindGuardOptions } from './bind-guard.js';
+import { PgGuardStore } from './bind-guard-store.js';
 import { BindRegistry } from './bind-registry.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
 import { newMessageId } from './message-id.js';
@@ -58,7 +59,10 @@ export interface IngressOptions {
   balancesGroupPrefix: string;
   /** Refuse submits of accounts that balances.v1 marks blocked (out of credit) with ESME_RSUBMITFAIL. */
   creditCheck: boolean;
+  /** Failed-bind guard (bind-guard.ts); its counters are in PostgreSQL, shared by the replicas. */
   bindGuard: Partial<BindGuardOptions>;
+  /** Bounds and verification pool of binds (bind-auth.ts). */
+  bindAuth: Partial<BindAuthOptions>;
   idleTimeoutMs: number;
   bindTimeoutMs: number;
   /** Server-wide cap of in-flight inbound requests per session; the account's max_window applies below it. */
@@ -84,6 +88,7 @@ export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
   balancesGroupPrefix: 'smshub-ingress-balances',
   creditCheck: true,
   bindGuard: {},
+  bindAuth: {},
   idleTimeoutMs: 120_000,
   bindTimeoutMs: 30_000,
   inboundWindowCap: 200,
@@ -127,6 +132,8 @@ interface SessionState {
   info: SessionInfo;
   /** Accepted submits waiting for Kafka on this session. */
   inflight: number;
+  /** Metric label of the account: its id, not its system_id (a credential). */
+  accountId: string;
   /** smshub_ingress_submits_total{account, status="ESME_ROK"}, looked up once per session, not per message. */
   accepted: { inc(): void };
 }
@@ -160,7 +167,15 @@ export function createIngress(deps: IngressDeps): Ingress {
   const { producer, pool, topics } = deps;
   const accounts = new AccountStore(pool);
   const sellRates = new SellRateCache(pool);
-  const guard = new BindGuard(opts.bindGuard);
+  const guardOptions = { ...DEFAULT_BIND_GUARD, ...opts.bindGuard };
+  const guardStore = new PgGuardStore(pool, guardOptions);
+  const auth = new BindAuthenticator({
+    accounts,
+    guard: new BindGuard(guardStore, guardOptions),
+    options: { ...DEFAULT_BIND_AUTH, ...opts.bindAuth },
+    logger: log,
+  });
+  let sweepTimer: NodeJS.Timeout | null = null;
   const throttles = new Throttles();
   const groups = new ConcatGroups();
   const balances = new BalanceCache();
@@ -183,57 +198,19 @@ export function createIngress(deps: IngressDeps): Ingress {
   const stateOf = (s: SmppSession): SessionState | undefined => s.context.ingress as SessionState | undefined;
 
   // ------------------------------------------------------------------ binds
-  async function authenticate(
-    pdu: Pdu & { bindType: BindType },
-    ip: string,
-  ): Promise<{ status: number; account?: Account; reason: string }> {
-    const systemId = pdu.system_id ?? '';
-    const account = accounts.get(systemId);
-    if (!account) {
-      // Same work as a real check, so timing does not tell which system_ids exist.
-      await argon2.verify(DUMMY_HASH, pdu.password ?? '').catch(() => false);
-      return { status: S.ESME_RINVSYSID, reason: 'unknown system_id' };
-    }
-    let ok = false;
-    try {
-      ok = await argon2.verify(account.passwordHash, pdu.password ?? '');
-    } catch (err) {
-      log.error({ systemId, err: (err as Error).message }, 'stored password hash cannot be verified');
-    }
-    if (!ok) return { status: S.ESME_RINVPASWD, reason: 'wrong password' };
-    if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
-    if (!ipAllowed(account, ip))
-      return { status: S.ESME_RBINDFAIL, account, reason: 'source IP not allowed' };
-    if (!account.allowedBindTypes.has(pdu.bindType))
-      return { status: S.ESME_RBINDFAIL, account, reason: `bind type ${pdu.bindType} not allowed` };
-    const current = bound.get(systemId)?.size ?? 0;
-    if (current >= account.maxBinds)
-      return { status: S.ESME_RBINDFAIL, account, reason: `max binds (${account.maxBinds}) reached` };
-    return { status: S.ESME_ROK, account, reason: 'ok' };
-  }
-
   async function onBind(session: SmppSession, pdu: Pdu & { bindType: BindType }): Promise<BindDecision> {
     const ip = normaliseIp(session.remoteAddress);
     const systemId = pdu.system_id ?? '';
     const blog = log.child({ systemId, ip, bindType: pdu.bindType });
     if (draining) return { status: S.ESME_RBINDFAIL };
-    if (guard.blocked(ip, systemId)) {
-      m.bindFailures.inc({ status: 'ESME_RBINDFAIL' });
-      blog.warn({}, 'bind refused: too many failed binds from this IP or for this system_id');
-      await sleep(guard.opts.maxDelayMs);
-      return { status: S.ESME_RBINDFAIL };
+    const r = await auth.authenticate(ip, pdu);
+    if (r.status === S.ESME_ROK && (bound.get(systemId)?.size ?? 0) >= r.account!.maxBinds) {
+      r.status = S.ESME_RBINDFAIL;
+      r.reason = `max binds (${r.account!.maxBinds}) reached`;
     }
-    const r = await authenticate(pdu, ip);
     if (r.status !== S.ESME_ROK) {
       m.bindFailures.inc({ status: statusName(r.status) });
-      // Only credential failures count towards slowing down and blocking.
-      if (r.status === S.ESME_RINVSYSID || r.status === S.ESME_RINVPASWD) {
-        const { delayMs, blockedNow } = guard.fail(ip, systemId);
-        blog.warn({ reason: r.reason, delayMs, blockedNow }, 'bind failed');
-        if (delayMs) await sleep(delayMs);
-      } else {
-        blog.warn({ reason: r.reason }, 'bind refused');
-      }
+      blog.warn({ reason: r.reason, status: statusName(r.status) }, 'bind refused');
       return { status: r.status };
     }
     const account = r.account!;
@@ -272,13 +249,12 @@ export function createIngress(deps: IngressDeps): Ingress {
       unregister();
       return { status: S.ESME_RBINDFAIL };
     }
-    guard.succeed(ip, systemId);
     const set = bound.get(systemId) ?? new Set<SmppSession>();
     set.add(session);
     bound.set(systemId, set);
-    m.binds.inc({ account: systemId });
+    m.binds.inc({ account: account.id });
     const forget = (): void => {
-      if (set.delete(session)) m.binds.dec({ account: systemId });
+      if (set.delete(session)) m.binds.dec({ account: account.id });
       if (set.size === 0 && bound.get(systemId) === set) bound.delete(systemId);
       unregister();
     };
@@ -286,7 +262,8 @@ export function createIngress(deps: IngressDeps): Ingress {
     session.context.ingress = {
       info,
       inflight: 0,
-      accepted: m.submits.labels({ account: systemId, status: 'ESME_ROK' }),
+      accountId: account.id,
+      accepted: m.submits.labels({ account: account.id, status: 'ESME_ROK' }),
     } satisfies SessionState;
     session.once('bound', (bindType) => {
       blog.info({ sessionId: info.sessionId }, 'bound');
@@ -302,15 +279,16 @@ export function createIngress(deps: IngressDeps): Ingress {
    */
   const accept: RequestHandler = (pdu, session) => {
     const st = stateOf(session);
-    if (!st) return refused(session.peerSystemId ?? '', S.ESME_RINVBNDSTS);
+    if (!st) return refused('', S.ESME_RINVBNDSTS);
     const started = performance.now();
     const admitted = admit(pdu, st);
-    if (typeof admitted === 'number') return refused(st.info.systemId, admitted);
+    if (typeof admitted === 'number') return refused(st.accountId, admitted);
     return produceAccepted(st, admitted, started, session);
   };
 
-  function refused(systemId: string, status: number): ResponseSpec {
-    m.submits.inc({ account: systemId, status: statusName(status) });
+  /** `accountId`: the metric label ('' before a bind). */
+  function refused(accountId: string, status: number): ResponseSpec {
+    m.submits.inc({ account: accountId, status: statusName(status) });
     return { status };
   }
 
@@ -322,7 +300,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (!account || !account.enabled) return S.ESME_RSUBMITFAIL;
     // This submit counts as outstanding on the session: more than max_window of them are refused.
     if (st.inflight + 1 > account.maxWindow) {
-      m.throttled.inc({ account: systemId });
+      m.throttled.inc({ account: account.id });
       return opts.overWindowStatus;
     }
     const now = new Date();
@@ -363,7 +341,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       return S.ESME_RINVDSTADR;
     }
     if (!throttles.tryTake(account.id, account.tpsLimit, now.getTime())) {
-      m.throttled.inc({ account: systemId });
+      m.throttled.inc({ account: account.id });
       return S.ESME_RTHROTTLED;
     }
     if (pendingProduces >= opts.maxPendingProduces) return S.ESME_RMSGQFUL;
@@ -410,7 +388,7 @@ export function createIngress(deps: IngressDeps): Ingress {
         { systemId, messageId: msg.messageId, err: (err as Error).message },
         'Kafka did not take the message; answered ESME_RSYSERR',
       );
-      return refused(systemId, S.ESME_RSYSERR);
+      return refused(st.accountId, S.ESME_RSYSERR);
     } finally {
       pendingProduces--;
       inflightSubmits--;
@@ -459,6 +437,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   // ------------------------------------------------------------------ consumers
   function enforceAccounts(): void {
+    auth.accountsChanged();
     for (const [systemId, set] of bound) {
       const a = accounts.get(systemId);
       if (a && a.enabled) continue;
@@ -560,6 +539,9 @@ export function createIngress(deps: IngressDeps): Ingress {
       await assigned;
       await Promise.all([accounts.reload(), sellRates.reload()]);
       log.info({ accounts: accounts.size, sellRates: sellRates.size }, 'accounts and sell rates loaded');
+      auth.accountsChanged();
+      sweepTimer = setInterval(() => void guardStore.sweep().catch(() => undefined), 10 * 60_000);
+      sweepTimer.unref();
       reloadTimer = setInterval(() => {
         accounts.reload().then(enforceAccounts, (err: unknown) => log.warn({ err }, 'account reload failed'));
         sellRates.reload().catch((err: unknown) => log.warn({ err }, 'sell rate reload failed'));
@@ -611,6 +593,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       while (inflightSubmits > 0 && Date.now() < deadline) await sleep(20);
       await Promise.all(servers.map((s) => s.close({ graceMs: Math.max(500, deadline - Date.now()) })));
       if (reloadTimer) clearInterval(reloadTimer);
+      if (sweepTimer) clearInterval(sweepTimer);
       await acceptedStates.stop();
       await dispatcher.stop();
       await registry.stop();
@@ -619,7 +602,3 @@ export function createIngress(deps: IngressDeps): Ingress {
     },
   };
 }
-
-/** An argon2id hash of a random string: verified against for unknown system_ids. */
-const DUMMY_HASH =
-  '$argon2id$v=19$m=65536,t=3,p=4$Un8yBhHps8ymSgNGm1fS6A$8ELO0KLDZHjeBtlDfkbZyO+OC7+vNDpLtXRI189jJbU';
