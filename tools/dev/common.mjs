@@ -6,6 +6,37 @@ import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** State of this checkout's local hub: SMSHUB_LOCAL_DIR, else <repo>/.local (as deploy/local/lib.sh). */
+export const localDir = process.env.SMSHUB_LOCAL_DIR
+  ? path.resolve(process.env.SMSHUB_LOCAL_DIR)
+  : path.join(root, '.local');
+
+/**
+ * The port offset of the hub: HUB_PORT_OFFSET when set, else the offset of the `npm start` running from
+ * this checkout (start.mjs writes it to <localDir>/hub.json and removes it when it stops), else 0.
+ * Returns undefined when HUB_PORT_OFFSET is set but not an integer 0..10000.
+ */
+export function hubPortOffset(env = process.env) {
+  const text = env.HUB_PORT_OFFSET;
+  if (text !== undefined && text.trim() !== '') {
+    const n = Number(text);
+    return Number.isInteger(n) && n >= 0 && n <= 10_000 ? n : undefined;
+  }
+  const hub = runningHub();
+  return hub?.offset ?? 0;
+}
+
+/** <localDir>/hub.json of a running `npm start` ({ pid, offset, ports }), or undefined. */
+export function runningHub() {
+  try {
+    const hub = JSON.parse(readFileSync(path.join(localDir, 'hub.json'), 'utf8'));
+    process.kill(hub.pid, 0);
+    return Number.isInteger(hub.offset) ? hub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function say(msg) {
   process.stderr.write(`[smshub] ${msg}\n`);
 }

@@ -5,14 +5,34 @@
 // /readyz it prints how to bind and send. Ctrl-C stops everything it started.
 //
 // Service logs go to .local/logs/<name>.log; warnings and errors are also shown here (`npm start -- --logs`
-// shows every line). HUB_PORT_OFFSET=N moves every port of the hub up by N (a second hub on one machine).
+// shows every line). HUB_PORT_OFFSET=N moves every port of the hub up by N (a second hub on one machine);
+// the offset is written to .local/hub.json while the hub runs, so `npm run hubctl|ops|send` follow it.
+// HUB_SERVICES=admin,dlr starts only those processes. SMSHUB_LOCAL_DIR moves .local/ (state, secrets, logs).
+//
+// Nothing it starts outlives it, however it ends: SIGINT, SIGTERM and SIGHUP stop the hub; a closed stdout
+// or stderr (`npm start | tee log`, then Ctrl-C kills tee first) is ignored; and a guardian process
+// (guardian.mjs) stops the services and the infrastructure when this script dies without doing so.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
-import { ensureDependencies, readEnvFile, root, say } from './common.mjs';
+import { ensureDependencies, localDir, readEnvFile, root, say } from './common.mjs';
+
+// A reader that went away (`npm start | tee hub.log`, Ctrl-C: tee dies first) must not crash this script
+// half-way through stopping the hub: write errors on stdout/stderr are ignored.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
 const t0 = performance.now();
 let stopping = false;
@@ -32,7 +52,13 @@ const ports = {
   grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset },
 };
 
+const onlyServices = process.env.HUB_SERVICES?.trim()
+  ? process.env.HUB_SERVICES.split(',').map((s) => s.trim())
+  : undefined;
+
 ensureDependencies();
+mkdirSync(path.join(localDir, 'logs'), { recursive: true });
+const guardian = startGuardian();
 
 // Only what this command starts is stopped at the end: a Kafka or PostgreSQL that was already running
 // (another `npm start`, a developer's `npm run infra:up`) is left as it was.
@@ -44,6 +70,25 @@ function running(script) {
 }
 const startedKafka = !process.env.KAFKA_BROKERS && !running('kafka.sh');
 const startedPostgres = !process.env.DATABASE_URL && !running('postgres.sh');
+tellGuardian({ infra: { kafka: startedKafka, postgres: startedPostgres } });
+
+/** guardian.mjs in its own process group, reading what to clean up from a pipe that closes when we die. */
+function startGuardian() {
+  const log = openSync(path.join(localDir, 'logs/guardian.log'), 'a');
+  const g = spawn(process.execPath, [path.join(root, 'tools/dev/guardian.mjs')], {
+    cwd: root,
+    stdio: ['pipe', 'ignore', log],
+    detached: true,
+  });
+  closeSync(log);
+  g.stdin.on('error', () => {});
+  g.unref();
+  g.stdin.unref?.();
+  return g;
+}
+function tellGuardian(msg) {
+  if (guardian.stdin.writable) guardian.stdin.write(`${JSON.stringify(msg)}\n`);
+}
 
 const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], {
   cwd: root,
@@ -52,9 +97,11 @@ const up = spawnSync('bash', [path.join(root, 'deploy/local/up.sh')], {
 });
 if (up.status !== 0) {
   say('could not bring up Kafka and PostgreSQL: see the messages above');
+  stopInfra();
+  tellGuardian({ done: true });
   process.exit(1);
 }
-const infra = readEnvFile(path.join(root, '.local/env'));
+const infra = readEnvFile(path.join(localDir, 'env'));
 // KAFKA_BROKERS / DATABASE_URL given by the user win over the local infrastructure's addresses.
 const env = {
   ...infra,
@@ -73,7 +120,7 @@ const env = {
  * account's SMPP password and the admin API token. Variables already set in the environment win.
  */
 function devSecrets() {
-  const dir = path.join(root, '.local/secrets');
+  const dir = path.join(localDir, 'secrets');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const once = (name, make) => {
     const file = path.join(dir, name);
@@ -125,6 +172,11 @@ function devSecrets() {
   }
   return out;
 }
+/** A path as the user types it: relative to the checkout when inside it. */
+function shown(p) {
+  const r = path.relative(root, p);
+  return r.startsWith('..') ? p : r;
+}
 const tsx = [process.execPath, '--conditions=@smshub/source', '--import', 'tsx'];
 
 function runOps(...args) {
@@ -143,17 +195,19 @@ function runOps(...args) {
 if (!runOps('setup')) {
   say('setup (migrations and topics) failed: see the messages above');
   stopInfra();
+  tellGuardian({ done: true });
   process.exit(1);
 }
 // The simulator config holds the connector passwords: it lives with the other local secrets.
-const simConfig = path.join(root, '.local/secrets/simulators.json');
+const simConfig = path.join(localDir, 'secrets/simulators.json');
 if (!runOps('demo', '--sim-config', simConfig, '--quiet')) {
   say('the demo configuration could not be seeded: see the messages above');
   stopInfra();
+  tellGuardian({ done: true });
   process.exit(1);
 }
-const logDir = path.join(root, '.local/logs');
-mkdirSync(logDir, { recursive: true });
+const logDir = path.join(localDir, 'logs');
+const logName = (name) => shown(path.join(logDir, `${name}.log`));
 
 const children = [];
 const processes = [
@@ -163,7 +217,16 @@ const processes = [
   ...['smsc-simulator']
     .filter((name) => existsSync(path.join(root, 'tools', name, 'src/main.ts')))
     .map((name) => ({ name, entry: path.join(root, 'tools', name, 'src/main.ts') })),
-];
+].filter((p) => !onlyServices || onlyServices.includes(p.name));
+if (onlyServices) {
+  const unknown = onlyServices.filter((n) => !processes.some((p) => p.name === n));
+  if (unknown.length) {
+    say(`HUB_SERVICES names no such process: ${unknown.join(', ')} (services/<name> or smsc-simulator)`);
+    stopInfra();
+    tellGuardian({ done: true });
+    process.exit(64);
+  }
+}
 let port = ports.http;
 for (const p of processes) {
   p.httpPort = port++;
@@ -177,6 +240,7 @@ for (const p of processes) {
     // Own process group: a Ctrl-C reaches only this script, which drains every service with one SIGTERM.
     detached: true,
   });
+  tellGuardian({ child: child.pid });
   const log = createWriteStream(path.join(logDir, `${p.name}.log`), { flags: 'a' });
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
@@ -188,7 +252,7 @@ for (const p of processes) {
     log.end();
     if (!stopping) {
       say(
-        `${p.name} exited (${signal ?? `code ${code}`}) ${hubReady ? 'while the hub was running' : 'during start-up'}; its log: .local/logs/${p.name}.log`,
+        `${p.name} exited (${signal ?? `code ${code}`}) ${hubReady ? 'while the hub was running' : 'during start-up'}; its log: ${logName(p.name)}`,
       );
       say('stopping the hub');
       void stop(1);
@@ -222,10 +286,14 @@ function echo(name, line) {
   }
 }
 
+// Where this hub listens, for `npm run hubctl|ops|send` in another terminal (removed when it stops).
+const hubFile = path.join(localDir, 'hub.json');
+writeFileSync(hubFile, `${JSON.stringify({ pid: process.pid, offset, ports })}\n`);
+
 say(`Kafka: ${env.KAFKA_BROKERS}   PostgreSQL: ${env.DATABASE_URL}`);
 say(
   processes.length
-    ? `starting: ${processes.map((p) => p.name).join(', ')} (logs in .local/logs/)`
+    ? `starting: ${processes.map((p) => p.name).join(', ')} (logs in ${shown(logDir)}/)`
     : 'no services yet: infrastructure, migrations and topics are up',
 );
 say('Ctrl-C stops everything.');
@@ -261,8 +329,13 @@ async function waitUntilReady() {
 }
 
 function printReady(seconds) {
-  const secrets = path.relative(root, path.join(root, '.local/secrets'));
+  const secrets = shown(path.join(localDir, 'secrets'));
   const has = (name) => children.some((c) => c.name === name);
+  // The commands work as printed in any terminal: with an offset they carry it (they would also find it in
+  // hub.json while this hub runs, but two hubs of one checkout share that file).
+  const npm = offset ? `HUB_PORT_OFFSET=${offset} npm` : 'npm';
+  const today = new Date().toISOString().slice(0, 10);
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
   const lines = [
     '',
     `smshub is ready (${seconds} s). Ctrl-C stops everything.`,
@@ -274,15 +347,24 @@ function printReady(seconds) {
     `  password   ${env.DEMO_SMPP_PASSWORD}   (${secrets}/demo-smpp-password)`,
     '',
     'Send a first message and wait for its delivery receipt:',
-    `  npm run send -- --to +447400123456 --text "hello from smshub"${offset ? ` --port ${ports.smpp}` : ''}`,
-    'See its timeline (every event of the message):',
-    `  npm run hubctl -- messages get <message id>${offset ? ` --messages-addr 127.0.0.1:${ports.grpc.dlr}` : ''}`,
+    `  ${npm} run send -- --to +447400123456 --text "hello from smshub"`,
   ];
+  if (has('dlr'))
+    lines.push(
+      `See its timeline (every event of the message; MessageService on 127.0.0.1:${ports.grpc.dlr}):`,
+      `  ${npm} run hubctl -- messages get <message id>`,
+    );
+  if (has('rating'))
+    lines.push(
+      `What it cost (the rated record; settlement API on 127.0.0.1:${ports.grpc.rating}):`,
+      `  ${npm} run -s ops -- rated --message <message id>`,
+      `  ${npm} run hubctl -- settlement totals --party customer --from ${today} --to ${tomorrow}`,
+    );
   if (has('admin'))
     lines.push(
       '',
       `Admin API (gRPC, AdminService): 127.0.0.1:${ports.grpc.admin}, bearer token in ${secrets}/admin-token`,
-      `  npm run hubctl -- accounts list${offset ? ` --admin-addr 127.0.0.1:${ports.grpc.admin}` : ''}`,
+      `  ${npm} run hubctl -- accounts list`,
     );
   // The ports the simulators really use: those of the stored connectors (ops demo wrote them to the file).
   const simPort = (name, fallback) => {
@@ -312,11 +394,28 @@ function signalGroup(child, signal) {
     child.kill(signal);
   }
 }
+/** Removes hub.json when it is still ours (another hub of this checkout may have written it since). */
+function forgetHub() {
+  try {
+    if (JSON.parse(readFileSync(hubFile, 'utf8')).pid === process.pid) rmSync(hubFile);
+  } catch {
+    // not there
+  }
+}
 function stopInfra() {
-  if (startedKafka)
-    spawnSync('bash', [path.join(root, 'deploy/local/kafka.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
-  if (startedPostgres)
-    spawnSync('bash', [path.join(root, 'deploy/local/postgres.sh'), 'stop'], { cwd: root, stdio: 'inherit' });
+  for (const [started, script] of [
+    [startedKafka, 'kafka.sh'],
+    [startedPostgres, 'postgres.sh'],
+  ]) {
+    if (!started) continue;
+    // Not our stderr: when its reader is gone, the script's first log line would kill it with SIGPIPE.
+    const r = spawnSync('bash', [path.join(root, 'deploy/local', script), 'stop'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (r.stderr) process.stderr.write(r.stderr);
+  }
 }
 async function stop(code) {
   if (stopping) return;
@@ -338,6 +437,8 @@ async function stop(code) {
   await stopAll(children.filter((c) => c.name !== 'smsc-simulator'));
   await stopAll(children.filter((c) => c.name === 'smsc-simulator'));
   stopInfra();
+  forgetHub();
+  tellGuardian({ done: true });
   say(code === 0 ? 'stopped; nothing is left running' : 'stopped');
   process.exit(code);
 }
