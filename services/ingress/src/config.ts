@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import { databaseEnv, envHost, envInt, envString, z } from '@smshub/config';
+import { DEFAULT_BIND_AUTH } from './bind-auth.js';
+import { DEFAULT_BIND_GUARD } from './bind-guard.js';
 import { DEFAULT_OPTIONS } from './ingress.js';
 
 /** Ingress's own environment variables (merged with the shared Kafka/HTTP/log/OTel ones by runService). */
@@ -33,6 +35,26 @@ export const ingressEnv = {
     max: 10_000,
     default: DEFAULT_OPTIONS.deliveryFetch.maxWaitMs,
   }),
+  /**
+   * Password verifications at once (argon2id, one core each; default: cores - 1, 1 to 3). Keep it below
+   * UV_THREADPOOL_SIZE (libuv's default 4), which DNS lookups and file I/O share.
+   */
+  INGRESS_BIND_VERIFY_CONCURRENCY: envInt({ min: 1, max: 64, default: DEFAULT_BIND_AUTH.verifyConcurrency }),
+  /** Binds in progress from one source address; more are refused (ESME_RBINDFAIL) without a check. */
+  INGRESS_BIND_MAX_PER_IP: envInt({ min: 1, max: 10_000, default: DEFAULT_BIND_AUTH.maxPerIp }),
+  /** Binds in progress of one system_id from addresses it has not bound from (allow list or success). */
+  INGRESS_BIND_MAX_PER_SYSTEM_ID: envInt({ min: 1, max: 10_000, default: DEFAULT_BIND_AUTH.maxPerSystemId }),
+  /** Failed binds of one system_id from one address that lock that pair. */
+  INGRESS_BIND_LOCK_AFTER: envInt({ min: 1, max: 1000, default: DEFAULT_BIND_GUARD.blockAfter }),
+  /** First lock of a pair; each further lock lasts twice as long, up to INGRESS_BIND_LOCK_MAX_MS. */
+  INGRESS_BIND_LOCK_MS: envInt({ min: 1000, max: 86_400_000, default: DEFAULT_BIND_GUARD.blockMs }),
+  INGRESS_BIND_LOCK_MAX_MS: envInt({
+    min: 1000,
+    max: 7 * 86_400_000,
+    default: DEFAULT_BIND_GUARD.maxBlockMs,
+  }),
+  /** Failed binds from one address across system_ids that lock the address (not for its allow-listed accounts). */
+  INGRESS_BIND_IP_LOCK_AFTER: envInt({ min: 1, max: 100_000, default: DEFAULT_BIND_GUARD.ipBlockAfter }),
 };
 
 export type IngressEnv = z.infer<z.ZodObject<typeof ingressEnv>>;

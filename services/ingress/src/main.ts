@@ -21,6 +21,17 @@ await runService({
           minBytes: c.INGRESS_DELIVERY_FETCH_MIN_BYTES,
           maxWaitMs: c.INGRESS_DELIVERY_FETCH_WAIT_MS,
         },
+        bindAuth: {
+          verifyConcurrency: c.INGRESS_BIND_VERIFY_CONCURRENCY,
+          maxPerIp: c.INGRESS_BIND_MAX_PER_IP,
+          maxPerSystemId: c.INGRESS_BIND_MAX_PER_SYSTEM_ID,
+        },
+        bindGuard: {
+          blockAfter: c.INGRESS_BIND_LOCK_AFTER,
+          blockMs: c.INGRESS_BIND_LOCK_MS,
+          maxBlockMs: Math.max(c.INGRESS_BIND_LOCK_MS, c.INGRESS_BIND_LOCK_MAX_MS),
+          ipBlockAfter: c.INGRESS_BIND_IP_LOCK_AFTER,
+        },
         ...(c.SMPP_TLS_CERT_FILE && c.SMPP_TLS_KEY_FILE
           ? {
               tls: {
