@@ -1,4 +1,11 @@
-export { parseSecretKey, sealSecret, openSecret, SecretBoxError } from './secret-box.js';
+export {
+  parseSecretKey,
+  sealSecret,
+  openSecret,
+  openSecretWithKeys,
+  resealSecret,
+  SecretBoxError,
+} from './secret-box.js';
 export {
   hashPassword,
   verifyPassword,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { openSecret, parseSecretKey, sealSecret } from './secret-box.js';
+import { openSecret, openSecretWithKeys, parseSecretKey, resealSecret, sealSecret } from './secret-box.js';
 
 describe('secret box', () => {
   const key = randomBytes(32);
@@ -20,5 +20,35 @@ describe('secret box', () => {
   it('checks the key length', () => {
     expect(() => parseSecretKey(Buffer.alloc(16).toString('base64'))).toThrow(/32 bytes/);
     expect(parseSecretKey(key.toString('base64'))).toEqual(key);
+  });
+
+  describe('key rotation', () => {
+    const previous = randomBytes(32);
+    const older = randomBytes(32);
+    it('opens with the current key or a previous one, and says which', () => {
+      expect(openSecretWithKeys([key, previous], sealSecret(key, 'a', 'c'), 'c')).toEqual({
+        plaintext: 'a',
+        keyIndex: 0,
+      });
+      expect(openSecretWithKeys([key, previous, older], sealSecret(older, 'b', 'c'), 'c')).toEqual({
+        plaintext: 'b',
+        keyIndex: 2,
+      });
+      expect(() => openSecretWithKeys([key, previous], sealSecret(older, 'b', 'c'), 'c')).toThrow(
+        /nor any previous key/,
+      );
+      expect(() => openSecretWithKeys([key], Buffer.from('junk-junk-junk-junk-junk-junk'), 'c')).toThrow(
+        'not a sealed secret',
+      );
+    });
+    it('re-seals under the current key only what a previous key opens', () => {
+      expect(resealSecret(key, [previous], sealSecret(key, 'a', 'c'), 'c')).toBeNull();
+      const moved = resealSecret(key, [previous], sealSecret(previous, 'pw', 'con_9'), 'con_9');
+      expect(moved).not.toBeNull();
+      expect(openSecret(key, moved!, 'con_9')).toBe('pw');
+      expect(() => resealSecret(key, [previous], sealSecret(older, 'pw', 'c'), 'c')).toThrow(
+        /does not decrypt/,
+      );
+    });
   });
 });

@@ -46,3 +46,40 @@ export function openSecret(key: Buffer, sealed: Buffer, aad: string): string {
     throw new SecretBoxError('secret does not decrypt with CONNECTOR_SECRET_KEY (wrong key or tampered)');
   }
 }
+
+/**
+ * Opens with the first of `keys` that works: the current key first, then the previous ones while a key
+ * rotation is under way (docs/security.md). `keyIndex` says which one opened it (0 = the current key).
+ */
+export function openSecretWithKeys(
+  keys: readonly Buffer[],
+  sealed: Buffer,
+  aad: string,
+): { plaintext: string; keyIndex: number } {
+  for (const [keyIndex, key] of keys.entries()) {
+    try {
+      return { plaintext: openSecret(key, sealed, aad), keyIndex };
+    } catch (err) {
+      if (!(err instanceof SecretBoxError) || err.message === 'not a sealed secret') throw err;
+    }
+  }
+  throw new SecretBoxError(
+    keys.length > 1
+      ? `secret does not decrypt with CONNECTOR_SECRET_KEY nor any previous key (wrong keys or tampered)`
+      : 'secret does not decrypt with CONNECTOR_SECRET_KEY (wrong key or tampered)',
+  );
+}
+
+/**
+ * The sealed value under `current`: null when it already opens with `current`, else re-sealed from the
+ * first of `previous` that opens it. Throws SecretBoxError when no key opens it.
+ */
+export function resealSecret(
+  current: Buffer,
+  previous: readonly Buffer[],
+  sealed: Buffer,
+  aad: string,
+): Buffer | null {
+  const { plaintext, keyIndex } = openSecretWithKeys([current, ...previous], sealed, aad);
+  return keyIndex === 0 ? null : sealSecret(current, plaintext, aad);
+}

@@ -18,6 +18,23 @@ export const egressEnv = {
     },
     { message: 'must be 32 bytes in base64' },
   ),
+  // During a key rotation only: the previous key(s), comma-separated, tried after CONNECTOR_SECRET_KEY to
+  // open passwords not yet re-sealed by `ops reseal-connectors` (docs/security.md). Never seals.
+  CONNECTOR_SECRET_KEY_PREVIOUS: z
+    .string()
+    .optional()
+    .refine(
+      (raw) => {
+        if (raw === undefined) return true;
+        try {
+          for (const k of raw.split(',').filter((x) => x.trim() !== '')) parseSecretKey(k);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'must be 32-byte keys in base64, comma-separated' },
+    ),
   // This replica's name (the pod name in Kubernetes): per-replica config consumer group, session references.
   EGRESS_REPLICA_ID: envString()
     .optional()

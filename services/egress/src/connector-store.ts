@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Pool } from '@smshub/db';
 import type { SegmentMethod } from '@smshub/smpp';
 import type { BindMode, ConnectorConfig, MessageIdFormat } from './domain/connector.js';
-import { openSecret, sealSecret } from '@smshub/secrets';
+import { openSecretWithKeys, sealSecret } from '@smshub/secrets';
 
 /** A connector row could not be turned into a runnable connector (bad secret, missing file). */
 export class ConnectorConfigError extends Error {
@@ -59,13 +59,19 @@ export class ConnectorStore {
   constructor(
     private readonly pool: Pool,
     private readonly secretKey: Buffer,
+    /** Tried after secretKey while a key rotation is under way; upsert always seals with secretKey. */
+    private readonly previousKeys: readonly Buffer[] = [],
   ) {}
 
   private async toConfig(r: Row): Promise<ConnectorConfig> {
     let password: string;
     if (r.password_sealed) {
       try {
-        password = openSecret(this.secretKey, r.password_sealed, r.id);
+        password = openSecretWithKeys(
+          [this.secretKey, ...this.previousKeys],
+          r.password_sealed,
+          r.id,
+        ).plaintext;
       } catch (err) {
         throw new ConnectorConfigError(r.id, 'password does not open with CONNECTOR_SECRET_KEY', {
           cause: err,

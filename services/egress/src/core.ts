@@ -35,6 +35,8 @@ export interface EgressCoreConfig {
   unavailableWaitMs: number;
   /** CONNECTOR_SECRET_KEY, decoded. */
   secretKey: Buffer;
+  /** CONNECTOR_SECRET_KEY_PREVIOUS, decoded: also tried when opening passwords (key rotation). */
+  previousSecretKeys?: Buffer[];
   /** Routed records of one fetched batch processed at the same time. */
   batchConcurrency: number;
   /** Consumer group of sms.routed.v1 (default smshub-egress). */
@@ -75,7 +77,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
   const abort = new AbortController();
   // Every part waiting for a window slot, a token or a backoff listens on this one signal.
   setMaxListeners(0, abort.signal);
-  const connectorStore = new ConnectorStore(deps.pool, config.secretKey);
+  const connectorStore = new ConnectorStore(deps.pool, config.secretKey, config.previousSecretKeys);
   const dispatchStore = new DispatchStore(deps.pool, config.replicaId, { signal: abort.signal });
 
   async function onInbound(

@@ -27,6 +27,10 @@ await runService({
         },
         unavailableWaitMs: c.EGRESS_UNAVAILABLE_WAIT_MS,
         secretKey: parseSecretKey(c.CONNECTOR_SECRET_KEY),
+        previousSecretKeys: (c.CONNECTOR_SECRET_KEY_PREVIOUS ?? '')
+          .split(',')
+          .filter((k) => k.trim() !== '')
+          .map(parseSecretKey),
         batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,
         consumer: { partitionsConsumedConcurrently: c.EGRESS_PARTITION_CONCURRENCY },
         drainMs: c.EGRESS_DRAIN_MS,

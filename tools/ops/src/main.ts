@@ -5,6 +5,8 @@
 //   demo     seed the demo configuration (see demo.ts); flags: --sim-config FILE (write the matching SMSC
 //            simulator config), --quiet (no bind instructions)
 //   rated    print billing.rated.v1 as JSON lines, from the beginning to the current end; --message ID for one
+//   reseal-connectors  re-seal connector passwords under CONNECTOR_SECRET_KEY that open only with a key of
+//            CONNECTOR_SECRET_KEY_PREVIOUS (comma-separated): the middle step of a key rotation
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,9 +25,10 @@ import {
   simulatorConfig,
 } from './demo.js';
 import { printRated } from './rated.js';
+import { resealConnectors } from './reseal.js';
 import { createTopics, runMigrations } from './setup.js';
 
-const commands = ['setup', 'migrate', 'topics', 'demo', 'rated'] as const;
+const commands = ['setup', 'migrate', 'topics', 'demo', 'rated', 'reseal-connectors'] as const;
 const command = process.argv[2];
 if (!commands.includes(command as (typeof commands)[number])) {
   process.stderr.write(`usage: ops <${commands.join('|')}>\n`);
@@ -43,6 +46,8 @@ const config = configOrExit(
     MIGRATIONS_DIR: z.string().optional(),
     // demo only
     CONNECTOR_SECRET_KEY: envString().optional(),
+    // reseal-connectors only
+    CONNECTOR_SECRET_KEY_PREVIOUS: envString().optional(),
     DEMO_SMPP_PASSWORD: envString().optional(),
     DEMO_SIM_GOOD_PORT: envInt({ min: 1, max: 65535, default: 2776 }),
     DEMO_SIM_POOR_PORT: envInt({ min: 1, max: 65535, default: 2777 }),
@@ -60,6 +65,7 @@ const logger = createLogger({ service: 'ops', level: config.LOG_LEVEL });
 async function main(): Promise<void> {
   if (command === 'demo') return demo();
   if (command === 'rated') return rated();
+  if (command === 'reseal-connectors') return reseal();
   if (command === 'setup' || command === 'migrate') {
     const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
     try {
@@ -79,6 +85,37 @@ async function main(): Promise<void> {
       },
       config.KAFKA_NAMESPACE,
     );
+  }
+}
+
+async function reseal(): Promise<void> {
+  if (!config.CONNECTOR_SECRET_KEY || !config.CONNECTOR_SECRET_KEY_PREVIOUS)
+    throw new DemoError(
+      'reseal-connectors needs CONNECTOR_SECRET_KEY (the new key) and CONNECTOR_SECRET_KEY_PREVIOUS (the old one, or several, comma-separated)',
+    );
+  let current: Buffer;
+  let previous: Buffer[];
+  try {
+    current = parseSecretKey(config.CONNECTOR_SECRET_KEY);
+    previous = config.CONNECTOR_SECRET_KEY_PREVIOUS.split(',')
+      .filter((k) => k.trim() !== '')
+      .map(parseSecretKey);
+  } catch (err) {
+    throw new DemoError(err instanceof SecretBoxError ? err.message : String(err));
+  }
+  const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
+  try {
+    const r = await resealConnectors(pool, current, previous);
+    process.stdout.write(
+      `re-sealed ${r.resealed.length} connector password(s) under the new key${r.resealed.length ? ` (${r.resealed.join(', ')})` : ''}; ${r.alreadyCurrent} already under it\n`,
+    );
+    if (r.unopenable.length) {
+      throw new DemoError(
+        `${r.unopenable.length} connector password(s) open with none of the keys and were left as they are: ${r.unopenable.join(', ')} (give them their password again: hubctl connectors update <id> --bind ... --password-stdin)`,
+      );
+    }
+  } finally {
+    await pool.end();
   }
 }
 
