@@ -17,7 +17,7 @@ let checkout: string;
 
 /** The environment of a fresh shell: no addresses of the shared infrastructure, no state dir override. */
 function env(): NodeJS.ProcessEnv {
-  const e = { ...process.env, KAFKA_HEAP: '256m' };
+  const e: NodeJS.ProcessEnv = { ...process.env, KAFKA_HEAP: '256m' };
   for (const k of ['DATABASE_URL', 'KAFKA_BROKERS', 'SMSHUB_LOCAL_DIR', 'PGPORT_LOCAL', 'KAFKA_PORT'])
     delete e[k];
   return e;

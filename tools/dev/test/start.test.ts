@@ -192,7 +192,7 @@ async function startHub(opts: {
     if (!pgStart) throw new Error(`the hub's PostgreSQL (pid ${pgPid}) is not running`);
     processes.set(pgPid, pgStart);
   }
-  const npmEnv = { ...env, HUB_PORT_OFFSET: '' };
+  const npmEnv: NodeJS.ProcessEnv = { ...env };
   delete npmEnv['HUB_PORT_OFFSET'];
   delete npmEnv['DATABASE_URL'];
   delete npmEnv['KAFKA_BROKERS'];

@@ -77,6 +77,16 @@ describe('ops demo: pure parts', () => {
     expect(text).toContain('system_id  demo');
     expect(text).toContain('password   pw');
     expect(text).toContain('npm run send -- --to +447400123456');
+    expect(text).not.toContain('HUB_PORT_OFFSET');
+    const moved = bindInstructions({
+      host: '127.0.0.1',
+      port: 3275,
+      systemId: 'demo',
+      password: 'pw',
+      portOffset: 500,
+    });
+    expect(moved).toContain('3275 (plain)');
+    expect(moved).toContain('HUB_PORT_OFFSET=500 npm run send -- --to +447400123456');
   });
 
   it('generates 8-character alphanumeric SMPP passwords', () => {

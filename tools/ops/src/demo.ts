@@ -435,10 +435,13 @@ export interface BindInfo {
   tlsPort?: number | undefined;
   systemId: string;
   password: string;
+  /** HUB_PORT_OFFSET of the local hub (0 or absent: none); the send command carries it. */
+  portOffset?: number | undefined;
 }
 
 /** The lines telling a user how to bind and send a first message. */
 export function bindInstructions(b: BindInfo): string {
+  const npm = b.portOffset ? `HUB_PORT_OFFSET=${b.portOffset} npm` : 'npm';
   return [
     `Bind with any SMPP 3.4 client (transceiver, or transmitter + receiver):`,
     `  host       ${b.host}`,
@@ -446,7 +449,7 @@ export function bindInstructions(b: BindInfo): string {
     `  system_id  ${b.systemId}`,
     `  password   ${b.password}`,
     `Send a first message (waits for its delivery receipt):`,
-    `  npm run send -- --to +447400123456 --text "hello from smshub"`,
+    `  ${npm} run send -- --to +447400123456 --text "hello from smshub"`,
     `A text with the word "${DEMO_BLOCKED_KEYWORD}" is stopped by the demo firewall (receipt REJECTD).`,
   ].join('\n');
 }

@@ -49,17 +49,26 @@ const config = configOrExit(
     // reseal-connectors only
     CONNECTOR_SECRET_KEY_PREVIOUS: envString().optional(),
     DEMO_SMPP_PASSWORD: envString().optional(),
-    DEMO_SIM_GOOD_PORT: envInt({ min: 1, max: 65535, default: 2776 }),
-    DEMO_SIM_POOR_PORT: envInt({ min: 1, max: 65535, default: 2777 }),
+    // The local hub's port offset (`HUB_PORT_OFFSET=N npm start`): added to the default ports below.
+    HUB_PORT_OFFSET: envInt({ min: 0, max: 10_000, default: 0 }),
+    DEMO_SIM_GOOD_PORT: envInt({ min: 1, max: 65535 }).optional(),
+    DEMO_SIM_POOR_PORT: envInt({ min: 1, max: 65535 }).optional(),
     DEMO_SIM_HOST: envString().optional(),
     DEMO_PROFILE: z.enum(['demo', 'bench'], { message: 'must be demo or bench' }).default('demo'),
     DEMO_PREFIXES_FILE: envString().optional(),
     DEMO_SMPP_HOST: envString().optional(),
-    SMPP_PORT: envInt({ min: 1, max: 65535, default: 2775 }),
-    SMPP_TLS_PORT: envInt({ min: 0, max: 65535, default: 3550 }),
+    SMPP_PORT: envInt({ min: 1, max: 65535 }).optional(),
+    SMPP_TLS_PORT: envInt({ min: 0, max: 65535 }).optional(),
   }),
   { service: 'ops' },
 );
+/** The demo's ports: as set, else the local hub's defaults moved up by HUB_PORT_OFFSET (as npm start does). */
+const demoPorts = {
+  simGood: config.DEMO_SIM_GOOD_PORT ?? 2776 + config.HUB_PORT_OFFSET,
+  simPoor: config.DEMO_SIM_POOR_PORT ?? 2777 + config.HUB_PORT_OFFSET,
+  smpp: config.SMPP_PORT ?? 2775 + config.HUB_PORT_OFFSET,
+  smppTls: config.SMPP_TLS_PORT ?? 3550 + config.HUB_PORT_OFFSET,
+};
 const logger = createLogger({ service: 'ops', level: config.LOG_LEVEL });
 
 async function main(): Promise<void> {
@@ -153,7 +162,7 @@ async function demo(): Promise<void> {
   if (!config.DEMO_SMPP_PASSWORD) throw new DemoError('set DEMO_SMPP_PASSWORD (the demo account password)');
   if (!config.CONNECTOR_SECRET_KEY)
     throw new DemoError('set CONNECTOR_SECRET_KEY (the key egress opens connector passwords with)');
-  if (config.DEMO_SIM_GOOD_PORT === config.DEMO_SIM_POOR_PORT)
+  if (demoPorts.simGood === demoPorts.simPoor)
     throw new DemoError('DEMO_SIM_GOOD_PORT and DEMO_SIM_POOR_PORT must differ');
   let secretKey: Buffer;
   try {
@@ -167,8 +176,8 @@ async function demo(): Promise<void> {
     result = await seedDemo(pool, {
       smppPassword: config.DEMO_SMPP_PASSWORD,
       secretKey,
-      goodPort: config.DEMO_SIM_GOOD_PORT,
-      poorPort: config.DEMO_SIM_POOR_PORT,
+      goodPort: demoPorts.simGood,
+      poorPort: demoPorts.simPoor,
       ...(config.DEMO_SIM_HOST ? { simHost: config.DEMO_SIM_HOST } : {}),
       prefixes: readPrefixes(config.DEMO_PREFIXES_FILE),
     });
@@ -185,7 +194,7 @@ async function demo(): Promise<void> {
       `account ${DEMO_SYSTEM_ID} exists with another password (changed through the admin API?): DEMO_SMPP_PASSWORD will not bind`,
     );
   for (const c of result.connectors) {
-    const wanted = c.id === 'sim-good' ? config.DEMO_SIM_GOOD_PORT : config.DEMO_SIM_POOR_PORT;
+    const wanted = c.id === 'sim-good' ? demoPorts.simGood : demoPorts.simPoor;
     if (c.port !== wanted)
       logger.warn(
         { connector: c.id, stored: c.port, requested: wanted },
@@ -207,8 +216,9 @@ async function demo(): Promise<void> {
     process.stdout.write(
       `${bindInstructions({
         host: config.DEMO_SMPP_HOST ?? '127.0.0.1',
-        port: config.SMPP_PORT,
-        tlsPort: config.SMPP_TLS_PORT || undefined,
+        port: demoPorts.smpp,
+        tlsPort: demoPorts.smppTls || undefined,
+        portOffset: config.HUB_PORT_OFFSET,
         systemId: DEMO_SYSTEM_ID,
         password: config.DEMO_SMPP_PASSWORD,
       })}\n`,
