@@ -80,6 +80,13 @@ describe('firewall sender patterns', () => {
     expect(() => firewallValues({ ...rule, senders: [glob('A*')], destinationPrefixes: ['44'] })).toThrow(
       /set exactly one/,
     );
+    expect(() =>
+      firewallValues({
+        ...rule,
+        kind: 'sender_deny',
+        paramsJson: '{"patterns":[{"regex":"^A","flags":"gi"}]}',
+      }),
+    ).toThrow(/^firewall_rule\.params_json: patterns\[0\]\.flags: "g" and "y" are not allowed/);
   });
 
   it('reads a stored sender rule back with every pattern in senders and its globs in source_patterns', () => {

@@ -104,6 +104,9 @@ export function checkParams(kind: string, p: Params, field = 'firewall_rule.para
         const o = (x ?? {}) as Params;
         if (typeof o['glob'] === 'string' && o['glob'] !== '') return;
         if (typeof o['regex'] === 'string') {
+          // As for senders: "g" and "y" make RegExp.test stateful (every other match would be missed).
+          if (typeof o['flags'] === 'string' && /[gy]/.test(o['flags']))
+            throw invalid(field, `patterns[${i}].flags: "g" and "y" are not allowed`);
           try {
             new RegExp(o['regex'], typeof o['flags'] === 'string' ? o['flags'] : 'i');
             return;
