@@ -82,6 +82,10 @@ def check_resolved(name, cfg, repo):
             check(env.get(var), f"{name}: {p} has no {var}")
         cmd = svc.get("command") or []
         check(cmd == [f"services/{p}/dist/main.js"], f"{name}: {p} does not run services/{p}/dist/main.js (command {cmd})")
+    check(env_of(services.get("admin", {})).get("CONNECTOR_SECRET_KEY") == env_of(services.get("egress", {})).get("CONNECTOR_SECRET_KEY"),
+          f"{name}: admin does not get the CONNECTOR_SECRET_KEY egress opens connector passwords with")
+    tokens = {p: env_of(services.get(p, {})).get("ADMIN_TOKEN") for p in ("admin", "dlr", "rating")}
+    check(tokens["admin"] and len(set(tokens.values())) == 1, f"{name}: admin, dlr and rating do not share one ADMIN_TOKEN (the bootstrap credential of every gRPC API)")
     # The processes default to 127.0.0.1: inside a container each listener must take every interface, or
     # the published ports lead nowhere.
     listeners = {p: ["HTTP_HOST"] for p in SMSHUB + ["smsc-simulator"]}

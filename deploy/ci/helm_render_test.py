@@ -174,6 +174,17 @@ def check_render(name, docs, values):
         env = {e["name"]: e for e in ing[0]["spec"]["template"]["spec"]["containers"][0].get("env", [])}
         check(env.get("INGRESS_REPLICA_ID", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name",
               f"{name}: ingress INGRESS_REPLICA_ID is not the pod name")
+    # Variables a process refuses to start without (its config.ts), from Secrets.
+    required = {"rel-smshub-admin": ["DATABASE_URL", "ADMIN_TOKEN", "CONNECTOR_SECRET_KEY"],
+                "rel-smshub-egress": ["DATABASE_URL", "CONNECTOR_SECRET_KEY"],
+                # The bootstrap admin token works on every gRPC API (libs/auth), not only on admin.
+                "rel-smshub-dlr": ["DATABASE_URL", "ADMIN_TOKEN"],
+                "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"]}
+    for d in deployments:
+        want = required.get(d["metadata"]["name"])
+        if want:
+            have = {e["name"] for e in d["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+            check(set(want) <= have, f"{name}: {d['metadata']['name']} lacks {sorted(set(want) - have)} (it would not start)")
 
     # Exactly one scaler per Deployment, or fixed replicas.
     scaled = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind.get("HorizontalPodAutoscaler", [])}
