@@ -13,6 +13,12 @@ export interface ProducerOptions {
   /** A batch is sent at once when it holds this many records. */
   maxBatchRecords?: number;
   /**
+   * A request carries at most about this many bytes of keys and values (at least one record), so that no
+   * partition's record batch nears the broker's message.max.bytes (1 MiB) or the consumers' fetch limit
+   * per partition. Default 256 KiB (about 650 hub records, more than maxBatchRecords).
+   */
+  maxBatchBytes?: number;
+  /**
    * produce() rejects with ProduceTimeoutError when the broker has not acknowledged in this time (the record
    * may still be written later). With `definiteOutcome`: when the record still waits in this producer's
    * queue after this time (it is then never sent).
@@ -65,10 +71,25 @@ interface Pending {
   settled: boolean;
   /** Given to kafkajs at least once (definiteOutcome: no deadline from then on). */
   sent: boolean;
+  /** definiteOutcome: sent in a batch of its own, after the broker refused a batch holding it. */
+  alone?: boolean;
+  bytes: number;
   span?: Span;
 }
 
 const tracer = trace.getTracer('@smshub/kafka');
+
+/** Broker answers that refuse the records themselves: retrying the same records cannot succeed. */
+const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
+
+/** The kafkajs error type of `err` (or of its causes) when it is one of REFUSALS. */
+function refusal(err: unknown): string | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (e.type && REFUSALS.has(e.type)) return e.type;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
 
 const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by Kafka', ['topic']);
 const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
@@ -110,6 +131,7 @@ export class TypedProducer {
   private readonly log: Logger;
   private readonly lingerMs: number;
   private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
   private readonly ackTimeoutMs: number;
   private readonly definite: boolean;
   private readonly closeTimeoutMs: number;
@@ -130,6 +152,7 @@ export class TypedProducer {
     this.log = logger.child({ component: 'producer' });
     this.lingerMs = opts.lingerMs ?? 2;
     this.maxBatch = opts.maxBatchRecords ?? 500;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 256 * 1024;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
     this.definite = opts.definiteOutcome ?? false;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
@@ -218,6 +241,7 @@ export class TypedProducer {
         reject,
         settled: false,
         sent: false,
+        bytes: (value?.length ?? 0) + (key?.length ?? 0),
         ...(span && { span }),
         timer: setTimeout(
           () => this.settle(pending, new ProduceTimeoutError(topic, this.ackTimeoutMs)),
@@ -263,7 +287,7 @@ export class TypedProducer {
   private async sendLoop(): Promise<void> {
     while (this.queue.length) {
       // Records that already timed out are not sent: their callers were told they failed.
-      const batch = this.queue.splice(0, this.maxBatch).filter((p) => !p.settled);
+      const batch = this.nextBatch();
       if (!batch.length) continue;
       for (const p of batch) {
         p.sent = true;
@@ -285,7 +309,17 @@ export class TypedProducer {
         for (const p of batch) this.settle(p);
       } catch (err) {
         this.renew = true;
+        const refused = refusal(err);
+        if (this.definite && refused && batch.length === 1) {
+          // The broker refused the record itself (too large, invalid): certainly not written.
+          this.log.error({ err, topic: batch[0]!.topic }, 'Kafka refused a record');
+          this.settle(batch[0]!, err);
+          continue;
+        }
         if (this.definite && !this.closing) {
+          // A refused record makes its whole partition batch fail, and the others of the request may or
+          // may not be written: each goes alone from now on, so the refused one fails by itself.
+          if (refused) for (const p of batch) p.alone = true;
           // Written or not, nobody knows: the same records again, through a new producer.
           this.log.error(
             { err, records: batch.length },
@@ -302,6 +336,28 @@ export class TypedProducer {
         this.current = [];
       }
     }
+  }
+
+  /**
+   * Takes the next batch off the queue: up to maxBatchRecords records and maxBatchBytes bytes (at least
+   * one), skipping records already settled; a record marked `alone` goes by itself.
+   */
+  private nextBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let bytes = 0;
+    while (this.queue.length && batch.length < this.maxBatch) {
+      const p = this.queue[0]!;
+      if (p.settled) {
+        this.queue.shift();
+        continue;
+      }
+      if (batch.length && (p.alone || bytes + p.bytes > this.maxBatchBytes)) break;
+      this.queue.shift();
+      batch.push(p);
+      bytes += p.bytes;
+      if (p.alone) break;
+    }
+    return batch;
   }
 
   /** Sends what is queued and waits for it. */
