@@ -75,6 +75,9 @@ export function wantsReceipt(d: SmsDelivery): boolean {
   return false;
 }
 
+/** Line feed, carriage return, form feed and escape: never inside a receipt's text. */
+const CONTROL = new Set(['\n', '\r', '\f', '\u001b']);
+
 /**
  * The "text:" of the receipt: the first 20 characters of the message. The receipt goes out with data_coding 0
  * (GSM 03.38, unpacked), so every GSM character is kept, the extension table's too (€ [ ] { } \ ^ ~ |
@@ -92,7 +95,7 @@ export function receiptText(bytes: Uint8Array, dataCoding: number): string {
   }
   return [...text]
     .slice(0, 20)
-    .map((ch) => (/^[\n\r\f\x1b]$/.test(ch) || !canEncodeGsm7(ch) ? '?' : ch))
+    .map((ch) => (CONTROL.has(ch) || !canEncodeGsm7(ch) ? '?' : ch))
     .join('');
 }
 
