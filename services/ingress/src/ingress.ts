@@ -81,7 +81,8 @@ export interface IngressOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
-  smppHost: '0.0.0.0',
+  // Loopback, like every listener by default (SMPP_HOST in config.ts; deployments set 0.0.0.0).
+  smppHost: '127.0.0.1',
   deliveryGroupId: 'smshub-ingress',
   deliveryFetch: { minBytes: 64 * 1024, maxWaitMs: 50 },
   configGroupPrefix: 'smshub-ingress-config',
