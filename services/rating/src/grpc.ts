@@ -380,7 +380,8 @@ export function settlementService(deps: SettlementDeps): SettlementServiceServer
           }
           call.end();
         } catch (err) {
-          call.destroy(fail(err));
+          // emit, not destroy: a destroyed stream never runs _final, so the status would never be sent.
+          call.emit('error', fail(err));
         }
       })();
     },
