@@ -5,8 +5,8 @@
 // the PostgreSQL it started. Each hub runs on its own ports (HUB_PORT_OFFSET), state directory
 // (SMSHUB_LOCAL_DIR), Kafka namespace and database, so nothing else on the machine is touched.
 //
-// While a hub runs on an offset, `npm run hubctl`, `npm run send` and `npm run ops` find it without being
-// told the offset (start.mjs writes it to <state>/hub.json), and the demo delivers to every README country.
+// While a hub runs on an offset, `npm run hubctl` and `npm run send` find it without being told the offset
+// (start.mjs writes it to <state>/hub.json), and the demo delivers to every country the README names.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -267,7 +267,7 @@ describe('npm start ends with nothing left running', () => {
     expect(existsSync(path.join(hub.stateDir, 'hub.json'))).toBe(false);
   }, 600_000);
 
-  it('admin, dlr and rating on an offset: hubctl and ops find them without being told; then SIGTERM', async () => {
+  it('admin, dlr and rating on an offset: npm run hubctl finds all three without being told; then SIGTERM', async () => {
     const hub = await startHub({ services: 'admin,dlr,rating' });
     const accounts = hub.npmRun('hubctl', 'accounts', 'list', '-o', 'json');
     expect(accounts.status, accounts.stderr).toBe(0);
