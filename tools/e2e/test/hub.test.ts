@@ -537,6 +537,9 @@ describe('configuration through the admin API, while the hub runs', { timeout: 1
         pricePlanId: '',
         defaultValiditySeconds: 0,
         chargeOn: ChargeOn.CHARGE_ON_SUBMIT,
+        // This test is about credit: the account has no sell rate, which refuse_unrated (on by default for
+        // new accounts) would answer with ESME_RINVDSTADR before ingress knows the balance.
+        refuseUnrated: false,
       },
     });
     const accountId = created.account?.id ?? '';
