@@ -1,3 +1,4 @@
+// `npm run cluster -- check` (not part of npm test: 35-150 s on the shared 2-core machine, three JVMs).
 // A real 3-broker KRaft cluster of this test's own (deploy/local/kafka.sh with KAFKA_CLUSTER_SIZE=3 in a
 // temporary directory, on its own ports; the run's shared broker is not touched): `ops topics` creates the
 // hub's topics with three copies and min.insync.replicas 2 without being told (from the broker count),
