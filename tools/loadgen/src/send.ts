@@ -33,8 +33,8 @@ const USAGE = `usage: npm run send -- --to NUMBER --text TEXT [options]
   --insecure         do not verify the TLS certificate
   --system-id ID     (default SMPP_SYSTEM_ID or demo)
   --password PW      (default SMPP_PASSWORD, DEMO_SMPP_PASSWORD, or .local/secrets/demo-smpp-password)
-HUB_PORT_OFFSET: the offset of a local hub started with one (npm run send sets that of the running hub).
-  --wait SECONDS     how long to wait for the delivery receipt (default 60; 0 = do not wait)`;
+  --wait SECONDS     how long to wait for the delivery receipt (default 60; 0 = do not wait)
+HUB_PORT_OFFSET: the offset of a local hub started with one (npm run send sets that of the running hub).`;
 
 /** A failure the user can act on: printed as one sentence, exit 1. */
 export class SendError extends Error {}
