@@ -76,6 +76,7 @@ export class BindAuthenticator {
   /** Used while the shared guard store (PostgreSQL) does not answer. */
   private readonly fallback: BindGuard;
   private dummy: { key: string; hash: Promise<string> } | undefined;
+  private lastStoreWarning = 0;
 
   constructor(private readonly deps: BindAuthDeps) {
     const o = deps.options;
@@ -163,10 +164,7 @@ export class BindAuthenticator {
       if (!ok) return { status: S.ESME_RINVPASWD, account, reason: 'wrong password' };
       // Not waited for: the answer does not depend on it (a few ms less for every successful bind).
       void this.deps.guard.succeed(ip, systemId).catch((err: unknown) => {
-        this.deps.logger.warn(
-          { err: (err as Error).message },
-          'bind guard store unavailable; success not recorded',
-        );
+        this.warnStore(err, 'bind guard store unavailable; success recorded on this replica only');
         return this.fallback.succeed(ip, systemId);
       });
       if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
@@ -184,12 +182,17 @@ export class BindAuthenticator {
     } catch (err) {
       // A database outage must not open the door to guessing, nor lock everyone out: this replica's own
       // counters decide meanwhile.
-      this.deps.logger.warn(
-        { err: (err as Error).message },
-        'bind guard store unavailable; counting on this replica',
-      );
+      this.warnStore(err, 'bind guard store unavailable; counting on this replica meanwhile');
       return this.fallback.attempt(ip, systemId, allowListed);
     }
+  }
+
+  /** At most one warning per 30 s: under a flood every bind would log one. */
+  private warnStore(err: unknown, text: string): void {
+    const now = Date.now();
+    if (now - this.lastStoreWarning < 30_000) return;
+    this.lastStoreWarning = now;
+    this.deps.logger.warn({ err: (err as Error).message }, text);
   }
 
   private dummyHash(): Promise<string> {

@@ -71,6 +71,12 @@ describe('BindGuard', () => {
     expect(await g.attempt('198.51.100.7', 'acme', false, 53)).toMatchObject({ admitted: true, delayMs: 0 });
     // An address locked for trying many accounts may still bind to an account that lists it.
     expect((await g.attempt('6.6.6.6', 'acme', true, 54)).admitted).toBe(true);
+    // A known address is not held by its own attempts either (ten binds at once after a restart), but its
+    // pair still locks at blockAfter.
+    const burst = [];
+    for (let i = 0; i < 4; i++) burst.push(await g.attempt('198.51.100.7', 'acme', false, 60 + i));
+    // (its attempt at 53 was the first of the pair's four)
+    expect(burst.map(delay)).toEqual([0, 0, 0, 'locked:pair']);
   });
 
   it('forgets failures after a quiet window; rows expire once nothing in them matters', async () => {

@@ -15,8 +15,8 @@
  * before the first failure is counted; a success takes its own count back and clears its pair.
  *
  * Known addresses: an address on the account's allow list (allowed_cidrs), or one this system_id bound from
- * successfully within `knownForMs`, is not held by the per-system_id counter and not refused by the per-IP
- * lock. Failures from elsewhere therefore never lock a customer out of its own addresses; only failures
+ * successfully within `knownForMs`, is not held (neither by its pair's nor the per-system_id counter) and
+ * not refused by the per-IP lock; its pair is still locked at `blockAfter`. Failures from elsewhere therefore never lock a customer out of its own addresses; only failures
  * from the same address lock that address, for that system_id.
  */
 export interface BindGuardOptions {
@@ -179,7 +179,9 @@ export function decideAttempt(
     e.failures++;
     e.lastFailure = now;
   }
-  const pairDelay = backoff(pair.failures - o.slowAfter, o.baseDelayMs, o.maxDelayMs);
+  // Known addresses are not held (a customer opening ten binds at once after a restart counts ten attempts
+  // before the first success takes its count back); they are still locked at blockAfter.
+  const pairDelay = known ? 0 : backoff(pair.failures - o.slowAfter, o.baseDelayMs, o.maxDelayMs);
   const sidDelay = known ? 0 : backoff(sid.failures - o.sidSlowAfter, o.baseDelayMs, o.sidMaxDelayMs);
   let lockedNow = false;
   if (pair.failures >= o.blockAfter) {

@@ -110,6 +110,23 @@ describe('ingress binds under attack: guard, lockout, allow lists, metrics', () 
     expect((await bindFrom(port, '127.0.0.6', 'victim', 'right')).status).toBe(S.ESME_RBINDFAIL);
   });
 
+  it('lets a customer open as many binds at once from its allow-listed address as the lock threshold, unheld', async () => {
+    const r = await h.startReplica({ bindGuard: { slowAfter: 3, blockAfter: 6, baseDelayMs: 1000 } });
+    await h.addAccount({
+      systemId: 'fleet',
+      password: 'right',
+      maxBinds: 6,
+      allowedCidrs: ['127.0.0.11/32'],
+    });
+    // Six parallel binds are six attempts counted before the first success: the 6th reaches the pair's
+    // lock threshold but is still checked, and none is held (a known address; else the 3rd would wait 1 s).
+    const outs = await Promise.all(
+      Array.from({ length: 6 }, () => bindFrom(r.port, '127.0.0.11', 'fleet', 'right')),
+    );
+    expect(outs.map((o) => o.status)).toEqual(Array(6).fill(0));
+    expect(Math.max(...outs.map((o) => o.ms))).toBeLessThan(1000);
+  });
+
   it('refuses a bind from outside the account allow list with ESME_RBINDFAIL, right password or not', async () => {
     await h.addAccount({ systemId: 'listed', password: 'right', allowedCidrs: ['127.0.0.2/32'] });
     expect((await bindFrom(port, '127.0.0.3', 'listed', 'right')).status).toBe(S.ESME_RBINDFAIL);
