@@ -9,4 +9,5 @@ export {
   type MigrationFile,
 } from './migrate.js';
 export { MigrationError } from './errors.js';
+export { StoreError, store } from './store-error.js';
 export type { Pool, PoolClient } from 'pg';

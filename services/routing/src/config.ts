@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envInt, envString } from '@smshub/config';
+import { databaseEnv, envInt, envString, z } from '@smshub/config';
 
 /** Routing environment (README "Configuration"); defaults live here and nowhere else. */
 export const routingEnv = {
@@ -23,6 +23,13 @@ export const routingEnv = {
   ROUTING_FIREWALL_MAX_KEYS_PER_RULE: envInt({ min: 1, max: 10_000_000, default: 100_000 }),
   ROUTING_FIREWALL_DUPLICATE_MAX_KEYS: envInt({ min: 1, max: 50_000_000, default: 300_000 }),
   ROUTING_FIREWALL_REMEMBERED_IDS: envInt({ min: 1, max: 50_000_000, default: 250_000 }),
+  // Where the duplicate and velocity firewall windows live: postgres (shared by every replica, kept over
+  // restarts; tables of migration 0310) or memory (per process, reset by a restart: one replica only).
+  ROUTING_FIREWALL_WINDOWS: z.enum(['postgres', 'memory']).default('postgres'),
+  // PostgreSQL windows: how long an admitted message id is remembered, so that a redelivery (crash,
+  // rebalance) on any replica is not counted twice; expired rows are deleted every cleanup interval.
+  ROUTING_FIREWALL_REMEMBER_MS: envInt({ min: 1_000, max: 24 * 3600_000, default: 600_000 }),
+  ROUTING_FIREWALL_CLEANUP_INTERVAL_MS: envInt({ min: 1_000, max: 3600_000, default: 60_000 }),
   // Events of one consumed batch waiting for Kafka's acknowledgement at most (a backlog's batches are
   // large: this bounds the encoded events, timers and spans held meanwhile).
   ROUTING_MAX_PUBLISHES_IN_FLIGHT: envInt({ min: 1, max: 100_000, default: 1_000 }),

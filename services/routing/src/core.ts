@@ -30,6 +30,7 @@ import type { ConnectorHealth } from './domain/strategies.js';
 import type { Clock, RoutingDecision, RoutingRequest } from './domain/types.js';
 import { encodeRejected, encodeRouted, toRejected, toRouted, toRoutingRequest } from './mapping.js';
 import { metrics } from './metrics.js';
+import { PgFirewallWindows } from './firewall-store.js';
 import { PgNumberLookup } from './pg-lookup.js';
 import { QualityStore } from './quality.js';
 import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
@@ -48,6 +49,14 @@ export interface RoutingCoreConfig {
   normaliseCacheSize?: number;
   /** Bounds of the firewall's in-memory windows (engine defaults when absent). */
   firewall?: FirewallStateOptions;
+  /**
+   * Where the duplicate and velocity windows live: 'postgres' (default: shared by every replica, kept
+   * over restarts, one transaction per consumed batch) or 'memory' (this process only, reset by a restart).
+   */
+  firewallWindows?: 'postgres' | 'memory';
+  /** PostgreSQL windows: how long admitted ids are remembered (default 10 min) and the cleanup interval (60 s). */
+  firewallRememberMs?: number;
+  firewallCleanupIntervalMs?: number;
   /** Events of one batch waiting for Kafka's acknowledgement at most; default 1,000. */
   maxPublishesInFlight?: number;
   /** Log destination numbers unmasked (debug only). */
@@ -109,6 +118,18 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   let current: RoutingSnapshot | undefined;
   let loads = 0;
   const consumers: TypedConsumer[] = [];
+  const windows =
+    (config.firewallWindows ?? 'postgres') === 'postgres'
+      ? new PgFirewallWindows(
+          pool,
+          {
+            rememberMs: config.firewallRememberMs ?? 600_000,
+            cleanupIntervalMs: config.firewallCleanupIntervalMs ?? 60_000,
+          },
+          log,
+          clock,
+        )
+      : undefined;
 
   function publishCounts(s: RoutingSnapshot): void {
     for (const [kind, n] of Object.entries(s.counts)) metrics.tablesLoaded.set({ kind }, n);
@@ -140,6 +161,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         ...(deps.health ? { health: deps.health } : {}),
         ...(config.normaliseCacheSize === undefined ? {} : { normaliseCacheSize: config.normaliseCacheSize }),
         ...(config.firewall ? { firewallState: config.firewall } : {}),
+        ...(windows ? { sharedWindows: windows } : {}),
       });
     current = next;
     metrics.reloads.inc({ outcome: 'ok' });
@@ -175,10 +197,11 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     await reload();
   }
 
-  async function decide(req: RoutingRequest, e: RoutingEngine): Promise<RoutingDecision> {
+  /** The batch's decisions; the histogram gets the batch's mean time per decision, once per batch. */
+  async function decide(reqs: RoutingRequest[], e: RoutingEngine): Promise<RoutingDecision[]> {
     const started = performance.now();
-    const d = await e.decide(req);
-    metrics.decisionSeconds.observe((performance.now() - started) / 1000);
+    const d = await e.decideBatch(reqs);
+    if (reqs.length > 0) metrics.decisionSeconds.observe((performance.now() - started) / 1000 / reqs.length);
     return d;
   }
 
@@ -209,16 +232,22 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       })),
     );
     const debug = log.isLevelEnabled('debug');
-    // Decisions in partition order (the firewall's windows see messages as they were submitted);
-    // publishing overlaps, and the batch completes only when Kafka acknowledged every event. A reload
-    // may swap the tables between two messages of a batch: each decision uses one snapshot throughout.
+    // Decisions of the whole batch first, in partition order (the firewall's windows see messages as they
+    // were submitted; with shared windows, one database transaction for the batch), on the snapshot in
+    // force when the batch started; then publishing, and the batch completes only when Kafka acknowledged
+    // every event.
     // Counted per batch: one metric update per outcome and rule instead of one per message.
     let routedCount = 0;
     const rejectedCounts = new Map<string, { category: string; rule: string; n: number }>();
+    const groups = current.accountGroups;
+    const decisions = await decide(
+      records.map(({ value: m }) => toRoutingRequest(m, groups.get(m.accountId))),
+      e,
+    );
     try {
-      for (const r of records) {
+      for (const [i, r] of records.entries()) {
         const m = r.value;
-        const d = await decide(toRoutingRequest(m, current.accountGroups.get(m.accountId)), e);
+        const d = decisions[i]!;
         const now = new Date(clock());
         const prefixes = e.tables.prefixes;
         // The consumed bytes stand for the message in the published event (no second encoding of it),
@@ -304,6 +333,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       });
       consumers.unshift(submitted);
       submitted.onBatch(topics.submitted, onSubmittedBatch);
+      windows?.start();
       await submitted.start();
       log.info('routing started');
     },
@@ -311,6 +341,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       // The submitted consumer first (in-flight batches finish and commit), then the others.
       for (const c of consumers) await c.stop();
       consumers.length = 0;
+      await windows?.stop();
     },
   };
 }

@@ -17,6 +17,7 @@
 import { reject } from './customer-error.js';
 import { CompiledFirewall, FirewallState, type FirewallRule, type FirewallStateOptions } from './firewall.js';
 import { FxTable, type FxRate } from './money.js';
+import type { SharedFirewallWindows, StatefulCheck } from './shared-windows.js';
 import { DestinationNormaliser } from './normalise.js';
 import { isPeekable, isPrefetching, type NumberInfo, type NumberLookup } from './number-lookup.js';
 import { PrefixTable, type PrefixEntry } from './prefix-table.js';
@@ -93,6 +94,11 @@ export interface RoutingEngineDeps {
   health?: ConnectorHealth;
   clock?: Clock;
   firewallState?: FirewallStateOptions;
+  /**
+   * Duplicate and velocity windows shared with the other replicas (PostgreSQL in the service). When set,
+   * those checks are decided per batch by decideBatch(); sequential_burst stays in this process's memory.
+   */
+  sharedWindows?: SharedFirewallWindows;
   /** Destination normalisations remembered (by address, TON and default country); 0 = none. Default 100,000. */
   normaliseCacheSize?: number;
 }
@@ -113,8 +119,10 @@ export class RoutingEngine {
   private readonly firewallState: FirewallState;
   private readonly clock: Clock;
   private readonly normaliser: DestinationNormaliser;
+  private readonly shared: SharedFirewallWindows | undefined;
 
   constructor(tables: RoutingTables, deps: RoutingEngineDeps = {}) {
+    this.shared = deps.sharedWindows;
     this.current = tables;
     this.lookup = deps.lookup;
     this.health = deps.health ?? ALWAYS_HEALTHY;
@@ -159,6 +167,7 @@ export class RoutingEngine {
   }
 
   decide(req: RoutingRequest): Promise<RoutingDecision> {
+    if (this.shared) return this.decideBatch([req]).then((d) => d[0]!);
     try {
       return this.decideOrThrow(req);
     } catch (err) {
@@ -167,9 +176,84 @@ export class RoutingEngine {
     }
   }
 
+  /**
+   * Decides a consumed batch in order, on the snapshot current at call time. Without shared windows this
+   * is decide() per request. With them, every request's static checks run first, then the batch's
+   * duplicate and velocity checks in one call to the shared windows (first come, first served in batch
+   * order), then routing for the admitted ones.
+   */
+  async decideBatch(reqs: readonly RoutingRequest[]): Promise<RoutingDecision[]> {
+    const shared = this.shared;
+    if (!shared) {
+      const out: RoutingDecision[] = [];
+      for (const req of reqs) out.push(await this.decide(req));
+      return out;
+    }
+    const tables = this.current;
+    const atMs = this.clock();
+    const firstPass: Array<RoutingDecision | Pending> = [];
+    const checks: StatefulCheck[] = [];
+    const checked: number[] = [];
+    for (const req of reqs) {
+      const n = this.normaliser.normalise(
+        req.destinationAddr,
+        req.destTon,
+        tables.accountCountry.get(req.accountId),
+      );
+      if (!n.ok) {
+        firstPass.push(reject('invalid_number', '', n.reason));
+        continue;
+      }
+      const destination: Destination = { e164: n.e164, country: n.country };
+      const input = this.firewallInput(req, destination, atMs);
+      const fw = tables.firewall.checkStatic(input);
+      if (fw) {
+        firstPass.push(fw);
+        continue;
+      }
+      const prepared = tables.firewall.prepareShared(input, this.firewallState);
+      if ('rejected' in prepared) {
+        firstPass.push(prepared.rejected);
+        continue;
+      }
+      if (prepared.check) {
+        checks.push(prepared.check);
+        checked.push(firstPass.length);
+      }
+      firstPass.push({ kind: 'pending', tables, req, destination });
+    }
+    if (checks.length > 0) {
+      const verdicts = await shared.decide(checks, atMs);
+      verdicts.forEach((v, i) => {
+        if (v) firstPass[checked[i]!] = v;
+      });
+    }
+    const out: RoutingDecision[] = [];
+    for (const d of firstPass) out.push(d.kind === 'pending' ? await this.complete(d) : d);
+    return out;
+  }
+
+  private firewallInput(req: RoutingRequest, destination: Destination, atMs: number) {
+    return {
+      hubMessageId: req.hubMessageId,
+      accountId: req.accountId,
+      ...(req.accountGroup === undefined ? {} : { accountGroup: req.accountGroup }),
+      destination,
+      sourceAddr: req.sourceAddr,
+      sourceTon: req.sourceTon,
+      text: req.text,
+      atMs,
+    };
+  }
+
   private decideOrThrow(req: RoutingRequest): Promise<RoutingDecision> {
     const first = this.start(req);
     if (first.kind !== 'pending') return Promise.resolve(first);
+    return this.complete(first);
+  }
+
+  /** Steps 3-5 of a request past the firewall. */
+  private complete(first: Pending): Promise<RoutingDecision> {
     const digits = first.destination.e164;
     const lookup = this.lookup;
     if (!lookup) return Promise.resolve(this.finish(first, null));
@@ -194,19 +278,7 @@ export class RoutingEngine {
     );
     if (!n.ok) return reject('invalid_number', '', n.reason);
     const destination: Destination = { e164: n.e164, country: n.country };
-    const fw = tables.firewall.check(
-      {
-        hubMessageId: req.hubMessageId,
-        accountId: req.accountId,
-        ...(req.accountGroup === undefined ? {} : { accountGroup: req.accountGroup }),
-        destination,
-        sourceAddr: req.sourceAddr,
-        sourceTon: req.sourceTon,
-        text: req.text,
-        atMs: this.clock(),
-      },
-      this.firewallState,
-    );
+    const fw = tables.firewall.check(this.firewallInput(req, destination, this.clock()), this.firewallState);
     if (fw) return fw;
     return { kind: 'pending', tables, req, destination };
   }

@@ -30,6 +30,7 @@ import {
   type SenderPattern,
 } from './patterns.js';
 import type { Destination, RejectedDecision } from './types.js';
+import type { DuplicateNeed, StatefulCheck, VelocityNeed } from './shared-windows.js';
 import { ExpiringKeySet, SequentialBurstDetector, SlidingWindowCounter } from './windows.js';
 
 export const DEFAULT_URL_SHORTENERS: readonly string[] = Object.freeze([
@@ -315,6 +316,13 @@ export class CompiledFirewall {
    * `state`).
    */
   check(m: FirewallInput, state: FirewallState): RejectedDecision | null {
+    const fixed = this.checkStatic(m);
+    if (fixed) return fixed;
+    return this.checkStateful(m, state);
+  }
+
+  /** Steps 1-3 (destination, sender, content): no state. */
+  checkStatic(m: FirewallInput): RejectedDecision | null {
     const dest = m.destination;
     const digits = dest.e164.slice(1);
     const inScope = (r: Scoped) => appliesTo(r, m);
@@ -373,15 +381,18 @@ export class CompiledFirewall {
       }
     }
 
-    // 4 + 5: stateful, skipped for redeliveries of an admitted message.
+    return null;
+  }
+
+  /** Steps 4 and 5 in this process's memory, skipped for redeliveries of an admitted message. */
+  private checkStateful(m: FirewallInput, state: FirewallState): RejectedDecision | null {
+    const dest = m.destination;
+    const digits = dest.e164.slice(1);
+    const inScope = (r: Scoped) => appliesTo(r, m);
     if (state.wasAdmitted(m.hubMessageId, m.atMs)) return null;
     const records: Array<() => void> = [];
     if (m.text !== null && this.duplicates.length > 0) {
-      // One 128-bit digest of account, destination and text keeps the window's keys small.
-      const key = createHash('sha256')
-        .update(`${m.accountId}\u0000${dest.e164}\u0000${m.text}`)
-        .digest('base64url')
-        .slice(0, 22);
+      const key = duplicateKey(m);
       for (const r of this.duplicates) {
         if (!inScope(r)) continue;
         const w = state.duplicateWindow(r.id, r.windowMs);
@@ -426,8 +437,25 @@ export class CompiledFirewall {
       }
       records.push(() => c.add(m.accountId, m.atMs));
     }
+    const burst = this.checkBursts(m, state, records);
+    if (burst) return burst;
+    for (const rec of records) rec();
+    state.admit(m.hubMessageId, m.atMs);
+    return null;
+  }
+
+  /**
+   * sequential_burst rules in this process's memory: the rejection, or null after pushing the records to
+   * make when the message is admitted.
+   */
+  private checkBursts(
+    m: FirewallInput,
+    state: FirewallState,
+    records: Array<() => void>,
+  ): RejectedDecision | null {
+    const dest = m.destination;
     for (const r of this.bursts) {
-      if (!inScope(r)) continue;
+      if (!appliesTo(r, m)) continue;
       const d = state.burst(r.id, r.count, r.windowMs, r.varyingDigits);
       if (d.distinctWith(m.accountId, dest.e164, m.atMs) >= r.count) {
         return reject(
@@ -440,10 +468,80 @@ export class CompiledFirewall {
       }
       records.push(() => d.record(m.accountId, dest.e164, m.atMs));
     }
-    for (const rec of records) rec();
-    state.admit(m.hubMessageId, m.atMs);
     return null;
   }
+
+  /**
+   * For windows shared by every replica (SharedFirewallWindows): the message's sequential_burst check in
+   * this process's memory (recorded at once when it passes: bursts stay per replica), then its duplicate
+   * and velocity needs, or undefined when no such rule applies to it. Call after checkStatic.
+   */
+  prepareShared(
+    m: FirewallInput,
+    state: FirewallState,
+  ): { rejected: RejectedDecision } | { check: StatefulCheck | undefined } {
+    if (this.bursts.length > 0 && !state.wasAdmitted(m.hubMessageId, m.atMs)) {
+      const records: Array<() => void> = [];
+      const burst = this.checkBursts(m, state, records);
+      if (burst) return { rejected: burst };
+      for (const rec of records) rec();
+      state.admit(m.hubMessageId, m.atMs);
+    }
+    const dest = m.destination;
+    const digits = dest.e164.slice(1);
+    const duplicates: DuplicateNeed[] = [];
+    const velocity: VelocityNeed[] = [];
+    if (m.text !== null && this.duplicates.length > 0) {
+      let key: string | undefined;
+      for (const r of this.duplicates) {
+        if (!appliesTo(r, m)) continue;
+        key ??= duplicateKey(m);
+        const windowMs = r.windowMs;
+        duplicates.push({
+          ruleId: r.id,
+          ruleKey: `${r.id}@${windowMs}`,
+          key,
+          windowMs,
+          reason: (first) =>
+            r.reason ?? `same text to the same number within ${windowMs / 1000} s (first: ${first})`,
+        });
+      }
+    }
+    for (const r of this.velocityPrefix) {
+      if (!appliesTo(r, m)) continue;
+      const p = r.trie.longest(digits);
+      if (!p) continue;
+      velocity.push({
+        ruleId: r.id,
+        ruleKey: `${r.id}@${r.windowMs}`,
+        key: p.value,
+        limit: r.limit,
+        windowMs: r.windowMs,
+        reason: r.reason ?? `more than ${r.limit} messages to +${p.value} in ${r.windowMs / 1000} s`,
+      });
+    }
+    for (const r of this.velocityAccount) {
+      if (!appliesTo(r, m)) continue;
+      velocity.push({
+        ruleId: r.id,
+        ruleKey: `${r.id}@${r.windowMs}`,
+        key: m.accountId,
+        limit: r.limit,
+        windowMs: r.windowMs,
+        reason: r.reason ?? `account over ${r.limit} messages in ${r.windowMs / 1000} s`,
+      });
+    }
+    if (duplicates.length === 0 && velocity.length === 0) return { check: undefined };
+    return { check: { hubMessageId: m.hubMessageId, destination: dest, duplicates, velocity } };
+  }
+}
+
+/** One 128-bit digest of account, destination and text keeps the windows' keys small. */
+function duplicateKey(m: FirewallInput): string {
+  return createHash('sha256')
+    .update(`${m.accountId}\u0000${m.destination.e164}\u0000${m.text ?? ''}`)
+    .digest('base64url')
+    .slice(0, 22);
 }
 
 export interface FirewallStateOptions {
