@@ -44,6 +44,8 @@ export class AcceptedStates {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private dropped = 0;
+  /** The last write failed: the next waits for the retry timer, not for a full batch. */
+  private retrying = false;
 
   constructor(
     private readonly store: Pick<ReceiptStore, 'insertAccepted'>,
@@ -59,8 +61,19 @@ export class AcceptedStates {
       messageId,
       expiresAt: new Date(now + this.opts.retentionMs),
     });
-    if (this.pending.size >= this.opts.maxBatch) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.opts.flushMs);
+    if (this.pending.size > this.opts.maxPending) {
+      // PostgreSQL has not taken the earlier ones for a while: the oldest are not recorded.
+      this.pending.delete(this.pending.keys().next().value as string);
+      this.dropped++;
+    }
+    // A full batch is written at once, unless a write is in progress (its end starts the next one).
+    if (this.pending.size >= this.opts.maxBatch && !this.flushing && !this.retrying) void this.flush();
+    else this.schedule(this.opts.flushMs);
+  }
+
+  private schedule(ms: number): void {
+    this.timer ??= setTimeout(() => void this.flush(), ms);
+    this.timer.unref?.();
   }
 
   /** The query_sm answer for a message accepted here whose row may not be written yet. */
@@ -71,16 +84,18 @@ export class AcceptedStates {
 
   /** Writes what is pending (one statement); a failed batch is kept for the next flush, within maxPending. */
   flush(): Promise<void> {
+    if (this.flushing) return this.flushing.then(() => this.flush());
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.flushing) return this.flushing.then(() => (this.pending.size > 0 ? this.flush() : undefined));
     if (this.pending.size === 0) return Promise.resolve();
     this.writing = this.pending;
     this.pending = new Map();
     this.flushing = (async () => {
       try {
         await this.store.insertAccepted([...this.writing.values()]);
+        this.retrying = false;
       } catch (err) {
+        this.retrying = true;
         // Kept (oldest first) for the next attempt; query_sm still answers them from memory meanwhile.
         const keep = new Map(this.writing);
         for (const [k, v] of this.pending) keep.set(k, v);
@@ -93,11 +108,13 @@ export class AcceptedStates {
           { err: (err as Error).message, pending: keep.size, dropped: this.dropped },
           'accepted message states not written; retrying',
         );
-        this.timer ??= setTimeout(() => void this.flush(), Math.max(1000, this.opts.flushMs));
       } finally {
         this.writing = new Map();
         this.flushing = null;
       }
+      if (this.retrying) this.schedule(Math.max(1000, this.opts.flushMs));
+      else if (this.pending.size >= this.opts.maxBatch) void this.flush();
+      else if (this.pending.size > 0) this.schedule(this.opts.flushMs);
     })();
     return this.flushing;
   }
