@@ -201,6 +201,28 @@ export async function oldestUnpublished(pool: Pool): Promise<Date | null> {
   return rows[0]?.since ?? null;
 }
 
+/**
+ * Up to `limit` CDRs still unpublished with their stored records, in id order after `afterId` (a cursor:
+ * rows another replica holds stay listed, and the caller moves past them).
+ */
+export async function listUnpublished(
+  pool: Pool,
+  afterId: string,
+  limit: number,
+): Promise<Array<{ id: string; record: Buffer }>> {
+  const { rows } = await store('reading unpublished CDRs', () =>
+    pool.query<{ id: string; record: Buffer }>(
+      `SELECT u.hub_message_id::text AS id, c.record
+         FROM rating_cdrs_unpublished u JOIN rating_cdrs c ON c.hub_message_id = u.hub_message_id
+        WHERE u.hub_message_id > $1::uuid
+        ORDER BY u.hub_message_id
+        LIMIT $2`,
+      [afterId, limit],
+    ),
+  );
+  return rows;
+}
+
 /** Records that Kafka acknowledged these CDRs' records. */
 export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;

@@ -19,6 +19,7 @@ import type { Logger } from '@smshub/logging';
 import { applyTopUp, BalancePublisher, type TopUpRequest, type TopUpResult } from './balance-publisher.js';
 import { CatalogHolder, type Catalog } from './catalog.js';
 import {
+  listUnpublished,
   markPublished,
   oldestUnpublished,
   publishUnpublished,
@@ -107,6 +108,9 @@ const CONFIG_KINDS = new Set([
 /** CDRs written by one transaction at most when several batches are grouped. */
 const MAX_CDRS_PER_TRANSACTION = 2000;
 
+/** CDRs listed and published per round by the start-up publication of leftovers. */
+const LEFTOVERS_PER_ROUND = 500;
+
 /** How long after a load an unknown account triggers another load (a just-created account). */
 const UNKNOWN_ACCOUNT_RELOAD_MS = 5_000;
 
@@ -169,6 +173,43 @@ export function createRating(deps: RatingDeps): Rating {
       { since: since.toISOString(), recordsRead: onTopic.size },
       'CDRs whose records reached billing.rated.v1 before a stop are marked published',
     );
+  }
+
+  /**
+   * CDRs still unpublished once recoverPublished marked those already on the topic: their records never
+   * reached Kafka (a stop between the CDR's commit and Kafka's acknowledgement). They are published now,
+   * with their stored bytes, rather than at the message's next event, which may never come. Same claim as
+   * every publication (publishUnpublished: row lock, SKIP LOCKED), so a replica publishing one at the same
+   * time, or another replica starting, never makes a second copy. A failure is logged and left for the
+   * next start or the message's next event.
+   */
+  async function publishLeftovers(): Promise<void> {
+    let after = '00000000-0000-0000-0000-000000000000';
+    let published = 0;
+    try {
+      for (;;) {
+        const rows = await listUnpublished(pool, after, LEFTOVERS_PER_ROUND);
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1]!.id;
+        const records = new Map(rows.map((r) => [r.id, r.record]));
+        const done = await publishUnpublished(pool, [...records.keys()], async (claimed) => {
+          await Promise.all(
+            [...claimed].map((id) => producer.produceRaw(topics.rated.name, id, records.get(id)!)),
+          );
+        });
+        published += done.size;
+      }
+    } catch (err) {
+      log.warn(
+        { err, published },
+        "publishing CDRs left unpublished by a stop failed; the next start or the message's next event publishes them",
+      );
+      return;
+    }
+    if (published > 0) {
+      ratingMetrics.republished.inc(published);
+      log.info({ published }, 'CDRs left unpublished by a stop are published on billing.rated.v1');
+    }
   }
 
   async function reload(): Promise<void> {
@@ -354,6 +395,7 @@ export function createRating(deps: RatingDeps): Rating {
       balances.start();
 
       await recoverPublished();
+      await publishLeftovers();
       // Every partition of both topics at once, so their batches share CDR transactions (cdrWrites); and
       // a fetch waits for 64 KiB of events (about 200) or 250 ms, so that under a live flow a round carries
       // many events instead of the few that arrived since the last fetch. Rating's cost is mostly per

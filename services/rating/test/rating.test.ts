@@ -291,7 +291,8 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       h.topics.delivery,
       finalDelivery(cDelivOld, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { segments: 2 }),
     );
-    // the CDR whose record never reached the topic is published, with its stored bytes, at its next event
+    // the CDR whose record never reached the topic is published, with its stored bytes, at the restart
+    // (its next event then finds it published)
     const cLost = context(a.delivery, '493012347', OLD, { country: 'DE' }, lost);
     await h.producer.produce(
       h.topics.delivery,
@@ -312,6 +313,58 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     expect(await isPublished(lost)).toBe(true);
     // only the never-published record is new on the topic
     expect(h.rated.length - before).toBe(1);
+  });
+
+  it('publishes at start-up, exactly once, the CDRs whose records never reached Kafka, without a new event for them', async () => {
+    await rating.stop();
+    const before = h.rated.length;
+    // Three CDRs committed by a process that stopped before Kafka acknowledged their records.
+    const lost = [randomUUID(), randomUUID(), randomUUID()];
+    const bytes = new Map<string, Buffer>();
+    for (const id of lost) {
+      const record = Buffer.from(
+        h.topics.rated.encode(
+          BillingRated.fromPartial({
+            messageId: id,
+            accountId: h.accounts.delivery,
+            segments: 1,
+            sell: { currencyCode: 'EUR', minorUnits: 5n, scale: 2 },
+            buy: { currencyCode: 'EUR', minorUnits: 1n, scale: 2 },
+            ratedAt: new Date(),
+          }),
+        ),
+      );
+      bytes.set(id, record);
+      await h.pool.query(
+        `WITH cdr AS (
+           INSERT INTO rating_cdrs (hub_message_id, account_id, segments, outcome, status, billed_on, sell_minor,
+             sell_currency, sell_charged, buy_minor, buy_currency, buy_charged, submitted_at, rated_at, record)
+           VALUES ($1, $2, 1, 'DELIVERED', 'RATED_STATUS_CHARGED', 'final', 5, 'EUR', true, 1, 'EUR', true, now(), now(), $3)
+           RETURNING hub_message_id, rated_at)
+         INSERT INTO rating_cdrs_unpublished SELECT * FROM cdr`,
+        [id, h.accounts.delivery, record],
+      );
+    }
+    // Two replicas start at once (a rollout): both look for leftovers, the row lock lets one publish each.
+    const [first, second] = await Promise.all([h.startRating(), h.startRating()]);
+    rating = first;
+    try {
+      await waitFor(() => lost.every((id) => recordsFor(id).length > 0), {
+        what: 'the leftover records on billing.rated.v1',
+        timeoutMs: 20_000,
+      });
+      for (const id of lost) expect(await isPublished(id)).toBe(true);
+      // Both replicas finished starting (their start-up publication is done): once the reader has read to
+      // the topic's end, it holds every copy there is.
+      await waitForGroupCommitted({ groupId: h.ratedReaderGroup, topic: h.topics.rated.name });
+      for (const id of lost) {
+        const copies = h.rated.filter((r) => r.key === id).map((r) => r.value.toString('hex'));
+        expect(copies).toEqual([bytes.get(id)!.toString('hex')]);
+      }
+      expect(h.rated.length - before).toBe(lost.length);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('publishes one record per message when its two billable events (dispatch, final receipt) are rated at once', async () => {
