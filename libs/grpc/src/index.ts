@@ -1,5 +1,7 @@
 export {
   DEFAULT_HOST,
+  GRPC_TLS_SERVER_OPTIONS,
+  TLS_RELOAD_INTERVAL_MS,
   GrpcStartError,
   serverCredentials,
   startGrpcServer,

@@ -1,13 +1,40 @@
 // The one way a service starts its gRPC server: listen address (loopback unless configured), optional TLS
-// from PEM files, grpc.health.v1 for every registered service, and a graceful stop bounded by a grace
-// period. Authentication, metrics and error mapping belong to each service's handlers, not here.
+// from PEM files (ECDHE + AEAD suites only; a renewed certificate is picked up without a restart),
+// grpc.health.v1 for every registered service, and a graceful stop bounded by a grace period.
+// Authentication, metrics and error mapping belong to each service's handlers, not here.
+import { X509Certificate } from 'node:crypto';
+import { unwatchFile, watchFile } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@smshub/logging';
 
 /** Where a process listens when its configuration names no address: this machine only. */
 export const DEFAULT_HOST = '127.0.0.1';
+
+/**
+ * TLS policy of the gRPC servers, the same as SMPP's (libs/smpp SMPP_TLS_SERVER_DEFAULTS; a test keeps
+ * them equal): TLS 1.3, and TLS 1.2 with ECDHE key exchange and AEAD ciphers only.
+ */
+export const GRPC_TLS_SERVER_OPTIONS = Object.freeze({
+  minVersion: 'TLSv1.2' as const,
+  ciphers: [
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'TLS_AES_128_GCM_SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+  ].join(':'),
+  honorCipherOrder: true,
+});
+
+/** How often the certificate files are checked for a renewal, by default. */
+export const TLS_RELOAD_INTERVAL_MS = 10_000;
 
 /** PEM files of the server's certificate chain and private key. */
 export interface TlsFiles {
@@ -30,6 +57,8 @@ export interface GrpcServerOptions {
   port: number;
   /** TLS with this certificate and key; omitted = plaintext. */
   tls?: TlsFiles;
+  /** How often the TLS files are checked for a new certificate (ms). Default TLS_RELOAD_INTERVAL_MS. */
+  tlsReloadIntervalMs?: number;
   services: ServiceRegistration[];
   /** Registers extra services (reflection) on the server before it binds. */
   register?(server: grpc.Server): void;
@@ -78,21 +107,88 @@ async function readPem(file: string, what: string): Promise<Buffer> {
   }
 }
 
-/** Server credentials: TLS from the files, else plaintext. */
-export async function serverCredentials(tls: TlsFiles | undefined): Promise<grpc.ServerCredentials> {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  const [certChain, privateKey] = await Promise.all([
-    readPem(tls.certFile, 'certificate'),
-    readPem(tls.keyFile, 'key'),
-  ]);
+/** Reads the pair and checks that it makes a TLS context (PEM that parses, a key that fits the certificate). */
+async function loadPair(tls: TlsFiles): Promise<{ cert: Buffer; key: Buffer }> {
+  const [cert, key] = await Promise.all([readPem(tls.certFile, 'certificate'), readPem(tls.keyFile, 'key')]);
   try {
-    return grpc.ServerCredentials.createSsl(null, [{ cert_chain: certChain, private_key: privateKey }]);
+    createSecureContext({ cert, key });
   } catch (err) {
     throw new GrpcStartError(
-      `the gRPC TLS certificate ${tls.certFile} or key ${tls.keyFile} is not usable PEM: ${(err as Error).message}`,
+      `the gRPC TLS certificate ${tls.certFile} and key ${tls.keyFile} are not a usable pair: ${(err as Error).message}`,
       { cause: err },
     );
   }
+  return { cert, key };
+}
+
+/** Expiry and fingerprint of the leaf certificate, for the logs. */
+function describeCert(cert: Buffer): { notAfter?: string; fingerprint256?: string } {
+  try {
+    const x = new X509Certificate(cert);
+    return { notAfter: new Date(x.validTo).toISOString(), fingerprint256: x.fingerprint256 };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * TLS server credentials whose certificate can be replaced while the server runs: grpc-js applies a new
+ * secure context to its listening sockets (new connections get it; open ones keep theirs).
+ */
+class ReloadableTlsCredentials extends grpc.ServerCredentials {
+  constructor(context: SecureContextOptions) {
+    super({ ...GRPC_TLS_SERVER_OPTIONS }, context);
+  }
+  replace(context: SecureContextOptions): void {
+    this.updateSecureContextOptions(context);
+  }
+  _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
+}
+
+/** Server credentials: TLS from the files (GRPC_TLS_SERVER_OPTIONS), else plaintext. */
+export async function serverCredentials(tls: TlsFiles | undefined): Promise<grpc.ServerCredentials> {
+  return tls ? new ReloadableTlsCredentials(await loadPair(tls)) : grpc.ServerCredentials.createInsecure();
+}
+
+/**
+ * Watches the certificate and key files and swaps in a changed pair once both fit together (a Kubernetes
+ * Secret volume swaps both at once; files copied one by one fit after the second). A pair that does not
+ * load is logged and the current certificate kept. Returns the function that stops watching.
+ */
+function watchTls(
+  tls: TlsFiles,
+  creds: ReloadableTlsCredentials,
+  current: Buffer,
+  intervalMs: number,
+  log: Logger,
+): () => void {
+  let loaded = current;
+  let running: Promise<void> = Promise.resolve();
+  const check = () => {
+    running = running.then(async () => {
+      try {
+        const pair = await loadPair(tls);
+        if (pair.cert.equals(loaded)) return;
+        creds.replace(pair);
+        loaded = pair.cert;
+        log.info({ certFile: tls.certFile, ...describeCert(pair.cert) }, 'gRPC TLS certificate reloaded');
+      } catch (err) {
+        log.warn(
+          { certFile: tls.certFile, err: (err as Error).message },
+          'gRPC TLS certificate not reloaded: keeping the current one',
+        );
+      }
+    });
+  };
+  const opts = { interval: intervalMs, persistent: false };
+  watchFile(tls.certFile, opts, check);
+  watchFile(tls.keyFile, opts, check);
+  return () => {
+    unwatchFile(tls.certFile, check);
+    unwatchFile(tls.keyFile, check);
+  };
 }
 
 /**
@@ -115,6 +211,10 @@ export function tlsFiles(
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const host = opts.host ?? DEFAULT_HOST;
   const credentials = await serverCredentials(opts.tls);
+  const tlsCert =
+    credentials instanceof ReloadableTlsCredentials
+      ? credentials._getSecureContextOptions()?.cert
+      : undefined;
   const server = new grpc.Server(opts.serverOptions);
   for (const s of opts.services) server.addService(s.definition, s.implementation);
   const health = new HealthImplementation({
@@ -135,9 +235,25 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   });
   const names = opts.services.map((s) => s.name);
   opts.logger.info(
-    { grpcHost: host, grpcPort: port, tls: Boolean(opts.tls), services: names },
+    {
+      grpcHost: host,
+      grpcPort: port,
+      tls: Boolean(opts.tls),
+      services: names,
+      ...(Buffer.isBuffer(tlsCert) ? describeCert(tlsCert) : {}),
+    },
     'gRPC listening',
   );
+  const unwatch =
+    opts.tls && credentials instanceof ReloadableTlsCredentials && Buffer.isBuffer(tlsCert)
+      ? watchTls(
+          opts.tls,
+          credentials,
+          tlsCert,
+          opts.tlsReloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS,
+          opts.logger,
+        )
+      : () => undefined;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -148,6 +264,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
     server,
     stop(graceMs = opts.graceMs ?? 5_000) {
       stopping ??= new Promise<void>((resolve) => {
+        unwatch();
         for (const name of ['', ...names]) health.setStatus(name, 'NOT_SERVING');
         const timer = setTimeout(() => {
           server.forceShutdown();

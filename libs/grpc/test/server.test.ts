@@ -1,14 +1,17 @@
 // startGrpcServer over real TCP: where it listens by default, TLS that a client with the CA accepts and
 // that refuses plaintext clients and clients trusting another CA, health, and the graceful stop.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { Writable } from 'node:stream';
 import { createLogger } from '@smshub/logging';
-import { selfSignedCert } from '@smshub/testing';
+import { SMPP_TLS_SERVER_DEFAULTS } from '@smshub/smpp';
+import { selfSignedCert, waitFor } from '@smshub/testing';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGrpcServer, tlsFiles, type GrpcServer } from '../src/index.js';
+import { GRPC_TLS_SERVER_OPTIONS, startGrpcServer, tlsFiles, type GrpcServer } from '../src/index.js';
 
 const logger = createLogger({ service: 'grpc-test', level: 'silent' });
 
@@ -61,7 +64,12 @@ async function start(opts: Partial<Parameters<typeof startGrpcServer>[0]> = {}):
 }
 
 function echo(address: string, creds: grpc.ChannelCredentials, text: string): Promise<string> {
-  const client = new grpc.Client(address, creds, { 'grpc.initial_reconnect_backoff_ms': 100 });
+  // A connection of its own (no subchannel shared with earlier clients): each call sees the server's
+  // certificate of the moment.
+  const client = new grpc.Client(address, creds, {
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.use_local_subchannel_pool': 1,
+  });
   clients.push(client);
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(
@@ -167,6 +175,82 @@ describe('TLS', () => {
     expect(() => tlsFiles('c', undefined)).toThrow(
       'GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE must be set together',
     );
+  });
+});
+
+/** The TLS 1.2 suite a client offering only `ciphers` gets, or the handshake's error code. */
+function handshake(port: number, ca: Buffer, ciphers: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      ca,
+      servername: 'localhost',
+      ciphers,
+      maxVersion: 'TLSv1.2',
+      ALPNProtocols: ['h2'],
+    });
+    s.once('secureConnect', () => {
+      resolve(s.getCipher().standardName);
+      s.destroy();
+    });
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}
+
+describe('TLS policy and renewal', () => {
+  it('offers TLS 1.2 only with ECDHE and AEAD suites, the same policy as SMPP', async () => {
+    expect(GRPC_TLS_SERVER_OPTIONS).toMatchObject({
+      minVersion: SMPP_TLS_SERVER_DEFAULTS.minVersion,
+      ciphers: SMPP_TLS_SERVER_DEFAULTS.ciphers,
+    });
+    const s = await start({ tls: { certFile: cert.certFile, keyFile: cert.keyFile } });
+    expect(await handshake(s.port, cert.pem, 'ECDHE-ECDSA-AES128-GCM-SHA256')).toBe(
+      'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
+    );
+    for (const cbc of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-AES128-SHA256'])
+      expect(await handshake(s.port, cert.pem, cbc)).toMatch(/HANDSHAKE_FAILURE|ERR_SSL/);
+  });
+
+  it('serves a renewed certificate without a restart, and keeps the current one while a pair does not fit', async () => {
+    const files = { certFile: path.join(dir, 'renew-cert.pem'), keyFile: path.join(dir, 'renew-key.pem') };
+    copyFileSync(cert.certFile, files.certFile);
+    copyFileSync(cert.keyFile, files.keyFile);
+    const lines: string[] = [];
+    const logger = createLogger({
+      service: 'grpc-test',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          lines.push(...chunk.toString().split('\n').filter(Boolean));
+          cb();
+        },
+      }),
+    });
+    const s = await start({ tls: files, tlsReloadIntervalMs: 50, logger });
+    const address = `127.0.0.1:${s.port}`;
+    expect(await echo(address, grpc.credentials.createSsl(cert.pem), 'old')).toBe('old');
+
+    // Half a renewal (a new certificate, the old key): refused, the old certificate still served.
+    const next = selfSignedCert();
+    writeFileSync(files.certFile, next.cert);
+    await waitFor(() => lines.some((l) => l.includes('gRPC TLS certificate not reloaded')), {
+      what: 'the half renewal refused',
+    });
+    expect(await echo(address, grpc.credentials.createSsl(cert.pem), 'still')).toBe('still');
+
+    // The whole renewal: new connections get the new certificate.
+    writeFileSync(files.keyFile, next.key);
+    await waitFor(
+      async () =>
+        (await echo(address, grpc.credentials.createSsl(next.cert), 'new').catch(() => '')) === 'new',
+      { timeoutMs: 10_000, what: 'the renewed certificate served' },
+    );
+    await expect(echo(address, grpc.credentials.createSsl(cert.pem), 'x')).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
+    expect(
+      lines.some((l) => l.includes('gRPC TLS certificate reloaded') && l.includes('fingerprint256')),
+    ).toBe(true);
   });
 });
 
