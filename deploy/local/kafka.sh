@@ -92,7 +92,7 @@ start() {
   cluster_id=$(node -e 'process.stdout.write(require("crypto").randomBytes(16).toString("base64url").replace(/^-/, "A"))')
   java -cp "$cp" -Dlog4j.configuration="file:$STATE/log4j.properties" -Dkafka.logs.dir="$STATE" \
     kafka.tools.StorageTool format -t "$cluster_id" -c "$STATE/server.properties" >"$STATE/format.log" 2>&1 \
-    || { cat "$STATE/format.log" >&2; die "formatting KRaft storage failed"; }
+    || { cat "$STATE/format.log" >&2; die "formatting KRaft storage failed (its output is above): fix what it says and run again, or set KAFKA_BROKERS to a broker you have"; }
   : >"$STATE/server.log"
   run_broker "$port"
 }
@@ -107,8 +107,8 @@ run_broker() {
   echo "127.0.0.1:$port" >"$ADDR_FILE"
   local started=$SECONDS
   until grep -q "Kafka Server started" "$STATE/server.log" 2>/dev/null && port_open 127.0.0.1 "$port"; do
-    if ! pid_alive "$PID_FILE"; then tail -30 "$STATE/stdout.log" "$STATE/server.log" >&2; die "kafka exited while starting"; fi
-    [ $((SECONDS - started)) -gt 90 ] && { stop_pid "$PID_FILE" kafka; die "kafka did not answer within 90 s (see $STATE/server.log)"; }
+    if ! pid_alive "$PID_FILE"; then tail -30 "$STATE/stdout.log" "$STATE/server.log" >&2; die "kafka exited while starting (the end of its logs is above): fix what they say (a port in use: run again, another is picked; too little memory: KAFKA_HEAP=512m), or set KAFKA_BROKERS to a broker you have"; fi
+    [ $((SECONDS - started)) -gt 90 ] && { stop_pid "$PID_FILE" kafka; die "kafka did not answer within 90 s (see $STATE/server.log): on a busy machine run again, or set KAFKA_BROKERS to a broker you have"; }
     sleep 0.2
   done
   log "kafka $KAFKA_VERSION up at 127.0.0.1:$port in $((SECONDS - started)) s (pid $(cat "$PID_FILE"))"
