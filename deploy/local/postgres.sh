@@ -54,11 +54,14 @@ as_owner() {
 
 # prepare_home: make $PG_HOME and check that the cluster owner can write there; a sentence when it cannot.
 prepare_home() {
+  # A parent made here is root's and traversable (755); one that exists is left as it is.
+  local parent; parent=$(dirname "$PG_HOME")
+  [ -d "$parent" ] || install -d -m 755 "$parent" 2>/dev/null || mkdir -p "$parent" \
+    || die "cannot create $parent: create it, or set SMSHUB_PG_ROOT to a directory, or DATABASE_URL to a PostgreSQL you have"
   mkdir -p "$PG_HOME/run" || die "cannot create $PG_HOME: create it (writable by $(owner_name)) or set DATABASE_URL to a PostgreSQL you have"
   if [ "$(id -u)" = 0 ]; then
     if [ "$PG_HOME" != "$STATE" ]; then
-      # The parent stays root's and traversable; the cluster's own directory is postgres's alone.
-      chmod 755 "$(dirname "$PG_HOME")" 2>/dev/null || true
+      # The cluster's own directory is postgres's alone.
       printf '%s\n' "$STATE" >"$PG_HOME/checkout"
       echo "$PG_HOME" >"$HOME_FILE"
     fi
