@@ -74,6 +74,8 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
       statsGroupPrefix: `bench_routing_stats_${suffix}`,
       portedCache: { ttlMs: 3600_000, negativeTtlMs: 600_000, maxEntries: 100_000 },
       consumer: { partitionsConsumedConcurrently: 2 },
+      // ROUTING_BENCH_FIREWALL_WINDOWS=memory: the per-process windows instead of PostgreSQL's (to compare).
+      firewallWindows: process.env['ROUTING_BENCH_FIREWALL_WINDOWS'] === 'memory' ? 'memory' : 'postgres',
     },
     logger,
     producer,
@@ -274,7 +276,7 @@ async function runParent(): Promise<void> {
       `ported cache ${r.hits} hits / ${r.misses} misses`,
   );
   console.log(`rejected by category: ${r.rejectedByCategory}`);
-  console.log(`decision time: mean ${r.meanDecisionUs.toFixed(0)} µs over ${r.decisions} decisions`);
+  console.log(`decision time: mean ${r.meanDecisionUs.toFixed(0)} µs per message over ${r.decisions} batches`);
   console.log(
     `routing process: ${(r.cpuUs / Math.max(1, routed + rejected)).toFixed(1)} CPU-µs per message ` +
       `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message), ` +

@@ -1,13 +1,11 @@
 // The firewall's duplicate and velocity windows in PostgreSQL (migration 0310), shared by every routing
 // replica and kept over restarts. One transaction per consumed batch, whatever its size:
-//   1. lock: upsert the batch's velocity keys (current bucket) and duplicate keys, sorted, as no-op
-//      updates: a row another replica's batch holds is waited for, so two batches on one key are decided
-//      one after the other (exact limits across replicas);
-//   2. read (a new snapshot, taken after the locks: it sees what the previous holder committed): the
-//      window totals, the open duplicate keys and which of the batch's messages were already admitted;
-//   3. decide in memory (decideStateful, first come first served in batch order);
-//   4. write: the admitted counts, the new first messages, the admitted ids; commit.
-// Five round trips per batch (BEGIN, lock, read, write, COMMIT), none per message. A deadlock (a cleanup
+//   1. lock and read: upsert the batch's velocity keys (current bucket), duplicate keys and message ids,
+//      sorted, as no-op updates returning the rows: a row another replica's batch holds is waited for, so
+//      two batches on one key are decided one after the other (exact limits across replicas);
+//   2. decide in memory (decideStateful, first come first served in batch order);
+//   3. write: the admitted counts, the new first messages, the admitted ids; commit.
+// Four round trips per batch (BEGIN, lock and read, write, COMMIT), none per message. A deadlock (a cleanup
 // against a batch) is retried here; any other database error fails the batch, which the consumer retries
 // (StoreError says whether a retry can help), so nothing is decided without the shared windows.
 
@@ -23,35 +21,38 @@ import {
 } from './domain/shared-windows.js';
 import type { RejectedDecision } from './domain/types.js';
 
-const LOCK = `
+// Locks and reads in one statement. The upserts' RETURNING gives each locked row's latest committed
+// version (what a batch holding it before committed); the older buckets of a window come from the
+// statement's snapshot: only a replica whose clock is in an older bucket writes those (see "Precision").
+// Admitted ids are locked the same way, with placeholder rows (expires_at_ms 0 = not admitted).
+const LOCK_AND_READ = `
 WITH c AS (
   INSERT INTO routing_firewall_counters AS t (rule_key, key, bucket, n, expires_at_ms)
   SELECT r, k, b, 0, e FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS u(r, k, b, e, o)
    ORDER BY o
   ON CONFLICT (rule_key, key, bucket) DO UPDATE SET n = t.n
-  RETURNING 1
+  RETURNING t.rule_key, t.key, t.bucket, t.n
 ), d AS (
   INSERT INTO routing_firewall_duplicates AS t (rule_key, key, first_message_id, expires_at_ms)
   SELECT r, k, NULL, 0 FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS u(r, k, o) ORDER BY o
   ON CONFLICT (rule_key, key) DO UPDATE SET expires_at_ms = t.expires_at_ms
-  RETURNING 1
+  RETURNING t.rule_key, t.key, t.first_message_id, t.expires_at_ms
+), a AS (
+  INSERT INTO routing_firewall_admitted AS t (hub_message_id, expires_at_ms)
+  SELECT id, 0 FROM unnest($7::text[]) WITH ORDINALITY AS u(id, o) ORDER BY o
+  ON CONFLICT (hub_message_id) DO UPDATE SET expires_at_ms = t.expires_at_ms
+  RETURNING t.hub_message_id, t.expires_at_ms
 )
-SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM d) AS locked`;
-
-const READ = `
-SELECT 'v' AS kind, c.rule_key, c.key, sum(c.n)::int AS n, NULL AS first
-  FROM routing_firewall_counters c
-  JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS u(r, k, b)
-    ON c.rule_key = u.r AND c.key = u.k AND c.bucket > u.b - ${VELOCITY_BUCKETS + 1} AND c.bucket <= u.b
- GROUP BY c.rule_key, c.key
+SELECT 'v' AS kind, c.rule_key, c.key,
+       (c.n + coalesce((SELECT sum(o.n) FROM routing_firewall_counters o
+                         WHERE o.rule_key = c.rule_key AND o.key = c.key
+                           AND o.bucket > c.bucket - ${VELOCITY_BUCKETS + 1} AND o.bucket < c.bucket), 0))::int AS n,
+       NULL AS first
+  FROM c
 UNION ALL
-SELECT 'd', t.rule_key, t.key, 0, t.first_message_id
-  FROM routing_firewall_duplicates t
-  JOIN unnest($4::text[], $5::text[]) AS u(r, k) ON t.rule_key = u.r AND t.key = u.k
- WHERE t.first_message_id IS NOT NULL AND t.expires_at_ms > $7
+SELECT 'd', rule_key, key, 0, first_message_id FROM d WHERE first_message_id IS NOT NULL AND expires_at_ms > $8
 UNION ALL
-SELECT 'a', hub_message_id, '', 0, NULL
-  FROM routing_firewall_admitted WHERE hub_message_id = ANY($6::text[]) AND expires_at_ms > $7`;
+SELECT 'a', hub_message_id, '', 0, NULL FROM a WHERE expires_at_ms > $8`;
 
 const WRITE = `
 WITH c AS (
@@ -63,9 +64,7 @@ WITH c AS (
     FROM unnest($5::text[], $6::text[], $7::text[], $8::bigint[]) AS u(r, k, f, e)
    WHERE t.rule_key = u.r AND t.key = u.k
 )
-INSERT INTO routing_firewall_admitted (hub_message_id, expires_at_ms)
-SELECT id, $10 FROM unnest($9::text[]) AS id
-ON CONFLICT (hub_message_id) DO UPDATE SET expires_at_ms = excluded.expires_at_ms`;
+UPDATE routing_firewall_admitted SET expires_at_ms = $10 WHERE hub_message_id = ANY($9::text[])`;
 
 interface ReadRow {
   kind: 'v' | 'd' | 'a';
@@ -114,18 +113,11 @@ export class PgFirewallWindows implements SharedFirewallWindows {
   ): Promise<Array<RejectedDecision | null>> {
     const keys = batchKeys(checks, nowMs);
     return withTransaction(this.pool, async (client) => {
-      await client.query(LOCK, [
+      const { rows } = await client.query<ReadRow>(LOCK_AND_READ, [
         keys.velocity.map((v) => v.ruleKey),
         keys.velocity.map((v) => v.key),
         keys.velocity.map((v) => v.bucket),
         keys.velocity.map((v) => v.expiresAtMs),
-        keys.duplicates.map((d) => d.ruleKey),
-        keys.duplicates.map((d) => d.key),
-      ]);
-      const { rows } = await client.query<ReadRow>(READ, [
-        keys.velocity.map((v) => v.ruleKey),
-        keys.velocity.map((v) => v.key),
-        keys.velocity.map((v) => v.bucket),
         keys.duplicates.map((d) => d.ruleKey),
         keys.duplicates.map((d) => d.key),
         keys.ids,

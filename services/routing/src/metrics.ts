@@ -12,7 +12,7 @@ export const metrics = {
   ),
   decisionSeconds: histogram(
     'smshub_routing_decision_seconds',
-    'Time of one routing decision (normalise, firewall, lookup, rule, strategy), without publishing',
+    'Time per message of deciding a consumed batch (normalise, firewall with its shared windows, lookup, rule, strategy), without publishing; observed once per batch',
     [],
     [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
   ),

@@ -119,7 +119,7 @@ export function batchKeys(checks: readonly StatefulCheck[], nowMs: number): Batc
   return {
     velocity: [...velocity.values()].sort(byKey),
     duplicates: [...duplicates.values()].sort(byKey),
-    ids: [...ids],
+    ids: [...ids].sort(),
   };
 }
 
