@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RoutingEngine, buildRoutingTables, type RoutingTablesInput } from './engine.js';
+import { InMemorySharedWindows } from './shared-windows.js';
 import {
   CachedNumberLookup,
   InMemoryPortedLookup,
@@ -325,5 +326,41 @@ describe('RoutingEngine', () => {
         }),
       ),
     ).toThrow(/x: destination prefix/);
+  });
+});
+
+describe('RoutingEngine.decideBatch with shared firewall windows', () => {
+  it('decides a batch in order: static rejections use no limit, the shared windows decide the rest, the same answers as one by one', async () => {
+    const tables = buildRoutingTables(
+      input({
+        firewall: [
+          ...input().firewall,
+          { id: 'fw-acc2', kind: 'velocity_account', limit: 2, windowSeconds: 60 },
+        ],
+      }),
+    );
+    const seen: number[] = [];
+    const inner = new InMemorySharedWindows();
+    const shared = {
+      decide: (checks: Parameters<InMemorySharedWindows['decide']>[0], now: number) => {
+        seen.push(checks.length);
+        return inner.decide(checks, now);
+      },
+    };
+    const engine = new RoutingEngine(tables, { clock: () => NOW, sharedWindows: shared });
+    const batch = [req({ text: 'casino tonight' }), req(), req({ destinationAddr: '12' }), req(), req()];
+    const out = await engine.decideBatch(batch);
+    expect(out.map((d) => (d.kind === 'routed' ? 'routed' : d.category))).toEqual([
+      'firewall_content',
+      'routed',
+      'invalid_number',
+      'routed',
+      'velocity',
+    ]);
+    expect(out[4]).toMatchObject({ ruleId: 'fw-acc2' });
+    // One call for the batch, with the three messages past the static checks.
+    expect(seen).toEqual([3]);
+    // decide() is a batch of one: the window is full.
+    expect(await engine.decide(req())).toMatchObject({ kind: 'rejected', ruleId: 'fw-acc2' });
   });
 });
