@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
 import { messageCommands } from './commands/messages.js';
+import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
 import { Session, type Deps } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -62,6 +63,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   adminCommands(session, program);
   messageCommands(session, program);
   settlementCommands(session, program);
+  securityCommands(session, program);
 
   for (const c of allCommands(program)) {
     c.exitOverride();

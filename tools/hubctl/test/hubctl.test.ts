@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  AuditEvent,
   MessageContext,
   namespacedTopics,
   SmsDelivery,
@@ -723,7 +725,7 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     ]);
     expect(bad.code).toBe(77);
     expect(bad.stderr).toBe(
-      `hubctl: admin at 127.0.0.1:${ports.admin} refused the token: invalid admin token (check HUBCTL_TOKEN or --token)\n`,
+      `hubctl: admin at 127.0.0.1:${ports.admin} refused the token: invalid token (check HUBCTL_TOKEN or --token)\n`,
     );
     expect(bad.stderr).not.toContain(wrong);
     expect(none.code).toBe(77);
@@ -1112,5 +1114,126 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
     } finally {
       await probe.close();
     }
+  });
+
+  it('tokens: creates one per role (secret once), lists without secrets, revokes; every API enforces the role; writes appear in audit list and on audit.v1 with the password masked', async () => {
+    const x = randomBytes(3).toString('hex');
+    const created = await hubctl(['tokens', 'create', `noc-${x}`, '--role', 'operations', '-o', 'json']);
+    expect(created.code).toBe(0);
+    const { token: opsToken, secret: ops } = JSON.parse(created.stdout) as {
+      token: { id: string; role: string };
+      secret: string;
+    };
+    expect(ops).toMatch(/^smshub_/);
+    expect(opsToken.role).toBe('TOKEN_ROLE_OPERATIONS');
+    const fin = await hubctl(['tokens', 'create', `fin-${x}`, '--role', 'finance', '--expires', '+30d']);
+    expect(fin.code).toBe(0);
+    expect(fin.stdout).toMatch(/shown only this once/);
+    const finSecret = /secret: (smshub_\S+)/.exec(fin.stdout)![1]!;
+
+    const listed = await hubctl(['tokens', 'list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`noc-${x}`);
+    expect(listed.stdout).not.toContain(ops);
+    expect(listed.stdout).not.toContain(finSecret);
+
+    // operations: reads accounts and messages; no config writes, no money.
+    const asOps = { env: { HUBCTL_TOKEN: ops } };
+    expect((await hubctl(['accounts', 'list'], asOps)).code).toBe(0);
+    expect((await hubctl(['messages', 'get', messageId], asOps)).code).toBe(0);
+    const write = await hubctl(['accounts', 'delete', randomUUID()], asOps);
+    expect(write.code).toBe(77);
+    expect(write.stderr).toMatch(/DeleteAccount needs role admin; this token's role is operations/);
+    const money = await hubctl(
+      ['settlement', 'totals', '--party', 'customer', '--from', '2026-01-01', '--to', '2026-01-02'],
+      asOps,
+    );
+    expect(money.code).toBe(77);
+    expect(money.stderr).toMatch(/GetTotals needs role admin, finance or customer/);
+    // finance: no message contents.
+    const contents = await hubctl(['messages', 'get', messageId], { env: { HUBCTL_TOKEN: finSecret } });
+    expect(contents.code).toBe(77);
+    expect(contents.stderr).toMatch(/GetMessage needs role admin, operations or customer/);
+
+    // A write through hubctl, in the audit log with its password masked.
+    const acc = await hubctl(
+      [
+        'accounts',
+        'create',
+        '--name',
+        `Audit ${x}`,
+        '--currency',
+        'EUR',
+        '--billing-mode',
+        'prepaid',
+        '--smpp',
+        `system_id=au${x}`,
+        '--password-stdin',
+        '-o',
+        'json',
+      ],
+      { stdin: 'pw12345\n' },
+    );
+    expect(acc.code).toBe(0);
+    const accountId = (JSON.parse(acc.stdout) as { id: string }).id;
+    const pw = await hubctl(['accounts', 'set-password', accountId, `au${x}`, '--password-stdin'], {
+      stdin: 'Zq9pw8x\n',
+    });
+    expect(pw.code).toBe(0);
+    const audit = await hubctl(['audit', 'list', '--resource', accountId, '-o', 'json']);
+    expect(audit.code).toBe(0);
+    const events = (JSON.parse(audit.stdout) as { events: Record<string, string>[] }).events;
+    expect(events.map((e) => e.method)).toEqual(['SetSmppPassword', 'CreateAccount']);
+    expect(events[0]).toMatchObject({
+      tokenId: 'bootstrap',
+      role: 'admin',
+      resourceKind: 'account',
+      outcome: 'OK',
+    });
+    expect(events[0]!.peer).toMatch(/127\.0\.0\.1/);
+    expect(JSON.parse(events[0]!.afterJson!)).toMatchObject({ password: '***' });
+    expect(audit.stdout).not.toContain('Zq9pw8x');
+    expect(audit.stdout).not.toContain('pw12345');
+    const table = await hubctl(['audit', 'list', '--method', 'DeleteAccount', '--token-id', opsToken.id]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('PERMISSION_DENIED');
+
+    // The same event on audit.v1 (what a SIEM reads), password masked.
+    const raw = new Kafka({
+      clientId: uniqueName('hubctl-audit'),
+      brokers: testKafkaBrokers(),
+      logLevel: logLevel.NOTHING,
+    });
+    const consumer = raw.consumer({ groupId: uniqueName('hubctl-audit') });
+    const seen: AuditEvent[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({
+        topic: namespacedTopics(topics, namespace).audit.name,
+        fromBeginning: true,
+      });
+      await consumer.run({
+        eachMessage: ({ message }) => {
+          if (message.value) seen.push(AuditEvent.decode(message.value));
+          return Promise.resolve();
+        },
+      });
+      const onTopic = await waitFor(() => seen.find((e) => e.eventId === events[0]!.eventId), {
+        timeoutMs: 30_000,
+        what: 'the SetSmppPassword event on audit.v1',
+      });
+      expect(onTopic.afterJson).toContain('"password":"***"');
+      expect(JSON.stringify(seen)).not.toContain('Zq9pw8x');
+    } finally {
+      await consumer.disconnect();
+    }
+
+    // Revoked: refused by admin at once, by dlr within its token cache (2 s).
+    expect((await hubctl(['tokens', 'revoke', opsToken.id])).code).toBe(0);
+    expect((await hubctl(['accounts', 'list'], asOps)).code).toBe(77);
+    await waitFor(async () => (await hubctl(['messages', 'get', messageId], asOps)).code === 77, {
+      timeoutMs: 15_000,
+      what: 'dlr refusing the revoked token',
+    });
   });
 });

@@ -64,20 +64,20 @@ function call(ctx: Ctx, method: MethodOf<'admin'>, request: object): Promise<Jso
   return ctx.rpc.unary('admin', method, request as never) as Promise<Json>;
 }
 
-const pageOptions = (cmd: Command): Command =>
+export const pageOptions = (cmd: Command): Command =>
   cmd
     .option('--limit <n>', 'results per page (server default 100, max 1000)')
     .option('--page-token <token>', 'continue from a previous page')
     .option('--all', 'follow every page');
 
-interface PageFlags {
+export interface PageFlags {
   limit?: string;
   pageToken?: string;
   all?: boolean;
 }
 
 /** Calls a paged List RPC (one page, or all with --all); returns the items and the next token. */
-async function listPages(
+export async function listPages(
   ctx: Ctx,
   flags: PageFlags,
   method: MethodOf<'admin'>,
@@ -95,7 +95,7 @@ async function listPages(
   }
 }
 
-function printList(
+export function printList(
   ctx: Ctx,
   spec: { listField: string; plural: string; toJSON(o: object): unknown; columns: Column<Json>[] },
   items: Json[],
