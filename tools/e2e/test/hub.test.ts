@@ -103,6 +103,19 @@ afterAll(async () => {
 
 /** Hub ids of every message accepted in this file (the billing test counts their records). */
 const accepted: string[] = [];
+/**
+ * The other countries the README says the demo serves, each with a number whose prefix is not in the
+ * sample prefix table (services/routing/data/sample-prefixes.csv): routing must price it by its country,
+ * as rating does. Hub id -> country of those accepted (the billing test checks their records too).
+ */
+const README_COUNTRIES: Record<string, string> = {
+  DE: '4917812345678',
+  FR: '33644123456',
+  NG: '2348012345678',
+  IN: '919876543210',
+  US: '12025550123',
+};
+const elsewhere = new Map<string, string>();
 
 function ns() {
   return namespacedTopics(topics, hub!.namespace);
@@ -220,6 +233,17 @@ describe('a customer over SMPP', { timeout: 120_000 }, () => {
     expect(hub?.crashes()).toEqual([]);
   });
 
+  it('gets a DELIVRD receipt from every country the README names, numbers outside the prefix table too', async () => {
+    for (const [country, number] of Object.entries(README_COUNTRIES)) {
+      const id = acceptedId((await customer().submitText(number, `Hello ${country}`))[0]!);
+      elsewhere.set(id, country);
+    }
+    for (const [id, country] of elsewhere) {
+      const receipt = await customer().receipt(id, 60_000);
+      expect(receipt.stat, `${country}: ${receipt.text}`).toBe('DELIVRD');
+    }
+  });
+
   it('gets a REJECTD receipt for a text the firewall blocks, and the message is never dispatched', async () => {
     const blocked = acceptedId((await customer().submitText(UK, 'Win big at the casino tonight'))[0]!);
     const receipt = await customer().receipt(blocked);
@@ -321,7 +345,7 @@ describe('finance', { timeout: 120_000 }, () => {
     expect(accepted.length).toBeGreaterThan(0);
     // Every receipt is in (so rating has seen every final status); wait until rating has consumed all of
     // its input and the reader has read all of rating's output, then count.
-    for (const id of accepted) await customer().receipt(id);
+    for (const id of [...accepted, ...elsewhere.keys()]) await customer().receipt(id);
     const group = `${hub!.namespace}.smshub-rating`;
     await waitFor(
       async () =>
@@ -336,7 +360,15 @@ describe('finance', { timeout: 120_000 }, () => {
     );
     expect(rated().undecodable).toEqual([]);
     const keys = rated().records.map((r) => r.key);
-    expect(keys.sort()).toEqual([...accepted].sort());
+    expect(keys.sort()).toEqual([...accepted, ...elsewhere.keys()].sort());
+    // Every README country is charged at its own demo rates: routing and rating agree on the country.
+    for (const [id, country] of elsewhere)
+      expect(rated().byKey(id)[0]).toMatchObject({
+        status: RatedStatus.RATED_STATUS_CHARGED,
+        destinationCountry: country,
+        sellRateId: `demo-sell-${country.toLowerCase()}`,
+        buyRateId: `${rated().byKey(id)[0]?.connectorId}-buy-${country.toLowerCase()}`,
+      });
 
     // Rated amounts are whole cents (the currency's exponent, docs/finance.md).
     const euros = (cents: number) => ({ currencyCode: 'EUR', minorUnits: BigInt(cents), scale: 2 });
