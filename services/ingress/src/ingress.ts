@@ -33,6 +33,7 @@ import { SellRateCache } from './sell-rates.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { encodeSubmitted } from './submitted-encoder.js';
 import { Throttles } from './throttle.js';
+import { ClusterShares } from './limits.js';
 
 export interface IngressOptions {
   /** Replica name (pod name): in events, claim leases and the per-replica config group. */
@@ -186,7 +187,11 @@ export function createIngress(deps: IngressDeps): Ingress {
     { ...DEFAULT_ACCEPTED_STATES, retentionMs: opts.stateRetentionMs },
     log,
   );
-  const registry = new BindRegistry(pool, opts.replicaId);
+  // tps_limit across replicas: this replica's share follows its binds of the account (limits.ts).
+  const shares = new ClusterShares();
+  /** Submit-capable binds of each system_id on this replica. */
+  const submitBinds = new Map<string, number>();
+  const registry = new BindRegistry(pool, opts.replicaId, undefined, (rows) => shares.update(rows));
   const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
   const bound = new Map<string, Set<SmppSession>>();
   const mask = (n: string | undefined): string => maskNumber(n ?? '', deps.debugNumbers);
@@ -246,6 +251,8 @@ export function createIngress(deps: IngressDeps): Ingress {
       if (registered) void registry.release(info.sessionId).catch(() => undefined);
       registered = false;
     };
+    // The other replicas' binds of the account as of now, for this replica's TPS share (not awaited).
+    if (registered) void registry.refreshOthers().catch(() => undefined);
     if (session.state !== 'OPEN') {
       unregister();
       return { status: S.ESME_RBINDFAIL };
@@ -254,8 +261,13 @@ export function createIngress(deps: IngressDeps): Ingress {
     set.add(session);
     bound.set(systemId, set);
     m.binds.inc({ account: account.id });
+    const submits = pdu.bindType !== 'receiver';
+    if (submits) submitBinds.set(systemId, (submitBinds.get(systemId) ?? 0) + 1);
     const forget = (): void => {
-      if (set.delete(session)) m.binds.dec({ account: account.id });
+      if (set.delete(session)) {
+        m.binds.dec({ account: account.id });
+        if (submits) submitBinds.set(systemId, (submitBinds.get(systemId) ?? 1) - 1);
+      }
       if (set.size === 0 && bound.get(systemId) === set) bound.delete(systemId);
       unregister();
     };
@@ -341,7 +353,8 @@ export function createIngress(deps: IngressDeps): Ingress {
       log.debug({ systemId, dst: mask(pdu.destination_addr) }, 'submit refused: no sell rate applies');
       return S.ESME_RINVDSTADR;
     }
-    if (!throttles.tryTake(account.id, account.tpsLimit, now.getTime())) {
+    const rate = shares.rate(systemId, account.tpsLimit, submitBinds.get(systemId) ?? 0);
+    if (!throttles.tryTake(account.id, rate, now.getTime())) {
       m.throttled.inc({ account: account.id });
       return S.ESME_RTHROTTLED;
     }

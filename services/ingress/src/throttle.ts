@@ -1,7 +1,8 @@
 /**
  * Token bucket: `rate` tokens per second, holding at most `burst` (default one second's worth). One bucket
  * per account on this replica is shared by every bind of the account, so a customer cannot multiply its
- * rate by opening more binds. Pure: the clock is passed in.
+ * rate by opening more binds. Across replicas the rate is this replica's share of the account's limit
+ * (limits.ts), so the buckets of all replicas add up to the limit. Pure: the clock is passed in.
  */
 export class TokenBucket {
   private tokens: number;
@@ -34,17 +35,21 @@ export class TokenBucket {
   }
 }
 
-/** One bucket per key (account id), created on first use. */
+/**
+ * One bucket per key (account id), created on first use. The burst is one second of the rate but at least
+ * one token: a replica's share of a small limit (1 msg/s over 3 replicas) must still let messages through.
+ */
 export class Throttles {
   private readonly buckets = new Map<string, TokenBucket>();
 
   tryTake(key: string, rate: number, now: number = Date.now()): boolean {
+    const burst = Math.max(1, rate);
     let b = this.buckets.get(key);
     if (!b) {
-      b = new TokenBucket(rate, rate, now);
+      b = new TokenBucket(rate, burst, now);
       this.buckets.set(key, b);
     } else {
-      b.configure(rate);
+      b.configure(rate, burst);
     }
     return b.tryTake(now);
   }

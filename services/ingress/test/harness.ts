@@ -121,7 +121,8 @@ export class Harness {
 
   async startReplica(
     overrides: Partial<IngressOptions> = {},
-    extra: { producer?: TypedProducer } = {},
+    /** `pool`: the replica's own PostgreSQL pool (ending it makes the replica look dead to the others). */
+    extra: { producer?: TypedProducer; pool?: Pool } = {},
   ): Promise<Replica> {
     const replicaId = uniqueName('r');
     const options: IngressOptions = {
@@ -148,7 +149,7 @@ export class Harness {
       logger: this.logger,
       producer: extra.producer ?? this.producer,
       consumer: this.consumer,
-      pool: this.pool,
+      pool: extra.pool ?? this.pool,
       topics: this.topics,
     });
     const { port, tlsPort } = await ingress.start();
