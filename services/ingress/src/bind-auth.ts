@@ -69,8 +69,16 @@ export interface BindAuthDeps {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Guard transactions at once (of the 10 connections of ingress's pool). */
+const GUARD_CONCURRENCY = 3;
+
 export class BindAuthenticator {
   private readonly queue: FairQueue;
+  /**
+   * The guard's transactions, at most GUARD_CONCURRENCY at once (fair across addresses): under a flood they
+   * would otherwise take every connection of the pool that receipts and query_sm need too.
+   */
+  private readonly guardQueue: FairQueue;
   private readonly perIp = new Map<string, number>();
   private readonly perSystemId = new Map<string, number>();
   /** Used while the shared guard store (PostgreSQL) does not answer. */
@@ -82,6 +90,11 @@ export class BindAuthenticator {
     const o = deps.options;
     this.queue = new FairQueue({
       concurrency: o.verifyConcurrency,
+      maxPerSource: o.maxPerIp,
+      maxQueued: o.maxQueued,
+    });
+    this.guardQueue = new FairQueue({
+      concurrency: GUARD_CONCURRENCY,
       maxPerSource: o.maxPerIp,
       maxQueued: o.maxQueued,
     });
@@ -127,7 +140,13 @@ export class BindAuthenticator {
   ): Promise<AuthResult> {
     const account = this.deps.accounts.get(systemId);
     const allowListed = account?.allowList !== undefined && ipAllowed(account, ip);
-    const verdict = await this.attempt(ip, systemId, allowListed);
+    let verdict: AttemptVerdict;
+    try {
+      verdict = await this.attempt(ip, systemId, allowListed);
+    } catch (err) {
+      if (err instanceof QueueFullError) return this.refuse('queue_full', 'bind guard queue full');
+      throw err;
+    }
     if (!verdict.admitted)
       return this.refuse(
         verdict.lockedBy === 'pair' ? 'locked_pair' : 'locked_ip',
@@ -163,10 +182,12 @@ export class BindAuthenticator {
         return { status: S.ESME_RBINDFAIL, account, reason: 'source IP not allowed' };
       if (!ok) return { status: S.ESME_RINVPASWD, account, reason: 'wrong password' };
       // Not waited for: the answer does not depend on it (a few ms less for every successful bind).
-      void this.deps.guard.succeed(ip, systemId).catch((err: unknown) => {
-        this.warnStore(err, 'bind guard store unavailable; success recorded on this replica only');
-        return this.fallback.succeed(ip, systemId);
-      });
+      void this.guardQueue
+        .run(ip, () => this.deps.guard.succeed(ip, systemId))
+        .catch((err: unknown) => {
+          this.warnStore(err, 'bind guard store unavailable; success recorded on this replica only');
+          return this.fallback.succeed(ip, systemId);
+        });
       if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
       if (!account.allowedBindTypes.has(pdu.bindType))
         return { status: S.ESME_RBINDFAIL, account, reason: `bind type ${pdu.bindType} not allowed` };
@@ -178,8 +199,9 @@ export class BindAuthenticator {
 
   private async attempt(ip: string, systemId: string, allowListed: boolean): Promise<AttemptVerdict> {
     try {
-      return await this.deps.guard.attempt(ip, systemId, allowListed);
+      return await this.guardQueue.run(ip, () => this.deps.guard.attempt(ip, systemId, allowListed));
     } catch (err) {
+      if (err instanceof QueueFullError) throw err;
       // A database outage must not open the door to guessing, nor lock everyone out: this replica's own
       // counters decide meanwhile.
       this.warnStore(err, 'bind guard store unavailable; counting on this replica meanwhile');

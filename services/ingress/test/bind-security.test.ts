@@ -199,93 +199,98 @@ describe('ingress binds under attack: guard, lockout, allow lists, metrics', () 
   });
 });
 
-describe('ingress binds: timing and floods (argon2id with the production parameters)', () => {
-  const h = new Harness();
-  let port: number;
-  // The guard out of the way: these tests are about the verification work, not about locks.
-  const permissive = {
-    slowAfter: 1e6,
-    blockAfter: 1e6,
-    ipBlockAfter: 1e6,
-    sidSlowAfter: 1e6,
-  };
-
-  beforeAll(async () => {
-    await h.setup();
-    port = (await h.startReplica({ bindGuard: permissive })).port;
-    // Every stored hash with the production cost: the dummy hash for unknown ids gets the same.
-    const { memoryCost, timeCost } = PASSWORD_HASH_OPTIONS;
-    await h.addAccount({ systemId: 'known', password: 'right', hashOptions: { memoryCost, timeCost } });
-    await h.addAccount({ systemId: 'legit', password: 'right', hashOptions: { memoryCost, timeCost } });
-  });
-  afterAll(() => h.teardown());
-
-  it('answers unknown and known system_ids alike: same status, medians within 10 % over 50 binds each', async () => {
-    for (let i = 0; i < 10; i++) {
-      await bindFrom(port, '127.0.0.2', 'known', 'wrong');
-      await bindFrom(port, '127.0.0.2', `nobody${i}`, 'wrong');
-    }
-    // The machine is shared: a round whose medians differ by more than 10 % is measured again, up to three
-    // rounds. Every round must be within 50 % (before the fix unknown ids took 5 times as long as known ones).
-    const gaps: number[] = [];
-    for (let round = 0; round < 3; round++) {
-      const known: number[] = [];
-      const unknown: number[] = [];
-      for (let i = 0; i < 50; i++) {
-        // Interleaved, so that load from elsewhere on the machine hits both alike.
-        const a = await bindFrom(port, '127.0.0.2', 'known', `wrong${i}`);
-        const b = await bindFrom(port, '127.0.0.2', `ghost${round}x${i}`, `wrong${i}`);
-        expect(a.status).toBe(S.ESME_RINVPASWD);
-        expect(b.status).toBe(S.ESME_RINVPASWD);
-        known.push(a.ms);
-        unknown.push(b.ms);
-      }
-      const mk = median(known);
-      const mu = median(unknown);
-      const gap = Math.abs(mk - mu) / Math.max(mk, mu);
-      console.log(`bind timing, median of 50: known ${mk.toFixed(1)} ms, unknown ${mu.toFixed(1)} ms`);
-      expect(gap).toBeLessThan(0.5);
-      gaps.push(gap);
-      if (gap < 0.1) break;
-    }
-    expect(Math.min(...gaps)).toBeLessThan(0.1);
-  });
-
-  it('keeps a legitimate bind under 200 ms p95 while 20 connections from another address flood unknown ids', async () => {
-    const legit = async (): Promise<number> => {
-      const o = await bindFrom(port, '127.0.0.2', 'legit', 'right');
-      expect(o.status).toBe(0);
-      return o.ms;
+// Generous timeouts: on the shared 2-core machine one bind with production parameters took 30-150 ms.
+describe(
+  'ingress binds: timing and floods (argon2id with the production parameters)',
+  { timeout: 240_000 },
+  () => {
+    const h = new Harness();
+    let port: number;
+    // The guard out of the way: these tests are about the verification work, not about locks.
+    const permissive = {
+      slowAfter: 1e6,
+      blockAfter: 1e6,
+      ipBlockAfter: 1e6,
+      sidSlowAfter: 1e6,
     };
-    const quiet: number[] = [];
-    for (let i = 0; i < 10; i++) quiet.push(await legit());
-    // The attacker runs in its own process, as it would on its own machine.
-    const flood = fork(
-      fileURLToPath(new URL('./bind-flood.ts', import.meta.url)),
-      [String(port), '20', '127.0.0.3'],
-      {
-        execArgv: ['--conditions=@smshub/source', '--import', 'tsx'],
-      },
-    );
-    let attempts = 0;
-    const done = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
-    flood.on('message', (m: { attempts: number }) => void (attempts = m.attempts));
-    const loaded: number[] = [];
-    try {
-      // Measured once the flood is in full swing (its verifications fill the pool).
-      await waitFor(() => attempts >= 40, { what: '40 flood binds', timeoutMs: 60_000 });
-      for (let i = 0; i < 40; i++) loaded.push(await legit());
-    } finally {
-      if (flood.connected) flood.send({ type: 'stop' });
-      await done;
-    }
-    for (let i = 0; i < 10; i++) quiet.push(await legit());
-    console.log(
-      `legitimate bind: quiet median ${median(quiet).toFixed(1)} ms; under flood (${attempts} flood binds) median ${median(loaded).toFixed(1)} ms, p95 ${percentile(loaded, 95).toFixed(1)} ms`,
-    );
-    // 200 ms on the 2-core machine when it is otherwise idle (quiet median 35-50 ms). When other work
-    // already makes a quiet bind slower (20 quiet binds, before and after the flood), the bound grows with
-    // it: 4 times the quiet median (before the fix the flood made it 90 times slower: 27 -> 2,369 ms).
-    expect(percentile(loaded, 95)).toBeLessThan(Math.max(200, 4 * median(quiet)));
-  });
-});
+
+    beforeAll(async () => {
+      await h.setup();
+      port = (await h.startReplica({ bindGuard: permissive })).port;
+      // Every stored hash with the production cost: the dummy hash for unknown ids gets the same.
+      const { memoryCost, timeCost } = PASSWORD_HASH_OPTIONS;
+      await h.addAccount({ systemId: 'known', password: 'right', hashOptions: { memoryCost, timeCost } });
+      await h.addAccount({ systemId: 'legit', password: 'right', hashOptions: { memoryCost, timeCost } });
+    });
+    afterAll(() => h.teardown());
+
+    it('answers unknown and known system_ids alike: same status, medians within 10 % over 50 binds each', async () => {
+      for (let i = 0; i < 10; i++) {
+        await bindFrom(port, '127.0.0.2', 'known', 'wrong');
+        await bindFrom(port, '127.0.0.2', `nobody${i}`, 'wrong');
+      }
+      // The machine is shared: a round whose medians differ by more than 10 % is measured again, up to three
+      // rounds. Every round must be within 50 % (before the fix unknown ids took 5 times as long as known ones).
+      const gaps: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const known: number[] = [];
+        const unknown: number[] = [];
+        for (let i = 0; i < 50; i++) {
+          // Interleaved, so that load from elsewhere on the machine hits both alike.
+          const a = await bindFrom(port, '127.0.0.2', 'known', `wrong${i}`);
+          const b = await bindFrom(port, '127.0.0.2', `ghost${round}x${i}`, `wrong${i}`);
+          expect(a.status).toBe(S.ESME_RINVPASWD);
+          expect(b.status).toBe(S.ESME_RINVPASWD);
+          known.push(a.ms);
+          unknown.push(b.ms);
+        }
+        const mk = median(known);
+        const mu = median(unknown);
+        const gap = Math.abs(mk - mu) / Math.max(mk, mu);
+        console.log(`bind timing, median of 50: known ${mk.toFixed(1)} ms, unknown ${mu.toFixed(1)} ms`);
+        expect(gap).toBeLessThan(0.5);
+        gaps.push(gap);
+        if (gap < 0.1) break;
+      }
+      expect(Math.min(...gaps)).toBeLessThan(0.1);
+    });
+
+    it('keeps a legitimate bind under 200 ms p95 while 20 connections from another address flood unknown ids', async () => {
+      const legit = async (): Promise<number> => {
+        const o = await bindFrom(port, '127.0.0.2', 'legit', 'right');
+        expect(o.status).toBe(0);
+        return o.ms;
+      };
+      const quiet: number[] = [];
+      for (let i = 0; i < 10; i++) quiet.push(await legit());
+      // The attacker runs in its own process, as it would on its own machine.
+      const flood = fork(
+        fileURLToPath(new URL('./bind-flood.ts', import.meta.url)),
+        [String(port), '20', '127.0.0.3'],
+        {
+          execArgv: ['--conditions=@smshub/source', '--import', 'tsx'],
+        },
+      );
+      let attempts = 0;
+      const done = new Promise<void>((resolve) => flood.once('exit', () => resolve()));
+      flood.on('message', (m: { attempts: number }) => void (attempts = m.attempts));
+      const loaded: number[] = [];
+      try {
+        // Measured once the flood is in full swing (its verifications fill the pool).
+        await waitFor(() => attempts >= 40, { what: '40 flood binds', timeoutMs: 60_000 });
+        for (let i = 0; i < 40; i++) loaded.push(await legit());
+      } finally {
+        if (flood.connected) flood.send({ type: 'stop' });
+        await done;
+      }
+      for (let i = 0; i < 10; i++) quiet.push(await legit());
+      console.log(
+        `legitimate bind: quiet median ${median(quiet).toFixed(1)} ms; under flood (${attempts} flood binds) median ${median(loaded).toFixed(1)} ms, p95 ${percentile(loaded, 95).toFixed(1)} ms`,
+      );
+      // 200 ms on the 2-core machine when it is otherwise idle (quiet median 35-50 ms). When other work
+      // already makes a quiet bind slower (20 quiet binds, before and after the flood), the bound grows with
+      // it: 4 times the quiet median (before the fix the flood made it 90 times slower: 27 -> 2,369 ms).
+      expect(percentile(loaded, 95)).toBeLessThan(Math.max(200, 4 * median(quiet)));
+    });
+  },
+);
