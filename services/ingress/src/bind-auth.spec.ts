@@ -3,7 +3,7 @@ import { createLogger } from '@smshub/logging';
 import { hashPassword } from '@smshub/secrets';
 import { CommandStatus as S, type BindType, type Pdu } from '@smshub/smpp';
 import { accountFromRow, type AccountRow, type AccountStore } from './accounts.js';
-import { BindAuthenticator } from './bind-auth.js';
+import { BindAuthenticator, sourceOf } from './bind-auth.js';
 import { BindGuard, type GuardStore } from './bind-guard.js';
 
 const cheap = { memoryCost: 1024, timeCost: 1 };
@@ -84,6 +84,22 @@ describe('BindAuthenticator', () => {
       Array.from({ length: 5 }, () => a.authenticate('7.7.7.7', bind('acme', 'right'))),
     );
     expect(outs.filter((o) => o.status === S.ESME_ROK)).toHaveLength(2);
+    expect(outs.filter((o) => /in progress/.test(o.reason))).toHaveLength(3);
+  });
+
+  it('counts an IPv6 source by its /64, an IPv4 one by its address', () => {
+    expect(sourceOf('192.0.2.7')).toBe('192.0.2.7');
+    expect(sourceOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(sourceOf('2001:DB8:1:2:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
+    expect(sourceOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(sourceOf('::1')).toBe('0:0:0:0::/64');
+  });
+
+  it('holds every address of one IPv6 /64 to one bound', async () => {
+    const a = auth(broken, await accounts([{ system_id: 'acme', password_hash: 'right' }]), { maxPerIp: 2 });
+    const outs = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => a.authenticate(`2001:db8:1:2::${i + 1}`, bind('acme', 'wrong'))),
+    );
     expect(outs.filter((o) => /in progress/.test(o.reason))).toHaveLength(3);
   });
 });

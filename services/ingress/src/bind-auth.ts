@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import type { Logger } from '@smshub/logging';
@@ -123,18 +124,20 @@ export class BindAuthenticator {
 
   private async decide(ip: string, pdu: Pdu & { bindType: BindType }): Promise<AuthResult> {
     const systemId = pdu.system_id ?? '';
-    if ((this.perIp.get(ip) ?? 0) >= this.deps.options.maxPerIp)
+    const source = sourceOf(ip);
+    if ((this.perIp.get(source) ?? 0) >= this.deps.options.maxPerIp)
       return this.refuse('busy_ip', 'too many binds in progress from this address');
-    inc(this.perIp, ip);
+    inc(this.perIp, source);
     try {
-      return await this.guarded(ip, systemId, pdu);
+      return await this.guarded(ip, source, systemId, pdu);
     } finally {
-      dec(this.perIp, ip);
+      dec(this.perIp, source);
     }
   }
 
   private async guarded(
     ip: string,
+    source: string,
     systemId: string,
     pdu: Pdu & { bindType: BindType },
   ): Promise<AuthResult> {
@@ -142,7 +145,7 @@ export class BindAuthenticator {
     const allowListed = account?.allowList !== undefined && ipAllowed(account, ip);
     let verdict: AttemptVerdict;
     try {
-      verdict = await this.attempt(ip, systemId, allowListed);
+      verdict = await this.attempt(source, systemId, allowListed);
     } catch (err) {
       if (err instanceof QueueFullError) return this.refuse('queue_full', 'bind guard queue full');
       throw err;
@@ -166,7 +169,7 @@ export class BindAuthenticator {
       const hash = account?.passwordHash ?? (await this.dummyHash());
       let ok: boolean;
       try {
-        ok = await this.queue.run(ip, () => argon2.verify(hash, pdu.password ?? ''));
+        ok = await this.queue.run(source, () => argon2.verify(hash, pdu.password ?? ''));
       } catch (err) {
         if (err instanceof QueueFullError)
           return this.refuse('queue_full', 'password verification queue full');
@@ -183,10 +186,10 @@ export class BindAuthenticator {
       if (!ok) return { status: S.ESME_RINVPASWD, account, reason: 'wrong password' };
       // Not waited for: the answer does not depend on it (a few ms less for every successful bind).
       void this.guardQueue
-        .run(ip, () => this.deps.guard.succeed(ip, systemId))
+        .run(source, () => this.deps.guard.succeed(source, systemId))
         .catch((err: unknown) => {
           this.warnStore(err, 'bind guard store unavailable; success recorded on this replica only');
-          return this.fallback.succeed(ip, systemId);
+          return this.fallback.succeed(source, systemId);
         });
       if (!account.enabled) return { status: S.ESME_RBINDFAIL, account, reason: 'account disabled' };
       if (!account.allowedBindTypes.has(pdu.bindType))
@@ -197,15 +200,16 @@ export class BindAuthenticator {
     }
   }
 
-  private async attempt(ip: string, systemId: string, allowListed: boolean): Promise<AttemptVerdict> {
+  /** `source`: see sourceOf. */
+  private async attempt(source: string, systemId: string, allowListed: boolean): Promise<AttemptVerdict> {
     try {
-      return await this.guardQueue.run(ip, () => this.deps.guard.attempt(ip, systemId, allowListed));
+      return await this.guardQueue.run(source, () => this.deps.guard.attempt(source, systemId, allowListed));
     } catch (err) {
       if (err instanceof QueueFullError) throw err;
       // A database outage must not open the door to guessing, nor lock everyone out: this replica's own
       // counters decide meanwhile.
       this.warnStore(err, 'bind guard store unavailable; counting on this replica meanwhile');
-      return this.fallback.attempt(ip, systemId, allowListed);
+      return this.fallback.attempt(source, systemId, allowListed);
     }
   }
 
@@ -227,6 +231,25 @@ export class BindAuthenticator {
     m.bindRefusals.inc({ reason });
     return { status: S.ESME_RBINDFAIL, reason: text, holdMs: this.deps.options.refusalDelayMs };
   }
+}
+
+/**
+ * The source a bind is counted, bounded and queued under: the IPv4 address, or the /64 of an IPv6 one (one
+ * customer line or host gets a whole /64 and can rotate through its addresses at will). The allow list is
+ * still checked against the full address.
+ */
+export function sourceOf(ip: string): string {
+  if (!net.isIPv6(ip)) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  // An embedded IPv4 tail (::ffff:1.2.3.4) counts as two groups; only the first four groups matter here.
+  const groups =
+    tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 function inc(map: Map<string, number>, key: string): void {
