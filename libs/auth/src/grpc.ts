@@ -3,6 +3,7 @@
 // the server is created (credentials, bind address): wrap the implementation, then register it.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '@smshub/logging';
+import { counter } from '@smshub/telemetry';
 import { AuthError, permissionDenied } from './errors.js';
 import { describeRoles, hasPermission, methodName, METHODS, type Permission } from './roles.js';
 import type { Principal, TokenVerifier } from './verifier.js';
@@ -17,6 +18,28 @@ export interface CallInfo {
 }
 
 const calls = new WeakMap<object, CallInfo>();
+
+const refusals = counter(
+  'smshub_grpc_auth_refusals_total',
+  'gRPC calls refused before their handler ran (UNAUTHENTICATED, PERMISSION_DENIED, UNAVAILABLE) by method',
+  ['method', 'code'],
+);
+
+/**
+ * At most one "rpc refused" log line per (method, status, peer address) per second, so a flood of bad
+ * tokens cannot flood the logs; the metric counts every refusal.
+ */
+class LogLimiter {
+  private readonly last = new Map<string, number>();
+  allow(key: string, now = Date.now()): boolean {
+    const t = this.last.get(key);
+    if (t !== undefined && now - t < 1_000) return false;
+    if (this.last.size >= 10_000) this.last.clear();
+    this.last.set(key, now);
+    return true;
+  }
+}
+const limiter = new LogLimiter();
 
 /** The CallInfo of a guarded call; throws when the call did not pass guardService (a wiring bug). */
 export function callInfo(call: object): CallInfo {
@@ -86,18 +109,22 @@ export function guardService<T extends object>(definition: grpc.ServiceDefinitio
         calls.set(call, { principal, peer, permission });
       } catch (err) {
         const code = err instanceof AuthError ? err.code : grpc.status.INTERNAL;
-        guard.onRefused?.({ method: methodName(def.path), code, peer, ...(principal ? { principal } : {}) });
+        const method = methodName(def.path);
+        refusals.inc({ method, code: grpc.status[code] });
+        guard.onRefused?.({ method, code, peer, ...(principal ? { principal } : {}) });
         const level = code === grpc.status.UNAVAILABLE || code === grpc.status.INTERNAL ? 'error' : 'warn';
-        guard.logger[level](
-          {
-            rpc: methodName(def.path),
-            code: grpc.status[code],
-            peer,
-            ...(principal ? { tokenId: principal.tokenId, role: principal.role } : {}),
-            ...(code === grpc.status.INTERNAL ? { err } : {}),
-          },
-          'rpc refused',
-        );
+        const host = peer.replace(/:\d+$/, '');
+        if (limiter.allow(`${method}|${code}|${host}`))
+          guard.logger[level](
+            {
+              rpc: methodName(def.path),
+              code: grpc.status[code],
+              peer,
+              ...(principal ? { tokenId: principal.tokenId, role: principal.role } : {}),
+              ...(code === grpc.status.INTERNAL ? { err } : {}),
+            },
+            'rpc refused',
+          );
         throw err instanceof AuthError ? err : new AuthError(grpc.status.INTERNAL, 'internal error');
       }
     };
