@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Pool } from 'pg';
 import { TrafficType } from '@smshub/contracts';
 import type { BindType } from '@smshub/smpp';
+import { messageIdFormatOf, type MessageIdFormat } from './customer-id.js';
 
 /** One row of the `accounts` table (libs/db/migrations/0001_init.sql), as ingress uses it. */
 export interface Account {
@@ -25,6 +26,8 @@ export interface Account {
   defaultCountry: string | undefined;
   /** Refuse submits for which no sell rate applies (0601). */
   refuseUnrated: boolean;
+  /** Form of the message ids the customer sees (accounts.message_id_format, 0600; customer-id.ts). */
+  messageIdFormat: MessageIdFormat;
   /** Built from allowedCidrs; undefined when any source is allowed. */
   allowList: net.BlockList | undefined;
 }
@@ -44,6 +47,8 @@ export interface AccountRow {
   price_plan_id: string | null;
   default_country: string | null;
   refuse_unrated: boolean;
+  /** '', 'uuid', 'hex' or 'decimal'; absent in rows built by older tests = the hub id. */
+  message_id_format?: string | null;
 }
 
 const TRAFFIC: Record<string, TrafficType> = {
@@ -87,6 +92,7 @@ export function accountFromRow(r: AccountRow): Account {
     pricePlanId: r.price_plan_id ?? undefined,
     defaultCountry: r.default_country ?? undefined,
     refuseUnrated: r.refuse_unrated,
+    messageIdFormat: messageIdFormatOf(r.message_id_format),
     allowList: buildAllowList(r.allowed_cidrs),
   };
 }
@@ -101,7 +107,7 @@ export function ipAllowed(account: Account, ip: string): boolean {
 
 const SELECT = `SELECT id::text, system_id, password_hash, enabled, allowed_cidrs::text[] AS allowed_cidrs,
   allowed_bind_types, max_binds, tps_limit, max_window, default_validity_seconds, default_traffic_type,
-  price_plan_id, default_country, refuse_unrated FROM accounts`;
+  price_plan_id, default_country, refuse_unrated, message_id_format FROM accounts`;
 
 /**
  * In-memory copy of the accounts table, by system_id. Loaded whole at start and reloaded whole whenever

@@ -23,6 +23,7 @@ import { BindGuard, DEFAULT_BIND_GUARD, type BindGuardOptions } from './bind-gua
 import { PgGuardStore } from './bind-guard-store.js';
 import { BindRegistry } from './bind-registry.js';
 import { ReceiptDispatcher, type DispatcherOptions } from './dispatcher.js';
+import { CustomerIdAllocator, pgBlockSource } from './customer-id.js';
 import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
@@ -146,6 +147,8 @@ interface Admitted {
   /** The sms.submitted.v1 record value. */
   bytes: Buffer;
   destination: string | undefined;
+  /** The id the submit_sm_resp carries (account's message_id_format): the hub id or a number. */
+  customerMessageId: string;
 }
 
 export interface Ingress {
@@ -192,6 +195,10 @@ export function createIngress(deps: IngressDeps): Ingress {
   /** Submit-capable binds of each system_id on this replica. */
   const submitBinds = new Map<string, number>();
   const registry = new BindRegistry(pool, opts.replicaId, undefined, (rows) => shares.update(rows));
+  // Numeric customer ids (message_id_format decimal/hex) from blocks of a sequence, reserved ahead of need.
+  const customerIds = new CustomerIdAllocator(pgBlockSource(pool), undefined, (err) =>
+    log.warn({ err: err.message }, 'could not reserve numeric customer message ids'),
+  );
   const dispatcher = new ReceiptDispatcher(pool, store, { ...opts.receipts, replicaId: opts.replicaId }, log);
   const bound = new Map<string, Set<SmppSession>>();
   const mask = (n: string | undefined): string => maskNumber(n ?? '', deps.debugNumbers);
@@ -360,6 +367,9 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
     if (pendingProduces >= opts.maxPendingProduces) return S.ESME_RMSGQFUL;
     const messageId = newMessageId(now.getTime());
+    const customerMessageId = customerIds.next(messageId, account.messageIdFormat);
+    // No numeric id could be reserved (PostgreSQL unreachable for the time half a block takes): retry later.
+    if (customerMessageId === undefined) return S.ESME_RMSGQFUL;
     const c = checked.content.concat;
     const groupId = c
       ? groups.groupId(
@@ -367,8 +377,17 @@ export function createIngress(deps: IngressDeps): Ingress {
           messageId,
         )
       : undefined;
-    const event = buildSubmitted({ pdu, checked, account, session: st.info, messageId, groupId, now });
-    return { messageId, bytes: encodeSubmitted(event), destination: pdu.destination_addr };
+    const event = buildSubmitted({
+      pdu,
+      checked,
+      account,
+      session: st.info,
+      messageId,
+      customerMessageId,
+      groupId,
+      now,
+    });
+    return { messageId, customerMessageId, bytes: encodeSubmitted(event), destination: pdu.destination_addr };
   }
 
   /**
@@ -410,11 +429,11 @@ export function createIngress(deps: IngressDeps): Ingress {
     }
     st.accepted.inc();
     // The id this submit_sm_resp carries (the hub id; see message_id_format) and the hub id.
-    acceptedStates.add(systemId, msg.messageId, msg.messageId);
+    acceptedStates.add(systemId, msg.customerMessageId, msg.messageId);
     m.submitLatency.observe((performance.now() - started) / 1000);
     if (log.isLevelEnabled('debug'))
       log.debug({ systemId, messageId: msg.messageId, dst: mask(msg.destination) }, 'accepted');
-    return { fields: { message_id: msg.messageId } };
+    return { fields: { message_id: msg.customerMessageId } };
   }
 
   const querySm: RequestHandler = async (pdu, session) => {
@@ -591,6 +610,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       await delivery.start();
       await dispatcher.start();
       await registry.start();
+      await customerIds.start();
 
       const plain = await servers[0]!.listen(opts.smppPort, opts.smppHost);
       const out: { port: number; tlsPort?: number } = { port: plain.port };

@@ -142,6 +142,8 @@ export function buildSubmitted(args: {
   account: Pick<Account, 'id' | 'systemId' | 'defaultTrafficType'>;
   session: SessionInfo;
   messageId: string;
+  /** The id the customer sees (account's message_id_format); the hub id when not given. */
+  customerMessageId?: string;
   groupId: string | undefined;
   now: Date;
 }): SmsSubmitted {
@@ -189,7 +191,7 @@ export function buildSubmitted(args: {
     scheduleDeliveryTimeRaw: pdu.schedule_delivery_time ?? '',
     tlvs: pdu.tlvs ? Object.entries(pdu.tlvs).map(([tag, value]) => ({ tag: Number(tag), value })) : [],
     receivedAt: now,
-    customerMessageId: messageId,
+    customerMessageId: args.customerMessageId ?? messageId,
     trafficType: declared ?? account.defaultTrafficType,
     replaceIfPresent: pdu.replace_if_present_flag ?? 0,
     smDefaultMsgId: pdu.sm_default_msg_id ?? 0,
