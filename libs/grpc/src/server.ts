@@ -210,11 +210,9 @@ export function tlsFiles(
 /** Starts a gRPC server with the services, grpc.health.v1 and the given credentials; resolves once bound. */
 export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServer> {
   const host = opts.host ?? DEFAULT_HOST;
-  const credentials = await serverCredentials(opts.tls);
-  const tlsCert =
-    credentials instanceof ReloadableTlsCredentials
-      ? credentials._getSecureContextOptions()?.cert
-      : undefined;
+  const pair = opts.tls ? await loadPair(opts.tls) : undefined;
+  const tlsCredentials = pair ? new ReloadableTlsCredentials(pair) : undefined;
+  const credentials = tlsCredentials ?? grpc.ServerCredentials.createInsecure();
   const server = new grpc.Server(opts.serverOptions);
   for (const s of opts.services) server.addService(s.definition, s.implementation);
   const health = new HealthImplementation({
@@ -240,16 +238,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
       grpcPort: port,
       tls: Boolean(opts.tls),
       services: names,
-      ...(Buffer.isBuffer(tlsCert) ? describeCert(tlsCert) : {}),
+      ...(pair ? describeCert(pair.cert) : {}),
     },
     'gRPC listening',
   );
   const unwatch =
-    opts.tls && credentials instanceof ReloadableTlsCredentials && Buffer.isBuffer(tlsCert)
+    opts.tls && pair && tlsCredentials
       ? watchTls(
           opts.tls,
-          credentials,
-          tlsCert,
+          tlsCredentials,
+          pair.cert,
           opts.tlsReloadIntervalMs ?? TLS_RELOAD_INTERVAL_MS,
           opts.logger,
         )
