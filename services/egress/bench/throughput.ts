@@ -142,7 +142,6 @@ try {
   const core = createEgressCore({
     config: {
       replicaId: 'bench',
-      replicas: 1,
       tpsHeadroom: 0,
       retry: { maxRetriesPerConnector: 3, backoff: { initialMs: 50, maxMs: 500 } },
       reconnect: { initialMs: 100, maxMs: 1000 },

@@ -39,9 +39,9 @@ export const egressEnv = {
   EGRESS_REPLICA_ID: envString()
     .optional()
     .transform((v) => v ?? hostname()),
-  // Replicas sharing each connector's TPS: each paces at max_submit_rate / EGRESS_REPLICAS. With an
-  // autoscaler, set it to the maximum replica count (never above the supplier's limit; under-uses it when fewer run).
-  EGRESS_REPLICAS: envInt({ min: 1, max: 1000, default: 1 }),
+  // Deprecated and ignored: each connector's TPS and sessions are split by the live replicas (heartbeats in
+  // egress_replicas). Still accepted for one release, with a warning at start; removed after.
+  EGRESS_REPLICAS: envInt({ min: 1, max: 1000 }).optional(),
   // Pace this many percent under the share, for jitter between our write and the supplier's per-second counter.
   EGRESS_TPS_HEADROOM_PERCENT: envInt({ min: 0, max: 50, default: 5 }),
   // Retries on one connector for throttling / queue full / response timeout before failing over.

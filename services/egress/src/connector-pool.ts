@@ -16,7 +16,15 @@ import type { Logger } from '@smshub/logging';
 import { backoffDelay, type BackoffPolicy } from './domain/backoff.js';
 import { redactConnector, sessionSettingsChanged, type ConnectorConfig } from './domain/connector.js';
 import type { AttemptResult } from './domain/failover.js';
-import { PacedBucket, replicaShare, sleep, strictBucket, strictLimits } from './domain/token-bucket.js';
+import {
+  PacedBucket,
+  replicaShare,
+  sessionsShare,
+  sleep,
+  strictBucket,
+  strictLimits,
+  type Membership,
+} from './domain/token-bucket.js';
 import { metrics } from './metrics.js';
 
 /** Handles a deliver_sm/data_sm from a supplier; what it returns is the response (always answered). */
@@ -28,8 +36,11 @@ export type InboundHandler = (
 
 export interface PoolOptions {
   logger: Logger;
-  /** Egress replicas sharing each connector's TPS (EGRESS_REPLICAS). */
-  replicas: number;
+  /**
+   * Live egress replicas sharing each connector's TPS and sessions, and this one's rank (at start; then
+   * `setMembership` from the replica registry). Default: alone.
+   */
+  membership?: Membership;
   /** Pace this fraction under the share, for jitter between our write and the supplier's counter. */
   tpsHeadroom: number;
   reconnect: BackoffPolicy;
@@ -153,6 +164,8 @@ class Bind {
 export class ConnectorRuntime {
   readonly log: Logger;
   private binds: Bind[] = [];
+  /** Binds being retired: their in-flight parts finish before they unbind. */
+  private readonly retired = new Set<Promise<void>>();
   private readonly bucket: PacedBucket;
   /** Second, short gate right before the write: keeps spacing after the database write in between. */
   private readonly gate: PacedBucket;
@@ -177,12 +190,21 @@ export class ConnectorRuntime {
 
   private rate(): number {
     return (
-      replicaShare(this.config.maxSubmitRate, this.pool.opts.replicas) * (1 - this.pool.opts.tpsHeadroom)
+      replicaShare(this.config.maxSubmitRate, this.pool.membership.count) * (1 - this.pool.opts.tpsHeadroom)
     );
+  }
+
+  /** Sessions of each bind kind this replica opens (its share of the connector's). */
+  sessionsHere(): number {
+    return sessionsShare(this.config.sessions, this.pool.membership);
   }
 
   start(): void {
     if (!this.config.enabled) return;
+    this.openBinds(0, this.sessionsHere());
+  }
+
+  private openBinds(from: number, to: number): void {
     const c = this.config;
     const kinds: BindType[] =
       c.bindMode === 'transceiver'
@@ -190,14 +212,51 @@ export class ConnectorRuntime {
         : c.bindMode === 'transmitter'
           ? ['transmitter']
           : ['transmitter', 'receiver'];
-    for (let i = 0; i < c.sessions; i++) for (const k of kinds) this.binds.push(new Bind(this, k, i));
-    for (const b of this.binds) b.start();
+    const added: Bind[] = [];
+    for (let i = from; i < to; i++) for (const k of kinds) added.push(new Bind(this, k, i));
+    this.binds.push(...added);
+    for (const b of added) b.start();
+  }
+
+  /**
+   * The live replicas changed: pace at the new share at once, open or retire sessions to the new share.
+   * A retired session takes no new part and unbinds once its in-flight ones are answered.
+   */
+  rescale(): void {
+    const { rate, burst } = strictLimits(this.rate());
+    this.bucket.bucket.reconfigure(rate, burst);
+    this.gate.bucket.reconfigure(rate, burst);
+    if (!this.config.enabled) return;
+    const want = this.sessionsHere();
+    if (this.pool.membership.count > this.config.sessions)
+      this.log.warn(
+        { sessions: this.config.sessions, replicas: this.pool.membership.count },
+        'more egress replicas than the connector has sessions: each opens one, the supplier sees one bind per replica',
+      );
+    const have = this.binds.reduce((n, b) => Math.max(n, b.index + 1), 0);
+    if (want > have) this.openBinds(have, want);
+    else if (want < have) {
+      const drop = this.binds.filter((b) => b.index >= want);
+      this.binds = this.binds.filter((b) => b.index < want);
+      for (const b of drop) {
+        const done = this.retire(b).finally(() => this.retired.delete(done));
+        this.retired.add(done);
+      }
+      this.boundChanged();
+    }
+    this.log.info({ tps: this.rate(), sessions: want }, 'connector share changed');
+  }
+
+  private async retire(b: Bind): Promise<void> {
+    const deadline = Date.now() + this.config.responseTimeoutMs + 1000;
+    while (b.inUse > 0 && Date.now() < deadline) await sleep(20);
+    await b.stop(false);
   }
 
   async stop(abrupt: boolean): Promise<void> {
     const binds = this.binds;
     this.binds = [];
-    await Promise.all(binds.map((b) => b.stop(abrupt)));
+    await Promise.all([...binds.map((b) => b.stop(abrupt)), ...this.retired]);
     this.boundChanged();
   }
 
@@ -405,8 +464,23 @@ export class ConnectorRuntime {
 export class ConnectorPool {
   private readonly runtimes = new Map<string, ConnectorRuntime>();
   private healthWaiters: Array<() => void> = [];
+  private current: Membership;
 
-  constructor(readonly opts: PoolOptions) {}
+  constructor(readonly opts: PoolOptions) {
+    this.current = opts.membership ?? { count: 1, rank: 0 };
+  }
+
+  /** The live egress replicas as last seen (replica-registry.ts). */
+  get membership(): Membership {
+    return this.current;
+  }
+
+  /** Every connector re-paces and re-deals its sessions for a new set of live replicas. */
+  setMembership(m: Membership): void {
+    if (m.count === this.current.count && m.rank === this.current.rank) return;
+    this.current = m;
+    for (const rt of this.runtimes.values()) rt.rescale();
+  }
 
   get(id: string): ConnectorRuntime | undefined {
     return this.runtimes.get(id);

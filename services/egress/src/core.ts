@@ -20,13 +20,21 @@ import type { ConnectorConfig } from './domain/connector.js';
 import type { RetryPolicy } from './domain/failover.js';
 import { isReceipt, toMo, toReceipt } from './domain/inbound.js';
 import { metrics } from './metrics.js';
+import {
+  DEFAULT_REPLICA_REGISTRY,
+  ReplicaRegistry,
+  type ReplicaRegistryOptions,
+} from './replica-registry.js';
 import { InterruptedError, Sender, sessionRef, type PreparedMessage } from './sender.js';
 
 export interface EgressCoreConfig {
   /** This replica's name (pod name): per-replica config group, session references. */
   replicaId: string;
-  /** Replicas sharing each connector's TPS (EGRESS_REPLICAS). */
-  replicas: number;
+  /**
+   * Heartbeats of the live replicas that split each connector's TPS and sessions (replica-registry.ts);
+   * default 2 s / 6 s.
+   */
+  replicaRegistry?: ReplicaRegistryOptions;
   /** Fraction under the TPS share to pace at (EGRESS_TPS_HEADROOM). */
   tpsHeadroom: number;
   retry: RetryPolicy;
@@ -120,12 +128,19 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
 
   const connectors = new ConnectorPool({
     logger: log,
-    replicas: config.replicas,
     tpsHeadroom: config.tpsHeadroom,
     reconnect: config.reconnect,
     onInbound,
     ...(config.tls ? { tls: config.tls } : {}),
   });
+
+  const replicas = new ReplicaRegistry(
+    deps.pool,
+    config.replicaId,
+    log,
+    (m) => connectors.setMembership(m),
+    config.replicaRegistry ?? DEFAULT_REPLICA_REGISTRY,
+  );
 
   const sender = new Sender({
     pool: connectors,
@@ -223,6 +238,8 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       const assigned = configConsumer.waitForAssignment();
       await configConsumer.start();
       await assigned;
+      // The live replicas before the connectors open: each opens its share of the sessions at once.
+      await replicas.start();
       // After joining the change stream, so a change made during the load is applied after it.
       await reload('*');
       // A fetch waits for 32 KiB of routed records (about 100) or 50 ms: under a live flow a batch then
@@ -249,8 +266,11 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       abort.abort(new InterruptedError());
       await configConsumer?.stop();
       await connectors.stop(false);
+      // Last: the others take over this replica's share once its sessions are closed.
+      await replicas.stop();
     },
     async crash() {
+      replicas.halt();
       abort.abort(new InterruptedError());
       await Promise.all([connectors.stop(true), routedConsumer?.stop(), configConsumer?.stop()]);
     },

@@ -11,10 +11,14 @@ await runService({
   async start(ctx) {
     const c = ctx.config;
     const pool = ctx.pool(c.DATABASE_URL);
+    if (c.EGRESS_REPLICAS !== undefined)
+      ctx.logger.warn(
+        { EGRESS_REPLICAS: c.EGRESS_REPLICAS },
+        'EGRESS_REPLICAS is deprecated and ignored: connector TPS and sessions are split by the live replicas',
+      );
     const core = createEgressCore({
       config: {
         replicaId: c.EGRESS_REPLICA_ID,
-        replicas: c.EGRESS_REPLICAS,
         tpsHeadroom: c.EGRESS_TPS_HEADROOM_PERCENT / 100,
         retry: {
           maxRetriesPerConnector: c.EGRESS_MAX_RETRIES_PER_CONNECTOR,

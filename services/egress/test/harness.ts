@@ -123,7 +123,6 @@ export class Harness {
   coreConfig(o: Partial<EgressCoreConfig>): EgressCoreConfig {
     return {
       replicaId: uniqueName('r'),
-      replicas: 1,
       tpsHeadroom: 0.05,
       retry: { maxRetriesPerConnector: 2, backoff: { initialMs: 50, maxMs: 200 } },
       reconnect: { initialMs: 100, maxMs: 500 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { strictBucket, TokenBucket } from './token-bucket.js';
+import { membershipOf, replicaShare, sessionsShare, strictBucket, TokenBucket } from './token-bucket.js';
 
 function fakeClock(start = 0) {
   const c = { t: start, now: () => c.t };
@@ -86,5 +86,30 @@ describe('strictBucket', () => {
     const b = strictBucket(20, clock);
     expect(b.tryTake().ok).toBe(true);
     expect(b.tryTake()).toEqual({ ok: false, waitMs: 50 });
+  });
+});
+
+describe('shares across live replicas', () => {
+  it('splits the TPS evenly over the live replicas', () => {
+    expect(replicaShare(150, 3)).toBe(50);
+    expect(replicaShare(20, 1)).toBe(20);
+  });
+  it('ranks replicas by id, the same on each', () => {
+    expect(membershipOf(['b', 'c'], 'a')).toEqual({ count: 3, rank: 0 });
+    expect(membershipOf(['a', 'b', 'c'], 'c')).toEqual({ count: 3, rank: 2 });
+    expect(membershipOf([], 'x')).toEqual({ count: 1, rank: 0 });
+  });
+  it("deals the connector's sessions out so the replicas open exactly that many together", () => {
+    const total = (sessions: number, count: number) =>
+      Array.from({ length: count }, (_, rank) => sessionsShare(sessions, { count, rank })).reduce(
+        (a, b) => a + b,
+        0,
+      );
+    expect(total(5, 2)).toBe(5);
+    expect(total(4, 3)).toBe(4);
+    expect(sessionsShare(4, { count: 3, rank: 0 })).toBe(2);
+    expect(sessionsShare(4, { count: 3, rank: 2 })).toBe(1);
+    // More replicas than sessions: each still opens one (it must send what its partitions carry).
+    expect(total(2, 3)).toBe(3);
   });
 });

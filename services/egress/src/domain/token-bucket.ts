@@ -119,16 +119,43 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * The share of a connector's TPS one egress replica may use. Decision: a static split by the replica
- * count from config (EGRESS_REPLICAS): every replica paces at tps / replicas. The sum can never exceed
- * the supplier's limit and it needs no coordination; the cost is unused capacity when replicas are
- * fewer than configured or their load is uneven (one replica holding most of a connector's traffic
- * gets only its share). A Postgres lease per connector would use the whole limit but adds a database
- * round trip to the send path or a lease protocol with its own failure modes.
+ * The share of a connector's TPS one egress replica may use. Decision: an even split over the live egress
+ * replicas (heartbeats in PostgreSQL, replica-registry.ts): every replica paces at tps / live replicas, so
+ * the sum never exceeds the supplier's limit, and when replicas come or go (autoscaler, crash) the others'
+ * shares follow within one heartbeat plus the staleness (8 s). Even, because sms.routed.v1 spreads a
+ * connector's messages evenly over partitions and the group spreads partitions evenly over members; the
+ * cost is unused capacity when a replica holds more partitions than another (e.g. 6 partitions over 4
+ * replicas) or none at all (more replicas than partitions). No per-message coordination: a lease or token
+ * service per connector would use the whole limit under uneven load, at a round trip per grant.
  */
 export function replicaShare(tps: number, replicas: number): number {
   if (!(tps > 0)) throw new RangeError('tps must be > 0');
   return tps / Math.max(1, Math.floor(replicas));
+}
+
+/** How many egress replicas are live, and this one's rank among them (0-based, by replica id). */
+export interface Membership {
+  count: number;
+  rank: number;
+}
+
+/** The membership seen from `self` given the live replica ids (self included or not). */
+export function membershipOf(liveIds: Iterable<string>, self: string): Membership {
+  const ids = [...new Set([...liveIds, self])].sort();
+  return { count: ids.length, rank: ids.indexOf(self) };
+}
+
+/**
+ * Sessions (binds of each kind) this replica opens to a connector configured with `sessions`: the
+ * connector's sessions dealt out by rank, so the replicas together open exactly `sessions` (the supplier's
+ * contracted bind count) as long as there are no more replicas than sessions. Beyond that every replica
+ * still opens one (it must be able to send what its partitions carry): the supplier then sees one bind per
+ * replica, which replica-registry logs.
+ */
+export function sessionsShare(sessions: number, m: Membership): number {
+  const n = Math.max(1, m.count);
+  const base = Math.floor(sessions / n) + (m.rank < sessions % n ? 1 : 0);
+  return Math.max(1, base);
 }
 
 /**
