@@ -65,6 +65,8 @@ export function contextFromSubmitted(s: SmsSubmitted): MessageContext {
     concat: s.concat,
     channel: s.channel,
     validityUntil: s.validityUntil,
+    callbackUrl: s.callbackUrl,
+    clientReference: s.clientReference,
   });
 }
 

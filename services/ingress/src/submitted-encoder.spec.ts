@@ -68,6 +68,8 @@ function randomEvent(rand: () => number): SmsSubmitted {
     replaceIfPresent: num(),
     smDefaultMsgId: num(),
     channel: pick([0, SubmitChannel.SUBMIT_CHANNEL_SMPP]),
+    callbackUrl: str(),
+    clientReference: str(),
   });
 }
 

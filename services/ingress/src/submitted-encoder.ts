@@ -44,6 +44,8 @@ export const SUBMITTED_FIELDS = [
   'replaceIfPresent',
   'smDefaultMsgId',
   'channel',
+  'callbackUrl',
+  'clientReference',
 ] as const;
 
 /** A value this encoder leaves to the generated one. */
@@ -223,6 +225,9 @@ function write(m: SmsSubmitted): void {
   uintField(192, m.replaceIfPresent);
   uintField(200, m.smDefaultMsgId);
   enumField(208, m.channel);
+  // HTTP-only fields (services/http-api); empty from SMPP, so nothing is written.
+  stringField(218, m.callbackUrl);
+  stringField(226, m.clientReference);
 }
 
 /** The sms.submitted.v1 record value of `event`, in a Buffer of its own. */

@@ -245,7 +245,16 @@ export interface MessageContext {
    * account's default). Ingress keeps a receipt for a receiver bind until then; unset from producers older
    * than this field, and ingress then falls back to received_at + the account's default validity.
    */
-  validityUntil?: Date | undefined;
+  validityUntil?:
+    | Date
+    | undefined;
+  /**
+   * SmsSubmitted.callback_url: where the HTTP customer wants this message's receipts (empty = the
+   * account's webhook URL).
+   */
+  callbackUrl: string;
+  /** SmsSubmitted.client_reference: the HTTP customer's own reference (empty when not given). */
+  clientReference: string;
 }
 
 /** An error as the customer will see it in their receipt or API. */
@@ -573,6 +582,8 @@ function createBaseMessageContext(): MessageContext {
     receiptText: Buffer.alloc(0),
     channel: 0,
     validityUntil: undefined,
+    callbackUrl: "",
+    clientReference: "",
   };
 }
 
@@ -622,6 +633,12 @@ export const MessageContext: MessageFns<MessageContext> = {
     }
     if (message.validityUntil !== undefined) {
       Timestamp.encode(toTimestamp(message.validityUntil), writer.uint32(122).fork()).join();
+    }
+    if (message.callbackUrl !== "") {
+      writer.uint32(130).string(message.callbackUrl);
+    }
+    if (message.clientReference !== "") {
+      writer.uint32(138).string(message.clientReference);
     }
     return writer;
   },
@@ -759,6 +776,22 @@ export const MessageContext: MessageFns<MessageContext> = {
             message.validityUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.callbackUrl = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.clientReference = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -832,6 +865,16 @@ export const MessageContext: MessageFns<MessageContext> = {
         : isSet(object.validity_until)
         ? fromJsonTimestamp(object.validity_until)
         : undefined,
+      callbackUrl: isSet(object.callbackUrl)
+        ? globalThis.String(object.callbackUrl)
+        : isSet(object.callback_url)
+        ? globalThis.String(object.callback_url)
+        : "",
+      clientReference: isSet(object.clientReference)
+        ? globalThis.String(object.clientReference)
+        : isSet(object.client_reference)
+        ? globalThis.String(object.client_reference)
+        : "",
     };
   },
 
@@ -882,6 +925,12 @@ export const MessageContext: MessageFns<MessageContext> = {
     if (message.validityUntil !== undefined) {
       obj.validityUntil = message.validityUntil.toISOString();
     }
+    if (message.callbackUrl !== "") {
+      obj.callbackUrl = message.callbackUrl;
+    }
+    if (message.clientReference !== "") {
+      obj.clientReference = message.clientReference;
+    }
     return obj;
   },
 
@@ -913,6 +962,8 @@ export const MessageContext: MessageFns<MessageContext> = {
     message.receiptText = object.receiptText ?? Buffer.alloc(0);
     message.channel = object.channel ?? 0;
     message.validityUntil = object.validityUntil ?? undefined;
+    message.callbackUrl = object.callbackUrl ?? "";
+    message.clientReference = object.clientReference ?? "";
     return message;
   },
 };

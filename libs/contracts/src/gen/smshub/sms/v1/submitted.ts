@@ -94,6 +94,16 @@ export interface SmsSubmitted {
   smDefaultMsgId: number;
   /** Submission channel. */
   channel: SubmitChannel;
+  /**
+   * HTTP API only: the URL the message's delivery receipts are POSTed to (the message's `callback_url`,
+   * https or http); empty = the account's webhook URL. Copied into MessageContext.callback_url by dlr.
+   */
+  callbackUrl: string;
+  /**
+   * HTTP API only: the customer's own reference for the message (`client_reference`, up to 64
+   * characters), returned with its status and receipts; empty when not given.
+   */
+  clientReference: string;
 }
 
 function createBaseSmsSubmitted(): SmsSubmitted {
@@ -124,6 +134,8 @@ function createBaseSmsSubmitted(): SmsSubmitted {
     replaceIfPresent: 0,
     smDefaultMsgId: 0,
     channel: 0,
+    callbackUrl: "",
+    clientReference: "",
   };
 }
 
@@ -206,6 +218,12 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     }
     if (message.channel !== 0) {
       writer.uint32(208).int32(message.channel);
+    }
+    if (message.callbackUrl !== "") {
+      writer.uint32(218).string(message.callbackUrl);
+    }
+    if (message.clientReference !== "") {
+      writer.uint32(226).string(message.clientReference);
     }
     return writer;
   },
@@ -431,6 +449,22 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
             message.channel = reader.int32() as any;
             continue;
           }
+          case 27: {
+            if (tag !== 218) {
+              break;
+            }
+
+            message.callbackUrl = reader.string();
+            continue;
+          }
+          case 28: {
+            if (tag !== 226) {
+              break;
+            }
+
+            message.clientReference = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -549,6 +583,16 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
         ? globalThis.Number(object.sm_default_msg_id)
         : 0,
       channel: isSet(object.channel) ? submitChannelFromJSON(object.channel) : 0,
+      callbackUrl: isSet(object.callbackUrl)
+        ? globalThis.String(object.callbackUrl)
+        : isSet(object.callback_url)
+        ? globalThis.String(object.callback_url)
+        : "",
+      clientReference: isSet(object.clientReference)
+        ? globalThis.String(object.clientReference)
+        : isSet(object.client_reference)
+        ? globalThis.String(object.client_reference)
+        : "",
     };
   },
 
@@ -632,6 +676,12 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     if (message.channel !== 0) {
       obj.channel = submitChannelToJSON(message.channel);
     }
+    if (message.callbackUrl !== "") {
+      obj.callbackUrl = message.callbackUrl;
+    }
+    if (message.clientReference !== "") {
+      obj.clientReference = message.clientReference;
+    }
     return obj;
   },
 
@@ -674,6 +724,8 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     message.replaceIfPresent = object.replaceIfPresent ?? 0;
     message.smDefaultMsgId = object.smDefaultMsgId ?? 0;
     message.channel = object.channel ?? 0;
+    message.callbackUrl = object.callbackUrl ?? "";
+    message.clientReference = object.clientReference ?? "";
     return message;
   },
 };
