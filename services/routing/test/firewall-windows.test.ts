@@ -30,7 +30,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { PgFirewallWindows } from '../src/firewall-store.js';
-import type { StatefulCheck } from '../src/domain/shared-windows.js';
+import { InMemorySharedWindows, type StatefulCheck } from '../src/domain/shared-windows.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -265,5 +265,81 @@ describe('firewall windows across replicas and restarts', () => {
     ).toBeGreaterThan(0);
     const left = await pool.query(`SELECT 1 FROM routing_firewall_admitted WHERE hub_message_id = 'm1'`);
     expect(left.rowCount).toBe(0);
+  });
+
+  it('decides as the in-memory windows do, batch after batch (duplicates, several velocity rules, redeliveries, sliding windows)', async () => {
+    const pg = new PgFirewallWindows(pool, { rememberMs: 600_000, cleanupIntervalMs: 0 }, logger);
+    const mem = new InMemorySharedWindows(600_000);
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed >>> 16) % n;
+    };
+    const tag = uniqueName('p');
+    const sent: StatefulCheck[] = [];
+    let t = Date.now();
+    let rejectedCount = 0;
+    for (let b = 0; b < 30; b++) {
+      t += rand(3) * 7_000; // sometimes the same bucket, sometimes later ones (6 s buckets)
+      const batch: StatefulCheck[] = [];
+      for (let i = 0, n = 1 + rand(20); i < n; i++) {
+        // now and then a message seen before (a redelivery: the same message, so the same checks)
+        if (sent.length > 0 && rand(8) === 0) {
+          batch.push(sent[rand(sent.length)]!);
+          continue;
+        }
+        const id = `${tag}-${b}-${i}`;
+        const account = `acc${rand(3)}`;
+        const c: StatefulCheck = {
+          hubMessageId: id,
+          destination: { e164: '+447712345678', country: 'GB' },
+          duplicates:
+            rand(2) === 0
+              ? [
+                  {
+                    ruleId: 'd',
+                    ruleKey: `${tag}-d@30000`,
+                    key: `text${rand(4)}`,
+                    windowMs: 30_000,
+                    reason: (f) => `dup of ${f}`,
+                  },
+                ]
+              : [],
+          velocity: [
+            {
+              ruleId: 'va',
+              ruleKey: `${tag}-va@60000`,
+              key: account,
+              limit: 7,
+              windowMs: 60_000,
+              reason: 'account',
+            },
+            ...(rand(2) === 0
+              ? [
+                  {
+                    ruleId: 'vp',
+                    ruleKey: `${tag}-vp@20000`,
+                    key: '4477',
+                    limit: 9,
+                    windowMs: 20_000,
+                    reason: 'prefix',
+                  },
+                ]
+              : []),
+          ],
+        };
+        sent.push(c);
+        batch.push(c);
+      }
+      const expected = await mem.decide(batch, t);
+      const got = await pg.decide(batch, t);
+      const show = (v: Array<{ ruleId: string; reason: string } | null>) =>
+        v.map((x) => (x ? `${x.ruleId}:${x.reason}` : 'ok'));
+      expect(show(got), `batch ${b}`).toEqual(show(expected));
+      rejectedCount += got.filter((v) => v !== null).length;
+    }
+    // The sequence exercised both outcomes.
+    expect(rejectedCount).toBeGreaterThan(10);
+    expect(rejectedCount).toBeLessThan(sent.length - 10);
   });
 });

@@ -99,7 +99,7 @@ describe('batchKeys', () => {
     expect(keys.velocity.map((v) => v.key)).toEqual(['b', 'z']);
     // Buckets of 6 s: 61 s is bucket 10; it counts while the current bucket is 10..20, until 126 s.
     expect(keys.velocity[0]).toMatchObject({ bucket: 10, expiresAtMs: 126_000 });
-    expect(keys.duplicates).toEqual([{ ruleKey: 'd1@30000', key: 'digest' }]);
+    expect(keys.duplicates).toEqual([{ ruleKey: 'd1@30000', key: 'digest', expiresAtMs: 91_000 }]);
     expect(keys.ids).toEqual(['a', 'b', 'c', 'd']);
   });
 });

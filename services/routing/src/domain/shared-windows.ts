@@ -65,7 +65,8 @@ export interface WindowsView {
 export interface BatchKeys {
   /** Velocity keys with the batch's bucket and when that bucket stops counting. */
   velocity: Array<{ ruleKey: string; key: string; bucket: number; expiresAtMs: number }>;
-  duplicates: Array<{ ruleKey: string; key: string }>;
+  /** Duplicate keys with when the key frees up if a message of this batch takes it. */
+  duplicates: Array<{ ruleKey: string; key: string; expiresAtMs: number }>;
   ids: string[];
 }
 
@@ -113,7 +114,8 @@ export function batchKeys(checks: readonly StatefulCheck[], nowMs: number): Batc
     }
     for (const d of c.duplicates) {
       const k = windowKey(d.ruleKey, d.key);
-      if (!duplicates.has(k)) duplicates.set(k, { ruleKey: d.ruleKey, key: d.key });
+      if (!duplicates.has(k))
+        duplicates.set(k, { ruleKey: d.ruleKey, key: d.key, expiresAtMs: nowMs + d.windowMs });
     }
   }
   return {
