@@ -29,7 +29,9 @@ export type Permission =
   | 'settlement.read'
   /** Supplier reconciliation. */
   | 'settlement.reconcile'
-  /** API tokens. */
+  /** Listing API tokens (never their secrets). */
+  | 'tokens.read'
+  /** Creating, expiring and revoking API tokens. */
   | 'tokens.manage'
   /** The audit log. */
   | 'audit.read';
@@ -47,6 +49,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'messages.read',
     'settlement.read',
     'settlement.reconcile',
+    'tokens.read',
     'tokens.manage',
     'audit.read',
   ],
@@ -99,7 +102,7 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   [`${ADMIN}CreateTopUp`, 'balances.write'],
   [`${ADMIN}SetCreditLimit`, 'balances.write'],
   [`${ADMIN}CreateToken`, 'tokens.manage'],
-  [`${ADMIN}ListTokens`, 'tokens.manage'],
+  [`${ADMIN}ListTokens`, 'tokens.read'],
   [`${ADMIN}RevokeToken`, 'tokens.manage'],
   [`${ADMIN}SetTokenExpiry`, 'tokens.manage'],
   [`${ADMIN}ListAuditEvents`, 'audit.read'],

@@ -50,14 +50,14 @@ type Handler = (req: unknown, call: CallInfo) => Promise<unknown>;
  * metrics, and errors as gRPC statuses (never a stack trace). Authentication and roles are applied around
  * the result by startGrpcServer (guardService), so handlers only run for an authorised caller.
  */
-export function toGrpc(handlers: AdminHandlers, log: Logger, audit?: AuditLog): AdminServiceServer {
+export function toGrpc(handlers: AdminHandlers, log: Logger, audit: AuditLog): AdminServiceServer {
   const out: Record<string, grpc.handleUnaryCall<unknown, unknown>> = {};
   const all = handlers as unknown as Record<string, Handler>;
   for (const [name, handler] of Object.entries(all)) {
     const method = name.charAt(0).toUpperCase() + name.slice(1);
     const permission = METHODS.get(`/${ADMIN_SERVICE_NAME}/${method}`);
     const fn: Handler =
-      audit && permission !== undefined && WRITE_PERMISSIONS.has(permission)
+      permission !== undefined && WRITE_PERMISSIONS.has(permission)
         ? audit.wrap(method, handler, all)
         : handler;
     out[name] = (call, callback) => {
