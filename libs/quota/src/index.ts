@@ -1,0 +1,3 @@
+export { BalanceCache } from './balances.js';
+export { replicaShare } from './shares.js';
+export { Throttles, TokenBucket } from './throttle.js';
