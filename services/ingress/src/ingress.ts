@@ -17,7 +17,6 @@ import {
   type SmppSession,
 } from '@smshub/smpp';
 import { AccountStore, normaliseIp } from './accounts.js';
-import { BalanceCache } from './balances.js';
 import { BindAuthenticator, DEFAULT_BIND_AUTH, type BindAuthOptions } from './bind-auth.js';
 import { BindGuard, DEFAULT_BIND_GUARD, type BindGuardOptions } from './bind-guard.js';
 import { PgGuardStore } from './bind-guard-store.js';
@@ -33,7 +32,7 @@ import { queryResponse } from './query.js';
 import { SellRateCache } from './sell-rates.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { encodeSubmitted } from './submitted-encoder.js';
-import { Throttles } from './throttle.js';
+import { BalanceCache, Throttles } from '@smshub/quota';
 import { ClusterShares } from './limits.js';
 
 export interface IngressOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterShares, replicaShare } from './limits.js';
-import { Throttles } from './throttle.js';
+import { Throttles } from '@smshub/quota';
 
 describe('replicaShare', () => {
   it('splits the limit by submit-capable binds: 2 of 3 binds here → two thirds', () => {

@@ -16,18 +16,15 @@
  * Bursts: each replica's bucket holds one second of its share (at least one token, or a tiny share would
  * never let anything through), so the sum of the buckets is one second of the limit, as on one replica.
  */
+import { replicaShare } from '@smshub/quota';
+
 export interface OtherBinds {
   /** Submit-capable binds of each system_id on the other live replicas. */
   readonly bySystemId: ReadonlyMap<string, number>;
 }
 
-/** This replica's share of `limit` given its own binds and the others' (pure). */
-export function replicaShare(limit: number, mine: number, others: number): number {
-  if (!(limit > 0)) return 0;
-  // No bind here (a submit racing an unbind) or nothing known elsewhere: the whole limit, as on one replica.
-  if (mine <= 0 || others <= 0) return limit;
-  return (limit * mine) / (mine + others);
-}
+/** This replica's share of `limit` given its own binds and the others' (pure; libs/quota, shared with http-api). */
+export { replicaShare };
 
 /** Binds of every account on the other replicas, as last read from the registry. */
 export class ClusterShares {
