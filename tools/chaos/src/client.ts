@@ -18,11 +18,13 @@ import {
   type SmppLogger,
   type SmppSession,
 } from '@smshub/smpp';
-import type { SubmitRecord } from './verify.js';
+import { chaosText, type SubmitRecord } from './verify.js';
 
 export interface ChaosClientOptions {
   host: string;
-  port: number;
+  /** SMPP ports of the ingress replicas: bind i starts on ports[i % n] and moves to the next one each time
+   * it has to bind again (as a load balancer in front of the replicas would). */
+  ports: number[];
   systemId: string;
   password: string;
   binds: number;
@@ -110,7 +112,7 @@ export class ChaosClient {
     for (let i = 0; i < this.opts.binds; i++) {
       let bound!: () => void;
       firstBinds.push(new Promise<void>((r) => (bound = r)));
-      this.binds.push(this.runBind(bound));
+      this.binds.push(this.runBind(i, bound));
     }
     await Promise.all(firstBinds);
   }
@@ -136,10 +138,10 @@ export class ChaosClient {
     await Promise.all(this.binds);
   }
 
-  private connect(): Promise<SmppSession> {
+  private connect(port: number): Promise<SmppSession> {
     return connectSmpp({
       host: this.opts.host,
-      port: this.opts.port,
+      port,
       systemId: this.opts.systemId,
       password: this.opts.password,
       bindType: 'transceiver',
@@ -153,12 +155,14 @@ export class ChaosClient {
     });
   }
 
-  private async runBind(firstBound: () => void): Promise<void> {
+  private async runBind(index: number, firstBound: () => void): Promise<void> {
     let first = true;
+    let attempt = index;
     while (!this.closed) {
       let session: SmppSession;
+      const port = this.opts.ports[attempt++ % this.opts.ports.length] as number;
       try {
-        session = await this.connect();
+        session = await this.connect(port);
       } catch (err) {
         this.log.debug({ err: (err as Error).message }, 'chaos client bind failed');
         await sleep(500);
@@ -203,10 +207,10 @@ export class ChaosClient {
   /** One submit_sm; false when the link closed under it. */
   private async submitOne(session: SmppSession): Promise<boolean> {
     const n = this.seq++;
-    const record: SubmitRecord = { submitAt: Date.now(), status: STATUS_OTHER, finalReceipts: 0 };
+    const record: SubmitRecord = { seq: n, submitAt: Date.now(), status: STATUS_OTHER, finalReceipts: 0 };
     this.records.push(record);
     this.counters.submitted++;
-    const text = `Chaos ${this.opts.runTag} message ${n}.`;
+    const text = chaosText(this.opts.runTag, n);
     try {
       const resp = await session.submit({
         source_addr_ton: 5, // alphanumeric sender id

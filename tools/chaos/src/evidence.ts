@@ -3,6 +3,7 @@
 import { DispatchOutcome, namespacedTopics, topics, type TopicSpec } from '@smshub/contracts';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomBytes } from 'node:crypto';
+import { chaosSeq } from './verify.js';
 
 /** Reads a topic from the beginning up to the end offsets of the moment, and hands each decoded value over. */
 export async function readTopic<T>(
@@ -78,6 +79,10 @@ export interface Published {
   ratedExtraAt: { hubId: string; at: number }[];
   /** Distinct rated record values (bytes) per hub id: 1 with several records = identical copies. */
   ratedDistinct: Map<string, number>;
+  /** Distinct hub ids on sms.submitted.v1 per client sequence number (from the run's texts). */
+  hubIdsBySeq: Map<number, string[]>;
+  /** Kafka time and connector of each part's first ACCEPTED dispatch. */
+  dispatchTimes: { connectorId: string; at: number }[];
   /** Every hub id on sms.submitted.v1 and sms.routed.v1. */
   submittedIds: Set<string>;
   routedIds: Set<string>;
@@ -98,7 +103,7 @@ export interface Published {
 const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
 /** Reads the message-flow topics of the hub's namespace. */
-export async function readPublished(brokers: string, namespace: string): Promise<Published> {
+export async function readPublished(brokers: string, namespace: string, runTag: string): Promise<Published> {
   const t = namespacedTopics(topics, namespace);
   const supplierIds = new Map<string, Set<string>>();
   const ratedValues = new Map<string, Set<string>>();
@@ -109,6 +114,8 @@ export async function readPublished(brokers: string, namespace: string): Promise
     unknownOutcome: new Set(),
     ratedExtraAt: [],
     ratedDistinct: new Map(),
+    hubIdsBySeq: new Map(),
+    dispatchTimes: [],
     submittedIds: new Set(),
     routedIds: new Set(),
     dispatchOutcomes: new Map(),
@@ -132,6 +139,7 @@ export async function readPublished(brokers: string, namespace: string): Promise
       const key = `${mid}#${d.partNumber || 1}`;
       const ids = supplierIds.get(key) ?? new Set<string>();
       if (ids.has(d.supplierMessageId)) out.republishedDispatches++;
+      else if (ids.size === 0) out.dispatchTimes.push({ connectorId: d.connectorId, at });
       ids.add(d.supplierMessageId);
       supplierIds.set(key, ids);
     }),
@@ -146,7 +154,15 @@ export async function readPublished(brokers: string, namespace: string): Promise
     readTopic(brokers, t.rejected, (r) => {
       out.rejectedByReason[r.reason] = (out.rejectedByReason[r.reason] ?? 0) + 1;
     }),
-    readTopic(brokers, t.submitted, (r) => void out.submittedIds.add(id(r.messageId))),
+    readTopic(brokers, t.submitted, (r) => {
+      const mid = id(r.messageId);
+      out.submittedIds.add(mid);
+      const seq = chaosSeq(Buffer.from(r.shortMessage).toString('latin1'), runTag);
+      if (seq === undefined) return;
+      const ids = out.hubIdsBySeq.get(seq) ?? [];
+      if (!ids.includes(mid)) ids.push(mid);
+      out.hubIdsBySeq.set(seq, ids);
+    }),
     readTopic(brokers, t.routed, (r) => void out.routedIds.add(id(r.message?.messageId))),
     readTopic(brokers, t.delivery, (r) => {
       if (r.final) bump(out.finalDeliveries, id(r.context?.messageId));

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chaosSeq,
+  chaosText,
   phaseIndex,
+  rateIn,
   verdictTable,
   verify,
   type HubEvidence,
@@ -61,8 +64,80 @@ describe('verify', () => {
       good('c', 2100, e),
     ];
     const v = verify(records, phases, e.hub);
-    expect(v.rows[1]).toMatchObject({ submitted: 3, accepted: 1, refused: 2, pass: true });
+    expect(v.rows[1]).toMatchObject({ submitted: 3, accepted: 1, refused: 1, unanswered: 1, pass: true });
     expect(v.pass).toBe(true);
+  });
+
+  it('counts an unanswered submit the hub took after all as sent once, apart; twice fails the phase', () => {
+    const e = evidence();
+    const records: SubmitRecord[] = [
+      good('a', 10, e),
+      good('b', 1100, e),
+      { seq: 7, submitAt: 1200, status: -1, finalReceipts: 0 }, // the client gave up after 10 s
+      good('c', 2100, e),
+    ];
+    e.d.set('late#1', 1);
+    const once = verify(records, phases, { ...e.hub, hubIdsBySeq: new Map([[7, ['late']]]) });
+    expect(once.rows[1]).toMatchObject({ unanswered: 1, unansweredSent: 1, refused: 0, pass: true });
+    expect(verdictTable(once)).toContain('1 (1)');
+
+    e.d.set('late2#1', 1); // the same submit_sm made a second message, also sent
+    const twice = verify(records, phases, { ...e.hub, hubIdsBySeq: new Map([[7, ['late', 'late2']]]) });
+    expect(twice.rows[1]).toMatchObject({ unanswered: 1, duplicateSendsHub: 1, pass: false });
+    expect(twice.rows[1]?.samples[0]?.why).toContain('sent 2 times');
+  });
+
+  it('fails a phase that sent a message it answered with an error command_status', () => {
+    const e = evidence();
+    const records: SubmitRecord[] = [
+      good('a', 10, e),
+      good('b', 1100, e),
+      { seq: 9, submitAt: 1300, status: 0x08, finalReceipts: 0 }, // ESME_RSYSERR
+      good('c', 2100, e),
+    ];
+    e.d.set('ghost#1', 1);
+    const v = verify(records, phases, { ...e.hub, hubIdsBySeq: new Map([[9, ['ghost']]]) });
+    expect(v.rows[1]).toMatchObject({ refused: 1, refusedButSent: 1, pass: false });
+    expect(v.rows[1]?.problems).toContain('1 answered with an error but sent anyway');
+    // Refused and never on the topics: nothing to hold against the hub.
+    const clean = verify(records, phases, { ...e.hub, hubIdsBySeq: new Map() });
+    expect(clean.rows[1]).toMatchObject({ refused: 1, refusedButSent: 0, pass: true });
+  });
+
+  it('fails a phase in which one accepted submit_sm became two messages that were both sent', () => {
+    const e = evidence();
+    const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];
+    records[1] = { ...records[1], seq: 3 } as SubmitRecord;
+    e.d.set('b2#1', 1);
+    const v = verify(records, phases, { ...e.hub, hubIdsBySeq: new Map([[3, ['b', 'b2']]]) });
+    expect(v.rows[1]).toMatchObject({ accepted: 1, duplicateSendsHub: 1, pass: false });
+  });
+
+  it('measures the customer and supplier TPS per phase and fails a peak above limit + 10 %', () => {
+    const e = evidence();
+    const ph: Phase[] = [
+      { fault: 'warm-up', startAt: 0, downtimeMs: null, simDuplicates: 0 },
+      { fault: 'rolling', startAt: 20_000, downtimeMs: 1000, simDuplicates: 0 },
+    ];
+    const records: SubmitRecord[] = [];
+    const dispatchTimes: { connectorId: string; at: number }[] = [];
+    // 10/s for 20 s, then 15/s for 20 s; the supplier follows at 10/s throughout.
+    for (let t = 0; t < 20_000; t += 100) records.push(good(`w${t}`, t, e));
+    for (let t = 20_000; t < 40_000; t += 1000 / 15) records.push(good(`r${t}`, t, e));
+    for (let t = 0; t < 40_000; t += 100) dispatchTimes.push({ connectorId: 'con_a', at: t });
+    const v = verify(
+      records,
+      ph,
+      { ...e.hub, dispatchTimes },
+      { customerTps: 12, supplierTps: 10, windowMs: 10_000, endAt: 40_000 },
+    );
+    expect(v.rows[0]?.customerTps).toMatchObject({ limit: 12, pass: true });
+    expect(v.rows[0]?.customerTps?.peak).toBeCloseTo(10, 5);
+    expect(v.rows[1]?.customerTps?.peak).toBeCloseTo(15, 0);
+    expect(v.rows[1]).toMatchObject({ pass: false });
+    expect(v.rows[1]?.problems.join()).toMatch(/customer TPS 15\.\d\/s above its limit 12\/s/);
+    expect(v.rows[1]?.supplierTps).toMatchObject({ peak: 10, mean: 10, limit: 10, pass: true });
+    expect(verdictTable(v)).toMatch(/\| +15\/15\/12 FAIL \| +10\/10\/10 \|/);
   });
 
   it('fails the phase that lost a receipt, missed a dispatch or a rating, and names why', () => {
@@ -190,5 +265,23 @@ describe('verdictTable', () => {
     expect(verdictTable(v)).toContain('2 (1 unknown)');
     const without = verify(records, phases, e.hub);
     expect(without.rows[1]).toMatchObject({ dispatched: 1, pass: false });
+  });
+});
+
+describe('rateIn', () => {
+  it('gives the peak over sliding windows and the mean over the span', () => {
+    // 5 records in [0, 1 s), then 1 per second up to 10 s.
+    const times = [0, 100, 200, 300, 400, ...Array.from({ length: 9 }, (_, i) => 1000 * (i + 1))];
+    expect(rateIn(times, 0, 10_000, 2000)).toEqual({ peak: 3, mean: 1.4 });
+    expect(rateIn(times, 0, 1000, 2000)).toEqual({ peak: 5, mean: 5 });
+    expect(rateIn(times, 5000, 5000, 2000)).toEqual({ peak: 0, mean: 0 });
+  });
+});
+
+describe('chaosText', () => {
+  it('gives a text whose sequence number reads back, for this run only', () => {
+    expect(chaosSeq(chaosText('20-41-07', 1234), '20-41-07')).toBe(1234);
+    expect(chaosSeq(chaosText('20-41-07', 1234), '20-41-08')).toBeUndefined();
+    expect(chaosSeq('hello', '20-41-07')).toBeUndefined();
   });
 });

@@ -2,8 +2,21 @@
 // what the hub published (accepted dispatches and rated records per hub id) and the fault phases (with the
 // simulator's duplicate counts), compute one row per fault and say whether it passed. No I/O here.
 
+/** The text of the client's submit_sm number `seq` (unique to the run: a second copy is a duplicate). */
+export function chaosText(runTag: string, seq: number): string {
+  return `Chaos ${runTag} message ${seq}.`;
+}
+
+/** The client's sequence number in a text made by chaosText, or undefined for any other text. */
+export function chaosSeq(text: string, runTag: string): number | undefined {
+  const m = /^Chaos (\S+) message (\d+)\.$/.exec(text);
+  return m && m[1] === runTag ? Number(m[2]) : undefined;
+}
+
 /** One submit_sm as the client saw it. */
 export interface SubmitRecord {
+  /** The client's sequence number (in the text); lets a submit without an answer be traced. */
+  seq?: number;
   /** Wall-clock time (ms since the epoch) the submit_sm was written. */
   submitAt: number;
   /** command_status of submit_sm_resp (0 = accepted); -1 no response in time, -2 link closed, -3 other. */
@@ -48,6 +61,38 @@ export interface HubEvidence {
    * customer gets a final UNKNOWN receipt, so it counts as dispatched, in its own column.
    */
   unknownOutcome?: ReadonlySet<string>;
+  /**
+   * Distinct hub ids on sms.submitted.v1 per client sequence number (from the text). More than one for a
+   * submit_sm is a second message made from one submit; for a submit without an answer (timeout, link
+   * closed) it says whether the hub took it after all.
+   */
+  hubIdsBySeq?: ReadonlyMap<number, readonly string[]>;
+  /** Kafka time (ms) and connector of each part's first ACCEPTED dispatch: the supplier's TPS. */
+  dispatchTimes?: readonly { connectorId: string; at: number }[];
+}
+
+/** Limits the run checks the measured rates against (null/undefined: measured, not checked). */
+export interface RateLimits {
+  /** The customer's tps_limit (accepted submit_sm per second, across every ingress replica). */
+  customerTps?: number | null;
+  /** Each supplier connector's max_submit_rate (across every egress replica). */
+  supplierTps?: number | null;
+  /** Window the peak rate is measured over (default 10 s, stepped by 1 s). */
+  windowMs?: number;
+  /** End of the last phase (when submitting stopped); default the last submit. */
+  endAt?: number;
+  /** Tolerance above a limit before it fails (default 0.10: 10 %). */
+  tolerance?: number;
+}
+
+/** A rate measured in one phase. */
+export interface RateFigure {
+  /** Highest rate over any window of the phase (per second). */
+  peak: number;
+  /** Count over the phase's duration (per second). */
+  mean: number;
+  limit: number | null;
+  pass: boolean;
 }
 
 export interface FaultRow {
@@ -57,8 +102,17 @@ export interface FaultRow {
   submitted: number;
   /** ... answered ESME_ROK with a hub id: the hub's responsibility from then on. */
   accepted: number;
-  /** ... answered with an error, or not at all (not the hub's responsibility). */
+  /** ... answered with an error command_status: must never be sent. */
   refused: number;
+  /** ... of which the hub sent anyway (an error must mean "never sent"). */
+  refusedButSent: number;
+  /**
+   * ... not answered at all (the client's response timeout, or the link closed under it): the hub may or
+   * may not have taken it. It must be sent once or not at all, never twice.
+   */
+  unanswered: number;
+  /** ... of which sent once (the hub took it after the client gave up). */
+  unansweredSent: number;
   /** Accepted messages with at least one accepted dispatch to the simulator (or an unknown outcome). */
   dispatched: number;
   /** ... of which the outcome is unknown: sent when egress was killed, not resent, receipted UNKNOWN. */
@@ -85,6 +139,10 @@ export interface FaultRow {
    * not), so the hub can only report them when their validity expires. Reported, not a failure.
    */
   lostBySimulator: number;
+  /** Accepted submit_sm per second (the customer's TPS), when measured. */
+  customerTps: RateFigure | null;
+  /** Accepted sends per second of the busiest connector (the supplier's TPS), when measured. */
+  supplierTps: RateFigure | null;
   pass: boolean;
   /** Why it failed, in words. */
   problems: string[];
@@ -120,6 +178,9 @@ function emptyRow(fault: string, downtimeMs: number | null): FaultRow {
     submitted: 0,
     accepted: 0,
     refused: 0,
+    refusedButSent: 0,
+    unanswered: 0,
+    unansweredSent: 0,
     dispatched: 0,
     unknownOutcome: 0,
     finalReceipts: 0,
@@ -131,6 +192,8 @@ function emptyRow(fault: string, downtimeMs: number | null): FaultRow {
     duplicateSendsHub: 0,
     lost: 0,
     lostBySimulator: 0,
+    customerTps: null,
+    supplierTps: null,
     pass: false,
     problems: [],
     samples: [],
@@ -164,7 +227,15 @@ function judge(row: FaultRow): void {
   if (row.ratedExtra > 0) p.push(`${row.ratedExtra} extra rated records`);
   if (row.duplicateSendsSim > 0) p.push(`${row.duplicateSendsSim} duplicate submit_sm at the simulator`);
   if (row.duplicateSendsHub > 0)
-    p.push(`${row.duplicateSendsHub} extra sends of a part (accepted under another supplier id)`);
+    p.push(
+      `${row.duplicateSendsHub} extra sends (a part under another supplier id, or one submit_sm made two messages)`,
+    );
+  if (row.refusedButSent > 0) p.push(`${row.refusedButSent} answered with an error but sent anyway`);
+  const rate = (name: string, r: RateFigure | null): void => {
+    if (r && !r.pass) p.push(`${name} ${r.peak.toFixed(1)}/s above its limit ${r.limit}/s`);
+  };
+  rate('customer TPS', row.customerTps);
+  rate('supplier TPS', row.supplierTps);
   row.pass = p.length === 0;
 }
 
@@ -177,6 +248,7 @@ export function verify(
   records: readonly SubmitRecord[],
   phases: readonly Phase[],
   hub: HubEvidence,
+  limits: RateLimits = {},
 ): Verdict {
   if (phases.length === 0) throw new Error('verify needs at least one phase');
   const rows = phases.map((ph) => emptyRow(ph.fault, ph.downtimeMs));
@@ -192,16 +264,42 @@ export function verify(
   };
   phases.forEach((ph, i) => ((rows[i] as FaultRow).duplicateSendsSim = ph.simDuplicates));
 
+  const sent = (id: string): boolean => dispatched.has(id) || (hub.unknownOutcome?.has(id) ?? false);
   for (const r of records) {
     const row = rows[phaseIndex(phases, r.submitAt)] as FaultRow;
+    // Every message the hub made of this submit_sm (its text), beyond the id the client was given.
+    const ids = r.seq !== undefined ? (hub.hubIdsBySeq?.get(r.seq) ?? []) : [];
+    const others = ids.filter((id) => id !== r.hubId);
+    const othersSent = others.filter(sent);
+    const othersExtra = others.reduce((n, id) => n + (extraDispatches.get(id) ?? 0), 0);
     for (const x of [row, total]) {
       x.submitted++;
       if (r.status !== 0 || !r.hubId) {
-        x.refused++;
+        // No hub id given: the hub may send it at most once, and never after an error answer.
+        const why: string[] = [];
+        if (r.status > 0) {
+          x.refused++;
+          if (othersSent.length > 0) {
+            x.refusedButSent++;
+            why.push(`answered ${r.status} but sent`);
+          }
+        } else {
+          x.unanswered++;
+          if (othersSent.length > 0) x.unansweredSent++;
+        }
+        const extra = Math.max(0, othersSent.length - 1) + othersExtra;
+        x.duplicateSendsHub += extra;
+        if (extra > 0) why.push(`sent ${extra + 1} times without a hub id given`);
+        if (why.length > 0 && x.samples.length < MAX_SAMPLES)
+          x.samples.push({ hubId: others[0] ?? `seq ${r.seq}`, why: why.join(', ') });
         continue;
       }
       x.accepted++;
       const why: string[] = [];
+      if (othersSent.length > 0 || othersExtra > 0) {
+        x.duplicateSendsHub += othersSent.length + othersExtra;
+        why.push(`also sent as ${othersSent.join(',')}`);
+      }
       if (dispatched.has(r.hubId)) x.dispatched++;
       else if (hub.unknownOutcome?.has(r.hubId)) {
         x.dispatched++;
@@ -247,9 +345,92 @@ export function verify(
     }
   }
   total.duplicateSendsSim = phases.reduce((s, ph) => s + ph.simDuplicates, 0);
+  measureRates(records, phases, hub, limits, rows, total);
   rows.forEach(judge);
   judge(total);
   return { rows, total, pass: total.pass && rows.every((r) => r.pass) };
+}
+
+/**
+ * Peak and mean rate of `times` (sorted, ms) within [from, to): the peak over windows of `windowMs`
+ * stepped by 1 s (the whole span when it is shorter than one window).
+ */
+export function rateIn(
+  times: readonly number[],
+  from: number,
+  to: number,
+  windowMs: number,
+): { peak: number; mean: number } {
+  const lower = (t: number): number => {
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((times[mid] as number) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const span = to - from;
+  if (span <= 0) return { peak: 0, mean: 0 };
+  const count = (a: number, b: number): number => lower(b) - lower(a);
+  const mean = (count(from, to) * 1000) / span;
+  if (span <= windowMs) return { peak: mean, mean };
+  let peak = 0;
+  for (let s = from; s + windowMs <= to; s += 1000)
+    peak = Math.max(peak, (count(s, s + windowMs) * 1000) / windowMs);
+  return { peak, mean };
+}
+
+function figure(
+  m: { peak: number; mean: number },
+  limit: number | null | undefined,
+  tolerance: number,
+): RateFigure {
+  const l = limit ?? null;
+  return { ...m, limit: l, pass: l === null || m.peak <= l * (1 + tolerance) };
+}
+
+/** The customer's and the busiest supplier connector's rate per phase, against their limits. */
+function measureRates(
+  records: readonly SubmitRecord[],
+  phases: readonly Phase[],
+  hub: HubEvidence,
+  limits: RateLimits,
+  rows: FaultRow[],
+  total: FaultRow,
+): void {
+  const windowMs = limits.windowMs ?? 10_000;
+  const tolerance = limits.tolerance ?? 0.1;
+  const accepted = records
+    .filter((r) => r.status === 0 && r.hubId)
+    .map((r) => r.submitAt)
+    .sort((a, b) => a - b);
+  const byConnector = new Map<string, number[]>();
+  for (const d of hub.dispatchTimes ?? []) {
+    const list = byConnector.get(d.connectorId) ?? [];
+    list.push(d.at);
+    byConnector.set(d.connectorId, list);
+  }
+  for (const list of byConnector.values()) list.sort((a, b) => a - b);
+  const lastSubmit = records.reduce((m, r) => Math.max(m, r.submitAt), 0);
+  const endAt = limits.endAt ?? lastSubmit + 1;
+  const spans = phases.map((ph, i) => ({
+    from: ph.startAt,
+    to: i + 1 < phases.length ? (phases[i + 1] as Phase).startAt : endAt,
+  }));
+  const measure = (from: number, to: number, row: FaultRow): void => {
+    row.customerTps = figure(rateIn(accepted, from, to, windowMs), limits.customerTps, tolerance);
+    if (byConnector.size === 0) return;
+    let busiest = { peak: 0, mean: 0 };
+    for (const list of byConnector.values()) {
+      const m = rateIn(list, from, to, windowMs);
+      if (m.peak > busiest.peak) busiest = m;
+    }
+    row.supplierTps = figure(busiest, limits.supplierTps, tolerance);
+  };
+  spans.forEach((sp, i) => measure(sp.from, sp.to, rows[i] as FaultRow));
+  measure(spans[0]?.from ?? 0, endAt, total);
 }
 
 function fmtMs(ms: number | null): string {
@@ -262,7 +443,8 @@ export function verdictTable(v: Verdict): string {
     'fault',
     'downtime',
     'submits accepted',
-    'refused',
+    'refused (but sent)',
+    'unanswered (sent)',
     'dispatched',
     'final receipts to client',
     'dup receipts',
@@ -270,13 +452,18 @@ export function verdictTable(v: Verdict): string {
     'rated missing/extra',
     'dup sends sim/hub',
     'lost (by sim crash)',
+    'customer TPS peak/mean/limit',
+    'supplier TPS peak/mean/limit',
     'result',
   ];
+  const rate = (f: RateFigure | null): string =>
+    f === null ? '-' : `${f.peak.toFixed(0)}/${f.mean.toFixed(0)}/${f.limit ?? '-'}${f.pass ? '' : ' FAIL'}`;
   const line = (r: FaultRow): string[] => [
     r.fault,
     fmtMs(r.downtimeMs),
     String(r.accepted),
-    String(r.refused),
+    `${r.refused} (${r.refusedButSent})`,
+    `${r.unanswered} (${r.unansweredSent})`,
     r.unknownOutcome > 0 ? `${r.dispatched} (${r.unknownOutcome} unknown)` : String(r.dispatched),
     String(r.finalReceipts),
     String(r.duplicateReceipts),
@@ -284,6 +471,8 @@ export function verdictTable(v: Verdict): string {
     `${r.ratedMissing}/${r.ratedExtra}`,
     `${r.duplicateSendsSim}/${r.duplicateSendsHub}`,
     `${r.lost} (${r.lostBySimulator})`,
+    rate(r.customerTps),
+    rate(r.supplierTps),
     r.pass ? 'PASS' : 'FAIL',
   ];
   const body = [...v.rows, v.total].map(line);
