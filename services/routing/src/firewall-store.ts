@@ -1,11 +1,11 @@
-// The firewall's duplicate and velocity windows in PostgreSQL (migrations 0310, 0311), shared by every
+// The firewall's duplicate and velocity windows in PostgreSQL (migrations 0310-0312), shared by every
 // routing replica and kept over restarts. One statement per consumed batch, whatever its size: the
-// function routing_firewall_decide (0311) locks the batch's keys (velocity counters of the current
-// bucket, duplicate keys, message ids; sorted, so batches never deadlock on each other), reads them after
-// the locks (what another replica's batch holding a key committed), decides every message in batch order,
-// first come first served (as decideStateful in src/domain/shared-windows.ts, which the in-memory windows
-// use and the tests compare it with), adds what it admitted, and returns the rejections. One round trip
-// per batch, none per message. A deadlock (a cleanup against a batch) is retried here; any other database
+// function routing_firewall_decide locks the batch's keys (velocity counters of the current bucket,
+// duplicate keys; sorted, so batches never deadlock on each other), reads them after the locks (what
+// another replica's batch holding a key committed), decides every message in batch order, first come
+// first served (as decideStateful in src/domain/shared-windows.ts, which the in-memory windows use and
+// the tests compare it with), adds what it admitted, and returns the rejections. One round trip per
+// batch, none per message. A deadlock (a cleanup against a batch) is retried here; any other database
 // error fails the batch, which the consumer retries (StoreError says whether a retry can help), so nothing
 // is decided without the shared windows.
 
