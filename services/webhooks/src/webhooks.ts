@@ -1,0 +1,105 @@
+// The webhooks core, built from explicit dependencies (main.ts wires the defaults; tests pass isolated
+// topics, a test database and a free gRPC port).
+//   sms.delivery.v1 --consumer--> webhook_deliveries (then offsets commit) --dispatcher--> HTTP POST
+import type { Logger } from '@smshub/logging';
+import type { Pool } from '@smshub/db';
+import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kafka';
+import type { SmsDelivery, topics as registry } from '@smshub/contracts';
+import type { WebhooksOptions } from './config.js';
+import { Dispatcher } from './dispatcher.js';
+import { deliveryBody, wanted } from './domain/payload.js';
+import { EndpointStore } from './endpoints.js';
+import { DeliveryStore, uuidv7, type NewDelivery } from './store.js';
+import { deliveriesStored } from './metrics.js';
+
+export interface WebhooksDeps {
+  options: WebhooksOptions;
+  logger: Logger;
+  consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer>;
+  pool: Pool;
+  topics: Pick<typeof registry, 'delivery'>;
+}
+
+export interface Webhooks {
+  readonly endpoints: EndpointStore;
+  readonly deliveries: DeliveryStore;
+  readonly dispatcher: Dispatcher;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createWebhooks(deps: WebhooksDeps): Webhooks {
+  const { options, logger, pool } = deps;
+  const log = logger.child({ component: 'webhooks' });
+  const endpoints = new EndpointStore(pool, options.secretKeys);
+  const deliveries = new DeliveryStore(pool, options.retryForMs);
+  const dispatcher = new Dispatcher(
+    deliveries,
+    endpoints,
+    {
+      concurrency: options.concurrency,
+      perAccount: options.perAccount,
+      timeoutMs: options.timeoutMs,
+      pollMs: options.pollMs,
+      backoff: options.backoff,
+    },
+    logger,
+  );
+  let consumer: TypedConsumer | undefined;
+  let retention: NodeJS.Timeout | undefined;
+
+  /** Stores the deliveries a batch of events asks for; the consumer commits the offsets afterwards. */
+  async function onBatch(records: ConsumedRecord<SmsDelivery>[]): Promise<void> {
+    const rows: NewDelivery[] = [];
+    const now = new Date();
+    for (const r of records) {
+      const event = r.value;
+      const accountId = event.context?.accountId;
+      const messageId = event.context?.messageId;
+      if (!accountId || !messageId) continue;
+      const endpoint = await endpoints.get(accountId);
+      if (!endpoint || !endpoint.enabled || !wanted(event, endpoint.includeIntermediate)) continue;
+      const id = uuidv7(now.getTime());
+      rows.push({
+        id,
+        accountId,
+        messageId,
+        revision: event.revision,
+        eventType: 'message.status',
+        // The message's callback_url travels in its context once the HTTP API sets one (issue 18).
+        url: '',
+        body: JSON.stringify(deliveryBody(id, event, now)),
+      });
+    }
+    const stored = await deliveries.insert(rows);
+    if (stored > 0) {
+      deliveriesStored.inc(stored);
+      dispatcher.wake();
+    }
+  }
+
+  return {
+    endpoints,
+    deliveries,
+    dispatcher,
+    async start() {
+      consumer = (await deps.consumer({ groupId: options.groupId, fromBeginning: false })).onBatch(
+        deps.topics.delivery,
+        onBatch,
+      );
+      dispatcher.start();
+      await consumer.start();
+      retention = setInterval(() => {
+        deliveries
+          .purge(options.retentionDays)
+          .catch((err: unknown) => log.warn({ err }, 'webhook retention delete failed'));
+      }, 3_600_000);
+      retention.unref();
+    },
+    async stop() {
+      if (retention) clearInterval(retention);
+      await consumer?.stop();
+      await dispatcher.stop();
+    },
+  };
+}
