@@ -194,6 +194,14 @@ def check_render(name, docs, values):
         n = d["metadata"]["name"]
         check((n in scaled or n in keda) != ("replicas" in d["spec"]),
               f"{name}: Deployment {n} must set replicas exactly when no autoscaler manages it")
+    # No replica count may decide a limit (issue 16): the chart never sets EGRESS_REPLICAS, so the
+    # autoscalers of ingress and egress are safe, and with the default values both are on.
+    check("EGRESS_REPLICAS" not in yaml.safe_dump_all(docs),
+          f"{name}: EGRESS_REPLICAS is rendered (connector TPS follows the live egress replicas)")
+    for svc in ("ingress", "egress"):
+        w = merge(values["defaults"], values["services"].get(svc) or {})
+        if w.get("enabled", True) and (w["autoscaling"]["enabled"] or (w["keda"]["enabled"] and w.get("consumer"))):
+            check(f"rel-smshub-{svc}" in scaled | keda, f"{name}: {svc} should be autoscaled but is not")
     for so in by_kind.get("ScaledObject", []):
         check(so["spec"]["maxReplicaCount"] <= 6, f"{name}: ScaledObject {so['metadata']['name']} scales beyond 6 partitions")
         for t in so["spec"]["triggers"]:
