@@ -29,8 +29,16 @@ export interface DispatcherOptions {
 /**
  * Sends stored receipts to the customer's receiver/transceiver sessions bound on THIS replica.
  * Rows are claimed with a lease (FOR UPDATE SKIP LOCKED), so two replicas with binds of the same system_id
- * never send the same receipt; a row is deleted only after deliver_sm_resp OK, and retried with backoff
+ * never send the same receipt; a row is marked sent only after deliver_sm_resp OK, and retried with backoff
  * otherwise. Wakes on LISTEN smshub_ingress_receipts, on a local receiver bind, and on a short poll.
+ *
+ * An acknowledged receipt whose "sent" mark PostgreSQL refuses is not sent again: this replica keeps its id
+ * in memory until the mark is written (a row it claims again is not resent), and after each refused mark
+ * it renews the lease of those rows (a separate statement, which succeeds when only the mark is refused),
+ * so no other replica can claim them while this one is alive and retrying. Remaining window: PostgreSQL
+ * refusing every statement for longer than the lease, then on its return another replica claiming the row
+ * before this one's next mark retry (at most min(retryBaseMs, leaseMs / 4) later), or this replica dying
+ * with marks unwritten: then the receipt is sent again (SMPP receipts are at least once).
  */
 export class ReceiptDispatcher {
   private readonly receivers = new Map<string, SmppSession[]>();
@@ -44,6 +52,8 @@ export class ReceiptDispatcher {
   private readonly inflight = new Set<Promise<void>>();
   /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
   private acks: { messageId: string; status: number }[] = [];
+  /** Acknowledged receipts (message id/status) whose "sent" mark is not written yet: never sent again. */
+  private readonly unmarked = new Set<string>();
   private markTimer: NodeJS.Timeout | null = null;
   private marking: Promise<void> = Promise.resolve();
 
@@ -152,6 +162,12 @@ export class ReceiptDispatcher {
   }
 
   private async send(r: ClaimedReceipt): Promise<void> {
+    // Acknowledged already, its mark still queued (PostgreSQL refused it past the lease): claiming it again
+    // renewed the lease; the queued mark will end it.
+    if (this.unmarked.has(ackKey(r))) {
+      this.log.debug({ messageId: r.messageId }, 'receipt acknowledged already; its mark is pending');
+      return;
+    }
     const session = this.pickSession(r.systemId);
     if (!session) {
       await this.store.release(r.messageId, r.status, this.opts.replicaId);
@@ -203,6 +219,7 @@ export class ReceiptDispatcher {
    */
   private markSent(messageId: string, status: number): void {
     this.acks.push({ messageId, status });
+    this.unmarked.add(ackKey({ messageId, status }));
     if (this.acks.length >= this.opts.batch) this.flushMarks();
     else this.markTimer ??= setTimeout(() => this.flushMarks(), this.opts.markDelayMs);
   }
@@ -217,10 +234,21 @@ export class ReceiptDispatcher {
     this.marking = this.marking.then(async () => {
       try {
         await this.store.deliveredMany(acks, this.opts.replicaId);
+        for (const a of acks) this.unmarked.delete(ackKey(a));
       } catch (err) {
         this.log.warn({ err, receipts: acks.length }, 'cannot mark acknowledged receipts sent; retrying');
         this.acks.unshift(...acks);
-        if (this.running) this.markTimer ??= setTimeout(() => this.flushMarks(), this.opts.retryBaseMs);
+        // Keep the rows ours while the mark fails: another replica would send them again.
+        try {
+          const pending = this.acks.slice();
+          const renewed = await this.store.renewMany(pending, this.opts.replicaId, this.opts.leaseMs);
+          this.log.info({ receipts: pending.length, renewed }, 'leases of acknowledged receipts renewed');
+        } catch (renewErr) {
+          this.log.warn({ err: renewErr }, 'cannot renew the leases of acknowledged receipts either');
+        }
+        // A retry well inside the lease, so that the lease is renewed before it ends.
+        const retryMs = Math.min(this.opts.retryBaseMs, this.opts.leaseMs / 4);
+        if (this.running) this.markTimer ??= setTimeout(() => this.flushMarks(), retryMs);
       }
     });
     return this.marking;
@@ -246,4 +274,8 @@ export class ReceiptDispatcher {
       this.listener = null;
     }
   }
+}
+
+function ackKey(a: { messageId: string; status: number }): string {
+  return `${a.messageId}/${a.status}`;
 }

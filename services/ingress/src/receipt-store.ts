@@ -155,6 +155,27 @@ export class ReceiptStore {
     );
   }
 
+  /**
+   * Acknowledged, but their "sent" mark could not be written: extends this replica's lease on them by
+   * `leaseMs` from now, so that no other replica claims and resends them while the mark is retried.
+   * Returns how many rows were still this replica's (the others' lease had already passed to another).
+   */
+  async renewMany(
+    acks: readonly { messageId: string; status: number }[],
+    replica: string,
+    leaseMs: number,
+  ): Promise<number> {
+    if (acks.length === 0) return 0;
+    const res = await this.pool.query(
+      `UPDATE ingress_pending_receipts p
+          SET claim_until = now() + make_interval(secs => $4::double precision / 1000)
+         FROM unnest($1::uuid[], $2::smallint[]) AS d(message_id, status)
+        WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3 AND p.sent_at IS NULL`,
+      [acks.map((a) => a.messageId), acks.map((a) => a.status), replica, leaseMs],
+    );
+    return res.rowCount ?? 0;
+  }
+
   /** Not acknowledged: try again after `retryInMs` (on whichever replica then has a receiver bound). */
   async retryLater(
     messageId: string,
