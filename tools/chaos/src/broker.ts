@@ -38,8 +38,17 @@ export class OwnBroker {
   }
 
   /** Starts a fresh broker (or cluster); returns the bootstrap list host:port[,host:port...]. */
-  start(): string {
-    this.address = this.script('start').split('\n').pop();
+  start(attempts = 3): string {
+    // kafka.sh gives each broker 90 s to answer; on a machine loaded by others a cluster's JVMs can take
+    // longer, and kafka.sh then stops them: another try starts from their data.
+    for (let i = 1; ; i++)
+      try {
+        this.address = this.script('start').split('\n').pop();
+        break;
+      } catch (err) {
+        if (i >= attempts) throw err;
+        process.stderr.write(`chaos: ${(err as Error).message.split('\n').pop()}; trying again\n`);
+      }
     if (!this.address) throw new Error('kafka.sh start printed no address');
     return this.address;
   }
