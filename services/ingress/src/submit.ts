@@ -196,6 +196,9 @@ export function buildSubmitted(args: {
     replaceIfPresent: pdu.replace_if_present_flag ?? 0,
     smDefaultMsgId: pdu.sm_default_msg_id ?? 0,
     channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,
+    // HTTP API only (a7065a4): empty from SMPP. Unset, the encoder crashed on every submit.
+    callbackUrl: '',
+    clientReference: '',
   };
 }
 
