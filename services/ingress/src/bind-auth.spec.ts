@@ -38,16 +38,21 @@ const bind = (systemId: string, password: string): Pdu & { bindType: BindType } 
 
 const broken: GuardStore = { update: () => Promise.reject(new Error('connection refused')) };
 
-function auth(store: GuardStore, accts: AccountStore, o: { maxPerIp?: number } = {}): BindAuthenticator {
+function auth(
+  store: GuardStore,
+  accts: AccountStore,
+  o: { maxPerIp?: number; blockAfter?: number; verifyPerSecondPerIp?: number } = {},
+): BindAuthenticator {
   const a = new BindAuthenticator({
     accounts: accts,
-    guard: new BindGuard(store, { slowAfter: 100, blockAfter: 3, ipBlockAfter: 100 }),
+    guard: new BindGuard(store, { slowAfter: 100, blockAfter: o.blockAfter ?? 3, ipBlockAfter: 1000 }),
     options: {
       verifyConcurrency: 1,
       maxPerIp: o.maxPerIp ?? 10,
       maxPerSystemId: 10,
       maxQueued: 100,
       refusalDelayMs: 0,
+      verifyPerSecondPerIp: o.verifyPerSecondPerIp ?? 100,
     },
     logger: createLogger({ service: 'test', level: 'silent' }),
   });
@@ -101,5 +106,22 @@ describe('BindAuthenticator', () => {
       Array.from({ length: 5 }, (_, i) => a.authenticate(`2001:db8:1:2::${i + 1}`, bind('acme', 'wrong'))),
     );
     expect(outs.filter((o) => /in progress/.test(o.reason))).toHaveLength(3);
+  });
+
+  it('checks at most verifyPerSecondPerIp passwords a second from a source unknown for the system_id', async () => {
+    const accts = await accounts([
+      { system_id: 'acme', password_hash: 'right', allowed_cidrs: ['10.0.0.0/8'] },
+    ]);
+    const a = auth(broken, accts, { blockAfter: 1000, verifyPerSecondPerIp: 3 });
+    const outs = [];
+    for (let i = 0; i < 10; i++) outs.push(await a.authenticate('6.6.6.6', bind(`nobody${i}`, 'x')));
+    // Ten attempts in well under a second (at most two wall-clock seconds): 3 checked per second at most.
+    const checked = outs.filter((o) => o.status === S.ESME_RINVPASWD).length;
+    expect(checked).toBeGreaterThanOrEqual(3);
+    expect(checked).toBeLessThanOrEqual(6);
+    expect(outs.filter((o) => /checks from this address/.test(o.reason))).toHaveLength(10 - checked);
+    // An allow-listed address is not limited.
+    for (let i = 0; i < 5; i++)
+      expect((await a.authenticate('10.1.1.1', bind('acme', 'right'))).status).toBe(S.ESME_ROK);
   });
 });

@@ -17,7 +17,8 @@ import * as m from './metrics.js';
  * 3. At most `maxPerSystemId` binds of one system_id in progress from addresses that are not known (see
  *    bind-guard.ts): a guesser spread over many addresses cannot keep many verifications of one account
  *    going; the customer's own known addresses are not counted nor refused by it.
- * 4. The password is verified in a FairQueue of `verifyConcurrency` slots, round-robin across source
+ * 4. At most `verifyPerSecondPerIp` checks per second for one source address not known for the system_id.
+ * 5. The password is verified in a FairQueue of `verifyConcurrency` slots, round-robin across source
  *    addresses, so a flood from one address waits behind itself and cannot starve other sources.
  *
  * Unknown system_ids and wrong passwords get the same answer, ESME_RINVPASWD, after the same work: a
@@ -42,6 +43,12 @@ export interface BindAuthOptions {
    * client looping on refusals then costs a held socket, not a connection and a PDU per millisecond.
    */
   refusalDelayMs: number;
+  /**
+   * Password checks per second of one source address that is not known for the system_id it binds as
+   * (beyond: refused without a check). Fairness alone shares the pool; this also caps what one source's
+   * flood costs in CPU (each check keeps a core busy ~30 ms: 10/s is a third of a core).
+   */
+  verifyPerSecondPerIp: number;
 }
 
 export const DEFAULT_BIND_AUTH: BindAuthOptions = {
@@ -50,6 +57,7 @@ export const DEFAULT_BIND_AUTH: BindAuthOptions = {
   maxPerSystemId: 10,
   maxQueued: 1000,
   refusalDelayMs: 1000,
+  verifyPerSecondPerIp: 10,
 };
 
 export interface AuthResult {
@@ -85,6 +93,7 @@ export class BindAuthenticator {
   /** Used while the shared guard store (PostgreSQL) does not answer. */
   private readonly fallback: BindGuard;
   private dummy: { key: string; hash: Promise<string> } | undefined;
+  private readonly budget = new PerSecond();
   private lastStoreWarning = 0;
 
   constructor(private readonly deps: BindAuthDeps) {
@@ -166,6 +175,8 @@ export class BindAuthenticator {
     }
     try {
       if (verdict.delayMs > 0) await sleep(verdict.delayMs);
+      if (counted && !this.budget.take(source, this.deps.options.verifyPerSecondPerIp))
+        return this.refuse('rate_ip', 'too many password checks from this address this second');
       const hash = account?.passwordHash ?? (await this.dummyHash());
       let ok: boolean;
       try {
@@ -250,6 +261,24 @@ export function sourceOf(ip: string): string {
     .slice(0, 4)
     .map((g) => parseInt(g, 16).toString(16))
     .join(':')}::/64`;
+}
+
+/** At most `limit` per key per second (fixed one-second windows); remembers only the current second. */
+class PerSecond {
+  private second = 0;
+  private counts = new Map<string, number>();
+
+  take(key: string, limit: number, now: number = Date.now()): boolean {
+    const second = Math.floor(now / 1000);
+    if (second !== this.second) {
+      this.second = second;
+      this.counts = new Map();
+    }
+    const n = this.counts.get(key) ?? 0;
+    if (n >= limit) return false;
+    this.counts.set(key, n + 1);
+    return true;
+  }
 }
 
 function inc(map: Map<string, number>, key: string): void {

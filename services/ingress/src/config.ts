@@ -42,6 +42,12 @@ export const ingressEnv = {
   INGRESS_BIND_VERIFY_CONCURRENCY: envInt({ min: 1, max: 64, default: DEFAULT_BIND_AUTH.verifyConcurrency }),
   /** Binds in progress from one source address; more are refused (ESME_RBINDFAIL) without a check. */
   INGRESS_BIND_MAX_PER_IP: envInt({ min: 1, max: 10_000, default: DEFAULT_BIND_AUTH.maxPerIp }),
+  /** Password checks per second from one address not known for the system_id (beyond: refused unchecked). */
+  INGRESS_BIND_VERIFY_RATE_PER_IP: envInt({
+    min: 1,
+    max: 100_000,
+    default: DEFAULT_BIND_AUTH.verifyPerSecondPerIp,
+  }),
   /** Binds in progress of one system_id from addresses it has not bound from (allow list or success). */
   INGRESS_BIND_MAX_PER_SYSTEM_ID: envInt({ min: 1, max: 10_000, default: DEFAULT_BIND_AUTH.maxPerSystemId }),
   /** Failed binds of one system_id from one address that lock that pair. */

@@ -25,6 +25,7 @@ await runService({
           verifyConcurrency: c.INGRESS_BIND_VERIFY_CONCURRENCY,
           maxPerIp: c.INGRESS_BIND_MAX_PER_IP,
           maxPerSystemId: c.INGRESS_BIND_MAX_PER_SYSTEM_ID,
+          verifyPerSecondPerIp: c.INGRESS_BIND_VERIFY_RATE_PER_IP,
         },
         bindGuard: {
           blockAfter: c.INGRESS_BIND_LOCK_AFTER,

@@ -9,7 +9,7 @@ export const bindFailures = counter('smshub_ingress_bind_failures_total', 'Refus
 ]);
 export const bindRefusals = counter(
   'smshub_ingress_bind_refusals_total',
-  'Binds refused by the failed-bind guard or the bind bounds before any password check, by reason',
+  'Binds refused before any password check (guard locks, bounds, check rate), by reason',
   ['reason'],
 );
 export const submits = counter('smshub_ingress_submits_total', 'submit_sm/data_sm answered, by status', [
