@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { AdminServiceService, MessageServiceService, SettlementServiceService } from '@smshub/contracts';
+import {
+  AdminServiceService,
+  MessageServiceService,
+  SettlementServiceService,
+  WebhookServiceService,
+} from '@smshub/contracts';
 import { describeRoles, hasPermission, METHODS, ROLES, rolesWith } from './roles.js';
 
-const services = { AdminServiceService, MessageServiceService, SettlementServiceService };
+const services = {
+  AdminServiceService,
+  MessageServiceService,
+  SettlementServiceService,
+  WebhookServiceService,
+};
 
 describe('the method -> permission table', () => {
   it.each(Object.entries(services))('covers every method of %s', (_name, def) => {
@@ -42,6 +52,7 @@ describe('the method -> permission table', () => {
       '/smshub.billing.v1.SettlementService/GetTotals',
       '/smshub.messages.v1.MessageService/GetMessage',
       '/smshub.messages.v1.MessageService/ListMessages',
+      '/smshub.webhooks.v1.WebhookService/ListAttempts',
     ]);
   });
 

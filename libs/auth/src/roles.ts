@@ -111,6 +111,12 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   ['/smshub.billing.v1.SettlementService/GetTotals', 'settlement.read'],
   ['/smshub.billing.v1.SettlementService/ExportCsv', 'settlement.read'],
   ['/smshub.billing.v1.SettlementService/CheckReconciliation', 'settlement.reconcile'],
+  ['/smshub.webhooks.v1.WebhookService/SetEndpoint', 'config.write'],
+  ['/smshub.webhooks.v1.WebhookService/GetEndpoint', 'accounts.read'],
+  ['/smshub.webhooks.v1.WebhookService/DeleteEndpoint', 'config.write'],
+  ['/smshub.webhooks.v1.WebhookService/RotateSecret', 'config.write'],
+  ['/smshub.webhooks.v1.WebhookService/ListAttempts', 'messages.read'],
+  ['/smshub.webhooks.v1.WebhookService/Replay', 'config.write'],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'api.describe'],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'api.describe'],
 ]);

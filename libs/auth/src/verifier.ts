@@ -31,7 +31,12 @@ export interface StoredToken {
 
 export interface TokenStore {
   findByHash(hash: string): Promise<StoredToken | undefined>;
+  /** Records that token `id` was accepted (best effort; failures are ignored). */
+  touch?(id: string): Promise<void>;
 }
+
+/** A token's last use is written at most this often per process. */
+const TOUCH_INTERVAL_MS = 60_000;
 
 export const BOOTSTRAP_TOKEN_ID = 'bootstrap';
 export const DEFAULT_CACHE_TTL_MS = 2_000;
@@ -55,6 +60,7 @@ interface Cached {
 
 export class TokenVerifier {
   private readonly cache = new Map<string, Cached>();
+  private readonly touched = new Map<string, number>();
   private readonly ttl: number;
   private readonly max: number;
   private readonly now: () => number;
@@ -90,6 +96,7 @@ export class TokenVerifier {
       throw unauthenticated(`token ${row.id} expired at ${row.expiresAt.toISOString()}`);
     }
     if (row.role === 'customer' && !row.accountId) throw unauthenticated('invalid token');
+    this.touch(row.id, now);
     return {
       tokenId: row.id,
       name: row.name,
@@ -101,6 +108,16 @@ export class TokenVerifier {
   /** Forgets every cached lookup (admin calls it after its own revocations: effective at once there). */
   invalidate(): void {
     this.cache.clear();
+  }
+
+  private touch(id: string, now: number): void {
+    const store = this.opts.store;
+    if (store?.touch === undefined) return;
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return;
+    if (this.touched.size >= this.max) this.touched.clear();
+    this.touched.set(id, now);
+    store.touch(id).catch(() => undefined);
   }
 
   private lookup(hash: string): Promise<StoredToken | undefined> {
@@ -122,6 +139,10 @@ export class TokenVerifier {
 /** auth_tokens in PostgreSQL (the config database every service already reads). */
 export class PgTokenStore implements TokenStore {
   constructor(private readonly pool: Pick<Pool, 'query'>) {}
+
+  async touch(id: string): Promise<void> {
+    await this.pool.query('UPDATE auth_tokens SET last_used_at = now() WHERE id = $1', [id]);
+  }
 
   async findByHash(hash: string): Promise<StoredToken | undefined> {
     const r = await this.pool.query<{

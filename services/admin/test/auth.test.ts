@@ -123,6 +123,15 @@ describe('tokens', () => {
     await expect(
       h.call('listAccounts', { pageSize: 0, pageToken: '', state: 0 }, res.secret),
     ).resolves.toBeDefined();
+    expect(listed?.lastUseTime).toBeUndefined();
+    const used = await waitFor(
+      async () =>
+        (await h.call('listTokens', { pageSize: 1000, pageToken: '', includeInactive: false })).tokens.find(
+          (t) => t.id === res.token!.id && t.lastUseTime !== undefined,
+        ),
+      { timeoutMs: 10_000, what: 'the last use recorded' },
+    );
+    expect(used.lastUseTime!.getTime()).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('refuses a revoked token at once and an expired one; lists them only with include_inactive', async () => {

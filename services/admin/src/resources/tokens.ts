@@ -37,9 +37,10 @@ interface TokenRow {
   expires_at: Date | null;
   revoked_at: Date | null;
   created_by: string;
+  last_used_at: Date | null;
 }
 
-const COLUMNS = 'id, name, role, account_id, created_at, expires_at, revoked_at, created_by';
+const COLUMNS = 'id, name, role, account_id, created_at, expires_at, revoked_at, created_by, last_used_at';
 
 export function tokenFromRow(r: TokenRow): ApiToken {
   return {
@@ -51,6 +52,7 @@ export function tokenFromRow(r: TokenRow): ApiToken {
     ...(r.expires_at ? { expireTime: r.expires_at } : {}),
     ...(r.revoked_at ? { revokeTime: r.revoked_at } : {}),
     createdBy: r.created_by,
+    ...(r.last_used_at ? { lastUseTime: r.last_used_at } : {}),
   };
 }
 

@@ -104,6 +104,7 @@ function tokenCommands(session: Session, program: Command): void {
           { header: 'CREATED', value: (r) => String(r.createTime ?? '') },
           { header: 'EXPIRES', value: (r) => String(r.expireTime ?? 'never') },
           { header: 'REVOKED', value: (r) => String(r.revokeTime ?? '') },
+          { header: 'LAST USED', value: (r) => String(r.lastUseTime ?? 'never') },
         ],
       },
       items,

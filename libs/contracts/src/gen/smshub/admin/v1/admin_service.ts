@@ -806,6 +806,8 @@ export interface ApiToken {
     | undefined;
   /** Token id of the caller that created it. */
   createdBy: string;
+  /** When it was last accepted by any service (updated at most once a minute); unset = never used. */
+  lastUseTime?: Date | undefined;
 }
 
 /** Request for CreateToken. */
@@ -8502,6 +8504,7 @@ function createBaseApiToken(): ApiToken {
     expireTime: undefined,
     revokeTime: undefined,
     createdBy: "",
+    lastUseTime: undefined,
   };
 }
 
@@ -8530,6 +8533,9 @@ export const ApiToken: MessageFns<ApiToken> = {
     }
     if (message.createdBy !== "") {
       writer.uint32(66).string(message.createdBy);
+    }
+    if (message.lastUseTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastUseTime), writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -8611,6 +8617,14 @@ export const ApiToken: MessageFns<ApiToken> = {
             message.createdBy = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.lastUseTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -8653,6 +8667,11 @@ export const ApiToken: MessageFns<ApiToken> = {
         : isSet(object.created_by)
         ? globalThis.String(object.created_by)
         : "",
+      lastUseTime: isSet(object.lastUseTime)
+        ? fromJsonTimestamp(object.lastUseTime)
+        : isSet(object.last_use_time)
+        ? fromJsonTimestamp(object.last_use_time)
+        : undefined,
     };
   },
 
@@ -8682,6 +8701,9 @@ export const ApiToken: MessageFns<ApiToken> = {
     if (message.createdBy !== "") {
       obj.createdBy = message.createdBy;
     }
+    if (message.lastUseTime !== undefined) {
+      obj.lastUseTime = message.lastUseTime.toISOString();
+    }
     return obj;
   },
 
@@ -8698,6 +8720,7 @@ export const ApiToken: MessageFns<ApiToken> = {
     message.expireTime = object.expireTime ?? undefined;
     message.revokeTime = object.revokeTime ?? undefined;
     message.createdBy = object.createdBy ?? "";
+    message.lastUseTime = object.lastUseTime ?? undefined;
     return message;
   },
 };
