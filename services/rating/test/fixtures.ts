@@ -30,6 +30,8 @@ export function context(
     receivedAt: submitAt,
     receiptText: Buffer.alloc(0),
     channel: 1,
+    callbackUrl: '',
+    clientReference: '',
     destinationInfo: {
       countryCode: info.country ?? '',
       mcc: info.mcc ?? '',
