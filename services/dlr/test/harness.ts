@@ -109,10 +109,10 @@ export class Harness {
     });
     this.db = await createTestDatabase();
     this.pool = createPool({ connectionString: this.db.url, max: 10 });
-    // 0610: auth_tokens, which MessageService verifies tokens against.
+    // 061x: auth_tokens, which MessageService verifies tokens against.
     this.migrationsDir = await mkdtemp(path.join(tmpdir(), 'dlr-migrations-'));
     for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-      if (/^(0001|04\d\d|0610)_.*\.sql$/.test(f))
+      if (/^(0001|04\d\d|061\d)_.*\.sql$/.test(f))
         await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(this.migrationsDir, f));
     }
     await migrate(this.pool, { dir: this.migrationsDir });
