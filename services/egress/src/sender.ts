@@ -102,6 +102,9 @@ export function messageContext(routed: SmsRouted): MessageContext {
     receiptText: ud.subarray(0, 20),
     channel: m.channel,
     validityUntil: m.validityUntil,
+    // HTTP API fields (a7065a4), carried to dlr and the webhooks; unset, encoding the dispatch failed.
+    callbackUrl: m.callbackUrl ?? '',
+    clientReference: m.clientReference ?? '',
   };
 }
 
