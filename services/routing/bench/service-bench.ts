@@ -276,7 +276,9 @@ async function runParent(): Promise<void> {
       `ported cache ${r.hits} hits / ${r.misses} misses`,
   );
   console.log(`rejected by category: ${r.rejectedByCategory}`);
-  console.log(`decision time: mean ${r.meanDecisionUs.toFixed(0)} µs per message over ${r.decisions} batches`);
+  console.log(
+    `decision time: mean ${r.meanDecisionUs.toFixed(0)} µs per message over ${r.decisions} batches`,
+  );
   console.log(
     `routing process: ${(r.cpuUs / Math.max(1, routed + rejected)).toFixed(1)} CPU-µs per message ` +
       `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message), ` +
