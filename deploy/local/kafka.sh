@@ -6,7 +6,8 @@
 #   restart run the broker that was last started here again after it stopped or died (kill -9): same
 #           config, ports and data, nothing formatted; refuses when it is still running (tools/chaos)
 #   address print host:port of the running broker
-# Env: KAFKA_HEAP (default 768m), KAFKA_PORT (default: a free port).
+# Env: KAFKA_HEAP (default 768m), KAFKA_PORT (default: a free port), KAFKA_START_TIMEOUT_S (default 90:
+# how long a starting broker may take to answer; a loaded machine needs more).
 #
 # KAFKA_CLUSTER_SIZE=3 (any N from 2 to 9) runs N brokers instead, each broker + controller in one JVM
 # (a KRaft quorum of N voters), on free loopback ports, under $STATE/node-<i>/. Every topic then defaults to
@@ -22,6 +23,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KAFKA_VERSION=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$LOCAL_LIB_DIR/kafka/pom.xml")
 JARS_DIR="$SMSHUB_CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+START_TIMEOUT=${KAFKA_START_TIMEOUT_S:-90}
+[[ "$START_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "KAFKA_START_TIMEOUT_S must be a whole number of seconds (got '$START_TIMEOUT')"
 STATE="$SMSHUB_LOCAL_DIR/kafka"
 PID_FILE="$STATE/kafka.pid"
 ADDR_FILE="$STATE/address"
@@ -108,7 +111,7 @@ run_broker() {
   local started=$SECONDS
   until grep -q "Kafka Server started" "$STATE/server.log" 2>/dev/null && port_open 127.0.0.1 "$port"; do
     if ! pid_alive "$PID_FILE"; then tail -30 "$STATE/stdout.log" "$STATE/server.log" >&2; die "kafka exited while starting (the end of its logs is above): fix what they say (a port in use: run again, another is picked; too little memory: KAFKA_HEAP=512m), or set KAFKA_BROKERS to a broker you have"; fi
-    [ $((SECONDS - started)) -gt 90 ] && { stop_pid "$PID_FILE" kafka; die "kafka did not answer within 90 s (see $STATE/server.log): on a busy machine run again, or set KAFKA_BROKERS to a broker you have"; }
+    [ $((SECONDS - started)) -gt "$START_TIMEOUT" ] && { stop_pid "$PID_FILE" kafka; die "kafka did not answer within $START_TIMEOUT s (see $STATE/server.log): on a busy machine run again, or set KAFKA_BROKERS to a broker you have"; }
     sleep 0.2
   done
   log "kafka $KAFKA_VERSION up at 127.0.0.1:$port in $((SECONDS - started)) s (pid $(cat "$PID_FILE"))"
@@ -203,7 +206,7 @@ cluster_run() {
   echo $! >"$dir/kafka.pid"
 }
 
-# cluster_wait I...: until each broker logged its start and answers on its port (90 s).
+# cluster_wait I...: until each broker logged its start and answers on its port ($START_TIMEOUT s).
 cluster_wait() {
   local started=$SECONDS i dir port
   for i in "$@"; do
@@ -214,9 +217,9 @@ cluster_wait() {
         tail -30 "$dir/stdout.log" "$dir/server.log" >&2
         die "kafka broker $i exited while starting"
       fi
-      if [ $((SECONDS - started)) -gt 90 ]; then
+      if [ $((SECONDS - started)) -gt "$START_TIMEOUT" ]; then
         cluster_stop
-        die "kafka broker $i did not answer within 90 s (see $dir/server.log)"
+        die "kafka broker $i did not answer within $START_TIMEOUT s (see $dir/server.log)"
       fi
       sleep 0.2
     done

@@ -26,9 +26,11 @@ export class OwnBroker {
         SMSHUB_LOCAL_DIR: this.dir,
         KAFKA_HEAP: this.heap,
         KAFKA_CLUSTER_SIZE: String(this.size),
+        // A JVM can take minutes to start on a machine loaded by others.
+        KAFKA_START_TIMEOUT_S: process.env.KAFKA_START_TIMEOUT_S ?? '300',
       },
       encoding: 'utf8',
-      timeout: 180_000,
+      timeout: 900_000,
     });
     if (r.status !== 0)
       throw new Error(
@@ -38,9 +40,9 @@ export class OwnBroker {
   }
 
   /** Starts a fresh broker (or cluster); returns the bootstrap list host:port[,host:port...]. */
-  start(attempts = 3): string {
-    // kafka.sh gives each broker 90 s to answer; on a machine loaded by others a cluster's JVMs can take
-    // longer, and kafka.sh then stops them: another try starts from their data.
+  start(attempts = 2): string {
+    // kafka.sh gives each broker KAFKA_START_TIMEOUT_S (300 s here) to answer, then stops them all: on a
+    // machine loaded by others, try again.
     for (let i = 1; ; i++)
       try {
         this.address = this.script('start').split('\n').pop();
