@@ -68,6 +68,8 @@ const BASE_CONTEXT = {
   trafficType: TrafficType.TRAFFIC_TYPE_OTP,
   receiptText: Buffer.alloc(0),
   channel: 1,
+  callbackUrl: '',
+  clientReference: '',
 };
 
 export interface MessageInit {
