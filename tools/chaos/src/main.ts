@@ -70,6 +70,8 @@ const USAGE = `usage: npm run chaos -- [options]
   --window N      window per bind (default 10)
   --brokers N     Kafka brokers: 1, or a KRaft cluster of 2..9 (3: RF 3, min ISR 2) (default 1)
   --replicas N    processes per service (the simulator stays one) (default 1)
+  --services LIST services to run (default ${STAGES.join(',')}: the SMPP flow and admin;
+                  e.g. add http-api,webhooks)
   --faults LIST   comma-separated, in order; known: ${ALL_FAULTS.join(',')}
                   (default ${SINGLE_FAULTS.join(',')};
                    with --brokers or --replicas above 1: ${SCALED_FAULTS.join(',')})
@@ -110,6 +112,7 @@ const { values } = (() => {
         faults: { type: 'string' },
         brokers: { type: 'string' },
         replicas: { type: 'string' },
+        services: { type: 'string' },
         stall: { type: 'string' },
         'customer-tps': { type: 'string' },
         'supplier-tps': { type: 'string' },
@@ -144,6 +147,10 @@ const opts = {
   customerTps: optTps(values['customer-tps'], 'customer-tps'),
   supplierTps: optTps(values['supplier-tps'], 'supplier-tps'),
   rateWindowS: num(values['rate-window'], 'rate-window', 10, 1),
+  services: (values.services ?? STAGES.join(','))
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
   rate: num(values.rate, 'rate', 300, 1),
   binds: num(values.binds, 'binds', 2, 1),
   window: num(values.window, 'window', 10, 1),
@@ -337,6 +344,7 @@ async function main(): Promise<number> {
       kafkaBrokers: brokers,
       databaseUrl: db.url,
       demoProfile: 'bench',
+      services: opts.services,
       workDir,
       bundles: opts.bundles,
       readyTimeoutMs: 180_000,
@@ -477,7 +485,7 @@ async function main(): Promise<number> {
           await allReady(procs, 180);
         } else if (fault === 'rolling') {
           // As Kubernetes does: SIGTERM one process, a new one in its place, ready before the next.
-          for (const stage of STAGES)
+          for (const stage of [...STAGES, ...opts.services.filter((x) => !STAGES.includes(x))])
             for (const p of replicasOf(stage)) {
               down.add(p.name);
               say(`rolling: SIGTERM ${p.name} (pid ${p.pid})`);
