@@ -206,7 +206,9 @@ describe(
   () => {
     const h = new Harness();
     let port: number;
-    // The guard out of the way: these tests are about the verification work, not about locks.
+    // The guard's locks and holds out of the way: these tests are about the verification work (with the
+    // defaults there, a one-address flood is also locked out after 50 failures). What protects the
+    // legitimate bind below is the fair pool and the per-address check rate (10/s, the default).
     const permissive = {
       slowAfter: 1e6,
       blockAfter: 1e6,
@@ -285,12 +287,13 @@ describe(
       }
       for (let i = 0; i < 10; i++) quiet.push(await legit());
       console.log(
-        `legitimate bind: quiet median ${median(quiet).toFixed(1)} ms; under flood (${attempts} flood binds) median ${median(loaded).toFixed(1)} ms, p95 ${percentile(loaded, 95).toFixed(1)} ms`,
+        `legitimate bind: quiet median ${median(quiet).toFixed(1)} ms, p95 ${percentile(quiet, 95).toFixed(1)} ms; under flood (${attempts} flood binds) median ${median(loaded).toFixed(1)} ms, p95 ${percentile(loaded, 95).toFixed(1)} ms`,
       );
-      // 200 ms on the 2-core machine when it is otherwise idle (quiet median 35-50 ms). When other work
-      // already makes a quiet bind slower (20 quiet binds, before and after the flood), the bound grows with
-      // it: 4 times the quiet median (before the fix the flood made it 90 times slower: 27 -> 2,369 ms).
-      expect(percentile(loaded, 95)).toBeLessThan(Math.max(200, 4 * median(quiet)));
+      // 200 ms on the 2-core machine when it is otherwise idle (quiet p95 40-60 ms). When other work already
+      // makes quiet binds slower (20 of them, before and after the flood), the bound grows with them: 3 times
+      // the quiet p95. An unfair pool fails either way: a bind waiting behind the flood's queued checks (up
+      // to 10 of ~30 ms each) took 2,369 ms before, against 27 ms quiet.
+      expect(percentile(loaded, 95)).toBeLessThan(Math.max(200, 3 * percentile(quiet, 95)));
     });
   },
 );
