@@ -1,6 +1,7 @@
 // The webhooks core, built from explicit dependencies (main.ts wires the defaults; tests pass isolated
 // topics, a test database and a free gRPC port).
 //   sms.delivery.v1 --consumer--> webhook_deliveries (then offsets commit) --dispatcher--> HTTP POST
+import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kafka';
@@ -9,6 +10,7 @@ import type { WebhooksOptions } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { deliveryBody, wanted } from './domain/payload.js';
 import { EndpointStore } from './endpoints.js';
+import { startGrpcServer, webhookService, type GrpcServer } from './grpc.js';
 import { DeliveryStore, uuidv7, type NewDelivery } from './store.js';
 import { deliveriesStored } from './metrics.js';
 
@@ -24,6 +26,8 @@ export interface Webhooks {
   readonly endpoints: EndpointStore;
   readonly deliveries: DeliveryStore;
   readonly dispatcher: Dispatcher;
+  /** Port the gRPC server is bound to (after start). */
+  readonly grpcPort: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -47,6 +51,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   );
   let consumer: TypedConsumer | undefined;
   let retention: NodeJS.Timeout | undefined;
+  let grpcServer: GrpcServer | undefined;
 
   /** Stores the deliveries a batch of events asks for; the consumer commits the offsets afterwards. */
   async function onBatch(records: ConsumedRecord<SmsDelivery>[]): Promise<void> {
@@ -82,7 +87,27 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     endpoints,
     deliveries,
     dispatcher,
+    get grpcPort() {
+      return grpcServer?.port ?? 0;
+    },
     async start() {
+      const verifier = new TokenVerifier({
+        store: new PgTokenStore(pool),
+        ...(options.adminToken !== undefined ? { bootstrapToken: options.adminToken } : {}),
+        ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
+      });
+      grpcServer = await startGrpcServer(
+        webhookService({ endpoints, deliveries, wake: () => dispatcher.wake() }, log, {
+          verifier,
+          logger: log,
+        }),
+        log,
+        {
+          port: options.grpcPort,
+          ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),
+          ...(options.grpcTls ? { tls: options.grpcTls } : {}),
+        },
+      );
       consumer = (await deps.consumer({ groupId: options.groupId, fromBeginning: false })).onBatch(
         deps.topics.delivery,
         onBatch,
@@ -98,6 +123,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     },
     async stop() {
       if (retention) clearInterval(retention);
+      await grpcServer?.stop();
       await consumer?.stop();
       await dispatcher.stop();
     },

@@ -4,7 +4,24 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeliveryStatus, SmsDelivery, topics as registry } from '@smshub/contracts';
+import * as grpc from '@grpc/grpc-js';
+import { bearerInterceptor } from '@smshub/auth';
+import {
+  DeliveryStatus,
+  SmsDelivery,
+  WebhookServiceClient,
+  topics as registry,
+  type GetEndpointRequest,
+  type GetEndpointResponse,
+  type ListAttemptsRequest,
+  type ListAttemptsResponse,
+  type ReplayRequest,
+  type ReplayResponse,
+  type RotateSecretRequest,
+  type RotateSecretResponse,
+  type SetEndpointRequest,
+  type SetEndpointResponse,
+} from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
@@ -33,6 +50,7 @@ export class Harness {
   logger!: Logger;
   webhooks!: Webhooks;
   options!: WebhooksOptions;
+  client!: WebhookServiceClient;
   readonly groupId = uniqueName('smshub-webhooks');
   private migrationsDir = '';
   private readonly consumers: TypedConsumer[] = [];
@@ -104,6 +122,39 @@ export class Harness {
     });
     await this.webhooks.start();
     await joined;
+    this.client?.close();
+    this.client = this.clientWith(ADMIN_TOKEN);
+  }
+
+  /** A WebhookService client of the running instance with `token`. */
+  clientWith(token: string): WebhookServiceClient {
+    return new WebhookServiceClient(
+      `127.0.0.1:${this.webhooks.grpcPort}`,
+      grpc.credentials.createInsecure(),
+      {
+        interceptors: [bearerInterceptor(token)],
+      },
+    );
+  }
+
+  /** The client's unary methods as promises (typed per method). */
+  get api() {
+    const c = this.client;
+    const p =
+      <Req, Res>(
+        fn: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall,
+      ) =>
+      (req: Req) =>
+        new Promise<Res>((resolve, reject) => {
+          fn.call(c, req, (err, res) => (err ? reject(err) : resolve(res)));
+        });
+    return {
+      setEndpoint: p<SetEndpointRequest, SetEndpointResponse>(c.setEndpoint),
+      getEndpoint: p<GetEndpointRequest, GetEndpointResponse>(c.getEndpoint),
+      rotateSecret: p<RotateSecretRequest, RotateSecretResponse>(c.rotateSecret),
+      listAttempts: p<ListAttemptsRequest, ListAttemptsResponse>(c.listAttempts),
+      replay: p<ReplayRequest, ReplayResponse>(c.replay),
+    };
   }
 
   /** Stops the instance (offsets committed, attempts in flight finished) and starts a new one. */
@@ -143,6 +194,7 @@ export class Harness {
   }
 
   async teardown(): Promise<void> {
+    this.client?.close();
     await this.webhooks?.stop().catch(() => undefined);
     await Promise.all(this.consumers.map((c) => c.stop().catch(() => undefined)));
     await this.producer?.close().catch(() => undefined);

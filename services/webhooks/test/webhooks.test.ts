@@ -2,7 +2,8 @@
 // receiver on loopback): signatures (and two during a rotation), retries after 500 and after the receiver
 // was down, order per message, no head-of-line blocking between accounts, restart mid-retry, replay.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveryStatus } from '@smshub/contracts';
+import * as grpc from '@grpc/grpc-js';
+import { DeliveryStatus, WebhookDeliveryState } from '@smshub/contracts';
 import { waitFor } from '@smshub/testing';
 import { verifySignature } from '../src/domain/signature.js';
 import { Harness, uuidv7 } from './harness.js';
@@ -270,9 +271,16 @@ describe('retries', () => {
     const attempts = await h.webhooks.deliveries.attempts([failed.id]);
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     rx.behaviour = () => 200;
-    const replayed = await h.webhooks.deliveries.replay(attempts.at(-1)!.id);
-    expect(replayed?.id).toBe(failed.id);
-    h.webhooks.dispatcher.wake();
+    // over the service's gRPC API, as hubctl does
+    const listed = await h.api.listAttempts({ messageId: m });
+    expect(listed.deliveries).toHaveLength(1);
+    expect(listed.deliveries[0]).toMatchObject({
+      id: failed.id,
+      state: WebhookDeliveryState.WEBHOOK_DELIVERY_STATE_FAILED,
+    });
+    expect(listed.deliveries[0]!.attempts.map((x) => x.httpStatus)).toEqual(attempts.map(() => 503));
+    const replayed = await h.api.replay({ id: attempts.at(-1)!.id });
+    expect(replayed.delivery?.id).toBe(failed.id);
     await waitFor(
       async () => (await h.webhooks.deliveries.deliveriesOfMessage(m))[0]?.state === 'delivered',
       {
@@ -283,5 +291,53 @@ describe('retries', () => {
     const after = await h.webhooks.deliveries.attempts([failed.id]);
     expect(after.at(-1)).toMatchObject({ http_status: 200, replay: true });
     await h.restart();
+  });
+});
+
+describe('the WebhookService API', () => {
+  it('sets an endpoint (secret shown once), rotates its secret, and refuses a call without a valid token', async () => {
+    const accountId = `acc_api_${Date.now().toString(36)}`;
+    const created = await h.api.setEndpoint({
+      accountId,
+      url: rx.url(`/${accountId}`),
+      includeIntermediate: false,
+      disabled: false,
+    });
+    expect(created.signingSecret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+    const updated = await h.api.setEndpoint({
+      accountId,
+      url: rx.url(`/${accountId}`),
+      includeIntermediate: true,
+      disabled: false,
+    });
+    expect(updated.signingSecret).toBe('');
+    expect(updated.endpoint).toMatchObject({ includeIntermediate: true, enabled: true });
+    const rotated = await h.api.rotateSecret({ accountId, overlapSeconds: 600 });
+    expect(rotated.signingSecret).not.toBe(created.signingSecret);
+    expect(rotated.endpoint?.previousSecretUntil).toBeInstanceOf(Date);
+    // the secrets are never read back
+    const got = await h.api.getEndpoint({ accountId });
+    expect(JSON.stringify(got)).not.toContain('whsec_');
+    await expect(
+      h.api.setEndpoint({
+        accountId,
+        url: 'ftp://example.com/',
+        includeIntermediate: false,
+        disabled: false,
+      }),
+    ).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(h.api.getEndpoint({ accountId: 'acc_none' })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+    const anonymous = h.clientWith('smshub_not-a-valid-token');
+    try {
+      await expect(
+        new Promise((resolve, reject) =>
+          anonymous.getEndpoint({ accountId }, (err, res) => (err ? reject(err) : resolve(res))),
+        ),
+      ).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    } finally {
+      anonymous.close();
+    }
   });
 });
