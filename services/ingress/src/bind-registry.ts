@@ -85,7 +85,10 @@ export class BindRegistry {
     this.onOthers(rows);
   }
 
-  /** Takes a slot if the account has fewer than `max` live binds; false when it is full. */
+  /**
+   * Takes a slot if the account has fewer than `max` live binds; false when it is full. Rows of the HTTP API
+   * (bind_type 'http', services/http-api door-registry.ts) weigh in the TPS shares but are not binds.
+   */
   async acquire(
     s: { sessionId: string; systemId: string; bindType: string; remote: string },
     max: number,
@@ -94,7 +97,8 @@ export class BindRegistry {
       await c.query(`SELECT pg_advisory_xact_lock(hashtext('ingress_binds:' || $1))`, [s.systemId]);
       const { rows } = await c.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ingress_binds
-          WHERE system_id = $1 AND heartbeat_at > now() - make_interval(secs => $2::double precision / 1000)`,
+          WHERE system_id = $1 AND bind_type <> 'http'
+            AND heartbeat_at > now() - make_interval(secs => $2::double precision / 1000)`,
         [s.systemId, this.staleMs],
       );
       if ((rows[0]?.n ?? 0) >= max) return false;
