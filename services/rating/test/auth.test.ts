@@ -137,9 +137,7 @@ describe('SettlementService authentication', () => {
 describe('customer tokens', () => {
   it('read their own customer totals only, without margins', async () => {
     const all = await getTotals(secrets.finance, query());
-    expect(new Set(all.totals.map((t) => t.partyId))).toEqual(
-      new Set([h.accounts.usd, h.accounts.submit]),
-    );
+    expect(new Set(all.totals.map((t) => t.partyId))).toEqual(new Set([h.accounts.usd, h.accounts.submit]));
     expect(all.totals.some((t) => t.margin !== undefined)).toBe(true);
 
     const own = await getTotals(secrets.customer, query());
