@@ -1,0 +1,128 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { TypedProducer } from '@smshub/kafka';
+import { ProduceOutcomeUnknownError } from '@smshub/kafka';
+import type { Logger } from '@smshub/logging';
+import type { BalanceCache, Throttles } from '@smshub/quota';
+import type { topics as registry } from '@smshub/contracts';
+import type { ApiAccount } from './accounts.js';
+import { compose, type MessageInput } from './compose.js';
+import type { DoorRegistry } from './door-registry.js';
+import * as m from './metrics.js';
+import { ProblemError } from './problems.js';
+
+/** What a 202 carries (schemas.ts MessageAccepted). */
+export interface Accepted {
+  id: string;
+  status: 'accepted';
+  segments: number;
+  encoding: 'gsm7' | 'ucs2';
+  price: null;
+  client_reference?: string;
+}
+
+/** A message that passed every check and holds its token, ready to produce. */
+export interface Admitted {
+  accountId: string;
+  accepted: Accepted;
+  bytes: Buffer;
+}
+
+/**
+ * The checks of one message, in the order ingress makes them for submit_sm (fields, credit, rate), then
+ * the durable accept: the answer waits for Kafka's acks=all (the producer has definite outcomes, as
+ * ingress's: an error answer means the message was certainly not written).
+ */
+export class Submitter {
+  constructor(
+    private readonly deps: {
+      producer: TypedProducer;
+      topics: typeof registry;
+      balances: BalanceCache;
+      throttles: Throttles;
+      doors: DoorRegistry;
+      replicaId: string;
+      creditCheck: boolean;
+      logger: Logger;
+    },
+  ) {}
+
+  newId(): string {
+    return uuidv7();
+  }
+
+  /** The checks of one message; throws the ProblemError of the first that fails. */
+  admit(args: {
+    input: MessageInput;
+    account: ApiAccount;
+    messageId: string;
+    requestId: string;
+    ip: string;
+    now: Date;
+  }): Admitted {
+    const { account, now } = args;
+    const composed = compose({
+      input: args.input,
+      account,
+      messageId: args.messageId,
+      replica: this.deps.replicaId,
+      requestId: args.requestId,
+      remoteAddress: args.ip,
+      now,
+    });
+    if (this.deps.creditCheck && this.deps.balances.blocked(account.id))
+      throw new ProblemError('insufficient-balance', 'the account is out of credit; top it up to send again');
+    const rate = this.deps.doors.rate(account.systemId, account.tpsLimit, now.getTime());
+    if (!this.deps.throttles.tryTake(account.id, rate, now.getTime())) {
+      m.throttled.inc({ account: account.id });
+      throw new ProblemError(
+        'rate-limited',
+        `the account may send ${account.tpsLimit} messages per second (all doors together)`,
+        {},
+        { 'retry-after': String(Math.max(1, Math.ceil(1 / Math.max(rate, 0.001)))) },
+      );
+    }
+    const bytes = Buffer.from(this.deps.topics.submitted.encode(composed.event));
+    return {
+      accountId: account.id,
+      bytes,
+      accepted: {
+        id: args.messageId,
+        status: 'accepted',
+        segments: composed.segments,
+        encoding: composed.encoding,
+        price: null,
+        ...(args.input.client_reference !== undefined
+          ? { client_reference: args.input.client_reference }
+          : {}),
+      },
+    };
+  }
+
+  /** Produces an admitted message; 503 unavailable when Kafka certainly did not take it. */
+  async produce(a: Admitted): Promise<Accepted> {
+    try {
+      await this.deps.producer.produceRaw(this.deps.topics.submitted.name, a.accepted.id, a.bytes);
+    } catch (err) {
+      if (err instanceof ProduceOutcomeUnknownError) {
+        // Shutting down while Kafka had not answered: it may be sent; the client's retry with its
+        // Idempotency-Key is the safe way on, an error answer would not be.
+        this.deps.logger.error({ messageId: a.accepted.id }, 'outcome unknown at shutdown');
+        throw err;
+      }
+      this.deps.logger.error(
+        { messageId: a.accepted.id, err: (err as Error).message },
+        'Kafka did not take the message; answered 503',
+      );
+      throw new ProblemError(
+        'unavailable',
+        'the message was not accepted (nothing was sent); retry',
+        {},
+        {
+          'retry-after': '1',
+        },
+      );
+    }
+    m.accepted.inc({ account: a.accountId });
+    return a.accepted;
+  }
+}
