@@ -4,6 +4,7 @@ import { adminCommands } from './commands/admin.js';
 import { messageCommands } from './commands/messages.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
+import { webhookCommands } from './commands/webhooks.js';
 import { Session, type Deps } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { DEFAULT_ADDRESSES } from './rpc.js';
@@ -20,6 +21,7 @@ Environment:
   HUBCTL_ADMIN_ADDR       admin API (default ${DEFAULT_ADDRESSES.admin})
   HUBCTL_MESSAGES_ADDR    dlr's MessageService (default ${DEFAULT_ADDRESSES.messages})
   HUBCTL_SETTLEMENT_ADDR  rating's SettlementService (default ${DEFAULT_ADDRESSES.settlement})
+  HUBCTL_WEBHOOKS_ADDR    the webhooks service's WebhookService (default ${DEFAULT_ADDRESSES.webhooks})
   HUB_PORT_OFFSET         added to the default ports (a local hub started with it; npm run hubctl sets it)
   HUBCTL_TOKEN            bearer token (else ADMIN_TOKEN); never printed
   HUBCTL_TLS, HUBCTL_CA   TLS, and the CA file that signed the servers' certificates
@@ -50,6 +52,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
       '--settlement-addr <host:port>',
       "rating's SettlementService address (env HUBCTL_SETTLEMENT_ADDR)",
     )
+    .option('--webhooks-addr <host:port>', "the webhooks service's address (env HUBCTL_WEBHOOKS_ADDR)")
     .option('--token <token>', 'bearer token (env HUBCTL_TOKEN or ADMIN_TOKEN; the env is safer than a flag)')
     .option('--tls', 'connect with TLS (env HUBCTL_TLS=true)')
     .option('--ca <file>', 'CA certificate (PEM) for TLS; implies --tls (env HUBCTL_CA)')
@@ -64,6 +67,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   messageCommands(session, program);
   settlementCommands(session, program);
   securityCommands(session, program);
+  webhookCommands(session, program);
 
   for (const c of allCommands(program)) {
     c.exitOverride();

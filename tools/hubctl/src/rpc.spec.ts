@@ -8,6 +8,7 @@ describe('connection settings', () => {
       admin: '127.0.0.1:50051',
       messages: '127.0.0.1:50052',
       settlement: '127.0.0.1:50053',
+      webhooks: '127.0.0.1:50054',
     });
     expect(s.token).toBeUndefined();
     expect(s.tls).toBe(false);
@@ -37,6 +38,7 @@ describe('connection settings', () => {
       admin: '127.0.0.1:50551',
       messages: '127.0.0.1:50552',
       settlement: 'rating.hub:50053',
+      webhooks: '127.0.0.1:50554',
     });
     expect(connectionSettings({ adminAddr: '10.0.0.1:7000' }, env).addresses.admin).toBe('10.0.0.1:7000');
     expect(connectionSettings({}, { HUB_PORT_OFFSET: '0' }).addresses.messages).toBe('127.0.0.1:50052');

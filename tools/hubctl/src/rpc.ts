@@ -2,13 +2,19 @@
 // to CliError. Commands see only the small Rpc interface, so unit tests can replace the network.
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { AdminServiceService, MessageServiceService, SettlementServiceService } from '@smshub/contracts';
+import {
+  AdminServiceService,
+  MessageServiceService,
+  SettlementServiceService,
+  WebhookServiceService,
+} from '@smshub/contracts';
 import { CliError, EXIT, grpcFailure, type Target } from './exit-codes.js';
 
 export const SERVICES = {
   admin: AdminServiceService,
   messages: MessageServiceService,
   settlement: SettlementServiceService,
+  webhooks: WebhookServiceService,
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -63,12 +69,14 @@ export const SERVER_NAMES: Record<ServiceName, string> = {
   admin: 'admin',
   messages: 'dlr',
   settlement: 'rating',
+  webhooks: 'webhooks',
 };
 
 export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
   admin: '127.0.0.1:50051',
   messages: '127.0.0.1:50052',
   settlement: '127.0.0.1:50053',
+  webhooks: '127.0.0.1:50054',
 };
 
 /**
@@ -89,6 +97,7 @@ export function defaultAddresses(env: Record<string, string | undefined>): Recor
     admin: moved(DEFAULT_ADDRESSES.admin),
     messages: moved(DEFAULT_ADDRESSES.messages),
     settlement: moved(DEFAULT_ADDRESSES.settlement),
+    webhooks: moved(DEFAULT_ADDRESSES.webhooks),
   };
 }
 
@@ -96,6 +105,7 @@ export interface GlobalFlags {
   adminAddr?: string;
   messagesAddr?: string;
   settlementAddr?: string;
+  webhooksAddr?: string;
   token?: string;
   tls?: boolean;
   ca?: string;
@@ -146,6 +156,10 @@ export function connectionSettings(
       settlement: checkAddress(
         flags.settlementAddr ?? nonEmpty(env.HUBCTL_SETTLEMENT_ADDR) ?? defaults.settlement,
         '--settlement-addr',
+      ),
+      webhooks: checkAddress(
+        flags.webhooksAddr ?? nonEmpty(env.HUBCTL_WEBHOOKS_ADDR) ?? defaults.webhooks,
+        '--webhooks-addr',
       ),
     },
     token: nonEmpty(flags.token) ?? nonEmpty(env.HUBCTL_TOKEN) ?? nonEmpty(env.ADMIN_TOKEN),
