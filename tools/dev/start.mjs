@@ -49,7 +49,7 @@ const ports = {
   simGood: Number(process.env.DEMO_SIM_GOOD_PORT ?? 2776 + offset),
   simPoor: Number(process.env.DEMO_SIM_POOR_PORT ?? 2777 + offset),
   http: 9400 + offset,
-  grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset },
+  grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset, webhooks: 50054 + offset },
 };
 
 const onlyServices = process.env.HUB_SERVICES?.trim()
@@ -135,6 +135,8 @@ function devSecrets() {
     Array.from(randomBytes(8), (b) => alphabet[b % alphabet.length]).join(''),
   );
   const adminToken = once('admin-token', () => randomBytes(24).toString('base64url'));
+  // The webhooks service seals the accounts' webhook signing secrets with it.
+  const webhookKey = once('webhook-secret-key', () => randomBytes(32).toString('base64'));
   const cert = path.join(dir, 'smpp-tls-cert.pem');
   const key = path.join(dir, 'smpp-tls-key.pem');
   if (!existsSync(cert) || !existsSync(key)) {
@@ -165,6 +167,7 @@ function devSecrets() {
     CONNECTOR_SECRET_KEY: process.env.CONNECTOR_SECRET_KEY ?? readFileSync(keyFile, 'utf8').trim(),
     DEMO_SMPP_PASSWORD: process.env.DEMO_SMPP_PASSWORD ?? demoPassword,
     ADMIN_TOKEN: process.env.ADMIN_TOKEN ?? adminToken,
+    WEBHOOK_SECRET_KEY: process.env.WEBHOOK_SECRET_KEY ?? webhookKey,
   };
   if (existsSync(cert) && existsSync(key)) {
     out.SMPP_TLS_CERT_FILE = process.env.SMPP_TLS_CERT_FILE ?? cert;
