@@ -30,6 +30,8 @@ export const httpApiEnv = {
     .transform((v) => v ?? hostname()),
   /** dlr's MessageService (GET /v1/messages...), host:port; unset: those routes answer 503. */
   DLR_GRPC_ADDRESS: envString().optional(),
+  /** Connect to dlr with TLS (system CAs). */
+  DLR_GRPC_TLS: envBoolean(false),
 };
 
 /** "10.0.0.0/8,10.1.2.3" -> list; "2" -> hop count; unset -> false. */

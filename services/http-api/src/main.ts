@@ -3,6 +3,7 @@ import { runService } from '@smshub/runtime';
 import { createHttpApi, DEFAULT_OPTIONS } from './api.js';
 import { httpApiEnv, trustProxyOf } from './config.js';
 import { HTTP_API_PRODUCER_OPTIONS } from './durable-accept.js';
+import { DlrMessageReader } from './messages.js';
 
 await runService({
   service: 'http-api',
@@ -11,6 +12,10 @@ await runService({
     const c = ctx.config;
     if (Boolean(c.HTTP_API_TLS_CERT_FILE) !== Boolean(c.HTTP_API_TLS_KEY_FILE))
       throw new Error('HTTP_API_TLS_CERT_FILE and HTTP_API_TLS_KEY_FILE must be set together');
+    const messages = c.DLR_GRPC_ADDRESS
+      ? new DlrMessageReader(c.DLR_GRPC_ADDRESS, c.DLR_GRPC_TLS)
+      : undefined;
+    if (messages) ctx.lifecycle.onShutdown('dlr client', () => messages.close());
     const api = createHttpApi({
       options: {
         ...DEFAULT_OPTIONS,
@@ -36,6 +41,7 @@ await runService({
       consumer: (o) => ctx.consumer(o),
       pool: ctx.pool(c.DATABASE_URL),
       topics: ctx.topics,
+      ...(messages ? { messages } : {}),
     });
     // Registered after the pool and producer, so it runs before they close.
     ctx.lifecycle.onShutdown('http api', () => api.stop());

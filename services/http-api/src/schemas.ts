@@ -177,6 +177,7 @@ export const MessageStatus = {
     to: { type: 'string' },
     from: { type: 'string' },
     segments: { type: 'integer' },
+    price: { $ref: 'Price#' },
     client_reference: { type: 'string' },
     submitted_at: { type: 'string', format: 'date-time' },
     done_at: { type: 'string', format: 'date-time' },
