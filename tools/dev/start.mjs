@@ -329,6 +329,7 @@ async function waitUntilReady() {
   if (stopping) return;
   hubReady = true;
   printReady(((performance.now() - t0) / 1000).toFixed(1));
+  void demoWebhook();
 }
 
 function printReady(seconds) {
@@ -455,3 +456,51 @@ setInterval(() => {
   if (process.ppid !== parent) void stop(0);
 }, 1000).unref();
 if (!processes.length) setInterval(() => {}, 1 << 30);
+
+/**
+ * Once: the demo account's webhook goes to `npm run webhook-listen`'s default address, its signing secret
+ * to .local/secrets/demo-webhook-secret (where the listener reads it). A later change through hubctl stays.
+ */
+async function demoWebhook() {
+  const secretFile = path.join(localDir, 'secrets/demo-webhook-secret');
+  if (!children.some((c) => c.name === 'webhooks') || existsSync(secretFile)) return;
+  const hubctl = (...args) =>
+    new Promise((resolve) => {
+      const child = spawn(
+        tsx[0],
+        [...tsx.slice(1), path.join(root, 'tools/hubctl/src/main.ts'), '-o', 'json', ...args],
+        {
+          cwd: root,
+          env: { ...env, HUB_PORT_OFFSET: String(offset), HUBCTL_TOKEN: env.ADMIN_TOKEN },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.on('exit', (code) => {
+        try {
+          resolve(code === 0 ? JSON.parse(out) : undefined);
+        } catch {
+          resolve(undefined);
+        }
+      });
+    });
+  const list = await hubctl('accounts', 'list', '--all');
+  const demo = (list?.accounts ?? []).find((a) =>
+    (a.smppCredentials ?? []).some((c) => c.systemId === 'demo'),
+  );
+  if (!demo) return;
+  const url = `http://127.0.0.1:${8787 + offset}/`;
+  let res = await hubctl('webhooks', 'set', '--account', demo.id, '--url', url);
+  // An endpoint made before (its secret file lost): a new secret, the old one valid for a minute.
+  if (res && !res.signingSecret)
+    res = await hubctl('webhooks', 'rotate-secret', '--account', demo.id, '--overlap', '60');
+  if (!res?.signingSecret) {
+    say('the demo webhook could not be set (see .local/logs/webhooks.log)');
+    return;
+  }
+  writeFileSync(secretFile, `${res.signingSecret}\n`, { mode: 0o600 });
+  say(
+    `demo receipts are also POSTed to ${url}: run \`npm run webhook-listen\` to see them (docs/webhooks.md)`,
+  );
+}
