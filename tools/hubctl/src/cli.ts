@@ -1,6 +1,7 @@
 // The hubctl program: global options, the command tree, and one exit code per run.
 import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
+import { apiKeyCommands } from './commands/api-keys.js';
 import { messageCommands } from './commands/messages.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
@@ -67,6 +68,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   messageCommands(session, program);
   settlementCommands(session, program);
   securityCommands(session, program);
+  apiKeyCommands(session, program);
   webhookCommands(session, program);
 
   for (const c of allCommands(program)) {
