@@ -3,8 +3,9 @@
 // consumer lag and a raw Kafka baseline; figures printed and written to bench/results/<time>.{json,md}.
 // The esbuild bundles are rebuilt first (npm run build) unless --sources is given.
 // `npm run bench -- components` runs the component benchmarks one after another instead, and
-// `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, routing, egress, dlr, rating);
-// their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing.
+// `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, routing, egress, dlr, rating,
+// limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
+// except `limits` (not in `components`), whose verdict on the cluster-wide limits is the exit status.
 // Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,14 @@ const benches = [
     what: 'rated messages/s with CDRs in Postgres',
     infra: true,
   },
+  {
+    name: 'limits',
+    file: 'tools/bench/src/limits.ts',
+    what: 'cluster-wide limits: customer TPS over 3 ingress, connector TPS over 3 egress, velocity over 2 routing',
+    infra: true,
+    // Only when named: it starts a whole hub of 11 processes; its exit status is its verdict.
+    onlyByName: true,
+  },
 ];
 
 const args = process.argv.slice(2);
@@ -100,7 +109,10 @@ if (!componentMode) {
   process.exit(e2e.status ?? 1);
 }
 const wanted = args.filter((a) => a !== 'components');
-const chosen = wanted.length ? benches.filter((b) => wanted.includes(b.name)) : benches;
+const chosen = wanted.length
+  ? benches.filter((b) => wanted.includes(b.name))
+  : benches.filter((b) => !b.onlyByName);
+let verdict = 0;
 
 ensureDependencies();
 let env = { ...process.env };
@@ -137,6 +149,7 @@ for (const b of chosen) {
     },
   );
   process.stdout.write(r.stdout ?? '');
+  if (b.onlyByName && r.status !== 0) verdict = r.status ?? 1;
   report.push(
     `## ${b.name}: ${b.what}`,
     '',
@@ -153,3 +166,4 @@ mkdirSync(dir, { recursive: true });
 const file = path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
 writeFileSync(file, report.join('\n'));
 say(`written to ${path.relative(root, file)}`);
+process.exit(verdict);

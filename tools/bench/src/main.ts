@@ -307,7 +307,6 @@ async function main(): Promise<void> {
       );
       if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
       if (values.profile) env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
-      if (s === 'egress' && replicas.egress) env.EGRESS_REPLICAS = String(replicas.egress);
       envFor[s] = env;
     }
     log(
