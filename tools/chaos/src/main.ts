@@ -450,6 +450,21 @@ async function main(): Promise<number> {
 
     // The simulator's duplicate counter, per phase (it restarts from 0 when the simulator is killed).
     let simBase = 0;
+    // The simulator's accepted submit_sm, sampled every second: the supplier's rate as the wire saw it.
+    const simAcceptTimes: number[] = [];
+    let simLast = 0;
+    const simSampler = setInterval(() => {
+      simCounters(simPort).then(
+        (k) => {
+          const at = Date.now();
+          // A restarted simulator counts from 0 again.
+          const delta = k.accepted >= simLast ? k.accepted - simLast : k.accepted;
+          simLast = k.accepted;
+          for (let i = 0; i < delta; i++) simAcceptTimes.push(at);
+        },
+        () => undefined, // down (its own fault): the next sample counts what it missed
+      );
+    }, 1000);
     const closeSimWindow = async (phase: Phase, restartsFromZero: boolean): Promise<void> => {
       const now = (await simCounters(simPort)).duplicates;
       phase.simDuplicates += now - simBase;
@@ -512,6 +527,7 @@ async function main(): Promise<number> {
       say('stopping the load');
       loadEndAt = Date.now();
       await c.stopSubmitting();
+      clearInterval(simSampler);
       await closeSimWindow(phases[phases.length - 1] as Phase, false);
     } finally {
       clearInterval(progress);
@@ -532,18 +548,24 @@ async function main(): Promise<number> {
     await closeSimWindow(phases[phases.length - 1] as Phase, false);
     const sim = await simCounters(simPort);
 
-    const verdict = verify(c.records, phases, published, {
-      customerTps: limits.customerTps,
-      supplierTps: limits.supplierTps,
-      windowMs: opts.rateWindowS * 1000,
-      endAt: loadEndAt,
-    });
+    clearInterval(simSampler);
+    const verdict = verify(
+      c.records,
+      phases,
+      { ...published, simAcceptTimes },
+      {
+        customerTps: limits.customerTps,
+        supplierTps: limits.supplierTps,
+        windowMs: opts.rateWindowS * 1000,
+        endAt: loadEndAt,
+      },
+    );
     const load = os.loadavg().map((l) => l.toFixed(1));
     const table = verdictTable(verdict);
     const crashes = h.crashes();
     const notes = [
       `${opts.brokers} broker(s), ${opts.replicas} process(es) per service; load average now ${load.join(' ')} (at the start ${loadAtStart.join(' ')}) on ${os.cpus().length} CPUs`,
-      `limits: customer tps_limit ${limits.customerTps}/s, supplier max_submit_rate ${limits.supplierTps}/s per connector; peaks over ${opts.rateWindowS} s windows, a peak above limit + 10 % fails`,
+      `limits: customer tps_limit ${limits.customerTps}/s, supplier max_submit_rate ${limits.supplierTps}/s per connector; peaks over ${opts.rateWindowS} s windows, a peak above limit + 10 % fails; supplier TPS = the simulator's accepted submit_sm (every simulated connector), sampled each second`,
       `client: ${c.counters.submitted} submit_sm, ${c.counters.accepted} accepted, ${c.counters.finalReceipts} final receipts, ${c.unmatched()} receipts for ids it never got (submits it timed out on), ${c.counters.rebinds} rebinds`,
       `refused submit_sm by outcome: ${JSON.stringify(c.counters.errors)}`,
       `final receipts by stat: ${JSON.stringify(c.counters.receiptStats)}`,

@@ -140,6 +140,20 @@ describe('verify', () => {
     expect(verdictTable(v)).toMatch(/\| +15\/15\/12 FAIL \| +10\/10\/10 \|/);
   });
 
+  it("takes the supplier's TPS from the simulator's samples when there are some", () => {
+    const e = evidence();
+    const records = [good('a', 100, e), good('b', 1100, e), good('c', 2100, e)];
+    // 3 sends in the kafka phase's 1 s sample, none by Kafka time: the wire's count wins.
+    const v = verify(
+      records,
+      phases,
+      { ...e.hub, dispatchTimes: [], simAcceptTimes: [2500, 2500, 2500] },
+      { supplierTps: 2, windowMs: 10_000, endAt: 3000 },
+    );
+    expect(v.rows[2]?.supplierTps).toMatchObject({ peak: 3, limit: 2, pass: false });
+    expect(v.rows[1]?.supplierTps).toMatchObject({ peak: 0, pass: true });
+  });
+
   it('fails the phase that lost a receipt, missed a dispatch or a rating, and names why', () => {
     const e = evidence();
     const records = [good('a', 10, e), good('b', 1100, e), good('c', 2100, e)];

@@ -69,6 +69,12 @@ export interface HubEvidence {
   hubIdsBySeq?: ReadonlyMap<number, readonly string[]>;
   /** Kafka time (ms) and connector of each part's first ACCEPTED dispatch: the supplier's TPS. */
   dispatchTimes?: readonly { connectorId: string; at: number }[];
+  /**
+   * The simulator's accepted submit_sm as sampled (one entry per submit_sm, at the sample's time, sorted):
+   * the supplier's TPS as the wire saw it, over every simulated connector. Preferred to dispatchTimes,
+   * whose Kafka timestamps a producer held up by a broker fault can bunch.
+   */
+  simAcceptTimes?: readonly number[];
 }
 
 /** Limits the run checks the measured rates against (null/undefined: measured, not checked). */
@@ -421,6 +427,10 @@ function measureRates(
   }));
   const measure = (from: number, to: number, row: FaultRow): void => {
     row.customerTps = figure(rateIn(accepted, from, to, windowMs), limits.customerTps, tolerance);
+    if (hub.simAcceptTimes) {
+      row.supplierTps = figure(rateIn(hub.simAcceptTimes, from, to, windowMs), limits.supplierTps, tolerance);
+      return;
+    }
     if (byConnector.size === 0) return;
     let busiest = { peak: 0, mean: 0 };
     for (const list of byConnector.values()) {
