@@ -10,10 +10,11 @@
 // The simulator config (`--sim-config FILE`) is built from the connector rows as stored, so its ports and
 // credentials always agree with what egress binds with, even when the rows were made by an earlier run.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateSecret, hashSecret } from '@smshub/auth';
 import type { Pool, PoolClient } from '@smshub/db';
 import { withTransaction } from '@smshub/db';
 import { hashPassword, openSecret, sealSecret, verifyPassword } from '@smshub/secrets';
@@ -452,4 +453,33 @@ export function bindInstructions(b: BindInfo): string {
     `  ${npm} run send -- --to +447400123456 --text "hello from smshub"`,
     `A text with the word "${DEMO_BLOCKED_KEYWORD}" is stopped by the demo firewall (receipt REJECTD).`,
   ].join('\n');
+}
+
+/**
+ * The demo account's API key for the HTTP API (a customer token of the account, as `hubctl api-keys
+ * create` makes through admin; written straight to auth_tokens here like the rest of the demo seed).
+ * `current` is the key already in .local/secrets/demo-api-key, if any: kept while it still works
+ * (known, not revoked, not expired), else a new key replaces it. Returns the key to store, or undefined
+ * when `current` still works.
+ */
+export async function ensureDemoApiKey(
+  pool: Pool,
+  accountId: string,
+  current: string | undefined,
+): Promise<string | undefined> {
+  if (current) {
+    const r = await pool.query(
+      `SELECT 1 FROM auth_tokens WHERE token_hash = $1 AND account_id = $2 AND revoked_at IS NULL
+          AND (expires_at IS NULL OR expires_at > now())`,
+      [hashSecret(current), accountId],
+    );
+    if ((r.rowCount ?? 0) > 0) return undefined;
+  }
+  const secret = generateSecret();
+  await pool.query(
+    `INSERT INTO auth_tokens (id, token_hash, name, role, account_id, created_by)
+     VALUES ($1, $2, 'demo-api-key', 'customer', $3, 'ops demo')`,
+    [randomUUID(), hashSecret(secret), accountId],
+  );
+  return secret;
 }

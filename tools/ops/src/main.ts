@@ -7,7 +7,7 @@
 //   rated    print billing.rated.v1 as JSON lines, from the beginning to the current end; --message ID for one
 //   reseal-connectors  re-seal connector passwords under CONNECTOR_SECRET_KEY that open only with a key of
 //            CONNECTOR_SECRET_KEY_PREVIOUS (comma-separated): the middle step of a key rotation
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -21,6 +21,7 @@ import {
   DemoError,
   bindInstructions,
   readPrefixes,
+  ensureDemoApiKey,
   seedDemo,
   simulatorConfig,
 } from './demo.js';
@@ -154,10 +155,16 @@ async function demo(): Promise<void> {
   try {
     flags = parseArgs({
       args: process.argv.slice(3),
-      options: { 'sim-config': { type: 'string' }, quiet: { type: 'boolean', default: false } },
+      options: {
+        'sim-config': { type: 'string' },
+        'api-key-file': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+      },
     }).values;
   } catch (err) {
-    throw new DemoError(`${(err as Error).message} (usage: ops demo [--sim-config FILE] [--quiet])`);
+    throw new DemoError(
+      `${(err as Error).message} (usage: ops demo [--sim-config FILE] [--api-key-file FILE] [--quiet])`,
+    );
   }
   if (!config.DEMO_SMPP_PASSWORD) throw new DemoError('set DEMO_SMPP_PASSWORD (the demo account password)');
   if (!config.CONNECTOR_SECRET_KEY)
@@ -181,6 +188,17 @@ async function demo(): Promise<void> {
       ...(config.DEMO_SIM_HOST ? { simHost: config.DEMO_SIM_HOST } : {}),
       prefixes: readPrefixes(config.DEMO_PREFIXES_FILE),
     });
+    // The demo account's HTTP API key, kept in a file (made once; remade when it no longer works).
+    const keyFile = flags['api-key-file'];
+    if (keyFile) {
+      const current = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() : undefined;
+      const made = await ensureDemoApiKey(pool, result.accountId, current);
+      if (made !== undefined) {
+        mkdirSync(path.dirname(path.resolve(keyFile)), { recursive: true });
+        writeFileSync(keyFile, `${made}\n`, { mode: 0o600 });
+        logger.info({ file: keyFile }, 'demo API key written');
+      }
+    }
   } finally {
     await pool.end();
   }

@@ -13,7 +13,7 @@ import { createLogger } from '@smshub/logging';
 import { openSecret, verifyPassword } from '@smshub/secrets';
 import { CommandStatus, connectSmpp, SmppError } from '@smshub/smpp';
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@smshub/testing';
-import { readPrefixes, seedDemo, type DemoOptions } from '../src/demo.js';
+import { ensureDemoApiKey, readPrefixes, seedDemo, type DemoOptions } from '../src/demo.js';
 import { runMigrations } from '../src/setup.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -284,5 +284,20 @@ describe('ops demo', () => {
     }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SmppError);
     expect((refused as SmppError).commandStatus).toBe(CommandStatus.ESME_RINVPASWD);
+  });
+
+  it('makes the demo API key once, keeps it while it works and replaces it once revoked', async () => {
+    const { accountId } = await seedDemo(pool, opts);
+    const key = await ensureDemoApiKey(pool, accountId, undefined);
+    expect(key).toMatch(/^smshub_/);
+    const row = await pool.query(
+      `SELECT role, account_id::text FROM auth_tokens WHERE name = 'demo-api-key'`,
+    );
+    expect(row.rows).toEqual([{ role: 'customer', account_id: accountId }]);
+    expect(await ensureDemoApiKey(pool, accountId, key)).toBeUndefined();
+    await pool.query(`UPDATE auth_tokens SET revoked_at = now() WHERE name = 'demo-api-key'`);
+    const next = await ensureDemoApiKey(pool, accountId, key);
+    expect(next).toMatch(/^smshub_/);
+    expect(next).not.toBe(key);
   });
 });
