@@ -215,9 +215,15 @@ async function applyLimits(
   await client.connect();
   try {
     if (opts.customerTps !== null)
-      await client.query(`UPDATE accounts SET tps_limit = $1 WHERE system_id = 'demo'`, [opts.customerTps]);
+      await client.query(
+        `UPDATE accounts SET tps_limit = $1, revision = revision + 1 WHERE system_id = 'demo'`,
+        [opts.customerTps],
+      );
     if (opts.supplierTps !== null)
-      await client.query('UPDATE egress_connectors SET max_submit_rate = $1', [opts.supplierTps]);
+      // A new revision, as admin writes it: egress applies a connector only when its revision changed.
+      await client.query('UPDATE egress_connectors SET max_submit_rate = $1, revision = revision + 1', [
+        opts.supplierTps,
+      ]);
     if (opts.customerTps !== null || opts.supplierTps !== null) {
       const t = namespacedTopics(topics, namespace);
       const kafka = new Kafka({
