@@ -49,6 +49,7 @@ const ports = {
   simGood: Number(process.env.DEMO_SIM_GOOD_PORT ?? 2776 + offset),
   simPoor: Number(process.env.DEMO_SIM_POOR_PORT ?? 2777 + offset),
   http: 9400 + offset,
+  httpApi: 8080 + offset,
   grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset, webhooks: 50054 + offset },
 };
 
@@ -203,7 +204,8 @@ if (!runOps('setup')) {
 }
 // The simulator config holds the connector passwords: it lives with the other local secrets.
 const simConfig = path.join(localDir, 'secrets/simulators.json');
-if (!runOps('demo', '--sim-config', simConfig, '--quiet')) {
+const demoApiKeyFile = path.join(localDir, 'secrets/demo-api-key');
+if (!runOps('demo', '--sim-config', simConfig, '--api-key-file', demoApiKeyFile, '--quiet')) {
   say('the demo configuration could not be seeded: see the messages above');
   stopInfra();
   tellGuardian({ done: true });
@@ -236,6 +238,10 @@ for (const p of processes) {
   const own = { HTTP_PORT: String(p.httpPort) };
   if (ports.grpc[p.name] !== undefined) own.GRPC_PORT = String(ports.grpc[p.name]);
   if (p.name === 'smsc-simulator') own.SIM_CONFIG_FILE = simConfig;
+  if (p.name === 'http-api') {
+    own.HTTP_API_PORT = String(ports.httpApi);
+    own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;
+  }
   const child = spawn(tsx[0], [...tsx.slice(1), p.entry], {
     cwd: root,
     env: { ...env, ...own },
@@ -353,6 +359,12 @@ function printReady(seconds) {
     'Send a first message and wait for its delivery receipt:',
     `  ${npm} run send -- --to +447400123456 --text "hello from smshub"`,
   ];
+  if (has('http-api'))
+    lines.push(
+      `Or over the HTTP API (127.0.0.1:${ports.httpApi}; API key in ${secrets}/demo-api-key; docs/http-api.md):`,
+      `  curl -s http://127.0.0.1:${ports.httpApi}/v1/messages -H "Authorization: Bearer $(cat ${secrets}/demo-api-key)" \\`,
+      `    -H 'Content-Type: application/json' -d '{"to":"+447400123456","from":"ACME","text":"hello over HTTP"}'`,
+    );
   if (has('dlr'))
     lines.push(
       `See its timeline (every event of the message; MessageService on 127.0.0.1:${ports.grpc.dlr}):`,
