@@ -2,7 +2,7 @@
  * Token bucket: `rate` tokens per second, holding at most `burst` (default one second's worth). One bucket
  * per account on this replica is shared by every bind of the account, so a customer cannot multiply its
  * rate by opening more binds. Across replicas the rate is this replica's share of the account's limit
- * (limits.ts), so the buckets of all replicas add up to the limit. Pure: the clock is passed in.
+ * (shares.ts), so the buckets of all replicas add up to the limit. Pure: the clock is passed in.
  */
 export class TokenBucket {
   private tokens: number;
