@@ -151,6 +151,8 @@ export class Dispatcher {
     });
     let next: AttemptOutcome['next'];
     if (delivered) next = { state: 'delivered' };
+    // The endpoint was deleted: nothing will ever take it (a paused one is retried, it may come back).
+    else if (!endpoint && !row.url) next = { state: 'failed' };
     else {
       const step = nextAttempt({
         policy: this.opts.backoff,

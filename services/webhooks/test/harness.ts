@@ -11,6 +11,8 @@ import {
   SmsDelivery,
   WebhookServiceClient,
   topics as registry,
+  type DeleteEndpointRequest,
+  type DeleteEndpointResponse,
   type GetEndpointRequest,
   type GetEndpointResponse,
   type ListAttemptsRequest,
@@ -152,6 +154,7 @@ export class Harness {
       setEndpoint: p<SetEndpointRequest, SetEndpointResponse>(c.setEndpoint),
       getEndpoint: p<GetEndpointRequest, GetEndpointResponse>(c.getEndpoint),
       rotateSecret: p<RotateSecretRequest, RotateSecretResponse>(c.rotateSecret),
+      deleteEndpoint: p<DeleteEndpointRequest, DeleteEndpointResponse>(c.deleteEndpoint),
       listAttempts: p<ListAttemptsRequest, ListAttemptsResponse>(c.listAttempts),
       replay: p<ReplayRequest, ReplayResponse>(c.replay),
     };

@@ -258,7 +258,11 @@ describe('retries', () => {
     // the retry came at the stored time (not earlier, not lost), and nothing was sent twice
     expect(forPath(a.path)[1]!.at).toBeGreaterThanOrEqual(scheduled.next_attempt_at.getTime() - 50);
     const [d] = await h.webhooks.deliveries.deliveriesOfMessage(m);
-    expect(d).toMatchObject({ state: 'delivered', attempts: 2 });
+    const attempts = await h.webhooks.deliveries.attempts([d!.id]);
+    expect({ state: d!.state, attempts: attempts.map((x) => x.http_status) }).toEqual({
+      state: 'delivered',
+      attempts: [500, 200],
+    });
     await h.restart();
   });
 
@@ -346,6 +350,28 @@ describe('the WebhookService API', () => {
     } finally {
       anonymous.close();
     }
+  });
+});
+
+describe('deleting an endpoint', () => {
+  it('fails its pending deliveries at their next attempt instead of retrying them for 24 h', async () => {
+    const a = await account();
+    rx.behaviour = (r) => (r.path === a.path ? 500 : 200);
+    const m = uuidv7();
+    await h.delivery({ messageId: m, accountId: a.accountId });
+    await waitFor(async () => ((await h.webhooks.deliveries.deliveriesOfMessage(m))[0]?.attempts ?? 0) >= 1, {
+      timeoutMs: 30_000,
+      what: 'a failed attempt',
+    });
+    await h.api.deleteEndpoint({ accountId: a.accountId });
+    const d = await waitFor(
+      async () => {
+        const [x] = await h.webhooks.deliveries.deliveriesOfMessage(m);
+        return x?.state === 'failed' ? x : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the delivery failed' },
+    );
+    expect(d.last_error).toBe('the account has no webhook endpoint');
   });
 });
 
