@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin"]
+SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin", "webhooks"]
 PROCESSES = SMSHUB + ["smsc-simulator"]
 # Containers without an in-container healthcheck, and why: one-shot jobs, and images without a shell.
 NO_HEALTHCHECK = {"setup", "dev-certs", "otel-collector", "jaeger"}
@@ -84,14 +84,14 @@ def check_resolved(name, cfg, repo):
         check(cmd == [f"services/{p}/dist/main.js"], f"{name}: {p} does not run services/{p}/dist/main.js (command {cmd})")
     check(env_of(services.get("admin", {})).get("CONNECTOR_SECRET_KEY") == env_of(services.get("egress", {})).get("CONNECTOR_SECRET_KEY"),
           f"{name}: admin does not get the CONNECTOR_SECRET_KEY egress opens connector passwords with")
-    tokens = {p: env_of(services.get(p, {})).get("ADMIN_TOKEN") for p in ("admin", "dlr", "rating")}
+    tokens = {p: env_of(services.get(p, {})).get("ADMIN_TOKEN") for p in ("admin", "dlr", "rating", "webhooks")}
     check(tokens["admin"] and len(set(tokens.values())) == 1, f"{name}: admin, dlr and rating do not share one ADMIN_TOKEN (the bootstrap credential of every gRPC API)")
     # The processes default to 127.0.0.1: inside a container each listener must take every interface, or
     # the published ports lead nowhere.
     listeners = {p: ["HTTP_HOST"] for p in SMSHUB + ["smsc-simulator"]}
     listeners["ingress"].append("SMPP_HOST")
     listeners["smsc-simulator"].append("SIM_HOST")
-    for p in ("admin", "dlr", "rating"):
+    for p in ("admin", "dlr", "rating", "webhooks"):
         listeners[p].append("GRPC_HOST")
     for p, vars_ in listeners.items():
         env = env_of(services.get(p, {}))

@@ -179,7 +179,8 @@ def check_render(name, docs, values):
                 "rel-smshub-egress": ["DATABASE_URL", "CONNECTOR_SECRET_KEY"],
                 # The bootstrap admin token works on every gRPC API (libs/auth), not only on admin.
                 "rel-smshub-dlr": ["DATABASE_URL", "ADMIN_TOKEN"],
-                "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"]}
+                "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"],
+                "rel-smshub-webhooks": ["DATABASE_URL", "ADMIN_TOKEN", "WEBHOOK_SECRET_KEY"]}
     for d in deployments:
         want = required.get(d["metadata"]["name"])
         if want:
@@ -308,9 +309,9 @@ def check_listeners(name, by_kind, names, values, existing):
             if c.get(probe):
                 check(c[probe]["httpGet"]["port"] == "http", f"{name}: {oname} {probe} is not on the http port")
 
-    # gRPC is on the three API servers.
-    check(sorted(grpc_services) == ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating"],
-          f"{name}: gRPC ports on {sorted(grpc_services)}, expected admin, dlr and rating")
+    # gRPC is on the four API servers.
+    check(sorted(grpc_services) == ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating", "rel-smshub-webhooks"],
+          f"{name}: gRPC ports on {sorted(grpc_services)}, expected admin, dlr, rating and webhooks")
     cm = grpc_tls.get("certManager", {})
     if grpc_tls.get("enabled") and cm.get("enabled"):
         if check(len(certs) == 1, f"{name}: grpcTls.certManager is on but {len(certs)} Certificates rendered"):
