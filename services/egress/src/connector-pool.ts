@@ -186,6 +186,7 @@ export class ConnectorRuntime {
     this.log = pool.opts.logger.child({ connector: config.id });
     this.bucket = new PacedBucket(strictBucket(this.rate()));
     this.gate = new PacedBucket(strictBucket(this.rate()));
+    metrics.tpsShare.set({ connector: config.id }, this.rate());
   }
 
   private rate(): number {
@@ -226,6 +227,7 @@ export class ConnectorRuntime {
     const { rate, burst } = strictLimits(this.rate());
     this.bucket.bucket.reconfigure(rate, burst);
     this.gate.bucket.reconfigure(rate, burst);
+    metrics.tpsShare.set({ connector: this.config.id }, this.rate());
     if (!this.config.enabled) return;
     const want = this.sessionsHere();
     if (this.pool.membership.count > this.config.sessions)
@@ -267,6 +269,7 @@ export class ConnectorRuntime {
     const { rate, burst } = strictLimits(this.rate());
     this.bucket.bucket.reconfigure(rate, burst);
     this.gate.bucket.reconfigure(rate, burst);
+    metrics.tpsShare.set({ connector: next.id }, this.rate());
     if (reopen) {
       this.log.info({ connector: redactConnector(next).id }, 'connector settings changed; rebinding');
       await this.stop(false);
@@ -477,6 +480,7 @@ export class ConnectorPool {
 
   /** Every connector re-paces and re-deals its sessions for a new set of live replicas. */
   setMembership(m: Membership): void {
+    metrics.liveReplicas.set(m.count);
     if (m.count === this.current.count && m.rank === this.current.rank) return;
     this.current = m;
     for (const rt of this.runtimes.values()) rt.rescale();

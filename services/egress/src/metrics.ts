@@ -18,6 +18,12 @@ export const metrics = {
   tps: gauge('smshub_egress_tps', 'submit_sm written in the last second, per connector (this replica)', [
     'connector',
   ]),
+  tpsShare: gauge(
+    'smshub_egress_tps_share',
+    "this replica's pace for a connector: its share of max_submit_rate, after the headroom",
+    ['connector'],
+  ),
+  liveReplicas: gauge('smshub_egress_live_replicas', 'egress replicas alive as this one last read them', []),
   receipts: counter('smshub_egress_receipts_total', 'deliver_sm receipts by parse result', [
     'connector',
     'result',

@@ -22,6 +22,7 @@ export class ReplicaRegistry {
   private timer: NodeJS.Timeout | null = null;
   private current: Membership = { count: 1, rank: 0 };
   private failing = false;
+  private started = false;
 
   constructor(
     private readonly pool: Pool,
@@ -71,7 +72,8 @@ export class ReplicaRegistry {
       this.log.info({ from: this.current, to: next }, 'egress replicas changed; connector shares follow');
       this.current = next;
       this.onChange(next);
-    }
+    } else if (!this.started) this.onChange(next);
+    this.started = true;
   }
 
   /** Abrupt end (a crash in tests): the row is left to go stale. */
