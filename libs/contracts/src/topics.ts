@@ -227,7 +227,8 @@ export const topics = {
     compacted: false,
     codec: AuditEvent,
     key: (v) => required('audit.v1', 'event_id', v.eventId),
-    description: 'admin -> SIEM: every admin write (who, what, before/after with secrets masked, from where).',
+    description:
+      'admin -> SIEM: every admin write (who, what, before/after with secrets masked, from where).',
   }),
   deliveryStats: defineTopic<DeliveryStats>({
     name: 'delivery.stats.v1',
