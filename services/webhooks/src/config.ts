@@ -1,4 +1,4 @@
-import { databaseEnv, envInt, grpcServerEnv, z } from '@smshub/config';
+import { databaseEnv, envBoolean, envInt, grpcServerEnv, z } from '@smshub/config';
 import { authEnv } from '@smshub/auth';
 import { tlsFiles, type TlsFiles } from '@smshub/grpc';
 import { parseSecretKey } from '@smshub/secrets';
@@ -40,6 +40,8 @@ export const webhooksEnv = {
   WEBHOOK_RETRY_FOR_MS: envInt({ min: 1_000, max: 7 * 86_400_000, default: 86_400_000 }),
   /** How often the table is polled for due retries (new deliveries are picked up at once). */
   WEBHOOK_POLL_MS: envInt({ min: 10, max: 60_000, default: 500 }),
+  /** Allow a message's callback_url on loopback/private IP literals (a local or test setup only). */
+  WEBHOOK_ALLOW_PRIVATE_CALLBACKS: envBoolean(false),
   /** Finished deliveries and their attempts are deleted after this. */
   WEBHOOK_RETENTION_DAYS: envInt({ min: 1, max: 3_650, default: 30 }),
 };
@@ -61,6 +63,8 @@ export interface WebhooksOptions {
   retryForMs: number;
   pollMs: number;
   retentionDays: number;
+  /** A message's callback_url may be a loopback/private address. */
+  allowPrivateCallbacks?: boolean;
   /** Consumer group; default smshub-webhooks. */
   groupId: string;
 }
@@ -84,6 +88,7 @@ export function optionsFromEnv(env: WebhooksEnv): WebhooksOptions {
     retryForMs: env.WEBHOOK_RETRY_FOR_MS,
     pollMs: env.WEBHOOK_POLL_MS,
     retentionDays: env.WEBHOOK_RETENTION_DAYS,
+    allowPrivateCallbacks: env.WEBHOOK_ALLOW_PRIVATE_CALLBACKS,
     groupId: 'smshub-webhooks',
   };
 }

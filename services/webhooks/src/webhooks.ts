@@ -8,7 +8,7 @@ import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kaf
 import type { SmsDelivery, topics as registry } from '@smshub/contracts';
 import type { WebhooksOptions } from './config.js';
 import { Dispatcher } from './dispatcher.js';
-import { deliveryBody, wanted } from './domain/payload.js';
+import { callbackAllowed, deliveryBody, wanted } from './domain/payload.js';
 import { EndpointStore } from './endpoints.js';
 import { startGrpcServer, webhookService, type GrpcServer } from './grpc.js';
 import { DeliveryStore, uuidv7, type NewDelivery } from './store.js';
@@ -65,14 +65,23 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
       const endpoint = await endpoints.get(accountId);
       if (!endpoint || !endpoint.enabled || !wanted(event, endpoint.includeIntermediate)) continue;
       const id = uuidv7(now.getTime());
+      // The message's own callback_url (HTTP API) wins over the account's URL; it is signed with the
+      // account's secret, so it needs the account's endpoint too.
+      let url = event.context?.callbackUrl ?? '';
+      if (url && !callbackAllowed(url, options.allowPrivateCallbacks ?? false)) {
+        log.warn(
+          { messageId, accountId },
+          'callback_url refused (not http(s), or a private address); the account URL is used',
+        );
+        url = '';
+      }
       rows.push({
         id,
         accountId,
         messageId,
         revision: event.revision,
         eventType: 'message.status',
-        // The message's callback_url travels in its context once the HTTP API sets one (issue 18).
-        url: '',
+        url,
         body: JSON.stringify(deliveryBody(id, event, now)),
       });
     }

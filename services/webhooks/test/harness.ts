@@ -96,6 +96,8 @@ export class Harness {
       retryForMs: 60_000,
       pollMs: 100,
       retentionDays: 30,
+      // the receiver is on loopback
+      allowPrivateCallbacks: true,
       groupId: this.groupId,
       ...overrides,
     };
@@ -173,6 +175,8 @@ export class Harness {
     status?: DeliveryStatus;
     final?: boolean;
     revision?: number;
+    callbackUrl?: string;
+    clientReference?: string;
   }): Promise<void> {
     const final = init.final ?? true;
     await this.producer.produce(
@@ -185,6 +189,8 @@ export class Harness {
           source: { ton: 5, npi: 0, address: 'ACME' },
           destination: { ton: 1, npi: 1, address: '447400123456' },
           receivedAt: new Date(),
+          callbackUrl: init.callbackUrl ?? '',
+          clientReference: init.clientReference ?? '',
         },
         status: init.status ?? DeliveryStatus.DELIVERY_STATUS_DELIVERED,
         final,

@@ -109,6 +109,29 @@ describe('signed delivery receipts', () => {
     expect(rx.bodies(b.path).map((x) => x.data.status)).toEqual(['ENROUTE', 'DELIVERED']);
   });
 
+  it("POSTs to the message's callback_url instead of the account URL, signed with the account secret", async () => {
+    const a = await account();
+    const cb = `${a.path}-callback`;
+    const m = uuidv7();
+    await h.delivery({
+      messageId: m,
+      accountId: a.accountId,
+      callbackUrl: rx.url(cb),
+      clientReference: 'order-42',
+    });
+    await waitFor(() => forPath(cb).length === 1, { timeoutMs: 30_000, what: 'the callback' });
+    const [req] = forPath(cb);
+    expect(
+      verifySignature({
+        header: req!.headers['smshub-signature'] as string,
+        body: req!.body,
+        secrets: [a.secret],
+      }),
+    ).toMatchObject({ ok: true });
+    expect(rx.bodies(cb)[0]!.data).toMatchObject({ message_id: m, client_reference: 'order-42' });
+    expect(forPath(a.path)).toHaveLength(0);
+  });
+
   it('signs with both secrets during a rotation: a receiver with either one verifies', async () => {
     const a = await account();
     const rotated = await h.webhooks.endpoints.rotate(a.accountId, 3_600_000);

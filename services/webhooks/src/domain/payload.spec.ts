@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery } from '@smshub/contracts';
-import { deliveryBody, wanted } from './payload.js';
+import { callbackAllowed, deliveryBody, wanted } from './payload.js';
 
 const event = SmsDelivery.fromPartial({
   context: {
@@ -44,5 +44,29 @@ describe('webhook body', () => {
     expect(wanted(event, false)).toBe(true);
     expect(wanted(enroute, false)).toBe(false);
     expect(wanted(enroute, true)).toBe(true);
+  });
+});
+
+describe('callback_url', () => {
+  it('takes public http(s) URLs and refuses private, loopback and link-local addresses unless allowed', () => {
+    for (const ok of ['https://example.com/hook', 'http://203.0.113.7:8080/x', 'https://[2001:db8::1]/h'])
+      expect(callbackAllowed(ok, false)).toBe(true);
+    for (const bad of [
+      'ftp://example.com/',
+      'https://user:pw@example.com/',
+      'http://localhost:8080/',
+      'http://127.0.0.1/',
+      'http://10.1.2.3/',
+      'http://172.20.0.1/',
+      'http://192.168.1.1/',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0.0.0.0/',
+      'http://[::1]/',
+      'http://[fd00::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'not a url',
+    ])
+      expect(callbackAllowed(bad, false)).toBe(false);
+    expect(callbackAllowed('http://127.0.0.1:8787/', true)).toBe(true);
   });
 });
