@@ -109,6 +109,8 @@ const env = {
   ...process.env,
   ...devSecrets(),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  // Local hub: a message's callback_url may point at `npm run webhook-listen` on 127.0.0.1.
+  WEBHOOK_ALLOW_PRIVATE_CALLBACKS: process.env.WEBHOOK_ALLOW_PRIVATE_CALLBACKS ?? 'true',
   SMPP_PORT: String(ports.smpp),
   SMPP_TLS_PORT: String(ports.smppTls),
   DEMO_SIM_GOOD_PORT: String(ports.simGood),
