@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { ProduceOutcomeUnknownError } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 import type { TokenVerifier } from '@smshub/auth';
 import type { BalanceCache } from '@smshub/quota';
@@ -96,6 +97,11 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
 
   app.setErrorHandler(
     (err: Error & { validation?: unknown; code?: string; statusCode?: number }, req, reply) => {
+      if (err instanceof ProduceOutcomeUnknownError) {
+        // Shutting down while Kafka had not answered: the message may be sent, so no error answer at all.
+        reply.raw.destroy();
+        return;
+      }
       let p: ProblemError;
       if (err instanceof ProblemError) p = err;
       else if (err.validation)
@@ -187,7 +193,9 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
       try {
         result = await work(r.messageIds);
       } catch (err) {
-        await idempotency.release(ref).catch(() => undefined);
+        // A problem answer created nothing: the key is free for the retry. Anything else (an outcome
+        // Kafka never told) keeps it pending: the retry after it goes stale reuses the same message ids.
+        if (err instanceof ProblemError) await idempotency.release(ref).catch(() => undefined);
         throw err;
       }
       await idempotency.complete(ref, result.status, result.body);

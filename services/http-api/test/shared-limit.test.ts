@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '@smshub/testing';
 import { call, Harness } from './harness.js';
 
@@ -36,6 +36,15 @@ describe('the account TPS limit is shared with SMPP binds', () => {
       `INSERT INTO ingress_binds (session_id, replica_id, system_id, bind_type, remote)
        VALUES ('s1', 'ingress-1', 'shared', 'transceiver', '10.0.0.1:1')`,
     );
+    // Its replica keeps the row fresh, as a live ingress does (stale after 6 s otherwise).
+    const heartbeat = setInterval(
+      () =>
+        void h.pool
+          .query(`UPDATE ingress_binds SET heartbeat_at = now() WHERE session_id = 's1'`)
+          .catch(() => undefined),
+      1000,
+    );
+    onTestFinished(() => clearInterval(heartbeat));
     const api = await h.startReplica();
     const [aloneKey, sharedKey] = [await h.addKey(alone), await h.addKey(shared)];
     // Offered far above the limit for 3 s each, both at once. The bucket holds one second of the share:
