@@ -47,13 +47,15 @@ describe('the account TPS limit is shared with SMPP binds', () => {
     onTestFinished(() => clearInterval(heartbeat));
     const api = await h.startReplica();
     const [aloneKey, sharedKey] = [await h.addKey(alone), await h.addKey(shared)];
-    // Offered far above the limit for 3 s each, both at once. The bucket holds one second of the share:
+    // Offered above the limit for 3 s each, both at once. The bucket holds one second of the share:
     // accepted = share × (1 + seconds), 20/s alone and 10/s when shared.
     const [a, sh] = await Promise.all([offer(api.url, aloneKey, 3000), offer(api.url, sharedKey, 3000)]);
     expect(a.accepted).toBeLessThanOrEqual(20 * (1 + a.seconds) + 2);
-    expect(a.accepted).toBeGreaterThanOrEqual(0.8 * 20 * (1 + a.seconds));
+    expect(a.accepted).toBeGreaterThanOrEqual(0.6 * 20 * (1 + a.seconds));
     expect(sh.accepted).toBeLessThanOrEqual(10 * (1 + sh.seconds) + 2);
-    expect(sh.accepted).toBeGreaterThanOrEqual(0.8 * 10 * (1 + sh.seconds));
+    expect(sh.accepted).toBeGreaterThanOrEqual(0.6 * 10 * (1 + sh.seconds));
+    // The lower bounds are loose (a loaded 2-core machine may not offer enough); the split is not.
+    expect(sh.accepted).toBeLessThan(0.7 * a.accepted);
     // The HTTP replica is in ingress_binds for `shared` now (ingress's share of the account halves too),
     // and not counted as a bind for max_binds (bind_type 'http').
     const rows = await waitFor(async () => {
