@@ -16,6 +16,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createHttpApi, DEFAULT_OPTIONS, type HttpApi, type HttpApiOptions } from '../src/index.js';
 import { HTTP_API_PRODUCER_OPTIONS } from '../src/durable-accept.js';
+import type { MessageReader } from '../src/server.js';
 
 export interface Replica {
   api: HttpApi;
@@ -87,7 +88,7 @@ export class Harness {
   }
 
   /** A replica with its own producer (as a separate process would have). */
-  async startReplica(overrides: Partial<HttpApiOptions> = {}): Promise<Replica> {
+  async startReplica(overrides: Partial<HttpApiOptions> = {}, messages?: MessageReader): Promise<Replica> {
     const api = createHttpApi({
       options: {
         ...DEFAULT_OPTIONS,
@@ -102,6 +103,7 @@ export class Harness {
       consumer: this.consumer,
       pool: this.pool,
       topics: this.topics,
+      ...(messages ? { messages } : {}),
     });
     const { port } = await api.start();
     const r = { api, url: `http://127.0.0.1:${port}` };
