@@ -3,8 +3,8 @@
 // consumer lag and a raw Kafka baseline; figures printed and written to bench/results/<time>.{json,md}.
 // The esbuild bundles are rebuilt first (npm run build) unless --sources is given.
 // `npm run bench -- components` runs the component benchmarks one after another instead, and
-// `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, routing, egress, dlr, rating,
-// limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
+// `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, http, routing, egress, dlr,
+// rating, limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
 // except `limits` (not in `components`), whose verdict on the cluster-wide limits is the exit status.
 // Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,12 @@ const benches = [
     name: 'ingress',
     file: 'services/ingress/bench/ingress-bench.ts',
     what: 'accepted submit_sm/s, one ingress, Kafka acks=all',
+    infra: true,
+  },
+  {
+    name: 'http',
+    file: 'services/http-api/bench/http-bench.ts',
+    what: 'accepted POST /v1/messages/s, one http-api, keep-alive, Kafka acks=all; p99 at half that rate',
     infra: true,
   },
   {

@@ -1,0 +1,183 @@
+// Accepted POST /v1/messages per second and latency of ONE http-api process with Kafka acks=all, against the
+// running broker and Postgres (KAFKA_BROKERS, DATABASE_URL; `set -a; . .local/env; set +a`).
+// Not a test: it prints figures. `npm run bench -- http` runs it.
+//
+//   npx tsx --conditions=@smshub/source services/http-api/bench/http-bench.ts [seconds=15] [connections=64]
+//
+// A throwaway database (every migration), topics with the registry's layout under unique names, an account
+// with a customer API key, and http-api built in this process from its core (as main.ts wires it). The load
+// generator (autocannon, keep-alive, one request in flight per connection) runs in a child process
+// (http-load.ts), so this process's CPU is the service's own (its Kafka producer included).
+// Phases: a warm-up (not counted), a saturation phase (as fast as answered), then a phase at half the
+// saturated rate whose latency percentiles are the ones to read.
+// HTTP_BENCH_PROFILE=<file.cpuprofile> writes a V8 CPU profile of this process during the saturation phase.
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { generateSecret, hashSecret } from '@smshub/auth';
+import { topics as registry } from '@smshub/contracts';
+import { createPool, migrate } from '@smshub/db';
+import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { createLogger } from '@smshub/logging';
+import { createIsolatedTopics, createTestDatabase, profileTo, uniqueName } from '@smshub/testing';
+import { createHttpApi, DEFAULT_OPTIONS } from '../src/index.js';
+import { HTTP_API_PRODUCER_OPTIONS } from '../src/durable-accept.js';
+
+const seconds = Number(process.argv[2] ?? 15);
+const connections = Number(process.argv[3] ?? 64);
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+const loadBefore = load();
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const adminUrl = process.env.DATABASE_URL;
+if (!adminUrl) throw new Error('DATABASE_URL is required (set -a; . .local/env; set +a)');
+const logger = createLogger({ service: 'http-api-bench', level: 'warn' });
+const db = await createTestDatabase(adminUrl);
+const pool = createPool({ connectionString: db.url, max: 10 });
+await migrate(pool);
+// The registry's partition counts (6 for the flow topics), as a deployment has them.
+const topics = await createIsolatedTopics(registry, { maxPartitions: 64, brokers });
+const kafka = createKafka({ brokers, clientId: uniqueName('http-bench'), ssl: false }, logger);
+const producer = new TypedProducer(kafka, logger, HTTP_API_PRODUCER_OPTIONS);
+await producer.connect();
+const consumers: TypedConsumer[] = [];
+const api = createHttpApi({
+  options: {
+    ...DEFAULT_OPTIONS,
+    replicaId: uniqueName('bench'),
+    port: 0,
+    groupPrefix: uniqueName('bench'),
+  },
+  logger,
+  producer,
+  consumer: async (o) => {
+    const c = new TypedConsumer(kafka, logger, { ...o, producer });
+    consumers.push(c);
+    return c;
+  },
+  pool,
+  topics,
+});
+const { port } = await api.start();
+const url = `http://127.0.0.1:${port}`;
+
+// A postpaid account whose TPS limit is far above what one process can take, and its customer API key.
+const hash = '$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA';
+const { rows } = await pool.query<{ id: string }>(
+  `INSERT INTO accounts (system_id, password_hash, tps_limit, currency)
+   VALUES ('bench', $1, 1000000, 'EUR') RETURNING id::text`,
+  [hash],
+);
+const key = generateSecret();
+await pool.query(
+  `INSERT INTO auth_tokens (id, token_hash, name, role, account_id) VALUES ($1, $2, 'bench', 'customer', $3)`,
+  [randomUUID(), hashSecret(key), rows[0]!.id],
+);
+await api.accounts.reload();
+
+interface PhaseResult {
+  seconds: number;
+  requests: number;
+  accepted: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  cpuMicros: number;
+}
+const client = fork(fileURLToPath(new URL('./http-load.ts', import.meta.url)));
+const fromClient = <T>(type: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string; message?: string }): void => {
+      if (m.type === 'error') reject(new Error(`load generator: ${m.message}`));
+      if (m.type !== type) return;
+      client.off('message', onMessage);
+      resolve(m as T);
+    };
+    client.on('message', onMessage);
+    client.once('exit', (code) => reject(new Error(`the load generator exited (code ${code})`)));
+  });
+await fromClient('ready');
+
+/** CPU ticks (utime + stime, all threads) of this process, from /proc. */
+async function procTicks(): Promise<number> {
+  const stat = await readFile('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+const TICK_MICROS = 10_000; // CLK_TCK is 100 on Linux
+
+async function phase(p: { seconds: number; connections: number; rate?: number }) {
+  const ticks0 = await procTicks();
+  const cpu0 = process.cpuUsage();
+  const done = fromClient<PhaseResult>('done');
+  client.send({ url, key, ...p });
+  const r = await done;
+  const cpu = process.cpuUsage(cpu0);
+  const ticks = (await procTicks()) - ticks0;
+  const per = (micros: number): number => Number((micros / Math.max(1, r.accepted)).toFixed(1));
+  return {
+    connections: p.connections,
+    ...(p.rate ? { targetPerSecond: p.rate } : {}),
+    seconds: r.seconds,
+    accepted: r.accepted,
+    rejectedNon2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    acceptedPerSecond: Math.round(r.accepted / r.seconds),
+    latencyMs: r.latencyMs,
+    // This process: the service and its Kafka producer (the load generator is the child process).
+    serviceCpuMicrosPerAccepted: per(cpu.user + cpu.system),
+    serviceCpuMicrosPerAcceptedFromProc: per(ticks * TICK_MICROS),
+    serviceCpuCores: Number(((cpu.user + cpu.system) / 1e6 / r.seconds).toFixed(2)),
+    loadGeneratorCpuMicrosPerAccepted: per(r.cpuMicros),
+  };
+}
+
+await phase({ seconds: 3, connections }); // warm-up: connections, JIT, Kafka metadata
+const stopProfile = await profileTo(process.env.HTTP_BENCH_PROFILE);
+const saturation = await phase({ seconds, connections });
+await stopProfile();
+const half = Math.max(1, Math.round(saturation.acceptedPerSecond / 2));
+const halfRate = await phase({ seconds, connections, rate: half });
+client.send({ type: 'exit' });
+
+console.log(
+  JSON.stringify(
+    {
+      bench: 'http-api: POST /v1/messages, one process, keep-alive, Kafka acks=all',
+      saturation,
+      halfRate,
+      targets: {
+        acceptedPerSecond: '>= 3000',
+        p99AtHalfRateMs: '<= 20',
+        met: {
+          acceptedPerSecond: saturation.acceptedPerSecond >= 3000,
+          p99AtHalfRate: halfRate.latencyMs.p99 <= 20,
+        },
+      },
+      loadAverage: { before: loadBefore, after: load() },
+      cores: (await readFile('/proc/cpuinfo', 'utf8')).split('\n').filter((l) => l.startsWith('processor'))
+        .length,
+      node: process.version,
+      kafka: 'acks=all, idempotent producer, registry partitions, shared local broker',
+    },
+    null,
+    2,
+  ),
+);
+
+await api.stop();
+await Promise.all(consumers.map((c) => c.stop().catch(() => undefined)));
+await producer.close();
+const admin = kafka.admin();
+await admin.connect();
+await admin.deleteTopics({ topics: Object.values(topics).map((t) => t.name) }).catch(() => undefined);
+await admin.disconnect();
+await pool.end();
+await db.drop();
