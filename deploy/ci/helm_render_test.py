@@ -4,7 +4,8 @@
 For the default values and every ci/*-values.yaml: `helm lint`, `helm template`, then assertions on the
 rendered objects that an SRE would notice if broken (probes, resources, non-root, secrets kept out of
 ConfigMaps, SMPP ports exposed, references that resolve, every port listening on listenAddress, gRPC TLS on
-the three API servers, a NetworkPolicy per workload admitting each port only from where it is needed).
+the four API servers, the http-api's call to dlr verified against the cluster's CA, its Ingress, a
+NetworkPolicy per workload admitting each port only from where it is needed).
 Then values that must be refused (including `replicas` an autoscaler would ignore).
 
 Usage: HELM=/path/to/helm helm_render_test.py <chart-dir>. Needs PyYAML. Exit 1 on any failure.
@@ -180,7 +181,8 @@ def check_render(name, docs, values):
                 # The bootstrap admin token works on every gRPC API (libs/auth), not only on admin.
                 "rel-smshub-dlr": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"],
-                "rel-smshub-webhooks": ["DATABASE_URL", "ADMIN_TOKEN", "WEBHOOK_SECRET_KEY"]}
+                "rel-smshub-webhooks": ["DATABASE_URL", "ADMIN_TOKEN", "WEBHOOK_SECRET_KEY"],
+                "rel-smshub-http-api": ["DATABASE_URL"]}
     for d in deployments:
         want = required.get(d["metadata"]["name"])
         if want:
@@ -220,6 +222,7 @@ def check_render(name, docs, values):
     else:
         check(not by_kind.get("ServiceMonitor"), f"{name}: ServiceMonitor rendered although disabled")
     check_listeners(name, by_kind, names, values, existing)
+    check_http_api(name, by_kind, values)
     sim = values["services"].get("smsc-simulator") or {}
     check(("Deployment", "rel-smshub-smsc-simulator") in names if sim.get("enabled") else ("Deployment", "rel-smshub-smsc-simulator") not in names,
           f"{name}: smsc-simulator Deployment presence does not follow services.smsc-simulator.enabled")
@@ -249,8 +252,9 @@ def check_listeners(name, by_kind, names, values, existing):
         for pname, p in (w.get("ports") or {}).items():
             if p.get("tls") and not values["smppTls"]["enabled"]:
                 continue
-            if p.get("env") in ("GRPC_PORT", "SMPP_PORT", "SIM_SMPP_PORT"):
-                host_var = {"GRPC_PORT": "GRPC_HOST", "SMPP_PORT": "SMPP_HOST", "SIM_SMPP_PORT": "SIM_HOST"}[p["env"]]
+            host_vars = {"GRPC_PORT": "GRPC_HOST", "SMPP_PORT": "SMPP_HOST", "SIM_SMPP_PORT": "SIM_HOST", "HTTP_API_PORT": "HTTP_API_HOST"}
+            if p.get("env") in host_vars:
+                host_var = host_vars[p["env"]]
                 check(env.get(host_var) == listen, f"{name}: {oname} port {pname} listens on {env.get(host_var)!r} ({host_var}), not {listen!r}")
         spec = d["spec"]["template"]["spec"]
         c = spec["containers"][0]
@@ -324,6 +328,80 @@ def check_listeners(name, by_kind, names, values, existing):
         check(not certs, f"{name}: a Certificate rendered although grpcTls.certManager is off")
 
 
+def check_http_api(name, by_kind, values):
+    """The customer HTTP API (issue 18): its port open to customers, dlr's gRPC verified, its Ingress."""
+    w = workload_values(values, "http-api")
+    if not w.get("enabled", True):
+        return
+    deps = [d for d in by_kind.get("Deployment", []) if d["metadata"]["name"] == "rel-smshub-http-api"]
+    if not check(len(deps) == 1, f"{name}: no http-api Deployment"):
+        return
+    spec = deps[0]["spec"]["template"]["spec"]
+    c = spec["containers"][0]
+    check(c.get("args") == ["services/http-api/dist/main.js"], f"{name}: http-api does not run services/http-api/dist/main.js")
+    check({"name": "api", "containerPort": 8080, "protocol": "TCP"} in c.get("ports", []), f"{name}: http-api has no api port 8080")
+    env = next((cm.get("data") or {} for cm in by_kind.get("ConfigMap", []) if cm["metadata"]["name"] == "rel-smshub-http-api"), {})
+    check(env.get("HTTP_API_PORT") == "8080" and env.get("HTTP_API_HOST") == values["listenAddress"],
+          f"{name}: http-api listens on {env.get('HTTP_API_HOST')}:{env.get('HTTP_API_PORT')}, not listenAddress:8080")
+    replica = next((e for e in c.get("env", []) if e["name"] == "HTTP_API_REPLICA_ID"), {})
+    check(replica.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name", f"{name}: HTTP_API_REPLICA_ID is not the pod name")
+    # GET /v1/messages reads dlr's MessageService: its Service address, TLS exactly when dlr has it, and
+    # then verified against the gRPC Secret's CA only (grpc-js's roots file), never with the private key.
+    check(env.get("DLR_GRPC_ADDRESS") == "rel-smshub-dlr:50052", f"{name}: http-api DLR_GRPC_ADDRESS is {env.get('DLR_GRPC_ADDRESS')!r}")
+    tls = bool(values["grpcTls"]["enabled"]) and workload_values(values, "dlr").get("grpcTls", False)
+    check(env.get("DLR_GRPC_TLS") == ("true" if tls else "false"), f"{name}: http-api DLR_GRPC_TLS is {env.get('DLR_GRPC_TLS')!r}, dlr's gRPC TLS is {tls}")
+    vols = {v["name"]: v for v in spec.get("volumes", [])}
+    mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
+    check("grpc-tls" not in vols, f"{name}: http-api mounts the gRPC server certificate and key (it is only a client)")
+    if tls:
+        ca = vols.get("grpc-ca", {}).get("secret", {})
+        check(ca.get("items") == [{"key": values["grpcTls"]["caKey"], "path": "ca.crt"}],
+              f"{name}: http-api's CA volume is {ca.get('items')}, expected only grpcTls.caKey")
+        check(mounts.get("grpc-ca") == "/etc/smshub/grpc-ca", f"{name}: http-api does not mount the gRPC CA")
+        check(env.get("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH") == "/etc/smshub/grpc-ca/ca.crt",
+              f"{name}: http-api does not verify dlr against the mounted CA (GRPC_DEFAULT_SSL_ROOTS_FILE_PATH)")
+        dlr_tls = [d for d in by_kind.get("Deployment", []) if d["metadata"]["name"] == "rel-smshub-dlr"]
+        dlr_secret = {v["name"]: v for v in dlr_tls[0]["spec"]["template"]["spec"]["volumes"]}["grpc-tls"]["secret"]["secretName"] if dlr_tls else None
+        check(ca.get("secretName") == dlr_secret, f"{name}: http-api verifies with Secret {ca.get('secretName')}, dlr serves from {dlr_secret}")
+    else:
+        check("grpc-ca" not in vols and "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH" not in env, f"{name}: http-api mounts a gRPC CA although dlr has no TLS")
+    # The API port is for customers: admitted from anyone (or externalFrom), like SMPP; metrics as everywhere.
+    pol = next((p for p in by_kind.get("NetworkPolicy", []) if p["metadata"]["name"] == "rel-smshub-http-api"), None)
+    if values["networkPolicy"]["enabled"] and check(pol is not None, f"{name}: no NetworkPolicy for http-api"):
+        api_rules = [r for r in pol["spec"]["ingress"] if {"port": "api", "protocol": "TCP"} in r.get("ports", [])]
+        want = values["networkPolicy"].get("externalFrom") or None
+        check(len(api_rules) == 1 and api_rules[0].get("from") == want,
+              f"{name}: http-api's NetworkPolicy admits the api port by {api_rules}, expected from {want or 'anyone'}")
+    # Exposure: the Ingress when enabled (host, TLS secret, class, to the api port of its Service) and the
+    # external LoadBalancer only when asked for.
+    ing_values = w["ingress"]
+    ingresses = by_kind.get("Ingress", [])
+    if ing_values.get("enabled"):
+        if check(len(ingresses) == 1, f"{name}: http-api ingress enabled but {len(ingresses)} Ingress objects"):
+            s = ingresses[0]["spec"]
+            rule = s["rules"][0]
+            check(rule["host"] == ing_values["host"], f"{name}: Ingress host {rule['host']}, values {ing_values['host']}")
+            backend = rule["http"]["paths"][0]["backend"]["service"]
+            check(backend == {"name": "rel-smshub-http-api", "port": {"name": "api"}}, f"{name}: Ingress backend is {backend}")
+            svc = next((x for x in by_kind.get("Service", []) if x["metadata"]["name"] == backend["name"]), None)
+            check(svc and any(p["name"] == "api" for p in svc["spec"]["ports"]), f"{name}: the Ingress's Service has no api port")
+            if ing_values.get("tlsSecret"):
+                check(s.get("tls") == [{"hosts": [ing_values["host"]], "secretName": ing_values["tlsSecret"]}], f"{name}: Ingress TLS is {s.get('tls')}")
+            check(s.get("ingressClassName") == (ing_values.get("className") or None), f"{name}: Ingress class {s.get('ingressClassName')}")
+            for k, v in (ing_values.get("annotations") or {}).items():
+                check(ingresses[0]["metadata"].get("annotations", {}).get(k) == v, f"{name}: Ingress lacks annotation {k}")
+            # Behind the controller the client address (IP allow lists) comes from X-Forwarded-For.
+            check(env.get("HTTP_API_TRUST_PROXY") == str(ing_values["forwardedFor"]), f"{name}: http-api behind the Ingress does not trust its X-Forwarded-For")
+    else:
+        check(not ingresses, f"{name}: an Ingress rendered although services.http-api.ingress is off")
+        check("HTTP_API_TRUST_PROXY" not in env, f"{name}: http-api trusts X-Forwarded-For without an Ingress in front")
+    ext = [x for x in by_kind.get("Service", []) if x["metadata"]["name"] == "rel-smshub-http-api-external"]
+    if w["externalService"].get("enabled", True):
+        check(len(ext) == 1 and [p["port"] for p in ext[0]["spec"]["ports"]] == [8080], f"{name}: http-api external Service missing or not on 8080")
+    else:
+        check(not ext, f"{name}: http-api external Service rendered although externalService.enabled is false")
+
+
 def check_notes(chart, values_file, name):
     """NOTES.txt is not rendered by `helm template`: render its named template from a copy of the chart."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -392,6 +470,10 @@ def main():
     must_refuse(chart, "SMPP TLS without a certificate", "smppTls.existingSecret=")
     must_refuse(chart, "gRPC TLS without a certificate", "grpcTls.existingSecret=")
     must_refuse(chart, "a cert-manager gRPC certificate without an issuer", "grpcTls.certManager.enabled=true")
+    must_refuse(chart, "an Ingress without a host", "services.http-api.ingress.enabled=true")
+    must_refuse_render(chart, "an Ingress to a port the service does not have", "services.http-api.ingress.enabled=true",
+                       "services.http-api.ingress.host=api.example.com", "services.http-api.ingress.port=nope")
+    must_refuse_render(chart, "http-api calling a disabled dlr", "services.dlr.enabled=false")
     # replicas beside an autoscaler would be ignored: refused with a message, unless it is the minimum.
     must_refuse_render(chart, "services.<name>.replicas while the HPA scales it", "services.routing.replicas=3")
     must_refuse_render(chart, "defaults.replicas while the HPA scales the services", "defaults.replicas=3")

@@ -40,6 +40,22 @@ The setup job (migrations + Kafka topics) ran before the services started{{ if n
 {{- end }}
 {{- end }}
 
+{{- $api := include "smshub.merge" (list .Values.defaults (default dict (index .Values.services "http-api"))) | fromYaml }}
+{{- if $api.enabled }}
+
+   HTTP API (API keys from `hubctl api-keys create <account-id>`):
+{{- if $api.ingress.enabled }}
+   {{ if $api.ingress.tlsSecret }}https{{ else }}http{{ end }}://{{ $api.ingress.host }}/v1/openapi.json   (Ingress {{ $fullname }}-http-api)
+{{- end }}
+{{- if $api.externalService.enabled }}
+   kubectl -n {{ .Release.Namespace }} get svc {{ $fullname }}-http-api-external   (port {{ $api.ports.api.port }})
+{{- end }}
+{{- if not (or $api.ingress.enabled $api.externalService.enabled) }}
+   Not published yet: set services.http-api.ingress (host, tlsSecret) or services.http-api.externalService.enabled.
+   In the cluster: http://{{ $fullname }}-http-api.{{ .Release.Namespace }}.svc:{{ $api.ports.api.port }}
+{{- end }}
+{{- end }}
+
 3. Admin API (gRPC, bearer token from the ADMIN_TOKEN Secret), from pods of this namespace:
 
    {{ $fullname }}-admin.{{ .Release.Namespace }}.svc:50051
