@@ -12,6 +12,12 @@
 # .local/postgres/home. As any other user the cluster runs as that user under .local/postgres.
 # A cluster made before this rule (data under .local/postgres/data) stays where it is.
 # The pid file and URL always stay under .local/postgres.
+#
+# Durability. By default the cluster runs with fsync=off, synchronous_commit=off and full_page_writes=off:
+# fast for tests, and a crash of the machine may lose or corrupt it. SMSHUB_PG_DURABLE=1 starts it as
+# production runs PostgreSQL (all three on: a commit is on disk before it is acknowledged). The mode is
+# kept in $STATE/mode; start refuses to reuse a running cluster of the other mode (stop it first, or give
+# this one its own SMSHUB_LOCAL_DIR, as `npm run bench -- --durable` does).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 STATE="$SMSHUB_LOCAL_DIR/postgres"
 PID_FILE="$STATE/postgres.pid"
@@ -30,6 +36,11 @@ mkdir -p "$STATE"
 PG_HOME=$(pg_home)
 DATA="$PG_HOME/data"
 PG_LOG="$PG_HOME/postgres.log"
+case "${SMSHUB_PG_DURABLE:-0}" in
+  1) PG_MODE=durable; PG_SYNC="-c fsync=on -c synchronous_commit=on -c full_page_writes=on" ;;
+  0|'') PG_MODE=fast; PG_SYNC="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+  *) die "SMSHUB_PG_DURABLE must be 0 or 1 (got '$SMSHUB_PG_DURABLE')" ;;
+esac
 
 pg_bin() {
   local d
@@ -77,7 +88,12 @@ owner_name() { if [ "$(id -u)" = 0 ]; then echo postgres; else id -un; fi; }
 
 start() {
   if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; return 0; fi
-  if pid_alive "$PID_FILE"; then log "postgres already running"; cat "$URL_FILE"; return 0; fi
+  if pid_alive "$PID_FILE"; then
+    local running; running=$(cat "$STATE/mode" 2>/dev/null || echo fast)
+    [ "$running" = "$PG_MODE" ] || die "postgres already runs here in $running mode, not $PG_MODE \
+(SMSHUB_PG_DURABLE): stop it first (postgres.sh stop), or use another SMSHUB_LOCAL_DIR for the other mode"
+    log "postgres already running ($running)"; cat "$URL_FILE"; return 0
+  fi
   ensure_installed
   local bin port started=$SECONDS
   bin=$(pg_bin)
@@ -89,20 +105,21 @@ start() {
 or delete $PG_HOME to start over, or set DATABASE_URL to a PostgreSQL you have"; }
   fi
   port=${PGPORT_LOCAL:-$(free_port)}
-  # Loopback only, trust auth: a throwaway developer cluster. Tuned for tests, not durability.
+  # Loopback only, trust auth: a throwaway developer cluster. Tuned for tests unless SMSHUB_PG_DURABLE=1.
   as_owner "$bin/pg_ctl" -D "$DATA" -l "$PG_LOG" -w -t 60 start -o \
-    "-p $port -c listen_addresses=127.0.0.1 -k $PG_HOME/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=256MB" \
+    "-p $port -c listen_addresses=127.0.0.1 -k $PG_HOME/run $PG_SYNC -c max_connections=300 -c shared_buffers=256MB" \
     >/dev/null || { tail -20 "$PG_LOG" >&2; die "postgres did not start (the end of $PG_LOG is above): \
 fix what it says (a port in use: run again, another is picked; set PGPORT_LOCAL for a fixed one), or set \
 DATABASE_URL to a PostgreSQL you have"; }
   head -1 "$DATA/postmaster.pid" >"$PID_FILE"
+  echo "$PG_MODE" >"$STATE/mode"
   as_owner "$bin/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 >/dev/null <<'SQL' \
     || die "postgres runs on port $port but the role and database smshub could not be created (see above)"
 SELECT 'CREATE ROLE smshub LOGIN CREATEDB' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'smshub')\gexec
 SELECT 'CREATE DATABASE smshub OWNER smshub' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'smshub')\gexec
 SQL
   echo "postgres://smshub@127.0.0.1:$port/smshub" >"$URL_FILE"
-  log "postgres $("$bin/postgres" --version | awk '{print $3}') up on 127.0.0.1:$port in $((SECONDS - started)) s (data in $DATA)"
+  log "postgres $("$bin/postgres" --version | awk '{print $3}') ($PG_MODE) up on 127.0.0.1:$port in $((SECONDS - started)) s (data in $DATA)"
   cat "$URL_FILE"
 }
 

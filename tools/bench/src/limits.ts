@@ -29,6 +29,7 @@ import {
 import { kafkaClient } from './kafka.js';
 import { formatVerdicts, judge, type LimitVerdict } from './limits-report.js';
 import { loadAverage } from './procfs.js';
+import { gitCommit } from './run-info.js';
 
 const CUSTOMER_TPS = 200;
 const OFFERED_TPS = 600;
@@ -105,15 +106,6 @@ async function simAccepted(httpPort: number, which: string): Promise<number> {
     if (line.startsWith('smshub_sim_accepted_total{') && line.includes(which))
       n += Number(line.split(' ').pop());
   return n;
-}
-
-function gitCommit(root: string): string {
-  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  return `${r.stdout.trim()}${dirty.stdout.trim() ? ' (work tree modified)' : ''}`;
 }
 
 async function main(): Promise<number> {

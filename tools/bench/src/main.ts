@@ -33,6 +33,7 @@ import {
   type PhaseResult,
   type ProcessFigures,
 } from './report.js';
+import { gitCommit, kafkaFlushSettings, type StorageInfo } from './run-info.js';
 import { parseProgressLine, rateBetween, thin, type Point } from './series.js';
 import { sourceMapResolver } from './sourcemap.js';
 
@@ -54,6 +55,9 @@ const USAGE = `usage: npm run bench [-- options]
   --profile            V8 CPU profile of every hub process over the load (.cpuprofile); top self time in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
+  --durable            PostgreSQL as production runs it: a cluster of the bench's own (.local/bench-durable),
+                       started with fsync, synchronous_commit and full_page_writes on, stopped at the end
+                       (default: the shared local cluster, all three off); Kafka runs its defaults either way
   --quick              a smoke run of about 30 s of load (duration 12, warm-up 4, half 8)
   --label TEXT         a note for the report
   --out-dir DIR        (default bench/results)`;
@@ -132,6 +136,7 @@ async function main(): Promise<void> {
         sources: { type: 'boolean', default: false },
         'no-baseline': { type: 'boolean', default: false },
         quick: { type: 'boolean', default: false },
+        durable: { type: 'boolean', default: false },
         label: { type: 'string' },
         'out-dir': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -168,10 +173,27 @@ async function main(): Promise<void> {
   if (!/^(gsm7|ucs2|long)=\d+(,(gsm7|ucs2|long)=\d+)*$/.test(values.mix.replace(/\s/g, '')))
     fail(`--mix: "${values.mix}" (expected e.g. gsm7=80,ucs2=10,long=10)`);
   const brokers = process.env.KAFKA_BROKERS;
-  const adminUrl = process.env.DATABASE_URL;
-  if (!brokers || !adminUrl) fail('KAFKA_BROKERS and DATABASE_URL must be set (npm run bench sets them)');
+  const sharedUrl = process.env.DATABASE_URL;
+  if (!brokers || !sharedUrl) fail('KAFKA_BROKERS and DATABASE_URL must be set (npm run bench sets them)');
 
   const root = repoRoot();
+  const commit = gitCommit(root);
+  const mode = values.durable ? 'durable' : 'fast';
+  log(
+    `storage: ${mode}, commit ${commit}, load average ${loadAverage()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
+  // --durable: a PostgreSQL cluster of the bench's own, started by deploy/local/postgres.sh in its durable
+  // mode under its own state directory (the shared cluster keeps its fast settings for the tests).
+  const durableDir = path.join(root, '.local/bench-durable');
+  const pgScript = path.join(root, 'deploy/local/postgres.sh');
+  const durableEnv = {
+    ...process.env,
+    SMSHUB_LOCAL_DIR: durableDir,
+    SMSHUB_PG_DURABLE: '1',
+    DATABASE_URL: '',
+  };
   const bundles = !values.sources;
   const startedAt = new Date().toISOString();
   const stamp = startedAt.replace(/[:.]/g, '-');
@@ -189,6 +211,18 @@ async function main(): Promise<void> {
     if (missing.length)
       fail(`no bundle in ${missing.join(', ')}: run npm run build first, or pass --sources`);
   }
+  let adminUrl = sharedUrl;
+  if (values.durable) {
+    const started = spawnSync('bash', [pgScript, 'start'], {
+      env: durableEnv,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = started.stdout?.trim().split('\n').pop();
+    if (started.status !== 0 || !url)
+      fail('--durable: deploy/local/postgres.sh could not start its own cluster');
+    adminUrl = url;
+  }
   const entry = (dir: string): string[] =>
     bundles
       ? ['--enable-source-maps', path.join(root, dir, 'dist/main.js')]
@@ -197,12 +231,17 @@ async function main(): Promise<void> {
   // Kafka's and PostgreSQL's processes (deploy/local keeps their pids).
   const infra: Watched[] = [];
   const kafkaPid = readPid(path.join(root, '.local/kafka/kafka.pid'));
-  const pgPid = readPid(path.join(root, '.local/postgres/postgres.pid'));
+  const pgPidFile = path.join(
+    values.durable ? durableDir : root,
+    values.durable ? 'postgres' : '.local/postgres',
+    'postgres.pid',
+  );
+  const pgPid = readPid(pgPidFile);
   if (kafkaPid) infra.push({ name: 'kafka', pid: kafkaPid });
   else notes.push('Kafka broker pid not found (.local/kafka/kafka.pid): its CPU is not counted');
   // Its backends come and go with other users' connections: only this run's database counts (set below).
   if (pgPid) infra.push({ name: 'postgres', pid: pgPid, withChildren: true });
-  else notes.push('PostgreSQL pid not found (.local/postgres/postgres.pid): its CPU is not counted');
+  else notes.push(`PostgreSQL pid not found (${path.relative(root, pgPidFile)}): its CPU is not counted`);
 
   const namespace = uniqueName('bench');
   const secretKey = randomBytes(32).toString('base64');
@@ -229,6 +268,7 @@ async function main(): Promise<void> {
       if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       if (db) await db.drop().catch(() => undefined);
+      if (values.durable) spawnSync('bash', [pgScript, 'stop'], { env: durableEnv, stdio: 'ignore' });
       if (!values.profile) rmSync(path.join(workDir, 'loadgen-max.json'), { force: true });
     })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -238,6 +278,9 @@ async function main(): Promise<void> {
     });
   try {
     db = await createTestDatabase(adminUrl);
+    const storage = await storageInfo(mode, db.url, root);
+    if (values.durable && storage.postgres.fsync !== 'on')
+      throw new Error(`--durable, but the cluster reports fsync=${storage.postgres.fsync}`);
     for (const w of infra) if (w.name === 'postgres') w.onlyDatabase = db.name;
     log(`database ${db.name}, namespace ${namespace}, work dir ${workDir}`);
 
@@ -604,6 +647,8 @@ async function main(): Promise<void> {
       startedAt,
       ...(values.label && { label: values.label }),
       command: `npm run bench${redacted ? ` -- ${redacted}` : ''}`,
+      commit,
+      storage,
       machine: {
         cpu: os.cpus()[0]?.model ?? 'unknown',
         cores: os.cpus().length,
@@ -646,6 +691,24 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+}
+
+/** The storage settings the run actually has: asked of its PostgreSQL, read from the broker's config. */
+async function storageInfo(mode: StorageInfo['mode'], url: string, root: string): Promise<StorageInfo> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const postgres: Record<string, string> = {};
+  try {
+    for (const name of ['fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method']) {
+      const r = await client.query<Record<string, string>>(`SHOW ${name}`);
+      postgres[name] = String(r.rows[0]?.[name] ?? '?');
+    }
+  } finally {
+    await client.end();
+  }
+  const props = path.join(root, '.local/kafka/server.properties');
+  const kafkaFlush = existsSync(props) ? kafkaFlushSettings(readFileSync(props, 'utf8')) : {};
+  return { mode, postgres, kafkaFlush };
 }
 
 main().catch((e: unknown) => {

@@ -105,4 +105,19 @@ describe('targets and report', () => {
     expect(md).toContain('- a note');
     expect(md).not.toContain('Raw Kafka baseline');
   });
+
+  it('states the commit and the storage the run used', () => {
+    const r = result();
+    r.commit = 'abc1234';
+    r.storage = {
+      mode: 'durable',
+      postgres: { fsync: 'on', synchronous_commit: 'on', full_page_writes: 'on' },
+      kafkaFlush: {},
+    };
+    const md = formatReport(r);
+    expect(md).toContain('Command: `npm run bench`, commit abc1234.');
+    expect(md).toContain(
+      'Storage: durable (PostgreSQL fsync=on, synchronous_commit=on, full_page_writes=on;',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 // The benchmark's result: its JSON shape, the targets of issue #9 and the markdown summary.
 import type { KafkaBaseline, LagSample } from './kafka.js';
 import type { ProfileSummary } from './profile.js';
+import { describeStorage, type StorageInfo } from './run-info.js';
 
 export interface Latency {
   count: number;
@@ -62,6 +63,10 @@ export interface BenchResult {
   startedAt: string;
   label?: string;
   command: string;
+  /** `git rev-parse --short HEAD`, "(work tree modified)" when tracked files differ (older results: absent). */
+  commit?: string;
+  /** The storage the run used (older results: absent, and those ran on the fast settings). */
+  storage?: StorageInfo;
   machine: { cpu: string; cores: number; memoryGb: number; node: string; kernel: string };
   loadAverage: { before: number[]; after: number[] };
   settings: {
@@ -158,8 +163,9 @@ export function formatReport(r: BenchResult): string {
     `Machine: ${r.machine.cpu}, ${r.machine.cores} cores, ${fmt(r.machine.memoryGb, 1)} GB, node ${r.machine.node}, Linux ${r.machine.kernel}.`,
     `Load average before ${r.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${r.loadAverage.after.map((x) => x.toFixed(2)).join(' ')}.`,
     '',
-    `Command: \`${r.command}\``,
+    `Command: \`${r.command}\`${r.commit ? `, commit ${r.commit}` : ''}.`,
     '',
+    ...(r.storage ? [`Storage: ${describeStorage(r.storage)}.`, ''] : []),
     `Settings: ${s.binds} binds × window ${s.window}, ${s.rate > 0 ? `${fmt(s.rate)} msg/s` : 'as fast as possible'}, ` +
       `${s.count !== undefined ? `${fmt(s.count)} messages` : `${fmt(s.durationS)} s`} (first ${fmt(s.warmupS)} s warm-up), mix ${s.mix}, ` +
       `${s.partitions} partitions, replicas ${
