@@ -6,6 +6,7 @@
 // `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, http, routing, egress, dlr,
 // rating, limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
 // except `limits` (not in `components`), whose verdict on the cluster-wide limits is the exit status.
+// `--durable` runs the end-to-end benchmark on a PostgreSQL of its own with fsync etc. on (tools/bench).
 // Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
