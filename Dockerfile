@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 #
-# One image for every smshub process (services ingress, routing, egress, dlr, rating, admin; the
-# smsc-simulator tool; the ops "setup" job). The process is chosen at run time by the command:
+# One image for every smshub process (services ingress, routing, egress, dlr, rating, webhooks, http-api,
+# admin; the smsc-simulator tool; the ops "setup" job). The process is chosen at run time by the command:
 #
 #   docker run smshub services/ingress/dist/main.js
 #   docker run smshub tools/ops/dist/main.js setup
@@ -89,6 +89,7 @@ ENV NODE_ENV=production \
     GRPC_HOST=0.0.0.0 \
     SMPP_HOST=0.0.0.0 \
     SIM_HOST=0.0.0.0 \
+    HTTP_API_HOST=0.0.0.0 \
     SMSHUB_VERSION=${VERSION}
 WORKDIR /app
 RUN groupadd --system --gid 10001 smshub \

@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin", "webhooks"]
+SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin", "webhooks", "http-api"]
 PROCESSES = SMSHUB + ["smsc-simulator"]
 # Containers without an in-container healthcheck, and why: one-shot jobs, and images without a shell.
 NO_HEALTHCHECK = {"setup", "dev-certs", "otel-collector", "jaeger"}
@@ -91,6 +91,7 @@ def check_resolved(name, cfg, repo):
     listeners = {p: ["HTTP_HOST"] for p in SMSHUB + ["smsc-simulator"]}
     listeners["ingress"].append("SMPP_HOST")
     listeners["smsc-simulator"].append("SIM_HOST")
+    listeners["http-api"].append("HTTP_API_HOST")
     for p in ("admin", "dlr", "rating", "webhooks"):
         listeners[p].append("GRPC_HOST")
     for p, vars_ in listeners.items():
@@ -108,6 +109,18 @@ def check_resolved(name, cfg, repo):
     check("2775" in ports and "3550" in ports, f"{name}: ingress does not publish SMPP 2775 and SMPP-TLS 3550")
     env = env_of(ing)
     check(env.get("SMPP_TLS_CERT_FILE") and env.get("SMPP_TLS_KEY_FILE"), f"{name}: ingress has no SMPP TLS certificate files")
+    # The HTTP API: customers' port 8080 published (on loopback by default), dlr's MessageService at its
+    # compose address (plaintext gRPC here, as dlr serves it), started once dlr is ready.
+    api = services.get("http-api", {})
+    check(any(re.fullmatch(r"127\.0\.0\.1:8080:8080(/tcp)?", str(p)) for p in api.get("ports", [])), f"{name}: http-api does not publish its API port 8080")
+    env = env_of(api)
+    check(env.get("HTTP_API_PORT") == "8080", f"{name}: http-api HTTP_API_PORT is {env.get('HTTP_API_PORT')!r}, not 8080")
+    dlr_env = env_of(services.get("dlr", {}))
+    check(env.get("DLR_GRPC_ADDRESS") == f"dlr:{dlr_env.get('GRPC_PORT')}", f"{name}: http-api DLR_GRPC_ADDRESS {env.get('DLR_GRPC_ADDRESS')!r} is not dlr's gRPC port")
+    check(str(env.get("DLR_GRPC_TLS")).lower() == ("true" if dlr_env.get("GRPC_TLS_CERT_FILE") else "false"),
+          f"{name}: http-api DLR_GRPC_TLS does not match whether dlr serves TLS")
+    check(((api.get("depends_on") or {}).get("dlr") or {}).get("condition") == "service_healthy", f"{name}: http-api does not wait for dlr to be healthy")
+    check(env.get("HTTP_API_REPLICA_ID"), f"{name}: http-api has no HTTP_API_REPLICA_ID")
     kafka = services.get("kafka", {})
     check(env_of(kafka).get("KAFKA_PROCESS_ROLES") == "broker,controller", f"{name}: kafka is not a KRaft combined node")
     check(str(env_of(kafka).get("KAFKA_AUTO_CREATE_TOPICS_ENABLE")).lower() == "false",
@@ -180,7 +193,7 @@ def main():
     froms = re.findall(r"^FROM (\S+)", dockerfile, re.M)
     check(froms and all(f == "${NODE_IMAGE}" for f in froms), "Dockerfile: a stage does not use the pinned NODE_IMAGE")
     check(re.search(r"^USER 10001", dockerfile, re.M), "Dockerfile: the runtime does not run as uid 10001")
-    for var in ("HTTP_HOST", "GRPC_HOST", "SMPP_HOST", "SIM_HOST"):
+    for var in ("HTTP_HOST", "GRPC_HOST", "SMPP_HOST", "SIM_HOST", "HTTP_API_HOST"):
         check(re.search(rf"^\s+{var}=0\.0\.0\.0\b", dockerfile, re.M), f"Dockerfile: the runtime does not set {var}=0.0.0.0 (processes default to 127.0.0.1)")
     check(re.search(r"^HEALTHCHECK .*\n?.*livez", dockerfile, re.M), "Dockerfile: no HEALTHCHECK on /livez")
     check("npm ci --omit=dev" in dockerfile, "Dockerfile: the runtime's dependencies are not production-only")
