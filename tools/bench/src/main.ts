@@ -352,6 +352,11 @@ async function main(): Promise<void> {
       if (values.profile) env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
       envFor[s] = env;
     }
+    // webhooks (not known to startHub): its own sealing key and a free gRPC port (its default may be taken).
+    if (envFor.webhooks) {
+      envFor.webhooks.WEBHOOK_SECRET_KEY = randomBytes(32).toString('base64');
+      envFor.webhooks.GRPC_PORT = String(await freePort());
+    }
     log(
       `starting the hub (${bundles ? 'bundles' : 'sources'}: ${services.join(', ')} and the SMSC simulator)`,
     );
