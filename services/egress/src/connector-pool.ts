@@ -380,18 +380,22 @@ export class ConnectorRuntime {
   /**
    * One submit_sm: a window slot on the least busy bound session, then a token of the connector's
    * rate, then `beforeWrite` (the "sending" dedupe record), then the write. Resolves with the outcome;
-   * rejects only when `signal` aborts (shutdown/crash) or `beforeWrite` fails.
+   * rejects only when `signal` aborts (shutdown/crash) or `beforeWrite` fails. `admit` (a graceful stop
+   * begun) ends the waits before the claim, so a stopping replica starts nothing new; once claimed, a part
+   * is written and its answer awaited unless `signal` aborts.
    */
   async submit(
     fields: PduFields,
     signal: AbortSignal,
     beforeWrite: () => Promise<void>,
+    admit: AbortSignal = signal,
   ): Promise<SubmitOutcome | undefined> {
-    const bind = await this.acquireSlot(signal);
+    const bind = await this.acquireSlot(admit);
     if (!bind) return undefined;
     const id = this.config.id;
     try {
-      await this.bucket.take(signal);
+      await this.bucket.take(admit);
+      admit.throwIfAborted();
       await beforeWrite();
       await this.gate.take(signal);
       const session = bind.session;

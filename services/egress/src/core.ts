@@ -69,7 +69,10 @@ export interface EgressDeps {
 
 export interface EgressCore {
   start(): Promise<void>;
-  /** Graceful: finish in-flight parts (up to drainMs), commit, unbind every session. */
+  /**
+   * Graceful: start no new part, finish the submits on the wire (up to drainMs), commit the batches that
+   * ended, leave the group, unbind every session.
+   */
   stop(): Promise<void>;
   /** Abrupt (tests, and what a kill looks like): drop SMPP sockets and leave the group without finishing or committing in-flight records. */
   crash(): Promise<void>;
@@ -85,8 +88,14 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
   const abort = new AbortController();
   // Every part waiting for a window slot, a token or a backoff listens on this one signal.
   setMaxListeners(0, abort.signal);
+  // Aborted when a graceful stop begins: no new part is started (see SenderOptions.stopping).
+  const draining = new AbortController();
+  setMaxListeners(0, draining.signal);
   const connectorStore = new ConnectorStore(deps.pool, config.secretKey, config.previousSecretKeys);
-  const dispatchStore = new DispatchStore(deps.pool, config.replicaId, { signal: abort.signal });
+  const dispatchStore = new DispatchStore(deps.pool, config.replicaId, {
+    signal: abort.signal,
+    ownerStaleMs: (config.replicaRegistry ?? DEFAULT_REPLICA_REGISTRY).staleMs,
+  });
 
   async function onInbound(
     connector: ConnectorConfig,
@@ -152,6 +161,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
     retry: config.retry,
     unavailableWaitMs: config.unavailableWaitMs,
     signal: abort.signal,
+    stopping: draining.signal,
   });
 
   async function reload(id: string): Promise<void> {
@@ -257,6 +267,11 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       log.info({ connectors: connectors.ids().length }, 'egress started');
     },
     async stop() {
+      // Nothing new is started: parts waiting for a window slot, a token or a backoff are left for the
+      // next owner (unclaimed, or "pending"), so the batch in hand ends once the submits already on the
+      // wire are answered (one response time); those answers are recorded and published. After drainMs
+      // even those are given up ("sending" stays: the next owner reports them unknown, never resends).
+      draining.abort(new InterruptedError());
       const timer = setTimeout(() => abort.abort(new InterruptedError()), config.drainMs);
       try {
         await routedConsumer?.stop();
@@ -271,6 +286,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
     },
     async crash() {
       replicas.halt();
+      draining.abort(new InterruptedError());
       abort.abort(new InterruptedError());
       await Promise.all([connectors.stop(true), routedConsumer?.stop(), configConsumer?.stop()]);
     },

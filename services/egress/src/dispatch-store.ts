@@ -46,6 +46,28 @@ const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_
     connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
     command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()`;
 
+/**
+ * The "sending" claim, conditional: a part is claimed only when it has no row yet, or its row is "pending"
+ * at an earlier attempt (the last attempt was answered with an error or timed out, and will be retried).
+ * A row another replica (or an earlier copy of the record) already holds as "sending", or has finished
+ * (sent, failed, unknown), is left as it is and not returned: that part is not sent by this caller. Two
+ * replicas claiming the same part at once (a partition moved while its old owner is still sending) are
+ * serialised by the primary key: the second sees the first's committed row and loses. The update changes
+ * no indexed column, so it stays HOT (0201).
+ */
+const CLAIM = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
+    supplier_message_id, command_status, event)
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+    $9::bigint[], $10::bytea[])
+  ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
+    connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
+    command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()
+    WHERE egress_part_dispatch.state = 'pending' AND egress_part_dispatch.attempt < EXCLUDED.attempt
+  RETURNING message_id::text AS message_id, part_number`;
+
+/** A claim row in flight through the group commit; `won` is set by the statement that carried it. */
+type ClaimRow = PartWrite & { won?: boolean };
+
 /** The read being gathered in this event-loop turn (see getMany). */
 interface PendingRead {
   keys: PartKey[];
@@ -55,6 +77,8 @@ interface PendingRead {
 export interface DispatchStoreOptions {
   /** Aborted by shutdown/crash: queued rows are not written (their parts are interrupted). */
   signal?: AbortSignal;
+  /** A replica whose egress_replicas heartbeat is older than this is dead (ReplicaRegistryOptions.staleMs). */
+  ownerStaleMs?: number;
 }
 
 /**
@@ -67,22 +91,24 @@ export interface DispatchStoreOptions {
  * a full window of parts costs one statement instead of one each.
  */
 export class DispatchStore {
-  private readonly claims: Coalescer<PartWrite>;
+  private readonly claims: Coalescer<ClaimRow>;
   private readonly outcomes: Coalescer<PartWrite>;
   private pendingRead: PendingRead | undefined;
+  private readonly ownerStaleMs: number;
 
   constructor(
     private readonly pool: Pool,
     private readonly replica: string,
     opts: DispatchStoreOptions = {},
   ) {
+    this.ownerStaleMs = opts.ownerStaleMs ?? 6_000;
     const common = {
       maxBatch: MAX_ROWS_PER_STATEMENT,
       keyOf: partKey,
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
     // Claims have their own statement stream so a part about to be sent never waits behind outcome rows.
-    this.claims = new Coalescer<PartWrite>((rows) => this.upsertMany(rows), common);
+    this.claims = new Coalescer<ClaimRow>((rows) => this.claimMany(rows), common);
     this.outcomes = new Coalescer<PartWrite>((rows) => this.upsertMany(rows), common);
   }
 
@@ -120,10 +146,13 @@ export class DispatchStore {
   private async readMany(keys: PartKey[]): Promise<Map<string, PartRecord>> {
     const found = new Map<string, PartRecord>();
     const { rows } = await this.q(
-      `SELECT d.message_id::text AS message_id, d.part_number, d.state, d.attempt, d.event, d.connector_id
+      `SELECT d.message_id::text AS message_id, d.part_number, d.state, d.attempt, d.event, d.connector_id,
+         (d.state = 'sending' AND d.replica <> $3 AND EXISTS (SELECT 1 FROM egress_replicas r
+           WHERE r.replica_id = d.replica
+             AND r.heartbeat_at > now() - make_interval(secs => $4::double precision / 1000))) AS held
        FROM egress_part_dispatch d JOIN unnest($1::uuid[], $2::int[]) AS k(message_id, part_number)
          ON d.message_id = k.message_id AND d.part_number = k.part_number`,
-      [keys.map((k) => k.messageId), keys.map((k) => k.partNumber)],
+      [keys.map((k) => k.messageId), keys.map((k) => k.partNumber), this.replica, this.ownerStaleMs],
     );
     for (const r of rows) {
       found.set(partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) }), {
@@ -131,14 +160,20 @@ export class DispatchStore {
         attempt: Number(r['attempt']),
         event: (r['event'] as Buffer | null) ?? null,
         connectorId: r['connector_id'] as string,
+        ...(r['held'] === true ? { heldByLiveReplica: true } : {}),
       });
     }
     return found;
   }
 
-  /** The "sending" row, written right before the submit_sm goes on the wire; resolves once committed. */
-  claim(row: Omit<PartWrite, 'state'>): Promise<void> {
-    return this.claims.push({ ...row, state: 'sending' });
+  /**
+   * The "sending" row, written right before the submit_sm goes on the wire; resolves once committed, with
+   * true when this caller won the part (see CLAIM) and may send it, false when the row was already held.
+   */
+  async claim(row: Omit<PartWrite, 'state'>): Promise<boolean> {
+    const item: ClaimRow = { ...row, state: 'sending' };
+    await this.claims.push(item);
+    return item.won === true;
   }
 
   /** Any other state (pending, sent, failed, unknown); resolves once committed. */
@@ -146,10 +181,24 @@ export class DispatchStore {
     return this.outcomes.push(row);
   }
 
+  /** Claims rows now, in one statement (no two rows of the same part); marks each row won or not. */
+  async claimMany(rows: ClaimRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { rows: won } = await this.q(CLAIM, this.params(rows));
+    const keys = new Set(
+      won.map((r) => partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) })),
+    );
+    for (const r of rows) r.won = keys.has(partKey(r));
+  }
+
   /** Writes rows now, in one statement (no two rows of the same part). */
   async upsertMany(rows: PartWrite[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.q(UPSERT, [
+    await this.q(UPSERT, this.params(rows));
+  }
+
+  private params(rows: PartWrite[]): unknown[] {
+    return [
       rows.map((r) => r.messageId),
       rows.map((r) => r.partNumber),
       rows.map((r) => r.partTotal),
@@ -160,7 +209,7 @@ export class DispatchStore {
       rows.map((r) => r.supplierMessageId || null),
       rows.map((r) => r.commandStatus ?? null),
       rows.map((r) => (r.event ? Buffer.from(r.event.buffer, r.event.byteOffset, r.event.byteLength) : null)),
-    ]);
+    ];
   }
 
   /** Deletes records older than `olderThanMs` (beyond the routed topic's retention nothing can be redelivered). */

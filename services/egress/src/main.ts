@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { namespacedGroup } from '@smshub/contracts';
+import { TypedConsumer } from '@smshub/kafka';
 import { runService } from '@smshub/runtime';
 import { egressEnv } from './config.js';
 import { createEgressCore } from './core.js';
@@ -42,7 +44,16 @@ await runService({
       },
       logger: ctx.logger,
       producer: await ctx.producer(),
-      consumer: (o) => ctx.consumer(o),
+      // Not ctx.consumer: the runtime stops its consumers first at shutdown, before any service step, and
+      // a routed batch in hand would hold that step (waiting for the supplier's TPS) until the grace period
+      // ran out and the process was killed mid-send. core.stop() stops these itself, after telling the
+      // sender to start nothing new, within drainMs.
+      consumer: async (o) =>
+        new TypedConsumer(ctx.kafka, ctx.logger, {
+          ...o,
+          groupId: namespacedGroup(o.groupId, c.KAFKA_NAMESPACE),
+          producer: await ctx.producer(),
+        }),
       pool,
       topics: ctx.topics,
     });

@@ -31,6 +31,25 @@ export interface SenderOptions {
   unavailableWaitMs: number;
   /** Aborted by shutdown/crash: every wait ends and nothing more is written for in-flight parts. */
   signal: AbortSignal;
+  /**
+   * Aborted when a graceful stop begins (and by a crash): no new attempt starts, waits for a window slot,
+   * a token, a bound session or a retry's backoff end, so the batch ends within one response time. Parts
+   * already claimed are written and their answers recorded (until `signal` aborts). Default: `signal`.
+   */
+  stopping?: AbortSignal;
+  /**
+   * A part whose claim another replica holds ("sending"): how long to wait for that attempt's outcome
+   * before reporting it unknown, as for a crash (default 30 s).
+   */
+  heldClaimWaitMs?: number;
+}
+
+/** The part's "sending" row is held by another replica (or an earlier copy): this caller must not send. */
+class ClaimLostError extends Error {
+  constructor() {
+    super('part claimed elsewhere');
+    this.name = 'ClaimLostError';
+  }
 }
 
 /** The handler was interrupted by shutdown: the consumer must redeliver the record (not dead-letter it). */
@@ -135,13 +154,33 @@ function canCarry(c: ConnectorConfig, plan: SubmitPlan): boolean {
  */
 export class Sender {
   private readonly log: Logger;
+  private readonly stopping: AbortSignal;
 
   constructor(private readonly o: SenderOptions) {
     this.log = o.logger.child({ component: 'sender' });
+    this.stopping = o.stopping ?? o.signal;
   }
 
+  /** Before starting anything new: a stop (graceful or not) leaves the record for redelivery. */
   private check(): void {
-    if (this.o.signal.aborted) throw new InterruptedError();
+    if (this.o.signal.aborted || this.stopping.aborted) throw new InterruptedError();
+  }
+
+  /**
+   * The part's row once no live replica holds it as "sending": that replica's attempt finished (its
+   * outcome decides), or it died or gave up, or heldClaimWaitMs passed (stuck): the crash rule applies.
+   */
+  private async settledRecord(key: PartKey): Promise<PartRecord | undefined> {
+    const deadline = Date.now() + (this.o.heldClaimWaitMs ?? 30_000);
+    for (;;) {
+      const rec = await this.o.store.get(key);
+      if (rec?.state !== 'sending' || !rec.heldByLiveReplica || Date.now() >= deadline) return rec;
+      try {
+        await sleep(200, this.stopping);
+      } catch {
+        throw new InterruptedError();
+      }
+    }
   }
 
   /**
@@ -283,7 +322,7 @@ export class Sender {
       const left = deadline - Date.now();
       if (!anyUsable || left <= 0) return undefined;
       try {
-        await this.o.pool.waitHealthChange(Math.min(left, 1000), this.o.signal);
+        await this.o.pool.waitHealthChange(Math.min(left, 1000), this.stopping);
       } catch {
         throw new InterruptedError();
       }
@@ -300,6 +339,8 @@ export class Sender {
     const { store, producer, topics } = this.o;
     const total = plan.parts.length;
     const partNumber = key.partNumber;
+    // A partition that moved while its old owner is still sending: wait for that owner's outcome.
+    if (rec?.state === 'sending' && rec.heldByLiveReplica) rec = await this.settledRecord(key);
     const action = onDelivery(rec);
     if (action.action === 'republish') return this.republish(action.event, 'republish');
     if (action.action === 'report_unknown') {
@@ -360,15 +401,33 @@ export class Sender {
           connectorId = picked.rt.config.id;
           const a = attempt;
           try {
-            out = await picked.rt.submit(fields, this.o.signal, () =>
-              store.claim({ ...key, partTotal: total, attempt: a, connectorId }),
+            out = await picked.rt.submit(
+              fields,
+              this.o.signal,
+              async () => {
+                if (!(await store.claim({ ...key, partTotal: total, attempt: a, connectorId })))
+                  throw new ClaimLostError();
+              },
+              this.stopping,
             );
           } catch (err) {
-            if (this.o.signal.aborted) throw new InterruptedError();
+            if (err instanceof ClaimLostError) {
+              // Another replica holds this part (a partition moved while its old owner was still sending):
+              // its attempt's outcome decides, never a second submit_sm from here.
+              metrics.redeliveries.inc({ action: 'claim_lost' });
+              const now = await this.o.store.get(key);
+              this.log.info(
+                { messageId: context.messageId, part: partNumber, state: now?.state },
+                'part claimed by another replica; not sent here',
+              );
+              return this.sendPart(routed, context, plan, key, now);
+            }
+            if (this.o.signal.aborted || this.stopping.aborted) throw new InterruptedError();
             throw err;
           }
-          // Crash/shutdown while the submit was in flight: write nothing more; "sending" stays for the next owner.
-          this.check();
+          // Crash, or a graceful stop past its drain, while the submit was in flight: write nothing more;
+          // "sending" stays for the next owner. A graceful stop still within its drain records the answer.
+          if (this.o.signal.aborted) throw new InterruptedError();
           if (!out) continue; // the last bound session went away between pick and submit: pick again
           result = out.result;
         }
@@ -441,7 +500,7 @@ export class Sender {
       if (d.action === 'retry_same') {
         retries++;
         try {
-          await sleep(d.delayMs, this.o.signal);
+          await sleep(d.delayMs, this.stopping);
         } catch {
           throw new InterruptedError();
         }

@@ -30,6 +30,11 @@ export interface PartRecord {
   event: Buffer | null;
   /** Connector of the last attempt. */
   connectorId?: string;
+  /**
+   * "sending" by another replica that is alive (its egress_replicas heartbeat is fresh): its submit_sm may
+   * still be waiting for the answer, so the part is not ended "unknown" until that replica finishes or dies.
+   */
+  heldByLiveReplica?: boolean;
 }
 
 export type RedeliveryAction =
