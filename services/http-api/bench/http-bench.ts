@@ -2,7 +2,7 @@
 // running broker and Postgres (KAFKA_BROKERS, DATABASE_URL; `set -a; . .local/env; set +a`).
 // Not a test: it prints figures. `npm run bench -- http` runs it.
 //
-//   npx tsx --conditions=@smshub/source services/http-api/bench/http-bench.ts [seconds=15] [connections=64]
+//   npx tsx --conditions=@smshub/source services/http-api/bench/http-bench.ts [seconds=15] [connections=128]
 //
 // A throwaway database (every migration), topics with the registry's layout under unique names, an account
 // with a customer API key, and http-api built in this process from its core (as main.ts wires it). The load
@@ -21,12 +21,13 @@ import { topics as registry } from '@smshub/contracts';
 import { createPool, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
+import { metricsRegistry } from '@smshub/telemetry';
 import { createIsolatedTopics, createTestDatabase, profileTo, uniqueName } from '@smshub/testing';
 import { createHttpApi, DEFAULT_OPTIONS } from '../src/index.js';
 import { HTTP_API_PRODUCER_OPTIONS } from '../src/durable-accept.js';
 
 const seconds = Number(process.argv[2] ?? 15);
-const connections = Number(process.argv[3] ?? 64);
+const connections = Number(process.argv[3] ?? 128);
 const load = (): string =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -112,7 +113,18 @@ async function procTicks(): Promise<number> {
 }
 const TICK_MICROS = 10_000; // CLK_TCK is 100 on Linux
 
+/** Produce requests the service's Kafka producer sent so far, and the records they carried. */
+async function produceBatches(): Promise<{ requests: number; records: number }> {
+  const m = await metricsRegistry.getSingleMetric('smshub_kafka_produce_batch_records')?.get();
+  // A histogram's values carry their series name (_bucket, _sum, _count).
+  const values = (m?.values ?? []) as { metricName?: string; value: number }[];
+  const value = (suffix: string): number =>
+    values.find((v) => v.metricName === `smshub_kafka_produce_batch_records${suffix}`)?.value ?? 0;
+  return { requests: value('_count'), records: value('_sum') };
+}
+
 async function phase(p: { seconds: number; connections: number; rate?: number }) {
+  const batches0 = await produceBatches();
   const ticks0 = await procTicks();
   const cpu0 = process.cpuUsage();
   const done = fromClient<PhaseResult>('done');
@@ -120,6 +132,8 @@ async function phase(p: { seconds: number; connections: number; rate?: number })
   const r = await done;
   const cpu = process.cpuUsage(cpu0);
   const ticks = (await procTicks()) - ticks0;
+  const batches1 = await produceBatches();
+  const requests = batches1.requests - batches0.requests;
   const per = (micros: number): number => Number((micros / Math.max(1, r.accepted)).toFixed(1));
   return {
     connections: p.connections,
@@ -131,6 +145,13 @@ async function phase(p: { seconds: number; connections: number; rate?: number })
     timeouts: r.timeouts,
     acceptedPerSecond: Math.round(r.accepted / r.seconds),
     latencyMs: r.latencyMs,
+    // Group commit: one produce request in flight, its records the requests that waited for it; at
+    // saturation the time between produce requests is the Kafka acks=all round trip.
+    kafkaProduceRequests: requests,
+    kafkaRecordsPerProduceRequest: Number(
+      ((batches1.records - batches0.records) / Math.max(1, requests)).toFixed(1),
+    ),
+    kafkaMsBetweenProduceRequests: Number(((r.seconds * 1000) / Math.max(1, requests)).toFixed(1)),
     // This process: the service and its Kafka producer (the load generator is the child process).
     serviceCpuMicrosPerAccepted: per(cpu.user + cpu.system),
     serviceCpuMicrosPerAcceptedFromProc: per(ticks * TICK_MICROS),
