@@ -17,7 +17,7 @@ interface Phase {
 const send = (m: unknown): void => void process.send?.(m);
 
 const body = JSON.stringify({
-  to: '+447700900123',
+  to: '+447712000123', // a valid UK mobile number, as loadgen sends
   from: 'Bench',
   text: 'Your verification code is 123456',
 });
