@@ -27,7 +27,7 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
       port: await smsc.listen(),
       sessions: 1,
       windowSize: 5,
-      maxSubmitRate: 10,
+      maxSubmitRate: 4,
       responseTimeoutMs: 5000,
     });
   });
@@ -37,10 +37,8 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
   });
 
   it('stop() ends within one response time, records the answers in flight, and the next core sends the rest once', async () => {
-    const N = 60;
+    const N = 100;
     const drainMs = 20_000;
-    const first = await h.startCore({ drainMs });
-    await waitFor(() => first.connectors.get('con_slow')?.healthy, { what: 'bound' });
     const ids: string[] = [];
     for (let i = 0; i < N; i++) {
       ids.push(
@@ -49,6 +47,9 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
         }),
       );
     }
+    // All in the topic before the core starts: one large batch, which at 4/s would take 25 s.
+    const first = await h.startCore({ drainMs });
+    await waitFor(() => first.connectors.get('con_slow')?.healthy, { what: 'bound' });
     // The window (5) is full of unanswered submits and the rest of the batch waits for slots and tokens.
     await waitFor(() => smsc.received.length >= 8, { what: '8 submits before the stop', timeoutMs: 20_000 });
     const started = Date.now();
@@ -56,8 +57,9 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
     const stopMs = Date.now() - started;
     const atStop = smsc.received.length;
     // Before: the batch held the stop until drainMs (and, in the service, the runtime's consumer step
-    // until the grace period ran out). Now: the submits on the wire (1.5 s each) and leaving the group.
-    expect(stopMs).toBeLessThan(drainMs / 2);
+    // until the grace period ran out), then gave up the submits on the wire ("unknown"). Now: the
+    // submits on the wire (1.5 s each) are answered, and the group is left.
+    expect(stopMs).toBeLessThan(8000);
     expect(atStop).toBeLessThan(N);
     // Every submit on the wire at the stop was answered before the socket closed.
     expect(smsc.received.every((r) => r.answeredWith === 0)).toBe(true);
@@ -66,7 +68,7 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
     await waitFor(() => second.connectors.get('con_slow')?.healthy, { what: 'second core bound' });
     const accepted = (id: string) =>
       h.dispatchesOf(id).some((d) => d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED);
-    await waitFor(() => ids.every(accepted), { what: 'every message accepted', timeoutMs: 60_000 });
+    await waitFor(() => ids.every(accepted), { what: 'every message accepted', timeoutMs: 90_000 });
     await waitForGroupCommitted({ groupId: h.group, topic: h.topics.routed.name });
     await waitForGroupCommitted({ groupId: h.watchGroup, topic: h.topics.dispatched.name });
 
@@ -81,7 +83,7 @@ describe('egress: graceful stop with a batch in flight, then a takeover', () => 
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(unknown).toEqual([]);
     await second.stop();
-  });
+  }, 120_000);
 });
 
 describe('egress: two replicas handed the same batch at once', () => {
