@@ -1,6 +1,7 @@
 import { tlsFiles } from '@smshub/grpc';
 import { runService } from '@smshub/runtime';
 import { ratingEnv } from './config.js';
+import { RATING_PRODUCER_OPTIONS } from './producer-options.js';
 import { createRating, DEFAULT_OPTIONS } from './rating.js';
 
 await runService({
@@ -24,7 +25,8 @@ await runService({
       logger: ctx.logger,
       pool: ctx.pool(c.DATABASE_URL, c.RATING_DB_POOL_SIZE),
       kafka: ctx.kafka,
-      producer: await ctx.producer(),
+      // Definite outcomes: a record whose publication failed was not written (see producer-options.ts).
+      producer: await ctx.producer(RATING_PRODUCER_OPTIONS),
       consumer: (o) => ctx.consumer(o),
       topics: ctx.topics,
     });

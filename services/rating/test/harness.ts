@@ -6,7 +6,7 @@ import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { topics as registry } from '@smshub/contracts';
 import { createPool, migrate } from '@smshub/db';
-import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
+import { TypedConsumer, TypedProducer, createKafka, type ProducerOptions } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import {
   createIsolatedTopics,
@@ -28,6 +28,9 @@ export const NEW = new Date('2026-07-10T10:00:00Z'); // after it
 export interface Raw {
   key: string;
   value: Buffer;
+  /** Where the record is in the topic (a record read twice after a rejoin has the same place). */
+  partition: number;
+  offset: string;
 }
 
 export interface Harness {
@@ -86,31 +89,55 @@ async function rawReader(kafka: Kafka, topic: string, into: Raw[], groupId: stri
   await c.connect();
   await c.subscribe({ topic, fromBeginning: true });
   await c.run({
-    eachMessage: async ({ message }) => {
-      if (message.value) into.push({ key: message.key?.toString('utf8') ?? '', value: message.value });
+    eachMessage: async ({ partition, message }) => {
+      if (message.value)
+        into.push({
+          key: message.key?.toString('utf8') ?? '',
+          value: message.value,
+          partition,
+          offset: message.offset,
+        });
     },
   });
   return c;
 }
 
-export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
-  const all = await createIsolatedTopics({
-    dispatched: registry.dispatched,
-    delivery: registry.delivery,
-    rated: registry.rated,
-    balances: registry.balances,
-    configChanges: registry.configChanges,
-  });
+export interface HarnessOptions {
+  /** Kafka brokers of the test's own (default: the shared test broker). */
+  brokers?: string[];
+  /** Options of the producer the test's events go through (default: TypedProducer's). */
+  eventProducer?: ProducerOptions;
+  /** When set, rating publishes through a producer of its own with these options (as main.ts does). */
+  ratingProducer?: ProducerOptions;
+  /** Wraps the client rating's own producer is made on (to act at the moment it sends a request). */
+  ratingKafka?: (kafka: ReturnType<typeof createKafka>) => ReturnType<typeof createKafka>;
+}
+
+export async function createHarness(opts: HarnessOptions = {}): Promise<Harness & { db: TestDatabase }> {
+  const brokers = opts.brokers ?? testKafkaBrokers();
+  const all = await createIsolatedTopics(
+    {
+      dispatched: registry.dispatched,
+      delivery: registry.delivery,
+      rated: registry.rated,
+      balances: registry.balances,
+      configChanges: registry.configChanges,
+    },
+    { brokers },
+  );
   const topics: RatingTopics = all;
   const db = await createTestDatabase();
   const pool = createPool({ connectionString: db.url, max: 5 });
   await migrate(pool);
   const accounts = await seed(pool);
   const logger = createLogger({ service: 'rating-test', level: 'warn' });
-  const brokers = testKafkaBrokers();
   const kafka = createKafka({ brokers, clientId: uniqueName('rating-test') }, logger);
-  const producer = new TypedProducer(kafka, logger);
+  const producer = new TypedProducer(kafka, logger, opts.eventProducer);
   await producer.connect();
+  const ratingProducer = opts.ratingProducer
+    ? new TypedProducer(kafka, logger, opts.ratingProducer)
+    : producer;
+  if (ratingProducer !== producer) await ratingProducer.connect();
   const rawKafka = new Kafka({ clientId: uniqueName('raw'), brokers, logLevel: logLevel.NOTHING });
   const rated: Raw[] = [];
   const balances: Raw[] = [];
@@ -147,9 +174,9 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
         logger,
         pool,
         kafka,
-        producer,
+        producer: ratingProducer,
         consumer: async (o) => {
-          const c = new TypedConsumer(kafka, logger, { ...o, producer });
+          const c = new TypedConsumer(kafka, logger, { ...o, producer: ratingProducer });
           consumers.push(c);
           return c;
         },
@@ -164,6 +191,7 @@ export async function createHarness(): Promise<Harness & { db: TestDatabase }> {
     async close() {
       await Promise.all(consumers.map((c) => c.stop()));
       await Promise.all(readers.map((r) => r.disconnect()));
+      if (ratingProducer !== producer) await ratingProducer.close();
       await producer.close();
       await pool.end();
       await db.drop();
