@@ -96,6 +96,10 @@ export interface HubPorts {
   settlement: number;
   simGood: number;
   simPoor: number;
+  /** The webhooks service's gRPC API (WebhookService). */
+  webhooks: number;
+  /** The customer HTTP API (http-api). */
+  httpApi: number;
   /** HTTP (/livez, /readyz, /metrics) port per process name. */
   http: Record<string, number>;
 }
@@ -105,6 +109,8 @@ export interface HubSecrets {
   demoSystemId: string;
   demoPassword: string;
   connectorSecretKey: string;
+  /** Seals the accounts' webhook signing secrets (WEBHOOK_SECRET_KEY). */
+  webhookSecretKey: string;
 }
 
 /** One process of the hub. */
@@ -248,6 +254,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     settlement: await freePort(),
     simGood: await freePort(),
     simPoor: await freePort(),
+    webhooks: await freePort(),
+    httpApi: await freePort(),
     http: {},
   };
   const secrets: HubSecrets = {
@@ -255,6 +263,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     demoSystemId: 'demo',
     demoPassword: randomBytes(6).toString('base64url'), // 8 characters: SMPP 3.4's password limit
     connectorSecretKey: randomBytes(32).toString('base64'),
+    webhookSecretKey: randomBytes(32).toString('base64'),
   };
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -263,6 +272,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     KAFKA_NAMESPACE: namespace,
     LOG_LEVEL: 'info',
     CONNECTOR_SECRET_KEY: secrets.connectorSecretKey,
+    WEBHOOK_SECRET_KEY: secrets.webhookSecretKey,
     ADMIN_TOKEN: secrets.adminToken,
     DEMO_SMPP_PASSWORD: secrets.demoPassword,
     DEMO_SIM_GOOD_PORT: String(ports.simGood),
@@ -292,6 +302,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     admin: ports.admin,
     dlr: ports.messages,
     rating: ports.settlement,
+    webhooks: ports.webhooks,
   };
   const processes = new Map<string, HubProcess>();
   const names = [...(withSimulator ? ['smsc-simulator'] : []), ...services];
@@ -305,6 +316,9 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       ...(name === 'ingress' ? { SMPP_PORT: String(ports.smpp), SMPP_TLS_PORT: String(ports.smppTls) } : {}),
       ...(grpcPort[name] !== undefined ? { GRPC_PORT: String(grpcPort[name]) } : {}),
       ...(name === 'smsc-simulator' ? { SIM_CONFIG_FILE: simConfig } : {}),
+      ...(name === 'http-api'
+        ? { HTTP_API_PORT: String(ports.httpApi), DLR_GRPC_ADDRESS: `127.0.0.1:${ports.messages}` }
+        : {}),
       ...opts.envFor?.[name],
     };
     processes.set(
