@@ -135,7 +135,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness 
   const producer = new TypedProducer(kafka, logger, opts.eventProducer);
   await producer.connect();
   const ratingProducer = opts.ratingProducer
-    ? new TypedProducer(kafka, logger, opts.ratingProducer)
+    ? new TypedProducer(opts.ratingKafka?.(kafka) ?? kafka, logger, opts.ratingProducer)
     : producer;
   if (ratingProducer !== producer) await ratingProducer.connect();
   const rawKafka = new Kafka({ clientId: uniqueName('raw'), brokers, logLevel: logLevel.NOTHING });
