@@ -72,9 +72,13 @@ describe('correlation', () => {
       timeoutMs: 20_000,
     });
     expect(dl.reason).toBe('park-expired');
-    expect(
-      (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [receiptId])).rowCount,
-    ).toBe(0);
+    // The sweep publishes the copy, then deletes the row: wait for the delete (it may trail the copy).
+    await waitFor(
+      async () =>
+        (await h.pool.query('SELECT 1 FROM dlr_parked_receipts WHERE receipt_id = $1', [receiptId]))
+          .rowCount === 0,
+      { what: 'the expired parked row to go' },
+    );
   });
 
   it('dead-letters a receipt without any supplier id at once', async () => {
