@@ -38,5 +38,6 @@ export * from './gen/smshub/sms/v1/receipt.js';
 export * from './gen/smshub/sms/v1/rejected.js';
 export * from './gen/smshub/sms/v1/routed.js';
 export * from './gen/smshub/sms/v1/submitted.js';
+export * from './gen/smshub/stats/v1/stats.js';
 export * from './gen/smshub/webhooks/v1/webhook_service.js';
 export * from './currency.js';
