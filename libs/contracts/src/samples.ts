@@ -88,6 +88,7 @@ export const submitted = SmsSubmitted.fromPartial({
 // One sample per registry entry; the mapped type makes a new topic without a sample a type error.
 export const samples: { [K in TopicId]: TopicValue<K> } = {
   submitted,
+  scheduled: submitted,
   routed: SmsRouted.fromPartial({
     message: submitted,
     candidates: [

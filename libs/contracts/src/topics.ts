@@ -127,6 +127,14 @@ export const topics = {
     key: (v) => required('sms.submitted.v1', 'message_id', v.messageId),
     description: 'ingress -> routing: one accepted customer submission (one submit_sm / HTTP message).',
   }),
+  scheduled: defineTopic<SmsSubmitted>({
+    name: 'sms.scheduled.v1',
+    ...flow,
+    codec: SmsSubmitted,
+    key: (v) => required('sms.scheduled.v1', 'message_id', v.messageId),
+    description:
+      'ingress, http-api, routing -> scheduler: a message the hub holds until its hold_until.',
+  }),
   routed: defineTopic<SmsRouted>({
     name: 'sms.routed.v1',
     ...flow,

@@ -11,6 +11,49 @@ import { SmppAddress, SmppSession, Tlv } from "../../common/v1/smpp.js";
 import { TrafficType, trafficTypeFromJSON, trafficTypeToJSON } from "../../common/v1/traffic.js";
 import { ConcatInfo, SubmitChannel, submitChannelFromJSON, submitChannelToJSON } from "./message.js";
 
+/** Why the hub holds a message before routing it. */
+export enum HoldReason {
+  /** HOLD_REASON_UNSPECIFIED - Not held. */
+  HOLD_REASON_UNSPECIFIED = 0,
+  /** HOLD_REASON_SCHEDULE - The customer's schedule_delivery_time (SMPP) or send_at (HTTP). */
+  HOLD_REASON_SCHEDULE = 1,
+  /** HOLD_REASON_QUIET_HOURS - The recipient's quiet hours (routing): held to the start of the next allowed window. */
+  HOLD_REASON_QUIET_HOURS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function holdReasonFromJSON(object: any): HoldReason {
+  switch (object) {
+    case 0:
+    case "HOLD_REASON_UNSPECIFIED":
+      return HoldReason.HOLD_REASON_UNSPECIFIED;
+    case 1:
+    case "HOLD_REASON_SCHEDULE":
+      return HoldReason.HOLD_REASON_SCHEDULE;
+    case 2:
+    case "HOLD_REASON_QUIET_HOURS":
+      return HoldReason.HOLD_REASON_QUIET_HOURS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return HoldReason.UNRECOGNIZED;
+  }
+}
+
+export function holdReasonToJSON(object: HoldReason): string {
+  switch (object) {
+    case HoldReason.HOLD_REASON_UNSPECIFIED:
+      return "HOLD_REASON_UNSPECIFIED";
+    case HoldReason.HOLD_REASON_SCHEDULE:
+      return "HOLD_REASON_SCHEDULE";
+    case HoldReason.HOLD_REASON_QUIET_HOURS:
+      return "HOLD_REASON_QUIET_HOURS";
+    case HoldReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * Topic sms.submitted.v1 (producer: ingress; consumer: routing; key: message_id).
  * One event per customer submission that ingress accepted (one submit_sm, or one HTTP message).
@@ -104,6 +147,20 @@ export interface SmsSubmitted {
    * characters), returned with its status and receipts; empty when not given.
    */
   clientReference: string;
+  /**
+   * When the hub releases the message into the flow (sms.scheduled.v1, services/scheduler); unset = not
+   * held. Ingress sets it from schedule_delivery_time (the http-api from send_at), routing from quiet hours.
+   */
+  holdUntil?:
+    | Date
+    | undefined;
+  /** Why the message is (or was) held. */
+  holdReason: HoldReason;
+  /**
+   * When services/scheduler released the held message onto sms.submitted.v1; unset = never held. Routing
+   * never holds a released message again (quiet hours were checked when it was held).
+   */
+  releasedAt?: Date | undefined;
 }
 
 function createBaseSmsSubmitted(): SmsSubmitted {
@@ -136,6 +193,9 @@ function createBaseSmsSubmitted(): SmsSubmitted {
     channel: 0,
     callbackUrl: "",
     clientReference: "",
+    holdUntil: undefined,
+    holdReason: 0,
+    releasedAt: undefined,
   };
 }
 
@@ -224,6 +284,15 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     }
     if (message.clientReference !== "") {
       writer.uint32(226).string(message.clientReference);
+    }
+    if (message.holdUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.holdUntil), writer.uint32(234).fork()).join();
+    }
+    if (message.holdReason !== 0) {
+      writer.uint32(240).int32(message.holdReason);
+    }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.releasedAt), writer.uint32(250).fork()).join();
     }
     return writer;
   },
@@ -465,6 +534,30 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
             message.clientReference = reader.string();
             continue;
           }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.holdUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.holdReason = reader.int32() as any;
+            continue;
+          }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.releasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -593,6 +686,21 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
         : isSet(object.client_reference)
         ? globalThis.String(object.client_reference)
         : "",
+      holdUntil: isSet(object.holdUntil)
+        ? fromJsonTimestamp(object.holdUntil)
+        : isSet(object.hold_until)
+        ? fromJsonTimestamp(object.hold_until)
+        : undefined,
+      holdReason: isSet(object.holdReason)
+        ? holdReasonFromJSON(object.holdReason)
+        : isSet(object.hold_reason)
+        ? holdReasonFromJSON(object.hold_reason)
+        : 0,
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
     };
   },
 
@@ -682,6 +790,15 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     if (message.clientReference !== "") {
       obj.clientReference = message.clientReference;
     }
+    if (message.holdUntil !== undefined) {
+      obj.holdUntil = message.holdUntil.toISOString();
+    }
+    if (message.holdReason !== 0) {
+      obj.holdReason = holdReasonToJSON(message.holdReason);
+    }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = message.releasedAt.toISOString();
+    }
     return obj;
   },
 
@@ -726,6 +843,9 @@ export const SmsSubmitted: MessageFns<SmsSubmitted> = {
     message.channel = object.channel ?? 0;
     message.callbackUrl = object.callbackUrl ?? "";
     message.clientReference = object.clientReference ?? "";
+    message.holdUntil = object.holdUntil ?? undefined;
+    message.holdReason = object.holdReason ?? 0;
+    message.releasedAt = object.releasedAt ?? undefined;
     return message;
   },
 };
