@@ -133,6 +133,7 @@ export function compose(args: {
     channel: SubmitChannel.SUBMIT_CHANNEL_HTTP,
     callbackUrl: input.callback_url ?? '',
     clientReference: input.client_reference ?? '',
+    holdReason: 0, // HOLD_REASON_UNSPECIFIED: not held
   };
   return { event, segments, encoding };
 }
