@@ -222,9 +222,9 @@ export interface StatsValues {
     | number
     | undefined;
   /**
-   * Submit-to-receipt latency of messages with a final status (from the hub's accept to the final
-   * receipt), 50th percentile in milliseconds; unset without samples. Percentiles come from a merged
-   * log-bucket histogram: exact to the bucket (about 10 % wide).
+   * Submit-to-receipt latency of DELIVERED messages (from the hub's accept to the final receipt), 50th
+   * percentile in milliseconds; unset without samples. Percentiles come from a merged histogram with
+   * fixed log buckets 20 % wide: the value is the bucket's geometric middle (within about 10 %).
    */
   latencyP50Ms?:
     | number
@@ -241,7 +241,7 @@ export interface StatsValues {
   segments: bigint;
   /** Revenue, cost and margin, one entry per currency (empty when nothing was rated). */
   money: MoneyTotals[];
-  /** Messages with a final status whose latency is in the percentiles. */
+  /** Delivered messages whose latency is in the percentiles. */
   latencySamples: bigint;
 }
 
