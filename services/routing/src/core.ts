@@ -33,6 +33,8 @@ import { metrics } from './metrics.js';
 import { PgFirewallWindows } from './firewall-store.js';
 import { PgNumberLookup } from './pg-lookup.js';
 import { QualityStore } from './quality.js';
+import { optedOut, OptOutStore } from './optouts.js';
+import { reject } from './domain/customer-error.js';
 import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
 
 export interface RoutingCoreConfig {
@@ -87,6 +89,8 @@ export interface RoutingCore {
   snapshot(): RoutingSnapshot | undefined;
   readonly quality: QualityStore;
   readonly numbers: CachedNumberLookup;
+  /** The opt-out lists in memory (optouts.ts). */
+  readonly optOuts: OptOutStore;
 }
 
 /** Config kinds whose change rebuilds the snapshot. */
@@ -114,6 +118,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   const quality = new QualityStore();
   const maxInFlight = config.maxPublishesInFlight ?? 1_000;
   const numbers = new CachedNumberLookup(new PgNumberLookup(pool), { ...config.portedCache, clock });
+  const optOuts = new OptOutStore(pool, log);
   let engine: RoutingEngine | undefined;
   let current: RoutingSnapshot | undefined;
   let loads = 0;
@@ -187,6 +192,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
 
   async function onConfigChange(r: ConsumedRecord<ConfigChange>): Promise<void> {
     const c = r.value;
+    if (OptOutStore.handles(c)) return optOuts.onChange(c);
     if (c.kind === ResourceKind.RESOURCE_KIND_PORTED_NUMBER) {
       if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) numbers.clear();
       else numbers.forget(c.resourceId.startsWith('+') ? c.resourceId : `+${c.resourceId}`);
@@ -244,6 +250,12 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       records.map(({ value: m }) => toRoutingRequest(m, groups.get(m.accountId))),
       e,
     );
+    // Opt-outs: a message the engine would route to a subscriber who opted out of the account is rejected
+    // instead (its destination as the engine normalised it), before any supplier sees it.
+    for (const [i, d] of decisions.entries()) {
+      if (d.kind === 'routed' && optedOut(optOuts.list, records[i]!.value, d.destination.e164))
+        decisions[i] = reject('opted_out', '', 'the subscriber opted out', d.destination);
+    }
     try {
       for (const [i, r] of records.entries()) {
         const m = r.value;
@@ -300,6 +312,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   return {
     quality,
     numbers,
+    optOuts,
     snapshot: () => current,
     reload,
     async start() {
@@ -313,6 +326,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       await cfg.start();
       await assigned;
       await reload();
+      await optOuts.load();
 
       // A fresh group per start, so the whole compacted topic is read again; one dead-letter topic per replica.
       const statsPrefix = `${config.statsGroupPrefix ?? 'smshub-routing-stats'}-${config.replicaId}`;

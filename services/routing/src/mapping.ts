@@ -90,6 +90,7 @@ export const CUSTOMER_TEXT: Record<RejectCategory, { code: string; message: stri
   firewall_destination: { code: 'FIREWALL_DESTINATION', message: 'The destination is blocked' },
   velocity: { code: 'RATE_LIMITED', message: 'Sending rate limit exceeded' },
   duplicate: { code: 'DUPLICATE', message: 'Duplicate message' },
+  opted_out: { code: 'OPTED_OUT', message: 'The recipient opted out of messages from this account' },
 };
 
 export function numberInfo(d: Destination | undefined, prefixes: PrefixTable): NumberInfo | undefined {

@@ -1,7 +1,7 @@
 // Customer-facing receipt codes for routing rejections.
 //
 // The hub's own `err:` codes are 3 decimal digits. 001 is shared with services/dlr (HUB_ERR
-// INVALID_DESTINATION); 010-016 are reserved for routing decisions.
+// INVALID_DESTINATION); 010-017 are reserved for routing decisions.
 //
 // | category             | stat    | err | meaning for the customer                                    |
 // |----------------------|---------|-----|-------------------------------------------------------------|
@@ -13,6 +13,7 @@
 // | firewall_destination | REJECTD | 014 | destination blocked (blocklist, premium/unallocated range)  |
 // | velocity             | REJECTD | 015 | rate or burst limit exceeded (per prefix, per account, seq.) |
 // | duplicate            | REJECTD | 016 | same text to the same number within the duplicate window    |
+// | opted_out            | REJECTD | 017 | the subscriber opted out of the account (STOP, or its list) |
 //
 // UNDELIV says "the network could not take it"; REJECTD says "the hub refused it by policy".
 
@@ -27,6 +28,7 @@ export const CUSTOMER_ERRORS: Readonly<Record<RejectCategory, Readonly<CustomerE
   firewall_destination: { stat: 'REJECTD', err: 14 },
   velocity: { stat: 'REJECTD', err: 15 },
   duplicate: { stat: 'REJECTD', err: 16 },
+  opted_out: { stat: 'REJECTD', err: 17 },
 });
 
 /** The `err:` code as it appears in a receipt ("001"). */

@@ -78,7 +78,8 @@ export type RejectCategory =
   | 'firewall_destination'
   | 'velocity'
   | 'duplicate'
-  | 'no_route';
+  | 'no_route'
+  | 'opted_out';
 
 export interface CustomerError {
   stat: 'REJECTD' | 'UNDELIV';

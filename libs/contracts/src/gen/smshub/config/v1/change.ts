@@ -11,6 +11,7 @@ import { Account } from "./account.js";
 import { Connector } from "./connector.js";
 import { FirewallRule } from "./firewall.js";
 import { NumberPrefix, PortedNumber } from "./numbering.js";
+import { OptOut, OptOutKeywordSet } from "./optout.js";
 import { Rate } from "./rate.js";
 import { RoutingRule } from "./routing.js";
 
@@ -35,6 +36,13 @@ export enum ResourceKind {
   RESOURCE_KIND_NUMBER_PREFIX = 6,
   /** RESOURCE_KIND_PORTED_NUMBER - PortedNumber. */
   RESOURCE_KIND_PORTED_NUMBER = 7,
+  /**
+   * RESOURCE_KIND_OPT_OUT - OptOut. resource_id is "<account_id>/<msisdn>/<scope_number>"; a RELOAD's resource_id is the account
+   * id whose list was replaced (an import), and consumers reload that account's list.
+   */
+  RESOURCE_KIND_OPT_OUT = 8,
+  /** RESOURCE_KIND_OPT_OUT_KEYWORDS - OptOutKeywordSet. resource_id is "<account_id>/<country>/<language>" (empty parts stay empty). */
+  RESOURCE_KIND_OPT_OUT_KEYWORDS = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -64,6 +72,12 @@ export function resourceKindFromJSON(object: any): ResourceKind {
     case 7:
     case "RESOURCE_KIND_PORTED_NUMBER":
       return ResourceKind.RESOURCE_KIND_PORTED_NUMBER;
+    case 8:
+    case "RESOURCE_KIND_OPT_OUT":
+      return ResourceKind.RESOURCE_KIND_OPT_OUT;
+    case 9:
+    case "RESOURCE_KIND_OPT_OUT_KEYWORDS":
+      return ResourceKind.RESOURCE_KIND_OPT_OUT_KEYWORDS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -89,6 +103,10 @@ export function resourceKindToJSON(object: ResourceKind): string {
       return "RESOURCE_KIND_NUMBER_PREFIX";
     case ResourceKind.RESOURCE_KIND_PORTED_NUMBER:
       return "RESOURCE_KIND_PORTED_NUMBER";
+    case ResourceKind.RESOURCE_KIND_OPT_OUT:
+      return "RESOURCE_KIND_OPT_OUT";
+    case ResourceKind.RESOURCE_KIND_OPT_OUT_KEYWORDS:
+      return "RESOURCE_KIND_OPT_OUT_KEYWORDS";
     case ResourceKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -200,6 +218,12 @@ export interface ConfigChange {
     | //
     /** Ported number state. */
     { $case: "portedNumber"; value: PortedNumber }
+    | //
+    /** Opt-out state (set for DELETED too: the entry removed, so consumers need not parse resource_id). */
+    { $case: "optOut"; value: OptOut }
+    | //
+    /** Keyword set state. */
+    { $case: "optOutKeywordSet"; value: OptOutKeywordSet }
     | undefined;
 }
 
@@ -263,6 +287,12 @@ export const ConfigChange: MessageFns<ConfigChange> = {
         break;
       case "portedNumber":
         PortedNumber.encode(message.snapshot.value, writer.uint32(114).fork()).join();
+        break;
+      case "optOut":
+        OptOut.encode(message.snapshot.value, writer.uint32(122).fork()).join();
+        break;
+      case "optOutKeywordSet":
+        OptOutKeywordSet.encode(message.snapshot.value, writer.uint32(130).fork()).join();
         break;
     }
     return writer;
@@ -393,6 +423,22 @@ export const ConfigChange: MessageFns<ConfigChange> = {
             message.snapshot = { $case: "portedNumber", value: PortedNumber.decode(reader, reader.uint32()) };
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.snapshot = { $case: "optOut", value: OptOut.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.snapshot = { $case: "optOutKeywordSet", value: OptOutKeywordSet.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -448,6 +494,14 @@ export const ConfigChange: MessageFns<ConfigChange> = {
         ? { $case: "portedNumber", value: PortedNumber.fromJSON(object.portedNumber) }
         : isSet(object.ported_number)
         ? { $case: "portedNumber", value: PortedNumber.fromJSON(object.ported_number) }
+        : isSet(object.optOut)
+        ? { $case: "optOut", value: OptOut.fromJSON(object.optOut) }
+        : isSet(object.opt_out)
+        ? { $case: "optOut", value: OptOut.fromJSON(object.opt_out) }
+        : isSet(object.optOutKeywordSet)
+        ? { $case: "optOutKeywordSet", value: OptOutKeywordSet.fromJSON(object.optOutKeywordSet) }
+        : isSet(object.opt_out_keyword_set)
+        ? { $case: "optOutKeywordSet", value: OptOutKeywordSet.fromJSON(object.opt_out_keyword_set) }
         : undefined,
     };
   },
@@ -489,6 +543,10 @@ export const ConfigChange: MessageFns<ConfigChange> = {
       obj.numberPrefix = NumberPrefix.toJSON(message.snapshot.value);
     } else if (message.snapshot?.$case === "portedNumber") {
       obj.portedNumber = PortedNumber.toJSON(message.snapshot.value);
+    } else if (message.snapshot?.$case === "optOut") {
+      obj.optOut = OptOut.toJSON(message.snapshot.value);
+    } else if (message.snapshot?.$case === "optOutKeywordSet") {
+      obj.optOutKeywordSet = OptOutKeywordSet.toJSON(message.snapshot.value);
     }
     return obj;
   },
@@ -545,6 +603,18 @@ export const ConfigChange: MessageFns<ConfigChange> = {
       case "portedNumber": {
         if (object.snapshot?.value !== undefined && object.snapshot?.value !== null) {
           message.snapshot = { $case: "portedNumber", value: PortedNumber.fromPartial(object.snapshot.value) };
+        }
+        break;
+      }
+      case "optOut": {
+        if (object.snapshot?.value !== undefined && object.snapshot?.value !== null) {
+          message.snapshot = { $case: "optOut", value: OptOut.fromPartial(object.snapshot.value) };
+        }
+        break;
+      }
+      case "optOutKeywordSet": {
+        if (object.snapshot?.value !== undefined && object.snapshot?.value !== null) {
+          message.snapshot = { $case: "optOutKeywordSet", value: OptOutKeywordSet.fromPartial(object.snapshot.value) };
         }
         break;
       }

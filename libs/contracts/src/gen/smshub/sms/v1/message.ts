@@ -118,6 +118,12 @@ export enum SubmitChannel {
   SUBMIT_CHANNEL_SMPP = 1,
   /** SUBMIT_CHANNEL_HTTP - HTTP API. */
   SUBMIT_CHANNEL_HTTP = 2,
+  /**
+   * SUBMIT_CHANNEL_KEYWORD_REPLY - The hub's own reply to a subscriber's keyword (STOP/START confirmation, HELP answer; services/inbound),
+   * sent from the hub number for the account: routed, sent and rated like any MT of the account, but never
+   * rejected for the subscriber's opt-out.
+   */
+  SUBMIT_CHANNEL_KEYWORD_REPLY = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -132,6 +138,9 @@ export function submitChannelFromJSON(object: any): SubmitChannel {
     case 2:
     case "SUBMIT_CHANNEL_HTTP":
       return SubmitChannel.SUBMIT_CHANNEL_HTTP;
+    case 3:
+    case "SUBMIT_CHANNEL_KEYWORD_REPLY":
+      return SubmitChannel.SUBMIT_CHANNEL_KEYWORD_REPLY;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -147,6 +156,8 @@ export function submitChannelToJSON(object: SubmitChannel): string {
       return "SUBMIT_CHANNEL_SMPP";
     case SubmitChannel.SUBMIT_CHANNEL_HTTP:
       return "SUBMIT_CHANNEL_HTTP";
+    case SubmitChannel.SUBMIT_CHANNEL_KEYWORD_REPLY:
+      return "SUBMIT_CHANNEL_KEYWORD_REPLY";
     case SubmitChannel.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
