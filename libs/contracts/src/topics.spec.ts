@@ -66,6 +66,7 @@ describe('topic registry', () => {
       'sms.dispatched.v1': [6, week, false],
       'sms.receipt.raw.v1': [6, week, false],
       'sms.mo.v1': [6, week, false],
+      'sms.inbound.v1': [6, week, false],
       'dlr.parts.v1': [6, week, false],
       'sms.delivery.v1': [6, week, false],
       'billing.rated.v1': [6, 30 * 24 * 3600 * 1000, false],

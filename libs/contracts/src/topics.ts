@@ -13,6 +13,7 @@ import { SmsRejected } from './gen/smshub/sms/v1/rejected.js';
 import { SmsDispatched } from './gen/smshub/sms/v1/dispatched.js';
 import { SmsReceiptRaw } from './gen/smshub/sms/v1/receipt.js';
 import { SmsMo } from './gen/smshub/sms/v1/mo.js';
+import { SmsInbound } from './gen/smshub/sms/v1/inbound.js';
 import { SmsDelivery } from './gen/smshub/sms/v1/delivery.js';
 import { SmsPartStatus } from './gen/smshub/sms/v1/part_status.js';
 import { DeliveryStats } from './gen/smshub/sms/v1/delivery_stats.js';
@@ -132,8 +133,7 @@ export const topics = {
     ...flow,
     codec: SmsSubmitted,
     key: (v) => required('sms.scheduled.v1', 'message_id', v.messageId),
-    description:
-      'ingress, http-api, routing -> scheduler: a message the hub holds until its hold_until.',
+    description: 'ingress, http-api, routing -> scheduler: a message the hub holds until its hold_until.',
   }),
   routed: defineTopic<SmsRouted>({
     name: 'sms.routed.v1',
@@ -184,8 +184,17 @@ export const topics = {
     codec: SmsMo,
     key: (v) =>
       `${required('sms.mo.v1', 'destination.address', v.destination?.address)}/${required('sms.mo.v1', 'source.address', v.source?.address)}`,
+    description: 'egress -> inbound: a mobile-originated message (not a receipt) sent to a hub number.',
+  }),
+  inbound: defineTopic<SmsInbound>({
+    name: 'sms.inbound.v1',
+    ...flow,
+    codec: SmsInbound,
+    key: (v) =>
+      `${required('sms.inbound.v1', 'destination.address', v.destination?.address)}/${required('sms.inbound.v1', 'source.address', v.source?.address)}`,
+    messageId: (v) => v.messageId,
     description:
-      'egress -> ingress: a mobile-originated message (not a receipt) for the account owning the number.',
+      'inbound -> ingress, webhooks, dlr, rating: an MO resolved to the account owning the hub number.',
   }),
   partStatus: defineTopic<SmsPartStatus>({
     name: 'dlr.parts.v1',

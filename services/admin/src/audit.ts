@@ -61,6 +61,7 @@ const KINDS: Record<string, { slug: string; field: string; idField: string }> = 
   Rate: { slug: 'rate', field: 'rate', idField: 'id' },
   NumberPrefix: { slug: 'number_prefix', field: 'numberPrefix', idField: 'prefix' },
   PortedNumber: { slug: 'ported_number', field: 'portedNumber', idField: 'msisdn' },
+  Number: { slug: 'number', field: 'number', idField: 'id' },
 };
 const IMPORTS: Record<string, string> = {
   ImportRates: 'rate',

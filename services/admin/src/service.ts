@@ -7,6 +7,7 @@ import { connectorHandlers } from './resources/connectors.js';
 import { firewallHandlers } from './resources/firewall.js';
 import { importHandlers } from './resources/imports.js';
 import { numberingHandlers } from './resources/numbering.js';
+import { numberHandlers } from './resources/numbers.js';
 import { rateHandlers } from './resources/rates.js';
 import { routingRuleHandlers } from './resources/routing-rules.js';
 import { tokenHandlers } from './resources/tokens.js';
@@ -20,6 +21,7 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...firewallHandlers(ctx),
     ...rateHandlers(ctx),
     ...numberingHandlers(ctx),
+    ...numberHandlers(ctx),
     ...importHandlers(ctx),
     ...balanceHandlers(ctx),
     ...tokenHandlers(ctx),

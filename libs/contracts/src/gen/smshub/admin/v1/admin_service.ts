@@ -29,6 +29,34 @@ import { NumberPrefix, PortedNumber } from "../../config/v1/numbering.js";
 import { Rate, RateDirection, rateDirectionFromJSON, rateDirectionToJSON } from "../../config/v1/rate.js";
 import { RoutingRule } from "../../config/v1/routing.js";
 import { AuditEvent } from "./audit.js";
+import {
+  CreateNumberRequest,
+  CreateNumberResponse,
+  DeleteNumberRequest,
+  DeleteNumberResponse,
+  GetNumberRequest,
+  GetNumberResponse,
+  ListNumbersRequest,
+  ListNumbersResponse,
+} from "./numbers.js";
+import {
+  AddOptOutRequest,
+  AddOptOutResponse,
+  DeleteOptOutKeywordsRequest,
+  DeleteOptOutKeywordsResponse,
+  ExportOptOutsRequest,
+  ExportOptOutsResponse,
+  ImportOptOutsRequest,
+  ImportOptOutsResponse,
+  ListOptOutKeywordsRequest,
+  ListOptOutKeywordsResponse,
+  ListOptOutsRequest,
+  ListOptOutsResponse,
+  RemoveOptOutRequest,
+  RemoveOptOutResponse,
+  SetOptOutKeywordsRequest,
+  SetOptOutKeywordsResponse,
+} from "./optouts.js";
 
 /** Role of an API token: what its holder may call (docs/security.md has the table). */
 export enum TokenRole {
@@ -10297,6 +10325,137 @@ export const AdminServiceService = {
       Buffer.from(ListAuditEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
   },
+  /** Assigns a hub number (long code, or short code with optional keywords) to an account (numbers.proto). */
+  createNumber: {
+    path: "/smshub.admin.v1.AdminService/CreateNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateNumberRequest): Buffer => Buffer.from(CreateNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateNumberRequest => CreateNumberRequest.decode(value),
+    responseSerialize: (value: CreateNumberResponse): Buffer =>
+      Buffer.from(CreateNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateNumberResponse => CreateNumberResponse.decode(value),
+  },
+  /** One number assignment by id. */
+  getNumber: {
+    path: "/smshub.admin.v1.AdminService/GetNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetNumberRequest): Buffer => Buffer.from(GetNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNumberRequest => GetNumberRequest.decode(value),
+    responseSerialize: (value: GetNumberResponse): Buffer => Buffer.from(GetNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetNumberResponse => GetNumberResponse.decode(value),
+  },
+  /** Number assignments, by account or number. */
+  listNumbers: {
+    path: "/smshub.admin.v1.AdminService/ListNumbers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListNumbersRequest): Buffer => Buffer.from(ListNumbersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListNumbersRequest => ListNumbersRequest.decode(value),
+    responseSerialize: (value: ListNumbersResponse): Buffer => Buffer.from(ListNumbersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListNumbersResponse => ListNumbersResponse.decode(value),
+  },
+  /** Removes a number assignment (its MO then go to the default account, or are dropped). */
+  deleteNumber: {
+    path: "/smshub.admin.v1.AdminService/DeleteNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteNumberRequest): Buffer => Buffer.from(DeleteNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteNumberRequest => DeleteNumberRequest.decode(value),
+    responseSerialize: (value: DeleteNumberResponse): Buffer =>
+      Buffer.from(DeleteNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteNumberResponse => DeleteNumberResponse.decode(value),
+  },
+  /** Opts a subscriber number out of an account (optouts.proto). Admin or operations. */
+  addOptOut: {
+    path: "/smshub.admin.v1.AdminService/AddOptOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddOptOutRequest): Buffer => Buffer.from(AddOptOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddOptOutRequest => AddOptOutRequest.decode(value),
+    responseSerialize: (value: AddOptOutResponse): Buffer => Buffer.from(AddOptOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddOptOutResponse => AddOptOutResponse.decode(value),
+  },
+  /** Removes a subscriber's opt-out. Admin or operations. */
+  removeOptOut: {
+    path: "/smshub.admin.v1.AdminService/RemoveOptOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveOptOutRequest): Buffer => Buffer.from(RemoveOptOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveOptOutRequest => RemoveOptOutRequest.decode(value),
+    responseSerialize: (value: RemoveOptOutResponse): Buffer =>
+      Buffer.from(RemoveOptOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveOptOutResponse => RemoveOptOutResponse.decode(value),
+  },
+  /** An account's opt-outs. Admin or operations. */
+  listOptOuts: {
+    path: "/smshub.admin.v1.AdminService/ListOptOuts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOptOutsRequest): Buffer => Buffer.from(ListOptOutsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOptOutsRequest => ListOptOutsRequest.decode(value),
+    responseSerialize: (value: ListOptOutsResponse): Buffer => Buffer.from(ListOptOutsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOptOutsResponse => ListOptOutsResponse.decode(value),
+  },
+  /** Imports opt-outs from CSV, all or nothing. Admin or operations. */
+  importOptOuts: {
+    path: "/smshub.admin.v1.AdminService/ImportOptOuts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportOptOutsRequest): Buffer => Buffer.from(ImportOptOutsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportOptOutsRequest => ImportOptOutsRequest.decode(value),
+    responseSerialize: (value: ImportOptOutsResponse): Buffer =>
+      Buffer.from(ImportOptOutsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportOptOutsResponse => ImportOptOutsResponse.decode(value),
+  },
+  /** Exports an account's opt-outs as CSV. Admin or operations. */
+  exportOptOuts: {
+    path: "/smshub.admin.v1.AdminService/ExportOptOuts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportOptOutsRequest): Buffer => Buffer.from(ExportOptOutsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportOptOutsRequest => ExportOptOutsRequest.decode(value),
+    responseSerialize: (value: ExportOptOutsResponse): Buffer =>
+      Buffer.from(ExportOptOutsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportOptOutsResponse => ExportOptOutsResponse.decode(value),
+  },
+  /** Creates or replaces the STOP/START/HELP keyword set of an account (or all) for a country and language. */
+  setOptOutKeywords: {
+    path: "/smshub.admin.v1.AdminService/SetOptOutKeywords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetOptOutKeywordsRequest): Buffer =>
+      Buffer.from(SetOptOutKeywordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetOptOutKeywordsRequest => SetOptOutKeywordsRequest.decode(value),
+    responseSerialize: (value: SetOptOutKeywordsResponse): Buffer =>
+      Buffer.from(SetOptOutKeywordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetOptOutKeywordsResponse => SetOptOutKeywordsResponse.decode(value),
+  },
+  /** The stored keyword sets and the built-in defaults. */
+  listOptOutKeywords: {
+    path: "/smshub.admin.v1.AdminService/ListOptOutKeywords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOptOutKeywordsRequest): Buffer =>
+      Buffer.from(ListOptOutKeywordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOptOutKeywordsRequest => ListOptOutKeywordsRequest.decode(value),
+    responseSerialize: (value: ListOptOutKeywordsResponse): Buffer =>
+      Buffer.from(ListOptOutKeywordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOptOutKeywordsResponse => ListOptOutKeywordsResponse.decode(value),
+  },
+  /** Removes a keyword set. */
+  deleteOptOutKeywords: {
+    path: "/smshub.admin.v1.AdminService/DeleteOptOutKeywords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteOptOutKeywordsRequest): Buffer =>
+      Buffer.from(DeleteOptOutKeywordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteOptOutKeywordsRequest => DeleteOptOutKeywordsRequest.decode(value),
+    responseSerialize: (value: DeleteOptOutKeywordsResponse): Buffer =>
+      Buffer.from(DeleteOptOutKeywordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteOptOutKeywordsResponse => DeleteOptOutKeywordsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -10396,6 +10555,30 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   setTokenExpiry: handleUnaryCall<SetTokenExpiryRequest, SetTokenExpiryResponse>;
   /** Lists the audit log of admin writes, newest first. Admin role only. */
   listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /** Assigns a hub number (long code, or short code with optional keywords) to an account (numbers.proto). */
+  createNumber: handleUnaryCall<CreateNumberRequest, CreateNumberResponse>;
+  /** One number assignment by id. */
+  getNumber: handleUnaryCall<GetNumberRequest, GetNumberResponse>;
+  /** Number assignments, by account or number. */
+  listNumbers: handleUnaryCall<ListNumbersRequest, ListNumbersResponse>;
+  /** Removes a number assignment (its MO then go to the default account, or are dropped). */
+  deleteNumber: handleUnaryCall<DeleteNumberRequest, DeleteNumberResponse>;
+  /** Opts a subscriber number out of an account (optouts.proto). Admin or operations. */
+  addOptOut: handleUnaryCall<AddOptOutRequest, AddOptOutResponse>;
+  /** Removes a subscriber's opt-out. Admin or operations. */
+  removeOptOut: handleUnaryCall<RemoveOptOutRequest, RemoveOptOutResponse>;
+  /** An account's opt-outs. Admin or operations. */
+  listOptOuts: handleUnaryCall<ListOptOutsRequest, ListOptOutsResponse>;
+  /** Imports opt-outs from CSV, all or nothing. Admin or operations. */
+  importOptOuts: handleUnaryCall<ImportOptOutsRequest, ImportOptOutsResponse>;
+  /** Exports an account's opt-outs as CSV. Admin or operations. */
+  exportOptOuts: handleUnaryCall<ExportOptOutsRequest, ExportOptOutsResponse>;
+  /** Creates or replaces the STOP/START/HELP keyword set of an account (or all) for a country and language. */
+  setOptOutKeywords: handleUnaryCall<SetOptOutKeywordsRequest, SetOptOutKeywordsResponse>;
+  /** The stored keyword sets and the built-in defaults. */
+  listOptOutKeywords: handleUnaryCall<ListOptOutKeywordsRequest, ListOptOutKeywordsResponse>;
+  /** Removes a keyword set. */
+  deleteOptOutKeywords: handleUnaryCall<DeleteOptOutKeywordsRequest, DeleteOptOutKeywordsResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -11166,6 +11349,198 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  /** Assigns a hub number (long code, or short code with optional keywords) to an account (numbers.proto). */
+  createNumber(
+    request: CreateNumberRequest,
+    callback: (error: ServiceError | null, response: CreateNumberResponse) => void,
+  ): ClientUnaryCall;
+  createNumber(
+    request: CreateNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateNumberResponse) => void,
+  ): ClientUnaryCall;
+  createNumber(
+    request: CreateNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** One number assignment by id. */
+  getNumber(
+    request: GetNumberRequest,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  getNumber(
+    request: GetNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  getNumber(
+    request: GetNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** Number assignments, by account or number. */
+  listNumbers(
+    request: ListNumbersRequest,
+    callback: (error: ServiceError | null, response: ListNumbersResponse) => void,
+  ): ClientUnaryCall;
+  listNumbers(
+    request: ListNumbersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListNumbersResponse) => void,
+  ): ClientUnaryCall;
+  listNumbers(
+    request: ListNumbersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListNumbersResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a number assignment (its MO then go to the default account, or are dropped). */
+  deleteNumber(
+    request: DeleteNumberRequest,
+    callback: (error: ServiceError | null, response: DeleteNumberResponse) => void,
+  ): ClientUnaryCall;
+  deleteNumber(
+    request: DeleteNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteNumberResponse) => void,
+  ): ClientUnaryCall;
+  deleteNumber(
+    request: DeleteNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** Opts a subscriber number out of an account (optouts.proto). Admin or operations. */
+  addOptOut(
+    request: AddOptOutRequest,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  addOptOut(
+    request: AddOptOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  addOptOut(
+    request: AddOptOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a subscriber's opt-out. Admin or operations. */
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  /** An account's opt-outs. Admin or operations. */
+  listOptOuts(
+    request: ListOptOutsRequest,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOuts(
+    request: ListOptOutsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOuts(
+    request: ListOptOutsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  /** Imports opt-outs from CSV, all or nothing. Admin or operations. */
+  importOptOuts(
+    request: ImportOptOutsRequest,
+    callback: (error: ServiceError | null, response: ImportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  importOptOuts(
+    request: ImportOptOutsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  importOptOuts(
+    request: ImportOptOutsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  /** Exports an account's opt-outs as CSV. Admin or operations. */
+  exportOptOuts(
+    request: ExportOptOutsRequest,
+    callback: (error: ServiceError | null, response: ExportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  exportOptOuts(
+    request: ExportOptOutsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  exportOptOuts(
+    request: ExportOptOutsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates or replaces the STOP/START/HELP keyword set of an account (or all) for a country and language. */
+  setOptOutKeywords(
+    request: SetOptOutKeywordsRequest,
+    callback: (error: ServiceError | null, response: SetOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  setOptOutKeywords(
+    request: SetOptOutKeywordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  setOptOutKeywords(
+    request: SetOptOutKeywordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  /** The stored keyword sets and the built-in defaults. */
+  listOptOutKeywords(
+    request: ListOptOutKeywordsRequest,
+    callback: (error: ServiceError | null, response: ListOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOutKeywords(
+    request: ListOptOutKeywordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOutKeywords(
+    request: ListOptOutKeywordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes a keyword set. */
+  deleteOptOutKeywords(
+    request: DeleteOptOutKeywordsRequest,
+    callback: (error: ServiceError | null, response: DeleteOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  deleteOptOutKeywords(
+    request: DeleteOptOutKeywordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  deleteOptOutKeywords(
+    request: DeleteOptOutKeywordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteOptOutKeywordsResponse) => void,
   ): ClientUnaryCall;
 }
 

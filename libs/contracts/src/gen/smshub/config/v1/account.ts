@@ -214,7 +214,15 @@ export interface Account {
    * message nobody is billed for. Unset on CreateAccount = true (new accounts are protected); accounts that
    * existed before this field are false until changed.
    */
-  refuseUnrated?: boolean | undefined;
+  refuseUnrated?:
+    | boolean
+    | undefined;
+  /**
+   * Inbound messages (MO) in several UDH/SAR parts: true (unset on CreateAccount = true) = the inbound
+   * stage reassembles them and the account gets one message; false = each part is passed on as received
+   * (deliver_sm with UDHI). A part whose siblings never arrive is passed on alone after a timeout.
+   */
+  moReassemble?: boolean | undefined;
 }
 
 function createBaseSmppCredential(): SmppCredential {
@@ -435,6 +443,7 @@ function createBaseAccount(): Account {
     defaultValiditySeconds: 0,
     chargeOn: 0,
     refuseUnrated: undefined,
+    moReassemble: undefined,
   };
 }
 
@@ -499,6 +508,9 @@ export const Account: MessageFns<Account> = {
     }
     if (message.refuseUnrated !== undefined) {
       writer.uint32(152).bool(message.refuseUnrated);
+    }
+    if (message.moReassemble !== undefined) {
+      writer.uint32(160).bool(message.moReassemble);
     }
     return writer;
   },
@@ -668,6 +680,14 @@ export const Account: MessageFns<Account> = {
             message.refuseUnrated = reader.bool();
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.moReassemble = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -761,6 +781,11 @@ export const Account: MessageFns<Account> = {
         : isSet(object.refuse_unrated)
         ? globalThis.Boolean(object.refuse_unrated)
         : undefined,
+      moReassemble: isSet(object.moReassemble)
+        ? globalThis.Boolean(object.moReassemble)
+        : isSet(object.mo_reassemble)
+        ? globalThis.Boolean(object.mo_reassemble)
+        : undefined,
     };
   },
 
@@ -823,6 +848,9 @@ export const Account: MessageFns<Account> = {
     if (message.refuseUnrated !== undefined) {
       obj.refuseUnrated = message.refuseUnrated;
     }
+    if (message.moReassemble !== undefined) {
+      obj.moReassemble = message.moReassemble;
+    }
     return obj;
   },
 
@@ -850,6 +878,7 @@ export const Account: MessageFns<Account> = {
     message.defaultValiditySeconds = object.defaultValiditySeconds ?? 0;
     message.chargeOn = object.chargeOn ?? 0;
     message.refuseUnrated = object.refuseUnrated ?? undefined;
+    message.moReassemble = object.moReassemble ?? undefined;
     return message;
   },
 };
