@@ -198,42 +198,19 @@ export class Aggregator {
     );
   }
 
+  /** Part states read from dlr.parts.v1: expiry orders, and part states of an earlier version's join stage. */
   onParts(records: ConsumedRecord<SmsPartStatus>[]): Promise<void> {
-    return this.process(
-      records.flatMap((r): AggInput[] => {
-        const v = r.value;
-        const hubId = v.context?.messageId;
-        const part = v.part;
-        if (!hubId || part === undefined) return [];
-        const time = ms(v.updatedAt) ?? Number(r.timestamp);
-        const status = fromProtoStatus(part.status);
-        if (part.partNumber === 0) {
-          // part 0 = every pending part: the hub's expiry sweep (see sweepExpiry)
-          if (status !== 'EXPIRED') return [];
-          return [{ hubId, event: { type: 'expire', hubMessageId: hubId, time } }];
-        }
-        if (status === undefined) return [];
-        const err = v.error ? String(Math.min(999, v.error.receiptError)).padStart(3, '0') : '000';
-        const event: TimelineEvent = {
-          type: 'part',
-          hubMessageId: hubId,
-          partIndex: part.partNumber - 1,
-          partsTotal: Math.max(1, v.partTotal),
-          status,
-          err,
-          time,
-        };
-        if (part.connectorId) event.connectorId = part.connectorId;
-        if (part.supplierMessageId) event.supplierMessageId = part.supplierMessageId;
-        // dispatch-made part states carry the part total; receipt-made ones do not
-        if (v.partTotal > 0 && part.supplierMessageId) event.accepted = true;
-        if (v.segments > 0) event.segments = v.segments;
-        if (v.context?.accountId) event.accountId = v.context.accountId;
-        const doneAt = ms(part.doneAt);
-        if (doneAt !== undefined) event.doneAt = doneAt;
-        return [{ hubId, ...(v.partTotal > 0 && v.context ? { context: v.context } : {}), event }];
-      }),
-    );
+    return this.process(records.flatMap((r) => partInputs(r.value, Number(r.timestamp))));
+  }
+
+  /**
+   * Part states decided by this process's join stage, applied at once instead of through dlr.parts.v1
+   * (a produce, a broker append and a fetch per part saved). The caller applies a dispatch's state
+   * before the dispatch can be joined to a receipt, which keeps the order the topic used to give.
+   */
+  applyParts(parts: readonly SmsPartStatus[]): Promise<void> {
+    const now = Date.now();
+    return this.process(parts.flatMap((p) => partInputs(p, now)));
   }
 
   /** Applies `inputs` (in order) to the stored messages; produces deliveries; writes rows. */
@@ -525,4 +502,38 @@ function windowLength(name: string): number {
   if (!m) return 0;
   const n = Number(m[1]);
   return n * (m[2] === 'h' ? 3_600_000 : m[2] === 'm' ? 60_000 : 1000);
+}
+
+/** The aggregation input of one part state (none for a malformed one). */
+function partInputs(v: SmsPartStatus, timestamp: number): AggInput[] {
+  const hubId = v.context?.messageId;
+  const part = v.part;
+  if (!hubId || part === undefined) return [];
+  const time = ms(v.updatedAt) ?? timestamp;
+  const status = fromProtoStatus(part.status);
+  if (part.partNumber === 0) {
+    // part 0 = every pending part: the hub's expiry sweep (see sweepExpiry)
+    if (status !== 'EXPIRED') return [];
+    return [{ hubId, event: { type: 'expire', hubMessageId: hubId, time } }];
+  }
+  if (status === undefined) return [];
+  const err = v.error ? String(Math.min(999, v.error.receiptError)).padStart(3, '0') : '000';
+  const event: TimelineEvent = {
+    type: 'part',
+    hubMessageId: hubId,
+    partIndex: part.partNumber - 1,
+    partsTotal: Math.max(1, v.partTotal),
+    status,
+    err,
+    time,
+  };
+  if (part.connectorId) event.connectorId = part.connectorId;
+  if (part.supplierMessageId) event.supplierMessageId = part.supplierMessageId;
+  // dispatch-made part states carry the part total; receipt-made ones do not
+  if (v.partTotal > 0 && part.supplierMessageId) event.accepted = true;
+  if (v.segments > 0) event.segments = v.segments;
+  if (v.context?.accountId) event.accountId = v.context.accountId;
+  const doneAt = ms(part.doneAt);
+  if (doneAt !== undefined) event.doneAt = doneAt;
+  return [{ hubId, ...(v.partTotal > 0 && v.context ? { context: v.context } : {}), event }];
 }

@@ -37,15 +37,16 @@ export function createDlr(deps: DlrDeps): Dlr {
   let consumer: TypedConsumer | undefined;
   let grpcServer: GrpcServer | undefined;
   const timers: NodeJS.Timeout[] = [];
+  const aggregator = new Aggregator({ options, logger, producer: deps.producer, pool: deps.pool, topics });
   const joiner = new Joiner({
     options,
     logger,
     producer: deps.producer,
     pool: deps.pool,
     topics,
+    applyParts: (parts) => aggregator.applyParts(parts),
     deadLetterTopic: () => consumer?.deadLetterTopic ?? `${options.groupId}.dlq`,
   });
-  const aggregator = new Aggregator({ options, logger, producer: deps.producer, pool: deps.pool, topics });
   const queries = new MessageQueries(deps.pool);
 
   const running = new Set<Promise<unknown>>();

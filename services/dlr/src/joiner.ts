@@ -1,15 +1,19 @@
 // Join stage: sms.dispatched.v1 + sms.receipt.raw.v1 (both keyed by connector/supplier id).
 //
 // Joins receipts to dispatched parts with the domain Correlator (id readings, evidence, precedence) and
-// publishes every part's new state on dlr.parts.v1, keyed by hub id, for the aggregation stage.
+// hands every part's new state to the aggregation stage in the same process (`applyParts`: its own
+// transaction under the messages' advisory locks, so the instance owning the message's partition and
+// this one never read-modify-write a message at once). Part states used to travel over dlr.parts.v1:
+// one more produce, broker append and fetch per part, for nothing the lock does not already give.
 // The in-memory correlator is a cache: accepted dispatches are written to dlr_dispatch_index and looked
 // up there on a miss, and receipts that arrive before their dispatch are kept in dlr_parked_receipts
 // (retried when a dispatch with one of their keys arrives and on every sweep, reported unmatched after
 // the park TTL). So a restart or a rebalance (even one that gives the dispatch and receipt partitions
 // to different instances) loses nothing.
 //
-// Order per batch: compute -> produce (acks=all) -> write Postgres -> offsets are committed. A crash in
-// between re-publishes a part state, which the aggregation stage ignores (a repeat of a known state).
+// Order per batch: compute -> apply the part states (committed, deliveries produced) -> write Postgres
+// (index, timeline, parked receipts) -> offsets are committed. A crash in between applies a part state
+// again, which the aggregation stage ignores (a repeat of a known state).
 import type { Logger } from '@smshub/logging';
 import { withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
@@ -73,6 +77,8 @@ export interface JoinerDeps {
   producer: TypedProducer;
   pool: Pool;
   topics: DlrTopics;
+  /** Applies part states to their messages (the aggregation stage); resolves once committed. */
+  applyParts: (parts: readonly SmsPartStatus[]) => Promise<void>;
   /** Where unmatched receipts are copied (the group's dead-letter topic). */
   deadLetterTopic: () => string;
 }
@@ -170,9 +176,9 @@ export class Joiner {
           ]);
         }
       }
-      // The dispatch's part state goes out before any receipt can be joined to it (in memory or through
-      // the index), so on dlr.parts.v1 it always precedes the receipt's: the aggregation stage learns
-      // the part total, segments and acceptance time first.
+      // The dispatch's part state is applied before any receipt can be joined to it (in memory or through
+      // the index), so it always precedes the receipt's: the aggregation stage learns the part total,
+      // segments and acceptance time first.
       await this.publish(plan);
       for (const dispatch of dispatches) this.correlator.onDispatch(dispatch);
       const joined = newPlan();
@@ -418,7 +424,7 @@ export class Joiner {
 
   private async publish(plan: Plan): Promise<void> {
     const { producer, topics } = this.deps;
-    const sends: Promise<void>[] = plan.parts.map((p) => producer.produce(topics.partStatus, p));
+    const sends: Promise<void>[] = plan.parts.length > 0 ? [this.deps.applyParts(plan.parts)] : [];
     for (const { item, reason } of plan.deadLetters) {
       sends.push(
         producer.produceRaw(this.deps.deadLetterTopic(), item.recordKey, item.bytes, {

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome, SmsRejected, SmsRouted, SmsSubmitted } from '@smshub/contracts';
 import { metricsRegistry } from '@smshub/telemetry';
-import { waitFor } from '@smshub/testing';
+import { waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { Harness, uuidv7 } from './harness.js';
 
 const h = new Harness();
@@ -118,7 +118,7 @@ describe('correlation', () => {
         ) === 3,
       { what: 'all three receipts joined' },
     );
-    await h.waitCaughtUp(h.topics.partStatus.name);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
     expect(h.deliveries.get(hubId)).toHaveLength(1);
     expect(h.finals(hubId)[0]?.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
     expect(await h.row(hubId)).toMatchObject({
@@ -126,6 +126,21 @@ describe('correlation', () => {
       revision: 1,
       status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
     });
+  });
+});
+
+describe('part states', () => {
+  it('carries a dispatch and its receipt to the final delivery without a record on dlr.parts.v1', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await h.dispatch({ hubId }, { connectorId: 'con_hop', supplierId: 'ABC124', normalised: '11256100' });
+    await h.receipt({ connectorId: 'con_hop', tlvId: 'abc124', normalised: '11256100' });
+    const d = await h.waitFinal(hubId);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(d.parts).toEqual([expect.objectContaining({ partNumber: 1, supplierMessageId: 'ABC124' })]);
+    // every record on dlr.parts.v1 so far has been read by the test's own reader: none is this message's
+    await waitForGroupCommitted({ groupId: h.partsGroup, topic: h.topics.partStatus.name });
+    expect(h.partStates.filter((id) => id === hubId)).toEqual([]);
   });
 });
 
@@ -146,7 +161,7 @@ describe('multi-part', () => {
     await h.receipt({ connectorId: 'con_mp', textId: '5001', normalised: '5001' });
     await h.receipt({ connectorId: 'con_mp', textId: '5003', normalised: '5003' });
     await waitFor(async () => (await h.row(hubId))?.parts_delivered === 2, { what: 'two parts delivered' });
-    await h.waitCaughtUp(h.topics.partStatus.name);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
     expect(h.finals(hubId)).toEqual([]);
     expect((await h.row(hubId))?.final).toBe(false);
 
@@ -202,7 +217,7 @@ describe('final outcomes without a delivery', () => {
           .rowCount === 1,
       { what: 'the late receipt joined' },
     );
-    await h.waitCaughtUp(h.topics.partStatus.name);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
     expect(h.deliveries.get(hubId)).toHaveLength(1);
   });
 
@@ -496,7 +511,7 @@ describe('restart', () => {
         ) === 2,
       { what: 'the duplicate joined' },
     );
-    await h.waitCaughtUp(h.topics.partStatus.name);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
     expect(h.deliveries.get(done)).toHaveLength(1);
     const res = await h.getMessage({ messageId: indexed });
     expect(res.message?.final).toBe(true);

@@ -94,6 +94,10 @@ export class Harness {
   readonly groupId = uniqueName('smshub-dlr');
   private readonly deliveriesGroup = uniqueName('dlr-test-deliveries');
   private readonly statsGroup = uniqueName('dlr-test-stats');
+  /** Group of the test's own reader of dlr.parts.v1. */
+  readonly partsGroup = uniqueName('dlr-test-parts');
+  /** Hub ids of the part states (part number > 0) seen on dlr.parts.v1, expiry orders left out. */
+  readonly partStates: string[] = [];
   /** Every sms.delivery.v1 event, by hub id, in arrival order. */
   readonly deliveries = new Map<string, SmsDelivery[]>();
   /** Latest delivery.stats.v1 record per key. */
@@ -128,7 +132,7 @@ export class Harness {
           await admin
             .createTopics({
               waitForLeaders: true,
-              topics: [this.groupId, this.deliveriesGroup, this.statsGroup].map((g) => ({
+              topics: [this.groupId, this.deliveriesGroup, this.statsGroup, this.partsGroup].map((g) => ({
                 topic: `${g}.dlq`,
                 numPartitions: 1,
                 replicationFactor: 1,
@@ -187,10 +191,17 @@ export class Harness {
     }).on(this.topics.deliveryStats, (r) => {
       this.stats.set(r.key ?? '', r.value);
     });
-    this.consumers.push(deliveries, stats);
+    const parts = new TypedConsumer(this.kafka, this.logger, {
+      groupId: this.partsGroup,
+      producer: this.producer,
+      commitIntervalMs: 100,
+    }).on(this.topics.partStatus, (r) => {
+      if ((r.value.part?.partNumber ?? 0) > 0) this.partStates.push(r.value.context?.messageId ?? '');
+    });
+    this.consumers.push(deliveries, stats, parts);
 
-    const joined = Promise.all([...[deliveries, stats].map((c) => c.waitForAssignment(60_000))]);
-    await Promise.all([deliveries.start(), stats.start()]);
+    const joined = Promise.all([...[deliveries, stats, parts].map((c) => c.waitForAssignment(60_000))]);
+    await Promise.all([deliveries.start(), stats.start(), parts.start()]);
     await joined;
     await this.startDlr();
 
@@ -265,7 +276,7 @@ export class Harness {
         .deleteTopics({
           topics: [
             ...Object.values(this.topics).map((t) => t.name),
-            ...[this.groupId, this.deliveriesGroup, this.statsGroup].map((g) => `${g}.dlq`),
+            ...[this.groupId, this.deliveriesGroup, this.statsGroup, this.partsGroup].map((g) => `${g}.dlq`),
           ],
         })
         .catch(() => undefined);

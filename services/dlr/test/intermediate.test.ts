@@ -41,7 +41,7 @@ it('publishes ENROUTE and ACCEPTED before the final status when intermediate rec
       ) === 3,
     { what: 'every receipt joined' },
   );
-  await h.waitCaughtUp(h.topics.partStatus.name);
+  await h.waitCaughtUp(h.topics.receiptRaw.name);
   const seen = (h.deliveries.get(hubId) ?? []).map((d) => [d.revision, d.status, d.final]);
   expect(seen).toEqual([
     [1, DeliveryStatus.DELIVERY_STATUS_ENROUTE, false],
