@@ -11,3 +11,4 @@ export {
   type ServiceRegistration,
   type TlsFiles,
 } from './server.js';
+export { RpcError, unaryHandlers, type StatusErrorClass } from './unary.js';

@@ -9,29 +9,13 @@ import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@smshub/logging';
+import { TLS_SERVER_POLICY } from '@smshub/smpp/tls-policy';
 
 /** Where a process listens when its configuration names no address: this machine only. */
 export const DEFAULT_HOST = '127.0.0.1';
 
-/**
- * TLS policy of the gRPC servers, the same as SMPP's (libs/smpp SMPP_TLS_SERVER_DEFAULTS; a test keeps
- * them equal): TLS 1.3, and TLS 1.2 with ECDHE key exchange and AEAD ciphers only.
- */
-export const GRPC_TLS_SERVER_OPTIONS = Object.freeze({
-  minVersion: 'TLSv1.2' as const,
-  ciphers: [
-    'TLS_AES_256_GCM_SHA384',
-    'TLS_CHACHA20_POLY1305_SHA256',
-    'TLS_AES_128_GCM_SHA256',
-    'ECDHE-ECDSA-AES256-GCM-SHA384',
-    'ECDHE-RSA-AES256-GCM-SHA384',
-    'ECDHE-ECDSA-CHACHA20-POLY1305',
-    'ECDHE-RSA-CHACHA20-POLY1305',
-    'ECDHE-ECDSA-AES128-GCM-SHA256',
-    'ECDHE-RSA-AES128-GCM-SHA256',
-  ].join(':'),
-  honorCipherOrder: true,
-});
+/** TLS policy of the gRPC servers: the hub's one policy, as SMPP's (libs/smpp tls-policy.ts). */
+export const GRPC_TLS_SERVER_OPTIONS = TLS_SERVER_POLICY;
 
 /** How often the certificate files are checked for a renewal, by default. */
 export const TLS_RELOAD_INTERVAL_MS = 10_000;

@@ -8,33 +8,15 @@ import {
   type RequestHandlers,
   type SmppLogger,
 } from './session.js';
+import { TLS_SERVER_POLICY } from './tls-policy.js';
 
 /**
  * SMPP server (SMSC side) over TCP or TLS. Replaces node-smpp's Server, a thin net.Server subclass whose
  * sessions have the problems listed in session.ts. Each connection gets its own SmppSession: a broken
  * peer can only ever close its own session.
  */
-/**
- * TLS of SMPP listeners unless `tls` says otherwise: TLS 1.3, and TLS 1.2 with ECDHE key exchange (forward
- * secrecy) and AEAD ciphers (GCM, ChaCha20-Poly1305) only: no CBC suites with SHA-1 MACs, no RSA key
- * exchange, nothing older than 1.2. Works with RSA and ECDSA certificates. ESMEs too old for this (some
- * Java 7 era stacks) are better served by an stunnel in front than by weakening every customer's link.
- */
-export const SMPP_TLS_SERVER_DEFAULTS: tls.TlsOptions = {
-  minVersion: 'TLSv1.2',
-  ciphers: [
-    'TLS_AES_256_GCM_SHA384',
-    'TLS_CHACHA20_POLY1305_SHA256',
-    'TLS_AES_128_GCM_SHA256',
-    'ECDHE-ECDSA-AES256-GCM-SHA384',
-    'ECDHE-RSA-AES256-GCM-SHA384',
-    'ECDHE-ECDSA-CHACHA20-POLY1305',
-    'ECDHE-RSA-CHACHA20-POLY1305',
-    'ECDHE-ECDSA-AES128-GCM-SHA256',
-    'ECDHE-RSA-AES128-GCM-SHA256',
-  ].join(':'),
-  honorCipherOrder: true,
-};
+/** TLS of SMPP listeners unless `tls` says otherwise: the hub's one policy (tls-policy.ts). */
+export const SMPP_TLS_SERVER_DEFAULTS: tls.TlsOptions = { ...TLS_SERVER_POLICY };
 
 export interface SmppServerOptions {
   /**

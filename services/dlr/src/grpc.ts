@@ -2,7 +2,13 @@
 // grpc.health.v1 (grpc-health-check, no token).
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
+import {
+  RpcError,
+  startGrpcServer as startServer,
+  unaryHandlers,
+  type GrpcServer,
+  type TlsFiles,
+} from '@smshub/grpc';
 import { accountScope, AuthError, callInfo, guardService, type Guard, type Principal } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
@@ -25,17 +31,6 @@ import {
 } from '@smshub/contracts';
 import { isUuid } from './sql.js';
 import type { TimelineKind } from './timeline-rows.js';
-
-/** A failure with its gRPC status code. */
-export class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RpcError';
-  }
-}
 
 const MAX_RANGE_MS = 31 * 86_400_000;
 const DEFAULT_PAGE = 100;
@@ -242,31 +237,11 @@ export class MessageQueries {
   }
 }
 
-function unary<Req, Res>(
-  log: Logger,
-  name: string,
-  fn: (req: Req, caller: Principal) => Promise<Res>,
-): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => fn(call.request, callInfo(call).principal))
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          if (err instanceof RpcError || err instanceof AuthError) {
-            callback({ code: err.code, details: err.message, name: 'RpcError', message: err.message });
-            return;
-          }
-          log.error({ err, rpc: name }, 'rpc failed');
-          callback({
-            code: grpc.status.INTERNAL,
-            details: 'internal error',
-            name: 'Error',
-            message: 'internal error',
-          });
-        },
-      );
-  };
+/** Unary handlers given the authenticated caller (libs/auth's guard ran first); AuthError reaches the client. */
+function unaryWithCaller(log: Logger) {
+  const handler = unaryHandlers(log, { clientErrors: [AuthError] });
+  return <Req, Res>(name: string, fn: (req: Req, caller: Principal) => Promise<Res>) =>
+    handler<Req, Res>(name, (req, call) => fn(req, callInfo(call).principal));
 }
 
 /**
@@ -275,13 +250,14 @@ function unary<Req, Res>(
  * message of another account is NOT_FOUND (as if it did not exist).
  */
 export function messageService(queries: MessageQueries, log: Logger, guard: Guard): MessageServiceServer {
+  const unary = unaryWithCaller(log);
   return guardService(
     MessageServiceService,
     {
-      getMessage: unary(log, 'GetMessage', (r: GetMessageRequest, caller) =>
+      getMessage: unary('GetMessage', (r: GetMessageRequest, caller) =>
         queries.getMessage({ ...r, accountId: accountScope(caller, r.accountId) }),
       ),
-      listMessages: unary(log, 'ListMessages', (r: ListMessagesRequest, caller) =>
+      listMessages: unary('ListMessages', (r: ListMessagesRequest, caller) =>
         queries.listMessages({ ...r, accountId: accountScope(caller, r.accountId) }),
       ),
     },

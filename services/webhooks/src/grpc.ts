@@ -1,6 +1,12 @@
 // smshub.webhooks.v1.WebhookService (every call authenticated, libs/auth) plus grpc.health.v1.
 import * as grpc from '@grpc/grpc-js';
-import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
+import {
+  RpcError,
+  startGrpcServer as startServer,
+  unaryHandlers,
+  type GrpcServer,
+  type TlsFiles,
+} from '@smshub/grpc';
 import { accountScope, AuthError, callInfo, guardService, type Guard, type Principal } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import {
@@ -12,16 +18,6 @@ import {
 } from '@smshub/contracts';
 import type { Endpoint, EndpointStore } from './endpoints.js';
 import { isUuid, type AttemptRow, type DeliveryRow, type DeliveryStore } from './store.js';
-
-export class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RpcError';
-  }
-}
 
 const DEFAULT_OVERLAP_SECONDS = 86_400;
 
@@ -93,31 +89,11 @@ function needAccount(id: string): string {
   return id;
 }
 
-function unary<Req, Res>(
-  log: Logger,
-  name: string,
-  fn: (req: Req, caller: Principal) => Promise<Res>,
-): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    Promise.resolve()
-      .then(() => fn(call.request, callInfo(call).principal))
-      .then(
-        (res) => callback(null, res),
-        (err: unknown) => {
-          if (err instanceof RpcError || err instanceof AuthError) {
-            callback({ code: err.code, details: err.message, name: 'RpcError', message: err.message });
-            return;
-          }
-          log.error({ err, rpc: name }, 'rpc failed');
-          callback({
-            code: grpc.status.INTERNAL,
-            details: 'internal error',
-            name: 'Error',
-            message: 'internal error',
-          });
-        },
-      );
-  };
+/** Unary handlers given the authenticated caller (libs/auth's guard ran first); AuthError reaches the client. */
+function unaryWithCaller(log: Logger) {
+  const handler = unaryHandlers(log, { clientErrors: [AuthError] });
+  return <Req, Res>(name: string, fn: (req: Req, caller: Principal) => Promise<Res>) =>
+    handler<Req, Res>(name, (req, call) => fn(req, callInfo(call).principal));
 }
 
 /**
@@ -130,10 +106,11 @@ export function webhookService(
   guard: Guard,
 ): WebhookServiceServer {
   const { endpoints, deliveries } = deps;
+  const unary = unaryWithCaller(log);
   return guardService(
     WebhookServiceService,
     {
-      setEndpoint: unary(log, 'SetEndpoint', async (r) => {
+      setEndpoint: unary('SetEndpoint', async (r) => {
         const { endpoint, newSecret } = await endpoints.set({
           accountId: needAccount(r.accountId),
           url: checkUrl(r.url),
@@ -143,17 +120,17 @@ export function webhookService(
         log.info({ accountId: r.accountId, created: newSecret !== null }, 'webhook endpoint set');
         return { endpoint: endpointMessage(endpoint), signingSecret: newSecret ?? '' };
       }),
-      getEndpoint: unary(log, 'GetEndpoint', async (r) => {
+      getEndpoint: unary('GetEndpoint', async (r) => {
         const e = await endpoints.get(needAccount(r.accountId), { fresh: true });
         if (!e) throw new RpcError(grpc.status.NOT_FOUND, `account ${r.accountId} has no webhook endpoint`);
         return { endpoint: endpointMessage(e) };
       }),
-      deleteEndpoint: unary(log, 'DeleteEndpoint', async (r) => {
+      deleteEndpoint: unary('DeleteEndpoint', async (r) => {
         if (!(await endpoints.remove(needAccount(r.accountId))))
           throw new RpcError(grpc.status.NOT_FOUND, `account ${r.accountId} has no webhook endpoint`);
         return {};
       }),
-      rotateSecret: unary(log, 'RotateSecret', async (r) => {
+      rotateSecret: unary('RotateSecret', async (r) => {
         const overlap = r.overlapSeconds || DEFAULT_OVERLAP_SECONDS;
         if (overlap > 30 * 86_400)
           throw new RpcError(grpc.status.INVALID_ARGUMENT, 'overlap_seconds is at most 30 days');
@@ -162,7 +139,7 @@ export function webhookService(
         log.info({ accountId: r.accountId, overlapSeconds: overlap }, 'webhook signing secret rotated');
         return { endpoint: endpointMessage(res.endpoint), signingSecret: res.newSecret };
       }),
-      listAttempts: unary(log, 'ListAttempts', async (r, caller) => {
+      listAttempts: unary('ListAttempts', async (r, caller) => {
         if (!r.messageId) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'message_id is required');
         const scope = accountScope(caller, '');
         const rows = (await deliveries.deliveriesOfMessage(r.messageId)).filter(
@@ -173,7 +150,7 @@ export function webhookService(
         const attempts = await deliveries.attempts(rows.map((d) => d.id));
         return { deliveries: rows.map((d) => deliveryMessage(d, attempts)) };
       }),
-      replay: unary(log, 'Replay', async (r) => {
+      replay: unary('Replay', async (r) => {
         if (!isUuid(r.id))
           throw new RpcError(grpc.status.INVALID_ARGUMENT, 'id must be a delivery or attempt id (a UUID)');
         const d = await deliveries.replay(r.id);
