@@ -51,7 +51,8 @@ const USAGE = `usage: npm run bench [-- options]
   --partitions N       partitions of the message-flow topics, >= 6 (default 6)
   --replicas SPEC      processes per service, e.g. routing=2,dlr=2 (not ingress; default one each)
   --log-level L        LOG_LEVEL of the hub (default info)
-  --node-options OPTS  NODE_OPTIONS of every hub process, e.g. "--max-old-space-size=256" (default none)
+  --node-options OPTS  NODE_OPTIONS of every hub process (default "--max-old-space-size=192", the heap cap
+                       compose and Helm give each service; "" = none, Node sizes the heap from the host)
   --profile            V8 CPU profile of every hub process over the load (.cpuprofile); top self time in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
@@ -98,6 +99,9 @@ function parseReplicas(spec: string | undefined): Record<string, number> {
   return out;
 }
 
+/** The heap cap the deployments give a service (docker-compose.yml, helm/smshub/values.yaml, npm start). */
+const DEPLOYMENT_NODE_OPTIONS = '--max-old-space-size=192';
+
 const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
@@ -131,7 +135,7 @@ async function main(): Promise<void> {
         partitions: { type: 'string' },
         replicas: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
-        'node-options': { type: 'string' },
+        'node-options': { type: 'string', default: DEPLOYMENT_NODE_OPTIONS },
         profile: { type: 'boolean', default: false },
         sources: { type: 'boolean', default: false },
         'no-baseline': { type: 'boolean', default: false },
