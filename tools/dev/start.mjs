@@ -109,6 +109,8 @@ const env = {
   ...process.env,
   ...devSecrets(),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+  // The heap cap compose and Helm give each service (Node would size the heap from the host's memory).
+  NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-old-space-size=192',
   // Local hub: a message's callback_url may point at `npm run webhook-listen` on 127.0.0.1.
   WEBHOOK_ALLOW_PRIVATE_CALLBACKS: process.env.WEBHOOK_ALLOW_PRIVATE_CALLBACKS ?? 'true',
   SMPP_PORT: String(ports.smpp),
@@ -240,6 +242,9 @@ for (const p of processes) {
   const own = { HTTP_PORT: String(p.httpPort) };
   if (ports.grpc[p.name] !== undefined) own.GRPC_PORT = String(ports.grpc[p.name]);
   if (p.name === 'smsc-simulator') own.SIM_CONFIG_FILE = simConfig;
+  // ingress and http-api get 288 MB, as in compose and Helm
+  if ((p.name === 'ingress' || p.name === 'http-api') && process.env.NODE_OPTIONS === undefined)
+    own.NODE_OPTIONS = '--max-old-space-size=288';
   if (p.name === 'http-api') {
     own.HTTP_API_PORT = String(ports.httpApi);
     own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;
