@@ -51,8 +51,9 @@ const USAGE = `usage: npm run bench [-- options]
   --partitions N       partitions of the message-flow topics, >= 6 (default 6)
   --replicas SPEC      processes per service, e.g. routing=2,dlr=2 (not ingress; default one each)
   --log-level L        LOG_LEVEL of the hub (default info)
-  --node-options OPTS  NODE_OPTIONS of every hub process (default "--max-old-space-size=192", the heap cap
-                       compose and Helm give each service; "" = none, Node sizes the heap from the host)
+  --node-options OPTS  NODE_OPTIONS of every hub process (default: the heap caps compose and Helm give,
+                       "--max-old-space-size=192", ingress and http-api 288; "" = none: Node sizes the
+                       heap from the host's memory)
   --profile            V8 CPU profile of every hub process over the load (.cpuprofile); top self time in the report
   --sources            run the TypeScript sources (tsx) instead of the esbuild bundles
   --no-baseline        skip the raw Kafka baseline
@@ -99,8 +100,9 @@ function parseReplicas(spec: string | undefined): Record<string, number> {
   return out;
 }
 
-/** The heap cap the deployments give a service (docker-compose.yml, helm/smshub/values.yaml, npm start). */
-const DEPLOYMENT_NODE_OPTIONS = '--max-old-space-size=192';
+/** The heap caps the deployments give a service (docker-compose.yml, helm/smshub/values.yaml, npm start). */
+const deploymentNodeOptions = (service: string): string =>
+  `--max-old-space-size=${service === 'ingress' || service === 'http-api' ? 288 : 192}`;
 
 const log = (msg: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
         partitions: { type: 'string' },
         replicas: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
-        'node-options': { type: 'string', default: DEPLOYMENT_NODE_OPTIONS },
+        'node-options': { type: 'string' },
         profile: { type: 'boolean', default: false },
         sources: { type: 'boolean', default: false },
         'no-baseline': { type: 'boolean', default: false },
@@ -349,9 +351,10 @@ async function main(): Promise<void> {
     const profilerPreload = path.join(root, 'tools/bench/src/cpu-profile.mjs');
     for (const s of services) {
       const env: Record<string, string> = {};
-      const nodeOptions = [values['node-options'], values.profile && `--import=${profilerPreload}`].filter(
-        (o): o is string => typeof o === 'string' && o !== '',
-      );
+      const nodeOptions = [
+        values['node-options'] ?? deploymentNodeOptions(s),
+        values.profile && `--import=${profilerPreload}`,
+      ].filter((o): o is string => typeof o === 'string' && o !== '');
       if (nodeOptions.length) env.NODE_OPTIONS = nodeOptions.join(' ');
       if (values.profile) env.BENCH_CPU_PROF_DIR = path.join(profileDir, s);
       envFor[s] = env;
@@ -678,7 +681,7 @@ async function main(): Promise<void> {
         replicas,
         bundles,
         logLevel: values['log-level'],
-        ...(values['node-options'] && { nodeOptions: values['node-options'] }),
+        nodeOptions: values['node-options'] ?? '--max-old-space-size=192 (ingress, http-api 288)',
       },
       phases,
       cpu: cpuFigures,
