@@ -9,12 +9,17 @@
 // generator (autocannon, keep-alive, one request in flight per connection) runs in a child process
 // (http-load.ts), so this process's CPU is the service's own (its Kafka producer included).
 // Phases: a warm-up (not counted), a saturation phase (as fast as answered), then a phase at half the
-// saturated rate whose latency percentiles are the ones to read.
+// saturated rate, requests evenly spaced (open loop, latency from each request's due time: see
+// http-load.ts), whose latency percentiles are the ones to read; then the same rate as autocannon paces
+// it (bursts; for comparison with earlier runs). Each phase also reports the Kafka produce round trip
+// (kafkajs's request instrumentation) and this process's event-loop delay, where a p99 comes from.
 // HTTP_BENCH_PROFILE=<file.cpuprofile> writes a V8 CPU profile of this process during the saturation phase.
+// HTTP_BENCH_AUTOCANNON_RATE=0 skips the comparison phase at autocannon's pacing.
 import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { generateSecret, hashSecret } from '@smshub/auth';
 import { topics as registry } from '@smshub/contracts';
@@ -44,6 +49,17 @@ await migrate(pool);
 // The registry's partition counts (6 for the flow topics), as a deployment has them.
 const topics = await createIsolatedTopics(registry, { maxPartitions: 64, brokers });
 const kafka = createKafka({ brokers, clientId: uniqueName('http-bench'), ssl: false }, logger);
+// The produce round trips (ms) of every kafkajs producer TypedProducer makes (it makes a new one after a
+// failed batch): kafkajs's REQUEST instrumentation event, Produce requests only.
+const produceRoundTrips: number[] = [];
+const makeProducer = kafka.producer.bind(kafka);
+kafka.producer = (config) => {
+  const p = makeProducer(config);
+  p.on(p.events.REQUEST, (e) => {
+    if (e.payload.apiName === 'Produce') produceRoundTrips.push(e.payload.duration);
+  });
+  return p;
+};
 const producer = new TypedProducer(kafka, logger, HTTP_API_PRODUCER_OPTIONS);
 await producer.connect();
 const consumers: TypedConsumer[] = [];
@@ -63,6 +79,13 @@ const api = createHttpApi({
   },
   pool,
   topics,
+});
+// Server-side time of each accepted POST /v1/messages (request received -> answer sent; Fastify's
+// elapsedTime): what the service itself adds, without the load generator's or the network's queueing.
+const serverTimes: number[] = [];
+api.server.addHook('onResponse', (req, reply, done) => {
+  if (reply.statusCode === 202) serverTimes.push(reply.elapsedTime);
+  done();
 });
 const { port } = await api.start();
 const url = `http://127.0.0.1:${port}`;
@@ -88,7 +111,8 @@ interface PhaseResult {
   non2xx: number;
   errors: number;
   timeouts: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: { p50: number; p90: number; p99: number; p999?: number; max: number; mean: number };
+  sendLagMs?: { p50: number; p99: number; max: number };
   cpuMicros: number;
 }
 const client = fork(fileURLToPath(new URL('./http-load.ts', import.meta.url)));
@@ -123,13 +147,28 @@ async function produceBatches(): Promise<{ requests: number; records: number }> 
   return { requests: value('_count'), records: value('_sum') };
 }
 
-async function phase(p: { seconds: number; connections: number; rate?: number }) {
+const pct = (values: number[], q: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : 0;
+};
+
+async function phase(p: {
+  seconds: number;
+  connections: number;
+  rate?: number;
+  pacer?: 'even' | 'autocannon';
+}) {
+  produceRoundTrips.length = 0;
+  serverTimes.length = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
   const batches0 = await produceBatches();
   const ticks0 = await procTicks();
   const cpu0 = process.cpuUsage();
   const done = fromClient<PhaseResult>('done');
   client.send({ url, key, ...p });
   const r = await done;
+  loopDelay.disable();
   const cpu = process.cpuUsage(cpu0);
   const ticks = (await procTicks()) - ticks0;
   const batches1 = await produceBatches();
@@ -137,7 +176,7 @@ async function phase(p: { seconds: number; connections: number; rate?: number })
   const per = (micros: number): number => Number((micros / Math.max(1, r.accepted)).toFixed(1));
   return {
     connections: p.connections,
-    ...(p.rate ? { targetPerSecond: p.rate } : {}),
+    ...(p.rate ? { targetPerSecond: p.rate, pacer: p.pacer ?? 'even' } : {}),
     seconds: r.seconds,
     accepted: r.accepted,
     rejectedNon2xx: r.non2xx,
@@ -152,6 +191,24 @@ async function phase(p: { seconds: number; connections: number; rate?: number })
       ((batches1.records - batches0.records) / Math.max(1, requests)).toFixed(1),
     ),
     kafkaMsBetweenProduceRequests: Number(((r.seconds * 1000) / Math.max(1, requests)).toFixed(1)),
+    serverMs: {
+      p50: Number(pct(serverTimes, 0.5).toFixed(1)),
+      p99: Number(pct(serverTimes, 0.99).toFixed(1)),
+      max: Number(pct(serverTimes, 1).toFixed(1)),
+    },
+    ...(r.sendLagMs && { loadGeneratorSendLagMs: r.sendLagMs }),
+    // Produce request round trip as kafkajs measures it (sent -> answered, acks=all).
+    kafkaProduceRoundTripMs: {
+      p50: pct(produceRoundTrips, 0.5),
+      p99: pct(produceRoundTrips, 0.99),
+      max: pct(produceRoundTrips, 1),
+    },
+    // How late this process's event loop ran a 1 ms timer (GC, long tasks, CPU starvation).
+    eventLoopDelayMs: {
+      p50: Number((loopDelay.percentile(50) / 1e6).toFixed(1)),
+      p99: Number((loopDelay.percentile(99) / 1e6).toFixed(1)),
+      max: Number((loopDelay.max / 1e6).toFixed(1)),
+    },
     // This process: the service and its Kafka producer (the load generator is the child process).
     serviceCpuMicrosPerAccepted: per(cpu.user + cpu.system),
     serviceCpuMicrosPerAcceptedFromProc: per(ticks * TICK_MICROS),
@@ -165,7 +222,11 @@ const stopProfile = await profileTo(process.env.HTTP_BENCH_PROFILE);
 const saturation = await phase({ seconds, connections });
 await stopProfile();
 const half = Math.max(1, Math.round(saturation.acceptedPerSecond / 2));
-const halfRate = await phase({ seconds, connections, rate: half });
+const halfRate = await phase({ seconds, connections, rate: half, pacer: 'even' });
+const halfRateAutocannon =
+  process.env.HTTP_BENCH_AUTOCANNON_RATE === '0'
+    ? undefined
+    : await phase({ seconds, connections, rate: half, pacer: 'autocannon' });
 client.send({ type: 'exit' });
 
 console.log(
@@ -174,6 +235,7 @@ console.log(
       bench: 'http-api: POST /v1/messages, one process, keep-alive, Kafka acks=all',
       saturation,
       halfRate,
+      ...(halfRateAutocannon && { halfRateAutocannon }),
       targets: {
         acceptedPerSecond: '>= 3000',
         p99AtHalfRateMs: '<= 20',
