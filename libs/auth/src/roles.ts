@@ -34,7 +34,11 @@ export type Permission =
   /** Creating, expiring and revoking API tokens. */
   | 'tokens.manage'
   /** The audit log. */
-  | 'audit.read';
+  | 'audit.read'
+  /** Subscribers' opt-out lists (phone numbers: staff who run traffic, not finance). */
+  | 'optouts.read'
+  /** Adding, removing and importing opt-outs. */
+  | 'optouts.write';
 
 /** What each role may do. customer's permissions are limited to its own account by the handlers. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
@@ -52,8 +56,17 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'tokens.read',
     'tokens.manage',
     'audit.read',
+    'optouts.read',
+    'optouts.write',
   ],
-  operations: ['api.describe', 'accounts.read', 'config.read', 'messages.read'],
+  operations: [
+    'api.describe',
+    'accounts.read',
+    'config.read',
+    'messages.read',
+    'optouts.read',
+    'optouts.write',
+  ],
   finance: [
     'api.describe',
     'accounts.read',
@@ -71,6 +84,7 @@ export const WRITE_PERMISSIONS: ReadonlySet<Permission> = new Set([
   'config.write',
   'balances.write',
   'tokens.manage',
+  'optouts.write',
 ]);
 
 const ADMIN = '/smshub.admin.v1.AdminService/';
@@ -106,6 +120,14 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   [`${ADMIN}RevokeToken`, 'tokens.manage'],
   [`${ADMIN}SetTokenExpiry`, 'tokens.manage'],
   [`${ADMIN}ListAuditEvents`, 'audit.read'],
+  [`${ADMIN}AddOptOut`, 'optouts.write'],
+  [`${ADMIN}RemoveOptOut`, 'optouts.write'],
+  [`${ADMIN}ImportOptOuts`, 'optouts.write'],
+  [`${ADMIN}ListOptOuts`, 'optouts.read'],
+  [`${ADMIN}ExportOptOuts`, 'optouts.read'],
+  [`${ADMIN}SetOptOutKeywords`, 'config.write'],
+  [`${ADMIN}DeleteOptOutKeywords`, 'config.write'],
+  [`${ADMIN}ListOptOutKeywords`, 'config.read'],
   [`${ADMIN}CreateNumber`, 'config.write'],
   [`${ADMIN}GetNumber`, 'config.read'],
   [`${ADMIN}ListNumbers`, 'config.read'],

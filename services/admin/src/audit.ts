@@ -123,6 +123,40 @@ export function auditTarget(
           revision: field(res, 'revision'),
         }),
       };
+    case 'AddOptOut': {
+      const o = field(req, 'optOut');
+      return {
+        kind: 'opt_out',
+        id: `${str(field(o, 'accountId'))}/${str(field(o, 'msisdn'))}/${str(field(o, 'scopeNumber'))}`,
+        after: (res) => field(res, 'optOut'),
+      };
+    }
+    case 'RemoveOptOut':
+      return {
+        kind: 'opt_out',
+        id: `${accountId}/${str(field(req, 'msisdn'))}/${field(req, 'allScopes') ? '*' : str(field(req, 'scopeNumber'))}`,
+        after: (res) => res,
+      };
+    case 'ImportOptOuts':
+      return {
+        kind: 'opt_out',
+        id: `${accountId}/*`,
+        after: (res) => ({
+          csv: field(req, 'csv'),
+          replaceAll: field(req, 'replaceAll'),
+          dryRun: field(req, 'dryRun'),
+          summary: res,
+        }),
+      };
+    case 'SetOptOutKeywords':
+    case 'DeleteOptOutKeywords': {
+      const k = method === 'SetOptOutKeywords' ? field(req, 'keywordSet') : req;
+      return {
+        kind: 'opt_out_keyword_set',
+        id: `${str(field(k, 'accountId'))}/${str(field(k, 'country'))}/${str(field(k, 'language'))}`,
+        after: (res) => (method === 'SetOptOutKeywords' ? field(res, 'keywordSet') : undefined),
+      };
+    }
     case 'CreateTopUp':
       return { kind: 'balance', id: accountId, after: (res) => res };
     case 'SetCreditLimit': {

@@ -7,6 +7,7 @@ import { connectorHandlers } from './resources/connectors.js';
 import { firewallHandlers } from './resources/firewall.js';
 import { importHandlers } from './resources/imports.js';
 import { numberingHandlers } from './resources/numbering.js';
+import { optOutHandlers } from './resources/optouts.js';
 import { numberHandlers } from './resources/numbers.js';
 import { rateHandlers } from './resources/rates.js';
 import { routingRuleHandlers } from './resources/routing-rules.js';
@@ -25,6 +26,7 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...importHandlers(ctx),
     ...balanceHandlers(ctx),
     ...tokenHandlers(ctx),
+    ...optOutHandlers(ctx),
     listAuditEvents: (req) => listAuditEvents(ctx.pool, req),
   };
 }

@@ -6,7 +6,6 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ChangeAction,
@@ -33,7 +32,7 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import type { Kafka } from 'kafkajs';
-import { KeywordHandler } from '../src/optout/handler.js';
+import { KeywordHandler, uuidv7 } from '../src/optout/handler.js';
 
 const ACCOUNT = '0193a000-0000-7000-8000-0000000000b1';
 const HUB = '447700900500';
@@ -51,7 +50,7 @@ const changes: ConfigChange[] = [];
 const audits: AuditEvent[] = [];
 const replies = new Map<string, SmsSubmitted>();
 
-function mo(from: string, text: string, id = uuidv7()): SmsInbound {
+function mo(from: string, text: string, id = uuidv7(new Date())): SmsInbound {
   return SmsInbound.fromPartial({
     messageId: id,
     accountId: ACCOUNT,

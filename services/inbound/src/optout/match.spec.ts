@@ -49,7 +49,14 @@ describe('matchKeyword with configured sets', () => {
   const sets: KeywordSet[] = [
     set({ accountId: '', country: 'CA', language: 'en', stopReply: 'You are unsubscribed.' }),
     set({ accountId: '', country: 'CA', language: 'fr', stop: ['ARRET', 'ARRÊT'], stopReply: 'Désabonné.' }),
-    set({ accountId: 'acme', country: '', language: 'de', stop: ['STOPP'], help: ['HILFE'], helpReply: 'Hilfe' }),
+    set({
+      accountId: 'acme',
+      country: '',
+      language: 'de',
+      stop: ['STOPP'],
+      help: ['HILFE'],
+      helpReply: 'Hilfe',
+    }),
   ];
 
   it('matches every language of the most specific level, replying in the matched one', () => {
