@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Logger } from '@smshub/logging';
 import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
@@ -91,6 +91,39 @@ function refusal(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * kafkajs's default partitioner that also writes the partition it chose into the message
+ * (`message.partition`): a retry, or a resend through a new producer, goes to the same partition, and
+ * after `sendBatch` each record's partition is known, so the brokers' answers can be checked per record.
+ */
+export const pinningPartitioner: ICustomPartitioner = () => {
+  const inner = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const partition = inner(args);
+    args.message.partition = partition;
+    return partition;
+  };
+};
+
+/**
+ * The records of `batch` whose partition has no answer in `acks` (what kafkajs's sendBatch returned: one
+ * entry per topic-partition a broker acknowledged). kafkajs 2.2.4 resolves a multi-broker request whose
+ * retry skipped partitions: after a leader dies mid-request, its retry only sends to brokers that have not
+ * answered yet, so partitions that moved to a broker that already answered are never sent
+ * (tulios/kafkajs#1303, PR #1798; chaos run 6 lost records on four topics so).
+ */
+export function unacknowledged<P extends { topic: string; message: Message }>(
+  batch: readonly P[],
+  acks: readonly RecordMetadata[] | undefined,
+): P[] {
+  const answered = new Set(
+    (acks ?? []).filter((a) => !a.errorCode).map((a) => `${a.topicName}\u0000${a.partition}`),
+  );
+  return batch.filter(
+    (p) => p.message.partition === undefined || !answered.has(`${p.topic}\u0000${p.message.partition}`),
+  );
+}
+
 const produced = counter('smshub_kafka_produced_total', 'Records acknowledged by Kafka', ['topic']);
 const produceFailed = counter('smshub_kafka_produce_failed_total', 'Records Kafka did not acknowledge', [
   'topic',
@@ -99,6 +132,11 @@ const resent = counter(
   'smshub_kafka_produce_resent_total',
   'Records sent again through a new producer after Kafka gave up on their batch (definite outcomes)',
   [],
+);
+const unanswered = counter(
+  'smshub_kafka_produce_unanswered_total',
+  'Records kafkajs reported sent whose partition no broker acknowledged (sent again through a new producer)',
+  ['topic'],
 );
 const producerRenewals = counter(
   'smshub_kafka_producer_renewals_total',
@@ -164,7 +202,7 @@ export class TypedProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: pinningPartitioner,
       // definiteOutcome: kafkajs keeps retrying the same request (same producer id and sequence numbers).
       ...(this.definite && {
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -305,8 +343,24 @@ export class TypedProducer {
       batchSize.observe(batch.length);
       try {
         if (this.renew) await this.renewProducer();
-        await this.producer.sendBatch({ topicMessages, acks: -1 });
-        for (const p of batch) this.settle(p);
+        const acks = await this.producer.sendBatch({ topicMessages, acks: -1 });
+        // Each record is acknowledged only when a broker answered for its partition (see unacknowledged).
+        const missing = new Set(unacknowledged(batch, acks));
+        for (const p of batch) if (!missing.has(p)) this.settle(p);
+        if (missing.size) {
+          // Not written by this request; maybe by an earlier attempt of it that failed with the dead leader
+          // (then the copy sent now has the same key: consumers take it as a redelivery). A new producer id,
+          // so that no later batch reuses the sequence numbers kafkajs gave these records.
+          this.renew = true;
+          const parts = new Set([...missing].map((p) => `${p.topic}[${p.message.partition ?? '?'}]`));
+          for (const p of missing) unanswered.inc({ topic: p.topic });
+          this.log.warn(
+            { records: missing.size, partitions: [...parts] },
+            'Kafka did not answer for some partitions of a batch it reported sent: sending them again',
+          );
+          this.queue.unshift(...[...missing].filter((p) => !p.settled));
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
       } catch (err) {
         this.renew = true;
         const refused = refusal(err);
