@@ -70,6 +70,8 @@ const IMPORTS: Record<string, string> = {
 };
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+/** An E.164 number as the opt-out lists store it (digits, no "+"). */
+const digits = (v: unknown): string => str(v).trim().replace(/^\+/, '');
 const field = (o: unknown, k: string): unknown => (o && typeof o === 'object' ? (o as Obj)[k] : undefined);
 
 /**
@@ -127,14 +129,14 @@ export function auditTarget(
       const o = field(req, 'optOut');
       return {
         kind: 'opt_out',
-        id: `${str(field(o, 'accountId'))}/${str(field(o, 'msisdn'))}/${str(field(o, 'scopeNumber'))}`,
+        id: `${str(field(o, 'accountId'))}/${digits(field(o, 'msisdn'))}/${digits(field(o, 'scopeNumber'))}`,
         after: (res) => field(res, 'optOut'),
       };
     }
     case 'RemoveOptOut':
       return {
         kind: 'opt_out',
-        id: `${accountId}/${str(field(req, 'msisdn'))}/${field(req, 'allScopes') ? '*' : str(field(req, 'scopeNumber'))}`,
+        id: `${accountId}/${digits(field(req, 'msisdn'))}/${field(req, 'allScopes') ? '*' : digits(field(req, 'scopeNumber'))}`,
         after: (res) => res,
       };
     case 'ImportOptOuts':
