@@ -116,6 +116,9 @@ const SELECT = `SELECT id::text, system_id, password_hash, enabled, allowed_cidr
  */
 export class AccountStore {
   private bySystemId = new Map<string, Account>();
+  /** By account id, rebuilt lazily after a reload (idIndexOf: the map it was built from). */
+  private idIndex = new Map<string, Account>();
+  private idIndexOf: Map<string, Account> | undefined;
   private loading: Promise<void> | null = null;
   private again = false;
 
@@ -123,6 +126,15 @@ export class AccountStore {
 
   get(systemId: string): Account | undefined {
     return this.bySystemId.get(systemId);
+  }
+
+  /** The account with this id (inbound messages name the account, not the system_id). */
+  byId(id: string): Account | undefined {
+    if (this.idIndexOf !== this.bySystemId) {
+      this.idIndex = new Map([...this.bySystemId.values()].map((a) => [a.id, a]));
+      this.idIndexOf = this.bySystemId;
+    }
+    return this.idIndex.get(id);
   }
 
   get size(): number {

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '@smshub/logging';
 import type { SmppSession } from '@smshub/smpp';
-import { receiptsExpired, receiptsFailed, receiptsPending, receiptsSent } from './metrics.js';
+import { moSent, receiptsExpired, receiptsFailed, receiptsPending, receiptsSent } from './metrics.js';
 import type { ClaimedReceipt, ReceiptStore } from './receipt-store.js';
 
 export interface DispatcherOptions {
@@ -174,23 +174,7 @@ export class ReceiptDispatcher {
       return;
     }
     try {
-      await session.deliver(
-        {
-          source_addr_ton: r.sourceTon,
-          source_addr_npi: r.sourceNpi,
-          source_addr: r.source,
-          dest_addr_ton: r.destTon,
-          dest_addr_npi: r.destNpi,
-          destination_addr: r.dest,
-          esm_class: 0x04,
-          data_coding: r.dataCoding,
-          short_message: r.shortMessage,
-          receipted_message_id: r.customerMessageId,
-          message_state: r.messageState,
-          ...(r.networkErrorCode ? { network_error_code: r.networkErrorCode } : {}),
-        },
-        { timeoutMs: this.opts.responseTimeoutMs },
-      );
+      await session.deliver(deliverFields(r), { timeoutMs: this.opts.responseTimeoutMs });
     } catch (err) {
       receiptsFailed.inc();
       const delay = Math.min(this.opts.maxRetryMs, this.opts.retryBaseMs * 2 ** Math.max(0, r.attempts - 1));
@@ -207,7 +191,8 @@ export class ReceiptDispatcher {
       await this.store.retryLater(r.messageId, r.status, this.opts.replicaId, delay, (err as Error).message);
       return;
     }
-    receiptsSent.inc();
+    if ((r.esmClass ?? 0x04) === 0x04) receiptsSent.inc();
+    else moSent.inc();
     this.markSent(r.messageId, r.status);
     this.log.debug({ messageId: r.messageId, systemId: r.systemId }, 'receipt delivered');
   }
@@ -278,4 +263,39 @@ export class ReceiptDispatcher {
 
 function ackKey(a: { messageId: string; status: number }): string {
   return `${a.messageId}/${a.status}`;
+}
+
+/**
+ * The deliver_sm of a stored row: a delivery receipt (esm_class 0x04, receipted_message_id and message_state
+ * TLVs), or an inbound message (esm_class 0 or 0x40 with UDH, no receipt TLVs; user data longer than 254
+ * octets goes in message_payload, as SMPP 3.4 section 5.3.2.32 allows).
+ */
+export function deliverFields(r: ClaimedReceipt) {
+  const addresses = {
+    source_addr_ton: r.sourceTon,
+    source_addr_npi: r.sourceNpi,
+    source_addr: r.source,
+    dest_addr_ton: r.destTon,
+    dest_addr_npi: r.destNpi,
+    destination_addr: r.dest,
+    data_coding: r.dataCoding,
+  };
+  const esmClass = r.esmClass ?? 0x04;
+  if (esmClass !== 0x04) {
+    const long = r.shortMessage.length > 254;
+    return {
+      ...addresses,
+      esm_class: esmClass,
+      short_message: long ? Buffer.alloc(0) : r.shortMessage,
+      ...(long ? { message_payload: r.shortMessage } : {}),
+    };
+  }
+  return {
+    ...addresses,
+    esm_class: 0x04,
+    short_message: r.shortMessage,
+    receipted_message_id: r.customerMessageId,
+    message_state: r.messageState,
+    ...(r.networkErrorCode ? { network_error_code: r.networkErrorCode } : {}),
+  };
 }

@@ -1,6 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Pool } from 'pg';
-import { ResourceKind, type topics as topicRegistry } from '@smshub/contracts';
+import { ResourceKind, type SmsInbound, type topics as topicRegistry } from '@smshub/contracts';
 import { ProduceOutcomeUnknownError, type TypedConsumer, type TypedProducer } from '@smshub/kafka';
 import { maskNumber, type Logger } from '@smshub/logging';
 import {
@@ -26,6 +26,7 @@ import { CustomerIdAllocator, pgBlockSource } from './customer-id.js';
 import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
+import { buildInboundDelivery } from './inbound-mo.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
@@ -518,6 +519,35 @@ export function createIngress(deps: IngressDeps): Ingress {
   }
 
   /**
+   * A consumed batch of sms.inbound.v1: each MO becomes a stored deliver_sm (esm_class 0) for the account's
+   * receiver/transceiver binds, stored before the offsets commit, idempotent on the MO's id.
+   */
+  async function onInbound(records: readonly SmsInbound[]): Promise<void> {
+    const now = new Date();
+    const rows: PendingReceipt[] = [];
+    for (const mo of records) {
+      const account = mo.messageId ? accounts.byId(mo.accountId) : undefined;
+      if (!account) {
+        m.moNoAccount.inc();
+        log.warn(
+          { messageId: mo.messageId, accountId: mo.accountId },
+          'inbound message for an unknown account',
+        );
+        continue;
+      }
+      rows.push(buildInboundDelivery(mo, account.systemId, account.defaultValiditySeconds, now));
+    }
+    try {
+      await storeTogether([], rows);
+      m.moStored.inc(rows.length);
+    } catch (err) {
+      if (isTransientDbError(err))
+        throw new RetriableError(`database unavailable: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  /**
    * The batches of the partitions consumed together (one fetch) reach here in the same event-loop turn:
    * they are written together, one statement for all their states and one for all their receipts. Every
    * batch waits for (and fails with) the common write, so each is committed only once it is stored.
@@ -606,6 +636,7 @@ export function createIngress(deps: IngressDeps): Ingress {
       });
       consumers.push(delivery);
       delivery.onBatch(topics.delivery, (recs) => onDeliveries(recs.map((rec) => rec.value)));
+      delivery.onBatch(topics.inbound, (recs) => onInbound(recs.map((rec) => rec.value)));
       await delivery.start();
       await dispatcher.start();
       await registry.start();

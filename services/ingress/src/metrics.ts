@@ -35,6 +35,18 @@ export const receiptsSent = counter(
   'smshub_ingress_receipts_sent_total',
   'Receipts acknowledged by the customer (deliver_sm_resp OK)',
 );
+export const moSent = counter(
+  'smshub_ingress_mo_sent_total',
+  'Inbound messages (MO, sms.inbound.v1) acknowledged by the customer (deliver_sm_resp OK)',
+);
+export const moStored = counter(
+  'smshub_ingress_mo_stored_total',
+  'Inbound messages (MO, sms.inbound.v1 records) written to the store for the customer (a re-read record counts again)',
+);
+export const moNoAccount = counter(
+  'smshub_ingress_mo_unknown_account_total',
+  'sms.inbound.v1 records for an account ingress does not know (deleted since): not delivered',
+);
 export const receiptsFailed = counter(
   'smshub_ingress_receipts_failed_total',
   'Receipt deliver_sm attempts that failed or timed out (retried later)',

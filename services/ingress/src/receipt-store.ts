@@ -24,6 +24,7 @@ interface Row {
   network_error_code: Buffer | null;
   expires_at: Date;
   attempts: number;
+  esm_class: number;
 }
 
 /** One message's latest state, for query_sm (a row of ingress_message_state). */
@@ -73,10 +74,10 @@ export class ReceiptStore {
     const res = await this.pool.query(
       `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
          source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
-         data_coding, short_message, message_state, network_error_code, expires_at)
+         data_coding, short_message, message_state, network_error_code, expires_at, esm_class)
        SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
          $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $12::bytea[], $13::smallint[],
-         $14::bytea[], $15::timestamptz[])
+         $14::bytea[], $15::timestamptz[], $16::smallint[])
        ON CONFLICT (message_id, status) DO NOTHING`,
       [
         rs.map((r) => r.messageId),
@@ -94,6 +95,7 @@ export class ReceiptStore {
         rs.map((r) => r.messageState),
         rs.map((r) => r.networkErrorCode ?? null),
         rs.map((r) => r.expiresAt),
+        rs.map((r) => r.esmClass ?? 0x04),
       ],
     );
     return res.rowCount ?? 0;
@@ -138,6 +140,7 @@ export class ReceiptStore {
       networkErrorCode: r.network_error_code ?? undefined,
       expiresAt: r.expires_at,
       attempts: r.attempts,
+      esmClass: r.esm_class,
     }));
   }
 

@@ -27,6 +27,8 @@ export interface PendingReceipt {
   messageState: number;
   networkErrorCode: Buffer | undefined;
   expiresAt: Date;
+  /** deliver_sm esm_class: undefined or 0x04 a receipt; 0x00 an inbound message (MO), 0x40 an MO part with UDH. */
+  esmClass?: number;
 }
 
 const STAT: Record<DeliveryStatus, ReceiptStat> = {
