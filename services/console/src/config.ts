@@ -1,0 +1,25 @@
+import { envBoolean, envHost, envInt, envString } from '@smshub/config';
+
+/** The console's own environment variables (merged with the shared HTTP/log/OTel ones by runService). */
+export const consoleEnv = {
+  /** Listen address of the console. Loopback by default, like every listener; deployments set 0.0.0.0. */
+  CONSOLE_HOST: envHost(),
+  CONSOLE_PORT: envInt({ min: 0, max: 65535, default: 8090 }),
+  /** PEM certificate chain and key: with both, the console speaks HTTPS only (and its cookie is Secure). */
+  CONSOLE_TLS_CERT_FILE: envString().optional(),
+  CONSOLE_TLS_KEY_FILE: envString().optional(),
+  /** The services the console calls with the signed-in user's token (host:port); unset: that page says so. */
+  ADMIN_GRPC_ADDRESS: envString().optional(),
+  DLR_GRPC_ADDRESS: envString().optional(),
+  RATING_GRPC_ADDRESS: envString().optional(),
+  STATS_GRPC_ADDRESS: envString().optional(),
+  /** Call the services over TLS (system CAs, or CONSOLE_GRPC_CA_FILE). */
+  CONSOLE_GRPC_TLS: envBoolean(false),
+  CONSOLE_GRPC_CA_FILE: envString().optional(),
+  /** A session unused this long ends (minutes). */
+  CONSOLE_SESSION_IDLE_MINUTES: envInt({ min: 1, max: 24 * 60, default: 30 }),
+  /** A session ends this long after sign-in, used or not (hours). */
+  CONSOLE_SESSION_MAX_HOURS: envInt({ min: 1, max: 7 * 24, default: 12 }),
+  /** The built web application (vite build output); default services/console/dist/web. */
+  CONSOLE_ASSETS_DIR: envString().optional(),
+};
