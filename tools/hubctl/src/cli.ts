@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
 import { apiKeyCommands } from './commands/api-keys.js';
 import { messageCommands } from './commands/messages.js';
+import { optOutCommands } from './commands/opt-outs.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
 import { webhookCommands } from './commands/webhooks.js';
@@ -70,6 +71,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   securityCommands(session, program);
   apiKeyCommands(session, program);
   webhookCommands(session, program);
+  optOutCommands(session, program);
 
   for (const c of allCommands(program)) {
     c.exitOverride();
