@@ -357,7 +357,7 @@ async function routingProbe(accountId: string) {
     throw err;
   }
   return {
-    async submit(sender: string): Promise<RoutingAnswer> {
+    async submit(sender: string, destination = '4930123456'): Promise<RoutingAnswer> {
       const id = randomUUID();
       await producer.produce(
         t.submitted,
@@ -366,7 +366,7 @@ async function routingProbe(accountId: string) {
           accountId,
           systemId: 'acme',
           source: { ton: 5, npi: 0, address: sender },
-          destination: { ton: 1, npi: 1, address: '4930123456' },
+          destination: { ton: 1, npi: 1, address: destination },
           shortMessage: Buffer.from('hello'),
           receivedAt: new Date(),
           customerMessageId: id,
@@ -1235,5 +1235,97 @@ describe('hubctl against the real servers', { timeout: 150_000 }, () => {
       timeoutMs: 15_000,
       what: 'dlr refusing the revoked token',
     });
+  });
+
+  it('opt-outs: imports a CSV (a bad line refused with 65 and its number), exports it back, and routing rejects an MT to an imported number with err 017', async () => {
+    const accountId = randomUUID();
+    await pool.query(
+      `INSERT INTO accounts (id, system_id, password_hash, currency) VALUES ($1, 'optouts', '$argon2id$x', 'EUR')`,
+      [accountId],
+    );
+    const id = `rr_opt_${randomBytes(3).toString('hex')}`;
+    for (const r of await Promise.all([
+      hubctl([
+        'connectors',
+        'create',
+        `con_${id}`,
+        '--supplier',
+        'sup_opt',
+        '--enabled',
+        '--currency',
+        'EUR',
+        '--bind',
+        'host=127.0.0.1,port=2776,system_id=hub',
+        '--max-submit-rate',
+        '10',
+        '--password',
+        'pw',
+      ]),
+      hubctl(['prefixes', 'create', '4940', '--country', 'de', '--mcc', '262', '--mnc', '02']),
+    ]))
+      expect(r.stderr).toBe('');
+    const rule = await hubctl([
+      'routes',
+      'create',
+      id,
+      '--priority',
+      '900',
+      '--enabled',
+      '--prefix',
+      '4940',
+      '--target',
+      `con_${id}`,
+    ]);
+    expect(rule.stderr).toBe('');
+
+    const bad = path.join(workDir, 'optouts-bad.csv');
+    writeFileSync(bad, 'msisdn,scope_number\n+494012345601,\nnot-a-number,\n');
+    const refused = await hubctl(['opt-outs', 'import', accountId, bad]);
+    expect(refused.code).toBe(65);
+    expect(refused.stderr).toMatch(/line 3: msisdn/);
+    const csv = path.join(workDir, 'optouts.csv');
+    writeFileSync(csv, 'msisdn,scope_number\n+494012345601,\n+494012345602,4940999\n');
+    const imported = await hubctl(['opt-outs', 'import', accountId, csv]);
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/2 line\(s\): 2 added/);
+    const exported = await hubctl(['opt-outs', 'export', accountId]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout.split('\n').slice(0, 3)).toEqual([
+      'msisdn,scope_number,source,keyword,created_at,actor',
+      expect.stringMatching(/^\+494012345601,,import,,\S+,admin-api$|^\+494012345601,,import,,\S+,\S+$/),
+      expect.stringMatching(/^\+494012345602,4940999,import,/),
+    ]);
+    const listed = await hubctl(['opt-outs', 'list', accountId]);
+    expect(listed.stdout).toContain('(account-wide)');
+    const audit = await hubctl(['audit', 'list', '--method', 'ImportOptOuts', '-o', 'json']);
+    expect(
+      (JSON.parse(audit.stdout) as { events: { outcome: string }[] }).events.map((e) => e.outcome),
+    ).toEqual(['OK', 'INVALID_ARGUMENT']);
+
+    const probe = await routingProbe(accountId);
+    try {
+      // Routing reloads on the rule's change and the import's RELOAD; wait until the rule routes.
+      await waitFor(
+        async () => {
+          const r = await probe.submit('ACME', '494012345699');
+          return r.routed?.candidates[0]?.ruleId === id ? r : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: `a message routed by ${id}` },
+      );
+      const blocked = await probe.submit('ACME', '494012345601');
+      expect(blocked.rejected?.error).toMatchObject({ code: 'OPTED_OUT', receiptError: 17 });
+      // Opted out of one hub number only: another sender still reaches it.
+      expect((await probe.submit('ACME', '494012345602')).routed).toBeDefined();
+      expect((await probe.submit('4940999', '494012345602')).rejected?.error?.receiptError).toBe(17);
+      // Removed: the next MT goes out.
+      expect((await hubctl(['opt-outs', 'remove', accountId, '+494012345601'])).code).toBe(0);
+      await waitFor(async () => (await probe.submit('ACME', '494012345601')).routed, {
+        timeoutMs: 30_000,
+        intervalMs: 500,
+        what: 'an MT to the number once its opt-out is removed',
+      });
+    } finally {
+      await probe.close();
+    }
   });
 });
