@@ -11,6 +11,7 @@ import { DoorRegistry } from './door-registry.js';
 import { IdempotencyStore } from './idempotency.js';
 import { buildServer, type MessageReader, type ServerDeps } from './server.js';
 import { Submitter } from './submitter.js';
+import { OptOutCache } from './optouts.js';
 
 export interface HttpApiOptions {
   replicaId: string;
@@ -70,11 +71,13 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
   const doors = new DoorRegistry(deps.pool, o.replicaId, { staleMs: o.doorStaleMs, idleMs: 15_000 });
   const idempotency = new IdempotencyStore(deps.pool, o.replicaId, o.idempotencyStaleMs);
   const verifier = new TokenVerifier({ store: new PgTokenStore(deps.pool), cacheTtlMs: o.authCacheTtlMs });
+  const optOuts = new OptOutCache(deps.pool);
   const submitter = new Submitter({
     producer: deps.producer,
     topics: deps.topics,
     balances,
     throttles: new Throttles(),
+    optOuts,
     doors,
     replicaId: o.replicaId,
     creditCheck: o.creditCheck,
@@ -108,6 +111,10 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
         fromBeginning: false,
       });
       config.on(deps.topics.configChanges, async (rec) => {
+        if (rec.value.kind === ResourceKind.RESOURCE_KIND_OPT_OUT) {
+          await optOuts.apply(rec.value);
+          return;
+        }
         if (rec.value.kind !== ResourceKind.RESOURCE_KIND_ACCOUNT) return;
         await accounts.reload();
         log.info({ accounts: accounts.size, change: rec.value.changeId }, 'accounts reloaded');
@@ -116,7 +123,8 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       await config.start();
       await assigned;
       await accounts.reload();
-      log.info({ accounts: accounts.size }, 'accounts loaded');
+      await optOuts.reload();
+      log.info({ accounts: accounts.size, optOuts: optOuts.size }, 'accounts loaded');
       const reload = setInterval(
         () => void accounts.reload().catch((err: unknown) => log.warn({ err }, 'account reload failed')),
         o.accountReloadMs,

@@ -62,9 +62,10 @@ const submitErrors = {
   ]),
   '413': problemResponse('The body is too large.', ['payload-too-large']),
   '415': problemResponse('The body is not JSON.', ['unsupported-media-type']),
-  '422': problemResponse('The Idempotency-Key was used with a different request.', [
-    'idempotency-key-reused',
-  ]),
+  '422': problemResponse(
+    'The Idempotency-Key was used with a different request, or the recipient opted out of messages from this account (replied STOP; nothing was sent).',
+    ['idempotency-key-reused', 'opted-out'],
+  ),
   '429': problemResponse(
     "The account's rate limit (shared with its SMPP binds) was reached; retry after Retry-After.",
     ['rate-limited'],

@@ -22,6 +22,7 @@ export const PROBLEM_TYPES = {
     status: 422,
     title: 'This Idempotency-Key was used with a different request',
   },
+  'opted-out': { status: 422, title: 'The recipient opted out of messages from this account' },
   'rate-limited': { status: 429, title: "The account's message rate limit was reached" },
   unavailable: { status: 503, title: 'The message was not accepted; retry' },
   'firewall-rejected': { status: 200, title: 'The SMS firewall rejected the message' },

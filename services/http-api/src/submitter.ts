@@ -8,6 +8,7 @@ import type { ApiAccount } from './accounts.js';
 import { compose, type MessageInput } from './compose.js';
 import type { DoorRegistry } from './door-registry.js';
 import * as m from './metrics.js';
+import type { OptOutCache } from './optouts.js';
 import { ProblemError } from './problems.js';
 
 /** What a 202 carries (schemas.ts MessageAccepted). */
@@ -39,6 +40,8 @@ export class Submitter {
       topics: typeof registry;
       balances: BalanceCache;
       throttles: Throttles;
+      /** Opt-out lists (optouts.ts): a recipient who opted out of the account is refused here. */
+      optOuts?: Pick<OptOutCache, 'blocks'>;
       doors: DoorRegistry;
       replicaId: string;
       creditCheck: boolean;
@@ -69,6 +72,12 @@ export class Submitter {
       remoteAddress: args.ip,
       now,
     });
+    const e = composed.event;
+    if (this.deps.optOuts?.blocks(account.id, e.destination?.address ?? '', e.source?.address ?? ''))
+      throw new ProblemError(
+        'opted-out',
+        `${args.input.to} opted out of messages from this account (replied STOP); nothing was sent`,
+      );
     if (this.deps.creditCheck && this.deps.balances.blocked(account.id))
       throw new ProblemError('insufficient-balance', 'the account is out of credit; top it up to send again');
     const rate = this.deps.doors.rate(account.systemId, account.tpsLimit, now.getTime());
