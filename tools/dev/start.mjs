@@ -48,6 +48,8 @@ const ports = {
   smppTls: 3550 + offset,
   simGood: Number(process.env.DEMO_SIM_GOOD_PORT ?? 2776 + offset),
   simPoor: Number(process.env.DEMO_SIM_POOR_PORT ?? 2777 + offset),
+  // The simulator's control endpoint (POST /mo: `npm run ops -- mo`).
+  simControl: 2778 + offset,
   http: 9400 + offset,
   httpApi: 8080 + offset,
   grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset, webhooks: 50054 + offset },
@@ -241,7 +243,10 @@ for (const p of processes) {
   p.httpPort = port++;
   const own = { HTTP_PORT: String(p.httpPort) };
   if (ports.grpc[p.name] !== undefined) own.GRPC_PORT = String(ports.grpc[p.name]);
-  if (p.name === 'smsc-simulator') own.SIM_CONFIG_FILE = simConfig;
+  if (p.name === 'smsc-simulator') {
+    own.SIM_CONFIG_FILE = simConfig;
+    own.SIM_CONTROL_PORT = String(ports.simControl);
+  }
   // ingress and http-api get 288 MB, as in compose and Helm
   if ((p.name === 'ingress' || p.name === 'http-api') && process.env.NODE_OPTIONS === undefined)
     own.NODE_OPTIONS = '--max-old-space-size=288';

@@ -100,6 +100,8 @@ export interface HubPorts {
   webhooks: number;
   /** The customer HTTP API (http-api). */
   httpApi: number;
+  /** The SMSC simulator's control endpoint (POST /mo; `ops mo` finds it through SIM_CONTROL_PORT). */
+  simControl: number;
   /** HTTP (/livez, /readyz, /metrics) port per process name. */
   http: Record<string, number>;
 }
@@ -256,6 +258,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     simPoor: await freePort(),
     webhooks: await freePort(),
     httpApi: await freePort(),
+    simControl: await freePort(),
     http: {},
   };
   const secrets: HubSecrets = {
@@ -277,6 +280,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     DEMO_SMPP_PASSWORD: secrets.demoPassword,
     DEMO_SIM_GOOD_PORT: String(ports.simGood),
     DEMO_SIM_POOR_PORT: String(ports.simPoor),
+    SIM_CONTROL_PORT: String(ports.simControl),
     DEMO_PROFILE: opts.demoProfile ?? 'demo',
     ...opts.env,
   };

@@ -5,6 +5,7 @@
 //   demo     seed the demo configuration (see demo.ts); flags: --sim-config FILE (write the matching SMSC
 //            simulator config), --quiet (no bind instructions)
 //   rated    print billing.rated.v1 as JSON lines, from the beginning to the current end; --message ID for one
+//   mo       make the SMSC simulator originate an inbound message (mo.ts; --from, --to, --text, ...)
 //   reseal-connectors  re-seal connector passwords under CONNECTOR_SECRET_KEY that open only with a key of
 //            CONNECTOR_SECRET_KEY_PREVIOUS (comma-separated): the middle step of a key rotation
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,11 +26,12 @@ import {
   seedDemo,
   simulatorConfig,
 } from './demo.js';
+import { originateMo } from './mo.js';
 import { printRated } from './rated.js';
 import { resealConnectors } from './reseal.js';
 import { createTopics, runMigrations } from './setup.js';
 
-const commands = ['setup', 'migrate', 'topics', 'demo', 'rated', 'reseal-connectors'] as const;
+const commands = ['setup', 'migrate', 'topics', 'demo', 'rated', 'reseal-connectors', 'mo'] as const;
 const command = process.argv[2];
 if (!commands.includes(command as (typeof commands)[number])) {
   process.stderr.write(`usage: ops <${commands.join('|')}>\n`);
@@ -60,6 +62,8 @@ const config = configOrExit(
     DEMO_SMPP_HOST: envString().optional(),
     SMPP_PORT: envInt({ min: 1, max: 65535 }).optional(),
     SMPP_TLS_PORT: envInt({ min: 0, max: 65535 }).optional(),
+    // mo only: the SMSC simulator's control endpoint (default 127.0.0.1:2778 + HUB_PORT_OFFSET, as npm start).
+    SIM_CONTROL_PORT: envInt({ min: 1, max: 65535 }).optional(),
   }),
   { service: 'ops' },
 );
@@ -76,6 +80,11 @@ async function main(): Promise<void> {
   if (command === 'demo') return demo();
   if (command === 'rated') return rated();
   if (command === 'reseal-connectors') return reseal();
+  if (command === 'mo') {
+    const port = config.SIM_CONTROL_PORT ?? 2778 + config.HUB_PORT_OFFSET;
+    process.stdout.write(await originateMo(process.argv.slice(3), `http://127.0.0.1:${port}`));
+    return;
+  }
   if (command === 'setup' || command === 'migrate') {
     const pool = createPool({ connectionString: config.DATABASE_URL, applicationName: 'smshub-ops', logger });
     try {

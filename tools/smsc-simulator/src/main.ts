@@ -7,6 +7,7 @@ import { createLogger } from '@smshub/logging';
 import { createSimulator, type Simulator } from '@smshub/smsc-simulator';
 import { enableDefaultMetrics } from '@smshub/telemetry';
 import { ConfigProblem, USAGE, buildSpecs, parseConfigFile, parseFlags, type Flags } from './config.js';
+import { startControl } from './control.js';
 import { simulatorMetrics } from './metrics.js';
 
 const SERVICE = 'smsc-simulator';
@@ -20,6 +21,8 @@ const config = configOrExit(
     SIM_SYSTEM_ID: envString().optional(),
     SIM_PASSWORD: envString().optional(),
     SIM_CONFIG_FILE: envString().optional(),
+    /** Control endpoint (POST /mo: originate an MO; control.ts) on 127.0.0.1; unset = none. */
+    SIM_CONTROL_PORT: envInt({ min: 0, max: 65535 }).optional(),
     /** Seconds between counter log lines (0 = never). */
     SIM_LOG_EVERY_S: envInt({ min: 0, max: 86_400, default: 10 }),
   }),
@@ -101,6 +104,14 @@ try {
       },
       'simulator listening',
     );
+  }
+  if (config.SIM_CONTROL_PORT !== undefined) {
+    const control = await startControl(running, config.SIM_CONTROL_PORT);
+    lifecycle.onShutdown(
+      'control',
+      () => new Promise<void>((resolve) => control.server.close(() => resolve())),
+    );
+    logger.info({ port: control.port }, 'control endpoint listening (POST /mo)');
   }
 } catch (e) {
   fatal(logger, e, 'simulator failed to start');
