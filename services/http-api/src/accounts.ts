@@ -18,6 +18,8 @@ export interface ApiAccount {
   defaultValiditySeconds: number;
   defaultTrafficType: TrafficType;
   currency: string;
+  /** The price plan whose sell rates apply when the account has none of its own. */
+  pricePlanId: string | undefined;
   allowedCidrs: string[];
   allowList: net.BlockList | undefined;
 }
@@ -30,6 +32,7 @@ interface Row {
   default_validity_seconds: number;
   default_traffic_type: string | null;
   currency: string;
+  price_plan_id?: string | null;
   allowed_cidrs: string[];
 }
 
@@ -68,6 +71,7 @@ export function accountFromRow(r: Row): ApiAccount {
     defaultValiditySeconds: r.default_validity_seconds,
     defaultTrafficType: TRAFFIC[r.default_traffic_type ?? ''] ?? TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
     currency: r.currency,
+    pricePlanId: r.price_plan_id ?? undefined,
     allowedCidrs: r.allowed_cidrs,
     allowList: allowListOf(r.allowed_cidrs),
   };
@@ -100,7 +104,7 @@ export class AccountDirectory {
           this.again = false;
           const { rows } = await this.pool.query<Row>(
             `SELECT id::text, system_id, enabled, tps_limit, default_validity_seconds, default_traffic_type,
-                    currency, allowed_cidrs::text[] AS allowed_cidrs FROM accounts`,
+                    currency, price_plan_id, allowed_cidrs::text[] AS allowed_cidrs FROM accounts`,
           );
           this.byId = new Map(rows.map((r) => [r.id, accountFromRow(r)]));
         } while (this.again);

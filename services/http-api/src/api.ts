@@ -5,7 +5,7 @@ import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import { ResourceKind, type topics as registry } from '@smshub/contracts';
 import type { TypedConsumer, TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
-import { BalanceCache, Throttles } from '@smshub/quota';
+import { BalanceCache, SellRateCache, Throttles } from '@smshub/quota';
 import { AccountDirectory } from './accounts.js';
 import { DoorRegistry } from './door-registry.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -67,6 +67,8 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
   const o = deps.options;
   const log = deps.logger.child({ component: 'http-api', replica: o.replicaId });
   const accounts = new AccountDirectory(deps.pool);
+  // The sell rates, for the price in the 202 (read-only: rating owns rating_rates, the admin API writes it).
+  const sellRates = new SellRateCache(deps.pool);
   const balances = new BalanceCache();
   const doors = new DoorRegistry(deps.pool, o.replicaId, { staleMs: o.doorStaleMs, idleMs: 15_000 });
   const idempotency = new IdempotencyStore(deps.pool, o.replicaId, o.idempotencyStaleMs);
@@ -78,6 +80,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     balances,
     throttles: new Throttles(),
     optOuts,
+    sellRates,
     doors,
     replicaId: o.replicaId,
     creditCheck: o.creditCheck,
@@ -115,6 +118,11 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
           await optOuts.apply(rec.value);
           return;
         }
+        if (rec.value.kind === ResourceKind.RESOURCE_KIND_RATE) {
+          await sellRates.reload();
+          log.info({ rates: sellRates.size, change: rec.value.changeId }, 'sell rates reloaded');
+          return;
+        }
         if (rec.value.kind !== ResourceKind.RESOURCE_KIND_ACCOUNT) return;
         await accounts.reload();
         log.info({ accounts: accounts.size, change: rec.value.changeId }, 'accounts reloaded');
@@ -122,11 +130,14 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       const assigned = config.waitForAssignment();
       await config.start();
       await assigned;
-      await accounts.reload();
+      await Promise.all([accounts.reload(), sellRates.reload()]);
       await optOuts.reload();
       log.info({ accounts: accounts.size, optOuts: optOuts.size }, 'accounts loaded');
       const reload = setInterval(
-        () => void accounts.reload().catch((err: unknown) => log.warn({ err }, 'account reload failed')),
+        () =>
+          void Promise.all([accounts.reload(), sellRates.reload()]).catch((err: unknown) =>
+            log.warn({ err }, 'account or sell-rate reload failed'),
+          ),
         o.accountReloadMs,
       );
       reload.unref();

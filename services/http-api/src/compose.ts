@@ -34,6 +34,8 @@ export interface Composed {
   event: SmsSubmitted;
   segments: number;
   encoding: 'gsm7' | 'ucs2';
+  /** The destination's country (ISO 3166 alpha-2) when its number says it; for the price quote. */
+  country: string | undefined;
 }
 
 const MAX_SEGMENTS = 255;
@@ -45,12 +47,17 @@ const TRAFFIC: Record<NonNullable<MessageInput['traffic_type']>, TrafficType> = 
 
 /** The destination as E.164 digits without "+"; invalid-number unless it is a possible E.164 number. */
 export function destinationDigits(to: string): string {
+  return destinationOf(to).digits;
+}
+
+/** destinationDigits, and the number's country (undefined for a non-geographic or unclaimed number). */
+export function destinationOf(to: string): { digits: string; country: string | undefined } {
   if (!/^\+[1-9][0-9]{5,14}$/.test(to))
     throw new ProblemError('invalid-number', `"to" must be E.164 with a leading "+", e.g. +447400123456`);
   const parsed = parsePhoneNumberFromString(to);
   if (!parsed || !parsed.isPossible())
     throw new ProblemError('invalid-number', `"to" is not a possible number of any country`);
-  return to.slice(1);
+  return { digits: to.slice(1), country: parsed.country };
 }
 
 /** TON/NPI and address of the sender. */
@@ -76,7 +83,7 @@ export function compose(args: {
   now: Date;
 }): Composed {
   const { input, account, now } = args;
-  const destination = destinationDigits(input.to);
+  const { digits: destination, country } = destinationOf(input.to);
   const source = senderAddress(input.from);
   const wanted = input.encoding ?? 'auto';
   if (wanted === 'gsm7' && !canEncodeGsm7(input.text))
@@ -135,5 +142,5 @@ export function compose(args: {
     clientReference: input.client_reference ?? '',
     holdReason: 0, // HOLD_REASON_UNSPECIFIED: not held
   };
-  return { event, segments, encoding };
+  return { event, segments, encoding, country };
 }

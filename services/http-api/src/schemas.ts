@@ -89,7 +89,11 @@ export const MessageAccepted = {
     encoding: { type: 'string', enum: ['gsm7', 'ucs2'] },
     price: {
       anyOf: [{ $ref: 'Price#' }, { type: 'null' }],
-      description: 'Sell price when known at accept time (null otherwise; the rated price follows).',
+      description:
+        "Sell price of the whole message: the account's sell rate (else its price plan's) for the " +
+        "destination's longest prefix, else its country, per segment × segments. null when no such rate " +
+        'applies. A rate for the destination network (MCC-MNC), known only after routing, takes precedence ' +
+        'when the message is rated: the rated price is in GET /v1/messages/{id}.',
     },
     client_reference: { type: 'string' },
   },

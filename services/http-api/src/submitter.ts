@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { TypedProducer } from '@smshub/kafka';
 import { ProduceOutcomeUnknownError } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
-import type { BalanceCache, Throttles } from '@smshub/quota';
+import type { BalanceCache, SellRateCache, Throttles } from '@smshub/quota';
 import type { topics as registry } from '@smshub/contracts';
 import type { ApiAccount } from './accounts.js';
 import { compose, type MessageInput } from './compose.js';
@@ -10,6 +10,7 @@ import type { DoorRegistry } from './door-registry.js';
 import * as m from './metrics.js';
 import type { OptOutCache } from './optouts.js';
 import { ProblemError } from './problems.js';
+import { decimal } from './server.js';
 
 /** What a 202 carries (schemas.ts MessageAccepted). */
 export interface Accepted {
@@ -17,7 +18,8 @@ export interface Accepted {
   status: 'accepted';
   segments: number;
   encoding: 'gsm7' | 'ucs2';
-  price: null;
+  /** Sell price of the whole message (per segment × segments) when a rate applies; see priceOf. */
+  price: { currency: string; amount: string } | null;
   client_reference?: string;
 }
 
@@ -42,6 +44,7 @@ export class Submitter {
       throttles: Throttles;
       /** Opt-out lists (optouts.ts): a recipient who opted out of the account is refused here. */
       optOuts?: Pick<OptOutCache, 'blocks'>;
+      sellRates: Pick<SellRateCache, 'quote'>;
       doors: DoorRegistry;
       replicaId: string;
       creditCheck: boolean;
@@ -99,12 +102,35 @@ export class Submitter {
         status: 'accepted',
         segments: composed.segments,
         encoding: composed.encoding,
-        price: null,
+        price: this.priceOf(account, composed, now),
         ...(args.input.client_reference !== undefined
           ? { client_reference: args.input.client_reference }
           : {}),
       },
     };
+  }
+
+  /**
+   * The price the 202 states: the sell rate rating will apply (libs/quota SellRateCache.quote: the
+   * account's rates, then its price plan's, by longest prefix then country) per segment × segments, in the
+   * rate's currency. null when no rate applies before routing (a rate for the network alone, or none).
+   */
+  private priceOf(
+    account: ApiAccount,
+    composed: { segments: number; country: string | undefined; event: { destination?: { address: string } } },
+    now: Date,
+  ): Accepted['price'] {
+    const rate = this.deps.sellRates.quote(
+      {
+        accountId: account.id,
+        pricePlanId: account.pricePlanId,
+        digits: composed.event.destination?.address ?? '',
+        country: composed.country,
+      },
+      now.getTime(),
+    );
+    if (!rate) return null;
+    return { currency: rate.currency, amount: decimal(rate.amount * BigInt(composed.segments), rate.scale) };
   }
 
   /** Produces an admitted message; 503 unavailable when Kafka certainly did not take it. */

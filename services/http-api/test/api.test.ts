@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountBalance, SubmitChannel, TrafficType } from '@smshub/contracts';
-import { waitFor } from '@smshub/testing';
+import { AccountBalance, ChangeAction, ResourceKind, SubmitChannel, TrafficType } from '@smshub/contracts';
+import { uniqueName, waitFor } from '@smshub/testing';
 import { requestHash } from '../src/idempotency.js';
 import { call, Harness, type Replica } from './harness.js';
 
@@ -52,6 +52,69 @@ describe('http-api over real HTTP, Kafka and PostgreSQL', () => {
     expect(ev.callbackUrl).toBe('https://example.com/dlr');
     expect(ev.clientReference).toBe('order-42');
     expect(ev.registeredDelivery).toBe(1);
+  });
+
+  it("states the price: the account's prefix rate, else its plan's country rate, × segments; null without a rate; a rate change applies", async () => {
+    const priced = await h.addAccount();
+    const pricedKey = await h.addKey(priced);
+    const plan = uniqueName('plan');
+    await h.pool.query(`INSERT INTO rating_price_plans (id) VALUES ($1)`, [plan]);
+    await h.pool.query(`UPDATE accounts SET price_plan_id = $1 WHERE id = $2`, [plan, priced]);
+    const rate = (
+      owner: 'account' | 'plan',
+      ownerId: string,
+      m: { prefix?: string; country?: string },
+      amount: number,
+      currency = 'EUR',
+    ) =>
+      h.pool.query(
+        `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, country, price_amount, price_scale, currency, effective_from)
+         VALUES ($1, $2, $3, $4, $5, $6, 6, $7, now() - interval '1 day')`,
+        [uniqueName('rate'), owner, ownerId, m.prefix ?? null, m.country ?? null, amount, currency],
+      );
+    await rate('account', priced, { prefix: '4474' }, 35_000); // EUR 0.035 per segment
+    await rate('account', priced, { prefix: '44' }, 90_000); // shorter: not used for 4474...
+    await rate('plan', plan, { country: 'DE' }, 71_500, 'USD'); // the plan's rate for Germany
+    await rate('plan', plan, { prefix: '4474' }, 10_000); // the account's own rate wins over the plan's
+    const change = () =>
+      h.producer.produce(h.topics.configChanges, {
+        changeId: uniqueName('change'),
+        kind: ResourceKind.RESOURCE_KIND_RATE,
+        resourceId: '*',
+        action: ChangeAction.CHANGE_ACTION_RELOAD,
+        revision: 1n,
+        changedAt: new Date(),
+        actor: 'test',
+        snapshot: undefined,
+      });
+    await change();
+    for (const r of [a, b]) await r.api.accounts.reload();
+    const send = (to: string, text = 'price check') =>
+      call(`${a.url}/v1/messages`, { key: pricedKey, body: { to, from: 'ACME', text } });
+
+    const gb = await waitFor(
+      async () => {
+        const r = await send('+447400123456', 'x'.repeat(200)); // 2 segments
+        return r.body.price ? r : undefined;
+      },
+      { what: 'a priced answer (rates loaded)' },
+    );
+    expect(gb.status).toBe(202);
+    expect(gb.body).toMatchObject({ segments: 2, price: { currency: 'EUR', amount: '0.070000' } });
+    expect((await send('+4915112345678')).body.price).toEqual({ currency: 'USD', amount: '0.071500' });
+    expect((await send('+33612345678')).body.price).toBeNull(); // no rate for France anywhere
+    // The same 202 for a key that has no rates at all.
+    expect(
+      (await call(`${a.url}/v1/messages`, { key, body: { to: '+447400123456', from: 'ACME', text: 'x' } }))
+        .body.price,
+    ).toBeNull();
+
+    // A new rate reaches the answer through config.changes.v1 (RESOURCE_KIND_RATE).
+    await rate('account', priced, { country: 'FR' }, 50_000);
+    await change();
+    await waitFor(async () => (await send('+33612345678')).body.price?.amount === '0.050000', {
+      what: 'the new French rate quoted',
+    });
   });
 
   it('sends a text outside the GSM alphabet as UCS2 and counts its segments', async () => {

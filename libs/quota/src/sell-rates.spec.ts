@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SellRateIndex, type PricedQuery, type SellRateRow } from './sell-rates.js';
+import { SellRateIndex, type PricedQuery, type QuoteQuery, type SellRateRow } from './sell-rates.js';
 
 const jan = new Date('2026-01-01T00:00:00Z');
 const jun = new Date('2026-06-01T00:00:00Z');
@@ -72,5 +72,76 @@ describe('SellRateIndex: may a sell rate apply to this submit?', () => {
     const idx = new SellRateIndex([rate({ owner_kind: 'connector', owner_id: 'acc', prefix: '44' })]);
     expect(idx.priced(q('447400123456'), now)).toBe(false);
     expect(idx.size).toBe(0);
+  });
+});
+
+describe('SellRateIndex.quote: the price at accept time', () => {
+  const priced = (
+    r: Partial<SellRateRow> & Pick<SellRateRow, 'owner_kind' | 'owner_id' | 'id'>,
+    amount: number,
+  ) => rate({ price_amount: String(amount), price_scale: 6, currency: 'EUR', ...r });
+  const qq = (digits: string, o: Partial<QuoteQuery> = {}): QuoteQuery => ({
+    accountId: 'acc',
+    pricePlanId: 'plan',
+    digits,
+    country: undefined,
+    ...o,
+  });
+
+  it("takes the account's longest prefix, then its country, then the plan's; none: undefined", () => {
+    const idx = new SellRateIndex([
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'a44', prefix: '44' }, 90_000),
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'a4474', prefix: '4474' }, 35_000),
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'aDE', country: 'DE' }, 70_000),
+      priced({ owner_kind: 'plan', owner_id: 'plan', id: 'p4474', prefix: '4474' }, 10_000),
+      priced({ owner_kind: 'plan', owner_id: 'plan', id: 'pFR', country: 'FR' }, 50_000),
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'aNet', mcc_mnc: '23410' }, 1),
+    ]);
+    expect(idx.quote(qq('447400123456'), now)).toMatchObject({ rateId: 'a4474', amount: 35_000n, scale: 6 });
+    expect(idx.quote(qq('447700900123'), now)?.rateId).toBe('a44');
+    expect(idx.quote(qq('4915112345678', { country: 'DE' }), now)?.rateId).toBe('aDE');
+    expect(idx.quote(qq('33612345678', { country: 'FR' }), now)?.rateId).toBe('pFR');
+    expect(idx.quote(qq('33612345678', { country: 'FR', pricePlanId: undefined }), now)).toBeUndefined();
+    expect(idx.quote(qq('12025550123', { country: 'US' }), now)).toBeUndefined();
+    // A network rate is not quoted (the network is known after routing), and does not hide the others.
+    expect(idx.priced(q('12025550123'), now)).toBe(true);
+  });
+
+  it('ties and validity as rating: the latest effective_from valid now, then the smallest id', () => {
+    const idx = new SellRateIndex([
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'old', prefix: '44', effective_from: jan }, 1),
+      priced(
+        {
+          owner_kind: 'account',
+          owner_id: 'acc',
+          id: 'z',
+          prefix: '44',
+          effective_from: new Date('2026-02-01T00:00:00Z'),
+        },
+        2,
+      ),
+      priced(
+        {
+          owner_kind: 'account',
+          owner_id: 'acc',
+          id: 'y',
+          prefix: '44',
+          effective_from: new Date('2026-02-01T00:00:00Z'),
+        },
+        3,
+      ),
+      priced({ owner_kind: 'account', owner_id: 'acc', id: 'future', prefix: '44', effective_from: jun }, 4),
+      priced(
+        {
+          owner_kind: 'account',
+          owner_id: 'acc',
+          id: 'ended',
+          prefix: '447',
+          effective_to: new Date('2026-02-01T00:00:00Z'),
+        },
+        5,
+      ),
+    ]);
+    expect(idx.quote(qq('447400123456'), now)?.rateId).toBe('y');
   });
 });
