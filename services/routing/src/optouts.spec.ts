@@ -29,9 +29,18 @@ describe('OptOutList', () => {
     l.remove(ACC, '447700900111', '');
     expect(l.size).toBe(0);
     l.add(ACC, '1', '');
-    l.replaceAccount(ACC, new Set(['447700900333', '447700900444']));
-    expect(l.size).toBe(2);
+    const other = new OptOutList();
+    other.add(ACC, '447700900333', '');
+    other.add(ACC, '447700900444', '447700900500');
+    other.add(ACC, '447700900444', '447700900501');
+    l.replaceAccount(ACC, other.entries(ACC));
+    expect(l.size).toBe(3);
     expect(l.blocks(ACC, '1', '')).toBe(false);
+    expect(l.blocks(ACC, '447700900444', '447700900501')).toBe(true);
+    l.remove(ACC, '447700900444', '447700900500');
+    expect(l.blocks(ACC, '447700900444', '447700900500')).toBe(false);
+    expect(l.blocks(ACC, '447700900444', '447700900501')).toBe(true);
+    expect(l.size).toBe(2);
   });
 });
 

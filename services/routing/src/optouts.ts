@@ -1,9 +1,9 @@
-// Opt-outs in memory: every row of `optouts` (0320) as one Set per account, so that checking a message is
-// two Set lookups and never a database round trip.
+// Opt-outs in memory: every row of `optouts` (0320) in one Map per account, so that checking a message is
+// two Map lookups and never a database round trip.
 //
-// Keys: the subscriber's E.164 digits ("447700900123") for an account-wide opt-out, and
-// "<digits>/<hub number>" for an opt-out of one hub number. An MT is blocked when the account has the
-// destination account-wide, or for the sender the MT comes from (its source address digits).
+// An entry is the subscriber's E.164 digits ("447700900123") with the scopes it opted out of: "" for the
+// whole account, or a hub number. An MT is blocked when the account has the destination account-wide, or
+// for the sender the MT comes from (its source address digits).
 //
 // Changes arrive on config.changes.v1 (RESOURCE_KIND_OPT_OUT, the entry in the snapshot, added or removed
 // one by one; a RELOAD names an account whose list was replaced, e.g. by an import). The full load runs
@@ -30,13 +30,21 @@ export function addressDigits(address: string): string {
   return /^[0-9]+$/.test(d) ? d.replace(/^00/, '') : address;
 }
 
-export function optOutKey(msisdn: string, scopeNumber: string): string {
-  return scopeNumber === '' ? msisdn : `${msisdn}/${scopeNumber}`;
+/** One account's list: subscriber digits -> the scopes opted out of ("" = account-wide), one or several. */
+export type AccountOptOuts = Map<string, string | string[]>;
+
+function scopesOf(e: string | string[] | undefined): number {
+  return e === undefined ? 0 : typeof e === 'string' ? 1 : e.length;
 }
 
-/** The opt-out lists of every account. Pure: no I/O. */
+/**
+ * The opt-out lists of every account. Pure: no I/O. One Map per account keyed by the subscriber's digits
+ * (a message's destination string is hashed once; no key is built per check): about 70 bytes of heap per
+ * entry with its number's string, about 0.6 µs of CPU per check among a million entries on a machine at
+ * load 35 (README "Opt-outs").
+ */
 export class OptOutList {
-  private readonly byAccount = new Map<string, Set<string>>();
+  private byAccount = new Map<string, AccountOptOuts>();
   private count = 0;
 
   get size(): number {
@@ -44,40 +52,66 @@ export class OptOutList {
   }
 
   add(accountId: string, msisdn: string, scopeNumber: string): void {
-    let s = this.byAccount.get(accountId);
-    if (!s) this.byAccount.set(accountId, (s = new Set()));
-    const before = s.size;
-    s.add(optOutKey(msisdn, scopeNumber));
-    this.count += s.size - before;
+    let m = this.byAccount.get(accountId);
+    if (!m) this.byAccount.set(accountId, (m = new Map()));
+    const e = m.get(msisdn);
+    if (e === undefined) m.set(msisdn, scopeNumber);
+    else if (typeof e === 'string') {
+      if (e === scopeNumber) return;
+      m.set(msisdn, [e, scopeNumber]);
+    } else if (e.includes(scopeNumber)) return;
+    else e.push(scopeNumber);
+    this.count++;
   }
 
   remove(accountId: string, msisdn: string, scopeNumber: string): void {
-    const s = this.byAccount.get(accountId);
-    if (!s) return;
-    if (s.delete(optOutKey(msisdn, scopeNumber))) this.count--;
-    if (s.size === 0) this.byAccount.delete(accountId);
+    const m = this.byAccount.get(accountId);
+    const e = m?.get(msisdn);
+    if (!m || e === undefined) return;
+    if (typeof e === 'string') {
+      if (e !== scopeNumber) return;
+      m.delete(msisdn);
+    } else {
+      const i = e.indexOf(scopeNumber);
+      if (i < 0) return;
+      e.splice(i, 1);
+      if (e.length === 1) m.set(msisdn, e[0]!);
+    }
+    this.count--;
+    if (m.size === 0) this.byAccount.delete(accountId);
   }
 
-  /** Replaces one account's list. */
-  replaceAccount(accountId: string, keys: Set<string>): void {
-    this.count -= this.byAccount.get(accountId)?.size ?? 0;
-    if (keys.size === 0) this.byAccount.delete(accountId);
-    else this.byAccount.set(accountId, keys);
-    this.count += keys.size;
+  /** One account's entries (for replaceAccount of another list). */
+  entries(accountId: string): AccountOptOuts | undefined {
+    return this.byAccount.get(accountId);
   }
 
-  /** Replaces every list. */
-  replaceAll(lists: Map<string, Set<string>>): void {
-    this.byAccount.clear();
-    this.count = 0;
-    for (const [account, keys] of lists) this.replaceAccount(account, keys);
+  /** Replaces one account's list (undefined or empty: none). */
+  replaceAccount(accountId: string, entries: AccountOptOuts | undefined): void {
+    for (const e of this.byAccount.get(accountId)?.values() ?? []) this.count -= scopesOf(e);
+    if (!entries || entries.size === 0) {
+      this.byAccount.delete(accountId);
+      return;
+    }
+    this.byAccount.set(accountId, entries);
+    for (const e of entries.values()) this.count += scopesOf(e);
+  }
+
+  /** Takes over every list of `other` (a freshly loaded list). */
+  replaceAll(other: OptOutList): void {
+    this.byAccount = other.byAccount;
+    this.count = other.count;
+  }
+
+  accounts(): IterableIterator<string> {
+    return this.byAccount.keys();
   }
 
   /** True when `destination` (E.164 digits) opted out of `accountId`, account-wide or for `sender`. */
   blocks(accountId: string, destination: string, sender: string): boolean {
-    const s = this.byAccount.get(accountId);
-    if (!s) return false;
-    return s.has(destination) || s.has(`${destination}/${sender}`);
+    const e = this.byAccount.get(accountId)?.get(destination);
+    if (e === undefined) return false;
+    return typeof e === 'string' ? e === '' || e === sender : e.includes('') || e.includes(sender);
   }
 }
 
@@ -134,19 +168,20 @@ export class OptOutStore {
   /** Loads every list; changes consumed meanwhile are applied after it. */
   async load(): Promise<void> {
     this.pending ??= [];
-    const loaded = new Map<string, Set<string>>();
-    for await (const rows of readRows(this.pool)) {
-      for (const r of rows) {
-        let s = loaded.get(r.account_id);
-        if (!s) loaded.set(r.account_id, (s = new Set()));
-        s.add(optOutKey(r.msisdn, r.scope_number));
-      }
-    }
-    for (const [account, keys] of loaded) this.list.replaceAccount(account, keys);
+    const loaded = await this.read();
+    this.list.replaceAll(loaded);
     const queued = this.pending;
     this.pending = undefined;
     for (const c of queued) await this.apply(c);
-    this.log.info({ optOuts: this.list.size, accounts: loaded.size }, 'opt-out lists loaded');
+    this.log.info({ optOuts: this.list.size }, 'opt-out lists loaded');
+  }
+
+  /** Every row (of one account when given) as a fresh list. */
+  private async read(accountId?: string): Promise<OptOutList> {
+    const fresh = new OptOutList();
+    for await (const rows of readRows(this.pool, accountId))
+      for (const r of rows) fresh.add(r.account_id, r.msisdn, r.scope_number);
+    return fresh;
   }
 
   /** One change of kind RESOURCE_KIND_OPT_OUT. */
@@ -159,24 +194,10 @@ export class OptOutStore {
   }
 
   private async apply(c: ConfigChange): Promise<void> {
-    if (c.action === ChangeAction.CHANGE_ACTION_RELOAD && c.resourceId === '*') {
-      const all = new Map<string, Set<string>>();
-      for await (const rows of readRows(this.pool))
-        for (const r of rows) {
-          let s = all.get(r.account_id);
-          if (!s) all.set(r.account_id, (s = new Set()));
-          s.add(optOutKey(r.msisdn, r.scope_number));
-        }
-      this.list.replaceAll(all);
-      this.log.info({ optOuts: this.list.size }, 'opt-out lists reloaded');
-      return;
-    }
     if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) {
-      const keys = new Set<string>();
-      for await (const rows of readRows(this.pool, c.resourceId))
-        for (const r of rows) keys.add(optOutKey(r.msisdn, r.scope_number));
-      this.list.replaceAccount(c.resourceId, keys);
-      this.log.info({ accountId: c.resourceId, optOuts: keys.size }, 'opt-out list reloaded');
+      if (c.resourceId === '*') this.list.replaceAll(await this.read());
+      else this.list.replaceAccount(c.resourceId, (await this.read(c.resourceId)).entries(c.resourceId));
+      this.log.info({ accountId: c.resourceId, optOuts: this.list.size }, 'opt-out lists reloaded');
       return;
     }
     const o: OptOut | undefined = c.snapshot?.$case === 'optOut' ? c.snapshot.value : undefined;
