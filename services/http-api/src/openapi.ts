@@ -95,7 +95,14 @@ export function openApiDocument(): Record<string, Json> {
           parameters: [idempotencyKey],
           requestBody: { required: true, content: json('MessageRequest') },
           responses: {
-            '202': { description: 'Accepted: Kafka holds the message.', content: json('MessageAccepted') },
+            '202': {
+              description:
+                'Accepted: Kafka holds the message. `segments` is the number of SMS parts; `price` the sell price ' +
+                "of the whole message (the account's or its price plan's rate for the number's longest prefix, " +
+                'else its country, × segments), null when no such rate applies; a rate for the network, known ' +
+                'after routing, takes precedence in the rated price (GET /v1/messages/{id}).',
+              content: json('MessageAccepted'),
+            },
             ...submitErrors,
           },
         },
