@@ -3,6 +3,7 @@ import {
   AdminServiceService,
   MessageServiceService,
   SettlementServiceService,
+  StatsServiceService,
   WebhookServiceService,
 } from '@smshub/contracts';
 import { describeRoles, hasPermission, METHODS, ROLES, rolesWith } from './roles.js';
@@ -11,6 +12,7 @@ const services = {
   AdminServiceService,
   MessageServiceService,
   SettlementServiceService,
+  StatsServiceService,
   WebhookServiceService,
 };
 
@@ -52,6 +54,9 @@ describe('the method -> permission table', () => {
       '/smshub.billing.v1.SettlementService/GetTotals',
       '/smshub.messages.v1.MessageService/GetMessage',
       '/smshub.messages.v1.MessageService/ListMessages',
+      '/smshub.stats.v1.StatsService/GetBreakdown',
+      '/smshub.stats.v1.StatsService/GetSeries',
+      '/smshub.stats.v1.StatsService/GetSummary',
       '/smshub.webhooks.v1.WebhookService/ListAttempts',
     ]);
   });

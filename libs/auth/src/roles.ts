@@ -38,7 +38,9 @@ export type Permission =
   /** Subscribers' opt-out lists (phone numbers: staff who run traffic, not finance). */
   | 'optouts.read'
   /** Adding, removing and importing opt-outs. */
-  | 'optouts.write';
+  | 'optouts.write'
+  /** Delivery and traffic statistics (StatsService); money in them only with rates.read or settlement.read. */
+  | 'stats.read';
 
 /** What each role may do. customer's permissions are limited to its own account by the handlers. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
@@ -56,6 +58,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'tokens.read',
     'tokens.manage',
     'audit.read',
+    'stats.read',
     'optouts.read',
     'optouts.write',
   ],
@@ -64,6 +67,7 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'accounts.read',
     'config.read',
     'messages.read',
+    'stats.read',
     'optouts.read',
     'optouts.write',
   ],
@@ -75,8 +79,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'balances.write',
     'settlement.read',
     'settlement.reconcile',
+    'stats.read',
   ],
-  customer: ['messages.read', 'settlement.read'],
+  customer: ['messages.read', 'settlement.read', 'stats.read'],
 };
 
 /** Permissions that change state: calls needing them are audited by admin. */
@@ -143,6 +148,9 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   ['/smshub.webhooks.v1.WebhookService/RotateSecret', 'config.write'],
   ['/smshub.webhooks.v1.WebhookService/ListAttempts', 'messages.read'],
   ['/smshub.webhooks.v1.WebhookService/Replay', 'config.write'],
+  ['/smshub.stats.v1.StatsService/GetSummary', 'stats.read'],
+  ['/smshub.stats.v1.StatsService/GetSeries', 'stats.read'],
+  ['/smshub.stats.v1.StatsService/GetBreakdown', 'stats.read'],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'api.describe'],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'api.describe'],
 ]);

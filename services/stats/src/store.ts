@@ -1,0 +1,459 @@
+// The roll-up writer (0900_stats.sql): one transaction per consumed batch (one topic-partition) adds the
+// batch's contributions to the four roll-up tables and moves the partition's next offset in
+// stats_offsets. A record whose offset is below the stored one was counted already (a replay, a
+// rebalance, a group reset) and is skipped, so a record is counted exactly once.
+import type { BillingRated, SmsRejected, SmsRouted } from '@smshub/contracts';
+import { store, withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import {
+  Accumulator,
+  decideRated,
+  fromRated,
+  fromRejected,
+  fromRouted,
+  keyString,
+  latBucketOf,
+  MONEY_SCALE,
+  ratedCounters,
+  scaledToDecimal,
+  type Contribution,
+  type Counters,
+  type Key,
+} from './domain/rollup.js';
+
+export type StatsRecord =
+  | { kind: 'routed'; value: SmsRouted }
+  | { kind: 'rejected'; value: SmsRejected }
+  | { kind: 'rated'; value: BillingRated };
+
+export interface BatchRecord {
+  offset: string;
+  /** Record timestamp (ms since epoch, as a string): the bucket when the event has no time. */
+  timestamp: string;
+  record: StatsRecord;
+}
+
+export interface BatchOutcome {
+  counted: number;
+  /** Records at offsets counted before. */
+  replayed: number;
+  /** Rated revisions already counted (a duplicate publication). */
+  duplicates: number;
+  /** Corrections of messages whose counted revision was forgotten (STATS_CORRECTION_DAYS). */
+  uncorrectable: number;
+  /** Records without an account (not countable). */
+  invalid: number;
+}
+
+interface RatedState {
+  revision: number;
+  bucket: Date;
+  keyId: number;
+  delivered: number;
+  failed: number;
+  segments: number;
+  missingRate: number;
+  unconverted: number;
+  revenue: bigint;
+  cost: bigint;
+  margin: bigint;
+  latBucket: number | null;
+}
+
+/** A numeric's text at MONEY_SCALE as a bigint ("12.5" -> 12500000000000000000n). */
+export function decimalToScaled(text: string): bigint {
+  const neg = text.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const v = BigInt(int + frac.slice(0, MONEY_SCALE).padEnd(MONEY_SCALE, '0'));
+  return neg ? -v : v;
+}
+
+const COUNTER_COLUMNS = [
+  ['submitted', 'bigint'],
+  ['accepted', 'bigint'],
+  ['rejected', 'bigint'],
+  ['delivered', 'bigint'],
+  ['failed', 'bigint'],
+  ['segments', 'bigint'],
+  ['rated', 'bigint'],
+  ['missing_rate', 'bigint'],
+  ['cost_unconverted', 'bigint'],
+  ['revenue', 'numeric'],
+  ['cost', 'numeric'],
+  ['margin', 'numeric'],
+] as const;
+
+function counterArrays(rows: readonly { counters: Counters }[]): unknown[] {
+  const c = rows.map((r) => r.counters);
+  return [
+    c.map((x) => x.submitted),
+    c.map((x) => x.accepted),
+    c.map((x) => x.rejected),
+    c.map((x) => x.delivered),
+    c.map((x) => x.failed),
+    c.map((x) => x.segments),
+    c.map((x) => x.rated),
+    c.map((x) => x.missingRate),
+    c.map((x) => x.costUnconverted),
+    c.map((x) => scaledToDecimal(x.revenue)),
+    c.map((x) => scaledToDecimal(x.cost)),
+    c.map((x) => scaledToDecimal(x.margin)),
+    c.map((x) => (x.lat.some((n) => n !== 0) ? `{${x.lat.join(',')}}` : null)),
+  ];
+}
+
+/** INSERT ... SELECT FROM unnest(...) ON CONFLICT DO UPDATE adding every counter. */
+function upsertSql(table: string, keyCols: readonly (readonly [string, string])[]): string {
+  const cols = [...keyCols, ...COUNTER_COLUMNS, ['lat', 'text']] as const;
+  const names = cols.map(([n]) => n);
+  const params = cols.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ');
+  const select = names.map((n) => (n === 'lat' ? 'u.lat::integer[]' : `u.${n}`)).join(', ');
+  const updates = [
+    ...COUNTER_COLUMNS.map(([n]) => `${n} = t.${n} + EXCLUDED.${n}`),
+    'lat = stats_hist_add(t.lat, EXCLUDED.lat)',
+  ].join(', ');
+  return `INSERT INTO ${table} AS t (${names.join(', ')})
+    SELECT ${select} FROM unnest(${params}) AS u(${names.join(', ')})
+    ON CONFLICT (${keyCols.map(([n]) => n).join(', ')}) DO UPDATE SET ${updates}`;
+}
+
+const KEY_UPSERT = {
+  stats_minute: upsertSql('stats_minute', [
+    ['bucket', 'timestamptz'],
+    ['key_id', 'integer'],
+  ]),
+  stats_hour: upsertSql('stats_hour', [
+    ['bucket', 'timestamptz'],
+    ['key_id', 'integer'],
+  ]),
+};
+const DIM_UPSERT = {
+  stats_minute_dim: upsertSql('stats_minute_dim', [
+    ['bucket', 'timestamptz'],
+    ['dim', 'smallint'],
+    ['key', 'text'],
+    ['currency', 'text'],
+  ]),
+  stats_hour_dim: upsertSql('stats_hour_dim', [
+    ['bucket', 'timestamptz'],
+    ['dim', 'smallint'],
+    ['key', 'text'],
+    ['currency', 'text'],
+  ]),
+};
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class RollupStore {
+  private readonly ids = new Map<string, number>();
+  private readonly keys = new Map<number, Key>();
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly groupId: string,
+  ) {}
+
+  /** Ids of keys (created when new; committed on their own, so a rolled-back batch leaves no bad id). */
+  async keyIds(keys: readonly Key[]): Promise<Map<string, number>> {
+    const missing = new Map<string, Key>();
+    for (const k of keys) if (!this.ids.has(keyString(k))) missing.set(keyString(k), k);
+    if (missing.size > 0) {
+      const list = [...missing.values()];
+      const cols = [
+        list.map((k) => k.accountId),
+        list.map((k) => k.connectorId),
+        list.map((k) => k.country),
+        list.map((k) => k.mccMnc),
+        list.map((k) => k.trafficType),
+        list.map((k) => k.currency),
+      ];
+      await store('stats keys', () =>
+        this.pool.query(
+          `INSERT INTO stats_keys (account_id, connector_id, country, mcc_mnc, traffic_type, currency)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[])
+           ON CONFLICT DO NOTHING`,
+          cols,
+        ),
+      );
+      const res = await store('stats keys', () =>
+        this.pool.query<{
+          id: number;
+          account_id: string;
+          connector_id: string;
+          country: string;
+          mcc_mnc: string;
+          traffic_type: number;
+          currency: string;
+        }>(
+          `SELECT k.* FROM stats_keys k
+             JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::smallint[], $6::text[])
+               AS u(a, c, co, m, t, cur)
+               ON k.account_id = u.a AND k.connector_id = u.c AND k.country = u.co AND k.mcc_mnc = u.m
+              AND k.traffic_type = u.t AND k.currency = u.cur`,
+          cols,
+        ),
+      );
+      for (const r of res.rows) this.remember(r);
+    }
+    return this.ids;
+  }
+
+  private remember(r: {
+    id: number;
+    account_id: string;
+    connector_id: string;
+    country: string;
+    mcc_mnc: string;
+    traffic_type: number;
+    currency: string;
+  }): void {
+    const key: Key = {
+      accountId: r.account_id,
+      connectorId: r.connector_id,
+      country: r.country,
+      mccMnc: r.mcc_mnc,
+      trafficType: r.traffic_type,
+      currency: r.currency,
+    };
+    this.ids.set(keyString(key), r.id);
+    this.keys.set(r.id, key);
+  }
+
+  private async keyById(ids: readonly number[]): Promise<void> {
+    const missing = ids.filter((id) => !this.keys.has(id));
+    if (missing.length === 0) return;
+    const res = await store('stats keys', () =>
+      this.pool.query('SELECT * FROM stats_keys WHERE id = ANY($1::integer[])', [missing]),
+    );
+    for (const r of res.rows) this.remember(r);
+  }
+
+  /** Adds one batch of one topic-partition (records in offset order) exactly once. */
+  async applyBatch(topic: string, partition: number, batch: readonly BatchRecord[]): Promise<BatchOutcome> {
+    const out: BatchOutcome = { counted: 0, replayed: 0, duplicates: 0, uncorrectable: 0, invalid: 0 };
+    if (batch.length === 0) return out;
+    // Pure part first: what each record adds; then the keys' ids (outside the transaction).
+    const items: { offset: bigint; c: Contribution; rated?: BillingRated }[] = [];
+    for (const b of batch) {
+      const fallback = new Date(Number(b.timestamp) || Date.now());
+      const r = b.record;
+      const c =
+        r.kind === 'routed'
+          ? fromRouted(r.value, fallback)
+          : r.kind === 'rejected'
+            ? fromRejected(r.value, fallback)
+            : fromRated(r.value, fallback);
+      if (!c) {
+        out.invalid++;
+        continue;
+      }
+      items.push({ offset: BigInt(b.offset), c, ...(r.kind === 'rated' ? { rated: r.value } : {}) });
+    }
+    const ids = await this.keyIds(items.map((i) => i.c.key));
+    const lastOffset = BigInt(batch[batch.length - 1]!.offset);
+
+    return store('stats roll-up', () =>
+      withTransaction(this.pool, async (client) => {
+        await client.query(
+          `INSERT INTO stats_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+           ON CONFLICT DO NOTHING`,
+          [this.groupId, topic, partition],
+        );
+        const off = await client.query<{ next_offset: string }>(
+          `SELECT next_offset FROM stats_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3
+           FOR UPDATE`,
+          [this.groupId, topic, partition],
+        );
+        const next = BigInt(off.rows[0]!.next_offset);
+        const fresh = items.filter((i) => i.offset >= next);
+        out.replayed = batch.filter((b) => BigInt(b.offset) < next).length;
+        if (lastOffset < next) return out;
+
+        const acc = new Accumulator();
+        const ratedItems = fresh.filter((i) => i.rated);
+        const states = await this.ratedStates(
+          client,
+          ratedItems.map((i) => i.rated!.messageId),
+        );
+        await this.keyById([...states.values()].map((s) => s.keyId));
+        const changedStates = new Map<string, RatedState>();
+        for (const i of fresh) {
+          const keyId = ids.get(keyString(i.c.key))!;
+          if (!i.rated) {
+            acc.add(keyId, i.c.key, i.c.minute, i.c.counters);
+            out.counted++;
+            continue;
+          }
+          const id = i.rated.messageId;
+          const prev = changedStates.get(id) ?? states.get(id);
+          const decision = decideRated(i.rated.revision, prev?.revision);
+          if (decision.kind === 'duplicate') {
+            out.duplicates++;
+            continue;
+          }
+          if (decision.kind === 'uncorrectable') {
+            out.uncorrectable++;
+            continue;
+          }
+          if (decision.kind === 'replace' && prev) {
+            acc.add(prev.keyId, this.keys.get(prev.keyId)!, prev.bucket, ratedCounters(prev), -1);
+          }
+          acc.add(keyId, i.c.key, i.c.minute, i.c.counters);
+          const k = i.c.counters;
+          changedStates.set(id, {
+            revision: i.rated.revision,
+            bucket: i.c.minute,
+            keyId,
+            delivered: k.delivered,
+            failed: k.failed,
+            segments: k.segments,
+            missingRate: k.missingRate,
+            unconverted: k.costUnconverted,
+            revenue: k.revenue,
+            cost: k.cost,
+            margin: k.margin,
+            latBucket: latBucketOf(k),
+          });
+          out.counted++;
+        }
+        await this.saveRatedStates(client, changedStates);
+        await this.upsert(client, acc);
+        await client.query(
+          `UPDATE stats_offsets SET next_offset = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+          [this.groupId, topic, partition, (lastOffset + 1n).toString()],
+        );
+        return out;
+      }),
+    );
+  }
+
+  private async ratedStates(client: PoolClient, messageIds: string[]): Promise<Map<string, RatedState>> {
+    const out = new Map<string, RatedState>();
+    if (messageIds.length === 0) return out;
+    const res = await client.query<{
+      message_id: string;
+      revision: number;
+      bucket: Date;
+      key_id: number;
+      delivered: number;
+      failed: number;
+      segments: number;
+      missing_rate: number;
+      unconverted: number;
+      revenue: string;
+      cost: string;
+      margin: string;
+      lat_bucket: number | null;
+    }>(`SELECT * FROM stats_rated WHERE message_id = ANY($1::text[]) ORDER BY message_id FOR UPDATE`, [
+      [...new Set(messageIds)],
+    ]);
+    for (const r of res.rows) {
+      out.set(r.message_id, {
+        revision: r.revision,
+        bucket: r.bucket,
+        keyId: r.key_id,
+        delivered: r.delivered,
+        failed: r.failed,
+        segments: r.segments,
+        missingRate: r.missing_rate,
+        unconverted: r.unconverted,
+        revenue: decimalToScaled(r.revenue),
+        cost: decimalToScaled(r.cost),
+        margin: decimalToScaled(r.margin),
+        latBucket: r.lat_bucket,
+      });
+    }
+    return out;
+  }
+
+  private async saveRatedStates(client: PoolClient, states: Map<string, RatedState>): Promise<void> {
+    if (states.size === 0) return;
+    const entries = [...states.entries()].sort(([a], [b]) => cmp(a, b));
+    const s = entries.map(([, v]) => v);
+    await client.query(
+      `INSERT INTO stats_rated AS t (message_id, revision, bucket, key_id, delivered, failed, segments,
+         missing_rate, unconverted, revenue, cost, margin, lat_bucket)
+       SELECT * FROM unnest($1::text[], $2::integer[], $3::timestamptz[], $4::integer[], $5::smallint[],
+         $6::smallint[], $7::integer[], $8::smallint[], $9::smallint[], $10::numeric[], $11::numeric[],
+         $12::numeric[], $13::smallint[])
+       ON CONFLICT (message_id) DO UPDATE SET revision = EXCLUDED.revision, bucket = EXCLUDED.bucket,
+         key_id = EXCLUDED.key_id, delivered = EXCLUDED.delivered, failed = EXCLUDED.failed,
+         segments = EXCLUDED.segments, missing_rate = EXCLUDED.missing_rate,
+         unconverted = EXCLUDED.unconverted, revenue = EXCLUDED.revenue, cost = EXCLUDED.cost,
+         margin = EXCLUDED.margin, lat_bucket = EXCLUDED.lat_bucket, stored_at = now()`,
+      [
+        entries.map(([k]) => k),
+        s.map((v) => v.revision),
+        s.map((v) => v.bucket),
+        s.map((v) => v.keyId),
+        s.map((v) => v.delivered),
+        s.map((v) => v.failed),
+        s.map((v) => v.segments),
+        s.map((v) => v.missingRate),
+        s.map((v) => v.unconverted),
+        s.map((v) => scaledToDecimal(v.revenue)),
+        s.map((v) => scaledToDecimal(v.cost)),
+        s.map((v) => scaledToDecimal(v.margin)),
+        s.map((v) => v.latBucket),
+      ],
+    );
+  }
+
+  /** Upserts the accumulated rows, every table in one fixed order and rows sorted (no deadlocks). */
+  private async upsert(client: PoolClient, acc: Accumulator): Promise<void> {
+    for (const [table, map] of [
+      ['stats_minute', acc.rows],
+      ['stats_hour', acc.hourRows],
+    ] as const) {
+      if (map.size === 0) continue;
+      const rows = [...map.values()].sort(
+        (a, b) => a.keyId - b.keyId || a.bucket.getTime() - b.bucket.getTime(),
+      );
+      await client.query(KEY_UPSERT[table], [
+        rows.map((r) => r.bucket),
+        rows.map((r) => r.keyId),
+        ...counterArrays(rows),
+      ]);
+    }
+    for (const [table, map] of [
+      ['stats_minute_dim', acc.dimRows],
+      ['stats_hour_dim', acc.hourDimRows],
+    ] as const) {
+      if (map.size === 0) continue;
+      const rows = [...map.values()].sort(
+        (a, b) =>
+          a.dim - b.dim ||
+          a.bucket.getTime() - b.bucket.getTime() ||
+          cmp(a.key, b.key) ||
+          cmp(a.currency, b.currency),
+      );
+      await client.query(DIM_UPSERT[table], [
+        rows.map((r) => r.bucket),
+        rows.map((r) => r.dim),
+        rows.map((r) => r.key),
+        rows.map((r) => r.currency),
+        ...counterArrays(rows),
+      ]);
+    }
+  }
+
+  /** Deletes roll-ups and correction state past their retention. Returns rows deleted per table. */
+  async purge(retention: {
+    minuteDays: number;
+    hourDays: number;
+    correctionDays: number;
+  }): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    const del = async (table: string, column: string, days: number) => {
+      const res = await store(`stats retention ${table}`, () =>
+        this.pool.query(`DELETE FROM ${table} WHERE ${column} < now() - make_interval(days => $1)`, [days]),
+      );
+      out[table] = res.rowCount ?? 0;
+    };
+    await del('stats_minute', 'bucket', retention.minuteDays);
+    await del('stats_minute_dim', 'bucket', retention.minuteDays);
+    await del('stats_hour', 'bucket', retention.hourDays);
+    await del('stats_hour_dim', 'bucket', retention.hourDays);
+    await del('stats_rated', 'stored_at', retention.correctionDays);
+    return out;
+  }
+}
