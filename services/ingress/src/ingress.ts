@@ -149,6 +149,8 @@ interface Admitted {
   destination: string | undefined;
   /** The id the submit_sm_resp carries (account's message_id_format): the hub id or a number. */
   customerMessageId: string;
+  /** Scheduled (schedule_delivery_time in the future): held by services/scheduler (sms.scheduled.v1). */
+  held: boolean;
 }
 
 export interface Ingress {
@@ -387,7 +389,14 @@ export function createIngress(deps: IngressDeps): Ingress {
       groupId,
       now,
     });
-    return { messageId, customerMessageId, bytes: encodeSubmitted(event), destination: pdu.destination_addr };
+    const held = event.holdUntil !== undefined;
+    return {
+      messageId,
+      customerMessageId,
+      bytes: encodeSubmitted(event),
+      destination: pdu.destination_addr,
+      held,
+    };
   }
 
   /**
@@ -406,7 +415,9 @@ export function createIngress(deps: IngressDeps): Ingress {
     pendingProduces++;
     try {
       // Keyed and traced by the hub message id, as the topic's codec would (the bytes are its encoding).
-      await producer.produceRaw(topics.submitted.name, msg.messageId, msg.bytes);
+      // A scheduled message goes to the scheduler, which releases it onto sms.submitted.v1 at its time.
+      const topic = msg.held ? topics.scheduled.name : topics.submitted.name;
+      await producer.produceRaw(topic, msg.messageId, msg.bytes);
     } catch (err) {
       if (err instanceof ProduceOutcomeUnknownError) {
         // Shutting down while Kafka had not answered: it may be sent, so no error answer; no answer at all.

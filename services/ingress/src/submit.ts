@@ -1,6 +1,7 @@
 import {
   BindType as ProtoBindType,
   ConcatMethod,
+  HoldReason,
   SubmitChannel,
   type ConcatInfo as ProtoConcat,
   type SmsSubmitted,
@@ -189,6 +190,10 @@ export function buildSubmitted(args: {
     validityPeriodRaw: pdu.validity_period ?? '',
     scheduleAt: checked.scheduleAt,
     scheduleDeliveryTimeRaw: pdu.schedule_delivery_time ?? '',
+    // The hub holds a scheduled message itself (services/scheduler) until this instant.
+    holdUntil: checked.scheduleAt,
+    holdReason: checked.scheduleAt ? HoldReason.HOLD_REASON_SCHEDULE : HoldReason.HOLD_REASON_UNSPECIFIED,
+    releasedAt: undefined,
     tlvs: pdu.tlvs ? Object.entries(pdu.tlvs).map(([tag, value]) => ({ tag: Number(tag), value })) : [],
     receivedAt: now,
     customerMessageId: args.customerMessageId ?? messageId,

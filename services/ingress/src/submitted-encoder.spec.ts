@@ -70,6 +70,9 @@ function randomEvent(rand: () => number): SmsSubmitted {
     channel: pick([0, SubmitChannel.SUBMIT_CHANNEL_SMPP]),
     callbackUrl: str(),
     clientReference: str(),
+    holdUntil: rand() < 0.5 ? undefined : date(),
+    holdReason: pick([0, 1, 2]),
+    releasedAt: rand() < 0.5 ? undefined : date(),
   });
 }
 

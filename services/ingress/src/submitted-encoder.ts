@@ -46,6 +46,9 @@ export const SUBMITTED_FIELDS = [
   'channel',
   'callbackUrl',
   'clientReference',
+  'holdUntil',
+  'holdReason',
+  'releasedAt',
 ] as const;
 
 /** A value this encoder leaves to the generated one. */
@@ -228,6 +231,10 @@ function write(m: SmsSubmitted): void {
   // HTTP-only fields (services/http-api); empty from SMPP, so nothing is written.
   stringField(218, m.callbackUrl);
   stringField(226, m.clientReference);
+  // Held messages (services/scheduler): the release time and why; released_at is the scheduler's.
+  timestampField(234, m.holdUntil);
+  enumField(240, m.holdReason);
+  timestampField(250, m.releasedAt);
 }
 
 /** The sms.submitted.v1 record value of `event`, in a Buffer of its own. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcatMethod, SubmitChannel } from '@smshub/contracts';
+import { ConcatMethod, HoldReason, SubmitChannel } from '@smshub/contracts';
 import { CommandStatus as S, encodeText, SmppError, type SmppSession } from '@smshub/smpp';
 import { Harness, type Replica } from './harness.js';
 import { RawPeer } from '@smshub/smpp/testing';
@@ -213,10 +213,24 @@ describe('ingress: binds, accept path, validation', () => {
       schedule_delivery_time: `${year}0101120000004+`,
       validity_period: `${year}0102120000000+`,
     });
-    const e2 = await h.waitSubmitted(s.message_id as string);
+    // A scheduled message is held by the hub (services/scheduler), not routed now: sms.scheduled.v1.
+    const e2 = await h.waitScheduled(s.message_id as string);
     expect(e2.scheduleAt?.toISOString()).toBe(`20${year}-01-01T11:00:00.000Z`);
+    expect(e2.holdUntil?.toISOString()).toBe(`20${year}-01-01T11:00:00.000Z`);
+    expect(e2.holdReason).toBe(HoldReason.HOLD_REASON_SCHEDULE);
     expect(e2.validityUntil?.toISOString()).toBe(`20${year}-01-02T12:00:00.000Z`);
     expect(e2.scheduleDeliveryTimeRaw).toBe(`${year}0101120000004+`);
+
+    // Relative: counted from acceptance (received_at), 3 minutes 30 seconds later.
+    const rel = await tx.submit({
+      source_addr: 'ACME',
+      source_addr_ton: 5,
+      destination_addr: '447700900125',
+      short_message: Buffer.from('in 3.5 min'),
+      schedule_delivery_time: '000000000330000R',
+    });
+    const e3 = await h.waitScheduled(rel.message_id as string);
+    expect(e3.holdUntil!.getTime() - e3.receivedAt!.getTime()).toBe(210_000);
   });
 
   it('keeps long messages intact: UDH 8/16-bit, SAR, message_payload and UCS2', async () => {
@@ -341,6 +355,11 @@ describe('ingress: binds, accept path, validation', () => {
       ['odd UCS2 length', { data_coding: 8, short_message: Buffer.from([0, 0x41, 0]) }, S.ESME_RINVMSGLEN],
       ['short_message and message_payload', { message_payload: Buffer.from('x') }, S.ESME_RINVMSGLEN],
       ['bad schedule', { schedule_delivery_time: '991399000000000+' }, S.ESME_RINVSCHED],
+      ['relative schedule not ending 000R', { schedule_delivery_time: '000000000010001R' }, S.ESME_RINVSCHED],
+      ['schedule offset over 48 quarters', { schedule_delivery_time: '990101120000049+' }, S.ESME_RINVSCHED],
+      ['schedule without its offset sign', { schedule_delivery_time: '9901011200000000' }, S.ESME_RINVSCHED],
+      ['schedule too short', { schedule_delivery_time: '990101120000' }, S.ESME_RINVSCHED],
+      ['no such day', { schedule_delivery_time: '990230120000000+' }, S.ESME_RINVSCHED],
       ['bad validity', { validity_period: 'tomorrow' }, S.ESME_RINVEXPIRY],
       ['validity in the past', { validity_period: '200101000000000+' }, S.ESME_RINVEXPIRY],
       [

@@ -72,6 +72,8 @@ export class Harness {
   private readonly clients: SmppSession[] = [];
   /** Every sms.submitted.v1 event seen, by customer message id. */
   readonly submitted = new Map<string, SmsSubmitted>();
+  /** Every sms.scheduled.v1 event seen (messages the scheduler holds), by customer message id. */
+  readonly scheduled = new Map<string, SmsSubmitted>();
 
   async setup(): Promise<void> {
     this.logger = createLogger({
@@ -110,10 +112,11 @@ export class Harness {
     return c;
   };
 
-  /** Collects sms.submitted.v1 into `submitted`. */
+  /** Collects sms.submitted.v1 into `submitted` and sms.scheduled.v1 (held messages) into `scheduled`. */
   async watchSubmitted(): Promise<void> {
     const c = await this.consumer({ groupId: uniqueName('watch'), fromBeginning: true });
     c.on(this.topics.submitted, (r) => void this.submitted.set(r.value.customerMessageId, r.value));
+    c.on(this.topics.scheduled, (r) => void this.scheduled.set(r.value.customerMessageId, r.value));
     const assigned = c.waitForAssignment();
     await c.start();
     await assigned;
@@ -210,6 +213,13 @@ export class Harness {
   waitSubmitted(customerMessageId: string): Promise<SmsSubmitted> {
     return waitFor(() => this.submitted.get(customerMessageId), {
       what: `sms.submitted.v1 ${customerMessageId}`,
+      timeoutMs: 20_000,
+    });
+  }
+
+  waitScheduled(customerMessageId: string): Promise<SmsSubmitted> {
+    return waitFor(() => this.scheduled.get(customerMessageId), {
+      what: `sms.scheduled.v1 ${customerMessageId}`,
       timeoutMs: 20_000,
     });
   }
