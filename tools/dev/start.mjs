@@ -52,7 +52,13 @@ const ports = {
   simControl: 2778 + offset,
   http: 9400 + offset,
   httpApi: 8080 + offset,
-  grpc: { admin: 50051 + offset, dlr: 50052 + offset, rating: 50053 + offset, webhooks: 50054 + offset },
+  grpc: {
+    admin: 50051 + offset,
+    dlr: 50052 + offset,
+    rating: 50053 + offset,
+    webhooks: 50054 + offset,
+    stats: 50055 + offset,
+  },
 };
 
 const onlyServices = process.env.HUB_SERVICES?.trim()

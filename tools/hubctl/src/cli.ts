@@ -6,6 +6,7 @@ import { messageCommands } from './commands/messages.js';
 import { optOutCommands } from './commands/opt-outs.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
+import { statsCommands } from './commands/stats.js';
 import { webhookCommands } from './commands/webhooks.js';
 import { Session, type Deps } from './context.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -24,10 +25,11 @@ Environment:
   HUBCTL_MESSAGES_ADDR    dlr's MessageService (default ${DEFAULT_ADDRESSES.messages})
   HUBCTL_SETTLEMENT_ADDR  rating's SettlementService (default ${DEFAULT_ADDRESSES.settlement})
   HUBCTL_WEBHOOKS_ADDR    the webhooks service's WebhookService (default ${DEFAULT_ADDRESSES.webhooks})
+  HUBCTL_STATS_ADDR       the stats service's StatsService (default ${DEFAULT_ADDRESSES.stats})
   HUB_PORT_OFFSET         added to the default ports (a local hub started with it; npm run hubctl sets it)
   HUBCTL_TOKEN            bearer token (else ADMIN_TOKEN); never printed
   HUBCTL_TLS, HUBCTL_CA   TLS, and the CA file that signed the servers' certificates
-  HUBCTL_OUTPUT           table or json
+  HUBCTL_OUTPUT           table or json (csv: stats commands)
   HUBCTL_TIMEOUT          seconds per call (default 30)
 
 Exit codes:
@@ -47,7 +49,13 @@ export function buildProgram(deps: Deps, session: Session): Command {
       'Operator CLI for smshub: accounts, connectors, routes, rates, number data, balances, message timelines and settlement.',
     )
     .version(VERSION, '-V, --version')
-    .addOption(new Option('-o, --output <format>', 'table or json').choices(['table', 'json']))
+    .addOption(
+      new Option('-o, --output <format>', 'table or json (csv: stats commands)').choices([
+        'table',
+        'json',
+        'csv',
+      ]),
+    )
     .option('--admin-addr <host:port>', 'admin API address (env HUBCTL_ADMIN_ADDR)')
     .option('--messages-addr <host:port>', "dlr's MessageService address (env HUBCTL_MESSAGES_ADDR)")
     .option(
@@ -55,6 +63,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
       "rating's SettlementService address (env HUBCTL_SETTLEMENT_ADDR)",
     )
     .option('--webhooks-addr <host:port>', "the webhooks service's address (env HUBCTL_WEBHOOKS_ADDR)")
+    .option('--stats-addr <host:port>', "the stats service's address (env HUBCTL_STATS_ADDR)")
     .option('--token <token>', 'bearer token (env HUBCTL_TOKEN or ADMIN_TOKEN; the env is safer than a flag)')
     .option('--tls', 'connect with TLS (env HUBCTL_TLS=true)')
     .option('--ca <file>', 'CA certificate (PEM) for TLS; implies --tls (env HUBCTL_CA)')
@@ -72,6 +81,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   apiKeyCommands(session, program);
   webhookCommands(session, program);
   optOutCommands(session, program);
+  statsCommands(session, program);
 
   for (const c of allCommands(program)) {
     c.exitOverride();

@@ -28,8 +28,8 @@ export interface Ctx {
   readonly settings: ConnectionSettings;
   readonly rpc: Rpc;
   now(): Date;
-  /** Prints `json` (proto3 JSON) or the table text, by --output. */
-  emit(json: unknown, table: () => string): void;
+  /** Prints `json` (proto3 JSON), the table text or (when the command has it) CSV, by --output. */
+  emit(json: unknown, table: () => string, csv?: () => string): void;
   /** A note for people on stderr (never in JSON mode's stdout). */
   note(text: string): void;
 }
@@ -43,8 +43,8 @@ export function outputFormat(
   env: Record<string, string | undefined>,
 ): OutputFormat {
   const v = (value ?? env.HUBCTL_OUTPUT ?? 'table').trim().toLowerCase();
-  if (v === 'table' || v === 'json') return v;
-  throw new CliError(`--output must be table or json, got "${v}"`, EXIT.USAGE);
+  if (v === 'table' || v === 'json' || v === 'csv') return v;
+  throw new CliError(`--output must be table, json or csv, got "${v}"`, EXIT.USAGE);
 }
 
 /** Holds the one Rpc of this run so it can be closed at the end. */
@@ -64,8 +64,10 @@ export class Session {
       settings,
       rpc,
       now: () => this.deps.now(),
-      emit(json, table) {
-        io.stdout.write(format === 'json' ? jsonText(json) : table());
+      emit(json, table, csv) {
+        if (format === 'csv' && csv === undefined)
+          throw new CliError('--output csv is not available for this command (table or json)', EXIT.USAGE);
+        io.stdout.write(format === 'json' ? jsonText(json) : format === 'csv' ? csv!() : table());
       },
       note(text) {
         io.stderr.write(`${text}\n`);

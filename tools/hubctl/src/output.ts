@@ -4,7 +4,8 @@
 import Table from 'cli-table3';
 import { formatDecimal } from './values.js';
 
-export type OutputFormat = 'table' | 'json';
+/** csv: only commands that print one table of figures (stats) offer it. */
+export type OutputFormat = 'table' | 'json' | 'csv';
 
 /** Stable JSON text (2-space indent, trailing newline). */
 export function jsonText(value: unknown): string {

@@ -9,6 +9,7 @@ describe('connection settings', () => {
       messages: '127.0.0.1:50052',
       settlement: '127.0.0.1:50053',
       webhooks: '127.0.0.1:50054',
+      stats: '127.0.0.1:50055',
     });
     expect(s.token).toBeUndefined();
     expect(s.tls).toBe(false);
@@ -39,6 +40,7 @@ describe('connection settings', () => {
       messages: '127.0.0.1:50552',
       settlement: 'rating.hub:50053',
       webhooks: '127.0.0.1:50554',
+      stats: '127.0.0.1:50555',
     });
     expect(connectionSettings({ adminAddr: '10.0.0.1:7000' }, env).addresses.admin).toBe('10.0.0.1:7000');
     expect(connectionSettings({}, { HUB_PORT_OFFSET: '0' }).addresses.messages).toBe('127.0.0.1:50052');

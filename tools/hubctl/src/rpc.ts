@@ -6,6 +6,7 @@ import {
   AdminServiceService,
   MessageServiceService,
   SettlementServiceService,
+  StatsServiceService,
   WebhookServiceService,
 } from '@smshub/contracts';
 import { CliError, EXIT, grpcFailure, type Target } from './exit-codes.js';
@@ -15,6 +16,7 @@ export const SERVICES = {
   messages: MessageServiceService,
   settlement: SettlementServiceService,
   webhooks: WebhookServiceService,
+  stats: StatsServiceService,
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -70,6 +72,7 @@ export const SERVER_NAMES: Record<ServiceName, string> = {
   messages: 'dlr',
   settlement: 'rating',
   webhooks: 'webhooks',
+  stats: 'stats',
 };
 
 export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
@@ -77,6 +80,7 @@ export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
   messages: '127.0.0.1:50052',
   settlement: '127.0.0.1:50053',
   webhooks: '127.0.0.1:50054',
+  stats: '127.0.0.1:50055',
 };
 
 /**
@@ -98,6 +102,7 @@ export function defaultAddresses(env: Record<string, string | undefined>): Recor
     messages: moved(DEFAULT_ADDRESSES.messages),
     settlement: moved(DEFAULT_ADDRESSES.settlement),
     webhooks: moved(DEFAULT_ADDRESSES.webhooks),
+    stats: moved(DEFAULT_ADDRESSES.stats),
   };
 }
 
@@ -106,6 +111,7 @@ export interface GlobalFlags {
   messagesAddr?: string;
   settlementAddr?: string;
   webhooksAddr?: string;
+  statsAddr?: string;
   token?: string;
   tls?: boolean;
   ca?: string;
@@ -160,6 +166,10 @@ export function connectionSettings(
       webhooks: checkAddress(
         flags.webhooksAddr ?? nonEmpty(env.HUBCTL_WEBHOOKS_ADDR) ?? defaults.webhooks,
         '--webhooks-addr',
+      ),
+      stats: checkAddress(
+        flags.statsAddr ?? nonEmpty(env.HUBCTL_STATS_ADDR) ?? defaults.stats,
+        '--stats-addr',
       ),
     },
     token: nonEmpty(flags.token) ?? nonEmpty(env.HUBCTL_TOKEN) ?? nonEmpty(env.ADMIN_TOKEN),
