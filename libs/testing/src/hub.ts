@@ -98,6 +98,8 @@ export interface HubPorts {
   simPoor: number;
   /** The webhooks service's gRPC API (WebhookService). */
   webhooks: number;
+  /** The stats service's gRPC API (StatsService). */
+  stats: number;
   /** The customer HTTP API (http-api). */
   httpApi: number;
   /** The SMSC simulator's control endpoint (POST /mo; `ops mo` finds it through SIM_CONTROL_PORT). */
@@ -257,6 +259,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     simGood: await freePort(),
     simPoor: await freePort(),
     webhooks: await freePort(),
+    stats: await freePort(),
     httpApi: await freePort(),
     simControl: await freePort(),
     http: {},
@@ -307,6 +310,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     dlr: ports.messages,
     rating: ports.settlement,
     webhooks: ports.webhooks,
+    stats: ports.stats,
   };
   const processes = new Map<string, HubProcess>();
   const names = [...(withSimulator ? ['smsc-simulator'] : []), ...services];
