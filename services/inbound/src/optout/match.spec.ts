@@ -71,6 +71,8 @@ describe('matchKeyword with configured sets', () => {
     expect(matchKeyword('stopp', sets, 'acme', 'CA')?.action).toBe('stop');
     expect(matchKeyword('arret', sets, 'acme', 'CA')).toBeUndefined();
     expect(replyText(matchKeyword('hilfe', sets, 'acme', 'DE')!)).toBe('Hilfe');
+    // A set without its own HELP text (the French one) answers with the default.
+    expect(replyText(matchKeyword('help', sets, 'other', 'CA')!)).toMatch(/^Reply STOP/);
     expect(matchKeyword('arret', sets, 'other', 'GB')).toBeUndefined();
     expect(matchKeyword('stop', sets, 'other', 'GB')?.set).toBe(DEFAULT_KEYWORDS);
   });

@@ -114,7 +114,8 @@ export function matchKeyword(
 export function replyText(m: KeywordMatch): string {
   switch (m.action) {
     case 'help':
-      return m.set.helpReply;
+      // A HELP always gets an answer (carriers require one): a set without its own text uses the default.
+      return m.set.helpReply || DEFAULT_KEYWORDS.helpReply;
     case 'start':
       return m.set.startReply;
     default:

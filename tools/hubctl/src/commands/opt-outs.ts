@@ -216,7 +216,7 @@ export function optOutCommands(session: Session, program: Command): void {
     .option('--stop-all <words>', 'comma-separated keywords that opt out of the whole account')
     .option('--start <words>', 'comma-separated START keywords')
     .option('--help-words <words>', 'comma-separated HELP keywords')
-    .option('--help-reply <text>', 'auto-reply to HELP (empty: none)')
+    .option('--help-reply <text>', 'auto-reply to HELP (default: the built-in text)')
     .option('--stop-reply <text>', 'confirmation after STOP (empty: none)')
     .option('--start-reply <text>', 'confirmation after START (empty: none)')
     .addOption(

@@ -150,7 +150,7 @@ export interface OptOutKeywordSet {
   startKeywords: string[];
   /** Keywords answered with help_reply. */
   helpKeywords: string[];
-  /** Auto-reply to a help keyword; empty = no reply. */
+  /** Auto-reply to a help keyword; empty = the built-in text (a HELP is always answered). */
   helpReply: string;
   /** Confirmation sent after a stop keyword; empty = none. */
   stopReply: string;
