@@ -64,3 +64,16 @@ describe('optedOut', () => {
     expect(addressDigits('ACME')).toBe('ACME');
   });
 });
+
+describe('OptOutList.set', () => {
+  it("replaces a subscriber's scopes with what the table holds", () => {
+    const l = new OptOutList();
+    l.add(ACC, '447700900222', '447700900500');
+    l.set(ACC, '447700900222', ['', '447700900501']);
+    expect(l.blocks(ACC, '447700900222', 'ACME')).toBe(true);
+    expect(l.size).toBe(2);
+    l.set(ACC, '447700900222', []);
+    expect(l.blocks(ACC, '447700900222', '447700900501')).toBe(false);
+    expect(l.size).toBe(0);
+  });
+});

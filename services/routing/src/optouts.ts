@@ -10,9 +10,9 @@
 // after the change consumer joined; changes consumed while it runs are kept and applied after it in
 // order, so a change committed around the load is never lost to it.
 //
-// Known limit: two writers (admin and inbound) publish in their own order; a STOP and an operator's remove
-// of the same entry within milliseconds can be applied in the other order than their commits. A restart
-// (or any RELOAD of the account) reads the table again.
+// A change is a signal, not the state: routing reads the subscriber's entries again (one indexed query per
+// change), so changes published by two writers (admin, inbound) in another order than they committed still
+// leave the committed state.
 import {
   ChangeAction,
   OptOut,
@@ -21,7 +21,7 @@ import {
   type ConfigChange,
   type SmsSubmitted,
 } from '@smshub/contracts';
-import type { Pool } from '@smshub/db';
+import { store, type Pool } from '@smshub/db';
 import type { Logger } from '@smshub/logging';
 
 /** The digits of an address: "+44 7700-900123" -> "447700900123"; an alphanumeric sender stays as is. */
@@ -79,6 +79,20 @@ export class OptOutList {
     }
     this.count--;
     if (m.size === 0) this.byAccount.delete(accountId);
+  }
+
+  /** Sets the scopes `msisdn` opted out of in `accountId` (none: removes it). */
+  set(accountId: string, msisdn: string, scopes: readonly string[]): void {
+    let m = this.byAccount.get(accountId);
+    this.count -= scopesOf(m?.get(msisdn));
+    if (scopes.length === 0) {
+      m?.delete(msisdn);
+      if (m?.size === 0) this.byAccount.delete(accountId);
+      return;
+    }
+    if (!m) this.byAccount.set(accountId, (m = new Map()));
+    m.set(msisdn, scopes.length === 1 ? scopes[0]! : [...scopes]);
+    this.count += scopes.length;
   }
 
   /** One account's entries (for replaceAccount of another list). */
@@ -202,8 +216,19 @@ export class OptOutStore {
     }
     const o: OptOut | undefined = c.snapshot?.$case === 'optOut' ? c.snapshot.value : undefined;
     if (!o) return;
-    if (c.action === ChangeAction.CHANGE_ACTION_DELETED)
-      this.list.remove(o.accountId, o.msisdn, o.scopeNumber);
-    else this.list.add(o.accountId, o.msisdn, o.scopeNumber);
+    // The subscriber's entries as the table has them now, not as the change says: changes announced by
+    // two writers (admin, inbound) may arrive in another order than they committed; the last one read
+    // leaves the committed state. One indexed query per change, none per message.
+    const { rows } = await store('reading an opt-out', () =>
+      this.pool.query<{ scope_number: string }>(
+        `SELECT scope_number FROM optouts WHERE account_id = $1::uuid AND msisdn = $2`,
+        [o.accountId, o.msisdn],
+      ),
+    );
+    this.list.set(
+      o.accountId,
+      o.msisdn,
+      rows.map((r) => r.scope_number),
+    );
   }
 }

@@ -108,6 +108,11 @@ async function optOut(msisdn: string, scopeNumber: string, action: 'add' | 'remo
       msisdn,
       scopeNumber,
     ]);
+  await announce(msisdn, scopeNumber, action, account);
+}
+
+/** Only the announcement (what a writer publishes after its commit). */
+async function announce(msisdn: string, scopeNumber: string, action: 'add' | 'remove', account = ACCOUNT) {
   await producer.produce(topics.configChanges, {
     changeId: uuidv7(),
     kind: ResourceKind.RESOURCE_KIND_OPT_OUT,
@@ -287,5 +292,21 @@ describe('routing: opt-outs', () => {
     await applied('447400123444', HUB_NUMBER, true);
     expect(core.optOuts.list.blocks(ACCOUNT, '447400123111', HUB_NUMBER)).toBe(true);
     expect(((await outcome(await submit('447400123444'))) as SmsRejected).error?.receiptError).toBe(17);
+  });
+
+  it('ends with what the table holds when two writers announce in another order than they committed', async () => {
+    // A STOP committed, then an operator removed it; the removal is announced first, the STOP last.
+    await pool.query(
+      `INSERT INTO optouts (account_id, msisdn, scope_number, source) VALUES ($1, '447400123550', $2, 'keyword')`,
+      [ACCOUNT, HUB_NUMBER],
+    );
+    await pool.query(`DELETE FROM optouts WHERE account_id = $1 AND msisdn = '447400123550'`, [ACCOUNT]);
+    await announce('447400123550', HUB_NUMBER, 'remove');
+    await announce('447400123550', HUB_NUMBER, 'add');
+    // A later change on the same (single-partition) topic: once it is applied, so are the two above.
+    await optOut('447400123551', '', 'add');
+    await applied('447400123551', HUB_NUMBER, true);
+    expect(core.optOuts.list.blocks(ACCOUNT, '447400123550', HUB_NUMBER)).toBe(false);
+    expect('candidates' in (await outcome(await submit('447400123550')))).toBe(true);
   });
 });
