@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
 import { apiKeyCommands } from './commands/api-keys.js';
 import { messageCommands } from './commands/messages.js';
+import { numberCommands } from './commands/numbers.js';
 import { optOutCommands } from './commands/opt-outs.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
@@ -82,6 +83,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   webhookCommands(session, program);
   optOutCommands(session, program);
   statsCommands(session, program);
+  numberCommands(session, program);
 
   for (const c of allCommands(program)) {
     c.exitOverride();

@@ -298,6 +298,12 @@ const accountFields: Field[] = [
     'refuse submits no sell rate applies to, with ESME_RINVDSTADR (the default for new accounts)',
     'accept submits without a sell rate (they are rated MISSING_RATE: sent, billed to nobody)',
   ),
+  bool(
+    'mo_reassemble',
+    'mo-reassemble',
+    'reassemble long inbound messages (MO) before delivering them (the default)',
+    'deliver long inbound messages part by part, each with its UDH',
+  ),
 ];
 
 const connectorFields: Field[] = [

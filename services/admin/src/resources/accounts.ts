@@ -86,6 +86,7 @@ export interface AccountValues {
   defaultValiditySeconds: number;
   chargeOn: string;
   refuseUnrated: boolean;
+  moReassemble: boolean;
 }
 
 function cidr(field: string, v: string): string {
@@ -180,6 +181,8 @@ export function accountValues(a: Account, create: boolean): { values: AccountVal
       chargeOn,
       // Unset = on: a new account never sends messages nobody is billed for unless asked to.
       refuseUnrated: a.refuseUnrated ?? true,
+      // Unset = on: long inbound messages reach the customer whole.
+      moReassemble: a.moReassemble ?? true,
     },
     ...(password !== undefined ? { password } : {}),
   };
@@ -213,6 +216,7 @@ export interface AccountRow {
   default_validity_seconds: number;
   charge_on: string;
   refuse_unrated: boolean;
+  mo_reassemble: boolean;
   credit_limit_minor: string;
   revision: string;
   created_at: Date;
@@ -222,7 +226,7 @@ export interface AccountRow {
 export const ACCOUNT_COLUMNS = `id::text AS id, name, state, billing_mode, currency, system_id,
   allowed_cidrs::text[] AS allowed_cidrs, max_binds, tps_limit, max_window, default_traffic_type, allowed_sources,
   receipt_include_text, message_id_format, routing_group, default_country, price_plan_id, default_validity_seconds,
-  charge_on, refuse_unrated, credit_limit_minor::text AS credit_limit_minor, revision::text AS revision, created_at, updated_at`;
+  charge_on, refuse_unrated, mo_reassemble, credit_limit_minor::text AS credit_limit_minor, revision::text AS revision, created_at, updated_at`;
 
 /** The API form of a row: password hashes are never returned. */
 export function accountFromRow(r: AccountRow): Account {
@@ -256,6 +260,7 @@ export function accountFromRow(r: AccountRow): Account {
     defaultValiditySeconds: r.default_validity_seconds,
     chargeOn: reverse(CHARGE_ON, r.charge_on),
     refuseUnrated: r.refuse_unrated,
+    moReassemble: r.mo_reassemble,
   };
 }
 
@@ -315,9 +320,9 @@ export function accountHandlers(ctx: AdminContext) {
           `INSERT INTO accounts (id, name, state, enabled, billing_mode, currency, system_id, password_hash,
              allowed_cidrs, max_binds, tps_limit, max_window, default_traffic_type, allowed_sources,
              receipt_include_text, message_id_format, routing_group, default_country, price_plan_id,
-             default_validity_seconds, charge_on, refuse_unrated)
+             default_validity_seconds, charge_on, refuse_unrated, mo_reassemble)
            VALUES ($1::uuid, $2, $3, $3 = 'active', $4, $5, $6, $7, $8::cidr[], $9, $10, $11, $12, $13, $14, $15, $16,
-                   $17, $18, $19, $20, $21)
+                   $17, $18, $19, $20, $21, $22)
            RETURNING ${ACCOUNT_COLUMNS}`,
           [
             v.id,
@@ -341,6 +346,7 @@ export function accountHandlers(ctx: AdminContext) {
             v.defaultValiditySeconds,
             v.chargeOn,
             v.refuseUnrated,
+            v.moReassemble,
           ],
         );
         return accountFromRow(rows[0]!);
@@ -392,6 +398,7 @@ export function accountHandlers(ctx: AdminContext) {
         const merged = applyMask(current, req.account!, req.updateMask, 'Account', ['id', ...OUTPUT_ONLY]);
         // A full replacement that leaves refuse_unrated unset keeps the stored value.
         merged.refuseUnrated ??= current.refuseUnrated;
+        merged.moReassemble ??= current.moReassemble;
         const { values: v } = accountValues({ ...merged, id }, false);
         await checkSystemIdFree(c, v.systemId, id);
         await checkPlan(c, v.pricePlanId);
@@ -410,7 +417,7 @@ export function accountHandlers(ctx: AdminContext) {
              system_id = $6, allowed_cidrs = $7::cidr[], max_binds = $8, tps_limit = $9, max_window = $10,
              default_traffic_type = $11, allowed_sources = $12, receipt_include_text = $13, message_id_format = $14,
              routing_group = $15, default_country = $16, price_plan_id = $17, default_validity_seconds = $18,
-             charge_on = $19, refuse_unrated = $20, revision = revision + 1
+             charge_on = $19, refuse_unrated = $20, mo_reassemble = $21, revision = revision + 1
            WHERE id = $1::uuid RETURNING ${ACCOUNT_COLUMNS}`,
           [
             id,
@@ -433,6 +440,7 @@ export function accountHandlers(ctx: AdminContext) {
             v.defaultValiditySeconds,
             v.chargeOn,
             v.refuseUnrated,
+            v.moReassemble,
           ],
         );
         return accountFromRow(rows[0]!);

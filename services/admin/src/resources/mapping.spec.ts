@@ -103,6 +103,7 @@ describe('accounts', () => {
       default_validity_seconds: 60,
       charge_on: 'delivery',
       refuse_unrated: true,
+      mo_reassemble: true,
       credit_limit_minor: '0',
       revision: '4',
       created_at: new Date(0),
