@@ -1,19 +1,12 @@
 // The webhooks service over real Kafka (isolated topics), PostgreSQL (a fresh database) and HTTP (a real
 // receiver on loopback): signatures (and two during a rotation), retries after 500 and after the receiver
 // was down, order per message, no head-of-line blocking between accounts, restart mid-retry, replay.
-import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { DeliveryStatus, WebhookDeliveryState } from '@smshub/contracts';
 import { waitFor } from '@smshub/testing';
 import { verifySignature } from '../src/domain/signature.js';
-// The hubctl test runs the real CLI in-process against this in-process service (a spawned service would
-// cost seconds per start on the shared machine); only this test crosses the service/tool boundary.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { run as runHubctl } from '../../../tools/hubctl/src/cli.js';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { grpcRpc } from '../../../tools/hubctl/src/rpc.js';
-import { ADMIN_TOKEN, Harness, uuidv7 } from './harness.js';
+import { Harness, uuidv7 } from './harness.js';
 import { Receiver } from './receiver.js';
 
 const h = new Harness();
@@ -395,74 +388,5 @@ describe('deleting an endpoint', () => {
       { timeoutMs: 30_000, what: 'the delivery failed' },
     );
     expect(d.last_error).toBe('the account has no webhook endpoint');
-  });
-});
-
-describe('hubctl webhooks', () => {
-  /** Runs the real hubctl (in-process, over real gRPC) against this test's webhooks service. */
-  async function hubctl(...argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await runHubctl(argv, {
-      io: {
-        stdout: { write: (s: string | Uint8Array) => (stdout += String(s)) },
-        stderr: { write: (s: string) => (stderr += s) },
-        stdin: Readable.from([]) as NodeJS.ReadableStream,
-        env: { HUBCTL_WEBHOOKS_ADDR: `127.0.0.1:${h.webhooks.grpcPort}`, HUBCTL_TOKEN: ADMIN_TOKEN },
-        readFile: () => Buffer.alloc(0),
-      },
-      rpc: grpcRpc,
-      now: () => new Date(),
-    });
-    return { code, stdout, stderr };
-  }
-
-  it('sets an endpoint (secret printed once), lists the attempts of a message and replays a failed one', async () => {
-    const accountId = `acc_cli_${Date.now().toString(36)}`;
-    const path = `/${accountId}`;
-    const set = await hubctl('webhooks', 'set', '--account', accountId, '--url', rx.url(path));
-    expect(set).toMatchObject({ code: 0 });
-    const secret = /signing secret: (whsec_\S+)/.exec(set.stdout)?.[1];
-    expect(secret).toBeDefined();
-    expect((await hubctl('webhooks', 'get', '--account', accountId)).stdout).not.toContain('whsec_');
-
-    rx.behaviour = (r) => (r.path === path ? 500 : 200);
-    await h.restart({ retryForMs: 1_000 });
-    const m = uuidv7();
-    await h.delivery({ messageId: m, accountId });
-    await waitFor(async () => (await h.webhooks.deliveries.deliveriesOfMessage(m))[0]?.state === 'failed', {
-      timeoutMs: 30_000,
-      what: 'the delivery given up',
-    });
-    const attempts = await hubctl('webhooks', 'attempts', '--message', m);
-    expect(attempts.code).toBe(0);
-    expect(attempts.stdout).toMatch(/failed/);
-    expect(attempts.stdout).toMatch(/HTTP 500/);
-    const json = JSON.parse((await hubctl('-o', 'json', 'webhooks', 'attempts', '--message', m)).stdout) as {
-      deliveries: { id: string }[];
-    };
-    rx.behaviour = () => 200;
-    const replay = await hubctl('webhooks', 'replay', json.deliveries[0]!.id);
-    expect(replay).toMatchObject({ code: 0 });
-    await waitFor(
-      async () => (await h.webhooks.deliveries.deliveriesOfMessage(m))[0]?.state === 'delivered',
-      {
-        timeoutMs: 30_000,
-        what: 'the replayed delivery',
-      },
-    );
-    const last = forPath(path).at(-1)!;
-    expect(
-      verifySignature({
-        header: last.headers['smshub-signature'] as string,
-        body: last.body,
-        secrets: [secret!],
-      }),
-    ).toMatchObject({ ok: true });
-    // an unknown message: exit 1 with the server's words
-    const none = await hubctl('webhooks', 'attempts', '--message', uuidv7());
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no webhook deliveries/);
-    await h.restart();
   });
 });
