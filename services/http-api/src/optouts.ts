@@ -6,6 +6,9 @@
 import { ChangeAction, type ConfigChange } from '@smshub/contracts';
 import type { Pool } from 'pg';
 
+/** Account ids are UUIDs (accounts.id); a change naming anything else names no list. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Subscriber digits -> the scopes opted out of ("" = account-wide, else a hub number). */
 type AccountOptOuts = Map<string, string[]>;
 
@@ -49,11 +52,13 @@ export class OptOutCache {
   /** One RESOURCE_KIND_OPT_OUT change. */
   async apply(c: ConfigChange): Promise<void> {
     if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) {
+      if (c.resourceId !== '*' && !UUID.test(c.resourceId)) return;
       await this.reload(c.resourceId === '*' ? undefined : c.resourceId);
       return;
     }
     if (c.snapshot?.$case !== 'optOut') return;
     const o = c.snapshot.value;
+    if (!UUID.test(o.accountId)) return;
     // The subscriber's entries as the table has them now (the change is a signal: two writers may
     // announce in another order than they committed). One indexed query per change, none per request.
     const { rows } = await this.pool.query<{ scope_number: string }>(

@@ -146,6 +146,8 @@ interface Row {
 }
 
 const PAGE = 50_000;
+/** Account ids are UUIDs (accounts.id); a change naming anything else names no list. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every row of `optouts` (of one account when given), read in pages of 50,000. */
 async function* readRows(pool: Pool, accountId?: string): AsyncGenerator<Row[]> {
@@ -209,13 +211,14 @@ export class OptOutStore {
 
   private async apply(c: ConfigChange): Promise<void> {
     if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) {
+      if (c.resourceId !== '*' && !UUID.test(c.resourceId)) return;
       if (c.resourceId === '*') this.list.replaceAll(await this.read());
       else this.list.replaceAccount(c.resourceId, (await this.read(c.resourceId)).entries(c.resourceId));
       this.log.info({ accountId: c.resourceId, optOuts: this.list.size }, 'opt-out lists reloaded');
       return;
     }
     const o: OptOut | undefined = c.snapshot?.$case === 'optOut' ? c.snapshot.value : undefined;
-    if (!o) return;
+    if (!o || !UUID.test(o.accountId)) return;
     // The subscriber's entries as the table has them now, not as the change says: changes announced by
     // two writers (admin, inbound) may arrive in another order than they committed; the last one read
     // leaves the committed state. One indexed query per change, none per message.
