@@ -12,7 +12,7 @@ import sys
 
 import yaml
 
-SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin", "webhooks", "http-api"]
+SMSHUB = ["ingress", "routing", "egress", "dlr", "rating", "admin", "webhooks", "http-api", "stats"]
 PROCESSES = SMSHUB + ["smsc-simulator"]
 # Containers without an in-container healthcheck, and why: one-shot jobs, and images without a shell.
 NO_HEALTHCHECK = {"setup", "dev-certs", "otel-collector", "jaeger"}

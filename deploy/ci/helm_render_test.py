@@ -11,6 +11,7 @@ Then values that must be refused (including `replicas` an autoscaler would ignor
 Usage: HELM=/path/to/helm helm_render_test.py <chart-dir>. Needs PyYAML. Exit 1 on any failure.
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,11 @@ import yaml
 
 HELM = os.environ.get("HELM", "helm")
 COMPOSE_ALERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compose", "alerts.yml")
+COMPOSE_DASHBOARDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compose", "grafana", "dashboards")
+# The alerts issue 20 asks every install to ship: delivery ratio per connector, consumer lag, dead letters,
+# MISSING_RATE, bind failures, balance exhaustion.
+REQUIRED_ALERTS = ["SmshubDeliveryRatioDropped", "SmshubConsumerLagHigh", "SmshubDeadLetterGrowing",
+                   "SmshubUnbilledMessages", "SmshubConnectorUnbound", "SmshubBalanceExhausted"]
 SECRET_LIKE = re.compile(r"password|token|secret|database_url", re.I)
 failures = []
 checks = 0
@@ -89,11 +95,32 @@ def check_render(name, docs, values):
                 want = yaml.safe_load(f)
             check(rules[0]["spec"] == want, f"{name}: the PrometheusRule's groups differ from deploy/compose/alerts.yml")
             alerts = {r.get("alert") for g in rules[0]["spec"].get("groups", []) for r in g.get("rules", [])}
-            check("SmshubUnbilledMessages" in alerts, f"{name}: no SmshubUnbilledMessages (MISSING_RATE) alert")
+            for a in REQUIRED_ALERTS:
+                check(a in alerts, f"{name}: the PrometheusRule has no {a} alert")
             for k, v in values["prometheusRule"].get("labels", {}).items():
                 check(rules[0]["metadata"]["labels"].get(k) == v, f"{name}: PrometheusRule lacks label {k}={v}")
     else:
         check(not rules, f"{name}: a PrometheusRule rendered although prometheusRule.enabled is false")
+
+    # The dashboards: one ConfigMap per compose dashboard exactly when asked for, labelled for the Grafana
+    # sidecar, holding the compose file's JSON unchanged.
+    gd = values.get("grafanaDashboards", {})
+    boards = [c for c in by_kind.get("ConfigMap", []) if gd.get("label", "grafana_dashboard") in c["metadata"].get("labels", {})]
+    files = sorted(f for f in os.listdir(COMPOSE_DASHBOARDS) if f.endswith(".json"))
+    if gd.get("enabled"):
+        if check(len(boards) == len(files), f"{name}: grafanaDashboards.enabled but {len(boards)} dashboard ConfigMaps for {len(files)} dashboards"):
+            for f in files:
+                cm = [c for c in boards if f in c.get("data", {})]
+                if check(len(cm) == 1, f"{name}: no dashboard ConfigMap holds {f}"):
+                    check(cm[0]["metadata"]["labels"][gd["label"]] == gd["labelValue"],
+                          f"{name}: dashboard {f} is not labelled {gd['label']}={gd['labelValue']!r} for the Grafana sidecar")
+                    with open(os.path.join(COMPOSE_DASHBOARDS, f)) as g:
+                        check(json.loads(cm[0]["data"][f]) == json.load(g), f"{name}: dashboard {f} differs from compose's")
+                    if gd.get("folder"):
+                        check(cm[0]["metadata"].get("annotations", {}).get(gd["folderAnnotation"]) == gd["folder"],
+                              f"{name}: dashboard {f} lacks the folder annotation")
+    else:
+        check(not boards, f"{name}: dashboard ConfigMaps rendered although grafanaDashboards.enabled is false")
 
     # Which Secrets/ConfigMaps a pod may refer to: rendered ones, plus the existing Secrets the values name.
     existing = {values["postgres"].get("existingSecret"), values["kafka"]["sasl"].get("existingSecret"),
@@ -182,6 +209,7 @@ def check_render(name, docs, values):
                 "rel-smshub-dlr": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-webhooks": ["DATABASE_URL", "ADMIN_TOKEN", "WEBHOOK_SECRET_KEY"],
+                "rel-smshub-stats": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-http-api": ["DATABASE_URL"]}
     for d in deployments:
         want = required.get(d["metadata"]["name"])
@@ -313,9 +341,12 @@ def check_listeners(name, by_kind, names, values, existing):
             if c.get(probe):
                 check(c[probe]["httpGet"]["port"] == "http", f"{name}: {oname} {probe} is not on the http port")
 
-    # gRPC is on the four API servers.
-    check(sorted(grpc_services) == ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating", "rel-smshub-webhooks"],
-          f"{name}: gRPC ports on {sorted(grpc_services)}, expected admin, dlr, rating and webhooks")
+    # gRPC is on the API servers: exactly the services whose values declare a grpc port, which include
+    # admin, dlr, rating, webhooks and stats.
+    declared = sorted(f"rel-smshub-{n}" for n, v in values["services"].items() if "grpc" in (v or {}).get("ports", {}))
+    check(sorted(grpc_services) == declared, f"{name}: gRPC ports on {sorted(grpc_services)}, expected {declared}")
+    api = ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating", "rel-smshub-stats", "rel-smshub-webhooks"]
+    check(set(api) <= set(grpc_services), f"{name}: gRPC ports on {sorted(grpc_services)}, expected at least {api}")
     cm = grpc_tls.get("certManager", {})
     if grpc_tls.get("enabled") and cm.get("enabled"):
         if check(len(certs) == 1, f"{name}: grpcTls.certManager is on but {len(certs)} Certificates rendered"):
@@ -444,6 +475,14 @@ def main():
     # The chart's copy of the alert rules is the compose file, byte for byte (Helm reads only chart files).
     with open(os.path.join(chart, "files", "alerts.yml")) as f, open(COMPOSE_ALERTS) as g:
         check(f.read() == g.read(), "helm/smshub/files/alerts.yml differs from deploy/compose/alerts.yml: copy it over")
+    # Likewise the dashboards: the same files, byte for byte, none more or fewer.
+    chart_boards = sorted(os.listdir(os.path.join(chart, "files", "dashboards")))
+    compose_boards = sorted(os.listdir(COMPOSE_DASHBOARDS))
+    check(chart_boards == compose_boards,
+          f"helm/smshub/files/dashboards holds {chart_boards}, deploy/compose/grafana/dashboards {compose_boards}: copy them over")
+    for f in set(chart_boards) & set(compose_boards):
+        with open(os.path.join(chart, "files", "dashboards", f)) as a, open(os.path.join(COMPOSE_DASHBOARDS, f)) as b:
+            check(a.read() == b.read(), f"helm/smshub/files/dashboards/{f} differs from deploy/compose/grafana/dashboards/{f}: copy it over")
     cases = [("default values", None)] + [(os.path.relpath(f, chart), f) for f in sorted(glob.glob(os.path.join(chart, "ci", "*-values.yaml")))]
     for name, vf in cases:
         before = len(failures)
