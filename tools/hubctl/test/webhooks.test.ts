@@ -210,18 +210,17 @@ describe('hubctl webhooks', { timeout: 240_000 }, () => {
       },
       { timeoutMs: 60_000, intervalMs: 2_000, what: 'the first delivery attempted' },
     );
-    await waitFor(
+    const attempts = await waitFor(
       async () => {
         const r = await hubctl('webhooks', 'attempts', '--message', m);
         return r.code === 0 && /failed/.test(r.stdout) ? r : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 1_000, what: 'the delivery given up (failed)' },
     );
-    const attempts = await hubctl('webhooks', 'attempts', '--message', m);
     expect(attempts.stdout).toMatch(/HTTP 500/);
-    const json = JSON.parse((await hubctl('-o', 'json', 'webhooks', 'attempts', '--message', m)).stdout) as {
-      deliveries: { id: string }[];
-    };
+    const listed = await hubctl('-o', 'json', 'webhooks', 'attempts', '--message', m);
+    expect(listed.code, listed.stderr).toBe(0);
+    const json = JSON.parse(listed.stdout) as { deliveries: { id: string }[] };
 
     answer = () => 200;
     const before = received.length;
