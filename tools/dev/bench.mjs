@@ -4,7 +4,7 @@
 // The esbuild bundles are rebuilt first (npm run build) unless --sources is given.
 // `npm run bench -- components` runs the component benchmarks one after another instead, and
 // `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, http, routing, egress, dlr,
-// rating, limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
+// rating, stats, limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
 // except `limits` (not in `components`), whose verdict on the cluster-wide limits is the exit status.
 // `--durable` runs the end-to-end benchmark on a PostgreSQL of its own with fsync etc. on (tools/bench).
 // Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
@@ -61,6 +61,12 @@ const benches = [
     name: 'rating',
     file: 'services/rating/bench/rated-bench.ts',
     what: 'rated messages/s with CDRs in Postgres',
+    infra: true,
+  },
+  {
+    name: 'stats',
+    file: 'services/stats/bench/stats-bench.ts',
+    what: 'StatsService queries over a day of roll-ups at 10 M messages/day (p50/p99); roll-up writes/s',
     infra: true,
   },
   {
