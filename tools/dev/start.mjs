@@ -58,6 +58,7 @@ const ports = {
     rating: 50053 + offset,
     webhooks: 50054 + offset,
     stats: 50055 + offset,
+    scheduler: 50056 + offset,
   },
 };
 
@@ -256,6 +257,9 @@ for (const p of processes) {
   // ingress and http-api get 288 MB, as in compose and Helm
   if ((p.name === 'ingress' || p.name === 'http-api') && process.env.NODE_OPTIONS === undefined)
     own.NODE_OPTIONS = '--max-old-space-size=288';
+  // query_sm, cancel_sm and replace_sm of held messages go to the scheduler.
+  if (p.name === 'ingress' && ports.grpc.scheduler !== undefined)
+    own.SCHEDULER_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.scheduler}`;
   if (p.name === 'http-api') {
     own.HTTP_API_PORT = String(ports.httpApi);
     own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AdminServiceService,
   MessageServiceService,
+  SchedulerServiceService,
   SettlementServiceService,
   StatsServiceService,
   WebhookServiceService,
@@ -11,6 +12,7 @@ import { describeRoles, hasPermission, METHODS, ROLES, rolesWith } from './roles
 const services = {
   AdminServiceService,
   MessageServiceService,
+  SchedulerServiceService,
   SettlementServiceService,
   StatsServiceService,
   WebhookServiceService,

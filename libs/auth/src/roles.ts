@@ -148,6 +148,10 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   ['/smshub.webhooks.v1.WebhookService/RotateSecret', 'config.write'],
   ['/smshub.webhooks.v1.WebhookService/ListAttempts', 'messages.read'],
   ['/smshub.webhooks.v1.WebhookService/Replay', 'config.write'],
+  // Ingress (query_sm, cancel_sm, replace_sm of held messages) with the bootstrap admin credential.
+  ['/smshub.scheduler.v1.SchedulerService/GetHeld', 'accounts.read'],
+  ['/smshub.scheduler.v1.SchedulerService/CancelHeld', 'config.write'],
+  ['/smshub.scheduler.v1.SchedulerService/ReplaceHeld', 'config.write'],
   ['/smshub.stats.v1.StatsService/GetSummary', 'stats.read'],
   ['/smshub.stats.v1.StatsService/GetSeries', 'stats.read'],
   ['/smshub.stats.v1.StatsService/GetBreakdown', 'stats.read'],

@@ -44,4 +44,5 @@ export * from './gen/smshub/sms/v1/routed.js';
 export * from './gen/smshub/sms/v1/submitted.js';
 export * from './gen/smshub/stats/v1/stats.js';
 export * from './gen/smshub/webhooks/v1/webhook_service.js';
+export * from './gen/smshub/scheduler/v1/scheduler_service.js';
 export * from './currency.js';

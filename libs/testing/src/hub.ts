@@ -104,6 +104,8 @@ export interface HubPorts {
   httpApi: number;
   /** The SMSC simulator's control endpoint (POST /mo; `ops mo` finds it through SIM_CONTROL_PORT). */
   simControl: number;
+  /** The scheduler's gRPC API (SchedulerService: held messages). */
+  scheduler: number;
   /** HTTP (/livez, /readyz, /metrics) port per process name. */
   http: Record<string, number>;
 }
@@ -261,6 +263,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     webhooks: await freePort(),
     stats: await freePort(),
     httpApi: await freePort(),
+    scheduler: await freePort(),
     simControl: await freePort(),
     http: {},
   };
@@ -310,6 +313,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     dlr: ports.messages,
     rating: ports.settlement,
     webhooks: ports.webhooks,
+    scheduler: ports.scheduler,
     stats: ports.stats,
   };
   const processes = new Map<string, HubProcess>();
@@ -321,7 +325,13 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
       HTTP_PORT: String(http),
-      ...(name === 'ingress' ? { SMPP_PORT: String(ports.smpp), SMPP_TLS_PORT: String(ports.smppTls) } : {}),
+      ...(name === 'ingress'
+        ? {
+            SMPP_PORT: String(ports.smpp),
+            SMPP_TLS_PORT: String(ports.smppTls),
+            SCHEDULER_GRPC_ADDRESS: `127.0.0.1:${ports.scheduler}`,
+          }
+        : {}),
       ...(grpcPort[name] !== undefined ? { GRPC_PORT: String(grpcPort[name]) } : {}),
       ...(name === 'smsc-simulator' ? { SIM_CONFIG_FILE: simConfig } : {}),
       ...(name === 'http-api'

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envHost, envInt, envString, z } from '@smshub/config';
+import { databaseEnv, envBoolean, envHost, envInt, envString, z } from '@smshub/config';
 import { DEFAULT_BIND_AUTH } from './bind-auth.js';
 import { DEFAULT_BIND_GUARD } from './bind-guard.js';
 import { DEFAULT_OPTIONS } from './ingress.js';
@@ -61,6 +61,12 @@ export const ingressEnv = {
   }),
   /** Failed binds from one address across system_ids that lock the address (not for its allow-listed accounts). */
   INGRESS_BIND_IP_LOCK_AFTER: envInt({ min: 1, max: 100_000, default: DEFAULT_BIND_GUARD.ipBlockAfter }),
+  /** services/scheduler's gRPC address (host:port): query_sm, cancel_sm, replace_sm of held messages. */
+  SCHEDULER_GRPC_ADDRESS: envString().optional(),
+  /** Dial the scheduler over TLS. */
+  SCHEDULER_GRPC_TLS: envBoolean(false),
+  /** The bootstrap admin credential, presented to the scheduler (the same value as everywhere). */
+  ADMIN_TOKEN: z.string().min(16, { message: 'must be at least 16 characters' }).optional(),
 };
 
 export type IngressEnv = z.infer<z.ZodObject<typeof ingressEnv>>;

@@ -30,6 +30,7 @@ import { buildInboundDelivery } from './inbound-mo.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
+import { cancelRequest, heldQueryResponse, replaceRequest, type HeldMessages } from './held.js';
 import { SellRateCache } from './sell-rates.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { encodeSubmitted } from './submitted-encoder.js';
@@ -129,6 +130,11 @@ export interface IngressDeps {
   topics: typeof topicRegistry;
   /** Log unmasked numbers (LOG_DEBUG_NUMBERS). */
   debugNumbers?: boolean;
+  /**
+   * Messages the hub holds (services/scheduler): query_sm, cancel_sm, replace_sm of scheduled messages.
+   * Omitted: cancel_sm and replace_sm are refused (ESME_RCANCELFAIL / ESME_RREPLACEFAIL).
+   */
+  held?: HeldMessages;
 }
 
 interface SessionState {
@@ -461,13 +467,63 @@ export function createIngress(deps: IngressDeps): Ingress {
       const known = acceptedStates.known(st.info.systemId, id);
       return known ? queryResponse(id, known) : { status: S.ESME_RSYSERR };
     }
+    // Not final here: it may be held by the scheduler (SCHEDULED), cancelled or expired there.
+    if (deps.held && !row?.finalDate) {
+      try {
+        const answer = heldQueryResponse(
+          id,
+          await deps.held.get(st.info.systemId, id),
+          st.info.interfaceVersion,
+        );
+        if (answer) return answer;
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'query_sm: scheduler unavailable; answered from ingress');
+      }
+    }
     // Accepted here a moment ago, its row not written yet: ENROUTE.
     return queryResponse(id, row ?? acceptedStates.known(st.info.systemId, id));
   };
 
+  /** cancel_sm of held messages (held.ts). */
+  const cancelSm: RequestHandler = async (pdu, session) => {
+    const st = stateOf(session);
+    if (!st) return { status: S.ESME_RINVBNDSTS };
+    const req = cancelRequest(pdu, st.info.systemId);
+    if (typeof req === 'number') return { status: req };
+    if (!deps.held) return { status: S.ESME_RCANCELFAIL };
+    try {
+      const ids = await deps.held.cancel(req);
+      return ids.length > 0 ? {} : { status: S.ESME_RCANCELFAIL };
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'cancel_sm: scheduler unavailable');
+      return { status: S.ESME_RSYSERR };
+    }
+  };
+
+  /** replace_sm of a held message (held.ts). */
+  const replaceSm: RequestHandler = async (pdu, session) => {
+    const st = stateOf(session);
+    if (!st) return { status: S.ESME_RINVBNDSTS };
+    const req = replaceRequest(pdu, st.info.systemId, new Date());
+    if (typeof req === 'number') return { status: req };
+    if (!deps.held) return { status: S.ESME_RREPLACEFAIL };
+    try {
+      return (await deps.held.replace(req)) ? {} : { status: S.ESME_RREPLACEFAIL };
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'replace_sm: scheduler unavailable');
+      return { status: S.ESME_RSYSERR };
+    }
+  };
+
   const serverOptions = {
     onBind,
-    handlers: { submit_sm: accept, data_sm: accept, query_sm: querySm },
+    handlers: {
+      submit_sm: accept,
+      data_sm: accept,
+      query_sm: querySm,
+      cancel_sm: cancelSm,
+      replace_sm: replaceSm,
+    },
     idleTimeoutMs: opts.idleTimeoutMs,
     bindTimeoutMs: opts.bindTimeoutMs,
     inboundWindow: opts.inboundWindowCap,

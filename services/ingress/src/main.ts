@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { runService } from '@smshub/runtime';
 import { ingressEnv } from './config.js';
 import { INGRESS_PRODUCER_OPTIONS } from './durable-accept.js';
+import { SchedulerClient } from './held.js';
 import { createIngress, DEFAULT_OPTIONS } from './ingress.js';
 
 await runService({
@@ -49,6 +50,11 @@ await runService({
       pool: ctx.pool(c.DATABASE_URL),
       topics: ctx.topics,
       debugNumbers: c.LOG_DEBUG_NUMBERS,
+      ...(c.SCHEDULER_GRPC_ADDRESS
+        ? {
+            held: new SchedulerClient(c.SCHEDULER_GRPC_ADDRESS, c.ADMIN_TOKEN ?? '', c.SCHEDULER_GRPC_TLS),
+          }
+        : {}),
     });
     // Registered after the pool and producer, so it runs before they close: in-flight submits are
     // answered and every client unbound while Kafka and Postgres are still there.

@@ -1,10 +1,16 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { authEnv } from '@smshub/auth';
+import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
+import { tlsFiles, type TlsFiles } from '@smshub/grpc';
 import { DEFAULT_SCHEDULER_OPTIONS, type SchedulerOptions } from './scheduler.js';
 
 /** The scheduler's environment (README "Configuration"); defaults live here and nowhere else. */
 export const schedulerEnv = {
   ...databaseEnv,
+  ...authEnv,
+  ...grpcServerEnv,
+  /** SchedulerService (gRPC: query_sm, cancel_sm, replace_sm from ingress) and grpc.health.v1 port. */
+  GRPC_PORT: envInt({ min: 0, max: 65535, default: 50056 }),
   /** Replica name (pod name): recorded as who released a message. */
   SCHEDULER_REPLICA_ID: envString()
     .optional()
@@ -20,8 +26,16 @@ export const schedulerEnv = {
 export type SchedulerEnv = z.infer<z.ZodObject<typeof schedulerEnv>>;
 
 export function optionsFromEnv(env: SchedulerEnv): SchedulerOptions {
+  const grpcTls: TlsFiles | undefined = tlsFiles(env.GRPC_TLS_CERT_FILE, env.GRPC_TLS_KEY_FILE);
   return {
     ...DEFAULT_SCHEDULER_OPTIONS,
+    grpc: {
+      port: env.GRPC_PORT,
+      host: env.GRPC_HOST,
+      ...(grpcTls ? { tls: grpcTls } : {}),
+      ...(env.ADMIN_TOKEN !== undefined ? { adminToken: env.ADMIN_TOKEN } : {}),
+      authCacheTtlMs: env.AUTH_CACHE_TTL_MS,
+    },
     replicaId: env.SCHEDULER_REPLICA_ID,
     batch: env.SCHEDULER_BATCH,
     pollMs: env.SCHEDULER_POLL_MS,

@@ -1,9 +1,12 @@
 import { CustomerError, SmsRejected, SmsSubmitted, type topics as topicRegistry } from '@smshub/contracts';
+import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Pool } from '@smshub/db';
+import type { TlsFiles } from '@smshub/grpc';
 import type { TypedConsumer, TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 import { heldRow, releasedRecord } from './hold.js';
 import { HeldStore } from './store.js';
+import { schedulerService, startGrpcServer, type GrpcServer } from './grpc.js';
 
 /**
  * The scheduler: holds messages until their time.
@@ -28,6 +31,8 @@ export interface SchedulerOptions {
   pollMs: number;
   /** Finished rows are deleted after this. */
   retentionMs: number;
+  /** SchedulerService (query/cancel/replace); omitted = no gRPC server (tests of the release alone). */
+  grpc?: { port: number; host?: string; tls?: TlsFiles; adminToken?: string; authCacheTtlMs?: number };
 }
 
 export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'replicaId'> = {
@@ -52,6 +57,8 @@ export interface Scheduler {
   readonly store: HeldStore;
   /** One release pass (tests, bench): how many rows it finished. */
   releaseOnce(): Promise<number>;
+  /** The gRPC port (0 without a server). */
+  readonly grpcPort: number;
   /** Released/expired since start (this replica). */
   readonly stats: { held: number; released: number; expired: number };
 }
@@ -72,6 +79,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   let loop: Promise<void> | null = null;
   let wake: (() => void) | null = null;
   let purgeTimer: NodeJS.Timeout | null = null;
+  let grpcServer: GrpcServer | null = null;
 
   async function releaseOnce(): Promise<number> {
     const client = await pool.connect();
@@ -157,7 +165,27 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     store,
     stats,
     releaseOnce,
+    get grpcPort() {
+      return grpcServer?.port ?? 0;
+    },
     async start() {
+      const g = opts.grpc;
+      if (g) {
+        const verifier = new TokenVerifier({
+          store: new PgTokenStore(pool),
+          ...(g.adminToken !== undefined ? { bootstrapToken: g.adminToken } : {}),
+          ...(g.authCacheTtlMs !== undefined ? { cacheTtlMs: g.authCacheTtlMs } : {}),
+        });
+        grpcServer = await startGrpcServer(
+          schedulerService(store, opts.replicaId, log, { verifier, logger: log }),
+          log,
+          {
+            port: g.port,
+            ...(g.host !== undefined ? { host: g.host } : {}),
+            ...(g.tls ? { tls: g.tls } : {}),
+          },
+        );
+      }
       consumer = await deps.consumer({ groupId: opts.groupId, fromBeginning: true });
       consumer.onBatch(topics.scheduled, async (recs) => {
         const now = new Date();
@@ -181,6 +209,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
       if (purgeTimer) clearInterval(purgeTimer);
       await consumer?.stop();
       await loop;
+      await grpcServer?.stop();
       log.info(stats, 'scheduler stopped');
     },
   };
