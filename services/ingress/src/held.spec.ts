@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { HeldState } from '@smshub/contracts';
+import { CommandStatus as S, MessageState } from '@smshub/smpp';
+import { cancelRequest, heldQueryResponse, replaceRequest } from './held.js';
+
+const NOW = new Date('2026-12-06T12:00:00Z');
+const held = (state: HeldState, doneAt?: Date) => ({
+  messageId: 'hub-1',
+  customerMessageId: 'c1',
+  state,
+  dueAt: new Date('2026-12-06T13:00:00Z'),
+  ...(doneAt ? { doneAt } : {}),
+});
+
+describe('query_sm of a held message', () => {
+  it('is SCHEDULED on a 5.0 bind and ENROUTE on a 3.4 bind while held', () => {
+    expect(heldQueryResponse('c1', held(HeldState.HELD_STATE_HELD), 0x50)?.fields?.message_state).toBe(
+      MessageState.SCHEDULED,
+    );
+    expect(heldQueryResponse('c1', held(HeldState.HELD_STATE_HELD), 0x34)?.fields?.message_state).toBe(
+      MessageState.ENROUTE,
+    );
+  });
+
+  it('is DELETED (final, dated) once cancelled, EXPIRED once expired; released ones are answered by ingress', () => {
+    const c = heldQueryResponse('c1', held(HeldState.HELD_STATE_CANCELLED, NOW), 0x34)!.fields!;
+    expect(c.message_state).toBe(MessageState.DELETED);
+    expect(c.final_date).toBe('261206120000000+');
+    expect(
+      heldQueryResponse('c1', held(HeldState.HELD_STATE_EXPIRED, NOW), 0x34)?.fields?.message_state,
+    ).toBe(MessageState.EXPIRED);
+    expect(heldQueryResponse('c1', held(HeldState.HELD_STATE_RELEASED, NOW), 0x34)).toBeUndefined();
+    expect(heldQueryResponse('c1', undefined, 0x34)).toBeUndefined();
+  });
+});
+
+describe('cancel_sm fields', () => {
+  it('by message_id, or by destination (with service_type) without one', () => {
+    expect(cancelRequest({ message_id: 'c1', source_addr: 'ACME' }, 'esme')).toMatchObject({
+      systemId: 'esme',
+      messageId: 'c1',
+      source: 'ACME',
+      serviceType: '',
+    });
+    expect(
+      cancelRequest({ message_id: '', destination_addr: '+447700900123', service_type: 'CMT' }, 'esme'),
+    ).toMatchObject({ messageId: '', destination: '447700900123', serviceType: 'CMT' });
+    expect(cancelRequest({ message_id: '' }, 'esme')).toBe(S.ESME_RINVDSTADR);
+  });
+});
+
+describe('replace_sm fields', () => {
+  it('takes a new text, a relative schedule counted from now and the registered_delivery', () => {
+    const r = replaceRequest(
+      {
+        message_id: 'c1',
+        short_message: Buffer.from('new'),
+        schedule_delivery_time: '000000000500000R',
+        registered_delivery: 1,
+      },
+      'esme',
+      NOW,
+    );
+    expect(r).toMatchObject({ messageId: 'c1', registeredDelivery: 1 });
+    if (typeof r === 'number') throw new Error('refused');
+    expect(Buffer.from(r.shortMessage!).toString()).toBe('new');
+    expect(r.dueAt?.toISOString()).toBe('2026-12-06T12:05:00.000Z');
+    expect(r.validityUntil).toBeUndefined();
+  });
+
+  it('a schedule in the past means now; an empty text leaves the text', () => {
+    const r = replaceRequest({ message_id: 'c1', schedule_delivery_time: '200101000000000+' }, 'esme', NOW);
+    if (typeof r === 'number') throw new Error('refused');
+    expect(r.dueAt).toEqual(NOW);
+    expect(r.shortMessage).toBeUndefined();
+  });
+
+  it('refuses bad times and flags with their own status', () => {
+    expect(replaceRequest({ message_id: 'c1', schedule_delivery_time: 'x' }, 'e', NOW)).toBe(
+      S.ESME_RINVSCHED,
+    );
+    expect(replaceRequest({ message_id: 'c1', validity_period: '200101000000000+' }, 'e', NOW)).toBe(
+      S.ESME_RINVEXPIRY,
+    );
+    expect(
+      replaceRequest(
+        { message_id: 'c1', schedule_delivery_time: '000000020000000R', validity_period: '000000010000000R' },
+        'e',
+        NOW,
+      ),
+    ).toBe(S.ESME_RINVSCHED);
+    expect(replaceRequest({ message_id: 'c1', registered_delivery: 3 }, 'e', NOW)).toBe(S.ESME_RINVREGDLVFLG);
+    expect(replaceRequest({ message_id: '' }, 'e', NOW)).toBe(S.ESME_RINVMSGID);
+  });
+});
