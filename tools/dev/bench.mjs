@@ -64,6 +64,14 @@ const benches = [
     infra: true,
   },
   {
+    name: 'hold',
+    file: 'services/scheduler/bench/hold-bench.ts',
+    what: 'scheduler: release lag of 1,000 messages due in the same second, with 0 and 1,000,000 held; its RSS',
+    infra: true,
+    // Only when named: it writes a million rows.
+    onlyByName: true,
+  },
+  {
     name: 'stats',
     file: 'services/stats/bench/stats-bench.ts',
     what: 'StatsService queries over a day of roll-ups at 10 M messages/day (p50/p99); roll-up writes/s',

@@ -37,8 +37,8 @@ export interface SchedulerOptions {
 
 export const DEFAULT_SCHEDULER_OPTIONS: Omit<SchedulerOptions, 'replicaId'> = {
   groupId: 'smshub-scheduler',
-  batch: 500,
-  pollMs: 100,
+  batch: 1000,
+  pollMs: 250,
   retentionMs: 3 * 24 * 3600_000,
 };
 
@@ -145,7 +145,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
         await pause(Math.max(1000, opts.pollMs));
         continue;
       }
-      if (n < opts.batch) await pause(opts.pollMs);
+      if (n >= opts.batch) continue;
+      // Asleep until the next due time (by the database's clock), at most pollMs: a message due in 30 ms is
+      // released then, not up to a poll period later. New rows wake the loop (the consumer calls wake).
+      let next: number | undefined;
+      try {
+        next = await store.msUntilNextDue();
+      } catch {
+        next = undefined;
+      }
+      await pause(Math.max(1, Math.min(opts.pollMs, next ?? opts.pollMs)));
     }
   }
 

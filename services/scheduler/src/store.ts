@@ -67,6 +67,16 @@ export class HeldStore {
     return r.rows.map((x) => ({ messageId: x.message_id, record: x.record, expired: x.expired }));
   }
 
+  /** Milliseconds until the next held row is due by the database's clock (0 if one is due); undefined = none. */
+  async msUntilNextDue(): Promise<number | undefined> {
+    const r = await this.pool.query<{ ms: number | null }>(
+      `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
+         FROM scheduler_held WHERE state = 'held'`,
+    );
+    const ms = r.rows[0]?.ms;
+    return ms === null || ms === undefined ? undefined : Number(ms);
+  }
+
   /** Marks taken rows released / expired (in the transaction that took them). */
   async markDone(client: PoolClient, released: string[], expired: string[], by: string): Promise<void> {
     await client.query(

@@ -12,6 +12,7 @@ import {
   SmppError,
   connectSmpp,
   encodeText,
+  formatRelativeSmppTime,
   isFinalStat,
   messageStateToStat,
   parseReceipt,
@@ -33,6 +34,8 @@ const USAGE = `usage: npm run send -- --to NUMBER --text TEXT [options]
   --insecure         do not verify the TLS certificate
   --system-id ID     (default SMPP_SYSTEM_ID or demo)
   --password PW      (default SMPP_PASSWORD, DEMO_SMPP_PASSWORD, or .local/secrets/demo-smpp-password)
+  --schedule SECONDS hold the message in the hub this long (schedule_delivery_time, relative; the wait
+                     for the receipt starts then)
   --wait SECONDS     how long to wait for the delivery receipt (default 60; 0 = do not wait)
 HUB_PORT_OFFSET: the offset of a local hub started with one (npm run send sets that of the running hub).`;
 
@@ -133,6 +136,7 @@ async function main(): Promise<number> {
         'system-id': { type: 'string' },
         password: { type: 'string' },
         wait: { type: 'string', default: '60' },
+        schedule: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -149,6 +153,9 @@ async function main(): Promise<number> {
   const waitS = Number(values.wait);
   if (!Number.isFinite(waitS) || waitS < 0)
     throw new SendError(`--wait "${values.wait}" is not a number of seconds`);
+  const scheduleS = values.schedule === undefined ? 0 : Number(values.schedule);
+  if (!Number.isInteger(scheduleS) || scheduleS < 0 || scheduleS > 99 * 86_400)
+    throw new SendError(`--schedule "${values.schedule}" is not a whole number of seconds (up to 99 days)`);
   const systemId = values['system-id'] ?? process.env['SMPP_SYSTEM_ID'] ?? 'demo';
   const password = values.password ?? defaultPassword();
   if (!password)
@@ -160,6 +167,7 @@ async function main(): Promise<number> {
     ...destinationFields(values.to),
     ...contentFields(values.text, values.ucs2),
     registered_delivery: 1,
+    ...(scheduleS > 0 ? { schedule_delivery_time: formatRelativeSmppTime(scheduleS) } : {}),
   };
 
   // Receipts can arrive before submit_sm_resp is read: keep them until the id is known.
@@ -208,7 +216,11 @@ async function main(): Promise<number> {
     const id = String(resp.message_id ?? '');
     process.stdout.write(`submitted: message id ${id}\n`);
     if (waitS === 0) return 0;
-    process.stdout.write(`waiting up to ${waitS} s for the delivery receipt...\n`);
+    if (scheduleS > 0)
+      process.stdout.write(
+        `held by the hub for ${scheduleS} s (query it: SCHEDULED; cancel_sm works until then)\n`,
+      );
+    process.stdout.write(`waiting up to ${scheduleS + waitS} s for the delivery receipt...\n`);
     const receipt = await new Promise<Receipt | undefined>((resolve) => {
       const match = (r: Receipt & { id: string }): void => {
         if (sameId(r.id, id) && isFinalStat(r.stat)) {
@@ -216,7 +228,7 @@ async function main(): Promise<number> {
           resolve(r);
         }
       };
-      const timer = setTimeout(() => resolve(undefined), waitS * 1000);
+      const timer = setTimeout(() => resolve(undefined), (scheduleS + waitS) * 1000);
       onReceipt = match;
       for (const r of seen) match(r);
       session.once('close', () => {
