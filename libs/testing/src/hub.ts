@@ -104,6 +104,8 @@ export interface HubPorts {
   httpApi: number;
   /** The SMSC simulator's control endpoint (POST /mo; `ops mo` finds it through SIM_CONTROL_PORT). */
   simControl: number;
+  /** The operations console (web application and its JSON API). */
+  console: number;
   /** The scheduler's gRPC API (SchedulerService: held messages). */
   scheduler: number;
   /** HTTP (/livez, /readyz, /metrics) port per process name. */
@@ -265,6 +267,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     httpApi: await freePort(),
     scheduler: await freePort(),
     simControl: await freePort(),
+    console: await freePort(),
     http: {},
   };
   const secrets: HubSecrets = {
@@ -336,6 +339,14 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       ...(name === 'smsc-simulator' ? { SIM_CONFIG_FILE: simConfig } : {}),
       ...(name === 'http-api'
         ? { HTTP_API_PORT: String(ports.httpApi), DLR_GRPC_ADDRESS: `127.0.0.1:${ports.messages}` }
+        : {}),
+      ...(name === 'console'
+        ? {
+            CONSOLE_PORT: String(ports.console),
+            ADMIN_GRPC_ADDRESS: `127.0.0.1:${ports.admin}`,
+            DLR_GRPC_ADDRESS: `127.0.0.1:${ports.messages}`,
+            RATING_GRPC_ADDRESS: `127.0.0.1:${ports.settlement}`,
+          }
         : {}),
       ...opts.envFor?.[name],
     };

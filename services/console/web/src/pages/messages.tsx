@@ -27,7 +27,9 @@ export function Messages() {
   const key = loc.query.toString();
   const res = useLoad(`m:${key}`, () =>
     searched
-      ? api.get<{ messages: SummaryJ[]; nextPageToken: string }>(`/api/messages${qs(query)}`)
+      ? api.get<{ messages: SummaryJ[]; nextPageToken: string; truncated?: boolean }>(
+          `/api/messages${qs(query)}`,
+        )
       : Promise.resolve(null),
   );
   const submit = (e: Event) => {
@@ -65,36 +67,43 @@ export function Messages() {
         res.data.messages.length === 0 ? (
           <p>No message matches.</p>
         ) : (
-          <Table label="messages">
-            <thead>
-              <tr>
-                <th>received</th>
-                <th>message</th>
-                <th>account</th>
-                <th>to</th>
-                <th>status</th>
-                <th>connector</th>
-              </tr>
-            </thead>
-            <tbody>
-              {res.data.messages.map((m) => (
-                <tr key={m.context?.messageId}>
-                  <td>{time(m.context?.receivedAt)}</td>
-                  <td>
-                    <Link href={`/messages/${encodeURIComponent(m.context?.messageId ?? '')}`}>
-                      {m.context?.messageId}
-                    </Link>
-                  </td>
-                  <td>{m.context?.accountId}</td>
-                  <td>+{m.context?.destination?.address}</td>
-                  <td>
-                    <span class={`pill s-${status(m).replace(/ /g, '-')}`}>{status(m)}</span>
-                  </td>
-                  <td>{m.connectorId || '—'}</td>
+          <>
+            {res.data.truncated ? (
+              <p class="hint">
+                The newest {res.data.messages.length} matches of every account; name an account to see more.
+              </p>
+            ) : null}
+            <Table label="messages">
+              <thead>
+                <tr>
+                  <th>received</th>
+                  <th>message</th>
+                  <th>account</th>
+                  <th>to</th>
+                  <th>status</th>
+                  <th>connector</th>
                 </tr>
-              ))}
-            </tbody>
-          </Table>
+              </thead>
+              <tbody>
+                {res.data.messages.map((m) => (
+                  <tr key={m.context?.messageId}>
+                    <td>{time(m.context?.receivedAt)}</td>
+                    <td>
+                      <Link href={`/messages/${encodeURIComponent(m.context?.messageId ?? '')}`}>
+                        {m.context?.messageId}
+                      </Link>
+                    </td>
+                    <td>{m.context?.accountId}</td>
+                    <td>+{m.context?.destination?.address}</td>
+                    <td>
+                      <span class={`pill s-${status(m).replace(/ /g, '-')}`}>{status(m)}</span>
+                    </td>
+                    <td>{m.connectorId || '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          </>
         )
       ) : null}
     </section>

@@ -1,0 +1,303 @@
+// The console in a real browser (Debian's chromium driven by playwright-core) against a real hub: sign-in,
+// a message sent over SMPP found with its timeline, a routing rule changed through the admin API's
+// validation, a connector disabled with confirmation, and the limits of each role. One hub and one browser
+// for the whole file; every test has its own browser context (its own cookies).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Metadata } from '@grpc/grpc-js';
+import type { GetConnectorResponse, GetRoutingRuleResponse } from '@smshub/contracts';
+import { connectSmpp, type SmppSession } from '@smshub/smpp';
+import {
+  createTestDatabase,
+  testDatabaseUrl,
+  testKafkaBrokers,
+  waitFor,
+  type TestDatabase,
+} from '@smshub/testing';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { launchBrowser, startConsoleHub, type ConsoleHub } from './browser.js';
+
+let db: TestDatabase | undefined;
+let ch: ConsoleHub | undefined;
+let browser: Browser | undefined;
+let esme: SmppSession | undefined;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  db = await createTestDatabase(testDatabaseUrl());
+  ch = await startConsoleHub({
+    kafkaBrokers: testKafkaBrokers().join(','),
+    databaseUrl: db.url,
+    // Both simulated networks deliver at once: the timeline ends in DELIVERED.
+    demoProfile: 'bench',
+  });
+  browser = await launchBrowser();
+}, 400_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await esme?.close().catch(() => undefined);
+  ch?.admin.close();
+  await ch?.hub.stop();
+  await db?.drop();
+}, 120_000);
+
+async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser!.newContext({ viewport });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  return page;
+}
+
+/** The text of `loc`, polled until the matcher holds (20 s). */
+function text(loc: Locator) {
+  return expect.poll(() => loc.innerText().catch(() => ''), { timeout: 20_000, interval: 100 });
+}
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto(ch!.url);
+  await page.getByLabel('Token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+function adminCall<T>(invoke: (md: Metadata, cb: (err: Error | null, res: T) => void) => void): Promise<T> {
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${ch!.tokens.admin}`);
+  return new Promise((resolve, reject) => invoke(md, (err, res) => (err ? reject(err) : resolve(res))));
+}
+
+describe('console', () => {
+  it('refuses a customer token and a wrong token at sign-in', async () => {
+    const page = await newPage();
+    await signIn(page, ch!.tokens.customer);
+    await text(page.getByRole('alert')).toContain('cannot sign in to the console');
+    await page.getByLabel('Token').fill('not-a-token-at-all-0123456789');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await text(page.getByRole('alert')).toContain('not valid');
+    expect(await page.getByRole('navigation', { name: 'pages' }).count()).toBe(0);
+  });
+
+  it(
+    'signs in, finds a message sent over SMPP and shows its timeline; deep links and back work',
+    { timeout: 180_000 },
+    async () => {
+      esme = await connectSmpp({
+        host: '127.0.0.1',
+        port: ch!.hub.ports.smpp,
+        systemId: ch!.hub.secrets.demoSystemId,
+        password: ch!.hub.secrets.demoPassword,
+        bindType: 'transceiver',
+        enquireLinkMs: 0,
+        responseTimeoutMs: 15_000,
+        handlers: { deliver_sm: () => undefined },
+      });
+      const to = '447400123987';
+      const resp = await esme.submit({
+        source_addr_ton: 5,
+        source_addr_npi: 0,
+        source_addr: 'CONSOLE',
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: to,
+        registered_delivery: 1,
+        short_message: Buffer.from('console test'),
+      });
+      const id = resp.message_id!;
+      expect(id).toBeTruthy();
+
+      const page = await newPage();
+      await signIn(page, ch!.tokens.admin);
+      await text(page.getByRole('navigation', { name: 'pages' })).toContain('Messages');
+      // Cookie: HttpOnly, SameSite=Strict (not Secure on plain HTTP).
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'smshub_console');
+      expect(cookie?.httpOnly).toBe(true);
+      expect(cookie?.sameSite).toBe('Strict');
+
+      // Search by number through the form.
+      await page.getByRole('link', { name: 'Messages' }).click();
+      await page.getByLabel('number (or prefix)').fill(`+${to}`);
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page.waitForURL(/\/messages\?to=/);
+      const row = page.getByRole('link', { name: id });
+      await waitFor(
+        async () => {
+          if (await row.count()) return true;
+          await page.reload();
+          return false;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000, what: 'the message in the search results' },
+      );
+      await row.click();
+      await page.waitForURL(new RegExp(`/messages/${id}$`));
+      // The full timeline: dlr keeps every service's record; wait until the receipt has come back.
+      const timeline = page.getByRole('list', { name: 'timeline' });
+      await waitFor(
+        async () => {
+          const kinds = await timeline
+            .locator('li')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('data-kind')));
+          if (['submitted', 'routed', 'dispatched', 'delivery'].every((k) => kinds.includes(k))) return kinds;
+          await page.reload();
+          return false;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000, what: 'the timeline up to the delivery' },
+      );
+      await text(page.getByTestId('status')).toContain('delivered');
+      // The console never shows the text of a message.
+      expect(await page.content()).not.toContain('console test');
+
+      // Back returns to the search, with its results; a deep link opens the message directly.
+      await page.goBack();
+      await page.waitForURL(/\/messages\?to=/);
+      await page.getByRole('link', { name: id }).waitFor({ state: 'visible' });
+      await page.goto(`${ch!.url}/messages/${id}`);
+      await page.getByRole('heading', { name: `Message ${id}` }).waitFor({ state: 'visible' });
+      await timeline.locator('li[data-kind="submitted"]').waitFor({ state: 'visible' });
+
+      // The hub id box finds it too.
+      await page.goto(`${ch!.url}/messages?id=${id}`);
+      await page.getByRole('link', { name: id }).waitFor({ state: 'visible' });
+    },
+  );
+
+  it('changes a routing rule through the admin API, and shows the API refusing a bad one', async () => {
+    const page = await newPage();
+    await signIn(page, ch!.tokens.admin);
+    await page.getByRole('link', { name: 'Routing & firewall' }).click();
+    const edit = page
+      .getByRole('table', { name: 'routing rules' })
+      .getByRole('link', { name: 'Edit' })
+      .first();
+    await edit.click();
+    const ruleId = decodeURIComponent(page.url().split('/').pop()!);
+    const form = page.getByRole('form', { name: 'edit routing rule' });
+
+    // A target that is no connector: admin refuses, the console shows why, nothing changes.
+    const targets = await form.getByLabel(/^targets/).inputValue();
+    await form.getByLabel(/^targets/).fill(`${targets}, no-such-connector`);
+    await form.getByRole('button', { name: 'Save' }).click();
+    await text(form.getByRole('alert')).toContain('no-such-connector');
+    await form.getByLabel(/^targets/).fill(targets);
+
+    await form.getByLabel(/^priority/).fill('42');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/\/routing$/);
+    await text(page.locator(`tr[data-rule="${ruleId}"] td`).first()).toBe('42');
+    const stored = await adminCall<GetRoutingRuleResponse>((md, cb) =>
+      ch!.admin.getRoutingRule({ id: ruleId }, md, cb),
+    );
+    expect(stored.routingRule?.priority).toBe(42);
+    expect(stored.routingRule?.targets.map((t) => t.connectorId)).toEqual(
+      targets.split(',').map((t) => t.trim().split(':')[0]),
+    );
+  });
+
+  it('an admin disables a connector after confirming, and enables it again', async () => {
+    const page = await newPage();
+    await signIn(page, ch!.tokens.admin);
+    await page.getByRole('link', { name: 'Connectors' }).click();
+    const row = page.locator('tr[data-connector="sim-poor"]');
+    await row.getByRole('button', { name: 'Disable' }).click();
+    const dialog = page.getByRole('dialog', { name: 'confirm' });
+    await text(dialog).toContain('Disable connector');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await text(row).toContain('enabled');
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await dialog.getByRole('button', { name: 'Yes' }).click();
+    await text(row.locator('.pill')).toBe('disabled');
+    const off = await adminCall<GetConnectorResponse>((md, cb) =>
+      ch!.admin.getConnector({ id: 'sim-poor' }, md, cb),
+    );
+    expect(off.connector?.enabled).toBe(false);
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await dialog.getByRole('button', { name: 'Yes' }).click();
+    await text(row.locator('.pill')).toBe('enabled');
+  });
+
+  it('limits every page and action by role: finance cannot touch connectors, operations sees no money', async () => {
+    const finance = await newPage();
+    await signIn(finance, ch!.tokens.finance);
+    const nav = finance.getByRole('navigation', { name: 'pages' });
+    await text(nav).toContain('Settlement');
+    await text(nav).not.toContain('Connectors');
+    await finance.goto(`${ch!.url}/connectors`);
+    await text(finance.getByRole('alert')).toContain('Your role (finance) cannot open Connectors');
+    // The API refuses too, whatever the page shows.
+    const refused = await finance.evaluate(async () => {
+      const s = (await (await fetch('/api/session')).json()) as { csrf: string };
+      const r = await fetch('/api/connectors/sim-good/enabled', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf },
+        body: JSON.stringify({ enabled: false }),
+      });
+      return r.status;
+    });
+    expect(refused).toBe(403);
+    const on = await adminCall<GetConnectorResponse>((md, cb) =>
+      ch!.admin.getConnector({ id: 'sim-good' }, md, cb),
+    );
+    expect(on.connector?.enabled).toBe(true);
+    // Finance sees settlement (and its CSV export) and balances with the top-up form.
+    await finance.getByRole('link', { name: 'Settlement' }).click();
+    await finance.getByRole('table', { name: 'settlement totals' }).waitFor({ state: 'visible' });
+    await finance.getByRole('link', { name: 'Accounts' }).click();
+    await finance.getByRole('table', { name: 'accounts' }).getByRole('link').first().click();
+    await finance.getByRole('form', { name: 'Top up' }).waitFor({ state: 'visible' });
+
+    const ops = await newPage();
+    await signIn(ops, ch!.tokens.operations);
+    const opsNav = ops.getByRole('navigation', { name: 'pages' });
+    await text(opsNav).toContain('Connectors');
+    await text(opsNav).not.toContain('Settlement');
+    await ops.getByRole('link', { name: 'Connectors' }).click();
+    await ops.locator('tr[data-connector="sim-good"]').waitFor({ state: 'visible' });
+    expect(await ops.getByRole('button', { name: 'Disable' }).count()).toBe(0);
+    await ops.getByRole('link', { name: 'Accounts' }).click();
+    await ops.getByRole('table', { name: 'accounts' }).getByRole('link').first().click();
+    await ops.getByRole('heading', { name: 'Traffic, last 24 h' }).waitFor({ state: 'visible' });
+    expect(await ops.getByRole('heading', { name: 'Balance' }).count()).toBe(0);
+  });
+
+  it('refuses a mutation without the CSRF token or from another origin', async () => {
+    const page = await newPage();
+    await signIn(page, ch!.tokens.admin);
+    await page.getByRole('navigation', { name: 'pages' }).waitFor({ state: 'visible' });
+    const statuses = await page.evaluate(async () => {
+      const post = (headers: Record<string, string>) =>
+        fetch('/api/connectors/sim-good/enabled', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ enabled: false }),
+        }).then((r) => r.status);
+      return [await post({}), await post({ 'x-csrf-token': 'guess' })];
+    });
+    expect(statuses).toEqual([403, 403]);
+    const res = await fetch(`${ch!.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://evil.example' },
+      body: JSON.stringify({ token: ch!.tokens.admin }),
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('works on a narrow screen: the pages sit behind a menu button', async () => {
+    const page = await newPage({ width: 390, height: 844 });
+    await signIn(page, ch!.tokens.operations);
+    const nav = page.getByRole('navigation', { name: 'pages' });
+    await nav.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'menu' }).click();
+    await nav.waitFor({ state: 'visible' });
+    await nav.getByRole('link', { name: 'Routing & firewall' }).click();
+    await nav.waitFor({ state: 'hidden' });
+    await page.getByRole('heading', { name: 'Routing & firewall' }).waitFor({ state: 'visible' });
+    const overflow = await page.evaluate(() => {
+      const w = globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number } };
+        innerWidth: number;
+      };
+      return w.document.documentElement.scrollWidth - w.innerWidth;
+    });
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+});
