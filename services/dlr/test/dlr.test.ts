@@ -543,3 +543,50 @@ describe('retention', () => {
     await expect(h.getMessage({ messageId: hubId })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 });
+
+describe('crash', () => {
+  it('applies every part state again after a crash before the join offsets were committed: no second delivery', async () => {
+    const single = uuidv7();
+    const multi = uuidv7();
+    await h.submit({ hubId: single });
+    await h.submit({ hubId: multi });
+    await h.dispatch({ hubId: single }, { connectorId: 'con_cr', supplierId: '3A01', normalised: '14849' });
+    for (const [n, id] of [
+      [1, '3A02'],
+      [2, '3A03'],
+    ] as const) {
+      await h.dispatch(
+        { hubId: multi },
+        {
+          connectorId: 'con_cr',
+          supplierId: id,
+          normalised: String(parseInt(id, 16)),
+          partNumber: n,
+          partTotal: 2,
+        },
+      );
+    }
+    await h.receipt({ connectorId: 'con_cr', textId: '14849', normalised: '14849' });
+    await h.receipt({ connectorId: 'con_cr', textId: String(0x3a02), normalised: String(0x3a02) });
+    await h.waitFinal(single);
+    await waitFor(async () => (await h.row(multi))?.parts_delivered === 1, {
+      what: 'one part of two delivered',
+    });
+
+    // the new instance reads every dispatch and receipt again (fresh memory, nothing committed)
+    await h.restartDlr([h.topics.dispatched.name, h.topics.receiptRaw.name]);
+    await h.waitCaughtUp(h.topics.dispatched.name);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
+    // the last part's receipt after the replay still completes the message, once
+    await h.receipt({ connectorId: 'con_cr', textId: String(0x3a03), normalised: String(0x3a03) });
+    const d = await h.waitFinal(multi);
+    expect(d.status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+    expect(d.revision).toBe(1);
+    // everything dlr produced so far has been read by the test's reader
+    await waitForGroupCommitted({ groupId: h.deliveriesGroup, topic: h.topics.delivery.name });
+    expect(h.deliveries.get(single)).toHaveLength(1);
+    expect(h.deliveries.get(multi)).toHaveLength(1);
+    expect(await h.row(single)).toMatchObject({ final: true, revision: 1 });
+    expect(await h.row(multi)).toMatchObject({ final: true, revision: 1, parts_delivered: 2 });
+  });
+});

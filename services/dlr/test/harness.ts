@@ -92,7 +92,8 @@ export class Harness {
   options!: DlrOptions;
   client!: MessageServiceClient;
   readonly groupId = uniqueName('smshub-dlr');
-  private readonly deliveriesGroup = uniqueName('dlr-test-deliveries');
+  /** Group of the test's reader of sms.delivery.v1 (fills `deliveries`). */
+  readonly deliveriesGroup = uniqueName('dlr-test-deliveries');
   private readonly statsGroup = uniqueName('dlr-test-stats');
   /** Group of the test's own reader of dlr.parts.v1. */
   readonly partsGroup = uniqueName('dlr-test-parts');
@@ -250,10 +251,22 @@ export class Harness {
     await joined;
   }
 
-  /** Stops the dlr instance (offsets committed) and starts a new one: a restart. */
-  async restartDlr(): Promise<void> {
+  /**
+   * Stops the dlr instance (offsets committed) and starts a new one: a restart. `replay` topics are read
+   * again from their start by the new instance, as after a crash before any of their offsets was committed.
+   */
+  async restartDlr(replay: string[] = []): Promise<void> {
     await this.dlr.stop();
     this.client.close();
+    if (replay.length > 0) {
+      const admin = await testKafkaAdmin();
+      try {
+        for (const topic of replay)
+          await admin.resetOffsets({ groupId: this.groupId, topic, earliest: true });
+      } finally {
+        await admin.disconnect();
+      }
+    }
     await this.startDlr();
     this.client = new MessageServiceClient(
       `127.0.0.1:${this.dlr.grpcPort}`,
