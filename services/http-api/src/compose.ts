@@ -1,5 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { SubmitChannel, TrafficType, type SmsSubmitted } from '@smshub/contracts';
+import { HoldReason, SubmitChannel, TrafficType, type SmsSubmitted } from '@smshub/contracts';
 import { canEncodeGsm7, segmentText } from '@smshub/smpp';
 import { ProblemError } from './problems.js';
 
@@ -22,6 +22,8 @@ export interface MessageInput {
   traffic_type?: 'otp' | 'transactional' | 'marketing';
   client_reference?: string;
   callback_url?: string;
+  /** RFC 3339: the hub holds the message until then (services/scheduler). */
+  send_at?: string;
 }
 
 export interface AccountFacts {
@@ -103,6 +105,20 @@ export function compose(args: {
   const segments = split.parts.length;
   const payload = segmentText(input.text, { encoding, method: 'payload' }).parts[0]!.messagePayload!;
   const validitySeconds = input.validity ?? account.defaultValiditySeconds;
+  const validityUntil = new Date(now.getTime() + validitySeconds * 1000);
+  const sendAt = input.send_at === undefined ? undefined : new Date(input.send_at);
+  if (sendAt && Number.isNaN(sendAt.getTime()))
+    throw new ProblemError('validation-failed', '"send_at" is not an RFC 3339 date-time', {
+      errors: [{ pointer: '/send_at', message: 'e.g. 2026-12-24T09:00:00Z' }],
+    });
+  // A time in the past means now, as for SMPP's schedule_delivery_time.
+  const holdUntil = sendAt && sendAt.getTime() > now.getTime() ? sendAt : undefined;
+  if (holdUntil && holdUntil.getTime() >= validityUntil.getTime())
+    throw new ProblemError('validation-failed', '"send_at" is after the validity end', {
+      errors: [
+        { pointer: '/send_at', message: 'send it before the validity ends (or give a longer validity)' },
+      ],
+    });
   const event: SmsSubmitted = {
     messageId: args.messageId,
     accountId: account.id,
@@ -127,9 +143,9 @@ export function compose(args: {
     fromMessagePayload: true,
     concat: undefined,
     serviceType: '',
-    validityUntil: new Date(now.getTime() + validitySeconds * 1000),
+    validityUntil,
     validityPeriodRaw: '',
-    scheduleAt: undefined,
+    scheduleAt: holdUntil,
     scheduleDeliveryTimeRaw: '',
     tlvs: [],
     receivedAt: now,
@@ -140,7 +156,10 @@ export function compose(args: {
     channel: SubmitChannel.SUBMIT_CHANNEL_HTTP,
     callbackUrl: input.callback_url ?? '',
     clientReference: input.client_reference ?? '',
-    holdReason: 0, // HOLD_REASON_UNSPECIFIED: not held
+    // send_at in the future: held by services/scheduler (sms.scheduled.v1) until then.
+    holdUntil,
+    holdReason: holdUntil ? HoldReason.HOLD_REASON_SCHEDULE : HoldReason.HOLD_REASON_UNSPECIFIED,
+    releasedAt: undefined,
   };
   return { event, segments, encoding, country };
 }

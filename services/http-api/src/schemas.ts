@@ -58,6 +58,13 @@ export const MessageRequest = {
       maxLength: 64,
       description: 'Your own reference, returned with the status and in receipts.',
     },
+    send_at: {
+      type: 'string',
+      format: 'date-time',
+      description:
+        'RFC 3339 time (with its offset, e.g. 2026-12-24T09:00:00+01:00) at which the hub sends the message: ' +
+        'it is accepted now and held until then (a time in the past sends it now). Before the validity end.',
+    },
     callback_url: {
       type: 'string',
       format: 'uri',

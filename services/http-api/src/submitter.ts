@@ -28,6 +28,8 @@ export interface Admitted {
   accountId: string;
   accepted: Accepted;
   bytes: Buffer;
+  /** send_at in the future: produced to sms.scheduled.v1 (held by services/scheduler). */
+  held?: boolean;
 }
 
 /**
@@ -97,6 +99,7 @@ export class Submitter {
     return {
       accountId: account.id,
       bytes,
+      held: composed.event.holdUntil !== undefined,
       accepted: {
         id: args.messageId,
         status: 'accepted',
@@ -136,7 +139,8 @@ export class Submitter {
   /** Produces an admitted message; 503 unavailable when Kafka certainly did not take it. */
   async produce(a: Admitted): Promise<Accepted> {
     try {
-      await this.deps.producer.produceRaw(this.deps.topics.submitted.name, a.accepted.id, a.bytes);
+      const topic = a.held ? this.deps.topics.scheduled : this.deps.topics.submitted;
+      await this.deps.producer.produceRaw(topic.name, a.accepted.id, a.bytes);
     } catch (err) {
       if (err instanceof ProduceOutcomeUnknownError) {
         // Shutting down while Kafka had not answered: it may be sent; the client's retry with its

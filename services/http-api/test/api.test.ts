@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccountBalance, ChangeAction, ResourceKind, SubmitChannel, TrafficType } from '@smshub/contracts';
+import {
+  AccountBalance,
+  ChangeAction,
+  HoldReason,
+  ResourceKind,
+  SubmitChannel,
+  TrafficType,
+} from '@smshub/contracts';
 import { uniqueName, waitFor } from '@smshub/testing';
 import { requestHash } from '../src/idempotency.js';
 import { call, Harness, type Replica } from './harness.js';
@@ -52,6 +59,42 @@ describe('http-api over real HTTP, Kafka and PostgreSQL', () => {
     expect(ev.callbackUrl).toBe('https://example.com/dlr');
     expect(ev.clientReference).toBe('order-42');
     expect(ev.registeredDelivery).toBe(1);
+  });
+
+  it('send_at: a future time holds the message (sms.scheduled.v1, hold_until); a past one sends it now; after the validity end or malformed: 400', async () => {
+    const at = new Date(Math.ceil((Date.now() + 3_600_000) / 1000) * 1000);
+    // The same instant written with an offset of +01:00.
+    const local = new Date(at.getTime() + 3_600_000).toISOString().replace('Z', '+01:00');
+    const held = await call(`${a.url}/v1/messages`, {
+      key,
+      body: { to: '+447400123456', from: 'ACME', text: 'later', send_at: local },
+    });
+    expect(held.status).toBe(202);
+    const ev = await waitFor(() => h.scheduled.get(held.body.id));
+    expect(ev.holdUntil?.toISOString()).toBe(at.toISOString());
+    expect(ev.scheduleAt?.toISOString()).toBe(at.toISOString());
+    expect(ev.holdReason).toBe(HoldReason.HOLD_REASON_SCHEDULE);
+
+    const now = await call(`${a.url}/v1/messages`, {
+      key,
+      body: { to: '+447400123456', from: 'ACME', text: 'past', send_at: '2020-01-01T00:00:00Z' },
+    });
+    expect(now.status).toBe(202);
+    const sent = await waitFor(() => h.submitted.get(now.body.id));
+    expect(sent.holdUntil).toBeUndefined();
+
+    const tooLate = await call(`${a.url}/v1/messages`, {
+      key,
+      body: { to: '+447400123456', from: 'ACME', text: 'x', validity: 600, send_at: at.toISOString() },
+    });
+    expect(tooLate.status).toBe(400);
+    expect(tooLate.body.errors[0].pointer).toBe('/send_at');
+    const bad = await call(`${a.url}/v1/messages`, {
+      key,
+      body: { to: '+447400123456', from: 'ACME', text: 'x', send_at: 'tomorrow' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.type).toBe(`${P}validation-failed`);
   });
 
   it("states the price: the account's prefix rate, else its plan's country rate, × segments; null without a rate; a rate change applies", async () => {

@@ -47,6 +47,8 @@ export class Harness {
   private readonly producers: TypedProducer[] = [];
   /** Every sms.submitted.v1 event seen, by message id. */
   readonly submitted = new Map<string, SmsSubmitted>();
+  /** Every sms.scheduled.v1 event seen (send_at: held by the scheduler), by message id. */
+  readonly scheduled = new Map<string, SmsSubmitted>();
 
   async setup(): Promise<void> {
     this.logger = createLogger({
@@ -82,6 +84,7 @@ export class Harness {
   async watchSubmitted(): Promise<void> {
     const c = await this.consumer({ groupId: uniqueName('watch'), fromBeginning: true });
     c.on(this.topics.submitted, (r) => void this.submitted.set(r.value.messageId, r.value));
+    c.on(this.topics.scheduled, (r) => void this.scheduled.set(r.value.messageId, r.value));
     const assigned = c.waitForAssignment();
     await c.start();
     await assigned;
