@@ -193,13 +193,13 @@ describe('opt-out: reply STOP and see the next message rejected', () => {
               m.channel === SubmitChannel.SUBMIT_CHANNEL_KEYWORD_REPLY &&
               m.destination?.address === SUBSCRIBER,
           ),
-      { timeoutMs: 60_000, what: 'the HELP reply on sms.submitted.v1' },
+      { timeoutMs: 120_000, what: 'the HELP reply on sms.submitted.v1' },
     );
     expect(reply.accountId).toBe(accountId);
     expect(reply.source?.address).toBe(HUB_NUMBER);
     // Routed to a supplier although the subscriber opted out of that number: its own reply is exempt.
     await waitFor(() => routed!.records.find((r) => r.value.message?.messageId === reply.messageId), {
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
       what: 'the HELP reply routed',
     });
   });
@@ -211,7 +211,7 @@ describe('opt-out: reply STOP and see the next message rejected', () => {
         const got = await mt('Welcome back');
         return got.stat === 'DELIVRD' ? got : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 500, what: 'an MT delivered after START' },
+      { timeoutMs: 120_000, intervalMs: 500, what: 'an MT delivered after START' },
     );
     expect(delivered.stat).toBe('DELIVRD');
     const listed = await admin!.call('listOptOuts', {
