@@ -111,7 +111,8 @@ afterAll(async () => {
   await db?.drop();
 }, 120_000);
 
-describe('opt-out: reply STOP and see the next message rejected', () => {
+// A whole hub on a shared machine: an MO through `ops mo` (tsx) and the hub can take tens of seconds.
+describe('opt-out: reply STOP and see the next message rejected', { timeout: 300_000 }, () => {
   it('delivers an MT from the hub number before any STOP', async () => {
     const r = await waitFor(
       async () => {
