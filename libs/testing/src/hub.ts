@@ -346,6 +346,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             ADMIN_GRPC_ADDRESS: `127.0.0.1:${ports.admin}`,
             DLR_GRPC_ADDRESS: `127.0.0.1:${ports.messages}`,
             RATING_GRPC_ADDRESS: `127.0.0.1:${ports.settlement}`,
+            STATS_GRPC_ADDRESS: `127.0.0.1:${ports.stats}`,
           }
         : {}),
       ...opts.envFor?.[name],
