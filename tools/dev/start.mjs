@@ -52,6 +52,7 @@ const ports = {
   simControl: 2778 + offset,
   http: 9400 + offset,
   httpApi: 8080 + offset,
+  console: 8090 + offset,
   grpc: {
     admin: 50051 + offset,
     dlr: 50052 + offset,
@@ -245,6 +246,12 @@ if (onlyServices) {
     process.exit(64);
   }
 }
+// The console's web application (vite build), when missing or older than its sources.
+if (processes.some((p) => p.name === 'console')) {
+  const { buildWeb } = await import('../../services/console/scripts/build-web.mjs');
+  if (!buildWeb({ quiet: !showAllLogs }))
+    say('the console web application could not be built: its pages answer 503');
+}
 let port = ports.http;
 for (const p of processes) {
   p.httpPort = port++;
@@ -264,9 +271,20 @@ for (const p of processes) {
     own.HTTP_API_PORT = String(ports.httpApi);
     own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;
   }
+  if (p.name === 'console') {
+    // The console calls the services with each signed-in user's token; it holds no credential itself.
+    own.CONSOLE_PORT = String(ports.console);
+    own.ADMIN_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.admin}`;
+    own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;
+    own.RATING_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.rating}`;
+    own.STATS_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.stats}`;
+  }
+  const childEnv = { ...env, ...own };
+  // Not even in its environment: the console must work with its users' tokens only.
+  if (p.name === 'console') delete childEnv.ADMIN_TOKEN;
   const child = spawn(tsx[0], [...tsx.slice(1), p.entry], {
     cwd: root,
-    env: { ...env, ...own },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     // Own process group: a Ctrl-C reaches only this script, which drains every service with one SIGTERM.
     detached: true,
@@ -397,6 +415,12 @@ function printReady(seconds) {
       `What it cost (the rated record; settlement API on 127.0.0.1:${ports.grpc.rating}):`,
       `  ${npm} run -s ops -- rated --message <message id>`,
       `  ${npm} run hubctl -- settlement totals --party customer --from ${today} --to ${tomorrow}`,
+    );
+  if (has('console'))
+    lines.push(
+      '',
+      `Operations console: http://127.0.0.1:${ports.console}/  (sign in with the admin token in ${secrets}/admin-token,`,
+      `  or a token of role operations or finance: ${npm} run hubctl -- tokens create --help)`,
     );
   if (has('admin'))
     lines.push(
