@@ -5,10 +5,11 @@ import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kafka';
-import type { SmsDelivery, topics as registry } from '@smshub/contracts';
+import type { SmsDelivery, SmsInbound, topics as registry } from '@smshub/contracts';
 import type { WebhooksOptions } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { callbackAllowed, deliveryBody, wanted } from './domain/payload.js';
+import { inboundBody } from './domain/inbound-payload.js';
 import { EndpointStore } from './endpoints.js';
 import { startGrpcServer, webhookService, type GrpcServer } from './grpc.js';
 import { DeliveryStore, uuidv7, type NewDelivery } from './store.js';
@@ -19,7 +20,8 @@ export interface WebhooksDeps {
   logger: Logger;
   consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer>;
   pool: Pool;
-  topics: Pick<typeof registry, 'delivery'>;
+  /** sms.inbound.v1 is consumed when given (message.inbound events). */
+  topics: Pick<typeof registry, 'delivery'> & Partial<Pick<typeof registry, 'inbound'>>;
 }
 
 export interface Webhooks {
@@ -92,6 +94,33 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
     }
   }
 
+  /** Inbound messages (MO) of accounts with an enabled endpoint, as message.inbound deliveries (revision 0). */
+  async function onInbound(records: ConsumedRecord<SmsInbound>[]): Promise<void> {
+    const rows: NewDelivery[] = [];
+    const now = new Date();
+    for (const r of records) {
+      const m = r.value;
+      if (!m.accountId || !m.messageId) continue;
+      const endpoint = await endpoints.get(m.accountId);
+      if (!endpoint || !endpoint.enabled) continue;
+      const id = uuidv7(now.getTime());
+      rows.push({
+        id,
+        accountId: m.accountId,
+        messageId: m.messageId,
+        revision: 0,
+        eventType: 'message.inbound',
+        url: '',
+        body: JSON.stringify(inboundBody(id, m, now)),
+      });
+    }
+    const stored = await deliveries.insert(rows);
+    if (stored > 0) {
+      deliveriesStored.inc(stored);
+      dispatcher.wake();
+    }
+  }
+
   return {
     endpoints,
     deliveries,
@@ -121,6 +150,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         deps.topics.delivery,
         onBatch,
       );
+      if (deps.topics.inbound) consumer.onBatch(deps.topics.inbound, onInbound);
       dispatcher.start();
       await consumer.start();
       retention = setInterval(() => {
