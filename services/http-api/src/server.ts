@@ -5,6 +5,7 @@ import { ProduceOutcomeUnknownError } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 import type { TokenVerifier } from '@smshub/auth';
 import type { BalanceCache } from '@smshub/quota';
+import { TLS_SERVER_POLICY } from '@smshub/smpp/tls-policy';
 import type { AccountDirectory } from './accounts.js';
 import { authenticate, type Caller } from './auth.js';
 import type { MessageInput } from './compose.js';
@@ -81,7 +82,8 @@ export function buildServer(deps: ServerDeps): FastifyInstance {
     bodyLimit: deps.options.bodyLimit,
     trustProxy: deps.options.trustProxy as boolean | string[],
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false } },
-    ...(deps.options.https ? { https: deps.options.https } : {}),
+    // HTTPS with the hub's one TLS policy (TLS 1.3; TLS 1.2 with ECDHE + AEAD only), as SMPP and gRPC.
+    ...(deps.options.https ? { https: { ...TLS_SERVER_POLICY, ...deps.options.https } } : {}),
   }) as unknown as FastifyInstance;
   for (const s of S.ALL_SCHEMAS) app.addSchema(s);
   // JSON only: a text/plain body is 415, not a string that fails the schema.
