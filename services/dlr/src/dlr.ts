@@ -8,6 +8,7 @@ import type { DlrOptions } from './config.js';
 import { Aggregator, EXPIRY_SWEEP_LIMIT } from './aggregator.js';
 import { MessageQueries, messageService, startGrpcServer, type GrpcServer } from './grpc.js';
 import { Joiner, SWEEP_LIMIT } from './joiner.js';
+import { InboundRecorder } from './inbound.js';
 import type { DlrTopics } from './topics.js';
 
 export interface DlrDeps {
@@ -103,6 +104,10 @@ export function createDlr(deps: DlrDeps): Dlr {
         .onBatch(topics.routed, (r) => aggregator.onRouted(r))
         .onBatch(topics.rejected, (r) => aggregator.onRejected(r))
         .onBatch(topics.partStatus, (r) => aggregator.onParts(r));
+      if (topics.inbound) {
+        const inbound = new InboundRecorder(deps.pool, topics.inbound.name);
+        consumer.onBatch(topics.inbound, (r) => inbound.onInbound(r));
+      }
       await consumer.start();
       every('sweep', options.sweepIntervalMs, async () => {
         // each call handles one page; drain a backlog page by page

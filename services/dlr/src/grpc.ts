@@ -16,6 +16,7 @@ import {
   MessageContext,
   MessageServiceService,
   SmsDelivery,
+  SmsInbound,
   SmsDispatched,
   SmsReceiptRaw,
   SmsRejected,
@@ -78,6 +79,8 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
       return { ...base, event: { $case: 'receipt', value: SmsReceiptRaw.decode(payload) } };
     case 'delivery':
       return { ...base, event: { $case: 'delivery', value: SmsDelivery.decode(payload) } };
+    case 'inbound':
+      return { ...base, event: { $case: 'inbound', value: SmsInbound.decode(payload) } };
   }
 }
 

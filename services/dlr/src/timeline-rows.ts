@@ -1,7 +1,8 @@
 // Rows of dlr_timeline: every event of a message as it was on its topic (protobuf bytes).
 import type { TypedColumn } from './sql.js';
 
-export type TimelineKind = 'submitted' | 'routed' | 'rejected' | 'dispatched' | 'receipt' | 'delivery';
+export type TimelineKind =
+  'submitted' | 'routed' | 'rejected' | 'dispatched' | 'receipt' | 'delivery' | 'inbound';
 
 /** Position of each kind in the flow: orders events that share a timestamp. */
 export const FLOW_ORDER: Record<TimelineKind, number> = {
@@ -11,6 +12,7 @@ export const FLOW_ORDER: Record<TimelineKind, number> = {
   dispatched: 4,
   receipt: 5,
   delivery: 6,
+  inbound: 0,
 };
 
 export const TIMELINE_COLUMNS: readonly TypedColumn[] = [

@@ -11,4 +11,6 @@ export type DlrTopics = Pick<
   | 'partStatus'
   | 'delivery'
   | 'deliveryStats'
->;
+> &
+  /** sms.inbound.v1: MO get their own message and timeline when given. */
+  Partial<Pick<typeof topics, 'inbound'>>;

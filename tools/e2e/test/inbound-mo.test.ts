@@ -4,7 +4,15 @@
 // forwards them to the customer's receiver bind as deliver_sm with esm_class 0.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { HubNumberKind, namespacedTopics, SmsInbound, topics } from '@smshub/contracts';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import {
+  HubNumberKind,
+  MessageServiceClient,
+  namespacedTopics,
+  SmsInbound,
+  topics,
+  type GetMessageResponse,
+} from '@smshub/contracts';
 import { connectSmpp, messageText, type Pdu, type SmppSession } from '@smshub/smpp';
 import {
   createTestDatabase,
@@ -82,7 +90,7 @@ beforeAll(async () => {
   hub = await startHub({
     kafkaBrokers: testKafkaBrokers().join(','),
     databaseUrl: db.url,
-    services: ['admin', 'egress', 'ingress', 'inbound'],
+    services: ['admin', 'egress', 'ingress', 'inbound', 'dlr'],
     envFor: { inbound: { INBOUND_REASSEMBLY_TIMEOUT_MS: '3000', INBOUND_NUMBER_CACHE_MS: '0' } },
     readyTimeoutMs: 240_000,
   });
@@ -142,6 +150,30 @@ describe('inbound messages (MO)', () => {
     expect(got.to).toBe(HUB_NUMBER);
     const published = inbound!.records.map((r) => r.value).find((v) => v.text === 'hello hub');
     expect(published?.accountId).toBe(demoAccountId);
+  });
+
+  it("the MO is a message of its own in dlr's store, with an inbound timeline event", async () => {
+    const published = inbound!.records.map((r) => r.value).find((v) => v.text === 'hello hub')!;
+    const client = new MessageServiceClient(`127.0.0.1:${hub!.ports.messages}`, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${hub!.secrets.adminToken}`);
+    const get = () =>
+      new Promise<GetMessageResponse | undefined>((resolve) =>
+        client.getMessage(
+          { messageId: published.messageId, customerMessageId: '', accountId: '' },
+          md,
+          (err, res) => resolve(err ? undefined : res),
+        ),
+      );
+    try {
+      const res = await waitFor(get, { timeoutMs: 60_000, what: "the MO in dlr's MessageService" });
+      expect(res.timeline.map((e) => e.event?.$case)).toEqual(['inbound']);
+      expect(res.message?.context?.accountId).toBe(demoAccountId);
+      expect(res.message?.context?.source?.address).toBe(SUBSCRIBER.slice(1));
+      expect(res.message?.final).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 
   it('a long MO in three UDH parts arrives as one message', async () => {

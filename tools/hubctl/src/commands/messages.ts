@@ -34,6 +34,7 @@ export const EVENT_SERVICE: Record<NonNullable<TimelineEvent['event']>['$case'],
   receipt: 'egress',
   delivery: 'dlr',
   rated: 'rating',
+  inbound: 'inbound',
 };
 
 const status = (s: DeliveryStatus): string =>
@@ -100,6 +101,13 @@ export function describeEvent(e: TimelineEvent): { what: string; detail: string 
       return {
         what: 'rated',
         detail: `sell ${formatMoney(r.sell)}, buy ${formatMoney(r.buy)}, ${r.segments} segment(s)`,
+      };
+    }
+    case 'inbound': {
+      const m = ev.value;
+      return {
+        what: 'inbound (MO)',
+        detail: `${m.source?.address ?? ''} -> ${m.destination?.address ?? ''}, account ${m.accountId}${m.keyword ? ` (keyword ${m.keyword})` : ''}${m.defaultAccount ? ' (default account)' : ''}, ${m.parts} part(s) via ${m.connectorId}`,
       };
     }
   }

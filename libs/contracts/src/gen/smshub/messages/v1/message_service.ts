@@ -22,6 +22,7 @@ import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { BillingRated } from "../../billing/v1/rated.js";
 import { DeliveryStatus, deliveryStatusFromJSON, deliveryStatusToJSON, SmsDelivery } from "../../sms/v1/delivery.js";
 import { SmsDispatched } from "../../sms/v1/dispatched.js";
+import { SmsInbound } from "../../sms/v1/inbound.js";
 import { MessageContext } from "../../sms/v1/message.js";
 import { SmsReceiptRaw } from "../../sms/v1/receipt.js";
 import { SmsRejected } from "../../sms/v1/rejected.js";
@@ -77,6 +78,9 @@ export interface TimelineEvent {
     | //
     /** billing.rated.v1 (one per revision). */
     { $case: "rated"; value: BillingRated }
+    | //
+    /** sms.inbound.v1: the message is an inbound message (MO) the hub received for the account. */
+    { $case: "inbound"; value: SmsInbound }
     | undefined;
 }
 
@@ -323,6 +327,9 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "rated":
         BillingRated.encode(message.event.value, writer.uint32(74).fork()).join();
         break;
+      case "inbound":
+        SmsInbound.encode(message.event.value, writer.uint32(82).fork()).join();
+        break;
     }
     return writer;
   },
@@ -412,6 +419,14 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
             message.event = { $case: "rated", value: BillingRated.decode(reader, reader.uint32()) };
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = { $case: "inbound", value: SmsInbound.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -442,6 +457,8 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
         ? { $case: "delivery", value: SmsDelivery.fromJSON(object.delivery) }
         : isSet(object.rated)
         ? { $case: "rated", value: BillingRated.fromJSON(object.rated) }
+        : isSet(object.inbound)
+        ? { $case: "inbound", value: SmsInbound.fromJSON(object.inbound) }
         : undefined,
     };
   },
@@ -468,6 +485,8 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       obj.delivery = SmsDelivery.toJSON(message.event.value);
     } else if (message.event?.$case === "rated") {
       obj.rated = BillingRated.toJSON(message.event.value);
+    } else if (message.event?.$case === "inbound") {
+      obj.inbound = SmsInbound.toJSON(message.event.value);
     }
     return obj;
   },
@@ -519,6 +538,12 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "rated": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "rated", value: BillingRated.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "inbound": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "inbound", value: SmsInbound.fromPartial(object.event.value) };
         }
         break;
       }
