@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { HeldState } from '@smshub/contracts';
-import { CommandStatus as S, MessageState } from '@smshub/smpp';
+import { CommandStatus as S, MessageState, type Pdu, type PduFields } from '@smshub/smpp';
 import { cancelRequest, heldQueryResponse, replaceRequest } from './held.js';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
+/** A decoded request with these fields (the header does not matter here). */
+const pdu = (f: PduFields): Pdu => ({ command: 'cancel_sm', ...f }) as unknown as Pdu;
 const held = (state: HeldState, doneAt?: Date) => ({
   messageId: 'hub-1',
   customerMessageId: 'c1',
@@ -36,28 +38,28 @@ describe('query_sm of a held message', () => {
 
 describe('cancel_sm fields', () => {
   it('by message_id, or by destination (with service_type) without one', () => {
-    expect(cancelRequest({ message_id: 'c1', source_addr: 'ACME' }, 'esme')).toMatchObject({
+    expect(cancelRequest(pdu({ message_id: 'c1', source_addr: 'ACME' }), 'esme')).toMatchObject({
       systemId: 'esme',
       messageId: 'c1',
       source: 'ACME',
       serviceType: '',
     });
     expect(
-      cancelRequest({ message_id: '', destination_addr: '+447700900123', service_type: 'CMT' }, 'esme'),
+      cancelRequest(pdu({ message_id: '', destination_addr: '+447700900123', service_type: 'CMT' }), 'esme'),
     ).toMatchObject({ messageId: '', destination: '447700900123', serviceType: 'CMT' });
-    expect(cancelRequest({ message_id: '' }, 'esme')).toBe(S.ESME_RINVDSTADR);
+    expect(cancelRequest(pdu({ message_id: '' }), 'esme')).toBe(S.ESME_RINVDSTADR);
   });
 });
 
 describe('replace_sm fields', () => {
   it('takes a new text, a relative schedule counted from now and the registered_delivery', () => {
     const r = replaceRequest(
-      {
+      pdu({
         message_id: 'c1',
         short_message: Buffer.from('new'),
         schedule_delivery_time: '000000000500000R',
         registered_delivery: 1,
-      },
+      }),
       'esme',
       NOW,
     );
@@ -69,27 +71,37 @@ describe('replace_sm fields', () => {
   });
 
   it('a schedule in the past means now; an empty text leaves the text', () => {
-    const r = replaceRequest({ message_id: 'c1', schedule_delivery_time: '200101000000000+' }, 'esme', NOW);
+    const r = replaceRequest(
+      pdu({ message_id: 'c1', schedule_delivery_time: '200101000000000+' }),
+      'esme',
+      NOW,
+    );
     if (typeof r === 'number') throw new Error('refused');
     expect(r.dueAt).toEqual(NOW);
     expect(r.shortMessage).toBeUndefined();
   });
 
   it('refuses bad times and flags with their own status', () => {
-    expect(replaceRequest({ message_id: 'c1', schedule_delivery_time: 'x' }, 'e', NOW)).toBe(
+    expect(replaceRequest(pdu({ message_id: 'c1', schedule_delivery_time: 'x' }), 'e', NOW)).toBe(
       S.ESME_RINVSCHED,
     );
-    expect(replaceRequest({ message_id: 'c1', validity_period: '200101000000000+' }, 'e', NOW)).toBe(
+    expect(replaceRequest(pdu({ message_id: 'c1', validity_period: '200101000000000+' }), 'e', NOW)).toBe(
       S.ESME_RINVEXPIRY,
     );
     expect(
       replaceRequest(
-        { message_id: 'c1', schedule_delivery_time: '000000020000000R', validity_period: '000000010000000R' },
+        pdu({
+          message_id: 'c1',
+          schedule_delivery_time: '000000020000000R',
+          validity_period: '000000010000000R',
+        }),
         'e',
         NOW,
       ),
     ).toBe(S.ESME_RINVSCHED);
-    expect(replaceRequest({ message_id: 'c1', registered_delivery: 3 }, 'e', NOW)).toBe(S.ESME_RINVREGDLVFLG);
-    expect(replaceRequest({ message_id: '' }, 'e', NOW)).toBe(S.ESME_RINVMSGID);
+    expect(replaceRequest(pdu({ message_id: 'c1', registered_delivery: 3 }), 'e', NOW)).toBe(
+      S.ESME_RINVREGDLVFLG,
+    );
+    expect(replaceRequest(pdu({ message_id: '' }), 'e', NOW)).toBe(S.ESME_RINVMSGID);
   });
 });
