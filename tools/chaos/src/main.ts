@@ -4,6 +4,10 @@
 // rolling restart of every stage), and a verdict per fault from the client's records, the simulator's
 // counters and the topics, with the customer's and the supplier's TPS against their limits.
 // See tools/chaos/README.md.
+// --scheduled: its own optional phase (src/scheduled.ts): the scheduler killed while held messages fall due.
+if (process.argv.includes('--scheduled')) {
+  await import('./scheduled.js');
+}
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
