@@ -63,4 +63,13 @@ for (const dir of deployables) {
     say(`build failed for ${dir}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+// The console also serves a web application: built by Vite next to its bundle (dist/web).
+if (deployables.includes(path.join('services', 'console'))) {
+  const { buildWeb } = await import('../../services/console/scripts/build-web.mjs');
+  if (buildWeb({ force: true })) say('built services/console/dist/web');
+  else {
+    failed++;
+    say('build failed for services/console/dist/web (vite build)');
+  }
+}
 process.exit(failed ? 1 : 0);
