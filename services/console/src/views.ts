@@ -85,6 +85,8 @@ export function describeEvent(e: TimelineEvent): string {
         v.buy ? `, buy ${formatMoney(v.buy)}` : ''
       }`;
     }
+    case 'inbound':
+      return `inbound message (MO) from ${ev.value.source?.address ?? ''} to ${ev.value.destination?.address ?? ''}, ${ev.value.parts} part(s)`;
   }
 }
 
