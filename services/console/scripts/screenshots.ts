@@ -21,7 +21,9 @@ const local: Record<string, string> = existsSync(envFile)
 const kafka = process.env.KAFKA_BROKERS ?? local.KAFKA_BROKERS;
 const database = process.env.DATABASE_URL ?? local.DATABASE_URL;
 if (!kafka || !database) {
-  process.stderr.write('needs Kafka and PostgreSQL: npm run infra:up (or set KAFKA_BROKERS and DATABASE_URL)\n');
+  process.stderr.write(
+    'needs Kafka and PostgreSQL: npm run infra:up (or set KAFKA_BROKERS and DATABASE_URL)\n',
+  );
   process.exit(69);
 }
 const out = path.join(root, 'docs/console');
