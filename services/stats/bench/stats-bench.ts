@@ -32,7 +32,7 @@ const COUNTRIES = 40;
 const NETWORKS = 120;
 
 const adminUrl = process.env.DATABASE_URL;
-if (!adminUrl) throw new Error("DATABASE_URL is required (npm run bench -- stats sets it)");
+if (!adminUrl) throw new Error('DATABASE_URL is required (npm run bench -- stats sets it)');
 const db = await createTestDatabase(adminUrl);
 const pool = createPool({ connectionString: db.url, max: 8 });
 const dir = await mkdtemp(path.join(tmpdir(), 'stats-bench-'));
@@ -58,11 +58,12 @@ async function seed(): Promise<void> {
   const t0 = performance.now();
   await pool.query(
     `INSERT INTO stats_keys (account_id, connector_id, country, mcc_mnc, traffic_type, currency)
-     SELECT 'acct-' || (k % $2), CASE WHEN k % 2 = 0 THEN '' ELSE 'conn-' || (k % $3) END,
-            'C' || (k % $4), 'net-' || (k % $5), (k % 4)::smallint, CASE WHEN k % 2 = 0 THEN '' ELSE 'EUR' END
-       FROM generate_series(1, $1) AS k`,
-    [KEYS, ACCOUNTS, CONNECTORS, COUNTRIES, NETWORKS],
+     SELECT 'acct-' || a, CASE WHEN j % 2 = 0 THEN '' ELSE 'conn-' || (j % $2) END, 'C' || ((a + j) % $3),
+            'net-' || ((3 * a + j) % $4), (j % 4)::smallint, CASE WHEN j % 2 = 0 THEN '' ELSE 'EUR' END
+       FROM generate_series(0, $1 - 1) AS k, LATERAL (SELECT k / 50 AS a, k % 50 AS j) AS x`,
+    [KEYS, CONNECTORS, COUNTRIES, NETWORKS],
   );
+
   // A latency histogram: 25-40 buckets, most of the mass around bucket 30 (~2 s).
   const hist = `(SELECT array_agg(CASE WHEN b BETWEEN 26 AND 34 THEN 1 + (b % 3) ELSE 0 END ORDER BY b)
                    FROM generate_series(1, 25 + (x % 16)) AS b)`;
