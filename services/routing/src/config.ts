@@ -33,6 +33,9 @@ export const routingEnv = {
   // Events of one consumed batch waiting for Kafka's acknowledgement at most (a backlog's batches are
   // large: this bounds the encoded events, timers and spans held meanwhile).
   ROUTING_MAX_PUBLISHES_IN_FLIGHT: envInt({ min: 1, max: 100_000, default: 1_000 }),
+  // Half-life of the adaptive strategy's learnt delivery and latency estimates (an observation this old
+  // weighs half): a change in a network shows within a few half-lives.
+  ROUTING_ADAPTIVE_HALF_LIFE_MS: envInt({ min: 1_000, max: 7 * 24 * 3600_000, default: 300_000 }),
   // Partitions of sms.submitted.v1 processed at once by this replica.
   ROUTING_PARTITIONS_CONCURRENTLY: envInt({ min: 1, max: 64, default: 2 }),
 };

@@ -5,6 +5,8 @@
 //   1. joins config.changes.v1 with a per-replica group at the latest offset (so a change made while the
 //      tables load is applied after the load), then loads every table from Postgres into one snapshot;
 //   2. reads delivery.stats.v1 (compacted) from the beginning into memory, with a fresh group per process;
+//   2b. reads sms.delivery.v1 from the beginning (a fresh group per process) into the adaptive strategy's
+//      decayed estimates (adaptive-store.ts);
 //   3. consumes sms.submitted.v1 (group smshub-routing) and publishes SmsRouted or SmsRejected, keyed by
 //      the hub message id.
 // A config change of a kind routing uses rebuilds the whole snapshot and swaps it in atomically; a bad
@@ -33,6 +35,8 @@ import { metrics } from './metrics.js';
 import { PgFirewallWindows } from './firewall-store.js';
 import { PgNumberLookup } from './pg-lookup.js';
 import { QualityStore } from './quality.js';
+import { AdaptiveStore } from './adaptive-store.js';
+import { DEFAULT_HALF_LIFE_MS } from './domain/adaptive.js';
 import { optedOut, OptOutStore } from './optouts.js';
 import { reject } from './domain/customer-error.js';
 import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
@@ -59,6 +63,10 @@ export interface RoutingCoreConfig {
   /** PostgreSQL windows: how long admitted ids are remembered (default 10 min) and the cleanup interval (60 s). */
   firewallRememberMs?: number;
   firewallCleanupIntervalMs?: number;
+  /** Half-life of the adaptive strategy's learnt estimates, ms; default 300,000 (5 min). */
+  adaptiveHalfLifeMs?: number;
+  /** sms.delivery.v1 group is `<adaptiveGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-adaptive. */
+  adaptiveGroupPrefix?: string;
   /** Events of one batch waiting for Kafka's acknowledgement at most; default 1,000. */
   maxPublishesInFlight?: number;
   /** Log destination numbers unmasked (debug only). */
@@ -75,7 +83,9 @@ export interface RoutingCoreDeps {
   producer: TypedProducer;
   consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
   pool: Pool;
-  topics: Pick<typeof registry, 'submitted' | 'routed' | 'rejected' | 'configChanges' | 'deliveryStats'>;
+  /** Without `delivery`, the adaptive strategy learns nothing (every connector keeps its prior). */
+  topics: Pick<typeof registry, 'submitted' | 'routed' | 'rejected' | 'configChanges' | 'deliveryStats'> &
+    Partial<Pick<typeof registry, 'delivery'>>;
   clock?: Clock;
   health?: ConnectorHealth;
 }
@@ -88,6 +98,8 @@ export interface RoutingCore {
   /** The snapshot in force (undefined before start). */
   snapshot(): RoutingSnapshot | undefined;
   readonly quality: QualityStore;
+  /** The adaptive strategy's learnt estimates. */
+  readonly adaptive: AdaptiveStore;
   readonly numbers: CachedNumberLookup;
   /** The opt-out lists in memory (optouts.ts). */
   readonly optOuts: OptOutStore;
@@ -116,6 +128,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   const clock = deps.clock ?? Date.now;
   const log = deps.logger.child({ component: 'routing', replica: config.replicaId });
   const quality = new QualityStore();
+  const adaptive = new AdaptiveStore(config.adaptiveHalfLifeMs ?? DEFAULT_HALF_LIFE_MS, clock);
   const maxInFlight = config.maxPublishesInFlight ?? 1_000;
   const numbers = new CachedNumberLookup(new PgNumberLookup(pool), { ...config.portedCache, clock });
   const optOuts = new OptOutStore(pool, log);
@@ -163,6 +176,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       engine = new RoutingEngine(next.tables, {
         lookup: numbers,
         clock,
+        adaptive: adaptive.lookup,
         ...(deps.health ? { health: deps.health } : {}),
         ...(config.normaliseCacheSize === undefined ? {} : { normaliseCacheSize: config.normaliseCacheSize }),
         ...(config.firewall ? { firewallState: config.firewall } : {}),
@@ -311,6 +325,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
 
   return {
     quality,
+    adaptive,
     numbers,
     optOuts,
     snapshot: () => current,
@@ -340,6 +355,23 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         if (quality.apply(r.value)) metrics.qualityStats.set(quality.size);
       });
       await stats.start();
+
+      // Final statuses for the adaptive strategy: the whole topic again per start (estimates are a pure
+      // function of it, the same on every replica).
+      const deliveryTopic = topics.delivery;
+      if (deliveryTopic) {
+        const adaptivePrefix = `${config.adaptiveGroupPrefix ?? 'smshub-routing-adaptive'}-${config.replicaId}`;
+        const deliveries = await deps.consumer({
+          groupId: `${adaptivePrefix}-${uuidv7()}`,
+          fromBeginning: true,
+          deadLetterTopic: `${adaptivePrefix}.dlq`,
+        });
+        consumers.push(deliveries);
+        deliveries.on(deliveryTopic, (r) => {
+          if (adaptive.apply(r.value)) metrics.adaptiveEstimates.set(adaptive.book.size);
+        });
+        await deliveries.start();
+      }
 
       const submitted = await deps.consumer({
         groupId: config.groupId ?? 'smshub-routing',

@@ -17,6 +17,7 @@ await runService({
         },
         normaliseCacheSize: c.ROUTING_NORMALISE_CACHE_MAX,
         maxPublishesInFlight: c.ROUTING_MAX_PUBLISHES_IN_FLIGHT,
+        adaptiveHalfLifeMs: c.ROUTING_ADAPTIVE_HALF_LIFE_MS,
         firewall: {
           maxKeysPerRule: c.ROUTING_FIREWALL_MAX_KEYS_PER_RULE,
           maxDuplicateKeysPerRule: c.ROUTING_FIREWALL_DUPLICATE_MAX_KEYS,

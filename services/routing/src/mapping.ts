@@ -78,6 +78,7 @@ const STRATEGY: Record<StrategyKind, RoutingStrategy> = {
   best_quality: RoutingStrategy.ROUTING_STRATEGY_QUALITY,
   // The contract has no "score" value; it ranks mainly by quality.
   score: RoutingStrategy.ROUTING_STRATEGY_QUALITY,
+  adaptive: RoutingStrategy.ROUTING_STRATEGY_ADAPTIVE,
 };
 
 /** Stable hub error codes and customer-safe texts per rejection category. */

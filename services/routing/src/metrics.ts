@@ -23,4 +23,8 @@ export const metrics = {
     'kind',
   ]),
   qualityStats: gauge('smshub_routing_quality_stats', 'Connector/network delivery statistics held in memory'),
+  adaptiveEstimates: gauge(
+    'smshub_routing_adaptive_estimates',
+    'Learnt (connector, destination, traffic type) estimates of the adaptive strategy held in memory',
+  ),
 };

@@ -10,6 +10,7 @@ import type { Pool, PoolClient } from '@smshub/db';
 import { buyRateLookup, type BuyRateRow } from './buy-rates.js';
 import { buildRoutingTables, type RoutingTables } from './domain/engine.js';
 import type { FirewallRule } from './domain/firewall.js';
+import type { AdaptiveStrategy } from './domain/adaptive.js';
 import type { FxRate } from './domain/money.js';
 import { PrefixTable, type PrefixEntry } from './domain/prefix-table.js';
 import type { RoutingRule } from './domain/rules.js';
@@ -86,6 +87,8 @@ function strategyOf(row: RuleRow): Strategy {
       return { kind: 'least_cost', connectors, currency: row.strategy_currency ?? '' };
     case 'best_quality':
       return { kind: 'best_quality', connectors, ...tuning };
+    case 'adaptive':
+      return adaptiveOf(row, connectors);
     case 'score':
       return {
         kind: 'score',
@@ -100,6 +103,34 @@ function strategyOf(row: RuleRow): Strategy {
     default:
       return { kind: 'priority', connectors };
   }
+}
+
+/**
+ * strategy_options of an adaptive rule: {"minSamples": 30, "prior": {"deliveryRatio": 0.9, "strength": 10},
+ * "exploration": 0.05, "sla": {"OTP": {"minRatio": 0.95, "maxP95Ms": 10000}} or {"minRatio": 0.9},
+ * "pin": "<connector id>"}; anything else is ignored, bad values are refused by the rule validation.
+ */
+function adaptiveOf(row: RuleRow, connectors: string[]): Strategy {
+  const o = row.strategy_options;
+  const num = (k: string) => (typeof o[k] === 'number' ? { [k]: o[k] as number } : {});
+  const prior = o['prior'] as { deliveryRatio?: unknown; strength?: unknown } | undefined;
+  return {
+    kind: 'adaptive',
+    connectors,
+    currency: row.strategy_currency ?? '',
+    ...num('minSamples'),
+    ...num('exploration'),
+    ...(prior && typeof prior.deliveryRatio === 'number'
+      ? {
+          prior: {
+            deliveryRatio: prior.deliveryRatio,
+            strength: typeof prior.strength === 'number' ? prior.strength : 10,
+          },
+        }
+      : {}),
+    ...(o['sla'] && typeof o['sla'] === 'object' ? { sla: o['sla'] as AdaptiveStrategy['sla'] } : {}),
+    ...(typeof o['pin'] === 'string' && o['pin'] !== '' ? { pin: o['pin'] } : {}),
+  };
 }
 
 /** One routing_rules row (with its candidates) as a domain rule. */

@@ -14,6 +14,7 @@
 // assignment) never shows a message half of an old table and half of a new one, even across the await
 // of step 3. Firewall counters live outside the snapshot and survive swaps.
 
+import type { AdaptiveLookup } from './adaptive.js';
 import { reject } from './customer-error.js';
 import { CompiledFirewall, FirewallState, type FirewallRule, type FirewallStateOptions } from './firewall.js';
 import { FxTable, type FxRate } from './money.js';
@@ -101,6 +102,8 @@ export interface RoutingEngineDeps {
   sharedWindows?: SharedFirewallWindows;
   /** Destination normalisations remembered (by address, TON and default country); 0 = none. Default 100,000. */
   normaliseCacheSize?: number;
+  /** Learnt estimates for the adaptive strategy (adaptive.ts); none when unset. */
+  adaptive?: AdaptiveLookup;
 }
 
 const ALWAYS_HEALTHY: ConnectorHealth = { isHealthy: () => true };
@@ -120,8 +123,10 @@ export class RoutingEngine {
   private readonly clock: Clock;
   private readonly normaliser: DestinationNormaliser;
   private readonly shared: SharedFirewallWindows | undefined;
+  private readonly adaptive: AdaptiveLookup | undefined;
 
   constructor(tables: RoutingTables, deps: RoutingEngineDeps = {}) {
+    this.adaptive = deps.adaptive;
     this.shared = deps.sharedWindows;
     this.current = tables;
     this.lookup = deps.lookup;
@@ -325,6 +330,8 @@ export class RoutingEngine {
       buyRate: tables.buyRate,
       fx: tables.fx,
       quality: tables.quality,
+      trafficType: req.trafficType,
+      ...(this.adaptive ? { adaptive: this.adaptive } : {}),
     });
     if (candidates.length === 0) {
       return reject(

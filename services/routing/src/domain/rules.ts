@@ -20,6 +20,7 @@
 // A message visits at most three buckets and, in each, walks at most 15 trie nodes plus two map lookups;
 // only the rules found there are sorted by precedence and evaluated in full.
 
+import { MAX_EXPLORATION } from './adaptive.js';
 import { DigitTrie } from './digit-trie.js';
 import { compilePattern, type CompiledPattern, type SenderPattern } from './patterns.js';
 import type { Strategy } from './strategies.js';
@@ -159,6 +160,21 @@ function validateStrategy(s: Strategy): void {
       if (!(x.weight >= 0) || !Number.isFinite(x.weight))
         throw new Error(`weight of ${x.connectorId} must be >= 0`);
     if (!s.split.some((x) => x.weight > 0)) throw new Error('weighted strategy needs a positive weight');
+  }
+  if (s.kind === 'adaptive') {
+    if (!/^[A-Z]{3}$/.test(s.currency)) throw new Error('adaptive strategy needs a currency');
+    if (s.exploration !== undefined && !(s.exploration >= 0 && s.exploration <= MAX_EXPLORATION))
+      throw new Error(`adaptive exploration must be within 0..${MAX_EXPLORATION}`);
+    if (s.minSamples !== undefined && !(s.minSamples >= 0))
+      throw new Error('adaptive minSamples must be >= 0');
+    if (s.prior && !(s.prior.deliveryRatio > 0 && s.prior.deliveryRatio < 1 && s.prior.strength > 0))
+      throw new Error('adaptive prior needs 0 < deliveryRatio < 1 and strength > 0');
+    if (s.pin !== undefined && !s.connectors.includes(s.pin))
+      throw new Error(`adaptive pin ${s.pin} is not one of the rule's connectors`);
+    const levels = s.sla ? ('minRatio' in s.sla ? [s.sla] : Object.values(s.sla)) : [];
+    for (const l of levels as Array<{ minRatio: number; maxP95Ms?: number }>)
+      if (!(l.minRatio >= 0 && l.minRatio <= 1) || (l.maxP95Ms !== undefined && !(l.maxP95Ms > 0)))
+        throw new Error('adaptive service level needs 0 <= minRatio <= 1 and maxP95Ms > 0');
   }
   if (s.kind === 'score') {
     const w = s.weights;

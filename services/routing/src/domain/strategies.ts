@@ -15,6 +15,8 @@
 //                 it); one whose rate cannot be converted (no FX pair) goes last.
 //   best_quality  effective delivery ratio descending, then p50 latency ascending, then list order.
 //   score         weighted sum of quality, cost and latency (formula below), highest first.
+//   adaptive      learnt from final receipts: delivered per unit of cost under the rule's service level,
+//                 bounded Thompson-sampling exploration (adaptive.ts).
 //
 // Quality with few samples: a connector with fewer than `minSamples` (default 100) samples for the
 // destination is "cold" and gets the neutral prior: the mean delivery ratio and mean p50 latency of the
@@ -25,9 +27,10 @@
 //   q = effective delivery ratio; minCost / minLatency = the best among the candidates; a cost or latency of
 //   0 counts as 1 (best); a connector with no comparable cost scores 0 on the cost term.
 
+import { runAdaptive, type AdaptiveLookup, type AdaptiveStrategy } from './adaptive.js';
 import type { FxTable } from './money.js';
 import { unitInterval } from './hash.js';
-import type { Money, RouteCandidate, StrategyKind } from './types.js';
+import type { Money, RouteCandidate, StrategyKind, TrafficType } from './types.js';
 
 export type Strategy =
   | { kind: 'priority'; connectors: string[] }
@@ -41,7 +44,8 @@ export type Strategy =
       weights: { quality: number; cost: number; latency?: number };
       minSamples?: number;
       prior?: QualityPrior;
-    };
+    }
+  | AdaptiveStrategy;
 
 export interface QualityPrior {
   deliveryRatio: number;
@@ -97,6 +101,10 @@ export interface StrategyContext {
   buyRate: BuyRateLookup;
   fx: FxTable;
   quality: QualityLookup;
+  /** The message's traffic type (adaptive learns and sets service levels per type); UNSPECIFIED if unset. */
+  trafficType?: TrafficType;
+  /** Learnt estimates for the adaptive strategy; none known when unset. */
+  adaptive?: AdaptiveLookup;
 }
 
 export const DEFAULT_MIN_SAMPLES = 100;
@@ -129,6 +137,13 @@ export function runStrategy(s: Strategy, ctx: StrategyContext): RouteCandidate[]
       break;
     case 'score':
       ordered = scored(s, usable, ctx);
+      break;
+    case 'adaptive':
+      ordered = runAdaptive(s, usable, {
+        ...ctx,
+        trafficType: ctx.trafficType ?? 'UNSPECIFIED',
+        adaptive: ctx.adaptive ?? (() => null),
+      });
       break;
   }
   return demoteUnhealthy(ordered, ctx.health);

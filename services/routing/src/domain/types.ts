@@ -58,7 +58,7 @@ export interface Destination {
   ported?: boolean;
 }
 
-export type StrategyKind = 'priority' | 'weighted' | 'least_cost' | 'best_quality' | 'score';
+export type StrategyKind = 'priority' | 'weighted' | 'least_cost' | 'best_quality' | 'score' | 'adaptive';
 
 export interface RouteCandidate {
   connectorId: string;

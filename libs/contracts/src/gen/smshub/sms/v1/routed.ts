@@ -23,6 +23,11 @@ export enum RoutingStrategy {
   ROUTING_STRATEGY_QUALITY = 3,
   /** ROUTING_STRATEGY_WEIGHTED - Weighted random split between connectors (load sharing). */
   ROUTING_STRATEGY_WEIGHTED = 4,
+  /**
+   * ROUTING_STRATEGY_ADAPTIVE - Learnt per connector/network/traffic type from final receipts: delivered per unit of cost under the
+   * rule's service level, with bounded Thompson-sampling exploration (candidate reasons explain it).
+   */
+  ROUTING_STRATEGY_ADAPTIVE = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -43,6 +48,9 @@ export function routingStrategyFromJSON(object: any): RoutingStrategy {
     case 4:
     case "ROUTING_STRATEGY_WEIGHTED":
       return RoutingStrategy.ROUTING_STRATEGY_WEIGHTED;
+    case 5:
+    case "ROUTING_STRATEGY_ADAPTIVE":
+      return RoutingStrategy.ROUTING_STRATEGY_ADAPTIVE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -62,6 +70,8 @@ export function routingStrategyToJSON(object: RoutingStrategy): string {
       return "ROUTING_STRATEGY_QUALITY";
     case RoutingStrategy.ROUTING_STRATEGY_WEIGHTED:
       return "ROUTING_STRATEGY_WEIGHTED";
+    case RoutingStrategy.ROUTING_STRATEGY_ADAPTIVE:
+      return "ROUTING_STRATEGY_ADAPTIVE";
     case RoutingStrategy.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
