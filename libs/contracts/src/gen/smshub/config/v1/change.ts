@@ -43,6 +43,12 @@ export enum ResourceKind {
   RESOURCE_KIND_OPT_OUT = 8,
   /** RESOURCE_KIND_OPT_OUT_KEYWORDS - OptOutKeywordSet. resource_id is "<account_id>/<country>/<language>" (empty parts stay empty). */
   RESOURCE_KIND_OPT_OUT_KEYWORDS = 9,
+  /**
+   * RESOURCE_KIND_QUIET_HOURS - Quiet hours of a destination country, or of one account's traffic to it (table quiet_hours, 0330).
+   * resource_id is "<country>/<account_id>" (account id empty for the country's entry); consumers
+   * (routing) read the table again.
+   */
+  RESOURCE_KIND_QUIET_HOURS = 10,
   UNRECOGNIZED = -1,
 }
 
@@ -78,6 +84,9 @@ export function resourceKindFromJSON(object: any): ResourceKind {
     case 9:
     case "RESOURCE_KIND_OPT_OUT_KEYWORDS":
       return ResourceKind.RESOURCE_KIND_OPT_OUT_KEYWORDS;
+    case 10:
+    case "RESOURCE_KIND_QUIET_HOURS":
+      return ResourceKind.RESOURCE_KIND_QUIET_HOURS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -107,6 +116,8 @@ export function resourceKindToJSON(object: ResourceKind): string {
       return "RESOURCE_KIND_OPT_OUT";
     case ResourceKind.RESOURCE_KIND_OPT_OUT_KEYWORDS:
       return "RESOURCE_KIND_OPT_OUT_KEYWORDS";
+    case ResourceKind.RESOURCE_KIND_QUIET_HOURS:
+      return "RESOURCE_KIND_QUIET_HOURS";
     case ResourceKind.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
