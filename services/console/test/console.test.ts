@@ -161,6 +161,23 @@ describe('console', () => {
     },
   );
 
+  it('draws the overview from the stats service and keeps it current', { timeout: 150_000 }, async () => {
+    const page = await newPage();
+    await signIn(page, ch!.tokens.operations);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await expect.poll(() => page.locator('.chart canvas').count(), { timeout: 20_000 }).toBe(4);
+    // The message of the previous test shows up once the stats service has rolled its minute up; the
+    // page refreshes itself (no reload here).
+    const submitted = page.locator('.card', { hasText: 'submitted' }).locator('.card-value');
+    await expect
+      .poll(async () => Number((await submitted.innerText()).replace(/\D/g, '')), {
+        timeout: 120_000,
+        interval: 1_000,
+      })
+      .toBeGreaterThanOrEqual(1);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
   it('changes a routing rule through the admin API, and shows the API refusing a bad one', async () => {
     const page = await newPage();
     await signIn(page, ch!.tokens.admin);
