@@ -29,7 +29,7 @@ interface Queryable {
   query<R extends object>(sql: string): Promise<{ rows: R[] }>;
 }
 
-/** One sell rate as ingress needs it (a row of rating_rates with owner_kind account or plan). */
+/** One MT sell rate as ingress needs it (rating_rates, owner_kind account or plan, not inbound: MO rates never price a submit). */
 export interface SellRateRow {
   owner_kind: string;
   owner_id: string;
@@ -229,7 +229,7 @@ export class SellRateIndex {
 const SELECT = `SELECT owner_kind, owner_id, prefix, mcc_mnc, country, effective_from, effective_to,
        id, price_amount::text AS price_amount, price_scale, currency
   FROM rating_rates
- WHERE owner_kind IN ('account', 'plan') AND (effective_to IS NULL OR effective_to > now())`;
+ WHERE owner_kind IN ('account', 'plan') AND NOT inbound AND (effective_to IS NULL OR effective_to > now())`;
 
 /**
  * In-memory copy of the sell rates (rating_rates, read-only here: rating owns the table and the admin API

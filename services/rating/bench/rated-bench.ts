@@ -35,6 +35,7 @@ const kafka = createKafka({ brokers, clientId: `rated-bench-${suffix}` }, logger
 const topics: RatingTopics = {
   dispatched: { ...registry.dispatched, name: `bench_dispatched_${suffix}` },
   delivery: { ...registry.delivery, name: `bench_delivery_${suffix}` },
+  inbound: { ...registry.inbound, name: `bench_inbound_${suffix}` },
   rated: { ...registry.rated, name: `bench_rated_${suffix}` },
   balances: { ...registry.balances, name: `bench_balances_${suffix}` },
   configChanges: { ...registry.configChanges, name: `bench_config_${suffix}` },

@@ -22,7 +22,10 @@ export interface ConnectorBilling {
 }
 
 export interface Catalog {
+  /** MT rates: sell (account, plan) and buy (connector). Never inbound rates. */
   readonly rates: RateIndex;
+  /** Inbound (MO) sell rates of accounts and plans, matched on the subscriber's number. */
+  readonly inboundRates: RateIndex;
   readonly fx: FxTable;
   readonly accounts: ReadonlyMap<string, AccountBilling>;
   readonly connectors: ReadonlyMap<string, ConnectorBilling>;
@@ -41,6 +44,7 @@ interface RateRow {
   currency: string;
   effective_from: Date;
   effective_to: Date | null;
+  inbound: boolean;
 }
 
 function rateFromRow(r: RateRow): RateRecord {
@@ -67,7 +71,7 @@ export async function loadCatalog(pool: Pool): Promise<Catalog> {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const rates = await client.query<RateRow>(
       `SELECT id, owner_kind, owner_id, prefix, mcc_mnc, country, price_amount::text AS price_amount,
-              price_scale, currency, effective_from, effective_to FROM rating_rates`,
+              price_scale, currency, effective_from, effective_to, inbound FROM rating_rates`,
     );
     const fx = await client.query<{
       id: string;
@@ -98,7 +102,8 @@ export async function loadCatalog(pool: Pool): Promise<Catalog> {
     }>('SELECT connector_id, supplier_id, buy_charge_on FROM rating_connectors');
     await client.query('COMMIT');
 
-    const index = new RateIndex(rates.rows.map(rateFromRow));
+    const index = new RateIndex(rates.rows.filter((r) => !r.inbound).map(rateFromRow));
+    const inboundIndex = new RateIndex(rates.rows.filter((r) => r.inbound).map(rateFromRow));
     const fxTable = new FxTable(
       fx.rows.map((r): ExchangeRate => {
         const e: ExchangeRate = {
@@ -127,6 +132,7 @@ export async function loadCatalog(pool: Pool): Promise<Catalog> {
     }
     return Object.freeze({
       rates: index,
+      inboundRates: inboundIndex,
       fx: fxTable,
       accounts: accountMap,
       connectors: connectorMap,
@@ -178,6 +184,7 @@ export class CatalogHolder {
           this.log.info(
             {
               rates: next.rates.size,
+              inboundRates: next.inboundRates.size,
               accounts: next.accounts.size,
               connectors: next.connectors.size,
               ms: Math.round(ms),

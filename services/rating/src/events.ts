@@ -17,6 +17,7 @@ import {
   type MessageContext,
   type SmsDelivery,
   type SmsDispatched,
+  type SmsInbound,
   TrafficType,
 } from '@smshub/contracts';
 import type { Outcome, RatingEvent } from './domain/types.js';
@@ -42,7 +43,8 @@ export interface RatingInput {
 
 export type SkipReason = 'not-accepted' | 'multipart-waits-for-final' | 'intermediate';
 
-export type Mapped = { input: RatingInput } | { skip: SkipReason };
+/** `inbound`: an MO, priced with inbound rates only and without a buy side. */
+export type Mapped = { input: RatingInput; inbound?: boolean } | { skip: SkipReason };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -149,4 +151,37 @@ export function fromDelivery(d: SmsDelivery): Mapped {
   };
   if (d.doneAt !== undefined) input.doneAt = d.doneAt;
   return { input };
+}
+
+/**
+ * sms.inbound.v1: an inbound message (MO) received for an account. It is priced with the account's inbound
+ * rates on the subscriber's (source) number, at the time egress read it, as one final outcome (DELIVERED:
+ * the hub received it) with no connector and no buy side. Segments: the parts the record carries.
+ */
+export function fromInbound(m: SmsInbound): Mapped {
+  const id = m.messageId.toLowerCase();
+  if (!UUID.test(id))
+    throw new InvalidEventError(`sms.inbound.v1: message_id ${JSON.stringify(m.messageId)} is not a UUID`);
+  if (!m.accountId) throw new InvalidEventError(`sms.inbound.v1: message ${id} has no account_id`);
+  const at = m.receivedAt ?? m.publishedAt;
+  if (at === undefined || Number.isNaN(at.getTime())) {
+    throw new InvalidEventError(`sms.inbound.v1: message ${id} has no received_at (the pricing time)`);
+  }
+  const msisdn = (m.source?.address ?? '').replace(/^\+/, '').replace(/^00/, '');
+  return {
+    input: {
+      event: {
+        hubMessageId: id,
+        accountId: m.accountId,
+        destination: { msisdn },
+        segments: Math.max(1, m.parts),
+        outcome: 'DELIVERED',
+        submitTime: at.getTime(),
+      },
+      deliveryStatus: deliveryStatusToJSON(DeliveryStatus.DELIVERY_STATUS_DELIVERED),
+      trafficType: TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
+      doneAt: at,
+    },
+    inbound: true,
+  };
 }

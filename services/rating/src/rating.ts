@@ -10,6 +10,7 @@ import {
   type ConfigChange,
   type SmsDelivery,
   type SmsDispatched,
+  type SmsInbound,
   type TopicSpec,
 } from '@smshub/contracts';
 import type { TlsFiles } from '@smshub/grpc';
@@ -30,7 +31,7 @@ import {
 import { GroupCommit } from './group-commit.js';
 import { decideRating } from './domain/idempotency.js';
 import type { SupplierPolicy } from './domain/types.js';
-import { fromDelivery, fromDispatched, InvalidEventError, type Mapped } from './events.js';
+import { fromDelivery, fromDispatched, fromInbound, InvalidEventError, type Mapped } from './events.js';
 import { startSettlementServer, type GrpcServer } from './grpc.js';
 import { ratingMetrics } from './metrics.js';
 import { readRatedTopic } from './rated-topic-reader.js';
@@ -39,6 +40,8 @@ import { formatMccMnc, toBillingRated } from './record.js';
 export interface RatingTopics {
   dispatched: TopicSpec<SmsDispatched>;
   delivery: TopicSpec<SmsDelivery>;
+  /** Inbound messages (MO), rated with inbound rates in a consumer group of their own (`<groupId>-inbound`). */
+  inbound: TopicSpec<SmsInbound>;
   rated: TopicSpec<BillingRated>;
   balances: TopicSpec<AccountBalance>;
   configChanges: TopicSpec<ConfigChange>;
@@ -239,6 +242,7 @@ export function createRating(deps: RatingDeps): Rating {
         continue;
       }
       const { input } = m;
+      const inbound = m.inbound === true;
       const ev = input.event;
       if (pending.has(ev.hubMessageId)) {
         ratingMetrics.skipped.inc({ reason: 'duplicate' });
@@ -253,12 +257,15 @@ export function createRating(deps: RatingDeps): Rating {
       const supplier: SupplierPolicy | undefined =
         connector?.policy ??
         (ev.connectorId === undefined ? undefined : { connectorId: ev.connectorId, buyChargeOn: 'submit' });
-      const ctx = {
-        rates: catalog.rates,
-        fx: catalog.fx,
-        account: account.policy,
-        ...(supplier ? { supplier } : {}),
-      };
+      // MO: the account's inbound rates only, and no supplier side. MT: never an inbound rate.
+      const ctx = inbound
+        ? { rates: catalog.inboundRates, fx: catalog.fx, account: account.policy, noBuy: true }
+        : {
+            rates: catalog.rates,
+            fx: catalog.fx,
+            account: account.policy,
+            ...(supplier ? { supplier } : {}),
+          };
       const decision = decideRating(undefined, { ...ev, eventTime: ratedAt }, ctx, {
         missingRates: 'record',
       });
@@ -267,6 +274,11 @@ export function createRating(deps: RatingDeps): Rating {
         continue;
       }
       const r = decision.record;
+      if (inbound && r.sell.rateId === undefined) {
+        // No inbound rate: MO is free unless the price plan says otherwise, so no record and no alert.
+        ratingMetrics.skipped.inc({ reason: 'no-inbound-rate' });
+        continue;
+      }
       const supplierId = connector?.supplierId ?? r.connectorId ?? '';
       const proto = toBillingRated(r, input, { supplierId, ratedAt: new Date(ratedAt) });
       const bytes = Buffer.from(topics.rated.encode(proto));
@@ -410,6 +422,16 @@ export function createRating(deps: RatingDeps): Rating {
       events.onBatch(topics.delivery, (recs) => rateBatch(recs.map((r) => fromDelivery(r.value))));
       consumers.push(events);
       await events.start();
+      // MO in a group of its own: its lag and offsets never interfere with the MT events'.
+      const inboundEvents = await deps.consumer({
+        groupId: `${options.groupId}-inbound`,
+        partitionsConsumedConcurrently: topics.inbound.partitions,
+        minBytes: 64 * 1024,
+        maxWaitMs: 250,
+      });
+      inboundEvents.onBatch(topics.inbound, (recs) => rateBatch(recs.map((r) => fromInbound(r.value))));
+      consumers.push(inboundEvents);
+      await inboundEvents.start();
 
       if (options.grpcPort !== null) {
         server = await startSettlementServer(

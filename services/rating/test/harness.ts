@@ -119,6 +119,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness 
     {
       dispatched: registry.dispatched,
       delivery: registry.delivery,
+      inbound: registry.inbound,
       rated: registry.rated,
       balances: registry.balances,
       configChanges: registry.configChanges,

@@ -48,6 +48,8 @@ export interface RatingContext {
   account: AccountPolicy;
   /** Policy of the connector that carried the message (absent when never dispatched). */
   supplier?: SupplierPolicy;
+  /** Inbound (MO): no supplier is paid, so the buy side is zero and not charged (margin = sell). */
+  noBuy?: boolean;
 }
 
 export function isFinalOutcome(o: Outcome): boolean {
@@ -196,7 +198,9 @@ export function priceOutcome(event: RatingEvent, ctx: RatingContext, opts: Prici
   }
   const sell = priceSell(event, ctx, sideCharged(event.outcome, ctx.account.chargeOn), opts);
   const buyChargeOn = ctx.supplier?.buyChargeOn ?? 'submit';
-  const buy = priceBuy(event, ctx, sideCharged(event.outcome, buyChargeOn), opts);
+  const buy: Priced = ctx.noBuy
+    ? { side: { amountMinor: 0n, currency: ctx.account.currency, charged: false }, exact: rational(0n) }
+    : priceBuy(event, ctx, sideCharged(event.outcome, buyChargeOn), opts);
   const record: RatedRecord = {
     hubMessageId: event.hubMessageId,
     accountId: event.accountId,
