@@ -152,7 +152,7 @@ def check_render(name, docs, values):
             check(sc.get("readOnlyRootFilesystem") is True, f"{where} root filesystem is writable")
             check("ALL" in (sc.get("capabilities") or {}).get("drop", []), f"{where} does not drop ALL capabilities")
             check(sc.get("allowPrivilegeEscalation") is False, f"{where} allows privilege escalation")
-            for e in c.get("env", []):
+            for e in c.get("env") or []:
                 ref = (e.get("valueFrom") or {}).get("secretKeyRef")
                 if ref:
                     check(("Secret", ref["name"]) in names or ref["name"] in existing,
