@@ -95,6 +95,10 @@ const OPTION_KEYS = [
   'weight_quality',
   'weight_cost',
   'weight_latency',
+  'exploration',
+  'min_delivery_ratio',
+  'max_p95_latency_ms',
+  'pin',
 ] as const;
 
 function decimal(v: string, flag: string): number {
@@ -105,7 +109,8 @@ function decimal(v: string, flag: string): number {
 /**
  * Strategy options from repeated key=value pairs (joined before parsing, so each flag may hold one or
  * several): min_samples, prior_delivery_ratio with prior_p50_latency_ms (both or neither), weight_quality,
- * weight_cost, weight_latency (an unnamed weight is 0). Returns a RouteStrategyOptions message.
+ * weight_cost, weight_latency (an unnamed weight is 0); for ROUTE_STRATEGY_ADAPTIVE exploration (0..0.2),
+ * min_delivery_ratio with optional max_p95_latency_ms (the service level), pin (a target). Returns a RouteStrategyOptions message.
  */
 export function parseStrategyOptions(specs: readonly string[], flag = '--strategy-option'): Json {
   const kv = parseKeyValues(specs.join(','), flag, OPTION_KEYS);
@@ -129,6 +134,17 @@ export function parseStrategyOptions(specs: readonly string[], flag = '--strateg
         kv.has(`weight_${w}`) ? decimal(kv.get(`weight_${w}`)!, `${flag} weight_${w}`) : 0,
       ]),
     );
+  if (kv.has('exploration')) out.exploration = decimal(kv.get('exploration')!, `${flag} exploration`);
+  if (kv.has('min_delivery_ratio'))
+    out.minDeliveryRatio = decimal(kv.get('min_delivery_ratio')!, `${flag} min_delivery_ratio`);
+  if (kv.has('max_p95_latency_ms'))
+    out.maxP95LatencyMs = parseIntFlag(
+      kv.get('max_p95_latency_ms')!,
+      `${flag} max_p95_latency_ms`,
+      1,
+      86_400_000,
+    );
+  if (kv.has('pin')) out.pin = kv.get('pin')!;
   return out;
 }
 
@@ -180,6 +196,12 @@ export function strategyOptionsText(o: Json): string {
   if (p) parts.push(`prior ${String(p.deliveryRatio ?? 0)}/${String(p.p50LatencyMs ?? 0)}ms`);
   const w = o.weights as Json | undefined;
   if (w) parts.push(`weights q${String(w.quality ?? 0)} c${String(w.cost ?? 0)} l${String(w.latency ?? 0)}`);
+  if (o.exploration !== undefined) parts.push(`exploration ${String(o.exploration)}`);
+  if (o.minDeliveryRatio !== undefined)
+    parts.push(
+      `level ${String(o.minDeliveryRatio)}${o.maxP95LatencyMs !== undefined ? `/p95 ${String(o.maxP95LatencyMs)}ms` : ''}`,
+    );
+  if (typeof o.pin === 'string' && o.pin !== '') parts.push(`pin ${o.pin}`);
   return parts.join(', ');
 }
 

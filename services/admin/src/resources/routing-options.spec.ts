@@ -69,6 +69,19 @@ describe('strategy options', () => {
     expect(strategyOptionsFromJson(strategyOptionsJson('o', o))).toEqual(o);
   });
 
+  it('adaptive: exploration, the service level and a pin as routing reads them', () => {
+    const o = { exploration: 0.05, minDeliveryRatio: 0.95, maxP95LatencyMs: 10_000, pin: 'con_a' };
+    expect(strategyOptionsJson('o', o)).toEqual({
+      exploration: 0.05,
+      sla: { minRatio: 0.95, maxP95Ms: 10_000 },
+      pin: 'con_a',
+    });
+    expect(strategyOptionsFromJson(strategyOptionsJson('o', o))).toEqual(o);
+    expect(() => strategyOptionsJson('o', { exploration: 0.5 })).toThrow(/^o\.exploration:/);
+    expect(() => strategyOptionsJson('o', { minDeliveryRatio: 1.2 })).toThrow(/^o\.min_delivery_ratio:/);
+    expect(() => strategyOptionsJson('o', { maxP95LatencyMs: 1000 })).toThrow(/needs min_delivery_ratio/);
+  });
+
   it('refuses a prior outside its range and weights that are negative or sum to zero', () => {
     const prior = (deliveryRatio: number, p50LatencyMs = 1000) => ({
       prior: { deliveryRatio, p50LatencyMs },

@@ -128,7 +128,11 @@ function between(field: string, v: number, min: number, max: number): number {
   return v;
 }
 
-/** {"minSamples"?, "prior"?, "weights"?}; {} when nothing is tuned. */
+/**
+ * {"minSamples"?, "prior"?, "weights"?, "exploration"?, "sla"?: {"minRatio", "maxP95Ms"?}, "pin"?}; {} when
+ * nothing is tuned. The adaptive fields are as routing's store.ts reads them (a pin must be a target: see
+ * routing-rules.ts).
+ */
 export function strategyOptionsJson(field: string, o: RouteStrategyOptions | undefined): Json {
   if (o === undefined) return {};
   const out: Json = {};
@@ -147,6 +151,17 @@ export function strategyOptionsJson(field: string, o: RouteStrategyOptions | und
       throw invalid(`${field}.weights`, 'need a positive sum (set quality, cost or latency above 0)');
     out['weights'] = { quality: w.quality, cost: w.cost, latency: w.latency };
   }
+  if (o.exploration !== undefined)
+    out['exploration'] = between(`${field}.exploration`, o.exploration, 0, 0.2);
+  if (o.minDeliveryRatio !== undefined) {
+    const sla: Json = { minRatio: between(`${field}.min_delivery_ratio`, o.minDeliveryRatio, 0, 1) };
+    if (o.maxP95LatencyMs !== undefined)
+      sla['maxP95Ms'] = intRange(`${field}.max_p95_latency_ms`, o.maxP95LatencyMs, 1, MAX_LATENCY_MS);
+    out['sla'] = sla;
+  } else if (o.maxP95LatencyMs !== undefined) {
+    throw invalid(`${field}.max_p95_latency_ms`, 'needs min_delivery_ratio');
+  }
+  if (o.pin !== undefined && o.pin !== '') out['pin'] = o.pin;
   return out;
 }
 
@@ -155,6 +170,7 @@ export function strategyOptionsFromJson(v: unknown): RouteStrategyOptions | unde
   const o = v as Json;
   const prior = o['prior'] as Partial<QualityPrior> | undefined;
   const weights = o['weights'] as Partial<ScoreWeights> | undefined;
+  const sla = o['sla'] as { minRatio?: unknown; maxP95Ms?: unknown } | undefined;
   return {
     ...(typeof o['minSamples'] === 'number' ? { minSamples: o['minSamples'] } : {}),
     ...(prior && typeof prior === 'object'
@@ -163,6 +179,10 @@ export function strategyOptionsFromJson(v: unknown): RouteStrategyOptions | unde
     ...(weights && typeof weights === 'object'
       ? { weights: { quality: weights.quality ?? 0, cost: weights.cost ?? 0, latency: weights.latency ?? 0 } }
       : {}),
+    ...(typeof o['exploration'] === 'number' ? { exploration: o['exploration'] } : {}),
+    ...(sla && typeof sla.minRatio === 'number' ? { minDeliveryRatio: sla.minRatio } : {}),
+    ...(sla && typeof sla.maxP95Ms === 'number' ? { maxP95LatencyMs: sla.maxP95Ms } : {}),
+    ...(typeof o['pin'] === 'string' ? { pin: o['pin'] } : {}),
   };
 }
 

@@ -50,10 +50,11 @@ const STRATEGIES: Record<number, string> = {
   [RouteStrategy.ROUTE_STRATEGY_QUALITY]: 'best_quality',
   [RouteStrategy.ROUTE_STRATEGY_WEIGHTED]: 'weighted',
   [RouteStrategy.ROUTE_STRATEGY_SCORE]: 'score',
+  [RouteStrategy.ROUTE_STRATEGY_ADAPTIVE]: 'adaptive',
 };
 
 /** Strategies that compare costs and so need strategy_currency (the table checks the same). */
-const PRICED = ['least_cost', 'score'];
+const PRICED = ['least_cost', 'score', 'adaptive'];
 
 export interface RuleValues {
   id: string;
@@ -104,7 +105,7 @@ export function ruleValues(r: RoutingRule): RuleValues {
   if (!block && PRICED.includes(strategy) && strategyCurrency === null)
     throw invalid(
       'routing_rule.strategy_currency',
-      'is required for ROUTE_STRATEGY_LEAST_COST and ROUTE_STRATEGY_SCORE',
+      'is required for ROUTE_STRATEGY_LEAST_COST, ROUTE_STRATEGY_SCORE and ROUTE_STRATEGY_ADAPTIVE',
     );
   if (!block && r.targets.length === 0)
     throw invalid('routing_rule.targets', 'at least one is required (or set block)');
@@ -121,6 +122,10 @@ export function ruleValues(r: RoutingRule): RuleValues {
   );
   if (!block && strategy === 'weighted' && targets.every((t) => t.weight === 0))
     throw invalid('routing_rule.targets', 'weighted strategy needs a target with weight > 0');
+  // Routing refuses its whole configuration for a pin that is not a target: refused here instead.
+  const pin = r.strategyOptions?.pin ?? '';
+  if (pin !== '' && !targets.some((t) => t.connectorId === pin))
+    throw invalid('routing_rule.strategy_options.pin', 'must be one of the targets');
   return {
     id,
     name: requireText('routing_rule.name', r.name, 200),

@@ -26,6 +26,12 @@ export enum RouteStrategy {
    * needs strategy_currency for the cost term.
    */
   ROUTE_STRATEGY_SCORE = 5,
+  /**
+   * ROUTE_STRATEGY_ADAPTIVE - Learnt from final receipts: most delivered per unit of cost meeting the service level, with bounded
+   * Thompson-sampling exploration (RouteStrategyOptions exploration, service level, pin); needs
+   * strategy_currency.
+   */
+  ROUTE_STRATEGY_ADAPTIVE = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -49,6 +55,9 @@ export function routeStrategyFromJSON(object: any): RouteStrategy {
     case 5:
     case "ROUTE_STRATEGY_SCORE":
       return RouteStrategy.ROUTE_STRATEGY_SCORE;
+    case 6:
+    case "ROUTE_STRATEGY_ADAPTIVE":
+      return RouteStrategy.ROUTE_STRATEGY_ADAPTIVE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -70,6 +79,8 @@ export function routeStrategyToJSON(object: RouteStrategy): string {
       return "ROUTE_STRATEGY_WEIGHTED";
     case RouteStrategy.ROUTE_STRATEGY_SCORE:
       return "ROUTE_STRATEGY_SCORE";
+    case RouteStrategy.ROUTE_STRATEGY_ADAPTIVE:
+      return "ROUTE_STRATEGY_ADAPTIVE";
     case RouteStrategy.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -202,7 +213,29 @@ export interface RouteStrategyOptions {
     | QualityPrior
     | undefined;
   /** Weights of ROUTE_STRATEGY_SCORE (normalised to sum 1); unset = quality 1, cost 1, latency 0. */
-  weights?: ScoreWeights | undefined;
+  weights?:
+    | ScoreWeights
+    | undefined;
+  /** ROUTE_STRATEGY_ADAPTIVE: share of the rule's traffic that explores, 0..0.2; unset = 0.05. */
+  exploration?:
+    | number
+    | undefined;
+  /**
+   * ROUTE_STRATEGY_ADAPTIVE: minimum delivery ratio 0..1 of the service level (for every traffic type the
+   * rule matches); unset = by traffic type (OTP 0.95, transactional 0.9, marketing 0.85).
+   */
+  minDeliveryRatio?:
+    | number
+    | undefined;
+  /**
+   * ROUTE_STRATEGY_ADAPTIVE: maximum p95 submit-to-delivery latency of the service level, ms; unset = by
+   * traffic type (OTP 10000, transactional 30000, marketing none). Only with min_delivery_ratio.
+   */
+  maxP95LatencyMs?:
+    | number
+    | undefined;
+  /** ROUTE_STRATEGY_ADAPTIVE: a connector of the rule's targets that overrides learning; empty = none. */
+  pin?: string | undefined;
 }
 
 /** Quality assumed for a connector without enough samples. */
@@ -1144,7 +1177,15 @@ export const TimeRange: MessageFns<TimeRange> = {
 };
 
 function createBaseRouteStrategyOptions(): RouteStrategyOptions {
-  return { minSamples: undefined, prior: undefined, weights: undefined };
+  return {
+    minSamples: undefined,
+    prior: undefined,
+    weights: undefined,
+    exploration: undefined,
+    minDeliveryRatio: undefined,
+    maxP95LatencyMs: undefined,
+    pin: undefined,
+  };
 }
 
 export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
@@ -1157,6 +1198,18 @@ export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
     }
     if (message.weights !== undefined) {
       ScoreWeights.encode(message.weights, writer.uint32(26).fork()).join();
+    }
+    if (message.exploration !== undefined) {
+      writer.uint32(33).double(message.exploration);
+    }
+    if (message.minDeliveryRatio !== undefined) {
+      writer.uint32(41).double(message.minDeliveryRatio);
+    }
+    if (message.maxP95LatencyMs !== undefined) {
+      writer.uint32(48).uint32(message.maxP95LatencyMs);
+    }
+    if (message.pin !== undefined) {
+      writer.uint32(58).string(message.pin);
     }
     return writer;
   },
@@ -1198,6 +1251,38 @@ export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
             message.weights = ScoreWeights.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.exploration = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.minDeliveryRatio = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxP95LatencyMs = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pin = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1219,6 +1304,18 @@ export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
         : undefined,
       prior: isSet(object.prior) ? QualityPrior.fromJSON(object.prior) : undefined,
       weights: isSet(object.weights) ? ScoreWeights.fromJSON(object.weights) : undefined,
+      exploration: isSet(object.exploration) ? globalThis.Number(object.exploration) : undefined,
+      minDeliveryRatio: isSet(object.minDeliveryRatio)
+        ? globalThis.Number(object.minDeliveryRatio)
+        : isSet(object.min_delivery_ratio)
+        ? globalThis.Number(object.min_delivery_ratio)
+        : undefined,
+      maxP95LatencyMs: isSet(object.maxP95LatencyMs)
+        ? globalThis.Number(object.maxP95LatencyMs)
+        : isSet(object.max_p95_latency_ms)
+        ? globalThis.Number(object.max_p95_latency_ms)
+        : undefined,
+      pin: isSet(object.pin) ? globalThis.String(object.pin) : undefined,
     };
   },
 
@@ -1232,6 +1329,18 @@ export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
     }
     if (message.weights !== undefined) {
       obj.weights = ScoreWeights.toJSON(message.weights);
+    }
+    if (message.exploration !== undefined) {
+      obj.exploration = floatToJson(message.exploration);
+    }
+    if (message.minDeliveryRatio !== undefined) {
+      obj.minDeliveryRatio = floatToJson(message.minDeliveryRatio);
+    }
+    if (message.maxP95LatencyMs !== undefined) {
+      obj.maxP95LatencyMs = Math.round(message.maxP95LatencyMs);
+    }
+    if (message.pin !== undefined) {
+      obj.pin = message.pin;
     }
     return obj;
   },
@@ -1248,6 +1357,10 @@ export const RouteStrategyOptions: MessageFns<RouteStrategyOptions> = {
     message.weights = (object.weights !== undefined && object.weights !== null)
       ? ScoreWeights.fromPartial(object.weights)
       : undefined;
+    message.exploration = object.exploration ?? undefined;
+    message.minDeliveryRatio = object.minDeliveryRatio ?? undefined;
+    message.maxP95LatencyMs = object.maxP95LatencyMs ?? undefined;
+    message.pin = object.pin ?? undefined;
     return message;
   },
 };
