@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
 import {
   ChangeAction,
+  HoldReason,
   ResourceKind,
   topics as registry,
   type ConfigChange,
@@ -39,6 +40,7 @@ import { AdaptiveStore } from './adaptive-store.js';
 import { DEFAULT_HALF_LIFE_MS } from './domain/adaptive.js';
 import { optedOut, OptOutStore } from './optouts.js';
 import { reject } from './domain/customer-error.js';
+import { QuietHoursStore } from './quiet-hours-store.js';
 import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
 
 export interface RoutingCoreConfig {
@@ -84,8 +86,9 @@ export interface RoutingCoreDeps {
   consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
   pool: Pool;
   /** Without `delivery`, the adaptive strategy learns nothing (every connector keeps its prior). */
+  /** Without `scheduled`, quiet hours are not applied (every message is routed at once). */
   topics: Pick<typeof registry, 'submitted' | 'routed' | 'rejected' | 'configChanges' | 'deliveryStats'> &
-    Partial<Pick<typeof registry, 'delivery'>>;
+    Partial<Pick<typeof registry, 'delivery' | 'scheduled'>>;
   clock?: Clock;
   health?: ConnectorHealth;
 }
@@ -103,6 +106,8 @@ export interface RoutingCore {
   readonly numbers: CachedNumberLookup;
   /** The opt-out lists in memory (optouts.ts). */
   readonly optOuts: OptOutStore;
+  /** The quiet hours in memory (quiet-hours-store.ts). */
+  readonly quietHours: QuietHoursStore;
 }
 
 /** Config kinds whose change rebuilds the snapshot. */
@@ -132,6 +137,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   const maxInFlight = config.maxPublishesInFlight ?? 1_000;
   const numbers = new CachedNumberLookup(new PgNumberLookup(pool), { ...config.portedCache, clock });
   const optOuts = new OptOutStore(pool, log);
+  const quietHours = new QuietHoursStore(pool, log);
   let engine: RoutingEngine | undefined;
   let current: RoutingSnapshot | undefined;
   let loads = 0;
@@ -207,6 +213,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   async function onConfigChange(r: ConsumedRecord<ConfigChange>): Promise<void> {
     const c = r.value;
     if (OptOutStore.handles(c)) return optOuts.onChange(c);
+    if (QuietHoursStore.handles(c)) return quietHours.onChange(c);
     if (c.kind === ResourceKind.RESOURCE_KIND_PORTED_NUMBER) {
       if (c.action === ChangeAction.CHANGE_ACTION_RELOAD) numbers.clear();
       else numbers.forget(c.resourceId.startsWith('+') ? c.resourceId : `+${c.resourceId}`);
@@ -258,6 +265,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     // every event.
     // Counted per batch: one metric update per outcome and rule instead of one per message.
     let routedCount = 0;
+    let heldCount = 0;
     const rejectedCounts = new Map<string, { category: string; rule: string; n: number }>();
     const groups = current.accountGroups;
     const decisions = await decide(
@@ -270,6 +278,26 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       if (d.kind === 'routed' && optedOut(optOuts.list, records[i]!.value, d.destination.e164))
         decisions[i] = reject('opted_out', '', 'the subscriber opted out', d.destination);
     }
+    // Quiet hours: a routable message (not already released by the scheduler) outside the allowed windows
+    // of its destination country is held on sms.scheduled.v1 until the next window opens, or EXPIRED when
+    // its validity ends first.
+    const holds = new Map<number, number>();
+    const scheduled = topics.scheduled;
+    if (scheduled && quietHours.table.size > 0) {
+      const now = clock();
+      for (const [i, d] of decisions.entries()) {
+        if (d.kind !== 'routed') continue;
+        const v = quietHours.verdict(records[i]!.value, d.destination.country, now);
+        if (v.kind === 'hold') holds.set(i, v.until);
+        else if (v.kind === 'expired')
+          decisions[i] = reject(
+            'expired',
+            '',
+            `quiet hours: validity ends before the next allowed window (${v.opensAt === undefined ? 'none' : new Date(v.opensAt).toISOString()})`,
+            d.destination,
+          );
+      }
+    }
     try {
       for (const [i, r] of records.entries()) {
         const m = r.value;
@@ -279,7 +307,17 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         // The consumed bytes stand for the message in the published event (no second encoding of it),
         // unless a sender rewrite changed it.
         const raw = { messageId: m.messageId };
-        if (d.kind === 'routed') {
+        const holdUntil = holds.get(i);
+        if (holdUntil !== undefined && scheduled) {
+          heldCount++;
+          const held = {
+            ...m,
+            holdUntil: new Date(holdUntil),
+            holdReason: HoldReason.HOLD_REASON_QUIET_HOURS,
+          };
+          const full = publish(producer.produce(scheduled, held));
+          if (full) await full;
+        } else if (d.kind === 'routed') {
           routedCount++;
           const bytes = d.senderRewrite ? undefined : r.bytes;
           const routed = toRouted(m, d, prefixes, now);
@@ -313,6 +351,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       }
     } finally {
       if (routedCount > 0) metrics.decisions.inc({ outcome: 'routed' }, routedCount);
+      if (heldCount > 0) metrics.decisions.inc({ outcome: 'held' }, heldCount);
       let rejectedTotal = 0;
       for (const c of rejectedCounts.values()) {
         metrics.rejected.inc({ category: c.category, rule: c.rule }, c.n);
@@ -328,6 +367,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     adaptive,
     numbers,
     optOuts,
+    quietHours,
     snapshot: () => current,
     reload,
     async start() {
@@ -342,6 +382,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       await assigned;
       await reload();
       await optOuts.load();
+      await quietHours.load();
 
       // A fresh group per start, so the whole compacted topic is read again; one dead-letter topic per replica.
       const statsPrefix = `${config.statsGroupPrefix ?? 'smshub-routing-stats'}-${config.replicaId}`;

@@ -92,6 +92,7 @@ export const CUSTOMER_TEXT: Record<RejectCategory, { code: string; message: stri
   velocity: { code: 'RATE_LIMITED', message: 'Sending rate limit exceeded' },
   duplicate: { code: 'DUPLICATE', message: 'Duplicate message' },
   opted_out: { code: 'OPTED_OUT', message: 'The recipient opted out of messages from this account' },
+  expired: { code: 'EXPIRED', message: 'The message expired before it could be delivered' },
 };
 
 export function numberInfo(d: Destination | undefined, prefixes: PrefixTable): NumberInfo | undefined {

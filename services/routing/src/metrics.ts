@@ -2,9 +2,11 @@ import { counter, gauge, histogram } from '@smshub/telemetry';
 
 /** Routing metrics (README "Metrics"). */
 export const metrics = {
-  decisions: counter('smshub_routing_decisions_total', 'Routing decisions by outcome (routed, rejected)', [
-    'outcome',
-  ]),
+  decisions: counter(
+    'smshub_routing_decisions_total',
+    'Routing decisions by outcome (routed, rejected, held: quiet hours)',
+    ['outcome'],
+  ),
   rejected: counter(
     'smshub_routing_rejected_total',
     'Rejected messages by category and rule id ("" when no rule matched)',

@@ -14,6 +14,7 @@
 // | velocity             | REJECTD | 015 | rate or burst limit exceeded (per prefix, per account, seq.) |
 // | duplicate            | REJECTD | 016 | same text to the same number within the duplicate window    |
 // | opted_out            | REJECTD | 017 | the subscriber opted out of the account (STOP, or its list) |
+// | expired              | EXPIRED | 009 | validity ends before the quiet hours end (dlr's EXPIRED_IN_HUB) |
 //
 // UNDELIV says "the network could not take it"; REJECTD says "the hub refused it by policy".
 
@@ -29,6 +30,7 @@ export const CUSTOMER_ERRORS: Readonly<Record<RejectCategory, Readonly<CustomerE
   velocity: { stat: 'REJECTD', err: 15 },
   duplicate: { stat: 'REJECTD', err: 16 },
   opted_out: { stat: 'REJECTD', err: 17 },
+  expired: { stat: 'EXPIRED', err: 9 },
 });
 
 /** The `err:` code as it appears in a receipt ("001"). */

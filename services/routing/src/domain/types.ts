@@ -79,10 +79,11 @@ export type RejectCategory =
   | 'velocity'
   | 'duplicate'
   | 'no_route'
-  | 'opted_out';
+  | 'opted_out'
+  | 'expired';
 
 export interface CustomerError {
-  stat: 'REJECTD' | 'UNDELIV';
+  stat: 'REJECTD' | 'UNDELIV' | 'EXPIRED';
   /** 3-digit receipt `err:` code; see CUSTOMER_ERRORS in customer-error.ts. */
   err: number;
 }
