@@ -186,6 +186,7 @@ export class Aggregator {
         if (v.destinationInfo) context.destinationInfo = v.destinationInfo;
         const event: TimelineEvent = { type: 'rejected', hubMessageId: hubId, err: errOf(v.error), time };
         if (v.reason) event.reason = v.reason;
+        if (v.error?.code === 'EXPIRED') event.expired = true;
         const input: AggInput = {
           hubId,
           context,

@@ -294,6 +294,24 @@ describe('applyEvent: rejections and egress failures', () => {
     expect(state.timeline.at(-2)).toMatchObject({ kind: 'rejected', note: 'no route' });
   });
 
+  it('turns a routing expiry (quiet hours outlast the validity) into a final EXPIRED with err 009', () => {
+    const { outputs, state } = run([
+      submitted(1),
+      {
+        type: 'rejected',
+        hubMessageId: 'm1',
+        err: '009',
+        reason: 'quiet hours',
+        time: T0 + 5,
+        expired: true,
+      },
+    ]);
+    expect(notes(outputs)).toEqual([
+      expect.objectContaining({ status: 'EXPIRED', stat: 'EXPIRED', err: '009', final: true }),
+    ]);
+    expect(state.parts.map((p) => p.status)).toEqual(['EXPIRED']);
+  });
+
   it('turns an egress final failure into UNDELIV with the err mapped from the last SMPP status', () => {
     const { outputs } = run([
       submitted(1),

@@ -92,7 +92,15 @@ export type TimelineEvent =
       time: number;
     }
   | { type: 'routed'; hubMessageId: string; connectorId: string; time: number }
-  | { type: 'rejected'; hubMessageId: string; err: string; reason?: string; time: number }
+  | {
+      type: 'rejected';
+      hubMessageId: string;
+      err: string;
+      reason?: string;
+      time: number;
+      /** Routing expired it (quiet hours outlast its validity): final EXPIRED instead of REJECTED. */
+      expired?: boolean;
+    }
   | { type: 'dispatch'; dispatch: Dispatch }
   | { type: 'receipt'; hubMessageId: string; partIndex: number; receipt: NormalisedReceipt }
   | { type: 'expire'; hubMessageId: string; time: number }
@@ -330,7 +338,8 @@ export function applyEvent(
       const entry: TimelineEntry = { kind: 'rejected', time, err };
       if (event.reason !== undefined) entry.note = event.reason;
       push(state, entry, config);
-      state.parts.forEach((_, i) => finishPart(state, i, 'REJECTED', err, time, outputs));
+      const status = event.expired === true ? 'EXPIRED' : 'REJECTED';
+      state.parts.forEach((_, i) => finishPart(state, i, status, err, time, outputs));
       break;
     }
     case 'dispatch': {
