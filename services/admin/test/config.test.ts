@@ -316,6 +316,7 @@ describe('rates and number data', () => {
       revision: 0n,
       countryCode: '',
       pricePlanId: '',
+      inbound: false,
     };
     const { rate: r } = await h.call('createRate', { rate });
     expect(r!.price).toEqual({ currencyCode: 'EUR', minorUnits: 3450n, scale: 6 });
@@ -337,6 +338,27 @@ describe('rates and number data', () => {
     expect(buy.code).toBe(grpc.status.FAILED_PRECONDITION);
     const two = await h.fail('createRate', { rate: { ...rate, id: 'rt_two', mccMnc: '234-15' } });
     expect(two.details).toMatch(/^rate\.destination_prefix: exactly one/);
+
+    // an inbound (MO) sell rate is stored and read back as such; a buy rate cannot be inbound
+    const { rate: mo } = await h.call('createRate', {
+      rate: { ...rate, id: 'rt_fr_mo', destinationPrefix: '33', inbound: true },
+    });
+    expect(mo!.inbound).toBe(true);
+    expect(r!.inbound).toBe(false);
+    const moRow = await h.pool.query('SELECT inbound FROM rating_rates WHERE id = $1', ['rt_fr_mo']);
+    expect(moRow.rows[0]).toEqual({ inbound: true });
+    const inboundBuy = await h.fail('createRate', {
+      rate: {
+        ...rate,
+        id: 'rt_buy_mo',
+        direction: RateDirection.RATE_DIRECTION_BUY,
+        partyId: 'x',
+        inbound: true,
+      },
+    });
+    expect(inboundBuy.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(inboundBuy.details).toMatch(/^rate\.inbound: is only for SELL rates/);
+    await h.call('deleteRate', { id: 'rt_fr_mo', expectedRevision: 1n });
 
     const { rate: up } = await h.call('updateRate', {
       rate: { ...r!, price: { currencyCode: 'EUR', minorUnits: 4000n, scale: 6 } },

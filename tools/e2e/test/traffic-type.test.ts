@@ -124,6 +124,7 @@ describe('an OTP account over SMPP, through ingress and routing', { timeout: 180
         validFrom: new Date(Date.now() - 60_000),
         revision: 0n,
         pricePlanId: '',
+        inbound: false,
       },
     });
     await waitFor(async () => (await submitUk()).ok, {

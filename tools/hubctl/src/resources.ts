@@ -480,6 +480,12 @@ const rateFields: Field[] = [
   time('valid_from', '--valid-from <time>', 'start of validity (RFC 3339, date, now)'),
   time('valid_until', '--valid-until <time>', 'end of validity, exclusive (none = open-ended)'),
   str('price_plan_id', '--price-plan <id>', 'sell only: price plan (then --party is empty)'),
+  bool(
+    'inbound',
+    'inbound',
+    "sell only: an inbound rate, pricing MO received for the account (matched on the subscriber's number)",
+    'an MT sell rate (the default)',
+  ),
 ];
 
 const prefixFields: Field[] = [
@@ -772,6 +778,7 @@ export const RESOURCES: ResourceSpec[] = [
     columns: [
       col('ID', 'id'),
       col('DIR', 'direction'),
+      col('INBOUND', 'inbound'),
       {
         header: 'PARTY',
         value: (r) => cellText(r.partyId) || (r.pricePlanId ? `plan ${cellText(r.pricePlanId)}` : ''),
@@ -792,6 +799,7 @@ export const RESOURCES: ResourceSpec[] = [
     examples: [
       'hubctl rates create r_acme_44 --direction sell --party acme --prefix 44 --price 0.0345 --currency EUR --valid-from 2026-01-01',
       'hubctl rates list --direction buy --party con_a --valid-at now',
+      'hubctl rates create r_std_mo_44 --direction sell --price-plan std --prefix 44 --inbound --price 0.005 --currency EUR',
       'hubctl rates import deck.csv --replace-all --party acme --dry-run',
     ],
     checkCreate(r) {

@@ -34,7 +34,7 @@ const RATE_COLUMNS = [
   'valid_from',
   'valid_until',
 ] as const;
-const RATE_OPTIONAL = ['country_code', 'price_plan_id', 'id'] as const;
+const RATE_OPTIONAL = ['country_code', 'price_plan_id', 'id', 'inbound'] as const;
 const PREFIX_COLUMNS = ['prefix', 'country_code', 'mcc', 'mnc', 'network_name'] as const;
 const PORTED_COLUMNS = ['msisdn', 'mcc', 'mnc', 'ported_at'] as const;
 
@@ -98,7 +98,17 @@ export function importedRateId(v: Omit<RateValues, 'id'>): string {
     v.country ?? '',
     v.effectiveFrom.toISOString(),
   ];
+  // An inbound rate may share party, destination and start with an MT rate (ids of MT rates unchanged).
+  if (v.inbound) key.push('inbound');
   return `rt_${createHash('sha256').update(key.join('|')).digest('hex').slice(0, 24)}`;
+}
+
+/** The optional `inbound` column: empty or false = an MT rate, true = an inbound (MO) rate. */
+function inboundColumn(v: string): boolean {
+  const t = v.trim().toLowerCase();
+  if (t === '' || t === 'false' || t === '0' || t === 'no') return false;
+  if (t === 'true' || t === '1' || t === 'yes') return true;
+  throw invalid('inbound', 'must be empty, true or false');
 }
 
 function direction(v: string): RateDirection {
@@ -128,6 +138,7 @@ export function rateFromCsv(v: Record<string, string>): RateValues {
       mccMnc: v['mcc_mnc'] ?? '',
       countryCode: v['country_code'] ?? '',
       pricePlanId: v['price_plan_id'] ?? '',
+      inbound: inboundColumn(v['inbound'] ?? ''),
       trafficType: TrafficType.TRAFFIC_TYPE_UNSPECIFIED,
       price: { currencyCode: v['currency'] ?? '', minorUnits: price.amount, scale: price.scale },
       validFrom: from,
@@ -244,13 +255,14 @@ export function importHandlers(ctx: AdminContext) {
           const col = <K extends keyof RateValues>(k: K) => rates.map((r) => r.v[k]);
           const { rows } = await c.query<{ inserted: boolean }>(
             `INSERT INTO rating_rates AS r (id, owner_kind, owner_id, prefix, mcc_mnc, country, price_amount, price_scale,
-             currency, effective_from, effective_to)
+             currency, effective_from, effective_to, inbound)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                                $8::smallint[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+                                $8::smallint[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::boolean[])
            ON CONFLICT (id) DO UPDATE SET owner_kind = EXCLUDED.owner_kind, owner_id = EXCLUDED.owner_id,
              prefix = EXCLUDED.prefix, mcc_mnc = EXCLUDED.mcc_mnc, country = EXCLUDED.country,
              price_amount = EXCLUDED.price_amount, price_scale = EXCLUDED.price_scale, currency = EXCLUDED.currency,
-             effective_from = EXCLUDED.effective_from, effective_to = EXCLUDED.effective_to, revision = r.revision + 1
+             effective_from = EXCLUDED.effective_from, effective_to = EXCLUDED.effective_to,
+             inbound = EXCLUDED.inbound, revision = r.revision + 1
            RETURNING (xmax = 0) AS inserted`,
             [
               col('id'),
@@ -264,6 +276,7 @@ export function importHandlers(ctx: AdminContext) {
               col('currency'),
               col('effectiveFrom'),
               col('effectiveTo'),
+              col('inbound'),
             ],
           );
           let deleted = 0;

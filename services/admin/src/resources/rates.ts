@@ -45,6 +45,8 @@ export interface RateValues {
   currency: string;
   effectiveFrom: Date;
   effectiveTo: Date | null;
+  /** Inbound (MO) sell rate; always false for BUY rates. */
+  inbound: boolean;
 }
 
 /** Validates a Rate for a write (`field` prefixes messages; the CSV import passes column names). */
@@ -64,6 +66,7 @@ export function rateValues(r: Rate, field = 'rate'): RateValues {
       throw invalid(`${field}.party_id`, 'must be an account id (UUID)');
   } else if (r.direction === RateDirection.RATE_DIRECTION_BUY) {
     if (r.pricePlanId !== '') throw invalid(`${field}.price_plan_id`, 'is only for SELL rates');
+    if (r.inbound) throw invalid(`${field}.inbound`, 'is only for SELL rates (MO has no buy side)');
     ownerKind = 'connector';
     ownerId = requireId(`${field}.party_id`, r.partyId);
   } else {
@@ -100,6 +103,7 @@ export function rateValues(r: Rate, field = 'rate'): RateValues {
     currency: currency(`${field}.price.currency_code`, r.price.currencyCode),
     effectiveFrom: from,
     effectiveTo: r.validUntil ?? null,
+    inbound: r.inbound,
   };
 }
 
@@ -115,13 +119,14 @@ export interface RateRow {
   currency: string;
   effective_from: Date;
   effective_to: Date | null;
+  inbound: boolean;
   revision: string;
   created_at: Date;
   updated_at: Date;
 }
 
 export const RATE_SELECT = `SELECT id, owner_kind, owner_id, prefix, mcc_mnc, country, price_amount::text AS price_amount,
-  price_scale, currency, effective_from, effective_to, revision::text AS revision, created_at, updated_at FROM rating_rates`;
+  price_scale, currency, effective_from, effective_to, inbound, revision::text AS revision, created_at, updated_at FROM rating_rates`;
 
 export function rateFromRow(r: RateRow): Rate {
   const rate: Rate = {
@@ -139,6 +144,7 @@ export function rateFromRow(r: RateRow): Rate {
     updatedAt: r.updated_at,
     countryCode: r.country ?? '',
     pricePlanId: r.owner_kind === 'plan' ? r.owner_id : '',
+    inbound: r.inbound,
   };
   if (r.effective_to) rate.validUntil = r.effective_to;
   return rate;
@@ -200,6 +206,7 @@ const PARAMS = (v: RateValues) => [
   v.currency,
   v.effectiveFrom,
   v.effectiveTo,
+  v.inbound,
 ];
 
 export function rateHandlers(ctx: AdminContext) {
@@ -212,8 +219,8 @@ export function rateHandlers(ctx: AdminContext) {
         await checkOwners(c, [{ kind: v.ownerKind, id: v.ownerId }]);
         await c.query(
           `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, mcc_mnc, country, price_amount, price_scale,
-             currency, effective_from, effective_to)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9, $10, $11)`,
+             currency, effective_from, effective_to, inbound)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::bigint, $8, $9, $10, $11, $12)`,
           PARAMS(v),
         );
         return rateFromRow((await load(c, v.id))!);
@@ -274,7 +281,7 @@ export function rateHandlers(ctx: AdminContext) {
         await c.query(
           `UPDATE rating_rates SET owner_kind = $2, owner_id = $3, prefix = $4, mcc_mnc = $5, country = $6,
              price_amount = $7::bigint, price_scale = $8, currency = $9, effective_from = $10, effective_to = $11,
-             revision = revision + 1
+             inbound = $12, revision = revision + 1
            WHERE id = $1`,
           PARAMS(v),
         );

@@ -103,6 +103,11 @@ export interface Rate {
   countryCode: string;
   /** SELL only: the price plan this rate belongs to (then party_id is empty); see Account.price_plan_id. */
   pricePlanId: string;
+  /**
+   * SELL only: true = an inbound rate, pricing MO received for the account (matched on the subscriber's
+   * number); false = an MT sell rate. MT is never priced with an inbound rate, nor MO with an MT rate.
+   */
+  inbound: boolean;
 }
 
 function createBaseRate(): Rate {
@@ -121,6 +126,7 @@ function createBaseRate(): Rate {
     updatedAt: undefined,
     countryCode: "",
     pricePlanId: "",
+    inbound: false,
   };
 }
 
@@ -170,6 +176,9 @@ export const Rate: MessageFns<Rate> = {
     }
     if (message.pricePlanId !== "") {
       writer.uint32(114).string(message.pricePlanId);
+    }
+    if (message.inbound !== false) {
+      writer.uint32(120).bool(message.inbound);
     }
     return writer;
   },
@@ -299,6 +308,14 @@ export const Rate: MessageFns<Rate> = {
             message.pricePlanId = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.inbound = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -367,6 +384,7 @@ export const Rate: MessageFns<Rate> = {
         : isSet(object.price_plan_id)
         ? globalThis.String(object.price_plan_id)
         : "",
+      inbound: isSet(object.inbound) ? globalThis.Boolean(object.inbound) : false,
     };
   },
 
@@ -414,6 +432,9 @@ export const Rate: MessageFns<Rate> = {
     if (message.pricePlanId !== "") {
       obj.pricePlanId = message.pricePlanId;
     }
+    if (message.inbound !== false) {
+      obj.inbound = message.inbound;
+    }
     return obj;
   },
 
@@ -436,6 +457,7 @@ export const Rate: MessageFns<Rate> = {
     message.updatedAt = object.updatedAt ?? undefined;
     message.countryCode = object.countryCode ?? "";
     message.pricePlanId = object.pricePlanId ?? "";
+    message.inbound = object.inbound ?? false;
     return message;
   },
 };
