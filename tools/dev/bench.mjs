@@ -85,6 +85,14 @@ const benches = [
     // Only when named: it starts a whole hub of 11 processes; its exit status is its verdict.
     onlyByName: true,
   },
+  {
+    name: 'routing-sim',
+    file: 'services/routing/bench/routing-sim.ts',
+    args: ['docs/routing-sim.svg'],
+    what: 'issue 21 scenario: real strategy code, simulated receipts (not the whole hub); verdict = exit status',
+    infra: false,
+    onlyByName: true,
+  },
 ];
 
 const args = process.argv.slice(2);
