@@ -6,7 +6,7 @@ import {
   SmsDelivery,
   SmsDispatched,
 } from '@smshub/contracts';
-import { InvalidEventError, fromDelivery, fromDispatched } from './events.js';
+import { InvalidEventError, fromDelivery, fromDispatched, subscriberCountry } from './events.js';
 
 const ctx = MessageContext.fromPartial({
   messageId: '01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f',
@@ -96,5 +96,16 @@ describe('event mapping', () => {
         context: { ...ctx, receivedAt: undefined },
       }),
     ).toThrow(/received_at/);
+  });
+});
+
+describe('subscriberCountry (inbound country rates)', () => {
+  it('reads international and unknown-TON senders as international numbers, never national or alphanumeric ones', () => {
+    expect(subscriberCountry('447400123456', 1)).toBe('GB');
+    expect(subscriberCountry('14165550123', 1)).toBe('CA');
+    expect(subscriberCountry('33612345678', 0)).toBe('FR');
+    expect(subscriberCountry('07700900123', 2)).toBeUndefined();
+    expect(subscriberCountry('12345', 1)).toBeUndefined();
+    expect(subscriberCountry('', 5)).toBeUndefined();
   });
 });

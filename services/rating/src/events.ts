@@ -20,6 +20,8 @@ import {
   type SmsInbound,
   TrafficType,
 } from '@smshub/contracts';
+// Full metadata: a shared calling code (+44: GB, GG, IM, JE; +1) is told apart by the number ranges.
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Outcome, RatingEvent } from './domain/types.js';
 
 /** An event that cannot be rated however often it is retried (goes to the dead-letter topic). */
@@ -154,8 +156,18 @@ export function fromDelivery(d: SmsDelivery): Mapped {
 }
 
 /**
+ * The country of an MO's sender, for inbound country rates: the number read as international (TON 1, or
+ * unknown TON 0, which SMSCs use for international digits too); national (TON 2), alphanumeric (TON 5) and
+ * other senders have none, so only their prefix rates can match.
+ */
+export function subscriberCountry(digits: string, ton: number): string | undefined {
+  if ((ton !== 0 && ton !== 1) || !/^[0-9]{6,15}$/.test(digits)) return undefined;
+  return parsePhoneNumberFromString(`+${digits}`)?.country;
+}
+
+/**
  * sms.inbound.v1: an inbound message (MO) received for an account. It is priced with the account's inbound
- * rates on the subscriber's (source) number, at the time egress read it, as one final outcome (DELIVERED:
+ * rates on the subscriber's (source) number (longest prefix, then its country), at the time egress read it, as one final outcome (DELIVERED:
  * the hub received it) with no connector and no buy side. Segments: the parts the record carries.
  */
 export function fromInbound(m: SmsInbound): Mapped {
@@ -168,12 +180,15 @@ export function fromInbound(m: SmsInbound): Mapped {
     throw new InvalidEventError(`sms.inbound.v1: message ${id} has no received_at (the pricing time)`);
   }
   const msisdn = (m.source?.address ?? '').replace(/^\+/, '').replace(/^00/, '');
+  const destination: RatingEvent['destination'] = { msisdn };
+  const country = subscriberCountry(msisdn, m.source?.ton ?? 0);
+  if (country !== undefined) destination.country = country;
   return {
     input: {
       event: {
         hubMessageId: id,
         accountId: m.accountId,
-        destination: { msisdn },
+        destination,
         segments: Math.max(1, m.parts),
         outcome: 'DELIVERED',
         submitTime: at.getTime(),

@@ -60,13 +60,14 @@ beforeAll(async () => {
     [noInbound],
   );
   // accounts.submit: own MT rate 4930 (harness), own inbound rate 4917; plan std: MT 49/4917/FR (harness),
-  // inbound 49 and 44. Plan mtonly: an MT rate for 49 and no inbound rate.
+  // inbound 49, 44 and country FR. Plan mtonly: an MT rate for 49 and no inbound rate.
   await h.pool.query(
-    `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, price_amount, currency, effective_from, inbound) VALUES
-      ('acc-in-4917', 'account', $1, '4917', 20000, 'EUR', '2025-01-01', true),
-      ('std-in-49',   'plan', 'std', '49', 30000, 'EUR', '2025-01-01', true),
-      ('std-in-44',   'plan', 'std', '44', 70000, 'EUR', '2025-01-01', true),
-      ('mtonly-49',   'plan', 'mtonly', '49', 40000, 'EUR', '2025-01-01', false)`,
+    `INSERT INTO rating_rates (id, owner_kind, owner_id, prefix, price_amount, currency, effective_from, inbound, country) VALUES
+      ('acc-in-4917', 'account', $1, '4917', 20000, 'EUR', '2025-01-01', true, NULL),
+      ('std-in-49',   'plan', 'std', '49', 30000, 'EUR', '2025-01-01', true, NULL),
+      ('std-in-44',   'plan', 'std', '44', 70000, 'EUR', '2025-01-01', true, NULL),
+      ('std-in-fr',   'plan', 'std', NULL, 60000, 'EUR', '2025-01-01', true, 'FR'),
+      ('mtonly-49',   'plan', 'mtonly', '49', 40000, 'EUR', '2025-01-01', false, NULL)`,
     [h.accounts.submit],
   );
   rating = await h.startRating();
@@ -105,6 +106,13 @@ describe('rating of inbound messages (sms.inbound.v1)', () => {
     const recPlan = await waitFor(() => recordsFor(plan.messageId)[0], { what: 'the plan-priced MO record' });
     expect(recPlan.sellRateId).toBe('std-in-49');
     expect(recPlan.sell?.minorUnits).toBe(3n);
+
+    // no prefix rate for +33: the country of the subscriber's number (FR) picks the plan's country rate
+    const fr = mo(a, '+33612345678');
+    await h.producer.produce(h.topics.inbound, fr);
+    const recFr = await waitFor(() => recordsFor(fr.messageId)[0], { what: 'the FR MO record' });
+    expect(recFr.sellRateId).toBe('std-in-fr');
+    expect(recFr.sell?.minorUnits).toBe(6n);
 
     // the prepaid balance is charged for MO as for MT: one ledger entry per MO
     const ledger = await h.pool.query<{ amount: string }>(
