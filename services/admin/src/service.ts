@@ -8,6 +8,7 @@ import { firewallHandlers } from './resources/firewall.js';
 import { importHandlers } from './resources/imports.js';
 import { numberingHandlers } from './resources/numbering.js';
 import { optOutHandlers } from './resources/optouts.js';
+import { quietHoursHandlers } from './resources/quiet-hours.js';
 import { numberHandlers } from './resources/numbers.js';
 import { rateHandlers } from './resources/rates.js';
 import { routingRuleHandlers } from './resources/routing-rules.js';
@@ -27,6 +28,7 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...balanceHandlers(ctx),
     ...tokenHandlers(ctx),
     ...optOutHandlers(ctx),
+    ...quietHoursHandlers(ctx),
     listAuditEvents: (req) => listAuditEvents(ctx.pool, req),
   };
 }

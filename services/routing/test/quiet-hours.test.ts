@@ -96,8 +96,8 @@ async function submit(
 type Outcome = { routed: SmsRouted } | { rejected: SmsRejected } | { held: SmsSubmitted };
 
 async function outcome(id: string): Promise<Outcome> {
-  return waitFor<Outcome>(
-    () => {
+  return waitFor(
+    (): Outcome | undefined => {
       const r = routed.get(id);
       if (r) return { routed: r };
       const j = rejected.get(id);

@@ -5,6 +5,7 @@ import { apiKeyCommands } from './commands/api-keys.js';
 import { messageCommands } from './commands/messages.js';
 import { numberCommands } from './commands/numbers.js';
 import { optOutCommands } from './commands/opt-outs.js';
+import { quietHoursCommands } from './commands/quiet-hours.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
 import { statsCommands } from './commands/stats.js';
@@ -82,6 +83,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   apiKeyCommands(session, program);
   webhookCommands(session, program);
   optOutCommands(session, program);
+  quietHoursCommands(session, program);
   statsCommands(session, program);
   numberCommands(session, program);
 

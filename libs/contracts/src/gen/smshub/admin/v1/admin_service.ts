@@ -57,6 +57,14 @@ import {
   SetOptOutKeywordsRequest,
   SetOptOutKeywordsResponse,
 } from "./optouts.js";
+import {
+  DeleteQuietHoursRequest,
+  DeleteQuietHoursResponse,
+  ListQuietHoursRequest,
+  ListQuietHoursResponse,
+  SetQuietHoursRequest,
+  SetQuietHoursResponse,
+} from "./quiet_hours.js";
 
 /** Role of an API token: what its holder may call (docs/security.md has the table). */
 export enum TokenRole {
@@ -10456,6 +10464,41 @@ export const AdminServiceService = {
       Buffer.from(DeleteOptOutKeywordsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteOptOutKeywordsResponse => DeleteOptOutKeywordsResponse.decode(value),
   },
+  /** Creates or replaces the quiet hours of a country, or of an account's traffic to it (quiet_hours.proto). */
+  setQuietHours: {
+    path: "/smshub.admin.v1.AdminService/SetQuietHours" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetQuietHoursRequest): Buffer => Buffer.from(SetQuietHoursRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetQuietHoursRequest => SetQuietHoursRequest.decode(value),
+    responseSerialize: (value: SetQuietHoursResponse): Buffer =>
+      Buffer.from(SetQuietHoursResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetQuietHoursResponse => SetQuietHoursResponse.decode(value),
+  },
+  /** The stored quiet hours. */
+  listQuietHours: {
+    path: "/smshub.admin.v1.AdminService/ListQuietHours" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListQuietHoursRequest): Buffer =>
+      Buffer.from(ListQuietHoursRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListQuietHoursRequest => ListQuietHoursRequest.decode(value),
+    responseSerialize: (value: ListQuietHoursResponse): Buffer =>
+      Buffer.from(ListQuietHoursResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListQuietHoursResponse => ListQuietHoursResponse.decode(value),
+  },
+  /** Removes the quiet hours of a country or of an account's traffic to it. */
+  deleteQuietHours: {
+    path: "/smshub.admin.v1.AdminService/DeleteQuietHours" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteQuietHoursRequest): Buffer =>
+      Buffer.from(DeleteQuietHoursRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteQuietHoursRequest => DeleteQuietHoursRequest.decode(value),
+    responseSerialize: (value: DeleteQuietHoursResponse): Buffer =>
+      Buffer.from(DeleteQuietHoursResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteQuietHoursResponse => DeleteQuietHoursResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -10579,6 +10622,12 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listOptOutKeywords: handleUnaryCall<ListOptOutKeywordsRequest, ListOptOutKeywordsResponse>;
   /** Removes a keyword set. */
   deleteOptOutKeywords: handleUnaryCall<DeleteOptOutKeywordsRequest, DeleteOptOutKeywordsResponse>;
+  /** Creates or replaces the quiet hours of a country, or of an account's traffic to it (quiet_hours.proto). */
+  setQuietHours: handleUnaryCall<SetQuietHoursRequest, SetQuietHoursResponse>;
+  /** The stored quiet hours. */
+  listQuietHours: handleUnaryCall<ListQuietHoursRequest, ListQuietHoursResponse>;
+  /** Removes the quiet hours of a country or of an account's traffic to it. */
+  deleteQuietHours: handleUnaryCall<DeleteQuietHoursRequest, DeleteQuietHoursResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -11541,6 +11590,54 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteOptOutKeywordsResponse) => void,
+  ): ClientUnaryCall;
+  /** Creates or replaces the quiet hours of a country, or of an account's traffic to it (quiet_hours.proto). */
+  setQuietHours(
+    request: SetQuietHoursRequest,
+    callback: (error: ServiceError | null, response: SetQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  setQuietHours(
+    request: SetQuietHoursRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  setQuietHours(
+    request: SetQuietHoursRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  /** The stored quiet hours. */
+  listQuietHours(
+    request: ListQuietHoursRequest,
+    callback: (error: ServiceError | null, response: ListQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  listQuietHours(
+    request: ListQuietHoursRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  listQuietHours(
+    request: ListQuietHoursRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  /** Removes the quiet hours of a country or of an account's traffic to it. */
+  deleteQuietHours(
+    request: DeleteQuietHoursRequest,
+    callback: (error: ServiceError | null, response: DeleteQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  deleteQuietHours(
+    request: DeleteQuietHoursRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  deleteQuietHours(
+    request: DeleteQuietHoursRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteQuietHoursResponse) => void,
   ): ClientUnaryCall;
 }
 
