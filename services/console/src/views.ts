@@ -5,6 +5,7 @@
 // NOC staff need where a message went and why, not what it said; the hub's logs follow the same rule.
 import {
   deliveryStatusToJSON,
+  HoldReason,
   messageStateToJSON,
   MessageSummary,
   TimelineEvent,
@@ -85,6 +86,14 @@ export function describeEvent(e: TimelineEvent): string {
         v.buy ? `, buy ${formatMoney(v.buy)}` : ''
       }`;
     }
+    case 'held':
+      return `held until ${ev.value.holdUntil?.toISOString() ?? '?'} (${
+        ev.value.holdReason === HoldReason.HOLD_REASON_QUIET_HOURS
+          ? 'quiet hours'
+          : 'scheduled by the customer'
+      })`;
+    case 'released':
+      return `released by the scheduler at ${ev.value.releasedAt?.toISOString() ?? '?'}`;
     case 'inbound':
       return `inbound message (MO) from ${ev.value.source?.address ?? ''} to ${ev.value.destination?.address ?? ''}, ${ev.value.parts} part(s)`;
   }

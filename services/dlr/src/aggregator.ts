@@ -126,10 +126,52 @@ export class Aggregator {
             hubId: s.messageId,
             context: contextFromSubmitted(s),
             event,
+            // A message the scheduler released (released_at set) is in the timeline as "released", at
+            // its release time, next to the "held" entry (and the first "submitted" of a quiet-hours hold).
+            timeline:
+              s.releasedAt !== undefined
+                ? timelineRow(
+                    s.messageId,
+                    'released',
+                    'released',
+                    topic.name,
+                    s.releasedAt.getTime(),
+                    r.bytes ?? topic.encode(s),
+                  )
+                : timelineRow(
+                    s.messageId,
+                    'submitted',
+                    'submitted',
+                    topic.name,
+                    time,
+                    r.bytes ?? topic.encode(s),
+                  ),
+          },
+        ];
+      }),
+    );
+  }
+
+  /**
+   * sms.scheduled.v1: a "held" timeline entry (the record carries hold_until and hold_reason), at the
+   * time the hub decided to hold it (now for a quiet-hours hold; acceptance for a customer's schedule).
+   */
+  onScheduled(records: ConsumedRecord<SmsSubmitted>[]): Promise<void> {
+    const topic = this.deps.topics.scheduled;
+    if (!topic) return Promise.resolve();
+    return this.process(
+      records.flatMap((r) => {
+        const s = r.value;
+        if (!s.messageId) return [];
+        const time = Number(r.timestamp);
+        return [
+          {
+            hubId: s.messageId,
+            context: contextFromSubmitted(s),
             timeline: timelineRow(
               s.messageId,
-              'submitted',
-              'submitted',
+              `held/${time}`,
+              'held',
               topic.name,
               time,
               r.bytes ?? topic.encode(s),

@@ -104,6 +104,10 @@ export function createDlr(deps: DlrDeps): Dlr {
         .onBatch(topics.routed, (r) => aggregator.onRouted(r))
         .onBatch(topics.rejected, (r) => aggregator.onRejected(r))
         .onBatch(topics.partStatus, (r) => aggregator.onParts(r));
+      if (topics.scheduled) {
+        const scheduled = topics.scheduled;
+        consumer.onBatch(scheduled, (r) => aggregator.onScheduled(r));
+      }
       if (topics.inbound) {
         const inbound = new InboundRecorder(deps.pool, topics.inbound.name);
         consumer.onBatch(topics.inbound, (r) => inbound.onInbound(r));

@@ -69,6 +69,10 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
   switch (kind) {
     case 'submitted':
       return { ...base, event: { $case: 'submitted', value: SmsSubmitted.decode(payload) } };
+    case 'held':
+      return { ...base, event: { $case: 'held', value: SmsSubmitted.decode(payload) } };
+    case 'released':
+      return { ...base, event: { $case: 'released', value: SmsSubmitted.decode(payload) } };
     case 'routed':
       return { ...base, event: { $case: 'routed', value: SmsRouted.decode(payload) } };
     case 'rejected':

@@ -2,11 +2,21 @@
 import type { TypedColumn } from './sql.js';
 
 export type TimelineKind =
-  'submitted' | 'routed' | 'rejected' | 'dispatched' | 'receipt' | 'delivery' | 'inbound';
+  | 'submitted'
+  | 'held'
+  | 'released'
+  | 'routed'
+  | 'rejected'
+  | 'dispatched'
+  | 'receipt'
+  | 'delivery'
+  | 'inbound';
 
 /** Position of each kind in the flow: orders events that share a timestamp. */
 export const FLOW_ORDER: Record<TimelineKind, number> = {
   submitted: 1,
+  held: 1,
+  released: 1,
   routed: 2,
   rejected: 3,
   dispatched: 4,

@@ -13,4 +13,6 @@ export type DlrTopics = Pick<
   | 'deliveryStats'
 > &
   /** sms.inbound.v1: MO get their own message and timeline when given. */
-  Partial<Pick<typeof topics, 'inbound'>>;
+  Partial<Pick<typeof topics, 'inbound'>> &
+  /** sms.scheduled.v1: a "held" entry in the timeline of a message the hub holds, when given. */
+  Partial<Pick<typeof topics, 'scheduled'>>;

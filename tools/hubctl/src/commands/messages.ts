@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import {
   DeliveryStatus,
   DispatchOutcome,
+  HoldReason,
   GetMessageRequest,
   GetMessageResponse,
   ListMessagesRequest,
@@ -35,6 +36,8 @@ export const EVENT_SERVICE: Record<NonNullable<TimelineEvent['event']>['$case'],
   delivery: 'dlr',
   rated: 'rating',
   inbound: 'inbound',
+  held: 'routing/ingress',
+  released: 'scheduler',
 };
 
 const status = (s: DeliveryStatus): string =>
@@ -103,6 +106,16 @@ export function describeEvent(e: TimelineEvent): { what: string; detail: string 
         detail: `sell ${formatMoney(r.sell)}, buy ${formatMoney(r.buy)}, ${r.segments} segment(s)`,
       };
     }
+    case 'held': {
+      const m = ev.value;
+      const reason = enumLabel(HoldReason, 'HOLD_REASON_', m.holdReason).toLowerCase().replace(/_/g, ' ');
+      return {
+        what: 'held',
+        detail: `until ${m.holdUntil?.toISOString() ?? '?'}${reason ? ` (${reason})` : ''}`,
+      };
+    }
+    case 'released':
+      return { what: 'released', detail: `by the scheduler at ${ev.value.releasedAt?.toISOString() ?? '?'}` };
     case 'inbound': {
       const m = ev.value;
       return {

@@ -81,6 +81,15 @@ export interface TimelineEvent {
     | //
     /** sms.inbound.v1: the message is an inbound message (MO) the hub received for the account. */
     { $case: "inbound"; value: SmsInbound }
+    | //
+    /**
+     * sms.scheduled.v1: the hub held the message until hold_until (hold_reason: the customer's schedule
+     * or the destination's quiet hours).
+     */
+    { $case: "held"; value: SmsSubmitted }
+    | //
+    /** sms.submitted.v1 with released_at set: the scheduler released the held message into the flow. */
+    { $case: "released"; value: SmsSubmitted }
     | undefined;
 }
 
@@ -330,6 +339,12 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "inbound":
         SmsInbound.encode(message.event.value, writer.uint32(82).fork()).join();
         break;
+      case "held":
+        SmsSubmitted.encode(message.event.value, writer.uint32(90).fork()).join();
+        break;
+      case "released":
+        SmsSubmitted.encode(message.event.value, writer.uint32(98).fork()).join();
+        break;
     }
     return writer;
   },
@@ -427,6 +442,22 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
             message.event = { $case: "inbound", value: SmsInbound.decode(reader, reader.uint32()) };
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.event = { $case: "held", value: SmsSubmitted.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.event = { $case: "released", value: SmsSubmitted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -459,6 +490,10 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
         ? { $case: "rated", value: BillingRated.fromJSON(object.rated) }
         : isSet(object.inbound)
         ? { $case: "inbound", value: SmsInbound.fromJSON(object.inbound) }
+        : isSet(object.held)
+        ? { $case: "held", value: SmsSubmitted.fromJSON(object.held) }
+        : isSet(object.released)
+        ? { $case: "released", value: SmsSubmitted.fromJSON(object.released) }
         : undefined,
     };
   },
@@ -487,6 +522,10 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       obj.rated = BillingRated.toJSON(message.event.value);
     } else if (message.event?.$case === "inbound") {
       obj.inbound = SmsInbound.toJSON(message.event.value);
+    } else if (message.event?.$case === "held") {
+      obj.held = SmsSubmitted.toJSON(message.event.value);
+    } else if (message.event?.$case === "released") {
+      obj.released = SmsSubmitted.toJSON(message.event.value);
     }
     return obj;
   },
@@ -544,6 +583,18 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "inbound": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "inbound", value: SmsInbound.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "held": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "held", value: SmsSubmitted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "released": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "released", value: SmsSubmitted.fromPartial(object.event.value) };
         }
         break;
       }
