@@ -61,6 +61,7 @@ describe('topic registry', () => {
     const week = 7 * 24 * 3600 * 1000;
     expect(layout).toEqual({
       'sms.submitted.v1': [6, week, false],
+      'sms.scheduled.v1': [6, week, false],
       'sms.routed.v1': [6, week, false],
       'sms.rejected.v1': [6, week, false],
       'sms.dispatched.v1': [6, week, false],

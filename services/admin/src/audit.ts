@@ -159,6 +159,15 @@ export function auditTarget(
         after: (res) => (method === 'SetOptOutKeywords' ? field(res, 'keywordSet') : undefined),
       };
     }
+    case 'SetQuietHours':
+    case 'DeleteQuietHours': {
+      const q = method === 'SetQuietHours' ? field(req, 'quietHours') : req;
+      return {
+        kind: 'quiet_hours',
+        id: `${str(field(q, 'country'))}/${str(field(q, 'accountId'))}`,
+        after: (res) => (method === 'SetQuietHours' ? field(res, 'quietHours') : undefined),
+      };
+    }
     case 'CreateTopUp':
       return { kind: 'balance', id: accountId, after: (res) => res };
     case 'SetCreditLimit': {
