@@ -52,7 +52,9 @@ describe('egress: replicas sharing a connector limit', () => {
       what: 'both replicas bound',
       timeoutMs: 30_000,
     });
-    // The connector's two sessions are dealt out: one per replica, two at the supplier, not four.
+    // The connector's two sessions are dealt out: one per replica, two at the supplier, not four. A replica
+    // that started alone bound both and gives one back once it sees the other: wait for that, then check.
+    await waitFor(() => sim.boundSessions <= 2, { what: 'the surplus session unbound', timeoutMs: 10_000 });
     expect(sim.boundSessions).toBe(2);
     // Both replicas hold a partition before the messages come (the routed topic has two).
     const admin = await testKafkaAdmin();
