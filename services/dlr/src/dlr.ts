@@ -9,6 +9,7 @@ import { Aggregator, EXPIRY_SWEEP_LIMIT } from './aggregator.js';
 import { MessageQueries, messageService, startGrpcServer, type GrpcServer } from './grpc.js';
 import { Joiner, SWEEP_LIMIT } from './joiner.js';
 import { InboundRecorder } from './inbound.js';
+import { RatedRecorder } from './rated.js';
 import type { DlrTopics } from './topics.js';
 
 export interface DlrDeps {
@@ -111,6 +112,10 @@ export function createDlr(deps: DlrDeps): Dlr {
       if (topics.inbound) {
         const inbound = new InboundRecorder(deps.pool, topics.inbound.name);
         consumer.onBatch(topics.inbound, (r) => inbound.onInbound(r));
+      }
+      if (topics.rated) {
+        const rated = new RatedRecorder(deps.pool, topics.rated.name);
+        consumer.onBatch(topics.rated, (r) => rated.onRated(r));
       }
       await consumer.start();
       every('sweep', options.sweepIntervalMs, async () => {

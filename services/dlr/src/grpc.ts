@@ -9,10 +9,19 @@ import {
   type GrpcServer,
   type TlsFiles,
 } from '@smshub/grpc';
-import { accountScope, AuthError, callInfo, guardService, type Guard, type Principal } from '@smshub/auth';
+import {
+  accountScope,
+  AuthError,
+  callInfo,
+  guardService,
+  hasPermission,
+  type Guard,
+  type Principal,
+} from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import {
+  BillingRated,
   MessageContext,
   MessageServiceService,
   SmsDelivery,
@@ -85,6 +94,8 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
       return { ...base, event: { $case: 'delivery', value: SmsDelivery.decode(payload) } };
     case 'inbound':
       return { ...base, event: { $case: 'inbound', value: SmsInbound.decode(payload) } };
+    case 'rated':
+      return { ...base, event: { $case: 'rated', value: BillingRated.decode(payload) } };
   }
 }
 
@@ -252,6 +263,36 @@ function unaryWithCaller(log: Logger) {
 }
 
 /**
+ * What a caller sees of the rated entries (billing.rated.v1) of a timeline: everything with rates.read
+ * (admin); a customer its own price only (the sell side: never the supplier, the hub's cost or margin);
+ * other roles (operations: no money, docs/security.md) none of them.
+ */
+export function moneyView(res: GetMessageResponse, caller: Principal): GetMessageResponse {
+  if (hasPermission(caller.role, 'rates.read')) return res;
+  const timeline = res.timeline.flatMap((e): TimelineEvent[] => {
+    if (e.event?.$case !== 'rated') return [e];
+    if (caller.role !== 'customer') return [];
+    const v = e.event.value;
+    const sell = BillingRated.fromPartial({
+      messageId: v.messageId,
+      revision: v.revision,
+      accountId: v.accountId,
+      destinationCountry: v.destinationCountry,
+      segments: v.segments,
+      ...(v.sell ? { sell: v.sell } : {}),
+      status: v.status,
+      deliveryStatus: v.deliveryStatus,
+      trafficType: v.trafficType,
+      ...(v.submittedAt ? { submittedAt: v.submittedAt } : {}),
+      ...(v.doneAt ? { doneAt: v.doneAt } : {}),
+      ...(v.ratedAt ? { ratedAt: v.ratedAt } : {}),
+    });
+    return [{ ...e, event: { $case: 'rated', value: sell } }];
+  });
+  return { ...res, timeline };
+}
+
+/**
  * MessageService behind libs/auth (every call authenticated; messages.read needed). A customer token
  * reads only its own account: account_id is filled in, another account is PERMISSION_DENIED, and a
  * message of another account is NOT_FOUND (as if it did not exist).
@@ -261,8 +302,8 @@ export function messageService(queries: MessageQueries, log: Logger, guard: Guar
   return guardService(
     MessageServiceService,
     {
-      getMessage: unary('GetMessage', (r: GetMessageRequest, caller) =>
-        queries.getMessage({ ...r, accountId: accountScope(caller, r.accountId) }),
+      getMessage: unary('GetMessage', async (r: GetMessageRequest, caller) =>
+        moneyView(await queries.getMessage({ ...r, accountId: accountScope(caller, r.accountId) }), caller),
       ),
       listMessages: unary('ListMessages', (r: ListMessagesRequest, caller) =>
         queries.listMessages({ ...r, accountId: accountScope(caller, r.accountId) }),

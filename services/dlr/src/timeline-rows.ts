@@ -10,7 +10,8 @@ export type TimelineKind =
   | 'dispatched'
   | 'receipt'
   | 'delivery'
-  | 'inbound';
+  | 'inbound'
+  | 'rated';
 
 /** Position of each kind in the flow: orders events that share a timestamp. */
 export const FLOW_ORDER: Record<TimelineKind, number> = {
@@ -23,6 +24,7 @@ export const FLOW_ORDER: Record<TimelineKind, number> = {
   receipt: 5,
   delivery: 6,
   inbound: 0,
+  rated: 7,
 };
 
 export const TIMELINE_COLUMNS: readonly TypedColumn[] = [

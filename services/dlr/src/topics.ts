@@ -15,4 +15,6 @@ export type DlrTopics = Pick<
   /** sms.inbound.v1: MO get their own message and timeline when given. */
   Partial<Pick<typeof topics, 'inbound'>> &
   /** sms.scheduled.v1: a "held" entry in the timeline of a message the hub holds, when given. */
-  Partial<Pick<typeof topics, 'scheduled'>>;
+  Partial<Pick<typeof topics, 'scheduled'>> &
+  /** billing.rated.v1: a "rated" entry (the price) in the timeline, when given. */
+  Partial<Pick<typeof topics, 'rated'>>;

@@ -14,9 +14,12 @@ import {
   type Role,
 } from '@smshub/auth';
 import {
+  BillingRated,
   MessageServiceClient,
   MessageServiceService,
+  RatedStatus,
   type GetMessageRequest,
+  type GetMessageResponse,
   type ListMessagesRequest,
 } from '@smshub/contracts';
 import { waitFor } from '@smshub/testing';
@@ -167,4 +170,45 @@ describe('revocation', () => {
     expect(err.code).toBe(grpc.status.UNAUTHENTICATED);
     expect(err.details).toMatch(/revoked/);
   });
+});
+
+describe('the rated entry (billing.rated.v1) in the timeline', () => {
+  it('shows admin everything, a customer only its price, operations no money', async () => {
+    const eur = (micro: bigint) => ({ currencyCode: 'EUR', minorUnits: micro, scale: 6 });
+    await h.producer.produce(
+      h.topics.rated,
+      BillingRated.fromPartial({
+        messageId: msgA,
+        revision: 1,
+        accountId: A,
+        connectorId: 'con_secret',
+        supplierId: 'sup_secret',
+        segments: 1,
+        sell: eur(40_000n),
+        buy: eur(25_000n),
+        buyInSellCurrency: eur(25_000n),
+        margin: eur(15_000n),
+        buyRateId: 'buy_rate',
+        sellRateId: 'sell_rate',
+        status: RatedStatus.RATED_STATUS_CHARGED,
+        ratedAt: new Date(),
+      }),
+    );
+    const rated = (r: unknown) =>
+      (r as GetMessageResponse).timeline.find((e) => e.event?.$case === 'rated')?.event?.value as
+        BillingRated | undefined;
+    const asAdmin = await waitFor(async () => rated(await getMessage(secrets.admin, { messageId: msgA })), {
+      timeoutMs: 30_000,
+      what: 'the rated entry in the timeline',
+    });
+    expect(asAdmin).toMatchObject({ connectorId: 'con_secret', buy: { minorUnits: 25_000n } });
+    expect(asAdmin.margin?.minorUnits).toBe(15_000n);
+    const asCustomer = rated(await getMessage(secrets.customer, { messageId: msgA }));
+    expect(asCustomer?.sell).toMatchObject({ currencyCode: 'EUR', minorUnits: 40_000n });
+    expect(asCustomer).toMatchObject({ connectorId: '', supplierId: '', buyRateId: '', sellRateId: '' });
+    expect(asCustomer?.buy).toBeUndefined();
+    expect(asCustomer?.buyInSellCurrency).toBeUndefined();
+    expect(asCustomer?.margin).toBeUndefined();
+    expect(rated(await getMessage(secrets.operations, { messageId: msgA }))).toBeUndefined();
+  }, 60_000);
 });

@@ -67,9 +67,12 @@ describe('held and released in the timeline', () => {
     const res = await waitFor(
       async () => {
         const r = await h.getMessage({ messageId: hubId });
-        return r.timeline.some((e) => e.event?.$case === 'routed') ? r : undefined;
+        // The released (sms.submitted.v1) and routed (sms.routed.v1) records are on different topics: dlr
+        // may store either first.
+        const kinds = r.timeline.map((e) => e.event?.$case);
+        return kinds.includes('routed') && kinds.includes('released') ? r : undefined;
       },
-      { what: 'the routed entry' },
+      { what: 'the released and routed entries' },
     );
     expect(res.timeline.map((e) => e.event?.$case)).toEqual(['submitted', 'held', 'released', 'routed']);
     const held = res.timeline[1]!.event;

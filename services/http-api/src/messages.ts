@@ -34,10 +34,12 @@ const BY_NAME = new Map<string, DeliveryStatus>(
 
 function money(m: Money | undefined): { currency: string; amount: string } | undefined {
   if (!m || !m.currencyCode) return undefined;
-  const minor = BigInt(m.minorUnits);
+  // Shown with at least the hub's 6 decimals (exactly rescaled), as the 202's quote is: one amount, one form.
+  const scale = Math.max(m.scale, 6);
+  const minor = BigInt(m.minorUnits) * 10n ** BigInt(scale - m.scale);
   const neg = minor < 0n;
-  const digits = (neg ? -minor : minor).toString().padStart(m.scale + 1, '0');
-  const amount = m.scale === 0 ? digits : `${digits.slice(0, -m.scale)}.${digits.slice(-m.scale)}`;
+  const digits = (neg ? -minor : minor).toString().padStart(scale + 1, '0');
+  const amount = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
   return { currency: m.currencyCode, amount: neg ? `-${amount}` : amount };
 }
 

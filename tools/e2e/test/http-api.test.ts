@@ -115,6 +115,15 @@ describe('a customer over HTTP (http-api -> the whole flow -> dlr)', { timeout: 
     expect(events.filter((e) => e === 'dispatched').length).toBeGreaterThanOrEqual(2);
     expect(events).toContain('status delivered');
     expect(events.indexOf('routed')).toBeLessThan(events.indexOf('dispatched'));
+    // Once rating has priced it, GET shows the rated price (dlr keeps billing.rated.v1 in the timeline).
+    const priced = await waitFor(
+      async () => {
+        const r = await http(key, `/v1/messages/${id}`);
+        return r.status === 200 && r.body.price ? r.body : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: 'the rated price in GET /v1/messages/{id}' },
+    );
+    expect(priced.price).toEqual({ currency: 'EUR', amount: '0.080000' });
 
     // Another account's key: the same id does not exist for it.
     const created = await api().call('createAccount', {
