@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HeldState } from '@smshub/contracts';
 import { CommandStatus as S, MessageState, type Pdu, type PduFields } from '@smshub/smpp';
-import { cancelRequest, heldQueryResponse, replaceRequest } from './held.js';
+import { cancelRequest, heldQueryResponse, RecentlyHeld, replaceRequest } from './held.js';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
 /** A decoded request with these fields (the header does not matter here). */
@@ -103,5 +103,58 @@ describe('replace_sm fields', () => {
       S.ESME_RINVREGDLVFLG,
     );
     expect(replaceRequest(pdu({ message_id: '' }), 'e', NOW)).toBe(S.ESME_RINVMSGID);
+  });
+});
+
+describe('RecentlyHeld (a cancel or replace right after the submit waits for the scheduler)', () => {
+  it('retries a recent id until the scheduler has it, and answers at once for other ids', async () => {
+    const recent = new RecentlyHeld(2_000);
+    recent.add('sys', 'c1');
+    let calls = 0;
+    const found = await recent.retry(
+      'sys',
+      'c1',
+      () => Promise.resolve(++calls >= 3 ? ['hub-1'] : []),
+      (r) => r.length > 0,
+      5,
+    );
+    expect(found).toEqual(['hub-1']);
+    expect(calls).toBe(3);
+    let other = 0;
+    const none = await recent.retry(
+      'sys',
+      'c2',
+      () => {
+        other++;
+        return Promise.resolve([] as string[]);
+      },
+      (r) => r.length > 0,
+      5,
+    );
+    expect(none).toEqual([]);
+    expect(other).toBe(1);
+  });
+
+  it('gives up when the window ends, and forgets expired ids', async () => {
+    const recent = new RecentlyHeld(30);
+    recent.add('sys', 'c1');
+    let calls = 0;
+    const r = await recent.retry(
+      'sys',
+      'c1',
+      () => Promise.resolve(++calls && undefined),
+      (x) => !!x,
+      5,
+    );
+    expect(r).toBeUndefined();
+    expect(calls).toBeGreaterThan(1);
+    expect(recent.deadline('sys', 'c1', Date.now() + 31)).toBe(0);
+  });
+
+  it('keeps at most its bound, dropping expired and then the oldest entries', () => {
+    const recent = new RecentlyHeld(1_000, 3);
+    for (const id of ['a', 'b', 'c', 'd']) recent.add('sys', id, 0);
+    expect(recent.deadline('sys', 'd', 1)).toBe(1_000);
+    expect(['a', 'b', 'c'].filter((id) => recent.deadline('sys', id, 1) > 0).length).toBeLessThan(3);
   });
 });

@@ -182,3 +182,58 @@ export class SchedulerClient implements HeldMessages {
     this.client.close();
   }
 }
+
+/**
+ * Held messages this replica accepted in the last few seconds: the scheduler stores a held message only once
+ * it has read it from sms.scheduled.v1 (its consumer lag, milliseconds to a second or two), so a cancel_sm
+ * or replace_sm right after the submit_sm_resp would otherwise find nothing and answer ESME_RCANCELFAIL for
+ * a message that is in fact held. For these ids the answer waits (polling) until the scheduler knows the
+ * message or the window ends. Bounded: entries expire after `windowMs` and the map keeps at most `max`.
+ * Another replica's recent submits are not known here (a customer cancels on its own session, as a rule).
+ */
+export class RecentlyHeld {
+  private readonly until = new Map<string, number>();
+
+  constructor(
+    private readonly windowMs = 3_000,
+    private readonly max = 100_000,
+  ) {}
+
+  add(systemId: string, customerMessageId: string, now = Date.now()): void {
+    if (this.until.size >= this.max) {
+      for (const [k, t] of this.until) {
+        if (t > now && this.until.size < this.max) break;
+        this.until.delete(k);
+      }
+    }
+    this.until.set(`${systemId}\u0000${customerMessageId}`, now + this.windowMs);
+  }
+
+  /** Until when (epoch ms) a lookup of this id may still be waiting for the scheduler; 0 = not recent. */
+  deadline(systemId: string, customerMessageId: string, now = Date.now()): number {
+    const k = `${systemId}\u0000${customerMessageId}`;
+    const t = this.until.get(k) ?? 0;
+    if (t && t <= now) this.until.delete(k);
+    return t > now ? t : 0;
+  }
+
+  /**
+   * Runs `attempt` until it gives a definite "found" (`found(result)`), or the id is not recent, or its
+   * window ends; returns the last result.
+   */
+  async retry<T>(
+    systemId: string,
+    customerMessageId: string,
+    attempt: () => Promise<T>,
+    found: (r: T) => boolean,
+    intervalMs = 100,
+  ): Promise<T> {
+    for (;;) {
+      const r = await attempt();
+      if (found(r) || !customerMessageId) return r;
+      const end = this.deadline(systemId, customerMessageId);
+      if (!end || Date.now() + intervalMs > end) return r;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}

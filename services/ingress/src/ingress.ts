@@ -30,7 +30,7 @@ import { buildInboundDelivery } from './inbound-mo.js';
 import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
-import { cancelRequest, heldQueryResponse, replaceRequest, type HeldMessages } from './held.js';
+import { cancelRequest, heldQueryResponse, RecentlyHeld, replaceRequest, type HeldMessages } from './held.js';
 import { SellRateCache } from './sell-rates.js';
 import { buildSubmitted, checkSubmit, ConcatGroups, type SessionInfo } from './submit.js';
 import { encodeSubmitted } from './submitted-encoder.js';
@@ -193,6 +193,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   const groups = new ConcatGroups();
   const balances = new BalanceCache();
   const store = new ReceiptStore(pool);
+  const recentlyHeld = new RecentlyHeld();
   const acceptedStates = new AcceptedStates(
     store,
     { ...DEFAULT_ACCEPTED_STATES, retentionMs: opts.stateRetentionMs },
@@ -447,6 +448,7 @@ export function createIngress(deps: IngressDeps): Ingress {
     st.accepted.inc();
     // The id this submit_sm_resp carries (the hub id; see message_id_format) and the hub id.
     acceptedStates.add(systemId, msg.customerMessageId, msg.messageId);
+    if (msg.held) recentlyHeld.add(systemId, msg.customerMessageId);
     m.submitLatency.observe((performance.now() - started) / 1000);
     if (log.isLevelEnabled('debug'))
       log.debug({ systemId, messageId: msg.messageId, dst: mask(msg.destination) }, 'accepted');
@@ -492,7 +494,13 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (typeof req === 'number') return { status: req };
     if (!deps.held) return { status: S.ESME_RCANCELFAIL };
     try {
-      const ids = await deps.held.cancel(req);
+      const held = deps.held;
+      const ids = await recentlyHeld.retry(
+        req.systemId,
+        req.messageId,
+        () => held.cancel(req),
+        (r) => r.length > 0,
+      );
       return ids.length > 0 ? {} : { status: S.ESME_RCANCELFAIL };
     } catch (err) {
       log.error({ err: (err as Error).message }, 'cancel_sm: scheduler unavailable');
@@ -508,7 +516,14 @@ export function createIngress(deps: IngressDeps): Ingress {
     if (typeof req === 'number') return { status: req };
     if (!deps.held) return { status: S.ESME_RREPLACEFAIL };
     try {
-      return (await deps.held.replace(req)) ? {} : { status: S.ESME_RREPLACEFAIL };
+      const held = deps.held;
+      const replaced = await recentlyHeld.retry(
+        req.systemId,
+        req.messageId,
+        () => held.replace(req),
+        (r) => r !== undefined,
+      );
+      return replaced ? {} : { status: S.ESME_RREPLACEFAIL };
     } catch (err) {
       log.error({ err: (err as Error).message }, 'replace_sm: scheduler unavailable');
       return { status: S.ESME_RSYSERR };

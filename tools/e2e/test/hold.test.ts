@@ -146,6 +146,17 @@ describe('messages the hub holds', () => {
     expect(releasesOf(id)).toHaveLength(0);
   }, 90_000);
 
+  it('cancel_sm right after the submit_sm_resp cancels the held message (the scheduler may not have read it yet)', async () => {
+    const id = await submit({ schedule_delivery_time: inSeconds(6) });
+    expect(
+      await status(v50!.request('cancel_sm', { message_id: id, source_addr: 'ACME', source_addr_ton: 5 })),
+    ).toBe(S.ESME_ROK);
+    expect(await state(v50!, id)).toBe(MessageState.DELETED);
+    const later = await submit({ schedule_delivery_time: inSeconds(8) });
+    await waitFor(() => releasesOf(later)[0], { what: 'release of the later message', timeoutMs: 30_000 });
+    expect(releasesOf(id)).toHaveLength(0);
+  }, 90_000);
+
   it('cancel_sm by destination cancels every held message of the account to it', async () => {
     const dest = '447400123999';
     const a = await submit({ schedule_delivery_time: inSeconds(40), destination_addr: dest });
