@@ -178,37 +178,50 @@ describe('console', () => {
     expect(await page.getByRole('alert').count()).toBe(0);
   });
 
-  it('changes a routing rule through the admin API, and shows the API refusing a bad one', async () => {
-    const page = await newPage();
-    await signIn(page, ch!.tokens.admin);
-    await page.getByRole('link', { name: 'Routing & firewall' }).click();
-    const edit = page
-      .getByRole('table', { name: 'routing rules' })
-      .getByRole('link', { name: 'Edit' })
-      .first();
-    await edit.click();
-    const ruleId = decodeURIComponent(page.url().split('/').pop()!);
-    const form = page.getByRole('form', { name: 'edit routing rule' });
+  it(
+    'changes a routing rule through the admin API, and shows the API refusing a bad one',
+    { timeout: 150_000 },
+    async () => {
+      const page = await newPage();
+      await signIn(page, ch!.tokens.admin);
+      await page.getByRole('link', { name: 'Routing & firewall' }).click();
+      const edit = page
+        .getByRole('table', { name: 'routing rules' })
+        .getByRole('link', { name: 'Edit' })
+        .first();
+      await edit.click();
+      const ruleId = decodeURIComponent(page.url().split('/').pop()!);
+      const form = page.getByRole('form', { name: 'edit routing rule' });
 
-    // A target that is no connector: admin refuses, the console shows why, nothing changes.
-    const targets = await form.getByLabel(/^targets/).inputValue();
-    await form.getByLabel(/^targets/).fill(`${targets}, no-such-connector`);
-    await form.getByRole('button', { name: 'Save' }).click();
-    await text(form.getByRole('alert')).toContain('no-such-connector');
-    await form.getByLabel(/^targets/).fill(targets);
+      // The form shows the stored rule at once (it had an empty first render a quick user could save).
+      const targets = await form.getByLabel(/^targets/).inputValue();
+      expect(targets).not.toBe('');
+      // A target that is no connector: admin refuses, the console shows why, nothing changes.
+      await form.getByLabel(/^targets/).fill(`${targets}, no-such-connector`);
+      await form.getByRole('button', { name: 'Save' }).click();
+      await text(form.getByRole('alert')).toContain('no-such-connector');
+      await form.getByLabel(/^targets/).fill(targets);
 
-    await form.getByLabel(/^priority/).fill('42');
-    await form.getByRole('button', { name: 'Save' }).click();
-    await page.waitForURL(/\/routing$/);
-    await text(page.locator(`tr[data-rule="${ruleId}"] td`).first()).toBe('42');
-    const stored = await adminCall<GetRoutingRuleResponse>((md, cb) =>
-      ch!.admin.getRoutingRule({ id: ruleId }, md, cb),
-    );
-    expect(stored.routingRule?.priority).toBe(42);
-    expect(stored.routingRule?.targets.map((t) => t.connectorId)).toEqual(
-      targets.split(',').map((t) => t.trim().split(':')[0]),
-    );
-  });
+      await form.getByLabel(/^priority/).fill('42');
+      await form.getByRole('button', { name: 'Save' }).click();
+      // Back on the list once admin took it (a loaded CI machine can take a while); a refusal shows its reason.
+      await page.waitForURL(/\/routing$/, { timeout: 60_000 }).catch(async (err: Error) => {
+        const alert = await form
+          .getByRole('alert')
+          .textContent({ timeout: 1_000 })
+          .catch(() => null);
+        throw new Error(`the save did not return to /routing: ${alert ?? 'no alert shown'}`, { cause: err });
+      });
+      await text(page.locator(`tr[data-rule="${ruleId}"] td`).first()).toBe('42');
+      const stored = await adminCall<GetRoutingRuleResponse>((md, cb) =>
+        ch!.admin.getRoutingRule({ id: ruleId }, md, cb),
+      );
+      expect(stored.routingRule?.priority).toBe(42);
+      expect(stored.routingRule?.targets.map((t) => t.connectorId)).toEqual(
+        targets.split(',').map((t) => t.trim().split(':')[0]),
+      );
+    },
+  );
 
   it('an admin disables a connector after confirming, and enables it again', async () => {
     const page = await newPage();

@@ -1,6 +1,6 @@
 // Routing and firewall rules, and editing a routing rule: the admin API validates every change (the same
 // validation as hubctl), and its message is shown as is.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, ApiError, type SessionInfo } from '../api';
 import { enumName } from '../format';
 import { useLoad } from '../hooks';
@@ -130,27 +130,31 @@ const splitList = (s: string) =>
 export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
   const res = useLoad('routing', () => api.get<Rules>('/api/routing'));
   const rule = res.data?.routingRules.find((r) => r.id === props.id);
-  const [form, setForm] = useState<Record<string, string | boolean>>({});
+  const [edits, setEdits] = useState<Record<string, string | boolean>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    if (!rule) return;
-    setForm({
-      name: rule.name ?? '',
-      priority: String(rule.priority ?? 0),
-      enabled: Boolean(rule.enabled),
-      destinationPrefixes: (rule.destinationPrefixes ?? []).join(', '),
-      countries: (rule.countries ?? []).join(', '),
-      strategy: String(rule.strategy ?? 'ROUTE_STRATEGY_PRIORITY').replace('ROUTE_STRATEGY_', ''),
-      targets: (rule.targets ?? [])
-        .map((t) => (t.weight ? `${t.connectorId}:${t.weight}` : t.connectorId))
-        .join(', '),
-    });
-  }, [rule?.revision]);
   if (!rule) return <Problem error={res.error ?? (res.loading ? null : `no routing rule ${props.id}`)} />;
+  // The form starts from the stored rule in the first render that has it (never an empty form a quick user
+  // could save), and starts again from it when its revision changes.
+  const revision = String(rule.revision ?? '');
+  const form: Record<string, string | boolean> =
+    edits.revision === revision
+      ? edits
+      : {
+          revision,
+          name: rule.name ?? '',
+          priority: String(rule.priority ?? 0),
+          enabled: Boolean(rule.enabled),
+          destinationPrefixes: (rule.destinationPrefixes ?? []).join(', '),
+          countries: (rule.countries ?? []).join(', '),
+          strategy: String(rule.strategy ?? 'ROUTE_STRATEGY_PRIORITY').replace('ROUTE_STRATEGY_', ''),
+          targets: (rule.targets ?? [])
+            .map((t) => (t.weight ? `${t.connectorId}:${t.weight}` : t.connectorId))
+            .join(', '),
+        };
   const set = (k: string) => (e: Event) => {
     const el = e.target as HTMLInputElement;
-    setForm({ ...form, [k]: el.type === 'checkbox' ? el.checked : el.value });
+    setEdits({ ...form, [k]: el.type === 'checkbox' ? el.checked : el.value });
   };
   const save = async (e: Event) => {
     e.preventDefault();
