@@ -370,8 +370,10 @@ describe('MessageService (gRPC over loopback)', () => {
         destination: i === 4 ? '33612345678' : '447700900123',
       });
     }
+    // The dispatch carries the message's context as egress's does (its receivedAt too): dlr may read it
+    // before the submitted record, and the listing orders by the time the hub received the message.
     await h.dispatch(
-      { hubId: ids[0]!, accountId: account },
+      { hubId: ids[0]!, accountId: account, receivedAt: new Date(base) },
       {
         connectorId: 'con_l',
         outcome: DispatchOutcome.DISPATCH_OUTCOME_REJECTED,
