@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { moParts, parseMoRequest } from './control.js';
+import { moParts, parseBehaviourRequest, parseMoRequest } from './control.js';
 
 describe('POST /mo', () => {
   it('refuses a body without a hub number or text, naming the field', () => {
@@ -26,5 +26,24 @@ describe('POST /mo', () => {
   it('splits into the asked number of parts', () => {
     const p = moParts({ from: 'x', to: '1', text: 'abcdefghi', parts: 3 });
     expect(p.parts.map((x) => x.shortMessage.subarray(6).toString())).toEqual(['abc', 'def', 'ghi']);
+  });
+});
+
+describe('POST /behaviour body', () => {
+  it('passes a receipts patch through and reads error rates by status name', () => {
+    expect(parseBehaviourRequest({ simulator: 'a', receipts: { mix: { UNDELIV: 1 } } })).toEqual({
+      simulator: 'a',
+      patch: { receipts: { mix: { UNDELIV: 1 } } },
+    });
+    expect(parseBehaviourRequest({ errorRates: { ESME_RSYSERR: 0.5 } })).toEqual({
+      patch: { errorRates: { 8: 0.5 } },
+    });
+  });
+
+  it('refuses identity settings, an empty patch and a non-object', () => {
+    expect(parseBehaviourRequest({ password: 'x', tls: {} })).toMatch(/"password", "tls" cannot change/);
+    expect(parseBehaviourRequest({ simulator: 'a' })).toMatch(/nothing to change/);
+    expect(parseBehaviourRequest([])).toMatch(/JSON object/);
+    expect(parseBehaviourRequest({ errorRates: { NOPE: 1 } })).toMatch(/unknown command_status/);
   });
 });

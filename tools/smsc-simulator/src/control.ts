@@ -6,11 +6,19 @@
 // that simulator (the first simulator when none is named). A text longer than one SMS is sent as UDH parts
 // (8-bit reference); "parts": N > 1 forces at least N parts (for reassembly tests); "onlyParts": [1, 3]
 // sends only those parts (a part that never arrives). Answers {"parts": n, "simulator": name}.
+//   POST /behaviour {"simulator": "sim-good", "receipts": {"mix": {"DELIVRD": 60, "UNDELIV": 40},
+//             "delayMs": {"min": 1000, "max": 3000}}, "acceptLatencyMs": 5, "errorRates": {"ESME_RSYSERR": 0.1}}
+// changes a running simulator's behaviour from its next message on (a scripted scenario: a network that
+// degrades, slows down, recovers). Each top-level key given replaces that setting as a whole; the others,
+// and every other SimulatorOptions key (fakeReceipts, lateDelivery, ... when the library has them) pass
+// through to setBehaviour; identity and listening settings (systemId, password, tls, window, seed) are
+// refused. Answers {"simulator": name}.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { segmentText, type SegmentPart } from '@smshub/smpp';
-import type { Simulator } from '@smshub/smsc-simulator';
+import type { Simulator, SimulatorOptions } from '@smshub/smsc-simulator';
+import { parseStatus } from './config.js';
 
 export interface MoRequest {
   from: string;
@@ -48,6 +56,39 @@ export function parseMoRequest(body: unknown): MoRequest | string {
     ...(b.ucs2 === true ? { ucs2: true } : {}),
     ...(typeof b.parts === 'number' ? { parts: b.parts } : {}),
     ...(Array.isArray(b.onlyParts) ? { onlyParts: b.onlyParts as number[] } : {}),
+  };
+}
+
+/** Settings POST /behaviour may not change on a running simulator (who may bind, how it listens). */
+const FIXED_SETTINGS = ['systemId', 'password', 'tls', 'window', 'seed', 'logger', 'keepReceived'];
+
+/** A POST /behaviour body -> the simulator's name (if given) and the patch, or the reason it is refused (pure). */
+export function parseBehaviourRequest(
+  body: unknown,
+): { simulator?: string; patch: Partial<SimulatorOptions> } | string {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON object';
+  const { simulator, ...patch } = body as Record<string, unknown>;
+  if (simulator !== undefined && typeof simulator !== 'string') return '"simulator" must be a name';
+  const fixed = Object.keys(patch).filter((k) => FIXED_SETTINGS.includes(k));
+  if (fixed.length) return `${fixed.map((k) => JSON.stringify(k)).join(', ')} cannot change at runtime`;
+  if (Object.keys(patch).length === 0) return 'nothing to change';
+  const r = patch.receipts;
+  if (r !== undefined && (r === null || typeof r !== 'object' || Array.isArray(r)))
+    return '"receipts" must be an object';
+  let errorRates: Partial<Record<number, number>> | undefined;
+  if (patch.errorRates !== undefined) {
+    if (!patch.errorRates || typeof patch.errorRates !== 'object') return '"errorRates" must be an object';
+    try {
+      errorRates = Object.fromEntries(
+        Object.entries(patch.errorRates).map(([k, p]) => [parseStatus(k), Number(p)]),
+      );
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  return {
+    ...(typeof simulator === 'string' ? { simulator } : {}),
+    patch: { ...(patch as Partial<SimulatorOptions>), ...(errorRates && { errorRates }) },
   };
 }
 
@@ -100,8 +141,26 @@ export async function startControl(
   host = '127.0.0.1',
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
-    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/mo') {
-      send(res, 404, { error: 'POST /mo only' });
+    const route = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && route === '/behaviour') {
+      readJson(req)
+        .then((body) => {
+          const b = parseBehaviourRequest(body);
+          if (typeof b === 'string') return send(res, 400, { error: b });
+          const target = b.simulator ? sims.find((s) => s.name === b.simulator) : sims[0];
+          if (!target) return send(res, 404, { error: `no simulator named ${JSON.stringify(b.simulator)}` });
+          try {
+            target.sim.setBehaviour(b.patch); // validates (compilePlan) before anything changes
+          } catch (e) {
+            return send(res, 400, { error: (e as Error).message });
+          }
+          send(res, 200, { simulator: target.name });
+        })
+        .catch((err: unknown) => send(res, 400, { error: (err as Error).message }));
+      return;
+    }
+    if (req.method !== 'POST' || route !== '/mo') {
+      send(res, 404, { error: 'POST /mo or POST /behaviour only' });
       return;
     }
     readJson(req)

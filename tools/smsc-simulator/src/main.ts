@@ -21,7 +21,7 @@ const config = configOrExit(
     SIM_SYSTEM_ID: envString().optional(),
     SIM_PASSWORD: envString().optional(),
     SIM_CONFIG_FILE: envString().optional(),
-    /** Control endpoint (POST /mo: originate an MO; control.ts) on 127.0.0.1; unset = none. */
+    /** Control endpoint (POST /mo: originate an MO; POST /behaviour: change a simulator at runtime; control.ts) on 127.0.0.1; unset = none. */
     SIM_CONTROL_PORT: envInt({ min: 0, max: 65535 }).optional(),
     /** Seconds between counter log lines (0 = never). */
     SIM_LOG_EVERY_S: envInt({ min: 0, max: 86_400, default: 10 }),
@@ -111,7 +111,7 @@ try {
       'control',
       () => new Promise<void>((resolve) => control.server.close(() => resolve())),
     );
-    logger.info({ port: control.port }, 'control endpoint listening (POST /mo)');
+    logger.info({ port: control.port }, 'control endpoint listening (POST /mo, POST /behaviour)');
   }
 } catch (e) {
   fatal(logger, e, 'simulator failed to start');
