@@ -41,6 +41,7 @@ export * from './gen/smshub/sms/v1/message.js';
 export * from './gen/smshub/sms/v1/mo.js';
 export * from './gen/smshub/sms/v1/part_status.js';
 export * from './gen/smshub/sms/v1/receipt.js';
+export * from './gen/smshub/sms/v1/reroute.js';
 export * from './gen/smshub/sms/v1/rejected.js';
 export * from './gen/smshub/sms/v1/routed.js';
 export * from './gen/smshub/sms/v1/submitted.js';

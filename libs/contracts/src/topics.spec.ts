@@ -64,6 +64,7 @@ describe('topic registry', () => {
       'sms.scheduled.v1': [6, week, false],
       'sms.routed.v1': [6, week, false],
       'sms.rejected.v1': [6, week, false],
+      'sms.reroute.v1': [6, week, false],
       'sms.dispatched.v1': [6, week, false],
       'sms.receipt.raw.v1': [6, week, false],
       'sms.mo.v1': [6, week, false],

@@ -10,6 +10,7 @@ import { ConfigChange, ResourceKind } from './gen/smshub/config/v1/change.js';
 import { SmsSubmitted } from './gen/smshub/sms/v1/submitted.js';
 import { SmsRouted } from './gen/smshub/sms/v1/routed.js';
 import { SmsRejected } from './gen/smshub/sms/v1/rejected.js';
+import { SmsReroute } from './gen/smshub/sms/v1/reroute.js';
 import { SmsDispatched } from './gen/smshub/sms/v1/dispatched.js';
 import { SmsReceiptRaw } from './gen/smshub/sms/v1/receipt.js';
 import { SmsMo } from './gen/smshub/sms/v1/mo.js';
@@ -209,6 +210,14 @@ export const topics = {
     codec: SmsDelivery,
     key: (v) => required('sms.delivery.v1', 'context.message_id', v.context?.messageId),
     description: 'dlr -> ingress, rating: normalised delivery status of a hub message.',
+  }),
+  reroute: defineTopic<SmsReroute>({
+    name: 'sms.reroute.v1',
+    ...flow,
+    codec: SmsReroute,
+    key: (v) => required('sms.reroute.v1', 'routed.message.message_id', v.routed?.message?.messageId),
+    description:
+      'dlr -> egress: send a message once more through its next candidate after a fast final failure.',
   }),
   rated: defineTopic<BillingRated>({
     name: 'billing.rated.v1',

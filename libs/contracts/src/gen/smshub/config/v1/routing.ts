@@ -151,7 +151,41 @@ export interface RoutingRule {
     | RouteStrategyOptions
     | undefined;
   /** Replaces the sender id of messages this rule routes (ignored for blocks); unset = keep the sender. */
-  senderRewrite?: SenderRewrite | undefined;
+  senderRewrite?:
+    | SenderRewrite
+    | undefined;
+  /**
+   * Re-routing of fast failures: a part that fails quickly with a "not delivered" receipt is sent once more
+   * through the next candidate; unset = routing's defaults (on for OTP and transactional traffic).
+   */
+  reroute?: ReroutePolicy | undefined;
+}
+
+/**
+ * When a message this rule routed is sent once more through its next candidate after a final failure.
+ * Statuses that may mean delivered (UNKNOWN, ACCEPTD, EXPIRED, DELETED) and intermediate ones (ENROUTE)
+ * are never re-routed; at most one extra attempt per message.
+ */
+export interface ReroutePolicy {
+  /** Re-route at all; unset = on for OTP and transactional traffic, off for marketing and undeclared. */
+  enabled?:
+    | boolean
+    | undefined;
+  /**
+   * Receipt outcomes that re-route: "UNDELIV" or "REJECTD" (any err), or "UNDELIV:069" (that receipt err
+   * only, 3 digits); empty = ["UNDELIV", "REJECTD"].
+   */
+  failures: string[];
+  /**
+   * Receipt err values (3 digits) that never re-route, because the supplier uses them for outcomes that
+   * may still be delivered; empty = none.
+   */
+  exceptErrors: string[];
+  /**
+   * Longest time from the supplier's acceptance to the failing receipt that still re-routes,
+   * 1000..600000 ms; unset = 30000.
+   */
+  windowMs?: number | undefined;
 }
 
 /** A sender id pattern, as routing and the firewall match it. */
@@ -388,6 +422,7 @@ function createBaseRoutingRule(): RoutingRule {
     timeWindow: undefined,
     strategyOptions: undefined,
     senderRewrite: undefined,
+    reroute: undefined,
   };
 }
 
@@ -465,6 +500,9 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     }
     if (message.senderRewrite !== undefined) {
       SenderRewrite.encode(message.senderRewrite, writer.uint32(178).fork()).join();
+    }
+    if (message.reroute !== undefined) {
+      ReroutePolicy.encode(message.reroute, writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -668,6 +706,14 @@ export const RoutingRule: MessageFns<RoutingRule> = {
             message.senderRewrite = SenderRewrite.decode(reader, reader.uint32());
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.reroute = ReroutePolicy.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -758,6 +804,7 @@ export const RoutingRule: MessageFns<RoutingRule> = {
         : isSet(object.sender_rewrite)
         ? SenderRewrite.fromJSON(object.sender_rewrite)
         : undefined,
+      reroute: isSet(object.reroute) ? ReroutePolicy.fromJSON(object.reroute) : undefined,
     };
   },
 
@@ -829,6 +876,9 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     if (message.senderRewrite !== undefined) {
       obj.senderRewrite = SenderRewrite.toJSON(message.senderRewrite);
     }
+    if (message.reroute !== undefined) {
+      obj.reroute = ReroutePolicy.toJSON(message.reroute);
+    }
     return obj;
   },
 
@@ -865,6 +915,134 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     message.senderRewrite = (object.senderRewrite !== undefined && object.senderRewrite !== null)
       ? SenderRewrite.fromPartial(object.senderRewrite)
       : undefined;
+    message.reroute = (object.reroute !== undefined && object.reroute !== null)
+      ? ReroutePolicy.fromPartial(object.reroute)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReroutePolicy(): ReroutePolicy {
+  return { enabled: undefined, failures: [], exceptErrors: [], windowMs: undefined };
+}
+
+export const ReroutePolicy: MessageFns<ReroutePolicy> = {
+  encode(message: ReroutePolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.enabled !== undefined) {
+      writer.uint32(8).bool(message.enabled);
+    }
+    for (const v of message.failures) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.exceptErrors) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.windowMs !== undefined) {
+      writer.uint32(32).uint32(message.windowMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReroutePolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReroutePolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.failures.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.exceptErrors.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.windowMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReroutePolicy {
+    return {
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : undefined,
+      failures: globalThis.Array.isArray(object?.failures) ? object.failures.map((e: any) => globalThis.String(e)) : [],
+      exceptErrors: globalThis.Array.isArray(object?.exceptErrors)
+        ? object.exceptErrors.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.except_errors)
+        ? object.except_errors.map((e: any) => globalThis.String(e))
+        : [],
+      windowMs: isSet(object.windowMs)
+        ? globalThis.Number(object.windowMs)
+        : isSet(object.window_ms)
+        ? globalThis.Number(object.window_ms)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ReroutePolicy): unknown {
+    const obj: any = {};
+    if (message.enabled !== undefined) {
+      obj.enabled = message.enabled;
+    }
+    if (message.failures?.length) {
+      obj.failures = message.failures;
+    }
+    if (message.exceptErrors?.length) {
+      obj.exceptErrors = message.exceptErrors;
+    }
+    if (message.windowMs !== undefined) {
+      obj.windowMs = Math.round(message.windowMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReroutePolicy>): ReroutePolicy {
+    return ReroutePolicy.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReroutePolicy>): ReroutePolicy {
+    const message = createBaseReroutePolicy();
+    message.enabled = object.enabled ?? undefined;
+    message.failures = object.failures?.map((e) => e) || [];
+    message.exceptErrors = object.exceptErrors?.map((e) => e) || [];
+    message.windowMs = object.windowMs ?? undefined;
     return message;
   },
 };

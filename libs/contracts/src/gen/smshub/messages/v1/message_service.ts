@@ -26,6 +26,7 @@ import { SmsInbound } from "../../sms/v1/inbound.js";
 import { MessageContext } from "../../sms/v1/message.js";
 import { SmsReceiptRaw } from "../../sms/v1/receipt.js";
 import { SmsRejected } from "../../sms/v1/rejected.js";
+import { SmsReroute } from "../../sms/v1/reroute.js";
 import { SmsRouted } from "../../sms/v1/routed.js";
 import { SmsSubmitted } from "../../sms/v1/submitted.js";
 
@@ -90,6 +91,12 @@ export interface TimelineEvent {
     | //
     /** sms.submitted.v1 with released_at set: the scheduler released the held message into the flow. */
     { $case: "released"; value: SmsSubmitted }
+    | //
+    /**
+     * sms.reroute.v1: dlr sent the message once more through the next candidate after a fast final
+     * failure (reason, failed connector, the new attempt number).
+     */
+    { $case: "rerouted"; value: SmsReroute }
     | undefined;
 }
 
@@ -345,6 +352,9 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "released":
         SmsSubmitted.encode(message.event.value, writer.uint32(98).fork()).join();
         break;
+      case "rerouted":
+        SmsReroute.encode(message.event.value, writer.uint32(106).fork()).join();
+        break;
     }
     return writer;
   },
@@ -458,6 +468,14 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
             message.event = { $case: "released", value: SmsSubmitted.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.event = { $case: "rerouted", value: SmsReroute.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -494,6 +512,8 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
         ? { $case: "held", value: SmsSubmitted.fromJSON(object.held) }
         : isSet(object.released)
         ? { $case: "released", value: SmsSubmitted.fromJSON(object.released) }
+        : isSet(object.rerouted)
+        ? { $case: "rerouted", value: SmsReroute.fromJSON(object.rerouted) }
         : undefined,
     };
   },
@@ -526,6 +546,8 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       obj.held = SmsSubmitted.toJSON(message.event.value);
     } else if (message.event?.$case === "released") {
       obj.released = SmsSubmitted.toJSON(message.event.value);
+    } else if (message.event?.$case === "rerouted") {
+      obj.rerouted = SmsReroute.toJSON(message.event.value);
     }
     return obj;
   },
@@ -595,6 +617,12 @@ export const TimelineEvent: MessageFns<TimelineEvent> = {
       case "released": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "released", value: SmsSubmitted.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "rerouted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "rerouted", value: SmsReroute.fromPartial(object.event.value) };
         }
         break;
       }

@@ -112,7 +112,26 @@ export interface SmsRouted {
     | NumberInfo
     | undefined;
   /** When routing decided. */
-  routedAt?: Date | undefined;
+  routedAt?:
+    | Date
+    | undefined;
+  /**
+   * Whether and when dlr sends the message once more through the next candidate after a fast final
+   * failure (resolved from the rule and the traffic type); unset = never.
+   */
+  reroute?: RerouteTerms | undefined;
+}
+
+/** The re-route policy routing resolved for one message (see smshub.config.v1.ReroutePolicy). */
+export interface RerouteTerms {
+  /** Receipt outcomes that re-route: "UNDELIV", "REJECTD" or "STAT:err" (a 3-digit receipt err). */
+  failures: string[];
+  /** Receipt err values that never re-route. */
+  exceptErrors: string[];
+  /** Longest time from the supplier's acceptance to the failing receipt, in ms. */
+  windowMs: number;
+  /** Id of the routing rule the policy came from. */
+  ruleId: string;
 }
 
 function createBaseRouteCandidate(): RouteCandidate {
@@ -267,7 +286,14 @@ export const RouteCandidate: MessageFns<RouteCandidate> = {
 };
 
 function createBaseSmsRouted(): SmsRouted {
-  return { message: undefined, candidates: [], strategy: 0, destinationInfo: undefined, routedAt: undefined };
+  return {
+    message: undefined,
+    candidates: [],
+    strategy: 0,
+    destinationInfo: undefined,
+    routedAt: undefined,
+    reroute: undefined,
+  };
 }
 
 export const SmsRouted: MessageFns<SmsRouted> = {
@@ -286,6 +312,9 @@ export const SmsRouted: MessageFns<SmsRouted> = {
     }
     if (message.routedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.routedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.reroute !== undefined) {
+      RerouteTerms.encode(message.reroute, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -343,6 +372,14 @@ export const SmsRouted: MessageFns<SmsRouted> = {
             message.routedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reroute = RerouteTerms.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -372,6 +409,7 @@ export const SmsRouted: MessageFns<SmsRouted> = {
         : isSet(object.routed_at)
         ? fromJsonTimestamp(object.routed_at)
         : undefined,
+      reroute: isSet(object.reroute) ? RerouteTerms.fromJSON(object.reroute) : undefined,
     };
   },
 
@@ -392,6 +430,9 @@ export const SmsRouted: MessageFns<SmsRouted> = {
     if (message.routedAt !== undefined) {
       obj.routedAt = message.routedAt.toISOString();
     }
+    if (message.reroute !== undefined) {
+      obj.reroute = RerouteTerms.toJSON(message.reroute);
+    }
     return obj;
   },
 
@@ -409,6 +450,138 @@ export const SmsRouted: MessageFns<SmsRouted> = {
       ? NumberInfo.fromPartial(object.destinationInfo)
       : undefined;
     message.routedAt = object.routedAt ?? undefined;
+    message.reroute = (object.reroute !== undefined && object.reroute !== null)
+      ? RerouteTerms.fromPartial(object.reroute)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRerouteTerms(): RerouteTerms {
+  return { failures: [], exceptErrors: [], windowMs: 0, ruleId: "" };
+}
+
+export const RerouteTerms: MessageFns<RerouteTerms> = {
+  encode(message: RerouteTerms, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.failures) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.exceptErrors) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.windowMs !== 0) {
+      writer.uint32(24).uint32(message.windowMs);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(34).string(message.ruleId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RerouteTerms {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRerouteTerms();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.failures.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.exceptErrors.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.windowMs = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RerouteTerms {
+    return {
+      failures: globalThis.Array.isArray(object?.failures) ? object.failures.map((e: any) => globalThis.String(e)) : [],
+      exceptErrors: globalThis.Array.isArray(object?.exceptErrors)
+        ? object.exceptErrors.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.except_errors)
+        ? object.except_errors.map((e: any) => globalThis.String(e))
+        : [],
+      windowMs: isSet(object.windowMs)
+        ? globalThis.Number(object.windowMs)
+        : isSet(object.window_ms)
+        ? globalThis.Number(object.window_ms)
+        : 0,
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RerouteTerms): unknown {
+    const obj: any = {};
+    if (message.failures?.length) {
+      obj.failures = message.failures;
+    }
+    if (message.exceptErrors?.length) {
+      obj.exceptErrors = message.exceptErrors;
+    }
+    if (message.windowMs !== 0) {
+      obj.windowMs = Math.round(message.windowMs);
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RerouteTerms>): RerouteTerms {
+    return RerouteTerms.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RerouteTerms>): RerouteTerms {
+    const message = createBaseRerouteTerms();
+    message.failures = object.failures?.map((e) => e) || [];
+    message.exceptErrors = object.exceptErrors?.map((e) => e) || [];
+    message.windowMs = object.windowMs ?? 0;
+    message.ruleId = object.ruleId ?? "";
     return message;
   },
 };
