@@ -1,6 +1,12 @@
 import { CommandStatus } from '@smshub/smpp';
 import type { Rng } from './prng.js';
-import type { Range, ReceiptBehaviour, SimulatedStat, SimulatorOptions } from './types.js';
+import type { MessageSelector, Range, ReceiptBehaviour, SimulatedStat, SimulatorOptions } from './types.js';
+
+/** A compiled MessageSelector. */
+export interface Selector {
+  prefixes: string[];
+  share: number;
+}
 
 /**
  * SimulatorOptions compiled once (on creation and on setBehaviour) into the tables the hot path reads:
@@ -23,6 +29,47 @@ export interface Plan {
   carrier: NonNullable<ReceiptBehaviour['carrier']>;
   intermediate: boolean;
   disconnectEvery: number;
+  /** fakeReceipts, compiled; null: off. */
+  fake: Selector | null;
+  /** lateDelivery, compiled; null: off. */
+  late: (Selector & { delay: Range }) | null;
+  /** handsets, compiled; null: none. */
+  handsets: { numbers: Set<string>; token: RegExp; reply: string } | null;
+}
+
+const digits = (a: string): string => a.trim().replace(/^\+/, '');
+
+function compileSelector(name: string, s: MessageSelector): Selector {
+  if (s === null || typeof s !== 'object') throw new RangeError(`${name} must be an object`);
+  const share = s.share ?? 1;
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new RangeError(`${name}.share must be between 0 and 1`);
+  const prefixes = (s.prefixes ?? []).map((p) => {
+    if (typeof p !== 'string' || !/^\+?[0-9]{1,15}$/.test(p.trim()))
+      throw new RangeError(`${name}.prefixes: "${String(p)}" is not a number prefix`);
+    return digits(p);
+  });
+  return { prefixes, share };
+}
+
+/** Whether the selector picks a message to `destination` (one PRNG draw when share < 1). */
+export function selects(sel: Selector | null, destination: string, rng: Rng): boolean {
+  if (!sel || sel.share === 0) return false;
+  if (sel.prefixes.length > 0) {
+    const d = digits(destination);
+    if (!sel.prefixes.some((p) => d.startsWith(p))) return false;
+  }
+  return sel.share >= 1 || rng() < sel.share;
+}
+
+/** The probe token in a message's text (the first match), or undefined. */
+export function findToken(plan: Plan, text: string): string | undefined {
+  return plan.handsets?.token.exec(text)?.[0];
+}
+
+/** Whether `destination` is one of the handset numbers. */
+export function isHandset(plan: Plan, destination: string): boolean {
+  return plan.handsets !== null && plan.handsets.numbers.has(digits(destination));
 }
 
 const STATS: readonly SimulatedStat[] = ['DELIVRD', 'UNDELIV', 'EXPIRED', 'REJECTD'];
@@ -99,6 +146,34 @@ export function compilePlan(o: SimulatorOptions): Plan {
   if (!Number.isInteger(disconnectEvery) || disconnectEvery < 0)
     throw new RangeError('disconnectEvery must be an integer >= 0');
   const latency = checkRange('acceptLatencyMs', o.acceptLatencyMs);
+  const fake = o.fakeReceipts ? compileSelector('fakeReceipts', o.fakeReceipts) : null;
+  const late = o.lateDelivery
+    ? {
+        ...compileSelector('lateDelivery', o.lateDelivery),
+        delay: checkRange('lateDelivery.delayMs', o.lateDelivery.delayMs),
+      }
+    : null;
+  let handsets: Plan['handsets'] = null;
+  if (o.handsets) {
+    const h = o.handsets;
+    if (!Array.isArray(h.numbers)) throw new RangeError('handsets.numbers must be a list of numbers');
+    const numbers = new Set(
+      h.numbers.map((n) => {
+        if (typeof n !== 'string' || !/^\+?[0-9]{3,15}$/.test(n.trim()))
+          throw new RangeError(`handsets.numbers: "${String(n)}" is not a number`);
+        return digits(n);
+      }),
+    );
+    let token: RegExp;
+    try {
+      token = new RegExp(h.tokenPattern ?? 'PRB-[0-9A-Za-z]+');
+    } catch (e) {
+      throw new RangeError(`handsets.tokenPattern: ${(e as Error).message}`);
+    }
+    const reply = h.replyTemplate ?? 'ACK {token}';
+    if (!reply.includes('{token}')) throw new RangeError('handsets.replyTemplate must contain {token}');
+    handsets = { numbers, token, reply };
+  }
 
   return {
     latency,
@@ -116,6 +191,9 @@ export function compilePlan(o: SimulatorOptions): Plan {
     carrier,
     intermediate: r.intermediate ?? false,
     disconnectEvery,
+    fake,
+    late,
+    handsets,
   };
 }
 

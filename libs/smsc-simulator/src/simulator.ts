@@ -17,6 +17,9 @@ import {
 } from '@smshub/smpp';
 import {
   compilePlan,
+  findToken,
+  isHandset,
+  selects,
   pickError,
   pickStat,
   sampleRange,
@@ -41,6 +44,26 @@ const BIND_SETTLE_MS = 20;
 /** Retries of a receipt the ESME answered with a transient error (or RINVBNDSTS), and the wait between them. */
 const RECEIPT_ATTEMPTS = 5;
 const RECEIPT_RETRY_MS = 500;
+
+/** Attempts of a handset confirmation (an MO) when no receiver is bound or the hub refuses it, and the wait. */
+const CONFIRM_ATTEMPTS = 10;
+const CONFIRM_RETRY_MS = 1000;
+
+/** A message on its way to a handset number, then its confirmation. */
+interface HandsetJob {
+  number: string;
+  numberTon: number;
+  to: string;
+  toTon: number;
+  toNpi: number;
+  systemId: string;
+  messageId: string;
+  token: string | undefined;
+  submitTime: number;
+  late: boolean;
+  /** Set once delivered: only the confirmation is left (a retry). */
+  confirmAttempts?: number;
+}
 
 const THROTTLED: ResponseSpec = Object.freeze({ status: CommandStatus.ESME_RTHROTTLED });
 
@@ -89,6 +112,7 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
   private readonly bound = new Set<SmppSession>();
   private readonly responses: Scheduler<DelayedResponse>;
   private readonly receiptTimer: Scheduler<ReceiptJob>;
+  private readonly handsetTimer: Scheduler<HandsetJob>;
   private readonly server;
 
   readonly counters: SimulatorCounters = {
@@ -103,6 +127,11 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
     receiptsNacked: 0,
     duplicates: 0,
     disconnects: 0,
+    fakeReceipts: 0,
+    lateDeliveries: 0,
+    handsetDeliveries: 0,
+    handsetConfirmations: 0,
+    handsetConfirmationsFailed: 0,
   };
 
   constructor(options: SimulatorOptions) {
@@ -123,6 +152,7 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
       this.route(job.systemId).queue.push(job);
       this.pump(job.systemId);
     });
+    this.handsetTimer = new Scheduler((job) => this.handsetReceives(job));
     this.server = createSmppServer({
       ...(options.tls && { tls: options.tls }),
       systemId: options.smscSystemId ?? 'smsc-sim',
@@ -154,16 +184,25 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
     this.closed = true;
     this.responses.stop();
     this.receiptTimer.stop();
+    this.handsetTimer.stop();
     this.routes.clear();
     await this.server.close({ graceMs: 1000 });
   }
 
   setBehaviour(patch: Partial<SimulatorOptions>): void {
     const next = { ...this.opts, ...patch };
+    // undefined (or null from JSON) turns an optional behaviour off.
+    for (const k of Object.keys(next) as Array<keyof SimulatorOptions>)
+      if (next[k] === undefined || (next[k] as unknown) === null) delete next[k];
     this.plan = compilePlan(next); // throws before anything changes
     this.opts = next;
     this.bucket.setRate(this.plan.tpsCap);
     if (patch.seed !== undefined) this.rng = createRng(patch.seed);
+  }
+
+  get options(): Readonly<SimulatorOptions> {
+    const { logger: _logger, tls: _tls, ...rest } = this.opts;
+    return rest;
   }
 
   received(): ReadonlyArray<ReceivedSubmit> {
@@ -282,12 +321,23 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
     const duplicate = this.dups.check(submitKey(pdu), now);
     if (duplicate) c.duplicates++;
     const systemId = sessionInfo.get(session)?.systemId ?? session.peerSystemId ?? '';
-    const stat = pickStat(plan, this.rng);
+    let stat = pickStat(plan, this.rng);
+    const destination = pdu.destination_addr ?? '';
+    // A fake-DLR route reports DELIVRD and delivers nothing; a late one delivers after its delay.
+    const fake = plan.fake !== null && selects(plan.fake, destination, this.rng);
+    if (fake) {
+      stat = 'DELIVRD';
+      c.fakeReceipts++;
+    }
+    const late =
+      !fake && stat === 'DELIVRD' && plan.late !== null && selects(plan.late, destination, this.rng);
+    if (late) c.lateDeliveries++;
+    const toHandset = !fake && stat === 'DELIVRD' && isHandset(plan, destination);
     const rd = pdu.registered_delivery ?? 0;
     const record = this.keepReceived > 0 || this.listenerCount('submit') > 0;
     const receipt = wantsReceipt(rd, stat);
     const needText = receipt && plan.carrier !== 'tlv' && plan.textVariant !== 'noText';
-    const content = record || needText ? messageContent(pdu) : undefined;
+    const content = record || needText || toHandset ? messageContent(pdu) : undefined;
 
     if (record) {
       const sub: ReceivedSubmit = {
@@ -325,6 +375,7 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
       this.emit('submit', sub);
     }
 
+    let receiptDelay: number | undefined;
     if (receipt) {
       let text = '';
       if (needText && content?.ok) {
@@ -348,13 +399,92 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
         stat,
         text,
       };
-      const delay = sampleRange(plan.receiptDelay, this.rng);
+      receiptDelay = sampleRange(plan.receiptDelay, this.rng);
+      const delay = receiptDelay;
       if (plan.intermediate && ((rd & 0x03) === 1 || (rd & 0x10) !== 0))
         this.receiptTimer.schedule(delay / 2, { ...job, stat: 'ENROUTE' });
       // Scheduled after the response is written (same tick), so a 0 ms receipt never overtakes its resp.
       this.receiptTimer.schedule(delay, job);
     }
+    if (toHandset) {
+      // The handset gets the message when the receipt says it was delivered (or the lateDelivery delay later).
+      let token: string | undefined;
+      if (content?.ok) {
+        try {
+          token = findToken(plan, decodeText(content.bytes, content.dataCoding));
+        } catch {
+          token = undefined;
+        }
+      }
+      const base = receiptDelay ?? sampleRange(plan.receiptDelay, this.rng);
+      const extra = late && plan.late ? sampleRange(plan.late.delay, this.rng) : 0;
+      this.handsetTimer.schedule(base + extra, {
+        number: destination.replace(/^\+/, ''),
+        numberTon: pdu.dest_addr_ton ?? 1,
+        to: pdu.source_addr ?? '',
+        toTon: pdu.source_addr_ton ?? 0,
+        toNpi: pdu.source_addr_npi ?? 0,
+        systemId,
+        messageId,
+        token,
+        submitTime: now,
+        late,
+      });
+    }
     return { fields: { message_id: messageId } };
+  }
+
+  // ------------------------------------------------------------------ handsets
+
+  /** A message reaches a handset number: count it, tell listeners, send its confirmation. */
+  private handsetReceives(job: HandsetJob): void {
+    if (this.closed) return;
+    if (job.confirmAttempts === undefined) {
+      this.counters.handsetDeliveries++;
+      if (this.listenerCount('handset') > 0)
+        this.emit('handset', {
+          number: job.number,
+          to: job.to,
+          messageId: job.messageId,
+          token: job.token,
+          submitTime: job.submitTime,
+          deliveredAt: Date.now(),
+          late: job.late,
+        });
+    }
+    if (job.token === undefined) return;
+    const plan = this.plan;
+    const text = (plan.handsets?.reply ?? 'ACK {token}').replace('{token}', job.token);
+    const fields: PduFields = {
+      source_addr_ton: job.numberTon === 0 ? 0 : 1,
+      source_addr_npi: 1,
+      source_addr: job.number,
+      dest_addr_ton: job.toTon,
+      dest_addr_npi: job.toNpi,
+      destination_addr: job.to,
+      esm_class: 0,
+      data_coding: 0,
+      short_message: Buffer.from(text, 'latin1'),
+    };
+    // The session the message came from when it is a receiver, else any receiver bound to this simulator.
+    const own = this.routes.get(job.systemId)?.sessions.length ? job.systemId : undefined;
+    this.deliver(fields, own).then(
+      () => {
+        this.counters.handsetConfirmations++;
+      },
+      (err: unknown) => {
+        const attempts = (job.confirmAttempts ?? 0) + 1;
+        if (attempts < CONFIRM_ATTEMPTS && !this.closed) {
+          this.handsetTimer.schedule(CONFIRM_RETRY_MS, { ...job, confirmAttempts: attempts });
+          return;
+        }
+        this.counters.handsetConfirmationsFailed++;
+        this.log.warn(
+          { messageId: job.messageId, err: (err as Error).message },
+          'simulator handset confirmation not delivered; given up',
+        );
+      },
+    );
   }
 
   // ------------------------------------------------------------------ receipts

@@ -33,6 +33,43 @@ export interface ReceiptBehaviour {
   intermediate?: boolean;
 }
 
+/** Which accepted messages a network behaviour applies to. */
+export interface MessageSelector {
+  /** Destination prefixes (digits; a leading '+' is ignored). Unset or empty: every destination. */
+  prefixes?: string[];
+  /** Share (0..1) of the matching messages, drawn per message. Default 1 (all of them). */
+  share?: number;
+}
+
+/**
+ * A fake-DLR grey route: the selected messages get a DELIVRD receipt (whatever `receipts.mix` would draw)
+ * but never reach the handset (no handset confirmation).
+ */
+export type FakeReceipts = MessageSelector;
+
+/**
+ * A late network: submit_sm_resp and the receipt as usual (at once), but the handset gets the selected
+ * messages only `delayMs` after the receipt would say they were delivered.
+ */
+export interface LateDelivery extends MessageSelector {
+  delayMs: Range;
+}
+
+/**
+ * The simulator's handsets: numbers (an operator's probe devices) whose handset confirms each message it
+ * really receives with an MO (deliver_sm esm_class 0) from the number to the message's source address,
+ * carrying the probe token found in the message: at once on a real delivery, `lateDelivery.delayMs` later
+ * for a late one, never for a fake receipt or a failed delivery. A message without a token is not confirmed.
+ */
+export interface Handsets {
+  /** Probe numbers (digits; a leading '+' is ignored). */
+  numbers: string[];
+  /** Regular expression (source) finding the token in the text. Default `PRB-[0-9A-Za-z]+`. */
+  tokenPattern?: string;
+  /** Text of the confirmation; `{token}` is replaced. Default `ACK {token}`. */
+  replyTemplate?: string;
+}
+
 export interface SimulatorOptions {
   /** Accept only binds with this system_id (ESME_RINVSYSID otherwise). Unset: any. */
   systemId?: string;
@@ -46,6 +83,12 @@ export interface SimulatorOptions {
   errorRates?: Partial<Record<number, number>>;
   /** Delivery receipts. Unset: every accepted message with registered_delivery gets DELIVRD (defaults above). */
   receipts?: ReceiptBehaviour;
+  /** Fake-DLR grey route behaviour (DELIVRD without delivery). Unset: off. */
+  fakeReceipts?: FakeReceipts | undefined;
+  /** Late delivery to the handset behind a quick receipt. Unset: off. */
+  lateDelivery?: LateDelivery | undefined;
+  /** Probe handsets that confirm real deliveries with an MO. Unset: none. */
+  handsets?: Handsets | undefined;
   /** Destroy one random bound session after every N submit_sm (across sessions). 0/unset: never. */
   disconnectEvery?: number;
   /** Per-session window: inbound submit_sm in flight, and outbound deliver_sm awaiting their resp. Default 100. */
@@ -135,12 +178,38 @@ export interface SimulatorCounters {
   duplicates: number;
   /** Sessions dropped by disconnectEvery. */
   disconnects: number;
+  /** Messages given a DELIVRD receipt by fakeReceipts (never delivered). */
+  fakeReceipts: number;
+  /** Messages delivered late by lateDelivery. */
+  lateDeliveries: number;
+  /** Messages to a handset number that really reached it (late ones when they arrive). */
+  handsetDeliveries: number;
+  /** Handset confirmations (MO) the hub answered with ESME_ROK. */
+  handsetConfirmations: number;
+  /** Handset confirmations given up (no receiver bound, or refused, after retries). */
+  handsetConfirmationsFailed: number;
+}
+
+/** A message that reached a handset number (event 'handset'). */
+export interface HandsetDelivery {
+  /** The handset's number (the message's destination). */
+  number: string;
+  /** The message's source address (where the confirmation goes). */
+  to: string;
+  messageId: string;
+  /** Token found in the text; undefined: none (no confirmation). */
+  token: string | undefined;
+  /** Epoch ms of the submit_sm, and of the delivery to the handset. */
+  submitTime: number;
+  deliveredAt: number;
+  late: boolean;
 }
 
 export interface SimulatorEvents {
   submit: [submit: ReceivedSubmit];
   receipt: [receipt: SentReceipt];
   bind: [info: { sessionId: string; systemId: string; bindType: string }];
+  handset: [delivery: HandsetDelivery];
 }
 
 export interface Simulator {
@@ -153,6 +222,8 @@ export interface Simulator {
   readonly counters: Readonly<SimulatorCounters>;
   /** Accepted submits, oldest first (at most keepReceived). */
   received(): ReadonlyArray<ReceivedSubmit>;
+  /** The options now in force (after every setBehaviour). */
+  readonly options: Readonly<SimulatorOptions>;
   /** Receipts waiting for a receiver bind, all system_ids. */
   readonly pendingReceipts: number;
   /** Bound sessions now. */

@@ -372,3 +372,89 @@ describe('TLS', () => {
     }
   });
 });
+
+describe('networks: handsets, fake receipts, late delivery', () => {
+  const probe = (to: string, token: string) => ({
+    source_addr: '447700900999',
+    source_addr_ton: 1,
+    source_addr_npi: 1,
+    destination_addr: to,
+    dest_addr_ton: 1,
+    dest_addr_npi: 1,
+    data_coding: 0,
+    short_message: Buffer.from(`smshub probe ${token}`),
+    registered_delivery: 1,
+  });
+  const isMo = (p: Pdu) => ((p.esm_class ?? 0) & 0x04) === 0;
+  const isReceipt = (p: Pdu) => !isMo(p);
+
+  it('a handset confirms a really delivered probe with an MO carrying its token; no token, no MO', async () => {
+    const { sim, port } = await start({ handsets: { numbers: ['+447700900001'] } });
+    const c = await bind(port);
+    await c.session.submit(probe('447700900001', 'PRB-abc123'));
+    await c.session.submit(probe('447700900001', 'no token here'));
+    await c.session.submit(probe('447700900002', 'PRB-notahandset'));
+    const mo = await waitFor(() => c.delivered.find(isMo), { what: 'handset MO' });
+    expect(mo.source_addr).toBe('447700900001');
+    expect(mo.destination_addr).toBe('447700900999');
+    expect((mo.short_message as Buffer).toString('latin1')).toBe('ACK PRB-abc123');
+    await waitFor(() => c.delivered.filter(isReceipt).length === 3, { what: 'three receipts' });
+    await waitFor(() => sim.counters.handsetDeliveries === 2, { what: 'both handset deliveries' });
+    expect(c.delivered.filter(isMo)).toHaveLength(1);
+    expect(sim.counters.handsetConfirmations).toBe(1);
+  });
+
+  it('fakeReceipts: DELIVRD for messages never delivered, only to the chosen prefixes', async () => {
+    const { sim, port } = await start({
+      receipts: { mix: { UNDELIV: 1 } },
+      handsets: { numbers: ['447700900001', '447800900001'] },
+      fakeReceipts: { prefixes: ['4477'] },
+    });
+    const c = await bind(port);
+    await c.session.submit(probe('447700900001', 'PRB-fake1'));
+    await c.session.submit(probe('447800900001', 'PRB-honest1'));
+    await waitFor(() => c.delivered.filter(isReceipt).length === 2, { what: 'two receipts' });
+    const stats = c.delivered.filter(isReceipt).map((p) => [p.source_addr, p.message_state]);
+    // The faked one says delivered (2); the other follows the mix (UNDELIV 5) and reaches no handset.
+    expect(stats).toEqual(
+      expect.arrayContaining([
+        ['447700900001', 2],
+        ['447800900001', 5],
+      ]),
+    );
+    expect(sim.counters.fakeReceipts).toBe(1);
+    // A later honest delivery to a handset is confirmed; the fake one never was.
+    sim.setBehaviour({ receipts: { mix: { DELIVRD: 1 } }, fakeReceipts: undefined });
+    await c.session.submit(probe('447700900001', 'PRB-after'));
+    const mo = await waitFor(() => c.delivered.find(isMo), { what: 'MO after the switch' });
+    expect((mo.short_message as Buffer).toString('latin1')).toBe('ACK PRB-after');
+    expect(c.delivered.filter(isMo)).toHaveLength(1);
+    expect(sim.counters.handsetDeliveries).toBe(1);
+  });
+
+  it('lateDelivery: the receipt at once, the handset (and its MO) only after the delay', async () => {
+    const { sim, port } = await start({
+      handsets: { numbers: ['447700900001'] },
+      lateDelivery: { delayMs: 1500 },
+    });
+    const c = await bind(port);
+    const handsets: Array<{ late: boolean; deliveredAt: number; submitTime: number }> = [];
+    sim.on('handset', (h) => handsets.push(h));
+    await c.session.submit(probe('447700900001', 'PRB-late'));
+    const receipt = await waitFor(() => c.delivered.find(isReceipt), { what: 'receipt' });
+    expect(receipt.message_state).toBe(2);
+    expect(c.delivered.filter(isMo)).toHaveLength(0); // the receipt came first: the MO is 1.5 s behind
+    const mo = await waitFor(() => c.delivered.find(isMo), { what: 'late MO', timeoutMs: 5000 });
+    expect((mo.short_message as Buffer).toString('latin1')).toBe('ACK PRB-late');
+    expect(handsets[0]?.late).toBe(true);
+    expect((handsets[0]?.deliveredAt ?? 0) - (handsets[0]?.submitTime ?? 0)).toBeGreaterThanOrEqual(1400);
+    expect(sim.counters.lateDeliveries).toBe(1);
+  });
+
+  it('refuses bad network options', () => {
+    expect(() => createSimulator({ fakeReceipts: { share: 2 } })).toThrow(/fakeReceipts.share/);
+    expect(() => createSimulator({ lateDelivery: { delayMs: -1 } })).toThrow(/lateDelivery.delayMs/);
+    expect(() => createSimulator({ handsets: { numbers: ['abc'] } })).toThrow(/handsets.numbers/);
+    expect(() => createSimulator({ handsets: { numbers: [], replyTemplate: 'x' } })).toThrow(/\{token\}/);
+  });
+});

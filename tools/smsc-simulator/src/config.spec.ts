@@ -121,3 +121,36 @@ describe('buildSpecs', () => {
     expect(() => parseFlags(['--bogus'])).toThrow();
   });
 });
+
+describe('grey-route networks', () => {
+  it('reads handsets, fake receipts and late delivery from flags and the file', () => {
+    const [s] = buildSpecs(
+      [],
+      {},
+      parseFlags([
+        '--handsets',
+        '447700900001,+447700900002',
+        '--fake-receipts',
+        '0.5/4477,4478',
+        '--late-delivery',
+        '20000-40000/0.25',
+      ]),
+    );
+    expect(s?.options.handsets).toEqual({ numbers: ['447700900001', '+447700900002'] });
+    expect(s?.options.fakeReceipts).toEqual({ share: 0.5, prefixes: ['4477', '4478'] });
+    expect(s?.options.lateDelivery).toEqual({ delayMs: { min: 20000, max: 40000 }, share: 0.25 });
+    const [f] = buildSpecs(
+      parseConfigFile('{"fakeReceipts": {"share": 1}, "handsets": {"numbers": ["447700900001"]}}'),
+      {},
+      noFlags,
+    );
+    expect(f?.options.fakeReceipts).toEqual({ share: 1 });
+  });
+
+  it('refuses a bad share, prefix or number, naming it', () => {
+    expect(() => buildSpecs([], {}, parseFlags(['--fake-receipts', '2']))).toThrow(/--fake-receipts/);
+    expect(() => buildSpecs([], {}, parseFlags(['--fake-receipts', '1/44x']))).toThrow(/prefixes/);
+    expect(() => buildSpecs([], {}, parseFlags(['--handsets', 'abc']))).toThrow(/handsets.numbers/);
+    expect(() => buildSpecs([], {}, parseFlags(['--late-delivery', 'later']))).toThrow(/--late-delivery/);
+  });
+});

@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import { CommandStatus } from '@smshub/smpp';
-import { compilePlan, type Range, type SimulatedStat, type SimulatorOptions } from '@smshub/smsc-simulator';
+import {
+  compilePlan,
+  type FakeReceipts,
+  type LateDelivery,
+  type Range,
+  type SimulatedStat,
+  type SimulatorOptions,
+} from '@smshub/smsc-simulator';
 
 /**
  * What the process runs: one simulator per entry. Built from, in increasing precedence, the JSON config
@@ -38,7 +45,11 @@ export const USAGE = `usage: smsc-simulator [options]
   --window N               per-session window (default 100)
   --seed N                 PRNG seed
   --tls-cert FILE --tls-key FILE   listen with TLS
-  --keep-received N        accepted submits kept in memory (default 1000)`;
+  --keep-received N        accepted submits kept in memory (default 1000)
+  --handsets N,N           probe numbers whose handset confirms each real delivery with an MO
+  --fake-receipts S[/P,P]  fake-DLR grey route: DELIVRD without delivery for share S (0..1) of messages
+                           (to prefixes P when given), e.g. 1 or 0.5/4477,4478
+  --late-delivery D[/S[/P,P]]  handset gets the message D ms (MS|MIN-MAX) after the receipt, for share S`;
 
 export type Flags = ReturnType<typeof parseFlags>;
 
@@ -69,6 +80,9 @@ export function parseFlags(argv: string[]) {
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'keep-received': { type: 'string' },
+      handsets: { type: 'string' },
+      'fake-receipts': { type: 'string' },
+      'late-delivery': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }).values;
@@ -132,6 +146,38 @@ export function parseReceiptMix(v: string): Partial<Record<SimulatedStat, number
   return Object.fromEntries(pairs('--receipt-mix', v).map(([k, n]) => [k.toUpperCase(), n]));
 }
 
+function share(name: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) fail(`${name}: share "${v}" is not 0..1`);
+  return n;
+}
+
+function prefixList(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+/** "1" / "0.5/4477,4478" -> FakeReceipts. */
+export function parseFakeReceipts(v: string): FakeReceipts {
+  const [s, p] = v.split('/');
+  const prefixes = prefixList(p);
+  return { share: share('--fake-receipts', s ?? ''), ...(prefixes ? { prefixes } : {}) };
+}
+
+/** "30000" / "20000-40000/0.5/4477" -> LateDelivery. */
+export function parseLateDelivery(v: string): LateDelivery {
+  const [d, s, p] = v.split('/');
+  const prefixes = prefixList(p);
+  return {
+    delayMs: parseRange('--late-delivery', d ?? ''),
+    ...(s !== undefined ? { share: share('--late-delivery', s) } : {}),
+    ...(prefixes ? { prefixes } : {}),
+  };
+}
+
 type FileEntry = Omit<SimulatorOptions, 'errorRates' | 'tls'> & {
   name?: string;
   port?: number;
@@ -190,6 +236,10 @@ export function buildSpecs(entries: FileEntry[], env: SimEnv, flags: Flags): Sim
     if (f.window !== undefined) options.window = int('--window', f.window, 1, 100_000);
     if (f.seed !== undefined) options.seed = int('--seed', f.seed, 0, 0xffffffff);
     if (f['keep-received'] !== undefined) options.keepReceived = int('--keep-received', f['keep-received']);
+    if (f.handsets !== undefined)
+      options.handsets = { ...(options.handsets ?? {}), numbers: prefixList(f.handsets) ?? [] };
+    if (f['fake-receipts'] !== undefined) options.fakeReceipts = parseFakeReceipts(f['fake-receipts']);
+    if (f['late-delivery'] !== undefined) options.lateDelivery = parseLateDelivery(f['late-delivery']);
     const r = { ...(options.receipts ?? {}) };
     if (f['receipt-mix'] !== undefined) r.mix = parseReceiptMix(f['receipt-mix']);
     if (f['receipt-delay'] !== undefined) r.delayMs = parseRange('--receipt-delay', f['receipt-delay']);

@@ -12,7 +12,8 @@
 // degrades, slows down, recovers). Each top-level key given replaces that setting as a whole; the others,
 // and every other SimulatorOptions key (fakeReceipts, lateDelivery, ... when the library has them) pass
 // through to setBehaviour; identity and listening settings (systemId, password, tls, window, seed) are
-// refused. Answers {"simulator": name}.
+// refused. Answers {"simulator": name}. null turns an optional behaviour off ("fakeReceipts": null).
+//   GET /behaviour[?simulator=name] answers {"simulators": [{name, options, counters}]}: what is in force.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomInt } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -142,6 +143,14 @@ export async function startControl(
 ): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const route = (req.url ?? '').split('?')[0];
+    if (req.method === 'GET' && route === '/behaviour') {
+      const name = new URL(req.url ?? '/', 'http://control').searchParams.get('simulator');
+      const list = sims.filter((s) => name === null || s.name === name);
+      if (list.length === 0) return send(res, 404, { error: `no simulator named ${JSON.stringify(name)}` });
+      return send(res, 200, {
+        simulators: list.map((s) => ({ name: s.name, options: s.sim.options, counters: s.sim.counters })),
+      });
+    }
     if (req.method === 'POST' && route === '/behaviour') {
       readJson(req)
         .then((body) => {
@@ -160,7 +169,7 @@ export async function startControl(
       return;
     }
     if (req.method !== 'POST' || route !== '/mo') {
-      send(res, 404, { error: 'POST /mo or POST /behaviour only' });
+      send(res, 404, { error: 'POST /mo, POST or GET /behaviour only' });
       return;
     }
     readJson(req)

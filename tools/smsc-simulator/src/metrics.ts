@@ -21,6 +21,20 @@ const COUNTERS: Record<Plain, [string, string]> = {
     'Accepted submit_sm equal to one accepted within the last 60 s',
   ],
   disconnects: ['smshub_sim_disconnects_total', 'Sessions dropped on purpose (disconnectEvery)'],
+  fakeReceipts: [
+    'smshub_sim_fake_receipts_total',
+    'DELIVRD receipts for messages never delivered (fakeReceipts)',
+  ],
+  lateDeliveries: ['smshub_sim_late_deliveries_total', 'Messages delivered late behind a quick receipt'],
+  handsetDeliveries: ['smshub_sim_handset_deliveries_total', 'Messages that really reached a handset number'],
+  handsetConfirmations: [
+    'smshub_sim_handset_confirmations_total',
+    'Handset confirmations (MO) acked by the hub',
+  ],
+  handsetConfirmationsFailed: [
+    'smshub_sim_handset_confirmations_failed_total',
+    'Handset confirmations given up (no receiver bound or refused)',
+  ],
 };
 
 /**
