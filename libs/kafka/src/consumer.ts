@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from '@smshub/logging';
@@ -7,6 +8,7 @@ import { rememberTrace } from './trace-link.js';
 import { ensureTopics, type TopicCodec } from './topics.js';
 import type { TypedProducer } from './producer.js';
 import { checkFetchLimits, fetchLimitsOf, type FetchLimits } from './client.js';
+import { originalHeaders, REPLAY_RETENTION_MS, replayOriginOf, replayTopicOf } from './replay.js';
 
 const tracer = trace.getTracer('@smshub/kafka');
 
@@ -77,6 +79,10 @@ export const DLQ_HEADERS = {
   error: 'x-dlq-error',
   attempts: 'x-dlq-attempts',
   time: 'x-dlq-time',
+  /** Error class name ("DecodeError", "KafkaLibError", ...). */
+  errorType: 'x-dlq-error-type',
+  /** Host that dead-lettered the record (the pod name under Kubernetes). */
+  replica: 'x-dlq-replica',
 } as const;
 
 interface Subscription {
@@ -111,6 +117,8 @@ export class TypedConsumer {
   private readonly log: Logger;
   private readonly retry: RetryPolicy;
   readonly deadLetterTopic: string;
+  /** `<group>.replay`: dead letters replayed into this group only (src/replay.ts). */
+  readonly replayTopic: string;
   private running = false;
   private stopping = false;
 
@@ -122,6 +130,7 @@ export class TypedConsumer {
     this.log = logger.child({ component: 'consumer', group: opts.groupId });
     this.retry = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000, ...opts.retry };
     this.deadLetterTopic = opts.deadLetterTopic ?? `${opts.groupId}.dlq`;
+    this.replayTopic = replayTopicOf(this.deadLetterTopic);
     const fetch = { ...fetchLimitsOf(kafka), ...opts.fetch };
     checkFetchLimits(fetch);
     this.consumer = kafka.consumer({
@@ -162,6 +171,7 @@ export class TypedConsumer {
     try {
       await ensureTopics(admin, [
         { name: this.deadLetterTopic, partitions: 1, retentionMs: 30 * 24 * 3600_000, compacted: false },
+        { name: this.replayTopic, partitions: 1, retentionMs: REPLAY_RETENTION_MS, compacted: false },
       ]);
     } finally {
       await admin.disconnect();
@@ -170,6 +180,8 @@ export class TypedConsumer {
     for (const topic of this.subs.keys()) {
       await this.consumer.subscribe({ topic, fromBeginning: this.opts.fromBeginning ?? true });
     }
+    // Every replay written for this group is for it, whenever it was written: from the beginning.
+    await this.consumer.subscribe({ topic: this.replayTopic, fromBeginning: true });
     this.running = true;
     await this.consumer.run({
       autoCommit: true,
@@ -231,6 +243,7 @@ export class TypedConsumer {
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
+    if (batch.topic === this.replayTopic) return this.eachReplayBatch(p);
     const sub = this.subs.get(batch.topic);
     if (!sub) return;
     lagGauge.set(
@@ -357,6 +370,84 @@ export class TypedConsumer {
     }
   }
 
+  private async eachReplayBatch(p: EachBatchPayload): Promise<void> {
+    try {
+      await this.processReplays(p);
+    } catch (err) {
+      if (err instanceof StoppingError) return;
+      throw err;
+    }
+    await p.commitOffsetsIfNecessary();
+  }
+
+  /**
+   * Replayed dead letters, one at a time: decoded with the codec of the topic they came from and handed to
+   * that topic's handler (a batch handler gets a batch of one), with the usual retries; a failure
+   * dead-letters them again under their original coordinates, attempts added up.
+   */
+  private async processReplays(p: EachBatchPayload): Promise<void> {
+    const { batch } = p;
+    for (const m of batch.messages) {
+      if (!p.isRunning() || p.isStale()) return;
+      const origin = replayOriginOf(m.headers);
+      if (!origin) {
+        await this.deadLetter(batch.topic, batch.partition, m, new Error('replay record names no topic'), 1);
+        p.resolveOffset(m.offset);
+        continue;
+      }
+      // The original record as it was dead-lettered: its coordinates and headers, this record's key and value.
+      const original = {
+        ...m,
+        offset: origin.offset,
+        headers: originalHeaders(m.headers),
+      } as KafkaMessage;
+      const again = (err: unknown, attempts: number) =>
+        this.deadLetter(origin.topic, origin.partition, original, err, origin.attempts + attempts);
+      const sub = this.subs.get(origin.topic);
+      let record: ConsumedRecord<unknown>;
+      try {
+        if (!sub) throw new Error(`group ${this.opts.groupId} does not read ${origin.topic}`);
+        record = this.decode(sub, origin.topic, origin.partition, original);
+      } catch (err) {
+        await again(err, 1);
+        p.resolveOffset(m.offset);
+        continue;
+      }
+      this.log.info(
+        {
+          topic: origin.topic,
+          partition: origin.partition,
+          offset: origin.offset,
+          dlqOffset: origin.deadLetterOffset,
+        },
+        'replaying dead letter',
+      );
+      await this.withRetries(
+        () =>
+          withSpan(
+            `${origin.topic} replay`,
+            (span) => {
+              rememberTrace(messageIdOf(sub!, record), trace.setSpan(record.traceContext, span));
+              return sub!.record ? sub!.record(record) : sub!.batch!([record]);
+            },
+            {
+              parent: record.traceContext,
+              kind: SpanKind.CONSUMER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.destination.name': origin.topic,
+                'messaging.kafka.consumer.group': this.opts.groupId,
+              },
+            },
+          ),
+        again,
+        p,
+      );
+      p.resolveOffset(m.offset);
+      await p.heartbeat();
+    }
+  }
+
   /** Runs `work` until it succeeds, the error is final (then `onFinal`), or the consumer stops. */
   private async withRetries(
     work: () => Promise<unknown>,
@@ -418,6 +509,8 @@ export class TypedConsumer {
       [DLQ_HEADERS.error]: reason.slice(0, 2000),
       [DLQ_HEADERS.attempts]: String(attempts),
       [DLQ_HEADERS.time]: new Date().toISOString(),
+      [DLQ_HEADERS.errorType]: err instanceof Error ? err.constructor.name || err.name : typeof err,
+      [DLQ_HEADERS.replica]: hostname(),
     });
     // Not acknowledged means not skipped: the error propagates and the batch is redelivered.
     await this.opts.producer.produceRaw(this.deadLetterTopic, m.key, m.value, { headers, noTrace: true });

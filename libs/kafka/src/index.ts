@@ -36,3 +36,14 @@ export {
   ProducerClosedError,
   isRetriable,
 } from './errors.js';
+export {
+  REPLAY_HEADERS,
+  REPLAY_RETENTION_MS,
+  deadLetterFacts,
+  originalHeaders,
+  replayOriginOf,
+  replayRecordOf,
+  replayTopicOf,
+  type DeadLetterRecord,
+  type ReplayOrigin,
+} from './replay.js';
