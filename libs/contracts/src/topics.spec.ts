@@ -75,12 +75,17 @@ describe('topic registry', () => {
       'config.changes.v1': [1, null, true],
       'balances.v1': [6, null, true],
       'delivery.stats.v1': [1, null, true],
+      'routing.suspicion.v1': [1, null, true],
       'audit.v1': [1, 90 * 24 * 3600 * 1000, false],
     });
   });
 });
 
 describe('record keys', () => {
+  it('keys suspicions by connector, and destination when limited to one', () => {
+    expect(topics.suspicion.key(samples.suspicion)).toBe('con_grey');
+    expect(topics.suspicion.key({ ...samples.suspicion, destination: '4477' })).toBe('con_grey/4477');
+  });
   it('keys the message flow by hub message id', () => {
     expect(topics.submitted.key(samples.submitted)).toBe(HUB_ID);
     expect(topics.routed.key(samples.routed)).toBe(HUB_ID);

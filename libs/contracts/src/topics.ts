@@ -18,6 +18,7 @@ import { SmsInbound } from './gen/smshub/sms/v1/inbound.js';
 import { SmsDelivery } from './gen/smshub/sms/v1/delivery.js';
 import { SmsPartStatus } from './gen/smshub/sms/v1/part_status.js';
 import { DeliveryStats } from './gen/smshub/sms/v1/delivery_stats.js';
+import { RouteSuspicion } from './gen/smshub/routing/v1/suspicion.js';
 
 export interface TopicSpec<T> {
   readonly name: string;
@@ -272,6 +273,20 @@ export const topics = {
       throw new TopicKeyError('delivery.stats.v1', 'destination');
     },
     description: 'dlr -> routing: delivery ratio and latency per connector and destination (latest window).',
+  }),
+  suspicion: defineTopic<RouteSuspicion>({
+    name: 'routing.suspicion.v1',
+    partitions: 1,
+    // Compacted: the latest verdict per connector (and destination); a cleared one stays as suspected=false.
+    retentionMs: null,
+    compacted: true,
+    codec: RouteSuspicion,
+    key: (v) => {
+      const connector = required('routing.suspicion.v1', 'connector_id', v.connectorId);
+      return v.destination ? `${connector}/${v.destination}` : connector;
+    },
+    description:
+      'routing -> routing/alerts/benchmark: a connector suspected of being a grey route (fake or late receipts), with the evidence; suspected=false when cleared.',
   }),
 } as const;
 

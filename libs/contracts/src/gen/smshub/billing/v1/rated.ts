@@ -120,7 +120,14 @@ export interface BillingRated {
     | Date
     | undefined;
   /** When rating produced this record. */
-  ratedAt?: Date | undefined;
+  ratedAt?:
+    | Date
+    | undefined;
+  /**
+   * Internal traffic (the hub's own probe messages): sell is zero, buy is the real supplier cost; finance
+   * reports it apart from customer traffic and never charges an account for it.
+   */
+  internal: boolean;
 }
 
 function createBaseBillingRated(): BillingRated {
@@ -146,6 +153,7 @@ function createBaseBillingRated(): BillingRated {
     submittedAt: undefined,
     doneAt: undefined,
     ratedAt: undefined,
+    internal: false,
   };
 }
 
@@ -213,6 +221,9 @@ export const BillingRated: MessageFns<BillingRated> = {
     }
     if (message.ratedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.ratedAt), writer.uint32(170).fork()).join();
+    }
+    if (message.internal !== false) {
+      writer.uint32(176).bool(message.internal);
     }
     return writer;
   },
@@ -398,6 +409,14 @@ export const BillingRated: MessageFns<BillingRated> = {
             message.ratedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.internal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -493,6 +512,7 @@ export const BillingRated: MessageFns<BillingRated> = {
         : isSet(object.rated_at)
         ? fromJsonTimestamp(object.rated_at)
         : undefined,
+      internal: isSet(object.internal) ? globalThis.Boolean(object.internal) : false,
     };
   },
 
@@ -561,6 +581,9 @@ export const BillingRated: MessageFns<BillingRated> = {
     if (message.ratedAt !== undefined) {
       obj.ratedAt = message.ratedAt.toISOString();
     }
+    if (message.internal !== false) {
+      obj.internal = message.internal;
+    }
     return obj;
   },
 
@@ -594,6 +617,7 @@ export const BillingRated: MessageFns<BillingRated> = {
     message.submittedAt = object.submittedAt ?? undefined;
     message.doneAt = object.doneAt ?? undefined;
     message.ratedAt = object.ratedAt ?? undefined;
+    message.internal = object.internal ?? false;
     return message;
   },
 };

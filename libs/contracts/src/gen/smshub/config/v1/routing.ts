@@ -158,7 +158,14 @@ export interface RoutingRule {
    * Re-routing of fast failures: a part that fails quickly with a "not delivered" receipt is sent once more
    * through the next candidate; unset = routing's defaults (on for OTP and transactional traffic).
    */
-  reroute?: ReroutePolicy | undefined;
+  reroute?:
+    | ReroutePolicy
+    | undefined;
+  /**
+   * Connectors suspected of being grey routes (routing.suspicion.v1) are demoted to the end of the
+   * candidates (never chosen while another is eligible); unset = on for OTP traffic, off otherwise.
+   */
+  demoteSuspected?: boolean | undefined;
 }
 
 /**
@@ -423,6 +430,7 @@ function createBaseRoutingRule(): RoutingRule {
     strategyOptions: undefined,
     senderRewrite: undefined,
     reroute: undefined,
+    demoteSuspected: undefined,
   };
 }
 
@@ -503,6 +511,9 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     }
     if (message.reroute !== undefined) {
       ReroutePolicy.encode(message.reroute, writer.uint32(186).fork()).join();
+    }
+    if (message.demoteSuspected !== undefined) {
+      writer.uint32(192).bool(message.demoteSuspected);
     }
     return writer;
   },
@@ -714,6 +725,14 @@ export const RoutingRule: MessageFns<RoutingRule> = {
             message.reroute = ReroutePolicy.decode(reader, reader.uint32());
             continue;
           }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.demoteSuspected = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -805,6 +824,11 @@ export const RoutingRule: MessageFns<RoutingRule> = {
         ? SenderRewrite.fromJSON(object.sender_rewrite)
         : undefined,
       reroute: isSet(object.reroute) ? ReroutePolicy.fromJSON(object.reroute) : undefined,
+      demoteSuspected: isSet(object.demoteSuspected)
+        ? globalThis.Boolean(object.demoteSuspected)
+        : isSet(object.demote_suspected)
+        ? globalThis.Boolean(object.demote_suspected)
+        : undefined,
     };
   },
 
@@ -879,6 +903,9 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     if (message.reroute !== undefined) {
       obj.reroute = ReroutePolicy.toJSON(message.reroute);
     }
+    if (message.demoteSuspected !== undefined) {
+      obj.demoteSuspected = message.demoteSuspected;
+    }
     return obj;
   },
 
@@ -918,6 +945,7 @@ export const RoutingRule: MessageFns<RoutingRule> = {
     message.reroute = (object.reroute !== undefined && object.reroute !== null)
       ? ReroutePolicy.fromPartial(object.reroute)
       : undefined;
+    message.demoteSuspected = object.demoteSuspected ?? undefined;
     return message;
   },
 };

@@ -124,6 +124,12 @@ export enum SubmitChannel {
    * rejected for the subscriber's opt-out.
    */
   SUBMIT_CHANNEL_KEYWORD_REPLY = 3,
+  /**
+   * SUBMIT_CHANNEL_PROBE - The hub's own probe message (routing's grey-route probing, docs/routing.md "Grey routes"): sent through
+   * one connector to an operator's probe number; rated as internal traffic (no sell price, the real buy
+   * cost), never charged to a customer.
+   */
+  SUBMIT_CHANNEL_PROBE = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -141,6 +147,9 @@ export function submitChannelFromJSON(object: any): SubmitChannel {
     case 3:
     case "SUBMIT_CHANNEL_KEYWORD_REPLY":
       return SubmitChannel.SUBMIT_CHANNEL_KEYWORD_REPLY;
+    case 4:
+    case "SUBMIT_CHANNEL_PROBE":
+      return SubmitChannel.SUBMIT_CHANNEL_PROBE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -158,6 +167,8 @@ export function submitChannelToJSON(object: SubmitChannel): string {
       return "SUBMIT_CHANNEL_HTTP";
     case SubmitChannel.SUBMIT_CHANNEL_KEYWORD_REPLY:
       return "SUBMIT_CHANNEL_KEYWORD_REPLY";
+    case SubmitChannel.SUBMIT_CHANNEL_PROBE:
+      return "SUBMIT_CHANNEL_PROBE";
     case SubmitChannel.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
