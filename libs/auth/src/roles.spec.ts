@@ -52,6 +52,7 @@ describe('the method -> permission table', () => {
   it('gives customers their messages and totals only', () => {
     const allowed = [...METHODS].filter(([, p]) => hasPermission('customer', p)).map(([m]) => m);
     expect(allowed.sort()).toEqual([
+      '/smshub.admin.v1.AdminService/WhoAmI',
       '/smshub.billing.v1.SettlementService/ExportCsv',
       '/smshub.billing.v1.SettlementService/GetTotals',
       '/smshub.messages.v1.MessageService/GetMessage',
@@ -61,6 +62,11 @@ describe('the method -> permission table', () => {
       '/smshub.stats.v1.StatsService/GetSummary',
       '/smshub.webhooks.v1.WebhookService/ListAttempts',
     ]);
+  });
+
+  it('lets every role ask who it is, and staff see the live state (no money in it)', () => {
+    expect(rolesWith('self.read')).toEqual(['admin', 'operations', 'finance', 'customer']);
+    expect(rolesWith('ops.read')).toEqual(['admin', 'operations', 'finance']);
   });
 
   it('names the roles a permission needs', () => {

@@ -40,7 +40,11 @@ export type Permission =
   /** Adding, removing and importing opt-outs. */
   | 'optouts.write'
   /** Delivery and traffic statistics (StatsService); money in them only with rates.read or settlement.read. */
-  | 'stats.read';
+  | 'stats.read'
+  /** The hub's live operating state: connectors' sessions, window, TPS and throttling; consumer lag. No money. */
+  | 'ops.read'
+  /** The caller's own token (WhoAmI): every role. */
+  | 'self.read';
 
 /** What each role may do. customer's permissions are limited to its own account by the handlers. */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
@@ -61,6 +65,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'stats.read',
     'optouts.read',
     'optouts.write',
+    'ops.read',
+    'self.read',
   ],
   operations: [
     'api.describe',
@@ -70,6 +76,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'stats.read',
     'optouts.read',
     'optouts.write',
+    'ops.read',
+    'self.read',
   ],
   finance: [
     'api.describe',
@@ -80,8 +88,10 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'settlement.read',
     'settlement.reconcile',
     'stats.read',
+    'ops.read',
+    'self.read',
   ],
-  customer: ['messages.read', 'settlement.read', 'stats.read'],
+  customer: ['messages.read', 'settlement.read', 'stats.read', 'self.read'],
 };
 
 /** Permissions that change state: calls needing them are audited by admin. */
@@ -136,6 +146,9 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   [`${ADMIN}SetQuietHours`, 'config.write'],
   [`${ADMIN}DeleteQuietHours`, 'config.write'],
   [`${ADMIN}ListQuietHours`, 'config.read'],
+  [`${ADMIN}ListConnectorStates`, 'ops.read'],
+  [`${ADMIN}ListConsumerLag`, 'ops.read'],
+  [`${ADMIN}WhoAmI`, 'self.read'],
   [`${ADMIN}CreateNumber`, 'config.write'],
   [`${ADMIN}GetNumber`, 'config.read'],
   [`${ADMIN}ListNumbers`, 'config.read'],

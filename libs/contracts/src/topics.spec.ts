@@ -74,6 +74,7 @@ describe('topic registry', () => {
       'billing.rated.v1': [6, 30 * 24 * 3600 * 1000, false],
       'config.changes.v1': [1, null, true],
       'balances.v1': [6, null, true],
+      'egress.connector-state.v1': [1, null, true],
       'delivery.stats.v1': [1, null, true],
       'routing.suspicion.v1': [1, null, true],
       'audit.v1': [1, 90 * 24 * 3600 * 1000, false],
@@ -85,6 +86,9 @@ describe('record keys', () => {
   it('keys suspicions by connector, and destination when limited to one', () => {
     expect(topics.suspicion.key(samples.suspicion)).toBe('con_grey');
     expect(topics.suspicion.key({ ...samples.suspicion, destination: '4477' })).toBe('con_grey/4477');
+  });
+  it('keys connector state by connector and replica', () => {
+    expect(topics.connectorState.key(samples.connectorState)).toBe('con_1/egress-0');
   });
   it('keys the message flow by hub message id', () => {
     expect(topics.submitted.key(samples.submitted)).toBe(HUB_ID);

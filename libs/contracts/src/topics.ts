@@ -19,6 +19,7 @@ import { SmsDelivery } from './gen/smshub/sms/v1/delivery.js';
 import { SmsPartStatus } from './gen/smshub/sms/v1/part_status.js';
 import { DeliveryStats } from './gen/smshub/sms/v1/delivery_stats.js';
 import { RouteSuspicion } from './gen/smshub/routing/v1/suspicion.js';
+import { ConnectorState } from './gen/smshub/egress/v1/connector_state.js';
 
 export interface TopicSpec<T> {
   readonly name: string;
@@ -287,6 +288,19 @@ export const topics = {
     },
     description:
       'routing -> routing/alerts/benchmark: a connector suspected of being a grey route (fake or late receipts), with the evidence; suspected=false when cleared.',
+  }),
+  connectorState: defineTopic<ConnectorState>({
+    name: 'egress.connector-state.v1',
+    partitions: 1,
+    // Compacted: the latest record per connector and replica. A replica that died without its tombstone
+    // leaves a record that readers show as stale (and drop after an hour).
+    retentionMs: null,
+    compacted: true,
+    codec: ConnectorState,
+    key: (v) =>
+      `${required('egress.connector-state.v1', 'connector_id', v.connectorId)}/${required('egress.connector-state.v1', 'replica_id', v.replicaId)}`,
+    description:
+      'egress -> admin: live state of a connector on one egress replica (sessions, window, TPS, throttling); tombstone when the replica gives it up.',
   }),
 } as const;
 

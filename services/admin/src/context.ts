@@ -4,6 +4,8 @@ import { withTransaction } from '@smshub/db';
 import type { TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import { fromPgError } from './errors.js';
+import type { ConnectorStateView } from './live/connector-states.js';
+import type { ConsumerLagReader } from './live/consumer-lag.js';
 import type { ChangePublisher } from './publisher.js';
 
 export interface AdminContext {
@@ -16,6 +18,8 @@ export interface AdminContext {
   actor: string;
   /** Admin's own token verifier (token writes clear its cache). */
   verifier?: TokenVerifier;
+  /** Kafka readers of live.proto (absent without a Kafka client: those RPCs answer UNAVAILABLE). */
+  live?: { connectorStates: ConnectorStateView; lag: ConsumerLagReader };
   /** Lower argon2 cost in tests; production uses libs/secrets' defaults. */
   passwordHashOptions?: { memoryCost?: number; timeCost?: number };
 }

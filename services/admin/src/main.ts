@@ -19,6 +19,8 @@ await runService({
       pool: ctx.pool(c.DATABASE_URL),
       producer: await ctx.producer(),
       topics: ctx.topics,
+      kafka: ctx.kafka,
+      ...(c.KAFKA_NAMESPACE ? { namespace: c.KAFKA_NAMESPACE } : {}),
       logger: ctx.logger,
       token: c.ADMIN_TOKEN,
       authCacheTtlMs: c.AUTH_CACHE_TTL_MS,

@@ -14,6 +14,7 @@ import { rateHandlers } from './resources/rates.js';
 import { routingRuleHandlers } from './resources/routing-rules.js';
 import { tokenHandlers } from './resources/tokens.js';
 import { listAuditEvents } from './audit.js';
+import { liveHandlers } from './resources/live.js';
 
 export function adminHandlers(ctx: AdminContext): AdminHandlers {
   return {
@@ -30,5 +31,6 @@ export function adminHandlers(ctx: AdminContext): AdminHandlers {
     ...optOutHandlers(ctx),
     ...quietHoursHandlers(ctx),
     listAuditEvents: (req) => listAuditEvents(ctx.pool, req),
+    ...liveHandlers(ctx),
   };
 }

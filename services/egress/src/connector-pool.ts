@@ -26,6 +26,7 @@ import {
   type Membership,
 } from './domain/token-bucket.js';
 import { metrics } from './metrics.js';
+import { RecentCounter } from './domain/recent-counter.js';
 
 /** Handles a deliver_sm/data_sm from a supplier; what it returns is the response (always answered). */
 export type InboundHandler = (
@@ -66,9 +67,23 @@ interface SlotWaiter {
   reject: (reason: unknown) => void;
 }
 
+/** A session's state for the live connector state (connector-state.ts). */
+export type BindPhase = 'binding' | 'bound' | 'unbound';
+
+/** What the live connector state reads of one session. */
+export interface BindSnapshot {
+  bindType: BindType;
+  index: number;
+  phase: BindPhase;
+  since: Date;
+  inUse: number;
+}
+
 class Bind {
   session: SmppSession | undefined;
   inUse = 0;
+  phase: BindPhase = 'binding';
+  since = new Date();
   private stopped = false;
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
@@ -92,11 +107,18 @@ class Bind {
     this.loop = this.run();
   }
 
+  private enter(phase: BindPhase): void {
+    if (this.phase === phase) return;
+    this.phase = phase;
+    this.since = new Date();
+  }
+
   private async run(): Promise<void> {
     const rt = this.runtime;
     let failures = 0;
     while (!this.stopped) {
       const c = rt.config;
+      this.enter('binding');
       try {
         const session = await connectSmpp({
           host: c.host,
@@ -122,10 +144,14 @@ class Bind {
         }
         this.session = session;
         failures = 0;
+        this.enter('bound');
+        rt.clearError();
         rt.log.info({ bind: this.index, bindType: this.bindType, session: session.id }, 'connector bound');
         rt.boundChanged();
         await session.waitClosed();
         this.session = undefined;
+        this.enter('unbound');
+        if (!this.stopped) rt.noteError('session closed by the supplier or the network');
         rt.boundChanged();
         if (!this.stopped)
           rt.log.warn(
@@ -134,7 +160,10 @@ class Bind {
           );
       } catch (err) {
         this.session = undefined;
+        this.enter('unbound');
         const status = err instanceof SmppError ? statusName(err.commandStatus) : undefined;
+        rt.noteError(`bind failed: ${status ?? (err as Error).message}`);
+        rt.boundChanged();
         rt.log.warn({ bind: this.index, err: (err as Error).message, status }, 'connector bind failed');
       }
       if (this.stopped) break;
@@ -178,6 +207,11 @@ export class ConnectorRuntime {
   private writes: number[] = [];
   private writesHead = 0;
   private tpsSetAt = 0;
+  /** submit_sm answered ESME_RTHROTTLED/ESME_RMSGQFUL, and parts that failed over to the next candidate. */
+  readonly throttledRecent = new RecentCounter();
+  readonly failoversRecent = new RecentCounter();
+  /** The last bind or session error since the last successful bind. */
+  lastError: { message: string; at: Date } | undefined;
 
   constructor(
     readonly pool: ConnectorPool,
@@ -275,6 +309,46 @@ export class ConnectorRuntime {
       await this.stop(false);
       this.start();
     }
+  }
+
+  noteError(message: string): void {
+    this.lastError = { message, at: new Date() };
+  }
+
+  clearError(): void {
+    this.lastError = undefined;
+  }
+
+  /** A part leaves this connector for the next candidate (sender.ts). */
+  noteFailover(): void {
+    this.failoversRecent.add();
+  }
+
+  /** This replica's sessions, for the live connector state. */
+  bindSnapshots(): BindSnapshot[] {
+    return this.binds.map((b) => ({
+      bindType: b.bindType,
+      index: b.index,
+      phase: b.bound ? 'bound' : b.phase === 'bound' ? 'unbound' : b.phase,
+      since: b.since,
+      inUse: b.inUse,
+    }));
+  }
+
+  /** submit_sm written in the last second. */
+  submitsLastSecond(now: number = Date.now()): number {
+    let n = 0;
+    for (let i = this.writes.length - 1; i >= this.writesHead && this.writes[i]! > now - 1000; i--) n++;
+    return n;
+  }
+
+  /** This replica's pace: its share of max_submit_rate after the headroom. */
+  get tpsShare(): number {
+    return this.rate();
+  }
+
+  get windowUsed(): number {
+    return this.windowInUse();
   }
 
   get boundCount(): number {
@@ -449,8 +523,10 @@ export class ConnectorRuntime {
         }
         const status = err.commandStatus;
         metrics.submits.inc({ connector: id, status: statusName(status) ?? `0x${status.toString(16)}` });
-        if (status === CommandStatus.ESME_RTHROTTLED || status === CommandStatus.ESME_RMSGQFUL)
+        if (status === CommandStatus.ESME_RTHROTTLED || status === CommandStatus.ESME_RMSGQFUL) {
           metrics.throttled.inc({ connector: id });
+          this.throttledRecent.add();
+        }
         return {
           result: { kind: 'rejected', status },
           commandStatus: status,

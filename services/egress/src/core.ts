@@ -13,6 +13,7 @@ import type { ConsumedRecord, ConsumerOptions, TypedConsumer, TypedProducer } fr
 import type { Logger } from '@smshub/logging';
 import { CommandStatus, type Pdu, type ResponseSpec, type SmppSession } from '@smshub/smpp';
 import { ConnectorPool } from './connector-pool.js';
+import { ConnectorStateReporter } from './connector-state.js';
 import { ConnectorStore } from './connector-store.js';
 import { DispatchStore } from './dispatch-store.js';
 import type { BackoffPolicy } from './domain/backoff.js';
@@ -35,6 +36,8 @@ export interface EgressCoreConfig {
    * default 2 s / 6 s.
    */
   replicaRegistry?: ReplicaRegistryOptions;
+  /** Period of the live connector state on egress.connector-state.v1 (default 5 s; connector-state.ts). */
+  stateIntervalMs?: number;
   /** Fraction under the TPS share to pace at (EGRESS_TPS_HEADROOM). */
   tpsHeadroom: number;
   retry: RetryPolicy;
@@ -64,7 +67,8 @@ export interface EgressDeps {
   producer: TypedProducer;
   consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
   pool: Pool;
-  topics: Pick<typeof registry, 'routed' | 'dispatched' | 'receiptRaw' | 'mo' | 'configChanges'>;
+  topics: Pick<typeof registry, 'routed' | 'dispatched' | 'receiptRaw' | 'mo' | 'configChanges'> &
+    Partial<Pick<typeof registry, 'connectorState'>>;
 }
 
 export interface EgressCore {
@@ -150,6 +154,18 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
     (m) => connectors.setMembership(m),
     config.replicaRegistry ?? DEFAULT_REPLICA_REGISTRY,
   );
+
+  // Without the topic (some tests), no live state is published.
+  const stateReporter = topics.connectorState
+    ? new ConnectorStateReporter({
+        pool: connectors,
+        producer,
+        topic: topics.connectorState,
+        replicaId: config.replicaId,
+        logger: log,
+        ...(config.stateIntervalMs !== undefined ? { intervalMs: config.stateIntervalMs } : {}),
+      })
+    : undefined;
 
   const sender = new Sender({
     pool: connectors,
@@ -252,6 +268,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       await replicas.start();
       // After joining the change stream, so a change made during the load is applied after it.
       await reload('*');
+      stateReporter?.start();
       // A fetch waits for 32 KiB of routed records (about 100) or 50 ms: under a live flow a batch then
       // carries tens of parts instead of the few that arrived since the last fetch, and its per-batch
       // costs (the dedupe read, the fetch, the offset commit) are shared by more parts, for at most
@@ -281,11 +298,14 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       abort.abort(new InterruptedError());
       await configConsumer?.stop();
       await connectors.stop(false);
+      // Readers forget this replica's connectors at once (a crash leaves them to go stale instead).
+      await stateReporter?.stop();
       // Last: the others take over this replica's share once its sessions are closed.
       await replicas.stop();
     },
     async crash() {
       replicas.halt();
+      stateReporter?.halt();
       draining.abort(new InterruptedError());
       abort.abort(new InterruptedError());
       await Promise.all([connectors.stop(true), routedConsumer?.stop(), configConsumer?.stop()]);

@@ -434,6 +434,7 @@ export class Sender {
       }
       const hasNext = candidateIndex + 1 < routed.candidates.length && from < routed.candidates.length;
       const d = decide(result, retries, hasNext, this.o.retry);
+      if (d.action === 'next_candidate') this.o.pool.get(connectorId)?.noteFailover();
       const conn = this.o.pool.get(connectorId)?.config;
       if (d.action === 'done' && out) {
         const normalised =

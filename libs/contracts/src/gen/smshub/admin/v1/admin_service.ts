@@ -30,6 +30,14 @@ import { Rate, RateDirection, rateDirectionFromJSON, rateDirectionToJSON } from 
 import { RoutingRule } from "../../config/v1/routing.js";
 import { AuditEvent } from "./audit.js";
 import {
+  ListConnectorStatesRequest,
+  ListConnectorStatesResponse,
+  ListConsumerLagRequest,
+  ListConsumerLagResponse,
+  WhoAmIRequest,
+  WhoAmIResponse,
+} from "./live.js";
+import {
   CreateNumberRequest,
   CreateNumberResponse,
   DeleteNumberRequest,
@@ -10499,6 +10507,40 @@ export const AdminServiceService = {
       Buffer.from(DeleteQuietHoursResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteQuietHoursResponse => DeleteQuietHoursResponse.decode(value),
   },
+  /** The live state of every connector on every egress replica (live.proto); roles admin, operations, finance. */
+  listConnectorStates: {
+    path: "/smshub.admin.v1.AdminService/ListConnectorStates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConnectorStatesRequest): Buffer =>
+      Buffer.from(ListConnectorStatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConnectorStatesRequest => ListConnectorStatesRequest.decode(value),
+    responseSerialize: (value: ListConnectorStatesResponse): Buffer =>
+      Buffer.from(ListConnectorStatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConnectorStatesResponse => ListConnectorStatesResponse.decode(value),
+  },
+  /** Consumer lag of the hub's consumer groups on their input topics; roles admin, operations, finance. */
+  listConsumerLag: {
+    path: "/smshub.admin.v1.AdminService/ListConsumerLag" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConsumerLagRequest): Buffer =>
+      Buffer.from(ListConsumerLagRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConsumerLagRequest => ListConsumerLagRequest.decode(value),
+    responseSerialize: (value: ListConsumerLagResponse): Buffer =>
+      Buffer.from(ListConsumerLagResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConsumerLagResponse => ListConsumerLagResponse.decode(value),
+  },
+  /** The caller's own token: kind, roles, account, id, name, expiry. Every role. */
+  whoAmI: {
+    path: "/smshub.admin.v1.AdminService/WhoAmI" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WhoAmIRequest): Buffer => Buffer.from(WhoAmIRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WhoAmIRequest => WhoAmIRequest.decode(value),
+    responseSerialize: (value: WhoAmIResponse): Buffer => Buffer.from(WhoAmIResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WhoAmIResponse => WhoAmIResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -10628,6 +10670,12 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listQuietHours: handleUnaryCall<ListQuietHoursRequest, ListQuietHoursResponse>;
   /** Removes the quiet hours of a country or of an account's traffic to it. */
   deleteQuietHours: handleUnaryCall<DeleteQuietHoursRequest, DeleteQuietHoursResponse>;
+  /** The live state of every connector on every egress replica (live.proto); roles admin, operations, finance. */
+  listConnectorStates: handleUnaryCall<ListConnectorStatesRequest, ListConnectorStatesResponse>;
+  /** Consumer lag of the hub's consumer groups on their input topics; roles admin, operations, finance. */
+  listConsumerLag: handleUnaryCall<ListConsumerLagRequest, ListConsumerLagResponse>;
+  /** The caller's own token: kind, roles, account, id, name, expiry. Every role. */
+  whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -11638,6 +11686,54 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteQuietHoursResponse) => void,
+  ): ClientUnaryCall;
+  /** The live state of every connector on every egress replica (live.proto); roles admin, operations, finance. */
+  listConnectorStates(
+    request: ListConnectorStatesRequest,
+    callback: (error: ServiceError | null, response: ListConnectorStatesResponse) => void,
+  ): ClientUnaryCall;
+  listConnectorStates(
+    request: ListConnectorStatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConnectorStatesResponse) => void,
+  ): ClientUnaryCall;
+  listConnectorStates(
+    request: ListConnectorStatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConnectorStatesResponse) => void,
+  ): ClientUnaryCall;
+  /** Consumer lag of the hub's consumer groups on their input topics; roles admin, operations, finance. */
+  listConsumerLag(
+    request: ListConsumerLagRequest,
+    callback: (error: ServiceError | null, response: ListConsumerLagResponse) => void,
+  ): ClientUnaryCall;
+  listConsumerLag(
+    request: ListConsumerLagRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConsumerLagResponse) => void,
+  ): ClientUnaryCall;
+  listConsumerLag(
+    request: ListConsumerLagRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConsumerLagResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller's own token: kind, roles, account, id, name, expiry. Every role. */
+  whoAmI(
+    request: WhoAmIRequest,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  whoAmI(
+    request: WhoAmIRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
   ): ClientUnaryCall;
 }
 
