@@ -94,6 +94,10 @@ export function describeEvent(e: TimelineEvent): string {
       })`;
     case 'released':
       return `released by the scheduler at ${ev.value.releasedAt?.toISOString() ?? '?'}`;
+    case 'rerouted':
+      return `re-routed (attempt ${ev.value.attempt}, next candidate ${
+        ev.value.routed?.candidates[ev.value.fromCandidate]?.connectorId ?? '?'
+      }): ${ev.value.reason}`;
     case 'inbound':
       return `inbound message (MO) from ${ev.value.source?.address ?? ''} to ${ev.value.destination?.address ?? ''}, ${ev.value.parts} part(s)`;
   }

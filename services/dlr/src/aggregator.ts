@@ -43,6 +43,7 @@ import {
 import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLatency } from './metrics.js';
 import { insertUnnest, lockMessages, type TypedColumn } from './sql.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
+import { RerouteOrders, rerouteTermsOf, type RerouteOrder } from './reroute.js';
 
 /** Messages expired per sweep transaction. */
 export const EXPIRY_SWEEP_LIMIT = 500;
@@ -100,9 +101,11 @@ export interface AggregatorDeps {
 export class Aggregator {
   readonly stats = new DeliveryStats();
   private readonly log: Logger;
+  private readonly reroutes: RerouteOrders;
 
   constructor(private readonly deps: AggregatorDeps) {
     this.log = deps.logger.child({ component: 'aggregate' });
+    this.reroutes = new RerouteOrders(deps);
   }
 
   onSubmitted(records: ConsumedRecord<SmsSubmitted>[]): Promise<void> {
@@ -201,6 +204,8 @@ export class Aggregator {
               hubMessageId: hubId,
               connectorId: v.candidates[0]?.connectorId ?? '',
               time,
+              // Only when this dlr can order re-routes (sms.reroute.v1 given).
+              ...(this.deps.topics.reroute ? { reroute: rerouteTermsOf(v) } : {}),
             },
             timeline: timelineRow(
               hubId,
@@ -294,6 +299,7 @@ export class Aggregator {
         const encoded: { key: string; hubId: string; bytes: Buffer }[] = [];
         const samples: DlrOutput[] = [];
         const ignored: string[] = [];
+        const reroutes: RerouteOrder[] = [];
         let expired = 0;
         for (const input of inputs) {
           let m = loaded.get(input.hubId);
@@ -342,9 +348,12 @@ export class Aggregator {
               samples.push(out);
             } else if (out.type === 'ignored') {
               ignored.push(out.reason);
+            } else if (out.type === 'reroute') {
+              reroutes.push({ hubId: input.hubId, partIndex: out.partIndex, done: out.done });
             }
           }
         }
+        timeline.push(...(await this.reroutes.order(client, reroutes, timeline, now)));
         const deliveryTopic = this.deps.topics.delivery.name;
         await Promise.all(
           encoded.map((e) =>
@@ -575,6 +584,7 @@ function partInputs(v: SmsPartStatus, timestamp: number): AggInput[] {
   // dispatch-made part states carry the part total; receipt-made ones do not
   if (v.partTotal > 0 && part.supplierMessageId) event.accepted = true;
   if (v.segments > 0) event.segments = v.segments;
+  if (v.partTotal === 0) event.fromReceipt = true; // receipt-made (the join stage's receipts)
   if (v.context?.accountId) event.accountId = v.context.accountId;
   const doneAt = ms(part.doneAt);
   if (doneAt !== undefined) event.doneAt = doneAt;

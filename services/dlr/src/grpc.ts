@@ -29,6 +29,7 @@ import {
   SmsDispatched,
   SmsReceiptRaw,
   SmsRejected,
+  SmsReroute,
   SmsRouted,
   SmsSubmitted,
   type GetMessageRequest,
@@ -96,6 +97,8 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
       return { ...base, event: { $case: 'inbound', value: SmsInbound.decode(payload) } };
     case 'rated':
       return { ...base, event: { $case: 'rated', value: BillingRated.decode(payload) } };
+    case 'rerouted':
+      return { ...base, event: { $case: 'rerouted', value: SmsReroute.decode(payload) } };
   }
 }
 

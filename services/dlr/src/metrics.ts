@@ -33,6 +33,11 @@ export const deliveriesTotal = counter('smshub_dlr_deliveries_total', 'sms.deliv
   'status',
   'final',
 ]);
+export const reroutesTotal = counter(
+  'smshub_dlr_reroutes_total',
+  'Fast failures withheld from the customer and sent once more through the next candidate, by failed connector and receipt status',
+  ['connector', 'reason'],
+);
 export const ignoredTotal = counter(
   'smshub_dlr_ignored_total',
   'Part updates that changed nothing, by reason',

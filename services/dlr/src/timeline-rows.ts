@@ -11,7 +11,8 @@ export type TimelineKind =
   | 'receipt'
   | 'delivery'
   | 'inbound'
-  | 'rated';
+  | 'rated'
+  | 'rerouted';
 
 /** Position of each kind in the flow: orders events that share a timestamp. */
 export const FLOW_ORDER: Record<TimelineKind, number> = {
@@ -25,6 +26,7 @@ export const FLOW_ORDER: Record<TimelineKind, number> = {
   delivery: 6,
   inbound: 0,
   rated: 7,
+  rerouted: 5,
 };
 
 export const TIMELINE_COLUMNS: readonly TypedColumn[] = [

@@ -17,4 +17,6 @@ export type DlrTopics = Pick<
   /** sms.scheduled.v1: a "held" entry in the timeline of a message the hub holds, when given. */
   Partial<Pick<typeof topics, 'scheduled'>> &
   /** billing.rated.v1: a "rated" entry (the price) in the timeline, when given. */
-  Partial<Pick<typeof topics, 'rated'>>;
+  Partial<Pick<typeof topics, 'rated'>> &
+  /** sms.reroute.v1: fast failures are re-routed (issue 21) only when given. */
+  Partial<Pick<typeof topics, 'reroute'>>;

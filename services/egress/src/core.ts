@@ -27,6 +27,7 @@ import {
   type ReplicaRegistryOptions,
 } from './replica-registry.js';
 import { InterruptedError, Sender, sessionRef, type PreparedMessage } from './sender.js';
+import { RerouteHandler } from './reroute.js';
 
 export interface EgressCoreConfig {
   /** This replica's name (pod name): per-replica config group, session references. */
@@ -68,6 +69,8 @@ export interface EgressDeps {
   consumer: (opts: Omit<ConsumerOptions, 'producer'>) => Promise<TypedConsumer> | TypedConsumer;
   pool: Pool;
   topics: Pick<typeof registry, 'routed' | 'dispatched' | 'receiptRaw' | 'mo' | 'configChanges'> &
+    /** sms.reroute.v1: dlr's re-route orders (reroute.ts), consumed by the routed consumer when given. */
+    Partial<Pick<typeof registry, 'reroute'>> &
     Partial<Pick<typeof registry, 'connectorState'>>;
 }
 
@@ -179,6 +182,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
     signal: abort.signal,
     stopping: draining.signal,
   });
+  const reroutes = new RerouteHandler({ pool: deps.pool, store: dispatchStore, sender, logger: log });
 
   async function reload(id: string): Promise<void> {
     if (id === '*') {
@@ -280,6 +284,8 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
         ...config.consumer,
       });
       routedConsumer.onBatch(topics.routed, onRoutedBatch);
+      const rerouteTopic = topics.reroute;
+      if (rerouteTopic) routedConsumer.on(rerouteTopic, (r) => reroutes.handle(r.value));
       await routedConsumer.start();
       log.info({ connectors: connectors.ids().length }, 'egress started');
     },

@@ -227,7 +227,7 @@ export class Sender {
    * Sends a prepared message whose dedupe rows were read into `records` (by `partKey`; absent = never
    * recorded). Nothing else may write those rows meanwhile (the caller runs one message id at a time).
    */
-  async run(p: PreparedMessage, records: Map<string, PartRecord>): Promise<void> {
+  async run(p: PreparedMessage, records: Map<string, PartRecord>, fromCandidate = 0): Promise<void> {
     const { routed, context, plan } = p;
     if (!plan) {
       const key = { messageId: context.messageId, partNumber: 1 };
@@ -246,7 +246,7 @@ export class Sender {
     // Parts of one message in order: the handset reassembles them, some SMSCs expect them in sequence.
     for (let i = 0; i < plan.parts.length; i++) {
       const key = { messageId: context.messageId, partNumber: i + 1 };
-      await this.sendPart(routed, context, plan, key, records.get(partKey(key)));
+      await this.sendPart(routed, context, plan, key, records.get(partKey(key)), fromCandidate);
     }
   }
 
@@ -335,6 +335,8 @@ export class Sender {
     plan: SubmitPlan,
     key: PartKey,
     rec: PartRecord | undefined,
+    /** First candidate to try (a re-route order starts after the failed one). */
+    fromCandidate = 0,
   ): Promise<void> {
     const { store, producer, topics } = this.o;
     const total = plan.parts.length;
@@ -372,7 +374,7 @@ export class Sender {
       return;
     }
     let attempt = action.nextAttempt;
-    let from = 0;
+    let from = fromCandidate;
     let retries = 0;
     let currentIndex = -1;
     const fields = plan.parts[partNumber - 1]!;
@@ -420,7 +422,7 @@ export class Sender {
                 { messageId: context.messageId, part: partNumber, state: now?.state },
                 'part claimed by another replica; not sent here',
               );
-              return this.sendPart(routed, context, plan, key, now);
+              return this.sendPart(routed, context, plan, key, now, fromCandidate);
             }
             if (this.o.signal.aborted || this.stopping.aborted) throw new InterruptedError();
             throw err;

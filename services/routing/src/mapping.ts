@@ -12,6 +12,7 @@ import {
 } from '@smshub/contracts';
 import { dataCodingInfo, decodeText, ESM_CLASS_UDHI, parseUdh } from '@smshub/smpp';
 import type { PrefixTable } from './domain/prefix-table.js';
+import { rerouteTerms } from './domain/reroute.js';
 import type {
   Destination,
   RejectCategory,
@@ -150,6 +151,7 @@ export function toRouted(m: SmsSubmitted, d: RoutedDecision, prefixes: PrefixTab
     strategy: STRATEGY[d.strategy],
     ...(info ? { destinationInfo: info } : {}),
     routedAt: now,
+    reroute: rerouteTerms(d.reroute, TRAFFIC[m.trafficType] ?? 'UNSPECIFIED', d.ruleId),
   };
 }
 

@@ -16,6 +16,7 @@ import { PrefixTable, type PrefixEntry } from './domain/prefix-table.js';
 import type { RoutingRule } from './domain/rules.js';
 import type { QualityLookup, Strategy } from './domain/strategies.js';
 import type { TrafficType } from './domain/types.js';
+import { reroutePolicyFromJson } from './domain/reroute.js';
 
 /** The tables plus what the message mapper needs per account. Replaced as a whole on reload. */
 export interface RoutingSnapshot {
@@ -51,6 +52,7 @@ export interface RuleRow {
   strategy_currency: string | null;
   strategy_options: Record<string, unknown>;
   sender_rewrite: unknown;
+  reroute?: unknown;
   candidates: Array<{ connectorId: string; weight: number }> | null;
 }
 
@@ -158,6 +160,7 @@ export function ruleFromRow(row: RuleRow): RoutingRule {
                 >,
               }
             : {}),
+          ...(row.reroute ? { reroute: reroutePolicyFromJson(row.reroute) ?? {} } : {}),
         };
   return { id: row.id, priority: row.priority, enabled: row.enabled, match, action };
 }
@@ -182,7 +185,7 @@ export function firewallFromRow(row: FirewallRow): FirewallRule {
 const RULES_SQL = `
   SELECT r.id, r.priority, r.enabled, r.account_ids, r.account_groups, r.destination_prefixes, r.countries,
          r.mcc_mncs, r.senders, r.time_window, r.traffic_types, r.action, r.block_reason, r.strategy,
-         r.strategy_currency, r.strategy_options, r.sender_rewrite,
+         r.strategy_currency, r.strategy_options, r.sender_rewrite, r.reroute,
          (SELECT json_agg(json_build_object('connectorId', c.connector_id, 'weight', c.weight) ORDER BY c.position)
             FROM routing_rule_candidates c WHERE c.rule_id = r.id) AS candidates
     FROM routing_rules r`;

@@ -24,6 +24,7 @@ import {
   toStatText,
 } from './status.js';
 import type { DeliveryNotification, Dispatch, DlrStatus, NormalisedReceipt } from './types.js';
+import { decideReroute, type RerouteDone, type RerouteState } from './reroute.js';
 
 export interface SupplierRef {
   connectorId: string;
@@ -79,6 +80,8 @@ export interface MessageState {
   /** Last time anything happened to this message (for eviction). */
   updatedAt: number;
   timeline: TimelineEntry[];
+  /** Re-route terms from the routed event and whether the extra attempt was ordered (reroute.ts). */
+  reroute?: RerouteState;
 }
 
 export type TimelineEvent =
@@ -91,7 +94,14 @@ export type TimelineEvent =
       validUntil?: number;
       time: number;
     }
-  | { type: 'routed'; hubMessageId: string; connectorId: string; time: number }
+  | {
+      type: 'routed';
+      hubMessageId: string;
+      connectorId: string;
+      time: number;
+      /** SmsRouted.reroute with the candidate order; unset = never re-routed. */
+      reroute?: Omit<RerouteState, 'done'>;
+    }
   | {
       type: 'rejected';
       hubMessageId: string;
@@ -130,6 +140,8 @@ export interface PartEvent {
   destKey?: string;
   doneAt?: number;
   time: number;
+  /** The state comes from a supplier's receipt (not from a dispatch): may be re-routed (reroute.ts). */
+  fromReceipt?: boolean;
 }
 
 export type DlrOutput =
@@ -152,6 +164,13 @@ export type DlrOutput =
       partIndex: number;
       reason: 'after-final' | 'regress' | 'bad-part';
       status: DlrStatus;
+    }
+  | {
+      /** A fast failure withheld from the customer: send the message once more (sms.reroute.v1). */
+      type: 'reroute';
+      hubMessageId: string;
+      partIndex: number;
+      done: RerouteDone;
     };
 
 export interface TimelineConfig {
@@ -332,6 +351,7 @@ export function applyEvent(
     }
     case 'routed':
       push(state, { kind: 'routed', time, connectorId: event.connectorId }, config);
+      if (event.reroute !== undefined && state.reroute === undefined) state.reroute = { ...event.reroute };
       break;
     case 'rejected': {
       const err = customerErr(event.err);
@@ -457,6 +477,67 @@ export function applyEvent(
   return { state, outputs };
 }
 
+/**
+ * A receipt's final failure that the re-route terms cover (reroute.ts): the part goes back to pending
+ * for the next candidate instead of ending, the failure is kept in the timeline and in the statistics of
+ * the failed connector, and a `reroute` output orders the extra attempt. Returns false when the failure
+ * stands.
+ */
+function rerouteFailure(
+  state: MessageState,
+  e: PartEvent,
+  err: string,
+  config: TimelineConfig,
+  outputs: DlrOutput[],
+): boolean {
+  const part = state.parts[e.partIndex];
+  if (part === undefined || state.reroute === undefined) return false;
+  const connectorId = e.connectorId ?? part.connectorId;
+  const done = decideReroute(state.reroute, {
+    status: e.status,
+    err,
+    connectorId,
+    acceptedAt: part.acceptedAt,
+    time: e.time,
+    partsTotal: state.partsTotal,
+  });
+  if (done === undefined) return false;
+  state.reroute = { ...state.reroute, done };
+  const latencyMs = part.acceptedAt === undefined ? undefined : Math.max(0, e.time - part.acceptedAt);
+  const sample: DlrOutput = {
+    type: 'part-final',
+    hubMessageId: state.hubMessageId,
+    partIndex: e.partIndex,
+    connectorId: done.from,
+    status: e.status,
+    time: e.doneAt ?? e.time,
+  };
+  if (state.destKey !== undefined) sample.destKey = state.destKey;
+  if (latencyMs !== undefined) sample.latencyMs = latencyMs;
+  outputs.push(sample);
+  push(
+    state,
+    {
+      kind: 'receipt',
+      time: e.time,
+      connectorId: done.from,
+      partIndex: e.partIndex,
+      status: e.status,
+      err,
+      note: `re-routed: ${done.reason}`,
+    },
+    config,
+  );
+  part.status = 'ENROUTE';
+  part.err = HUB_ERR.NONE;
+  delete part.acceptedAt;
+  part.connectorId = state.reroute.candidates[done.fromCandidate];
+  part.attempts += 1;
+  outputs.push({ type: 'reroute', hubMessageId: state.hubMessageId, partIndex: e.partIndex, done });
+  state.updatedAt = Math.max(state.updatedAt, e.time);
+  return true;
+}
+
 /** Applies a `part` event to `state` (a copy). Returns false when nothing changed. */
 function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, outputs: DlrOutput[]): boolean {
   ensureParts(state, e.partsTotal);
@@ -497,6 +578,11 @@ function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, ou
     state.updatedAt = Math.max(state.updatedAt, e.time);
     return true;
   }
+  const rerouted = state.reroute?.done;
+  // After a re-route, late or replayed states of the failed connector's attempt change nothing.
+  if (rerouted !== undefined && e.connectorId === rerouted.from && part.connectorId !== e.connectorId)
+    return false;
+  if (isFinal(e.status) && e.fromReceipt === true && rerouteFailure(state, e, err, config, outputs)) return true;
   if (e.connectorId !== undefined) part.connectorId = e.connectorId;
   if (e.attempt !== undefined) part.attempts = Math.max(part.attempts, e.attempt);
   if (e.segments !== undefined) part.segments = e.segments;

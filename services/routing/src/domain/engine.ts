@@ -348,6 +348,7 @@ export class RoutingEngine {
       strategy: action.strategy.kind,
       ruleId: rule.rule.id,
     };
+    if (action.reroute) out.reroute = action.reroute;
     const rw = action.senderRewrite;
     if (rw && (!rule.rewriteIf || rule.rewriteIf.some((x) => x.test(req.sourceAddr)))) {
       const alpha = !/^\+?\d+$/.test(rw.sourceAddr);

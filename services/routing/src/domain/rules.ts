@@ -26,6 +26,7 @@ import { compilePattern, type CompiledPattern, type SenderPattern } from './patt
 import type { Strategy } from './strategies.js';
 import { compileTimeWindow, inTimeWindow, type CompiledTimeWindow, type TimeWindow } from './time-window.js';
 import type { TrafficType } from './types.js';
+import type { ReroutePolicy } from './reroute.js';
 
 export interface RuleMatch {
   accountIds?: string[];
@@ -49,7 +50,8 @@ export interface SenderRewrite {
 }
 
 export type RuleAction =
-  { kind: 'route'; strategy: Strategy; senderRewrite?: SenderRewrite } | { kind: 'block'; reason: string };
+  | { kind: 'route'; strategy: Strategy; senderRewrite?: SenderRewrite; reroute?: ReroutePolicy }
+  | { kind: 'block'; reason: string };
 
 export interface RoutingRule {
   id: string;

@@ -97,6 +97,8 @@ export interface RoutedDecision {
   /** New source address when the rule rewrites the sender for this destination. */
   senderRewrite?: { sourceAddr: string; sourceTon: number; sourceNpi: number };
   ruleId: string;
+  /** The rule's re-route policy as stored (mapping resolves the defaults with the traffic type). */
+  reroute?: import('./reroute.js').ReroutePolicy;
 }
 
 export interface RejectedDecision {

@@ -38,6 +38,7 @@ export const EVENT_SERVICE: Record<NonNullable<TimelineEvent['event']>['$case'],
   inbound: 'inbound',
   held: 'routing/ingress',
   released: 'scheduler',
+  rerouted: 'dlr',
 };
 
 const status = (s: DeliveryStatus): string =>
@@ -116,6 +117,14 @@ export function describeEvent(e: TimelineEvent): { what: string; detail: string 
     }
     case 'released':
       return { what: 'released', detail: `by the scheduler at ${ev.value.releasedAt?.toISOString() ?? '?'}` };
+    case 'rerouted': {
+      const r = ev.value;
+      const to = r.routed?.candidates.slice(r.fromCandidate).map((c) => c.connectorId).join(', ') ?? '';
+      return {
+        what: 're-routed',
+        detail: `attempt ${r.attempt} to ${to || '(none)'}: ${r.reason}`,
+      };
+    }
     case 'inbound': {
       const m = ev.value;
       return {
