@@ -88,6 +88,7 @@ import {
   strategyOptionsText,
   timeWindowText,
 } from './routing-options.js';
+import { parseReroute, rerouteText } from './reroute-options.js';
 
 /** The generated functions hubctl uses on a message type. */
 export interface Codec {
@@ -407,6 +408,12 @@ const routingRuleFields: Field[] = [
     'new sender id of routed messages: "ACME" or "source_addr=ACME,source_ton=5,source_npi=0,only_if_sender=ACME*;/^acme/i"',
     (v, _a, f) => parseSenderRewrite(v as string, f),
   ),
+  custom(
+    'reroute',
+    '--reroute <spec>',
+    're-route fast failures once through the next candidate: on, off, or "enabled=true,failures=UNDELIV;REJECTD:045,except_errors=069,window_ms=30000" (unset: on for OTP and transactional)',
+    (v, _a, f) => parseReroute(v as string, f),
+  ),
 ];
 
 const firewallFields: Field[] = [
@@ -653,6 +660,7 @@ export const RESOURCES: ResourceSpec[] = [
           [
             cellText(r.strategy),
             r.strategyOptions ? `(${strategyOptionsText(r.strategyOptions as Json)})` : '',
+            rerouteText(r.reroute as Json | undefined),
           ]
             .filter((s) => s !== '')
             .join(' '),
