@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
 import { apiKeyCommands } from './commands/api-keys.js';
+import { liveCommands } from './commands/live.js';
 import { messageCommands } from './commands/messages.js';
 import { numberCommands } from './commands/numbers.js';
 import { optOutCommands } from './commands/opt-outs.js';
@@ -77,6 +78,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
     .addHelpText('after', EXIT_HELP);
 
   adminCommands(session, program);
+  liveCommands(session, program);
   messageCommands(session, program);
   settlementCommands(session, program);
   securityCommands(session, program);

@@ -93,11 +93,12 @@ export class ConsumerLagReader {
       for (const t of committed) {
         const e = await endsOf(t.topic).catch(() => undefined);
         if (!e) continue; // the topic was deleted since the commit
-        const partitions = t.partitions.map((p) => {
-          const end = e.get(p.partition) ?? { low: 0n, high: 0n };
-          const o: PartitionOffsets = { partition: p.partition, committed: BigInt(p.offset), ...end };
+        // Every partition of the topic: one the group never committed on is behind by its whole log.
+        const committedAt = new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        const partitions = [...e].map(([partition, end]) => {
+          const o: PartitionOffsets = { partition, committed: committedAt.get(partition) ?? -1n, ...end };
           return {
-            partition: p.partition,
+            partition,
             committedOffset: o.committed,
             endOffset: o.high,
             lag: partitionLag(o),
