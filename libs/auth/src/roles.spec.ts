@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AdminServiceService,
   MessageServiceService,
+  RoutingServiceService,
   SchedulerServiceService,
   SettlementServiceService,
   StatsServiceService,
@@ -12,6 +13,7 @@ import { describeRoles, hasPermission, METHODS, ROLES, rolesWith } from './roles
 const services = {
   AdminServiceService,
   MessageServiceService,
+  RoutingServiceService,
   SchedulerServiceService,
   SettlementServiceService,
   StatsServiceService,

@@ -171,6 +171,11 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   ['/smshub.stats.v1.StatsService/GetSummary', 'stats.read'],
   ['/smshub.stats.v1.StatsService/GetSeries', 'stats.read'],
   ['/smshub.stats.v1.StatsService/GetBreakdown', 'stats.read'],
+  // Rule hit counts, the routing dry run and the learnt estimates: routing configuration (prices in them
+  // only with rates.read).
+  ['/smshub.stats.v1.StatsService/GetRuleHits', 'config.read'],
+  ['/smshub.routing.v1.RoutingService/DryRun', 'config.read'],
+  ['/smshub.routing.v1.RoutingService/GetEstimates', 'config.read'],
   ['/grpc.reflection.v1.ServerReflection/ServerReflectionInfo', 'api.describe'],
   ['/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo', 'api.describe'],
 ]);

@@ -35,6 +35,7 @@ export * from './gen/smshub/config/v1/rate.js';
 export * from './gen/smshub/config/v1/routing.js';
 export * from './gen/smshub/egress/v1/connector_state.js';
 export * from './gen/smshub/messages/v1/message_service.js';
+export * from './gen/smshub/routing/v1/routing_service.js';
 export * from './gen/smshub/routing/v1/suspicion.js';
 export * from './gen/smshub/sms/v1/delivery.js';
 export * from './gen/smshub/sms/v1/delivery_stats.js';

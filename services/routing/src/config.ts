@@ -1,9 +1,16 @@
 import { hostname } from 'node:os';
-import { databaseEnv, envInt, envString, z } from '@smshub/config';
+import { authEnv } from '@smshub/auth';
+import { databaseEnv, envInt, envString, grpcServerEnv, z } from '@smshub/config';
 
 /** Routing environment (README "Configuration"); defaults live here and nowhere else. */
 export const routingEnv = {
   ...databaseEnv,
+  /** ADMIN_TOKEN (bootstrap credential) and AUTH_CACHE_TTL_MS of RoutingService's authentication. */
+  ...authEnv,
+  /** GRPC_HOST (default 127.0.0.1), GRPC_TLS_CERT_FILE / GRPC_TLS_KEY_FILE (PEM, both or neither). */
+  ...grpcServerEnv,
+  /** RoutingService (gRPC: dry run, learnt estimates) and grpc.health.v1 port, on every replica. */
+  GRPC_PORT: envInt({ min: 0, max: 65535, default: 50057 }),
   // This replica's name (the pod name in Kubernetes): per-replica config consumer group.
   ROUTING_REPLICA_ID: envString()
     .optional()

@@ -108,6 +108,8 @@ export interface RoutingCore {
   readonly optOuts: OptOutStore;
   /** The quiet hours in memory (quiet-hours-store.ts). */
   readonly quietHours: QuietHoursStore;
+  /** The connector health view the engine uses (undefined: every connector healthy). */
+  readonly health: ConnectorHealth | undefined;
 }
 
 /** Config kinds whose change rebuilds the snapshot. */
@@ -368,6 +370,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     numbers,
     optOuts,
     quietHours,
+    health: deps.health,
     snapshot: () => current,
     reload,
     async start() {

@@ -1,12 +1,15 @@
 import { runService } from '@smshub/runtime';
 import { routingEnv } from './config.js';
+import { tlsFiles } from '@smshub/grpc';
 import { createRoutingCore } from './core.js';
+import { startRoutingApi } from './grpc.js';
 
 await runService({
   service: 'routing',
   env: routingEnv,
   async start(ctx) {
     const c = ctx.config;
+    const pool = ctx.pool(c.DATABASE_URL);
     const core = createRoutingCore({
       config: {
         replicaId: c.ROUTING_REPLICA_ID,
@@ -32,11 +35,22 @@ await runService({
       logger: ctx.logger,
       producer: await ctx.producer(),
       consumer: (o) => ctx.consumer(o),
-      pool: ctx.pool(c.DATABASE_URL),
+      pool,
       topics: ctx.topics,
     });
     // Registered after the pool and producer, so it runs before they close.
     ctx.lifecycle.onShutdown('routing', () => core.stop());
     await core.start();
+    // RoutingService (dry run, estimates) once the tables are loaded; stopped before the core.
+    const tls = tlsFiles(c.GRPC_TLS_CERT_FILE, c.GRPC_TLS_KEY_FILE);
+    const api = await startRoutingApi(core, pool, ctx.logger, {
+      replicaId: c.ROUTING_REPLICA_ID,
+      port: c.GRPC_PORT,
+      host: c.GRPC_HOST,
+      ...(tls ? { tls } : {}),
+      ...(c.ADMIN_TOKEN !== undefined ? { adminToken: c.ADMIN_TOKEN } : {}),
+      authCacheTtlMs: c.AUTH_CACHE_TTL_MS,
+    });
+    ctx.lifecycle.onShutdown('routing-grpc', () => api.stop());
   },
 });

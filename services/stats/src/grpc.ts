@@ -2,7 +2,13 @@
 // token's calls are limited to its own account: its account filter is forced (naming another account is
 // PERMISSION_DENIED).
 import * as grpc from '@grpc/grpc-js';
-import { startGrpcServer as startServer, type GrpcServer, type TlsFiles } from '@smshub/grpc';
+import {
+  RpcError,
+  startGrpcServer as startServer,
+  unaryHandlers,
+  type GrpcServer,
+  type TlsFiles,
+} from '@smshub/grpc';
 import {
   accountScope,
   AuthError,
@@ -15,6 +21,8 @@ import {
 import type { Logger } from '@smshub/logging';
 import {
   StatsServiceService,
+  type GetRuleHitsRequest,
+  type GetRuleHitsResponse,
   type MoneyTotals,
   type StatsFilter,
   type StatsServiceServer,
@@ -22,6 +30,7 @@ import {
 import type { StatsApi } from './api.js';
 import { normalFilter, RequestError, type NormalFilter } from './domain/request.js';
 import { queryDuration } from './metrics.js';
+import { MAX_RULE_WINDOW_SECONDS, type RuleHitsRow, type RuleHitsStore } from './rule-hits.js';
 
 /** The filter a caller may use: a customer's is limited to its own account. */
 export function scopedFilter(caller: Principal, f: StatsFilter | undefined): NormalFilter {
@@ -116,13 +125,44 @@ function unary<Req extends { filter?: StatsFilter }, Res>(
   };
 }
 
-export function statsService(api: StatsApi, log: Logger, guard: Guard): StatsServiceServer {
+/** GetRuleHits: per-rule hit counts (config.read; no account filter, no money). */
+export function ruleHitsResponse(rows: RuleHitsRow[], windowSeconds: number): GetRuleHitsResponse {
+  return {
+    rules: rows.map((r) => ({
+      ruleId: r.ruleId,
+      kind: r.kind,
+      hitsLastHour: r.hitsLastHour,
+      hitsLastDay: r.hitsLastDay,
+      hitsWindow: r.hitsWindow,
+      lastHitAt: r.lastHitAt,
+    })),
+    windowSeconds,
+  };
+}
+
+export function statsService(
+  api: StatsApi,
+  log: Logger,
+  guard: Guard,
+  ruleHits?: RuleHitsStore,
+): StatsServiceServer {
+  const plain = unaryHandlers(log, { clientErrors: [AuthError, RpcError] });
   return guardService(
     StatsServiceService,
     {
       getSummary: unary(log, 'GetSummary', (r, f) => api.summary(r, f)),
       getSeries: unary(log, 'GetSeries', (r, f) => api.series(r, f)),
       getBreakdown: unary(log, 'GetBreakdown', (r, f) => api.breakdown(r, f)),
+      getRuleHits: plain('GetRuleHits', async (r: GetRuleHitsRequest) => {
+        if (!ruleHits) throw new RpcError(grpc.status.UNIMPLEMENTED, 'rule hits are not counted here');
+        const w = r.windowSeconds === 0 ? 3600 : r.windowSeconds;
+        if (w < 60 || w > MAX_RULE_WINDOW_SECONDS)
+          throw new RpcError(
+            grpc.status.INVALID_ARGUMENT,
+            `window_seconds must be 60..${MAX_RULE_WINDOW_SECONDS} (0 = 3600)`,
+          );
+        return ruleHitsResponse(await ruleHits.hits(w, r.ruleIds), w);
+      }),
     },
     guard,
   );

@@ -12,6 +12,7 @@ import { StatsApi } from './api.js';
 import { startGrpcServer, statsService, type GrpcServer } from './grpc.js';
 import { StatsQueries } from './query.js';
 import { RollupStore, type BatchOutcome, type StatsRecord } from './store.js';
+import { ruleHitOf, RuleHitsStore } from './rule-hits.js';
 import { purgedRows, recordsCounted } from './metrics.js';
 
 export interface StatsDeps {
@@ -28,6 +29,7 @@ export interface StatsDeps {
 export interface Stats {
   readonly store: RollupStore;
   readonly api: StatsApi;
+  readonly ruleHits: RuleHitsStore;
   readonly grpcPort: number;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -39,6 +41,7 @@ export function createStats(deps: StatsDeps): Stats {
   const log = logger.child({ component: 'stats' });
   const rollups = new RollupStore(pool, options.groupId);
   const api = new StatsApi(new StatsQueries(deps.queryPool ?? pool));
+  const ruleHits = new RuleHitsStore(pool, options.groupId, deps.queryPool ?? pool);
   let consumer: TypedConsumer | undefined;
   let grpcServer: GrpcServer | undefined;
   let retention: NodeJS.Timeout | undefined;
@@ -58,6 +61,19 @@ export function createStats(deps: StatsDeps): Stats {
       );
       for (const [k, n] of Object.entries(outcome))
         if (n > 0) recordsCounted.inc({ topic: first.topic, outcome: k }, n);
+      // Rule hits (rule-hits.ts): their own transaction and offsets, after the roll-ups.
+      if (kind !== 'rated')
+        await ruleHits.applyBatch(
+          first.topic,
+          first.partition,
+          records.map((r) => ({
+            offset: r.offset,
+            hit: ruleHitOf(
+              { kind, value: r.value } as Parameters<typeof ruleHitOf>[0],
+              new Date(Number(r.timestamp) || Date.now()),
+            ),
+          })),
+        );
       if (outcome.uncorrectable > 0)
         log.warn(
           { topic: first.topic, partition: first.partition, n: outcome.uncorrectable },
@@ -69,10 +85,13 @@ export function createStats(deps: StatsDeps): Stats {
   async function purge(): Promise<void> {
     const deleted = await rollups.purge(options.retention);
     for (const [table, n] of Object.entries(deleted)) if (n > 0) purgedRows.inc({ table }, n);
+    const hits = await ruleHits.purge(options.retention.minuteDays);
+    if (hits > 0) purgedRows.inc({ table: 'stats_rule_minute' }, hits);
   }
 
   return {
     store: rollups,
+    ruleHits,
     api,
     get grpcPort() {
       return grpcServer?.port ?? 0;
@@ -84,7 +103,7 @@ export function createStats(deps: StatsDeps): Stats {
         ...(options.adminToken !== undefined ? { bootstrapToken: options.adminToken } : {}),
         ...(options.authCacheTtlMs !== undefined ? { cacheTtlMs: options.authCacheTtlMs } : {}),
       });
-      grpcServer = await startGrpcServer(statsService(api, log, { verifier, logger: log }), log, {
+      grpcServer = await startGrpcServer(statsService(api, log, { verifier, logger: log }, ruleHits), log, {
         port: options.grpcPort,
         ...(options.grpcHost !== undefined ? { host: options.grpcHost } : {}),
         ...(options.grpcTls ? { tls: options.grpcTls } : {}),

@@ -307,7 +307,8 @@ export function serviceLevelFor(s: AdaptiveStrategy, t: TrafficType): ServiceLev
   return perType?.[t] ?? DEFAULT_SERVICE_LEVELS[t];
 }
 
-const SALT_EXPLORE = 0xe7910e;
+/** Salt of the per-message exploration draw (exported for the dry run, which avoids exploring ids). */
+export const SALT_EXPLORE = 0xe7910e;
 const SALT_THOMPSON = 0x7a0b5a;
 
 export interface AdaptiveRow {

@@ -217,6 +217,7 @@ export class RuleIndex {
   private stampCounter = 0;
   private stamp = 0;
   private readonly scratch: CompiledRule[] = [];
+  private readonly enabled = new Map<string, RoutingRule>();
   readonly size: number;
 
   constructor(rules: readonly RoutingRule[]) {
@@ -238,6 +239,7 @@ export class RuleIndex {
         continue;
       }
       size++;
+      this.enabled.set(rule.id, rule);
       const buckets: Bucket[] = [];
       if (c.accountTier === 2)
         for (const a of rule.match.accountIds ?? []) buckets.push(this.bucket(this.byAccount, a));
@@ -250,6 +252,11 @@ export class RuleIndex {
     this.size = size;
     for (const b of [...this.byAccount.values(), ...this.byGroup.values(), this.anyAccount])
       b.prefixes?.compact();
+  }
+
+  /** An enabled rule by id (the dry run and the estimates API). */
+  get(id: string): RoutingRule | undefined {
+    return this.enabled.get(id);
   }
 
   /** The winning rule for the context, or undefined when none matches. */

@@ -361,6 +361,41 @@ export interface GetBreakdownResponse {
   dataUntil?: Date | undefined;
 }
 
+/** Which rule hits to count. */
+export interface GetRuleHitsRequest {
+  /** A further window to count over, in seconds back from now (default 3600, at most 7 days). */
+  windowSeconds: number;
+  /** Only these rule ids (empty = every rule with a hit in the last 7 days). */
+  ruleIds: string[];
+}
+
+/**
+ * Hits of one rule. A routing rule's hits are the messages it matched (routed, or rejected by a block
+ * action or for want of a usable connector); a firewall rule's are the messages it refused.
+ */
+export interface RuleHits {
+  /** Rule id. */
+  ruleId: string;
+  /** "routing" or "firewall". */
+  kind: string;
+  /** Hits in the last hour. */
+  hitsLastHour: bigint;
+  /** Hits in the last 24 hours. */
+  hitsLastDay: bigint;
+  /** Hits in the requested window. */
+  hitsWindow: bigint;
+  /** Decision time of the latest hit (to the minute it was counted in, and exact within it). */
+  lastHitAt?: Date | undefined;
+}
+
+/** Rule hits, most hits in the last 24 hours first. */
+export interface GetRuleHitsResponse {
+  /** One row per rule with a hit in the last 7 days (or per requested rule). */
+  rules: RuleHits[];
+  /** The window counted in hits_window, in seconds. */
+  windowSeconds: number;
+}
+
 function createBaseStatsFilter(): StatsFilter {
   return { accountIds: [], connectorIds: [], countries: [], mccMncs: [], trafficTypes: [] };
 }
@@ -2115,6 +2150,372 @@ export const GetBreakdownResponse: MessageFns<GetBreakdownResponse> = {
   },
 };
 
+function createBaseGetRuleHitsRequest(): GetRuleHitsRequest {
+  return { windowSeconds: 0, ruleIds: [] };
+}
+
+export const GetRuleHitsRequest: MessageFns<GetRuleHitsRequest> = {
+  encode(message: GetRuleHitsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.windowSeconds !== 0) {
+      writer.uint32(8).uint32(message.windowSeconds);
+    }
+    for (const v of message.ruleIds) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRuleHitsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRuleHitsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ruleIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRuleHitsRequest {
+    return {
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+      ruleIds: globalThis.Array.isArray(object?.ruleIds)
+        ? object.ruleIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.rule_ids)
+        ? object.rule_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetRuleHitsRequest): unknown {
+    const obj: any = {};
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    if (message.ruleIds?.length) {
+      obj.ruleIds = message.ruleIds;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRuleHitsRequest>): GetRuleHitsRequest {
+    return GetRuleHitsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRuleHitsRequest>): GetRuleHitsRequest {
+    const message = createBaseGetRuleHitsRequest();
+    message.windowSeconds = object.windowSeconds ?? 0;
+    message.ruleIds = object.ruleIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseRuleHits(): RuleHits {
+  return { ruleId: "", kind: "", hitsLastHour: 0n, hitsLastDay: 0n, hitsWindow: 0n, lastHitAt: undefined };
+}
+
+export const RuleHits: MessageFns<RuleHits> = {
+  encode(message: RuleHits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ruleId !== "") {
+      writer.uint32(10).string(message.ruleId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.hitsLastHour !== 0n) {
+      if (BigInt.asUintN(64, message.hitsLastHour) !== message.hitsLastHour) {
+        throw new globalThis.Error("value provided for field message.hitsLastHour of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.hitsLastHour);
+    }
+    if (message.hitsLastDay !== 0n) {
+      if (BigInt.asUintN(64, message.hitsLastDay) !== message.hitsLastDay) {
+        throw new globalThis.Error("value provided for field message.hitsLastDay of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.hitsLastDay);
+    }
+    if (message.hitsWindow !== 0n) {
+      if (BigInt.asUintN(64, message.hitsWindow) !== message.hitsWindow) {
+        throw new globalThis.Error("value provided for field message.hitsWindow of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.hitsWindow);
+    }
+    if (message.lastHitAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastHitAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RuleHits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRuleHits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hitsLastHour = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hitsLastDay = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hitsWindow = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.lastHitAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RuleHits {
+    return {
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      hitsLastHour: isSet(object.hitsLastHour)
+        ? BigInt(object.hitsLastHour)
+        : isSet(object.hits_last_hour)
+        ? BigInt(object.hits_last_hour)
+        : 0n,
+      hitsLastDay: isSet(object.hitsLastDay)
+        ? BigInt(object.hitsLastDay)
+        : isSet(object.hits_last_day)
+        ? BigInt(object.hits_last_day)
+        : 0n,
+      hitsWindow: isSet(object.hitsWindow)
+        ? BigInt(object.hitsWindow)
+        : isSet(object.hits_window)
+        ? BigInt(object.hits_window)
+        : 0n,
+      lastHitAt: isSet(object.lastHitAt)
+        ? fromJsonTimestamp(object.lastHitAt)
+        : isSet(object.last_hit_at)
+        ? fromJsonTimestamp(object.last_hit_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RuleHits): unknown {
+    const obj: any = {};
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.hitsLastHour !== 0n) {
+      obj.hitsLastHour = message.hitsLastHour.toString();
+    }
+    if (message.hitsLastDay !== 0n) {
+      obj.hitsLastDay = message.hitsLastDay.toString();
+    }
+    if (message.hitsWindow !== 0n) {
+      obj.hitsWindow = message.hitsWindow.toString();
+    }
+    if (message.lastHitAt !== undefined) {
+      obj.lastHitAt = message.lastHitAt.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RuleHits>): RuleHits {
+    return RuleHits.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RuleHits>): RuleHits {
+    const message = createBaseRuleHits();
+    message.ruleId = object.ruleId ?? "";
+    message.kind = object.kind ?? "";
+    message.hitsLastHour = (object.hitsLastHour !== undefined && object.hitsLastHour !== null)
+      ? BigInt(object.hitsLastHour)
+      : 0n;
+    message.hitsLastDay = (object.hitsLastDay !== undefined && object.hitsLastDay !== null)
+      ? BigInt(object.hitsLastDay)
+      : 0n;
+    message.hitsWindow = (object.hitsWindow !== undefined && object.hitsWindow !== null)
+      ? BigInt(object.hitsWindow)
+      : 0n;
+    message.lastHitAt = object.lastHitAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetRuleHitsResponse(): GetRuleHitsResponse {
+  return { rules: [], windowSeconds: 0 };
+}
+
+export const GetRuleHitsResponse: MessageFns<GetRuleHitsResponse> = {
+  encode(message: GetRuleHitsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rules) {
+      RuleHits.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.windowSeconds !== 0) {
+      writer.uint32(16).uint32(message.windowSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRuleHitsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRuleHitsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rules.push(RuleHits.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.windowSeconds = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRuleHitsResponse {
+    return {
+      rules: globalThis.Array.isArray(object?.rules) ? object.rules.map((e: any) => RuleHits.fromJSON(e)) : [],
+      windowSeconds: isSet(object.windowSeconds)
+        ? globalThis.Number(object.windowSeconds)
+        : isSet(object.window_seconds)
+        ? globalThis.Number(object.window_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: GetRuleHitsResponse): unknown {
+    const obj: any = {};
+    if (message.rules?.length) {
+      obj.rules = message.rules.map((e) => RuleHits.toJSON(e));
+    }
+    if (message.windowSeconds !== 0) {
+      obj.windowSeconds = Math.round(message.windowSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRuleHitsResponse>): GetRuleHitsResponse {
+    return GetRuleHitsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRuleHitsResponse>): GetRuleHitsResponse {
+    const message = createBaseGetRuleHitsResponse();
+    message.rules = object.rules?.map((e) => RuleHits.fromPartial(e)) || [];
+    message.windowSeconds = object.windowSeconds ?? 0;
+    return message;
+  },
+};
+
 /**
  * Delivery and money statistics of the hub (the stats service, port 50055), from per-minute roll-ups of
  * the records the services publish. Every count is per hub message (a customer-split long message is one
@@ -2165,6 +2566,19 @@ export const StatsServiceService = {
       Buffer.from(GetBreakdownResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBreakdownResponse => GetBreakdownResponse.decode(value),
   },
+  /**
+   * Hits per routing and firewall rule (messages each rule decided), from every routing replica's
+   * sms.routed.v1 and sms.rejected.v1 records. Needs config.read (admin, operations), not stats.read.
+   */
+  getRuleHits: {
+    path: "/smshub.stats.v1.StatsService/GetRuleHits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRuleHitsRequest): Buffer => Buffer.from(GetRuleHitsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRuleHitsRequest => GetRuleHitsRequest.decode(value),
+    responseSerialize: (value: GetRuleHitsResponse): Buffer => Buffer.from(GetRuleHitsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRuleHitsResponse => GetRuleHitsResponse.decode(value),
+  },
 } as const;
 
 export interface StatsServiceServer extends UntypedServiceImplementation {
@@ -2174,6 +2588,11 @@ export interface StatsServiceServer extends UntypedServiceImplementation {
   getSeries: handleUnaryCall<GetSeriesRequest, GetSeriesResponse>;
   /** Totals over a window per value of one dimension (per account, connector, country...). */
   getBreakdown: handleUnaryCall<GetBreakdownRequest, GetBreakdownResponse>;
+  /**
+   * Hits per routing and firewall rule (messages each rule decided), from every routing replica's
+   * sms.routed.v1 and sms.rejected.v1 records. Needs config.read (admin, operations), not stats.read.
+   */
+  getRuleHits: handleUnaryCall<GetRuleHitsRequest, GetRuleHitsResponse>;
 }
 
 export interface StatsServiceClient extends Client {
@@ -2224,6 +2643,25 @@ export interface StatsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBreakdownResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Hits per routing and firewall rule (messages each rule decided), from every routing replica's
+   * sms.routed.v1 and sms.rejected.v1 records. Needs config.read (admin, operations), not stats.read.
+   */
+  getRuleHits(
+    request: GetRuleHitsRequest,
+    callback: (error: ServiceError | null, response: GetRuleHitsResponse) => void,
+  ): ClientUnaryCall;
+  getRuleHits(
+    request: GetRuleHitsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRuleHitsResponse) => void,
+  ): ClientUnaryCall;
+  getRuleHits(
+    request: GetRuleHitsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRuleHitsResponse) => void,
   ): ClientUnaryCall;
 }
 
