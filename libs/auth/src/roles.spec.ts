@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AdminServiceService,
+  DeadLetterServiceService,
   MessageServiceService,
   RoutingServiceService,
   SchedulerServiceService,
@@ -12,6 +13,7 @@ import { describeRoles, hasPermission, METHODS, ROLES, rolesWith } from './roles
 
 const services = {
   AdminServiceService,
+  DeadLetterServiceService,
   MessageServiceService,
   RoutingServiceService,
   SchedulerServiceService,
@@ -69,6 +71,11 @@ describe('the method -> permission table', () => {
   it('lets every role ask who it is, and staff see the live state (no money in it)', () => {
     expect(rolesWith('self.read')).toEqual(['admin', 'operations', 'finance', 'customer']);
     expect(rolesWith('ops.read')).toEqual(['admin', 'operations', 'finance']);
+  });
+
+  it('gives dead letters to the staff who run traffic: admin and operations, not finance', () => {
+    expect(rolesWith('deadletters.read')).toEqual(['admin', 'operations']);
+    expect(rolesWith('deadletters.replay')).toEqual(['admin', 'operations']);
   });
 
   it('names the roles a permission needs', () => {

@@ -35,6 +35,10 @@ export type Permission =
   | 'tokens.manage'
   /** The audit log. */
   | 'audit.read'
+  /** Dead letters of the consumer groups (coordinates, errors, message ids; never message bodies). */
+  | 'deadletters.read'
+  /** Replaying dead letters into the group that failed them (audited). */
+  | 'deadletters.replay'
   /** Subscribers' opt-out lists (phone numbers: staff who run traffic, not finance). */
   | 'optouts.read'
   /** Adding, removing and importing opt-outs. */
@@ -62,6 +66,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'tokens.read',
     'tokens.manage',
     'audit.read',
+    'deadletters.read',
+    'deadletters.replay',
     'stats.read',
     'optouts.read',
     'optouts.write',
@@ -73,6 +79,8 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
     'accounts.read',
     'config.read',
     'messages.read',
+    'deadletters.read',
+    'deadletters.replay',
     'stats.read',
     'optouts.read',
     'optouts.write',
@@ -99,6 +107,7 @@ export const WRITE_PERMISSIONS: ReadonlySet<Permission> = new Set([
   'config.write',
   'balances.write',
   'tokens.manage',
+  'deadletters.replay',
   'optouts.write',
 ]);
 
@@ -153,6 +162,9 @@ export const METHODS: ReadonlyMap<string, Permission> = new Map<string, Permissi
   [`${ADMIN}GetNumber`, 'config.read'],
   [`${ADMIN}ListNumbers`, 'config.read'],
   [`${ADMIN}DeleteNumber`, 'config.write'],
+  ['/smshub.admin.v1.DeadLetterService/ListDeadLetterGroups', 'deadletters.read'],
+  ['/smshub.admin.v1.DeadLetterService/ListDeadLetters', 'deadletters.read'],
+  ['/smshub.admin.v1.DeadLetterService/ReplayDeadLetters', 'deadletters.replay'],
   ['/smshub.messages.v1.MessageService/GetMessage', 'messages.read'],
   ['/smshub.messages.v1.MessageService/ListMessages', 'messages.read'],
   ['/smshub.billing.v1.SettlementService/GetTotals', 'settlement.read'],

@@ -13,6 +13,7 @@ export * from './gen/google/protobuf/field_mask.js';
 export * from './gen/google/protobuf/timestamp.js';
 export * from './gen/smshub/admin/v1/admin_service.js';
 export * from './gen/smshub/admin/v1/audit.js';
+export * from './gen/smshub/admin/v1/dead_letters.js';
 export * from './gen/smshub/admin/v1/live.js';
 export * from './gen/smshub/admin/v1/numbers.js';
 export * from './gen/smshub/admin/v1/optouts.js';

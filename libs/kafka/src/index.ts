@@ -47,3 +47,4 @@ export {
   type DeadLetterRecord,
   type ReplayOrigin,
 } from './replay.js';
+export { readOffsetRanges, type OffsetRange, type RawRecord } from './range-reader.js';

@@ -10,6 +10,7 @@ import { ConsumerLagReader } from './live/consumer-lag.js';
 import { ChangePublisher } from './publisher.js';
 import { startGrpcServer, toGrpc, type GrpcServer, type ServerOptions } from './server.js';
 import { adminHandlers } from './service.js';
+import { deadLetterService } from './dead-letter-service.js';
 
 export interface AdminDeps {
   pool: Pool;
@@ -20,6 +21,8 @@ export interface AdminDeps {
   kafka?: Kafka;
   /** KAFKA_NAMESPACE: the hub's consumer groups are named under it. */
   namespace?: string;
+  /** Every topic of the hub (namespaced): DeadLetterService decodes dead letters' message ids with them. */
+  registry?: typeof registry;
   logger: Logger;
   /** ADMIN_TOKEN: the bootstrap admin credential (tokens in auth_tokens work besides it). */
   token: string;
@@ -74,6 +77,7 @@ export async function startAdmin(deps: AdminDeps): Promise<GrpcServer> {
     toGrpc(handlers, deps.logger, audit),
     { ...deps.server, guard: adminGuard(verifier, deps.logger, audit) },
     deps.logger,
+    deps.kafka ? [deadLetterService({ ...deps, kafka: deps.kafka }, audit)] : [],
   );
   if (!live) return server;
   const readers = live;

@@ -168,6 +168,19 @@ export function auditTarget(
         after: (res) => (method === 'SetQuietHours' ? field(res, 'quietHours') : undefined),
       };
     }
+    case 'ReplayDeadLetters':
+      return {
+        kind: 'dead_letters',
+        id: str(field(req, 'group')),
+        after: (res) => ({
+          offsets: field(req, 'offsets'),
+          upToOffset: field(req, 'upToOffset'),
+          force: field(req, 'force'),
+          replayed: field(res, 'replayed'),
+          alreadyReplayedCount: field(res, 'alreadyReplayedCount'),
+          missing: field(res, 'missing'),
+        }),
+      };
     case 'CreateTopUp':
       return { kind: 'balance', id: accountId, after: (res) => res };
     case 'SetCreditLimit': {

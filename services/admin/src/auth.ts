@@ -23,7 +23,9 @@ export function adminGuard(verifier: TokenVerifier, logger: Logger, audit: Audit
     onRefused(e) {
       adminMetrics.requests.inc({ method: e.method, code: status[e.code] });
       if (e.code === status.UNAUTHENTICATED) adminMetrics.authFailures.inc();
-      const permission = METHODS.get(`/smshub.admin.v1.AdminService/${e.method}`);
+      const permission =
+        METHODS.get(`/smshub.admin.v1.AdminService/${e.method}`) ??
+        METHODS.get(`/smshub.admin.v1.DeadLetterService/${e.method}`);
       if (permission !== undefined && WRITE_PERMISSIONS.has(permission)) {
         void audit.record({
           method: e.method,

@@ -19,6 +19,7 @@ await runService({
       pool: ctx.pool(c.DATABASE_URL),
       producer: await ctx.producer(),
       topics: ctx.topics,
+      registry: ctx.topics,
       kafka: ctx.kafka,
       ...(c.KAFKA_NAMESPACE ? { namespace: c.KAFKA_NAMESPACE } : {}),
       logger: ctx.logger,

@@ -51,11 +51,21 @@ type Handler = (req: unknown, call: CallInfo) => Promise<unknown>;
  * the result by startGrpcServer (guardService), so handlers only run for an authorised caller.
  */
 export function toGrpc(handlers: AdminHandlers, log: Logger, audit: AuditLog): AdminServiceServer {
+  return toGrpcService(ADMIN_SERVICE_NAME, handlers, log, audit) as unknown as AdminServiceServer;
+}
+
+/** toGrpc for another service served next to AdminService (DeadLetterService). */
+export function toGrpcService(
+  serviceName: string,
+  handlers: object,
+  log: Logger,
+  audit: AuditLog,
+): grpc.UntypedServiceImplementation {
   const out: Record<string, grpc.handleUnaryCall<unknown, unknown>> = {};
   const all = handlers as unknown as Record<string, Handler>;
   for (const [name, handler] of Object.entries(all)) {
     const method = name.charAt(0).toUpperCase() + name.slice(1);
-    const permission = METHODS.get(`/${ADMIN_SERVICE_NAME}/${method}`);
+    const permission = METHODS.get(`/${serviceName}/${method}`);
     const fn: Handler =
       permission !== undefined && WRITE_PERMISSIONS.has(permission)
         ? audit.wrap(method, handler, all)
@@ -88,7 +98,7 @@ export function toGrpc(handlers: AdminHandlers, log: Logger, audit: AuditLog): A
       );
     };
   }
-  return out as unknown as AdminServiceServer;
+  return out;
 }
 
 function rpcStatus(code: grpc.status, message: string): grpc.ServiceError {
@@ -96,10 +106,18 @@ function rpcStatus(code: grpc.status, message: string): grpc.ServiceError {
 }
 
 /** Binds AdminService, health and reflection (libs/grpc: host, TLS, graceful stop). */
+/** A further service on admin's port, guarded like AdminService. */
+export interface ExtraService {
+  name: string;
+  definition: grpc.ServiceDefinition;
+  implementation: grpc.UntypedServiceImplementation;
+}
+
 export async function startGrpcServer(
   impl: AdminServiceServer,
   opts: ServerOptions,
   log: Logger,
+  extra: ExtraService[] = [],
 ): Promise<GrpcServer> {
   // The descriptor set is embedded (src/gen/descriptor.ts), so reflection works in bundles and images too.
   const definition = loadFileDescriptorSetFromBuffer(Buffer.from(ADMIN_DESCRIPTOR_SET, 'base64'), {
@@ -119,12 +137,17 @@ export async function startGrpcServer(
           opts.guard,
         ) as unknown as grpc.UntypedServiceImplementation,
       },
+      ...extra.map((x) => ({
+        name: x.name,
+        definition: x.definition,
+        implementation: guardService(x.definition, x.implementation, opts.guard),
+      })),
     ],
     // Reflection describes the API only to an authenticated caller (any staff role).
     register: (server) =>
-      new ReflectionService(definition, { services: [ADMIN_SERVICE_NAME] }).addToServer(
-        guardedRegistrar(server, opts.guard),
-      ),
+      new ReflectionService(definition, {
+        services: [ADMIN_SERVICE_NAME, ...extra.map((x) => x.name)],
+      }).addToServer(guardedRegistrar(server, opts.guard)),
     // CSV imports may be up to 32 MiB (plus framing).
     serverOptions: { 'grpc.max_receive_message_length': 33 * 1024 * 1024 },
     logger: log,
