@@ -7,7 +7,7 @@
 // they spread over 1,000 distinct full keys per minute (account x connector x country x network x
 // traffic type x currency), drawn from 5,000 keys of 100 accounts, 25 connectors, 40 countries, 120
 // networks and 4 traffic types, so each full-key row holds ~7 messages. That is 1,440 x 1,000 = 1.44 M
-// stats_minute rows for the day, 24 x 5,000 = 120 k stats_hour rows, and per minute one *_dim row per
+// stats_minute rows for the day, 25 x 5,000 = 125 k stats_hour rows (the 25 whole hours the day touches), and per minute one *_dim row per
 // dimension value seen (~290), 415 k stats_minute_dim rows. Rows are generated in SQL with realistic
 // counters and latency histograms of 25-40 buckets; the *_dim rows are generated the same way (not
 // summed from the key rows): what is timed is reading that many rows, which is what the sizes decide.
@@ -79,19 +79,20 @@ async function seed(): Promise<void> {
   await pool.query(
     `INSERT INTO stats_hour (bucket, key_id, submitted, accepted, rejected, delivered, failed, segments, rated,
        missing_rate, cost_unconverted, revenue, cost, margin, lat)
-     SELECT $1::timestamptz + make_interval(hours => h), k, ${counters}, ${hist.replaceAll('x', 'k')}
-       FROM generate_series(0, 23) AS h, generate_series(1, $2) AS k`,
+     SELECT date_trunc('hour', $1::timestamptz) + make_interval(hours => h), k, ${counters}, ${hist.replaceAll('x', 'k')}
+       FROM generate_series(0, 24) AS h, generate_series(1, $2) AS k`,
     [dayStart, KEYS],
   );
   // dimension values per minute: 2 currencies of the total, accounts, connectors (+ ''), countries,
   // networks, traffic types
   for (const table of ['stats_minute_dim', 'stats_hour_dim']) {
     const unit = table === 'stats_minute_dim' ? 'mins' : 'hours';
-    const n = table === 'stats_minute_dim' ? 1_439 : 23;
+    const n = table === 'stats_minute_dim' ? 1_439 : 24;
+    const from = table === 'stats_minute_dim' ? '$1::timestamptz' : "date_trunc('hour', $1::timestamptz)";
     await pool.query(
       `INSERT INTO ${table} (bucket, dim, key, currency, submitted, accepted, rejected, delivered, failed, segments,
          rated, missing_rate, cost_unconverted, revenue, cost, margin, lat)
-       SELECT $1::timestamptz + make_interval(${unit} => t), d.dim, d.key, d.cur, ${counters}, ${hist.replaceAll('x', 'd.n')}
+       SELECT ${from} + make_interval(${unit} => t), d.dim, d.key, d.cur, ${counters}, ${hist.replaceAll('x', 'd.n')}
          FROM generate_series(0, ${n}) AS t,
               (SELECT 0 AS dim, '' AS key, c AS cur, 1 AS n FROM unnest(ARRAY['', 'EUR']) AS c
                UNION ALL SELECT 1, 'acct-' || a, c, a FROM generate_series(0, $2 - 1) a, unnest(ARRAY['', 'EUR']) c

@@ -10,7 +10,7 @@ import {
   type GetSummaryResponse,
   type StatsValues,
 } from '@smshub/contracts';
-import { total } from './domain/histogram.js';
+import { percentiles, total } from './domain/histogram.js';
 import {
   checkStep,
   checkWindow,
@@ -20,13 +20,13 @@ import {
   stepStarts,
   type NormalFilter,
 } from './domain/request.js';
-import { addValues, emptyValues, latencyOf, ratioPpm, StatsQueries, toMoney, type Values } from './query.js';
+import { addValues, emptyValues, ratioPpm, StatsQueries, toMoney, type Values } from './query.js';
+
+const PERCENTILES = [0.5, 0.95, 0.99];
 
 export function toStatsValues(v: Values): StatsValues {
   const ratio = ratioPpm(v);
-  const p50 = latencyOf(v, 0.5);
-  const p95 = latencyOf(v, 0.95);
-  const p99 = latencyOf(v, 0.99);
+  const [p50, p95, p99] = percentiles(v.lat, PERCENTILES);
   return {
     submitted: BigInt(v.submitted),
     accepted: BigInt(v.accepted),

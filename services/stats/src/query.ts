@@ -2,13 +2,17 @@
 //   - the *_dim tables when the filter names at most one dimension and it is the one grouped by (or there
 //     is no grouping): a few thousand rows for 24 h whatever the key cardinality;
 //   - otherwise the full-key tables joined with stats_keys (the filter selects key ids first);
-//   - hour tables when the window (and step) are whole hours, minute tables otherwise.
-// SQL sums the counters per (step, group, currency); histograms are summed here (element-wise) and the
-// percentiles taken from the sum.
+//   - a whole-window query (no step): the hour rows of the hours it covers, each ragged edge from its
+//     minutes or as its hour minus the minutes outside (domain/tiers.ts: at most 30 minute rows an edge);
+//   - a series: hour tables when the window and step are whole hours, minute tables otherwise.
+// A series whose step is the grain of *_dim rows reads the rows as they are (one per point and currency:
+// nothing to group); otherwise SQL sums the counters per (step, group, currency) and hands the group's
+// histograms over as one string, added here in one pass; the percentiles are taken from the sum.
 import type { Pool } from '@smshub/db';
 import { store } from '@smshub/db';
-import { addInto, parsePgIntArray, percentile } from './domain/histogram.js';
-import { DIM_TOTAL, MONEY_SCALE } from './domain/rollup.js';
+import { addPgIntArrayText, percentile } from './domain/histogram.js';
+import { DIM_TOTAL, DIM_TRAFFIC_TYPE, MONEY_SCALE } from './domain/rollup.js';
+import { HOUR_MS, MINUTE_MS, windowParts } from './domain/tiers.js';
 import { decimalToScaled } from './store.js';
 
 export interface Filter {
@@ -72,30 +76,60 @@ export function emptyValues(): Values {
   };
 }
 
-export function addValues(a: Values, b: Values): Values {
-  a.submitted += b.submitted;
-  a.accepted += b.accepted;
-  a.rejected += b.rejected;
-  a.delivered += b.delivered;
-  a.failed += b.failed;
-  a.segments += b.segments;
-  for (const m of b.money.values()) addMoney(a, m);
-  addInto(a.lat, b.lat);
+/** a += b (or a -= b with sign -1); returns a. */
+export function addValues(a: Values, b: Values, sign: 1 | -1 = 1): Values {
+  a.submitted += sign * b.submitted;
+  a.accepted += sign * b.accepted;
+  a.rejected += sign * b.rejected;
+  a.delivered += sign * b.delivered;
+  a.failed += sign * b.failed;
+  a.segments += sign * b.segments;
+  for (const m of b.money.values()) addMoney(a, m, sign);
+  for (let i = 0; i < b.lat.length; i++) a.lat[i] = (a.lat[i] ?? 0) + sign * (b.lat[i] ?? 0);
   return a;
 }
 
-function addMoney(v: Values, m: MoneyAgg): void {
-  const t = v.money.get(m.currency);
+function addMoney(v: Values, m: MoneyAgg, sign: 1 | -1 = 1): void {
+  let t = v.money.get(m.currency);
   if (!t) {
-    v.money.set(m.currency, { ...m });
-    return;
+    t = {
+      currency: m.currency,
+      revenue: 0n,
+      cost: 0n,
+      margin: 0n,
+      rated: 0,
+      missingRate: 0,
+      costUnconverted: 0,
+    };
+    v.money.set(m.currency, t);
   }
-  t.revenue += m.revenue;
-  t.cost += m.cost;
-  t.margin += m.margin;
-  t.rated += m.rated;
-  t.missingRate += m.missingRate;
-  t.costUnconverted += m.costUnconverted;
+  const big = BigInt(sign);
+  t.revenue += big * m.revenue;
+  t.cost += big * m.cost;
+  t.margin += big * m.margin;
+  t.rated += sign * m.rated;
+  t.missingRate += sign * m.missingRate;
+  t.costUnconverted += sign * m.costUnconverted;
+}
+
+/**
+ * Drops what a subtraction left at zero: money entries of a currency with nothing left, and says whether
+ * the row is empty (a group whose rows all fell outside the window).
+ */
+function pruneEmpty(v: Values): boolean {
+  for (const [c, m] of v.money)
+    if (!m.revenue && !m.cost && !m.margin && !m.rated && !m.missingRate && !m.costUnconverted)
+      v.money.delete(c);
+  return (
+    !v.submitted &&
+    !v.accepted &&
+    !v.rejected &&
+    !v.delivered &&
+    !v.failed &&
+    !v.segments &&
+    v.money.size === 0 &&
+    v.lat.every((n) => n === 0)
+  );
 }
 
 export function ratioPpm(v: Values): number | undefined {
@@ -115,6 +149,11 @@ export interface Query {
   groupDim?: number;
   /** With groupDim: only these group keys. */
   groupKeys?: string[];
+  /**
+   * Answer from the minute rows alone, never the hour rows: the reference the tiers must match (tests
+   * and the bench); only within the minute retention.
+   */
+  minutesOnly?: boolean;
 }
 
 export interface ResultRow {
@@ -131,6 +170,7 @@ export class StatsQueries {
   static plan(q: Query): { family: 'dim' | 'key'; grain: 'minute' | 'hour'; dim: number } {
     const filtered = filterByDim(q.filter).filter(([, v]) => v.length > 0);
     const hourly =
+      !q.minutesOnly &&
       q.start.getTime() % 3_600_000 === 0 &&
       q.end.getTime() % 3_600_000 === 0 &&
       (q.stepMs === undefined || q.stepMs % 3_600_000 === 0);
@@ -142,33 +182,36 @@ export class StatsQueries {
   }
 
   /**
-   * A whole-window query (no step) over a window that is not whole hours: the whole hours inside it are
-   * read from the hour roll-ups and only the ragged edges (under two hours) from the minute roll-ups, so a
-   * rolling "last 24 h" reads ~1/20 of the rows. Series (with a step) read the grain their step needs.
+   * A whole-window query (no step) reads the hour rows of the hours it covers and answers each ragged
+   * edge from its minutes or as its hour minus the minutes outside the window (domain/tiers.ts), so a
+   * rolling "last 24 h" reads 24 hour rows and at most 30 minute rows per group. Series (with a step)
+   * read the grain their step needs.
    */
   async run(q: Query): Promise<ResultRow[]> {
     if (q.stepMs !== undefined) return this.runOne(q);
-    const H = 3_600_000;
-    const hStart = Math.ceil(q.start.getTime() / H) * H;
-    const hEnd = Math.floor(q.end.getTime() / H) * H;
-    if (hEnd <= hStart || (hStart === q.start.getTime() && hEnd === q.end.getTime())) return this.runOne(q);
-    const parts: [number, number][] = [
-      [q.start.getTime(), hStart],
-      [hStart, hEnd],
-      [hEnd, q.end.getTime()],
-    ];
+    const parts = q.minutesOnly ? [] : windowParts(q.start.getTime(), q.end.getTime(), Date.now());
+    // a group with nothing left in the window (a correction moved its only message) is not listed
+    if (parts.length <= 1) return (await this.runOne(q)).filter((r) => !pruneEmpty(r.values));
     const results = await Promise.all(
-      parts
-        .filter(([a, b]) => b > a)
-        .map(([a, b]) => this.runOne({ ...q, start: new Date(a), end: new Date(b) })),
+      parts.map(async (p) => ({
+        sign: p.sign,
+        rows: await this.runOne({
+          ...q,
+          start: new Date(p.start),
+          end: new Date(p.end),
+          ...(p.grain === 'minute' ? { minutesOnly: true } : {}),
+        }),
+      })),
     );
     const merged = new Map<string, ResultRow>();
-    for (const r of results.flat()) {
-      const m = merged.get(r.group);
-      if (m) addValues(m.values, r.values);
-      else merged.set(r.group, r);
+    for (const { sign, rows } of results) {
+      for (const r of rows) {
+        let m = merged.get(r.group);
+        if (!m) merged.set(r.group, (m = { group: r.group, values: emptyValues() }));
+        addValues(m.values, r.values, sign);
+      }
     }
-    return [...merged.values()];
+    return [...merged.values()].filter((r) => !pruneEmpty(r.values));
   }
 
   private async runOne(q: Query): Promise<ResultRow[]> {
@@ -178,10 +221,15 @@ export class StatsQueries {
       params.push(v);
       return `$${params.length}`;
     };
+    const grainMs = plan.grain === 'hour' ? HOUR_MS : MINUTE_MS;
+    // One *_dim row per (bucket, key, currency): a series at the table's grain is the rows themselves.
+    const direct = plan.family === 'dim' && q.stepMs === grainMs;
     const stepExpr =
       q.stepMs === undefined
         ? 'NULL::bigint'
-        : `(extract(epoch FROM date_bin(${p(`${q.stepMs / 1000} seconds`)}::interval, t.bucket, $1::timestamptz)) * 1000)::bigint`;
+        : direct
+          ? '(extract(epoch FROM t.bucket) * 1000)::bigint'
+          : `(extract(epoch FROM date_bin(${p(`${q.stepMs / 1000} seconds`)}::interval, t.bucket, $1::timestamptz)) * 1000)::bigint`;
     let from: string;
     let groupExpr = "''";
     const where: string[] = ['t.bucket >= $1', 't.bucket < $2'];
@@ -196,22 +244,31 @@ export class StatsQueries {
       }
     } else {
       from = `stats_${plan.grain} t JOIN stats_keys k ON k.id = t.key_id`;
-      for (const [dim, values] of filterByDim(q.filter)) {
-        if (values.length > 0) where.push(`${KEY_COLUMN[dim]} = ANY(${p(values)}::text[])`);
-      }
+      // traffic_type is compared as the smallint it is, so the planner's estimate of the keys it picks
+      // holds (as text it guessed 25 of 1,300 keys and chose a nested loop over 30,000 rows)
+      const cond = (dim: number, values: string[]) =>
+        dim === DIM_TRAFFIC_TYPE
+          ? `k.traffic_type = ANY(${p(values.map(Number))}::smallint[])`
+          : `${KEY_COLUMN[dim]} = ANY(${p(values)}::text[])`;
+      for (const [dim, values] of filterByDim(q.filter)) if (values.length > 0) where.push(cond(dim, values));
       if (q.groupDim !== undefined) {
         groupExpr = KEY_COLUMN[q.groupDim]!;
-        if (q.groupKeys) where.push(`${groupExpr} = ANY(${p(q.groupKeys)}::text[])`);
+        if (q.groupKeys) where.push(cond(q.groupDim, q.groupKeys));
       }
     }
     const currency = plan.family === 'dim' ? 't.currency' : 'k.currency';
-    const sql = `SELECT ${stepExpr} AS step, ${groupExpr} AS grp, ${currency} AS currency,
+    const sql = direct
+      ? `SELECT ${stepExpr} AS step, ${groupExpr} AS grp, t.currency, t.submitted, t.accepted, t.rejected,
+          t.delivered, t.failed, t.segments, t.rated, t.missing_rate, t.cost_unconverted, t.revenue::text AS revenue,
+          t.cost::text AS cost, t.margin::text AS margin, t.lat::text AS lats
+        FROM ${from} WHERE ${where.join(' AND ')}`
+      : `SELECT ${stepExpr} AS step, ${groupExpr} AS grp, ${currency} AS currency,
         sum(t.submitted)::bigint AS submitted, sum(t.accepted)::bigint AS accepted,
         sum(t.rejected)::bigint AS rejected, sum(t.delivered)::bigint AS delivered,
         sum(t.failed)::bigint AS failed, sum(t.segments)::bigint AS segments, sum(t.rated)::bigint AS rated,
         sum(t.missing_rate)::bigint AS missing_rate, sum(t.cost_unconverted)::bigint AS cost_unconverted,
         sum(t.revenue)::text AS revenue, sum(t.cost)::text AS cost, sum(t.margin)::text AS margin,
-        array_agg(t.lat::text) FILTER (WHERE t.lat IS NOT NULL) AS lats
+        string_agg(t.lat::text, ' ') AS lats
       FROM ${from} WHERE ${where.join(' AND ')} GROUP BY 1, 2, 3`;
     const res = await store('stats query', () =>
       this.pool.query<{
@@ -230,7 +287,7 @@ export class StatsQueries {
         revenue: string;
         cost: string;
         margin: string;
-        lats: string[] | null;
+        lats: string | null;
       }>(sql, params),
     );
     const out = new Map<string, ResultRow>();
@@ -258,7 +315,7 @@ export class StatsQueries {
           costUnconverted: Number(r.cost_unconverted),
         });
       }
-      for (const l of r.lats ?? []) addInto(v.lat, parsePgIntArray(l));
+      addPgIntArrayText(v.lat, r.lats);
     }
     return [...out.values()];
   }
@@ -277,11 +334,14 @@ export function toMoney(
   currency: string,
   v: bigint,
 ): { currencyCode: string; minorUnits: bigint; scale: number } {
-  let scale = MONEY_SCALE;
-  let units = v;
-  while (scale > 6 && units % 10n === 0n) {
-    units /= 10n;
-    scale--;
-  }
-  return { currencyCode: currency, minorUnits: units, scale };
+  if (v === 0n) return { currencyCode: currency, minorUnits: 0n, scale: 6 };
+  // trailing zeros counted on the digits (one allocation, not two BigInt divisions per zero)
+  const digits = v.toString();
+  let k = 0;
+  while (k < MONEY_SCALE - 6 && digits.charCodeAt(digits.length - 1 - k) === 48) k++;
+  return {
+    currencyCode: currency,
+    minorUnits: k === 0 ? v : BigInt(digits.slice(0, digits.length - k)),
+    scale: MONEY_SCALE - k,
+  };
 }

@@ -61,6 +61,7 @@ interface RatedState {
 
 /** A numeric's text at MONEY_SCALE as a bigint ("12.5" -> 12500000000000000000n). */
 export function decimalToScaled(text: string): bigint {
+  if (text === '0') return 0n;
   const neg = text.startsWith('-');
   const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
   const v = BigInt(int + frac.slice(0, MONEY_SCALE).padEnd(MONEY_SCALE, '0'));
@@ -443,14 +444,19 @@ export class RollupStore {
     correctionDays: number;
   }): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    const del = async (table: string, column: string, days: number) => {
+    const del = async (table: string, column: string, days: number, wholeHours = false) => {
+      const cutoff = wholeHours
+        ? `date_trunc('hour', now() - make_interval(days => $1))`
+        : 'now() - make_interval(days => $1)';
       const res = await store(`stats retention ${table}`, () =>
-        this.pool.query(`DELETE FROM ${table} WHERE ${column} < now() - make_interval(days => $1)`, [days]),
+        this.pool.query(`DELETE FROM ${table} WHERE ${column} < ${cutoff}`, [days]),
       );
       out[table] = res.rowCount ?? 0;
     };
-    await del('stats_minute', 'bucket', retention.minuteDays);
-    await del('stats_minute_dim', 'bucket', retention.minuteDays);
+    // Minute rows go by whole hours: an hour whose first minute is kept is kept whole, so a ragged
+    // window edge can be answered as its hour minus the minutes outside it (domain/tiers.ts).
+    await del('stats_minute', 'bucket', retention.minuteDays, true);
+    await del('stats_minute_dim', 'bucket', retention.minuteDays, true);
     await del('stats_hour', 'bucket', retention.hourDays);
     await del('stats_hour_dim', 'bucket', retention.hourDays);
     await del('stats_rated', 'stored_at', retention.correctionDays);

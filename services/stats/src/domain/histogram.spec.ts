@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { addInto, bucketOf, bucketValue, parsePgIntArray, percentile, single } from './histogram.js';
+import {
+  addInto,
+  addPgIntArrayText,
+  bucketOf,
+  bucketValue,
+  parsePgIntArray,
+  percentile,
+  percentiles,
+  single,
+} from './histogram.js';
 
 describe('latency histogram', () => {
   it('puts a latency in a bucket whose reported value is within about 10 %', () => {
@@ -23,9 +32,26 @@ describe('latency histogram', () => {
     expect(percentile([], 0.5)).toBeUndefined();
   });
 
+  it('takes several percentiles in one pass as one at a time', () => {
+    const ps = [0.5, 0.95, 0.99];
+    for (const h of [[], [0, 0, 3], [5, 0, 0, 1, 0, 90, 3, 1], single(40, 7), [0, -1, 2, 0, 1]])
+      expect(percentiles(h, ps)).toEqual(ps.map((p) => percentile(h, p)));
+  });
+
   it('reads PostgreSQL integer arrays', () => {
     expect(parsePgIntArray('{0,3,1}')).toEqual([0, 3, 1]);
     expect(parsePgIntArray(null)).toEqual([]);
     expect(parsePgIntArray('{}')).toEqual([]);
+  });
+
+  it('adds and subtracts histograms from their text form in one pass', () => {
+    expect(addPgIntArrayText([1], '{0,3,1} {2,0,0,4}')).toEqual([3, 3, 1, 4]);
+    expect(addPgIntArrayText([5, 5], '{1,-2}', -1)).toEqual([4, 7]);
+    expect(addPgIntArrayText([], '{}')).toEqual([]);
+    expect(addPgIntArrayText([2], null)).toEqual([2]);
+    // the same as parsing each and adding
+    const texts = ['{0,0,12,7}', '{1}', '{0,1,0,0,0,9}'];
+    const viaParse = texts.reduce((a, t) => addInto(a, parsePgIntArray(t)), [] as number[]);
+    expect(addPgIntArrayText([], texts.join(' '))).toEqual(viaParse);
   });
 });

@@ -56,8 +56,60 @@ export function percentile(h: readonly number[], p: number): number | undefined 
   return bucketValue(h.length - 1);
 }
 
+/** Several percentiles (ascending p) in one pass: [percentile(h, p) for each p]. */
+export function percentiles(h: readonly number[], ps: readonly number[]): (number | undefined)[] {
+  const n = total(h);
+  if (n <= 0) return ps.map(() => undefined);
+  const out: (number | undefined)[] = [];
+  let b = 0;
+  let seen = h[0] ?? 0;
+  for (const p of ps) {
+    const rank = Math.max(1, Math.ceil(p * n));
+    while (seen < rank && b < h.length - 1) seen += h[++b] ?? 0;
+    out.push(bucketValue(b));
+  }
+  return out;
+}
+
 /** PostgreSQL's text form of an integer[] ("{0,3,1}") to numbers; NULL/empty -> []. */
 export function parsePgIntArray(text: string | null | undefined): number[] {
   if (!text || text.length <= 2) return [];
   return text.slice(1, -1).split(',').map(Number);
+}
+
+/**
+ * Adds histograms in PostgreSQL's integer[] text form into `into`, in one pass over the text without
+ * intermediate arrays: one ("{0,3,1}") or several separated by a space ("{0,3} {1,0,2}", as
+ * string_agg(lat::text, ' ') returns them). `sign` -1 subtracts. Returns into.
+ */
+export function addPgIntArrayText(
+  into: number[],
+  text: string | null | undefined,
+  sign: 1 | -1 = 1,
+): number[] {
+  if (!text) return into;
+  let i = 0;
+  let n = 0;
+  let neg = false;
+  let digits = false;
+  for (let p = 0; p < text.length; p++) {
+    const c = text.charCodeAt(p);
+    if (c >= 48 && c <= 57) {
+      n = n * 10 + (c - 48);
+      digits = true;
+    } else if (c === 45) {
+      neg = true;
+    } else if (c === 44 || c === 125) {
+      // ',' or '}'
+      if (digits) into[i] = (into[i] ?? 0) + sign * (neg ? -n : n);
+      i++;
+      n = 0;
+      neg = false;
+      digits = false;
+    } else if (c === 123) {
+      // '{': a new histogram starts at bucket 0
+      i = 0;
+    }
+  }
+  return into;
 }
