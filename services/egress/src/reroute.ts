@@ -24,7 +24,7 @@ export interface RerouteDeps {
   logger: Logger;
 }
 
-const REOPEN = `UPDATE egress_part_dispatch SET state = 'pending', updated_at = now()
+const REOPEN = `UPDATE egress_part_dispatch SET state = 'pending', event = NULL, updated_at = now()
   WHERE message_id = $1 AND part_number = $2 AND state = 'sent' AND connector_id = $3`;
 
 export class RerouteHandler {

@@ -39,6 +39,8 @@ export interface EsmeOptions {
 
 export class Esme {
   private readonly receipts = new Map<string, Receipt>();
+  /** Receipts received per hub message id (a message must get exactly one). */
+  private readonly counts = new Map<string, number>();
   /** deliver_sm that were not receipts (MO), or receipts without a readable id. */
   readonly unmatched: string[] = [];
 
@@ -78,6 +80,12 @@ export class Esme {
       return;
     }
     this.receipts.set(id, { id, stat, text, ...(parsed.err !== undefined && { err: parsed.err }) });
+    this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+  }
+
+  /** How many receipts arrived for `messageId` so far. */
+  receiptCount(messageId: string): number {
+    return this.counts.get(messageId) ?? 0;
   }
 
   /** Sends one submit_sm asking for a receipt (registered_delivery=1 unless `fields` says otherwise). */
