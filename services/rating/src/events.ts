@@ -18,6 +18,7 @@ import {
   type SmsDelivery,
   type SmsDispatched,
   type SmsInbound,
+  SubmitChannel,
   TrafficType,
 } from '@smshub/contracts';
 // Full metadata: a shared calling code (+44: GB, GG, IM, JE; +1) is told apart by the number ranges.
@@ -41,6 +42,8 @@ export interface RatingInput {
   trafficType: TrafficType;
   /** When the message reached its final status (final events only). */
   doneAt?: Date;
+  /** Internal traffic (channel PROBE: the hub's own grey-route probes): priced by asInternal. */
+  internal?: boolean;
 }
 
 export type SkipReason = 'not-accepted' | 'multipart-waits-for-final' | 'intermediate';
@@ -56,6 +59,7 @@ interface ContextFacts {
   destination: RatingEvent['destination'];
   submitTime: number;
   trafficType: TrafficType;
+  internal: boolean;
 }
 
 function fromContext(ctx: MessageContext | undefined, topic: string): ContextFacts {
@@ -80,6 +84,7 @@ function fromContext(ctx: MessageContext | undefined, topic: string): ContextFac
     destination,
     submitTime: ctx.receivedAt.getTime(),
     trafficType: ctx.trafficType,
+    internal: ctx.channel === SubmitChannel.SUBMIT_CHANNEL_PROBE,
   };
 }
 
@@ -103,6 +108,7 @@ export function fromDispatched(d: SmsDispatched): Mapped {
       },
       deliveryStatus: deliveryStatusToJSON(DeliveryStatus.DELIVERY_STATUS_ACCEPTED),
       trafficType: c.trafficType,
+      ...(c.internal ? { internal: true } : {}),
     },
   };
 }
@@ -152,6 +158,7 @@ export function fromDelivery(d: SmsDelivery): Mapped {
     trafficType: c.trafficType,
   };
   if (d.doneAt !== undefined) input.doneAt = d.doneAt;
+  if (c.internal) input.internal = true;
   return { input };
 }
 

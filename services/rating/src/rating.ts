@@ -30,6 +30,7 @@ import {
 } from './cdr-store.js';
 import { GroupCommit } from './group-commit.js';
 import { decideRating } from './domain/idempotency.js';
+import { asInternal } from './domain/internal.js';
 import type { SupplierPolicy } from './domain/types.js';
 import { fromDelivery, fromDispatched, fromInbound, InvalidEventError, type Mapped } from './events.js';
 import { startSettlementServer, type GrpcServer } from './grpc.js';
@@ -273,7 +274,8 @@ export function createRating(deps: RatingDeps): Rating {
         ratingMetrics.skipped.inc({ reason: decision.reason });
         continue;
       }
-      const r = decision.record;
+      // The hub's own probes: zero sell, real buy, never a customer's charge (domain/internal.ts).
+      const r = input.internal === true ? asInternal(decision.record) : decision.record;
       if (inbound && r.sell.rateId === undefined) {
         // No inbound rate: MO is free unless the price plan says otherwise, so no record and no alert.
         ratingMetrics.skipped.inc({ reason: 'no-inbound-rate' });

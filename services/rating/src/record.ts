@@ -80,6 +80,7 @@ export function toBillingRated(r: RatedRecord, input: RatingInput, meta: RecordM
     buyRateId: r.buy.rateId ?? '',
     submittedAt: new Date(r.submitTime),
     ratedAt: meta.ratedAt,
+    internal: input.internal === true,
   };
   if (r.buyInSellMinor !== undefined) out.buyInSellCurrency = money(r.buyInSellMinor, r.sell.currency);
   if (r.margin !== undefined) out.margin = money(r.margin.amountMinor, r.margin.currency);

@@ -45,4 +45,30 @@ export const routingEnv = {
   ROUTING_ADAPTIVE_HALF_LIFE_MS: envInt({ min: 1_000, max: 7 * 24 * 3600_000, default: 300_000 }),
   // Partitions of sms.submitted.v1 processed at once by this replica.
   ROUTING_PARTITIONS_CONCURRENTLY: envInt({ min: 1, max: 64, default: 2 }),
+  // Grey routes (docs/routing.md "Grey routes"). Probes go to the numbers of routing_probe_targets, sent as
+  // this account (an internal one: rating prices channel PROBE at zero sell) from this hub number (assign
+  // it to that account, so that inbound publishes the probe handsets' confirmations); either unset = no
+  // probes (the latency signal and demotion still work).
+  ROUTING_PROBE_ACCOUNT_ID: envString()
+    .optional()
+    .transform((v) => v ?? ''),
+  ROUTING_PROBE_SENDER: z
+    .string()
+    .regex(/^\+?[0-9]{3,15}$/, 'a hub number (digits)')
+    .optional()
+    .transform((v) => v ?? ''),
+  // How often due probes are sent and verdicts computed.
+  ROUTING_PROBE_TICK_MS: envInt({ min: 100, max: 3600_000, default: 5_000 }),
+  // A DELIVRD probe without the handset's MO this long after it was sent is a fake receipt; an MO later than
+  // ROUTING_PROBE_LATE_MS after the DELIVRD receipt makes it late.
+  ROUTING_PROBE_DEADLINE_MS: envInt({ min: 1_000, max: 24 * 3600_000, default: 600_000 }),
+  ROUTING_PROBE_LATE_MS: envInt({ min: 100, max: 24 * 3600_000, default: 60_000 }),
+  // Verdict: among a connector's last WINDOW decisive probes, at least MIN_BAD bad ones that are at least
+  // half of them suspect it; its CLEAR_AFTER newest all confirmed clear it.
+  ROUTING_PROBE_WINDOW: envInt({ min: 1, max: 1000, default: 10 }),
+  ROUTING_PROBE_MIN_BAD: envInt({ min: 1, max: 1000, default: 3 }),
+  ROUTING_PROBE_CLEAR_AFTER: envInt({ min: 1, max: 1000, default: 2 }),
+  // Receipt latency signal: on, with this many DELIVRD receipts per connector before it speaks.
+  ROUTING_LATENCY_SIGNAL: z.enum(['on', 'off']).default('on'),
+  ROUTING_LATENCY_MIN_SAMPLES: envInt({ min: 10, max: 100_000, default: 100 }),
 };

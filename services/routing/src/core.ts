@@ -19,6 +19,7 @@ import {
   ChangeAction,
   HoldReason,
   ResourceKind,
+  TrafficType,
   topics as registry,
   type ConfigChange,
   type SmsSubmitted,
@@ -42,6 +43,9 @@ import { optedOut, OptOutStore } from './optouts.js';
 import { reject } from './domain/customer-error.js';
 import { QuietHoursStore } from './quiet-hours-store.js';
 import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './store.js';
+import { demoteSuspected, demotes } from './domain/grey-routes.js';
+import { DEFAULT_GREY_ROUTE_CONFIG, GreyRouteMonitor, type GreyRouteConfig } from './grey-routes.js';
+import { SuspicionStore } from './suspicion-store.js';
 
 export interface RoutingCoreConfig {
   /** This replica's name: per-replica config group. */
@@ -69,6 +73,12 @@ export interface RoutingCoreConfig {
   adaptiveHalfLifeMs?: number;
   /** sms.delivery.v1 group is `<adaptiveGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-adaptive. */
   adaptiveGroupPrefix?: string;
+  /** Grey-route probes and verdicts (grey-routes.ts); defaults: DEFAULT_GREY_ROUTE_CONFIG (no probe account: no probes). */
+  greyRoutes?: GreyRouteConfig;
+  /** Group of sms.inbound.v1 (probe confirmations); default smshub-routing-probes. */
+  probeGroupId?: string;
+  /** routing.suspicion.v1 group is `<suspicionGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-suspicion. */
+  suspicionGroupPrefix?: string;
   /** Events of one batch waiting for Kafka's acknowledgement at most; default 1,000. */
   maxPublishesInFlight?: number;
   /** Log destination numbers unmasked (debug only). */
@@ -88,7 +98,7 @@ export interface RoutingCoreDeps {
   /** Without `delivery`, the adaptive strategy learns nothing (every connector keeps its prior). */
   /** Without `scheduled`, quiet hours are not applied (every message is routed at once). */
   topics: Pick<typeof registry, 'submitted' | 'routed' | 'rejected' | 'configChanges' | 'deliveryStats'> &
-    Partial<Pick<typeof registry, 'delivery' | 'scheduled'>>;
+    Partial<Pick<typeof registry, 'delivery' | 'scheduled' | 'inbound' | 'suspicion'>>;
   clock?: Clock;
   health?: ConnectorHealth;
 }
@@ -108,6 +118,10 @@ export interface RoutingCore {
   readonly optOuts: OptOutStore;
   /** The quiet hours in memory (quiet-hours-store.ts). */
   readonly quietHours: QuietHoursStore;
+  /** Grey-route suspicions in force (routing.suspicion.v1) and the rules' demote_suspected settings. */
+  readonly suspicions: SuspicionStore;
+  /** Probes and verdicts; undefined without the suspicion topic. */
+  readonly greyRoutes: GreyRouteMonitor | undefined;
   /** The connector health view the engine uses (undefined: every connector healthy). */
   readonly health: ConnectorHealth | undefined;
 }
@@ -142,6 +156,20 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
   const quietHours = new QuietHoursStore(pool, log);
   let engine: RoutingEngine | undefined;
   let current: RoutingSnapshot | undefined;
+  const suspicions = new SuspicionStore();
+  const greyRoutes =
+    topics.suspicion !== undefined
+      ? new GreyRouteMonitor({
+          pool,
+          producer,
+          topics: { routed: topics.routed, suspicion: topics.suspicion },
+          logger: log,
+          clock,
+          prefixes: () => engine?.tables.prefixes,
+          suspicions,
+          config: config.greyRoutes ?? DEFAULT_GREY_ROUTE_CONFIG,
+        })
+      : undefined;
   let loads = 0;
   const consumers: TypedConsumer[] = [];
   const windows =
@@ -191,6 +219,7 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         ...(windows ? { sharedWindows: windows } : {}),
       });
     current = next;
+    await suspicions.loadRules(pool);
     metrics.reloads.inc({ outcome: 'ok' });
     publishCounts(next);
     log.info({ version, ...next.counts }, 'routing tables loaded');
@@ -279,6 +308,16 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     for (const [i, d] of decisions.entries()) {
       if (d.kind === 'routed' && optedOut(optOuts.list, records[i]!.value, d.destination.e164))
         decisions[i] = reject('opted_out', '', 'the subscriber opted out', d.destination);
+    }
+    // Grey routes: in rules that demote them (unset: OTP traffic), suspected connectors go last.
+    if (suspicions.size > 0) {
+      for (const [i, d] of decisions.entries()) {
+        if (d.kind !== 'routed') continue;
+        const otp = records[i]!.value.trafficType === TrafficType.TRAFFIC_TYPE_OTP;
+        if (!demotes(suspicions.ruleSetting(d.ruleId), otp ? 'OTP' : 'OTHER')) continue;
+        const candidates = demoteSuspected(d.candidates, suspicions.why);
+        if (candidates !== d.candidates) decisions[i] = { ...d, candidates };
+      }
     }
     // Quiet hours: a routable message (not already released by the scheduler) outside the allowed windows
     // of its destination country is held on sms.scheduled.v1 until the next window opens, or EXPIRED when
@@ -370,6 +409,8 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     numbers,
     optOuts,
     quietHours,
+    suspicions,
+    greyRoutes,
     health: deps.health,
     snapshot: () => current,
     reload,
@@ -413,8 +454,32 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         consumers.push(deliveries);
         deliveries.on(deliveryTopic, (r) => {
           if (adaptive.apply(r.value)) metrics.adaptiveEstimates.set(adaptive.book.size);
+          return greyRoutes?.onDelivery(r.value);
         });
         await deliveries.start();
+      }
+
+      // Grey-route suspicions in force: the whole compacted topic again per start.
+      if (topics.suspicion) {
+        const prefix = `${config.suspicionGroupPrefix ?? 'smshub-routing-suspicion'}-${config.replicaId}`;
+        const sc = await deps.consumer({
+          groupId: `${prefix}-${uuidv7()}`,
+          fromBeginning: true,
+          deadLetterTopic: `${prefix}.dlq`,
+        });
+        consumers.push(sc);
+        sc.on(topics.suspicion, (r) => suspicions.apply(r.value));
+        await sc.start();
+      }
+      // Probe confirmations (MO from probe handsets), once per record across replicas.
+      if (greyRoutes && topics.inbound) {
+        const ic = await deps.consumer({
+          groupId: config.probeGroupId ?? 'smshub-routing-probes',
+          fromBeginning: true,
+        });
+        consumers.push(ic);
+        ic.on(topics.inbound, (r) => greyRoutes.onInbound(r.value));
+        await ic.start();
       }
 
       const submitted = await deps.consumer({
@@ -425,9 +490,11 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       submitted.onBatch(topics.submitted, onSubmittedBatch);
       windows?.start();
       await submitted.start();
+      greyRoutes?.start();
       log.info('routing started');
     },
     async stop() {
+      await greyRoutes?.stop();
       // The submitted consumer first (in-flight batches finish and commit), then the others.
       for (const c of consumers) await c.stop();
       consumers.length = 0;

@@ -2,6 +2,7 @@ import { runService } from '@smshub/runtime';
 import { routingEnv } from './config.js';
 import { tlsFiles } from '@smshub/grpc';
 import { createRoutingCore } from './core.js';
+import { DEFAULT_LATENCY_POLICY, DEFAULT_PROBE_POLICY } from './domain/grey-routes.js';
 import { startRoutingApi } from './grpc.js';
 
 await runService({
@@ -31,6 +32,22 @@ await runService({
         firewallCleanupIntervalMs: c.ROUTING_FIREWALL_CLEANUP_INTERVAL_MS,
         debugNumbers: c.LOG_DEBUG_NUMBERS,
         consumer: { partitionsConsumedConcurrently: c.ROUTING_PARTITIONS_CONCURRENTLY },
+        greyRoutes: {
+          probeAccountId: c.ROUTING_PROBE_ACCOUNT_ID,
+          probeSender: c.ROUTING_PROBE_SENDER,
+          tickMs: c.ROUTING_PROBE_TICK_MS,
+          probe: {
+            ...DEFAULT_PROBE_POLICY,
+            deadlineMs: c.ROUTING_PROBE_DEADLINE_MS,
+            lateMs: c.ROUTING_PROBE_LATE_MS,
+            window: c.ROUTING_PROBE_WINDOW,
+            minBad: c.ROUTING_PROBE_MIN_BAD,
+            clearAfter: c.ROUTING_PROBE_CLEAR_AFTER,
+          },
+          ...(c.ROUTING_LATENCY_SIGNAL === 'on'
+            ? { latency: { ...DEFAULT_LATENCY_POLICY, minSamples: c.ROUTING_LATENCY_MIN_SAMPLES } }
+            : {}),
+        },
       },
       logger: ctx.logger,
       producer: await ctx.producer(),

@@ -29,4 +29,14 @@ export const metrics = {
     'smshub_routing_adaptive_estimates',
     'Learnt (connector, destination, traffic type) estimates of the adaptive strategy held in memory',
   ),
+  routeSuspected: gauge(
+    'smshub_route_suspected',
+    'Connectors suspected of being grey routes (1) by reason: fake_receipts, late_delivery, implausible_latency (routing.suspicion.v1)',
+    ['connector', 'reason'],
+  ),
+  probes: counter(
+    'smshub_routing_probes_total',
+    'Grey-route probes: sent, confirmed (the handset answered)',
+    ['event'],
+  ),
 };
