@@ -128,6 +128,11 @@ export interface BillingRated {
    * reports it apart from customer traffic and never charges an account for it.
    */
   internal: boolean;
+  /**
+   * Set on the internal record of the other supplier attempt of a message re-routed after a fast failure
+   * (sms.reroute.v1): the customer's hub message id (its own record, the only sale, has message_id = this).
+   */
+  reroutedMessageId: string;
 }
 
 function createBaseBillingRated(): BillingRated {
@@ -154,6 +159,7 @@ function createBaseBillingRated(): BillingRated {
     doneAt: undefined,
     ratedAt: undefined,
     internal: false,
+    reroutedMessageId: "",
   };
 }
 
@@ -224,6 +230,9 @@ export const BillingRated: MessageFns<BillingRated> = {
     }
     if (message.internal !== false) {
       writer.uint32(176).bool(message.internal);
+    }
+    if (message.reroutedMessageId !== "") {
+      writer.uint32(186).string(message.reroutedMessageId);
     }
     return writer;
   },
@@ -417,6 +426,14 @@ export const BillingRated: MessageFns<BillingRated> = {
             message.internal = reader.bool();
             continue;
           }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.reroutedMessageId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -513,6 +530,11 @@ export const BillingRated: MessageFns<BillingRated> = {
         ? fromJsonTimestamp(object.rated_at)
         : undefined,
       internal: isSet(object.internal) ? globalThis.Boolean(object.internal) : false,
+      reroutedMessageId: isSet(object.reroutedMessageId)
+        ? globalThis.String(object.reroutedMessageId)
+        : isSet(object.rerouted_message_id)
+        ? globalThis.String(object.rerouted_message_id)
+        : "",
     };
   },
 
@@ -584,6 +606,9 @@ export const BillingRated: MessageFns<BillingRated> = {
     if (message.internal !== false) {
       obj.internal = message.internal;
     }
+    if (message.reroutedMessageId !== "") {
+      obj.reroutedMessageId = message.reroutedMessageId;
+    }
     return obj;
   },
 
@@ -618,6 +643,7 @@ export const BillingRated: MessageFns<BillingRated> = {
     message.doneAt = object.doneAt ?? undefined;
     message.ratedAt = object.ratedAt ?? undefined;
     message.internal = object.internal ?? false;
+    message.reroutedMessageId = object.reroutedMessageId ?? "";
     return message;
   },
 };

@@ -148,7 +148,15 @@ export interface SmsDelivery {
   /** Monotonic per message, starting at 1; consumers ignore an event whose revision is not newer. */
   revision: number;
   /** When dlr produced this event. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /**
+   * Set when the message was re-routed after a fast failure (sms.reroute.v1): the connector whose attempt
+   * failed (one segment); connector_id is then the one that carried the re-sent attempt. Rating records
+   * the failed attempt's supplier cost apart, as an internal record (never a second sale).
+   */
+  reroutedFromConnectorId: string;
 }
 
 function createBasePartState(): PartState {
@@ -332,6 +340,7 @@ function createBaseSmsDelivery(): SmsDelivery {
     segments: 0,
     revision: 0,
     updatedAt: undefined,
+    reroutedFromConnectorId: "",
   };
 }
 
@@ -366,6 +375,9 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(82).fork()).join();
+    }
+    if (message.reroutedFromConnectorId !== "") {
+      writer.uint32(90).string(message.reroutedFromConnectorId);
     }
     return writer;
   },
@@ -463,6 +475,14 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.reroutedFromConnectorId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -499,6 +519,11 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      reroutedFromConnectorId: isSet(object.reroutedFromConnectorId)
+        ? globalThis.String(object.reroutedFromConnectorId)
+        : isSet(object.rerouted_from_connector_id)
+        ? globalThis.String(object.rerouted_from_connector_id)
+        : "",
     };
   },
 
@@ -534,6 +559,9 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.reroutedFromConnectorId !== "") {
+      obj.reroutedFromConnectorId = message.reroutedFromConnectorId;
+    }
     return obj;
   },
 
@@ -556,6 +584,7 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     message.segments = object.segments ?? 0;
     message.revision = object.revision ?? 0;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.reroutedFromConnectorId = object.reroutedFromConnectorId ?? "";
     return message;
   },
 };
