@@ -105,6 +105,9 @@ interface DueTarget {
   connector_id: string;
   number: string;
   destination: string;
+  /** The target's own account and sender (migration 0343); null: the configured defaults. */
+  account_id?: string | null;
+  sender?: string | null;
 }
 
 export class GreyRouteMonitor {
@@ -190,25 +193,27 @@ export class GreyRouteMonitor {
 
   private async sendDueProbes(): Promise<void> {
     const { config, pool, clock } = this.deps;
-    if (config.probeAccountId === '' || config.probeSender === '') {
-      if (!this.warned) {
-        const { rows } = await pool.query<{ n: string }>(
-          'SELECT count(*)::text AS n FROM routing_probe_targets WHERE enabled',
-        );
-        if (Number(rows[0]?.n ?? 0) > 0) {
-          this.warned = true;
-          this.log.warn(
-            'probe targets are configured but ROUTING_PROBE_ACCOUNT_ID or ROUTING_PROBE_SENDER is not set: no probes sent',
-          );
-        }
-      }
-      return;
-    }
+    // A target needs an account and a sender, its own or the configured defaults.
     const { rows } = await pool.query<DueTarget>(
       `UPDATE routing_probe_targets SET next_at = now() + make_interval(secs => interval_s)
         WHERE enabled AND next_at <= now()
-        RETURNING id, connector_id, number, destination`,
+          AND coalesce(account_id, $1) <> '' AND coalesce(sender, $2) <> ''
+        RETURNING id, connector_id, number, destination, account_id, sender`,
+      [config.probeAccountId, config.probeSender.replace(/^\+/, '')],
     );
+    if (rows.length === 0 && !this.warned && (config.probeAccountId === '' || config.probeSender === '')) {
+      const { rows: idle } = await pool.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM routing_probe_targets
+          WHERE enabled AND (coalesce(account_id, $1) = '' OR coalesce(sender, $2) = '')`,
+        [config.probeAccountId, config.probeSender],
+      );
+      if (Number(idle[0]?.n ?? 0) > 0) {
+        this.warned = true;
+        this.log.warn(
+          'probe targets without an account or sender, and ROUTING_PROBE_ACCOUNT_ID / ROUTING_PROBE_SENDER unset: they get no probes',
+        );
+      }
+    }
     for (const t of rows) {
       const messageId = uuidv7();
       const token = `PRB-${randomBytes(6).toString('hex')}`;
@@ -229,10 +234,10 @@ export class GreyRouteMonitor {
     const { config } = this.deps;
     const message: SmsSubmitted = {
       messageId,
-      accountId: config.probeAccountId,
+      accountId: t.account_id ?? config.probeAccountId,
       systemId: '',
       session: undefined,
-      source: { ton: 1, npi: 1, address: config.probeSender.replace(/^\+/, '') },
+      source: { ton: 1, npi: 1, address: (t.sender ?? config.probeSender).replace(/^\+/, '') },
       destination: { ton: 1, npi: 1, address: t.number },
       esmClass: 0,
       protocolId: 0,
