@@ -69,12 +69,14 @@ export class HeldStore {
 
   /** Milliseconds until the next held row is due by the database's clock (0 if one is due); undefined = none. */
   async msUntilNextDue(): Promise<number | undefined> {
+    // Not greatest(0, ...) in SQL: GREATEST ignores NULL, so "nothing held" came back as 0 ("due now") and
+    // an idle scheduler ran a release transaction every millisecond.
     const r = await this.pool.query<{ ms: number | null }>(
-      `SELECT greatest(0, extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
+      `SELECT (extract(epoch FROM min(due_at) - now()) * 1000)::float8 AS ms
          FROM scheduler_held WHERE state = 'held'`,
     );
     const ms = r.rows[0]?.ms;
-    return ms === null || ms === undefined ? undefined : Number(ms);
+    return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
   }
 
   /** Marks taken rows released / expired (in the transaction that took them). */
