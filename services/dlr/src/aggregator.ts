@@ -412,6 +412,8 @@ export class Aggregator {
       segments: state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
       revision,
       updatedAt: new Date(now),
+      // A re-routed message: the failed attempt's connector (rating records its cost apart).
+      reroutedFromConnectorId: n.final ? (state.reroute?.done?.from ?? '') : '',
     });
   }
 

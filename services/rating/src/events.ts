@@ -44,6 +44,8 @@ export interface RatingInput {
   doneAt?: Date;
   /** Internal traffic (channel PROBE: the hub's own grey-route probes): priced by asInternal. */
   internal?: boolean;
+  /** The internal record of a re-routed message's other supplier attempt (reroute-cost.ts): its message. */
+  reroutedMessageId?: string;
 }
 
 export type SkipReason = 'not-accepted' | 'multipart-waits-for-final' | 'intermediate';

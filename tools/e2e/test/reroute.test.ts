@@ -292,6 +292,18 @@ describe('re-routing fast failures', { timeout: 300_000 }, () => {
     expect(sales).toHaveLength(1);
     const sell = sales[0]!.sell!;
     expect([sell.currencyCode, Number(sell.minorUnits) / 10 ** sell.scale]).toEqual(['EUR', 0.04]);
+    // Both supplier costs: the sale names one connector, an internal record (zero sell) the other.
+    const cost = await waitFor(
+      () => ratedReader!.records.find((r) => r.value.reroutedMessageId === id)?.value,
+      { what: 'the internal record of the other supplier attempt' },
+    );
+    expect(cost.internal).toBe(true);
+    expect(cost.sell?.minorUnits ?? 0n).toBe(0n);
+    expect(cost.buy?.minorUnits ?? 0n).toBeGreaterThan(0n);
+    expect(sales[0]!.buy?.minorUnits ?? 0n).toBeGreaterThan(0n);
+    expect([sales[0]!.connectorId, cost.connectorId].sort()).toEqual(['e2e-undeliv', 'sim-good']);
+    // A message that was not re-routed has no such record.
+    expect(ratedReader!.records.some((r) => r.value.reroutedMessageId === off)).toBe(false);
     expect(hub!.crashes()).toEqual([]);
   });
 });

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { DeliveryStatus, SmsDelivery, TrafficType } from '@smshub/contracts';
+import type { Catalog } from './catalog.js';
+import type { Mapped } from './events.js';
+import { rerouteCostId, withRerouteCost } from './reroute-cost.js';
+
+const ID = '01a24e38-4ca5-7442-a06a-c54764640146';
+const main: Mapped = {
+  input: {
+    event: {
+      hubMessageId: ID,
+      accountId: 'acc',
+      connectorId: 'con_b',
+      destination: { msisdn: '447400100001', country: 'GB' },
+      segments: 1,
+      outcome: 'DELIVERED',
+      submitTime: 0,
+    },
+    deliveryStatus: 'DELIVERY_STATUS_DELIVERED',
+    trafficType: TrafficType.TRAFFIC_TYPE_OTP,
+  },
+};
+const delivery = SmsDelivery.fromPartial({
+  status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+  final: true,
+  connectorId: 'con_b',
+  reroutedFromConnectorId: 'con_a',
+});
+const catalog = (chargeOn: 'submit' | 'delivery') =>
+  ({
+    accounts: new Map([['acc', { policy: { accountId: 'acc', currency: 'EUR', chargeOn } }]]),
+    connectors: new Map(),
+  }) as unknown as Catalog;
+
+describe('withRerouteCost', () => {
+  it('billed on submit: the record named the failed connector, the re-sent attempt is recorded apart', () => {
+    const [, extra] = withRerouteCost(delivery, main, catalog('submit'));
+    expect(extra).toMatchObject({
+      input: {
+        internal: true,
+        reroutedMessageId: ID,
+        event: { hubMessageId: rerouteCostId(ID, 'con_b'), connectorId: 'con_b', outcome: 'DELIVERED' },
+      },
+    });
+  });
+
+  it('billed on the final outcome: the failed attempt is recorded apart', () => {
+    const [, extra] = withRerouteCost(delivery, main, catalog('delivery'));
+    expect(extra).toMatchObject({
+      input: { internal: true, event: { connectorId: 'con_a', outcome: 'UNDELIVERABLE', segments: 1 } },
+    });
+  });
+
+  it('adds nothing for a message that was not re-routed, and derives a stable UUID', () => {
+    expect(withRerouteCost({ ...delivery, reroutedFromConnectorId: '' }, main, catalog('submit'))).toEqual([
+      main,
+    ]);
+    expect(rerouteCostId(ID, 'con_a')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(rerouteCostId(ID, 'con_a')).toBe(rerouteCostId(ID.toUpperCase(), 'con_a'));
+    expect(rerouteCostId(ID, 'con_a')).not.toBe(rerouteCostId(ID, 'con_b'));
+  });
+});
