@@ -11,3 +11,4 @@ export {
 export { MigrationError } from './errors.js';
 export { StoreError, store } from './store-error.js';
 export type { Pool, PoolClient } from 'pg';
+export { GroupCommit, type GroupCommitOptions } from './group-commit.js';

@@ -11,7 +11,7 @@
 // and before the commit makes the retry produce the same event again with the same `revision`
 // (consumers keep the highest revision), never a different outcome.
 import type { Logger } from '@smshub/logging';
-import { withTransaction, type Pool } from '@smshub/db';
+import { GroupCommit, withTransaction, type Pool } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import {
   DeliveryStatus,
@@ -47,6 +47,9 @@ import { RerouteOrders, rerouteTermsOf, type RerouteOrder } from './reroute.js';
 
 /** Messages expired per sweep transaction. */
 export const EXPIRY_SWEEP_LIMIT = 500;
+
+/** Events per message-row transaction at most (a consumed batch is never split). */
+export const MAX_EVENTS_PER_TRANSACTION = 2_000;
 
 interface AggInput {
   hubId: string;
@@ -101,6 +104,16 @@ export interface AggregatorDeps {
 export class Aggregator {
   readonly stats = new DeliveryStats();
   private readonly log: Logger;
+  /**
+   * The batches being handled at the same time (partitions of six topics, and the join stage's part
+   * states) share one transaction: a message's submitted, routed and dispatch events, which arrive
+   * within milliseconds on different topics, are applied in order and its row is written once instead
+   * of once per batch; and the lock, read and write statements are paid once per round.
+   */
+  private readonly commits = new GroupCommit<AggInput, void>({
+    commit: (inputs) => this.commit(inputs),
+    maxItems: MAX_EVENTS_PER_TRANSACTION,
+  });
   private readonly reroutes: RerouteOrders;
 
   constructor(private readonly deps: AggregatorDeps) {
@@ -261,9 +274,16 @@ export class Aggregator {
     return this.process(parts.flatMap((p) => partInputs(p, now)));
   }
 
-  /** Applies `inputs` (in order) to the stored messages; produces deliveries; writes rows. */
-  async process(inputs: AggInput[]): Promise<void> {
-    if (inputs.length === 0) return;
+  /**
+   * Applies `inputs` (in order) to the stored messages; produces deliveries; writes rows. Resolves once
+   * they are committed, with the inputs of other batches pushed meanwhile (group commit).
+   */
+  process(inputs: AggInput[]): Promise<void> {
+    if (inputs.length === 0) return Promise.resolve();
+    return this.commits.push(inputs);
+  }
+
+  private async commit(inputs: AggInput[]): Promise<void> {
     const ids = [...new Set(inputs.map((i) => i.hubId))];
     const now = Date.now();
     const o = this.deps.options;
@@ -412,8 +432,6 @@ export class Aggregator {
       segments: state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
       revision,
       updatedAt: new Date(now),
-      // A re-routed message: the failed attempt's connector (rating records its cost apart).
-      reroutedFromConnectorId: n.final ? (state.reroute?.done?.from ?? '') : '',
     });
   }
 

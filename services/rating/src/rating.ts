@@ -13,6 +13,7 @@ import {
   type SmsInbound,
   type TopicSpec,
 } from '@smshub/contracts';
+import { GroupCommit } from '@smshub/db';
 import type { TlsFiles } from '@smshub/grpc';
 import type { ConsumerOptions, Kafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { PgTokenStore, TokenVerifier } from '@smshub/auth';
@@ -28,9 +29,7 @@ import {
   type CdrRow,
   type WriteResult,
 } from './cdr-store.js';
-import { GroupCommit } from './group-commit.js';
 import { decideRating } from './domain/idempotency.js';
-import { withRerouteCost } from './reroute-cost.js';
 import { asInternal } from './domain/internal.js';
 import type { SupplierPolicy } from './domain/types.js';
 import { fromDelivery, fromDispatched, fromInbound, InvalidEventError, type Mapped } from './events.js';
@@ -143,7 +142,7 @@ export function createRating(deps: RatingDeps): Rating {
     intervalMs: options.balancePublishIntervalMs,
   });
   // CDR transactions are shared by the batches of the partitions being rated at the same time (see
-  // group-commit.ts): one per round instead of one per partition batch.
+  // libs/db group-commit.ts): one per round instead of one per partition batch.
   const cdrWrites = new GroupCommit<CdrRow, WriteResult>({
     commit: async (rows) => {
       const stopTimer = ratingMetrics.cdrWrite.startTimer();
@@ -422,9 +421,7 @@ export function createRating(deps: RatingDeps): Rating {
         maxWaitMs: 250,
       });
       events.onBatch(topics.dispatched, (recs) => rateBatch(recs.map((r) => fromDispatched(r.value))));
-      events.onBatch(topics.delivery, (recs) =>
-        rateBatch(recs.flatMap((r) => withRerouteCost(r.value, fromDelivery(r.value), holder.catalog))),
-      );
+      events.onBatch(topics.delivery, (recs) => rateBatch(recs.map((r) => fromDelivery(r.value))));
       consumers.push(events);
       await events.start();
       // MO in a group of its own: its lag and offsets never interfere with the MT events'.

@@ -6,7 +6,7 @@ interface Row {
   poison?: boolean;
 }
 
-function recorder(maxItems = 100) {
+function recorder(maxItems = 100, keyed = true) {
   const commits: string[][] = [];
   const group = new GroupCommit<Row, string[]>({
     commit: async (rows) => {
@@ -16,7 +16,7 @@ function recorder(maxItems = 100) {
       commits.push(ids);
       return ids;
     },
-    keyOf: (r) => r.id,
+    ...(keyed ? { keyOf: (r: Row) => r.id } : {}),
     maxItems,
   });
   return { group, commits };
@@ -73,5 +73,15 @@ describe('GroupCommit', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('balance in another currency'));
     expect(commits).toEqual([['a'], ['c']]);
+  });
+
+  it('without keyOf, members holding the same key share a commit, in the order they were pushed', async () => {
+    const { group, commits } = recorder(100, false);
+    await Promise.all([
+      group.push([{ id: 'a' }]),
+      group.push([{ id: 'a' }, { id: 'x' }]),
+      group.push([{ id: 'x' }]),
+    ]);
+    expect(commits).toEqual([['a', 'a', 'x', 'x']]);
   });
 });

@@ -6,6 +6,9 @@
  * per partition batch. A commit starts at the end of the event-loop turn in which its first member
  * arrived (setImmediate, no linger timer): the batches of one fetch, started together, share it.
  *
+ * Used by rating (CDR transactions) and dlr (message rows: a message's events from several topics that
+ * arrive together are written as one row update).
+ *
  * A group that fails is committed again one member at a time, so a batch that can never succeed (a balance
  * in another currency) fails alone and the consumer isolates its poison record without taking the other
  * partitions' batches with it.
@@ -14,9 +17,11 @@ export interface GroupCommitOptions<T, R> {
   commit: (items: T[]) => Promise<R>;
   /**
    * Two members holding the same key never share a commit (two events of one message on two topics): the
-   * later member waits for the next commit and then sees what the first one wrote.
+   * later member waits for the next commit and then sees what the first one wrote. Without it, members
+   * share a commit whatever their items, in the order they were pushed (for a commit that applies the
+   * items in order itself).
    */
-  keyOf: (item: T) => string;
+  keyOf?: (item: T) => string;
   /** Items per commit at most (a member is never split; a larger member is committed alone). */
   maxItems: number;
 }
@@ -51,7 +56,8 @@ export class GroupCommit<T, R> {
     const rest: Member<T, R>[] = [];
     let size = 0;
     for (const m of this.queue) {
-      const mine = m.items.map(this.opts.keyOf);
+      const keyOf = this.opts.keyOf;
+      const mine = keyOf === undefined ? [] : m.items.map(keyOf);
       const fits = group.length === 0 || size + m.items.length <= this.opts.maxItems;
       if (!fits || mine.some((k) => keys.has(k))) {
         rest.push(m);
