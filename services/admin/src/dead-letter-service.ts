@@ -11,7 +11,14 @@ import { toGrpcService, type ExtraService } from './server.js';
 export const DEAD_LETTER_SERVICE_NAME = 'smshub.admin.v1.DeadLetterService';
 
 export function deadLetterService(
-  deps: { kafka: Kafka; producer: TypedProducer; pool: Pool; logger: Logger; registry?: typeof registry },
+  deps: {
+    kafka: Kafka;
+    producer: TypedProducer;
+    pool: Pool;
+    logger: Logger;
+    registry?: typeof registry;
+    namespace?: string;
+  },
   audit: AuditLog,
 ): ExtraService {
   const codecs = new Map<string, TopicSpec<unknown>>();
@@ -22,6 +29,7 @@ export function deadLetterService(
     pool: deps.pool,
     codecs,
     logger: deps.logger,
+    ...(deps.namespace ? { namespace: deps.namespace } : {}),
   });
   return {
     name: DEAD_LETTER_SERVICE_NAME,

@@ -50,6 +50,8 @@ export interface DeadLetterDeps {
   /** Codecs of the hub's topics by (namespaced) name: message ids of dead letters are decoded with them. */
   codecs: ReadonlyMap<string, TopicSpec<unknown>>;
   logger: Logger;
+  /** KAFKA_NAMESPACE: only the groups under it are listed (those of this hub). */
+  namespace?: string;
 }
 
 export interface DeadLetterHandlers {
@@ -222,6 +224,7 @@ export function deadLetterHandlers(deps: DeadLetterDeps): DeadLetterHandlers {
       const topics = await withKafkaAdmin(kafka, (admin) => admin.listTopics());
       const groups = topics
         .filter((t) => t.endsWith(DLQ) && t.length > DLQ.length && !t.startsWith('__'))
+        .filter((t) => !deps.namespace || t.startsWith(`${deps.namespace}.`))
         .map((t) => t.slice(0, -DLQ.length))
         .filter((g) => GROUP.test(g))
         .sort();

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { adminCommands } from './commands/admin.js';
 import { apiKeyCommands } from './commands/api-keys.js';
+import { deadLetterCommands } from './commands/dead-letters.js';
 import { liveCommands } from './commands/live.js';
 import { messageCommands } from './commands/messages.js';
 import { numberCommands } from './commands/numbers.js';
@@ -86,6 +87,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   webhookCommands(session, program);
   optOutCommands(session, program);
   quietHoursCommands(session, program);
+  deadLetterCommands(session, program);
   statsCommands(session, program);
   numberCommands(session, program);
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import {
   AdminServiceService,
+  DeadLetterServiceService,
   MessageServiceService,
   SettlementServiceService,
   StatsServiceService,
@@ -12,7 +13,8 @@ import {
 import { CliError, EXIT, grpcFailure, type Target } from './exit-codes.js';
 
 export const SERVICES = {
-  admin: AdminServiceService,
+  // DeadLetterService is served by admin, on its port.
+  admin: { ...AdminServiceService, ...DeadLetterServiceService },
   messages: MessageServiceService,
   settlement: SettlementServiceService,
   webhooks: WebhookServiceService,
