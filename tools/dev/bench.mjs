@@ -4,7 +4,7 @@
 // The esbuild bundles are rebuilt first (npm run build) unless --sources is given.
 // `npm run bench -- components` runs the component benchmarks one after another instead, and
 // `npm run bench -- <name> ...` only the named ones (smpp, simulator, ingress, http, routing, egress, dlr,
-// rating, stats, limits); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
+// rating, stats, limits, routing-sim, routing-model); their outputs go to bench/results/<time>.md. Not a test: nothing here passes or fails on timing,
 // except `limits` (not in `components`), whose verdict on the cluster-wide limits is the exit status.
 // `--durable` runs the end-to-end benchmark on a PostgreSQL of its own with fsync etc. on (tools/bench).
 // Usage: npm run bench [-- --quick | end-to-end flags (--help) | components | name ...]
@@ -87,9 +87,18 @@ const benches = [
   },
   {
     name: 'routing-sim',
+    file: 'tools/bench/src/routing-hub.ts',
+    args: ['--svg', 'docs/routing-sim.svg'],
+    what: 'issue 21 scenario, the whole hub against 4 simulated networks, 3 strategies in parallel, 12 min; verdict = exit status',
+    infra: true,
+    // Only when named: it starts the hub and runs for about 15 minutes.
+    onlyByName: true,
+  },
+  {
+    name: 'routing-model',
     file: 'services/routing/bench/routing-sim.ts',
-    args: ['docs/routing-sim.svg'],
-    what: 'issue 21 scenario: real strategy code, simulated receipts (not the whole hub); verdict = exit status',
+    args: ['docs/routing-model.svg'],
+    what: 'issue 21 scenario as a model: real strategy code, simulated receipts, simulated time (seconds); verdict = exit status',
     infra: false,
     onlyByName: true,
   },

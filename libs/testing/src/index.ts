@@ -34,3 +34,4 @@ export {
   type CostCounter,
   type CostSnapshot,
 } from './bench-cost.js';
+export * as routingScenario from './routing-scenario.js';
