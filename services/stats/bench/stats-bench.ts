@@ -120,14 +120,19 @@ function pct(sorted: number[], p: number): number {
 async function time(name: string, fn: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < 3; i++) await fn();
   const ms: number[] = [];
+  // CPU of this process (the JavaScript that builds the answer), which a loaded machine inflates far
+  // less than wall time; PostgreSQL's share is in EXPLAIN (ANALYZE) of the queries (docs/performance.md)
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < RUNS; i++) {
     const t = performance.now();
     await fn();
     ms.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
   ms.sort((a, b) => a - b);
   log(
-    `  ${name.padEnd(62)} p50 ${pct(ms, 0.5).toFixed(1).padStart(6)} ms  p99 ${pct(ms, 0.99).toFixed(1).padStart(6)} ms`,
+    `  ${name.padEnd(62)} p50 ${pct(ms, 0.5).toFixed(1).padStart(6)} ms  p99 ${pct(ms, 0.99).toFixed(1).padStart(6)} ms` +
+      `  node cpu ${((cpu.user + cpu.system) / 1000 / RUNS).toFixed(1).padStart(6)} ms`,
   );
 }
 
