@@ -10,6 +10,7 @@ import { optOutCommands } from './commands/opt-outs.js';
 import { quietHoursCommands } from './commands/quiet-hours.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
+import { routingCommands } from './commands/routing.js';
 import { statsCommands } from './commands/stats.js';
 import { webhookCommands } from './commands/webhooks.js';
 import { Session, type Deps } from './context.js';
@@ -30,6 +31,7 @@ Environment:
   HUBCTL_SETTLEMENT_ADDR  rating's SettlementService (default ${DEFAULT_ADDRESSES.settlement})
   HUBCTL_WEBHOOKS_ADDR    the webhooks service's WebhookService (default ${DEFAULT_ADDRESSES.webhooks})
   HUBCTL_STATS_ADDR       the stats service's StatsService (default ${DEFAULT_ADDRESSES.stats})
+  HUBCTL_ROUTING_ADDR     a routing replica's RoutingService (default ${DEFAULT_ADDRESSES.routing})
   HUB_PORT_OFFSET         added to the default ports (a local hub started with it; npm run hubctl sets it)
   HUBCTL_TOKEN            bearer token (else ADMIN_TOKEN); never printed
   HUBCTL_TLS, HUBCTL_CA   TLS, and the CA file that signed the servers' certificates
@@ -68,6 +70,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
     )
     .option('--webhooks-addr <host:port>', "the webhooks service's address (env HUBCTL_WEBHOOKS_ADDR)")
     .option('--stats-addr <host:port>', "the stats service's address (env HUBCTL_STATS_ADDR)")
+    .option('--routing-addr <host:port>', "a routing replica's address (env HUBCTL_ROUTING_ADDR)")
     .option('--token <token>', 'bearer token (env HUBCTL_TOKEN or ADMIN_TOKEN; the env is safer than a flag)')
     .option('--tls', 'connect with TLS (env HUBCTL_TLS=true)')
     .option('--ca <file>', 'CA certificate (PEM) for TLS; implies --tls (env HUBCTL_CA)')
@@ -89,6 +92,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   quietHoursCommands(session, program);
   deadLetterCommands(session, program);
   statsCommands(session, program);
+  routingCommands(session, program);
   numberCommands(session, program);
 
   for (const c of allCommands(program)) {

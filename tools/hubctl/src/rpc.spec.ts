@@ -10,6 +10,7 @@ describe('connection settings', () => {
       settlement: '127.0.0.1:50053',
       webhooks: '127.0.0.1:50054',
       stats: '127.0.0.1:50055',
+      routing: '127.0.0.1:50057',
     });
     expect(s.token).toBeUndefined();
     expect(s.tls).toBe(false);
@@ -41,6 +42,7 @@ describe('connection settings', () => {
       settlement: 'rating.hub:50053',
       webhooks: '127.0.0.1:50554',
       stats: '127.0.0.1:50555',
+      routing: '127.0.0.1:50557',
     });
     expect(connectionSettings({ adminAddr: '10.0.0.1:7000' }, env).addresses.admin).toBe('10.0.0.1:7000');
     expect(connectionSettings({}, { HUB_PORT_OFFSET: '0' }).addresses.messages).toBe('127.0.0.1:50052');

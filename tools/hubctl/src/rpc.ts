@@ -6,6 +6,7 @@ import {
   AdminServiceService,
   DeadLetterServiceService,
   MessageServiceService,
+  RoutingServiceService,
   SettlementServiceService,
   StatsServiceService,
   WebhookServiceService,
@@ -19,6 +20,7 @@ export const SERVICES = {
   settlement: SettlementServiceService,
   webhooks: WebhookServiceService,
   stats: StatsServiceService,
+  routing: RoutingServiceService,
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -75,6 +77,7 @@ export const SERVER_NAMES: Record<ServiceName, string> = {
   settlement: 'rating',
   webhooks: 'webhooks',
   stats: 'stats',
+  routing: 'routing',
 };
 
 export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
@@ -83,6 +86,7 @@ export const DEFAULT_ADDRESSES: Record<ServiceName, string> = {
   settlement: '127.0.0.1:50053',
   webhooks: '127.0.0.1:50054',
   stats: '127.0.0.1:50055',
+  routing: '127.0.0.1:50057',
 };
 
 /**
@@ -105,6 +109,7 @@ export function defaultAddresses(env: Record<string, string | undefined>): Recor
     settlement: moved(DEFAULT_ADDRESSES.settlement),
     webhooks: moved(DEFAULT_ADDRESSES.webhooks),
     stats: moved(DEFAULT_ADDRESSES.stats),
+    routing: moved(DEFAULT_ADDRESSES.routing),
   };
 }
 
@@ -114,6 +119,7 @@ export interface GlobalFlags {
   settlementAddr?: string;
   webhooksAddr?: string;
   statsAddr?: string;
+  routingAddr?: string;
   token?: string;
   tls?: boolean;
   ca?: string;
@@ -172,6 +178,10 @@ export function connectionSettings(
       stats: checkAddress(
         flags.statsAddr ?? nonEmpty(env.HUBCTL_STATS_ADDR) ?? defaults.stats,
         '--stats-addr',
+      ),
+      routing: checkAddress(
+        flags.routingAddr ?? nonEmpty(env.HUBCTL_ROUTING_ADDR) ?? defaults.routing,
+        '--routing-addr',
       ),
     },
     token: nonEmpty(flags.token) ?? nonEmpty(env.HUBCTL_TOKEN) ?? nonEmpty(env.ADMIN_TOKEN),
