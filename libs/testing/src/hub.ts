@@ -108,6 +108,8 @@ export interface HubPorts {
   console: number;
   /** The scheduler's gRPC API (SchedulerService: held messages). */
   scheduler: number;
+  /** The routing replica's gRPC API (RoutingService: dry runs, learnt estimates). */
+  routing: number;
   /** HTTP (/livez, /readyz, /metrics) port per process name. */
   http: Record<string, number>;
 }
@@ -266,6 +268,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     stats: await freePort(),
     httpApi: await freePort(),
     scheduler: await freePort(),
+    routing: await freePort(),
     simControl: await freePort(),
     console: await freePort(),
     http: {},
@@ -318,6 +321,8 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     webhooks: ports.webhooks,
     scheduler: ports.scheduler,
     stats: ports.stats,
+    // RoutingService (dry runs): a free port, not the fixed default, so hubs started side by side do not collide.
+    routing: ports.routing,
   };
   const processes = new Map<string, HubProcess>();
   const names = [...(withSimulator ? ['smsc-simulator'] : []), ...services];
@@ -347,6 +352,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
             DLR_GRPC_ADDRESS: `127.0.0.1:${ports.messages}`,
             RATING_GRPC_ADDRESS: `127.0.0.1:${ports.settlement}`,
             STATS_GRPC_ADDRESS: `127.0.0.1:${ports.stats}`,
+            ROUTING_GRPC_ADDRESS: `127.0.0.1:${ports.routing}`,
           }
         : {}),
       ...opts.envFor?.[name],

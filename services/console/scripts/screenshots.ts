@@ -85,7 +85,7 @@ try {
     process.stdout.write(`docs/console/${name}.png\n`);
   };
   await shot('overview', '/', '.chart');
-  await shot('connectors', '/connectors', 'tr[data-connector]');
+  await shot('connectors', '/connectors', 'td[data-live="sessions"] .pill.ok');
   await shot('connector', '/connectors/sim-poor');
   await shot('messages', '/messages?to=44', 'table[aria-label="messages"]');
   await shot('message', `/messages/${last}`, 'ol.timeline li');

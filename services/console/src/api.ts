@@ -3,7 +3,7 @@
 // same-origin Origin when the browser sends one); the cookie is SameSite=Strict besides.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Role } from '@smshub/auth';
+import { isRole, type Role } from '@smshub/auth';
 import {
   Account,
   AccountBalance,
@@ -21,10 +21,12 @@ import {
   TopUp,
   type GetMessageResponse,
   type StatsFilter,
+  type WhoAmIResponse,
 } from '@smshub/contracts';
 import { type Backends, ConsoleError, streamArgs, unary } from './backends.js';
 import { capabilitiesOf, CONSOLE_ROLES, type Action } from './capabilities.js';
 import { csrfMatches, type Session, type SessionStore } from './session.js';
+import { registerLiveApi } from './live-api.js';
 import { messageView, withoutTexts } from './views.js';
 
 export const COOKIE = 'smshub_console';
@@ -67,35 +69,17 @@ function setCookie(reply: FastifyReply, deps: ApiDeps, value: string, maxAge: nu
   reply.header('set-cookie', attrs.join('; '));
 }
 
-/** Discovers the role of a token by what the services let it do (read-only calls with page size 1). */
+/** The role of a token, as admin's WhoAmI states it (every role may ask). */
 export async function roleOfToken(backends: Backends, token: string): Promise<Role> {
   const admin = backends.need('admin');
-  const allowed = async (invoke: Parameters<typeof unary>[1]) => {
-    try {
-      await unary(token, invoke);
-      return true;
-    } catch (err) {
-      if (err instanceof ConsoleError && err.httpStatus === 403) return false;
-      throw err;
-    }
-  };
-  // accounts.read: every staff role; a customer token is refused here (403), a bad one with 401.
-  if (
-    !(await allowed((md, o, cb) => admin.listAccounts({ pageSize: 1, pageToken: '', state: 0 }, md, o, cb)))
-  )
+  const me = await unary<WhoAmIResponse>(token, (md, o, cb) => admin.whoAmI({}, md, o, cb));
+  const role = me.roles.find((r): r is Role => isRole(r) && CONSOLE_ROLES.includes(r));
+  if (!role)
     throw new ConsoleError(
       403,
       'this token cannot sign in to the console (roles admin, operations, finance)',
     );
-  if (await allowed((md, o, cb) => admin.listTokens({ pageSize: 1, pageToken: '' } as never, md, o, cb)))
-    return 'admin';
-  if (
-    await allowed((md, o, cb) =>
-      admin.listConnectors({ pageSize: 1, pageToken: '', supplierId: '' }, md, o, cb),
-    )
-  )
-    return 'operations';
-  return 'finance';
+  return role;
 }
 
 function need(req: FastifyRequest, action?: Action): Session {
@@ -271,6 +255,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   // ---- connectors ---------------------------------------------------------------------------------------
+  registerLiveApi(app, backends, (req) => need(req));
   app.get('/api/connectors', async (req) => {
     const s = need(req);
     const admin = backends.need('admin');

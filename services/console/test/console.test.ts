@@ -176,6 +176,12 @@ describe('console', () => {
       })
       .toBeGreaterThanOrEqual(1);
     expect(await page.getByRole('alert').count()).toBe(0);
+    // Consumer lag from admin (ListConsumerLag): the total and the hub's groups, worst first.
+    const lag = page.locator('.card', { hasText: 'consumer lag' }).locator('.card-value');
+    await expect.poll(async () => /^\d[\d,]*$/.test(await lag.innerText()), { timeout: 20_000 }).toBe(true);
+    const groups = page.getByRole('table', { name: 'consumer lag' }).locator('tr[data-group]');
+    await expect.poll(() => groups.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await groups.first().getAttribute('data-group')).toMatch(/smshub-/);
   });
 
   it(
@@ -223,10 +229,15 @@ describe('console', () => {
     },
   );
 
-  it('an admin disables a connector after confirming, and enables it again', async () => {
+  it('an admin sees the live connector state, disables a connector after confirming, and enables it again', async () => {
     const page = await newPage();
     await signIn(page, ch!.tokens.admin);
     await page.getByRole('link', { name: 'Connectors' }).click();
+    // The live state from egress (ListConnectorStates): the replica's session bound, not stale.
+    const live = page.locator('tr[data-connector="sim-good"] td[data-live="sessions"]');
+    await text(live).toMatch(/\bbound\b/);
+    expect(await live.locator('[data-stale="true"]').count()).toBe(0);
+    await text(page.locator('tr[data-connector="sim-good"] td[data-live="tps"]')).toMatch(/\d+ \/ [\d,]+/);
     const row = page.locator('tr[data-connector="sim-poor"]');
     await row.getByRole('button', { name: 'Disable' }).click();
     const dialog = page.getByRole('dialog', { name: 'confirm' });
@@ -235,14 +246,14 @@ describe('console', () => {
     await text(row).toContain('enabled');
     await row.getByRole('button', { name: 'Disable' }).click();
     await dialog.getByRole('button', { name: 'Yes' }).click();
-    await text(row.locator('.pill')).toBe('disabled');
+    await text(row.locator('.pill').first()).toBe('disabled');
     const off = await adminCall<GetConnectorResponse>((md, cb) =>
       ch!.admin.getConnector({ id: 'sim-poor' }, md, cb),
     );
     expect(off.connector?.enabled).toBe(false);
     await row.getByRole('button', { name: 'Enable' }).click();
     await dialog.getByRole('button', { name: 'Yes' }).click();
-    await text(row.locator('.pill')).toBe('enabled');
+    await text(row.locator('.pill').first()).toBe('enabled');
   });
 
   it('limits every page and action by role: finance cannot touch connectors, operations sees no money', async () => {

@@ -1,14 +1,69 @@
-// Connectors: configuration (binds, window, TPS limit), traffic of the last 15 minutes from StatsService
-// (TPS against the limit, delivery ratio, latency), enable/disable with a confirmation, and per
-// destination country ratio and latency on a connector's own page.
+// Connectors: configuration (binds, window, TPS limit), the live state on every egress replica (bind
+// states, window in use, TPS now against the limit, throttled responses and failovers in the last minute,
+// a stale marker for a replica that stopped reporting; admin's ListConnectorStates, every 5 s), traffic
+// of the last 15 minutes from StatsService (delivery ratio, latency), enable/disable with a confirmation,
+// and per destination country ratio and latency on a connector's own page.
 import { useState } from 'preact/hooks';
+import type { ConnectorLiveState, ListConnectorStatesResponse } from '@smshub/contracts';
 import { api, ApiError, qs, type SessionInfo } from '../api';
 import { ms, num, ratio } from '../format';
 import { useLoad } from '../hooks';
+import type { Json } from '../json';
 import type { BreakdownJ, ConnectorJ } from '../types';
 import { Link, Problem, Table } from '../ui';
 
 const WINDOW_MIN = 15;
+const LIVE_MS = 5_000;
+
+type LiveJ = Json<ConnectorLiveState>;
+
+const PHASE: Record<string, [string, string]> = {
+  SESSION_BIND_STATE_BOUND: ['bound', 'ok'],
+  SESSION_BIND_STATE_BINDING: ['binding', ''],
+  SESSION_BIND_STATE_UNBOUND: ['unbound', 'off'],
+};
+
+function since(t: string | undefined): string {
+  if (!t) return '';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(t)) / 1000));
+  return s >= 3600 ? `${Math.floor(s / 3600)} h` : s >= 60 ? `${Math.floor(s / 60)} min` : `${s} s`;
+}
+
+/** Each replica running the connector: its sessions' states (since when), a stale marker, its last error. */
+function Replicas(props: { live: LiveJ | undefined; enabled: boolean }) {
+  const rs = props.live?.replicas ?? [];
+  if (rs.length === 0) return <span class="hint">{props.enabled ? 'no egress replica reporting' : '—'}</span>;
+  return (
+    <>
+      {rs.map((r) => {
+        const st = r.state ?? {};
+        return (
+          <div key={st.replicaId} data-replica={st.replicaId} data-stale={r.stale ? 'true' : 'false'}>
+            <span class="sub">{st.replicaId}</span>{' '}
+            {r.stale ? (
+              <span class="pill off" title="no report for 3 intervals: the replica may have died">
+                stale {since(st.reportedAt)}
+              </span>
+            ) : null}
+            {(st.sessions ?? []).map((x, i) => {
+              const [name, cls] = PHASE[String(x.state)] ?? ['unknown', ''];
+              return (
+                <span
+                  key={i}
+                  class={`pill ${cls}`}
+                  title={`${x.bindType} #${x.index ?? 0} since ${x.since ?? '?'}`}
+                >
+                  {name} {since(x.since)}
+                </span>
+              );
+            })}
+            {st.lastError ? <div class="sub">last error: {st.lastError}</div> : null}
+          </div>
+        );
+      })}
+    </>
+  );
+}
 
 function Confirm(props: { text: string; onYes: () => void; onNo: () => void }) {
   return (
@@ -71,20 +126,29 @@ export function Connectors(props: { session: SessionInfo }) {
     () => api.get<BreakdownJ>(`/api/stats/breakdown${qs({ by: 'connector', minutes: WINDOW_MIN })}`),
     10_000,
   );
+  const live = useLoad(
+    'connectors-live',
+    () => api.get<Json<ListConnectorStatesResponse>>('/api/live/connectors'),
+    LIVE_MS,
+  );
   const byId = new Map((stats.data?.rows ?? []).map((r) => [r.key ?? '', r.values]));
+  const liveById = new Map((live.data?.connectors ?? []).map((l) => [l.connectorId ?? '', l]));
   return (
     <section>
       <h1>Connectors</h1>
       <Problem error={list.error} />
       {stats.error ? <p class="hint">traffic figures unavailable: {stats.error}</p> : null}
+      {live.error ? <p class="hint">live state unavailable: {live.error}</p> : null}
       <Table label="connectors">
         <thead>
           <tr>
             <th>connector</th>
             <th>state</th>
             <th>binds</th>
-            <th>window</th>
-            <th>TPS (last {WINDOW_MIN} min) / limit</th>
+            <th>sessions per replica (live)</th>
+            <th>window in use</th>
+            <th>TPS now / limit</th>
+            <th>throttled · failovers (1 min)</th>
             <th>delivery ratio</th>
             <th>latency p95</th>
             <th />
@@ -93,7 +157,9 @@ export function Connectors(props: { session: SessionInfo }) {
         <tbody>
           {(list.data?.connectors ?? []).map((c) => {
             const v = byId.get(c.id ?? '');
-            const tps = Number(v?.accepted ?? 0) / (WINDOW_MIN * 60);
+            const avg = Number(v?.accepted ?? 0) / (WINDOW_MIN * 60);
+            const l = liveById.get(c.id ?? '');
+            const tps = Number(l?.submitsPerSecond ?? 0);
             const limit = Number(c.maxSubmitRate ?? 0);
             return (
               <tr key={c.id} data-connector={c.id}>
@@ -112,12 +178,24 @@ export function Connectors(props: { session: SessionInfo }) {
                     </div>
                   ))}
                 </td>
-                <td>{num(c.windowSize)}</td>
-                <td>
-                  {tps.toFixed(2)} / {limit ? num(limit) : '∞'}
+                <td data-live="sessions">
+                  <Replicas live={l} enabled={Boolean(c.enabled)} />
+                </td>
+                <td data-live="window">
+                  {num(l?.windowInUse ?? 0)} / {num(l?.windowCapacity ?? 0)}
+                  <div class="sub">{num(c.windowSize)} per session</div>
+                </td>
+                <td data-live="tps">
+                  {num(tps)} / {limit ? num(limit) : '∞'}
                   {limit ? (
                     <meter min={0} max={limit} value={tps} high={limit * 0.9} title="TPS against the limit" />
                   ) : null}
+                  <div class="sub">
+                    {avg.toFixed(2)}/s over {WINDOW_MIN} min
+                  </div>
+                </td>
+                <td data-live="throttled">
+                  {num(l?.throttledLastMinute ?? 0)} · {num(l?.failoversLastMinute ?? 0)}
                 </td>
                 <td>{ratio(v?.deliveryRatioPpm)}</td>
                 <td>{ms(v?.latencyP95Ms)}</td>
@@ -130,8 +208,9 @@ export function Connectors(props: { session: SessionInfo }) {
         </tbody>
       </Table>
       <p class="hint">
-        Bind states, window use, throttling and failovers live in egress's metrics (Grafana's connector
-        dashboard); the console shows configuration and delivery figures.
+        Live figures are each egress replica's report (every few seconds), summed over the replicas that are
+        not stale; a replica silent for 3 report intervals is marked stale and left out of the sums.
+        {live.data && !live.data.caughtUp ? ' Admin is still reading the reports.' : ''}
       </p>
     </section>
   );

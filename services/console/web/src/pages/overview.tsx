@@ -1,4 +1,5 @@
-// Live view of the hub: per-minute statistics (StatsService), refreshed every 5 seconds.
+// Live view of the hub: per-minute statistics (StatsService) and the consumer groups' lag (admin's
+// ListConsumerLag), refreshed every 5 seconds.
 import { useMemo, useState } from 'preact/hooks';
 import { api, qs } from '../api';
 import { Chart } from '../chart';
@@ -15,6 +16,19 @@ const WINDOWS = [
 ] as const;
 
 const REFRESH_MS = 5_000;
+/** Groups listed under the lag card, the worst first. */
+const WORST = 5;
+
+interface LagJ {
+  totalLag?: string;
+  groups?: Array<{
+    group?: string;
+    state?: string;
+    members?: number;
+    lag?: string;
+    topics?: Array<{ topic?: string; lag?: string }>;
+  }>;
+}
 
 export function Overview() {
   const [minutes, setMinutes] = useState(60);
@@ -34,6 +48,9 @@ export function Overview() {
     () => api.get<BreakdownJ>(`/api/stats/breakdown${qs({ by: 'connector', minutes })}`),
     REFRESH_MS,
   );
+
+  const lag = useLoad('lag', () => api.get<LagJ>('/api/live/lag'), REFRESH_MS);
+  const worst = (lag.data?.groups ?? []).slice(0, WORST);
 
   const points = series.data?.series?.[0]?.points ?? [];
   const charts = useMemo(() => {
@@ -98,6 +115,11 @@ export function Overview() {
           label="pending"
           value={num(Number(s?.accepted ?? 0) - Number(s?.delivered ?? 0) - Number(s?.failed ?? 0))}
         />
+        <Card
+          label="consumer lag"
+          value={lag.data ? num(lag.data.totalLag) : lag.error ? '—' : '…'}
+          hint="records not yet processed, all groups"
+        />
       </div>
       <div class="charts">
         <Chart title="messages per second" times={charts.times} series={charts.rate} unit="/s" />
@@ -105,6 +127,35 @@ export function Overview() {
         <Chart title="submit → receipt latency" times={charts.times} series={charts.latency} unit="s" />
         <Chart title={`errors per ${step / 60} min`} times={charts.times} series={charts.errors} />
       </div>
+      <h2>Consumer lag</h2>
+      {lag.error ? <p class="hint">consumer lag unavailable: {lag.error}</p> : null}
+      <Table label="consumer lag">
+        <thead>
+          <tr>
+            <th>group</th>
+            <th>lag</th>
+            <th>members</th>
+            <th>state</th>
+            <th>topics</th>
+          </tr>
+        </thead>
+        <tbody>
+          {worst.map((g) => (
+            <tr key={g.group} data-group={g.group}>
+              <td>{g.group}</td>
+              <td>{num(g.lag)}</td>
+              <td>{num(g.members ?? 0)}</td>
+              <td>{g.state}</td>
+              <td class="sub">
+                {(g.topics ?? [])
+                  .filter((t) => t.lag !== '0')
+                  .map((t) => `${t.topic} ${t.lag}`)
+                  .join(', ') || '—'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </Table>
       <h2>Connectors</h2>
       <Problem error={connectors.error} />
       <Table label="connector statistics">
