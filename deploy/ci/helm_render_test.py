@@ -210,6 +210,7 @@ def check_render(name, docs, values):
                 "rel-smshub-rating": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-webhooks": ["DATABASE_URL", "ADMIN_TOKEN", "WEBHOOK_SECRET_KEY"],
                 "rel-smshub-stats": ["DATABASE_URL", "ADMIN_TOKEN"],
+                "rel-smshub-routing": ["DATABASE_URL", "ADMIN_TOKEN"],
                 "rel-smshub-http-api": ["DATABASE_URL"]}
     for d in deployments:
         want = required.get(d["metadata"]["name"])
@@ -342,10 +343,11 @@ def check_listeners(name, by_kind, names, values, existing):
                 check(c[probe]["httpGet"]["port"] == "http", f"{name}: {oname} {probe} is not on the http port")
 
     # gRPC is on the API servers: exactly the services whose values declare a grpc port, which include
-    # admin, dlr, rating, webhooks and stats.
+    # admin, dlr, rating, webhooks, stats and routing (RoutingService on every replica).
     declared = sorted(f"rel-smshub-{n}" for n, v in values["services"].items() if "grpc" in (v or {}).get("ports", {}))
     check(sorted(grpc_services) == declared, f"{name}: gRPC ports on {sorted(grpc_services)}, expected {declared}")
-    api = ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating", "rel-smshub-stats", "rel-smshub-webhooks"]
+    api = ["rel-smshub-admin", "rel-smshub-dlr", "rel-smshub-rating", "rel-smshub-stats", "rel-smshub-webhooks",
+           "rel-smshub-routing"]
     check(set(api) <= set(grpc_services), f"{name}: gRPC ports on {sorted(grpc_services)}, expected at least {api}")
     cm = grpc_tls.get("certManager", {})
     if grpc_tls.get("enabled") and cm.get("enabled"):

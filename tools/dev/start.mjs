@@ -60,6 +60,7 @@ const ports = {
     webhooks: 50054 + offset,
     stats: 50055 + offset,
     scheduler: 50056 + offset,
+    routing: 50057 + offset,
   },
 };
 
@@ -278,6 +279,7 @@ for (const p of processes) {
     own.DLR_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.dlr}`;
     own.RATING_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.rating}`;
     own.STATS_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.stats}`;
+    own.ROUTING_GRPC_ADDRESS = `127.0.0.1:${ports.grpc.routing}`;
   }
   const childEnv = { ...env, ...own };
   // Not even in its environment: the console must work with its users' tokens only.
