@@ -81,10 +81,10 @@ export function toBillingRated(r: RatedRecord, input: RatingInput, meta: RecordM
     submittedAt: new Date(r.submitTime),
     ratedAt: meta.ratedAt,
     internal: input.internal === true,
+    reroutedMessageId: input.reroutedMessageId ?? '',
   };
   if (r.buyInSellMinor !== undefined) out.buyInSellCurrency = money(r.buyInSellMinor, r.sell.currency);
   if (r.margin !== undefined) out.margin = money(r.margin.amountMinor, r.margin.currency);
   if (r.billedOn === 'final' && input.doneAt !== undefined) out.doneAt = input.doneAt;
-  if (input.reroutedMessageId !== undefined) out.reroutedMessageId = input.reroutedMessageId;
   return out;
 }

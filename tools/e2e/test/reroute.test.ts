@@ -252,7 +252,7 @@ describe('re-routing fast failures', { timeout: 300_000 }, () => {
     expect(dispatchedVia(m)).toEqual(['e2e-undeliv', 'sim-good']);
     const order = kinds(m);
     // dispatch 1, its failing receipt, the re-route, dispatch 2, its receipt, one final delivery
-    const at = (k: string, from = 0) => order.indexOf(k, from);
+    const at = (k: (typeof order)[number], from = 0) => order.indexOf(k, from);
     const d1 = at('dispatched');
     const r1 = at('receipt', d1);
     const rr = at('rerouted', r1);

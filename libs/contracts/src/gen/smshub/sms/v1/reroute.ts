@@ -21,7 +21,10 @@ export interface SmsReroute {
     | undefined;
   /** Index in routed.candidates to send from (egress takes the first usable one from here on). */
   fromCandidate: number;
-  /** 1-based attempt number of the new dispatch (the failed attempt's number + 1). */
+  /**
+   * 1-based delivery attempt of the message this order starts: 2 (one extra attempt at most). Egress numbers
+   * the dispatch itself (SmsDispatched.attempt: the part's last attempt + 1).
+   */
   attempt: number;
   /** Connector whose receipt failed. */
   failedConnectorId: string;
