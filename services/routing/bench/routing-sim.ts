@@ -1,7 +1,9 @@
-// Routing simulation (issue 21, item 4, FIRST STEP): the scripted scenario run against the REAL strategy
-// code (runStrategy: least_cost, best_quality, adaptive with its AdaptiveBook) with SIMULATED receipts, in
-// simulated time (no Kafka, no SMPP, no hub processes). Not the whole-hub benchmark the issue asks for.
-// Run: npm run bench -- routing-sim   (or npx tsx services/routing/bench/routing-sim.ts [out.svg])
+// Routing model (issue 21, item 4, the fast "model" mode): the scripted scenario run against the REAL
+// strategy code (runStrategy: least_cost, best_quality, adaptive with its AdaptiveBook) with SIMULATED
+// receipts, in simulated time (no Kafka, no SMPP, no hub processes; seconds). The whole-hub benchmark is
+// `npm run bench -- routing-sim` (tools/bench/src/routing-hub.ts); both draw with libs/testing's
+// routing-scenario.ts.
+// Run: npm run bench -- routing-model   (or npx tsx services/routing/bench/routing-sim.ts [out.svg])
 //
 // Scenario (12 simulated minutes, 20 OTP messages/s to one network, one rule with four connectors):
 //   A  EUR 0.0010  97 % delivered, ~2 s; degrades to 60 % at minute 2, recovers at minute 6
@@ -20,6 +22,7 @@ import { AdaptiveBook } from '../src/domain/adaptive.js';
 import { FxTable } from '../src/domain/money.js';
 import { runStrategy, type QualityStats, type Strategy } from '../src/domain/strategies.js';
 import type { Money } from '../src/domain/types.js';
+import { routingScenario } from '@smshub/testing';
 
 const MIN = 60_000;
 const DURATION = 12 * MIN;
@@ -283,33 +286,13 @@ lines.push(
 );
 console.log(lines.join('\n'));
 
-// SVG: traffic share per connector over time, one panel per strategy.
-const COLORS: Record<Id, string> = { A: '#1f77b4', B: '#ff7f0e', C: '#2ca02c', F: '#d62728' };
-const W = 720;
-const PH = 120;
-const svg: string[] = [
-  `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${results.length * (PH + 30) + 30}" font-family="sans-serif" font-size="11">`,
-];
-results.forEach((x, k) => {
-  const y0 = 20 + k * (PH + 30);
-  svg.push(`<text x="5" y="${y0 - 4}">${x.name}: traffic share per connector (30 s buckets)</text>`);
-  svg.push(`<rect x="40" y="${y0}" width="${W - 60}" height="${PH}" fill="none" stroke="#999"/>`);
-  for (const id of IDS) {
-    const pts = x.shares.map((b, i) => {
-      const tot = IDS.reduce((s, j) => s + b[j], 0);
-      const px = 40 + ((i + 0.5) * (W - 60)) / x.shares.length;
-      const py = y0 + PH - (PH * b[id]) / Math.max(1, tot);
-      return `${px.toFixed(1)},${py.toFixed(1)}`;
-    });
-    svg.push(`<polyline fill="none" stroke="${COLORS[id]}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
-  }
-  IDS.forEach((id, i) =>
-    svg.push(`<text x="${W - 15 - (IDS.length - i) * 40}" y="${y0 + 12}" fill="${COLORS[id]}">${id}</text>`),
-  );
+// SVG: traffic share per connector over time, one panel per strategy (the whole-hub bench's drawing).
+const svg = routingScenario.shareSvg(results, {
+  title: 'routing-model (real strategy code, simulated receipts, 12 simulated minutes)',
+  marks: [2, 4, 6, 7].map((m) => ({ at: (m * MIN) / DURATION, label: `min ${m}` })),
 });
-svg.push('</svg>');
-const svgPath = process.argv[2] ?? 'docs/routing-sim.svg';
-writeFileSync(svgPath, svg.join('\n') + '\n');
+const svgPath = process.argv[2] ?? 'docs/routing-model.svg';
+writeFileSync(svgPath, svg);
 console.log(`\nplot: ${svgPath}`);
 
 const adaptive = results[2] as Result;
