@@ -9,7 +9,8 @@
 // networks and 4 traffic types, so each full-key row holds ~7 messages. That is 1,440 x 1,000 = 1.44 M
 // stats_minute rows for the day, 25 x 5,000 = 125 k stats_hour rows (the 25 whole hours the day touches), and per minute one *_dim row per
 // dimension value seen (~290), 415 k stats_minute_dim rows. Rows are generated in SQL with realistic
-// counters and latency histograms of 25-40 buckets; the *_dim rows are generated the same way (not
+// counters and latency histograms of 25-40 buckets; the *_dim and stats_hour_pair rows (every value pair
+// of the small dimensions the keys hold, each hour) are generated the same way (not
 // summed from the key rows): what is timed is reading that many rows, which is what the sizes decide.
 import { performance } from 'node:perf_hooks';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
@@ -104,6 +105,22 @@ async function seed(): Promise<void> {
       [dayStart, ACCOUNTS, CONNECTORS, COUNTRIES, NETWORKS],
     );
   }
+  // hourly pair rows (0905): every (small dimension pair) value combination the keys hold, each hour
+  await pool.query(
+    `INSERT INTO stats_hour_pair (bucket, pair, key_a, key_b, currency, submitted, accepted, rejected, delivered,
+       failed, segments, rated, missing_rate, cost_unconverted, revenue, cost, margin, lat)
+     SELECT date_trunc('hour', $1::timestamptz) + make_interval(hours => h), p.pair, p.a, p.b, p.cur, ${counters},
+            ${hist.replaceAll('x', 'p.n')}
+       FROM generate_series(0, 24) AS h,
+            (SELECT q.*, row_number() OVER () AS n FROM (
+               SELECT 23 AS pair, connector_id AS a, country AS b, currency AS cur FROM stats_keys
+               UNION SELECT 24, connector_id, mcc_mnc, currency FROM stats_keys
+               UNION SELECT 25, connector_id, traffic_type::text, currency FROM stats_keys
+               UNION SELECT 34, country, mcc_mnc, currency FROM stats_keys
+               UNION SELECT 35, country, traffic_type::text, currency FROM stats_keys
+               UNION SELECT 45, mcc_mnc, traffic_type::text, currency FROM stats_keys) AS q) AS p`,
+    [dayStart],
+  );
   await pool.query('VACUUM ANALYZE');
   const sizes = await pool.query<{ t: string; n: string; size: string }>(
     `SELECT relname AS t, n_live_tup::text AS n, pg_size_pretty(pg_total_relation_size(relid)) AS size

@@ -1,6 +1,8 @@
 // The read side: totals, series and breakdowns from the roll-ups. Which table answers (0900_stats.sql):
 //   - the *_dim tables when the filter names at most one dimension and it is the one grouped by (or there
 //     is no grouping): a few thousand rows for 24 h whatever the key cardinality;
+//   - hour rows of two of the small dimensions (connector, country, network, traffic type) when the filter
+//     and the grouping name exactly those two: stats_hour_pair (0905);
 //   - otherwise the full-key tables joined with stats_keys (the filter selects key ids first);
 //   - a whole-window query (no step): the hour rows of the hours it covers, each ragged edge from its
 //     minutes or as its hour minus the minutes outside (domain/tiers.ts: at most 30 minute rows an edge);
@@ -11,7 +13,7 @@
 import type { Pool } from '@smshub/db';
 import { store } from '@smshub/db';
 import { addPgIntArrayText, percentile } from './domain/histogram.js';
-import { DIM_TOTAL, DIM_TRAFFIC_TYPE, MONEY_SCALE } from './domain/rollup.js';
+import { DIM_TOTAL, DIM_TRAFFIC_TYPE, MONEY_SCALE, PAIR_DIMS, pairCode } from './domain/rollup.js';
 import { HOUR_MS, MINUTE_MS, windowParts } from './domain/tiers.js';
 import { decimalToScaled } from './store.js';
 
@@ -167,7 +169,7 @@ export class StatsQueries {
   constructor(private readonly pool: Pool) {}
 
   /** Which table family a query reads ("dim" or "key") and grain: exported for the bench and tests. */
-  static plan(q: Query): { family: 'dim' | 'key'; grain: 'minute' | 'hour'; dim: number } {
+  static plan(q: Query): { family: 'dim' | 'key' | 'pair'; grain: 'minute' | 'hour'; dim: number } {
     const filtered = filterByDim(q.filter).filter(([, v]) => v.length > 0);
     const hourly =
       !q.minutesOnly &&
@@ -178,6 +180,10 @@ export class StatsQueries {
     if (filtered.length === 0) return { family: 'dim', grain, dim: q.groupDim ?? DIM_TOTAL };
     if (filtered.length === 1 && (q.groupDim === undefined || q.groupDim === filtered[0]![0]))
       return { family: 'dim', grain, dim: filtered[0]![0] };
+    // hour rows of two small dimensions (a filter on one and a breakdown by the other, or filters on both)
+    const dims = new Set([...filtered.map(([d]) => d), ...(q.groupDim !== undefined ? [q.groupDim] : [])]);
+    if (grain === 'hour' && dims.size === 2 && [...dims].every((d) => PAIR_DIMS.includes(d)))
+      return { family: 'pair', grain, dim: q.groupDim ?? DIM_TOTAL };
     return { family: 'key', grain, dim: q.groupDim ?? DIM_TOTAL };
   }
 
@@ -242,6 +248,25 @@ export class StatsQueries {
         groupExpr = 't.key';
         if (q.groupKeys) where.push(`t.key = ANY(${p(q.groupKeys)}::text[])`);
       }
+    } else if (plan.family === 'pair') {
+      from = 'stats_hour_pair t';
+      const dims = [
+        ...new Set([
+          ...filterByDim(q.filter)
+            .filter(([, v]) => v.length > 0)
+            .map(([d]) => d),
+          ...(q.groupDim !== undefined ? [q.groupDim] : []),
+        ]),
+      ];
+      const a = Math.min(...dims);
+      where.push(`t.pair = ${p(pairCode(dims[0]!, dims[1]!))}`);
+      const col = (d: number) => (d === a ? 't.key_a' : 't.key_b');
+      for (const [dim, values] of filterByDim(q.filter))
+        if (values.length > 0) where.push(`${col(dim)} = ANY(${p(values)}::text[])`);
+      if (q.groupDim !== undefined) {
+        groupExpr = col(q.groupDim);
+        if (q.groupKeys) where.push(`${groupExpr} = ANY(${p(q.groupKeys)}::text[])`);
+      }
     } else {
       from = `stats_${plan.grain} t JOIN stats_keys k ON k.id = t.key_id`;
       // traffic_type is compared as the smallint it is, so the planner's estimate of the keys it picks
@@ -256,7 +281,7 @@ export class StatsQueries {
         if (q.groupKeys) where.push(cond(q.groupDim, q.groupKeys));
       }
     }
-    const currency = plan.family === 'dim' ? 't.currency' : 'k.currency';
+    const currency = plan.family === 'key' ? 'k.currency' : 't.currency';
     const sql = direct
       ? `SELECT ${stepExpr} AS step, ${groupExpr} AS grp, t.currency, t.submitted, t.accepted, t.rejected,
           t.delivered, t.failed, t.segments, t.rated, t.missing_rate, t.cost_unconverted, t.revenue::text AS revenue,

@@ -1,5 +1,5 @@
 // The roll-up writer (0900_stats.sql): one transaction per consumed batch (one topic-partition) adds the
-// batch's contributions to the four roll-up tables and moves the partition's next offset in
+// batch's contributions to the five roll-up tables and moves the partition's next offset in
 // stats_offsets. A record whose offset is below the stored one was counted already (a replay, a
 // rebalance, a group reset) and is skipped, so a record is counted exactly once.
 import type { BillingRated, SmsRejected, SmsRouted } from '@smshub/contracts';
@@ -141,6 +141,14 @@ const DIM_UPSERT = {
     ['currency', 'text'],
   ]),
 };
+
+const PAIR_UPSERT = upsertSql('stats_hour_pair', [
+  ['bucket', 'timestamptz'],
+  ['pair', 'smallint'],
+  ['key_a', 'text'],
+  ['key_b', 'text'],
+  ['currency', 'text'],
+]);
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -435,6 +443,24 @@ export class RollupStore {
         ...counterArrays(rows),
       ]);
     }
+    if (acc.hourPairRows.size > 0) {
+      const rows = [...acc.hourPairRows.values()].sort(
+        (a, b) =>
+          a.pair - b.pair ||
+          a.bucket.getTime() - b.bucket.getTime() ||
+          cmp(a.keyA, b.keyA) ||
+          cmp(a.keyB, b.keyB) ||
+          cmp(a.currency, b.currency),
+      );
+      await client.query(PAIR_UPSERT, [
+        rows.map((r) => r.bucket),
+        rows.map((r) => r.pair),
+        rows.map((r) => r.keyA),
+        rows.map((r) => r.keyB),
+        rows.map((r) => r.currency),
+        ...counterArrays(rows),
+      ]);
+    }
   }
 
   /** Deletes roll-ups and correction state past their retention. Returns rows deleted per table. */
@@ -459,6 +485,7 @@ export class RollupStore {
     await del('stats_minute_dim', 'bucket', retention.minuteDays, true);
     await del('stats_hour', 'bucket', retention.hourDays);
     await del('stats_hour_dim', 'bucket', retention.hourDays);
+    await del('stats_hour_pair', 'bucket', retention.hourDays);
     await del('stats_rated', 'stored_at', retention.correctionDays);
     return out;
   }

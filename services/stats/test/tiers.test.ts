@@ -1,7 +1,8 @@
 // The roll-up tiers give the same answers as the minute rows (real PostgreSQL, no Kafka): records go
 // through the writer (corrections included), then every whole-window query the tiers answer (whole
 // hours from the hour rows, ragged edges added from minutes or subtracted from their hour) is compared
-// with the same query answered from the minute rows alone; series read as rows (1-minute steps of the
+// with the same query answered from the minute rows alone (hour rows of full keys, of one dimension and
+// of pairs of small dimensions); series read as rows (1-minute steps of the
 // *_dim rows) and hourly series match the minute rows too.
 import { randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -190,6 +191,16 @@ const shapes: [string, NormalFilter, number | undefined][] = [
     StatsDimension.STATS_DIMENSION_COUNTRY,
   ],
   [
+    'one connector by network (pair rows for hours)',
+    { ...noFilter, connectorIds: ['conn-2'] },
+    StatsDimension.STATS_DIMENSION_MCC_MNC,
+  ],
+  [
+    'one country and one traffic type (pair rows for hours)',
+    { ...noFilter, countries: ['GB'], trafficTypes: [1] },
+    undefined,
+  ],
+  [
     'two traffic types by traffic type',
     { ...noFilter, trafficTypes: [1, 3] },
     StatsDimension.STATS_DIMENSION_TRAFFIC_TYPE,
@@ -197,6 +208,21 @@ const shapes: [string, NormalFilter, number | undefined][] = [
 ];
 
 describe('roll-up tiers answer exactly as the minute rows', () => {
+  it('reads hours of two small dimensions from the pair rows', () => {
+    const hours = { start: new Date(t0), end: new Date(lastHour) };
+    expect(
+      StatsQueries.plan({
+        ...hours,
+        filter: { ...noFilter, trafficTypes: [2] },
+        groupDim: StatsDimension.STATS_DIMENSION_COUNTRY,
+      }).family,
+    ).toBe('pair');
+    expect(
+      StatsQueries.plan({ ...hours, filter: { ...noFilter, accountIds: ['acct-b'], countries: ['GB'] } })
+        .family,
+    ).toBe('key');
+  });
+
   for (const [wname, start, end] of windows) {
     it(`whole-window queries over ${wname}`, async () => {
       for (const [sname, filter, groupDim] of shapes) {

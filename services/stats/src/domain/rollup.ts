@@ -18,6 +18,15 @@ export const DIM_COUNTRY = 3;
 export const DIM_MCC_MNC = 4;
 export const DIM_TRAFFIC_TYPE = 5;
 export const DIMS = [DIM_TOTAL, DIM_ACCOUNT, DIM_CONNECTOR, DIM_COUNTRY, DIM_MCC_MNC, DIM_TRAFFIC_TYPE];
+/**
+ * Pairs of the small dimensions rolled up per hour (stats_hour_pair, 0905): [a, b] with a < b; the
+ * pair's code is 10 * a + b.
+ */
+export const PAIR_DIMS = [DIM_CONNECTOR, DIM_COUNTRY, DIM_MCC_MNC, DIM_TRAFFIC_TYPE];
+export const PAIRS: readonly (readonly [number, number])[] = PAIR_DIMS.flatMap((a) =>
+  PAIR_DIMS.filter((b) => b > a).map((b) => [a, b] as const),
+);
+export const pairCode = (a: number, b: number) => 10 * Math.min(a, b) + Math.max(a, b);
 
 /** The full key of a roll-up row. */
 export interface Key {
@@ -291,6 +300,10 @@ export class Accumulator {
     string,
     { dim: number; key: string; currency: string; bucket: Date; counters: Counters }
   >();
+  readonly hourPairRows = new Map<
+    string,
+    { pair: number; keyA: string; keyB: string; currency: string; bucket: Date; counters: Counters }
+  >();
 
   add(keyId: number, key: Key, minute: Date, counters: Counters, sign: 1 | -1 = 1): void {
     const hour = hourOf(minute);
@@ -314,6 +327,19 @@ export class Accumulator {
         if (!row) map.set(id, (row = { dim, key: value, currency: key.currency, bucket, counters: zero() }));
         addCounters(row.counters, counters, sign);
       }
+    }
+    for (const [a, b] of PAIRS) {
+      const keyA = dimValue(key, a);
+      const keyB = dimValue(key, b);
+      const pair = 10 * a + b;
+      const id = `${pair}/${hour.getTime()}/${keyA}\u0001${keyB}\u0001${key.currency}`;
+      let row = this.hourPairRows.get(id);
+      if (!row)
+        this.hourPairRows.set(
+          id,
+          (row = { pair, keyA, keyB, currency: key.currency, bucket: hour, counters: zero() }),
+        );
+      addCounters(row.counters, counters, sign);
     }
   }
 }
