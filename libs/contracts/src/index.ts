@@ -17,6 +17,7 @@ export * from './gen/smshub/admin/v1/dead_letters.js';
 export * from './gen/smshub/admin/v1/live.js';
 export * from './gen/smshub/admin/v1/numbers.js';
 export * from './gen/smshub/admin/v1/optouts.js';
+export * from './gen/smshub/admin/v1/probes.js';
 export * from './gen/smshub/admin/v1/quiet_hours.js';
 export * from './gen/smshub/billing/v1/balance.js';
 export * from './gen/smshub/billing/v1/rated.js';

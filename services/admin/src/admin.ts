@@ -11,6 +11,7 @@ import { ChangePublisher } from './publisher.js';
 import { startGrpcServer, toGrpc, type GrpcServer, type ServerOptions } from './server.js';
 import { adminHandlers } from './service.js';
 import { deadLetterService } from './dead-letter-service.js';
+import { probeService } from './probes.js';
 
 export interface AdminDeps {
   pool: Pool;
@@ -77,7 +78,10 @@ export async function startAdmin(deps: AdminDeps): Promise<GrpcServer> {
     toGrpc(handlers, deps.logger, audit),
     { ...deps.server, guard: adminGuard(verifier, deps.logger, audit) },
     deps.logger,
-    deps.kafka ? [deadLetterService({ ...deps, kafka: deps.kafka }, audit)] : [],
+    [
+      ...(deps.kafka ? [deadLetterService({ ...deps, kafka: deps.kafka }, audit)] : []),
+      probeService(deps, audit),
+    ],
   );
   if (!live) return server;
   const readers = live;

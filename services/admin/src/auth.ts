@@ -25,7 +25,8 @@ export function adminGuard(verifier: TokenVerifier, logger: Logger, audit: Audit
       if (e.code === status.UNAUTHENTICATED) adminMetrics.authFailures.inc();
       const permission =
         METHODS.get(`/smshub.admin.v1.AdminService/${e.method}`) ??
-        METHODS.get(`/smshub.admin.v1.DeadLetterService/${e.method}`);
+        METHODS.get(`/smshub.admin.v1.DeadLetterService/${e.method}`) ??
+        METHODS.get(`/smshub.admin.v1.ProbeService/${e.method}`);
       if (permission !== undefined && WRITE_PERMISSIONS.has(permission)) {
         void audit.record({
           method: e.method,

@@ -7,6 +7,7 @@ import { liveCommands } from './commands/live.js';
 import { messageCommands } from './commands/messages.js';
 import { numberCommands } from './commands/numbers.js';
 import { optOutCommands } from './commands/opt-outs.js';
+import { probeCommands } from './commands/probes.js';
 import { quietHoursCommands } from './commands/quiet-hours.js';
 import { securityCommands } from './commands/security.js';
 import { settlementCommands } from './commands/settlement.js';
@@ -91,6 +92,7 @@ export function buildProgram(deps: Deps, session: Session): Command {
   optOutCommands(session, program);
   quietHoursCommands(session, program);
   deadLetterCommands(session, program);
+  probeCommands(session, program);
   statsCommands(session, program);
   routingCommands(session, program);
   numberCommands(session, program);

@@ -6,6 +6,7 @@ import {
   AdminServiceService,
   DeadLetterServiceService,
   MessageServiceService,
+  ProbeServiceService,
   RoutingServiceService,
   SettlementServiceService,
   StatsServiceService,
@@ -14,8 +15,8 @@ import {
 import { CliError, EXIT, grpcFailure, type Target } from './exit-codes.js';
 
 export const SERVICES = {
-  // DeadLetterService is served by admin, on its port.
-  admin: { ...AdminServiceService, ...DeadLetterServiceService },
+  // DeadLetterService and ProbeService are served by admin, on its port.
+  admin: { ...AdminServiceService, ...DeadLetterServiceService, ...ProbeServiceService },
   messages: MessageServiceService,
   settlement: SettlementServiceService,
   webhooks: WebhookServiceService,
