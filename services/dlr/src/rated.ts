@@ -5,7 +5,8 @@
 import type { Pool } from '@smshub/db';
 import type { ConsumedRecord } from '@smshub/kafka';
 import { BillingRated } from '@smshub/contracts';
-import { timelineRow } from './timeline-rows.js';
+import { insertUnnest } from './sql.js';
+import { TIMELINE_COLUMNS, timelineRow } from './timeline-rows.js';
 
 export class RatedRecorder {
   constructor(
@@ -22,14 +23,15 @@ export class RatedRecorder {
         const bytes = r.bytes ?? Buffer.from(BillingRated.encode(v).finish());
         return timelineRow(v.messageId, `rated/${v.revision}`, 'rated', this.topic, at, bytes);
       });
-    if (rows.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO dlr_timeline (message_id, event_key, topic, kind, event_time, flow_order, payload)
-       SELECT t.* FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
-         $6::smallint[], $7::bytea[]) AS t(message_id, event_key, topic, kind, event_time, flow_order, payload)
-       WHERE EXISTS (SELECT 1 FROM dlr_messages m WHERE m.message_id = t.message_id)
+    // The payloads travel as one binary parameter (insertUnnest), not as a bytea[] that pg would write
+    // and parse as hex: one rated record per message, so this is on the hot path.
+    await insertUnnest(
+      this.pool,
+      'dlr_timeline',
+      TIMELINE_COLUMNS,
+      rows,
+      `WHERE EXISTS (SELECT 1 FROM dlr_messages m WHERE m.message_id = u.c0)
        ON CONFLICT (message_id, event_key) DO NOTHING`,
-      [0, 1, 2, 3, 4, 5, 6].map((i) => rows.map((r) => r[i])),
     );
   }
 }
