@@ -27,6 +27,7 @@ import { type Backends, ConsoleError, streamArgs, unary } from './backends.js';
 import { capabilitiesOf, CONSOLE_ROLES, type Action } from './capabilities.js';
 import { csrfMatches, type Session, type SessionStore } from './session.js';
 import { registerLiveApi } from './live-api.js';
+import { registerDeadLetterApi } from './deadletters-api.js';
 import { messageView, withoutTexts } from './views.js';
 
 export const COOKIE = 'smshub_console';
@@ -256,6 +257,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   // ---- connectors ---------------------------------------------------------------------------------------
   registerLiveApi(app, backends, (req) => need(req));
+  registerDeadLetterApi(app, backends, need);
   app.get('/api/connectors', async (req) => {
     const s = need(req);
     const admin = backends.need('admin');

@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import {
   AdminServiceClient,
+  DeadLetterServiceClient,
   MessageServiceClient,
   SettlementServiceClient,
   StatsServiceClient,
@@ -96,28 +97,39 @@ export class Backends {
   readonly messages?: MessageServiceClient;
   readonly settlement?: SettlementServiceClient;
   readonly stats?: StatsServiceClient;
+  /** admin's DeadLetterService (on admin's address). */
+  readonly deadLetters?: DeadLetterServiceClient;
 
   constructor(a: BackendAddresses) {
     const creds: ChannelCredentials = a.tls
       ? credentials.createSsl(a.caFile ? readFileSync(a.caFile) : null)
       : credentials.createInsecure();
     if (a.admin) this.admin = new AdminServiceClient(a.admin, creds);
+    if (a.admin) this.deadLetters = new DeadLetterServiceClient(a.admin, creds);
     if (a.dlr) this.messages = new MessageServiceClient(a.dlr, creds);
     if (a.rating) this.settlement = new SettlementServiceClient(a.rating, creds);
     if (a.stats) this.stats = new StatsServiceClient(a.stats, creds);
   }
 
   /** The client of `name`, or a 503 saying which variable is unset. */
-  need<K extends 'admin' | 'messages' | 'settlement' | 'stats'>(name: K): NonNullable<Backends[K]> {
+  need<K extends 'admin' | 'messages' | 'settlement' | 'stats' | 'deadLetters'>(
+    name: K,
+  ): NonNullable<Backends[K]> {
     const c = this[name];
     if (c === undefined) {
-      const v = { admin: 'ADMIN', messages: 'DLR', settlement: 'RATING', stats: 'STATS' }[name];
+      const v = {
+        admin: 'ADMIN',
+        messages: 'DLR',
+        settlement: 'RATING',
+        stats: 'STATS',
+        deadLetters: 'ADMIN',
+      }[name];
       throw new ConsoleError(503, `the console has no ${name} service configured (${v}_GRPC_ADDRESS)`);
     }
     return c as NonNullable<Backends[K]>;
   }
 
   close(): void {
-    for (const c of [this.admin, this.messages, this.settlement, this.stats]) c?.close();
+    for (const c of [this.admin, this.messages, this.settlement, this.stats, this.deadLetters]) c?.close();
   }
 }

@@ -23,6 +23,7 @@ export const ACTIONS = [
   'accounts.topup',
   'accounts.credit',
   'money.read',
+  'deadletters.replay',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -36,7 +37,7 @@ const PAGE_NEEDS: Record<Page, Permission[]> = {
   accounts: ['accounts.read'],
   routing: ['config.read'],
   settlement: ['settlement.read'],
-  deadletters: ['config.write'],
+  deadletters: ['deadletters.read'],
 };
 
 const ACTION_NEEDS: Record<Action, Permission[]> = {
@@ -45,6 +46,7 @@ const ACTION_NEEDS: Record<Action, Permission[]> = {
   'accounts.topup': ['balances.write'],
   'accounts.credit': ['balances.write'],
   'money.read': ['balances.read'],
+  'deadletters.replay': ['deadletters.replay'],
 };
 
 export interface Capabilities {

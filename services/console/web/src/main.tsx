@@ -99,7 +99,7 @@ function route(path: string, session: SessionInfo) {
     case 'settlement':
       return <Settlement />;
     case 'deadletters':
-      return <DeadLetters />;
+      return <DeadLetters group={id} session={session} />;
   }
 }
 

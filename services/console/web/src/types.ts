@@ -4,11 +4,14 @@ import type {
   AccountBalance,
   BreakdownRow,
   Connector,
+  DeadLetterEntry,
+  DeadLetterGroup,
   FirewallRule,
   GetBreakdownResponse,
   GetSeriesResponse,
   GetSummaryResponse,
   MessageSummary,
+  ReplayDeadLettersResponse,
   RoutingRule,
   SettlementTotal,
   StatsValues,
@@ -19,7 +22,12 @@ import type { Json } from './json';
 export type Page =
   'overview' | 'connectors' | 'messages' | 'accounts' | 'routing' | 'settlement' | 'deadletters';
 export type Action =
-  'connectors.toggle' | 'routing.edit' | 'accounts.topup' | 'accounts.credit' | 'money.read';
+  | 'connectors.toggle'
+  | 'routing.edit'
+  | 'accounts.topup'
+  | 'accounts.credit'
+  | 'money.read'
+  | 'deadletters.replay';
 
 export type AccountJ = Json<Account>;
 export type BalanceJ = Json<AccountBalance>;
@@ -46,3 +54,6 @@ export interface MessageViewJ {
   summary: SummaryJ | null;
   timeline: TimelineItem[];
 }
+export type DeadLetterGroupJ = Json<DeadLetterGroup>;
+export type DeadLetterJ = Json<DeadLetterEntry>;
+export type ReplayResultJ = Json<ReplayDeadLettersResponse>;
