@@ -145,10 +145,10 @@ export function Connectors(props: { session: SessionInfo }) {
             <th>connector</th>
             <th>state</th>
             <th>binds</th>
-            <th>sessions per replica (live)</th>
-            <th>window in use</th>
-            <th>TPS now / limit</th>
-            <th>throttled · failovers (1 min)</th>
+            <th>live sessions</th>
+            <th>window</th>
+            <th>TPS / limit</th>
+            <th title="throttled responses · failovers, last minute">thr. · f/o 1 min</th>
             <th>delivery ratio</th>
             <th>latency p95</th>
             <th />
@@ -183,15 +183,14 @@ export function Connectors(props: { session: SessionInfo }) {
                 </td>
                 <td data-live="window">
                   {num(l?.windowInUse ?? 0)} / {num(l?.windowCapacity ?? 0)}
-                  <div class="sub">{num(c.windowSize)} per session</div>
                 </td>
                 <td data-live="tps">
                   {num(tps)} / {limit ? num(limit) : '∞'}
                   {limit ? (
                     <meter min={0} max={limit} value={tps} high={limit * 0.9} title="TPS against the limit" />
                   ) : null}
-                  <div class="sub">
-                    {avg.toFixed(2)}/s over {WINDOW_MIN} min
+                  <div class="sub" title={`average over ${WINDOW_MIN} min`}>
+                    {avg.toFixed(2)} avg
                   </div>
                 </td>
                 <td data-live="throttled">
@@ -209,7 +208,9 @@ export function Connectors(props: { session: SessionInfo }) {
       </Table>
       <p class="hint">
         Live figures are each egress replica's report (every few seconds), summed over the replicas that are
-        not stale; a replica silent for 3 report intervals is marked stale and left out of the sums.
+        not stale; a replica silent for 3 report intervals is marked stale and left out of the sums. Window:
+        in use / the window of the bound sessions. thr. · f/o: throttled responses and failovers in the last
+        minute.
         {live.data && !live.data.caughtUp ? ' Admin is still reading the reports.' : ''}
       </p>
     </section>
