@@ -12,3 +12,4 @@ export { MigrationError } from './errors.js';
 export { StoreError, store } from './store-error.js';
 export type { Pool, PoolClient } from 'pg';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+export { packBytes, type PackedBytes } from './pack.js';

@@ -7,7 +7,7 @@
 // while its id is in rating_cdrs_unpublished (inserted with the CDR, deleted once Kafka acknowledged it).
 
 import type { Pool, PoolClient } from 'pg';
-import { withTransaction } from '@smshub/db';
+import { packBytes, withTransaction } from '@smshub/db';
 import { store } from './pg-errors.js';
 
 export interface CdrRow {
@@ -63,9 +63,13 @@ WITH inserted AS (
   INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
     outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
     buy_charged, buy_rate_id, margin_minor, submitted_at, rated_at, record)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
+  SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11, u.c12, u.c13, u.c14, u.c15, u.c16,
+    u.c17, u.c18, u.c19, u.c20, u.c21, substring($22::bytea FROM u.s FOR u.l)
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
     $8::text[], $9::text[], $10::text[], $11::bigint[], $12::char(3)[], $13::bool[], $14::text[], $15::bigint[],
-    $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $22::bytea[])
+    $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $23::int[],
+    $24::int[]) AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
+    c21, s, l)
   ON CONFLICT (hub_message_id) DO NOTHING
   RETURNING hub_message_id, rated_at
 ), unpublished AS (
@@ -139,6 +143,8 @@ async function debit(client: PoolClient, rows: CdrRow[], inserted: Set<string>):
 export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
   return store('writing CDRs', () =>
     withTransaction(pool, async (client) => {
+      // the records as one binary parameter, not a bytea[] pg would write and PostgreSQL parse as hex
+      const records = packBytes(rows.map((r) => r.record));
       const res = await client.query<{ hub_message_id: string }>(INSERT_CDRS, [
         rows.map((r) => r.hubMessageId),
         rows.map((r) => r.accountId),
@@ -162,7 +168,9 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
         // ISO strings: exact timestamptz values, much cheaper for pg than formatting Dates in local time
         rows.map((r) => r.submittedAt.toISOString()),
         rows.map((r) => r.ratedAt.toISOString()),
-        rows.map((r) => r.record),
+        records.bytes,
+        records.starts,
+        records.lengths,
       ]);
       const inserted = new Set(res.rows.map((r) => r.hub_message_id));
       const debitedAccounts = await debit(client, rows, inserted);
