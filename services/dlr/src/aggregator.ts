@@ -104,6 +104,7 @@ export interface AggregatorDeps {
 export class Aggregator {
   readonly stats = new DeliveryStats();
   private readonly log: Logger;
+  private readonly reroutes: RerouteOrders;
   /**
    * The batches being handled at the same time (partitions of six topics, and the join stage's part
    * states) share one transaction: a message's submitted, routed and dispatch events, which arrive
@@ -432,6 +433,8 @@ export class Aggregator {
       segments: state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
       revision,
       updatedAt: new Date(now),
+      // A re-routed message: the failed attempt's connector (rating records its cost apart).
+      reroutedFromConnectorId: n.final ? (state.reroute?.done?.from ?? '') : '',
     });
   }
 

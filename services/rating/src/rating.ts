@@ -30,6 +30,7 @@ import {
   type WriteResult,
 } from './cdr-store.js';
 import { decideRating } from './domain/idempotency.js';
+import { withRerouteCost } from './reroute-cost.js';
 import { asInternal } from './domain/internal.js';
 import type { SupplierPolicy } from './domain/types.js';
 import { fromDelivery, fromDispatched, fromInbound, InvalidEventError, type Mapped } from './events.js';
@@ -421,7 +422,9 @@ export function createRating(deps: RatingDeps): Rating {
         maxWaitMs: 250,
       });
       events.onBatch(topics.dispatched, (recs) => rateBatch(recs.map((r) => fromDispatched(r.value))));
-      events.onBatch(topics.delivery, (recs) => rateBatch(recs.map((r) => fromDelivery(r.value))));
+      events.onBatch(topics.delivery, (recs) =>
+        rateBatch(recs.flatMap((r) => withRerouteCost(r.value, fromDelivery(r.value), holder.catalog))),
+      );
       consumers.push(events);
       await events.start();
       // MO in a group of its own: its lag and offsets never interfere with the MT events'.
