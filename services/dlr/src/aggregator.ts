@@ -115,7 +115,6 @@ export class Aggregator {
     commit: (inputs) => this.commit(inputs),
     maxItems: MAX_EVENTS_PER_TRANSACTION,
   });
-  private readonly reroutes: RerouteOrders;
 
   constructor(private readonly deps: AggregatorDeps) {
     this.log = deps.logger.child({ component: 'aggregate' });
