@@ -280,4 +280,24 @@ describe('routing rule options', () => {
       sender_rewrite: null,
     });
   });
+
+  it('stores demote_suspected (unset = NULL: routing decides by traffic type) and changes it by mask', async () => {
+    const { routingRule: r } = await h.call('createRoutingRule', {
+      routingRule: { ...rule('rr_demote'), demoteSuspected: false },
+    });
+    expect(r!.demoteSuspected).toBe(false);
+    const stored = async () =>
+      (await h.pool.query('SELECT demote_suspected FROM routing_rules WHERE id = $1', ['rr_demote'])).rows[0];
+    expect(await stored()).toEqual({ demote_suspected: false });
+    await h.call('updateRoutingRule', {
+      routingRule: { ...rule('rr_demote'), demoteSuspected: true },
+      updateMask: ['demote_suspected'],
+      expectedRevision: 0n,
+    });
+    expect(await stored()).toEqual({ demote_suspected: true });
+    const { routingRule: plain } = await h.call('createRoutingRule', {
+      routingRule: rule('rr_demote_unset'),
+    });
+    expect(plain!.demoteSuspected).toBeUndefined();
+  });
 });

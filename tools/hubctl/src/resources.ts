@@ -414,6 +414,12 @@ const routingRuleFields: Field[] = [
     're-route fast failures once through the next candidate: on, off, or "enabled=true,failures=UNDELIV;REJECTD:045,except_errors=069,window_ms=30000" (unset: on for OTP and transactional)',
     (v, _a, f) => parseReroute(v as string, f),
   ),
+  bool(
+    'demote_suspected',
+    'demote-suspected',
+    'put connectors suspected of being grey routes last (unset: on for OTP traffic)',
+    'never demote suspected connectors in this rule',
+  ),
 ];
 
 const firewallFields: Field[] = [

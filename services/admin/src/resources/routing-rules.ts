@@ -80,6 +80,8 @@ export interface RuleValues {
   senderRewrite: Record<string, unknown> | null;
   /** routing_rules.reroute (0341); null = routing's defaults. */
   reroute: Record<string, unknown> | null;
+  /** routing_rules.demote_suspected (0342); null = routing's default (on for OTP traffic). */
+  demoteSuspected: boolean | null;
 }
 
 export function trafficNames(field: string, v: number[]): string[] {
@@ -162,6 +164,7 @@ export function ruleValues(r: RoutingRule): RuleValues {
     strategyOptions: strategyOptionsJson('routing_rule.strategy_options', r.strategyOptions),
     senderRewrite: senderRewriteJson('routing_rule.sender_rewrite', r.senderRewrite),
     reroute: reroutePolicyJson('routing_rule.reroute', r.reroute),
+    demoteSuspected: r.demoteSuspected ?? null,
   };
 }
 
@@ -185,6 +188,7 @@ interface RuleRow {
   strategy_options: unknown;
   sender_rewrite: unknown;
   reroute: unknown;
+  demote_suspected: boolean | null;
   revision: string;
   created_at: Date;
   updated_at: Date;
@@ -193,7 +197,7 @@ interface RuleRow {
 
 const SELECT = `SELECT r.id, r.name, r.priority, r.enabled, r.account_ids, r.account_groups, r.destination_prefixes,
   r.countries, r.mcc_mncs, r.traffic_types, r.action, r.block_reason, r.strategy, r.strategy_currency,
-  r.senders, r.time_window, r.strategy_options, r.sender_rewrite, r.reroute, r.revision::text AS revision, r.created_at, r.updated_at,
+  r.senders, r.time_window, r.strategy_options, r.sender_rewrite, r.reroute, r.demote_suspected, r.revision::text AS revision, r.created_at, r.updated_at,
   (SELECT json_agg(json_build_object('connectorId', c.connector_id, 'weight', c.weight) ORDER BY c.position)
      FROM routing_rule_candidates c WHERE c.rule_id = r.id) AS candidates
   FROM routing_rules r`;
@@ -224,6 +228,7 @@ export function ruleFromRow(r: RuleRow): RoutingRule {
     strategyOptions: strategyOptionsFromJson(r.strategy_options),
     senderRewrite: senderRewriteFromJson(r.sender_rewrite),
     reroute: reroutePolicyFromJson(r.reroute),
+    ...(r.demote_suspected === null ? {} : { demoteSuspected: r.demote_suspected }),
   };
 }
 
@@ -286,6 +291,7 @@ const PARAMS = (v: RuleValues) => [
   JSON.stringify(v.strategyOptions),
   v.senderRewrite === null ? null : JSON.stringify(v.senderRewrite),
   v.reroute === null ? null : JSON.stringify(v.reroute),
+  v.demoteSuspected,
 ];
 
 export function routingRuleHandlers(ctx: AdminContext) {
@@ -298,9 +304,9 @@ export function routingRuleHandlers(ctx: AdminContext) {
         await c.query(
           `INSERT INTO routing_rules (id, name, priority, enabled, account_ids, account_groups, destination_prefixes,
              countries, mcc_mncs, traffic_types, action, block_reason, strategy, strategy_currency, senders,
-             time_window, strategy_options, sender_rewrite, reroute)
+             time_window, strategy_options, sender_rewrite, reroute, demote_suspected)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16::jsonb,
-             $17::jsonb, $18::jsonb, $19::jsonb)`,
+             $17::jsonb, $18::jsonb, $19::jsonb, $20)`,
           PARAMS(v),
         );
         await writeCandidates(c, v);
@@ -348,7 +354,7 @@ export function routingRuleHandlers(ctx: AdminContext) {
              destination_prefixes = $7, countries = $8, mcc_mncs = $9, traffic_types = $10, action = $11,
              block_reason = $12, strategy = $13, strategy_currency = $14, senders = $15::jsonb,
              time_window = $16::jsonb, strategy_options = $17::jsonb, sender_rewrite = $18::jsonb,
-             reroute = $19::jsonb, revision = revision + 1
+             reroute = $19::jsonb, demote_suspected = $20, revision = revision + 1
            WHERE id = $1`,
           PARAMS(v),
         );
