@@ -1,4 +1,4 @@
-import type { Pool } from '@smshub/db';
+import { packBytes, type Pool } from '@smshub/db';
 import { Coalescer } from './domain/coalescer.js';
 import type { PartRecord, PartState } from './domain/dedupe.js';
 
@@ -38,10 +38,17 @@ export function partKey(k: PartKey): string {
 /** Rows written by one statement at most (each row is ten array elements). */
 const MAX_ROWS_PER_STATEMENT = 1000;
 
+/**
+ * The rows of a write: one array per column, the events as one binary parameter ($10, cut out by the
+ * starts and lengths $11 and $12: libs/db packBytes), not a bytea[] pg would write and PostgreSQL parse as hex.
+ */
+const ROWS = `SELECT u.m, u.p, u.t, u.s, u.a, u.c, u.r, u.sm, u.cs, substring($10::bytea FROM u.es FOR u.el)
+  FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+    $9::bigint[], $11::int[], $12::int[]) AS u(m, p, t, s, a, c, r, sm, cs, es, el)`;
+
 const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
     supplier_message_id, command_status, event)
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-    $9::bigint[], $10::bytea[])
+  ${ROWS}
   ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
     connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
     command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()`;
@@ -57,8 +64,7 @@ const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_
  */
 const CLAIM = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
     supplier_message_id, command_status, event)
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
-    $9::bigint[], $10::bytea[])
+  ${ROWS}
   ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
     connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
     command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()
@@ -198,6 +204,7 @@ export class DispatchStore {
   }
 
   private params(rows: PartWrite[]): unknown[] {
+    const events = packBytes(rows.map((r) => r.event ?? null));
     return [
       rows.map((r) => r.messageId),
       rows.map((r) => r.partNumber),
@@ -208,7 +215,9 @@ export class DispatchStore {
       rows.map(() => this.replica),
       rows.map((r) => r.supplierMessageId || null),
       rows.map((r) => r.commandStatus ?? null),
-      rows.map((r) => (r.event ? Buffer.from(r.event.buffer, r.event.byteOffset, r.event.byteLength) : null)),
+      events.bytes,
+      events.starts,
+      events.lengths,
     ];
   }
 
