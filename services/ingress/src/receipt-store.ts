@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { packBytes } from '@smshub/db';
 import { MessageState } from '@smshub/smpp';
 import type { PendingReceipt } from './receipts.js';
 
@@ -71,13 +72,20 @@ export class ReceiptStore {
    */
   async insertMany(rs: readonly PendingReceipt[]): Promise<number> {
     if (rs.length === 0) return 0;
+    // byte strings as one binary parameter each (libs/db packBytes), not a bytea[] pg would write and
+    // PostgreSQL parse as hex
+    const texts = packBytes(rs.map((r) => r.shortMessage));
+    const errors = packBytes(rs.map((r) => r.networkErrorCode ?? null));
     const res = await this.pool.query(
       `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
          source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
          data_coding, short_message, message_state, network_error_code, expires_at, esm_class)
-       SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
-         $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $12::bytea[], $13::smallint[],
-         $14::bytea[], $15::timestamptz[], $16::smallint[])
+       SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11,
+         substring($12::bytea FROM u.ts FOR u.tl), u.c13, substring($14::bytea FROM u.ns FOR u.nl), u.c15, u.c16
+       FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
+         $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $17::int[], $18::int[],
+         $13::smallint[], $19::int[], $20::int[], $15::timestamptz[], $16::smallint[])
+         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16)
        ON CONFLICT (message_id, status) DO NOTHING`,
       [
         rs.map((r) => r.messageId),
@@ -91,11 +99,15 @@ export class ReceiptStore {
         rs.map((r) => r.destNpi),
         rs.map((r) => r.dest),
         rs.map((r) => r.dataCoding),
-        rs.map((r) => r.shortMessage),
+        texts.bytes,
         rs.map((r) => r.messageState),
-        rs.map((r) => r.networkErrorCode ?? null),
+        errors.bytes,
         rs.map((r) => r.expiresAt),
         rs.map((r) => r.esmClass ?? 0x04),
+        texts.starts,
+        texts.lengths,
+        errors.starts,
+        errors.lengths,
       ],
     );
     return res.rowCount ?? 0;
