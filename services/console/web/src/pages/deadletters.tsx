@@ -25,10 +25,14 @@ function Confirm(props: { text: string; onYes: () => void; onNo: () => void }) {
   );
 }
 
-const href = (group: string) => `/deadletters/${encodeURIComponent(group)}`;
+// The group goes in the query, not the path: group names hold dots (the namespace), and a path with a dot
+// is taken for a file by the console's asset server.
+const href = (group: string, before?: string) => `/deadletters${qs({ group, before })}`;
 
 export function DeadLetters(props: { group: string | undefined; session: SessionInfo }) {
-  return props.group ? <GroupLetters group={props.group} session={props.session} /> : <Groups />;
+  const loc = useLocation();
+  const group = props.group ?? loc.query.get('group') ?? '';
+  return group ? <GroupLetters group={group} session={props.session} /> : <Groups />;
 }
 
 function Groups() {
@@ -183,7 +187,7 @@ function GroupLetters(props: { group: string; session: SessionInfo }) {
       ) : null}
       {next && next !== '-1' ? (
         <p>
-          <button onClick={() => navigate(`${href(props.group)}${qs({ before: next })}`)}>Older</button>
+          <button onClick={() => navigate(href(props.group, next))}>Older</button>
         </p>
       ) : null}
       {ask ? (
