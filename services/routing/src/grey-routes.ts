@@ -148,6 +148,11 @@ export class GreyRouteMonitor {
     await this.verdicts();
   }
 
+  /** DELIVRD latency samples held for a connector (its window). */
+  latencySamples(connectorId: string): number {
+    return this.latency.get(connectorId)?.values().length ?? 0;
+  }
+
   // ---------------------------------------------------------------- inputs
 
   /** A final status on sms.delivery.v1: a probe's receipt, and a latency sample of its connector. */
