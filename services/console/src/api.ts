@@ -27,6 +27,7 @@ import { type Backends, ConsoleError, streamArgs, unary } from './backends.js';
 import { capabilitiesOf, CONSOLE_ROLES, type Action } from './capabilities.js';
 import { csrfMatches, type Session, type SessionStore } from './session.js';
 import { registerLiveApi } from './live-api.js';
+import { registerRoutingApi } from './routing-api.js';
 import { registerDeadLetterApi } from './deadletters-api.js';
 import { messageView, withoutTexts } from './views.js';
 
@@ -460,6 +461,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   });
 
   // ---- routing and firewall ----------------------------------------------------------------------------
+  registerRoutingApi(app, backends, (req) => need(req));
   app.get('/api/routing', async (req) => {
     const s = need(req);
     const admin = backends.need('admin');

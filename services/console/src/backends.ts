@@ -15,6 +15,7 @@ import {
   DeadLetterServiceClient,
   MessageServiceClient,
   SettlementServiceClient,
+  RoutingServiceClient,
   StatsServiceClient,
 } from '@smshub/contracts';
 
@@ -23,6 +24,8 @@ export interface BackendAddresses {
   dlr?: string | undefined;
   rating?: string | undefined;
   stats?: string | undefined;
+  /** A routing replica's RoutingService (dry runs, learnt estimates). */
+  routing?: string | undefined;
   tls?: boolean;
   caFile?: string | undefined;
 }
@@ -97,6 +100,7 @@ export class Backends {
   readonly messages?: MessageServiceClient;
   readonly settlement?: SettlementServiceClient;
   readonly stats?: StatsServiceClient;
+  readonly routing?: RoutingServiceClient;
   /** admin's DeadLetterService (on admin's address). */
   readonly deadLetters?: DeadLetterServiceClient;
 
@@ -109,10 +113,11 @@ export class Backends {
     if (a.dlr) this.messages = new MessageServiceClient(a.dlr, creds);
     if (a.rating) this.settlement = new SettlementServiceClient(a.rating, creds);
     if (a.stats) this.stats = new StatsServiceClient(a.stats, creds);
+    if (a.routing) this.routing = new RoutingServiceClient(a.routing, creds);
   }
 
   /** The client of `name`, or a 503 saying which variable is unset. */
-  need<K extends 'admin' | 'messages' | 'settlement' | 'stats' | 'deadLetters'>(
+  need<K extends 'admin' | 'messages' | 'settlement' | 'stats' | 'deadLetters' | 'routing'>(
     name: K,
   ): NonNullable<Backends[K]> {
     const c = this[name];
@@ -123,6 +128,7 @@ export class Backends {
         settlement: 'RATING',
         stats: 'STATS',
         deadLetters: 'ADMIN',
+        routing: 'ROUTING',
       }[name];
       throw new ConsoleError(503, `the console has no ${name} service configured (${v}_GRPC_ADDRESS)`);
     }
@@ -130,6 +136,7 @@ export class Backends {
   }
 
   close(): void {
-    for (const c of [this.admin, this.messages, this.settlement, this.stats, this.deadLetters]) c?.close();
+    for (const c of [this.admin, this.messages, this.settlement, this.stats, this.deadLetters, this.routing])
+      c?.close();
   }
 }

@@ -13,6 +13,8 @@ export const consoleEnv = {
   DLR_GRPC_ADDRESS: envString().optional(),
   RATING_GRPC_ADDRESS: envString().optional(),
   STATS_GRPC_ADDRESS: envString().optional(),
+  /** A routing replica (RoutingService: the routing page's dry run and learnt estimates). */
+  ROUTING_GRPC_ADDRESS: envString().optional(),
   /** Call the services over TLS (system CAs, or CONSOLE_GRPC_CA_FILE). */
   CONSOLE_GRPC_TLS: envBoolean(false),
   CONSOLE_GRPC_CA_FILE: envString().optional(),

@@ -24,6 +24,7 @@ await runService({
       dlr: c.DLR_GRPC_ADDRESS,
       rating: c.RATING_GRPC_ADDRESS,
       stats: c.STATS_GRPC_ADDRESS,
+      routing: c.ROUTING_GRPC_ADDRESS,
       tls: c.CONSOLE_GRPC_TLS,
       caFile: c.CONSOLE_GRPC_CA_FILE,
     });

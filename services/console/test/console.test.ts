@@ -341,4 +341,75 @@ describe('console', () => {
     });
     expect(overflow).toBeLessThanOrEqual(0);
   });
+
+  it(
+    'shows the hits of each rule, and a dry run says where a message would go and why (no prices for operations)',
+    { timeout: 180_000 },
+    async () => {
+      const smpp = await connectSmpp({
+        host: '127.0.0.1',
+        port: ch!.hub.ports.smpp,
+        systemId: ch!.hub.secrets.demoSystemId,
+        password: ch!.hub.secrets.demoPassword,
+        bindType: 'transceiver',
+        enquireLinkMs: 0,
+        responseTimeoutMs: 15_000,
+        handlers: { deliver_sm: () => undefined },
+      });
+      try {
+        await smpp.submit({
+          source_addr_ton: 5,
+          source_addr_npi: 0,
+          source_addr: 'CONSOLE',
+          dest_addr_ton: 1,
+          dest_addr_npi: 1,
+          destination_addr: '447400123988',
+          short_message: Buffer.from('dry run test'),
+        });
+      } finally {
+        await smpp.close().catch(() => undefined);
+      }
+      const page = await newPage();
+      await signIn(page, ch!.tokens.operations);
+      await text(page.getByRole('navigation', { name: 'pages' })).toContain('Routing');
+      await page.goto(`${ch!.url}/routing`);
+      // The message was routed: the rule that matched it shows a hit in the last hour (stats counts it).
+      await expect
+        .poll(
+          async () => {
+            await page.reload();
+            await page.locator('tr[data-rule]').first().waitFor();
+            const cells = await page.locator('[data-hits]').allInnerTexts();
+            return cells.some((c) => /^[1-9]\d* \//.test(c.trim()));
+          },
+          { timeout: 90_000, interval: 2_000 },
+        )
+        .toBe(true);
+
+      const form = page.getByRole('form', { name: 'dry run' });
+      await form.getByLabel('account id').fill(ch!.accountId);
+      await form.getByLabel('destination').fill('+447400123988');
+      await form.getByLabel('sender').fill('CONSOLE');
+      await form.getByLabel('text').fill('dry run test');
+      await form.getByRole('button', { name: 'Dry run' }).click();
+      const result = page.getByRole('region', { name: 'dry run result' });
+      await text(result).toContain('routed — +447400123988 GB');
+      await text(result).toMatch(/firewall: passed/);
+      await text(result).toMatch(/chosen: \S+ — /);
+      const rows = result.getByRole('table', { name: 'dry run connectors' }).locator('tbody tr');
+      expect(await rows.count()).toBeGreaterThan(0);
+      // Operations sees no prices (rates.read is admin's).
+      expect((await rows.first().locator('td').nth(2).innerText()).trim()).toBe('');
+      if (process.env.CONSOLE_SHOT_DIR)
+        await page.screenshot({
+          path: `${process.env.CONSOLE_SHOT_DIR}/routing-dry-run.png`,
+          fullPage: true,
+        });
+
+      // An invalid number: the rejection and the receipt the customer would get.
+      await form.getByLabel('destination').fill('12');
+      await form.getByRole('button', { name: 'Dry run' }).click();
+      await text(result).toContain('rejected: invalid_number');
+    },
+  );
 });

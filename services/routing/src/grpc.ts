@@ -98,6 +98,7 @@ export function dryRunResponse(r: DryRunResult, prices: boolean, replicaId: stri
  */
 export function withoutPrices(reason: string): string {
   return reason
+    .replace(/: -?\d+ [A-Z]{3} micro-units\/segment/g, '')
     .replace(/,? ?price -?\d+ [A-Z]{3} micro/g, '')
     .replace(/cheapest -?\d+ [A-Z]{3} micro/g, 'cheapest')
     .replace(/-?\d+ [A-Z]{3} micro/g, '(price)')

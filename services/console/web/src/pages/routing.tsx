@@ -2,7 +2,7 @@
 // validation as hubctl), and its message is shown as is.
 import { useState } from 'preact/hooks';
 import { api, ApiError, type SessionInfo } from '../api';
-import { enumName } from '../format';
+import { enumName, money, time } from '../format';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import type { FirewallRuleJ, RoutingRuleJ } from '../types';
@@ -15,8 +15,35 @@ interface Rules {
 
 const list = (xs: unknown[] | undefined) => (xs && xs.length ? xs.join(', ') : 'any');
 
+/** StatsService.GetRuleHits as JSON (counts are strings: 64-bit). */
+interface RuleHitsJ {
+  ruleId: string;
+  kind: string;
+  hitsLastHour?: string;
+  hitsLastDay?: string;
+  lastHitAt?: string;
+}
+
+function HitCells(props: { hits: Map<string, RuleHitsJ> | null; id: string | undefined }) {
+  if (!props.hits) return <td class="sub">n/a</td>;
+  const h = props.hits.get(props.id ?? '');
+  return (
+    <td data-hits={props.id}>
+      {h?.hitsLastHour ?? '0'} / {h?.hitsLastDay ?? '0'}
+      {h?.lastHitAt ? <div class="sub">last {time(h.lastHitAt)}</div> : null}
+    </td>
+  );
+}
+
 export function Routing(props: { session: SessionInfo }) {
   const res = useLoad('routing', () => api.get<Rules>('/api/routing'));
+  // Hit counts refresh every 30 s; without the stats service the page still works ("n/a").
+  const hitsRes = useLoad(
+    'routing-hits',
+    () => api.get<{ rules?: RuleHitsJ[] }>('/api/routing/hits'),
+    30_000,
+  );
+  const hits = hitsRes.data ? new Map((hitsRes.data.rules ?? []).map((h) => [h.ruleId, h])) : null;
   const [error, setError] = useState<string | null>(null);
   const canEdit = props.session.actions.includes('routing.edit');
   const toggleFirewall = async (r: FirewallRuleJ) => {
@@ -47,6 +74,7 @@ export function Routing(props: { session: SessionInfo }) {
             <th>matches</th>
             <th>strategy</th>
             <th>targets</th>
+            <th>hits 1 h / 24 h</th>
             <th />
           </tr>
         </thead>
@@ -72,6 +100,7 @@ export function Routing(props: { session: SessionInfo }) {
                   .map((t) => `${t.connectorId}${t.weight ? ` (${t.weight})` : ''}`)
                   .join(' → ')}
               </td>
+              <HitCells hits={hits} id={r.id} />
               <td>
                 {canEdit ? <Link href={`/routing/rules/${encodeURIComponent(r.id ?? '')}`}>Edit</Link> : null}
               </td>
@@ -88,6 +117,7 @@ export function Routing(props: { session: SessionInfo }) {
             <th>state</th>
             <th>action</th>
             <th>matches</th>
+            <th>refused 1 h / 24 h</th>
             <th />
           </tr>
         </thead>
@@ -107,6 +137,7 @@ export function Routing(props: { session: SessionInfo }) {
                 {r.kind ? `${r.kind}; ` : ''}content {list(r.contentPatterns)}; prefixes{' '}
                 {list(r.destinationPrefixes)}
               </td>
+              <HitCells hits={hits} id={r.id} />
               <td>
                 {canEdit ? (
                   <button onClick={() => toggleFirewall(r)}>{r.enabled ? 'Disable' : 'Enable'}</button>
@@ -116,7 +147,251 @@ export function Routing(props: { session: SessionInfo }) {
           ))}
         </tbody>
       </Table>
+      <DryRun />
+      <Estimates rules={routes.filter((r) => r.strategy === 'ROUTE_STRATEGY_ADAPTIVE')} />
     </section>
+  );
+}
+
+/** RoutingService.DryRun as JSON. */
+interface DryRunJ {
+  outcome?: string;
+  e164?: string;
+  country?: string;
+  mccMnc?: string;
+  firewall?: { rejected?: boolean; ruleId?: string; reason?: string; statefulRuleIds?: string[] };
+  ruleId?: string;
+  strategy?: string;
+  candidates?: {
+    connectorId?: string;
+    eligible?: boolean;
+    position?: number;
+    reason?: string;
+    price?: { currencyCode?: string; minorUnits?: string; scale?: number };
+  }[];
+  chosenConnectorId?: string;
+  chosenReason?: string;
+  rejectCategory?: string;
+  rejectReason?: string;
+  customerStat?: string;
+  holdUntil?: string;
+  replicaId?: string;
+}
+
+/** "Where would this message go and why": the engine's decision now, nothing sent or counted. */
+function DryRun() {
+  const [form, setForm] = useState({ accountId: '', destination: '', source: '', text: '', trafficType: '' });
+  const [result, setResult] = useState<DryRunJ | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const set = (k: keyof typeof form) => (e: Event) =>
+    setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const run = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      setResult(await api.post<DryRunJ>('/api/routing/dry-run', form));
+    } catch (err) {
+      setResult(null);
+      setError(err instanceof ApiError ? err.message : String(err));
+    }
+  };
+  const r = result;
+  return (
+    <>
+      <h2>Dry run: where would this message go and why</h2>
+      <form class="edit" onSubmit={run} aria-label="dry run">
+        <label>
+          account id
+          <input name="accountId" value={form.accountId} onInput={set('accountId')} required />
+        </label>
+        <label>
+          destination
+          <input name="destination" value={form.destination} onInput={set('destination')} required />
+        </label>
+        <label>
+          sender
+          <input name="source" value={form.source} onInput={set('source')} />
+        </label>
+        <label>
+          text
+          <input name="text" value={form.text} onInput={set('text')} />
+        </label>
+        <label>
+          traffic type
+          <select name="trafficType" value={form.trafficType} onChange={set('trafficType')}>
+            <option value="">unspecified</option>
+            <option value="otp">otp</option>
+            <option value="transactional">transactional</option>
+            <option value="marketing">marketing</option>
+          </select>
+        </label>
+        <button type="submit">Dry run</button>
+        <Problem error={error} />
+      </form>
+      {r ? (
+        <div aria-label="dry run result" role="region">
+          <p>
+            <strong data-outcome={r.outcome}>{r.outcome}</strong> — {r.e164 || 'invalid number'} {r.country}{' '}
+            {r.mccMnc}
+            {r.replicaId ? <span class="sub"> (decided by {r.replicaId})</span> : null}
+          </p>
+          <p>
+            firewall:{' '}
+            {r.firewall?.rejected ? `refused by ${r.firewall.ruleId}: ${r.firewall.reason}` : 'passed'}
+            {r.firewall?.statefulRuleIds?.length
+              ? ` (not evaluated: ${r.firewall.statefulRuleIds.join(', ')})`
+              : ''}
+          </p>
+          <p>rule: {r.ruleId ? `${r.ruleId} (${r.strategy})` : 'none'}</p>
+          {r.outcome === 'rejected' ? (
+            <p>
+              rejected: {r.rejectCategory}: {r.rejectReason} (receipt {r.customerStat})
+            </p>
+          ) : (
+            <p>
+              chosen: <strong data-chosen={r.chosenConnectorId}>{r.chosenConnectorId}</strong> —{' '}
+              {r.chosenReason}
+              {r.holdUntil ? ` (held for quiet hours until ${time(r.holdUntil)})` : ''}
+            </p>
+          )}
+          {r.candidates?.length ? (
+            <Table label="dry run connectors">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>connector</th>
+                  <th>price</th>
+                  <th>why</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.candidates.map((c) => (
+                  <tr key={c.connectorId}>
+                    <td>{c.eligible ? c.position : '–'}</td>
+                    <td>{c.connectorId}</td>
+                    <td>{c.price ? money(c.price) : ''}</td>
+                    <td>{c.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          ) : null}
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+/** RoutingService.GetEstimates as JSON. */
+interface EstimatesJ {
+  estimates?: {
+    connectorId?: string;
+    destination?: string;
+    trafficType?: string;
+    samples?: number;
+    deliveryProbability?: number;
+    p95LatencyMs?: number;
+    trusted?: boolean;
+    price?: { currencyCode?: string; minorUnits?: string; scale?: number };
+    deliveredPerUnit?: number;
+    meetsLevel?: boolean;
+    pinned?: boolean;
+  }[];
+  explorationShare?: number;
+  pinnedConnectorId?: string;
+}
+
+/** The learnt estimates of an adaptive rule (for a destination: a network, a country or a number). */
+function Estimates(props: { rules: RoutingRuleJ[] }) {
+  const [rule, setRule] = useState('');
+  const [destination, setDestination] = useState('');
+  const [shown, setShown] = useState<{ rule: string; destination: string } | null>(null);
+  const chosen = rule || props.rules[0]?.id || '';
+  const res = useLoad(`estimates:${shown?.rule ?? ''}:${shown?.destination ?? ''}`, () =>
+    shown
+      ? api.get<EstimatesJ>(
+          `/api/routing/estimates?rule=${encodeURIComponent(shown.rule)}&destination=${encodeURIComponent(shown.destination)}`,
+        )
+      : Promise.resolve(null),
+  );
+  if (props.rules.length === 0) return null;
+  return (
+    <>
+      <h2>Learnt estimates (adaptive rules)</h2>
+      <form
+        class="edit"
+        aria-label="learnt estimates"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setShown({ rule: chosen, destination });
+        }}
+      >
+        <label>
+          rule
+          <select name="rule" value={chosen} onChange={(e) => setRule((e.target as HTMLSelectElement).value)}>
+            {props.rules.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.name || r.id}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          destination (network 234-30, country GB, or a number; empty = all)
+          <input
+            name="destination"
+            value={destination}
+            onInput={(e) => setDestination((e.target as HTMLInputElement).value)}
+          />
+        </label>
+        <button type="submit">Show estimates</button>
+      </form>
+      <Problem error={res.error} />
+      {res.data ? (
+        <>
+          <p class="sub">
+            exploration {((res.data.explorationShare ?? 0) * 100).toFixed(1)}%
+            {res.data.pinnedConnectorId ? `; pinned to ${res.data.pinnedConnectorId}` : ''}
+          </p>
+          <Table label="learnt estimates">
+            <thead>
+              <tr>
+                <th>destination</th>
+                <th>traffic</th>
+                <th>connector</th>
+                <th>P(deliver)</th>
+                <th>samples</th>
+                <th>p95 ms</th>
+                <th>price</th>
+                <th>delivered / unit</th>
+                <th>meets level</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(res.data.estimates ?? []).map((e) => (
+                <tr key={`${e.destination}|${e.trafficType}|${e.connectorId}`}>
+                  <td>{e.destination}</td>
+                  <td>{enumName(e.trafficType, 'TRAFFIC_TYPE_')}</td>
+                  <td>
+                    {e.connectorId}
+                    {e.pinned ? ' (pinned)' : ''}
+                  </td>
+                  <td>{((e.deliveryProbability ?? 0) * 100).toFixed(1)}%</td>
+                  <td>
+                    {(e.samples ?? 0).toFixed(1)}
+                    {e.trusted ? '' : ' (prior)'}
+                  </td>
+                  <td>{e.p95LatencyMs ?? ''}</td>
+                  <td>{e.price ? money(e.price) : ''}</td>
+                  <td>{e.deliveredPerUnit === undefined ? '' : e.deliveredPerUnit.toFixed(1)}</td>
+                  <td>{e.meetsLevel ? 'yes' : ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        </>
+      ) : null}
+    </>
   );
 }
 
