@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveryStatus, SmsDelivery } from '@smshub/contracts';
+import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
 import { callbackAllowed, deliveryBody, wanted } from './payload.js';
 
 const event = SmsDelivery.fromPartial({
@@ -44,6 +44,11 @@ describe('webhook body', () => {
     expect(wanted(event, false)).toBe(true);
     expect(wanted(enroute, false)).toBe(false);
     expect(wanted(enroute, true)).toBe(true);
+  });
+
+  it("never sends the hub's own probe messages (internal traffic)", () => {
+    const probe = { ...event, context: { ...event.context!, channel: SubmitChannel.SUBMIT_CHANNEL_PROBE } };
+    expect(wanted(probe, true)).toBe(false);
   });
 });
 

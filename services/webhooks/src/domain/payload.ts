@@ -1,4 +1,4 @@
-import { deliveryStatusToJSON, type SmsDelivery } from '@smshub/contracts';
+import { deliveryStatusToJSON, SubmitChannel, type SmsDelivery } from '@smshub/contracts';
 
 /**
  * The JSON body of a delivery-receipt webhook, built once from an sms.delivery.v1 event (every retry
@@ -106,7 +106,11 @@ export function callbackAllowed(raw: string, allowPrivate: boolean): boolean {
   return true;
 }
 
-/** Whether an event is sent to an endpoint: final ones always, intermediate ones when it asked for them. */
+/**
+ * Whether an event is sent to an endpoint: final ones always, intermediate ones when it asked for them;
+ * never the hub's own grey-route probes (channel PROBE: internal traffic, docs/routing.md "Grey routes").
+ */
 export function wanted(event: SmsDelivery, includeIntermediate: boolean): boolean {
+  if (event.context?.channel === SubmitChannel.SUBMIT_CHANNEL_PROBE) return false;
   return event.final || includeIntermediate;
 }
