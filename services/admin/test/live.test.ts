@@ -208,6 +208,33 @@ describe('ListConnectorStates', () => {
   });
 });
 
+describe('admin without the connector state topic', () => {
+  it('starts anyway (an upgrade before ops setup) and answers with what it has', async () => {
+    const other = await startAdmin({
+      pool: h.pool,
+      producer: h.producer,
+      topics: { ...h.topics, connectorState: { ...topic, name: uniqueName('no-such-topic') } },
+      kafka,
+      logger: h.logger,
+      token: TOKEN,
+      connectorKey: CONNECTOR_KEY,
+      server: { port: 0, host: '127.0.0.1' },
+    });
+    const c = new AdminServiceClient(`127.0.0.1:${other.port}`, grpc.credentials.createInsecure());
+    try {
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${TOKEN}`);
+      const res = await new Promise<{ connectors: unknown[] }>((resolve, reject) =>
+        c.listConnectorStates({ connectorId: '' }, md, (err, r) => (err ? reject(err) : resolve(r))),
+      );
+      expect(res.connectors).toEqual([]);
+    } finally {
+      c.close();
+      await other.stop(1_000);
+    }
+  });
+});
+
 describe('ListConsumerLag', () => {
   it("reports a group's backlog per partition, topic and in total, and its members", async () => {
     const [topicName] = (await createTestTopics(['lag'], 2)) as [string];

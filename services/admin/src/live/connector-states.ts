@@ -87,6 +87,8 @@ export class ConnectorStateView {
   /** Offsets to reach before the view is caught up (the topic's end at start), per partition. */
   private targets = new Map<number, bigint>();
   private caught = false;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ConnectorStateViewOptions) {}
 
@@ -94,7 +96,28 @@ export class ConnectorStateView {
     return this.caught;
   }
 
+  /**
+   * Starts reading. A failure (the topic not created yet after an upgrade, Kafka away) does not stop admin:
+   * it is logged and retried every 10 s; the RPC answers with what it has and caught_up false meanwhile.
+   */
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      this.o.logger.warn(
+        { topic: this.o.topic.name, err: (err as Error).message },
+        'connector state not readable yet; retrying every 10 s',
+      );
+      await this.consumer?.disconnect().catch(() => undefined);
+      this.consumer = undefined;
+      if (this.stopped) return;
+      this.retry = setTimeout(() => void this.start(), 10_000);
+      this.retry.unref();
+    }
+  }
+
+  private async open(): Promise<void> {
+    this.targets.clear();
     const admin = this.o.kafka.admin();
     await admin.connect();
     try {
@@ -154,6 +177,8 @@ export class ConnectorStateView {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
     await this.consumer?.disconnect().catch(() => undefined);
   }
 }
