@@ -2,8 +2,11 @@
 // (its own database and topic namespace on the local Kafka and PostgreSQL: .local/env, or KAFKA_BROKERS /
 // DATABASE_URL), sends some traffic over SMPP (delivered, failed and firewall-rejected messages), waits
 // for the statistics to show it, then opens every page in Debian's chromium and writes docs/console/*.png.
+// CONSOLE_SCREENSHOTS=deadletters,deadletters-group (comma-separated names) writes only those.
 import { mkdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { namespacedTopics, topics } from '@smshub/contracts';
 import { connectSmpp } from '@smshub/smpp';
 import { createTestDatabase, repoRoot, waitFor } from '@smshub/testing';
 import { launchBrowser, startConsoleHub } from '../test/browser.js';
@@ -27,6 +30,11 @@ if (!kafka || !database) {
   process.exit(69);
 }
 const out = path.join(root, 'docs/console');
+const only = (process.env.CONSOLE_SCREENSHOTS ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const wanted = (name: string) => only.length === 0 || only.includes(name);
 mkdirSync(out, { recursive: true });
 
 const db = await createTestDatabase(database);
@@ -64,20 +72,31 @@ try {
   page.setDefaultTimeout(30_000);
   await page.goto(ch.url);
   await page.getByLabel('Token').fill(ch.tokens.admin);
-  await page.screenshot({ path: path.join(out, 'sign-in.png') });
+  if (wanted('sign-in')) await page.screenshot({ path: path.join(out, 'sign-in.png') });
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'pages' }).waitFor();
+  // A record routing cannot decode, so the dead letters page has something to show.
+  const kafkaClient = new Kafka({ brokers: ch.hub.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+  const poison = kafkaClient.producer();
+  await poison.connect();
+  await poison.send({
+    topic: namespacedTopics(topics, ch.hub.namespace).submitted.name,
+    messages: [{ key: 'poison-1', value: Buffer.from([0x0f, 0xff]) }],
+  });
+  await poison.disconnect();
   // The statistics roll up per minute: wait until the overview counts the traffic.
-  await waitFor(
-    async () => {
-      await page.reload();
-      await page.waitForLoadState('networkidle');
-      const cards = await page.locator('.card-value').first().innerText();
-      return Number(cards.replace(/\D/g, '')) >= 50;
-    },
-    { timeoutMs: 180_000, intervalMs: 5_000, what: 'the overview counting the traffic' },
-  );
+  if (wanted('overview'))
+    await waitFor(
+      async () => {
+        await page.reload();
+        await page.waitForLoadState('networkidle');
+        const cards = await page.locator('.card-value').first().innerText();
+        return Number(cards.replace(/\D/g, '')) >= 50;
+      },
+      { timeoutMs: 180_000, intervalMs: 5_000, what: 'the overview counting the traffic' },
+    );
   const shot = async (name: string, url: string, ready?: string) => {
+    if (!wanted(name)) return;
     await page.goto(`${ch.url}${url}`);
     await page.waitForLoadState('networkidle');
     if (ready) await page.locator(ready).first().waitFor();
@@ -90,21 +109,43 @@ try {
   await shot('messages', '/messages?to=44', 'table[aria-label="messages"]');
   await shot('message', `/messages/${last}`, 'ol.timeline li');
   await shot('accounts', '/accounts', 'table[aria-label="accounts"] a');
-  const account = await page.locator('table[aria-label="accounts"] a').first().getAttribute('href');
-  await shot('account', account ?? '/accounts');
+  if (wanted('account')) {
+    await page.goto(`${ch.url}/accounts`);
+    const account = await page.locator('table[aria-label="accounts"] a').first().getAttribute('href');
+    await shot('account', account ?? '/accounts');
+  }
   await shot('routing', '/routing', 'tr[data-rule]');
-  const edit = await page.locator('tr[data-rule] a').first().getAttribute('href');
-  await shot('routing-edit', edit ?? '/routing', 'form');
+  if (wanted('routing-edit')) {
+    await page.goto(`${ch.url}/routing`);
+    const edit = await page.locator('tr[data-rule] a').first().getAttribute('href');
+    await shot('routing-edit', edit ?? '/routing', 'form');
+  }
   await shot('settlement', '/settlement', 'table');
-  await shot('deadletters', '/deadletters');
-  const narrow = await browser.newContext({ viewport: { width: 390, height: 844 } });
-  const phone = await narrow.newPage();
-  await phone.goto(ch.url);
-  await phone.getByLabel('Token').fill(ch.tokens.operations);
-  await phone.getByRole('button', { name: 'Sign in' }).click();
-  await phone.getByRole('button', { name: 'menu' }).click();
-  await phone.screenshot({ path: path.join(out, 'narrow.png') });
-  process.stdout.write('docs/console/narrow.png\n');
+  const dlGroup = `${ch.hub.namespace}.smshub-routing`;
+  await waitFor(
+    async () => {
+      await page.goto(`${ch.url}/deadletters`);
+      await page.waitForLoadState('networkidle');
+      return (await page.getByRole('link', { name: dlGroup, exact: true }).count()) > 0;
+    },
+    { timeoutMs: 120_000, intervalMs: 3_000, what: 'routing holding the poison record' },
+  );
+  await shot('deadletters', '/deadletters', 'table[aria-label="dead-letter groups"] a');
+  await shot(
+    'deadletters-group',
+    `/deadletters?group=${encodeURIComponent(dlGroup)}`,
+    'table[aria-label="dead letters"] td',
+  );
+  if (wanted('narrow')) {
+    const narrow = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const phone = await narrow.newPage();
+    await phone.goto(ch.url);
+    await phone.getByLabel('Token').fill(ch.tokens.operations);
+    await phone.getByRole('button', { name: 'Sign in' }).click();
+    await phone.getByRole('button', { name: 'menu' }).click();
+    await phone.screenshot({ path: path.join(out, 'narrow.png') });
+    process.stdout.write('docs/console/narrow.png\n');
+  }
   await esme.close();
 } finally {
   await browser.close();

@@ -3,8 +3,14 @@
 // validation, a connector disabled with confirmation, and the limits of each role. One hub and one browser
 // for the whole file; every test has its own browser context (its own cookies).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
 import { Metadata } from '@grpc/grpc-js';
-import type { GetConnectorResponse, GetRoutingRuleResponse } from '@smshub/contracts';
+import {
+  namespacedTopics,
+  topics,
+  type GetConnectorResponse,
+  type GetRoutingRuleResponse,
+} from '@smshub/contracts';
 import { connectSmpp, type SmppSession } from '@smshub/smpp';
 import {
   createTestDatabase,
@@ -410,6 +416,72 @@ describe('console', () => {
       await form.getByLabel('destination').fill('12');
       await form.getByRole('button', { name: 'Dry run' }).click();
       await text(result).toContain('rejected: invalid_number');
+    },
+  );
+
+  it(
+    'dead letters: operations see the group holding a poison record and replay it after confirming; finance has no such page',
+    { timeout: 360_000 },
+    async () => {
+      // A record routing cannot decode: it dead-letters it into <ns>.smshub-routing.dlq.
+      const kafka = new Kafka({ brokers: ch!.hub.kafkaBrokers.split(','), logLevel: logLevel.NOTHING });
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: namespacedTopics(topics, ch!.hub.namespace).submitted.name,
+        messages: [{ key: 'console-poison', value: Buffer.from([0x0f, 0xff]) }],
+      });
+      await producer.disconnect();
+      const group = `${ch!.hub.namespace}.smshub-routing`;
+
+      const ops = await newPage();
+      await signIn(ops, ch!.tokens.operations);
+      await ops
+        .getByRole('navigation', { name: 'pages' })
+        .getByRole('link', { name: 'Dead letters' })
+        .click();
+      const link = ops
+        .getByRole('table', { name: 'dead-letter groups' })
+        .getByRole('link', { name: group, exact: true });
+      await expect
+        .poll(
+          async () => {
+            if ((await link.count()) === 0) await ops.reload();
+            return link.count();
+          },
+          { timeout: 120_000, interval: 2_000 },
+        )
+        .toBe(1);
+      await link.click();
+      expect(new URL(ops.url()).searchParams.get('group')).toBe(group);
+      const letters = ops.getByRole('table', { name: 'dead letters' });
+      await text(letters).toContain('DecodeError');
+      await text(letters).toContain('undecodable');
+      await letters.getByRole('button', { name: 'Replay' }).first().click();
+      const dialog = ops.getByRole('dialog', { name: 'confirm' });
+      await text(dialog).toContain(`into ${group}`);
+      await dialog.getByRole('button', { name: 'Replay' }).click();
+      await text(ops.getByRole('status')).toContain('Replayed 1');
+      // The letter shows who replayed it; still undecodable, routing dead-letters the replay again: a
+      // second letter (listed first, newest first) with 2 attempts.
+      await text(letters).toContain('by noc');
+      await expect
+        .poll(
+          async () => {
+            await ops.reload();
+            await letters.waitFor({ state: 'visible', timeout: 30_000 }).catch(() => undefined);
+            return letters.locator('tbody tr').count();
+          },
+          { timeout: 150_000, interval: 2_000 },
+        )
+        .toBeGreaterThanOrEqual(2);
+      await text(letters.locator('tbody tr').first()).toMatch(/DecodeError[\s\S]*\b2\b/);
+
+      const finance = await newPage();
+      await signIn(finance, ch!.tokens.finance);
+      await text(finance.getByRole('navigation', { name: 'pages' })).not.toContain('Dead letters');
+      await finance.goto(`${ch!.url}/deadletters`);
+      await text(finance.getByRole('alert')).toContain('cannot open Dead letters');
     },
   );
 });
