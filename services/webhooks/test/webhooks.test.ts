@@ -273,9 +273,16 @@ describe('retries', () => {
     });
     // the retry came at the stored time (not earlier, not lost), and nothing was sent twice
     expect(forPath(a.path)[1]!.at).toBeGreaterThanOrEqual(scheduled.next_attempt_at.getTime() - 50);
-    const [d] = await h.webhooks.deliveries.deliveriesOfMessage(m);
-    const attempts = await h.webhooks.deliveries.attempts([d!.id]);
-    expect({ state: d!.state, attempts: attempts.map((x) => x.http_status) }).toEqual({
+    // the receiver saw the request before webhooks recorded its answer: wait for the recorded state
+    const d = await waitFor(
+      async () => {
+        const [row] = await h.webhooks.deliveries.deliveriesOfMessage(m);
+        return row?.state === 'pending' ? undefined : row;
+      },
+      { timeoutMs: 30_000, what: 'the retry recorded' },
+    );
+    const attempts = await h.webhooks.deliveries.attempts([d.id]);
+    expect({ state: d.state, attempts: attempts.map((x) => x.http_status) }).toEqual({
       state: 'delivered',
       attempts: [500, 200],
     });
