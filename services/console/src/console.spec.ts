@@ -14,7 +14,11 @@ describe('capabilitiesOf', () => {
     const ops = capabilitiesOf('operations');
     expect(ops.pages).toEqual(expect.arrayContaining(['overview', 'connectors', 'messages', 'routing']));
     expect(ops.pages).not.toContain('settlement');
-    expect(ops.actions).toEqual([]);
+    // Operations change nothing but replay dead letters (their work); finance has no dead letters.
+    expect(ops.actions).toEqual(['deadletters.replay']);
+    expect(ops.pages).toContain('deadletters');
+    expect(finance.pages).not.toContain('deadletters');
+    expect(finance.actions).not.toContain('deadletters.replay');
     expect(capabilitiesOf('admin').actions).toContain('routing.edit');
   });
 });
