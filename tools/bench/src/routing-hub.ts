@@ -16,6 +16,11 @@
 // was not acting as a fake-DLR route; its latency is client submit -> that simulator's receipt. Supplier
 // cost = the configured buy rate of every connector a message was submitted to (rating's buy cost with
 // buy_charge_on submit, as these connectors are set up).
+// Detection (issue 21 item 3, routing's grey-route probes): every connector has a probe target (admin's
+// ProbeService) whose number is a handset of its simulator; the handsets confirm real deliveries with an MO
+// (back through egress and inbound); routing publishes a connector it suspects on routing.suspicion.v1 and
+// demotes it in OTP rules. The bench reads that topic: "after it is detected" starts at the suspicion of the
+// strategy's own F connector. Probe traffic is internal: not in the strategies' figures.
 // Prints the table and the verdict; writes the traffic-share SVG. Exit 0 on PASS, 1 on FAIL, 2 on error.
 // Usage: npm run bench -- routing-sim   (or npx tsx tools/bench/src/routing-hub.ts [flags])
 //   --scale X      scenario time scale (1 = 12 minutes; 0.05 = 36 s, the smoke test's); default 1
@@ -31,7 +36,14 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import pg from 'pg';
-import { AdminServiceClient, UpdateConnectorRequest } from '@smshub/contracts';
+import {
+  AdminServiceClient,
+  HubNumberKind,
+  namespacedTopics,
+  ProbeServiceClient,
+  topics,
+  UpdateConnectorRequest,
+} from '@smshub/contracts';
 import { sealSecret } from '@smshub/secrets';
 import { connectSmpp, type Pdu, type SmppSession } from '@smshub/smpp';
 import { createSimulator, type Simulator } from '@smshub/smsc-simulator';
@@ -82,6 +94,8 @@ export interface RoutingBenchOptions {
   halfLifeMs?: number;
   svgPath?: string;
   log?: (msg: string) => void;
+  /** Called with the result as soon as it is known, before the cleanup. */
+  onResult?: (result: RoutingBenchResult) => void;
 }
 
 export interface RoutingBenchResult {
@@ -103,6 +117,14 @@ function percentile(xs: number[], q: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const CUSTOMER_PASSWORD_BYTES = 6;
+/** The hub number probes come from (the handsets' confirmations go to it), and each network's probe handset. */
+const HUB_NUMBER = '447700900555';
+const PROBE_NUMBER: Record<rs.Id, string> = {
+  A: '447700900101',
+  B: '447700900102',
+  C: '447700900103',
+  F: '447700900104',
+};
 const connectorId = (strategy: string, id: rs.Id) => `${strategy}-${id}`;
 
 /** The id and stat of a receipt deliver_sm from the hub (TLVs first, then the text). */
@@ -137,6 +159,7 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
   const sims = new Map<rs.Id, Simulator>();
   let control: Awaited<ReturnType<typeof startControl>> | undefined;
   const clients: SmppSession[] = [];
+  let stopConsumer: (() => Promise<void>) | undefined;
   const entry = (dir: string) => [
     '--conditions=@smshub/source',
     '--import',
@@ -157,10 +180,11 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
       const sim = createSimulator({
         receipts: rs.receiptsOf(s0),
         keepReceived: 0,
+        handsets: { numbers: [PROBE_NUMBER[id]] },
         seed: 21 + rs.IDS.indexOf(id),
-        // The fake-DLR route's library setting (task F's libs/smsc-simulator); receipts.mix says DELIVRD anyway.
+        // The fake-DLR route: DELIVRD receipts, nothing reaches a handset.
         ...(s0.fake ? { fakeReceipts: { share: 1 } } : {}),
-      } as Parameters<typeof createSimulator>[0]);
+      });
       fake[id] = s0.fake;
       ports[id] = (await sim.listen(0)).port;
       sims.set(id, sim);
@@ -199,17 +223,27 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
       await client.end();
     }
 
-    log('starting the hub (sources): admin, ingress, routing, egress, dlr, rating');
+    log('starting the hub (sources): admin, ingress, routing, egress, dlr, inbound, rating');
     hub = await startHub({
       kafkaBrokers: opts.kafkaBrokers,
       databaseUrl: db.url,
       namespace,
-      services: ['admin', 'ingress', 'routing', 'egress', 'dlr', 'rating'],
+      services: ['admin', 'ingress', 'routing', 'egress', 'dlr', 'inbound', 'rating'],
       simulator: false,
       bundles: false,
       workDir,
       env: { LOG_LEVEL: 'warn', DEMO_SMPP_PASSWORD: password, CONNECTOR_SECRET_KEY: secretKey },
-      envFor: { routing: { ROUTING_ADAPTIVE_HALF_LIFE_MS: String(halfLifeMs) } },
+      envFor: {
+        routing: {
+          ROUTING_ADAPTIVE_HALF_LIFE_MS: String(halfLifeMs),
+          // Probe verdicts within the scenario: a probe unconfirmed 60 s after it was sent is a fake receipt
+          // (default 10 min); a confirmation 30 s after the receipt is late (a loaded hub's MO path takes seconds).
+          ROUTING_PROBE_TICK_MS: '1000',
+          ROUTING_PROBE_DEADLINE_MS: String(Math.max(15_000, Math.round(60_000 * scale))),
+          ROUTING_PROBE_LATE_MS: String(Math.max(10_000, Math.round(30_000 * scale))),
+        },
+        inbound: { INBOUND_NUMBER_CACHE_MS: '0' },
+      },
       readyTimeoutMs: 180_000,
     });
     const runningHub = hub;
@@ -225,19 +259,45 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
       },
     );
 
+    // Probes: the hub number (assigned to the demo account, the probes' internal account) and one target per
+    // connector, every 10 s (x scale), through admin's ProbeService as `hubctl probes set` does.
+    const probeInterval = Math.max(1, Math.round(10 * scale));
+    await probeSetup(runningHub, probeInterval);
+    // Suspicions, as routing publishes them.
+    const suspicions: Array<{ at: number; connectorId: string; suspected: boolean; summary: string }> = [];
+    const suspicionTopic = namespacedTopics(topics, namespace).suspicion;
+    const suspicionConsumer = kafka.consumer({ groupId: uniqueName('rsim-suspicion') });
+    stopConsumer = () => suspicionConsumer.disconnect();
+    await suspicionConsumer.connect();
+    await suspicionConsumer.subscribe({ topic: suspicionTopic.name, fromBeginning: true });
+    await suspicionConsumer.run({
+      eachMessage: async ({ message }) => {
+        if (!message.value) return;
+        const v = suspicionTopic.decode(message.value);
+        suspicions.push({
+          at: t0 ? now() : 0,
+          connectorId: v.connectorId,
+          suspected: v.suspected,
+          summary: v.summary,
+        });
+        log(`suspicion: ${v.connectorId} ${v.suspected ? 'SUSPECTED' : 'cleared'}: ${v.summary}`);
+      },
+    });
+
     // Truth: every submit a simulator accepted, and the receipt it sent.
     const messages = new Map<string, Map<number, rs.SentMessage>>(STRATEGIES.map((s) => [s.key, new Map()]));
     const attemptsById = new Map<string, { msg: rs.SentMessage; idx: number }>();
     let t0 = 0;
     const now = () => performance.now() - t0;
-    const unmatched = { submits: 0, receipts: 0 };
+    const unmatched = { submits: 0, receipts: 0, probes: 0 };
     for (const id of rs.IDS) {
       const sim = sims.get(id) as Simulator;
       sim.on('submit', (sub) => {
         const m = /^rsim (\w+) (\d+)$/.exec(sub.shortMessage.toString('latin1'));
         const msg = m ? messages.get(m[1] as string)?.get(Number(m[2])) : undefined;
         if (!msg) {
-          unmatched.submits++;
+          if (/PRB-/.test(sub.shortMessage.toString('latin1'))) unmatched.probes++;
+          else unmatched.submits++;
           return;
         }
         msg.attempts.push({ id, at: now() });
@@ -387,8 +447,7 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
         scale,
         durationMs,
         ...(appearedAt !== undefined && { appearAt: appearedAt }),
-        // No detection signal from the hub yet (issue 21 item 3): see docs/routing.md.
-        detectedAt: undefined,
+        detectedAt: suspicions.find((x) => x.suspected && x.connectorId === connectorId(s.key, 'F'))?.at,
       }),
     );
     const v = rs.verdict(rows);
@@ -412,22 +471,38 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
       table,
       '',
       `hub transit (customer submit -> supplier submit): p50 ${(percentile(transit, 0.5) / 1000).toFixed(2)} s, p95 ${(percentile(transit, 0.95) / 1000).toFixed(2)} s; after the run: ${missing.notRouted} messages never reached a supplier, ${missing.noSupplierReceipt} without a supplier receipt, ${missing.noCustomerReceipt} without a customer receipt`,
-      `refused submits: ${Object.keys(refused).length ? JSON.stringify(refused) : 'none'}; simulator submits not from this run: ${unmatched.submits}; F appeared (connectors enabled) at ${appearedAt === undefined ? '-' : `${(appearedAt / 1000).toFixed(1)} s`}${crashes.length ? `; hub crashes: ${crashes.join('; ')}` : ''}`,
+      `refused submits: ${Object.keys(refused).length ? JSON.stringify(refused) : 'none'}; probes at the simulators: ${unmatched.probes}; other submits: ${unmatched.submits}; F appeared (connectors enabled) at ${appearedAt === undefined ? '-' : `${(appearedAt / 1000).toFixed(1)} s`}${crashes.length ? `; hub crashes: ${crashes.join('; ')}` : ''}`,
+      `suspicions published: ${suspicions.length ? suspicions.map((x) => `${x.connectorId} ${x.suspected ? 'suspected' : 'cleared'} at ${(x.at / 1000).toFixed(1)} s`).join('; ') : 'none'}`,
       `plot: ${path.relative(root, svgPath)}`,
       `verdict: ${v.pass ? 'PASS' : 'FAIL'}: ${v.why}`,
     ].join('\n');
-    return { rows, verdict: v, table, durationMs, appearedAt, refused, report };
+    const result = { rows, verdict: v, table, durationMs, appearedAt, refused, report };
+    // Before the cleanup (a slow broker can make it take a while).
+    opts.onResult?.(result);
+    return result;
   } finally {
-    await Promise.all(clients.map((c) => c.unbind().catch(() => c.destroy())));
-    if (hub) await hub.stop().catch(() => undefined);
+    log("stopping the hub, removing the run's topics and database");
+    // Every step bounded: a cleanup never hangs the bench.
+    const bounded = (what: string, p: Promise<unknown> | undefined) =>
+      Promise.race([
+        Promise.resolve(p).catch(() => undefined),
+        sleep(30_000).then(() => log(`cleanup: ${what} did not finish in 30 s; going on`)),
+      ]);
+    await bounded('customer unbinds', Promise.all(clients.map((c) => c.unbind().catch(() => c.destroy()))));
+    await bounded('suspicion consumer', stopConsumer?.());
+    await bounded('hub stop', hub?.stop());
+    control?.server.closeAllConnections();
     control?.server.close();
-    await Promise.all([...sims.values()].map((s) => s.close().catch(() => undefined)));
-    const mine = (await admin.listTopics().catch(() => [] as string[])).filter((t) =>
-      t.startsWith(`${namespace}.`),
+    await bounded('simulators', Promise.all([...sims.values()].map((x) => x.close())));
+    await bounded(
+      'topics',
+      admin
+        .listTopics()
+        .then((all) => all.filter((t) => t.startsWith(`${namespace}.`)))
+        .then((mine) => (mine.length ? admin.deleteTopics({ topics: mine }) : undefined)),
     );
-    if (mine.length) await admin.deleteTopics({ topics: mine }).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
-    if (db) await db.drop().catch(() => undefined);
+    await bounded('kafka admin', admin.disconnect());
+    await bounded('database', db?.drop());
   }
 }
 
@@ -494,6 +569,80 @@ async function seed(client: pg.Client, ports: Record<rs.Id, number>, secretKey: 
   }
 }
 
+/** A unary call with the admin token (AdminService and ProbeService share admin's port). */
+function unary<Req, Res>(
+  client: object,
+  method: (req: Req, md: Metadata, opts: object, cb: (err: Error | null, res: Res) => void) => unknown,
+  req: Req,
+  token: string,
+): Promise<Res> {
+  const md = new Metadata();
+  md.set('authorization', `Bearer ${token}`);
+  return new Promise((resolve, reject) =>
+    method.call(client, req, md, { deadline: Date.now() + 15_000 }, (err: Error | null, res: Res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+}
+
+/** The probes' hub number and one probe target per connector (its network's handset). */
+async function probeSetup(hub: Hub, intervalS: number): Promise<void> {
+  const address = `127.0.0.1:${hub.ports.admin}`;
+  const token = hub.secrets.adminToken;
+  const pool = new pg.Client({ connectionString: hub.databaseUrl });
+  await pool.connect();
+  let demoAccountId: string;
+  try {
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id::text FROM accounts WHERE system_id = 'demo'`,
+    );
+    demoAccountId = (rows[0] as { id: string }).id;
+  } finally {
+    await pool.end();
+  }
+  const adminClient = new AdminServiceClient(address, credentials.createInsecure());
+  const probes = new ProbeServiceClient(address, credentials.createInsecure());
+  try {
+    await unary(
+      adminClient,
+      adminClient.createNumber,
+      {
+        number: {
+          id: '',
+          number: `+${HUB_NUMBER}`,
+          kind: HubNumberKind.HUB_NUMBER_KIND_LONG_CODE,
+          accountId: demoAccountId,
+          keywords: [],
+        },
+      },
+      token,
+    );
+    for (const s of STRATEGIES)
+      for (const id of rs.IDS)
+        await unary(
+          probes,
+          probes.setProbeTarget,
+          {
+            target: {
+              id: `probe-${connectorId(s.key, id)}`,
+              connectorId: connectorId(s.key, id),
+              number: `+${PROBE_NUMBER[id]}`,
+              destination: '',
+              intervalS,
+              enabled: true,
+              accountId: demoAccountId,
+              sender: HUB_NUMBER,
+              nextAt: undefined,
+            },
+          },
+          token,
+        );
+  } finally {
+    adminClient.close();
+    probes.close();
+  }
+}
+
 /** Enables connectors through the admin API (UpdateConnector, mask `enabled`), as `hubctl connectors update ID --enabled` does. */
 async function enableConnectors(hub: Hub, ids: string[]): Promise<void> {
   const client = new AdminServiceClient(`127.0.0.1:${hub.ports.admin}`, credentials.createInsecure());
@@ -537,7 +686,12 @@ async function main(): Promise<number> {
   const scale = num('scale', values.scale, 0.01);
   const rate = num('rate', values.rate, 1);
   const halfLifeMs = num('half-life', values['half-life'], 1000);
+  let printed = false;
   const result = await runRoutingBench({
+    onResult: (r) => {
+      console.log(r.report);
+      printed = true;
+    },
     kafkaBrokers: brokers,
     databaseUrl,
     ...(scale !== undefined && { scale }),
@@ -545,7 +699,7 @@ async function main(): Promise<number> {
     ...(halfLifeMs !== undefined && { halfLifeMs }),
     ...(values.svg !== undefined && { svgPath: path.resolve(values.svg) }),
   });
-  console.log(result.report);
+  if (!printed) console.log(result.report);
   return result.verdict.pass ? 0 : 1;
 }
 
