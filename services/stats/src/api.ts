@@ -38,17 +38,18 @@ export function toStatsValues(v: Values): StatsValues {
     ...(p95 !== undefined ? { latencyP95Ms: p95 } : {}),
     ...(p99 !== undefined ? { latencyP99Ms: p99 } : {}),
     segments: BigInt(v.segments),
-    money: [...v.money.values()]
-      .sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
-      .map((m) => ({
-        currencyCode: m.currency,
-        revenue: toMoney(m.currency, m.revenue),
-        cost: toMoney(m.currency, m.cost),
-        margin: toMoney(m.currency, m.margin),
-        rated: BigInt(m.rated),
-        missingRate: BigInt(m.missingRate),
-        costUnconverted: BigInt(m.costUnconverted),
-      })),
+    money: (v.money.size <= 1
+      ? [...v.money.values()]
+      : [...v.money.values()].sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0))
+    ).map((m) => ({
+      currencyCode: m.currency,
+      revenue: toMoney(m.currency, m.revenue),
+      cost: toMoney(m.currency, m.cost),
+      margin: toMoney(m.currency, m.margin),
+      rated: BigInt(m.rated),
+      missingRate: BigInt(m.missingRate),
+      costUnconverted: BigInt(m.costUnconverted),
+    })),
     latencySamples: BigInt(Math.max(0, total(v.lat))),
   };
 }

@@ -318,10 +318,15 @@ export class StatsQueries {
     const out = new Map<string, ResultRow>();
     for (const r of res.rows) {
       const step = r.step === null ? undefined : Number(r.step);
-      const id = `${step ?? ''}\u0001${r.grp}`;
+      const id = step === undefined ? r.grp : `${r.step}\u0001${r.grp}`;
       let row = out.get(id);
-      if (!row)
-        out.set(id, (row = { ...(step !== undefined ? { step } : {}), group: r.grp, values: emptyValues() }));
+      if (!row) {
+        row =
+          step !== undefined
+            ? { step, group: r.grp, values: emptyValues() }
+            : { group: r.grp, values: emptyValues() };
+        out.set(id, row);
+      }
       const v = row.values;
       v.submitted += Number(r.submitted);
       v.accepted += Number(r.accepted);
@@ -330,7 +335,7 @@ export class StatsQueries {
       v.failed += Number(r.failed);
       v.segments += Number(r.segments);
       if (Number(r.rated) !== 0) {
-        addMoney(v, {
+        const m: MoneyAgg = {
           currency: r.currency,
           revenue: decimalToScaled(r.revenue),
           cost: decimalToScaled(r.cost),
@@ -338,7 +343,10 @@ export class StatsQueries {
           rated: Number(r.rated),
           missingRate: Number(r.missing_rate),
           costUnconverted: Number(r.cost_unconverted),
-        });
+        };
+        // the first row of a currency is taken as it is (a fresh object), later ones added to it
+        if (v.money.has(m.currency)) addMoney(v, m);
+        else v.money.set(m.currency, m);
       }
       addPgIntArrayText(v.lat, r.lats);
     }
