@@ -23,7 +23,7 @@ import {
   type SmsRouted,
   type SmsSubmitted,
 } from '@smshub/contracts';
-import { expiryDeadline } from './domain/expiry.js';
+import { expiryDeadline, type ExpiryConfig } from './domain/expiry.js';
 import { isFinal } from './domain/status.js';
 import { DeliveryStats, sampleFromOutput } from './domain/stats.js';
 import { applyEvent, type DlrOutput, type MessageState, type TimelineEvent } from './domain/timeline.js';
@@ -287,7 +287,11 @@ export class Aggregator {
     const ids = [...new Set(inputs.map((i) => i.hubId))];
     const now = Date.now();
     const o = this.deps.options;
-    const expiryConfig = { defaultValidityMs: o.defaultValidityMs, graceMs: o.expiryGraceMs };
+    const expiryConfig: ExpiryConfig = {
+      defaultValidityMs: o.defaultValidityMs,
+      graceMs: o.expiryGraceMs,
+      ...(o.rerouteTimeoutMs !== undefined ? { rerouteTimeoutMs: o.rerouteTimeoutMs } : {}),
+    };
     // dlr_timeline holds the whole timeline; the stored state keeps only its first entry (the message's
     // start when the submitted event has not been seen yet), so the JSON written on every event stays small.
     const tlConfig = { notifyIntermediate: o.intermediateReceipts, maxTimeline: 1 };
@@ -442,7 +446,7 @@ export class Aggregator {
     m: Loaded,
     state: MessageState,
     now: number,
-    expiryConfig: { defaultValidityMs: number; graceMs: number },
+    expiryConfig: ExpiryConfig,
   ): unknown[] {
     const ctx = m.ctx ?? MessageContext.fromPartial({ messageId: id });
     const final = state.finalNotified;

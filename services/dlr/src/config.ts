@@ -41,6 +41,11 @@ export const dlrEnv = {
   DLR_DEFAULT_VALIDITY_SECONDS: envInt({ min: 60, max: 30 * 86_400, default: 172_800 }),
   /** Extra wait after the end of validity before the hub declares a message EXPIRED. */
   DLR_EXPIRY_GRACE_SECONDS: envInt({ min: 0, max: 86_400, default: 600 }),
+  /**
+   * A re-routed part (issue 21 item 2) whose extra attempt egress has not reported accepted within this
+   * time ends with the withheld failure (the supplier's own status and err) instead of waiting for expiry.
+   */
+  DLR_REROUTE_TIMEOUT_SECONDS: envInt({ min: 10, max: 86_400, default: 900 }),
   /** Message rows, timelines and dispatch index entries older than this are deleted. */
   DLR_RETENTION_DAYS: envInt({ min: 1, max: 3_650, default: 30 }),
   /** How often delivery statistics are published on delivery.stats.v1. */
@@ -81,6 +86,8 @@ export interface DlrOptions {
   parkTtlMs: number;
   defaultValidityMs: number;
   expiryGraceMs: number;
+  /** DLR_REROUTE_TIMEOUT_SECONDS in ms (domain/expiry.ts); unset: a re-routed part waits for expiry. */
+  rerouteTimeoutMs?: number;
   retentionDays: number;
   statsIntervalMs: number;
   intermediateReceipts: boolean;
@@ -109,6 +116,7 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     parkTtlMs: env.DLR_PARK_TTL_MS,
     defaultValidityMs: env.DLR_DEFAULT_VALIDITY_SECONDS * 1000,
     expiryGraceMs: env.DLR_EXPIRY_GRACE_SECONDS * 1000,
+    rerouteTimeoutMs: env.DLR_REROUTE_TIMEOUT_SECONDS * 1000,
     retentionDays: env.DLR_RETENTION_DAYS,
     statsIntervalMs: env.DLR_STATS_INTERVAL_MS,
     intermediateReceipts: env.DLR_INTERMEDIATE_RECEIPTS,

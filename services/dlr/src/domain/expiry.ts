@@ -14,12 +14,29 @@ export interface ExpiryConfig {
   defaultValidityMs: number;
   /** Extra wait after the validity ends before the hub declares the message EXPIRED. */
   graceMs: number;
+  /**
+   * A part re-routed after a fast failure (reroute.ts) whose extra attempt was not accepted by a supplier
+   * within this time after the order (the order dead-lettered in egress, no usable candidate left, egress
+   * away) ends with the withheld failure, not with EXPIRED at the end of validity. Unset: no such limit.
+   */
+  rerouteTimeoutMs?: number;
+}
+
+/** Whether part `index` waits for the extra attempt dlr ordered (re-routed, not accepted since). */
+export function awaitsReroute(state: MessageState, index: number): boolean {
+  const done = state.reroute?.done;
+  const part = state.parts[index];
+  return done !== undefined && part !== undefined && !isFinal(part.status) && part.acceptedAt === undefined;
 }
 
 export function expiryDeadline(state: MessageState, config: ExpiryConfig): number {
   const start = state.submittedAt ?? state.timeline[0]?.time ?? state.updatedAt;
   const end = state.validUntil ?? start + config.defaultValidityMs;
-  return end + config.graceMs;
+  const deadline = end + config.graceMs;
+  const done = state.reroute?.done;
+  if (done === undefined || config.rerouteTimeoutMs === undefined) return deadline;
+  if (!state.parts.some((_, i) => awaitsReroute(state, i))) return deadline;
+  return Math.min(deadline, done.time + config.rerouteTimeoutMs);
 }
 
 export function isExpired(state: MessageState, now: number, config: ExpiryConfig): boolean {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expiryDeadline } from './expiry.js';
 import { decideReroute, listedFailure, type RerouteState } from './reroute.js';
 import {
   applyEvent,
@@ -31,6 +32,8 @@ describe('decideReroute', () => {
       from: 'con_a',
       fromCandidate: 1,
       time: T0 + 1200,
+      status: 'UNDELIVERABLE',
+      err: '001',
       reason: 'UNDELIV err 001 from con_a 1200 ms after acceptance (rule rr_otp)',
     });
     expect(decideReroute(terms, { ...failure, status: 'REJECTED' })?.fromCandidate).toBe(1);
@@ -150,5 +153,31 @@ describe('the reducer with re-route terms', () => {
     ]);
     expect(outputs.filter((o) => o.type === 'reroute')).toEqual([]);
     expect(outputs.filter((o) => o.type === 'delivery')).toHaveLength(1);
+  });
+
+  it('an extra attempt never accepted ends with the withheld failure after the re-route timeout, not EXPIRED', () => {
+    const cfg = { defaultValidityMs: 48 * 3_600_000, graceMs: 600_000, rerouteTimeoutMs: 900_000 };
+    const first = run(flow);
+    // waiting for egress: the deadline is the order's time + the timeout, not the end of validity
+    expect(expiryDeadline(first.state, cfg)).toBe(T0 + 1200 + 900_000);
+    expect(expiryDeadline(first.state, { ...cfg, rerouteTimeoutMs: undefined })).toBeGreaterThan(
+      T0 + 3_600_000,
+    );
+    const ended = run([{ type: 'expire', hubMessageId: 'm1', time: T0 + 901_200 }], first.state);
+    const finals = ended.outputs.flatMap((o) => (o.type === 'delivery' ? [o.notification] : []));
+    expect(finals).toEqual([
+      expect.objectContaining({ status: 'UNDELIVERABLE', err: '001', final: true, connectorId: 'con_a' }),
+    ]);
+    expect(ended.state.timeline.some((e) => e.kind === 'expired')).toBe(false);
+    // once the extra attempt is accepted, the message waits for its receipt until validity ends as any other
+    const accepted = run(
+      [part({ connectorId: 'con_b', supplierMessageId: 'B1', accepted: true, time: T0 + 2000 })],
+      first.state,
+    );
+    expect(expiryDeadline(accepted.state, cfg)).toBeGreaterThan(T0 + 3_600_000);
+    const late = run([{ type: 'expire', hubMessageId: 'm1', time: T0 + 48 * 3_600_000 }], accepted.state);
+    expect(late.outputs.flatMap((o) => (o.type === 'delivery' ? [o.notification] : []))).toEqual([
+      expect.objectContaining({ status: 'EXPIRED', final: true }),
+    ]);
   });
 });

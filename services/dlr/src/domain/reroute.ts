@@ -30,6 +30,9 @@ export interface RerouteDone {
   fromCandidate: number;
   time: number;
   reason: string;
+  /** The withheld failure (DlrStatus and err): the part's outcome if the extra attempt never starts. */
+  status?: string;
+  err?: string;
 }
 
 export interface FailedPart {
@@ -75,6 +78,8 @@ export function decideReroute(terms: RerouteState | undefined, f: FailedPart): R
     from: f.connectorId,
     fromCandidate: at + 1,
     time: f.time,
+    status: f.status,
+    err: f.err,
     reason: `${STAT_OF[f.status]} err ${f.err} from ${f.connectorId} ${elapsed} ms after acceptance (rule ${terms.ruleId})`,
   };
 }

@@ -24,7 +24,8 @@ import {
   toStatText,
 } from './status.js';
 import type { DeliveryNotification, Dispatch, DlrStatus, NormalisedReceipt } from './types.js';
-import { decideReroute, type RerouteDone, type RerouteState } from './reroute.js';
+import { decideReroute, REROUTABLE, type RerouteDone, type RerouteState } from './reroute.js';
+import { awaitsReroute } from './expiry.js';
 
 export interface SupplierRef {
   connectorId: string;
@@ -467,7 +468,25 @@ export function applyEvent(
     }
     case 'expire': {
       if (state.parts.every((p) => isFinal(p.status))) return { state: current ?? state, outputs };
-      push(state, { kind: 'expired', time }, config);
+      // A part still waiting for its re-route's extra attempt (never accepted: the order dead-lettered, no
+      // usable candidate, the re-route timeout of expiry.ts) ends with the supplier's withheld failure.
+      const done = state.reroute?.done;
+      const withheld = done?.status;
+      if (done !== undefined && withheld !== undefined && isDlrStatus(withheld)) {
+        const note = `re-route not carried out: the failure from ${done.from} stands`;
+        const err = done.err ?? HUB_ERR.NONE;
+        state.parts.forEach((_, i) => {
+          if (!awaitsReroute(state, i)) return;
+          push(
+            state,
+            { kind: 'receipt', time, connectorId: done.from, partIndex: i, status: withheld, err, note },
+            config,
+          );
+          state.parts[i]!.connectorId = done.from;
+          finishPart(state, i, withheld, err, time, outputs);
+        });
+      }
+      if (state.parts.some((p) => !isFinal(p.status))) push(state, { kind: 'expired', time }, config);
       state.parts.forEach((_, i) => finishPart(state, i, 'EXPIRED', HUB_ERR.EXPIRED_IN_HUB, time, outputs));
       break;
     }
@@ -538,6 +557,10 @@ function rerouteFailure(
   return true;
 }
 
+function isDlrStatus(s: string): s is DlrStatus {
+  return Object.values(REROUTABLE).includes(s);
+}
+
 /** Applies a `part` event to `state` (a copy). Returns false when nothing changed. */
 function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, outputs: DlrOutput[]): boolean {
   ensureParts(state, e.partsTotal);
@@ -582,7 +605,8 @@ function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, ou
   // After a re-route, late or replayed states of the failed connector's attempt change nothing.
   if (rerouted !== undefined && e.connectorId === rerouted.from && part.connectorId !== e.connectorId)
     return false;
-  if (isFinal(e.status) && e.fromReceipt === true && rerouteFailure(state, e, err, config, outputs)) return true;
+  if (isFinal(e.status) && e.fromReceipt === true && rerouteFailure(state, e, err, config, outputs))
+    return true;
   if (e.connectorId !== undefined) part.connectorId = e.connectorId;
   if (e.attempt !== undefined) part.attempts = Math.max(part.attempts, e.attempt);
   if (e.segments !== undefined) part.segments = e.segments;
