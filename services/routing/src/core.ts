@@ -46,6 +46,7 @@ import { ConfigLoadError, loadRoutingSnapshot, type RoutingSnapshot } from './st
 import { demoteSuspected, demotes } from './domain/grey-routes.js';
 import { DEFAULT_GREY_ROUTE_CONFIG, GreyRouteMonitor, type GreyRouteConfig } from './grey-routes.js';
 import { SuspicionStore } from './suspicion-store.js';
+import { deliveryBatchHandler } from './delivery-consumer.js';
 
 export interface RoutingCoreConfig {
   /** This replica's name: per-replica config group. */
@@ -452,10 +453,12 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
           deadLetterTopic: `${adaptivePrefix}.dlq`,
         });
         consumers.push(deliveries);
-        deliveries.on(deliveryTopic, (r) => {
-          if (adaptive.apply(r.value)) metrics.adaptiveEstimates.set(adaptive.book.size);
-          return greyRoutes?.onDelivery(r.value);
-        });
+        deliveries.onBatch(
+          deliveryTopic,
+          deliveryBatchHandler(adaptive, greyRoutes, () =>
+            metrics.adaptiveEstimates.set(adaptive.book.size),
+          ),
+        );
         await deliveries.start();
       }
 
