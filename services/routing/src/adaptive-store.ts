@@ -5,7 +5,10 @@
 // with a fresh consumer group per start (like delivery.stats.v1), so replicas hold the same estimates up to
 // their consumer lag, and a restart rebuilds them by reading the log again: no extra table, no write on the
 // hot path, no coordination. Observations older than `horizonHalfLives` half-lives (default 20: weight
-// < 1e-6) are skipped.
+// < 1e-6) are skipped, and the service starts its fresh group at the first record of that horizon
+// (seek.ts: Kafka's time index, record time ~ done_at), so start-up reads minutes to hours of receipts,
+// not the topic's whole retention. (A receipt whose record is much later than its done_at is still read
+// and skipped by done_at; one stamped before the horizon is not read: its weight would be < 1e-6 anyway.)
 //
 // What counts: final events only. DELIVERED is a success (its submit -> done latency feeds the p95);
 // UNDELIVERABLE, REJECTED, EXPIRED, DELETED and FAILED are failures; UNKNOWN is ignored (it may mean
@@ -53,7 +56,8 @@ export function observationOf(d: SmsDelivery): Observation | null {
 
 export class AdaptiveStore {
   readonly book: AdaptiveBook;
-  private readonly horizonMs: number;
+  /** Observations older than this (ms) are not learnt from (start-up reads sms.delivery.v1 from now - it). */
+  readonly horizonMs: number;
 
   constructor(
     halfLifeMs: number,

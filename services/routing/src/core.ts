@@ -5,8 +5,9 @@
 //   1. joins config.changes.v1 with a per-replica group at the latest offset (so a change made while the
 //      tables load is applied after the load), then loads every table from Postgres into one snapshot;
 //   2. reads delivery.stats.v1 (compacted) from the beginning into memory, with a fresh group per process;
-//   2b. reads sms.delivery.v1 from the beginning (a fresh group per process) into the adaptive strategy's
-//      decayed estimates (adaptive-store.ts);
+//   2b. reads sms.delivery.v1 (a fresh group per process) from the adaptive horizon on (now - 20
+//      half-lives, by Kafka's time index, when `seekGroup` is given; else from the beginning) into the
+//      adaptive strategy's decayed estimates (adaptive-store.ts);
 //   3. consumes sms.submitted.v1 (group smshub-routing) and publishes SmsRouted or SmsRejected, keyed by
 //      the hub message id.
 // A config change of a kind routing uses rebuilds the whole snapshot and swaps it in atomically; a bad
@@ -102,6 +103,12 @@ export interface RoutingCoreDeps {
     Partial<Pick<typeof registry, 'delivery' | 'scheduled' | 'inbound' | 'suspicion'>>;
   clock?: Clock;
   health?: ConnectorHealth;
+  /**
+   * Sets a fresh group's offsets on a topic to the first records at or after a time (seek.ts), before the
+   * group's consumer starts: sms.delivery.v1 is then read from the adaptive horizon, not its beginning.
+   * Without it the whole topic is read (the observations past the horizon are skipped as they arrive).
+   */
+  seekGroup?: (groupId: string, topic: string, sinceMs: number) => Promise<unknown>;
 }
 
 export interface RoutingCore {
@@ -447,17 +454,18 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       const deliveryTopic = topics.delivery;
       if (deliveryTopic) {
         const adaptivePrefix = `${config.adaptiveGroupPrefix ?? 'smshub-routing-adaptive'}-${config.replicaId}`;
+        const adaptiveGroup = `${adaptivePrefix}-${uuidv7()}`;
+        // From the horizon on (older observations are not learnt from): same estimates, faster start.
+        await deps.seekGroup?.(adaptiveGroup, deliveryTopic.name, clock() - adaptive.horizonMs);
         const deliveries = await deps.consumer({
-          groupId: `${adaptivePrefix}-${uuidv7()}`,
+          groupId: adaptiveGroup,
           fromBeginning: true,
           deadLetterTopic: `${adaptivePrefix}.dlq`,
         });
         consumers.push(deliveries);
         deliveries.onBatch(
           deliveryTopic,
-          deliveryBatchHandler(adaptive, greyRoutes, () =>
-            metrics.adaptiveEstimates.set(adaptive.book.size),
-          ),
+          deliveryBatchHandler(adaptive, greyRoutes, () => metrics.adaptiveEstimates.set(adaptive.book.size)),
         );
         await deliveries.start();
       }

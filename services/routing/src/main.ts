@@ -4,6 +4,7 @@ import { tlsFiles } from '@smshub/grpc';
 import { createRoutingCore } from './core.js';
 import { DEFAULT_LATENCY_POLICY, DEFAULT_PROBE_POLICY } from './domain/grey-routes.js';
 import { startRoutingApi } from './grpc.js';
+import { seekGroupToTime } from './seek.js';
 
 await runService({
   service: 'routing',
@@ -54,6 +55,15 @@ await runService({
       consumer: (o) => ctx.consumer(o),
       pool,
       topics: ctx.topics,
+      seekGroup: async (groupId, topic, sinceMs) => {
+        const admin = ctx.kafka.admin();
+        await admin.connect();
+        try {
+          await seekGroupToTime(admin, groupId, topic, sinceMs);
+        } finally {
+          await admin.disconnect();
+        }
+      },
     });
     // Registered after the pool and producer, so it runs before they close.
     ctx.lifecycle.onShutdown('routing', () => core.stop());
