@@ -362,12 +362,16 @@ export class StatsQueries {
   }
 }
 
+const SCALE_6 = 10n ** BigInt(MONEY_SCALE - 6);
+
 /** A sum at MONEY_SCALE as Money with the smallest exact scale of at least 6. */
 export function toMoney(
   currency: string,
   v: bigint,
 ): { currencyCode: string; minorUnits: bigint; scale: number } {
   if (v === 0n) return { currencyCode: currency, minorUnits: 0n, scale: 6 };
+  // most amounts are whole micro-units: one division, no digits
+  if (v % SCALE_6 === 0n) return { currencyCode: currency, minorUnits: v / SCALE_6, scale: 6 };
   // trailing zeros counted on the digits (one allocation, not two BigInt divisions per zero)
   const digits = v.toString();
   let k = 0;
