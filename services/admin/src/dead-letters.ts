@@ -42,6 +42,8 @@ const GROUP = /^[A-Za-z0-9._-]{1,240}$/;
 export const MAX_REPLAY = 20_000;
 const MAX_LISTED_OFFSETS = 1_000;
 const MAX_ALREADY_SHOWN = 1_000;
+/** Dead-letter times remembered (two per group). */
+const TIMES_KEPT = 10_000;
 
 export interface DeadLetterDeps {
   kafka: Kafka;
@@ -115,15 +117,15 @@ const timeOf = (r: RawRecord): Date => {
   return Number.isNaN(d.getTime()) ? new Date(Number(r.timestamp)) : d;
 };
 
-function groupMessage(e: Extent, replayed: bigint, oldest?: RawRecord, newest?: RawRecord): DeadLetterGroup {
+function groupMessage(e: Extent, replayed: bigint, oldest?: Date, newest?: Date): DeadLetterGroup {
   return {
     group: e.group,
     topic: e.topic,
     count: e.high - e.low,
     startOffset: e.low,
     endOffset: e.high,
-    oldestTime: oldest ? timeOf(oldest) : undefined,
-    newestTime: newest ? timeOf(newest) : undefined,
+    oldestTime: oldest,
+    newestTime: newest,
     replayed,
   };
 }
@@ -149,28 +151,35 @@ export function deadLetterHandlers(deps: DeadLetterDeps): DeadLetterHandlers {
   const { kafka, pool, logger } = deps;
 
   /** The first and last record of each non-empty extent (unset when reading them fails: logged). */
-  async function ends(extents: Extent[]): Promise<Map<string, { oldest?: RawRecord; newest?: RawRecord }>> {
+  // When the record at a dlq offset was written never changes: remembered, so listing the groups again
+  // reads only the groups whose first or last offset moved. Bounded (cleared past TIMES_KEPT).
+  const times = new Map<string, Date>();
+  const timeKey = (topic: string, offset: bigint) => `${topic}@${offset}`;
+
+  /** The time of the first and last record of each non-empty extent (unset when reading fails: logged). */
+  async function ends(extents: Extent[]): Promise<Map<string, { oldest?: Date; newest?: Date }>> {
     const held = extents.filter((e) => e.high > e.low);
-    const out = new Map<string, { oldest?: RawRecord; newest?: RawRecord }>();
-    if (held.length === 0) return out;
+    const wanted = (offsetOf: (e: Extent) => bigint) =>
+      held
+        .filter((e) => !times.has(timeKey(e.topic, offsetOf(e))))
+        .map((e) => ({ topic: e.topic, partition: 0, from: offsetOf(e), to: offsetOf(e) + 1n }));
+    const first = (e: Extent) => e.low;
+    const last = (e: Extent) => e.high - 1n;
     try {
-      const [first, last] = await Promise.all([
-        readOffsetRanges(
-          kafka,
-          held.map((e) => ({ topic: e.topic, partition: 0, from: e.low, to: e.low + 1n })),
-        ),
-        readOffsetRanges(
-          kafka,
-          held.map((e) => ({ topic: e.topic, partition: 0, from: e.high - 1n, to: e.high })),
-        ),
+      const read = await Promise.all([
+        readOffsetRanges(kafka, wanted(first)),
+        readOffsetRanges(kafka, wanted(last)),
       ]);
-      for (const e of held) {
-        const oldest = first.find((r) => r.topic === e.topic);
-        const newest = last.find((r) => r.topic === e.topic);
-        out.set(e.group, { ...(oldest ? { oldest } : {}), ...(newest ? { newest } : {}) });
-      }
+      if (times.size > TIMES_KEPT) times.clear();
+      for (const r of read.flat()) times.set(timeKey(r.topic, BigInt(r.offset)), timeOf(r));
     } catch (err) {
       logger.warn({ err }, 'reading the oldest and newest dead letters failed; listing without their times');
+    }
+    const out = new Map<string, { oldest?: Date; newest?: Date }>();
+    for (const e of held) {
+      const oldest = times.get(timeKey(e.topic, first(e)));
+      const newest = times.get(timeKey(e.topic, last(e)));
+      out.set(e.group, { ...(oldest ? { oldest } : {}), ...(newest ? { newest } : {}) });
     }
     return out;
   }
