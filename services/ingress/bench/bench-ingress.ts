@@ -71,7 +71,14 @@ export async function startBenchIngress(name: string): Promise<BenchIngress> {
   const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
   const kadmin = kafka.admin();
   await kadmin.connect();
-  const used = [topics.submitted, topics.delivery, topics.configChanges, topics.balances];
+  const used = [
+    topics.submitted,
+    topics.scheduled,
+    topics.delivery,
+    topics.inbound,
+    topics.configChanges,
+    topics.balances,
+  ];
   await ensureTopics(kadmin, used);
 
   const producer = new TypedProducer(kafka, logger);
