@@ -1,5 +1,5 @@
-import type { ICustomPartitioner, Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
-import { Partitioners } from 'kafkajs';
+import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
+import { pinningPartitioner } from './partitioner.js';
 import type { Logger } from '@smshub/logging';
 import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { counter, histogram, injectTraceHeaders } from '@smshub/telemetry';
@@ -90,20 +90,6 @@ function refusal(err: unknown): string | undefined {
   }
   return undefined;
 }
-
-/**
- * kafkajs's default partitioner that also writes the partition it chose into the message
- * (`message.partition`): a retry, or a resend through a new producer, goes to the same partition, and
- * after `sendBatch` each record's partition is known, so the brokers' answers can be checked per record.
- */
-export const pinningPartitioner: ICustomPartitioner = () => {
-  const inner = Partitioners.DefaultPartitioner();
-  return (args) => {
-    const partition = inner(args);
-    args.message.partition = partition;
-    return partition;
-  };
-};
 
 /**
  * The records of `batch` whose partition has no answer in `acks` (what kafkajs's sendBatch returned: one
