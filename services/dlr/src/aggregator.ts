@@ -436,8 +436,12 @@ export class Aggregator {
       segments: state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
       revision,
       updatedAt: new Date(now),
-      // A re-routed message: the failed attempt's connector (rating records its cost apart).
-      reroutedFromConnectorId: n.final ? (state.reroute?.done?.from ?? '') : '',
+      // A re-routed message: the failed attempt's connector (rating records its cost apart). Not when the
+      // outcome is the failed attempt's own (the extra attempt never started: domain/expiry.ts).
+      reroutedFromConnectorId:
+        n.final && state.reroute?.done !== undefined && n.connectorId !== state.reroute.done.from
+          ? state.reroute.done.from
+          : '',
     });
   }
 

@@ -162,4 +162,36 @@ describe('re-routing fast failures', () => {
     expect(final.reroutedFromConnectorId).toBe('');
     expect(orders.some((o) => o.routed?.message?.messageId === hubId)).toBe(false);
   });
+
+  it('an extra attempt never accepted (order dead-lettered in egress) ends with the withheld failure after the re-route timeout', async () => {
+    // Read by the aggregator on every commit (the same options object): this message's row gets the
+    // order time + 1 s as its deadline, and the sweep (every 250 ms) ends it.
+    h.options.rerouteTimeoutMs = 1_000;
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await routed(hubId, true);
+    await h.dispatch({ hubId }, { connectorId: 'con_a', supplierId: 'd4d4', normalised: 'd4d4' });
+    await h.receipt({
+      connectorId: 'con_a',
+      textId: 'd4d4',
+      normalised: 'd4d4',
+      stat: 'REJECTD',
+      err: '011',
+    });
+    await waitFor(() => orders.find((o) => o.routed?.message?.messageId === hubId), {
+      what: 'the re-route order',
+    });
+    // No dispatch of attempt 2 ever comes.
+    const final = await h.waitFinal(hubId);
+    expect(final).toMatchObject({
+      status: DeliveryStatus.DELIVERY_STATUS_REJECTED,
+      connectorId: 'con_a',
+      // one supplier carried it: rating records no second cost
+      reroutedFromConnectorId: '',
+    });
+    expect(final.error?.receiptError).toBe(11);
+    expect(h.finals(hubId)).toHaveLength(1);
+    const res = await h.getMessage({ messageId: hubId });
+    expect(res.timeline.map((e) => e.event?.$case)).not.toContain('expired');
+  });
 });

@@ -55,6 +55,8 @@ describe('withRerouteCost', () => {
     expect(withRerouteCost({ ...delivery, reroutedFromConnectorId: '' }, main, catalog('submit'))).toEqual([
       main,
     ]);
+    // the extra attempt never started: the failed connector's own outcome is the final one
+    expect(withRerouteCost({ ...delivery, connectorId: 'con_a' }, main, catalog('submit'))).toEqual([main]);
     expect(rerouteCostId(ID, 'con_a')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );

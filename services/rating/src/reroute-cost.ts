@@ -32,7 +32,8 @@ export function rerouteCostId(hubMessageId: string, connectorId: string): string
 /** The delivery's own mapping, plus the internal record of the other attempt when it was re-routed. */
 export function withRerouteCost(d: SmsDelivery, main: Mapped, catalog: Catalog): Mapped[] {
   const failed = d.reroutedFromConnectorId;
-  if (!failed || !('input' in main) || !d.final || !d.connectorId) return [main];
+  // The failed connector's own outcome (the extra attempt never started): one supplier, one cost.
+  if (!failed || failed === d.connectorId || !('input' in main) || !d.final || !d.connectorId) return [main];
   const ev = main.input.event;
   const account = catalog.accounts.get(ev.accountId);
   const firstSupplier = catalog.connectors.get(failed)?.policy ?? {
