@@ -42,6 +42,8 @@ export class RerouteOrders {
       producer: TypedProducer;
       topics: DlrTopics;
       logger: Logger;
+      /** rerouteTimeoutMs (DLR_REROUTE_TIMEOUT_SECONDS), read per order: SmsReroute.send_before. */
+      options?: { rerouteTimeoutMs?: number };
     },
   ) {
     this.log = deps.logger.child({ component: 'reroute' });
@@ -71,6 +73,7 @@ export class RerouteOrders {
       for (const r of res.rows) routed.set(r.message_id, r.payload);
     }
     const rows: TimelineRow[] = [];
+    const timeoutMs = this.deps.options?.rerouteTimeoutMs;
     await Promise.all(
       orders.map(async (o) => {
         const bytes = routed.get(o.hubId) ?? routed.get(o.hubId.toLowerCase());
@@ -88,6 +91,11 @@ export class RerouteOrders {
           failure: o.done.reason.split(' ', 1)[0] ?? '',
           orderedAt: new Date(now),
           partNumber: o.partIndex + 1,
+          // Half the re-route timeout for egress to start the attempt; the other half leaves room for the
+          // supplier's answer to reach dlr before it ends the message with the failure (domain/expiry.ts).
+          ...(timeoutMs !== undefined
+            ? { sendBefore: new Date(o.done.time + Math.floor(timeoutMs / 2)) }
+            : {}),
         });
         const encoded = Buffer.from(topic.encode(order));
         await this.deps.producer.produceRaw(topic.name, o.hubId, encoded, { messageId: o.hubId });

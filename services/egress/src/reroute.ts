@@ -42,6 +42,15 @@ export class RerouteHandler {
         retriable: false,
       });
     }
+    if (order.sendBefore !== undefined && Date.now() > order.sendBefore.getTime()) {
+      // dlr ends the message with the first failure at its re-route timeout: a late extra attempt would
+      // reach the handset after the customer was told "not delivered".
+      this.log.warn(
+        { messageId, sendBefore: order.sendBefore.toISOString() },
+        're-route order read after its send_before: not sent',
+      );
+      return;
+    }
     const { sender, store } = this.deps;
     const p = sender.prepare(routed);
     if (!p.plan || p.plan.parts.length !== 1 || order.partNumber !== 1) {

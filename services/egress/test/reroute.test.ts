@@ -31,6 +31,58 @@ describe('egress: re-route orders', () => {
     await Promise.all([simA.close(), simB.close()]);
   });
 
+  function routedOf(messageId: string): SmsRouted {
+    return SmsRouted.fromPartial({
+      message: {
+        messageId,
+        accountId: 'acc_1',
+        customerMessageId: messageId,
+        source: { ton: 5, npi: 0, address: 'ACME' },
+        destination: { ton: 1, npi: 1, address: '447700900556' },
+        dataCoding: 8,
+        shortMessage: encodeUcs2('Your code is 6666'),
+        registeredDelivery: 1,
+        receivedAt: new Date(),
+      },
+      candidates: [
+        { connectorId: 'con_a', ruleId: 'rr_1' },
+        { connectorId: 'con_b', ruleId: 'rr_1' },
+      ],
+      routedAt: new Date(),
+    });
+  }
+
+  it('does not send an order read after its send_before (dlr ends the message with the failure)', async () => {
+    const messageId = uuidv7();
+    const routed = routedOf(messageId);
+    await h.producer.produce(h.topics.routed, routed);
+    await waitFor(
+      () =>
+        h
+          .dispatchesOf(messageId)
+          .some((d) => d.connectorId === 'con_a' && d.outcome === DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED),
+      { what: 'the first attempt via con_a' },
+    );
+    const bSubmits = simB.counters.submits;
+    await h.producer.produce(
+      h.topics.reroute,
+      SmsReroute.fromPartial({
+        routed,
+        fromCandidate: 1,
+        attempt: 2,
+        failedConnectorId: 'con_a',
+        reason: 'UNDELIV err 001 from con_a 80 ms after acceptance (rule rr_1)',
+        failure: 'UNDELIV',
+        orderedAt: new Date(Date.now() - 60_000),
+        sendBefore: new Date(Date.now() - 1_000),
+        partNumber: 1,
+      }),
+    );
+    await waitForGroupCommitted({ groupId: h.group, topic: h.topics.reroute.name });
+    expect(h.dispatchesOf(messageId).filter((d) => d.connectorId === 'con_b')).toEqual([]);
+    expect(simB.counters.submits).toBe(bSubmits);
+  });
+
   it('sends the order from its candidate once, as attempt 2, however often the order is read', async () => {
     const messageId = uuidv7();
     const routed = SmsRouted.fromPartial({

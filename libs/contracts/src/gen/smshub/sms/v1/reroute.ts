@@ -38,6 +38,11 @@ export interface SmsReroute {
     | undefined;
   /** 1-based egress part number (1: only single-part messages are re-routed). */
   partNumber: number;
+  /**
+   * Egress does not start the extra attempt after this time (a late order, egress away): dlr ends the
+   * message with the withheld failure at its re-route timeout (DLR_REROUTE_TIMEOUT_SECONDS). Unset: no limit.
+   */
+  sendBefore?: Date | undefined;
 }
 
 function createBaseSmsReroute(): SmsReroute {
@@ -50,6 +55,7 @@ function createBaseSmsReroute(): SmsReroute {
     failure: "",
     orderedAt: undefined,
     partNumber: 0,
+    sendBefore: undefined,
   };
 }
 
@@ -78,6 +84,9 @@ export const SmsReroute: MessageFns<SmsReroute> = {
     }
     if (message.partNumber !== 0) {
       writer.uint32(64).uint32(message.partNumber);
+    }
+    if (message.sendBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.sendBefore), writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -159,6 +168,14 @@ export const SmsReroute: MessageFns<SmsReroute> = {
             message.partNumber = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.sendBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -197,6 +214,11 @@ export const SmsReroute: MessageFns<SmsReroute> = {
         : isSet(object.part_number)
         ? globalThis.Number(object.part_number)
         : 0,
+      sendBefore: isSet(object.sendBefore)
+        ? fromJsonTimestamp(object.sendBefore)
+        : isSet(object.send_before)
+        ? fromJsonTimestamp(object.send_before)
+        : undefined,
     };
   },
 
@@ -226,6 +248,9 @@ export const SmsReroute: MessageFns<SmsReroute> = {
     if (message.partNumber !== 0) {
       obj.partNumber = Math.round(message.partNumber);
     }
+    if (message.sendBefore !== undefined) {
+      obj.sendBefore = message.sendBefore.toISOString();
+    }
     return obj;
   },
 
@@ -244,6 +269,7 @@ export const SmsReroute: MessageFns<SmsReroute> = {
     message.failure = object.failure ?? "";
     message.orderedAt = object.orderedAt ?? undefined;
     message.partNumber = object.partNumber ?? 0;
+    message.sendBefore = object.sendBefore ?? undefined;
     return message;
   },
 };
