@@ -1,5 +1,6 @@
 import { runService } from '@smshub/runtime';
 import { routingEnv } from './config.js';
+import { namespacedGroup } from '@smshub/contracts';
 import { tlsFiles } from '@smshub/grpc';
 import { createRoutingCore } from './core.js';
 import { DEFAULT_LATENCY_POLICY, DEFAULT_PROBE_POLICY } from './domain/grey-routes.js';
@@ -59,7 +60,8 @@ await runService({
         const admin = ctx.kafka.admin();
         await admin.connect();
         try {
-          await seekGroupToTime(admin, groupId, topic, sinceMs);
+          // The group as ctx.consumer names it (KAFKA_NAMESPACE applies to groups too).
+          await seekGroupToTime(admin, namespacedGroup(groupId, c.KAFKA_NAMESPACE), topic, sinceMs);
         } finally {
           await admin.disconnect();
         }

@@ -217,7 +217,7 @@ describe('hubctl routing', { timeout: 240_000 }, () => {
         if (r.code !== 0) throw new Error(r.stderr);
         const json = JSON.parse(r.stdout) as { estimates?: { connectorId: string; samples: number }[] };
         const dear = json.estimates?.find((e) => e.connectorId === 'con_dear');
-        return dear && dear.samples > 29 ? json : undefined;
+        return dear && dear.samples > 20 ? json : undefined;
       },
       { what: 'the receipts learnt', timeoutMs: 60_000 },
     );
