@@ -106,10 +106,10 @@ export class ConnectorStateReporter {
       );
       this.published.add(id);
     }
+    // A tombstone that fails is sent again at the next report (the id stays published until it is out).
     for (const id of [...this.published]) {
       if (ids.has(id)) continue;
-      sends.push(this.tombstone(id));
-      this.published.delete(id);
+      sends.push(this.tombstone(id).then(() => void this.published.delete(id)));
     }
     try {
       await Promise.all(sends);
