@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
-import { SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
+import { isSpanContextValid, SpanKind, trace, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from '@smshub/logging';
 import { counter, extractTraceContext, gauge, withSpan } from '@smshub/telemetry';
 import { DecodeError, isRetriable } from './errors.js';
@@ -11,6 +11,11 @@ import { checkFetchLimits, fetchLimitsOf, type FetchLimits } from './client.js';
 import { originalHeaders, REPLAY_RETENTION_MS, replayOriginOf, replayTopicOf } from './replay.js';
 
 const tracer = trace.getTracer('@smshub/kafka');
+
+/** A span that records or continues a trace (false for the no-op span when tracing is off). */
+function traced(span: Span): boolean {
+  return span.isRecording() || isSpanContextValid(span.spanContext());
+}
 
 /** The hub message id a record is about: the codec's messageId(), else the record key. */
 function messageIdOf(sub: Subscription, r: ConsumedRecord<unknown>): string | null | undefined {
@@ -288,7 +293,8 @@ export class TypedConsumer {
           withSpan(
             `${batch.topic} process`,
             (span) => {
-              rememberTrace(messageIdOf(sub, record), trace.setSpan(record.traceContext, span));
+              if (traced(span))
+                rememberTrace(messageIdOf(sub, record), trace.setSpan(record.traceContext, span));
               return sub.record!(record);
             },
             {
@@ -335,6 +341,9 @@ export class TypedConsumer {
         },
         r.traceContext,
       );
+      // Without tracing (no SDK registered, no trace in the record) the span is a no-op one with nothing to
+      // continue: no context to remember and no copy of the record (a map entry and three objects per record).
+      if (!traced(span)) continue;
       spans.push(span);
       const traceContext = trace.setSpan(r.traceContext, span);
       records[i] = { ...r, traceContext };

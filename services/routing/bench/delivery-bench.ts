@@ -82,6 +82,7 @@ async function run(mode: 'record' | 'batch'): Promise<number> {
   const consumer = new TypedConsumer(kafka, logger, {
     groupId: `bench_delivery_${mode}_${uuidv7()}`,
     fromBeginning: true,
+    producer,
   });
   let seen = 0;
   let done!: () => void;
