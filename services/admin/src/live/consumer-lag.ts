@@ -37,9 +37,13 @@ export function partitionLag(p: PartitionOffsets): bigint {
 
 type Admin = ReturnType<Kafka['admin']>;
 
+/** How long one reading answers every caller: the console polls every 5 s per signed-in user. */
+const SHARED_MS = 2000;
+
 export class ConsumerLagReader {
   private admin: Admin | undefined;
   private connecting: Promise<Admin> | undefined;
+  private readonly recent = new Map<string, { at: number; answer: Promise<ListConsumerLagResponse> }>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -62,8 +66,23 @@ export class ConsumerLagReader {
     return this.connecting;
   }
 
-  /** `groups` without the namespace; empty = HUB_GROUPS (those that exist: members or offsets). */
-  async read(groups: readonly string[]): Promise<ListConsumerLagResponse> {
+  /**
+   * `groups` without the namespace; empty = HUB_GROUPS (those that exist: members or offsets). Callers
+   * asking for the same groups within SHARED_MS share one reading (10-20 Kafka admin requests each).
+   */
+  read(groups: readonly string[]): Promise<ListConsumerLagResponse> {
+    const now = Date.now();
+    for (const [k, r] of this.recent) if (now - r.at >= SHARED_MS) this.recent.delete(k);
+    const key = groups.join('\0');
+    const hit = this.recent.get(key);
+    if (hit) return hit.answer;
+    const answer = this.readNow(groups);
+    this.recent.set(key, { at: now, answer });
+    answer.catch(() => this.recent.delete(key));
+    return answer;
+  }
+
+  private async readNow(groups: readonly string[]): Promise<ListConsumerLagResponse> {
     const admin = await this.client();
     const explicit = groups.length > 0;
     const names = (explicit ? groups : HUB_GROUPS).map((g) => namespacedGroup(g, this.namespace));
