@@ -317,14 +317,21 @@ describe('tracing', { timeout: 120_000 }, () => {
 
     // service.name of each process's telemetry resource.
     const services = ['ingress', 'routing', 'egress', 'dlr', 'rating'].map((s) => `smshub-${s}`);
+    // A span is exported when it ends, its parent later than its children: wait for every service and for
+    // every parent (the assertions below then say which is missing, if one never comes).
+    const complete = (got: ReturnType<typeof otlp.trace>) => {
+      const have = new Set(got.map((s) => s.spanId));
+      return got.every((s) => !s.parentSpanId || have.has(s.parentSpanId));
+    };
     const spans = await waitFor(
       () => {
         const got = otlp.trace(traceId!);
-        return services.every((s) => got.some((span) => span.service === s)) && got;
+        return services.every((s) => got.some((span) => span.service === s)) && complete(got) && got;
       },
       { timeoutMs: 30_000, intervalMs: 250, what: `spans of every service in trace ${traceId}` },
     ).catch((err: Error) => {
       const got = otlp.trace(traceId!);
+      if (services.every((s) => got.some((span) => span.service === s))) return got; // a parent is missing
       throw new Error(
         `${err.message}; spans in the trace: ${got.map((s) => `${s.service}:${s.name}`).join(', ') || 'none'}; ` +
           `services that exported any span: ${[...new Set(otlp.spans.map((s) => s.service))].join(', ') || 'none'}`,

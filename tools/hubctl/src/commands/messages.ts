@@ -119,7 +119,11 @@ export function describeEvent(e: TimelineEvent): { what: string; detail: string 
       return { what: 'released', detail: `by the scheduler at ${ev.value.releasedAt?.toISOString() ?? '?'}` };
     case 'rerouted': {
       const r = ev.value;
-      const to = r.routed?.candidates.slice(r.fromCandidate).map((c) => c.connectorId).join(', ') ?? '';
+      const to =
+        r.routed?.candidates
+          .slice(r.fromCandidate)
+          .map((c) => c.connectorId)
+          .join(', ') ?? '';
       return {
         what: 're-routed',
         detail: `attempt ${r.attempt} to ${to || '(none)'}: ${r.reason}`,
