@@ -42,6 +42,8 @@ export interface ExistingCdr {
   hubMessageId: string;
   record: Buffer;
   published: boolean;
+  /** The connector the CDR names ('' for none). */
+  connectorId: string;
   sellMinor: bigint;
   sellCurrency: string;
   buyMinor: bigint;
@@ -92,7 +94,7 @@ ON CONFLICT (account_id) DO UPDATE
 RETURNING account_id`;
 
 const SELECT_EXISTING = `
-SELECT c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published,
+SELECT c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published, c.connector_id,
        c.sell_minor::text AS sell_minor, c.sell_currency, c.buy_minor::text AS buy_minor, c.buy_currency
   FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
  WHERE c.hub_message_id = ANY($1::uuid[])`;
@@ -181,6 +183,7 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
           id: string;
           record: Buffer;
           published: boolean;
+          connector_id: string | null;
           sell_minor: string;
           sell_currency: string;
           buy_minor: string;
@@ -190,6 +193,7 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
           hubMessageId: r.id,
           record: r.record,
           published: r.published,
+          connectorId: r.connector_id ?? '',
           sellMinor: BigInt(r.sell_minor),
           sellCurrency: r.sell_currency,
           buyMinor: BigInt(r.buy_minor),

@@ -46,6 +46,8 @@ export interface RatingInput {
   internal?: boolean;
   /** The internal record of a re-routed message's other supplier attempt (reroute-cost.ts): its message. */
   reroutedMessageId?: string;
+  /** A re-routed message's final delivery: the connector that failed first (reroute-cost.ts). */
+  rerouteFrom?: string;
 }
 
 export type SkipReason = 'not-accepted' | 'multipart-waits-for-final' | 'intermediate';

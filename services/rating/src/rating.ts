@@ -30,10 +30,17 @@ import {
   type WriteResult,
 } from './cdr-store.js';
 import { decideRating } from './domain/idempotency.js';
-import { withRerouteCost } from './reroute-cost.js';
+import { rerouteCost, withRerouteCost } from './reroute-cost.js';
 import { asInternal } from './domain/internal.js';
 import type { SupplierPolicy } from './domain/types.js';
-import { fromDelivery, fromDispatched, fromInbound, InvalidEventError, type Mapped } from './events.js';
+import {
+  fromDelivery,
+  fromDispatched,
+  fromInbound,
+  InvalidEventError,
+  type Mapped,
+  type RatingInput,
+} from './events.js';
 import { startSettlementServer, type GrpcServer } from './grpc.js';
 import { ratingMetrics } from './metrics.js';
 import { readRatedTopic } from './rated-topic-reader.js';
@@ -238,12 +245,14 @@ export function createRating(deps: RatingDeps): Rating {
     let catalog = holder.catalog;
     const pending = new Map<string, Pending>();
     const ratedAt = now();
+    const rerouted: (RatingInput & { rerouteFrom: string })[] = [];
     for (const m of mapped) {
       if ('skip' in m) {
         ratingMetrics.skipped.inc({ reason: m.skip });
         continue;
       }
       const { input } = m;
+      if (input.rerouteFrom !== undefined) rerouted.push({ ...input, rerouteFrom: input.rerouteFrom });
       const inbound = m.inbound === true;
       const ev = input.event;
       if (pending.has(ev.hubMessageId)) {
@@ -316,7 +325,13 @@ export function createRating(deps: RatingDeps): Rating {
         },
       });
     }
-    if (pending.size === 0) return;
+    if (pending.size === 0) {
+      // No CDR for these messages: the re-routed ones' other attempts are told apart by the billing point.
+      if (rerouted.length > 0) {
+        await rateBatch(rerouted.map((input) => rerouteCost(input, undefined, holder.catalog)));
+      }
+      return;
+    }
 
     // The result may cover other partitions' batches written in the same transaction: only this batch's
     // records are published here.
@@ -377,6 +392,17 @@ export function createRating(deps: RatingDeps): Rating {
       if (published.has(id)) ratingMetrics.republished.inc();
       else ratingMetrics.skipped.inc({ reason: 'already-rated' });
     }
+    if (rerouted.length > 0) {
+      // The other supplier attempt of each re-routed message, told apart by the connector its CDR names.
+      const named = new Map(result.existing.map((ex) => [ex.hubMessageId, ex.connectorId]));
+      for (const id of result.inserted) {
+        const p = pending.get(id);
+        if (p !== undefined) named.set(id, p.row.connectorId);
+      }
+      await rateBatch(
+        rerouted.map((input) => rerouteCost(input, named.get(input.event.hubMessageId), holder.catalog)),
+      );
+    }
   }
 
   return {
@@ -423,7 +449,7 @@ export function createRating(deps: RatingDeps): Rating {
       });
       events.onBatch(topics.dispatched, (recs) => rateBatch(recs.map((r) => fromDispatched(r.value))));
       events.onBatch(topics.delivery, (recs) =>
-        rateBatch(recs.flatMap((r) => withRerouteCost(r.value, fromDelivery(r.value), holder.catalog))),
+        rateBatch(recs.map((r) => withRerouteCost(r.value, fromDelivery(r.value)))),
       );
       consumers.push(events);
       await events.start();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery, TrafficType } from '@smshub/contracts';
 import type { Catalog } from './catalog.js';
 import type { Mapped } from './events.js';
-import { rerouteCostId, withRerouteCost } from './reroute-cost.js';
+import { rerouteCost, rerouteCostId, withRerouteCost } from './reroute-cost.js';
 
 const ID = '01a24e38-4ca5-7442-a06a-c54764640146';
 const main: Mapped = {
@@ -32,10 +32,15 @@ const catalog = (chargeOn: 'submit' | 'delivery') =>
     connectors: new Map(),
   }) as unknown as Catalog;
 
-describe('withRerouteCost', () => {
-  it('billed on submit: the record named the failed connector, the re-sent attempt is recorded apart', () => {
-    const [, extra] = withRerouteCost(delivery, main, catalog('submit'));
-    expect(extra).toMatchObject({
+const marked = () => {
+  const m = withRerouteCost(delivery, main);
+  if (!('input' in m) || m.input.rerouteFrom === undefined) throw new Error('not marked');
+  return { ...m.input, rerouteFrom: m.input.rerouteFrom };
+};
+
+describe('rerouteCost', () => {
+  it('the CDR names the failed connector (billed on submit): the re-sent attempt is recorded apart', () => {
+    expect(rerouteCost(marked(), 'con_a', catalog('delivery'))).toMatchObject({
       input: {
         internal: true,
         reroutedMessageId: ID,
@@ -44,19 +49,30 @@ describe('withRerouteCost', () => {
     });
   });
 
-  it('billed on the final outcome: the failed attempt is recorded apart', () => {
-    const [, extra] = withRerouteCost(delivery, main, catalog('delivery'));
-    expect(extra).toMatchObject({
-      input: { internal: true, event: { connectorId: 'con_a', outcome: 'UNDELIVERABLE', segments: 1 } },
+  it('the CDR names the re-sent attempt (billed on the final outcome, or rated out of order): the failed attempt is recorded apart', () => {
+    // whatever the billing point says: the CDR decides
+    for (const chargeOn of ['submit', 'delivery'] as const) {
+      const extra = rerouteCost(marked(), 'con_b', catalog(chargeOn));
+      expect(extra).toMatchObject({
+        input: { internal: true, event: { connectorId: 'con_a', outcome: 'UNDELIVERABLE', segments: 1 } },
+      });
+      expect('input' in extra && extra.input.rerouteFrom).toBeUndefined();
+    }
+  });
+
+  it('no CDR: the billing point decides', () => {
+    expect(rerouteCost(marked(), undefined, catalog('submit'))).toMatchObject({
+      input: { event: { connectorId: 'con_b' } },
+    });
+    expect(rerouteCost(marked(), undefined, catalog('delivery'))).toMatchObject({
+      input: { event: { connectorId: 'con_a' } },
     });
   });
 
-  it('adds nothing for a message that was not re-routed, and derives a stable UUID', () => {
-    expect(withRerouteCost({ ...delivery, reroutedFromConnectorId: '' }, main, catalog('submit'))).toEqual([
-      main,
-    ]);
+  it('marks only a re-routed final delivery, and derives a stable UUID', () => {
+    expect(withRerouteCost({ ...delivery, reroutedFromConnectorId: '' }, main)).toEqual(main);
     // the extra attempt never started: the failed connector's own outcome is the final one
-    expect(withRerouteCost({ ...delivery, connectorId: 'con_a' }, main, catalog('submit'))).toEqual([main]);
+    expect(withRerouteCost({ ...delivery, connectorId: 'con_a' }, main)).toEqual(main);
     expect(rerouteCostId(ID, 'con_a')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );

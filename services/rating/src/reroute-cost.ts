@@ -7,17 +7,18 @@
 // replayed delivery writes nothing new) and `rerouted_message_id` naming the customer's message.
 // Finance sees one sale and two supplier costs; settlement per supplier includes both.
 //
-// Which attempt is "the other one" follows from the billing point (pricing.ts): billed on submit, the record
-// was made when the first supplier accepted (the failed connector), so the re-sent attempt's connector is
-// recorded apart; billed on the final outcome, the record is made from this delivery (the re-sent attempt's
-// connector), so the failed attempt is recorded apart. (Under a lag that makes rating see the re-sent
-// dispatch before the first one on a submit-billed message, the first record names the wrong connector and
-// the costs are swapped, never duplicated.)
+// Which attempt is "the other one" is the one the message's CDR does not name, read back from the CDR once
+// the final delivery's batch is written (rating.ts): billed on submit, the CDR was made when a supplier
+// accepted (normally the failed connector, the first to accept); billed on the final outcome, it is made
+// from this delivery (the re-sent attempt's connector). Deciding from the CDR rather than from the billing
+// point keeps the two records apart whatever order the events were rated in, and whatever the catalogue
+// said when each was rated. Only when the message has no CDR (its final event was not billable) does the
+// billing point decide.
 import { createHash } from 'node:crypto';
 import type { SmsDelivery } from '@smshub/contracts';
 import type { Catalog } from './catalog.js';
 import { billingPoint } from './domain/pricing.js';
-import type { Mapped } from './events.js';
+import type { Mapped, RatingInput } from './events.js';
 
 /** A stable UUID for the internal record of `connectorId`'s attempt of `hubMessageId`. */
 export function rerouteCostId(hubMessageId: string, connectorId: string): string {
@@ -29,22 +30,42 @@ export function rerouteCostId(hubMessageId: string, connectorId: string): string
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
 
-/** The delivery's own mapping, plus the internal record of the other attempt when it was re-routed. */
-export function withRerouteCost(d: SmsDelivery, main: Mapped, catalog: Catalog): Mapped[] {
+/** The delivery's own mapping, marked when the message was re-routed (rating.ts then calls rerouteCost). */
+export function withRerouteCost(d: SmsDelivery, main: Mapped): Mapped {
   const failed = d.reroutedFromConnectorId;
   // The failed connector's own outcome (the extra attempt never started): one supplier, one cost.
-  if (!failed || failed === d.connectorId || !('input' in main) || !d.final || !d.connectorId) return [main];
-  const ev = main.input.event;
-  const account = catalog.accounts.get(ev.accountId);
-  const firstSupplier = catalog.connectors.get(failed)?.policy ?? {
-    connectorId: failed,
-    buyChargeOn: 'submit',
-  };
-  const point = account === undefined ? 'final' : billingPoint(account.policy, firstSupplier);
-  const other = point === 'submit' ? d.connectorId : failed;
-  const extra: Mapped = {
+  if (!failed || failed === d.connectorId || !('input' in main) || !d.final || !d.connectorId) return main;
+  return { ...main, input: { ...main.input, rerouteFrom: failed } };
+}
+
+/**
+ * The internal record of the attempt that `cdrConnectorId` (the connector the message's CDR names;
+ * undefined when it has none) does not name. `input` is a delivery marked by withRerouteCost.
+ */
+export function rerouteCost(
+  input: RatingInput & { rerouteFrom: string },
+  cdrConnectorId: string | undefined,
+  catalog: Catalog,
+): Mapped {
+  const ev = input.event;
+  const failed = input.rerouteFrom;
+  const resent = ev.connectorId ?? '';
+  let other: string;
+  if (cdrConnectorId === failed) other = resent;
+  else if (cdrConnectorId === resent) other = failed;
+  else {
+    const account = catalog.accounts.get(ev.accountId);
+    const firstSupplier = catalog.connectors.get(failed)?.policy ?? {
+      connectorId: failed,
+      buyChargeOn: 'submit',
+    };
+    const point = account === undefined ? 'final' : billingPoint(account.policy, firstSupplier);
+    other = point === 'submit' ? resent : failed;
+  }
+  const { rerouteFrom: _marked, ...rest } = input;
+  return {
     input: {
-      ...main.input,
+      ...rest,
       event: {
         ...ev,
         hubMessageId: rerouteCostId(ev.hubMessageId, other),
@@ -57,5 +78,4 @@ export function withRerouteCost(d: SmsDelivery, main: Mapped, catalog: Catalog):
       reroutedMessageId: ev.hubMessageId,
     },
   };
-  return [main, extra];
 }

@@ -629,3 +629,44 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     }
   });
 });
+
+describe('a re-routed message (two supplier attempts)', () => {
+  /** The dispatch that made the CDR, then the final delivery through con_b after con_a failed. */
+  async function rerouted(
+    firstRated: 'con_a' | 'con_b',
+  ): Promise<{ sale: BillingRated; cost: BillingRated }> {
+    const id = randomUUID();
+    const ctx = context(h.accounts.submit, `4917${String(Date.now()).slice(-7)}`, NEW, { country: 'DE' }, id);
+    await h.producer.produce(h.topics.dispatched, accepted(ctx, firstRated));
+    await ratedRecord(id);
+    const delivery = {
+      ...finalDelivery(ctx, DeliveryStatus.DELIVERY_STATUS_DELIVERED, { connectorId: 'con_b' }),
+      reroutedFromConnectorId: 'con_a',
+    };
+    await h.producer.produce(h.topics.delivery, delivery);
+    const cost = await waitFor(
+      () => h.rated.map((r) => BillingRated.decode(r.value)).find((r) => r.reroutedMessageId === id),
+      { what: `the internal record of ${id}'s other attempt`, timeoutMs: 20_000 },
+    );
+    // a replayed delivery writes nothing new
+    await h.producer.produce(h.topics.delivery, delivery);
+    await eventsRated([h.groupId]);
+    await waitForGroupCommitted({ groupId: h.ratedReaderGroup, topic: h.topics.rated.name });
+    expect(recordsFor(id)).toHaveLength(1);
+    expect(h.rated.filter((r) => BillingRated.decode(r.value).reroutedMessageId === id)).toHaveLength(1);
+    return { sale: recordsFor(id)[0]!, cost };
+  }
+
+  it('sells once and records the attempt the sale does not name, at its cost', async () => {
+    const { sale, cost } = await rerouted('con_a');
+    expect([sale.internal, sale.connectorId]).toEqual([false, 'con_a']);
+    expect([cost.internal, cost.connectorId, cost.sell?.minorUnits ?? 0n]).toEqual([true, 'con_b', 0n]);
+  });
+
+  it('when the re-sent attempt was rated first, the failed one is recorded apart (never the same supplier twice)', async () => {
+    const { sale, cost } = await rerouted('con_b');
+    expect(sale.connectorId).toBe('con_b');
+    expect([cost.internal, cost.connectorId]).toEqual([true, 'con_a']);
+    expect(cost.buy?.minorUnits ?? 0n).toBeGreaterThan(0n);
+  });
+});
