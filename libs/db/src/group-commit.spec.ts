@@ -6,7 +6,7 @@ interface Row {
   poison?: boolean;
 }
 
-function recorder(maxItems = 100, keyed = true) {
+function recorder(maxItems = 100, keyed = true, lingerMs?: number) {
   const commits: string[][] = [];
   const group = new GroupCommit<Row, string[]>({
     commit: async (rows) => {
@@ -18,6 +18,7 @@ function recorder(maxItems = 100, keyed = true) {
     },
     ...(keyed ? { keyOf: (r: Row) => r.id } : {}),
     maxItems,
+    ...(lingerMs !== undefined ? { lingerMs } : {}),
   });
   return { group, commits };
 }
@@ -83,5 +84,18 @@ describe('GroupCommit', () => {
       group.push([{ id: 'x' }]),
     ]);
     expect(commits).toEqual([['a', 'a', 'x', 'x']]);
+  });
+
+  it('with lingerMs, members of later turns share the commit; a full queue does not wait for the linger', async () => {
+    // a linger far longer than the test's timeout: only a full queue (maxItems 3) can start the commit
+    const { group, commits } = recorder(3, false, 600_000);
+    const a = group.push([{ id: 'a' }]);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 10));
+    const b = group.push([{ id: 'b' }]);
+    await new Promise((r) => setImmediate(r));
+    const c = group.push([{ id: 'c' }]);
+    await Promise.all([a, b, c]);
+    expect(commits).toEqual([['a', 'b', 'c']]);
   });
 });

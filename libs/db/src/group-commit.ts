@@ -24,6 +24,12 @@ export interface GroupCommitOptions<T, R> {
   keyOf?: (item: T) => string;
   /** Items per commit at most (a member is never split; a larger member is committed alone). */
   maxItems: number;
+  /**
+   * How long a commit waits after its first member arrived for more (default 0: to the end of that
+   * event-loop turn). For writers whose cost is per commit and whose readers can wait (statistics): a
+   * flow is then written once per `lingerMs`. Once `maxItems` are queued the commit starts at once.
+   */
+  lingerMs?: number;
 }
 
 interface Member<T, R> {
@@ -73,13 +79,39 @@ export class GroupCommit<T, R> {
     return group;
   }
 
+  private lingering: NodeJS.Timeout | undefined;
+
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.running) return;
+    const linger = this.opts.lingerMs ?? 0;
+    if (linger > 0 && this.queued() < this.opts.maxItems) {
+      if (this.scheduled || this.queue.length === 0) return;
+      this.scheduled = true;
+      this.lingering = setTimeout(() => {
+        this.scheduled = false;
+        this.lingering = undefined;
+        this.pump();
+      }, linger);
+      return;
+    }
+    // A full queue does not wait for the rest of the linger.
+    if (this.lingering) {
+      clearTimeout(this.lingering);
+      this.lingering = undefined;
+      this.scheduled = false;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
       this.pump();
     });
+  }
+
+  private queued(): number {
+    let n = 0;
+    for (const m of this.queue) n += m.items.length;
+    return n;
   }
 
   private pump(): void {
