@@ -50,6 +50,8 @@ export class ReceiptDispatcher {
   private housekeeping: NodeJS.Timeout | null = null;
   private listener: PoolClient | null = null;
   private readonly inflight = new Set<Promise<void>>();
+  /** Receipts claimed in their insert (`sendClaimed`) whose deliver_sm is not answered yet. */
+  private direct = 0;
   /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
   private acks: { messageId: string; status: number }[] = [];
   /** Acknowledged receipts (message id/status) whose "sent" mark is not written yet: never sent again. */
@@ -78,6 +80,43 @@ export class ReceiptDispatcher {
     const list = (this.receivers.get(systemId) ?? []).filter((s) => s !== session);
     if (list.length) this.receivers.set(systemId, list);
     else this.receivers.delete(systemId);
+  }
+
+  /**
+   * How many more receipts this replica takes claimed in their insert (`ReceiptStore.insertMany` with
+   * `claim`) and sends at once, without a claim statement: at most `batch` of them wait for their
+   * deliver_sm_resp at a time, as a claim round's would; the rest are stored unclaimed for the claim loop.
+   */
+  directRoom(): number {
+    return this.running ? Math.max(0, this.opts.batch - this.direct) : 0;
+  }
+
+  /** Whether a receiver or transceiver of `systemId` is bound on this replica. */
+  canSend(systemId: string): boolean {
+    return (this.receivers.get(systemId) ?? []).some(
+      (s) => s.state === 'BOUND_RX' || s.state === 'BOUND_TRX',
+    );
+  }
+
+  /**
+   * Sends receipts this replica claimed in their insert (attempt 1, under its lease), as a claim round
+   * would send them; not waited for. A dispatcher stopping meanwhile frees them for the next claimer.
+   */
+  sendClaimed(rows: readonly ClaimedReceipt[]): void {
+    for (const r of rows) {
+      if (!this.running) {
+        void this.store
+          .release(r.messageId, r.status, this.opts.replicaId)
+          .catch((err: unknown) => this.log.warn({ err }, 'cannot free a claimed receipt; its lease will'));
+        continue;
+      }
+      this.direct++;
+      void this.track(
+        this.send(r)
+          .catch((err: unknown) => this.log.warn({ err }, 'receipt dispatch failed; its lease will end'))
+          .finally(() => this.direct--),
+      );
+    }
   }
 
   kick(): void {

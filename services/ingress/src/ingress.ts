@@ -27,7 +27,7 @@ import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { buildInboundDelivery } from './inbound-mo.js';
-import { isTransientDbError, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
+import { isTransientDbError, receiptKey, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
 import { cancelRequest, heldQueryResponse, RecentlyHeld, replaceRequest, type HeldMessages } from './held.js';
@@ -641,11 +641,26 @@ export function createIngress(deps: IngressDeps): Ingress {
       const write = { states, receipts, written: Promise.resolve() };
       write.written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
         nextWrite = null;
-        const [, inserted] = await Promise.all([
+        // Receipts of a receiver bound here are inserted claimed by this replica and sent at once (no
+        // claim statement); the others wait for whichever replica has one (notification, claim loop).
+        let room = dispatcher.directRoom();
+        const mine = write.receipts.map((r) => {
+          const here = room > 0 && dispatcher.canSend(r.systemId);
+          if (here) room--;
+          return here;
+        });
+        const claim = { replica: opts.replicaId, leaseMs: opts.receipts.leaseMs, mine };
+        const [, { inserted, claimed }] = await Promise.all([
           store.upsertStates(write.states),
-          store.insertMany(write.receipts),
+          store.insertMany(write.receipts, claim),
         ]);
-        if (inserted > 0) dispatcher.kick();
+        const direct = claimed.size;
+        if (direct > 0)
+          dispatcher.sendClaimed(
+            // A receipt twice in the batch (a redelivered event) is one row: sent once.
+            write.receipts.filter((r) => claimed.delete(receiptKey(r))).map((r) => ({ ...r, attempts: 1 })),
+          );
+        if (inserted > direct) dispatcher.kick();
       });
       nextWrite = write;
       return write.written;

@@ -47,6 +47,11 @@ export interface MessageStateRow {
   errorCode: number;
 }
 
+/** The key of a receipt row (primary key message_id, status) as `insertMany` reports claimed rows. */
+export function receiptKey(r: { messageId: string; status: number }): string {
+  return `${r.messageId.toLowerCase()}/${r.status}`;
+}
+
 /** Postgres-level errors that a retry can cure (connection lost, server shutting down, too many clients). */
 export function isTransientDbError(err: unknown): boolean {
   const e = err as { code?: string; message?: string } | null;
@@ -69,24 +74,43 @@ export class ReceiptStore {
   /**
    * Stores receipts, one statement for a consumed batch of sms.delivery.v1. Idempotent on
    * (message_id, status): a redelivered event does not make a second receipt. Returns how many rows were new.
+   *
+   * With `claim`, the rows whose `claim.mine[i]` is true are inserted already claimed by `claim.replica` for
+   * `claim.leaseMs` (their first attempt), as `claim()` would leave them: this replica has a receiver of
+   * theirs bound and sends them at once, without a claim statement. `claimed` lists the keys
+   * (`receiptKey`) of those actually inserted (a redelivered event's row exists already and is left to
+   * whoever holds it). Only unclaimed new rows notify the other replicas (migration 0121).
    */
-  async insertMany(rs: readonly PendingReceipt[]): Promise<number> {
-    if (rs.length === 0) return 0;
+  async insertMany(
+    rs: readonly PendingReceipt[],
+    claim?: { replica: string; leaseMs: number; mine: readonly boolean[] },
+  ): Promise<{ inserted: number; claimed: Set<string> }> {
+    const claimed = new Set<string>();
+    if (rs.length === 0) return { inserted: 0, claimed };
     // byte strings as one binary parameter each (libs/db packBytes), not a bytea[] pg would write and
     // PostgreSQL parse as hex
     const texts = packBytes(rs.map((r) => r.shortMessage));
     const errors = packBytes(rs.map((r) => r.networkErrorCode ?? null));
-    const res = await this.pool.query(
-      `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
+    const mine = claim ? rs.map((_, i) => claim.mine[i] === true) : null;
+    const res = await this.pool.query<{ n: number; claimed: string[] | null }>(
+      `WITH ins AS (
+       INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
          source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
-         data_coding, short_message, message_state, network_error_code, expires_at, esm_class)
+         data_coding, short_message, message_state, network_error_code, expires_at, esm_class,
+         claimed_by, claim_until, attempts)
        SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11,
-         substring($12::bytea FROM u.ts FOR u.tl), u.c13, substring($14::bytea FROM u.ns FOR u.nl), u.c15, u.c16
+         substring($12::bytea FROM u.ts FOR u.tl), u.c13, substring($14::bytea FROM u.ns FOR u.nl), u.c15, u.c16,
+         CASE WHEN u.mine THEN $22::text END,
+         CASE WHEN u.mine THEN now() + make_interval(secs => $23::double precision / 1000) END,
+         CASE WHEN u.mine THEN 1 ELSE 0 END
        FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
          $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $17::int[], $18::int[],
-         $13::smallint[], $19::int[], $20::int[], $15::timestamptz[], $16::smallint[])
-         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16)
-       ON CONFLICT (message_id, status) DO NOTHING`,
+         $13::smallint[], $19::int[], $20::int[], $15::timestamptz[], $16::smallint[], $21::boolean[])
+         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16, mine)
+       ON CONFLICT (message_id, status) DO NOTHING
+       RETURNING message_id, status, claimed_by IS NOT NULL AS mine)
+       SELECT count(*)::int AS n, array_agg(message_id::text || '/' || status) FILTER (WHERE mine) AS claimed
+         FROM ins`,
       [
         rs.map((r) => r.messageId),
         rs.map((r) => r.status),
@@ -108,9 +132,14 @@ export class ReceiptStore {
         texts.lengths,
         errors.starts,
         errors.lengths,
+        mine ?? rs.map(() => false),
+        claim?.replica ?? null,
+        claim?.leaseMs ?? 0,
       ],
     );
-    return res.rowCount ?? 0;
+    const row = res.rows[0];
+    for (const k of row?.claimed ?? []) claimed.add(k);
+    return { inserted: row?.n ?? 0, claimed };
   }
 
   /** Claims due receipts of these system_ids for `leaseMs`; rows another replica holds are skipped. */
