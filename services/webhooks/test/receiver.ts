@@ -56,8 +56,13 @@ export class Receiver {
       .map((r) => JSON.parse(r.body) as { id: string; data: Record<string, unknown> });
   }
 
-  async stop(): Promise<void> {
+  /** Drops the connections of the requests it holds unanswered (their senders see the socket close). */
+  release(): void {
     for (const res of this.hung.splice(0)) res.destroy();
+  }
+
+  async stop(): Promise<void> {
+    this.release();
     if (!this.server) return;
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server!.close(() => resolve()));
