@@ -48,6 +48,36 @@ export async function withAdminRetries<T>(call: () => Promise<T>, attempts = 10)
   }
 }
 
+/**
+ * Waits until the broker's metadata names every partition of `topics` with a leader. A topic the
+ * controller has just created is not served yet for a moment (longer on a busy machine): kafkajs's own
+ * wait gives up at UNKNOWN_TOPIC_OR_PARTITION, the retry then finds the topic made and returns at once, and
+ * the caller's subscribe or produce failed with "This server does not host this topic-partition".
+ */
+async function waitUntilServed(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    let why: string;
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics });
+      const pending = meta.topics.filter(
+        (t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0),
+      );
+      if (pending.length === 0) return;
+      why = `no leader yet for ${pending.map((t) => t.name).join(', ')}`;
+    } catch (err) {
+      const e = err as { retriable?: boolean; type?: string; message?: string };
+      const transient =
+        e.retriable === true || ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(e.type ?? '');
+      if (!transient) throw err;
+      why = e.message ?? String(err);
+    }
+    if (Date.now() >= deadline)
+      throw new Error(`topics ${topics.join(', ')} not served within ${timeoutMs} ms: ${why}`);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(50 * attempt, 500)));
+  }
+}
+
 export interface EnsureTopicsResult {
   created: string[];
   /** Topics whose partition count was raised to the layout's. */
@@ -146,6 +176,10 @@ export async function ensureTopics(
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
     }
     result.created.push(...missing.map((l) => l.name));
+    await waitUntilServed(
+      admin,
+      missing.map((l) => l.name),
+    );
   }
   const present = layouts.filter((l) => existing.has(l.name));
   if (present.length) {
