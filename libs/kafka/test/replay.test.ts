@@ -143,5 +143,7 @@ describe('dead-letter replay', () => {
       await waitFor(() => seenB.includes('later'), { what: 'B reads a later record' });
       expect(seenB).toEqual(['good1', 'bad', 'good2', 'later']);
     },
+    // four group joins and a commit wait, each up to seconds on a busy machine
+    120_000,
   );
 });
