@@ -16,12 +16,15 @@ export interface WaitOptions {
 /**
  * Polls `probe` until it returns a value other than undefined/false, and returns that value.
  * Throws with `what` and the last error when the timeout passes. Use instead of sleeps.
+ * The default timeout (30 s) is for a 2-core CI machine running several test files at once, where a
+ * consumer group join plus a Kafka round trip can take more than 15 s; a passing wait returns as soon as the
+ * condition holds, so only a failure is slower.
  */
 export async function waitFor<T>(
   probe: () => T | Promise<T>,
   opts: WaitOptions = {},
 ): Promise<Exclude<T, false | undefined>> {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const intervalMs = opts.intervalMs ?? 50;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

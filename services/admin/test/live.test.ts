@@ -155,38 +155,51 @@ interface States {
 describe('ListConnectorStates', () => {
   it('merges the replicas, shows a silent one stale and forgets one at its tombstone', async () => {
     const states = () => call<States>('listConnectorStates', { connectorId: 'con_live' }, secrets.operations);
-    await h.producer.produce(topic, record('r-a'));
-    await h.producer.produce(topic, record('r-b', { throttledLastMinute: 4 }));
-    const both = await waitFor(
-      async () => {
-        const s = await states();
-        const c = s.connectors[0];
-        return c && c.replicas.length === 3 && c.replicas.filter((r) => !r.stale).length === 2
-          ? s
-          : undefined;
-      },
-      { what: 'two fresh replicas and the dead one', timeoutMs: 15_000 },
-    );
-    expect(both.caughtUp).toBe(true);
-    const c = both.connectors[0]!;
-    expect(c.replicas.map((r) => [r.state.replicaId, r.stale])).toEqual([
-      ['r-a', false],
-      ['r-b', false],
-      ['r-dead', true],
-    ]);
-    // The stale replica's figures are not counted.
-    expect(c.sessionsBound).toBe(2);
-    expect(c.throttledLastMinute).toBe(7);
-
-    // r-b stops reporting: stale after 3 intervals (1.2 s) while r-a keeps reporting.
-    const beat = setInterval(() => void h.producer.produce(topic, record('r-a')).catch(() => undefined), 200);
+    // The replicas report every 200 ms (their records say 400 ms: stale after 1.2 s of silence) for as long
+    // as the test looks at them fresh. One record each was not enough on a busy machine: r-a could turn
+    // stale before r-b's record arrived, and they were never seen fresh together.
+    let reporting = ['r-a', 'r-b'];
+    const report = () => {
+      for (const id of reporting)
+        void h.producer
+          .produce(topic, record(id, id === 'r-b' ? { throttledLastMinute: 4 } : {}))
+          .catch(() => undefined);
+    };
+    report();
+    const beat = setInterval(report, 200);
     try {
-      await waitFor(
-        async () => (await states()).connectors[0]?.replicas.find((r) => r.state.replicaId === 'r-b')?.stale,
-        { what: 'r-b stale', timeoutMs: 10_000 },
+      const both = await waitFor(
+        async () => {
+          const s = await states();
+          const c = s.connectors[0];
+          return c && c.replicas.length === 3 && c.replicas.filter((r) => !r.stale).length === 2
+            ? s
+            : undefined;
+        },
+        { what: 'two fresh replicas and the dead one', timeoutMs: 15_000 },
       );
-      const now = (await states()).connectors[0]!;
-      expect(now.replicas.find((r) => r.state.replicaId === 'r-a')!.stale).toBe(false);
+      expect(both.caughtUp).toBe(true);
+      const c = both.connectors[0]!;
+      expect(c.replicas.map((r) => [r.state.replicaId, r.stale])).toEqual([
+        ['r-a', false],
+        ['r-b', false],
+        ['r-dead', true],
+      ]);
+      // The stale replica's figures are not counted.
+      expect(c.sessionsBound).toBe(2);
+      expect(c.throttledLastMinute).toBe(7);
+
+      // r-b stops reporting: stale after 3 intervals (1.2 s) while r-a keeps reporting; its figures then
+      // leave the totals. Read from one answer in which r-b is stale and r-a fresh.
+      reporting = ['r-a'];
+      const now = await waitFor(
+        async () => {
+          const con = (await states()).connectors[0];
+          const stale = (id: string) => con?.replicas.find((r) => r.state.replicaId === id)?.stale;
+          return stale('r-b') === true && stale('r-a') === false ? con : undefined;
+        },
+        { what: 'r-b stale while r-a is fresh', timeoutMs: 15_000 },
+      );
       expect(now.throttledLastMinute).toBe(3);
     } finally {
       clearInterval(beat);
