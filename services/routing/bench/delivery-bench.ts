@@ -1,25 +1,42 @@
-// CPU of routing's sms.delivery.v1 consumer per record: the record handler routing had (libs/kafka's
-// per-record path: retries, span scope, heartbeat, a promise per record) against the batch handler it has
-// now (src/delivery-consumer.ts), both over real Kafka with the real AdaptiveStore and GreyRouteMonitor.
+// CPU of routing's sms.delivery.v1 consumer per record, over real Kafka with the real AdaptiveStore and
+// GreyRouteMonitor, in three forms run alternated in this process:
+//   before: the handler of session 6 (the whole SmsDelivery decoded by the generated decoder; every record
+//           put in two WeakSets; the monitor's async onDelivery awaited per record), copied below;
+//   full:   today's handler (src/delivery-consumer.ts) on records decoded by the generated decoder;
+//   view:   today's handler on routing's slim view (src/delivery-view.ts), as the service runs it.
 // Run (needs KAFKA_BROKERS, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/routing/bench/delivery-bench.ts [records=20000] [pairs=3]
-// Produces `records` final DELIVERED statuses to a topic of its own (2 partitions), then reads them once with each handler
-// as a warm-up and `pairs` times each, alternated (record, batch, record, batch, ...), each time with a fresh group
-// from the beginning: this process's CPU time (user + system) from the group's assignment until the
-// handler has seen every record, per record. Prints every run and the medians; not a test.
+//   npx tsx --conditions=@smshub/source services/routing/bench/delivery-bench.ts [records=20000] [rounds=3]
+// Produces `records` final DELIVERED statuses shaped like dlr's (full message context, one part) to a topic
+// of its own (2 partitions), then reads them once with each form as a warm-up and `rounds` times each,
+// alternated, each time with a fresh group from the beginning: this process's CPU time (user + system) from
+// the group's assignment until the handler has seen every record, per record. Prints every run and the
+// medians; not a test.
 import { randomBytes } from 'node:crypto';
-import { SmsDelivery, DeliveryStatus, TrafficType, topics as registry } from '@smshub/contracts';
-import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import {
+  SmsDelivery,
+  DeliveryStatus,
+  SubmitChannel,
+  TrafficType,
+  topics as registry,
+} from '@smshub/contracts';
+import {
+  createKafka,
+  TypedConsumer,
+  TypedProducer,
+  type BatchHandler,
+  type ConsumedRecord,
+} from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
 import { v7 as uuidv7 } from 'uuid';
 import { AdaptiveStore } from '../src/adaptive-store.js';
 import { deliveryBatchHandler } from '../src/delivery-consumer.js';
+import { deliveryViewCodec, type DeliveryView } from '../src/delivery-view.js';
 import { DEFAULT_GREY_ROUTE_CONFIG, GreyRouteMonitor } from '../src/grey-routes.js';
 import { SuspicionStore } from '../src/suspicion-store.js';
 
 const total = Number(process.argv[2] ?? 20_000);
-const pairs = Number(process.argv[3] ?? 3);
+const rounds = Number(process.argv[3] ?? 3);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const logger = createLogger({ service: 'routing-delivery-bench', level: 'warn' });
 const suffix = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
@@ -47,10 +64,18 @@ for (let i = 0; i < total; i++) {
   const value = SmsDelivery.fromPartial({
     context: {
       messageId: uuidv7(),
-      accountId: 'acc',
+      accountId: 'acc_bank_1',
+      systemId: 'bank1',
+      customerMessageId: randomBytes(8).toString('hex'),
+      source: { address: 'BANKNAME', ton: 5, npi: 0 },
+      destination: { address: `4479${String(11_000_000 + i).padStart(8, '0')}`, ton: 1, npi: 1 },
+      registeredDelivery: 1,
       receivedAt: new Date(now - 5_000),
+      receiptText: Buffer.from('Your code is 123456'),
+      channel: SubmitChannel.SUBMIT_CHANNEL_SMPP,
+      validityUntil: new Date(now + 86_400_000),
       trafficType: i % 3 === 0 ? TrafficType.TRAFFIC_TYPE_OTP : TrafficType.TRAFFIC_TYPE_TRANSACTIONAL,
-      destinationInfo: { mcc, mnc, countryCode: 'GB' },
+      destinationInfo: { mcc, mnc, countryCode: 'GB', matchedPrefix: '4479', ported: false, source: 1 },
     },
     status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
     final: true,
@@ -59,7 +84,15 @@ for (let i = 0; i < total; i++) {
     revision: 2,
     doneAt: new Date(now - 1_000),
     updatedAt: new Date(now - 1_000),
-    parts: [{ partNumber: 1, status: DeliveryStatus.DELIVERY_STATUS_DELIVERED, connectorId: `con_${i % 3}` }],
+    parts: [
+      {
+        partNumber: 1,
+        status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+        connectorId: `con_${i % 3}`,
+        supplierMessageId: randomBytes(8).toString('hex'),
+        doneAt: new Date(now - 1_000),
+      },
+    ],
   });
   pending.push(producer.produce(topic, value));
   if (pending.length >= 2_000) await Promise.all(pending.splice(0));
@@ -67,7 +100,33 @@ for (let i = 0; i < total; i++) {
 await Promise.all(pending);
 console.log(`produced ${total} final statuses`);
 
-async function run(mode: 'record' | 'batch'): Promise<number> {
+/** Session 6's handler (before delivery-view.ts), as it was, on full SmsDelivery values. */
+function handlerBefore(
+  adaptive: AdaptiveStore,
+  greyRoutes: { onDelivery(d: SmsDelivery): Promise<void> },
+  onLearnt: () => void,
+): BatchHandler<SmsDelivery> {
+  const learnt = new WeakSet<ConsumedRecord<SmsDelivery>>();
+  const observed = new WeakSet<ConsumedRecord<SmsDelivery>>();
+  return async (records) => {
+    let any = false;
+    for (const r of records) {
+      if (learnt.has(r)) continue;
+      learnt.add(r);
+      if (adaptive.apply(r.value)) any = true;
+    }
+    if (any) onLearnt();
+    for (const r of records) {
+      if (observed.has(r)) continue;
+      await greyRoutes.onDelivery(r.value);
+      observed.add(r);
+    }
+  };
+}
+
+type Mode = 'before' | 'full' | 'view';
+
+async function run(mode: Mode): Promise<number> {
   const adaptive = new AdaptiveStore(3_600_000);
   const grey = new GreyRouteMonitor({
     pool: {} as Pool, // only a probe's receipt (channel PROBE) is written; none here
@@ -88,20 +147,28 @@ async function run(mode: 'record' | 'batch'): Promise<number> {
   let done!: () => void;
   const all = new Promise<void>((resolve) => (done = resolve));
   let learnt = 0;
-  if (mode === 'record')
-    consumer.on(topic, (r) => {
-      if (adaptive.apply(r.value)) learnt++;
-      if (++seen === total) done();
-      return grey.onDelivery(r.value);
-    });
-  else {
-    const handle = deliveryBatchHandler(adaptive, grey, () => learnt++);
-    consumer.onBatch(topic, async (records) => {
+  const counted =
+    <T>(handle: BatchHandler<T>): BatchHandler<T> =>
+    async (records) => {
       await handle(records);
       seen += records.length;
       if (seen === total) done();
-    });
-  }
+    };
+  if (mode === 'before')
+    consumer.onBatch(
+      topic,
+      counted(
+        // The monitor's onDelivery was an async method: a promise per record.
+        handlerBefore(adaptive, { onDelivery: async (d) => grey.onDelivery(d) }, () => learnt++),
+      ),
+    );
+  else if (mode === 'full')
+    consumer.onBatch(topic, counted<SmsDelivery>(deliveryBatchHandler(adaptive, grey, () => learnt++)));
+  else
+    consumer.onBatch(
+      deliveryViewCodec(topic),
+      counted<DeliveryView>(deliveryBatchHandler(adaptive, grey, () => learnt++)),
+    );
   const assigned = consumer.waitForAssignment();
   await consumer.start();
   await assigned;
@@ -113,11 +180,12 @@ async function run(mode: 'record' | 'batch'): Promise<number> {
   return (used.user + used.system) / total;
 }
 
-const results: Record<'record' | 'batch', number[]> = { record: [], batch: [] };
+const modes: Mode[] = ['before', 'full', 'view'];
+const results: Record<Mode, number[]> = { before: [], full: [], view: [] };
 // Warm-up (compilation, connections): one run of each, not counted.
-for (const mode of ['record', 'batch'] as const) await run(mode);
-for (let i = 0; i < pairs; i++) {
-  for (const mode of ['record', 'batch'] as const) {
+for (const mode of modes) await run(mode);
+for (let i = 0; i < rounds; i++) {
+  for (const mode of modes) {
     const us = await run(mode);
     results[mode].push(us);
     console.log(`${mode}: ${us.toFixed(1)} CPU-µs per record`);
@@ -126,7 +194,7 @@ for (let i = 0; i < pairs; i++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const { loadavg } = await import('node:os');
 console.log(
-  `median over ${pairs} runs each: record handler ${median(results.record).toFixed(1)} µs, batch handler ${median(results.batch).toFixed(1)} µs per record; load average ${loadavg()
+  `median over ${rounds} runs each, CPU-µs per record: ${modes.map((m) => `${m} ${median(results[m]).toFixed(1)}`).join(', ')}; load average ${loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')}`,
 );

@@ -15,9 +15,10 @@
 // delivered). The key is (connector, "MCC-MNC" of destination_info, else its country, traffic type), the
 // key the strategy asks by. A corrected revision of a final status counts again (rare; accepted).
 
-import { DeliveryStatus, TrafficType as ProtoTrafficType, type SmsDelivery } from '@smshub/contracts';
+import { DeliveryStatus, TrafficType as ProtoTrafficType } from '@smshub/contracts';
 import { AdaptiveBook, type AdaptiveLookup, type Observation } from './domain/adaptive.js';
 import type { TrafficType } from './domain/types.js';
+import type { DeliveryView } from './delivery-view.js';
 
 const TRAFFIC: Record<number, TrafficType> = {
   [ProtoTrafficType.TRAFFIC_TYPE_OTP]: 'OTP',
@@ -34,7 +35,7 @@ const FAILURES = new Set<DeliveryStatus>([
 ]);
 
 /** The observation an sms.delivery.v1 event stands for, or null when it teaches nothing. */
-export function observationOf(d: SmsDelivery): Observation | null {
+export function observationOf(d: DeliveryView): Observation | null {
   if (!d.final || d.connectorId === '') return null;
   const delivered = d.status === DeliveryStatus.DELIVERY_STATUS_DELIVERED;
   if (!delivered && !FAILURES.has(d.status)) return null;
@@ -69,7 +70,7 @@ export class AdaptiveStore {
   }
 
   /** Applies one sms.delivery.v1 event; returns true when it was learnt from. */
-  apply(d: SmsDelivery): boolean {
+  apply(d: DeliveryView): boolean {
     const o = observationOf(d);
     if (!o || o.at < this.clock() - this.horizonMs) return false;
     this.book.record(o);

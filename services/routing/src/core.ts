@@ -48,6 +48,7 @@ import { demoteSuspected, demotes } from './domain/grey-routes.js';
 import { DEFAULT_GREY_ROUTE_CONFIG, GreyRouteMonitor, type GreyRouteConfig } from './grey-routes.js';
 import { SuspicionStore } from './suspicion-store.js';
 import { deliveryBatchHandler } from './delivery-consumer.js';
+import { deliveryViewCodec } from './delivery-view.js';
 
 export interface RoutingCoreConfig {
   /** This replica's name: per-replica config group. */
@@ -463,8 +464,9 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
           deadLetterTopic: `${adaptivePrefix}.dlq`,
         });
         consumers.push(deliveries);
+        // Decoded to routing's view only (delivery-view.ts): most of each record is not needed here.
         deliveries.onBatch(
-          deliveryTopic,
+          deliveryViewCodec(deliveryTopic),
           deliveryBatchHandler(adaptive, greyRoutes, () => metrics.adaptiveEstimates.set(adaptive.book.size)),
         );
         await deliveries.start();

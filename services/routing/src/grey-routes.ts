@@ -29,7 +29,6 @@ import {
   SuspicionReason,
   TrafficType,
   type RouteSuspicion,
-  type SmsDelivery,
   type SmsInbound,
   type SmsRouted,
   type SmsSubmitted,
@@ -55,6 +54,7 @@ import type { Clock } from './domain/types.js';
 import { numberInfo } from './mapping.js';
 import { metrics } from './metrics.js';
 import type { SuspicionStore } from './suspicion-store.js';
+import type { DeliveryView } from './delivery-view.js';
 
 /** The token a probe carries, as the handset echoes it. */
 export const PROBE_TOKEN = /PRB-[0-9a-f]{12}/;
@@ -155,25 +155,36 @@ export class GreyRouteMonitor {
 
   // ---------------------------------------------------------------- inputs
 
-  /** A final status on sms.delivery.v1: a probe's receipt, and a latency sample of its connector. */
-  async onDelivery(d: SmsDelivery): Promise<void> {
-    if (!d.final || d.connectorId === '') return;
+  /**
+   * A final status on sms.delivery.v1: a probe's receipt, and a latency sample of its connector. Returns the
+   * probe's database write when there is one (to await), else nothing: the rest is synchronous.
+   */
+  onDelivery(d: DeliveryView): Promise<void> | undefined {
+    if (!d.final || d.connectorId === '') return undefined;
     const ctx = d.context;
     const at = (d.updatedAt ?? d.doneAt)?.getTime();
     if (ctx?.channel === SubmitChannel.SUBMIT_CHANNEL_PROBE) {
-      await this.deps.pool.query(
-        `UPDATE routing_probes SET receipt_status = $2, receipt_at = $3
-          WHERE message_id = $1 AND receipt_at IS NULL`,
-        [
-          ctx.messageId,
-          deliveryStatusToJSON(d.status).replace('DELIVERY_STATUS_', ''),
-          new Date(at ?? this.deps.clock()),
-        ],
-      );
+      // The latency sample only once the probe's receipt is written (a failed write retries both).
+      return this.deps.pool
+        .query(
+          `UPDATE routing_probes SET receipt_status = $2, receipt_at = $3
+            WHERE message_id = $1 AND receipt_at IS NULL`,
+          [
+            ctx.messageId,
+            deliveryStatusToJSON(d.status).replace('DELIVERY_STATUS_', ''),
+            new Date(at ?? this.deps.clock()),
+          ],
+        )
+        .then(() => this.sampleLatency(d, at));
     }
+    this.sampleLatency(d, at);
+    return undefined;
+  }
+
+  private sampleLatency(d: DeliveryView, at: number | undefined): void {
     const policy = this.deps.config.latency;
     if (!policy || d.status !== DeliveryStatus.DELIVERY_STATUS_DELIVERED) return;
-    const submitted = ctx?.receivedAt?.getTime();
+    const submitted = d.context?.receivedAt?.getTime();
     if (submitted === undefined || at === undefined) return;
     if (at <= (this.clearedAt.get(d.connectorId) ?? -Infinity)) return;
     let w = this.latency.get(d.connectorId);
