@@ -13,6 +13,7 @@ import {
 import { dataCodingInfo, decodeText, ESM_CLASS_UDHI, parseUdh } from '@smshub/smpp';
 import type { PrefixTable } from './domain/prefix-table.js';
 import { rerouteTerms } from './domain/reroute.js';
+import { encodeRejectedWith, encodeRoutedWith } from './event-encoder.js';
 import type {
   Destination,
   RejectCategory,
@@ -177,38 +178,18 @@ export function toRejected(
   };
 }
 
-/** Protobuf key of field 1 (`message`) with wire type 2 (length-delimited), in SmsRouted and SmsRejected. */
-const MESSAGE_FIELD_KEY = 0x0a;
-
-function lengthDelimitedHeader(length: number): Buffer {
-  const out = [MESSAGE_FIELD_KEY];
-  let n = length;
-  while (n > 0x7f) {
-    out.push((n & 0x7f) | 0x80);
-    n >>>= 7;
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
-
 /**
  * The encoding of an SmsRouted / SmsRejected whose `message` is exactly the consumed SmsSubmitted: its
  * bytes as received go in field 1 instead of encoding the decoded message again (the largest part of the
- * event). Field 1 comes first either way, so the result is byte for byte what the codec would write.
+ * event), and the other fields are written by event-encoder.ts. Byte for byte what the codec would write.
  * `submittedBytes` must be the encoding of `value.message`; without them the whole value is encoded.
  */
-export function encodeWithSubmitted<T extends SmsRouted | SmsRejected>(
-  codec: { encode(value: T): { finish(): Uint8Array } },
-  value: T,
-  submittedBytes: Uint8Array | undefined,
-): Buffer {
-  if (submittedBytes === undefined) return Buffer.from(codec.encode(value).finish());
-  const rest = codec.encode({ ...value, message: undefined }).finish();
-  return Buffer.concat([lengthDelimitedHeader(submittedBytes.length), submittedBytes, rest]);
-}
-
 export const encodeRouted = (value: SmsRouted, submittedBytes: Uint8Array | undefined): Buffer =>
-  encodeWithSubmitted(SmsRouted, value, submittedBytes);
+  submittedBytes === undefined
+    ? Buffer.from(SmsRouted.encode(value).finish())
+    : encodeRoutedWith(value, submittedBytes);
 
 export const encodeRejected = (value: SmsRejected, submittedBytes: Uint8Array | undefined): Buffer =>
-  encodeWithSubmitted(SmsRejected, value, submittedBytes);
+  submittedBytes === undefined
+    ? Buffer.from(SmsRejected.encode(value).finish())
+    : encodeRejectedWith(value, submittedBytes);
