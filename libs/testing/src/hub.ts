@@ -227,6 +227,12 @@ export interface Hub {
   process(name: string): HubProcess;
   /** Runs `tools/ops/src/main.ts <args>` with the hub's environment; rejects with its output on failure. */
   ops(args: string[]): string;
+  /**
+   * The same, without blocking: the test's own event loop goes on (its SMPP binds answer, its readers
+   * read) while the command runs. Use it once the hub runs; `ops` blocked a test for the whole run of a
+   * tsx process, tens of seconds on a busy machine.
+   */
+  opsAsync(args: string[]): Promise<string>;
   /** Every process exit the harness did not ask for. */
   crashes(): string[];
   /** Stops every process (SIGTERM, then SIGKILL after the grace period). */
@@ -311,6 +317,28 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       throw new Error(`ops ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   };
+  const opsAsync = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [...entryArgs(root, 'tools/ops', bundles), ...args], {
+        cwd: root,
+        env: baseEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(stdout);
+        else reject(new Error(`ops ${args.join(' ')} failed (${code ?? signal}):\n${stdout}\n${stderr}`));
+      });
+    });
   ops(['setup']);
   ops(['demo', '--sim-config', simConfig]);
 
@@ -377,6 +405,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
       return p;
     },
     ops,
+    opsAsync,
     crashes() {
       return [...processes.values()].flatMap((p) => p.unexpectedExits.map((e) => `${p.name}: ${e}`));
     },

@@ -81,8 +81,9 @@ async function metric(h: Hub, service: string, line: string): Promise<number> {
   return found ? Number(found.split(' ')[1]) : 0;
 }
 
-function mo(h: Hub, args: string[]): string {
-  return h.ops(['mo', '--from', SUBSCRIBER, ...args]);
+/** `ops mo` without blocking this process (its receiver bind must go on answering while the tool runs). */
+function mo(h: Hub, args: string[]): Promise<string> {
+  return h.opsAsync(['mo', '--from', SUBSCRIBER, ...args]);
 }
 
 beforeAll(async () => {
@@ -119,16 +120,11 @@ beforeAll(async () => {
   receiver = new Receiver();
   await receiver.bind(hub);
   // egress binds to the simulators a moment after it is ready: the first MO waits for that.
-  await waitFor(
-    () => {
-      try {
-        return mo(hub!, ['--to', HUB_NUMBER, '--text', 'hello hub']);
-      } catch {
-        return undefined;
-      }
-    },
-    { timeoutMs: 60_000, intervalMs: 1000, what: 'the simulator to send the first MO' },
-  );
+  await waitFor(() => mo(hub!, ['--to', HUB_NUMBER, '--text', 'hello hub']).catch(() => undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 1000,
+    what: 'the simulator to send the first MO',
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -139,7 +135,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('inbound messages (MO)', () => {
+// Each step runs `ops mo` (a tsx process) and waits up to 60 s for the hub: more than the default 60 s.
+describe('inbound messages (MO)', { timeout: 180_000 }, () => {
   it('an MO to an assigned number reaches the customer as deliver_sm esm_class 0 with its text', async () => {
     const got = await waitFor(() => receiver!.mo().find((m) => m.text === 'hello hub'), {
       timeoutMs: 60_000,
@@ -179,7 +176,7 @@ describe('inbound messages (MO)', () => {
   it('a long MO in three UDH parts arrives as one message', async () => {
     const text =
       'This reply is long enough to be sent in three parts by the handset, and the hub joins them.';
-    expect(mo(hub!, ['--to', HUB_NUMBER, '--text', text, '--parts', '3'])).toContain('3 part(s)');
+    expect(await mo(hub!, ['--to', HUB_NUMBER, '--text', text, '--parts', '3'])).toContain('3 part(s)');
     const got = await waitFor(() => receiver!.mo().find((m) => m.text === text), {
       timeoutMs: 60_000,
       what: 'the reassembled MO',
@@ -191,7 +188,7 @@ describe('inbound messages (MO)', () => {
 
   it('parts whose siblings never arrive are passed on as parts after the timeout', async () => {
     const text = 'AAAAAAAAAA-BBBBBBBBBB-CCCCCCCCCC';
-    mo(hub!, ['--to', HUB_NUMBER, '--text', text, '--parts', '3', '--only-parts', '1,3']);
+    await mo(hub!, ['--to', HUB_NUMBER, '--text', text, '--parts', '3', '--only-parts', '1,3']);
     const parts = await waitFor(
       () => {
         const ps = receiver!.mo().filter((m) => m.esmClass === 0x40 && /AAAA|CCCC/.test(m.text));
@@ -208,7 +205,7 @@ describe('inbound messages (MO)', () => {
 
   it('an MO to an unassigned number is dropped and counted', async () => {
     const before = await metric(hub!, 'inbound', 'smshub_inbound_dropped_total{reason="unassigned_number"}');
-    mo(hub!, ['--to', UNASSIGNED, '--text', 'anyone there?']);
+    await mo(hub!, ['--to', UNASSIGNED, '--text', 'anyone there?']);
     await waitFor(
       async () =>
         (await metric(hub!, 'inbound', 'smshub_inbound_dropped_total{reason="unassigned_number"}')) >
@@ -216,7 +213,7 @@ describe('inbound messages (MO)', () => {
       { timeoutMs: 60_000, what: 'the unassigned-number drop counted' },
     );
     // Then a later MO to the assigned number arrives, and nothing for the unassigned one came before it.
-    mo(hub!, ['--to', HUB_NUMBER, '--text', 'after the drop']);
+    await mo(hub!, ['--to', HUB_NUMBER, '--text', 'after the drop']);
     await waitFor(() => receiver!.mo().find((m) => m.text === 'after the drop'), {
       timeoutMs: 60_000,
       what: 'the later MO',
@@ -227,7 +224,7 @@ describe('inbound messages (MO)', () => {
   it('an MO that arrives while ingress is down is delivered once it is back', async () => {
     await receiver!.close();
     await hub!.process('ingress').kill();
-    mo(hub!, ['--to', HUB_NUMBER, '--text', 'while you were out']);
+    await mo(hub!, ['--to', HUB_NUMBER, '--text', 'while you were out']);
     await waitFor(() => inbound!.records.find((r) => r.value.text === 'while you were out'), {
       timeoutMs: 60_000,
       what: 'the MO published on sms.inbound.v1',

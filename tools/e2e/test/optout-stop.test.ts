@@ -39,8 +39,19 @@ let rejected: TopicReader<SmsRejected> | undefined;
 let routed: TopicReader<SmsRouted> | undefined;
 let accountId = '';
 
-function mo(text: string): string {
-  return hub!.ops(['mo', '--from', `+${SUBSCRIBER}`, '--to', HUB_NUMBER, '--text', text]);
+/**
+ * The subscriber's MO through `ops mo`, without blocking this process: with the blocking `ops` the test's
+ * SMPP bind stood still for the whole tsx run (tens of seconds at load; a START once never came within the
+ * tool's 120 s). Retried while the simulator has no bound session to send it on.
+ */
+function mo(text: string): Promise<string> {
+  return waitFor(
+    () =>
+      hub!
+        .opsAsync(['mo', '--from', `+${SUBSCRIBER}`, '--to', HUB_NUMBER, '--text', text])
+        .catch(() => undefined),
+    { timeoutMs: 60_000, intervalMs: 1000, what: `the simulator to send ${text}` },
+  );
 }
 
 /** One MT to the subscriber, from the hub number unless `from` says otherwise; its receipt. */
@@ -126,16 +137,7 @@ describe('opt-out: reply STOP and see the next message rejected', { timeout: 300
 
   it('STOP: the customer sees the MO, and the next MT from that number is REJECTD err 017, sent to no supplier', async () => {
     // egress binds to the simulators a moment after it is ready: the MO waits for that.
-    await waitFor(
-      () => {
-        try {
-          return mo('Stop');
-        } catch {
-          return undefined;
-        }
-      },
-      { timeoutMs: 60_000, intervalMs: 1000, what: 'the simulator to send the STOP' },
-    );
+    await mo('Stop');
     await waitFor(() => esme!.unmatched.find((t) => t === 'Stop'), {
       timeoutMs: 60_000,
       what: 'the STOP delivered to the customer as an MO',
@@ -184,7 +186,7 @@ describe('opt-out: reply STOP and see the next message rejected', { timeout: 300
   });
 
   it('HELP is answered with an MT from the hub number, marked as a keyword reply', async () => {
-    mo('help');
+    await mo('help');
     const reply = await waitFor(
       () =>
         submitted!.records
@@ -206,7 +208,7 @@ describe('opt-out: reply STOP and see the next message rejected', { timeout: 300
   });
 
   it('START removes the opt-out: the next MT from the number is delivered', async () => {
-    mo('START');
+    await mo('START');
     const delivered = await waitFor(
       async () => {
         const got = await mt('Welcome back');

@@ -118,13 +118,14 @@ function routingLoadedOne(): boolean {
 
 describe('quiet hours', () => {
   it('holds a message until the window opens, then the scheduler releases it and routing routes it once', async () => {
-    // The window opens at the next minute boundary at least 20 s ahead and stays open 30 minutes.
+    // The window opens at the next minute boundary at least 30 s ahead and stays open 30 minutes: the
+    // change must reach routing and the message be held before it opens (20 s was short at load 30).
     let opens = Math.ceil(Date.now() / 60_000) * 60_000;
-    if (opens - Date.now() < 20_000) opens += 60_000;
+    if (opens - Date.now() < 30_000) opens += 60_000;
     await setGbWindow(hhmm(opens), hhmm(opens + 30 * 60_000));
     await waitFor(() => routingLoadedOne() || undefined, {
       what: 'routing loaded the quiet hours',
-      timeoutMs: 20_000,
+      timeoutMs: 25_000,
     });
 
     const r = await session!.submit({
@@ -139,7 +140,7 @@ describe('quiet hours', () => {
     const id = r.message_id as string;
     const held = await waitFor(() => scheduled!.records.find((x) => x.value.customerMessageId === id), {
       what: 'the hold on sms.scheduled.v1',
-      timeoutMs: 20_000,
+      timeoutMs: 25_000,
     });
     expect(held.value.holdUntil?.getTime()).toBe(opens);
     expect(held.value.holdReason).toBe(HoldReason.HOLD_REASON_QUIET_HOURS);
@@ -152,7 +153,8 @@ describe('quiet hours', () => {
     });
     const releasedAt = out.value.message!.releasedAt!.getTime();
     expect(releasedAt).toBeGreaterThanOrEqual(opens);
-    expect(releasedAt).toBeLessThan(opens + 5_000);
+    // At the opening: the scheduler wakes at the due time, but a busy machine delays it by seconds.
+    expect(releasedAt).toBeLessThan(opens + 15_000);
     // Held once: the release was routed, not held again.
     expect(scheduled!.records.filter((x) => x.value.customerMessageId === id)).toHaveLength(1);
   }, 240_000);
