@@ -58,7 +58,13 @@ export interface ConsumerOptions {
   /** Name of the group's dead-letter topic; default `<groupId>.dlq`. */
   deadLetterTopic?: string;
   sessionTimeoutMs?: number;
-  /** How often resolved offsets are committed while running (they are also committed on stop). */
+  /**
+   * How long a handled record's offset may wait to be committed (default 1,000 ms); what is handled by then
+   * is committed in one OffsetCommit request. Offsets are also committed on stop() and when the member
+   * notices a rebalance. 0 commits after every partition batch (kafkajs's autoCommit: an OffsetCommit per
+   * batch, a log append in the broker for each). A member that dies uncleanly has its records of the last
+   * interval redelivered (at-least-once: handlers are idempotent).
+   */
   commitIntervalMs?: number;
   partitionsConsumedConcurrently?: number;
   /**
@@ -110,6 +116,9 @@ const lagGauge = gauge(
 
 class StoppingError extends Error {}
 
+/** Default `commitIntervalMs`. */
+export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+
 /**
  * How long the broker holds a fetch that finds no record (with `minBytes` 1 a record answers it at once,
  * so this is no latency). It is the cost of an idle consumer: a fetch request, its response and a turn of
@@ -137,6 +146,14 @@ export class TypedConsumer {
   readonly replayTopic: string;
   private running = false;
   private stopping = false;
+  private readonly commitIntervalMs: number;
+  /** Commits every handled offset not committed yet (set from the latest batch: kafkajs's group). */
+  private commitHandled: (() => Promise<void>) | null = null;
+  /** Armed after a batch when its offsets wait for the commit interval. */
+  private commitTimer: NodeJS.Timeout | null = null;
+  /** Batches being handled now (stop() waits for them before its last commit). */
+  private inHand = 0;
+  private idle: (() => void) | null = null;
 
   constructor(
     private readonly kafka: Kafka,
@@ -147,6 +164,7 @@ export class TypedConsumer {
     this.retry = { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000, ...opts.retry };
     this.deadLetterTopic = opts.deadLetterTopic ?? `${opts.groupId}.dlq`;
     this.replayTopic = replayTopicOf(this.deadLetterTopic);
+    this.commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     const fetch = { ...fetchLimitsOf(kafka), ...opts.fetch };
     checkFetchLimits(fetch);
     this.consumer = kafka.consumer({
@@ -199,9 +217,10 @@ export class TypedConsumer {
     // Every replay written for this group is for it, whenever it was written: from the beginning.
     await this.consumer.subscribe({ topic: this.replayTopic, fromBeginning: true });
     this.running = true;
+    // Commits are this class's (commitSoon, stop, beat): kafkajs's autoCommit commits after every batch
+    // whatever its interval, an OffsetCommit request per partition batch.
     await this.consumer.run({
-      autoCommit: true,
-      autoCommitInterval: this.opts.commitIntervalMs ?? 1000,
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.eachBatch(payload),
@@ -223,12 +242,53 @@ export class TypedConsumer {
     });
   }
 
-  /** Finishes the record in hand, commits what was processed, leaves the group. */
+  /** Finishes the batches in hand, commits what was processed, leaves the group. */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    if (this.running) {
+      // No new batch is taken (eachBatch returns at once); the ones in hand finish or stop at a record.
+      this.consumer.pause([...this.subs.keys(), this.replayTopic].map((topic) => ({ topic })));
+      if (this.inHand > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      await this.commitNow();
+    }
     await this.consumer.disconnect();
     this.running = false;
+  }
+
+  /** Commits what was handled and is not committed yet; a failure only means those records come again. */
+  private async commitNow(): Promise<void> {
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
+    await this.commitHandled?.().catch((err: unknown) =>
+      this.log.warn({ err }, 'could not commit offsets (their records will be delivered again)'),
+    );
+  }
+
+  /** After a batch: its offsets are committed now (interval 0) or with others within the interval. */
+  private async commitSoon(p: EachBatchPayload): Promise<void> {
+    this.commitHandled = async () => {
+      const offsets = p.uncommittedOffsets();
+      if (offsets.topics.length) await p.commitOffsetsIfNecessary(offsets);
+    };
+    if (this.commitIntervalMs <= 0) return this.commitNow();
+    this.commitTimer ??= setTimeout(() => {
+      this.commitTimer = null;
+      if (!this.stopping) void this.commitNow();
+    }, this.commitIntervalMs);
+  }
+
+  /**
+   * A heartbeat; when it says the group is rebalancing, what was handled is committed first (the group
+   * still takes commits of the current generation), so the partitions' next owner does not get it again.
+   */
+  private async beat(p: EachBatchPayload): Promise<void> {
+    try {
+      await p.heartbeat();
+    } catch (err) {
+      if ((err as { type?: string }).type === 'REBALANCE_IN_PROGRESS') await this.commitNow();
+      throw err;
+    }
   }
 
   private decode(
@@ -258,6 +318,16 @@ export class TypedConsumer {
   }
 
   private async eachBatch(p: EachBatchPayload): Promise<void> {
+    if (this.stopping) return; // not resolved: delivered again to whoever owns the partition next
+    this.inHand++;
+    try {
+      await this.handleBatch(p);
+    } finally {
+      if (--this.inHand === 0 && this.idle) this.idle();
+    }
+  }
+
+  private async handleBatch(p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     if (batch.topic === this.replayTopic) return this.eachReplayBatch(p);
     const sub = this.subs.get(batch.topic);
@@ -273,7 +343,7 @@ export class TypedConsumer {
       if (err instanceof StoppingError) return; // unresolved records are redelivered after the rebalance
       throw err;
     }
-    await p.commitOffsetsIfNecessary();
+    await this.commitSoon(p);
   }
 
   private async processRecords(sub: Subscription, p: EachBatchPayload): Promise<void> {
@@ -311,7 +381,7 @@ export class TypedConsumer {
         p,
       );
       p.resolveOffset(m.offset);
-      await p.heartbeat();
+      await this.beat(p);
     }
   }
 
@@ -361,7 +431,7 @@ export class TypedConsumer {
     }
     const last = batch.messages.at(-1);
     if (last) p.resolveOffset(last.offset);
-    await p.heartbeat();
+    await this.beat(p);
   }
 
   private async runBatch(
@@ -397,7 +467,7 @@ export class TypedConsumer {
       if (err instanceof StoppingError) return;
       throw err;
     }
-    await p.commitOffsetsIfNecessary();
+    await this.commitSoon(p);
   }
 
   /**
@@ -464,7 +534,7 @@ export class TypedConsumer {
         p,
       );
       p.resolveOffset(m.offset);
-      await p.heartbeat();
+      await this.beat(p);
     }
   }
 
@@ -500,7 +570,7 @@ export class TypedConsumer {
         if (!p.isRunning() || this.stopping) throw new StoppingError();
         await new Promise((resolve) => setTimeout(resolve, backoff));
         backoff = Math.min(backoff * 2, this.retry.maxBackoffMs);
-        await p.heartbeat();
+        await this.beat(p);
       }
     }
   }
