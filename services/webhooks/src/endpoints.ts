@@ -58,6 +58,12 @@ export class EndpointStore {
     };
   }
 
+  /** The cached endpoint (null: the account has none) while fresh; undefined when it must be read. */
+  cached(accountId: string, now = Date.now()): Endpoint | null | undefined {
+    const hit = this.cache.get(accountId);
+    return hit && now - hit.at < this.cacheTtlMs ? hit.value : undefined;
+  }
+
   async get(accountId: string, opts: { fresh?: boolean } = {}): Promise<Endpoint | null> {
     const hit = this.cache.get(accountId);
     if (!opts.fresh && hit && Date.now() - hit.at < this.cacheTtlMs) return hit.value;

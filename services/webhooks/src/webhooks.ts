@@ -4,11 +4,12 @@
 import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
-import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kafka';
+import { DecodeError, type ConsumerOptions, type ConsumedRecord, type TypedConsumer } from '@smshub/kafka';
 import type { SmsDelivery, SmsInbound, topics as registry } from '@smshub/contracts';
 import type { WebhooksOptions } from './config.js';
 import { Dispatcher } from './dispatcher.js';
 import { callbackAllowed, deliveryBody, wanted } from './domain/payload.js';
+import { deliveryViewCodec, type DeliveryView } from './domain/delivery-view.js';
 import { inboundBody } from './domain/inbound-payload.js';
 import { EndpointStore } from './endpoints.js';
 import { startGrpcServer, webhookService, type GrpcServer } from './grpc.js';
@@ -55,17 +56,28 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
   let retention: NodeJS.Timeout | undefined;
   let grpcServer: GrpcServer | undefined;
 
-  /** Stores the deliveries a batch of events asks for; the consumer commits the offsets afterwards. */
-  async function onBatch(records: ConsumedRecord<SmsDelivery>[]): Promise<void> {
+  /**
+   * Stores the deliveries a batch of events asks for; the consumer commits the offsets afterwards. A record
+   * of an account without an enabled endpoint (most of them) is skipped on its account id alone: neither
+   * decoded nor awaited (the endpoint cache answers synchronously while it is fresh).
+   */
+  async function onBatch(records: ConsumedRecord<DeliveryView>[]): Promise<void> {
     const rows: NewDelivery[] = [];
     const now = new Date();
     for (const r of records) {
-      const event = r.value;
-      const accountId = event.context?.accountId;
+      const accountId = r.value.accountId;
+      if (!accountId) continue;
+      const endpoint = endpoints.cached(accountId) ?? (await endpoints.get(accountId));
+      if (!endpoint || !endpoint.enabled) continue;
+      let event: SmsDelivery;
+      try {
+        event = r.value.event();
+      } catch (err) {
+        // Malformed past the account id: dead-lettered, as a record the consumer cannot decode is.
+        throw new DecodeError(r.topic, err);
+      }
       const messageId = event.context?.messageId;
-      if (!accountId || !messageId) continue;
-      const endpoint = await endpoints.get(accountId);
-      if (!endpoint || !endpoint.enabled || !wanted(event, endpoint.includeIntermediate)) continue;
+      if (!messageId || !wanted(event, endpoint.includeIntermediate)) continue;
       const id = uuidv7(now.getTime());
       // The message's own callback_url (HTTP API) wins over the account's URL; it is signed with the
       // account's secret, so it needs the account's endpoint too.
@@ -147,7 +159,7 @@ export function createWebhooks(deps: WebhooksDeps): Webhooks {
         },
       );
       consumer = (await deps.consumer({ groupId: options.groupId, fromBeginning: false })).onBatch(
-        deps.topics.delivery,
+        deliveryViewCodec(deps.topics.delivery),
         onBatch,
       );
       if (deps.topics.inbound) consumer.onBatch(deps.topics.inbound, onInbound);
