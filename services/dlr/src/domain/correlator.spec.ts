@@ -280,6 +280,24 @@ describe('service extensions', () => {
     expect(finals(c.sweep(T0 + 10 * 3_600_000))).toEqual([]);
   });
 
+  it('forgets final messages on forgetFinal and keeps those still waiting for a receipt', () => {
+    const c = correlator({ reportMatches: true });
+    c.onDispatch(dispatch('m1', 'decco', '5'));
+    c.onDispatch(dispatch('m2', 'decco', '6'));
+    c.onDispatch(dispatch('m3', 'decco', '7', { partsTotal: 2 }));
+    c.onReceipt(receipt('decco', { textId: '5', statText: 'DELIVRD', err: '000' }));
+    c.onReceipt(receipt('decco', { textId: '7', statText: 'DELIVRD', err: '000' }));
+    expect(c.forgetFinal(['m1', 'm2', 'm3', 'unknown'])).toBe(1);
+    expect([c.has('m1'), c.has('m2'), c.has('m3')]).toEqual([false, true, true]);
+    expect(c.size.indexKeys).toBe(2); // m1's supplier id left the index with it
+    // a duplicate receipt of m1 now matches nothing in memory (the service looks the dispatch up again)
+    expect(c.match(receipt('decco', { textId: '5', statText: 'DELIVRD' }))).toBeUndefined();
+    expect(c.match(receipt('decco', { textId: '6', statText: 'DELIVRD' }))).toEqual({
+      hubMessageId: 'm2',
+      partIndex: 0,
+    });
+  });
+
   it('forgets parked receipts on clearParked without reporting them', () => {
     const c = correlator({ parkTtlMs: 1 });
     c.onReceipt(receipt('decco', { text: 'id:77 stat:DELIVRD err:000' }));

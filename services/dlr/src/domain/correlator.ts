@@ -259,6 +259,22 @@ export class Correlator {
     return this.messages.has(hubMessageId);
   }
 
+  /**
+   * Drops the messages of `hubMessageIds` whose outcome is final from memory (no `evicted` output), for a
+   * service that keeps the state elsewhere and only needs the in-flight messages here: a later receipt of
+   * one of them (a duplicate) then matches nothing in memory until the service loads its dispatch again.
+   * Returns how many were dropped.
+   */
+  forgetFinal(hubMessageIds: Iterable<string>): number {
+    let n = 0;
+    for (const id of hubMessageIds) {
+      if (this.messages.get(id)?.finalNotified !== true) continue;
+      this.evict(id);
+      n++;
+    }
+    return n;
+  }
+
   /** Forgets every parked receipt without reporting it (for a service that keeps them elsewhere). */
   clearParked(): void {
     this.parked.clear();
