@@ -180,11 +180,17 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     ...(mode === 'paced' ? { rate } : {}),
   }),
 ]);
-const loadDone = new Promise<number | null>((resolve) => load.on('exit', resolve));
+let loadFailed = false; // the load gave up (e.g. Kafka did not acknowledge in time): stop waiting for rows
+const loadDone = new Promise<number | null>((resolve) =>
+  load.on('exit', (code) => {
+    loadFailed = code !== 0;
+    resolve(code);
+  }),
+);
 let finalsSeen = 0;
 let polls = 0;
 const memoryPeak = { heapTotal: 0, heapUsed: 0, external: 0 };
-while (finalsSeen < N && performance.now() - start < 600_000) {
+while (finalsSeen < N && !loadFailed && performance.now() - start < 600_000) {
   await new Promise((r) => setTimeout(r, 100));
   finalsSeen = await finalRows();
   // a pass over /proc costs this process CPU: once a second is enough (backends outlive the phase)
