@@ -98,4 +98,13 @@ describe('GroupCommit', () => {
     await Promise.all([a, b, c]);
     expect(commits).toEqual([['a', 'b', 'c']]);
   });
+
+  it('flush() starts a lingering commit at once', async () => {
+    const { group, commits } = recorder(100, false, 600_000);
+    const a = group.push([{ id: 'a' }]);
+    await new Promise((r) => setImmediate(r));
+    group.flush();
+    await a;
+    expect(commits).toEqual([['a']]);
+  });
 });

@@ -81,6 +81,15 @@ export class GroupCommit<T, R> {
 
   private lingering: NodeJS.Timeout | undefined;
 
+  /** Starts the commit of what is queued without waiting for the rest of the linger (a shutdown). */
+  flush(): void {
+    if (!this.lingering) return;
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    this.scheduled = false;
+    this.pump();
+  }
+
   private schedule(): void {
     if (this.running) return;
     const linger = this.opts.lingerMs ?? 0;

@@ -15,6 +15,13 @@ export const statsEnv = {
   STATS_HOUR_RETENTION_DAYS: envInt({ min: 1, max: 3_660, default: 400 }),
   /** A rated message's counted revision is remembered this long so a correction replaces it. */
   STATS_CORRECTION_DAYS: envInt({ min: 1, max: 90, default: 3 }),
+  /**
+   * Records are summed in memory and written once per this interval (one transaction for every
+   * partition, offsets included): the figures are this much later, the writes per message far fewer.
+   */
+  STATS_FLUSH_MS: envInt({ min: 0, max: 60_000, default: 1_000 }),
+  /** A flush starts at once when this many records are pending (a backlog being read). */
+  STATS_FLUSH_RECORDS: envInt({ min: 1, max: 1_000_000, default: 10_000 }),
   /** Connections of the query side (the roll-up writer uses a few more). */
   STATS_QUERY_POOL_SIZE: envInt({ min: 1, max: 200, default: 8 }),
 };
@@ -32,6 +39,8 @@ export interface StatsOptions {
   groupId: string;
   /** How often retention runs (ms); default one hour. */
   purgeEveryMs?: number;
+  /** Flush of the roll-ups: every `intervalMs` (default 1,000), or at once when `maxRecords` (10,000) are pending. */
+  flush?: { intervalMs: number; maxRecords: number };
 }
 
 export function optionsFromEnv(env: StatsEnv): StatsOptions {
@@ -48,5 +57,6 @@ export function optionsFromEnv(env: StatsEnv): StatsOptions {
       correctionDays: env.STATS_CORRECTION_DAYS,
     },
     groupId: 'smshub-stats',
+    flush: { intervalMs: env.STATS_FLUSH_MS, maxRecords: env.STATS_FLUSH_RECORDS },
   };
 }

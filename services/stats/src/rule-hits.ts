@@ -1,42 +1,14 @@
 // Hits per routing and firewall rule (0901_stats_rule_hits.sql), counted from the records every routing
-// replica publishes, so the counts hold whichever replica decided:
-//   sms.routed.v1    a hit of the routing rule that produced the candidates (candidates[0].rule_id);
-//   sms.rejected.v1  a hit of the rule that refused (rule_id; none when no rule did, e.g. an invalid
-//                    number): a firewall rule when the customer error is a firewall one (FIREWALL_*,
-//                    RATE_LIMITED, DUPLICATE), else a routing rule (a block action, no usable connector).
-// One transaction per consumed batch adds the batch's per-minute hits and moves this writer's own rows of
-// stats_offsets (group "<group>:rule-hits"), so a record is counted exactly once even when the roll-up
-// writer (store.ts) committed the same batch before a failure here.
-import type { SmsRejected, SmsRouted } from '@smshub/contracts';
-import { store, withTransaction, type Pool } from '@smshub/db';
+// replica publishes, so the counts hold whichever replica decided (which rule a record names:
+// domain/rule-hit.ts). The roll-up writer's flush (store.ts) adds the hits of its records in its own
+// transaction and moves this writer's own rows of stats_offsets (group "<group>:rule-hits") there too,
+// so a record is counted exactly once; applyBatch does the same for one batch on its own.
+import { store, withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import { ruleHitOf, type RuleHit, type RuleKind } from './domain/rule-hit.js';
 
-export type RuleKind = 'routing' | 'firewall';
+export { ruleHitOf, type RuleHit, type RuleKind };
 const KIND_CODE: Record<RuleKind, number> = { routing: 1, firewall: 2 };
 const CODE_KIND: Record<number, RuleKind> = { 1: 'routing', 2: 'firewall' };
-
-const FIREWALL_CODES = new Set(['RATE_LIMITED', 'DUPLICATE']);
-
-export interface RuleHit {
-  ruleId: string;
-  kind: RuleKind;
-  at: Date;
-}
-
-/** The rule hit a routed or rejected record stands for, or null (no rule named). */
-export function ruleHitOf(
-  r: { kind: 'routed'; value: SmsRouted } | { kind: 'rejected'; value: SmsRejected },
-  fallback: Date,
-): RuleHit | null {
-  if (r.kind === 'routed') {
-    const ruleId = r.value.candidates[0]?.ruleId ?? '';
-    return ruleId === '' ? null : { ruleId, kind: 'routing', at: r.value.routedAt ?? fallback };
-  }
-  const ruleId = r.value.ruleId;
-  if (ruleId === '') return null;
-  const code = r.value.error?.code ?? '';
-  const kind: RuleKind = code.startsWith('FIREWALL_') || FIREWALL_CODES.has(code) ? 'firewall' : 'routing';
-  return { ruleId, kind, at: r.value.rejectedAt ?? fallback };
-}
 
 export interface RuleHitsRow {
   ruleId: string;
@@ -85,7 +57,7 @@ export class RuleHitsStore {
         if (lastOffset < next) return 0;
         const acc = new Map<
           string,
-          { bucket: Date; ruleId: string; kind: number; hits: number; last: Date }
+          { bucket: Date; ruleId: string; kind: RuleKind; hits: number; last: Date }
         >();
         let counted = 0;
         for (const b of batch) {
@@ -97,37 +69,47 @@ export class RuleHitsStore {
           if (row) {
             row.hits++;
             if (h.at > row.last) row.last = h.at;
-          } else acc.set(k, { bucket, ruleId: h.ruleId, kind: KIND_CODE[h.kind], hits: 1, last: h.at });
+          } else acc.set(k, { bucket, ruleId: h.ruleId, kind: h.kind, hits: 1, last: h.at });
           counted++;
         }
-        if (acc.size > 0) {
-          // Sorted like the primary key: concurrent batches lock rows in the same order (no deadlocks).
-          const rows = [...acc.values()].sort(
-            (a, b) =>
-              (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) ||
-              a.kind - b.kind ||
-              a.bucket.getTime() - b.bucket.getTime(),
-          );
-          await client.query(
-            `INSERT INTO stats_rule_minute AS t (bucket, rule_id, kind, hits, last_hit)
-             SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::smallint[], $4::bigint[], $5::timestamptz[])
-             ON CONFLICT (rule_id, kind, bucket) DO UPDATE SET hits = t.hits + EXCLUDED.hits,
-               last_hit = greatest(t.last_hit, EXCLUDED.last_hit)`,
-            [
-              rows.map((r) => r.bucket),
-              rows.map((r) => r.ruleId),
-              rows.map((r) => r.kind),
-              rows.map((r) => r.hits),
-              rows.map((r) => r.last),
-            ],
-          );
-        }
+        await this.upsertHits(
+          client,
+          [...acc.values()].map((r) => ({ ...r, bucket: r.bucket.getTime(), last: r.last.getTime() })),
+        );
         await client.query(
           `UPDATE stats_offsets SET next_offset = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
           [this.offsetsGroup, topic, partition, (lastOffset + 1n).toString()],
         );
         return counted;
       }),
+    );
+  }
+
+  /** Adds per-minute hits (in the caller's transaction, which also moves this writer's offsets). */
+  async upsertHits(
+    client: PoolClient,
+    hits: readonly { bucket: number; ruleId: string; kind: RuleKind; hits: number; last: number }[],
+  ): Promise<void> {
+    if (hits.length === 0) return;
+    // Sorted like the primary key: concurrent writers lock rows in the same order (no deadlocks).
+    const rows = [...hits].sort(
+      (a, b) =>
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0) ||
+        KIND_CODE[a.kind] - KIND_CODE[b.kind] ||
+        a.bucket - b.bucket,
+    );
+    await client.query(
+      `INSERT INTO stats_rule_minute AS t (bucket, rule_id, kind, hits, last_hit)
+       SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::smallint[], $4::bigint[], $5::timestamptz[])
+       ON CONFLICT (rule_id, kind, bucket) DO UPDATE SET hits = t.hits + EXCLUDED.hits,
+         last_hit = greatest(t.last_hit, EXCLUDED.last_hit)`,
+      [
+        rows.map((r) => new Date(r.bucket)),
+        rows.map((r) => r.ruleId),
+        rows.map((r) => KIND_CODE[r.kind]),
+        rows.map((r) => r.hits),
+        rows.map((r) => new Date(r.last)),
+      ],
     );
   }
 

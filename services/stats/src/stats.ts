@@ -5,14 +5,16 @@
 import { PgTokenStore, TokenVerifier } from '@smshub/auth';
 import type { Logger } from '@smshub/logging';
 import type { Pool } from '@smshub/db';
+import { GroupCommit } from '@smshub/db';
 import type { ConsumerOptions, ConsumedRecord, TypedConsumer } from '@smshub/kafka';
 import type { BillingRated, SmsRejected, SmsRouted, topics as registry } from '@smshub/contracts';
 import type { StatsOptions } from './config.js';
 import { StatsApi } from './api.js';
 import { startGrpcServer, statsService, type GrpcServer } from './grpc.js';
 import { StatsQueries } from './query.js';
-import { RollupStore, type BatchOutcome, type StatsRecord } from './store.js';
-import { ruleHitOf, RuleHitsStore } from './rule-hits.js';
+import { RollupStore, type BatchOutcome, type PartitionBatch } from './store.js';
+import { RuleHitsStore } from './rule-hits.js';
+import type { StatsKind } from './domain/prepare.js';
 import { purgedRows, recordsCounted } from './metrics.js';
 
 export interface StatsDeps {
@@ -31,9 +33,24 @@ export interface Stats {
   readonly api: StatsApi;
   readonly ruleHits: RuleHitsStore;
   readonly grpcPort: number;
+  /** Records read and waiting for the flush that writes them. */
+  readonly pendingRecords: number;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Stops as a crash would: what is not flushed yet is never written and its offsets are not committed
+   * (tests of the exactly-once flush).
+   */
+  abandon(): Promise<void>;
   purge(): Promise<void>;
+}
+
+/** A flush refused because the instance was abandoned (retriable: the records are read again). */
+class AbandonedError extends Error {
+  readonly retriable = true;
+  constructor() {
+    super('stats abandoned before this flush');
+  }
 }
 
 export function createStats(deps: StatsDeps): Stats {
@@ -46,41 +63,64 @@ export function createStats(deps: StatsDeps): Stats {
   let grpcServer: GrpcServer | undefined;
   let retention: NodeJS.Timeout | undefined;
 
-  function handler<T>(kind: StatsRecord['kind']) {
-    return async (records: ConsumedRecord<T>[]): Promise<void> => {
-      const first = records[0];
-      if (!first) return;
-      const outcome: BatchOutcome = await rollups.applyBatch(
-        first.topic,
-        first.partition,
-        records.map((r) => ({
-          offset: r.offset,
-          timestamp: r.timestamp,
-          record: { kind, value: r.value } as StatsRecord,
-        })),
-      );
-      for (const [k, n] of Object.entries(outcome))
-        if (n > 0) recordsCounted.inc({ topic: first.topic, outcome: k }, n);
-      // Rule hits (rule-hits.ts): their own transaction and offsets, after the roll-ups.
-      if (kind !== 'rated')
-        await ruleHits.applyBatch(
-          first.topic,
-          first.partition,
-          records.map((r) => ({
-            offset: r.offset,
-            hit: ruleHitOf(
-              { kind, value: r.value } as Parameters<typeof ruleHitOf>[0],
-              new Date(Number(r.timestamp) || Date.now()),
-            ),
-          })),
-        );
-      if (outcome.uncorrectable > 0)
-        log.warn(
-          { topic: first.topic, partition: first.partition, n: outcome.uncorrectable },
-          'rated corrections of messages counted before STATS_CORRECTION_DAYS: not applied',
-        );
-    };
-  }
+  // Records are summed in memory and written by one flush per STATS_FLUSH_MS (or once STATS_FLUSH_RECORDS
+  // are pending): one transaction for every partition's records, with their offsets (store.ts). A batch
+  // handler returns only once the flush that carried its records committed, so Kafka's committed offset
+  // never passes what PostgreSQL holds: a crash between flushes loses nothing (the records are read
+  // again) and counts nothing twice (the offsets stored with the rows skip what a flush did commit).
+  const kindOf = new Map<string, StatsKind>([
+    [deps.topics.routed.name, 'routed'],
+    [deps.topics.rejected.name, 'rejected'],
+    [deps.topics.rated.name, 'rated'],
+  ]);
+  let abandoned = false;
+  let abandon: (err: Error) => void = () => undefined;
+  const abandonedBeforeFlush = new Promise<never>((_, reject) => (abandon = reject));
+  abandonedBeforeFlush.catch(() => undefined);
+  const flushes = new GroupCommit<ConsumedRecord<unknown>, Map<string, BatchOutcome>>({
+    commit: async (records) => {
+      if (abandoned) throw new AbandonedError();
+      const parts: PartitionBatch[] = [];
+      let current: PartitionBatch & { records: ConsumedRecord<unknown>[] } = {
+        topic: '',
+        partition: -1,
+        kind: 'routed',
+        records: [],
+      };
+      for (const r of records) {
+        if (r.topic !== current.topic || r.partition !== current.partition) {
+          current = { topic: r.topic, partition: r.partition, kind: kindOf.get(r.topic)!, records: [] };
+          parts.push(current);
+        }
+        current.records.push(r);
+      }
+      const outcome = await rollups.applyPartitions(parts, ruleHits);
+      for (const [topic, o] of outcome) {
+        for (const [k, n] of Object.entries(o)) if (n > 0) recordsCounted.inc({ topic, outcome: k }, n);
+        if (o.uncorrectable > 0)
+          log.warn(
+            { topic, n: o.uncorrectable },
+            'rated corrections of messages counted before STATS_CORRECTION_DAYS: not applied',
+          );
+      }
+      return outcome;
+    },
+    maxItems: options.flush?.maxRecords ?? 10_000,
+    lingerMs: options.flush?.intervalMs ?? 1_000,
+  });
+  let pending = 0;
+  let closing = false;
+  const handler = async (records: ConsumedRecord<unknown>[]): Promise<void> => {
+    if (records.length === 0) return;
+    pending += records.length;
+    try {
+      const flushed = flushes.push(records);
+      if (closing) flushes.flush();
+      await Promise.race([flushed, abandonedBeforeFlush]);
+    } finally {
+      pending -= records.length;
+    }
+  };
 
   async function purge(): Promise<void> {
     const deleted = await rollups.purge(options.retention);
@@ -96,6 +136,9 @@ export function createStats(deps: StatsDeps): Stats {
     get grpcPort() {
       return grpcServer?.port ?? 0;
     },
+    get pendingRecords() {
+      return pending;
+    },
     purge,
     async start() {
       const verifier = new TokenVerifier({
@@ -109,18 +152,19 @@ export function createStats(deps: StatsDeps): Stats {
         ...(options.grpcTls ? { tls: options.grpcTls } : {}),
       });
       // A new group reads the topics from the start: the history Kafka still holds is rolled up too.
-      // Larger fetches under a live flow: a batch costs a few statements whatever its size.
+      // Every partition's batch of a fetch is handled at once (each waits for the flush that carries it),
+      // and a fetch may bring a flush interval of a busy flow (or STATS_FLUSH_RECORDS of a backlog).
       consumer = (
         await deps.consumer({
           groupId: options.groupId,
           fromBeginning: true,
-          minBytes: 64 * 1024,
-          maxWaitMs: 250,
+          partitionsConsumedConcurrently: 64,
+          fetch: { maxBytes: 4 * 1024 * 1024, maxBytesPerPartition: 1024 * 1024 },
         })
       )
-        .onBatch<SmsRouted>(deps.topics.routed, handler<SmsRouted>('routed'))
-        .onBatch<SmsRejected>(deps.topics.rejected, handler<SmsRejected>('rejected'))
-        .onBatch<BillingRated>(deps.topics.rated, handler<BillingRated>('rated'));
+        .onBatch<SmsRouted>(deps.topics.routed, handler)
+        .onBatch<SmsRejected>(deps.topics.rejected, handler)
+        .onBatch<BillingRated>(deps.topics.rated, handler);
       await consumer.start();
       retention = setInterval(() => {
         purge().catch((err: unknown) => log.warn({ err }, 'stats retention delete failed'));
@@ -130,7 +174,21 @@ export function createStats(deps: StatsDeps): Stats {
     async stop() {
       if (retention) clearInterval(retention);
       await grpcServer?.stop();
-      await consumer?.stop();
+      // The batches in hand are written now, not at the end of the interval.
+      closing = true;
+      const stopped = consumer?.stop();
+      flushes.flush();
+      await stopped;
+    },
+    async abandon() {
+      abandoned = true;
+      if (retention) clearInterval(retention);
+      // The consumer is stopping before the waiting handlers fail, so their batches are left unresolved
+      // (read again by the next member) rather than retried or dead-lettered.
+      const stopped = consumer?.stop();
+      abandon(new AbandonedError());
+      await stopped;
+      await grpcServer?.stop();
     },
   };
 }

@@ -1,24 +1,33 @@
-// The roll-up writer (0900_stats.sql): one transaction per consumed batch (one topic-partition) adds the
-// batch's contributions to the five roll-up tables and moves the partition's next offset in
-// stats_offsets. A record whose offset is below the stored one was counted already (a replay, a
-// rebalance, a group reset) and is skipped, so a record is counted exactly once.
+// The roll-up writer (0900_stats.sql): one transaction per flush (the records of every topic-partition
+// consumed since the last one) adds their contributions to the five roll-up tables and moves each
+// partition's next offset in stats_offsets. A record whose offset is below the stored one was counted
+// already (a replay, a rebalance, a group reset, a flush that committed before a crash) and is skipped,
+// so a record is counted exactly once.
 import type { BillingRated, SmsRejected, SmsRouted } from '@smshub/contracts';
 import { store, withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import {
   Accumulator,
+  addCounters,
   decideRated,
-  fromRated,
-  fromRejected,
-  fromRouted,
   keyString,
   latBucketOf,
   MONEY_SCALE,
   ratedCounters,
   scaledToDecimal,
-  type Contribution,
+  zero,
   type Counters,
   type Key,
 } from './domain/rollup.js';
+import {
+  mergeRows,
+  prepare,
+  type HitRow,
+  type KeyMinute,
+  type PendingRecord,
+  type RatedItem,
+  type StatsKind,
+} from './domain/prepare.js';
+import type { RuleHitsStore } from './rule-hits.js';
 
 export type StatsRecord =
   | { kind: 'routed'; value: SmsRouted }
@@ -42,6 +51,37 @@ export interface BatchOutcome {
   uncorrectable: number;
   /** Records without an account (not countable). */
   invalid: number;
+}
+
+/** Pending records of one topic-partition, in offset order. */
+export interface PartitionBatch {
+  topic: string;
+  partition: number;
+  kind: StatsKind;
+  records: readonly PendingRecord[];
+}
+
+const emptyOutcome = (): BatchOutcome => ({
+  counted: 0,
+  replayed: 0,
+  duplicates: 0,
+  uncorrectable: 0,
+  invalid: 0,
+});
+
+/** rows[key, minute] += sign * counters. */
+function addRow(
+  rows: Map<string, KeyMinute>,
+  key: Key,
+  keyStr: string,
+  minute: number,
+  counters: Counters,
+  sign: 1 | -1 = 1,
+): void {
+  const id = `${minute}\u0002${keyStr}`;
+  let row = rows.get(id);
+  if (!row) rows.set(id, (row = { key, keyStr, minute, counters: zero() }));
+  addCounters(row.counters, counters, sign);
 }
 
 interface RatedState {
@@ -155,16 +195,20 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 export class RollupStore {
   private readonly ids = new Map<string, number>();
   private readonly keys = new Map<number, Key>();
+  /** stats_offsets rows known to exist (group, topic, partition). */
+  private readonly knownOffsets = new Set<string>();
 
   constructor(
     private readonly pool: Pool,
     private readonly groupId: string,
   ) {}
 
-  /** Ids of keys (created when new; committed on their own, so a rolled-back batch leaves no bad id). */
-  async keyIds(keys: readonly Key[]): Promise<Map<string, number>> {
+  /** Ids of keys (created when new; committed on their own, so a rolled-back flush leaves no bad id). */
+  async keyIds(keys: ReadonlyMap<string, Key> | readonly Key[]): Promise<Map<string, number>> {
     const missing = new Map<string, Key>();
-    for (const k of keys) if (!this.ids.has(keyString(k))) missing.set(keyString(k), k);
+    if (Array.isArray(keys)) {
+      for (const k of keys as readonly Key[]) if (!this.ids.has(keyString(k))) missing.set(keyString(k), k);
+    } else for (const [s, k] of keys as ReadonlyMap<string, Key>) if (!this.ids.has(s)) missing.set(s, k);
     if (missing.size > 0) {
       const list = [...missing.values()];
       const cols = [
@@ -236,82 +280,186 @@ export class RollupStore {
     for (const r of res.rows) this.remember(r);
   }
 
-  /** Adds one batch of one topic-partition (records in offset order) exactly once. */
+  /** Adds one batch of one topic-partition (records in offset order, all of one kind) exactly once. */
   async applyBatch(topic: string, partition: number, batch: readonly BatchRecord[]): Promise<BatchOutcome> {
-    const out: BatchOutcome = { counted: 0, replayed: 0, duplicates: 0, uncorrectable: 0, invalid: 0 };
-    if (batch.length === 0) return out;
-    // Pure part first: what each record adds; then the keys' ids (outside the transaction).
-    const items: { offset: bigint; c: Contribution; rated?: BillingRated }[] = [];
+    const first = batch[0];
+    if (!first) return emptyOutcome();
+    // Runs of one kind each (a partition's pieces may differ in kind).
+    const parts: (PartitionBatch & { records: PendingRecord[] })[] = [];
     for (const b of batch) {
-      const fallback = new Date(Number(b.timestamp) || Date.now());
-      const r = b.record;
-      const c =
-        r.kind === 'routed'
-          ? fromRouted(r.value, fallback)
-          : r.kind === 'rejected'
-            ? fromRejected(r.value, fallback)
-            : fromRated(r.value, fallback);
-      if (!c) {
-        out.invalid++;
-        continue;
-      }
-      items.push({ offset: BigInt(b.offset), c, ...(r.kind === 'rated' ? { rated: r.value } : {}) });
+      const last = parts[parts.length - 1];
+      const r = { offset: b.offset, timestamp: b.timestamp, value: b.record.value };
+      if (last?.kind === b.record.kind) last.records.push(r);
+      else parts.push({ topic, partition, kind: b.record.kind, records: [r] });
     }
-    const ids = await this.keyIds(items.map((i) => i.c.key));
-    const lastOffset = BigInt(batch[batch.length - 1]!.offset);
+    const out = await this.applyPartitions(parts);
+    return out.get(topic) ?? emptyOutcome();
+  }
 
-    return store('stats roll-up', () =>
+  /**
+   * Adds pending records of several topic-partitions (each in offset order; a partition may come in
+   * several consecutive pieces) exactly once, in ONE transaction: the roll-up upserts (one statement per
+   * table for all of them), the rated revisions, the rule hits when `hits` is given, and every partition's
+   * next offset (both writers' rows). Records below a partition's stored offset were counted before (a
+   * replay, a rebalance, a flush that committed before the crash) and are skipped. Returns the outcome per
+   * topic.
+   */
+  async applyPartitions(
+    parts: readonly PartitionBatch[],
+    hits?: RuleHitsStore,
+  ): Promise<Map<string, BatchOutcome>> {
+    const byTopic = new Map<string, BatchOutcome>();
+    const outcome = (topic: string) => {
+      let o = byTopic.get(topic);
+      if (!o) byTopic.set(topic, (o = emptyOutcome()));
+      return o;
+    };
+    // One entry per partition (and kind), its pieces in order.
+    const merged = new Map<string, PartitionBatch & { records: PendingRecord[] }>();
+    for (const p of parts) {
+      if (p.records.length === 0) continue;
+      const id = `${p.topic}\u0000${p.partition}\u0000${p.kind}`;
+      const have = merged.get(id);
+      if (have) have.records.push(...p.records);
+      else merged.set(id, { ...p, records: [...p.records] });
+    }
+    if (merged.size === 0) return byTopic;
+    const now = Date.now();
+    // Pure part first, every record taken as new (the usual case); the keys' ids outside the transaction.
+    const list = [...merged.values()]
+      .sort((a, b) => cmp(a.topic, b.topic) || a.partition - b.partition || cmp(a.kind, b.kind))
+      .map((p) => ({
+        ...p,
+        first: BigInt(p.records[0]!.offset),
+        last: BigInt(p.records[p.records.length - 1]!.offset),
+        prep: prepare(p.kind, p.records, { now }),
+      }));
+    const keys = new Map<string, Key>();
+    for (const { prep } of list) {
+      for (const r of prep.rows.values()) keys.set(r.keyStr, r.key);
+      for (const r of prep.rated) keys.set(r.keyStr, r.key);
+    }
+    const ids = await this.keyIds(keys);
+    // The rule-hit writer keeps offsets of the topics it counts (routed, rejected) only.
+    const groupsOf = (kind: StatsKind) =>
+      hits && kind !== 'rated' ? [this.groupId, hits.offsetsGroup] : [this.groupId];
+
+    const result = await store('stats roll-up', () =>
       withTransaction(this.pool, async (client) => {
-        await client.query(
-          `INSERT INTO stats_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
-           ON CONFLICT DO NOTHING`,
-          [this.groupId, topic, partition],
+        const coords = [
+          ...new Map(
+            list.flatMap((p) =>
+              groupsOf(p.kind).map((g) => [
+                `${g}\u0000${p.topic}\u0000${p.partition}`,
+                [g, p.topic, p.partition] as const,
+              ]),
+            ),
+          ).values(),
+        ];
+        const unknown = coords.filter(([g, t, p]) => !this.knownOffsets.has(`${g}\u0000${t}\u0000${p}`));
+        if (unknown.length > 0)
+          await client.query(
+            `INSERT INTO stats_offsets (group_id, topic, partition, next_offset)
+             SELECT g, t, p, 0 FROM unnest($1::text[], $2::text[], $3::integer[]) AS u(g, t, p)
+             ON CONFLICT DO NOTHING`,
+            [unknown.map((c) => c[0]), unknown.map((c) => c[1]), unknown.map((c) => c[2])],
+          );
+        const off = await client.query<{
+          group_id: string;
+          topic: string;
+          partition: number;
+          next_offset: string;
+        }>(
+          `SELECT o.group_id, o.topic, o.partition, o.next_offset FROM stats_offsets o
+             JOIN unnest($1::text[], $2::text[], $3::integer[]) AS u(g, t, p)
+               ON o.group_id = u.g AND o.topic = u.t AND o.partition = u.p
+            ORDER BY o.group_id, o.topic, o.partition
+              FOR UPDATE OF o`,
+          [coords.map((c) => c[0]), coords.map((c) => c[1]), coords.map((c) => c[2])],
         );
-        const off = await client.query<{ next_offset: string }>(
-          `SELECT next_offset FROM stats_offsets WHERE group_id = $1 AND topic = $2 AND partition = $3
-           FOR UPDATE`,
-          [this.groupId, topic, partition],
-        );
-        const next = BigInt(off.rows[0]!.next_offset);
-        const fresh = items.filter((i) => i.offset >= next);
-        out.replayed = batch.filter((b) => BigInt(b.offset) < next).length;
-        if (lastOffset < next) return out;
+        const nextOf = new Map<string, bigint>();
+        for (const r of off.rows)
+          nextOf.set(`${r.group_id}\u0000${r.topic}\u0000${r.partition}`, BigInt(r.next_offset));
 
-        const acc = new Accumulator();
-        const ratedItems = fresh.filter((i) => i.rated);
+        const rows = new Map<string, KeyMinute>();
+        const rated: RatedItem[] = [];
+        const hitRows = new Map<string, HitRow>();
+        const moved: { group: string; topic: string; partition: number; next: bigint }[] = [];
+        for (const p of list) {
+          const o = outcome(p.topic);
+          const next = nextOf.get(`${this.groupId}\u0000${p.topic}\u0000${p.partition}`) ?? 0n;
+          const hitsNext = hits
+            ? (nextOf.get(`${hits.offsetsGroup}\u0000${p.topic}\u0000${p.partition}`) ?? 0n)
+            : 0n;
+          let prep = p.prep;
+          if (next > p.first || hitsNext > p.first) {
+            // A replay boundary inside (or after) these records: sum again without what was counted.
+            prep = prepare(p.kind, p.records, { from: next, hitsFrom: hitsNext, now });
+            if (next > p.first) for (const r of p.records) if (BigInt(r.offset) < next) o.replayed++;
+          }
+          if (p.last >= next) {
+            mergeRows(rows, prep.rows);
+            for (const r of prep.rated) rated.push(r);
+            o.counted += prep.counted;
+            o.invalid += prep.invalid;
+            moved.push({ group: this.groupId, topic: p.topic, partition: p.partition, next: p.last + 1n });
+          }
+          if (hits && p.kind !== 'rated' && p.last >= hitsNext) {
+            for (const [id, h] of prep.hits) {
+              const have = hitRows.get(id);
+              if (!have) hitRows.set(id, h);
+              else {
+                have.hits += h.hits;
+                if (h.last > have.last) have.last = h.last;
+              }
+            }
+            moved.push({
+              group: hits.offsetsGroup,
+              topic: p.topic,
+              partition: p.partition,
+              next: p.last + 1n,
+            });
+          }
+        }
+        if (moved.length === 0) return byTopic;
+        // One update per row: the furthest a partition's pieces reach.
+        const furthest = new Map<string, (typeof moved)[number]>();
+        for (const m of moved) {
+          const id = `${m.group}\u0000${m.topic}\u0000${m.partition}`;
+          const have = furthest.get(id);
+          if (!have || m.next > have.next) furthest.set(id, m);
+        }
+        const updates = [...furthest.values()];
+
+        // Rated revisions: each decided against the one counted before (stats_rated, locked).
         const states = await this.ratedStates(
           client,
-          ratedItems.map((i) => i.rated!.messageId),
+          rated.map((i) => i.messageId),
         );
         await this.keyById([...states.values()].map((s) => s.keyId));
         const changedStates = new Map<string, RatedState>();
-        for (const i of fresh) {
-          const keyId = ids.get(keyString(i.c.key))!;
-          if (!i.rated) {
-            acc.add(keyId, i.c.key, i.c.minute, i.c.counters);
-            out.counted++;
-            continue;
-          }
-          const id = i.rated.messageId;
-          const prev = changedStates.get(id) ?? states.get(id);
-          const decision = decideRated(i.rated.revision, prev?.revision);
+        const ratedOutcome = outcome(list.find((p) => p.kind === 'rated')?.topic ?? '');
+        for (const i of rated) {
+          const prev = changedStates.get(i.messageId) ?? states.get(i.messageId);
+          const decision = decideRated(i.revision, prev?.revision);
           if (decision.kind === 'duplicate') {
-            out.duplicates++;
+            ratedOutcome.duplicates++;
             continue;
           }
           if (decision.kind === 'uncorrectable') {
-            out.uncorrectable++;
+            ratedOutcome.uncorrectable++;
             continue;
           }
           if (decision.kind === 'replace' && prev) {
-            acc.add(prev.keyId, this.keys.get(prev.keyId)!, prev.bucket, ratedCounters(prev), -1);
+            const key = this.keys.get(prev.keyId)!;
+            addRow(rows, key, keyString(key), prev.bucket.getTime(), ratedCounters(prev), -1);
           }
-          acc.add(keyId, i.c.key, i.c.minute, i.c.counters);
-          const k = i.c.counters;
-          changedStates.set(id, {
-            revision: i.rated.revision,
-            bucket: i.c.minute,
-            keyId,
+          addRow(rows, i.key, i.keyStr, i.minute, i.counters);
+          const k = i.counters;
+          changedStates.set(i.messageId, {
+            revision: i.revision,
+            bucket: new Date(i.minute),
+            keyId: ids.get(i.keyStr)!,
             delivered: k.delivered,
             failed: k.failed,
             segments: k.segments,
@@ -322,17 +470,31 @@ export class RollupStore {
             margin: k.margin,
             latBucket: latBucketOf(k),
           });
-          out.counted++;
+          ratedOutcome.counted++;
         }
+        // Each key and minute's sums to its minute, hour, dimension and pair rows.
+        const acc = new Accumulator();
+        for (const r of rows.values()) acc.add(ids.get(r.keyStr)!, r.key, new Date(r.minute), r.counters);
         await this.saveRatedStates(client, changedStates);
         await this.upsert(client, acc);
+        if (hits) await hits.upsertHits(client, [...hitRows.values()]);
         await client.query(
-          `UPDATE stats_offsets SET next_offset = $4 WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-          [this.groupId, topic, partition, (lastOffset + 1n).toString()],
+          `UPDATE stats_offsets o SET next_offset = u.n
+             FROM unnest($1::text[], $2::text[], $3::integer[], $4::bigint[]) AS u(g, t, p, n)
+            WHERE o.group_id = u.g AND o.topic = u.t AND o.partition = u.p`,
+          [
+            updates.map((m) => m.group),
+            updates.map((m) => m.topic),
+            updates.map((m) => m.partition),
+            updates.map((m) => m.next.toString()),
+          ],
         );
-        return out;
+        return byTopic;
       }),
     );
+    for (const p of list)
+      for (const g of groupsOf(p.kind)) this.knownOffsets.add(`${g}\u0000${p.topic}\u0000${p.partition}`);
+    return result;
   }
 
   private async ratedStates(client: PoolClient, messageIds: string[]): Promise<Map<string, RatedState>> {
