@@ -6,7 +6,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,6 +22,7 @@ import {
 } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { bundleHubctl } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -53,11 +53,8 @@ interface CliResult {
   stderr: string;
 }
 
-/**
- * The CLI bundled once into one self-contained file (what `npm run build` makes, with its dependencies
- * inlined), so each of the many invocations starts in a fraction of the time tsx needs on a busy machine.
- */
-let cliBundle: string;
+/** The CLI bundled once (cli-bundle.ts): each of the many invocations starts in a fraction of tsx's time. */
+let cli: string;
 
 /** Runs `hubctl <args>` (the bundled CLI) as a child process against the test servers. */
 function hubctl(
@@ -76,17 +73,11 @@ function hubctl(
     ...opts.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@smshub/source',
-        '--import',
-        'tsx',
-        path.join(root, 'tools/hubctl/src/main.ts'),
-        ...args,
-      ],
-      { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -259,20 +250,7 @@ beforeAll(async () => {
   keyFile = path.join(workDir, 'admin-key.pem');
   writeFileSync(certFile, tls.cert);
   writeFileSync(keyFile, tls.key, { mode: 0o600 });
-  cliBundle = path.join(workDir, 'hubctl.mjs');
-  await build({
-    entryPoints: [path.join(root, 'tools/hubctl/src/main.ts')],
-    outfile: cliBundle,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    conditions: ['@smshub/source'],
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
+  cli = await bundleHubctl(workDir);
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 2 });
   namespace = uniqueName('hubctl');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, namespacedTopics, SmsDelivery, topics } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedProducer } from '@smshub/kafka';
+import { bundleHubctl } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -29,6 +30,8 @@ const token = randomBytes(24).toString('base64url');
 let db: TestDatabase;
 let pool: Pool;
 let workDir: string;
+/** hubctl bundled once (cli-bundle.ts): each run starts in a fraction of tsx's time. */
+let cli = '';
 let service: HubProcess;
 let grpcPort = 0;
 let producer: TypedProducer;
@@ -48,17 +51,11 @@ function hubctl(...args: string[]): Promise<{ code: number | null; stdout: strin
     HUBCTL_TOKEN: token,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=@smshub/source',
-        '--import',
-        'tsx',
-        path.join(root, 'tools/hubctl/src/main.ts'),
-        ...args,
-      ],
-      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
@@ -99,6 +96,7 @@ function signedWith(secret: string, header: string, body: string): boolean {
 
 beforeAll(async () => {
   workDir = mkdtempSync(path.join(tmpdir(), 'hubctl-webhooks-'));
+  cli = await bundleHubctl(workDir);
   receiver = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString('utf8')));
