@@ -211,4 +211,42 @@ describe('the rated entry (billing.rated.v1) in the timeline', () => {
     expect(asCustomer?.margin).toBeUndefined();
     expect(rated(await getMessage(secrets.operations, { messageId: msgA }))).toBeUndefined();
   }, 60_000);
+
+  it('keeps a rated record handled before the message it rates (rating charges at submit)', async () => {
+    const early = uuidv7();
+    await h.producer.produce(
+      h.topics.rated,
+      BillingRated.fromPartial({
+        messageId: early,
+        revision: 1,
+        accountId: A,
+        segments: 1,
+        sell: { currencyCode: 'EUR', minorUnits: 40_000n, scale: 6 },
+        status: RatedStatus.RATED_STATUS_CHARGED,
+        ratedAt: new Date(),
+      }),
+    );
+    // handled while dlr has no row for the message yet
+    await waitFor(
+      async () =>
+        (await h.pool.query(`SELECT 1 FROM dlr_timeline WHERE message_id = $1 AND kind = 'rated'`, [early]))
+          .rowCount === 1
+          ? true
+          : undefined,
+      { timeoutMs: 30_000, what: 'the rated timeline row' },
+    );
+    expect(await h.row(early)).toBeUndefined();
+    await h.submit({ hubId: early, accountId: A });
+    const res = await waitFor(
+      async () => {
+        const r = (await getMessage(secrets.customer, { messageId: early }).catch(() => undefined)) as
+          GetMessageResponse | undefined;
+        return r?.timeline.some((e) => e.event?.$case === 'submitted') ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the message stored' },
+    );
+    const entry = res.timeline.find((e) => e.event?.$case === 'rated')?.event?.value as
+      BillingRated | undefined;
+    expect(entry?.sell).toMatchObject({ currencyCode: 'EUR', minorUnits: 40_000n });
+  }, 60_000);
 });
