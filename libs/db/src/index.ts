@@ -13,3 +13,4 @@ export { StoreError, store } from './store-error.js';
 export type { Pool, PoolClient } from 'pg';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 export { packBytes, type PackedBytes } from './pack.js';
+export { arrayLiteral, arrayLiteralOf, type ArrayElement } from './array-literal.js';

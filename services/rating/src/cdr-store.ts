@@ -7,7 +7,7 @@
 // while its id is in rating_cdrs_unpublished (inserted with the CDR, deleted once Kafka acknowledged it).
 
 import type { Pool, PoolClient } from 'pg';
-import { packBytes, withTransaction } from '@smshub/db';
+import { arrayLiteral, arrayLiteralOf, packBytes, withTransaction } from '@smshub/db';
 import { store } from './pg-errors.js';
 
 export interface CdrRow {
@@ -114,10 +114,10 @@ async function debit(client: PoolClient, rows: CdrRow[], inserted: Set<string>):
   const ledger = await client.query<{ account_id: string; amount_minor: string; currency: string }>(
     INSERT_LEDGER,
     [
-      debits.map((r) => r.accountId),
-      debits.map((r) => r.hubMessageId),
-      debits.map((r) => (-r.debitMinor).toString()),
-      debits.map((r) => r.sellCurrency),
+      arrayLiteral(debits, (r) => r.accountId),
+      arrayLiteral(debits, (r) => r.hubMessageId),
+      arrayLiteral(debits, (r) => -r.debitMinor),
+      arrayLiteral(debits, (r) => r.sellCurrency),
     ],
   );
   const perAccount = new Map<string, { currency: string; amount: bigint }>();
@@ -130,9 +130,9 @@ async function debit(client: PoolClient, rows: CdrRow[], inserted: Set<string>):
   const ids = [...perAccount.keys()].sort();
   if (ids.length === 0) return [];
   const updated = await client.query<{ account_id: string }>(UPSERT_BALANCES, [
-    ids,
-    ids.map((id) => perAccount.get(id)!.currency),
-    ids.map((id) => perAccount.get(id)!.amount.toString()),
+    arrayLiteralOf(ids),
+    arrayLiteral(ids, (id) => perAccount.get(id)!.currency),
+    arrayLiteral(ids, (id) => perAccount.get(id)!.amount),
   ]);
   if (updated.rows.length !== ids.length) {
     const ok = new Set(updated.rows.map((r) => r.account_id));
@@ -147,32 +147,34 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
     withTransaction(pool, async (client) => {
       // the records as one binary parameter, not a bytea[] pg would write and PostgreSQL parse as hex
       const records = packBytes(rows.map((r) => r.record));
+      // Every other column as an array literal built in one pass (libs/db arrayLiteral), not a JavaScript
+      // array pg would turn into the same text element by element.
       const res = await client.query<{ hub_message_id: string }>(INSERT_CDRS, [
-        rows.map((r) => r.hubMessageId),
-        rows.map((r) => r.accountId),
-        rows.map((r) => r.connectorId),
-        rows.map((r) => r.supplierId),
-        rows.map((r) => r.country),
-        rows.map((r) => r.mccMnc),
-        rows.map((r) => r.segments),
-        rows.map((r) => r.outcome),
-        rows.map((r) => r.status),
-        rows.map((r) => r.billedOn),
-        rows.map((r) => r.sellMinor.toString()),
-        rows.map((r) => r.sellCurrency),
-        rows.map((r) => r.sellCharged),
-        rows.map((r) => r.sellRateId),
-        rows.map((r) => r.buyMinor.toString()),
-        rows.map((r) => r.buyCurrency),
-        rows.map((r) => r.buyCharged),
-        rows.map((r) => r.buyRateId),
-        rows.map((r) => (r.marginMinor === null ? null : r.marginMinor.toString())),
+        arrayLiteral(rows, (r) => r.hubMessageId),
+        arrayLiteral(rows, (r) => r.accountId),
+        arrayLiteral(rows, (r) => r.connectorId),
+        arrayLiteral(rows, (r) => r.supplierId),
+        arrayLiteral(rows, (r) => r.country),
+        arrayLiteral(rows, (r) => r.mccMnc),
+        arrayLiteral(rows, (r) => r.segments),
+        arrayLiteral(rows, (r) => r.outcome),
+        arrayLiteral(rows, (r) => r.status),
+        arrayLiteral(rows, (r) => r.billedOn),
+        arrayLiteral(rows, (r) => r.sellMinor),
+        arrayLiteral(rows, (r) => r.sellCurrency),
+        arrayLiteral(rows, (r) => r.sellCharged),
+        arrayLiteral(rows, (r) => r.sellRateId),
+        arrayLiteral(rows, (r) => r.buyMinor),
+        arrayLiteral(rows, (r) => r.buyCurrency),
+        arrayLiteral(rows, (r) => r.buyCharged),
+        arrayLiteral(rows, (r) => r.buyRateId),
+        arrayLiteral(rows, (r) => r.marginMinor),
         // ISO strings: exact timestamptz values, much cheaper for pg than formatting Dates in local time
-        rows.map((r) => r.submittedAt.toISOString()),
-        rows.map((r) => r.ratedAt.toISOString()),
+        arrayLiteral(rows, (r) => r.submittedAt.toISOString()),
+        arrayLiteral(rows, (r) => r.ratedAt.toISOString()),
         records.bytes,
-        records.starts,
-        records.lengths,
+        arrayLiteralOf(records.starts),
+        arrayLiteralOf(records.lengths),
       ]);
       const inserted = new Set(res.rows.map((r) => r.hub_message_id));
       const debitedAccounts = await debit(client, rows, inserted);
@@ -188,7 +190,7 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
           sell_currency: string;
           buy_minor: string;
           buy_currency: string;
-        }>(SELECT_EXISTING, [others]);
+        }>(SELECT_EXISTING, [arrayLiteralOf(others)]);
         existing = ex.rows.map((r) => ({
           hubMessageId: r.id,
           record: r.record,
@@ -239,7 +241,9 @@ export async function listUnpublished(
 export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
   await store('marking CDRs published', () =>
-    pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [ids]),
+    pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
+      arrayLiteralOf(ids),
+    ]),
   );
 }
 
@@ -265,7 +269,7 @@ export async function publishUnpublished(
         const { rows } = await client.query<{ id: string }>(
           `SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished
             WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`,
-          [ids],
+          [arrayLiteralOf(ids)],
         );
         const claimed = new Set(rows.map((r) => r.id));
         if (claimed.size === 0) return claimed;
@@ -276,7 +280,7 @@ export async function publishUnpublished(
           throw err;
         }
         await client.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
-          [...claimed],
+          arrayLiteralOf([...claimed]),
         ]);
         return claimed;
       }),
