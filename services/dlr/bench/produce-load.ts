@@ -25,7 +25,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
-const producer = new TypedProducer(kafka, logger, { lingerMs: 5 });
+// a minute for the broker's acks: on a loaded shared machine 10 s (the default) failed most runs
+const producer = new TypedProducer(kafka, logger, { lingerMs: 5, ackTimeoutMs: 60_000 });
 await producer.connect();
 const topics = {
   submitted: { ...registry.submitted, name: args.submitted },
