@@ -19,6 +19,8 @@ export const schedulerEnv = {
   SCHEDULER_BATCH: envInt({ min: 1, max: 10_000, default: DEFAULT_SCHEDULER_OPTIONS.batch }),
   /** How often due messages are looked for when none was due at the last look (ms). */
   SCHEDULER_POLL_MS: envInt({ min: 10, max: 60_000, default: DEFAULT_SCHEDULER_OPTIONS.pollMs }),
+  /** How often due messages are looked for while nothing at all is held (ms); new holds wake it at once. */
+  SCHEDULER_IDLE_POLL_MS: envInt({ min: 10, max: 60_000, default: DEFAULT_SCHEDULER_OPTIONS.idlePollMs }),
   /** Released, cancelled and expired rows are kept this many hours (query_sm, cancel_sm answers). */
   SCHEDULER_RETENTION_HOURS: envInt({ min: 1, max: 24 * 365, default: 72 }),
 };
@@ -39,6 +41,7 @@ export function optionsFromEnv(env: SchedulerEnv): SchedulerOptions {
     replicaId: env.SCHEDULER_REPLICA_ID,
     batch: env.SCHEDULER_BATCH,
     pollMs: env.SCHEDULER_POLL_MS,
+    idlePollMs: env.SCHEDULER_IDLE_POLL_MS,
     retentionMs: env.SCHEDULER_RETENTION_HOURS * 3600_000,
   };
 }

@@ -11,7 +11,7 @@ beforeAll(() => h.setup(), 120_000);
 afterAll(() => h.teardown(), 60_000);
 
 describe('scheduler', () => {
-  it('an idle replica (nothing held) looks at the next due time once per poll, without a release transaction each time', async () => {
+  it('an idle replica (nothing held) looks at the next due time once per idle poll, without a release transaction each time', async () => {
     // A database of its own: nothing held. Used to run a release transaction every millisecond (the
     // next-due query answered "due now" for an empty table), about 400 statements a second.
     const idle = new Harness();
@@ -28,7 +28,7 @@ describe('scheduler', () => {
           return Reflect.get(target, prop, receiver) as unknown;
         },
       });
-      await idle.startScheduler({ pollMs: 100 }, { pool: counted });
+      await idle.startScheduler({ pollMs: 100, idlePollMs: 100 }, { pool: counted });
       await waitFor(() => looks >= 5 || undefined, {
         what: 'five looks at the next due time',
         timeoutMs: 10_000,
@@ -106,11 +106,12 @@ describe('scheduler', () => {
     const poolA = new PgPool({ connectionString: h.db.url, max: 2, application_name: appName });
     // Its connections are killed below: that is the crash, not a test error.
     poolA.on('error', () => undefined);
+    // Stop the replicas of the earlier tests first: only A may take these (stopped after the holds, they
+    // could release them themselves while stopping: a stop waits for the consumer's fetch in flight).
+    await h.stopAll();
     const dueAt = new Date(Date.now() + 1_000);
     const msgs = await Promise.all(Array.from({ length: 20 }, () => h.hold(dueAt)));
     const ids = msgs.map((m) => m.messageId);
-    // Stop the replicas of the earlier tests: only A may take these.
-    await h.stopAll();
     const a = await h.startScheduler({}, { producer: stuck, pool: poolA });
     // A has taken them (locked, publication pending): they are still 'held' and nobody else can take them.
     const locked = new PgPool({ connectionString: h.db.url, max: 1 });
