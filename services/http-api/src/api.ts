@@ -50,7 +50,7 @@ export interface HttpApiDeps {
   options: HttpApiOptions;
   logger: Logger;
   producer: TypedProducer;
-  consumer: (o: { groupId: string; fromBeginning: boolean }) => Promise<TypedConsumer>;
+  consumer: (o: { groupId: string; fromBeginning: boolean; maxWaitMs?: number }) => Promise<TypedConsumer>;
   pool: Pool;
   topics: typeof registry;
   messages?: MessageReader;
@@ -109,9 +109,13 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
     accounts,
     async start() {
       // Config first, from "latest" and assigned before the full load: no change after the load is missed.
+      // Configuration changes and balances are rare records: an empty fetch waits 2 s (a record still answers
+      // it at once), half a fetch and a heartbeat a second per consumer while idle instead of 2 + 1; a stop
+      // is up to 2 s longer.
       const config = await deps.consumer({
         groupId: `${o.groupPrefix}-config-${o.replicaId}`,
         fromBeginning: false,
+        maxWaitMs: 2_000,
       });
       config.on(deps.topics.configChanges, async (rec) => {
         if (rec.value.kind === ResourceKind.RESOURCE_KIND_OPT_OUT) {
@@ -146,6 +150,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApi {
       const credit = await deps.consumer({
         groupId: `${o.groupPrefix}-balances-${o.replicaId}-${uuidv7()}`,
         fromBeginning: true,
+        maxWaitMs: 2_000,
       });
       credit.on(deps.topics.balances, (rec) => {
         if (balances.apply(rec.value) && rec.value.blocked)

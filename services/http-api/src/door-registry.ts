@@ -65,9 +65,11 @@ export class DoorRegistry {
       await this.pool.query(`DELETE FROM ingress_binds WHERE session_id = ANY($1::text[])`, [
         idle.map((s) => this.sessionId(s)),
       ]);
-    await this.pool.query(`UPDATE ingress_binds SET heartbeat_at = now() WHERE replica_id = $1`, [
-      this.replicaId,
-    ]);
+    // No row of this replica while it carries no account's traffic (start and the idle sweep delete them).
+    if (this.registered.size > 0)
+      await this.pool.query(`UPDATE ingress_binds SET heartbeat_at = now() WHERE replica_id = $1`, [
+        this.replicaId,
+      ]);
     await this.readOthers();
   }
 
