@@ -206,7 +206,12 @@ export function createInbound(deps: InboundDeps): Inbound {
     sweep,
     async start() {
       producer = await deps.producer();
-      consumer = (await deps.consumer({ groupId: options.groupId })).onBatch(topics.mo, onBatch);
+      // MO is rare next to MT: an empty fetch waits 2 s (a record still answers it at once), half a fetch
+      // and a heartbeat a second while idle instead of 2 + 1; a stop or a rebalance is noticed up to 2 s later.
+      consumer = (await deps.consumer({ groupId: options.groupId, maxWaitMs: 2_000 })).onBatch(
+        topics.mo,
+        onBatch,
+      );
       await consumer.start();
       const every = options.sweepMs ?? Math.min(5_000, Math.max(250, options.reassemblyTimeoutMs / 4));
       sweeper = setInterval(() => {
