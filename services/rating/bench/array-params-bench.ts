@@ -5,13 +5,15 @@
 // Run: npx tsx --conditions=@smshub/source services/rating/bench/array-params-bench.ts [rows=1500] [rounds=200]
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
-// pg's own conversion of a parameter (what client.query applies to each value).
-import pgUtils from 'pg/lib/utils.js';
+import { createRequire } from 'node:module';
 import { arrayLiteral } from '@smshub/db';
 
 const rows = Number(process.argv[2] ?? 1_500);
 const rounds = Number(process.argv[3] ?? 200);
-const prepareValue = (pgUtils as { prepareValue: (v: unknown) => unknown }).prepareValue;
+// pg's own conversion of a parameter (what client.query applies to each value); the module has no types.
+const { prepareValue } = createRequire(import.meta.url)('pg/lib/utils.js') as {
+  prepareValue: (v: unknown) => unknown;
+};
 
 const cdrs = Array.from({ length: rows }, (_, i) => ({
   hubMessageId: randomUUID(),
