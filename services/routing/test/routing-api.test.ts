@@ -325,7 +325,8 @@ describe('RoutingService', () => {
     expect(otp.map((e) => e.connectorId)).toEqual(['con_cheap', 'con_dear']);
     const [cheap, dear] = otp;
     expect(cheap).toMatchObject({ destination: '234-30', trusted: true, meetsLevel: false });
-    expect(cheap!.samples).toBeGreaterThan(39);
+    // 40 receipts, decayed with a 5-minute half-life since they were sent: 38.8 after 13 s of a loaded machine.
+    expect(cheap!.samples).toBeGreaterThan(36);
     expect(cheap!.deliveryProbability).toBeGreaterThan(0.55);
     expect(cheap!.deliveryProbability).toBeLessThan(0.7);
     expect(dear).toMatchObject({ meetsLevel: true, price: { currencyCode: 'EUR', minorUnits: 3000n } });
