@@ -8,6 +8,7 @@
 // from /proc. Settings to compare are set with ALTER SYSTEM + pg_reload_conf() between runs.
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 
 const [url, pmPid, clientsArg = '8', secondsArg = '15', rateArg = '0'] = process.argv.slice(2);
