@@ -154,5 +154,6 @@ describe('egress: two replicas handed the same batch at once', () => {
       );
     }
     await Promise.all([a.stop(), b.stop()]);
-  });
+    // 120 routed records written one by one, two group joins, a 60 s wait and three commit waits
+  }, 150_000);
 });

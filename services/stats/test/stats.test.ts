@@ -362,7 +362,8 @@ describe('StatsService over the roll-ups', () => {
     const s = await h.client('admin').summary({ window });
     expect(counts(s.values)).toEqual({ submitted: 7, accepted: 6, rejected: 1, delivered: 4, failed: 1 });
     expect(money(s.values!, 'EUR')).toEqual({ revenue: 0.12, cost: 0.065, margin: 0.055, rated: 4 });
-  });
+    // a stop, a group join and two catch-up waits of up to 30 s each
+  }, 120_000);
 
   it('replaces a rated message by its correction and ignores a duplicate or older revision', async () => {
     const m = messages.A2!;
