@@ -631,7 +631,7 @@ export function createIngress(deps: IngressDeps): Ingress {
 
   /**
    * The batches of the partitions consumed together (one fetch) reach here in the same event-loop turn:
-   * they are written together, one statement for all their states and one for all their receipts. Every
+   * they are written together, in one statement for all their states and receipts (one commit). Every
    * batch waits for (and fails with) the common write, so each is committed only once it is stored.
    */
   let nextWrite: { states: MessageStateUpdate[]; receipts: PendingReceipt[]; written: Promise<void> } | null =
@@ -650,10 +650,7 @@ export function createIngress(deps: IngressDeps): Ingress {
           return here;
         });
         const claim = { replica: opts.replicaId, leaseMs: opts.receipts.leaseMs, mine };
-        const [, { inserted, claimed }] = await Promise.all([
-          store.upsertStates(write.states),
-          store.insertMany(write.receipts, claim),
-        ]);
+        const { inserted, claimed } = await store.storeBatch(write.states, write.receipts, claim);
         const direct = claimed.size;
         if (direct > 0)
           dispatcher.sendClaimed(

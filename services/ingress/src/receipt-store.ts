@@ -83,59 +83,32 @@ export class ReceiptStore {
    */
   async insertMany(
     rs: readonly PendingReceipt[],
-    claim?: { replica: string; leaseMs: number; mine: readonly boolean[] },
+    claim?: ReceiptClaim,
+  ): Promise<{ inserted: number; claimed: Set<string> }> {
+    return this.storeBatch([], rs, claim);
+  }
+
+  /**
+   * A consumed fetch in one statement (one commit): the states (`upsertStates`) and the receipts
+   * (`insertMany`, with `claim`), as two data-modifying parts of one WITH. Same rows as the two apart.
+   */
+  async storeBatch(
+    states: readonly MessageStateUpdate[],
+    rs: readonly PendingReceipt[],
+    claim?: ReceiptClaim,
   ): Promise<{ inserted: number; claimed: Set<string> }> {
     const claimed = new Set<string>();
-    if (rs.length === 0) return { inserted: 0, claimed };
-    // byte strings as one binary parameter each (libs/db packBytes), not a bytea[] pg would write and
-    // PostgreSQL parse as hex
-    const texts = packBytes(rs.map((r) => r.shortMessage));
-    const errors = packBytes(rs.map((r) => r.networkErrorCode ?? null));
-    const mine = claim ? rs.map((_, i) => claim.mine[i] === true) : null;
+    const st = statesUpsert(states, 0);
+    if (rs.length === 0) {
+      if (st) await this.pool.query(st.sql, st.params);
+      return { inserted: 0, claimed };
+    }
+    const ins = receiptsInsert(rs, claim, st ? st.params.length : 0);
     const res = await this.pool.query<{ n: number; claimed: string[] | null }>(
-      `WITH ins AS (
-       INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
-         source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
-         data_coding, short_message, message_state, network_error_code, expires_at, esm_class,
-         claimed_by, claim_until, attempts)
-       SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11,
-         substring($12::bytea FROM u.ts FOR u.tl), u.c13, substring($14::bytea FROM u.ns FOR u.nl), u.c15, u.c16,
-         CASE WHEN u.mine THEN $22::text END,
-         CASE WHEN u.mine THEN now() + make_interval(secs => $23::double precision / 1000) END,
-         CASE WHEN u.mine THEN 1 ELSE 0 END
-       FROM unnest($1::uuid[], $2::smallint[], $3::text[], $4::text[], $5::smallint[], $6::smallint[],
-         $7::text[], $8::smallint[], $9::smallint[], $10::text[], $11::smallint[], $17::int[], $18::int[],
-         $13::smallint[], $19::int[], $20::int[], $15::timestamptz[], $16::smallint[], $21::boolean[])
-         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16, mine)
-       ON CONFLICT (message_id, status) DO NOTHING
-       RETURNING message_id, status, claimed_by IS NOT NULL AS mine)
+      `WITH ${st ? `st AS (${st.sql}), ` : ''}ins AS (${ins.sql})
        SELECT count(*)::int AS n, array_agg(message_id::text || '/' || status) FILTER (WHERE mine) AS claimed
          FROM ins`,
-      [
-        rs.map((r) => r.messageId),
-        rs.map((r) => r.status),
-        rs.map((r) => r.systemId),
-        rs.map((r) => r.customerMessageId),
-        rs.map((r) => r.sourceTon),
-        rs.map((r) => r.sourceNpi),
-        rs.map((r) => r.source),
-        rs.map((r) => r.destTon),
-        rs.map((r) => r.destNpi),
-        rs.map((r) => r.dest),
-        rs.map((r) => r.dataCoding),
-        texts.bytes,
-        rs.map((r) => r.messageState),
-        errors.bytes,
-        rs.map((r) => r.expiresAt),
-        rs.map((r) => r.esmClass ?? 0x04),
-        texts.starts,
-        texts.lengths,
-        errors.starts,
-        errors.lengths,
-        mine ?? rs.map(() => false),
-        claim?.replica ?? null,
-        claim?.leaseMs ?? 0,
-      ],
+      st ? [...st.params, ...ins.params] : ins.params,
     );
     const row = res.rows[0];
     for (const k of row?.claimed ?? []) claimed.add(k);
@@ -269,35 +242,7 @@ export class ReceiptStore {
    * first of equal ones), as applying them one by one would.
    */
   async upsertStates(states: readonly MessageStateUpdate[]): Promise<void> {
-    const latest = new Map<string, MessageStateUpdate>();
-    for (const st of states) {
-      const key = `${st.systemId}\u0000${st.customerMessageId}`;
-      const seen = latest.get(key);
-      if (!seen || st.revision > seen.revision) latest.set(key, st);
-    }
-    const ss = [...latest.values()];
-    if (ss.length === 0) return;
-    await this.pool.query(
-      `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
-         error_code, revision, expires_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::smallint[], $5::timestamptz[], $6::smallint[],
-         $7::integer[], $8::timestamptz[])
-       ON CONFLICT (system_id, customer_message_id) DO UPDATE
-         SET message_state = EXCLUDED.message_state, final_date = EXCLUDED.final_date,
-             error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
-             updated_at = now()
-       WHERE ingress_message_state.revision < EXCLUDED.revision`,
-      [
-        ss.map((st) => st.systemId),
-        ss.map((st) => st.customerMessageId),
-        ss.map((st) => st.messageId),
-        ss.map((st) => st.messageState),
-        ss.map((st) => st.finalDate),
-        ss.map((st) => st.errorCode),
-        ss.map((st) => st.revision),
-        ss.map((st) => st.expiresAt),
-      ],
-    );
+    await this.storeBatch(states, []);
   }
 
   /**
@@ -345,4 +290,111 @@ export class ReceiptStore {
         }
       : undefined;
   }
+}
+
+/** Receipts inserted claimed by `replica` (`mine[i]`), see `ReceiptStore.insertMany`. */
+export interface ReceiptClaim {
+  replica: string;
+  leaseMs: number;
+  mine: readonly boolean[];
+}
+
+/** SQL and parameters numbered from `$(offset + 1)`. */
+interface Part {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The upsert of the latest state of each message (an older revision never overwrites a newer one; several
+ * events of one message keep the highest revision, the first of equal ones); null when there is none.
+ */
+function statesUpsert(states: readonly MessageStateUpdate[], offset: number): Part | null {
+  const latest = new Map<string, MessageStateUpdate>();
+  for (const st of states) {
+    const key = `${st.systemId}\u0000${st.customerMessageId}`;
+    const seen = latest.get(key);
+    if (!seen || st.revision > seen.revision) latest.set(key, st);
+  }
+  const ss = [...latest.values()];
+  if (ss.length === 0) return null;
+  const $ = (n: number): string => `$${n + offset}`;
+  return {
+    sql: `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
+         error_code, revision, expires_at)
+       SELECT * FROM unnest(${$(1)}::text[], ${$(2)}::text[], ${$(3)}::uuid[], ${$(4)}::smallint[],
+         ${$(5)}::timestamptz[], ${$(6)}::smallint[], ${$(7)}::integer[], ${$(8)}::timestamptz[])
+       ON CONFLICT (system_id, customer_message_id) DO UPDATE
+         SET message_state = EXCLUDED.message_state, final_date = EXCLUDED.final_date,
+             error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
+             updated_at = now()
+       WHERE ingress_message_state.revision < EXCLUDED.revision`,
+    params: [
+      ss.map((st) => st.systemId),
+      ss.map((st) => st.customerMessageId),
+      ss.map((st) => st.messageId),
+      ss.map((st) => st.messageState),
+      ss.map((st) => st.finalDate),
+      ss.map((st) => st.errorCode),
+      ss.map((st) => st.revision),
+      ss.map((st) => st.expiresAt),
+    ],
+  };
+}
+
+/** The receipts' insert, RETURNING message_id, status and whether the row was inserted claimed (`mine`). */
+function receiptsInsert(
+  rs: readonly PendingReceipt[],
+  claim: ReceiptClaim | undefined,
+  offset: number,
+): Part {
+  // byte strings as one binary parameter each (libs/db packBytes), not a bytea[] pg would write and
+  // PostgreSQL parse as hex
+  const texts = packBytes(rs.map((r) => r.shortMessage));
+  const errors = packBytes(rs.map((r) => r.networkErrorCode ?? null));
+  const $ = (n: number): string => `$${n + offset}`;
+  return {
+    sql: `INSERT INTO ingress_pending_receipts (message_id, status, system_id, customer_message_id,
+         source_addr_ton, source_addr_npi, source_addr, dest_addr_ton, dest_addr_npi, dest_addr,
+         data_coding, short_message, message_state, network_error_code, expires_at, esm_class,
+         claimed_by, claim_until, attempts)
+       SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11,
+         substring(${$(12)}::bytea FROM u.ts FOR u.tl), u.c13, substring(${$(14)}::bytea FROM u.ns FOR u.nl),
+         u.c15, u.c16,
+         CASE WHEN u.mine THEN ${$(22)}::text END,
+         CASE WHEN u.mine THEN now() + make_interval(secs => ${$(23)}::double precision / 1000) END,
+         CASE WHEN u.mine THEN 1 ELSE 0 END
+       FROM unnest(${$(1)}::uuid[], ${$(2)}::smallint[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::smallint[],
+         ${$(6)}::smallint[], ${$(7)}::text[], ${$(8)}::smallint[], ${$(9)}::smallint[], ${$(10)}::text[],
+         ${$(11)}::smallint[], ${$(17)}::int[], ${$(18)}::int[], ${$(13)}::smallint[], ${$(19)}::int[],
+         ${$(20)}::int[], ${$(15)}::timestamptz[], ${$(16)}::smallint[], ${$(21)}::boolean[])
+         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16, mine)
+       ON CONFLICT (message_id, status) DO NOTHING
+       RETURNING message_id, status, claimed_by IS NOT NULL AS mine`,
+    params: [
+      rs.map((r) => r.messageId),
+      rs.map((r) => r.status),
+      rs.map((r) => r.systemId),
+      rs.map((r) => r.customerMessageId),
+      rs.map((r) => r.sourceTon),
+      rs.map((r) => r.sourceNpi),
+      rs.map((r) => r.source),
+      rs.map((r) => r.destTon),
+      rs.map((r) => r.destNpi),
+      rs.map((r) => r.dest),
+      rs.map((r) => r.dataCoding),
+      texts.bytes,
+      rs.map((r) => r.messageState),
+      errors.bytes,
+      rs.map((r) => r.expiresAt),
+      rs.map((r) => r.esmClass ?? 0x04),
+      texts.starts,
+      texts.lengths,
+      errors.starts,
+      errors.lengths,
+      rs.map((_, i) => claim?.mine[i] === true),
+      claim?.replica ?? null,
+      claim?.leaseMs ?? 0,
+    ],
+  };
 }
