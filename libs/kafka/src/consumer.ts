@@ -248,7 +248,11 @@ export class TypedConsumer {
     this.stopping = true;
     if (this.running) {
       // No new batch is taken (eachBatch returns at once); the ones in hand finish or stop at a record.
-      this.consumer.pause([...this.subs.keys(), this.replayTopic].map((topic) => ({ topic })));
+      try {
+        this.consumer.pause([...this.subs.keys(), this.replayTopic].map((topic) => ({ topic })));
+      } catch (err) {
+        this.log.debug({ err }, 'could not pause before stopping (the consumer had stopped running)');
+      }
       if (this.inHand > 0) await new Promise<void>((resolve) => (this.idle = resolve));
       await this.commitNow();
     }
