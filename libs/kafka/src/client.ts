@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '@smshub/logging';
+// kafkajs's idle 1 ms timer loop, patched before any client is made.
+import './request-queue-fix.js';
 
 /** Connection settings; services build them from their validated config (KAFKA_* variables). */
 export interface KafkaConnection {
