@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { packBytes } from '@smshub/db';
+import { arrayLiteral, arrayLiteralOf, packBytes } from '@smshub/db';
 import { MessageState } from '@smshub/smpp';
 import type { PendingReceipt } from './receipts.js';
 
@@ -329,15 +329,17 @@ function statesUpsert(states: readonly MessageStateUpdate[], offset: number): Pa
              error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
              updated_at = now()
        WHERE ingress_message_state.revision < EXCLUDED.revision`,
+    // array parameters as literals built in one pass (libs/db arrayLiteral), not arrays pg escapes element
+    // by element; dates as ISO text
     params: [
-      ss.map((st) => st.systemId),
-      ss.map((st) => st.customerMessageId),
-      ss.map((st) => st.messageId),
-      ss.map((st) => st.messageState),
-      ss.map((st) => st.finalDate),
-      ss.map((st) => st.errorCode),
-      ss.map((st) => st.revision),
-      ss.map((st) => st.expiresAt),
+      arrayLiteral(ss, (st) => st.systemId),
+      arrayLiteral(ss, (st) => st.customerMessageId),
+      arrayLiteral(ss, (st) => st.messageId),
+      arrayLiteral(ss, (st) => st.messageState),
+      arrayLiteral(ss, (st) => st.finalDate?.toISOString() ?? null),
+      arrayLiteral(ss, (st) => st.errorCode),
+      arrayLiteral(ss, (st) => st.revision),
+      arrayLiteral(ss, (st) => st.expiresAt.toISOString()),
     ],
   };
 }
@@ -372,27 +374,27 @@ function receiptsInsert(
        ON CONFLICT (message_id, status) DO NOTHING
        RETURNING message_id, status, claimed_by IS NOT NULL AS mine`,
     params: [
-      rs.map((r) => r.messageId),
-      rs.map((r) => r.status),
-      rs.map((r) => r.systemId),
-      rs.map((r) => r.customerMessageId),
-      rs.map((r) => r.sourceTon),
-      rs.map((r) => r.sourceNpi),
-      rs.map((r) => r.source),
-      rs.map((r) => r.destTon),
-      rs.map((r) => r.destNpi),
-      rs.map((r) => r.dest),
-      rs.map((r) => r.dataCoding),
+      arrayLiteral(rs, (r) => r.messageId),
+      arrayLiteral(rs, (r) => r.status),
+      arrayLiteral(rs, (r) => r.systemId),
+      arrayLiteral(rs, (r) => r.customerMessageId),
+      arrayLiteral(rs, (r) => r.sourceTon),
+      arrayLiteral(rs, (r) => r.sourceNpi),
+      arrayLiteral(rs, (r) => r.source),
+      arrayLiteral(rs, (r) => r.destTon),
+      arrayLiteral(rs, (r) => r.destNpi),
+      arrayLiteral(rs, (r) => r.dest),
+      arrayLiteral(rs, (r) => r.dataCoding),
       texts.bytes,
-      rs.map((r) => r.messageState),
+      arrayLiteral(rs, (r) => r.messageState),
       errors.bytes,
-      rs.map((r) => r.expiresAt),
-      rs.map((r) => r.esmClass ?? 0x04),
-      texts.starts,
-      texts.lengths,
-      errors.starts,
-      errors.lengths,
-      rs.map((_, i) => claim?.mine[i] === true),
+      arrayLiteral(rs, (r) => r.expiresAt.toISOString()),
+      arrayLiteral(rs, (r) => r.esmClass ?? 0x04),
+      arrayLiteralOf(texts.starts),
+      arrayLiteralOf(texts.lengths),
+      arrayLiteralOf(errors.starts),
+      arrayLiteralOf(errors.lengths),
+      arrayLiteralOf(rs.map((_, i) => claim?.mine[i] === true)),
       claim?.replica ?? null,
       claim?.leaseMs ?? 0,
     ],
