@@ -73,7 +73,8 @@ function adminCall<T>(invoke: (md: Metadata, cb: (err: Error | null, res: T) => 
   return new Promise((resolve, reject) => invoke(md, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
-describe('console', () => {
+// Each page step may wait up to 20 s on a busy machine, and a test has several: more than the default 60 s.
+describe('console', { timeout: 180_000 }, () => {
   it('refuses a customer token and a wrong token at sign-in', async () => {
     const page = await newPage();
     await signIn(page, ch!.tokens.customer);
