@@ -4,7 +4,7 @@
 // and the admin API changing the configuration while the hub runs. What is asserted is what a customer,
 // finance or an operator would see: submit_sm_resp ids and command statuses, deliver_sm receipts,
 // billing.rated.v1 records, hubctl's timeline, traces, and that no process was restarted.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { credentials, Metadata } from '@grpc/grpc-js';
@@ -138,29 +138,47 @@ interface CliResult {
   json: unknown;
 }
 
-/** Runs the real hubctl CLI (its bin) against this hub; throws with its output when it fails. */
-function hubctl(args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [path.join(repoRoot(), 'tools/hubctl/bin/hubctl.mjs'), ...args], {
-    cwd: repoRoot(),
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: {
-      ...process.env,
-      HUBCTL_ADMIN_ADDR: `127.0.0.1:${hub!.ports.admin}`,
-      HUBCTL_MESSAGES_ADDR: `127.0.0.1:${hub!.ports.messages}`,
-      HUBCTL_SETTLEMENT_ADDR: `127.0.0.1:${hub!.ports.settlement}`,
-      HUBCTL_TOKEN: hub!.secrets.adminToken,
-    },
+/**
+ * Runs the real hubctl CLI (its bin) against this hub; rejects with its output when it fails. Not
+ * blocking: the customer's SMPP bind in this process goes on taking receipts while the tool runs.
+ */
+function hubctl(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(repoRoot(), 'tools/hubctl/bin/hubctl.mjs'), ...args], {
+      cwd: repoRoot(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        HUBCTL_ADMIN_ADDR: `127.0.0.1:${hub!.ports.admin}`,
+        HUBCTL_MESSAGES_ADDR: `127.0.0.1:${hub!.ports.messages}`,
+        HUBCTL_SETTLEMENT_ADDR: `127.0.0.1:${hub!.ports.settlement}`,
+        HUBCTL_TOKEN: hub!.secrets.adminToken,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`hubctl ${args.join(' ')} exited ${code ?? signal}: ${stderr}${stdout}`));
+        return;
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        json = undefined;
+      }
+      resolve({ stdout, json });
+    });
   });
-  if (r.status !== 0)
-    throw new Error(`hubctl ${args.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}${r.stdout}`);
-  let json: unknown;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { stdout: r.stdout, json };
 }
 
 /** The kinds of a timeline in hubctl's JSON (the proto3 JSON of GetMessageResponse), in order. */
@@ -273,8 +291,8 @@ describe('an operator', { timeout: 120_000 }, () => {
     accepted.push(id);
     // The timeline is written by dlr as it consumes; the receipt can overtake the last rows.
     const shown = await waitFor(
-      () => {
-        const out = hubctl(['messages', 'get', id, '--output', 'json']);
+      async () => {
+        const out = await hubctl(['messages', 'get', id, '--output', 'json']);
         const kinds = timelineKinds(out.json);
         return ['submitted', 'routed', 'dispatched', 'delivery'].every((k) => kinds.includes(k)) && out;
       },
@@ -293,7 +311,7 @@ describe('an operator', { timeout: 120_000 }, () => {
     expect(kinds.lastIndexOf('delivery')).toBeGreaterThan(kinds.indexOf('dispatched'));
 
     // The table form names the same message.
-    const table = hubctl(['messages', 'get', id]);
+    const table = await hubctl(['messages', 'get', id]);
     expect(table.stdout).toContain(id);
     expect(table.stdout).toContain('sim-poor');
   });
