@@ -1,4 +1,4 @@
-import { packBytes, type Pool } from '@smshub/db';
+import { arrayLiteral, arrayLiteralOf, packBytes, type Pool } from '@smshub/db';
 import { Coalescer } from './domain/coalescer.js';
 import type { PartRecord, PartState } from './domain/dedupe.js';
 
@@ -205,19 +205,20 @@ export class DispatchStore {
 
   private params(rows: PartWrite[]): unknown[] {
     const events = packBytes(rows.map((r) => r.event ?? null));
+    // array literals built in one pass (libs/db arrayLiteral), not arrays pg escapes element by element
     return [
-      rows.map((r) => r.messageId),
-      rows.map((r) => r.partNumber),
-      rows.map((r) => r.partTotal),
-      rows.map((r) => r.state),
-      rows.map((r) => r.attempt),
-      rows.map((r) => r.connectorId),
-      rows.map(() => this.replica),
-      rows.map((r) => r.supplierMessageId || null),
-      rows.map((r) => r.commandStatus ?? null),
+      arrayLiteral(rows, (r) => r.messageId),
+      arrayLiteral(rows, (r) => r.partNumber),
+      arrayLiteral(rows, (r) => r.partTotal),
+      arrayLiteral(rows, (r) => r.state),
+      arrayLiteral(rows, (r) => r.attempt),
+      arrayLiteral(rows, (r) => r.connectorId),
+      arrayLiteral(rows, () => this.replica),
+      arrayLiteral(rows, (r) => r.supplierMessageId || null),
+      arrayLiteral(rows, (r) => r.commandStatus ?? null),
       events.bytes,
-      events.starts,
-      events.lengths,
+      arrayLiteralOf(events.starts),
+      arrayLiteralOf(events.lengths),
     ];
   }
 
