@@ -7,10 +7,10 @@
  * replaces per string) after the caller built the array with a `map`: 2-5 % of a service writing a few
  * dozen columns per row (rating's CDRs). Strings are always quoted (so '', 'NULL' and text with commas,
  * braces or spaces stay text), with `\` and `"` escaped; numbers and bigints are written as digits;
- * booleans as t/f; null and undefined as NULL. PostgreSQL parses it exactly as it parses pg's own text.
- * Dates are not taken (pass `toISOString()`: exact, and cheaper than pg's local-time formatting).
+ * booleans as t/f; null and undefined as NULL; a Date as its ISO string (an exact timestamptz, and cheaper
+ * than pg's local-time formatting). PostgreSQL parses it exactly as it parses pg's own text.
  */
-export type ArrayElement = string | number | bigint | boolean | null | undefined;
+export type ArrayElement = string | number | bigint | boolean | Date | null | undefined;
 
 function element(v: ArrayElement): string {
   switch (typeof v) {
@@ -25,6 +25,7 @@ function element(v: ArrayElement): string {
       return v ? 't' : 'f';
     default:
       if (v === null || v === undefined) return 'NULL';
+      if (v instanceof Date) return v.toISOString();
       throw new TypeError(`arrayLiteral: unsupported element of type ${typeof v}`);
   }
 }

@@ -25,18 +25,25 @@ const TEXTS = [
   '\\"',
   'ünï ✓ 𝄞',
   'tab\tnl\n',
+  'Null',
+  'nulls',
+  ' a',
+  'say "hi"',
+  'c:\\x',
+  'é€',
 ];
 
 describe('arrayLiteral (array parameters as PostgreSQL array text)', () => {
-  it('reads back as the same text[], bigint[], int[], bool[], uuid[] and timestamptz[] values', async () => {
+  it('reads back as the same text[], bigint[], int[], bool[], uuid[] and timestamptz[] values (Dates too)', async () => {
     const texts = [...TEXTS, null];
     const bigints = [0n, -1n, 9_223_372_036_854_775_807n, -9_223_372_036_854_775_808n, null];
     const ints = [0, -5, 2_147_483_647, null];
     const bools = [true, false, null];
     const uuids = ['01939a4e-0000-7000-8000-000000000001', null];
     const times = [new Date('2026-12-07T04:40:00.123Z').toISOString(), null];
+    const dates = [new Date('2026-12-07T04:40:00.123Z'), new Date(0), null];
     const { rows } = await client.query(
-      'SELECT $1::text[] AS t, $2::bigint[]::text[] AS b, $3::int[] AS i, $4::bool[] AS o, $5::uuid[]::text[] AS u, $6::timestamptz[] AS d',
+      'SELECT $1::text[] AS t, $2::bigint[]::text[] AS b, $3::int[] AS i, $4::bool[] AS o, $5::uuid[]::text[] AS u, $6::timestamptz[] AS d, $7::timestamptz[] AS dd',
       [
         arrayLiteralOf(texts),
         arrayLiteralOf(bigints),
@@ -44,6 +51,7 @@ describe('arrayLiteral (array parameters as PostgreSQL array text)', () => {
         arrayLiteralOf(bools),
         arrayLiteralOf(uuids),
         arrayLiteralOf(times),
+        arrayLiteralOf(dates),
       ],
     );
     expect(rows[0].t).toEqual(texts);
@@ -52,6 +60,7 @@ describe('arrayLiteral (array parameters as PostgreSQL array text)', () => {
     expect(rows[0].o).toEqual(bools);
     expect(rows[0].u).toEqual(uuids);
     expect(rows[0].d.map((d: Date | null) => d?.toISOString() ?? null)).toEqual(times);
+    expect(rows[0].dd).toEqual(dates);
     // The same as pg's own array parameter.
     const own = await client.query('SELECT $1::text[] AS t', [texts]);
     expect(own.rows[0].t).toEqual(rows[0].t);

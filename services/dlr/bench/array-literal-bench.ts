@@ -1,13 +1,13 @@
 // Benchmark: the CPU of turning a batch's message rows and timeline rows into insertUnnest's array
 // parameters, as pg sends them: JS arrays that pg converts element by element (prepareValue ->
-// arrayString -> escapeElement) versus the array literals sql.ts builds itself (`arrayLiteral`), which pg
-// passes through. Pure CPU in this process, no database; rounds alternated, medians printed.
+// arrayString -> escapeElement) versus the array literals sql.ts builds itself (libs/db `arrayLiteral`),
+// which pg passes through. Pure CPU in this process, no database; rounds alternated, medians printed.
 // Run: npx tsx --conditions=@smshub/source services/dlr/bench/array-literal-bench.ts [rounds=9] [rows=300]
 // Prints figures; not a test.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
-import { arrayLiteral } from '../src/sql.js';
+import { arrayLiteral, type ArrayElement } from '@smshub/db';
 
 const rounds = Number(process.argv[2] ?? 9);
 const perBatch = Number(process.argv[3] ?? 300);
@@ -60,7 +60,8 @@ function viaPg(rows: unknown[][]): number {
 function viaLiteral(rows: unknown[][]): number {
   let n = 0;
   const columns = rows[0]?.length ?? 0;
-  for (let c = 0; c < columns; c++) n += String(prepareValue(arrayLiteral(rows, c))).length;
+  for (let c = 0; c < columns; c++)
+    n += String(prepareValue(arrayLiteral(rows, (row) => row[c] as ArrayElement))).length;
   return n;
 }
 

@@ -1,6 +1,6 @@
 // Small SQL helpers: multi-row INSERT (VALUES placeholders or one array per column) and a per-message
 // advisory lock.
-import type { Pool, PoolClient } from '@smshub/db';
+import { arrayLiteral, arrayLiteralOf, type ArrayElement, type Pool, type PoolClient } from '@smshub/db';
 
 export type Queryable = Pool | PoolClient;
 
@@ -97,12 +97,12 @@ export function unnestInsert(
         throw new Error(`column ${columns[c]?.[0]} mixes strings and bytes`);
       }
       const packed = param(texts.length > 0 ? Buffer.from(texts.join('')) : Buffer.concat(buffers), 'bytea');
-      arrays.push(param(intArrayLiteral(starts), 'int[]'), param(intArrayLiteral(lengths), 'int[]'));
+      arrays.push(param(arrayLiteralOf(starts), 'int[]'), param(arrayLiteralOf(lengths), 'int[]'));
       const cut = `substring(${packed} FROM u.c${c}s FOR u.c${c}l)`;
       selects.push(type === 'jsonb' ? `convert_from(${cut}, 'UTF8')::jsonb` : cut);
       return;
     }
-    arrays.push(param(arrayLiteral(rows, c), `${type}[]`));
+    arrays.push(param(columnLiteral(rows, c), `${type}[]`));
     selects.push(`u.c${c}`);
   });
   const aliases = columns.flatMap(([, type], c) =>
@@ -117,43 +117,12 @@ export function unnestInsert(
   };
 }
 
-/** An element that needs no quotes in an array literal (no quote, backslash, comma, brace or space; not NULL). */
-const BARE = /^[^\s",\\{}]+$/;
-
 /**
- * The Postgres array literal (`{a,"b c",NULL}`) of column `c` of `rows`: one string parameter built here
- * instead of a JS array that pg turns into the same text element by element (its escapeElement runs two
- * replaces and a concatenation per value: a few per cent of dlr's CPU, one value per row and column).
- * Strings are quoted (with `"` and `\` escaped) unless they are plainly bare; a Date is its ISO string
- * (an exact timestamptz, and much cheaper for pg than its local-time formatting); booleans are t/f.
+ * The Postgres array literal of column `c` of `rows` (libs/db arrayLiteral: one string parameter instead of
+ * a JS array pg escapes element by element; a Date is its ISO string).
  */
-export function arrayLiteral(rows: readonly unknown[][], c: number): string {
-  let out = '{';
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0) out += ',';
-    const v = rows[i]?.[c];
-    if (v === null || v === undefined) out += 'NULL';
-    else if (typeof v === 'number' || typeof v === 'bigint') out += String(v);
-    else if (typeof v === 'boolean') out += v ? 't' : 'f';
-    else if (v instanceof Date) out += v.toISOString();
-    else if (typeof v === 'string') {
-      // a bare "null" in any case would read as NULL
-      const bare = BARE.test(v) && !(v.length === 4 && v.toLowerCase() === 'null');
-      out += bare ? v : `"${v.replace(/["\\]/g, '\\$&')}"`;
-    } else throw new Error(`column ${c}: a ${typeof v} cannot go into an array literal`);
-  }
-  return `${out}}`;
-}
-
-/** `{1,2,NULL}` for a list of integers (the byte ranges of insertUnnest). */
-function intArrayLiteral(values: readonly (number | null)[]): string {
-  let out = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) out += ',';
-    const v = values[i];
-    out += v === null || v === undefined ? 'NULL' : String(v);
-  }
-  return `${out}}`;
+function columnLiteral(rows: readonly unknown[][], c: number): string {
+  return arrayLiteral(rows, (row) => row[c] as ArrayElement);
 }
 
 /** Inserts `rows` with one statement (unnestInsert); nothing for no rows. */
