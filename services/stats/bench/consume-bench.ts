@@ -7,7 +7,10 @@
 // and COMMIT included), the transactions (COMMITs), and the CPU of the database's PostgreSQL backends
 // (/proc). Then checks the totals (submitted, rejected, delivered, rule hits) against what it produced.
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/stats/bench/consume-bench.ts [messages=20000]
+//   npx tsx --conditions=@smshub/source services/stats/bench/consume-bench.ts [messages=20000] [rate]
+// With a rate (messages per second) the messages are produced at that pace while stats reads them, as in
+// the hub (a few records per partition per fetch): the statements and transactions per message are then
+// the live figures; the CPU figure includes the producer's.
 // STATS_BENCH_IMPL=<path to a stats.ts> measures another version of the core (e.g. the previous commit's
 // src/ copied next to this one) so that before/after can be run alternated, one process each.
 // STATS_BENCH_PROFILE=<file> writes a CPU profile of the consuming phase. Prints one line; not a test.
@@ -36,6 +39,7 @@ import type { createStats as CreateStats } from '../src/stats.js';
 import { PgCpu } from '../../dlr/bench/pg-cpu.js';
 
 const messages = Number(process.argv[2] ?? 20_000);
+const rate = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
 const impl = process.env['STATS_BENCH_IMPL'] ?? '../src/stats.js';
 const { createStats } = (await import(impl)) as { createStats: typeof CreateStats };
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
@@ -89,8 +93,9 @@ const trafficTypes = [
 ];
 const now = Date.now();
 const expected = { submitted: 0, rejected: 0, delivered: 0, ruleHits: 0, records: 0 };
-const pending: Promise<void>[] = [];
-for (let i = 0; i < messages; i++) {
+/** The records of message `i` (routed and rated, or rejected), produced. */
+function produceOne(i: number): Promise<void>[] {
+  const out: Promise<void>[] = [];
   const [country, mcc, mnc] = networks[i % networks.length]!;
   const receivedAt = new Date(now - 180_000 + Math.floor((i / messages) * 170_000));
   const message = {
@@ -110,7 +115,7 @@ for (let i = 0; i < messages; i++) {
     expected.rejected++;
     expected.ruleHits++;
     expected.records++;
-    pending.push(
+    out.push(
       producer.produce(
         topics.rejected,
         SmsRejected.fromPartial({
@@ -127,7 +132,7 @@ for (let i = 0; i < messages; i++) {
     const connectorId = `con_${i % 3}`;
     expected.ruleHits++;
     expected.records += 2;
-    pending.push(
+    out.push(
       producer.produce(
         topics.routed,
         SmsRouted.fromPartial({
@@ -150,7 +155,7 @@ for (let i = 0; i < messages; i++) {
     const delivered = i % 10 !== 3;
     if (delivered) expected.delivered++;
     const money = (v: bigint) => ({ currencyCode: 'EUR', minorUnits: v, scale: 6 });
-    pending.push(
+    out.push(
       producer.produce(
         topics.rated,
         BillingRated.fromPartial({
@@ -177,9 +182,18 @@ for (let i = 0; i < messages; i++) {
       ),
     );
   }
-  if (pending.length >= 2_000) await Promise.all(pending.splice(0));
+  return out;
 }
-await Promise.all(pending);
+
+// Backlog mode: everything is produced before the stats core starts.
+if (rate === undefined) {
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < messages; i++) {
+    pending.push(...produceOne(i));
+    if (pending.length >= 2_000) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+}
 
 const groupId = `bench_stats_${suffix}`;
 let joined: Promise<void> | undefined;
@@ -227,6 +241,21 @@ const statements0 = statements - probeStatements;
 const commits0 = commits;
 const t0 = performance.now();
 let polls = 0;
+// Paced mode: the messages are produced at `rate` per second while the stats core reads them (the
+// records arrive as in the hub, a few per partition per fetch).
+let producing = rate !== undefined;
+if (rate !== undefined)
+  void (async () => {
+    const start = Date.now();
+    for (let i = 0; i < messages;) {
+      const due = Math.min(messages, Math.floor(((Date.now() - start) / 1000) * rate));
+      const batch: Promise<void>[] = [];
+      while (i < due) batch.push(...produceOne(i++));
+      await Promise.all(batch);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    producing = false;
+  })();
 for (;;) {
   const r = await probeQuery<{ routed: string; hits: string }>(
     `SELECT coalesce(sum(next_offset) FILTER (WHERE group_id = $1), 0) AS routed,
@@ -237,7 +266,12 @@ for (;;) {
   // /proc is read once a second (a few ms of this process each time; backends live as long as the pool's
   // idle timeout, so none is missed).
   if (++polls % 10 === 0) pgCpu.sample();
-  if (Number(r.rows[0]!.routed) === expected.records && Number(r.rows[0]!.hits) === expected.ruleHits) break;
+  if (
+    !producing &&
+    Number(r.rows[0]!.routed) === expected.records &&
+    Number(r.rows[0]!.hits) === expected.ruleHits
+  )
+    break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 pgCpu.sample();
@@ -267,7 +301,7 @@ const f = (n: number) => n.toFixed(1);
 console.log(
   `${impl}: ` +
     `${messages} messages (${expected.records} records) in ${f(wallMs / 1000)} s: ` +
-    `stats ${f((cpu.user + cpu.system) / messages)} CPU-µs/msg, ` +
+    `${rate === undefined ? 'stats' : `paced at ${rate}/s, stats and the producer`} ${f((cpu.user + cpu.system) / messages)} CPU-µs/msg, ` +
     `PostgreSQL backends ${f(pgUsed.backendsUs / messages)} µs/msg, ` +
     `${(sent / messages).toFixed(3)} statements/msg, ${(txns / messages).toFixed(4)} transactions/msg; ` +
     `totals ${ok ? 'match' : `DIFFER (got ${JSON.stringify(got)} hits ${hits.rows[0]!.n}, expected ${JSON.stringify(expected)})`}; ` +
