@@ -260,10 +260,10 @@ export class ReceiptStore {
          FROM unnest($1::text[], $2::text[], $3::uuid[], $4::timestamptz[]) AS t(s, c, m, e)
        ON CONFLICT (system_id, customer_message_id) DO NOTHING`,
       [
-        states.map((st) => st.systemId),
-        states.map((st) => st.customerMessageId),
-        states.map((st) => st.messageId),
-        states.map((st) => st.expiresAt),
+        arrayLiteral(states, (st) => st.systemId),
+        arrayLiteral(states, (st) => st.customerMessageId),
+        arrayLiteral(states, (st) => st.messageId),
+        arrayLiteral(states, (st) => st.expiresAt.toISOString()),
         MessageState.ENROUTE,
       ],
     );
