@@ -45,6 +45,11 @@ export const routingEnv = {
   ROUTING_ADAPTIVE_HALF_LIFE_MS: envInt({ min: 1_000, max: 7 * 24 * 3600_000, default: 300_000 }),
   // Partitions of sms.submitted.v1 processed at once by this replica.
   ROUTING_PARTITIONS_CONCURRENTLY: envInt({ min: 1, max: 64, default: 2 }),
+  // A fetch of sms.submitted.v1 waits until the broker holds this many bytes for it, or the wait below has
+  // passed: under a flow one fetch carries many messages instead of one each (a fetch request per produce
+  // request otherwise); a message waits at most ROUTING_FETCH_WAIT_MS longer.
+  ROUTING_FETCH_MIN_BYTES: envInt({ min: 1, max: 1024 * 1024, default: 32 * 1024 }),
+  ROUTING_FETCH_WAIT_MS: envInt({ min: 0, max: 1_000, default: 25 }),
   // Grey routes (docs/routing.md "Grey routes"). Probes go to the numbers of routing_probe_targets, sent as
   // this account (an internal one: rating prices channel PROBE at zero sell) from this hub number (assign
   // it to that account, so that inbound publishes the probe handsets' confirmations); either unset = no

@@ -88,7 +88,12 @@ export interface RoutingCoreConfig {
   debugNumbers?: boolean;
   consumer?: Pick<
     ConsumerOptions,
-    'retry' | 'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently'
+    | 'retry'
+    | 'sessionTimeoutMs'
+    | 'commitIntervalMs'
+    | 'partitionsConsumedConcurrently'
+    | 'minBytes'
+    | 'maxWaitMs'
   >;
 }
 
@@ -458,10 +463,14 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
         const adaptiveGroup = `${adaptivePrefix}-${uuidv7()}`;
         // From the horizon on (older observations are not learnt from): same estimates, faster start.
         await deps.seekGroup?.(adaptiveGroup, deliveryTopic.name, clock() - adaptive.horizonMs);
+        // Estimates move over minutes: a fetch waits for 64 KiB of deliveries or 500 ms, so that under a
+        // flow it carries hundreds of records instead of the one or two of each produce request.
         const deliveries = await deps.consumer({
           groupId: adaptiveGroup,
           fromBeginning: true,
           deadLetterTopic: `${adaptivePrefix}.dlq`,
+          minBytes: 64 * 1024,
+          maxWaitMs: 500,
         });
         consumers.push(deliveries);
         // Decoded to routing's view only (delivery-view.ts): most of each record is not needed here.

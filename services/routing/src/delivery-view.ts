@@ -10,11 +10,18 @@
 // Rule: a record that teaches nothing (not final, or no connector) is returned without its context and
 // times (observationOf and GreyRouteMonitor.onDelivery stop at that test). Otherwise every field of the
 // view is what SmsDelivery.decode gives for it (same last-one-wins rule, same timestamp arithmetic,
-// unknown fields and wrong wire types skipped). Anything this reader does not handle cheaply (a varint
-// longer than 35 bits: negative enums or times; groups; a record cut short) is decoded by SmsDelivery.decode
-// instead, so its answer and its errors are the generated decoder's.
+// unknown fields and wrong wire types skipped). Anything the wire reader (libs/contracts wire.ts) does not
+// handle cheaply (a varint longer than 35 bits: negative enums or times; groups; a record cut short) is
+// decoded by SmsDelivery.decode instead, so its answer and its errors are the generated decoder's.
 
-import { SmsDelivery, type DeliveryStatus, type SubmitChannel, type TrafficType } from '@smshub/contracts';
+import {
+  SmsDelivery,
+  WIRE_FALLBACK,
+  WireReader,
+  type DeliveryStatus,
+  type SubmitChannel,
+  type TrafficType,
+} from '@smshub/contracts';
 import type { TopicCodec } from '@smshub/kafka';
 
 /** The destination network fields routing keys its estimates by. */
@@ -43,74 +50,13 @@ export interface DeliveryView {
   readonly context?: ContextView | undefined;
 }
 
-/** Thrown inside the reader when the generated decoder must take the record. */
-class Fallback extends Error {}
-const FALLBACK = new Fallback('fallback');
-
-class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-
-  /** A varint of at most 35 bits (5 bytes) as a non-negative number. */
-  varint(): number {
-    const b = this.buf;
-    let result = 0;
-    let shift = 1;
-    for (let i = 0; i < 5; i++) {
-      if (this.pos >= this.end) throw FALLBACK;
-      const byte = b[this.pos++]!;
-      result += (byte & 0x7f) * shift;
-      if (byte < 0x80) return result;
-      shift *= 128;
-    }
-    throw FALLBACK;
-  }
-
-  /** Start of a length-delimited field's bytes (pos moves past them). */
-  delimited(): number {
-    const len = this.varint();
-    const start = this.pos;
-    this.pos += len;
-    if (this.pos > this.end) throw FALLBACK;
-    return start;
-  }
-
-  skip(wireType: number): void {
-    switch (wireType) {
-      case 0:
-        for (;;) {
-          if (this.pos >= this.end) throw FALLBACK;
-          if (this.buf[this.pos++]! < 0x80) return;
-        }
-      case 1:
-        this.pos += 8;
-        break;
-      case 2:
-        this.delimited();
-        return;
-      case 5:
-        this.pos += 4;
-        break;
-      default:
-        throw FALLBACK; // groups (3, 4) and invalid wire types: the generated decoder's business
-    }
-    if (this.pos > this.end) throw FALLBACK;
-  }
-}
-
 function text(buf: Buffer, start: number, end: number): string {
   return start === end ? '' : buf.toString('utf8', start, end);
 }
 
 /** google.protobuf.Timestamp at [start, end) as SmsDelivery.decode turns it into a Date. */
 function timestamp(buf: Buffer, start: number, end: number): Date {
-  const r = new Reader(buf, start, end);
+  const r = new WireReader(buf, start, end);
   let seconds = 0;
   let nanos = 0;
   while (r.pos < end) {
@@ -123,7 +69,7 @@ function timestamp(buf: Buffer, start: number, end: number): Date {
 }
 
 function destinationInfo(buf: Buffer, start: number, end: number): DestinationView {
-  const r = new Reader(buf, start, end);
+  const r = new WireReader(buf, start, end);
   let countryCode = '';
   let mcc = '';
   let mnc = '';
@@ -138,7 +84,7 @@ function destinationInfo(buf: Buffer, start: number, end: number): DestinationVi
 }
 
 function context(buf: Buffer, start: number, end: number): ContextView {
-  const r = new Reader(buf, start, end);
+  const r = new WireReader(buf, start, end);
   let messageId = '';
   let channel = 0;
   let trafficType = 0;
@@ -177,7 +123,7 @@ function context(buf: Buffer, start: number, end: number): ContextView {
 
 function view(buf: Buffer): DeliveryView {
   const end = buf.length;
-  const r = new Reader(buf, 0, end);
+  const r = new WireReader(buf, 0, end);
   let status = 0;
   let final = false;
   let ctxStart = -1;
@@ -235,7 +181,7 @@ export function decodeDeliveryView(bytes: Uint8Array): DeliveryView {
   try {
     return view(buf);
   } catch (err) {
-    if (err !== FALLBACK) throw err;
+    if (err !== WIRE_FALLBACK) throw err;
     return viewOf(SmsDelivery.decode(bytes));
   }
 }

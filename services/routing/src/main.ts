@@ -33,7 +33,11 @@ await runService({
         firewallRememberMs: c.ROUTING_FIREWALL_REMEMBER_MS,
         firewallCleanupIntervalMs: c.ROUTING_FIREWALL_CLEANUP_INTERVAL_MS,
         debugNumbers: c.LOG_DEBUG_NUMBERS,
-        consumer: { partitionsConsumedConcurrently: c.ROUTING_PARTITIONS_CONCURRENTLY },
+        consumer: {
+          partitionsConsumedConcurrently: c.ROUTING_PARTITIONS_CONCURRENTLY,
+          minBytes: c.ROUTING_FETCH_MIN_BYTES,
+          maxWaitMs: c.ROUTING_FETCH_WAIT_MS,
+        },
         greyRoutes: {
           probeAccountId: c.ROUTING_PROBE_ACCOUNT_ID,
           probeSender: c.ROUTING_PROBE_SENDER,
