@@ -6,6 +6,7 @@
  * oneofs are `{ $case, value }` unions. See docs/contracts.md.
  */
 export * from './topics.js';
+export { WIRE_FALLBACK, WireReader } from './wire.js';
 
 // Generated code: one line per file in ./gen (libs/contracts/scripts/check-generated.sh verifies that
 // every generated file is listed here).
