@@ -7,6 +7,7 @@
  */
 export * from './topics.js';
 export { WIRE_FALLBACK, WireReader } from './wire.js';
+export { reroutePolicyFromJson } from './reroute-policy.js';
 
 // Generated code: one line per file in ./gen (libs/contracts/scripts/check-generated.sh verifies that
 // every generated file is listed here).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRoutingTables } from './domain/engine.js';
+import { rerouteTerms } from './domain/reroute.js';
 import { firewallFromRow, ruleFromRow, type FirewallRow, type RuleRow } from './store.js';
 
 const base: RuleRow = {
@@ -27,6 +28,23 @@ const base: RuleRow = {
 };
 
 describe('ruleFromRow', () => {
+  it("reads the rule's reroute policy (libs/contracts reroutePolicyFromJson); unset keys get routing's defaults", () => {
+    const action = (reroute: unknown) => {
+      const a = ruleFromRow({ ...base, reroute } as RuleRow).action;
+      return a.kind === 'route' ? a.reroute : undefined;
+    };
+    expect(action(null)).toBeUndefined();
+    const p = action({ enabled: true, failures: ['REJECTD:045', 3], windowMs: 'x' });
+    expect(p).toEqual({ enabled: true, failures: ['REJECTD:045'], exceptErrors: [] });
+    expect(rerouteTerms(p, 'MARKETING', 'r1')).toEqual({
+      failures: ['REJECTD:045'],
+      exceptErrors: [],
+      windowMs: 30_000,
+      ruleId: 'r1',
+    });
+    expect(rerouteTerms(action({}), 'OTP', 'r1')?.failures).toEqual(['UNDELIV', 'REJECTD']);
+  });
+
   it('maps match columns, leaving empty arrays out (they match anything)', () => {
     const r = ruleFromRow({
       ...base,

@@ -6,6 +6,7 @@
 // default country). Row -> domain mapping is here; validation is the domain's (buildRoutingTables throws
 // with every problem listed, and the caller keeps the tables it had).
 
+import { reroutePolicyFromJson } from '@smshub/contracts';
 import type { Pool, PoolClient } from '@smshub/db';
 import { buyRateLookup, type BuyRateRow } from './buy-rates.js';
 import { buildRoutingTables, type RoutingTables } from './domain/engine.js';
@@ -16,7 +17,6 @@ import { PrefixTable, type PrefixEntry } from './domain/prefix-table.js';
 import type { RoutingRule } from './domain/rules.js';
 import type { QualityLookup, Strategy } from './domain/strategies.js';
 import type { TrafficType } from './domain/types.js';
-import { reroutePolicyFromJson } from './domain/reroute.js';
 
 /** The tables plus what the message mapper needs per account. Replaced as a whole on reload. */
 export interface RoutingSnapshot {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reroutePolicyFromJson, reroutePolicyJson } from './reroute-policy.js';
+import { reroutePolicyFromJson } from '@smshub/contracts';
+import { reroutePolicyJson } from './reroute-policy.js';
 
 describe('routing_rule.reroute', () => {
   it('stores what is set and reads it back', () => {

@@ -1,6 +1,7 @@
 // RoutingRule.reroute (smshub.config.v1.ReroutePolicy) <-> routing_rules.reroute (jsonb, 0341).
 // Re-routing sends a message once more through its next candidate after a fast "not delivered" receipt;
-// a status that may mean delivered must never do that, so only UNDELIV and REJECTD can be listed.
+// a status that may mean delivered must never do that, so only UNDELIV and REJECTD can be listed. The
+// stored form is read by libs/contracts' reroutePolicyFromJson (admin's API and routing's loader).
 import type { ReroutePolicy } from '@smshub/contracts';
 import { invalid } from '../errors.js';
 
@@ -39,16 +40,4 @@ export function reroutePolicyJson(
     out['windowMs'] = p.windowMs;
   }
   return out;
-}
-
-/** The stored policy as the API shows it; undefined when the rule has none. */
-export function reroutePolicyFromJson(v: unknown): ReroutePolicy | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
-  const strings = (x: unknown): string[] =>
-    Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : [];
-  const p: ReroutePolicy = { failures: strings(o['failures']), exceptErrors: strings(o['exceptErrors']) };
-  if (typeof o['enabled'] === 'boolean') p.enabled = o['enabled'];
-  if (typeof o['windowMs'] === 'number') p.windowMs = o['windowMs'];
-  return p;
 }

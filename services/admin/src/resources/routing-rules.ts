@@ -5,6 +5,7 @@ import {
   ChangeAction,
   ResourceKind,
   RouteStrategy,
+  reroutePolicyFromJson,
   type CreateRoutingRuleRequest,
   type DeleteRoutingRuleRequest,
   type GetRoutingRuleRequest,
@@ -43,7 +44,7 @@ import {
   timeWindowFromJson,
   timeWindowJson,
 } from './routing-options.js';
-import { reroutePolicyFromJson, reroutePolicyJson } from './reroute-policy.js';
+import { reroutePolicyJson } from './reroute-policy.js';
 
 const STRATEGIES: Record<number, string> = {
   [RouteStrategy.ROUTE_STRATEGY_PRIORITY]: 'priority',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reroutePolicyFromJson, rerouteTerms } from './reroute.js';
+import { rerouteTerms } from './reroute.js';
 
 describe('rerouteTerms', () => {
   it('is on by default for OTP and transactional traffic, off for marketing and undeclared', () => {
@@ -23,13 +23,5 @@ describe('rerouteTerms', () => {
         'r2',
       ),
     ).toEqual({ failures: ['UNDELIV:001'], exceptErrors: ['069'], windowMs: 5000, ruleId: 'r2' });
-  });
-
-  it('reads the stored jsonb, keeping only well-typed keys', () => {
-    expect(reroutePolicyFromJson({ enabled: true, failures: ['REJECTD', 3], windowMs: 'x' })).toEqual({
-      enabled: true,
-      failures: ['REJECTD'],
-    });
-    expect(reroutePolicyFromJson(null)).toBeUndefined();
   });
 });

@@ -50,19 +50,3 @@ export function rerouteTerms(
     ruleId,
   };
 }
-
-/** The policy stored in routing_rules.reroute (jsonb), keeping only well-typed keys. */
-export function reroutePolicyFromJson(v: unknown): ReroutePolicy | undefined {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  const o = v as Record<string, unknown>;
-  const strings = (x: unknown): string[] | undefined =>
-    Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : undefined;
-  const p: ReroutePolicy = {};
-  if (typeof o['enabled'] === 'boolean') p.enabled = o['enabled'];
-  const failures = strings(o['failures']);
-  if (failures) p.failures = failures;
-  const except = strings(o['exceptErrors']);
-  if (except) p.exceptErrors = except;
-  if (typeof o['windowMs'] === 'number') p.windowMs = o['windowMs'];
-  return p;
-}
