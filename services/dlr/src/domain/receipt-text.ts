@@ -3,6 +3,7 @@
 // Tolerates the variants seen in the wild: any key order, keys in any case ("Text:"), 12-digit dates
 // (with seconds), missing or truncated fields. Everything after `text:` is the text (it may contain
 // colons). Dates carry no time zone: they are read in the connector's receipt time zone (UTC default).
+import { instantOfWallClock } from '@smshub/smpp/zone';
 
 export interface ReceiptTextFields {
   id?: string;
@@ -17,36 +18,6 @@ export interface ReceiptTextFields {
 
 const KEY = /(?:^|\s)(id|sub|dlvrd|submit date|done date|stat|err|text)\s*:/gi;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Offset (ms) of an IANA time zone from UTC at the instant `t`. */
-export function zoneOffsetMs(timeZone: string, t: number): number {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]));
-  const local = Date.UTC(
-    Number(parts.year),
-    Number(parts.month) - 1,
-    Number(parts.day),
-    Number(parts.hour),
-    Number(parts.minute),
-    Number(parts.second),
-  );
-  return local - (t - (t % 1000));
-}
-
 /**
  * YYMMDDhhmm or YYMMDDhhmmss (years 2000-2099) -> epoch ms; undefined when malformed. The digits are
  * wall-clock time in `timeZone` (IANA name, the connector's receipt time zone), UTC by default.
@@ -54,9 +25,7 @@ export function zoneOffsetMs(timeZone: string, t: number): number {
 export function parseReceiptDate(value: string, timeZone = 'UTC'): number | undefined {
   const wall = parseWallClock(value);
   if (wall === undefined || timeZone === 'UTC') return wall;
-  // wall clock -> instant: subtract the zone offset, re-evaluated once at the candidate (DST edges)
-  const first = wall - zoneOffsetMs(timeZone, wall);
-  return wall - zoneOffsetMs(timeZone, first);
+  return instantOfWallClock(timeZone, wall);
 }
 
 function parseWallClock(value: string): number | undefined {

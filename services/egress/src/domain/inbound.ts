@@ -9,6 +9,7 @@ import {
   type Tlv,
 } from '@smshub/contracts';
 import { decodeNetworkErrorCode, decodeUcs2, messageContent, parseReceipt, type Pdu } from '@smshub/smpp';
+import { instantOfWallClock } from '@smshub/smpp/zone';
 import { normaliseSupplierId, type MessageIdFormat } from './connector.js';
 
 /** esm_class message-type bits (2-5): 0x04 SMSC delivery receipt, 0x20 intermediate notification. */
@@ -34,58 +35,6 @@ export interface InboundContext {
   newId: () => string;
 }
 
-/** One formatter per zone: building an Intl.DateTimeFormat costs a millisecond or more (ICU). */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    if (formatters.size >= 256) formatters.clear();
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** Offset of `zone` from UTC at `utcMs`, in ms (positive east of Greenwich), asked of ICU. */
-function icuOffsetMs(utcMs: number, zone: string): number {
-  const parts = formatter(zone).formatToParts(new Date(utcMs));
-  const n = (t: string): number => Number(parts.find((p) => p.type === t)?.value);
-  const asUtc = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
-}
-
-/**
- * A zone's offset is the same over a quarter of an hour unless a transition falls inside it; no zone has
- * two transitions within one. So when the offsets at the first and the last second of a quarter agree, the
- * whole quarter has it, and it is remembered (receipts arrive in bursts about the same few minutes);
- * otherwise the instant itself is asked. Exact either way.
- */
-const QUARTER_MS = 15 * 60_000;
-const offsets = new Map<string, number>();
-
-function zoneOffsetMs(utcMs: number, zone: string): number {
-  const quarter = Math.floor(utcMs / QUARTER_MS);
-  const key = `${zone} ${quarter}`;
-  const known = offsets.get(key);
-  if (known !== undefined) return known;
-  const start = quarter * QUARTER_MS;
-  const first = icuOffsetMs(start, zone);
-  if (first !== icuOffsetMs(start + QUARTER_MS - 1000, zone)) return icuOffsetMs(utcMs, zone);
-  if (offsets.size >= 4096) offsets.clear();
-  offsets.set(key, first);
-  return first;
-}
-
 /**
  * A receipt date read as UTC wall-clock (parseReceipt) re-read as wall-clock in `zone`. Returns undefined
  * for an unknown zone rather than guessing.
@@ -93,8 +42,7 @@ function zoneOffsetMs(utcMs: number, zone: string): number {
 export function wallClockIn(zone: string, wall: Date): Date | undefined {
   if (zone === 'UTC' || zone === 'Etc/UTC') return wall;
   try {
-    const guess = wall.getTime() - zoneOffsetMs(wall.getTime(), zone);
-    return new Date(wall.getTime() - zoneOffsetMs(guess, zone));
+    return new Date(instantOfWallClock(zone, wall.getTime()));
   } catch {
     return undefined;
   }
