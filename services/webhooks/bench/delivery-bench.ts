@@ -11,12 +11,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { cp, mkdtemp, readdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeliveryStatus, SmsDelivery, topics as registry } from '@smshub/contracts';
+import { type SmsDelivery, topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { createIsolatedTopics, createTestDatabase, testKafkaAdmin, uniqueName } from '@smshub/testing';
 import type { createWebhooks as CreateWebhooks } from '../src/webhooks.js';
+import { benchDelivery } from './sample-delivery.js';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 50_000);
 const srcArg = process.argv.indexOf('--src');
@@ -43,31 +44,7 @@ await producer.connect();
 const accounts = Array.from({ length: 50 }, (_, i) => `bench-account-${i}`);
 const batch: SmsDelivery[] = [];
 for (let i = 0; i < N; i++) {
-  const id = randomUUID();
-  batch.push(
-    SmsDelivery.fromPartial({
-      context: {
-        messageId: id,
-        accountId: accounts[i % accounts.length]!,
-        systemId: 'bench',
-        customerMessageId: id,
-        source: { ton: 5, npi: 0, address: 'BENCH' },
-        destination: { ton: 1, npi: 1, address: '447700900123' },
-        registeredDelivery: 1,
-        receivedAt: new Date(),
-        validityUntil: new Date(Date.now() + 86_400_000),
-        receiptText: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2612070400 stat:DELIVRD err:000`),
-      },
-      status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
-      final: true,
-      parts: [{ partNumber: 1, status: DeliveryStatus.DELIVERY_STATUS_DELIVERED, connectorId: 'sim-good' }],
-      doneAt: new Date(),
-      connectorId: 'sim-good',
-      segments: 1,
-      revision: 2,
-      updatedAt: new Date(),
-    }),
-  );
+  batch.push(benchDelivery(randomUUID(), accounts[i % accounts.length]!));
   if (batch.length === 500 || i === N - 1) {
     await Promise.all(batch.splice(0).map((e) => producer.produce(topics.delivery, e)));
   }
