@@ -15,6 +15,7 @@ import {
   testKafkaBrokers,
   uniqueName,
   waitFor,
+  waitForGroupCommitted,
   type TestDatabase,
 } from '@smshub/testing';
 import type { Kafka } from 'kafkajs';
@@ -222,6 +223,25 @@ export class Harness {
       what: `sms.scheduled.v1 ${customerMessageId}`,
       timeoutMs: 20_000,
     });
+  }
+
+  /**
+   * Ingress has stored every delivery event produced so far (its group committed past them, on every
+   * partition) and sent every receipt it stored for `ids` (a receipt reaches the client before it is
+   * marked sent): the positive signal before counting receipts.
+   */
+  async receiptsSettled(ids: string[]): Promise<void> {
+    await waitForGroupCommitted({ groupId: this.deliveryGroup, topic: this.topics.delivery.name });
+    await waitFor(
+      async () =>
+        (
+          await this.pool.query(
+            'SELECT 1 FROM ingress_pending_receipts WHERE message_id = ANY($1::uuid[]) AND sent_at IS NULL',
+            [ids],
+          )
+        ).rowCount === 0,
+      { what: 'every stored receipt sent' },
+    );
   }
 
   async teardown(): Promise<void> {

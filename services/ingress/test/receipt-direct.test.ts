@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pool } from 'pg';
 import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
 import type { Pdu } from '@smshub/smpp';
-import { waitFor, waitForGroupCommitted } from '@smshub/testing';
+import { waitFor } from '@smshub/testing';
 import { DEFAULT_OPTIONS } from '../src/index.js';
 import { Harness, type Replica } from './harness.js';
 
@@ -84,17 +84,7 @@ describe('ingress: receipts for a receiver bound on the consuming replica', () =
       );
       await waitFor(() => received.length >= (round + 1) * 20, { what: `receipts of round ${round + 1}` });
     }
-    await waitForGroupCommitted({ groupId: h.deliveryGroup, topic: h.topics.delivery.name });
-    await waitFor(
-      async () =>
-        (
-          await h.pool.query(
-            'SELECT 1 FROM ingress_pending_receipts WHERE message_id = ANY($1::uuid[]) AND sent_at IS NULL',
-            [ids],
-          )
-        ).rowCount === 0,
-      { what: 'every receipt marked sent' },
-    );
+    await h.receiptsSettled(ids);
 
     expect(received.map((p) => p.receipted_message_id).sort()).toEqual([...ids].sort());
     expect(claims).toBe(claimsAfterBind);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery, SubmitChannel } from '@smshub/contracts';
 import { CommandStatus as S, parseReceipt, SmppError, type Pdu, type SmppSession } from '@smshub/smpp';
-import { testKafkaAdmin, waitFor, waitForGroupCommitted } from '@smshub/testing';
+import { testKafkaAdmin, waitFor } from '@smshub/testing';
 import { Harness, type Replica } from './harness.js';
 
 function delivery(
@@ -60,24 +60,6 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     });
   };
   const receiptsFor = (id: string): Pdu[] => received.filter((p) => p.receipted_message_id === id);
-  /**
-   * The positive signal before checking that no (second) receipt came: ingress has stored every delivery
-   * event produced so far (its group committed past them, on every partition), and has sent every receipt
-   * it stored for `ids` (a receipt is received here before it is marked sent).
-   */
-  const receiptsSettled = async (ids: string[]): Promise<void> => {
-    await waitForGroupCommitted({ groupId: h.deliveryGroup, topic: h.topics.delivery.name });
-    await waitFor(
-      async () =>
-        (
-          await h.pool.query(
-            'SELECT 1 FROM ingress_pending_receipts WHERE message_id = ANY($1::uuid[]) AND sent_at IS NULL',
-            [ids],
-          )
-        ).rowCount === 0,
-      { what: 'every stored receipt sent' },
-    );
-  };
 
   beforeAll(async () => {
     await h.setup();
@@ -130,7 +112,7 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
       h.topics.delivery,
       delivery(id, 'cust', DeliveryStatus.DELIVERY_STATUS_DELIVERED),
     );
-    await receiptsSettled([id]);
+    await h.receiptsSettled([id]);
     expect(receiptsFor(id)).toHaveLength(1);
   });
 
@@ -157,7 +139,7 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     expect(r!.message_state).toBe(5);
     expect(r!.network_error_code).toEqual(Buffer.from([3, 0, 34]));
     // The others may be in other partitions: ingress has handled them once its group committed past them.
-    await receiptsSettled([failOnlyOk, none]);
+    await h.receiptsSettled([failOnlyOk, none]);
     const { rows } = await h.pool.query(
       `SELECT count(*)::int AS n FROM ingress_pending_receipts WHERE message_id = ANY($1::uuid[])`,
       [[failOnlyOk, none]],
@@ -184,7 +166,7 @@ describe('ingress: delivery receipts (store and forward, across replicas)', () =
     await waitFor(() => ids.every((id) => receiptsFor(id).length > 0), {
       what: 'a receipt for every message',
     });
-    await receiptsSettled(ids);
+    await h.receiptsSettled(ids);
     for (const id of ids) expect(receiptsFor(id)).toHaveLength(1);
     const trx = await h.bind(a.port, {
       systemId: 'cust',
