@@ -51,16 +51,25 @@ function record(offset: number, r: BatchRecord['record'], at: Date): BatchRecord
   return { offset: String(offset), timestamp: String(at.getTime()), record: r };
 }
 
-/** ~2,000 messages over 5 h 40 min: routed or rejected, most rated, some corrected to another connector. */
+/**
+ * 2,000 messages over the 5 whole hours, then one a minute in the current hour so far: routed or
+ * rejected, most rated, some corrected to another connector. The 2,000 are placed the same way every run
+ * (relative to t0), so every shape of every window has the same rows whenever the test runs; only the
+ * current hour's minutes (the ragged end near now) depend on the time.
+ */
 async function seed(): Promise<void> {
   const rand = rng(20);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const store = new RollupStore(pool, 'tiers-test');
-  const span = Math.floor((Date.now() - t0) / MIN);
+  const span = 5 * 60;
+  const recent = Math.floor((Date.now() - lastHour) / MIN);
   const routed: BatchRecord[] = [];
   const rated: BatchRecord[] = [];
-  for (let n = 0; n < 2_000; n++) {
-    const receivedAt = new Date(t0 + Math.floor(rand() * span) * MIN + Math.floor(rand() * MIN));
+  for (let n = 0; n < 2_000 + recent; n++) {
+    const receivedAt =
+      n < 2_000
+        ? new Date(t0 + Math.floor(rand() * span) * MIN + Math.floor(rand() * MIN))
+        : new Date(lastHour + (n - 2_000) * MIN + Math.floor(rand() * MIN));
     const messageId = randomUUID();
     const accountId = pick(ACCOUNTS);
     const country = pick(COUNTRIES);
