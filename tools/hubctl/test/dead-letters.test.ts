@@ -2,7 +2,6 @@
 // consumer group in this test that dead-letters a record, and the real CLI as a child process: the group
 // and its dead letter listed (tables and -o json), the fault fixed, the replay handled by that group once,
 // a second replay skipped.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +11,7 @@ import { namespacedTopics, SmsSubmitted, topics } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, KafkaLibError, TypedConsumer, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
-import { bundleHubctl } from './cli-bundle.js';
+import { bundleHubctl, runBundled, type CliResult } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -41,26 +40,14 @@ let group = '';
 let broken = true;
 const handled: string[] = [];
 
-function hubctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hubctl(...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HUBCTL_ADMIN_ADDR: `127.0.0.1:${grpcPort}`,
     HUBCTL_TOKEN: token,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBundled(cli, args, env);
 }
 
 beforeAll(async () => {

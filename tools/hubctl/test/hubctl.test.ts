@@ -22,7 +22,7 @@ import {
 } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
-import { bundleHubctl } from './cli-bundle.js';
+import { bundleHubctl, runBundled, type CliResult } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -47,12 +47,6 @@ const servers: HubProcess[] = [];
 const ports = { admin: 0, messages: 0, settlement: 0 };
 let namespace: string;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI bundled once (cli-bundle.ts): each of the many invocations starts in a fraction of tsx's time. */
 let cli: string;
 
@@ -72,20 +66,7 @@ function hubctl(
     ...(args[0] === 'messages' || args[0] === 'settlement' ? {} : { HUBCTL_CA: certFile }),
     ...opts.env,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
-  });
+  return runBundled(cli, args, env, opts.stdin ?? '');
 }
 
 function server(

@@ -2,7 +2,6 @@
 // namespace) and the real CLI as a child process. Two egress replicas' connector-state records are
 // produced on egress.connector-state.v1 (one fresh, one reported long ago: stale), a hub consumer group
 // commits part of a topic (lag), and the bootstrap token asks who it is.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +18,7 @@ import {
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedProducer } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
-import { bundleHubctl } from './cli-bundle.js';
+import { bundleHubctl, runBundled, type CliResult } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -48,26 +47,14 @@ let namespace = '';
 let expectedLag = 0;
 let names: ReturnType<typeof namespacedTopics<typeof topics>>;
 
-function hubctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hubctl(...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HUBCTL_ADMIN_ADDR: `127.0.0.1:${grpcPort}`,
     HUBCTL_TOKEN: token,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBundled(cli, args, env);
 }
 
 function state(replicaId: string, reportedAt: Date, o: Partial<ConnectorState> = {}): ConnectorState {

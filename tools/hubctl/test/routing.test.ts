@@ -2,7 +2,6 @@
 // their own Kafka namespace) and the real CLI as a child process. What an operator sees: a dry run naming
 // the rule, the chosen connector and why, and the connectors not eligible; the learnt estimates of an
 // adaptive rule; a rule's hits after a real message was routed.
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID as uuidv7 } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +17,7 @@ import {
 } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedProducer } from '@smshub/kafka';
-import { bundleHubctl } from './cli-bundle.js';
+import { bundleHubctl, runBundled, type CliResult } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -44,7 +43,7 @@ let statsPort = 0;
 let producer: TypedProducer;
 let names: ReturnType<typeof namespacedTopics<typeof topics>>;
 
-function hubctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hubctl(...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -52,19 +51,7 @@ function hubctl(...args: string[]): Promise<{ code: number | null; stdout: strin
     HUBCTL_STATS_ADDR: `127.0.0.1:${statsPort}`,
     HUBCTL_TOKEN: token,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBundled(cli, args, env);
 }
 
 async function receipts(connectorId: string, n: number, delivered: number): Promise<void> {

@@ -2,7 +2,6 @@
 // namespace), a real receiver on loopback, and the real CLI as a child process. What an operator sees:
 // the signing secret printed once, a failed delivery's attempts listed, a replay delivered and signed with
 // that secret. (The service's own behaviour is tested in services/webhooks/test.)
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, namespacedTopics, SmsDelivery, topics } from '@smshub/contracts';
 import { createPool, migrate, type Pool } from '@smshub/db';
 import { createKafka, ensureTopics, TypedProducer } from '@smshub/kafka';
-import { bundleHubctl } from './cli-bundle.js';
+import { bundleHubctl, runBundled, type CliResult } from './cli-bundle.js';
 import {
   createTestDatabase,
   freePort,
@@ -43,26 +42,14 @@ let answer: (path: string) => number = () => 200;
 let receiver: Server;
 let receiverPort = 0;
 
-function hubctl(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hubctl(...args: string[]): Promise<CliResult> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     HUBCTL_WEBHOOKS_ADDR: `127.0.0.1:${grpcPort}`,
     HUBCTL_TOKEN: token,
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], {
-      cwd: root,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBundled(cli, args, env);
 }
 
 /** One final sms.delivery.v1 of `accountId` for message `messageId`, as dlr publishes it. */
