@@ -1,13 +1,10 @@
 // Start-up from the adaptive horizon: routing reads sms.delivery.v1 from now - horizon (Kafka's time index)
 // instead of the topic's beginning. Receipts whose records are older than the horizon (record time) are not
 // read at all, even when their done_at would still count; those after it are learnt.
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, SmsDelivery, TrafficType, topics as registry } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -23,6 +20,7 @@ import {
 import type { Kafka, Producer } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { seekGroupToTime } from '../src/seek.js';
+import { migrateForRouting } from './migrations.js';
 
 const HALF_LIFE = 3600_000; // horizon: 20 half-lives = 20 h
 
@@ -33,7 +31,6 @@ let kafka: Kafka;
 let producer: TypedProducer;
 let raw: Producer;
 let logger: Logger;
-let migrationsDir: string;
 let core: RoutingCore | undefined;
 const consumers: TypedConsumer[] = [];
 
@@ -86,12 +83,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-seek-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   topics = await createIsolatedTopics(registry);
   kafka = createKafka(
     { brokers: testKafkaBrokers(), clientId: uniqueName('routing-seek-test'), ssl: false },
@@ -110,7 +102,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     await admin

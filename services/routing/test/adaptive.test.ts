@@ -2,8 +2,7 @@
 // sms.delivery.v1 and routes an OTP message to the connector with the most deliveries per EUR that meets the
 // OTP service level; the cheapest connector wins again once its receipts recover; a second replica reading
 // the same topic holds the same estimates.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -17,7 +16,7 @@ import {
   topics as registry,
   type SmsRouted,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -33,6 +32,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const HALF_LIFE = 120_000;
@@ -44,7 +44,6 @@ let topics: typeof registry;
 let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
-let migrationsDir: string;
 const cores: RoutingCore[] = [];
 const consumers: TypedConsumer[] = [];
 const routed = new Map<string, SmsRouted>();
@@ -142,12 +141,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-adaptive-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   for (const [id, micro] of [
     ['con_cheap', 1000],
@@ -195,7 +189,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     try {

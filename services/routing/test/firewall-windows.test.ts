@@ -1,8 +1,7 @@
 // The firewall's velocity and duplicate windows across routing replicas and restarts, over real Kafka and
 // PostgreSQL: two routing cores in one consumer group share a velocity rule's limit exactly; a new core
 // after both stopped still sees the windows; a redelivered batch is not counted twice.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -14,7 +13,7 @@ import {
   type SmsRejected,
   type SmsRouted,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -32,6 +31,7 @@ import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { PgFirewallWindows } from '../src/firewall-store.js';
 import { InMemorySharedWindows, type StatefulCheck } from '../src/domain/shared-windows.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const LIMIT = 10;
@@ -42,7 +42,6 @@ let topics: typeof registry;
 let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
-let migrationsDir: string;
 const consumers: TypedConsumer[] = [];
 const cores: RoutingCore[] = [];
 const group = uniqueName('routing-fw');
@@ -130,12 +129,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 8 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-fw-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   await pool.query(
     `INSERT INTO egress_connectors (id, name, enabled, host, port, system_id, password_secret_ref, max_submit_rate)
@@ -173,7 +167,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     try {

@@ -4,8 +4,7 @@
 // ("probes"). Receipts of con_instant all within 200 ms of the submit -> IMPLAUSIBLE_LATENCY, while
 // con_real's spread is plausible. An OTP message of a rule that keeps the default is routed with the
 // suspected connector last; a rule with demote_suspected = false keeps its order.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -22,7 +21,7 @@ import {
   type RouteSuspicion,
   type SmsRouted,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -39,6 +38,7 @@ import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { DEFAULT_PROBE_POLICY } from '../src/domain/grey-routes.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROBE_NUMBER = '447412000001';
@@ -49,7 +49,6 @@ let topics: typeof registry;
 let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
-let migrationsDir: string;
 let core: RoutingCore;
 const consumers: TypedConsumer[] = [];
 const routed = new Map<string, SmsRouted>();
@@ -156,12 +155,7 @@ beforeAll(async () => {
   });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-grey-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   for (const [id, micro] of [
     ['con_late', 1000],
@@ -250,7 +244,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     try {

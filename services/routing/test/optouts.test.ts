@@ -2,8 +2,7 @@
 // rejected (REJECTD, err 017) instead of routed, as soon as the change is announced on config.changes.v1;
 // a per-number opt-out blocks only that sender; the hub's own keyword replies are never blocked; a removal
 // lets the next MT through; a list present at start is loaded.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -19,7 +18,7 @@ import {
   type SmsRejected,
   type SmsRouted,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -35,6 +34,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ACCOUNT = '0193a000-0000-7000-8000-0000000000a1';
@@ -48,7 +48,6 @@ let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
 let core: RoutingCore;
-let migrationsDir: string;
 const consumers: TypedConsumer[] = [];
 const routed = new Map<string, SmsRouted>();
 const rejected = new Map<string, SmsRejected>();
@@ -148,12 +147,7 @@ beforeAll(async () => {
   logger = createLogger({ service: 'routing-optouts-test', level: 'silent' as 'info' });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-optouts-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   for (const [id, systemId] of [
     [ACCOUNT, 'optacc1'],
@@ -215,7 +209,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     try {

@@ -4,8 +4,7 @@
 // a message the scheduler released (released_at set) is routed, never held again; an account's entry
 // overrides its country's; a change announced on config.changes.v1 is applied. Routing's clock is the
 // test's, so the windows are exact.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -21,7 +20,7 @@ import {
   type SmsRouted,
   HoldReason,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
@@ -37,6 +36,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ACCOUNT = '0193a000-0000-7000-8000-0000000000a1';
@@ -50,7 +50,6 @@ let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
 let core: RoutingCore;
-let migrationsDir: string;
 const consumers: TypedConsumer[] = [];
 const routed = new Map<string, SmsRouted>();
 const rejected = new Map<string, SmsRejected>();
@@ -137,12 +136,7 @@ beforeAll(async () => {
   logger = createLogger({ service: 'routing-quiet-test', level: 'silent' as 'info' });
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-quiet-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   for (const [id, systemId] of [
     [ACCOUNT, 'qhacc1'],
@@ -204,7 +198,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     const admin = await testKafkaAdmin();
     try {

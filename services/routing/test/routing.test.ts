@@ -1,7 +1,6 @@
 // The routing service over real Kafka and Postgres: a fresh database (accounts, egress connectors,
 // routing and rating tables), isolated topics, the core built in-process.
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { v7 as uuidv7 } from 'uuid';
@@ -18,7 +17,7 @@ import {
   type SmsRejected,
   type SmsRouted,
 } from '@smshub/contracts';
-import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
+import { createPool, type Pool } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import { metricsRegistry } from '@smshub/telemetry';
@@ -35,6 +34,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { createRoutingCore, type RoutingCore } from '../src/core.js';
 import { importPrefixCsv } from '../src/prefix-import.js';
+import { migrateForRouting } from './migrations.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -45,7 +45,6 @@ let kafka: Kafka;
 let producer: TypedProducer;
 let logger: Logger;
 let core: RoutingCore;
-let migrationsDir: string;
 const consumers: TypedConsumer[] = [];
 const groups = {
   submitted: uniqueName('routing'),
@@ -135,12 +134,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPool({ connectionString: db.url, max: 5 });
   // The shared accounts table, egress's connectors, rating's rates and routing's own tables.
-  migrationsDir = await mkdtemp(path.join(tmpdir(), 'routing-migrations-'));
-  for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
-    if (/^(0001|02\d\d|03\d\d|05\d\d)_.*\.sql$/.test(f))
-      await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrationsDir, f));
-  }
-  await migrate(pool, { dir: migrationsDir });
+  await migrateForRouting(pool);
 
   await importPrefixCsv(pool, await readFile(path.join(here, '../data/sample-prefixes.csv'), 'utf8'));
   await addConnector('con_a');
@@ -204,7 +198,6 @@ afterAll(async () => {
   await producer?.close();
   await pool?.end();
   await db?.drop();
-  if (migrationsDir) await rm(migrationsDir, { recursive: true, force: true });
   if (topics) {
     // The isolated topics and the dead-letter topics of every group this file created.
     const admin = await testKafkaAdmin();
