@@ -14,13 +14,13 @@ export const localDir = process.env.SMSHUB_LOCAL_DIR
 /**
  * The port offset of the hub: HUB_PORT_OFFSET when set, else the offset of the `npm start` running from
  * this checkout (start.mjs writes it to <localDir>/hub.json and removes it when it stops), else 0.
- * Returns undefined when HUB_PORT_OFFSET is set but not an integer 0..10000.
+ * Returns undefined when HUB_PORT_OFFSET is set but not an integer 0..15000.
  */
 export function hubPortOffset(env = process.env) {
   const text = env.HUB_PORT_OFFSET;
   if (text !== undefined && text.trim() !== '') {
     const n = Number(text);
-    return Number.isInteger(n) && n >= 0 && n <= 10_000 ? n : undefined;
+    return Number.isInteger(n) && n >= 0 && n <= 15_000 ? n : undefined;
   }
   const hub = runningHub();
   return hub?.offset ?? 0;

@@ -16,7 +16,7 @@ if (!entry) {
 const env = { ...readEnvFile(path.join(localDir, 'env')), ...process.env };
 const offset = hubPortOffset(env);
 if (offset === undefined) {
-  process.stderr.write(`HUB_PORT_OFFSET must be an integer 0..10000, got "${env.HUB_PORT_OFFSET}"\n`);
+  process.stderr.write(`HUB_PORT_OFFSET must be an integer 0..15000, got "${env.HUB_PORT_OFFSET}"\n`);
   process.exit(64);
 }
 env.HUB_PORT_OFFSET = String(offset);

@@ -39,8 +39,8 @@ let stopping = false;
 let hubReady = false;
 const showAllLogs = process.argv.includes('--logs');
 const offset = Number(process.env.HUB_PORT_OFFSET ?? 0);
-if (!Number.isInteger(offset) || offset < 0 || offset > 10_000) {
-  say(`HUB_PORT_OFFSET must be an integer 0..10000, got "${process.env.HUB_PORT_OFFSET}"`);
+if (!Number.isInteger(offset) || offset < 0 || offset > 15_000) {
+  say(`HUB_PORT_OFFSET must be an integer 0..15000, got "${process.env.HUB_PORT_OFFSET}"`);
   process.exit(64);
 }
 const ports = {

@@ -87,12 +87,18 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** An offset whose every hub port (SMPP, simulators, HTTP 9400+, gRPC 50051+) is free now. */
+/**
+ * An offset whose every hub port is free now. The offset is 11000..15000 so that no port lands in Linux's
+ * ephemeral range (32768-60999): there, any outgoing connection of a test running alongside (a Kafka or
+ * PostgreSQL client) can take the port between this check and the service's listen (run 24's failure:
+ * stats on 50055 + offset).
+ */
 async function freeOffset(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const offset = 1000 + Math.floor(Math.random() * 8000);
-    const ports = [2775, 2776, 2777, 3550, 50051, 50052, 50053];
-    for (let i = 0; i < 8; i++) ports.push(9400 + i);
+    const offset = 11_000 + Math.floor(Math.random() * 4000);
+    const ports = [2775, 2776, 2777, 2778, 3550, 8080, 8090, 8787];
+    for (let i = 0; i < 16; i++) ports.push(9400 + i);
+    for (let i = 0; i < 7; i++) ports.push(50051 + i);
     let free = true;
     for (const p of ports) if (!(free = await portFree(p + offset))) break;
     if (free) return offset;

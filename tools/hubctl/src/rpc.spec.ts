@@ -49,10 +49,10 @@ describe('connection settings', () => {
     expect(connectionSettings({}, { HUB_PORT_OFFSET: ' ' }).addresses.messages).toBe('127.0.0.1:50052');
   });
 
-  it('refuses a HUB_PORT_OFFSET that is not an integer 0..10000 as a usage error', () => {
-    for (const bad of ['-1', '10001', '1.5', 'abc'])
+  it('refuses a HUB_PORT_OFFSET that is not an integer 0..15000 as a usage error', () => {
+    for (const bad of ['-1', '15001', '1.5', 'abc'])
       expect(() => connectionSettings({}, { HUB_PORT_OFFSET: bad })).toThrow(
-        /HUB_PORT_OFFSET must be an integer 0\.\.10000/,
+        /HUB_PORT_OFFSET must be an integer 0\.\.15000/,
       );
   });
 

@@ -98,8 +98,8 @@ export function defaultAddresses(env: Record<string, string | undefined>): Recor
   const text = env.HUB_PORT_OFFSET?.trim();
   if (!text) return DEFAULT_ADDRESSES;
   const offset = Number(text);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000)
-    throw new CliError(`HUB_PORT_OFFSET must be an integer 0..10000, got "${text}"`, EXIT.USAGE);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 15_000)
+    throw new CliError(`HUB_PORT_OFFSET must be an integer 0..15000, got "${text}"`, EXIT.USAGE);
   const moved = (address: string): string => {
     const i = address.lastIndexOf(':');
     return `${address.slice(0, i)}:${Number(address.slice(i + 1)) + offset}`;

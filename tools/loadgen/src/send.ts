@@ -63,8 +63,8 @@ export function smppPort(
 ): number {
   const offsetText = env['HUB_PORT_OFFSET']?.trim() || '0';
   const offset = Number(offsetText);
-  if (!Number.isInteger(offset) || offset < 0 || offset > 10_000)
-    throw new SendError(`HUB_PORT_OFFSET must be an integer 0..10000, got "${offsetText}"`);
+  if (!Number.isInteger(offset) || offset < 0 || offset > 15_000)
+    throw new SendError(`HUB_PORT_OFFSET must be an integer 0..15000, got "${offsetText}"`);
   const text = flag ?? (tls ? undefined : env['SMPP_PORT']) ?? String((tls ? 3550 : 2775) + offset);
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535)

@@ -53,7 +53,7 @@ const config = configOrExit(
     CONNECTOR_SECRET_KEY_PREVIOUS: envString().optional(),
     DEMO_SMPP_PASSWORD: envString().optional(),
     // The local hub's port offset (`HUB_PORT_OFFSET=N npm start`): added to the default ports below.
-    HUB_PORT_OFFSET: envInt({ min: 0, max: 10_000, default: 0 }),
+    HUB_PORT_OFFSET: envInt({ min: 0, max: 15_000, default: 0 }),
     DEMO_SIM_GOOD_PORT: envInt({ min: 1, max: 65535 }).optional(),
     DEMO_SIM_POOR_PORT: envInt({ min: 1, max: 65535 }).optional(),
     DEMO_SIM_HOST: envString().optional(),
