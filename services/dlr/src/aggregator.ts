@@ -11,7 +11,7 @@
 // and before the commit makes the retry produce the same event again with the same `revision`
 // (consumers keep the highest revision), never a different outcome.
 import type { Logger } from '@smshub/logging';
-import { GroupCommit, withTransaction, type Pool } from '@smshub/db';
+import { GroupCommit, withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import {
   DeliveryStatus,
@@ -23,10 +23,17 @@ import {
   type SmsRouted,
   type SmsSubmitted,
 } from '@smshub/contracts';
-import { expiryDeadline, type ExpiryConfig } from './domain/expiry.js';
+import { expiryDeadline, isExpired, type ExpiryConfig } from './domain/expiry.js';
 import { isFinal } from './domain/status.js';
 import { DeliveryStats, sampleFromOutput } from './domain/stats.js';
-import { applyEvent, type DlrOutput, type MessageState, type TimelineEvent } from './domain/timeline.js';
+import {
+  applyEvent,
+  dispatchUnknown,
+  type DlrOutput,
+  type MessageState,
+  type TimelineEvent,
+} from './domain/timeline.js';
+import { indexedDispatches, lastConnectorOf, segmentsOf } from './dispatch-replay.js';
 import type { DeliveryNotification } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
@@ -58,6 +65,8 @@ interface AggInput {
   timeline?: TimelineRow;
   /** Customer-facing text for the error of a rejection. */
   errorMessage?: string;
+  /** An accepted dispatch replayed from dlr_dispatch_index: applied only when the state lacks it. */
+  replay?: true;
 }
 
 interface Loaded {
@@ -320,14 +329,17 @@ export class Aggregator {
         }
         const timeline: TimelineRow[] = [];
         const deliveries: SmsDelivery[] = [];
+        const ordered = await this.withReplays(client, inputs, loaded);
         const encoded: { key: string; hubId: string; bytes: Buffer }[] = [];
         const samples: DlrOutput[] = [];
         const ignored: string[] = [];
         const reroutes: RerouteOrder[] = [];
         let expired = 0;
-        for (const input of inputs) {
+        for (const input of ordered) {
           let m = loaded.get(input.hubId);
           if (m === undefined) loaded.set(input.hubId, (m = { revision: 0, changed: false }));
+          if (input.replay && !(input.event?.type === 'part' && dispatchUnknown(m.state, input.event)))
+            continue;
           if (input.context !== undefined) {
             m.ctx = mergeContext(m.ctx, input.context);
             delete m.ctxBytes;
@@ -336,7 +348,15 @@ export class Aggregator {
           if (input.timeline !== undefined) timeline.push(input.timeline);
           const event = input.event;
           if (event === undefined) continue;
-          if (event.type === 'expire' && m.state === undefined) continue;
+          if (event.type === 'expire') {
+            if (m.state === undefined) continue;
+            if (!isExpired(m.state, event.time, expiryConfig)) {
+              // An order made from a deadline the replayed dispatches moved (a re-routed part accepted
+              // again): not due; the row is written back with its deadline recomputed.
+              if (!m.state.finalNotified) m.changed = true;
+              continue;
+            }
+          }
           let current = m.state;
           const destKey = destKeyOf(m.ctx);
           if (current !== undefined && current.destKey === undefined && destKey !== undefined) {
@@ -407,6 +427,38 @@ export class Aggregator {
     if (expired > 0) expiredTotal.inc(expired);
   }
 
+  /**
+   * `inputs` with, before the first input of each message that needs the state past its dispatch (a part
+   * state, an expiry, a rejection) and is not final, that message's accepted dispatches from
+   * dlr_dispatch_index (DISPATCH_REPLAY in dispatch-replay.ts): the join stage writes no row for them.
+   */
+  private async withReplays(
+    client: PoolClient,
+    inputs: AggInput[],
+    loaded: ReadonlyMap<string, Loaded>,
+  ): Promise<AggInput[]> {
+    const ids = new Set<string>();
+    for (const input of inputs) {
+      const type = input.event?.type;
+      if (type !== 'part' && type !== 'expire' && type !== 'rejected') continue;
+      if (loaded.get(input.hubId)?.state?.finalNotified !== true) ids.add(input.hubId);
+    }
+    if (ids.size === 0) return inputs;
+    const replays = await indexedDispatches(client, [...ids]);
+    if (replays.size === 0) return inputs;
+    const out: AggInput[] = [];
+    for (const input of inputs) {
+      const list = replays.get(input.hubId);
+      if (list !== undefined) {
+        replays.delete(input.hubId);
+        for (const r of list)
+          out.push({ hubId: input.hubId, context: r.context, event: r.event, replay: true });
+      }
+      out.push(input);
+    }
+    return out;
+  }
+
   private delivery(
     n: DeliveryNotification,
     state: MessageState,
@@ -454,8 +506,7 @@ export class Aggregator {
   ): unknown[] {
     const ctx = m.ctx ?? MessageContext.fromPartial({ messageId: id });
     const final = state.finalNotified;
-    const lastConnector =
-      [...state.parts].reverse().find((p) => p.connectorId !== undefined)?.connectorId ?? '';
+    const lastConnector = lastConnectorOf(state);
     return [
       id,
       ctx.accountId || state.accountId || '',
@@ -467,7 +518,7 @@ export class Aggregator {
       lastConnector,
       state.partsTotal,
       state.parts.filter((p) => p.status === 'DELIVERED').length,
-      state.parts.reduce((a, p) => a + (p.segments ?? 0), 0),
+      segmentsOf(state),
       m.revision,
       new Date(ms(ctx.receivedAt) ?? state.submittedAt ?? state.timeline[0]?.time ?? now),
       final && state.finalAt !== undefined ? new Date(state.finalAt) : null,

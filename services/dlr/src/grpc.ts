@@ -40,7 +40,10 @@ import {
   type MessageSummary,
   type TimelineEvent,
 } from '@smshub/contracts';
-import { isUuid } from './sql.js';
+import { isUuid, type Queryable } from './sql.js';
+import { indexedDispatches, lastConnectorOf, replayStored, segmentsOf } from './dispatch-replay.js';
+import type { MessageState } from './domain/timeline.js';
+import { toProtoStatus } from './mapping.js';
 import type { TimelineKind } from './timeline-rows.js';
 
 const MAX_RANGE_MS = 31 * 86_400_000;
@@ -62,9 +65,9 @@ interface SummaryRow {
 const SUMMARY_COLUMNS =
   'message_id, account_id, context, status, final, connector_id, segments, done_at, received_at';
 
-function summary(row: SummaryRow): MessageSummary {
+function summary(row: SummaryRow, context = MessageContext.decode(row.context)): MessageSummary {
   const s: MessageSummary = {
-    context: MessageContext.decode(row.context),
+    context,
     status: row.status,
     final: row.final,
     connectorId: row.connector_id,
@@ -137,6 +140,38 @@ function decodeCursor(token: string, req: ListMessagesRequest): Cursor {
   return c;
 }
 
+/**
+ * The summaries of `rows`, those of messages still in flight with their accepted dispatches replayed from
+ * dlr_dispatch_index (DISPATCH_REPLAY in dispatch-replay.ts: dlr writes no row for an accepted dispatch),
+ * so connector, segments and context read as the row would hold them had the dispatch been written.
+ */
+async function summaries(db: Queryable, rows: readonly SummaryRow[]): Promise<MessageSummary[]> {
+  const open = rows.filter((r) => !r.final).map((r) => r.message_id);
+  const replays = await indexedDispatches(db, open);
+  if (replays.size === 0) return rows.map((r) => summary(r));
+  const states = await db.query<{ message_id: string; state: MessageState }>(
+    'SELECT message_id, state FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+    [[...replays.keys()]],
+  );
+  const stateOf = new Map(states.rows.map((r) => [r.message_id, r.state]));
+  return rows.map((row) => {
+    const list = replays.get(row.message_id);
+    const stored = stateOf.get(row.message_id);
+    if (list === undefined || stored === undefined) return summary(row);
+    const { state, ctx, changed } = replayStored(stored, MessageContext.decode(row.context), list);
+    if (!changed) return summary(row);
+    return summary(
+      {
+        ...row,
+        status: toProtoStatus(state.status),
+        connector_id: lastConnectorOf(state),
+        segments: segmentsOf(state),
+      },
+      ctx,
+    );
+  });
+}
+
 /** The queries behind MessageService (no gRPC types beyond the messages: testable on their own). */
 export class MessageQueries {
   constructor(private readonly pool: Pool) {}
@@ -194,8 +229,9 @@ export class MessageQueries {
           ORDER BY event_time, flow_order, event_key`,
         [row.message_id],
       );
+      const [message] = await summaries(client, [row]);
       return {
-        message: summary(row),
+        message,
         timeline: events.rows.map((e) => timelineEvent(e.kind, e.topic, e.event_time, e.payload)),
       };
     } finally {
@@ -244,7 +280,7 @@ export class MessageQueries {
     const last = rows.at(-1);
     const more = r.rows.length > pageSize && last !== undefined;
     return {
-      messages: rows.map(summary),
+      messages: await summaries(this.pool, rows),
       nextPageToken: more
         ? Buffer.from(
             JSON.stringify({

@@ -12,8 +12,11 @@
 // to different instances) loses nothing.
 //
 // Order per batch: compute -> apply the part states (committed, deliveries produced) -> write Postgres
-// (index, timeline, parked receipts) -> offsets are committed. A crash in between applies a part state
-// again, which the aggregation stage ignores (a repeat of a known state).
+// (timeline, parked receipts) -> offsets are committed; for dispatches the index and timeline rows are
+// written first, before any part state is applied and before the dispatch enters the cache. An accepted
+// dispatch's part state is not applied at all (DISPATCH_REPLAY in dispatch-replay.ts: the aggregation
+// stage replays its index row). A crash in between applies a part state again, which the aggregation
+// stage ignores (a repeat of a known state).
 import type { Logger } from '@smshub/logging';
 import { withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
@@ -141,6 +144,37 @@ export class Joiner {
         }
         const { dispatch, status, err } = toDispatch(d, hubId, Number(r.timestamp) || now);
         dispatches.push(dispatch);
+        const indexed = dispatch.accepted && dispatch.supplierMessageId !== undefined;
+        if (indexed) {
+          plan.indexRows.push([
+            hubId,
+            dispatch.partIndex,
+            d.connectorId,
+            dispatch.supplierMessageId,
+            dispatch.partsTotal,
+            dispatch.attempt,
+            new Date(dispatch.time),
+            this.keysOf(d.connectorId, dispatch.supplierMessageId ?? ''),
+            Buffer.from(
+              MessageContext.encode(d.context ?? MessageContext.fromPartial({ messageId: hubId })).finish(),
+            ),
+            d.segments, // as the part state carried it (DISPATCH_REPLAY)
+          ]);
+        }
+        plan.timeline.push(
+          timelineRow(
+            hubId,
+            `dispatch/${dispatch.partIndex}/${dispatch.attempt}/${d.connectorId}`,
+            'dispatched',
+            this.deps.topics.dispatched.name,
+            dispatch.time,
+            r.bytes ?? this.deps.topics.dispatched.encode(d),
+          ),
+        );
+        // DISPATCH_REPLAY: an accepted dispatch's part state (ENROUTE) is its index row; the aggregation
+        // stage replays it when the message's next part state, expiry or rejection comes. Only a state
+        // that notifies the customer (an intermediate ENROUTE, a final failure) is applied now.
+        if (indexed && !dispatch.finalFailure && !this.deps.options.intermediateReceipts) continue;
         const part = SmsPartStatus.fromPartial({
           context: d.context,
           part: {
@@ -157,36 +191,12 @@ export class Joiner {
           ...(dispatch.finalFailure ? { error: customerError(status, err) } : {}),
         });
         plan.parts.push(part);
-        plan.timeline.push(
-          timelineRow(
-            hubId,
-            `dispatch/${dispatch.partIndex}/${dispatch.attempt}/${d.connectorId}`,
-            'dispatched',
-            this.deps.topics.dispatched.name,
-            dispatch.time,
-            r.bytes ?? this.deps.topics.dispatched.encode(d),
-          ),
-        );
-        if (dispatch.accepted && dispatch.supplierMessageId) {
-          plan.indexRows.push([
-            hubId,
-            dispatch.partIndex,
-            d.connectorId,
-            dispatch.supplierMessageId,
-            dispatch.partsTotal,
-            dispatch.attempt,
-            new Date(dispatch.time),
-            this.keysOf(d.connectorId, dispatch.supplierMessageId),
-            Buffer.from(
-              MessageContext.encode(d.context ?? MessageContext.fromPartial({ messageId: hubId })).finish(),
-            ),
-            Math.max(1, d.segments),
-          ]);
-        }
       }
-      // The dispatch's part state is applied before any receipt can be joined to it (in memory or through
-      // the index), so it always precedes the receipt's: the aggregation stage learns the part total,
-      // segments and acceptance time first.
+      // The index rows (and the dispatches' timeline rows) are committed, and the part states that are
+      // still applied are applied, before any receipt can be joined to these dispatches (in memory or
+      // through the index): the aggregation stage always finds a dispatch (replayed from its index row, or
+      // applied) before its receipts, so it learns the part total, segments and acceptance time first.
+      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
       await this.publish(plan);
       for (const dispatch of dispatches) this.correlator.onDispatch(dispatch);
       // an egress final failure ends its part: nothing more to join (CACHE_IN_FLIGHT)
@@ -211,11 +221,8 @@ export class Joiner {
         const items = parked.rows.map((row) => this.parkedItem(row));
         await this.planReceipts(items, joined, this.deps.pool, now);
         await this.publish(joined);
+        await withTransaction(this.deps.pool, (client) => this.write(joined, client));
       }
-      await withTransaction(this.deps.pool, async (client) => {
-        await this.write(plan, client);
-        await this.write(joined, client);
-      });
     } catch (err) {
       this.reset();
       throw err;

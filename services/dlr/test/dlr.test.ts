@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome, SmsRejected, SmsRouted, SmsSubmitted } from '@smshub/contracts';
 import { metricsRegistry } from '@smshub/telemetry';
 import { waitFor, waitForGroupCommitted } from '@smshub/testing';
+import type { MessageState } from '../src/domain/timeline.js';
 import { Harness, uuidv7 } from './harness.js';
 
 const h = new Harness();
@@ -590,5 +591,150 @@ describe('crash', () => {
     expect(h.deliveries.get(multi)).toHaveLength(1);
     expect(await h.row(single)).toMatchObject({ final: true, revision: 1 });
     expect(await h.row(multi)).toMatchObject({ final: true, revision: 1, parts_delivered: 2 });
+  });
+});
+
+describe('crash between the dispatch and the receipt', () => {
+  it('writes no message row for an accepted dispatch, and completes state and timeline once after a crash', async () => {
+    const single = uuidv7();
+    const multi = uuidv7();
+    await h.submit({ hubId: single });
+    await h.submit({ hubId: multi });
+    const ctx = h.context({ hubId: single });
+    await h.producer.produce(
+      h.topics.routed,
+      SmsRouted.fromPartial({
+        message: SmsSubmitted.fromPartial({
+          messageId: single,
+          accountId: ctx.accountId,
+          destination: ctx.destination,
+        }),
+        candidates: [{ connectorId: 'con_kd', ruleId: 'rr_kd', reason: 'cheapest' }],
+        destinationInfo: ctx.destinationInfo,
+        routedAt: new Date(),
+      }),
+    );
+    const count = async (sql: string): Promise<number> =>
+      Number((await h.pool.query(sql, [[single, multi]])).rows[0].n);
+    // the routed event's timeline row is committed with the row it updated
+    await waitFor(
+      async () =>
+        (await count(
+          "SELECT count(*) AS n FROM dlr_timeline WHERE message_id = ANY($1::uuid[]) AND kind IN ('submitted', 'routed')",
+        )) === 3,
+      { what: 'both messages stored, one routed' },
+    );
+    const xmins = async (): Promise<string[]> =>
+      (
+        await h.pool.query<{ xmin: string }>(
+          'SELECT xmin::text AS xmin FROM dlr_messages WHERE message_id = ANY($1::uuid[]) ORDER BY message_id',
+          [[single, multi]],
+        )
+      ).rows.map((r) => r.xmin);
+    const before = await xmins();
+
+    await h.dispatch({ hubId: single }, { connectorId: 'con_kd', supplierId: '4B01', normalised: '19201' });
+    for (const [n, id] of [
+      [1, '4B02'],
+      [2, '4B03'],
+    ] as const) {
+      await h.dispatch(
+        { hubId: multi },
+        {
+          connectorId: 'con_kd',
+          supplierId: id,
+          normalised: String(parseInt(id, 16)),
+          partNumber: n,
+          partTotal: 2,
+        },
+      );
+    }
+    await waitFor(
+      async () =>
+        (await count('SELECT count(*) AS n FROM dlr_dispatch_index WHERE message_id = ANY($1::uuid[])')) ===
+          3 &&
+        (await count(
+          "SELECT count(*) AS n FROM dlr_timeline WHERE message_id = ANY($1::uuid[]) AND kind = 'dispatched'",
+        )) === 3,
+      { what: 'the three dispatches indexed' },
+    );
+    // The dispatches wrote their index and timeline rows, not the message rows (DISPATCH_REPLAY) ...
+    expect(await xmins()).toEqual(before);
+    // ... and MessageService reads the messages in flight as after their dispatches.
+    expect((await h.getMessage({ messageId: multi })).message).toMatchObject({
+      final: false,
+      status: DeliveryStatus.DELIVERY_STATUS_ENROUTE,
+      connectorId: 'con_kd',
+      segments: 2,
+    });
+    const listed = await h.listMessages({
+      accountId: 'acc_1',
+      startTime: new Date(Date.now() - 60_000),
+      endTime: new Date(Date.now() + 60_000),
+      pageSize: 1000,
+    });
+    expect(listed.messages.find((m) => m.context?.messageId === single)).toMatchObject({
+      connectorId: 'con_kd',
+      segments: 1,
+    });
+
+    // Crash: a new instance (fresh memory) reads every dispatch again, as if none of their offsets was
+    // committed; then the receipts come.
+    await h.restartDlr([h.topics.dispatched.name]);
+    await h.waitCaughtUp(h.topics.dispatched.name);
+    await h.receipt({ connectorId: 'con_kd', textId: '19201', normalised: '19201' });
+    await h.receipt({ connectorId: 'con_kd', textId: String(0x4b02), normalised: String(0x4b02) });
+    await h.receipt({ connectorId: 'con_kd', textId: String(0x4b03), normalised: String(0x4b03) });
+
+    const d1 = await h.waitFinal(single);
+    const d2 = await h.waitFinal(multi);
+    expect(d1).toMatchObject({
+      status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+      revision: 1,
+      connectorId: 'con_kd',
+      segments: 1,
+      parts: [
+        expect.objectContaining({
+          partNumber: 1,
+          status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+          connectorId: 'con_kd',
+          supplierMessageId: '4B01',
+        }),
+      ],
+    });
+    expect(d2).toMatchObject({ status: DeliveryStatus.DELIVERY_STATUS_DELIVERED, revision: 1, segments: 2 });
+    expect(d2.parts.map((p) => [p.partNumber, p.supplierMessageId, p.status])).toEqual([
+      [1, '4B02', DeliveryStatus.DELIVERY_STATUS_DELIVERED],
+      [2, '4B03', DeliveryStatus.DELIVERY_STATUS_DELIVERED],
+    ]);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
+    await waitForGroupCommitted({ groupId: h.deliveriesGroup, topic: h.topics.delivery.name });
+    expect(h.deliveries.get(single)).toHaveLength(1);
+    expect(h.deliveries.get(multi)).toHaveLength(1);
+    expect(await h.row(multi)).toMatchObject({ final: true, revision: 1, parts_delivered: 2 });
+    // the stored state knows each part's acceptance (the start of its receipt latency) and supplier id, once
+    const states = await h.pool.query<{ message_id: string; state: MessageState; segments: number }>(
+      'SELECT message_id, state, segments FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+      [[single, multi]],
+    );
+    for (const row of states.rows) {
+      expect(row.segments).toBe(row.message_id === multi ? 2 : 1);
+      for (const p of row.state.parts) {
+        expect(p.acceptedAt).toBeTypeOf('number');
+        expect(p.supplierIds).toHaveLength(1);
+      }
+    }
+    // every event in the timeline, once
+    const kinds = async (id: string) =>
+      (await h.getMessage({ messageId: id })).timeline.map((e) => e.event?.$case);
+    expect(await kinds(single)).toEqual(['submitted', 'routed', 'dispatched', 'receipt', 'delivery']);
+    expect(await kinds(multi)).toEqual([
+      'submitted',
+      'dispatched',
+      'dispatched',
+      'receipt',
+      'receipt',
+      'delivery',
+    ]);
   });
 });

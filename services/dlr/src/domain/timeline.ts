@@ -561,6 +561,21 @@ function isDlrStatus(s: string): s is DlrStatus {
   return Object.values(REROUTABLE).includes(s);
 }
 
+/**
+ * Whether replaying an accepted dispatch (a `part` event made from a dlr_dispatch_index row) could change
+ * `state`: not when the part is final (a replay must never end up as `ignored: after-final`) nor when the
+ * part already knows that supplier id (applied before: the row was written with it). Pure.
+ */
+export function dispatchUnknown(state: MessageState | undefined, e: PartEvent): boolean {
+  if (state === undefined) return true;
+  const part = state.parts[e.partIndex];
+  if (part === undefined) return e.partIndex < e.partsTotal;
+  if (isFinal(part.status)) return false;
+  return !part.supplierIds.some(
+    (s) => s.connectorId === e.connectorId && s.supplierMessageId === e.supplierMessageId,
+  );
+}
+
 /** Applies a `part` event to `state` (a copy). Returns false when nothing changed. */
 function applyPart(state: MessageState, e: PartEvent, config: TimelineConfig, outputs: DlrOutput[]): boolean {
   ensureParts(state, e.partsTotal);
