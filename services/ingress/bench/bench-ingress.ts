@@ -11,7 +11,8 @@ import argon2 from 'argon2';
 import pg from 'pg';
 import { topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
-import { createKafka, ensureTopics, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { createKafka, ensureTopics, TypedConsumer, TypedProducer, type ProducerOptions } from '@smshub/kafka';
+import type { Kafka } from 'kafkajs';
 import { createLogger, type Logger } from '@smshub/logging';
 import { createIngress, DEFAULT_OPTIONS, type Ingress } from '../src/index.js';
 
@@ -31,7 +32,14 @@ export interface BenchIngress {
   stop(): Promise<void>;
 }
 
-export async function startBenchIngress(name: string): Promise<BenchIngress> {
+export interface BenchIngressOptions {
+  /** Options of ingress's producer (latency-bench.ts: main.ts's INGRESS_PRODUCER_OPTIONS). */
+  producer?: ProducerOptions;
+  /** Called with the kafkajs client before any producer or consumer is made (instrumentation). */
+  onKafka?: (kafka: Kafka) => void;
+}
+
+export async function startBenchIngress(name: string, o: BenchIngressOptions = {}): Promise<BenchIngress> {
   const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL is required (set -a; . .local/env; set +a)');
@@ -69,6 +77,7 @@ export async function startBenchIngress(name: string): Promise<BenchIngress> {
     Object.entries(registry).map(([k, v]) => [k, { ...v, name: `${tag}.${v.name}` }]),
   ) as unknown as typeof registry;
   const kafka = createKafka({ brokers, clientId: tag, ssl: false }, logger);
+  o.onKafka?.(kafka);
   const kadmin = kafka.admin();
   await kadmin.connect();
   const used = [
@@ -81,7 +90,7 @@ export async function startBenchIngress(name: string): Promise<BenchIngress> {
   ];
   await ensureTopics(kadmin, used);
 
-  const producer = new TypedProducer(kafka, logger);
+  const producer = new TypedProducer(kafka, logger, o.producer);
   await producer.connect();
   const consumers: TypedConsumer[] = [];
   const ingress = createIngress({

@@ -1,0 +1,201 @@
+// submit_sm_resp latency of ONE ingress process at a paced rate, stage by stage, with the receipt path
+// running alongside (as in the hub), against the running broker and Postgres (KAFKA_BROKERS,
+// DATABASE_URL; `set -a; . .local/env; set +a`). Not a test: it prints figures.
+//
+//   npx tsx --conditions=@smshub/source services/ingress/bench/latency-bench.ts [rate=300] [seconds=30] [binds=4] [receipts=1]
+//
+// A child process (latency-load.ts) binds `binds` transceivers, submits at `rate` per second paced as
+// tools/loadgen paces, and produces a final sms.delivery.v1 event for every accepted message, so ingress
+// also consumes, stores and sends one receipt per message (receipts=0: submits alone). Ingress runs here
+// with main.ts's producer options (definite outcomes). Printed: the client's submit_sm_resp latency
+// p50/p95/p99/max, and for each accepted message where its time went inside ingress:
+//   queued  produceRaw called -> its batch handed to kafkajs (the linger timer, or the request in flight)
+//   kafka   handed to kafkajs -> acks=all answer (the broker's round trip, request encoding included)
+//   resume  answer -> produceRaw's promise resolved here (the event loop between)
+//   outside the client's latency minus the three (socket, framing, decoding on both sides, the event
+//           loop before the PDU is read and after the resp is written)
+// with the event loop's delay (monitorEventLoopDelay), produce requests and records per request, and
+// ingress's CPU per message (submit + receipt; this process) and its PostgreSQL backends' CPU.
+// INGRESS_BENCH_PROFILE=<file.cpuprofile> writes a V8 CPU profile of this process during the flow.
+import { fork } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Kafka, ProducerBatch } from 'kafkajs';
+import { profileTo } from '@smshub/testing';
+import { INGRESS_PRODUCER_OPTIONS } from '../src/durable-accept.js';
+import { startBenchIngress } from './bench-ingress.js';
+
+const rate = Number(process.argv[2] ?? 300);
+const seconds = Number(process.argv[3] ?? 30);
+const binds = Number(process.argv[4] ?? 4);
+const withReceipts = (process.argv[5] ?? '1') !== '0';
+
+// Instrumentation: when each record's batch went to kafkajs and when Kafka answered it.
+const sentAt = new Map<string, number>();
+const ackedAt = new Map<string, number>();
+let requests = 0;
+let requestRecords = 0;
+let measuring = false;
+function instrument(kafka: Kafka): void {
+  const make = kafka.producer.bind(kafka);
+  kafka.producer = (config) => {
+    const p = make(config);
+    const sendBatch = p.sendBatch.bind(p);
+    p.sendBatch = async (batch: ProducerBatch) => {
+      const t = performance.now();
+      const keys: string[] = [];
+      for (const tm of batch.topicMessages ?? [])
+        for (const m of tm.messages) if (typeof m.key === 'string') keys.push(m.key);
+      if (measuring) {
+        requests++;
+        requestRecords += keys.length;
+      }
+      for (const k of keys) sentAt.set(k, t);
+      const out = await sendBatch(batch);
+      const t2 = performance.now();
+      for (const k of keys) ackedAt.set(k, t2);
+      return out;
+    };
+    return p;
+  };
+}
+
+const bench = await startBenchIngress('lbench', { producer: INGRESS_PRODUCER_OPTIONS, onKafka: instrument });
+const { tag, topics, producer, port, stop } = bench;
+const enqueuedAt = new Map<string, number>();
+const resumedAt = new Map<string, number>();
+const produceRaw = producer.produceRaw.bind(producer);
+producer.produceRaw = (topic, key, value, opts) => {
+  const k = typeof key === 'string' ? key : undefined;
+  if (k) enqueuedAt.set(k, performance.now());
+  const p = produceRaw(topic, key, value, opts);
+  if (k) void p.then(() => resumedAt.set(k, performance.now())).catch(() => undefined);
+  return p;
+};
+
+async function postgresTicks(): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const title = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (!new RegExp(`^postgres: \\S+ ${tag} `).test(title.replace(/\0/g, ' '))) continue;
+    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(Number(name), Number(fields[11]) + Number(fields[12]));
+  }
+  return out;
+}
+
+const load = fork(fileURLToPath(new URL('./latency-load.ts', import.meta.url)), [
+  String(port),
+  String(rate),
+  String(seconds),
+  String(binds),
+  withReceipts ? topics.delivery.name : '',
+]);
+const loadExited = new Promise((resolve) => load.once('exit', resolve));
+const fromLoad = <T>(type: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const onMessage = (m: { type: string }): void => {
+      if (m.type !== type) return;
+      load.off('message', onMessage);
+      resolve(m as T);
+    };
+    load.on('message', onMessage);
+    load.once('exit', (code) => reject(new Error(`the load process exited (code ${code}) before '${type}'`)));
+  });
+await fromLoad('ready');
+
+interface Done {
+  ids: string[];
+  latencies: number[];
+  receiptLatencies: number[];
+  failed: number;
+  submitSeconds: number;
+  cpuMicros: number;
+}
+const loadAverageBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+const stopProfile = await profileTo(process.env.INGRESS_BENCH_PROFILE);
+const done = fromLoad<Done>('done');
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const pg0 = await postgresTicks();
+const cpu0 = process.cpuUsage();
+measuring = true;
+load.send('go');
+const result = await done;
+measuring = false;
+const cpu = process.cpuUsage(cpu0);
+const pg1 = await postgresTicks();
+loop.disable();
+await stopProfile();
+let pgTicks = 0;
+for (const [pid, t] of pg1) pgTicks += t - (pg0.get(pid) ?? 0);
+
+const pct = (xs: number[]): Record<string, number> => {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number): number =>
+    Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(2));
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), max: q(1) };
+};
+const stages = {
+  queued: [] as number[],
+  kafka: [] as number[],
+  resume: [] as number[],
+  outside: [] as number[],
+};
+// The stages of the slowest 1 % of submits (what makes the p99).
+const slow = {
+  queued: [] as number[],
+  kafka: [] as number[],
+  resume: [] as number[],
+  outside: [] as number[],
+};
+const p99 = pct(result.latencies).p99!;
+result.ids.forEach((id, i) => {
+  const [e, s, a, r] = [enqueuedAt.get(id), sentAt.get(id), ackedAt.get(id), resumedAt.get(id)];
+  if (e === undefined || s === undefined || a === undefined || r === undefined) return;
+  const total = result.latencies[i]!;
+  const parts = { queued: s - e, kafka: a - s, resume: r - a, outside: total - (r - e) };
+  for (const k of Object.keys(parts) as Array<keyof typeof parts>) {
+    stages[k].push(parts[k]);
+    if (total >= p99) slow[k].push(parts[k]);
+  }
+});
+const mean = (xs: number[]): number =>
+  Number((xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(2));
+const accepted = result.latencies.length;
+console.log(
+  JSON.stringify(
+    {
+      rate,
+      seconds,
+      binds,
+      receipts: withReceipts,
+      accepted,
+      failed: result.failed,
+      acceptedPerSecond: Math.round(accepted / result.submitSeconds),
+      submitRespMs: pct(result.latencies),
+      stagesMs: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, pct(v)])),
+      slowestPercentMeanStagesMs: Object.fromEntries(Object.entries(slow).map(([k, v]) => [k, mean(v)])),
+      eventLoopDelayMs: {
+        p50: Number((loop.percentile(50) / 1e6).toFixed(2)),
+        p99: Number((loop.percentile(99) / 1e6).toFixed(2)),
+        max: Number((loop.max / 1e6).toFixed(2)),
+      },
+      produceRequests: requests,
+      recordsPerRequest: Number((requestRecords / Math.max(1, requests)).toFixed(2)),
+      receiptMs: withReceipts ? pct(result.receiptLatencies) : undefined,
+      receiptsReceived: result.receiptLatencies.length,
+      ingressCpuMicrosPerMessage: Number(((cpu.user + cpu.system) / Math.max(1, accepted)).toFixed(1)),
+      postgresCpuMicrosPerMessage: Number(((pgTicks * 10_000) / Math.max(1, accepted)).toFixed(1)),
+      loadCpuMicrosPerMessage: Number((result.cpuMicros / Math.max(1, accepted)).toFixed(1)),
+      loadAverage: `${loadAverageBefore} -> ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
+    },
+    null,
+    2,
+  ),
+);
+await loadExited;
+await stop();
