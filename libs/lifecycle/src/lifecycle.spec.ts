@@ -81,17 +81,77 @@ describe('shutdown', () => {
     });
   });
 
-  it('does not run steps registered after shutdown began', async () => {
-    const { lc } = setup();
-    const late = vi.fn();
-    let resolveFirst!: () => void;
-    lc.onShutdown('slow', () => new Promise<void>((r) => (resolveFirst = r)));
+  it('runs a step registered while the shutdown runs next, and drops one registered after the steps ran', async () => {
+    const { lc, lines } = setup();
+    const order: string[] = [];
+    let resolveSlow!: () => void;
+    lc.onShutdown('first registered', () => void order.push('first registered'));
+    lc.onShutdown('slow', () =>
+      new Promise<void>((r) => (resolveSlow = r)).then(() => void order.push('slow')),
+    );
     const done = lc.shutdown('test');
-    lc.onShutdown('late', late);
-    await waitFor(() => resolveFirst !== undefined);
-    resolveFirst();
+    await waitFor(() => resolveSlow !== undefined);
+    lc.onShutdown('during', () => void order.push('during'));
+    resolveSlow();
     expect(await done).toBe(0);
-    expect(late).not.toHaveBeenCalled();
+    expect(order).toEqual(['slow', 'during', 'first registered']);
+    const after = vi.fn();
+    lc.onShutdown('after', after);
+    await lc.shutdown('again');
+    expect(after).not.toHaveBeenCalled();
+    expect(lines.find((l) => l['step'] === 'after')).toMatchObject({
+      msg: 'shutdown step registered after the shutdown steps ran; it will not run',
+    });
+  });
+});
+
+describe('shutdown during start-up', () => {
+  it('waits for the start-up, then runs the steps it registered meanwhile before the earlier ones', async () => {
+    const { lc } = setup();
+    const order: string[] = [];
+    lc.onShutdown('pool', () => void order.push('pool'));
+    let finishStart!: () => void;
+    const startup = new Promise<void>((r) => (finishStart = r)).then(() => {
+      // what start creates after the signal, and its step
+      order.push('created');
+      lc.onShutdown('service', () => void order.push('service stopped'));
+    });
+    lc.starting(startup);
+    const done = lc.shutdown('signal during start');
+    lc.onShutdown('consumers', () => void order.push('consumers stopped'));
+    await Promise.resolve();
+    expect(order).toEqual([]); // nothing stopped while start is still creating
+    finishStart();
+    expect(await done).toBe(0);
+    expect(order).toEqual(['created', 'service stopped', 'consumers stopped', 'pool']);
+  });
+
+  it('a start-up that fails does not fail the shutdown', async () => {
+    const { lc } = setup();
+    const step = vi.fn();
+    lc.onShutdown('step', step);
+    lc.starting(Promise.reject(new Error('cut short')));
+    expect(await lc.shutdown('test')).toBe(0);
+    expect(step).toHaveBeenCalledTimes(1);
+  });
+
+  it('a start-up that never settles is bounded by the grace period: exit 1, not live', async () => {
+    const { lc, lines } = setup(50);
+    lc.starting(new Promise(() => undefined));
+    expect(await lc.shutdown('test')).toBe(1);
+    expect(lc.live).toBe(false);
+    expect(lines.find((l) => l['msg'] === 'shutdown step failed')).toMatchObject({
+      step: 'wait for start-up to finish',
+    });
+  });
+
+  it('a start-up that finished before the shutdown is not waited for', async () => {
+    const { lc, lines } = setup();
+    const started = Promise.resolve();
+    lc.starting(started);
+    await new Promise((r) => setImmediate(r));
+    expect(await lc.shutdown('test')).toBe(0);
+    expect(lines.some((l) => l['step'] === 'wait for start-up to finish')).toBe(false);
   });
 });
 

@@ -26,8 +26,18 @@ export interface Lifecycle {
   readonly port: number;
   /** /readyz answers 200 only while ready and not shutting down. Starts not ready. */
   setReady(ready: boolean): void;
-  /** Registers a shutdown step. Steps run in reverse order of registration, each bounded by the remaining grace. */
+  /**
+   * Registers a shutdown step. Steps run in reverse order of registration, each bounded by the remaining
+   * grace. A step registered while the shutdown is running (by a start-up it waited for, see `starting`)
+   * runs next; one registered after the steps have all run is logged and dropped.
+   */
   onShutdown(name: string, fn: () => Promise<void> | void): void;
+  /**
+   * Declares a start-up under way. A shutdown that begins before `task` settles first waits for it (within
+   * the grace period), so that nothing is stopped while it is still being created and the steps it
+   * registers meanwhile run too.
+   */
+  starting(task: Promise<unknown>): void;
   /** Traps SIGTERM and SIGINT once; the first starts shutdown then exits with its code, a second forces exit 1. */
   trapSignals(): void;
   /** Idempotent. Goes not ready, runs the steps, closes the HTTP server; resolves 0 if every step succeeded in time, else 1. */
@@ -60,6 +70,8 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
   const registry = opts.registry ?? metricsRegistry;
   const exit = opts.exit ?? ((code: number) => process.exit(code));
   const hooks: { name: string; fn: () => Promise<void> | void }[] = [];
+  let startup: Promise<void> | undefined;
+  let stepsDone = false;
 
   let ready = false;
   let shuttingDown = false;
@@ -148,9 +160,17 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
     graceTimer.unref();
     log.info({ reason, graceMs, steps: hooks.length }, 'shutting down');
     let ok = true;
-    for (const hook of [...hooks].reverse()) {
+    const pending = startup;
+    if (pending) {
+      // A start-up still creating consumers, servers and connections: stopping what exists now would miss
+      // what it creates next (and a pool would then wait out the grace period for a client it holds).
+      if (!(await runHook({ name: 'wait for start-up to finish', fn: () => pending }, deadline))) ok = false;
+    }
+    // Popped one at a time, not copied: steps the start-up registered while the shutdown waited run too.
+    for (let hook = hooks.pop(); hook; hook = hooks.pop()) {
       if (!(await runHook(hook, deadline))) ok = false;
     }
+    stepsDone = true;
     clearTimeout(graceTimer);
     await closeServer();
     const code = ok ? 0 : 1;
@@ -202,11 +222,22 @@ export function createLifecycle(opts: LifecycleOptions): Lifecycle {
       ready = value;
     },
     onShutdown(name, fn) {
-      if (shuttingDown) {
-        log.warn({ step: name }, 'shutdown step registered after shutdown began; it will not run');
+      if (stepsDone) {
+        log.warn({ step: name }, 'shutdown step registered after the shutdown steps ran; it will not run');
         return;
       }
       hooks.push({ name, fn });
+    },
+    starting(task) {
+      // Settled either way: a start-up that fails is reported by whoever started it, not by the shutdown.
+      const settled: Promise<void> = task.then(
+        () => undefined,
+        () => undefined,
+      );
+      startup = settled;
+      void settled.then(() => {
+        if (startup === settled) startup = undefined;
+      });
     },
     trapSignals() {
       if (trapped) return;

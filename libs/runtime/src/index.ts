@@ -34,7 +34,11 @@ export interface ServiceContext<C extends BaseConfig> {
   readonly kafka: Kafka;
   /** The topic registry under KAFKA_NAMESPACE (the plain registry when it is unset). */
   readonly topics: typeof topics;
-  /** The process's one producer (connected on first use; flushed and closed at shutdown). */
+  /**
+   * The process's one producer (connected on first use; flushed and closed at shutdown). The factories
+   * below refuse (ShuttingDownError) once a shutdown has begun, so a start cut short by a signal stops
+   * creating things at its next step.
+   */
   producer(opts?: ProducerOptions): Promise<TypedProducer>;
   /** A consumer group member; stopped first at shutdown so in-flight records finish and offsets commit. */
   consumer(opts: Omit<ConsumerOptions, 'producer'>): Promise<TypedConsumer>;
@@ -48,9 +52,19 @@ export interface ServiceDefinition<S extends z.ZodRawShape> {
   env: S;
   /**
    * Starts the service's work. Register its own drain steps with ctx.lifecycle.onShutdown. When it
-   * resolves, the service is marked ready.
+   * resolves, the service is marked ready. A SIGTERM meanwhile waits for it to settle, then runs every step
+   * (also those registered after the signal); the factories of ctx refuse from the signal on.
    */
   start(ctx: ServiceContext<BaseConfig & z.infer<z.ZodObject<S>>>): Promise<void>;
+}
+
+/** What ServiceContext's factories throw once the shutdown has begun: start should not create more. */
+export class ShuttingDownError extends Error {
+  readonly retriable = false;
+  constructor(service: string, what: string) {
+    super(`${service} is shutting down: no new ${what}`);
+    this.name = 'ShuttingDownError';
+  }
 }
 
 /** Runs a service: never returns; exits with an honest code on failure or at the end of shutdown. */
@@ -90,6 +104,8 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     topics: namespacedTopics(topics, config.KAFKA_NAMESPACE),
     producer(opts) {
       if (!producer) {
+        if (lifecycle.shuttingDown)
+          return Promise.reject(new ShuttingDownError(def.service, 'Kafka producer'));
         producer = (async () => {
           const p = new TypedProducer(kafka, logger, opts);
           await p.connect();
@@ -99,6 +115,7 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
       return producer;
     },
     async consumer(opts) {
+      if (lifecycle.shuttingDown) throw new ShuttingDownError(def.service, 'Kafka consumer');
       const c = new TypedConsumer(kafka, logger, {
         ...opts,
         groupId: namespacedGroup(opts.groupId, config.KAFKA_NAMESPACE),
@@ -108,6 +125,7 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
       return c;
     },
     pool(connectionString, max) {
+      if (lifecycle.shuttingDown) throw new ShuttingDownError(def.service, 'Postgres pool');
       const pool = createPool({
         connectionString,
         applicationName: `smshub-${def.service}`,
@@ -127,15 +145,28 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
   lifecycle.onShutdown('kafka producer', async () => {
     if (producer) await (await producer).close();
   });
-  try {
+  const startup = (async () => {
     await lifecycle.start();
-    await def.start(ctx);
-    lifecycle.onShutdown('kafka consumers', async () => {
-      await Promise.all(consumers.map((c) => c.stop()));
-    });
-    lifecycle.setReady(true);
-    logger.info({ httpPort: lifecycle.port }, `${def.service} ready`);
+    try {
+      await def.start(ctx);
+    } finally {
+      // Registered however start ended (a failure, a shutdown that cut it short), so every consumer it
+      // created stops, and first: before the service's own drain steps.
+      lifecycle.onShutdown('kafka consumers', async () => {
+        await Promise.all(consumers.map((c) => c.stop()));
+      });
+    }
+  })();
+  // A SIGTERM during start waits for it, then stops what it created (see Lifecycle.starting).
+  lifecycle.starting(startup);
+  try {
+    await startup;
   } catch (err) {
+    if (lifecycle.shuttingDown) {
+      // The signal's shutdown exits with its own code once the steps have run.
+      logger.warn({ err }, `${def.service} start cut short by the shutdown`);
+      return;
+    }
     logger.fatal({ err }, `${def.service} failed to start`);
     process.stderr.write(
       `${def.service}: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
@@ -143,4 +174,10 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     await lifecycle.shutdown('start failed');
     process.exit(1);
   }
+  if (lifecycle.shuttingDown) {
+    logger.info({}, `${def.service} started during the shutdown; not marked ready`);
+    return;
+  }
+  lifecycle.setReady(true);
+  logger.info({ httpPort: lifecycle.port }, `${def.service} ready`);
 }
