@@ -306,6 +306,14 @@ interface Part {
 }
 
 /**
+ * A state's expires_at moves only when the new one is more than this much later: an update that leaves every
+ * indexed column as it was can be HOT (a new row version on the same page, no new index entries; migration
+ * 0122 leaves the room for it), and the accepted row's expiry and its final state's are usually seconds
+ * apart. So a state is kept for its retention after its last change, less up to an hour.
+ */
+export const EXPIRY_SLACK_SECONDS = 3600;
+
+/**
  * The upsert of the latest state of each message (an older revision never overwrites a newer one; several
  * events of one message keep the highest revision, the first of equal ones); null when there is none.
  */
@@ -326,7 +334,9 @@ function statesUpsert(states: readonly MessageStateUpdate[], offset: number): Pa
          ${$(5)}::timestamptz[], ${$(6)}::smallint[], ${$(7)}::integer[], ${$(8)}::timestamptz[])
        ON CONFLICT (system_id, customer_message_id) DO UPDATE
          SET message_state = EXCLUDED.message_state, final_date = EXCLUDED.final_date,
-             error_code = EXCLUDED.error_code, revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at,
+             error_code = EXCLUDED.error_code, revision = EXCLUDED.revision,
+             expires_at = CASE WHEN EXCLUDED.expires_at > ingress_message_state.expires_at + interval '${EXPIRY_SLACK_SECONDS} seconds'
+               THEN EXCLUDED.expires_at ELSE ingress_message_state.expires_at END,
              updated_at = now()
        WHERE ingress_message_state.revision < EXCLUDED.revision`,
     // array parameters as literals built in one pass (libs/db arrayLiteral), not arrays pg escapes element
