@@ -1,9 +1,12 @@
 // Benchmark: rated messages per second through Kafka into CDRs in Postgres and records on the rated topic.
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/rating/bench/rated-bench.ts [messages=20000] [backlog|live] [rate=2000]
+//   npx tsx --conditions=@smshub/source services/rating/bench/rated-bench.ts [messages=20000] [backlog|live|hub|hub-backlog] [rate=2000]
 // backlog: every event is in the topics before rating starts (large batches); live: the events are produced
 // at `rate` per second while rating runs, as in the running hub (small batches, where the per-batch
-// statements and requests weigh). Also prints the CPU of the Postgres backends serving the bench's
+// statements and requests weigh). backlog and live: one event per message, half submit-billed dispatches,
+// half delivery-billed final deliveries. hub (paced at `rate` messages per second) and hub-backlog: the
+// hub's shape, every message a dispatch (billed on submit, as the demo account) and its final delivery
+// 300 messages later, which finds the message rated. Also prints the CPU of the Postgres backends serving the bench's
 // database per message (from /proc: Postgres runs on this machine) and this process's peak RSS.
 // Creates its own topics and database and removes them at the end. Prints figures; not a test.
 
@@ -17,12 +20,15 @@ import { topics as registry } from '@smshub/contracts';
 import { createPool, migrate } from '@smshub/db';
 import { TypedConsumer, TypedProducer, createKafka } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
-import { produceEvent } from './produce-events.js';
+import { produceEvent, stepsOf } from './produce-events.js';
 import { createRating, type RatingTopics } from '../src/rating.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 
 const N = Number(process.argv[2] ?? 20_000);
-const mode = process.argv[3] === 'live' ? 'live' : 'backlog';
+const modeArg = process.argv[3] ?? 'backlog';
+if (!['backlog', 'live', 'hub', 'hub-backlog'].includes(modeArg)) throw new Error(`unknown mode ${modeArg}`);
+const hubShape = modeArg.startsWith('hub');
+const mode = modeArg === 'live' || modeArg === 'hub' ? 'live' : 'backlog';
 const liveRate = Number(process.argv[4] ?? 2000);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
@@ -85,10 +91,10 @@ const producer = new TypedProducer(kafka, logger, { maxBatchRecords: 1000, linge
 await producer.connect();
 
 let t0 = performance.now();
-const load = { accountSubmit, accountDelivery, messages: N };
+const load = { accountSubmit, accountDelivery, messages: N, hub: hubShape };
 if (mode === 'backlog') {
   const sends: Promise<void>[] = [];
-  for (let i = 0; i < N; i++) sends.push(produceEvent(producer, topics, load, i));
+  for (let i = 0; i < stepsOf(load); i++) sends.push(produceEvent(producer, topics, load, i));
   await Promise.all(sends);
 }
 const produceS = (performance.now() - t0) / 1000;
@@ -147,19 +153,31 @@ t0 = performance.now();
 const live =
   mode === 'live'
     ? new Promise<number | null>((resolve) =>
-        fork(fileURLToPath(new URL('./produce-events.ts', import.meta.url)), [
-          JSON.stringify({
-            ...load,
-            brokers,
-            dispatched: topics.dispatched.name,
-            delivery: topics.delivery.name,
-            rate: liveRate,
-          }),
-        ]).on('exit', resolve),
+        // a bundle of this bench (to compare builds) forks a bundle of the load next to it
+        fork(
+          fileURLToPath(
+            new URL(`./produce-events.${import.meta.url.endsWith('.mjs') ? 'mjs' : 'ts'}`, import.meta.url),
+          ),
+          [
+            JSON.stringify({
+              ...load,
+              brokers,
+              dispatched: topics.dispatched.name,
+              delivery: topics.delivery.name,
+              rate: liveRate,
+            }),
+          ],
+        ).on('exit', resolve),
       )
     : Promise.resolve(0);
+const { ratingMetrics } = await import('../src/metrics.js');
+/** Events that found their message rated (the hub shape's final deliveries). */
+async function alreadyRated(): Promise<number> {
+  const m = await ratingMetrics.skipped.get();
+  return m.values.find((v) => v.labels['reason'] === 'already-rated')?.value ?? 0;
+}
 let cdrs = 0;
-while (cdrs < N) {
+while (cdrs < N || (hubShape && (await alreadyRated()) < N)) {
   await new Promise((r) => setTimeout(r, 100));
   const r = await probe.query<{ n: string }>(
     'SELECT ((SELECT count(*) FROM rating_cdrs) - (SELECT count(*) FROM rating_cdrs_unpublished))::text AS n',
@@ -181,9 +199,12 @@ const bal = await pool.query<{ account_id: string; balance_minor: string }>(
 );
 
 console.log(
-  `messages:                 ${N} (half submit-billed dispatches, half delivery-billed final deliveries), ` +
+  `messages:                 ${N} ` +
+    (hubShape
+      ? '(each a submit-billed dispatch and its final delivery), '
+      : '(half submit-billed dispatches, half delivery-billed final deliveries), ') +
     (mode === 'live'
-      ? `produced at ${liveRate}/s while rating runs`
+      ? `produced at ${liveRate} ${hubShape ? 'messages' : 'events'}/s while rating runs`
       : 'all in the topics before rating starts'),
 );
 console.log(`produced to Kafka in:     ${produceS.toFixed(2)} s`);
@@ -206,7 +227,7 @@ for (const t of tableStats.rows) {
 console.log(
   `balances:                 ${bal.rows.map((r) => `${r.account_id.slice(0, 8)}=${r.balance_minor}`).join(' ')}`,
 );
-const hist = await (await import('../src/metrics.js')).ratingMetrics.cdrWrite.get();
+const hist = await ratingMetrics.cdrWrite.get();
 const count = hist.values.find((v) => v.metricName === 'smshub_rating_cdr_write_seconds_count')?.value ?? 0;
 const sum = hist.values.find((v) => v.metricName === 'smshub_rating_cdr_write_seconds_sum')?.value ?? 0;
 console.log(

@@ -1,12 +1,12 @@
-// CDRs and balance debits in Postgres, one transaction per consumed batch.
+// CDRs and balance debits in Postgres, one statement per consumed batch (or group of batches).
 //
 // INSERT ... ON CONFLICT (hub_message_id) DO NOTHING RETURNING tells which records are new: only those
-// debit the balance (in the same transaction) and are published. For the others the stored CDR is read
+// debit the balance (in the same statement) and are published. For the others the stored CDR is read
 // back: if it was never published (the process died between commit and Kafka's ack), its stored bytes
 // are published again, so a message's record on the topic is always the same bytes. A CDR is unpublished
 // while its id is in rating_cdrs_unpublished (inserted with the CDR, deleted once Kafka acknowledged it).
 
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { arrayLiteral, arrayLiteralOf, packBytes, withTransaction } from '@smshub/db';
 import { store } from './pg-errors.js';
 
@@ -57,10 +57,16 @@ export interface WriteResult {
   debitedAccounts: string[];
 }
 
-// The new CDRs are inserted with their ids in rating_cdrs_unpublished, in one statement: a CDR is published
-// exactly when it has no row there (markPublished deletes it). Keeping that mark out of rating_cdrs means a
-// CDR is one row version, written once, with one entry per index.
-const INSERT_CDRS = `
+// One statement per write, committed on its own: the new CDRs with their ids in rating_cdrs_unpublished (a
+// CDR is published exactly when it has no row there: publishUnpublished deletes it), the new CDRs' debits
+// in the ledger (unique per hub message id) and the balances, and the batch's CDRs that already existed,
+// read back. Data-modifying CTEs run in one snapshot: `existing` sees the CDRs committed before the
+// statement, not the ones `inserted` writes, so it lists exactly the conflicting ones (a CDR another
+// transaction commits while this statement waits on its key is in neither list: writeCdrs reads those
+// back apart). Balances are locked in account order (ORDER BY), so concurrent writes cannot deadlock; a
+// debit in a currency other than the balance's sets NULL into the NOT NULL balance_minor, which fails the
+// whole statement (BalanceCurrencyError), as the transaction of several statements did before.
+const WRITE_CDRS = `
 WITH inserted AS (
   INSERT INTO rating_cdrs (hub_message_id, account_id, connector_id, supplier_id, country, mcc_mnc, segments,
     outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
@@ -76,28 +82,56 @@ WITH inserted AS (
   RETURNING hub_message_id, rated_at
 ), unpublished AS (
   INSERT INTO rating_cdrs_unpublished (hub_message_id, rated_at) SELECT hub_message_id, rated_at FROM inserted
+), ledger AS (
+  INSERT INTO rating_balance_ledger (account_id, hub_message_id, amount_minor, currency)
+  SELECT d.a, d.id, d.m, d.c
+    FROM unnest($25::text[], $26::uuid[], $27::bigint[], $28::char(3)[]) AS d(a, id, m, c)
+    JOIN inserted i ON i.hub_message_id = d.id
+  ON CONFLICT (hub_message_id) DO NOTHING
+  RETURNING account_id, amount_minor, currency
+), balances AS (
+  INSERT INTO rating_balances AS b (account_id, currency, balance_minor, revision)
+  SELECT account_id, min(currency), sum(amount_minor), 1 FROM ledger GROUP BY account_id ORDER BY account_id
+  ON CONFLICT (account_id) DO UPDATE
+    SET balance_minor = CASE WHEN b.currency = EXCLUDED.currency THEN b.balance_minor + EXCLUDED.balance_minor END,
+        revision = b.revision + 1, updated_at = now()
+  RETURNING account_id
 )
-SELECT hub_message_id::text FROM inserted`;
-
-const INSERT_LEDGER = `
-INSERT INTO rating_balance_ledger (account_id, hub_message_id, amount_minor, currency)
-SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::char(3)[])
-ON CONFLICT (hub_message_id) DO NOTHING
-RETURNING account_id, amount_minor::text, currency`;
-
-const UPSERT_BALANCES = `
-INSERT INTO rating_balances AS b (account_id, currency, balance_minor, revision)
-SELECT a, c, m, 1 FROM unnest($1::text[], $2::char(3)[], $3::bigint[]) AS u(a, c, m)
-ON CONFLICT (account_id) DO UPDATE
-  SET balance_minor = b.balance_minor + EXCLUDED.balance_minor, revision = b.revision + 1, updated_at = now()
-  WHERE b.currency = EXCLUDED.currency
-RETURNING account_id`;
+SELECT 'i' AS kind, hub_message_id::text AS id, NULL::bytea AS record, NULL::bool AS published,
+       NULL::text AS connector_id, NULL::text AS sell_minor, NULL::text AS sell_currency, NULL::text AS buy_minor,
+       NULL::text AS buy_currency
+  FROM inserted
+UNION ALL
+SELECT 'b', account_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM balances
+UNION ALL
+SELECT 'e', c.hub_message_id::text, c.record, u.hub_message_id IS NULL, c.connector_id, c.sell_minor::text,
+       c.sell_currency, c.buy_minor::text, c.buy_currency
+  FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
+ WHERE c.hub_message_id = ANY($1::uuid[])`;
 
 const SELECT_EXISTING = `
-SELECT c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published, c.connector_id,
+SELECT 'e' AS kind, c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published, c.connector_id,
        c.sell_minor::text AS sell_minor, c.sell_currency, c.buy_minor::text AS buy_minor, c.buy_currency
   FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
  WHERE c.hub_message_id = ANY($1::uuid[])`;
+
+/** Balances whose currency differs from these debits' (the account's currency was changed). */
+const MISMATCHED_BALANCES = `
+SELECT DISTINCT b.account_id FROM rating_balances b
+  JOIN unnest($1::text[], $2::char(3)[]) AS d(a, c) ON d.a = b.account_id AND d.c <> b.currency
+ ORDER BY 1`;
+
+interface WriteRow {
+  kind: 'i' | 'b' | 'e';
+  id: string;
+  record: Buffer | null;
+  published: boolean | null;
+  connector_id: string | null;
+  sell_minor: string | null;
+  sell_currency: string | null;
+  buy_minor: string | null;
+  buy_currency: string | null;
+}
 
 /** A debit in a currency other than the balance's (the account's currency was changed). */
 export class BalanceCurrencyError extends Error {
@@ -108,48 +142,39 @@ export class BalanceCurrencyError extends Error {
   }
 }
 
-async function debit(client: PoolClient, rows: CdrRow[], inserted: Set<string>): Promise<string[]> {
-  const debits = rows.filter((r) => inserted.has(r.hubMessageId) && r.debitMinor !== 0n);
-  if (debits.length === 0) return [];
-  const ledger = await client.query<{ account_id: string; amount_minor: string; currency: string }>(
-    INSERT_LEDGER,
-    [
-      arrayLiteral(debits, (r) => r.accountId),
-      arrayLiteral(debits, (r) => r.hubMessageId),
-      arrayLiteral(debits, (r) => -r.debitMinor),
-      arrayLiteral(debits, (r) => r.sellCurrency),
-    ],
-  );
-  const perAccount = new Map<string, { currency: string; amount: bigint }>();
-  for (const l of ledger.rows) {
-    const acc = perAccount.get(l.account_id) ?? { currency: l.currency, amount: 0n };
-    acc.amount += BigInt(l.amount_minor);
-    perAccount.set(l.account_id, acc);
-  }
-  // Same lock order in every transaction (sorted ids): concurrent batches cannot deadlock on balances.
-  const ids = [...perAccount.keys()].sort();
-  if (ids.length === 0) return [];
-  const updated = await client.query<{ account_id: string }>(UPSERT_BALANCES, [
-    arrayLiteralOf(ids),
-    arrayLiteral(ids, (id) => perAccount.get(id)!.currency),
-    arrayLiteral(ids, (id) => perAccount.get(id)!.amount),
-  ]);
-  if (updated.rows.length !== ids.length) {
-    const ok = new Set(updated.rows.map((r) => r.account_id));
-    throw new BalanceCurrencyError(ids.filter((id) => !ok.has(id)));
-  }
-  return ids;
+function toExisting(r: WriteRow): ExistingCdr {
+  return {
+    hubMessageId: r.id,
+    record: r.record!,
+    published: r.published === true,
+    connectorId: r.connector_id ?? '',
+    sellMinor: BigInt(r.sell_minor!),
+    sellCurrency: r.sell_currency!,
+    buyMinor: BigInt(r.buy_minor!),
+    buyCurrency: r.buy_currency!,
+  };
 }
 
-/** Inserts the CDRs of one batch (new ones debit balances), in one transaction. */
+/** Whether `err` is the NOT NULL violation WRITE_CDRS raises for a debit in another currency. */
+function isCurrencyMismatch(err: unknown): boolean {
+  const e = err as { code?: unknown; table?: unknown; column?: unknown } | null;
+  return e?.code === '23502' && e.table === 'rating_balances' && e.column === 'balance_minor';
+}
+
+/**
+ * Inserts the CDRs of one batch (new ones debit balances) in one statement, its own transaction; reads
+ * back the ones that already existed.
+ */
 export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
-  return store('writing CDRs', () =>
-    withTransaction(pool, async (client) => {
-      // the records as one binary parameter, not a bytea[] pg would write and PostgreSQL parse as hex
-      const records = packBytes(rows.map((r) => r.record));
+  return store('writing CDRs', async () => {
+    // the records as one binary parameter, not a bytea[] pg would write and PostgreSQL parse as hex
+    const records = packBytes(rows.map((r) => r.record));
+    const debits = rows.filter((r) => r.debitMinor !== 0n);
+    let res: WriteRow[];
+    try {
       // Every other column as an array literal built in one pass (libs/db arrayLiteral), not a JavaScript
       // array pg would turn into the same text element by element.
-      const res = await client.query<{ hub_message_id: string }>(INSERT_CDRS, [
+      ({ rows: res } = await pool.query<WriteRow>(WRITE_CDRS, [
         arrayLiteral(rows, (r) => r.hubMessageId),
         arrayLiteral(rows, (r) => r.accountId),
         arrayLiteral(rows, (r) => r.connectorId),
@@ -175,36 +200,38 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
         records.bytes,
         arrayLiteralOf(records.starts),
         arrayLiteralOf(records.lengths),
+        arrayLiteral(debits, (r) => r.accountId),
+        arrayLiteral(debits, (r) => r.hubMessageId),
+        arrayLiteral(debits, (r) => -r.debitMinor),
+        arrayLiteral(debits, (r) => r.sellCurrency),
+      ]));
+    } catch (err) {
+      if (!isCurrencyMismatch(err)) throw err;
+      const { rows: bad } = await pool.query<{ account_id: string }>(MISMATCHED_BALANCES, [
+        arrayLiteral(debits, (r) => r.accountId),
+        arrayLiteral(debits, (r) => r.sellCurrency),
       ]);
-      const inserted = new Set(res.rows.map((r) => r.hub_message_id));
-      const debitedAccounts = await debit(client, rows, inserted);
-      const others = rows.filter((r) => !inserted.has(r.hubMessageId)).map((r) => r.hubMessageId);
-      let existing: ExistingCdr[] = [];
+      throw new BalanceCurrencyError(bad.map((r) => r.account_id));
+    }
+    const inserted = new Set<string>();
+    const debitedAccounts: string[] = [];
+    const existing: ExistingCdr[] = [];
+    for (const r of res) {
+      if (r.kind === 'i') inserted.add(r.id);
+      else if (r.kind === 'b') debitedAccounts.push(r.id);
+      else existing.push(toExisting(r));
+    }
+    if (inserted.size + existing.length < rows.length) {
+      // Committed by another transaction while this statement waited on their keys (see WRITE_CDRS).
+      const seen = new Set(existing.map((e) => e.hubMessageId));
+      const others = rows.map((r) => r.hubMessageId).filter((id) => !inserted.has(id) && !seen.has(id));
       if (others.length > 0) {
-        const ex = await client.query<{
-          id: string;
-          record: Buffer;
-          published: boolean;
-          connector_id: string | null;
-          sell_minor: string;
-          sell_currency: string;
-          buy_minor: string;
-          buy_currency: string;
-        }>(SELECT_EXISTING, [arrayLiteralOf(others)]);
-        existing = ex.rows.map((r) => ({
-          hubMessageId: r.id,
-          record: r.record,
-          published: r.published,
-          connectorId: r.connector_id ?? '',
-          sellMinor: BigInt(r.sell_minor),
-          sellCurrency: r.sell_currency,
-          buyMinor: BigInt(r.buy_minor),
-          buyCurrency: r.buy_currency,
-        }));
+        const ex = await pool.query<WriteRow>(SELECT_EXISTING, [arrayLiteralOf(others)]);
+        for (const r of ex.rows) existing.push(toExisting(r));
       }
-      return { inserted, existing, debitedAccounts };
-    }),
-  );
+    }
+    return { inserted, existing, debitedAccounts };
+  });
 }
 
 /** When the oldest CDR not yet marked published was rated (null when every CDR is marked). */
@@ -266,9 +293,13 @@ export async function publishUnpublished(
   try {
     return await store('publishing CDRs', () =>
       withTransaction(pool, async (client) => {
+        // The claim is the delete itself: the deleted rows stay locked until the commit after `publish`
+        // (a rollback, if it fails, brings them back), so one statement both claims and marks.
         const { rows } = await client.query<{ id: string }>(
-          `SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished
-            WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED`,
+          `DELETE FROM rating_cdrs_unpublished
+            WHERE hub_message_id IN (SELECT hub_message_id FROM rating_cdrs_unpublished
+                                      WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)
+            RETURNING hub_message_id::text AS id`,
           [arrayLiteralOf(ids)],
         );
         const claimed = new Set(rows.map((r) => r.id));
@@ -279,9 +310,6 @@ export async function publishUnpublished(
           publishFailure = { err };
           throw err;
         }
-        await client.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
-          arrayLiteralOf([...claimed]),
-        ]);
         return claimed;
       }),
     );

@@ -18,7 +18,7 @@ import {
 import { uniqueName, waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
 import type { RatedRecord } from '../src/domain/types.js';
-import { publishUnpublished } from '../src/cdr-store.js';
+import { publishUnpublished, writeCdrs, type CdrRow } from '../src/cdr-store.js';
 import { ratingMetrics } from '../src/metrics.js';
 import type { Rating } from '../src/rating.js';
 import {
@@ -415,6 +415,57 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       new Set(),
     );
     await h.pool.query('DELETE FROM rating_cdrs WHERE hub_message_id = $1', [id]);
+  });
+
+  it("writeCdrs: a debit in a currency other than the balance's writes nothing of the batch and names the account", async () => {
+    const usdBalance = `acct-${randomUUID()}`;
+    const other = `acct-${randomUUID()}`;
+    await h.pool.query(
+      `INSERT INTO rating_balances (account_id, currency, balance_minor, revision) VALUES ($1, 'USD', 100, 1)`,
+      [usdBalance],
+    );
+    const row = (accountId: string): CdrRow => ({
+      hubMessageId: randomUUID(),
+      accountId,
+      connectorId: 'con_a',
+      supplierId: 'sup_1',
+      country: 'DE',
+      mccMnc: '',
+      segments: 1,
+      outcome: 'SUBMITTED',
+      status: 'RATED_STATUS_CHARGED',
+      billedOn: 'submit',
+      sellMinor: 5n,
+      sellCurrency: 'EUR',
+      sellCharged: true,
+      sellRateId: 's1',
+      buyMinor: 2n,
+      buyCurrency: 'EUR',
+      buyCharged: true,
+      buyRateId: 'b1',
+      marginMinor: 3n,
+      submittedAt: new Date(),
+      ratedAt: new Date(),
+      record: Buffer.from([1, 2, 3]),
+      debitMinor: 5n,
+    });
+    const rows = [row(other), row(usdBalance)];
+    const err = await writeCdrs(h.pool, rows).catch((e: unknown) => e);
+    expect(err).toMatchObject({ retriable: false });
+    expect((err as Error).message).toContain(
+      `balance currency differs from the account currency for ${usdBalance}`,
+    );
+    for (const r of rows) expect(await cdrCount(r.hubMessageId)).toBe(0);
+    const ledger = await h.pool.query(
+      'SELECT 1 FROM rating_balance_ledger WHERE hub_message_id = ANY($1::uuid[])',
+      [rows.map((r) => r.hubMessageId)],
+    );
+    expect(ledger.rows).toEqual([]);
+    const bal = await h.pool.query<{ account_id: string; balance_minor: string }>(
+      'SELECT account_id, balance_minor::text FROM rating_balances WHERE account_id = ANY($1) ORDER BY 1',
+      [[usdBalance, other]],
+    );
+    expect(bal.rows).toEqual([{ account_id: usdBalance, balance_minor: '100' }]);
   });
 
   it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
