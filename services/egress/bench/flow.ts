@@ -203,7 +203,12 @@ try {
     prof = new Session();
     prof.connect();
   }
-  if (heapFile) await prof!.post('HeapProfiler.startSampling', { samplingInterval: 16384 });
+  if (heapFile)
+    await prof!.post('HeapProfiler.startSampling', {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   if (profFile) {
     await prof!.post('Profiler.enable');
     await prof!.post('Profiler.setSamplingInterval', { interval: 1000 });
