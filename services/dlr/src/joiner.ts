@@ -205,23 +205,30 @@ export class Joiner {
       // Receipts parked earlier (by any instance) that one of these dispatches may answer.
       const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
       if (keys.length > 0) {
-        // One GIN probe per key (KEY_PROBE); a receipt found under two keys comes back once.
-        const parked = await this.deps.pool.query<{
-          receipt_id: string;
-          receipt: Buffer;
-          record_key: string | null;
-        }>(
-          `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
-            WHERE receipt_id = ANY(ARRAY(SELECT DISTINCT p.receipt_id
-                                           FROM unnest($1::text[]) AS k(key)
-                                           JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]))
-            ORDER BY parked_at`,
-          [keys],
-        );
-        const items = parked.rows.map((row) => this.parkedItem(row));
-        await this.planReceipts(items, joined, this.deps.pool, now);
-        await this.publish(joined);
-        await withTransaction(this.deps.pool, (client) => this.write(joined, client));
+        // Claimed (FOR UPDATE SKIP LOCKED) and unparked in one transaction, as sweepParked does: the index
+        // rows are committed above, so the sweep may already retry the same receipts; unclaimed, both would
+        // write their timeline rows and delete their parked rows, in different orders (deadlocks).
+        await withTransaction(this.deps.pool, async (client) => {
+          // One GIN probe per key (KEY_PROBE); a receipt found under two keys comes back once.
+          const parked = await client.query<{
+            receipt_id: string;
+            receipt: Buffer;
+            record_key: string | null;
+          }>(
+            `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
+              WHERE receipt_id = ANY(ARRAY(SELECT DISTINCT p.receipt_id
+                                             FROM unnest($1::text[]) AS k(key)
+                                             JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]))
+              ORDER BY parked_at
+              FOR UPDATE SKIP LOCKED`,
+            [keys],
+          );
+          if (parked.rows.length === 0) return;
+          const items = parked.rows.map((row) => this.parkedItem(row));
+          await this.planReceipts(items, joined, client, now);
+          await this.publish(joined);
+          await this.write(joined, client);
+        });
       }
     } catch (err) {
       this.reset();
