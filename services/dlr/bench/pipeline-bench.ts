@@ -137,6 +137,26 @@ if (process.env['DLR_BENCH_STATEMENTS']) {
     };
   });
 }
+// Bytes this process writes to PostgreSQL (every pool client's socket): the statements' parameters
+// (message rows, timeline payloads) are most of it, and the socket writes were ~15 % of dlr's profile
+let pgBytes = 0;
+let pgWrites = 0;
+const countedSockets = new WeakSet<object>();
+pool.on('connect', (client) => {
+  const stream = (client as unknown as { connection?: { stream?: { write: (...a: unknown[]) => boolean } } })
+    .connection?.stream;
+  if (stream === undefined || countedSockets.has(stream)) return;
+  countedSockets.add(stream);
+  const write = stream.write.bind(stream);
+  stream.write = (...args: unknown[]): boolean => {
+    const chunk = args[0];
+    if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) {
+      pgBytes += Buffer.byteLength(chunk);
+      pgWrites++;
+    }
+    return write(...args);
+  };
+});
 // Batches handed to each handler and their records: the per-batch statements are shared by these
 const batches = new Map<string, { batches: number; records: number }>();
 function countBatches<T>(owner: Record<string, unknown>, name: string, label: string): void {
@@ -165,6 +185,8 @@ const finalRows = async (): Promise<number> =>
   Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
 // DLR_BENCH_PROFILE=<file>: a CPU profile of the measured phase
 const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
+const pgBytesBefore = pgBytes;
+const pgWritesBefore = pgWrites;
 const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
 pgCpu.sample();
 const before = snapshot(counter);
@@ -200,6 +222,8 @@ while (finalsSeen < N && !loadFailed && performance.now() - start < 600_000) {
     memoryPeak[k] = Math.max(memoryPeak[k], m[k]);
 }
 const end = performance.now();
+const pgBytesSent = pgBytes - pgBytesBefore;
+const pgWritesSent = pgWrites - pgWritesBefore;
 const after = snapshot(counter);
 pgCpu.sample();
 const pg = pgCpu.used();
@@ -240,6 +264,10 @@ if (l)
 console.log(
   `PostgreSQL CPU per message: ${(pg.backendsUs / N).toFixed(0)} µs in this database's backends, ` +
     `${(pg.auxiliaryUs / N).toFixed(0)} µs in the cluster's WAL writer, checkpointer, bgwriter and autovacuum (shared)`,
+);
+console.log(
+  `bytes to PostgreSQL:        ${(pgBytesSent / N).toFixed(0)} per message ` +
+    `(${((pgBytesSent / N) * (N / Math.max(1, pgWritesSent))).toFixed(0)} per socket write, ${(pgWritesSent / N).toFixed(2)} writes per message)`,
 );
 for (const [label, b] of batches)
   console.log(
