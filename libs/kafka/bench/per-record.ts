@@ -1,7 +1,7 @@
 // Benchmark (not a test): client CPU per record of TypedProducer and TypedConsumer (libs/kafka + kafkajs),
 // the broker's CPU not included. Run (with .local/env sourced):
 //   npx tsx --conditions=@smshub/source libs/kafka/bench/per-record.ts [--records 60000] [--round 300]
-//     [--value-bytes 370] [--phases produce,batch,record] [--profile] [--unpatched]
+//     [--value-bytes 370] [--phases produce,batch,record] [--profile [--profile-dir DIR]] [--unpatched]
 // Creates a 6-partition topic; then, each phase in a fresh child process:
 //   produce: `records` records (value of `value-bytes`, a 36-character key, tracing as the services run it:
 //            no SDK) produced `round` at a time, each round awaited (a service's flow of produce() calls);
@@ -10,9 +10,11 @@
 // CPU (process.cpuUsage) is counted from the first produce() / the first record handed over to the last,
 // so start-up and the group join are not in it. `--profile` samples that window with the V8 profiler and
 // prints the top self-time functions. `--unpatched` runs kafkajs's own code where libs/kafka patches it
-// (the Produce encoder), for before/after pairs. Deletes its topic at the end.
+// (the Produce encoder, the Fetch decoder), for before/after pairs. Deletes its topic at the end.
 import { fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,16 +35,21 @@ const { values: args, positionals } = parseArgs({
     'value-bytes': { type: 'string', default: '370' },
     phases: { type: 'string', default: 'produce,batch,record' },
     profile: { type: 'boolean', default: false },
+    /** With --profile: also write each phase's profile to <dir>/<phase>.cpuprofile (DevTools, speedscope). */
+    'profile-dir': { type: 'string' },
     /** Comparison runs: kafkajs's own code instead of libs/kafka's patches of it (produce-encoder). */
     unpatched: { type: 'boolean', default: false },
   },
 });
 if (args.unpatched) {
-  const produce = createRequire(import.meta.url)('kafkajs/src/protocol/requests/produce/index.js') as Record<
+  const require = createRequire(import.meta.url);
+  const produce = require('kafkajs/src/protocol/requests/produce/index.js') as Record<
     string | symbol,
     unknown
   >;
   produce['protocol'] = produce[Symbol.for('smshub.kafkajs.produceEncoder')] ?? produce['protocol'];
+  const fetch = require('kafkajs/src/protocol/requests/fetch/index.js') as Record<string | symbol, unknown>;
+  fetch['protocol'] = fetch[Symbol.for('smshub.kafkajs.fetchDecoder.original')] ?? fetch['protocol'];
 }
 const records = Number(args.records);
 const round = Number(args.round);
@@ -88,7 +95,10 @@ async function finish(
   const wallMs = performance.now() - t0;
   const result: PhaseResult = { phase, records: n, cpuUsPerRecord: (cpu.user + cpu.system) / n, wallMs };
   if (stop) {
-    const s = summariseProfile(await stop(), 30);
+    const profile = await stop();
+    if (args['profile-dir'])
+      writeFileSync(join(args['profile-dir'], `${phase}.cpuprofile`), JSON.stringify(profile));
+    const s = summariseProfile(profile, 30);
     result.top = s.top.map((f) => `${f.percent.toFixed(1).padStart(5)} %  ${f.name}`);
   }
   return result;

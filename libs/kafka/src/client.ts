@@ -4,6 +4,7 @@ import type { Logger } from '@smshub/logging';
 // kafkajs's idle 1 ms timer loop, patched before any client is made.
 import './request-queue-fix.js';
 import './produce-encoder.js';
+import './fetch-decoder.js';
 
 /** Connection settings; services build them from their validated config (KAFKA_* variables). */
 export interface KafkaConnection {
