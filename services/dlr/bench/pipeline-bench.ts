@@ -15,6 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
@@ -23,11 +24,13 @@ import { createDlr } from '../src/dlr.js';
 import {
   FETCH_MAX_WAIT_MS_DEFAULT,
   FETCH_MIN_BYTES_DEFAULT,
+  HEAP_GROWING_PERCENT_DEFAULT,
   MAX_MESSAGES_IN_MEMORY_DEFAULT,
 } from '../src/config.js';
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
+import { tuneHeapGrowth } from '../src/heap.js';
 
 const N = Number(process.argv[2] ?? 5_000);
 const mode = process.argv[3] === 'paced' ? 'paced' : 'backlog';
@@ -35,6 +38,10 @@ const rate = Number(process.argv[4] ?? 1_200);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
+
+// as main.ts does (a no-op without a heap cap); DLR_HEAP_GROWING_PERCENT=0 leaves V8's own growth
+const heapGrowingPercent = Number(process.env['DLR_HEAP_GROWING_PERCENT'] ?? HEAP_GROWING_PERCENT_DEFAULT);
+const heapTuned = tuneHeapGrowth(heapGrowingPercent);
 
 const suffix = `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 const logger = createLogger({ service: 'dlr-bench', level: 'warn' });
@@ -249,6 +256,10 @@ console.log(
     (mode === 'paced' ? `produced at ${rate}/s` : 'produced as fast as possible'),
 );
 console.log(`load process exit code: ${produced}`);
+console.log(
+  `heap: limit ${Math.round(getHeapStatistics().heap_size_limit / 1048576)} MB, growth between full GCs ` +
+    (heapTuned ? `${heapGrowingPercent} %` : "V8's own"),
+);
 console.log(
   `all final rows written: ${(end - start).toFixed(0)} ms -> ${((N / (end - start)) * 1000).toFixed(0)} messages/s`,
 );
