@@ -2,10 +2,11 @@
 // running alongside (as in the hub), against the running broker and Postgres (KAFKA_BROKERS,
 // DATABASE_URL; `set -a; . .local/env; set +a`). Not a test: it prints figures.
 //
-//   npx tsx --conditions=@smshub/source services/ingress/bench/latency-bench.ts [rate=300] [seconds=30] [binds=4] [receipts=1]
+//   npx tsx --conditions=@smshub/source services/ingress/bench/latency-bench.ts [rate=300] [seconds=30] [binds=4] [receipts=1] [warmup=5]
 //
-// A child process (latency-load.ts) binds `binds` transceivers, submits at `rate` per second paced as
-// tools/loadgen paces, and produces a final sms.delivery.v1 event for every accepted message, so ingress
+// A child process (latency-load.ts) binds `binds` transceivers, runs the flow `warmup` seconds uncounted
+// (JIT, pools and batch sizes settle: the first seconds of a cold process stall for 100-250 ms at a time),
+// then submits at `rate` per second paced as tools/loadgen paces, and produces a final sms.delivery.v1 event for every accepted message, so ingress
 // also consumes, stores and sends one receipt per message (receipts=0: submits alone). Ingress runs here
 // with main.ts's producer options (definite outcomes). Printed: the client's submit_sm_resp latency
 // p50/p95/p99/max, and for each accepted message where its time went inside ingress:
@@ -30,6 +31,7 @@ const rate = Number(process.argv[2] ?? 300);
 const seconds = Number(process.argv[3] ?? 30);
 const binds = Number(process.argv[4] ?? 4);
 const withReceipts = (process.argv[5] ?? '1') !== '0';
+const warmup = Number(process.argv[6] ?? 5);
 
 // Instrumentation: when each record's batch went to kafkajs and when Kafka answered it.
 const sentAt = new Map<string, number>();
@@ -61,7 +63,13 @@ function instrument(kafka: Kafka): void {
   };
 }
 
-const bench = await startBenchIngress('lbench', { producer: INGRESS_PRODUCER_OPTIONS, onKafka: instrument });
+// INGRESS_BENCH_LINGER_MS overrides the producer's lingerMs (before/after pairs: 2 was the default before 0).
+const lingerMs = process.env.INGRESS_BENCH_LINGER_MS;
+const producerOptions = {
+  ...INGRESS_PRODUCER_OPTIONS,
+  ...(lingerMs !== undefined && { lingerMs: Number(lingerMs) }),
+};
+const bench = await startBenchIngress('lbench', { producer: producerOptions, onKafka: instrument });
 const { tag, topics, producer, port, stop } = bench;
 const enqueuedAt = new Map<string, number>();
 const resumedAt = new Map<string, number>();
@@ -93,6 +101,7 @@ const load = fork(fileURLToPath(new URL('./latency-load.ts', import.meta.url)), 
   String(seconds),
   String(binds),
   withReceipts ? topics.delivery.name : '',
+  String(warmup),
 ]);
 const loadExited = new Promise((resolve) => load.once('exit', resolve));
 const fromLoad = <T>(type: string): Promise<T> =>
@@ -103,7 +112,9 @@ const fromLoad = <T>(type: string): Promise<T> =>
       resolve(m as T);
     };
     load.on('message', onMessage);
-    load.once('exit', (code) => reject(new Error(`the load process exited (code ${code}) before '${type}'`)));
+    // 'disconnect', not 'exit': the channel closes after its last message was read, whereas 'exit' can come
+    // before a large last message ('done') was read off the pipe by a busy process (e.g. while profiling).
+    load.once('disconnect', () => reject(new Error(`the load process disconnected before '${type}'`)));
   });
 await fromLoad('ready');
 
@@ -173,6 +184,8 @@ console.log(
       seconds,
       binds,
       receipts: withReceipts,
+      warmupSeconds: warmup,
+      lingerMs: producerOptions.lingerMs ?? 2,
       accepted,
       failed: result.failed,
       acceptedPerSecond: Math.round(accepted / result.submitSeconds),
