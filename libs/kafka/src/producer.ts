@@ -215,13 +215,12 @@ export class TypedProducer {
   /** Encodes `value` with the topic's codec and resolves once Kafka has acknowledged it (acks=all). */
   produce<T>(topic: TopicCodec<T>, value: T, opts: ProduceOptions = {}): Promise<void> {
     const key = opts.key ?? topic.key(value);
-    return this.send(
-      topic.name,
-      key,
-      Buffer.from(topic.encode(value)),
-      opts,
-      topic.messageId?.(value) ?? key,
-    );
+    const bytes = topic.encode(value);
+    // A view of the codec's fresh array, not a copy (Buffer.from(array) copied every record's bytes).
+    const buf = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.send(topic.name, key, buf, opts, topic.messageId?.(value) ?? key);
   }
 
   /** Produces bytes as they are (dead-letter copies, replays). */

@@ -6,6 +6,10 @@ import type { Admin } from 'kafkajs';
  */
 export interface TopicCodec<T> {
   readonly name: string;
+  /**
+   * A fresh array per call: the producer sends these bytes as they are (no copy), so they must not be
+   * reused or changed until produce() has settled.
+   */
   encode(value: T): Uint8Array;
   decode(bytes: Uint8Array): T;
   key(value: T): string;
