@@ -9,7 +9,8 @@
 // Prints figures; not a test.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +32,22 @@ import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
 import { tuneHeapGrowth } from '../src/heap.js';
+
+async function heapProfileTo(file: string | undefined): Promise<() => Promise<void>> {
+  if (!file) return () => Promise.resolve();
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16_384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async () => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
 
 const N = Number(process.argv[2] ?? 5_000);
 const mode = process.argv[3] === 'paced' ? 'paced' : 'backlog';
@@ -123,7 +140,16 @@ const dlr = createDlr({
 const counter = countStatements(pool);
 // DLR_BENCH_STATEMENTS=1: round-trip time and calls per statement (by its first words), to see which
 // statements the Postgres CPU goes to (pg_stat_statements is not loaded on the development cluster)
-const statementTimes = new Map<string, { calls: number; ms: number }>();
+const statementTimes = new Map<string, { calls: number; ms: number; bytes: number }>();
+const paramBytes = (values: unknown): number =>
+  Array.isArray(values)
+    ? values.reduce<number>(
+        (a, v) =>
+          a +
+          (typeof v === 'string' ? Buffer.byteLength(v) : Buffer.isBuffer(v) ? v.length : String(v).length),
+        0,
+      )
+    : 0;
 if (process.env['DLR_BENCH_STATEMENTS']) {
   const timed = new WeakSet<object>();
   pool.on('acquire', (client) => {
@@ -136,9 +162,10 @@ if (process.env['DLR_BENCH_STATEMENTS']) {
       try {
         return await query(...args);
       } finally {
-        const e = statementTimes.get(key) ?? { calls: 0, ms: 0 };
+        const e = statementTimes.get(key) ?? { calls: 0, ms: 0, bytes: 0 };
         e.calls++;
         e.ms += performance.now() - t0;
+        e.bytes += (typeof args[0] === 'string' ? args[0].length : 0) + paramBytes(args[1]);
         statementTimes.set(key, e);
       }
     };
@@ -192,6 +219,9 @@ const finalRows = async (): Promise<number> =>
   Number((await probe.query<{ n: string }>('SELECT count(*) AS n FROM dlr_messages WHERE final')).rows[0]?.n);
 // DLR_BENCH_PROFILE=<file>: a CPU profile of the measured phase
 const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
+// DLR_BENCH_HEAP_PROFILE=<file>: where the measured phase allocates (sampled every 16 KiB, objects the GC
+// collected included: what drives the garbage collector, not what stays)
+const stopHeapProfile = await heapProfileTo(process.env['DLR_BENCH_HEAP_PROFILE']);
 const pgBytesBefore = pgBytes;
 const pgWritesBefore = pgWrites;
 const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
@@ -235,6 +265,7 @@ const after = snapshot(counter);
 pgCpu.sample();
 const pg = pgCpu.used();
 await stopProfile();
+await stopHeapProfile();
 const produced = await loadDone;
 // From the load's produce (the message id is a UUIDv7: its first 48 bits are the produce time in ms) to
 // the final row's write (updated_at): the receipt's two hops through dlr, and any wait in a parked receipt
@@ -294,7 +325,9 @@ console.log(
 );
 
 for (const [key, t] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
-  console.log(`${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)} calls  ${key}`);
+  console.log(
+    `${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)} calls ${(t.bytes / N).toFixed(0).padStart(5)} B/msg  ${key}`,
+  );
 }
 // Rows written per message (the statistics collector's counters reach the view within a second or so)
 await new Promise((r) => setTimeout(r, 1_500));

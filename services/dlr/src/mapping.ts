@@ -82,7 +82,11 @@ export function mergeContext(
   if (extra === undefined) return base;
   const out: MessageContext = { ...base };
   const o = out as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(extra)) {
+  const x = extra as unknown as Record<string, unknown>;
+  // for…in over the own keys: Object.entries made a [key, value] array per field of every merged context
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) continue;
+    const v = x[k];
     const cur = o[k];
     const empty = cur === undefined || cur === '' || cur === 0 || (Buffer.isBuffer(cur) && cur.length === 0);
     if (empty && v !== undefined) o[k] = v;

@@ -31,14 +31,12 @@ export function parseReceiptDate(value: string, timeZone = 'UTC'): number | unde
 function parseWallClock(value: string): number | undefined {
   const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(value.trim());
   if (!m) return undefined;
-  const [yy, mo, dd, hh, mi, ss] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v))) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const yy = Number(m[1]);
+  const mo = Number(m[2]);
+  const dd = Number(m[3]);
+  const hh = Number(m[4]);
+  const mi = Number(m[5]);
+  const ss = m[6] === undefined ? 0 : Number(m[6]);
   if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return undefined;
   const t = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss);
   // reject dates that roll over (e.g. 31 February)
