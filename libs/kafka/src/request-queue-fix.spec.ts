@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { KafkajsRequestQueue } from './request-queue-fix.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { KafkajsRequestQueue, REQUEST_TIMEOUT_CHECK_MS } from './request-queue-fix.js';
 
 const logger = {
   debug: () => undefined,
@@ -8,11 +8,11 @@ const logger = {
   error: () => undefined,
 };
 const queues: Array<InstanceType<typeof KafkajsRequestQueue>> = [];
-function queue() {
+function queue(enforceRequestTimeout = false) {
   const q = new KafkajsRequestQueue({
     maxInFlightRequests: null,
     requestTimeout: 30_000,
-    enforceRequestTimeout: false,
+    enforceRequestTimeout,
     clientId: 'spec',
     broker: 'localhost:9092',
     logger,
@@ -23,6 +23,7 @@ function queue() {
 
 afterEach(() => {
   for (const q of queues.splice(0)) q.destroy();
+  vi.useRealTimers();
 });
 
 describe("kafkajs's RequestQueue, patched", () => {
@@ -42,5 +43,25 @@ describe("kafkajs's RequestQueue, patched", () => {
     t.throttledUntil = Date.now() + 1_000;
     t.scheduleCheckPendingRequests();
     expect(t.throttleCheckTimeoutId).not.toBeNull();
+  });
+
+  it('checks in-flight requests for their timeout once a second, not every 100 ms', () => {
+    vi.useFakeTimers();
+    const q = queue(true);
+    q.scheduleRequestTimeoutCheck();
+    let timedOut = 0;
+    // A request already past its timeout: the next check times it out.
+    q.inflight.set(1, {
+      sentAt: Date.now() - 60_000,
+      requestTimeout: 30_000,
+      timeoutRequest: () => timedOut++,
+    });
+    vi.advanceTimersByTime(REQUEST_TIMEOUT_CHECK_MS - 1);
+    expect(timedOut).toBe(0); // kafkajs's own interval had checked 9 times by now
+    vi.advanceTimersByTime(1);
+    expect(timedOut).toBe(1);
+    q.destroy();
+    vi.advanceTimersByTime(5 * REQUEST_TIMEOUT_CHECK_MS);
+    expect(timedOut).toBe(1); // destroy() (disconnect) stops the checks
   });
 });
