@@ -8,7 +8,12 @@ import { parentFor } from './trace-link.js';
 import type { TopicCodec } from './topics.js';
 
 export interface ProducerOptions {
-  /** How long a record may wait for companions before its batch is sent. */
+  /**
+   * How long a record may wait for companions before its batch is sent. 0: no timer, the batch goes once
+   * the current event-loop turn's I/O callbacks have run (setImmediate), so it still carries every record
+   * produced from the same poll (e.g. the submits of one socket read); while a request is in flight,
+   * records wait for its answer either way and then go together at once.
+   */
   lingerMs?: number;
   /** A batch is sent at once when it holds this many records. */
   maxBatchRecords?: number;
@@ -164,6 +169,8 @@ export class TypedProducer {
   private current: Pending[] = [];
   private closing = false;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** lingerMs 0: the pending setImmediate that sends the queue. */
+  private lingerImmediate: NodeJS.Immediate | null = null;
   private inFlight: Promise<void> | null = null;
   private connected = false;
   private closed = false;
@@ -273,6 +280,7 @@ export class TypedProducer {
       };
       this.queue.push(pending);
       if (this.queue.length >= this.maxBatch) this.kick();
+      else if (this.lingerMs === 0) this.lingerImmediate ??= setImmediate(() => this.kick());
       else if (!this.lingerTimer) this.lingerTimer = setTimeout(() => this.kick(), this.lingerMs);
     });
   }
@@ -300,6 +308,10 @@ export class TypedProducer {
     if (this.lingerTimer) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
+    }
+    if (this.lingerImmediate) {
+      clearImmediate(this.lingerImmediate);
+      this.lingerImmediate = null;
     }
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = this.sendLoop().finally(() => {

@@ -14,8 +14,13 @@ import type { ProducerOptions } from '@smshub/kafka';
  * (plus up to 1 s of retry backoff); under ~10 s of pile-up, queued submits are refused instead. A Kafka
  * outage longer than the client's response timeout (30-60 s typical) leaves the client without an answer
  * and is the one case where the client's own resend can still make a second message.
+ *
+ * No linger (`lingerMs` 0): an accepted submit's record goes to Kafka once the event-loop turn that read it
+ * ends (with every other record of that turn), not after a 2 ms timer; while a request is in flight the
+ * records wait for its answer and then go together at once, so batches still grow with the rate.
  */
 export const INGRESS_PRODUCER_OPTIONS: Readonly<ProducerOptions> = Object.freeze({
+  lingerMs: 0,
   definiteOutcome: true,
   ackTimeoutMs: 10_000,
   closeTimeoutMs: 5_000,
