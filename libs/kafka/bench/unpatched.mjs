@@ -1,9 +1,11 @@
 // Preload for before/after comparisons of any process that uses libs/kafka (component benches, services):
-//   NODE_OPTIONS="--require $PWD/libs/kafka/bench/unpatched.cjs" <command>
+//   NODE_OPTIONS="--import=$PWD/libs/kafka/bench/unpatched.mjs" <command>
 // Marks session 9's kafkajs patches of libs/kafka as installed before libs/kafka loads, so that they are
 // not: the process runs kafkajs 2.2.4's own Produce encoder, Fetch decoder and request-timeout check
 // (session 7's fix of the idle 1 ms timer loop stays in). A bench tool only: never in a deployment.
-'use strict';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 const produce = require('kafkajs/src/protocol/requests/produce/index.js');
 produce[Symbol.for('smshub.kafkajs.produceEncoder')] = produce.protocol;
 const fetch = require('kafkajs/src/protocol/requests/fetch/index.js');
