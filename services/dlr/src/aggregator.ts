@@ -11,7 +11,7 @@
 // and before the commit makes the retry produce the same event again with the same `revision`
 // (consumers keep the highest revision), never a different outcome.
 import type { Logger } from '@smshub/logging';
-import { GroupCommit, withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import { arrayLiteralOf, GroupCommit, withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import {
   DeliveryStatus,
@@ -316,7 +316,7 @@ export class Aggregator {
           revision: number;
         }>(
           'SELECT message_id, context, state, revision FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
-          [ids],
+          [arrayLiteralOf(ids)],
         );
         for (const row of res.rows) {
           loaded.set(row.message_id, {

@@ -9,6 +9,7 @@
 // (the supplier id recorded, the part final) or that a re-route made stale is a no-op, so it is idempotent
 // and a row written by an older version (dispatch applied) replays to the same state.
 import { MessageContext } from '@smshub/contracts';
+import { arrayLiteralOf } from '@smshub/db';
 import { applyEvent, dispatchUnknown, type MessageState, type PartEvent } from './domain/timeline.js';
 import { mergeContext } from './mapping.js';
 import type { Queryable } from './sql.js';
@@ -65,7 +66,7 @@ export async function indexedDispatches(
     `SELECT message_id, part_index, connector_id, supplier_message_id, parts_total, accepted_at, context, segments
        FROM dlr_dispatch_index WHERE message_id = ANY($1::uuid[])
       ORDER BY message_id, accepted_at, attempt, part_index`,
-    [ids],
+    [arrayLiteralOf(ids)],
   );
   for (const row of res.rows) {
     let list = out.get(row.message_id);

@@ -18,7 +18,7 @@
 // stage replays its index row). A crash in between applies a part state again, which the aggregation
 // stage ignores (a repeat of a known state).
 import type { Logger } from '@smshub/logging';
-import { withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import { arrayLiteralOf, withTransaction, type Pool, type PoolClient } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import { MessageContext, SmsPartStatus, type SmsDispatched, type SmsReceiptRaw } from '@smshub/contracts';
 import { Correlator, type CorrelatorOutput } from './domain/correlator.js';
@@ -221,7 +221,7 @@ export class Joiner {
                                              JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]))
               ORDER BY parked_at
               FOR UPDATE SKIP LOCKED`,
-            [keys],
+            [arrayLiteralOf(keys)],
           );
           if (parked.rows.length === 0) return;
           const items = parked.rows.map((row) => this.parkedItem(row));
@@ -359,7 +359,7 @@ export class Joiner {
                                        FROM unnest($1::text[]) AS k(key)
                                        JOIN dlr_dispatch_index d ON d.keys @> ARRAY[k.key]))
         ORDER BY accepted_at`,
-      [keys],
+      [arrayLiteralOf(keys)],
     );
     for (const row of rows.rows) {
       // Replaying the accepted dispatch re-indexes its supplier id (a no-op when already known).
@@ -512,7 +512,9 @@ export class Joiner {
       [undefined, undefined, 'text[]'],
     );
     if (plan.unpark.length > 0) {
-      await client.query('DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])', [plan.unpark]);
+      await client.query('DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])', [
+        arrayLiteralOf(plan.unpark),
+      ]);
     }
   }
 }

@@ -168,7 +168,9 @@ export async function lockMessages(client: PoolClient, messageIds: Iterable<stri
     .map(String);
   // unnest yields the (sorted) array in order, so the locks are taken in that order.
   if (keys.length > 0)
-    await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)', [keys]);
+    await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)', [
+      arrayLiteralOf(keys),
+    ]);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
