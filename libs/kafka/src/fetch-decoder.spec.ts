@@ -104,14 +104,14 @@ async function randomResponse(seed: number): Promise<Buffer> {
 describe("kafkajs's Fetch v11 response, decoded with numbers", () => {
   it('builds the same records as kafkajs (offsets, timestamps, headers, partial tails, compressed and big-offset batches)', async () => {
     let records = 0;
-    for (let seed = 1; seed <= 150; seed++) {
+    for (let seed = 1; seed <= 120; seed++) {
       const raw = await randomResponse(seed);
       const ours = await decodeFetchV11(raw);
       expect(ours, `seed ${seed}`).toEqual(await kafkajsDecodeFetchV11(raw));
       for (const t of ours.responses) for (const p of t.partitions) records += p.messages.length;
     }
     expect(records).toBeGreaterThan(1000);
-  });
+  }, 30_000);
 
   it('is the decoder kafkajs uses for Fetch v11 (and only v11)', () => {
     expect(fetchRequest(11)({ topics: [], maxWaitTime: 100 }).response.decode).toBe(decodeFetchV11);
