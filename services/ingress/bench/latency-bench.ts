@@ -21,11 +21,16 @@
 import { fork } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Kafka, ProducerBatch } from 'kafkajs';
 import { profileTo } from '@smshub/testing';
 import { INGRESS_PRODUCER_OPTIONS } from '../src/durable-accept.js';
 import { startBenchIngress } from './bench-ingress.js';
+
+// INGRESS_BENCH_V8_FLAGS: V8 flags set at start in this (ingress's) process, e.g. '--no-parallel-scavenge'.
+for (const flag of (process.env.INGRESS_BENCH_V8_FLAGS ?? '').split(' ').filter(Boolean))
+  setFlagsFromString(flag);
 
 const rate = Number(process.argv[2] ?? 300);
 const seconds = Number(process.argv[3] ?? 30);
@@ -70,7 +75,7 @@ const producerOptions = {
   ...(lingerMs !== undefined && { lingerMs: Number(lingerMs) }),
 };
 const bench = await startBenchIngress('lbench', { producer: producerOptions, onKafka: instrument });
-const { tag, topics, producer, port, stop } = bench;
+const { tag, topics, producer, port, stop, sql } = bench;
 const enqueuedAt = new Map<string, number>();
 const resumedAt = new Map<string, number>();
 const produceRaw = producer.produceRaw.bind(producer);
@@ -129,9 +134,28 @@ interface Done {
 const loadAverageBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 const stopProfile = await profileTo(process.env.INGRESS_BENCH_PROFILE);
 const done = fromLoad<Done>('done');
+// This process's GC pauses during the flow, by kind (count, total and longest ms).
+const gcKinds: Record<number, string> = {
+  [perf.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [perf.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perf.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = gcKinds[(e.detail as { kind?: number } | undefined)?.kind ?? -1] ?? 'other';
+    const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
+    g.count++;
+    g.totalMs = Number((g.totalMs + e.duration).toFixed(1));
+    g.maxMs = Number(Math.max(g.maxMs, e.duration).toFixed(2));
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
 const pg0 = await postgresTicks();
+const sql0 = new Map(sql.byKind);
 const cpu0 = process.cpuUsage();
 measuring = true;
 load.send('go');
@@ -140,6 +164,7 @@ measuring = false;
 const cpu = process.cpuUsage(cpu0);
 const pg1 = await postgresTicks();
 loop.disable();
+gcObserver.disconnect();
 await stopProfile();
 let pgTicks = 0;
 for (const [pid, t] of pg1) pgTicks += t - (pg0.get(pid) ?? 0);
@@ -197,9 +222,17 @@ console.log(
         p99: Number((loop.percentile(99) / 1e6).toFixed(2)),
         max: Number((loop.max / 1e6).toFixed(2)),
       },
+      gcPauses: gc,
       produceRequests: requests,
       recordsPerRequest: Number((requestRecords / Math.max(1, requests)).toFixed(2)),
       receiptMs: withReceipts ? pct(result.receiptLatencies) : undefined,
+      // SQL statements by their first 40 characters during the flow (the claim loop's rounds, marks, ...).
+      statements: Object.fromEntries(
+        [...sql.byKind]
+          .map(([k, n]) => [k, n - (sql0.get(k) ?? 0)] as const)
+          .filter(([, n]) => n > 0)
+          .sort((a, b) => b[1] - a[1]),
+      ),
       receiptsReceived: result.receiptLatencies.length,
       ingressCpuMicrosPerMessage: Number(((cpu.user + cpu.system) / Math.max(1, accepted)).toFixed(1)),
       postgresCpuMicrosPerMessage: Number(((pgTicks * 10_000) / Math.max(1, accepted)).toFixed(1)),
