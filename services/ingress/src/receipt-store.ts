@@ -250,9 +250,10 @@ export class ReceiptStore {
    * 1 and up) always overwrites the row, and a row already written by one is left as it is.
    */
   async insertAccepted(
-    states: readonly { systemId: string; customerMessageId: string; messageId: string; expiresAt: Date }[],
+    accepted: readonly { systemId: string; customerMessageId: string; messageId: string; expiresAt: Date }[],
   ): Promise<void> {
-    if (states.length === 0) return;
+    if (accepted.length === 0) return;
+    const states = [...accepted].sort(byStateKey);
     await this.pool.query(
       `INSERT INTO ingress_message_state (system_id, customer_message_id, message_id, message_state, final_date,
          error_code, revision, expires_at)
@@ -314,6 +315,21 @@ interface Part {
 export const EXPIRY_SLACK_SECONDS = 3600;
 
 /**
+ * The order in which both writers of ingress_message_state (the accepted ENROUTE rows and the delivery
+ * states) take its rows: the same order in both, so two statements over the same messages wait for each
+ * other instead of deadlocking (each had locked some rows the other wanted: PostgreSQL cancelled one after
+ * its 1 s deadlock_timeout and the batch was retried).
+ */
+export function byStateKey(
+  a: { systemId: string; customerMessageId: string },
+  b: { systemId: string; customerMessageId: string },
+): number {
+  if (a.systemId !== b.systemId) return a.systemId < b.systemId ? -1 : 1;
+  if (a.customerMessageId === b.customerMessageId) return 0;
+  return a.customerMessageId < b.customerMessageId ? -1 : 1;
+}
+
+/**
  * The upsert of the latest state of each message (an older revision never overwrites a newer one; several
  * events of one message keep the highest revision, the first of equal ones); null when there is none.
  */
@@ -324,7 +340,7 @@ function statesUpsert(states: readonly MessageStateUpdate[], offset: number): Pa
     const seen = latest.get(key);
     if (!seen || st.revision > seen.revision) latest.set(key, st);
   }
-  const ss = [...latest.values()];
+  const ss = [...latest.values()].sort(byStateKey);
   if (ss.length === 0) return null;
   const $ = (n: number): string => `$${n + offset}`;
   return {

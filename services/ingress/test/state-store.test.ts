@@ -90,4 +90,28 @@ describe('ingress_message_state: final states as HOT updates', () => {
     await store.expire();
     expect((await rowsOf([moved, gone])).map((r) => r.id)).toEqual([moved]);
   });
+
+  it('accepted rows and final states written at once over the same messages, in opposite orders, never deadlock', async () => {
+    // Two connections (the pool's max): the accepted batch in one order, the states of the same messages
+    // in the other, together. Each statement takes its rows in one agreed order, so one waits for the
+    // other; before, each locked the rows the other wanted next and PostgreSQL cancelled one of them
+    // ("deadlock detected") after its deadlock_timeout.
+    const expiresAt = new Date(Date.now() + 3 * 24 * 3600_000);
+    for (let round = 0; round < 3; round++) {
+      const ids = Array.from({ length: 3000 }, () => randomUUID()).sort();
+      const outcomes = await Promise.allSettled([
+        store.insertAccepted(
+          ids.map((id) => ({ systemId: 'cust', customerMessageId: id, messageId: id, expiresAt })),
+        ),
+        store.storeBatch(
+          [...ids].reverse().map((id) => final(id, expiresAt)),
+          [],
+        ),
+      ]);
+      expect(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'ok'))).toEqual(['ok', 'ok']);
+      // Every message ends DELIVERED, whichever statement came first (revision 2 overwrites 0, 0 never 2).
+      const rows = await rowsOf(ids);
+      expect(rows.filter((r) => r.message_state === MessageState.DELIVERED)).toHaveLength(ids.length);
+    }
+  });
 });
