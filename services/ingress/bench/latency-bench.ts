@@ -144,8 +144,7 @@ const gcKinds: Record<number, string> = {
 const gc: Record<string, { count: number; totalMs: number; maxMs: number }> = {};
 const gcObserver = new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
-    const kind =
-      gcKinds[(e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
+    const kind = gcKinds[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
     const g = (gc[kind] ??= { count: 0, totalMs: 0, maxMs: 0 });
     g.count++;
     g.totalMs = Number((g.totalMs + e.duration).toFixed(1));
