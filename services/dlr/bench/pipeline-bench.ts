@@ -52,6 +52,10 @@ async function heapProfileTo(file: string | undefined): Promise<() => Promise<vo
 const N = Number(process.argv[2] ?? 5_000);
 const mode = process.argv[3] === 'paced' ? 'paced' : 'backlog';
 const rate = Number(process.argv[4] ?? 1_200);
+// DLR_BENCH_RECEIPT_LAG_MS: each receipt is produced this long after its message's other records (paced
+// mode), as in the hub, where it follows the dispatch; 0 = all four at once (receipts often overtake
+// their dispatch and are parked)
+const receiptLagMs = Number(process.env['DLR_BENCH_RECEIPT_LAG_MS'] ?? 0);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -237,6 +241,7 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     receiptRaw: topics.receiptRaw.name,
     messages: N,
     ...(mode === 'paced' ? { rate } : {}),
+    ...(receiptLagMs > 0 ? { receiptLagMs } : {}),
   }),
 ]);
 let loadFailed = false; // the load gave up (e.g. Kafka did not acknowledge in time): stop waiting for rows
@@ -339,6 +344,21 @@ for (const t of tables.rows) {
   const per = (n: string): string => (Number(n) / N).toFixed(2);
   console.log(
     `rows per message, ${t.relname.padEnd(20)} ${per(t.ins)} inserted, ${per(t.upd)} updated (${per(t.hot)} HOT)`,
+  );
+}
+
+const sizes = await pool.query<{ row: string; state: string; context: string }>(
+  `SELECT avg(pg_column_size(m.*))::int AS row, avg(pg_column_size(m.state))::int AS state,
+          avg(pg_column_size(m.context))::int AS context FROM dlr_messages m`,
+);
+if (process.env['DLR_BENCH_SAMPLE_STATE']) {
+  const sample = await pool.query<{ state: unknown }>('SELECT state FROM dlr_messages WHERE final LIMIT 1');
+  console.log(`a final message's stored state: ${JSON.stringify(sample.rows[0]?.state)}`);
+}
+const size = sizes.rows[0];
+if (size) {
+  console.log(
+    `dlr_messages row size:      ${size.row} bytes on average (state jsonb ${size.state}, context ${size.context})`,
   );
 }
 

@@ -22,6 +22,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   receiptRaw: string;
   messages: number;
   rate?: number;
+  /** Paced mode: each receipt goes this long after the message's other records (the hub's order). */
+  receiptLagMs?: number;
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
@@ -45,6 +47,15 @@ function uuidv7(): string {
 }
 
 const sends: Promise<void>[] = [];
+const lag = args.rate !== undefined ? (args.receiptLagMs ?? 0) : 0;
+/** Receipts held back by `lag`, with the time each is due (in order). */
+const lagged: { due: number; receipt: SmsReceiptRaw }[] = [];
+function sendDueReceipts(until: number): void {
+  while (lagged.length > 0 && (lagged[0]?.due ?? Infinity) <= until) {
+    const r = lagged.shift();
+    if (r) sends.push(producer.produce(topics.receiptRaw, { ...r.receipt, receivedAt: new Date() }));
+  }
+}
 const now = new Date();
 const started = Date.now();
 const STEP_MS = 20;
@@ -96,23 +107,28 @@ for (let i = 0; i < args.messages; i++) {
         segments: 1,
       }),
     ),
-    producer.produce(
-      topics.receiptRaw,
-      SmsReceiptRaw.fromPartial({
-        receiptId: uuidv7(),
-        connectorId: 'con_bench',
-        receivedAt: new Date(),
-        rawText: Buffer.from(
-          `id:${decimal} sub:001 dlvrd:001 submit date:2611220700 done date:2611220701 stat:DELIVRD err:000`,
-        ),
-        supplierMessageIdNormalised: decimal,
-      }),
-    ),
   );
+  const receipt = SmsReceiptRaw.fromPartial({
+    receiptId: uuidv7(),
+    connectorId: 'con_bench',
+    receivedAt: new Date(),
+    rawText: Buffer.from(
+      `id:${decimal} sub:001 dlvrd:001 submit date:2611220700 done date:2611220701 stat:DELIVRD err:000`,
+    ),
+    supplierMessageIdNormalised: decimal,
+  });
+  if (lag > 0) {
+    lagged.push({ due: Date.now() + lag, receipt });
+    sendDueReceipts(Date.now());
+  } else sends.push(producer.produce(topics.receiptRaw, receipt));
   // a steady stream rather than one burst, and at most 20,000 records waiting for their acks (more
   // outran the producer's acknowledgement timeout on a busy machine)
   if (i % 5_000 === 4_999) await Promise.all(sends.splice(0));
   else if (i % 500 === 499) await new Promise((r) => setImmediate(r));
+}
+while (lagged.length > 0) {
+  await new Promise((r) => setTimeout(r, STEP_MS));
+  sendDueReceipts(Date.now());
 }
 await Promise.all(sends);
 await producer.close();
