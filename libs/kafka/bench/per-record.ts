@@ -1,7 +1,8 @@
 // Benchmark (not a test): client CPU per record of TypedProducer and TypedConsumer (libs/kafka + kafkajs),
 // the broker's CPU not included. Run (with .local/env sourced):
 //   npx tsx --conditions=@smshub/source libs/kafka/bench/per-record.ts [--records 60000] [--round 300]
-//     [--value-bytes 370] [--phases produce,batch,record] [--profile [--profile-dir DIR]] [--unpatched]
+//     [--value-bytes 370] [--phases produce,batch,record] [--profile [--profile-dir DIR]] [--heap-profile]
+//     [--unpatched]
 // Creates a 6-partition topic; then, each phase in a fresh child process:
 //   produce: `records` records (value of `value-bytes`, a 36-character key, tracing as the services run it:
 //            no SDK) produced `round` at a time, each round awaited (a service's flow of produce() calls);
@@ -9,7 +10,8 @@
 //   record:  a new group reads them all with a record handler (on).
 // CPU (process.cpuUsage) is counted from the first produce() / the first record handed over to the last,
 // so start-up and the group join are not in it. `--profile` samples that window with the V8 profiler and
-// prints the top self-time functions. `--unpatched` runs kafkajs's own code where libs/kafka patches it
+// prints the top self-time functions; `--heap-profile` samples what that window allocates (collected objects
+// included) and prints the top allocation sites in bytes per record. `--unpatched` runs kafkajs's own code where libs/kafka patches it
 // (the Produce encoder, the Fetch decoder), for before/after pairs. Deletes its topic at the end.
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -34,6 +36,8 @@ const { values: args, positionals } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** With --profile: also write each phase's profile to <dir>/<phase>.cpuprofile (DevTools, speedscope). */
     'profile-dir': { type: 'string' },
+    /** Allocation sites of the measured window (V8's sampling heap profiler, garbage included). */
+    'heap-profile': { type: 'boolean', default: false },
     /** Comparison runs: kafkajs's own code instead of libs/kafka's patches of it (produce-encoder). */
     unpatched: { type: 'boolean', default: false },
   },
@@ -102,6 +106,53 @@ function startProfile(): (() => Promise<CpuProfile>) | null {
     );
 }
 
+/** The part of a V8 sampling heap profile read here. */
+interface HeapNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: HeapNode[];
+}
+
+/** Allocated bytes per function name and file, highest first, per record. */
+function topAllocations(head: HeapNode, n: number, records: number): string[] {
+  const byKey = new Map<string, number>();
+  let total = 0;
+  const walk = (node: HeapNode) => {
+    const f = node.callFrame;
+    if (node.selfSize > 0) {
+      const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+      byKey.set(key, (byKey.get(key) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const c of node.children) walk(c);
+  };
+  walk(head);
+  return [`${(total / records).toFixed(0).padStart(6)} B/record allocated in all`].concat(
+    [...byKey]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([key, bytes]) => `${(bytes / records).toFixed(1).padStart(6)} B  ${key}`),
+  );
+}
+
+function startHeapProfile(): (() => Promise<HeapNode>) | null {
+  if (!args['heap-profile']) return null;
+  const session = new Session();
+  session.connect();
+  session.post('HeapProfiler.enable');
+  session.post('HeapProfiler.startSampling', {
+    samplingInterval: 1024,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return () =>
+    new Promise((resolve, reject) =>
+      session.post('HeapProfiler.stopSampling', (err, r) =>
+        err ? reject(err) : resolve((r.profile as { head: HeapNode }).head),
+      ),
+    );
+}
+
 interface PhaseResult {
   phase: string;
   records: number;
@@ -116,6 +167,7 @@ async function finish(
   cpu0: NodeJS.CpuUsage,
   t0: number,
   stop: (() => Promise<CpuProfile>) | null,
+  stopHeap: (() => Promise<HeapNode>) | null = null,
 ): Promise<PhaseResult> {
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
@@ -126,6 +178,7 @@ async function finish(
       writeFileSync(join(args['profile-dir'], `${phase}.cpuprofile`), JSON.stringify(profile));
     result.top = topSelf(profile, 30);
   }
+  if (stopHeap) result.top = [...(result.top ?? []), ...topAllocations(await stopHeap(), 30, n)];
   return result;
 }
 
@@ -143,12 +196,13 @@ async function producePhase(topic: string): Promise<PhaseResult> {
   // Warm-up (JIT, connections, metadata): not counted.
   await Promise.all(values.slice(0, 2000).map((v) => producer.produce(c, v)));
   const stop = startProfile();
+  const stopHeap = startHeapProfile();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 2000; i < records; i += round) {
     await Promise.all(values.slice(i, i + round).map((v) => producer.produce(c, v)));
   }
-  const r = await finish('produce', records - 2000, cpu0, t0, stop);
+  const r = await finish('produce', records - 2000, cpu0, t0, stop, stopHeap);
   await producer.close();
   return r;
 }
@@ -166,10 +220,12 @@ async function consumePhase(topic: string, mode: 'batch' | 'record'): Promise<Ph
   let cpu0: NodeJS.CpuUsage | undefined;
   let t0 = 0;
   let stop: (() => Promise<CpuProfile>) | null = null;
+  let stopHeap: (() => Promise<HeapNode>) | null = null;
   let bytes = 0;
   const first = () => {
     if (cpu0) return;
     stop = startProfile();
+    stopHeap = startHeapProfile();
     cpu0 = process.cpuUsage();
     t0 = performance.now();
   };
@@ -191,7 +247,7 @@ async function consumePhase(topic: string, mode: 'batch' | 'record'): Promise<Ph
     });
   await consumer.start();
   await all;
-  const r = await finish(mode, seen, cpu0!, t0, stop);
+  const r = await finish(mode, seen, cpu0!, t0, stop, stopHeap);
   if (bytes < seen * valueBytes) throw new Error('short values');
   await consumer.stop();
   await producer.close();
