@@ -5,6 +5,7 @@ import type { Logger } from '@smshub/logging';
 import './request-queue-fix.js';
 import './produce-encoder.js';
 import './fetch-decoder.js';
+import { frameReaderInstalled, frameSocketFactory } from './frame-reader.js';
 
 /** Connection settings; services build them from their validated config (KAFKA_* variables). */
 export interface KafkaConnection {
@@ -84,6 +85,8 @@ export function createKafka(conn: KafkaConnection, logger: Logger): Kafka {
       log[levels[entry.level] ?? 'info']({ namespace: entry.namespace, ...extra }, message);
     },
   };
+  // Whole responses per socket read, large ones read straight into place (frame-reader.ts; TLS: kafkajs's).
+  if (frameReaderInstalled) config.socketFactory = frameSocketFactory as KafkaConfig['socketFactory'];
   if (conn.ssl) config.ssl = conn.sslCaFile ? { ca: [readFileSync(conn.sslCaFile, 'utf8')] } : true;
   if (conn.sasl) config.sasl = { ...conn.sasl } as SASLOptions;
   const fetch = { ...FETCH_LIMITS_DEFAULT, ...conn.fetch };
