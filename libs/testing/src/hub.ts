@@ -239,7 +239,8 @@ export interface Hub {
   stop(): Promise<void>;
 }
 
-function entryArgs(root: string, dir: string, bundles: boolean): string[] {
+/** How a tool or service is started: its sources through tsx, or its esbuild bundle. */
+export function entryArgs(root: string, dir: string, bundles: boolean): string[] {
   if (bundles) return ['--enable-source-maps', path.join(root, dir, 'dist/main.js')];
   return ['--conditions=@smshub/source', '--import', 'tsx', path.join(root, dir, 'src/main.ts')];
 }

@@ -18,6 +18,7 @@ export { selfSignedCert } from './tls.js';
 export { startPrivateKafka, type PrivateKafka } from './private-kafka.js';
 export {
   startHub,
+  entryArgs,
   freePort,
   repoRoot,
   HubProcess,

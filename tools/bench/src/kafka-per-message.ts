@@ -14,7 +14,7 @@
 //   npx tsx --conditions=@smshub/source tools/bench/src/kafka-per-message.ts [--rate 600] [--duration 30]
 //     [--mix gsm7=80,ucs2=10,long=10] [--idle 15] [--binds 4] [--env K=V,K=V] [--json FILE]
 // --env: extra environment of every hub process (to compare a setting: run twice, alternated).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import {
+  entryArgs,
   createTestDatabase,
   freePort,
   repoRoot,
@@ -32,6 +33,7 @@ import {
 } from '@smshub/testing';
 import { CLOCK_TICKS_PER_SECOND, loadAverage, readProcStat } from './procfs.js';
 import type { LoadgenResult } from './report.js';
+import { liftDemoLimits, seedDemo } from './seed.js';
 
 const { values } = parseArgs({
   options: {
@@ -140,12 +142,7 @@ const secretKey = randomBytes(32).toString('base64');
 const smppPassword = randomBytes(6).toString('base64url');
 const workDir = path.join(os.tmpdir(), `smshub-${namespace}`);
 mkdirSync(workDir, { recursive: true });
-const entry = (dir: string) => [
-  '--conditions=@smshub/source',
-  '--import',
-  'tsx',
-  path.join(root, dir, 'src/main.ts'),
-];
+const entry = (dir: string): string[] => entryArgs(root, dir, false);
 let db: TestDatabase | undefined;
 let hub: Hub | undefined;
 const kafkaPid = Number(readFileSync(path.join(root, '.local/kafka/kafka.pid'), 'utf8').trim()) || undefined;
@@ -192,34 +189,21 @@ try {
   db = await createTestDatabase(databaseUrl);
   // Seeded as `npm run bench` does: the demo configuration with both simulated networks answering at once
   // and delivering everything, the demo account's and connectors' limits lifted.
-  const opsEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    KAFKA_BROKERS: brokers,
-    DATABASE_URL: db.url,
-    KAFKA_NAMESPACE: namespace,
-    LOG_LEVEL: 'warn',
-    CONNECTOR_SECRET_KEY: secretKey,
-    DEMO_SMPP_PASSWORD: smppPassword,
-    DEMO_PROFILE: 'bench',
-    DEMO_SIM_GOOD_PORT: String(await freePort()),
-    DEMO_SIM_POOR_PORT: String(await freePort()),
-  };
-  for (const args of [['setup'], ['demo', '--quiet']]) {
-    const r = spawnSync(process.execPath, [...entry('tools/ops'), ...args], {
-      cwd: root,
-      env: opsEnv,
-      encoding: 'utf8',
-      timeout: 180_000,
-    });
-    if (r.status !== 0) throw new Error(`ops ${args[0]} failed: ${r.stdout}\n${r.stderr}`);
-  }
+  seedDemo({
+    root,
+    brokers,
+    databaseUrl: db.url,
+    namespace,
+    secretKey,
+    smppPassword,
+    simGoodPort: await freePort(),
+    simPoorPort: await freePort(),
+    profile: 'bench',
+    entry,
+  });
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  await client.query(
-    `UPDATE accounts SET tps_limit = 1000000, max_binds = 64, max_window = 200,
-       billing_mode = 'postpaid', credit_limit_minor = 1000000000000000 WHERE system_id = 'demo'`,
-  );
-  await client.query(`UPDATE egress_connectors SET max_submit_rate = 1000000, window_size = 200`);
+  await liftDemoLimits(client);
   await client.end();
 
   const services = readdirSync(path.join(root, 'services')).filter((s) =>

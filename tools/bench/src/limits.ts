@@ -7,7 +7,6 @@
 //     spread over both routing replicas.
 // Prints configured vs measured for each (30 s windows) and exits 0 when every measured value is at most
 // 10 % above its limit and the customer uses at least 90 % of its own. Exit 1 otherwise, 2 on an error.
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import pg from 'pg';
 import { topics } from '@smshub/contracts';
 import { connectSmpp, SmppError, statusName, type SmppSession } from '@smshub/smpp';
 import {
+  entryArgs,
   createTestDatabase,
   freePort,
   HubProcess,
@@ -30,6 +30,7 @@ import { kafkaClient } from './kafka.js';
 import { formatVerdicts, judge, type LimitVerdict } from './limits-report.js';
 import { loadAverage } from './procfs.js';
 import { gitCommit } from './run-info.js';
+import { liftDemoLimits, seedDemo } from './seed.js';
 
 const CUSTOMER_TPS = 200;
 const OFFERED_TPS = 600;
@@ -122,12 +123,7 @@ async function main(): Promise<number> {
   const secretKey = randomBytes(32).toString('base64');
   const password = randomBytes(6).toString('base64url');
   const workDir = path.join(os.tmpdir(), `smshub-bench-limits-${namespace}`);
-  const entry = (dir: string): string[] => [
-    '--conditions=@smshub/source',
-    '--import',
-    'tsx',
-    path.join(root, dir, 'src/main.ts'),
-  ];
+  const entry = (dir: string): string[] => entryArgs(root, dir, false);
   const kafka = kafkaClient(brokers, 'smshub-bench-limits');
   const admin = kafka.admin();
   await admin.connect();
@@ -152,38 +148,25 @@ async function main(): Promise<number> {
     log(`database ${db.name}, namespace ${namespace}, logs in ${workDir}`);
     const simGood = await freePort();
     const simPoor = await freePort();
-    const opsEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      KAFKA_BROKERS: brokers,
-      DATABASE_URL: db.url,
-      KAFKA_NAMESPACE: namespace,
-      LOG_LEVEL: 'warn',
-      CONNECTOR_SECRET_KEY: secretKey,
-      DEMO_SMPP_PASSWORD: password,
-      DEMO_PROFILE: 'bench',
-      DEMO_SIM_GOOD_PORT: String(simGood),
-      DEMO_SIM_POOR_PORT: String(simPoor),
-    };
-    for (const args of [['setup'], ['demo', '--quiet']]) {
-      const r = spawnSync(process.execPath, [...entry('tools/ops'), ...args], {
-        cwd: root,
-        env: opsEnv,
-        encoding: 'utf8',
-        timeout: 180_000,
-      });
-      if (r.status !== 0) throw new Error(`ops ${args[0]} failed: ${r.stdout}\n${r.stderr}`);
-    }
+    seedDemo({
+      root,
+      brokers,
+      databaseUrl: db.url,
+      namespace,
+      secretKey,
+      smppPassword: password,
+      simGoodPort: simGood,
+      simPoorPort: simPoor,
+      profile: 'bench',
+      entry,
+    });
 
     // The limits under test. `velo` is a copy of the demo account (same password, plan and route).
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     let veloId: string;
     try {
-      await client.query(
-        `UPDATE accounts SET tps_limit = $1, max_binds = 16, max_window = 200, billing_mode = 'postpaid',
-           credit_limit_minor = 1000000000000000 WHERE system_id = 'demo'`,
-        [CUSTOMER_TPS],
-      );
+      await liftDemoLimits(client, { tps: CUSTOMER_TPS, maxBinds: 16, connectors: false });
       const { rows: cols } = await client.query<{ column_name: string }>(
         `SELECT column_name FROM information_schema.columns WHERE table_name = 'accounts'
            AND column_name NOT IN ('id', 'system_id', 'tps_limit', 'created_at', 'updated_at')`,

@@ -83,6 +83,8 @@ export interface BenchResult {
     logLevel: string;
     /** NODE_OPTIONS given to every hub process (--node-options). */
     nodeOptions?: string;
+    /** Nice value of every hub process but ingress (--batch-nice), when not 0. */
+    batchNice?: number;
   };
   phases: PhaseResult[];
   /** CPU over the full-speed phase, from the first submit_sm until its last rated record. */
@@ -192,7 +194,8 @@ export function formatReport(r: BenchResult): string {
           .map(([k, v]) => `${k}=${v}`)
           .join(' ') || 'one each'
       }, ${s.bundles ? 'esbuild bundles' : 'TypeScript sources (tsx)'}, LOG_LEVEL=${s.logLevel}` +
-      `${s.nodeOptions ? `, NODE_OPTIONS=${s.nodeOptions}` : ''}.`,
+      `${s.nodeOptions ? `, NODE_OPTIONS=${s.nodeOptions}` : ''}` +
+      `${s.batchNice ? `, every hub process but ingress at nice ${s.batchNice}` : ''}.`,
     '',
     '## Targets (issue 17; reported, never asserted)',
     '',

@@ -27,7 +27,6 @@
 //   --rate N       OTP messages/s per strategy; default 20
 //   --half-life MS routing's ROUTING_ADAPTIVE_HALF_LIFE_MS; default 60000 x scale
 //   --svg FILE     default docs/routing-sim.svg
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -48,6 +47,7 @@ import { sealSecret } from '@smshub/secrets';
 import { connectSmpp, type Pdu, type SmppSession } from '@smshub/smpp';
 import { createSimulator, type Simulator } from '@smshub/smsc-simulator';
 import {
+  entryArgs,
   routingScenario as rs,
   createTestDatabase,
   freePort,
@@ -67,6 +67,7 @@ import { kafkaClient } from './kafka.js';
 import { loadAverage } from './procfs.js';
 
 import { gitCommit } from './run-info.js';
+import { seedDemo } from './seed.js';
 
 export interface StrategyPlan {
   key: string;
@@ -160,12 +161,7 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
   let control: Awaited<ReturnType<typeof startControl>> | undefined;
   const clients: SmppSession[] = [];
   let stopConsumer: (() => Promise<void>) | undefined;
-  const entry = (dir: string) => [
-    '--conditions=@smshub/source',
-    '--import',
-    'tsx',
-    path.join(root, dir, 'src/main.ts'),
-  ];
+  const entry = (dir: string): string[] => entryArgs(root, dir, false);
   try {
     db = await createTestDatabase(opts.databaseUrl);
     log(
@@ -195,26 +191,17 @@ export async function runRoutingBench(opts: RoutingBenchOptions): Promise<Routin
     );
 
     // Seed: ops setup + demo (migrations, topics, the demo account to copy), then this bench's rows.
-    const opsEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      KAFKA_BROKERS: opts.kafkaBrokers,
-      DATABASE_URL: db.url,
-      KAFKA_NAMESPACE: namespace,
-      LOG_LEVEL: 'warn',
-      CONNECTOR_SECRET_KEY: secretKey,
-      DEMO_SMPP_PASSWORD: password,
-      DEMO_SIM_GOOD_PORT: String(await freePort()),
-      DEMO_SIM_POOR_PORT: String(await freePort()),
-    };
-    for (const args of [['setup'], ['demo', '--quiet']]) {
-      const r = spawnSync(process.execPath, [...entry('tools/ops'), ...args], {
-        cwd: root,
-        env: opsEnv,
-        encoding: 'utf8',
-        timeout: 180_000,
-      });
-      if (r.status !== 0) throw new Error(`ops ${args[0]} failed: ${r.stdout}\n${r.stderr}`);
-    }
+    seedDemo({
+      root,
+      brokers: opts.kafkaBrokers,
+      databaseUrl: db.url,
+      namespace,
+      secretKey,
+      smppPassword: password,
+      simGoodPort: await freePort(),
+      simPoorPort: await freePort(),
+      entry,
+    });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
