@@ -204,24 +204,27 @@ export class Joiner {
       const joined = newPlan();
       // Receipts parked earlier (by any instance) that one of these dispatches may answer.
       const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
-      if (keys.length > 0) {
+      // PARKED_LOOKUP: a plain lookup first (one GIN probe per key, no transaction); only when it finds
+      // parked receipts are they claimed. Most dispatch batches answer no parked receipt, and claiming
+      // opened a transaction (BEGIN, SELECT ... FOR UPDATE, COMMIT) for each of them. A receipt parked
+      // after this lookup is left to the sweep, as one parked after the claim's snapshot always was.
+      const found = keys.length > 0 ? await parkedIdsFor(this.deps.pool, keys) : [];
+      if (found.length > 0) {
         // Claimed (FOR UPDATE SKIP LOCKED) and unparked in one transaction, as sweepParked does: the index
         // rows are committed above, so the sweep may already retry the same receipts; unclaimed, both would
-        // write their timeline rows and delete their parked rows, in different orders (deadlocks).
+        // write their timeline rows and delete their parked rows, in different orders (deadlocks). A row
+        // the sweep claimed meanwhile is skipped, one it already unparked is gone.
         await withTransaction(this.deps.pool, async (client) => {
-          // One GIN probe per key (KEY_PROBE); a receipt found under two keys comes back once.
           const parked = await client.query<{
             receipt_id: string;
             receipt: Buffer;
             record_key: string | null;
           }>(
             `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
-              WHERE receipt_id = ANY(ARRAY(SELECT DISTINCT p.receipt_id
-                                             FROM unnest($1::text[]) AS k(key)
-                                             JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]))
+              WHERE receipt_id = ANY($1::text[])
               ORDER BY parked_at
               FOR UPDATE SKIP LOCKED`,
-            [arrayLiteralOf(keys)],
+            [arrayLiteralOf(found)],
           );
           if (parked.rows.length === 0) return;
           const items = parked.rows.map((row) => this.parkedItem(row));
@@ -517,4 +520,15 @@ export class Joiner {
       ]);
     }
   }
+}
+
+/** Ids of the parked receipts under any of `keys` (KEY_PROBE; a receipt under two keys comes back once). */
+async function parkedIdsFor(pool: Pool, keys: readonly string[]): Promise<string[]> {
+  const res = await pool.query<{ receipt_id: string }>(
+    `SELECT DISTINCT p.receipt_id
+       FROM unnest($1::text[]) AS k(key)
+       JOIN dlr_parked_receipts p ON p.keys @> ARRAY[k.key]`,
+    [arrayLiteralOf(keys)],
+  );
+  return res.rows.map((r) => r.receipt_id);
 }
