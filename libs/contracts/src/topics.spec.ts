@@ -5,6 +5,9 @@ import {
   ChangeAction,
   DeadLetter,
   ResourceKind,
+  SmsDispatched,
+  SmsReceiptRaw,
+  SmsRouted,
   TopicKeyError,
   deadLetterSpec,
   deadLetterTopic,
@@ -26,6 +29,37 @@ describe('topic registry', () => {
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(bytes.length).toBeGreaterThan(0);
     expect(spec.decode(bytes)).toEqual(value);
+  });
+
+  it('encodes with a shared writer exactly as a fresh one, after a throwing encode and a large record too', () => {
+    const codecs: Record<string, { encode(v: unknown): { finish(): Uint8Array } }> = {
+      dispatched: SmsDispatched,
+      routed: SmsRouted,
+      receiptRaw: SmsReceiptRaw,
+    };
+    const fresh = (id: TopicId): Uint8Array => codecs[id]!.encode(samples[id]).finish();
+    const same = (): void => {
+      for (const id of ['dispatched', 'routed', 'receiptRaw'] as const)
+        expect(Buffer.from(specOf(id).encode(samples[id])).equals(Buffer.from(fresh(id)))).toBe(true);
+    };
+    same();
+    // uint32 field set to -1: the generated encoder throws after writing the context into the writer.
+    expect(() => topics.dispatched.encode({ ...samples.dispatched, partTotal: -1 })).toThrow();
+    same();
+    const big = {
+      ...samples.routed,
+      message: { ...samples.routed.message!, shortMessage: new Uint8Array(40_000).fill(7) },
+    };
+    const decoded = topics.routed.decode(topics.routed.encode(big));
+    expect(Buffer.from(decoded.message!.shortMessage).equals(Buffer.from(big.message.shortMessage))).toBe(
+      true,
+    );
+    same();
+    // The bytes returned are the caller's: the next encode does not overwrite them.
+    const a = topics.dispatched.encode(samples.dispatched);
+    const copy = Buffer.from(a);
+    topics.dispatched.encode({ ...samples.dispatched, connectorId: 'zzzzzzzzzzzzzzzzzzzz' });
+    expect(Buffer.from(a).equals(copy)).toBe(true);
   });
 
   it('keeps 64-bit values above 2^53 exact', () => {
