@@ -51,6 +51,7 @@ import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLate
 import { insertUnnest, lockMessages, type TypedColumn } from './sql.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 import { RerouteOrders, rerouteTermsOf, type RerouteOrder } from './reroute.js';
+import { packState, STORED_STATE, unpackState, type StoredState } from './stored-state.js';
 
 /** Messages expired per sweep transaction. */
 export const EXPIRY_SWEEP_LIMIT = 500;
@@ -96,7 +97,9 @@ const MESSAGE_COLUMNS: readonly TypedColumn[] = [
   ['expires_at', 'timestamptz'],
   ['updated_at', 'timestamptz'],
   ['context', 'bytea'],
+  // one of the two (STORED_STATE); the other NULL
   ['state', 'jsonb'],
+  ['state_json', 'json'],
 ];
 const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
   .map(([c]) => `${c} = EXCLUDED.${c}`)
@@ -311,16 +314,18 @@ export class Aggregator {
         const loaded = new Map<string, Loaded>();
         const res = await client.query<{
           message_id: string;
+          account_id: string;
           context: Buffer;
-          state: MessageState;
+          state: StoredState;
           revision: number;
         }>(
-          'SELECT message_id, context, state, revision FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+          `SELECT message_id, account_id, context, ${STORED_STATE} AS state, revision
+             FROM dlr_messages WHERE message_id = ANY($1::uuid[])`,
           [arrayLiteralOf(ids)],
         );
         for (const row of res.rows) {
           loaded.set(row.message_id, {
-            state: row.state,
+            state: unpackState(row.state, row.message_id, row.account_id),
             ctx: MessageContext.decode(row.context),
             ctxBytes: row.context,
             revision: row.revision,
@@ -507,9 +512,11 @@ export class Aggregator {
     const ctx = m.ctx ?? MessageContext.fromPartial({ messageId: id });
     const final = state.finalNotified;
     const lastConnector = lastConnectorOf(state);
+    const accountId = ctx.accountId || state.accountId || '';
+    const whole = this.deps.options.stateFormat === 'jsonb';
     return [
       id,
-      ctx.accountId || state.accountId || '',
+      accountId,
       ctx.systemId,
       ctx.customerMessageId,
       ctx.destination?.address ?? '',
@@ -525,7 +532,8 @@ export class Aggregator {
       final ? null : new Date(expiryDeadline(state, expiryConfig)),
       new Date(now),
       m.ctxBytes ?? Buffer.from(MessageContext.encode(ctx).finish()),
-      JSON.stringify(state),
+      whole ? JSON.stringify(state) : null,
+      whole ? null : packState(state, accountId),
     ];
   }
 

@@ -80,6 +80,12 @@ export const dlrEnv = {
    * full GCs, percent of the live heap (heap.ts; V8's own is 30 % under such a cap); 0 = V8's choice.
    */
   DLR_HEAP_GROWING_PERCENT: envInt({ min: 0, max: 400, default: HEAP_GROWING_PERCENT_DEFAULT }),
+  /**
+   * How message rows store the reducer state (stored-state.ts): `compact` (json without what the row already
+   * says) or `jsonb` (whole, as dlr before migration 0402 wrote it and alone can read: for a rolling upgrade
+   * from such a version, until no instance of it runs).
+   */
+  DLR_STATE_FORMAT: z.enum(['compact', 'jsonb']).default('compact'),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -115,6 +121,8 @@ export interface DlrOptions {
   fetchMaxWaitMs: number;
   /** Consumer group; default smshub-dlr. */
   groupId: string;
+  /** DLR_STATE_FORMAT; default compact. */
+  stateFormat?: 'compact' | 'jsonb';
 }
 
 export function optionsFromEnv(env: DlrEnv): DlrOptions {
@@ -140,5 +148,6 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     fetchMaxWaitMs: env.DLR_FETCH_MAX_WAIT_MS,
     idSetting: () => ({ format: 'auto' }),
     groupId: 'smshub-dlr',
+    stateFormat: env.DLR_STATE_FORMAT,
   };
 }

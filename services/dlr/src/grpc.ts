@@ -42,7 +42,7 @@ import {
 } from '@smshub/contracts';
 import { isUuid, type Queryable } from './sql.js';
 import { indexedDispatches, lastConnectorOf, replayStored, segmentsOf } from './dispatch-replay.js';
-import type { MessageState } from './domain/timeline.js';
+import { STORED_STATE, unpackState, type StoredState } from './stored-state.js';
 import { toProtoStatus } from './mapping.js';
 import type { TimelineKind } from './timeline-rows.js';
 
@@ -149,11 +149,13 @@ async function summaries(db: Queryable, rows: readonly SummaryRow[]): Promise<Me
   const open = rows.filter((r) => !r.final).map((r) => r.message_id);
   const replays = await indexedDispatches(db, open);
   if (replays.size === 0) return rows.map((r) => summary(r));
-  const states = await db.query<{ message_id: string; state: MessageState }>(
-    'SELECT message_id, state FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+  const states = await db.query<{ message_id: string; account_id: string; state: StoredState }>(
+    `SELECT message_id, account_id, ${STORED_STATE} AS state FROM dlr_messages WHERE message_id = ANY($1::uuid[])`,
     [[...replays.keys()]],
   );
-  const stateOf = new Map(states.rows.map((r) => [r.message_id, r.state]));
+  const stateOf = new Map(
+    states.rows.map((r) => [r.message_id, unpackState(r.state, r.message_id, r.account_id)]),
+  );
   return rows.map((row) => {
     const list = replays.get(row.message_id);
     const stored = stateOf.get(row.message_id);

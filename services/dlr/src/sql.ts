@@ -46,7 +46,7 @@ export type TypedColumn = readonly [name: string, type: string];
  * <suffix>, a fixed number of parameters whatever the number of rows.
  *
  * Postgres parses and plans a short statement instead of a VALUES list of rows × columns placeholders.
- * `bytea` and `jsonb` values do not go in arrays (pg would write each one into the array's text as hex or
+ * `bytea`, `json` and `jsonb` values do not go in arrays (pg would write each one into the array's text as hex or
  * with every quote escaped): all the values of such a column travel as one binary parameter, the rows'
  * byte ranges in it as two int[] (start, length; NULL for a NULL value), and Postgres cuts them out with
  * substring. Only for columns of scalar types: an array column (text[]) cannot travel inside an unnest
@@ -66,8 +66,8 @@ export function unnestInsert(
   const arrays: string[] = [];
   const selects: string[] = [];
   columns.forEach(([, type], c) => {
-    if (type === 'bytea' || type === 'jsonb') {
-      // bytea values are bytes; jsonb values are JSON texts, sent as UTF-8
+    if (type === 'bytea' || type === 'jsonb' || type === 'json') {
+      // bytea values are bytes; json and jsonb values are JSON texts, sent as UTF-8
       const buffers: Buffer[] = [];
       const texts: string[] = [];
       const starts: (number | null)[] = [];
@@ -99,14 +99,14 @@ export function unnestInsert(
       const packed = param(texts.length > 0 ? packTexts(texts, at - 1) : Buffer.concat(buffers), 'bytea');
       arrays.push(param(arrayLiteralOf(starts), 'int[]'), param(arrayLiteralOf(lengths), 'int[]'));
       const cut = `substring(${packed} FROM u.c${c}s FOR u.c${c}l)`;
-      selects.push(type === 'jsonb' ? `convert_from(${cut}, 'UTF8')::jsonb` : cut);
+      selects.push(type === 'bytea' ? cut : `convert_from(${cut}, 'UTF8')::${type}`);
       return;
     }
     arrays.push(param(columnLiteral(rows, c), `${type}[]`));
     selects.push(`u.c${c}`);
   });
   const aliases = columns.flatMap(([, type], c) =>
-    type === 'bytea' || type === 'jsonb' ? [`c${c}s`, `c${c}l`] : [`c${c}`],
+    type === 'bytea' || type === 'jsonb' || type === 'json' ? [`c${c}s`, `c${c}l`] : [`c${c}`],
   );
   const names = columns.map(([name]) => name).join(', ');
   return {

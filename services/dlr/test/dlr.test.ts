@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome, SmsRejected, SmsRouted, SmsSubmitted } from '@smshub/contracts';
 import { metricsRegistry } from '@smshub/telemetry';
 import { waitFor, waitForGroupCommitted } from '@smshub/testing';
-import type { MessageState } from '../src/domain/timeline.js';
+import { STORED_STATE, unpackState, type StoredState } from '../src/stored-state.js';
 import { Harness, uuidv7 } from './harness.js';
 
 const h = new Harness();
@@ -713,13 +713,19 @@ describe('crash between the dispatch and the receipt', () => {
     expect(h.deliveries.get(multi)).toHaveLength(1);
     expect(await h.row(multi)).toMatchObject({ final: true, revision: 1, parts_delivered: 2 });
     // the stored state knows each part's acceptance (the start of its receipt latency) and supplier id, once
-    const states = await h.pool.query<{ message_id: string; state: MessageState; segments: number }>(
-      'SELECT message_id, state, segments FROM dlr_messages WHERE message_id = ANY($1::uuid[])',
+    const states = await h.pool.query<{
+      message_id: string;
+      account_id: string;
+      state: StoredState;
+      segments: number;
+    }>(
+      `SELECT message_id, account_id, ${STORED_STATE} AS state, segments FROM dlr_messages
+        WHERE message_id = ANY($1::uuid[])`,
       [[single, multi]],
     );
     for (const row of states.rows) {
       expect(row.segments).toBe(row.message_id === multi ? 2 : 1);
-      for (const p of row.state.parts) {
+      for (const p of unpackState(row.state, row.message_id, row.account_id).parts) {
         expect(p.acceptedAt).toBeTypeOf('number');
         expect(p.supplierIds).toHaveLength(1);
       }
