@@ -299,5 +299,21 @@ describe('routing rule options', () => {
       routingRule: rule('rr_demote_unset'),
     });
     expect(plain!.demoteSuspected).toBeUndefined();
+    // A mask names it on a rule that has it unset too (the console's rule form does), and sets it back.
+    await h.call('updateRoutingRule', {
+      routingRule: { ...rule('rr_demote_unset'), demoteSuspected: true },
+      updateMask: ['demote_suspected'],
+      expectedRevision: 0n,
+    });
+    const unset = async () =>
+      (await h.pool.query('SELECT demote_suspected FROM routing_rules WHERE id = $1', ['rr_demote_unset']))
+        .rows[0];
+    expect(await unset()).toEqual({ demote_suspected: true });
+    await h.call('updateRoutingRule', {
+      routingRule: rule('rr_demote_unset'),
+      updateMask: ['demote_suspected'],
+      expectedRevision: 0n,
+    });
+    expect(await unset()).toEqual({ demote_suspected: null });
   });
 });

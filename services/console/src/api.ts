@@ -127,6 +127,8 @@ const RULE_FIELDS = [
   'targets',
   'block',
   'block_reason',
+  'reroute',
+  'demote_suspected',
 ] as const;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {

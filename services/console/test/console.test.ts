@@ -205,6 +205,9 @@ describe('console', { timeout: 180_000 }, () => {
       await edit.click();
       const ruleId = decodeURIComponent(page.url().split('/').pop()!);
       const form = page.getByRole('form', { name: 'edit routing rule' });
+      const before = await adminCall<GetRoutingRuleResponse>((md, cb) =>
+        ch!.admin.getRoutingRule({ id: ruleId }, md, cb),
+      );
 
       // The form shows the stored rule at once (it had an empty first render a quick user could save).
       const targets = await form.getByLabel(/^targets/).inputValue();
@@ -233,6 +236,34 @@ describe('console', { timeout: 180_000 }, () => {
       expect(stored.routingRule?.targets.map((t) => t.connectorId)).toEqual(
         targets.split(',').map((t) => t.trim().split(':')[0]),
       );
+      // Saving with the re-route and grey-route fields untouched kept them as they were.
+      expect(stored.routingRule?.reroute).toEqual(before.routingRule?.reroute);
+      expect(stored.routingRule?.demoteSuspected).toEqual(before.routingRule?.demoteSuspected);
+
+      // The re-route policy and the demotion of suspected grey routes (issue 21), edited in the form.
+      await page.locator(`tr[data-rule="${ruleId}"]`).getByRole('link', { name: 'Edit' }).click();
+      await form.getByLabel(/^re-route/).selectOption('on');
+      await form.getByLabel(/^failures that re-route/).fill('undeliv:069, REJECTD');
+      await form.getByLabel(/^receipt errors that never re-route/).fill('011');
+      await form.getByLabel(/^window after the supplier/).fill('20');
+      await form.getByLabel(/^suspected grey routes/).selectOption('off');
+      await form.getByRole('button', { name: 'Save' }).click();
+      await page.waitForURL(/\/routing$/, { timeout: 60_000 });
+      const changed = await adminCall<GetRoutingRuleResponse>((md, cb) =>
+        ch!.admin.getRoutingRule({ id: ruleId }, md, cb),
+      );
+      expect(changed.routingRule?.reroute).toEqual({
+        enabled: true,
+        failures: ['UNDELIV:069', 'REJECTD'],
+        exceptErrors: ['011'],
+        windowMs: 20_000,
+      });
+      expect(changed.routingRule?.demoteSuspected).toBe(false);
+      expect(changed.routingRule?.priority).toBe(42);
+      // The form shows them when opened again.
+      await page.locator(`tr[data-rule="${ruleId}"]`).getByRole('link', { name: 'Edit' }).click();
+      expect(await form.getByLabel(/^failures that re-route/).inputValue()).toBe('UNDELIV:069, REJECTD');
+      expect(await form.getByLabel(/^suspected grey routes/).inputValue()).toBe('off');
     },
   );
 

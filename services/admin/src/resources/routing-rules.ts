@@ -229,7 +229,7 @@ export function ruleFromRow(r: RuleRow): RoutingRule {
     strategyOptions: strategyOptionsFromJson(r.strategy_options),
     senderRewrite: senderRewriteFromJson(r.sender_rewrite),
     reroute: reroutePolicyFromJson(r.reroute),
-    ...(r.demote_suspected === null ? {} : { demoteSuspected: r.demote_suspected }),
+    demoteSuspected: r.demote_suspected ?? undefined,
   };
 }
 

@@ -402,6 +402,29 @@ const splitList = (s: string) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
+/** An optional boolean as a select's value. */
+const triState = (v: boolean | undefined): string => (v === undefined ? 'default' : v ? 'on' : 'off');
+
+/**
+ * The form's re-route policy: omitted (the update mask then clears it: routing's defaults) when every
+ * field is left at its default, so saving an untouched form stores what was there.
+ */
+function reroutePolicy(form: Record<string, string | boolean>): { reroute?: RoutingRuleJ['reroute'] } {
+  const failures = splitList(String(form.rerouteFailures ?? '')).map((f) => f.toUpperCase());
+  const exceptErrors = splitList(String(form.rerouteExceptErrors ?? ''));
+  const windowS = String(form.rerouteWindowS ?? '').trim();
+  const enabled = form.rerouteEnabled;
+  if (enabled === 'default' && !failures.length && !exceptErrors.length && windowS === '') return {};
+  return {
+    reroute: {
+      ...(enabled === 'default' ? {} : { enabled: enabled === 'on' }),
+      failures,
+      exceptErrors,
+      ...(windowS === '' ? {} : { windowMs: Math.round(Number(windowS) * 1000) }),
+    },
+  };
+}
+
 export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
   const res = useLoad('routing', () => api.get<Rules>('/api/routing'));
   const rule = res.data?.routingRules.find((r) => r.id === props.id);
@@ -426,6 +449,12 @@ export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
           targets: (rule.targets ?? [])
             .map((t) => (t.weight ? `${t.connectorId}:${t.weight}` : t.connectorId))
             .join(', '),
+          rerouteEnabled: triState(rule.reroute?.enabled),
+          rerouteFailures: (rule.reroute?.failures ?? []).join(', '),
+          rerouteExceptErrors: (rule.reroute?.exceptErrors ?? []).join(', '),
+          rerouteWindowS:
+            rule.reroute?.windowMs === undefined ? '' : String(Number(rule.reroute.windowMs) / 1000),
+          demoteSuspected: triState(rule.demoteSuspected),
         };
   const set = (k: string) => (e: Event) => {
     const el = e.target as HTMLInputElement;
@@ -438,7 +467,17 @@ export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
     try {
       await api.put(`/api/routing/rules/${encodeURIComponent(props.id)}`, {
         revision: rule.revision,
-        fields: ['name', 'priority', 'enabled', 'destination_prefixes', 'countries', 'strategy', 'targets'],
+        fields: [
+          'name',
+          'priority',
+          'enabled',
+          'destination_prefixes',
+          'countries',
+          'strategy',
+          'targets',
+          'reroute',
+          'demote_suspected',
+        ],
         rule: {
           name: form.name,
           priority: Number(form.priority),
@@ -450,6 +489,8 @@ export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
             const [connectorId, weight] = t.split(':');
             return { connectorId, weight: weight ? Number(weight) : 0 };
           }),
+          ...reroutePolicy(form),
+          ...(form.demoteSuspected === 'default' ? {} : { demoteSuspected: form.demoteSuspected === 'on' }),
         },
       });
       navigate('/routing');
@@ -508,6 +549,60 @@ export function RoutingRuleEdit(props: { id: string; session: SessionInfo }) {
         <label>
           targets (connector ids in order; connector:weight for weighted)
           <input name="targets" value={String(form.targets ?? '')} onInput={set('targets')} />
+        </label>
+        <fieldset>
+          <legend>Re-routing of fast failures</legend>
+          <label>
+            re-route
+            <select
+              name="rerouteEnabled"
+              value={String(form.rerouteEnabled)}
+              onChange={set('rerouteEnabled')}
+            >
+              <option value="default">default (on for OTP and transactional traffic)</option>
+              <option value="on">on</option>
+              <option value="off">off</option>
+            </select>
+          </label>
+          <label>
+            failures that re-route (UNDELIV, REJECTD or UNDELIV:069; empty = UNDELIV, REJECTD)
+            <input
+              name="rerouteFailures"
+              value={String(form.rerouteFailures ?? '')}
+              onInput={set('rerouteFailures')}
+            />
+          </label>
+          <label>
+            receipt errors that never re-route (3 digits; empty = none)
+            <input
+              name="rerouteExceptErrors"
+              value={String(form.rerouteExceptErrors ?? '')}
+              onInput={set('rerouteExceptErrors')}
+            />
+          </label>
+          <label>
+            window after the supplier's acceptance, seconds (1-600; empty = 30)
+            <input
+              name="rerouteWindowS"
+              type="number"
+              min="1"
+              max="600"
+              value={String(form.rerouteWindowS ?? '')}
+              onInput={set('rerouteWindowS')}
+            />
+          </label>
+        </fieldset>
+        <label>
+          suspected grey routes
+          <select
+            name="demoteSuspected"
+            value={String(form.demoteSuspected)}
+            onChange={set('demoteSuspected')}
+          >
+            <option value="default">default (demoted for OTP traffic)</option>
+            <option value="on">demoted to the end of the candidates</option>
+            <option value="off">not demoted</option>
+          </select>
         </label>
         <button type="submit" disabled={busy}>
           Save
