@@ -18,8 +18,11 @@ export function registerLiveApi(
   app.get('/api/live/connectors', async (req) => {
     const s = need(req);
     const admin = backends.need('admin');
+    // ?connector=ID: that connector only (its page); otherwise every connector.
+    const { connector } = req.query as { connector?: unknown };
+    const connectorId = typeof connector === 'string' ? connector : '';
     const res = await unary<ListConnectorStatesResponse>(s.token, (md, o, cb) =>
-      admin.listConnectorStates({ connectorId: '' }, md, o, cb),
+      admin.listConnectorStates({ connectorId }, md, o, cb),
     );
     return ListConnectorStatesResponse.toJSON(res);
   });

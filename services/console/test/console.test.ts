@@ -276,6 +276,12 @@ describe('console', { timeout: 180_000 }, () => {
     await text(live).toMatch(/\bbound\b/);
     expect(await live.locator('[data-stale="true"]').count()).toBe(0);
     await text(page.locator('tr[data-connector="sim-good"] td[data-live="tps"]')).toMatch(/\d+ \/ [\d,]+/);
+    // A connector's own page shows its live state too.
+    await page.locator('tr[data-connector="sim-good"]').getByRole('link').first().click();
+    await text(page.locator('dd[data-live="sessions"]')).toMatch(/\bbound\b/);
+    await text(page.locator('dd[data-live="bound"]')).toMatch(/^[1-9]\d* of [1-9]/);
+    await text(page.locator('dd[data-live="tps"]')).toMatch(/\d+ \/ [\d,]+/);
+    await page.getByRole('link', { name: '← connectors' }).click();
     const row = page.locator('tr[data-connector="sim-poor"]');
     await row.getByRole('button', { name: 'Disable' }).click();
     const dialog = page.getByRole('dialog', { name: 'confirm' });

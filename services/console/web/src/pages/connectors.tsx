@@ -223,7 +223,15 @@ export function ConnectorDetail(props: { id: string; session: SessionInfo }) {
   const dest = useLoad(`dest-${props.id}-${minutes}`, () =>
     api.get<BreakdownJ>(`/api/stats/breakdown${qs({ by: 'country', connector: props.id, minutes })}`),
   );
+  const live = useLoad(
+    `connector-live-${props.id}`,
+    () => api.get<Json<ListConnectorStatesResponse>>(`/api/live/connectors${qs({ connector: props.id })}`),
+    LIVE_MS,
+  );
   const c = list.data?.connectors.find((x) => x.id === props.id);
+  const l = live.data?.connectors?.find((x) => x.connectorId === props.id);
+  const tps = Number(l?.submitsPerSecond ?? 0);
+  const limit = Number(c?.maxSubmitRate ?? 0);
   return (
     <section>
       <p>
@@ -246,6 +254,37 @@ export function ConnectorDetail(props: { id: string; session: SessionInfo }) {
         </dl>
       ) : null}
       {c ? <Toggle c={c} session={props.session} done={list.reload} /> : null}
+      <h2>Live</h2>
+      {live.error ? <p class="hint">live state unavailable: {live.error}</p> : null}
+      <dl class="facts" aria-label="live state">
+        <dt>sessions</dt>
+        <dd data-live="sessions">
+          <Replicas live={l} enabled={Boolean(c?.enabled)} />
+        </dd>
+        <dt>bound</dt>
+        <dd data-live="bound">
+          {num(l?.sessionsBound ?? 0)} of {num(l?.sessionsTotal ?? 0)}
+        </dd>
+        <dt>window in use</dt>
+        <dd data-live="window">
+          {num(l?.windowInUse ?? 0)} / {num(l?.windowCapacity ?? 0)}
+        </dd>
+        <dt>submits/s</dt>
+        <dd data-live="tps">
+          {num(tps)} / {limit ? num(limit) : '∞'}
+          {limit ? (
+            <meter min={0} max={limit} value={tps} high={limit * 0.9} title="TPS against the limit" />
+          ) : null}
+        </dd>
+        <dt>last minute</dt>
+        <dd data-live="throttled">
+          {num(l?.throttledLastMinute ?? 0)} throttled, {num(l?.failoversLastMinute ?? 0)} failovers
+        </dd>
+      </dl>
+      <p class="hint">
+        Every egress replica's report (every few seconds), summed over the replicas that are not stale.
+        {live.data && !live.data.caughtUp ? ' Admin is still reading the reports.' : ''}
+      </p>
       <h2>Per destination</h2>
       <div class="toolbar">
         {[60, 1440].map((m) => (
