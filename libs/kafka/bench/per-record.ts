@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Session } from 'node:inspector';
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@smshub/logging';
@@ -34,7 +35,7 @@ const { values: args, positionals } = parseArgs({
     'value-bytes': { type: 'string', default: '370' },
     phases: { type: 'string', default: 'produce,batch,record' },
     profile: { type: 'boolean', default: false },
-    /** With --profile: also write each phase's profile to <dir>/<phase>.cpuprofile (DevTools, speedscope). */
+    /** Also write each phase's profiles to <dir>/<phase>.cpuprofile (DevTools, speedscope), .heapprofile. */
     'profile-dir': { type: 'string' },
     /** Allocation sites of the measured window (V8's sampling heap profiler, garbage included). */
     'heap-profile': { type: 'boolean', default: false },
@@ -153,10 +154,18 @@ function startHeapProfile(): (() => Promise<HeapNode>) | null {
     );
 }
 
+/** Milliseconds of GC pauses (every kind) since the process started: the GC share of the window. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
 interface PhaseResult {
   phase: string;
   records: number;
   cpuUsPerRecord: number;
+  /** GC pauses in the window, as a share of the window's CPU time. */
+  gcShare: number;
   wallMs: number;
   top?: string[];
 }
@@ -167,18 +176,32 @@ async function finish(
   cpu0: NodeJS.CpuUsage,
   t0: number,
   stop: (() => Promise<CpuProfile>) | null,
+  gc0: number,
   stopHeap: (() => Promise<HeapNode>) | null = null,
 ): Promise<PhaseResult> {
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
-  const result: PhaseResult = { phase, records: n, cpuUsPerRecord: (cpu.user + cpu.system) / n, wallMs };
+  // GC entries are delivered asynchronously: let the last ones in.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const result: PhaseResult = {
+    phase,
+    records: n,
+    cpuUsPerRecord: (cpu.user + cpu.system) / n,
+    gcShare: (gcMs - gc0) / ((cpu.user + cpu.system) / 1000),
+    wallMs,
+  };
   if (stop) {
     const profile = await stop();
     if (args['profile-dir'])
       writeFileSync(join(args['profile-dir'], `${phase}.cpuprofile`), JSON.stringify(profile));
     result.top = topSelf(profile, 30);
   }
-  if (stopHeap) result.top = [...(result.top ?? []), ...topAllocations(await stopHeap(), 30, n)];
+  if (stopHeap) {
+    const head = await stopHeap();
+    if (args['profile-dir'])
+      writeFileSync(join(args['profile-dir'], `${phase}.heapprofile`), JSON.stringify({ head }));
+    result.top = [...(result.top ?? []), ...topAllocations(head, 30, n)];
+  }
   return result;
 }
 
@@ -198,11 +221,12 @@ async function producePhase(topic: string): Promise<PhaseResult> {
   const stop = startProfile();
   const stopHeap = startHeapProfile();
   const cpu0 = process.cpuUsage();
+  const gc0 = gcMs;
   const t0 = performance.now();
   for (let i = 2000; i < records; i += round) {
     await Promise.all(values.slice(i, i + round).map((v) => producer.produce(c, v)));
   }
-  const r = await finish('produce', records - 2000, cpu0, t0, stop, stopHeap);
+  const r = await finish('produce', records - 2000, cpu0, t0, stop, gc0, stopHeap);
   await producer.close();
   return r;
 }
@@ -219,6 +243,7 @@ async function consumePhase(topic: string, mode: 'batch' | 'record'): Promise<Ph
   let seen = 0;
   let cpu0: NodeJS.CpuUsage | undefined;
   let t0 = 0;
+  let gc0 = 0;
   let stop: (() => Promise<CpuProfile>) | null = null;
   let stopHeap: (() => Promise<HeapNode>) | null = null;
   let bytes = 0;
@@ -227,6 +252,7 @@ async function consumePhase(topic: string, mode: 'batch' | 'record'): Promise<Ph
     stop = startProfile();
     stopHeap = startHeapProfile();
     cpu0 = process.cpuUsage();
+    gc0 = gcMs;
     t0 = performance.now();
   };
   let done!: () => void;
@@ -247,7 +273,7 @@ async function consumePhase(topic: string, mode: 'batch' | 'record'): Promise<Ph
     });
   await consumer.start();
   await all;
-  const r = await finish(mode, seen, cpu0!, t0, stop, stopHeap);
+  const r = await finish(mode, seen, cpu0!, t0, stop, gc0, stopHeap);
   if (bytes < seen * valueBytes) throw new Error('short values');
   await consumer.stop();
   await producer.close();
@@ -289,7 +315,7 @@ try {
     });
     const r = JSON.parse(out.trim().split('\n').at(-1)!) as PhaseResult;
     console.log(
-      `${r.phase.padEnd(8)} ${r.records} records: ${r.cpuUsPerRecord.toFixed(2)} CPU-µs/record, ` +
+      `${r.phase.padEnd(8)} ${r.records} records: ${r.cpuUsPerRecord.toFixed(2)} CPU-µs/record (GC ${(100 * r.gcShare).toFixed(1)} %), ` +
         `${Math.round(r.records / (r.wallMs / 1000))} records/s`,
     );
     if (r.top) console.log(r.top.map((l) => `    ${l}`).join('\n'));

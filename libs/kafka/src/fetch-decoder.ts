@@ -157,6 +157,10 @@ async function recordBatch(d: DecoderLike, out: unknown[]): Promise<boolean> {
     timestampType,
     magicByte: 2,
   };
+  // Records of a batch mostly share their timestamp (a producer's batch of records without one): the
+  // previous record's string is reused for the same delta (a string and a number printed less per record).
+  let lastDelta = NaN;
+  let lastTimestamp = '';
   for (let i = 0; i < records.length; i++) {
     const recordLength = varInt(buf, pos);
     const recordEnd = pos.o + recordLength;
@@ -185,7 +189,9 @@ async function recordBatch(d: DecoderLike, out: unknown[]): Promise<boolean> {
       timestamp:
         timestampType === LOG_APPEND_TIME && batchContext.maxTimestamp
           ? batchContext.maxTimestamp
-          : String(firstTimestamp + timestampDelta),
+          : timestampDelta === lastDelta
+            ? lastTimestamp
+            : (lastTimestamp = String(firstTimestamp + (lastDelta = timestampDelta))),
       offset: String(firstOffset + offsetDelta),
       key,
       value,
