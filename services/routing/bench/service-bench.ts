@@ -1,6 +1,6 @@
 // End-to-end throughput of the routing service core over real Kafka and Postgres.
 // Run (needs KAFKA_BROKERS and DATABASE_URL, e.g. `set -a; . .local/env; set +a`):
-//   npx tsx --conditions=@smshub/source services/routing/bench/service-bench.ts [messages=10000] [numbers=2000]
+//   npx tsx --conditions=@smshub/source services/routing/bench/service-bench.ts [messages=10000] [numbers=2000] [rate]
 // Creates its own topics and database and removes them at the end. Produces `messages` SmsSubmitted to
 // `numbers` distinct GB/DE/FR mobiles (so the ported-number cache misses once per number and then hits),
 // then starts the core in a child process and measures until every message is routed or rejected: the
@@ -13,6 +13,10 @@
 // services' (tools/dev/bundle.mjs), so its memory and CPU are those of a deployed bundle rather than of
 // TypeScript compiled on the fly by tsx. ROUTING_BENCH_CORE_SCRIPT runs it from another build (e.g. of an
 // older commit, to compare).
+// With a rate (messages per second), the messages are produced at that pace while the core runs (a flow as in
+// the running hub: small fetches, small batches) instead of as a backlog before it starts; the CPU figure is
+// then the routing process's per message at that rate. ROUTING_BENCH_VELOCITY=0 leaves out the velocity rule
+// (and so the firewall windows' statement per batch), as in the demo configuration `npm run bench` uses.
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -43,6 +47,8 @@ const topicsOf = (suffix: string) => ({
 /** What the child (the routing core) reports when told to stop. */
 interface CoreReport {
   cpuUs: number;
+  /** The system part of cpuUs. */
+  systemUs: number;
   maxRssMb: number;
   /** Highest heapTotal / heapUsed / external (array buffers included) sampled every 50 ms while consuming. */
   peak: { heapTotalMb: number; heapUsedMb: number; externalMb: number };
@@ -73,7 +79,13 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
       configGroupPrefix: `bench_routing_config_${suffix}`,
       statsGroupPrefix: `bench_routing_stats_${suffix}`,
       portedCache: { ttlMs: 3600_000, negativeTtlMs: 600_000, maxEntries: 100_000 },
-      consumer: { partitionsConsumedConcurrently: 2 },
+      // As main.ts with the default ROUTING_FETCH_MIN_BYTES / ROUTING_FETCH_WAIT_MS (only a paced flow feels them).
+      // (ROUTING_BENCH_FETCH_WAIT_MS / ROUTING_BENCH_FETCH_MIN_BYTES to compare others.)
+      consumer: {
+        partitionsConsumedConcurrently: 2,
+        minBytes: Number(process.env['ROUTING_BENCH_FETCH_MIN_BYTES'] ?? 32 * 1024),
+        maxWaitMs: Number(process.env['ROUTING_BENCH_FETCH_WAIT_MS'] ?? 25),
+      },
       // ROUTING_BENCH_FIREWALL_WINDOWS=memory: the per-process windows instead of PostgreSQL's (to compare).
       firewallWindows: process.env['ROUTING_BENCH_FIREWALL_WINDOWS'] === 'memory' ? 'memory' : 'postgres',
     },
@@ -106,6 +118,7 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
   const sum = hist.find((v) => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0;
   const report: CoreReport = {
     cpuUs: used.user + used.system,
+    systemUs: used.system,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     peak,
     startRssMb,
@@ -126,6 +139,7 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
 async function runParent(): Promise<void> {
   const total = Number(process.argv[2] ?? 10_000);
   const distinct = Number(process.argv[3] ?? 2_000);
+  const rate = Number(process.argv[4] ?? 0);
   const adminUrl = process.env['DATABASE_URL'];
   if (!adminUrl) throw new Error('DATABASE_URL is required');
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -184,8 +198,10 @@ async function runParent(): Promise<void> {
   );
   await pool.query(`INSERT INTO routing_firewall_rules (id, kind, params) VALUES
   ('fw_kw', 'keyword', '{"keywords": ["casino", "lottery"]}'),
-  ('fw_url', 'url_shortener', '{}'),
-  ('fw_vel', 'velocity_account', '{"limit": 1000000, "windowSeconds": 60}')`);
+  ('fw_url', 'url_shortener', '{}')`);
+  if (process.env['ROUTING_BENCH_VELOCITY'] !== '0')
+    await pool.query(`INSERT INTO routing_firewall_rules (id, kind, params) VALUES
+    ('fw_vel', 'velocity_account', '{"limit": 1000000, "windowSeconds": 60}')`);
 
   // Valid mobiles (libphonenumber): GB 7712 / 7912, DE 15112 / 17612, FR 606 / 612, six random digits.
   const bases = ['447712', '447912', '4915112', '4917612', '33606', '33612'];
@@ -207,31 +223,39 @@ async function runParent(): Promise<void> {
     'Win at the casino tonight',
     'see bit.ly/x',
   ];
+  const message = (i: number) =>
+    SmsSubmitted.fromPartial({
+      messageId: uuidv7(),
+      accountId: `acc_${i % 50}`,
+      source: { ton: 5, npi: 0, address: 'ACME' },
+      destination: { ton: 1, npi: 1, address: numbers[i % numbers.length]! },
+      dataCoding: 0,
+      shortMessage: Buffer.from(`${texts[i % texts.length]!} ${i}`, 'ascii'),
+      receivedAt: new Date(),
+      trafficType: TrafficType.TRAFFIC_TYPE_OTP,
+    });
   let t = performance.now();
-  const sends: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    sends.push(
-      producer.produce(
-        topics.submitted,
-        SmsSubmitted.fromPartial({
-          messageId: uuidv7(),
-          accountId: `acc_${i % 50}`,
-          source: { ton: 5, npi: 0, address: 'ACME' },
-          destination: { ton: 1, npi: 1, address: numbers[i % numbers.length]! },
-          dataCoding: 0,
-          shortMessage: Buffer.from(`${texts[i % texts.length]!} ${i}`, 'ascii'),
-          receivedAt: new Date(),
-          trafficType: TrafficType.TRAFFIC_TYPE_OTP,
-        }),
-      ),
-    );
+  if (rate === 0) {
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) sends.push(producer.produce(topics.submitted, message(i)));
+    await Promise.all(sends);
+    console.log(`produced ${total} submitted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  await Promise.all(sends);
-  console.log(`produced ${total} submitted in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 
   const endOffsets = async (topic: string) =>
     (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
   const loadBefore = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  // Transactions of the bench's database (every statement routing runs outside BEGIN is one), from here on.
+  const xacts = async (): Promise<number> =>
+    Number(
+      (
+        await adminDb.query<{ n: string }>(
+          'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+          [dbName],
+        )
+      ).rows[0]?.n ?? 0,
+    );
+  const xacts0 = await xacts();
   t = performance.now();
   const nodeArgs = (process.env['ROUTING_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a.length > 0);
   const coreScript =
@@ -257,6 +281,23 @@ async function runParent(): Promise<void> {
   const started = performance.now();
   console.log(`core started (tables loaded, consumers joined) in ${((started - t) / 1000).toFixed(1)} s`);
   const deadline = Date.now() + 300_000;
+  // Paced: every 10 ms, the messages due by then (acks awaited at the end).
+  const paced =
+    rate > 0
+      ? (async () => {
+          const sends: Promise<void>[] = [];
+          const t0 = performance.now();
+          for (let i = 0; i < total;) {
+            const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+            for (; i < due; i++) sends.push(producer.produce(topics.submitted, message(i)));
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          await Promise.all(sends);
+          console.log(
+            `produced ${total} submitted at ${rate}/s in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+          );
+        })()
+      : Promise.resolve();
   let routed = 0;
   let rejected = 0;
   while (routed + rejected < total && Date.now() < deadline) {
@@ -266,10 +307,14 @@ async function runParent(): Promise<void> {
       endOffsets(topics.rejected.name),
     ]);
   }
+  await paced;
   const seconds = (performance.now() - started) / 1000;
   core.send('stop');
   const r = await report;
   const loadAfter = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+  // pg_stat_database lags by up to its report interval: wait for it, then read.
+  await new Promise((r) => setTimeout(r, 1000));
+  const tx = (await xacts()) - xacts0;
   console.log(
     `decided ${routed + rejected}/${total} (routed ${routed}, rejected ${rejected}) in ${seconds.toFixed(1)} s: ` +
       `${Math.round((routed + rejected) / seconds)} msg/s end to end (consume, decide, publish with acks=all, commit); ` +
@@ -277,11 +322,13 @@ async function runParent(): Promise<void> {
   );
   console.log(`rejected by category: ${r.rejectedByCategory}`);
   console.log(
-    `decision time: mean ${r.meanDecisionUs.toFixed(0)} µs per message over ${r.decisions} batches`,
+    `decision time: mean ${r.meanDecisionUs.toFixed(0)} µs per message over ${r.decisions} batches; ` +
+      `PostgreSQL ${(tx / total).toFixed(3)} transactions per message (the core's start included)`,
   );
   console.log(
     `routing process: ${(r.cpuUs / Math.max(1, routed + rejected)).toFixed(1)} CPU-µs per message ` +
-      `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message), ` +
+      `(${(r.cpuUs / 1e6).toFixed(2)} CPU-s, user + system, from consumers joined to the last message; system ` +
+      `${(r.systemUs / Math.max(1, routed + rejected)).toFixed(1)} µs per message), ` +
       `peak RSS ${r.maxRssMb.toFixed(0)} MB (${r.startRssMb.toFixed(0)} MB once started; peak heap total ` +
       `${r.peak.heapTotalMb.toFixed(0)} MB, heap used ${r.peak.heapUsedMb.toFixed(0)} MB, external ` +
       `${r.peak.externalMb.toFixed(0)} MB); load average ${loadBefore} before, ${loadAfter} after`,
