@@ -24,7 +24,7 @@ import {
   type SmsSubmitted,
 } from '@smshub/contracts';
 import { expiryDeadline, isExpired, type ExpiryConfig } from './domain/expiry.js';
-import { isFinal } from './domain/status.js';
+import { ALL_STATUSES, isFinal } from './domain/status.js';
 import { DeliveryStats, sampleFromOutput } from './domain/stats.js';
 import {
   applyEvent,
@@ -34,7 +34,7 @@ import {
   type TimelineEvent,
 } from './domain/timeline.js';
 import { indexedDispatches, lastConnectorOf, segmentsOf } from './dispatch-replay.js';
-import type { DeliveryNotification } from './domain/types.js';
+import type { DeliveryNotification, DlrStatus } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
 import {
@@ -495,10 +495,17 @@ export class Aggregator {
       updatedAt: new Date(now),
       // A re-routed message: the failed attempt's connector (rating records its cost apart). Not when the
       // outcome is the failed attempt's own (the extra attempt never started: domain/expiry.ts).
-      reroutedFromConnectorId:
-        n.final && state.reroute?.done !== undefined && n.connectorId !== state.reroute.done.from
-          ? state.reroute.done.from
-          : '',
+      ...(n.final && state.reroute?.done !== undefined && n.connectorId !== state.reroute.done.from
+        ? {
+            reroutedFromConnectorId: state.reroute.done.from,
+            // Its own outcome, for its internal cost record (UNDELIVERABLE when not known).
+            reroutedFromStatus: toProtoStatus(
+              (ALL_STATUSES as readonly string[]).includes(state.reroute.done.status ?? '')
+                ? (state.reroute.done.status as DlrStatus)
+                : 'UNDELIVERABLE',
+            ),
+          }
+        : {}),
     });
   }
 

@@ -116,6 +116,7 @@ describe('re-routing fast failures', () => {
       status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
       connectorId: 'con_b',
       reroutedFromConnectorId: 'con_a',
+      reroutedFromStatus: DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE,
     });
     // After the final delivery: exactly one order was ever written to the (this file's own) topic, and one
     // final delivery.
@@ -144,6 +145,31 @@ describe('re-routing fast failures', () => {
     const kinds = res.timeline.map((e) => e.event?.$case);
     expect(kinds.filter((k) => k === 'rerouted')).toHaveLength(1);
     expect(kinds.indexOf('rerouted')).toBeLessThan(kinds.lastIndexOf('dispatched'));
+  });
+
+  it("a re-routed REJECTD: the final delivery names the failed attempt's own status for its cost record", async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await routed(hubId, true);
+    await h.dispatch({ hubId }, { connectorId: 'con_a', supplierId: 'e5e5', normalised: 'e5e5' });
+    await h.receipt({
+      connectorId: 'con_a',
+      textId: 'e5e5',
+      normalised: 'e5e5',
+      stat: 'REJECTD',
+      err: '011',
+    });
+    await waitFor(() => orders.find((o) => o.routed?.message?.messageId === hubId), {
+      what: 'the re-route order',
+    });
+    await h.dispatch({ hubId }, { connectorId: 'con_b', supplierId: 'f6f6', normalised: 'f6f6', attempt: 2 });
+    await h.receipt({ connectorId: 'con_b', textId: 'f6f6', normalised: 'f6f6', stat: 'DELIVRD' });
+    expect(await h.waitFinal(hubId)).toMatchObject({
+      status: DeliveryStatus.DELIVERY_STATUS_DELIVERED,
+      connectorId: 'con_b',
+      reroutedFromConnectorId: 'con_a',
+      reroutedFromStatus: DeliveryStatus.DELIVERY_STATUS_REJECTED,
+    });
   });
 
   it('without re-route terms, the same failure is the final delivery', async () => {

@@ -48,6 +48,8 @@ export interface RatingInput {
   reroutedMessageId?: string;
   /** A re-routed message's final delivery: the connector that failed first (reroute-cost.ts). */
   rerouteFrom?: string;
+  /** With rerouteFrom: that attempt's own final status (UNDELIVERABLE when the delivery does not say). */
+  rerouteFromStatus?: DeliveryStatus;
 }
 
 export type SkipReason = 'not-accepted' | 'multipart-waits-for-final' | 'intermediate';
@@ -117,7 +119,8 @@ export function fromDispatched(d: SmsDispatched): Mapped {
   };
 }
 
-const AFTER_ACCEPTANCE: Partial<Record<DeliveryStatus, Outcome>> = {
+/** The outcome of a final status reached after a supplier accepted the message. */
+export const AFTER_ACCEPTANCE: Partial<Record<DeliveryStatus, Outcome>> = {
   [DeliveryStatus.DELIVERY_STATUS_DELIVERED]: 'DELIVERED',
   [DeliveryStatus.DELIVERY_STATUS_EXPIRED]: 'EXPIRED',
   [DeliveryStatus.DELIVERY_STATUS_DELETED]: 'DELETED',

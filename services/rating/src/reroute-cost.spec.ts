@@ -60,6 +60,35 @@ describe('rerouteCost', () => {
     }
   });
 
+  it("the failed attempt's record carries its own outcome: REJECTD as REJECTED_SUPPLIER, UNDELIV (or unsaid) as UNDELIVERABLE", () => {
+    const rejected = withRerouteCost(
+      SmsDelivery.fromPartial({ ...delivery, reroutedFromStatus: DeliveryStatus.DELIVERY_STATUS_REJECTED }),
+      main,
+    );
+    if (!('input' in rejected) || rejected.input.rerouteFrom === undefined) throw new Error('not marked');
+    expect(
+      rerouteCost(
+        { ...rejected.input, rerouteFrom: rejected.input.rerouteFrom },
+        'con_b',
+        catalog('delivery'),
+      ),
+    ).toMatchObject({
+      input: {
+        internal: true,
+        deliveryStatus: 'DELIVERY_STATUS_REJECTED',
+        event: { connectorId: 'con_a', outcome: 'REJECTED_SUPPLIER' },
+      },
+    });
+    // A delivery from a dlr that does not say (UNSPECIFIED): UNDELIVERABLE, as before the field.
+    expect(rerouteCost(marked(), 'con_b', catalog('delivery'))).toMatchObject({
+      input: { deliveryStatus: 'DELIVERY_STATUS_UNDELIVERABLE', event: { outcome: 'UNDELIVERABLE' } },
+    });
+    // The re-sent attempt's record keeps the message's own status.
+    expect(rerouteCost(marked(), 'con_a', catalog('delivery'))).toMatchObject({
+      input: { deliveryStatus: 'DELIVERY_STATUS_DELIVERED', event: { outcome: 'DELIVERED' } },
+    });
+  });
+
   it('no CDR: the billing point decides', () => {
     expect(rerouteCost(marked(), undefined, catalog('submit'))).toMatchObject({
       input: { event: { connectorId: 'con_b' } },

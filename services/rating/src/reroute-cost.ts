@@ -15,10 +15,10 @@
 // said when each was rated. Only when the message has no CDR (its final event was not billable) does the
 // billing point decide.
 import { createHash } from 'node:crypto';
-import type { SmsDelivery } from '@smshub/contracts';
+import { DeliveryStatus, deliveryStatusToJSON, type SmsDelivery } from '@smshub/contracts';
 import type { Catalog } from './catalog.js';
 import { billingPoint } from './domain/pricing.js';
-import type { Mapped, RatingInput } from './events.js';
+import { AFTER_ACCEPTANCE, type Mapped, type RatingInput } from './events.js';
 
 /** A stable UUID for the internal record of `connectorId`'s attempt of `hubMessageId`. */
 export function rerouteCostId(hubMessageId: string, connectorId: string): string {
@@ -35,7 +35,9 @@ export function withRerouteCost(d: SmsDelivery, main: Mapped): Mapped {
   const failed = d.reroutedFromConnectorId;
   // The failed connector's own outcome (the extra attempt never started): one supplier, one cost.
   if (!failed || failed === d.connectorId || !('input' in main) || !d.final || !d.connectorId) return main;
-  return { ...main, input: { ...main.input, rerouteFrom: failed } };
+  // Its own status: UNSPECIFIED from a dlr older than rerouted_from_status, which meant UNDELIVERABLE.
+  const status = d.reroutedFromStatus || DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE;
+  return { ...main, input: { ...main.input, rerouteFrom: failed, rerouteFromStatus: status } };
 }
 
 /**
@@ -62,17 +64,20 @@ export function rerouteCost(
     const point = account === undefined ? 'final' : billingPoint(account.policy, firstSupplier);
     other = point === 'submit' ? resent : failed;
   }
-  const { rerouteFrom: _marked, ...rest } = input;
+  const { rerouteFrom: _marked, rerouteFromStatus, ...rest } = input;
+  // The failed attempt's own outcome (UNDELIV or REJECTD), or the re-sent attempt's (the message's).
+  const failedStatus = rerouteFromStatus ?? DeliveryStatus.DELIVERY_STATUS_UNDELIVERABLE;
+  const ofFailed = other === failed;
   return {
     input: {
       ...rest,
+      ...(ofFailed && { deliveryStatus: deliveryStatusToJSON(failedStatus) }),
       event: {
         ...ev,
         hubMessageId: rerouteCostId(ev.hubMessageId, other),
         connectorId: other,
         segments: 1,
-        // The failed attempt's outcome, or the re-sent attempt's (the message's) outcome.
-        outcome: other === failed ? 'UNDELIVERABLE' : ev.outcome,
+        outcome: ofFailed ? (AFTER_ACCEPTANCE[failedStatus] ?? 'UNDELIVERABLE') : ev.outcome,
       },
       internal: true,
       reroutedMessageId: ev.hubMessageId,

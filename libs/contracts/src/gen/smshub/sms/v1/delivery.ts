@@ -157,6 +157,12 @@ export interface SmsDelivery {
    * the failed attempt's supplier cost apart, as an internal record (never a second sale).
    */
   reroutedFromConnectorId: string;
+  /**
+   * With rerouted_from_connector_id: the failed attempt's own final status (UNDELIVERABLE for UNDELIV,
+   * REJECTED for REJECTD), which rating gives the attempt's internal cost record. UNSPECIFIED from a dlr
+   * older than this field: read as UNDELIVERABLE.
+   */
+  reroutedFromStatus: DeliveryStatus;
 }
 
 function createBasePartState(): PartState {
@@ -341,6 +347,7 @@ function createBaseSmsDelivery(): SmsDelivery {
     revision: 0,
     updatedAt: undefined,
     reroutedFromConnectorId: "",
+    reroutedFromStatus: 0,
   };
 }
 
@@ -378,6 +385,9 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     }
     if (message.reroutedFromConnectorId !== "") {
       writer.uint32(90).string(message.reroutedFromConnectorId);
+    }
+    if (message.reroutedFromStatus !== 0) {
+      writer.uint32(96).int32(message.reroutedFromStatus);
     }
     return writer;
   },
@@ -483,6 +493,14 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
             message.reroutedFromConnectorId = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.reroutedFromStatus = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -524,6 +542,11 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
         : isSet(object.rerouted_from_connector_id)
         ? globalThis.String(object.rerouted_from_connector_id)
         : "",
+      reroutedFromStatus: isSet(object.reroutedFromStatus)
+        ? deliveryStatusFromJSON(object.reroutedFromStatus)
+        : isSet(object.rerouted_from_status)
+        ? deliveryStatusFromJSON(object.rerouted_from_status)
+        : 0,
     };
   },
 
@@ -562,6 +585,9 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     if (message.reroutedFromConnectorId !== "") {
       obj.reroutedFromConnectorId = message.reroutedFromConnectorId;
     }
+    if (message.reroutedFromStatus !== 0) {
+      obj.reroutedFromStatus = deliveryStatusToJSON(message.reroutedFromStatus);
+    }
     return obj;
   },
 
@@ -585,6 +611,7 @@ export const SmsDelivery: MessageFns<SmsDelivery> = {
     message.revision = object.revision ?? 0;
     message.updatedAt = object.updatedAt ?? undefined;
     message.reroutedFromConnectorId = object.reroutedFromConnectorId ?? "";
+    message.reroutedFromStatus = object.reroutedFromStatus ?? 0;
     return message;
   },
 };
