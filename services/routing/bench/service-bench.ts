@@ -84,7 +84,7 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
       consumer: {
         partitionsConsumedConcurrently: 2,
         minBytes: Number(process.env['ROUTING_BENCH_FETCH_MIN_BYTES'] ?? 32 * 1024),
-        maxWaitMs: Number(process.env['ROUTING_BENCH_FETCH_WAIT_MS'] ?? 25),
+        maxWaitMs: Number(process.env['ROUTING_BENCH_FETCH_WAIT_MS'] ?? 50),
       },
       // ROUTING_BENCH_FIREWALL_WINDOWS=memory: the per-process windows instead of PostgreSQL's (to compare).
       firewallWindows: process.env['ROUTING_BENCH_FIREWALL_WINDOWS'] === 'memory' ? 'memory' : 'postgres',
