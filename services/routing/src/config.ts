@@ -49,7 +49,7 @@ export const routingEnv = {
   // passed: under a flow one fetch carries many messages instead of one each (a fetch request per produce
   // request otherwise); a message waits at most ROUTING_FETCH_WAIT_MS longer. At the hub's paced rates the
   // wait, not the bytes, ends a fetch, and each batch costs about 1.4 ms of CPU whatever it carries
-  // (README "Performance", session 10): 50 ms instead of 25 cut routing's CPU per message by about 15 % at
+  // (README "Performance", session 10): 50 ms instead of 25 cut routing's CPU per message by about 18 % at
   // 600 msg/s, for at most 25 ms more per message (egress waits 50 ms too).
   ROUTING_FETCH_MIN_BYTES: envInt({ min: 1, max: 1024 * 1024, default: 32 * 1024 }),
   ROUTING_FETCH_WAIT_MS: envInt({ min: 0, max: 1_000, default: 50 }),
