@@ -79,7 +79,7 @@ interface Loaded {
   ctxBytes?: Buffer;
 }
 
-const MESSAGE_COLUMNS: readonly TypedColumn[] = [
+export const MESSAGE_COLUMNS: readonly TypedColumn[] = [
   ['message_id', 'uuid'],
   ['account_id', 'text'],
   ['system_id', 'text'],
@@ -101,7 +101,7 @@ const MESSAGE_COLUMNS: readonly TypedColumn[] = [
   ['state', 'jsonb'],
   ['state_json', 'json'],
 ];
-const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
+export const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
   .map(([c]) => `${c} = EXCLUDED.${c}`)
   .join(', ')}`;
 
