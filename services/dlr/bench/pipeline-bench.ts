@@ -347,18 +347,29 @@ for (const t of tables.rows) {
   );
 }
 
-const sizes = await pool.query<{ row: string; state: string; context: string }>(
-  `SELECT avg(pg_column_size(m.*))::int AS row, avg(pg_column_size(m.state))::int AS state,
-          avg(pg_column_size(m.context))::int AS context FROM dlr_messages m`,
+// the state is in state_json (compact) since migration 0402, in state (jsonb) before and with DLR_STATE_FORMAT=jsonb
+const compactColumn = await pool.query(
+  `SELECT 1 FROM information_schema.columns WHERE table_name = 'dlr_messages' AND column_name = 'state_json'`,
 );
+const stateSize =
+  compactColumn.rowCount === 1
+    ? 'coalesce(pg_column_size(m.state_json), pg_column_size(m.state))'
+    : 'pg_column_size(m.state)';
 if (process.env['DLR_BENCH_SAMPLE_STATE']) {
-  const sample = await pool.query<{ state: unknown }>('SELECT state FROM dlr_messages WHERE final LIMIT 1');
+  const column = compactColumn.rowCount === 1 ? 'coalesce(state_json, state::json)' : 'state';
+  const sample = await pool.query<{ state: unknown }>(
+    `SELECT ${column} AS state FROM dlr_messages WHERE final LIMIT 1`,
+  );
   console.log(`a final message's stored state: ${JSON.stringify(sample.rows[0]?.state)}`);
 }
+const sizes = await pool.query<{ row: string; state: string; context: string }>(
+  `SELECT avg(pg_column_size(m.*))::int AS row, avg(${stateSize})::int AS state,
+          avg(pg_column_size(m.context))::int AS context FROM dlr_messages m`,
+);
 const size = sizes.rows[0];
 if (size) {
   console.log(
-    `dlr_messages row size:      ${size.row} bytes on average (state jsonb ${size.state}, context ${size.context})`,
+    `dlr_messages row size:      ${size.row} bytes on average (state ${size.state}, context ${size.context})`,
   );
 }
 
