@@ -84,13 +84,24 @@ const topics = Object.fromEntries(
 const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({
-  waitForLeaders: true,
+  // kafkajs's own wait for the leaders fails the bench on a busy broker (UNKNOWN_TOPIC_OR_PARTITION while
+  // the metadata spreads): wait here instead, retrying
+  waitForLeaders: false,
   topics: Object.values(topics).map((t) => ({
     topic: t.name,
     numPartitions: t.partitions,
     replicationFactor: 1,
   })),
 });
+for (let attempt = 1; ; attempt++) {
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics: Object.values(topics).map((t) => t.name) });
+    if (meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) break;
+  } catch (err) {
+    if (attempt >= 60) throw err;
+  }
+  await new Promise((r) => setTimeout(r, 500));
+}
 
 const dbName = `dlr_bench_${suffix}`;
 const adminPool = createPool({ connectionString: adminUrl, max: 1 });
