@@ -100,6 +100,7 @@ for (let attempt = 1; ; attempt++) {
   } catch (err) {
     if (attempt >= 60) throw err;
   }
+  if (attempt >= 60) throw new Error('the bench topics have no leaders after 30 s');
   await new Promise((r) => setTimeout(r, 500));
 }
 
