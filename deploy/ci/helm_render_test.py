@@ -252,6 +252,7 @@ def check_render(name, docs, values):
         check(not by_kind.get("ServiceMonitor"), f"{name}: ServiceMonitor rendered although disabled")
     check_listeners(name, by_kind, names, values, existing)
     check_http_api(name, by_kind, values)
+    check_console(name, by_kind, values)
     sim = values["services"].get("smsc-simulator") or {}
     check(("Deployment", "rel-smshub-smsc-simulator") in names if sim.get("enabled") else ("Deployment", "rel-smshub-smsc-simulator") not in names,
           f"{name}: smsc-simulator Deployment presence does not follow services.smsc-simulator.enabled")
@@ -433,6 +434,21 @@ def check_http_api(name, by_kind, values):
         check(len(ext) == 1 and [p["port"] for p in ext[0]["spec"]["ports"]] == [8080], f"{name}: http-api external Service missing or not on 8080")
     else:
         check(not ext, f"{name}: http-api external Service rendered although externalService.enabled is false")
+
+
+def check_console(name, by_kind, values):
+    """The console (issue 20): its sessions sealed with CONSOLE_SESSION_KEY from a Secret, so its replicas
+    need no session affinity."""
+    w = workload_values(values, "console")
+    if not w.get("enabled", True):
+        return
+    deps = [d for d in by_kind.get("Deployment", []) if d["metadata"]["name"] == "rel-smshub-console"]
+    if not check(len(deps) == 1, f"{name}: no console Deployment"):
+        return
+    env = {e["name"]: e for e in deps[0]["spec"]["template"]["spec"]["containers"][0].get("env") or []}
+    key = env.get("CONSOLE_SESSION_KEY", {})
+    check("secretKeyRef" in (key.get("valueFrom") or {}),
+          f"{name}: console has no CONSOLE_SESSION_KEY from a Secret (its replicas would not share sessions)")
 
 
 def check_notes(chart, values_file, name):

@@ -137,7 +137,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/')) return;
     reply.header('cache-control', 'no-store');
-    req.session = sessions.get(cookieOf(req, cookieName(deps.tls)));
+    const found = sessions.get(cookieOf(req, cookieName(deps.tls)));
+    req.session = found?.session;
+    // A sealed session whose last use moved on: the browser keeps the newer cookie.
+    if (found?.cookie) setCookie(reply, deps, found.cookie, deps.maxAgeSeconds);
     if (req.method === 'GET' || req.method === 'HEAD') return;
     // Mutations: same origin only, and the session's CSRF token (sign-in has no session yet: origin only).
     const origin = req.headers.origin;
@@ -171,9 +174,9 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     }
     if (!CONSOLE_ROLES.includes(role))
       throw new ConsoleError(403, 'this token cannot sign in to the console');
-    if (req.session) sessions.delete(req.session.id);
-    const s = sessions.create(token, role);
-    setCookie(reply, deps, s.id, deps.maxAgeSeconds);
+    if (req.session) sessions.delete(req.session);
+    const { session: s, cookie } = sessions.create(token, role);
+    setCookie(reply, deps, cookie, deps.maxAgeSeconds);
     req.log.info({ role }, 'console sign-in');
     return { ...capabilitiesOf(role), csrf: s.csrf };
   });
@@ -182,7 +185,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
     return { ...capabilitiesOf(s.role), csrf: s.csrf };
   });
   app.delete('/api/session', async (req, reply) => {
-    if (req.session) sessions.delete(req.session.id);
+    if (req.session) sessions.delete(req.session);
     setCookie(reply, deps, '', 0);
     return { ok: true };
   });

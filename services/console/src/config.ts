@@ -1,4 +1,5 @@
 import { envBoolean, envHost, envInt, envString } from '@smshub/config';
+import { parseSessionKeys } from './session.js';
 
 /** The console's own environment variables (merged with the shared HTTP/log/OTel ones by runService). */
 export const consoleEnv = {
@@ -22,6 +23,23 @@ export const consoleEnv = {
   CONSOLE_SESSION_IDLE_MINUTES: envInt({ min: 1, max: 24 * 60, default: 30 }),
   /** A session ends this long after sign-in, used or not (hours). */
   CONSOLE_SESSION_MAX_HOURS: envInt({ min: 1, max: 7 * 24, default: 12 }),
+  /**
+   * Base64 key(s) of 32 bytes, comma-separated: sessions are sealed into the cookie with the first, opened
+   * with any (rotation), so every replica with the same keys serves any browser and a restart signs nobody
+   * out. Unset: sessions live in the process's memory (one replica, or session affinity). A secret.
+   */
+  CONSOLE_SESSION_KEY: envString()
+    .superRefine((v, ctx) => {
+      try {
+        parseSessionKeys(v);
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: (err as Error).message.replace(/^CONSOLE_SESSION_KEY:? ?/, ''),
+        });
+      }
+    })
+    .optional(),
   /** The built web application (vite build output); default services/console/dist/web. */
   CONSOLE_ASSETS_DIR: envString().optional(),
 };

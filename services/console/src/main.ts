@@ -6,6 +6,7 @@ import { Assets } from './assets.js';
 import { Backends } from './backends.js';
 import { consoleEnv } from './config.js';
 import { createConsoleServer } from './server.js';
+import { parseSessionKeys } from './session.js';
 
 await runService({
   service: 'console',
@@ -14,6 +15,7 @@ await runService({
     const c = ctx.config;
     if (Boolean(c.CONSOLE_TLS_CERT_FILE) !== Boolean(c.CONSOLE_TLS_KEY_FILE))
       throw new Error('CONSOLE_TLS_CERT_FILE and CONSOLE_TLS_KEY_FILE must be set together');
+    const sessionKeys = c.CONSOLE_SESSION_KEY ? parseSessionKeys(c.CONSOLE_SESSION_KEY) : undefined;
     // src/main.ts and the bundle dist/main.js both sit one level under the package.
     const here = path.dirname(fileURLToPath(import.meta.url));
     const assets = new Assets(c.CONSOLE_ASSETS_DIR ?? path.resolve(here, '../dist/web'));
@@ -35,6 +37,7 @@ await runService({
         port: c.CONSOLE_PORT,
         idleMs: c.CONSOLE_SESSION_IDLE_MINUTES * 60_000,
         maxMs: c.CONSOLE_SESSION_MAX_HOURS * 3_600_000,
+        ...(sessionKeys ? { sessionKeys } : {}),
         ...(c.CONSOLE_TLS_CERT_FILE && c.CONSOLE_TLS_KEY_FILE
           ? {
               https: {
@@ -50,6 +53,9 @@ await runService({
     });
     ctx.lifecycle.onShutdown('console http', () => server.stop());
     const { port } = await server.start();
-    ctx.logger.info({ port, tls: Boolean(c.CONSOLE_TLS_CERT_FILE) }, 'console listening');
+    ctx.logger.info(
+      { port, tls: Boolean(c.CONSOLE_TLS_CERT_FILE), sessions: sessionKeys ? 'sealed' : 'memory' },
+      'console listening',
+    );
   },
 });

@@ -5,7 +5,7 @@ import type { Logger } from '@smshub/logging';
 import { registerApi } from './api.js';
 import type { Assets } from './assets.js';
 import { type Backends, ConsoleError } from './backends.js';
-import { SessionStore } from './session.js';
+import { MemorySessions, SealedSessions, type SessionStore } from './session.js';
 
 export interface ConsoleOptions {
   host: string;
@@ -13,6 +13,11 @@ export interface ConsoleOptions {
   https?: { cert: Buffer; key: Buffer };
   idleMs: number;
   maxMs: number;
+  /**
+   * CONSOLE_SESSION_KEY's keys: sessions sealed into the cookie (any replica with the same keys serves any
+   * browser); none: sessions in this process's memory.
+   */
+  sessionKeys?: Buffer[];
 }
 
 export interface ConsoleServer {
@@ -47,7 +52,10 @@ export function createConsoleServer(deps: {
     bodyLimit: 256 * 1024,
     ...(options.https ? { https: options.https } : {}),
   }) as unknown as FastifyInstance;
-  const sessions = new SessionStore({ idleMs: options.idleMs, maxMs: options.maxMs });
+  const limits = { idleMs: options.idleMs, maxMs: options.maxMs };
+  const sessions: SessionStore = options.sessionKeys?.length
+    ? new SealedSessions(options.sessionKeys, limits)
+    : new MemorySessions(limits);
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('content-security-policy', CSP);

@@ -20,6 +20,12 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createLogger } from '@smshub/logging';
+import { Assets } from '../src/assets.js';
+import { Backends } from '../src/backends.js';
+import { createConsoleServer, type ConsoleServer } from '../src/server.js';
 import { launchBrowser, startConsoleHub, type ConsoleHub } from './browser.js';
 
 let db: TestDatabase | undefined;
@@ -522,4 +528,58 @@ describe('console', { timeout: 180_000 }, () => {
       await text(finance.getByRole('alert')).toContain('cannot open Dead letters');
     },
   );
+  it('replicas sharing CONSOLE_SESSION_KEY serve one sign-in (sealed sessions); another key does not open it', async () => {
+    const started: Array<{ server: ConsoleServer; backends: Backends }> = [];
+    const replica = async (keys: Buffer[]) => {
+      const backends = new Backends({ admin: `127.0.0.1:${ch!.hub.ports.admin}` });
+      const server = createConsoleServer({
+        options: { host: '127.0.0.1', port: 0, idleMs: 60_000, maxMs: 3_600_000, sessionKeys: keys },
+        backends,
+        assets: new Assets(path.join(import.meta.dirname, '../dist/web')),
+        logger: createLogger({ service: 'console-test', level: 'warn' }),
+      });
+      started.push({ server, backends });
+      const { port } = await server.start();
+      return `http://127.0.0.1:${port}`;
+    };
+    try {
+      const key = randomBytes(32);
+      const [a, b, other] = [await replica([key]), await replica([key]), await replica([randomBytes(32)])];
+      const signIn = await fetch(`${a}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: ch!.tokens.operations }),
+      });
+      expect(signIn.status).toBe(200);
+      const { csrf } = (await signIn.json()) as { csrf: string };
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
+      expect(cookie).toMatch(/^smshub_console=s1\./);
+      expect(cookie).not.toContain(ch!.tokens.operations);
+
+      // Replica b knows the session it never saw: same role, same CSRF token, and the token works there.
+      const there = await fetch(`${b}/api/session`, { headers: { cookie } });
+      expect(there.status).toBe(200);
+      expect(await there.json()).toMatchObject({ role: 'operations', csrf });
+      const connectors = await fetch(`${b}/api/connectors`, { headers: { cookie } });
+      expect(connectors.status).toBe(200);
+      // A mutation on b needs the CSRF token a gave out.
+      const without = await fetch(`${b}/api/session`, { method: 'DELETE', headers: { cookie } });
+      expect(without.status).toBe(403);
+
+      // A replica with another key: not signed in.
+      expect((await fetch(`${other}/api/session`, { headers: { cookie } })).status).toBe(401);
+      // Sign-out on b clears the cookie.
+      const out = await fetch(`${b}/api/session`, {
+        method: 'DELETE',
+        headers: { cookie, 'x-csrf-token': csrf },
+      });
+      expect(out.status).toBe(200);
+      expect(out.headers.get('set-cookie')).toMatch(/^smshub_console=;.*Max-Age=0/);
+    } finally {
+      for (const r of started) {
+        await r.server.stop();
+        r.backends.close();
+      }
+    }
+  });
 });
