@@ -37,8 +37,10 @@ describe('trace context of consumed records', () => {
       consumers.push(consumer);
       if (mode === 'batch') consumer.onBatch(codec, (rs) => rs.forEach((r) => got.set(r.value.id, r)));
       else consumer.on(codec, (r) => void got.set(r.value.id, r));
-      await producer.produceRaw(topic!, 'plain', codec.encode({ id: 'plain', n: 1 }), { noTrace: true });
-      await producer.produceRaw(topic!, 'traced', codec.encode({ id: 'traced', n: 2 }), {
+      await producer.produceRaw(topic!, 'plain', Buffer.from(codec.encode({ id: 'plain', n: 1 })), {
+        noTrace: true,
+      });
+      await producer.produceRaw(topic!, 'traced', Buffer.from(codec.encode({ id: 'traced', n: 2 })), {
         noTrace: true,
         headers: { traceparent: `00-${TRACE_ID}-${SPAN_ID}-01` },
       });
