@@ -21,7 +21,14 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
-import { createKafka, TypedConsumer, TypedProducer, type ConsumerOptions } from '@smshub/kafka';
+import {
+  createKafka,
+  TypedConsumer,
+  TypedProducer,
+  type BatchHandler,
+  type ConsumerOptions,
+  type TopicCodec,
+} from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
 import { ConnectorStore } from '../src/connector-store.js';
 import { createEgressCore } from '../src/core.js';
@@ -117,8 +124,16 @@ try {
   }
   const { port } = await fromDriver<{ port: number }>((m) => typeof m['port'] === 'number');
   await producer.connect();
+  // Batches handed to egress's batch handlers (sms.routed.v1), counted over the load window.
+  let batches = 0;
   const consumer = (o: Omit<ConsumerOptions, 'producer'>) => {
     const c = new TypedConsumer(kafka, logger, { ...o, producer });
+    const onBatch = c.onBatch.bind(c);
+    c.onBatch = <T>(codec: TopicCodec<T>, handler: BatchHandler<T>) =>
+      onBatch(codec, (records) => {
+        if (counting) batches++;
+        return handler(records);
+      });
     consumers.push(c);
     return retryStart(c);
   };
@@ -159,7 +174,14 @@ try {
       batchConcurrency: 500,
       drainMs: 2000,
       groupId: `${tag}-egress`,
-      consumer: { partitionsConsumedConcurrently: 6 },
+      // EGRESS_FLOW_FETCH_WAIT_MS / EGRESS_FLOW_PARTITIONS replace the routed consumer's fetch wait (core
+      // default 50 ms) and EGRESS_PARTITION_CONCURRENCY (6), to compare.
+      consumer: {
+        partitionsConsumedConcurrently: Number(process.env['EGRESS_FLOW_PARTITIONS'] ?? 6),
+        ...(process.env['EGRESS_FLOW_FETCH_WAIT_MS']
+          ? { maxWaitMs: Number(process.env['EGRESS_FLOW_FETCH_WAIT_MS']) }
+          : {}),
+      },
     },
     logger,
     producer,
@@ -249,6 +271,9 @@ try {
       `${(tx / n).toFixed(3)} transactions/msg; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; ` +
       `load ${load0.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}; ${sessions}x${window}; ` +
       `SMSC submits ${r.submits['submits']}, receipts acked ${r.submits['receiptsAcked']}`,
+  );
+  console.log(
+    `egress flow: ${batches} routed batches (${(n / Math.max(1, batches)).toFixed(1)} messages each)`,
   );
   console.log(
     `egress flow: Kafka requests per message: ${[...requests]
