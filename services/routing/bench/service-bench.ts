@@ -36,10 +36,12 @@ import { importPrefixCsv } from '../src/prefix-import.js';
 
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const logger = createLogger({ service: 'routing-bench', level: 'warn' });
+// ROUTING_BENCH_PARTITIONS: partitions of the message topics (2; the hub's have 6).
+const partitions = Number(process.env['ROUTING_BENCH_PARTITIONS'] ?? 2);
 const topicsOf = (suffix: string) => ({
-  submitted: { ...registry.submitted, name: `bench_submitted_${suffix}`, partitions: 2 },
-  routed: { ...registry.routed, name: `bench_routed_${suffix}`, partitions: 2 },
-  rejected: { ...registry.rejected, name: `bench_rejected_${suffix}`, partitions: 2 },
+  submitted: { ...registry.submitted, name: `bench_submitted_${suffix}`, partitions },
+  routed: { ...registry.routed, name: `bench_routed_${suffix}`, partitions },
+  rejected: { ...registry.rejected, name: `bench_rejected_${suffix}`, partitions },
   configChanges: { ...registry.configChanges, name: `bench_config_${suffix}`, partitions: 1 },
   deliveryStats: { ...registry.deliveryStats, name: `bench_stats_${suffix}`, partitions: 1 },
 });
