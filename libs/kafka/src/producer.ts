@@ -1,7 +1,16 @@
 import type { Kafka, Message, Producer, RecordMetadata, TopicMessages } from 'kafkajs';
 import { pinningPartitioner } from './partitioner.js';
 import type { Logger } from '@smshub/logging';
-import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import {
+  isSpanContextValid,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type SpanOptions,
+} from '@opentelemetry/api';
 import { counter, histogram, injectTraceHeaders } from '@smshub/telemetry';
 import { ProduceOutcomeUnknownError, ProduceTimeoutError, ProducerClosedError } from './errors.js';
 import { parentFor } from './trace-link.js';
@@ -158,6 +167,8 @@ export class TypedProducer {
    */
   private renew = false;
   private readonly log: Logger;
+  /** The PRODUCER span name and options of each topic (made once per topic instead of per record). */
+  private readonly spanOptions = new Map<string, { name: string; options: SpanOptions }>();
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
@@ -253,15 +264,22 @@ export class TypedProducer {
     let span: Span | undefined;
     if (!opts.noTrace) {
       const parent = opts.traceContext ?? parentFor(messageId);
-      span = tracer.startSpan(
-        `${topic} publish`,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic },
-        },
-        parent,
-      );
-      injectTraceHeaders(headers, trace.setSpan(parent, span));
+      let named = this.spanOptions.get(topic);
+      if (!named) {
+        named = {
+          name: `${topic} publish`,
+          options: {
+            kind: SpanKind.PRODUCER,
+            attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic },
+          },
+        };
+        this.spanOptions.set(topic, named);
+      }
+      span = tracer.startSpan(named.name, named.options, parent);
+      // A no-op span with no trace (tracing off, none to continue) and no baggage: the propagators (W3C
+      // trace context and baggage, libs/telemetry) would write nothing, after a new context per record.
+      if (isSpanContextValid(span.spanContext()) || propagation.getBaggage(parent))
+        injectTraceHeaders(headers, trace.setSpan(parent, span));
     }
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = {

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace, TraceFlags } from '@opentelemetry/api';
 import { createLogger } from '@smshub/logging';
 import { createTestTopics, testKafkaBrokers, uniqueName, waitFor } from '@smshub/testing';
 import { createKafka, TypedConsumer, TypedProducer, type ConsumedRecord } from '../src/index.js';
 import { itemCodec, type Item } from './fixtures/json-codec.js';
 
 // The consumer reads no trace from a record without headers (it skips the propagators there, session 10):
-// a record with a traceparent header still carries its trace to both kinds of handler.
+// a record with a traceparent header still carries its trace to both kinds of handler. The producer writes
+// no trace headers when it has no trace and no baggage to carry (it skips the propagators there too), and
+// still writes them when it has.
 const logger = createLogger({ service: 'kafka-trace-test', level: 'error' });
 let kafka: Kafka;
 let producer: TypedProducer;
@@ -55,4 +57,31 @@ describe('trace context of consumed records', () => {
       });
     });
   }
+
+  it('writes trace headers when the record continues a trace or carries baggage, none otherwise', async () => {
+    const [topic] = await createTestTopics(['trace-produce']);
+    const codec = itemCodec(topic!);
+    const got = new Map<string, ConsumedRecord<Item>>();
+    const consumer = new TypedConsumer(kafka, logger, { groupId: uniqueName('trace'), producer });
+    consumers.push(consumer);
+    consumer.onBatch(codec, (rs) => rs.forEach((r) => got.set(r.value.id, r)));
+    const traced = trace.setSpanContext(context.active(), {
+      traceId: TRACE_ID,
+      spanId: SPAN_ID,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: true,
+    });
+    const withBaggage = propagation.setBaggage(
+      context.active(),
+      propagation.createBaggage({ tenant: { value: 'acme' } }),
+    );
+    await producer.produce(codec, { id: 'none', n: 1 });
+    await producer.produce(codec, { id: 'traced', n: 2 }, { traceContext: traced });
+    await producer.produce(codec, { id: 'baggage', n: 3 }, { traceContext: withBaggage });
+    await consumer.start();
+    await waitFor(() => got.size === 3, { what: 'the three records' });
+    expect(got.get('none')!.headers).toEqual({});
+    expect(String(got.get('traced')!.headers['traceparent'])).toMatch(new RegExp(`^00-${TRACE_ID}-`));
+    expect(String(got.get('baggage')!.headers['baggage'])).toBe('tenant=acme');
+  });
 });
