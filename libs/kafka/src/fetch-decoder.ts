@@ -40,10 +40,14 @@ const MessageSetDecoder = require('kafkajs/src/protocol/messageSet/decoder.js') 
   d: DecoderLike,
   size: number,
 ) => Promise<unknown[]>;
-const fetchV11 = require('kafkajs/src/protocol/requests/fetch/v11/response.js') as ResponseLike;
 const fetchRequests = require('kafkajs/src/protocol/requests/fetch/index.js') as {
   protocol: (opts: { version: number }) => (args: unknown) => { response: ResponseLike };
 };
+// v11's modules through kafkajs's own lazy `require('./v11/...')`, not required from here: Node remembers a
+// relative require (its fast path) only when that require loaded the file. Loaded first from here, every
+// Fetch request kafkajs builds resolved both files again (paths, package.json reads): 6-10 CPU-µs per fetch
+// instead of under 1 (task E, session 10; require-fast-path.spec.ts).
+const fetchV11 = fetchRequests.protocol({ version: 11 })({ topics: [] }).response;
 
 const MAGIC_OFFSET = 16;
 const RECORD_BATCH_OVERHEAD = 49;
