@@ -6,6 +6,7 @@
 // PostgreSQL backend (/proc/<pid>/stat: PostgreSQL must run on this machine) per message, and the row
 // size. Prints figures; not a test.
 //   npx tsx --conditions=@smshub/source services/dlr/bench/state-bench.ts [rounds=6] [batches=40]   (needs DATABASE_URL)
+// DLR_STATE_BENCH_FORMATS=compact runs one format only; DLR_STATE_BENCH_FILLFACTOR=50 sets the table's fillfactor.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
@@ -36,6 +37,10 @@ for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
     await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrations, f));
 }
 await migrate(pool, { dir: migrations });
+// DLR_STATE_BENCH_FILLFACTOR: another fillfactor for dlr_messages than the migrations' (room for HOT updates)
+const fillfactor = process.env['DLR_STATE_BENCH_FILLFACTOR'];
+if (fillfactor) await pool.query(`ALTER TABLE dlr_messages SET (fillfactor = ${Number(fillfactor)})`);
+const formats = (process.env['DLR_STATE_BENCH_FORMATS'] ?? 'jsonb,compact').split(',') as Format[];
 const pid = (await pool.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
 const ticks = (): number => {
   const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -111,7 +116,8 @@ function row(id: string, ctx: Buffer, state: MessageState, revision: number, for
     revision,
     new Date(state.submittedAt ?? now),
     state.finalNotified ? new Date(now) : null,
-    state.finalNotified ? null : new Date(now + 48 * 3_600_000),
+    // as expiryDeadline: from the submit time, so the routed update leaves the indexed column alone (HOT)
+    state.finalNotified ? null : new Date((state.submittedAt ?? now) + 48 * 3_600_000),
     new Date(now),
     ctx,
     format === 'jsonb' ? JSON.stringify(state) : null,
@@ -157,7 +163,7 @@ async function messages(format: Format): Promise<void> {
 
 const n = BATCH * BATCHES;
 for (let round = 0; round < ROUNDS; round++) {
-  const order: Format[] = round % 2 === 0 ? ['jsonb', 'compact'] : ['compact', 'jsonb'];
+  const order = round % 2 === 0 ? formats : [...formats].reverse();
   for (const format of order) {
     await pool.query('TRUNCATE dlr_messages');
     const c0 = process.cpuUsage();
@@ -165,6 +171,9 @@ for (let round = 0; round < ROUNDS; round++) {
     await messages(format);
     const c = process.cpuUsage(c0);
     const p = ticks() - p0;
+    const hot = await pool.query<{ upd: string; hot: string }>(
+      `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'dlr_messages'`,
+    );
     const size = await pool.query<{ row: number; state: number }>(
       `SELECT avg(pg_column_size(m.*))::int AS row,
               avg(coalesce(pg_column_size(m.state_json), pg_column_size(m.state)))::int AS state FROM dlr_messages m`,
@@ -172,7 +181,8 @@ for (let round = 0; round < ROUNDS; round++) {
     const s = size.rows[0];
     console.log(
       `round ${round + 1} ${format.padEnd(8)} client ${((c.user + c.system) / n).toFixed(1)} µs/msg, ` +
-        `backend ${(p / n).toFixed(1)} µs/msg (1 insert + 2 loads + 2 updates), row ${s?.row} B, state ${s?.state} B`,
+        `backend ${(p / n).toFixed(1)} µs/msg (1 insert + 2 loads + 2 updates), row ${s?.row} B, state ${s?.state} B; ` +
+        `updates so far ${hot.rows[0]?.upd}, HOT ${hot.rows[0]?.hot}`,
     );
   }
 }
