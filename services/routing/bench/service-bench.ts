@@ -17,6 +17,9 @@
 // the running hub: small fetches, small batches) instead of as a backlog before it starts; the CPU figure is
 // then the routing process's per message at that rate. ROUTING_BENCH_VELOCITY=0 leaves out the velocity rule
 // (and so the firewall windows' statement per batch), as in the demo configuration `npm run bench` uses.
+// ROUTING_BENCH_PARTITIONS (2; the hub's topics have 6), ROUTING_BENCH_FETCH_WAIT_MS and
+// ROUTING_BENCH_FETCH_MIN_BYTES (main.ts's defaults otherwise) to compare; ROUTING_BENCH_PROFILE=FILE writes a
+// V8 CPU profile of the measured window only (with ROUTING_BENCH_BUNDLED=1 the bundle has a source map).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
