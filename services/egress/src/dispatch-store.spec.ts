@@ -6,8 +6,16 @@ import { DispatchStore, partKey } from './dispatch-store.js';
 function fakePool(rows: { message_id: string; part_number: number }[]) {
   const reads: string[][] = [];
   const pool = {
-    query: async (_sql: string, params: [string[], number[]]) => {
-      reads.push(params[0].map((id, i) => `${id}/${params[1][i]}`));
+    query: async (_sql: string, params: [string, string]) => {
+      // The key columns come as array literals ('{"a","b"}', '{1,2}': uuids hold no quote or comma).
+      const list = (literal: string): string[] =>
+        literal
+          .slice(1, -1)
+          .split(',')
+          .map((e) => e.replace(/^"|"$/g, ''));
+      const ids = list(params[0]);
+      const parts = list(params[1]);
+      reads.push(ids.map((id, i) => `${id}/${parts[i]}`));
       await new Promise((r) => setTimeout(r, 5));
       return {
         rows: rows.map((r) => ({

@@ -158,7 +158,12 @@ export class DispatchStore {
              AND r.heartbeat_at > now() - make_interval(secs => $4::double precision / 1000))) AS held
        FROM egress_part_dispatch d JOIN unnest($1::uuid[], $2::int[]) AS k(message_id, part_number)
          ON d.message_id = k.message_id AND d.part_number = k.part_number`,
-      [keys.map((k) => k.messageId), keys.map((k) => k.partNumber), this.replica, this.ownerStaleMs],
+      [
+        arrayLiteral(keys, (k) => k.messageId),
+        arrayLiteral(keys, (k) => k.partNumber),
+        this.replica,
+        this.ownerStaleMs,
+      ],
     );
     for (const r of rows) {
       found.set(partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) }), {
