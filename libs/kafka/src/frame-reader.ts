@@ -46,8 +46,12 @@ const defaultSocketFactory = (require('kafkajs/src/network/socketFactory.js') as
 const KEEP_ALIVE_DELAY_MS = 60_000;
 /** Reads before a response's length is known go here; also the largest response copied out of it. */
 export const SCRATCH_BYTES = 64 * 1024;
-/** The largest response given a Buffer of its own up front (a fetch is at most its maxBytes, 1 MiB here). */
-export const FRAME_MAX_BYTES = 512 * 1024 * 1024;
+/**
+ * The largest response given a Buffer of its own up front. A fetch is about its maxBytes (1 MiB here; more
+ * only for a first record batch above the limit); a larger prefix is more likely not Kafka at all (a TLS
+ * alert read as a length is 352 MB), and then the socket goes on as kafkajs did, chunk by chunk.
+ */
+export const FRAME_MAX_BYTES = 64 * 1024 * 1024;
 
 let scratch: Buffer | null = null;
 function scratchBuffer(): Buffer {
