@@ -23,7 +23,7 @@ import {
   type IdEvidence,
   type IdKey,
 } from './message-id.js';
-import { parseReceiptText } from './receipt-text.js';
+import { receiptTextId } from './receipt-text.js';
 import { normaliseReceipt } from './status.js';
 import {
   applyEvent,
@@ -109,6 +109,8 @@ export class Correlator {
   private parkSeq = 0;
   /** Each receipt is normalised (its text parsed) once, however often it is looked at. */
   private readonly normalisedOf = new WeakMap<Receipt, NormalisedReceipt>();
+  /** The id in each receipt's text (null: none), parsed once per receipt object (it is asked for several times). */
+  private readonly textIds = new WeakMap<Receipt, string | null>();
 
   constructor(config: Partial<CorrelatorConfig> & Pick<CorrelatorConfig, 'idSetting'>) {
     this.config = { ...DEFAULT_CORRELATOR_CONFIG, ...config };
@@ -332,7 +334,10 @@ export class Correlator {
   }
 
   private textIdOf(receipt: Receipt): string | undefined {
-    return receipt.text === undefined ? undefined : parseReceiptText(receipt.text).id;
+    if (receipt.text === undefined) return undefined;
+    let id = this.textIds.get(receipt);
+    if (id === undefined) this.textIds.set(receipt, (id = receiptTextId(receipt.text) ?? null));
+    return id ?? undefined;
   }
 
   private lookup(connectorId: string, keys: readonly IdKey[]): IndexEntry | undefined {

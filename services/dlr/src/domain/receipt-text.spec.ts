@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReceiptDate, parseReceiptText } from './receipt-text.js';
+import { parseReceiptDate, parseReceiptText, receiptTextId } from './receipt-text.js';
 
 describe('parseReceiptText', () => {
   it('parses the Appendix B layout', () => {
@@ -55,5 +55,24 @@ describe('receipt dates in a supplier time zone', () => {
     expect(parseReceiptText('id:1 done date:2607011200 stat:DELIVRD', 'Asia/Kolkata').doneDate).toBe(
       Date.UTC(2026, 6, 1, 6, 30),
     );
+  });
+});
+
+describe('receiptTextId', () => {
+  it('gives the id of the text just parsed and of any other text, and none when there is none', () => {
+    const a = 'id:abc123 stat:DELIVRD err:000 text:hi';
+    const b = 'ID:XYZ stat:UNDELIV';
+    expect(parseReceiptText(a).stat).toBe('DELIVRD');
+    expect(receiptTextId(a)).toBe('abc123'); // the one just parsed
+    expect(receiptTextId(b)).toBe('XYZ'); // parsed now
+    expect(receiptTextId(a)).toBe('abc123'); // parsed again: b was the last
+    expect(receiptTextId('stat:DELIVRD')).toBeUndefined();
+    expect(receiptTextId(b)).toBe('XYZ');
+  });
+
+  it('is not answered from a text whose parse failed', () => {
+    const t = 'id:first done date:2607011200 stat:DELIVRD';
+    expect(() => parseReceiptText(t, 'No/Such_Zone')).toThrow();
+    expect(receiptTextId(t)).toBe('first');
   });
 });

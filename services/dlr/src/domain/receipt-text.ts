@@ -17,6 +17,8 @@ export interface ReceiptTextFields {
 }
 
 const KEY = /(?:^|\s)(id|sub|dlvrd|submit date|done date|stat|err|text)\s*:/gi;
+const KEYS = ['id', 'sub', 'dlvrd', 'submit date', 'done date', 'stat', 'err', 'text'] as const;
+const TEXT = KEYS.indexOf('text');
 
 /**
  * YYMMDDhhmm or YYMMDDhhmmss (years 2000-2099) -> epoch ms; undefined when malformed. The digits are
@@ -46,18 +48,22 @@ function parseWallClock(value: string): number | undefined {
 
 /** Parse a receipt text; dates are read in `timeZone` (IANA name, default UTC). */
 export function parseReceiptText(text: string, timeZone = 'UTC'): ReceiptTextFields {
-  const hits: { key: string; start: number; end: number }[] = [];
-  for (const m of text.matchAll(KEY)) {
-    const key = (m[1] ?? '').toLowerCase();
-    hits.push({ key, start: m.index, end: m.index + m[0].length });
-    if (key === 'text') break;
+  // the keys' positions as flat numbers (key index in KEYS, start, end) from one exec loop: no iterator
+  // and no object per key (a receipt's text is parsed for every receipt consumed)
+  const hits: number[] = [];
+  KEY.lastIndex = 0;
+  for (let m = KEY.exec(text); m !== null; m = KEY.exec(text)) {
+    const key = (KEYS as readonly string[]).indexOf((m[1] ?? '').toLowerCase());
+    hits.push(key, m.index, m.index + m[0].length);
+    if (key === TEXT) break;
   }
+  KEY.lastIndex = 0;
   const out: ReceiptTextFields = {};
-  hits.forEach((hit, i) => {
-    const next = hits[i + 1];
-    const raw = text.slice(hit.end, next === undefined ? text.length : next.start);
-    const value = hit.key === 'text' ? raw.replace(/^\s/, '') : raw.trim();
-    switch (hit.key) {
+  for (let i = 0; i < hits.length; i += 3) {
+    const key = KEYS[hits[i]!];
+    const raw = text.slice(hits[i + 2]!, i + 3 < hits.length ? hits[i + 4]! : text.length);
+    const value = key === 'text' ? raw.replace(/^\s/, '') : raw.trim();
+    switch (key) {
       case 'id':
         if (value !== '') out.id = value;
         break;
@@ -87,6 +93,18 @@ export function parseReceiptText(text: string, timeZone = 'UTC'): ReceiptTextFie
         out.text = value;
         break;
     }
-  });
+  }
+  lastText = text; // only once parsed whole (a bad time zone throws above)
+  lastId = out.id;
   return out;
+}
+
+// The text and id of the last text parsed: a receipt's text is parsed to normalise it and then asked for
+// its id (receiptTextId), which then costs no second parse.
+let lastText: string | undefined;
+let lastId: string | undefined;
+
+/** The `id:` field of a receipt text (parseReceiptText(text).id), without parsing again the text just parsed. */
+export function receiptTextId(text: string): string | undefined {
+  return text === lastText ? lastId : parseReceiptText(text).id;
 }
