@@ -21,6 +21,15 @@ describe('arrayLiteral', () => {
     expect(arrayLiteralOf(['é€', 'tab\tin'])).toBe('{"é€","tab\tin"}');
   });
 
+  it('quotes the strings before the first one that needs escaping or a non-string, as it quotes the rest', () => {
+    expect(arrayLiteralOf(['a', 'b c', 'say "hi"', 'd'])).toBe('{"a","b c","say \\"hi\\"","d"}');
+    expect(arrayLiteralOf(['a', '', null, 'b'])).toBe('{"a","",NULL,"b"}');
+    expect(arrayLiteralOf(['a', 'b', 7])).toBe('{"a","b",7}');
+    expect(arrayLiteralOf(['x\\y', 'a'])).toBe('{"x\\\\y","a"}');
+    expect(arrayLiteralOf([null, 'a'])).toBe('{NULL,"a"}');
+    expect(arrayLiteralOf([''])).toBe('{""}');
+  });
+
   it('takes column values through the getter, in order', () => {
     const rows = [
       ['a', 1],
