@@ -88,6 +88,14 @@ describe('trace headers', () => {
     expect(sc.traceState?.get('vendor')).toBe('x');
   });
 
+  it('finds a header written in another case (Kafka names are case-sensitive, W3C names lower-case)', () => {
+    const ctx = extractTraceContext({
+      TraceParent: Buffer.from('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'),
+      other: 'x',
+    });
+    expect(currentTraceId(ctx)).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
   it('yields no trace for missing or garbage headers', () => {
     expect(currentTraceId(extractTraceContext(undefined))).toBeUndefined();
     expect(currentTraceId(extractTraceContext({ traceparent: 'nonsense' }))).toBeUndefined();

@@ -113,8 +113,9 @@ const getter: TextMapGetter<InHeaders> = {
     // Kafka header names are case-sensitive; W3C names are lower-case, accept any case.
     const direct = carrier[key];
     if (direct !== undefined) return headerText(direct);
-    const found = Object.keys(carrier).find((k) => k.toLowerCase() === key);
-    return found === undefined ? undefined : headerText(carrier[found]);
+    // A missing header (baggage, tracestate) is looked for on every record: no array per lookup.
+    for (const k in carrier) if (k.toLowerCase() === key) return headerText(carrier[k]);
+    return undefined;
   },
 };
 
