@@ -49,7 +49,7 @@ export class TopicKeyError extends Error {
 }
 
 /** The part of a ts-proto message object the registry uses. */
-interface ProtoCodec<T> {
+export interface ProtoCodec<T> {
   encode(message: T, writer?: BinaryWriter): { finish(): Uint8Array };
   decode(input: Uint8Array): T;
 }
@@ -62,9 +62,10 @@ let writer = new BinaryWriter();
  * Encodes with one writer shared by every topic (encoding is synchronous, so never two at once): a new
  * writer starts at 128 bytes and doubles, copying, up to the record's size, for every record (a 300-byte
  * SmsDispatched: 6 -> 2.6 CPU-µs). `finish()` copies the bytes out and resets it. A writer left mid-record
- * by a throwing encode, or grown past WRITER_KEEP_BYTES, is replaced.
+ * by a throwing encode, or grown past WRITER_KEEP_BYTES, is replaced. Exported for services encoding
+ * messages that are not topic records (e.g. a MessageContext stored in a row).
  */
-function encodeShared<T>(codec: ProtoCodec<T>, value: T): Uint8Array {
+export function encodeShared<T>(codec: ProtoCodec<T>, value: T): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = codec.encode(value, writer).finish();

@@ -49,6 +49,7 @@ import {
 } from './mapping.js';
 import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLatency } from './metrics.js';
 import { insertUnnest, lockMessages, type TypedColumn } from './sql.js';
+import { asBuffer, encodeBuffer } from './encode.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 import { RerouteOrders, rerouteTermsOf, type RerouteOrder } from './reroute.js';
 import { packState, STORED_STATE, unpackState, type StoredState } from './stored-state.js';
@@ -379,7 +380,7 @@ export class Aggregator {
               m.revision += 1;
               const d = this.delivery(out.notification, state, m.ctx, m.revision, now, input.errorMessage);
               // encoded once: the same bytes go to Kafka and to the timeline
-              const bytes = Buffer.from(this.deps.topics.delivery.encode(d));
+              const bytes = asBuffer(this.deps.topics.delivery.encode(d));
               deliveries.push(d);
               encoded.push({ key: this.deps.topics.delivery.key(d), hubId: input.hubId, bytes });
               timeline.push(
@@ -538,7 +539,7 @@ export class Aggregator {
       final && state.finalAt !== undefined ? new Date(state.finalAt) : null,
       final ? null : new Date(expiryDeadline(state, expiryConfig)),
       new Date(now),
-      m.ctxBytes ?? Buffer.from(MessageContext.encode(ctx).finish()),
+      m.ctxBytes ?? encodeBuffer(MessageContext, ctx),
       whole ? JSON.stringify(state) : null,
       whole ? null : packState(state, accountId),
     ];

@@ -30,6 +30,7 @@ import type { DlrTopics } from './topics.js';
 import { customerError, toDispatch, toProtoStatus, toReceipt } from './mapping.js';
 import { parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
 import { insertRows, insertUnnest, type Queryable } from './sql.js';
+import { asBuffer, encodeBuffer } from './encode.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
 /** Parked receipts claimed per sweep transaction. */
@@ -155,9 +156,7 @@ export class Joiner {
             dispatch.attempt,
             new Date(dispatch.time),
             this.keysOf(d.connectorId, dispatch.supplierMessageId ?? ''),
-            Buffer.from(
-              MessageContext.encode(d.context ?? MessageContext.fromPartial({ messageId: hubId })).finish(),
-            ),
+            encodeBuffer(MessageContext, d.context ?? MessageContext.fromPartial({ messageId: hubId })),
             d.segments, // as the part state carried it (DISPATCH_REPLAY)
           ]);
         }
@@ -248,7 +247,7 @@ export class Joiner {
         recordKey: r.key,
         id: r.value.receiptId || `${r.topic}/${r.partition}/${r.offset}`,
         fromParked: false,
-        bytes: r.bytes ?? Buffer.from(this.deps.topics.receiptRaw.encode(r.value)),
+        bytes: r.bytes ?? asBuffer(this.deps.topics.receiptRaw.encode(r.value)),
       }));
       const receipts = await this.planReceipts(items, plan, this.deps.pool, now);
       await this.publish(plan);

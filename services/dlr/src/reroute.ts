@@ -10,6 +10,7 @@ import { SmsReroute, SmsRouted } from '@smshub/contracts';
 import type { TypedProducer } from '@smshub/kafka';
 import type { Logger } from '@smshub/logging';
 import type { RerouteDone, RerouteState } from './domain/reroute.js';
+import { asBuffer } from './encode.js';
 import { reroutesTotal } from './metrics.js';
 import type { Queryable } from './sql.js';
 import type { DlrTopics } from './topics.js';
@@ -97,7 +98,7 @@ export class RerouteOrders {
             ? { sendBefore: new Date(o.done.time + Math.floor(timeoutMs / 2)) }
             : {}),
         });
-        const encoded = Buffer.from(topic.encode(order));
+        const encoded = asBuffer(topic.encode(order));
         await this.deps.producer.produceRaw(topic.name, o.hubId, encoded, { messageId: o.hubId });
         rows.push(timelineRow(o.hubId, `rerouted/${order.attempt}`, 'rerouted', topic.name, now, encoded));
         reroutesTotal.inc({ connector: o.done.from, reason: order.failure });
