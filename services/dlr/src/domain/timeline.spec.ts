@@ -229,6 +229,41 @@ describe('applyEvent: duplicates and regressions', () => {
 });
 
 describe('applyEvent: multi-part', () => {
+  it('takes the connector of the latest final part (the first of equally late ones), and the failing part when one fails', () => {
+    const delivered = (at0: number, at1: number) =>
+      notes(
+        run([
+          submitted(2),
+          dispatch(0, { connectorId: 'c0' }),
+          dispatch(1, { connectorId: 'c1' }),
+          receipt(0, 'DELIVERED', at0),
+          receipt(1, 'DELIVERED', at1),
+        ]).outputs,
+      )[0];
+    expect(delivered(T0 + 5_000, T0 + 3_000)).toMatchObject({
+      connectorId: 'c0',
+      time: T0 + 5_000,
+      partsDelivered: 2,
+    });
+    expect(delivered(T0 + 3_000, T0 + 5_000)).toMatchObject({ connectorId: 'c1', time: T0 + 5_000 });
+    expect(delivered(T0 + 3_000, T0 + 3_000)).toMatchObject({ connectorId: 'c0', time: T0 + 3_000 });
+    const failed = notes(
+      run([
+        submitted(2),
+        dispatch(0, { connectorId: 'c0' }),
+        dispatch(1, { connectorId: 'c1' }),
+        receipt(0, 'DELIVERED', T0 + 5_000),
+        receipt(1, 'UNDELIVERABLE', T0 + 3_000, { err: '0x0b' }),
+      ]).outputs,
+    )[0];
+    expect(failed).toMatchObject({
+      status: 'UNDELIVERABLE',
+      connectorId: 'c1',
+      partsDelivered: 1,
+      time: T0 + 5_000,
+    });
+  });
+
   it('is DELIVERED only when all parts are, and final exactly once', () => {
     const { outputs, state } = run([
       submitted(2),

@@ -287,11 +287,20 @@ function settle(state: MessageState, time: number, config: TimelineConfig, outpu
   if (state.finalNotified) return;
   const final = isFinal(status);
   if (!final && (!config.notifyIntermediate || state.notified === status)) return;
-  // the part that decided the outcome gives err, connector and time
-  const decisive =
-    state.parts.find((p) => p.status === status && status !== 'DELIVERED') ??
-    [...state.parts].sort((a, b) => (b.finalAt ?? 0) - (a.finalAt ?? 0))[0];
-  const outcomeTime = final ? Math.max(...state.parts.map((p) => p.finalAt ?? time)) : time;
+  // the part that decided the outcome gives err, connector and time: the first part in that status (not
+  // for DELIVERED), else the first of the latest final ones. Loops, not find/sort/spread: settle runs for
+  // every event applied.
+  let decisive: PartState | undefined;
+  let latest: PartState | undefined;
+  let outcomeTime = final ? -Infinity : time;
+  let partsDelivered = 0;
+  for (const p of state.parts) {
+    if (decisive === undefined && p.status === status && status !== 'DELIVERED') decisive = p;
+    if (latest === undefined || (p.finalAt ?? 0) > (latest.finalAt ?? 0)) latest = p;
+    if (final) outcomeTime = Math.max(outcomeTime, p.finalAt ?? time);
+    if (p.status === 'DELIVERED') partsDelivered++;
+  }
+  decisive ??= latest;
   const n: DeliveryNotification = {
     hubMessageId: state.hubMessageId,
     status,
@@ -300,7 +309,7 @@ function settle(state: MessageState, time: number, config: TimelineConfig, outpu
     err: status === 'DELIVERED' || !final ? HUB_ERR.NONE : (decisive?.err ?? HUB_ERR.NONE),
     final,
     partsTotal: state.partsTotal,
-    partsDelivered: statuses.filter((s) => s === 'DELIVERED').length,
+    partsDelivered,
     time: outcomeTime,
   };
   if (state.accountId !== undefined) n.accountId = state.accountId;
