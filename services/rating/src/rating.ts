@@ -126,6 +126,12 @@ const LEFTOVERS_PER_ROUND = 500;
 /** How long after a load an unknown account triggers another load (a just-created account). */
 const UNKNOWN_ACCOUNT_RELOAD_MS = 5_000;
 
+/** A CDR's record to publish if its CDR is still unpublished. */
+interface ToPublish {
+  id: string;
+  bytes: Buffer;
+}
+
 interface Pending {
   row: CdrRow;
   bytes: Buffer;
@@ -161,6 +167,23 @@ export function createRating(deps: RatingDeps): Rating {
       }
     },
     keyOf: (row) => row.hubMessageId,
+    maxItems: MAX_CDRS_PER_TRANSACTION,
+  });
+  // The publications of those batches are grouped the same way: their CDRs' claims (rows of
+  // rating_cdrs_unpublished, locked and deleted) share one transaction per round, and the records go to
+  // Kafka together before it commits, instead of a BEGIN, a DELETE and a COMMIT per partition batch. Two
+  // batches naming the same CDR never share one (keyOf): the later one finds it claimed or published.
+  const publications = new GroupCommit<ToPublish, Set<string>>({
+    commit: (items) => {
+      const bytes = new Map<string, Buffer>();
+      for (const it of items) bytes.set(it.id, it.bytes);
+      return publishUnpublished(pool, [...bytes.keys()], async (claimed) => {
+        await Promise.all(
+          [...claimed].map((id) => producer.produceRaw(topics.rated.name, id, bytes.get(id)!)),
+        );
+      });
+    },
+    keyOf: (item) => item.id,
     maxItems: MAX_CDRS_PER_TRANSACTION,
   });
   const consumers: TypedConsumer[] = [];
@@ -337,11 +360,11 @@ export function createRating(deps: RatingDeps): Rating {
     // records are published here.
     const result = await cdrWrites.push([...pending.values()].map((p) => p.row));
 
-    const candidates = new Map<string, Buffer>();
+    const candidates: ToPublish[] = [];
     for (const id of result.inserted) {
       const p = pending.get(id);
       if (p === undefined) continue;
-      candidates.set(id, p.bytes);
+      candidates.push({ id, bytes: p.bytes });
       ratingMetrics.rated.inc({ status: p.status });
       if (p.status === 'RATED_STATUS_MISSING_RATE') {
         ratingMetrics.missingRate.inc();
@@ -378,16 +401,13 @@ export function createRating(deps: RatingDeps): Rating {
         // Not published as far as this transaction saw: either never (a crash between the CDR and Kafka's
         // ack), or being published right now by another batch (the message's other billable event, on
         // another topic or replica). publishUnpublished's row lock tells the two apart.
-        candidates.set(ex.hubMessageId, ex.record);
+        candidates.push({ id: ex.hubMessageId, bytes: ex.record });
         republish.add(ex.hubMessageId);
       }
     }
     balances.markDirty(result.debitedAccounts);
-    const published = await publishUnpublished(pool, [...candidates.keys()], async (claimed) => {
-      await Promise.all(
-        [...claimed].map((id) => producer.produceRaw(topics.rated.name, id, candidates.get(id)!)),
-      );
-    });
+    // The result may cover other batches' CDRs published in the same transaction (publications).
+    const published = candidates.length === 0 ? new Set<string>() : await publications.push(candidates);
     for (const id of republish) {
       if (published.has(id)) ratingMetrics.republished.inc();
       else ratingMetrics.skipped.inc({ reason: 'already-rated' });
