@@ -13,7 +13,7 @@ import { cp, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { constants as perfConstants, performance, PerformanceObserver } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
@@ -238,6 +238,23 @@ const stopProfile = await profileTo(process.env['DLR_BENCH_PROFILE']);
 // DLR_BENCH_HEAP_PROFILE=<file>: where the measured phase allocates (sampled every 16 KiB, objects the GC
 // collected included: what drives the garbage collector, not what stays)
 const stopHeapProfile = await heapProfileTo(process.env['DLR_BENCH_HEAP_PROFILE']);
+// Garbage collections during the measured phase: count and main-thread pause by kind (minor = scavenge,
+// major = mark-compact; V8's concurrent marking on helper threads is not in the pauses, only in the CPU)
+const gcs = { minor: { n: 0, ms: 0 }, major: { n: 0, ms: 0 }, other: { n: 0, ms: 0 } };
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    const g =
+      kind === perfConstants.NODE_PERFORMANCE_GC_MINOR
+        ? gcs.minor
+        : kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR
+          ? gcs.major
+          : gcs.other;
+    g.n++;
+    g.ms += e.duration;
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
 const pgBytesBefore = pgBytes;
 const pgWritesBefore = pgWrites;
 const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
@@ -281,6 +298,7 @@ const pgWritesSent = pgWrites - pgWritesBefore;
 const after = snapshot(counter);
 pgCpu.sample();
 const pg = pgCpu.used();
+gcObserver.disconnect();
 await stopProfile();
 await stopHeapProfile();
 const produced = await loadDone;
@@ -335,6 +353,11 @@ for (const [label, b] of batches)
 const mb = (n: number): number => Math.round(n / 1024 / 1024);
 console.log(
   `peak V8 heap (sampled):     ${mb(memoryPeak.heapTotal)} MB total, ${mb(memoryPeak.heapUsed)} MB used; external ${mb(memoryPeak.external)} MB`,
+);
+console.log(
+  `garbage collections:        ${gcs.minor.n} minor (${gcs.minor.ms.toFixed(0)} ms paused), ${gcs.major.n} major ` +
+    `(${gcs.major.ms.toFixed(0)} ms), ${gcs.other.n} other (${gcs.other.ms.toFixed(0)} ms); ` +
+    `${(((gcs.minor.ms + gcs.major.ms + gcs.other.ms) * 1000) / N).toFixed(0)} µs paused per message`,
 );
 const status = readFileSync('/proc/self/status', 'utf8');
 console.log(
