@@ -18,7 +18,8 @@
 // then the routing process's per message at that rate. ROUTING_BENCH_VELOCITY=0 leaves out the velocity rule
 // (and so the firewall windows' statement per batch), as in the demo configuration `npm run bench` uses.
 // ROUTING_BENCH_PARTITIONS (2; the hub's topics have 6), ROUTING_BENCH_FETCH_WAIT_MS and
-// ROUTING_BENCH_FETCH_MIN_BYTES (main.ts's defaults otherwise) to compare; ROUTING_BENCH_PROFILE=FILE writes a
+// ROUTING_BENCH_FETCH_MIN_BYTES and ROUTING_BENCH_CONCURRENCY (partitions handled at once) (main.ts's defaults
+// otherwise) to compare; ROUTING_BENCH_PROFILE=FILE writes a
 // V8 CPU profile of the measured window only (with ROUTING_BENCH_BUNDLED=1 the bundle has a source map).
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -86,9 +87,9 @@ async function runCore({ suffix, url }: { suffix: string; url: string }): Promis
       statsGroupPrefix: `bench_routing_stats_${suffix}`,
       portedCache: { ttlMs: 3600_000, negativeTtlMs: 600_000, maxEntries: 100_000 },
       // As main.ts with the default ROUTING_FETCH_MIN_BYTES / ROUTING_FETCH_WAIT_MS (only a paced flow feels them).
-      // (ROUTING_BENCH_FETCH_WAIT_MS / ROUTING_BENCH_FETCH_MIN_BYTES to compare others.)
+      // (ROUTING_BENCH_FETCH_WAIT_MS / ROUTING_BENCH_FETCH_MIN_BYTES / ROUTING_BENCH_CONCURRENCY to compare others.)
       consumer: {
-        partitionsConsumedConcurrently: 2,
+        partitionsConsumedConcurrently: Number(process.env['ROUTING_BENCH_CONCURRENCY'] ?? 6),
         minBytes: Number(process.env['ROUTING_BENCH_FETCH_MIN_BYTES'] ?? 32 * 1024),
         maxWaitMs: Number(process.env['ROUTING_BENCH_FETCH_WAIT_MS'] ?? 50),
       },

@@ -182,6 +182,8 @@ beforeAll(async () => {
       configGroupPrefix: groups.config,
       statsGroupPrefix: groups.stats,
       portedCache: { ttlMs: 60_000, negativeTtlMs: 60_000, maxEntries: 1000 },
+      // As main.ts's default: every partition of sms.submitted.v1 handled at once.
+      consumer: { partitionsConsumedConcurrently: 6 },
     },
     logger,
     producer,
