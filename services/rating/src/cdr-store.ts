@@ -162,6 +162,22 @@ function isCurrencyMismatch(err: unknown): boolean {
 }
 
 /**
+ * `get(row)` as an ISO string, formatted once for a run of rows sharing one Date (a batch's rated_at).
+ */
+function isoOnce(get: (row: CdrRow) => Date): (row: CdrRow) => string {
+  let last: Date | undefined;
+  let text = '';
+  return (row) => {
+    const d = get(row);
+    if (d !== last) {
+      last = d;
+      text = d.toISOString();
+    }
+    return text;
+  };
+}
+
+/**
  * Inserts the CDRs of one batch (new ones debit balances) in one statement, its own transaction; reads
  * back the ones that already existed.
  */
@@ -196,7 +212,10 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
         arrayLiteral(rows, (r) => r.marginMinor),
         // ISO strings: exact timestamptz values, much cheaper for pg than formatting Dates in local time
         arrayLiteral(rows, (r) => r.submittedAt.toISOString()),
-        arrayLiteral(rows, (r) => r.ratedAt.toISOString()),
+        arrayLiteral(
+          rows,
+          isoOnce((r) => r.ratedAt),
+        ),
         records.bytes,
         arrayLiteralOf(records.starts),
         arrayLiteralOf(records.lengths),

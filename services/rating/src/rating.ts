@@ -44,7 +44,7 @@ import {
 import { startSettlementServer, type GrpcServer } from './grpc.js';
 import { ratingMetrics } from './metrics.js';
 import { readRatedTopic } from './rated-topic-reader.js';
-import { formatMccMnc, toBillingRated } from './record.js';
+import { toBillingRated } from './record.js';
 
 export interface RatingTopics {
   dispatched: TopicSpec<SmsDispatched>;
@@ -268,6 +268,8 @@ export function createRating(deps: RatingDeps): Rating {
     let catalog = holder.catalog;
     const pending = new Map<string, Pending>();
     const ratedAt = now();
+    // One Date for the batch's records and CDRs (never mutated), not two per message.
+    const ratedAtDate = new Date(ratedAt);
     const rerouted: (RatingInput & { rerouteFrom: string })[] = [];
     for (const m of mapped) {
       if ('skip' in m) {
@@ -315,8 +317,10 @@ export function createRating(deps: RatingDeps): Rating {
         continue;
       }
       const supplierId = connector?.supplierId ?? r.connectorId ?? '';
-      const proto = toBillingRated(r, input, { supplierId, ratedAt: new Date(ratedAt) });
-      const bytes = Buffer.from(topics.rated.encode(proto));
+      const proto = toBillingRated(r, input, { supplierId, ratedAt: ratedAtDate });
+      // encode's bytes are the record's own (the writer copies them out): a Buffer over them, not a copy.
+      const encoded = topics.rated.encode(proto);
+      const bytes = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       const status = ratedStatusToJSON(proto.status);
       pending.set(r.hubMessageId, {
         bytes,
@@ -327,7 +331,7 @@ export function createRating(deps: RatingDeps): Rating {
           connectorId: r.connectorId ?? '',
           supplierId,
           country: r.country ?? '',
-          mccMnc: formatMccMnc(r.mccMnc),
+          mccMnc: proto.destinationMccMnc,
           segments: r.segments,
           outcome: r.status,
           status,
@@ -341,8 +345,8 @@ export function createRating(deps: RatingDeps): Rating {
           buyCharged: r.buy.charged,
           buyRateId: r.buy.rateId ?? '',
           marginMinor: r.margin?.amountMinor ?? null,
-          submittedAt: new Date(r.submitTime),
-          ratedAt: new Date(ratedAt),
+          submittedAt: proto.submittedAt ?? new Date(r.submitTime),
+          ratedAt: ratedAtDate,
           record: bytes,
           debitMinor: r.sell.charged ? r.sell.amountMinor : 0n,
         },

@@ -36,9 +36,16 @@ export function assertCurrency(currency: string): void {
 }
 
 /** Number of decimal digits of the currency's minor unit (2 unless listed). */
+/** Exponents of the codes already checked: a record asks for its currencies' several times. */
+const EXPONENTS = new Map<string, number>();
+
 export function minorExponent(currency: string): number {
+  const known = EXPONENTS.get(currency);
+  if (known !== undefined) return known;
   assertCurrency(currency);
-  return currencyMinorExponent(currency);
+  const exp = currencyMinorExponent(currency);
+  if (EXPONENTS.size < 1000) EXPONENTS.set(currency, exp);
+  return exp;
 }
 
 const POW10: bigint[] = Array.from({ length: 40 }, (_, i) => 10n ** BigInt(i));
@@ -55,6 +62,7 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 export function rational(num: bigint, den: bigint = 1n): Rational {
+  if (den === 1n) return { num, den }; // already reduced (a count of segments, zero, one)
   if (den === 0n) throw new MoneyError('zero denominator');
   const sign = den < 0n ? -1n : 1n;
   const g = gcd(num, den) || 1n;
