@@ -110,10 +110,20 @@ export function addCounters(a: Counters, b: Counters, sign: 1 | -1 = 1): Counter
   a.rated += sign * b.rated;
   a.missingRate += sign * b.missingRate;
   a.costUnconverted += sign * b.costUnconverted;
-  a.revenue += BigInt(sign) * b.revenue;
-  a.cost += BigInt(sign) * b.cost;
-  a.margin += BigInt(sign) * b.margin;
-  addInto(a.lat, sign === 1 ? b.lat : b.lat.map((c) => -c));
+  if (sign === 1) {
+    a.revenue += b.revenue;
+    a.cost += b.cost;
+    a.margin += b.margin;
+    addInto(a.lat, b.lat);
+    return a;
+  }
+  a.revenue -= b.revenue;
+  a.cost -= b.cost;
+  a.margin -= b.margin;
+  addInto(
+    a.lat,
+    b.lat.map((c) => -c),
+  );
   return a;
 }
 
@@ -288,6 +298,23 @@ export function latBucketOf(c: Counters): number | null {
   return i < 0 ? null : i;
 }
 
+type DimRows = Map<string, { dim: number; key: string; currency: string; bucket: Date; counters: Counters }>;
+
+function addDimRow(
+  map: DimRows,
+  dim: number,
+  key: string,
+  currency: string,
+  bucket: Date,
+  id: string,
+  counters: Counters,
+  sign: 1 | -1,
+): void {
+  let row = map.get(id);
+  if (!row) map.set(id, (row = { dim, key, currency, bucket, counters: zero() }));
+  addCounters(row.counters, counters, sign);
+}
+
 /** Sums of counters per roll-up row, for one transaction's upserts. */
 export class Accumulator {
   readonly rows = new Map<string, { keyId: number; bucket: Date; counters: Counters }>();
@@ -306,40 +333,52 @@ export class Accumulator {
   >();
 
   add(keyId: number, key: Key, minute: Date, counters: Counters, sign: 1 | -1 = 1): void {
+    // Called once per full key and minute of a flush (most of a flush's records at a live pace): the
+    // bucket times and the dimension values are taken once for its 20 rows, without the tuple arrays.
     const hour = hourOf(minute);
-    for (const [map, bucket] of [
-      [this.rows, minute],
-      [this.hourRows, hour],
-    ] as const) {
-      const id = `${keyId}/${bucket.getTime()}`;
-      let row = map.get(id);
-      if (!row) map.set(id, (row = { keyId, bucket, counters: zero() }));
-      addCounters(row.counters, counters, sign);
-    }
-    for (const [map, bucket] of [
-      [this.dimRows, minute],
-      [this.hourDimRows, hour],
-    ] as const) {
-      for (const dim of DIMS) {
-        const value = dimValue(key, dim);
-        const id = `${dim}/${bucket.getTime()}/${value}\u0001${key.currency}`;
-        let row = map.get(id);
-        if (!row) map.set(id, (row = { dim, key: value, currency: key.currency, bucket, counters: zero() }));
-        addCounters(row.counters, counters, sign);
-      }
+    const mt = minute.getTime();
+    const ht = hour.getTime();
+    let row = this.rows.get(`${keyId}/${mt}`);
+    if (!row) this.rows.set(`${keyId}/${mt}`, (row = { keyId, bucket: minute, counters: zero() }));
+    addCounters(row.counters, counters, sign);
+    let hourRow = this.hourRows.get(`${keyId}/${ht}`);
+    if (!hourRow) this.hourRows.set(`${keyId}/${ht}`, (hourRow = { keyId, bucket: hour, counters: zero() }));
+    addCounters(hourRow.counters, counters, sign);
+    const currency = key.currency;
+    const values: string[] = [];
+    for (const dim of DIMS) {
+      const value = dimValue(key, dim);
+      values[dim] = value;
+      addDimRow(
+        this.dimRows,
+        dim,
+        value,
+        currency,
+        minute,
+        `${dim}/${mt}/${value}\u0001${currency}`,
+        counters,
+        sign,
+      );
+      addDimRow(
+        this.hourDimRows,
+        dim,
+        value,
+        currency,
+        hour,
+        `${dim}/${ht}/${value}\u0001${currency}`,
+        counters,
+        sign,
+      );
     }
     for (const [a, b] of PAIRS) {
-      const keyA = dimValue(key, a);
-      const keyB = dimValue(key, b);
+      const keyA = values[a]!;
+      const keyB = values[b]!;
       const pair = 10 * a + b;
-      const id = `${pair}/${hour.getTime()}/${keyA}\u0001${keyB}\u0001${key.currency}`;
-      let row = this.hourPairRows.get(id);
-      if (!row)
-        this.hourPairRows.set(
-          id,
-          (row = { pair, keyA, keyB, currency: key.currency, bucket: hour, counters: zero() }),
-        );
-      addCounters(row.counters, counters, sign);
+      const id = `${pair}/${ht}/${keyA}\u0001${keyB}\u0001${currency}`;
+      let pairRow = this.hourPairRows.get(id);
+      if (!pairRow)
+        this.hourPairRows.set(id, (pairRow = { pair, keyA, keyB, currency, bucket: hour, counters: zero() }));
+      addCounters(pairRow.counters, counters, sign);
     }
   }
 }
