@@ -200,42 +200,49 @@ export class Joiner {
       for (const dispatch of dispatches) this.correlator.onDispatch(dispatch);
       // an egress final failure ends its part: nothing more to join (CACHE_IN_FLIGHT)
       this.correlator.forgetFinal(dispatches.map((d) => d.hubMessageId));
-      const joined = newPlan();
       // Receipts parked earlier (by any instance) that one of these dispatches may answer.
       const keys = plan.indexRows.flatMap((row) => row[7] as string[]);
       // PARKED_LOOKUP: a plain lookup first (one GIN probe per key, no transaction); only when it finds
       // parked receipts are they claimed. Most dispatch batches answer no parked receipt, and claiming
       // opened a transaction (BEGIN, SELECT ... FOR UPDATE, COMMIT) for each of them. A receipt parked
-      // after this lookup is left to the sweep, as one parked after the claim's snapshot always was.
+      // after this lookup looks at the index again itself (RECHECK_PARKED in onReceipts).
       const found = keys.length > 0 ? await parkedIdsFor(this.deps.pool, keys) : [];
-      if (found.length > 0) {
-        // Claimed (FOR UPDATE SKIP LOCKED) and unparked in one transaction, as sweepParked does: the index
-        // rows are committed above, so the sweep may already retry the same receipts; unclaimed, both would
-        // write their timeline rows and delete their parked rows, in different orders (deadlocks). A row
-        // the sweep claimed meanwhile is skipped, one it already unparked is gone.
-        await withTransaction(this.deps.pool, async (client) => {
-          const parked = await client.query<{
-            receipt_id: string;
-            receipt: Buffer;
-            record_key: string | null;
-          }>(
-            `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
-              WHERE receipt_id = ANY($1::text[])
-              ORDER BY parked_at
-              FOR UPDATE SKIP LOCKED`,
-            [arrayLiteralOf(found)],
-          );
-          if (parked.rows.length === 0) return;
-          const items = parked.rows.map((row) => this.parkedItem(row));
-          await this.planReceipts(items, joined, client, now);
-          await this.publish(joined);
-          await this.write(joined, client);
-        });
-      }
+      if (found.length > 0) await this.claimParked(found, now);
     } catch (err) {
       this.reset();
       throw err;
     }
+  }
+
+  /**
+   * Claims the parked receipts `ids` (FOR UPDATE SKIP LOCKED: one claimer, see below) and joins those whose
+   * dispatch is indexed now; the others stay parked for the next dispatch or the sweep.
+   */
+  private async claimParked(ids: readonly string[], now: number): Promise<void> {
+    const joined = newPlan();
+    // Claimed (FOR UPDATE SKIP LOCKED) and unparked in one transaction, as sweepParked does: the
+    // dispatch's index rows are committed, so the sweep (or a receipt batch's re-check) may already retry
+    // the same receipts; unclaimed, both would write their timeline rows and delete their parked rows, in
+    // different orders (deadlocks). A row claimed elsewhere meanwhile is skipped, one already unparked is
+    // gone.
+    await withTransaction(this.deps.pool, async (client) => {
+      const parked = await client.query<{
+        receipt_id: string;
+        receipt: Buffer;
+        record_key: string | null;
+      }>(
+        `SELECT receipt_id, receipt, record_key FROM dlr_parked_receipts
+          WHERE receipt_id = ANY($1::text[])
+          ORDER BY parked_at
+          FOR UPDATE SKIP LOCKED`,
+        [arrayLiteralOf(ids)],
+      );
+      if (parked.rows.length === 0) return;
+      const items = parked.rows.map((row) => this.parkedItem(row));
+      await this.planReceipts(items, joined, client, now);
+      await this.publish(joined);
+      await this.write(joined, client);
+    });
   }
 
   async onReceipts(records: ConsumedRecord<SmsReceiptRaw>[]): Promise<void> {
@@ -252,6 +259,20 @@ export class Joiner {
       const receipts = await this.planReceipts(items, plan, this.deps.pool, now);
       await this.publish(plan);
       await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+      // RECHECK_PARKED: a receipt parked here while its dispatch was being indexed (by this instance or
+      // another, each missing the other's uncommitted row) would wait for the sweep
+      // (DLR_SWEEP_INTERVAL_MS, 5 s): a fast network's receipt often overtakes its dispatch. The dispatch
+      // side looks for parked receipts after its index rows commit; this side looks at the index again
+      // after its parked rows commit, so one of the two always sees the other. One index probe, and only
+      // for a batch that parked something.
+      if (plan.parkRows.length > 0) {
+        const keys = plan.parkRows.flatMap((row) => row[2] as string[]);
+        if (await anyIndexed(this.deps.pool, keys))
+          await this.claimParked(
+            plan.parkRows.map((row) => row[0] as string),
+            now,
+          );
+      }
       for (const receipt of receipts) {
         receiptsTotal.inc({
           connector: receipt.connectorId,
@@ -522,6 +543,14 @@ export class Joiner {
 }
 
 /** Ids of the parked receipts under any of `keys` (KEY_PROBE; a receipt under two keys comes back once). */
+/** Whether a dispatch with any of these keys is indexed. */
+async function anyIndexed(pool: Pool, keys: readonly string[]): Promise<boolean> {
+  const res = await pool.query(`SELECT 1 FROM dlr_dispatch_index WHERE keys && $1::text[] LIMIT 1`, [
+    arrayLiteralOf(keys),
+  ]);
+  return (res.rowCount ?? 0) > 0;
+}
+
 async function parkedIdsFor(pool: Pool, keys: readonly string[]): Promise<string[]> {
   const res = await pool.query<{ receipt_id: string }>(
     `SELECT DISTINCT p.receipt_id
