@@ -263,15 +263,12 @@ export class Joiner {
       // another, each missing the other's uncommitted row) would wait for the sweep
       // (DLR_SWEEP_INTERVAL_MS, 5 s): a fast network's receipt often overtakes its dispatch. The dispatch
       // side looks for parked receipts after its index rows commit; this side looks at the index again
-      // after its parked rows commit, so one of the two always sees the other. One index probe, and only
-      // for a batch that parked something.
+      // after its parked rows commit, so one of the two always sees the other. One index probe per parked
+      // receipt's key, only for a batch that parked something; a claim only for those whose dispatch is
+      // there now (the race, not a receipt whose dispatch simply comes later).
       if (plan.parkRows.length > 0) {
-        const keys = plan.parkRows.flatMap((row) => row[2] as string[]);
-        if (await anyIndexed(this.deps.pool, keys))
-          await this.claimParked(
-            plan.parkRows.map((row) => row[0] as string),
-            now,
-          );
+        const indexed = await indexedNow(this.deps.pool, plan.parkRows);
+        if (indexed.length > 0) await this.claimParked(indexed, now);
       }
       for (const receipt of receipts) {
         receiptsTotal.inc({
@@ -543,12 +540,23 @@ export class Joiner {
 }
 
 /** Ids of the parked receipts under any of `keys` (KEY_PROBE; a receipt under two keys comes back once). */
-/** Whether a dispatch with any of these keys is indexed. */
-async function anyIndexed(pool: Pool, keys: readonly string[]): Promise<boolean> {
-  const res = await pool.query(`SELECT 1 FROM dlr_dispatch_index WHERE keys && $1::text[] LIMIT 1`, [
-    arrayLiteralOf(keys),
-  ]);
-  return (res.rowCount ?? 0) > 0;
+/** The receipts of these parked rows ([id, connector, keys, ...]) whose dispatch is indexed now. */
+async function indexedNow(pool: Pool, parkRows: readonly unknown[][]): Promise<string[]> {
+  const ids: string[] = [];
+  const keys: string[] = [];
+  for (const row of parkRows)
+    for (const key of row[2] as string[]) {
+      ids.push(row[0] as string);
+      keys.push(key);
+    }
+  if (keys.length === 0) return [];
+  const res = await pool.query<{ receipt_id: string }>(
+    `SELECT DISTINCT p.id AS receipt_id
+       FROM unnest($1::text[], $2::text[]) AS p(id, key)
+      WHERE EXISTS (SELECT 1 FROM dlr_dispatch_index d WHERE d.keys @> ARRAY[p.key])`,
+    [arrayLiteralOf(ids), arrayLiteralOf(keys)],
+  );
+  return res.rows.map((r) => r.receipt_id);
 }
 
 async function parkedIdsFor(pool: Pool, keys: readonly string[]): Promise<string[]> {
