@@ -28,6 +28,23 @@ export interface SessionLimits {
   maxSessions?: number;
 }
 
+/** A session signed in at `t`: a random id and CSRF token. */
+function newSession(token: string, role: Role, t: number): Session {
+  return {
+    id: randomBytes(32).toString('base64url'),
+    token,
+    role,
+    csrf: randomBytes(24).toString('base64url'),
+    createdAt: t,
+    lastUsedAt: t,
+  };
+}
+
+/** Whether a session has been unused for too long, or signed in too long ago, at `t`. */
+function expired(s: Session, limits: SessionLimits, t: number): boolean {
+  return t - s.lastUsedAt > limits.idleMs || t - s.createdAt > limits.maxMs;
+}
+
 /** What the API needs of a store: find the cookie's session, make one, forget one. */
 export interface SessionStore {
   /**
@@ -50,15 +67,7 @@ export class MemorySessions implements SessionStore {
   ) {}
 
   create(token: string, role: Role): { session: Session; cookie: string } {
-    const t = this.now();
-    const s: Session = {
-      id: randomBytes(32).toString('base64url'),
-      token,
-      role,
-      csrf: randomBytes(24).toString('base64url'),
-      createdAt: t,
-      lastUsedAt: t,
-    };
+    const s = newSession(token, role, this.now());
     const max = this.limits.maxSessions ?? 10_000;
     while (this.sessions.size >= max) {
       const oldest = this.sessions.keys().next().value;
@@ -75,7 +84,7 @@ export class MemorySessions implements SessionStore {
     const s = this.sessions.get(id);
     if (!s) return undefined;
     const t = this.now();
-    if (t - s.lastUsedAt > this.limits.idleMs || t - s.createdAt > this.limits.maxMs) {
+    if (expired(s, this.limits, t)) {
       this.sessions.delete(id);
       return undefined;
     }
@@ -126,15 +135,7 @@ export class SealedSessions implements SessionStore {
   }
 
   create(token: string, role: Role): { session: Session; cookie: string } {
-    const t = this.now();
-    const session: Session = {
-      id: randomBytes(16).toString('base64url'),
-      token,
-      role,
-      csrf: randomBytes(24).toString('base64url'),
-      createdAt: t,
-      lastUsedAt: t,
-    };
+    const session = newSession(token, role, this.now());
     return { session, cookie: this.seal(session) };
   }
 
@@ -142,8 +143,7 @@ export class SealedSessions implements SessionStore {
     const session = cookie ? this.open(cookie) : undefined;
     if (!session) return undefined;
     const t = this.now();
-    if (t - session.lastUsedAt > this.limits.idleMs || t - session.createdAt > this.limits.maxMs)
-      return undefined;
+    if (expired(session, this.limits, t)) return undefined;
     if (t - session.lastUsedAt < SEAL_TOUCH_MS) return { session };
     session.lastUsedAt = t;
     return { session, cookie: this.seal(session) };
