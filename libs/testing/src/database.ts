@@ -29,7 +29,17 @@ export async function createTestDatabase(adminUrl: string = testDatabaseUrl()): 
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        // FORCE ends the database's sessions, but a user that is not a superuser may not end an autovacuum
+        // worker's (insufficient_privilege, seen on CI): such a worker finishes within moments, so try again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+            break;
+          } catch (err) {
+            if ((err as { code?: string }).code !== '42501' || attempt >= 20) throw err;
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
       } finally {
         await c.end();
       }
