@@ -104,6 +104,14 @@ def check_resolved(name, cfg, repo):
             check(str(port).startswith("127.0.0.1:"), f"{name}: {p} publishes {port} beyond loopback by default")
     setup = services.get("setup", {})
     check((setup.get("command") or []) == ["tools/ops/dist/main.js", "setup"], f"{name}: setup does not run the ops setup command")
+    # The front doors answer customers while the batch services can catch up: a larger CPU weight
+    # (docs/performance.md, "CPU priority decides the submit_sm_resp tail"), as Helm's CPU requests.
+    for p in SMSHUB:
+        shares = int(services.get(p, {}).get("cpu_shares") or 1024)
+        if p in ("ingress", "http-api"):
+            check(shares > 1024, f"{name}: {p} has no larger CPU weight (cpu_shares {shares}) than the batch services")
+        else:
+            check(shares <= 1024, f"{name}: batch service {p} has cpu_shares {shares}, as large as a front door's")
     ing = services.get("ingress", {})
     ports = " ".join(str(p) for p in ing.get("ports", []))
     check("2775" in ports and "3550" in ports, f"{name}: ingress does not publish SMPP 2775 and SMPP-TLS 3550")
