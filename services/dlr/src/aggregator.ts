@@ -3,7 +3,7 @@
 //
 // Each batch: lock the batch's messages (transaction-scoped advisory locks, so two instances never
 // read-modify-write one message at once, e.g. during a rebalance), load their rows, apply the events
-// with the pure reducer (domain/timeline.ts), produce the resulting sms.delivery.v1 events, then write
+// with the reducer (domain/timeline.ts, in place), produce the resulting sms.delivery.v1 events, then write
 // the rows and timeline events with multi-row INSERT ... ON CONFLICT and commit.
 //
 // Idempotency: the stored reducer state says which part states are known and whether the final
@@ -27,7 +27,7 @@ import { expiryDeadline, isExpired, type ExpiryConfig } from './domain/expiry.js
 import { ALL_STATUSES, isFinal } from './domain/status.js';
 import { DeliveryStats, sampleFromOutput } from './domain/stats.js';
 import {
-  applyEvent,
+  applyEventInPlace,
   dispatchUnknown,
   type DlrOutput,
   type MessageState,
@@ -363,15 +363,17 @@ export class Aggregator {
               continue;
             }
           }
-          let current = m.state;
           const destKey = destKeyOf(m.ctx);
-          if (current !== undefined && current.destKey === undefined && destKey !== undefined) {
-            current = { ...current, destKey };
+          if (m.state !== undefined && m.state.destKey === undefined && destKey !== undefined) {
+            m.state.destKey = destKey;
+            m.changed = true;
           }
           if (destKey !== undefined && (event.type === 'submitted' || event.type === 'part'))
             event.destKey ??= destKey;
-          const { state, outputs } = applyEvent(current, event, tlConfig);
-          if (state !== m.state) {
+          // in place: this transaction owns the states it read (a retry reads them again), and each
+          // delivery is built from the state at once (no copy of the state per event)
+          const { state, outputs, changed } = applyEventInPlace(m.state, event, tlConfig);
+          if (changed) {
             m.state = state;
             m.changed = true;
           }

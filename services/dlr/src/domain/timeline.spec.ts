@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyEvent,
+  applyEventInPlace,
   cloneState,
   type DlrOutput,
   type MessageState,
@@ -13,12 +14,23 @@ const T0 = Date.UTC(2026, 0, 1);
 const quiet: TimelineConfig = { notifyIntermediate: false };
 const chatty: TimelineConfig = { notifyIntermediate: true };
 
+/**
+ * Applies `events` with applyEvent, and every step with applyEventInPlace on a copy too: same state, same
+ * outputs, `changed` exactly when applyEvent returned a new state (so every test here checks both).
+ */
 function run(events: TimelineEvent[], config: TimelineConfig = quiet, start?: MessageState) {
   let state = start;
+  let inPlace = start === undefined ? undefined : structuredClone(start);
   const outputs: DlrOutput[] = [];
   for (const e of events) {
     const r = applyEvent(state, e, config);
+    const p = applyEventInPlace(inPlace, structuredClone(e), config);
+    expect(p.state).toEqual(r.state);
+    expect(p.outputs).toEqual(r.outputs);
+    expect(p.changed).toBe(r.state !== state);
+    if (inPlace !== undefined) expect(p.state).toBe(inPlace);
     state = r.state;
+    inPlace = p.state;
     outputs.push(...r.outputs);
   }
   if (state === undefined) throw new Error('no events');
@@ -443,6 +455,33 @@ describe('part events (part states decided by the join stage)', () => {
     const late = applyEvent(first.state, part(0, 'DELIVERED', { partsTotal: 1 }), quiet);
     expect(late.outputs).toEqual([expect.objectContaining({ type: 'ignored', reason: 'after-final' })]);
     expect(late.state.status).toBe('UNDELIVERABLE');
+  });
+
+  it('in place: an event that changes nothing leaves the state exactly as it was (set fields put back)', () => {
+    const a = run([
+      submitted(1, { accountId: undefined, destKey: undefined }),
+      part(0, 'DELIVERED', { partsTotal: 1 }),
+    ]);
+    const before = structuredClone(a.state);
+    const noChange: TimelineEvent[] = [
+      // a second submitted event (its account, destination, validity and 3 parts are not taken)
+      submitted(3, { accountId: 'other', destKey: '44', validUntil: T0 + 1 }),
+      // a repeat of the final part state, from a 4-part view of the message
+      part(0, 'DELIVERED', { partsTotal: 4, accountId: 'other', destKey: '44' }),
+      // a part that does not exist even with the event's part total
+      part(7, 'DELIVERED', { partsTotal: 5, accountId: 'other' }),
+      dispatch(6, { partsTotal: 3 }),
+      { type: 'expire', hubMessageId: 'm1', time: T0 + 9_000 },
+    ];
+    for (const e of noChange) {
+      const r = applyEventInPlace(a.state, e, quiet);
+      expect(r.changed).toBe(false);
+      expect(r.state).toBe(a.state);
+      expect(a.state).toEqual(before);
+      expect(Object.keys(a.state).sort()).toEqual(Object.keys(before).sort());
+    }
+    // and the same through run(), which compares with applyEvent step by step
+    expect(run(noChange, quiet, a.state).state).toEqual(before);
   });
 
   it('moves intermediate states forward only', () => {

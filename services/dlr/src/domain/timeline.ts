@@ -1,7 +1,8 @@
 // Per-message timeline and state: a pure reducer `applyEvent(state, event, config) -> {state, outputs}`.
 //
 // The state is plain data (JSON-friendly apart from nothing: only strings, numbers, booleans, arrays),
-// so the service can store it in Postgres and load it back. The reducer never mutates its input.
+// so the service can store it in Postgres and load it back. applyEvent never mutates its input;
+// applyEventInPlace updates it (for a caller that owns the state).
 //
 // Rules:
 // - A part's final state never changes (first final wins); a later different receipt is reported as
@@ -333,28 +334,90 @@ export function applyEvent(
   event: TimelineEvent,
   config: TimelineConfig,
 ): ApplyResult {
-  const time = eventTime(event);
-  const state =
-    current === undefined
-      ? initialState(
-          eventHubId(event),
-          event.type === 'submitted' || event.type === 'part'
-            ? event.partsTotal
-            : event.type === 'dispatch'
-              ? event.dispatch.partsTotal
-              : 1,
-          time,
-        )
-      : clone(current);
+  const state = current === undefined ? startState(event) : clone(current);
   const outputs: DlrOutput[] = [];
+  const changed = reduce(state, event, config, outputs);
+  return { state: changed ? state : (current ?? state), outputs };
+}
 
+export interface InPlaceResult extends ApplyResult {
+  /** Whether the state changed (a new state, when `current` was undefined, always counts as changed). */
+  changed: boolean;
+}
+
+/**
+ * applyEvent without the copy: `current` itself is updated and returned (a new state when undefined).
+ * For a caller that owns `current` and keeps no other reference to it (the aggregation stage's states,
+ * read from their row for one transaction). Same outputs and same resulting state as applyEvent; when the
+ * event changes nothing, `current` is left as it was (`changed` false).
+ */
+export function applyEventInPlace(
+  current: MessageState | undefined,
+  event: TimelineEvent,
+  config: TimelineConfig,
+): InPlaceResult {
+  const outputs: DlrOutput[] = [];
+  if (current === undefined) {
+    const state = startState(event);
+    reduce(state, event, config, outputs);
+    return { state, outputs, changed: true };
+  }
+  // What reduce may set before it finds that an event changes nothing (ensureParts, the submitted and
+  // part events' account, destination and validity): put back when it does.
+  const { partsTotal, accountId, destKey, validUntil } = current;
+  const partsLength = current.parts.length;
+  const changed = reduce(current, event, config, outputs);
+  if (!changed) {
+    current.parts.length = partsLength;
+    current.partsTotal = partsTotal;
+    restore(current, 'accountId', accountId);
+    restore(current, 'destKey', destKey);
+    restore(current, 'validUntil', validUntil);
+  }
+  return { state: current, outputs, changed };
+}
+
+function restore<K extends 'accountId' | 'destKey' | 'validUntil'>(
+  state: MessageState,
+  key: K,
+  value: MessageState[K],
+): void {
+  if (state[key] === value) return;
+  if (value === undefined) delete state[key];
+  else state[key] = value;
+}
+
+function startState(event: TimelineEvent): MessageState {
+  return initialState(
+    eventHubId(event),
+    event.type === 'submitted' || event.type === 'part'
+      ? event.partsTotal
+      : event.type === 'dispatch'
+        ? event.dispatch.partsTotal
+        : 1,
+    eventTime(event),
+  );
+}
+
+/**
+ * Applies `event` to `state` (mutated). Returns false when the event changes nothing: the caller then
+ * keeps the state it had (applyEvent returns its input; applyEventInPlace undoes what was set before the
+ * event was found to change nothing).
+ */
+function reduce(
+  state: MessageState,
+  event: TimelineEvent,
+  config: TimelineConfig,
+  outputs: DlrOutput[],
+): boolean {
+  const time = eventTime(event);
   switch (event.type) {
     case 'submitted': {
       ensureParts(state, event.partsTotal);
       if (event.accountId !== undefined) state.accountId = event.accountId;
       if (event.destKey !== undefined) state.destKey = event.destKey;
       if (event.validUntil !== undefined) state.validUntil = event.validUntil;
-      if (state.submittedAt !== undefined) return { state: current ?? state, outputs };
+      if (state.submittedAt !== undefined) return false;
       state.submittedAt = event.time;
       push(state, { kind: 'submitted', time }, config);
       break;
@@ -384,7 +447,7 @@ export function applyEvent(
           reason: 'bad-part',
           status: state.status,
         });
-        return { state: current ?? state, outputs };
+        return false;
       }
       part.attempts = Math.max(part.attempts, d.attempt);
       part.connectorId = d.connectorId;
@@ -424,10 +487,10 @@ export function applyEvent(
           reason: 'bad-part',
           status: r.status,
         });
-        return { state: current ?? state, outputs };
+        return false;
       }
       const fp = fingerprint(r);
-      if (part.seen.includes(fp)) return { state: current ?? state, outputs }; // identical receipt: no-op
+      if (part.seen.includes(fp)) return false; // identical receipt: no-op
       part.seen.push(fp);
       if (part.seen.length > MAX_SEEN) part.seen.shift();
       const entry: TimelineEntry = {
@@ -449,7 +512,7 @@ export function applyEvent(
           status: r.status,
         });
         state.updatedAt = Math.max(state.updatedAt, time);
-        return { state, outputs };
+        return true;
       }
       push(state, entry, config);
       if (isFinal(r.status)) {
@@ -471,12 +534,11 @@ export function applyEvent(
       break;
     }
     case 'part': {
-      const done = applyPart(state, event, config, outputs);
-      if (!done) return { state: current ?? state, outputs };
+      if (!applyPart(state, event, config, outputs)) return false;
       break;
     }
     case 'expire': {
-      if (state.parts.every((p) => isFinal(p.status))) return { state: current ?? state, outputs };
+      if (state.parts.every((p) => isFinal(p.status))) return false;
       // A part still waiting for its re-route's extra attempt (never accepted: the order dead-lettered, no
       // usable candidate, the re-route timeout of expiry.ts) ends with the supplier's withheld failure.
       const done = state.reroute?.done;
@@ -502,7 +564,7 @@ export function applyEvent(
   }
   state.updatedAt = Math.max(state.updatedAt, time);
   settle(state, time, config, outputs);
-  return { state, outputs };
+  return true;
 }
 
 /**
