@@ -11,7 +11,7 @@
 // and before the commit makes the retry produce the same event again with the same `revision`
 // (consumers keep the highest revision), never a different outcome.
 import type { Logger } from '@smshub/logging';
-import { arrayLiteralOf, GroupCommit, withTransaction, type Pool, type PoolClient } from '@smshub/db';
+import { arrayLiteralOf, GroupCommit, withTransaction, type Pool } from '@smshub/db';
 import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import {
   DeliveryStatus,
@@ -33,7 +33,7 @@ import {
   type MessageState,
   type TimelineEvent,
 } from './domain/timeline.js';
-import { indexedDispatches, lastConnectorOf, segmentsOf } from './dispatch-replay.js';
+import { dispatchesByMessage, lastConnectorOf, segmentsOf, type IndexRow } from './dispatch-replay.js';
 import type { DeliveryNotification, DlrStatus } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
@@ -48,7 +48,7 @@ import {
   toProtoStatus,
 } from './mapping.js';
 import { deliveriesTotal, deliveryRatio, expiredTotal, ignoredTotal, receiptLatency } from './metrics.js';
-import { insertUnnest, lockMessages, type TypedColumn } from './sql.js';
+import { insertUnnestAll, withLockedMessages, type TypedColumn } from './sql.js';
 import { asBuffer, encodeBuffer } from './encode.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 import { RerouteOrders, rerouteTermsOf, type RerouteOrder } from './reroute.js';
@@ -308,23 +308,23 @@ export class Aggregator {
     // dlr_timeline holds the whole timeline; the stored state keeps only its first entry (the message's
     // start when the submitted event has not been seen yet), so the JSON written on every event stays small.
     const tlConfig = { notifyIntermediate: o.intermediateReceipts, maxTimeline: 1 };
-    const { samples, deliveries, expired, ignored } = await withTransaction(
+    // Round trips: BEGIN with the locks; the rows with the dispatches to replay; the rows and timeline
+    // written; COMMIT (and a routed record's read when a re-route is ordered).
+    const { samples, deliveries, expired, ignored } = await withLockedMessages(
       this.deps.pool,
+      ids,
       async (client) => {
-        await lockMessages(client, ids);
         const loaded = new Map<string, Loaded>();
-        const res = await client.query<{
-          message_id: string;
-          account_id: string;
-          context: Buffer;
-          state: StoredState;
-          revision: number;
-        }>(
-          `SELECT message_id, account_id, context, ${STORED_STATE} AS state, revision
-             FROM dlr_messages WHERE message_id = ANY($1::uuid[])`,
-          [arrayLiteralOf(ids)],
-        );
+        const res = await client.query<LoadedRow>(LOAD_MESSAGES, [
+          arrayLiteralOf(ids),
+          arrayLiteralOf(replayCandidates(inputs)),
+        ]);
+        const dispatches: IndexRow[] = [];
         for (const row of res.rows) {
+          if (row.part_index !== null) {
+            dispatches.push(row as IndexRow);
+            continue;
+          }
           loaded.set(row.message_id, {
             state: unpackState(row.state, row.message_id, row.account_id),
             ctx: MessageContext.decode(row.context),
@@ -333,9 +333,10 @@ export class Aggregator {
             changed: false,
           });
         }
+        res.rows.length = 0;
         const timeline: TimelineRow[] = [];
         const deliveries: SmsDelivery[] = [];
-        const ordered = await this.withReplays(client, inputs, loaded);
+        const ordered = withReplays(inputs, loaded, dispatches);
         const encoded: { key: string; hubId: string; bytes: Buffer }[] = [];
         const samples: DlrOutput[] = [];
         const ignored: string[] = [];
@@ -417,8 +418,17 @@ export class Aggregator {
           if (!m.changed || m.state === undefined) continue;
           rows.push(this.row(id, m, m.state, now, expiryConfig));
         }
-        await insertUnnest(client, 'dlr_messages', MESSAGE_COLUMNS, rows, MESSAGE_UPSERT);
-        await insertUnnest(client, 'dlr_timeline', TIMELINE_COLUMNS, timeline, 'ON CONFLICT DO NOTHING');
+        loaded.clear();
+        // one statement (different tables)
+        await insertUnnestAll(client, [
+          { table: 'dlr_messages', columns: MESSAGE_COLUMNS, rows, suffix: MESSAGE_UPSERT },
+          {
+            table: 'dlr_timeline',
+            columns: TIMELINE_COLUMNS,
+            rows: timeline,
+            suffix: 'ON CONFLICT DO NOTHING',
+          },
+        ]);
         return { samples, deliveries, expired, ignored };
       },
     );
@@ -433,38 +443,6 @@ export class Aggregator {
     }
     for (const reason of ignored) ignoredTotal.inc({ reason });
     if (expired > 0) expiredTotal.inc(expired);
-  }
-
-  /**
-   * `inputs` with, before the first input of each message that needs the state past its dispatch (a part
-   * state, an expiry, a rejection) and is not final, that message's accepted dispatches from
-   * dlr_dispatch_index (DISPATCH_REPLAY in dispatch-replay.ts): the join stage writes no row for them.
-   */
-  private async withReplays(
-    client: PoolClient,
-    inputs: AggInput[],
-    loaded: ReadonlyMap<string, Loaded>,
-  ): Promise<AggInput[]> {
-    const ids = new Set<string>();
-    for (const input of inputs) {
-      const type = input.event?.type;
-      if (type !== 'part' && type !== 'expire' && type !== 'rejected') continue;
-      if (loaded.get(input.hubId)?.state?.finalNotified !== true) ids.add(input.hubId);
-    }
-    if (ids.size === 0) return inputs;
-    const replays = await indexedDispatches(client, [...ids]);
-    if (replays.size === 0) return inputs;
-    const out: AggInput[] = [];
-    for (const input of inputs) {
-      const list = replays.get(input.hubId);
-      if (list !== undefined) {
-        replays.delete(input.hubId);
-        for (const r of list)
-          out.push({ hubId: input.hubId, context: r.context, event: r.event, replay: true });
-      }
-      out.push(input);
-    }
-    return out;
   }
 
   private delivery(
@@ -688,4 +666,69 @@ function partInputs(v: SmsPartStatus, timestamp: number): AggInput[] {
   const doneAt = ms(part.doneAt);
   if (doneAt !== undefined) event.doneAt = doneAt;
   return [{ hubId, ...(v.partTotal > 0 && v.context ? { context: v.context } : {}), event }];
+}
+
+/** A row of LOAD_MESSAGES: a dlr_messages row (part_index null) or a dlr_dispatch_index row. */
+type LoadedRow =
+  | {
+      message_id: string;
+      account_id: string;
+      context: Buffer;
+      state: StoredState;
+      revision: number;
+      part_index: null;
+    }
+  | (IndexRow & { part_index: number });
+
+/**
+ * The batch's message rows ($1) and the accepted dispatches ($2) of the messages that may need them
+ * replayed (DISPATCH_REPLAY in dispatch-replay.ts), in one statement (one snapshot, taken after the locks).
+ */
+const LOAD_MESSAGES = `
+  SELECT message_id, account_id, context, ${STORED_STATE} AS state, revision, NULL::integer AS part_index,
+         NULL::text AS connector_id, NULL::text AS supplier_message_id, NULL::integer AS parts_total,
+         NULL::timestamptz AS accepted_at, NULL::integer AS segments, NULL::integer AS attempt
+    FROM dlr_messages WHERE message_id = ANY($1::uuid[])
+  UNION ALL
+  SELECT message_id, NULL, context, NULL, NULL, part_index, connector_id, supplier_message_id, parts_total,
+         accepted_at, segments, attempt
+    FROM dlr_dispatch_index WHERE message_id = ANY($2::uuid[])`;
+
+/** The messages of `inputs` that may need their accepted dispatches replayed: a part state, an expiry, a rejection. */
+function replayCandidates(inputs: readonly AggInput[]): string[] {
+  const ids = new Set<string>();
+  for (const input of inputs) {
+    const type = input.event?.type;
+    if (type === 'part' || type === 'expire' || type === 'rejected') ids.add(input.hubId);
+  }
+  return [...ids];
+}
+
+/**
+ * `inputs` with, before the first input of each message that needs the state past its dispatch (a part
+ * state, an expiry, a rejection) and is not final, that message's accepted dispatches (`dispatches`, read
+ * from dlr_dispatch_index with the rows: DISPATCH_REPLAY in dispatch-replay.ts): the join stage writes no
+ * row for them.
+ */
+function withReplays(
+  inputs: AggInput[],
+  loaded: ReadonlyMap<string, Loaded>,
+  dispatches: readonly IndexRow[],
+): AggInput[] {
+  if (dispatches.length === 0) return inputs;
+  const replays = dispatchesByMessage(
+    dispatches.filter((d) => loaded.get(d.message_id)?.state?.finalNotified !== true),
+  );
+  if (replays.size === 0) return inputs;
+  const out: AggInput[] = [];
+  for (const input of inputs) {
+    const list = replays.get(input.hubId);
+    if (list !== undefined) {
+      replays.delete(input.hubId);
+      for (const r of list)
+        out.push({ hubId: input.hubId, context: r.context, event: r.event, replay: true });
+    }
+    out.push(input);
+  }
+  return out;
 }

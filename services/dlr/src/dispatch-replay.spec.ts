@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { MessageContext } from '@smshub/contracts';
-import { replayStored, replayedDispatch, type ReplayedDispatch } from './dispatch-replay.js';
+import {
+  dispatchesByMessage,
+  replayStored,
+  replayedDispatch,
+  type IndexRow,
+  type ReplayedDispatch,
+} from './dispatch-replay.js';
 import type { RerouteState } from './domain/reroute.js';
 import { applyEvent, type MessageState, type PartEvent, type TimelineEvent } from './domain/timeline.js';
 
@@ -20,6 +26,7 @@ function indexed(connector: string, supplierId: string, at: number, part = 0, to
       MessageContext.encode(MessageContext.fromPartial({ messageId: ID, accountId: 'acc' })).finish(),
     ),
     segments: 1,
+    attempt: 1,
   });
 }
 
@@ -117,5 +124,35 @@ describe('replayed dispatches (DISPATCH_REPLAY)', () => {
     const done = applyEvent(state, receipt('con_b', 'DELIVERED', T0 + 4000), cfg);
     expect(done.state.status).toBe('DELIVERED');
     expect(done.outputs).toContainEqual(expect.objectContaining({ type: 'part-final', latencyMs: 1000 }));
+  });
+
+  it('groups index rows per message, each in acceptance order, then attempt, then part', () => {
+    const ctx = Buffer.from(MessageContext.encode(MessageContext.fromPartial({ messageId: ID })).finish());
+    const row = (id: string, at: number, attempt: number, part: number): IndexRow => ({
+      message_id: id,
+      part_index: part,
+      connector_id: 'c',
+      supplier_message_id: `${at}/${attempt}/${part}`,
+      parts_total: 2,
+      accepted_at: new Date(at),
+      context: ctx,
+      segments: 1,
+      attempt,
+    });
+    const other = '01890000-0000-7000-8000-000000000002';
+    const grouped = dispatchesByMessage([
+      row(ID, T0 + 2, 1, 0),
+      row(other, T0 + 9, 1, 0),
+      row(ID, T0 + 1, 2, 1),
+      row(ID, T0 + 1, 2, 0),
+      row(ID, T0 + 1, 1, 1),
+    ]);
+    expect(grouped.get(ID)?.map((d) => d.event.supplierMessageId)).toEqual([
+      `${T0 + 1}/1/1`,
+      `${T0 + 1}/2/0`,
+      `${T0 + 1}/2/1`,
+      `${T0 + 2}/1/0`,
+    ]);
+    expect(grouped.get(other)?.map((d) => d.event.supplierMessageId)).toEqual([`${T0 + 9}/1/0`]);
   });
 });

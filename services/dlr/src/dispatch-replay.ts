@@ -20,7 +20,8 @@ export interface ReplayedDispatch {
   event: PartEvent;
 }
 
-interface IndexRow {
+/** A dlr_dispatch_index row as replayed (DISPATCH_COLUMNS). */
+export interface IndexRow {
   message_id: string;
   part_index: number;
   connector_id: string;
@@ -29,7 +30,12 @@ interface IndexRow {
   accepted_at: Date;
   context: Buffer;
   segments: number;
+  attempt: number;
 }
+
+/** The dlr_dispatch_index columns of an IndexRow. */
+export const DISPATCH_COLUMNS =
+  'message_id, part_index, connector_id, supplier_message_id, parts_total, accepted_at, context, segments, attempt';
 
 /**
  * The `part` event of an accepted dispatch, exactly as the join stage made it from the dispatch
@@ -63,17 +69,34 @@ export async function indexedDispatches(
   const out = new Map<string, ReplayedDispatch[]>();
   if (ids.length === 0) return out;
   const res = await db.query<IndexRow>(
-    `SELECT message_id, part_index, connector_id, supplier_message_id, parts_total, accepted_at, context, segments
+    `SELECT ${DISPATCH_COLUMNS}
        FROM dlr_dispatch_index WHERE message_id = ANY($1::uuid[])
       ORDER BY message_id, accepted_at, attempt, part_index`,
     [arrayLiteralOf(ids)],
   );
-  for (const row of res.rows) {
-    let list = out.get(row.message_id);
-    if (list === undefined) out.set(row.message_id, (list = []));
-    list.push(replayedDispatch(row));
+  return dispatchesByMessage(res.rows);
+}
+
+/** `rows` as replayed dispatches per message, each message's in acceptance order (then attempt, part). */
+export function dispatchesByMessage(rows: readonly IndexRow[]): Map<string, ReplayedDispatch[]> {
+  const byMessage = new Map<string, IndexRow[]>();
+  for (const row of rows) {
+    let list = byMessage.get(row.message_id);
+    if (list === undefined) byMessage.set(row.message_id, (list = []));
+    list.push(row);
+  }
+  const out = new Map<string, ReplayedDispatch[]>();
+  for (const [id, list] of byMessage) {
+    if (list.length > 1) list.sort(acceptanceOrder);
+    out.set(id, list.map(replayedDispatch));
   }
   return out;
+}
+
+function acceptanceOrder(a: IndexRow, b: IndexRow): number {
+  return (
+    a.accepted_at.getTime() - b.accepted_at.getTime() || a.attempt - b.attempt || a.part_index - b.part_index
+  );
 }
 
 /** Connector of the message's last attempt, as dlr_messages.connector_id holds it ('' if never dispatched). */

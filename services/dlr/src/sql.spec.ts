@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUuid, lockKey, unnestInsert } from './sql.js';
+import { beginLockedText, isUuid, lockKey, unnestInsert, unnestInsertAll } from './sql.js';
 
 describe('sql helpers', () => {
   it('derives a stable signed 64-bit lock key from the random tail of a hub id', () => {
@@ -47,5 +47,46 @@ describe('sql helpers', () => {
     expect(isUuid('01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f')).toBe(true);
     expect(isUuid('not-a-uuid')).toBe(false);
     expect(isUuid("01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f' OR 1=1")).toBe(false);
+  });
+
+  it('puts several inserts in one statement, parameters numbered across them; none without rows', () => {
+    const a = {
+      table: 'a',
+      columns: [['id', 'text']] as const,
+      rows: [['x'], ['y']],
+      suffix: 'ON CONFLICT DO NOTHING',
+    };
+    const b = {
+      table: 'b',
+      columns: [
+        ['n', 'integer'],
+        ['p', 'bytea'],
+      ] as const,
+      rows: [[1, Buffer.from([7])]],
+    };
+    const both = unnestInsertAll([a, b]);
+    expect(both?.text).toBe(
+      'WITH w0 AS (INSERT INTO a (id) SELECT u.c0 FROM unnest($1::text[]) AS u(c0) ON CONFLICT DO NOTHING) ' +
+        'INSERT INTO b (n, p) SELECT u.c0, substring($3::bytea FROM u.c1s FOR u.c1l) ' +
+        'FROM unnest($2::integer[], $4::int[], $5::int[]) AS u(c0, c1s, c1l) ',
+    );
+    expect(both?.values).toEqual(['{"x","y"}', '{1}', Buffer.from([7]), '{1}', '{1}']);
+    // an insert without rows is left out; alone, the other is a plain INSERT
+    expect(unnestInsertAll([{ ...a, rows: [] }, b])?.text).toBe(unnestInsert('b', b.columns, b.rows).text);
+    expect(
+      unnestInsertAll([
+        { ...a, rows: [] },
+        { ...b, rows: [] },
+      ]),
+    ).toBeUndefined();
+  });
+
+  it('sends BEGIN with the locks of the messages, distinct and in ascending key order', () => {
+    const ids = ['01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f', '01935f3e-8c2a-7b6e-1f10-3a4b5c6d7e8f'];
+    const keys = ids.map(lockKey).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+    expect(beginLockedText([...ids, ids[0]!.toUpperCase()])).toBe(
+      `BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`,
+    );
+    expect(beginLockedText([])).toBe('BEGIN');
   });
 });

@@ -1,5 +1,5 @@
-// Small SQL helpers: multi-row INSERT (VALUES placeholders or one array per column) and a per-message
-// advisory lock.
+// Small SQL helpers: multi-row INSERT (VALUES placeholders or one array per column; several in one
+// statement) and per-message advisory locks (taken with the transaction's BEGIN).
 import { arrayLiteral, arrayLiteralOf, type ArrayElement, type Pool, type PoolClient } from '@smshub/db';
 
 export type Queryable = Pool | PoolClient;
@@ -57,8 +57,8 @@ export function unnestInsert(
   columns: readonly TypedColumn[],
   rows: readonly unknown[][],
   suffix = '',
+  values: unknown[] = [],
 ): { text: string; values: unknown[] } {
-  const values: unknown[] = [];
   const param = (v: unknown, type: string): string => {
     values.push(v);
     return `$${values.length}::${type}`;
@@ -138,6 +138,41 @@ export async function insertUnnest(
   await db.query(text, values);
 }
 
+/** One insertUnnest of insertUnnestAll. */
+export interface UnnestInsert {
+  table: string;
+  columns: readonly TypedColumn[];
+  rows: readonly unknown[][];
+  suffix?: string;
+}
+
+/**
+ * The inserts of `inserts` that have rows, as ONE statement (one round trip): the first ones as
+ * data-modifying CTEs (`WITH w0 AS (INSERT ...)`), the last as the main statement. Postgres runs every
+ * one of them to completion, in one snapshot, so they must not touch the same rows (different tables
+ * here). Nothing is sent when none has rows.
+ */
+export async function insertUnnestAll(db: Queryable, inserts: readonly UnnestInsert[]): Promise<void> {
+  const statement = unnestInsertAll(inserts);
+  if (statement !== undefined) await db.query(statement.text, statement.values);
+}
+
+/** The statement of insertUnnestAll (undefined when no insert has rows). */
+export function unnestInsertAll(
+  inserts: readonly UnnestInsert[],
+): { text: string; values: unknown[] } | undefined {
+  const values: unknown[] = [];
+  const texts: string[] = [];
+  for (const i of inserts) {
+    if (i.rows.length === 0) continue;
+    texts.push(unnestInsert(i.table, i.columns, i.rows, i.suffix ?? '', values).text);
+  }
+  const main = texts.pop();
+  if (main === undefined) return undefined;
+  if (texts.length === 0) return { text: main, values };
+  return { text: `WITH ${texts.map((t, n) => `w${n} AS (${t})`).join(', ')} ${main}`, values };
+}
+
 /** The UTF-8 bytes of `texts` one after the other (`bytes` in all), without joining them into one string first. */
 function packTexts(texts: readonly string[], bytes: number): Buffer {
   const out = Buffer.allocUnsafe(bytes);
@@ -156,21 +191,67 @@ export function lockKey(messageId: string): string {
   return BigInt.asIntN(64, BigInt(`0x${hex}`)).toString();
 }
 
+/** The advisory lock keys of `messageIds`, distinct, in ascending order (the order the locks are taken in). */
+function sortedLockKeys(messageIds: Iterable<string>): string[] {
+  // each key parsed once (the comparator parsed two per comparison)
+  return [...new Set([...messageIds].map(lockKey))]
+    .map(BigInt)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(String);
+}
+
 /**
  * Takes transaction-scoped advisory locks on messages, in a fixed order (no deadlocks between
  * instances): serialises read-modify-write of one message's row across consumers.
  */
 export async function lockMessages(client: PoolClient, messageIds: Iterable<string>): Promise<void> {
-  // each key parsed once (the comparator parsed two per comparison)
-  const keys = [...new Set([...messageIds].map(lockKey))]
-    .map(BigInt)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(String);
+  const keys = sortedLockKeys(messageIds);
   // unnest yields the (sorted) array in order, so the locks are taken in that order.
   if (keys.length > 0)
     await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)', [
       arrayLiteralOf(keys),
     ]);
+}
+
+/**
+ * `BEGIN` and lockMessages' locks as one simple-protocol query (one round trip instead of two): the keys
+ * are integers written by BigInt, so they go into the text as they are.
+ */
+export function beginLockedText(messageIds: Iterable<string>): string {
+  const keys = sortedLockKeys(messageIds);
+  if (keys.length === 0) return 'BEGIN';
+  return `BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`;
+}
+
+/**
+ * withTransaction (libs/db) that starts with the locks of lockMessages on `messageIds`, sent with the
+ * BEGIN (beginLockedText). The statements `fn` sends come after the locks are held, so they read what the
+ * previous holder committed (a statement's snapshot is taken when it starts).
+ */
+export async function withLockedMessages<T>(
+  pool: Pool,
+  messageIds: Iterable<string>,
+  fn: (client: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    try {
+      await client.query(beginLockedText(messageIds));
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
