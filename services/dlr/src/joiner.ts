@@ -29,7 +29,15 @@ import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
 import { customerError, toDispatch, toProtoStatus, toReceipt } from './mapping.js';
 import { parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
-import { insertRows, insertUnnest, type Queryable } from './sql.js';
+import {
+  asOneStatement,
+  insertRows,
+  insertUnnest,
+  ONE_STATEMENT_MAX_PARAMS,
+  unnestInsert,
+  valuesInserts,
+  type Queryable,
+} from './sql.js';
 import { asBuffer, encodeBuffer } from './encode.js';
 import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
@@ -195,7 +203,7 @@ export class Joiner {
       // still applied are applied, before any receipt can be joined to these dispatches (in memory or
       // through the index): the aggregation stage always finds a dispatch (replayed from its index row, or
       // applied) before its receipts, so it learns the part total, segments and acceptance time first.
-      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+      await this.writeAtomically(plan);
       await this.publish(plan);
       for (const dispatch of dispatches) this.correlator.onDispatch(dispatch);
       // an egress final failure ends its part: nothing more to join (CACHE_IN_FLIGHT)
@@ -258,7 +266,7 @@ export class Joiner {
       }));
       const receipts = await this.planReceipts(items, plan, this.deps.pool, now);
       await this.publish(plan);
-      await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+      await this.writeAtomically(plan);
       // RECHECK_PARKED: a receipt parked here while its dispatch was being indexed (by this instance or
       // another, each missing the other's uncommitted row) would wait for the sweep
       // (DLR_SWEEP_INTERVAL_MS, 5 s): a fast network's receipt often overtakes its dispatch. The dispatch
@@ -502,41 +510,97 @@ export class Joiner {
     }
   }
 
+  /**
+   * Writes the plan atomically: as one statement (writeStatement), which needs no transaction, so one
+   * round trip instead of BEGIN, a statement per table and COMMIT; else in a transaction.
+   */
+  private async writeAtomically(plan: Plan): Promise<void> {
+    const one = writeStatement(plan);
+    if (one === null) await withTransaction(this.deps.pool, (client) => this.write(plan, client));
+    else if (one !== undefined) await this.deps.pool.query(one.text, one.values);
+  }
+
+  /** Writes the plan in the caller's transaction: one statement when it can (writeStatement). */
   private async write(plan: Plan, client: PoolClient): Promise<void> {
+    const one = writeStatement(plan);
+    if (one !== null) {
+      if (one !== undefined) await client.query(one.text, one.values);
+      return;
+    }
     await insertRows(
       client,
       'dlr_dispatch_index',
-      [
-        'message_id',
-        'part_index',
-        'connector_id',
-        'supplier_message_id',
-        'parts_total',
-        'attempt',
-        'accepted_at',
-        'keys',
-        'context',
-        'segments',
-      ],
+      INDEX_COLUMNS,
       plan.indexRows,
       'ON CONFLICT DO NOTHING',
-      ['uuid', undefined, undefined, undefined, undefined, undefined, undefined, 'text[]'],
+      INDEX_CASTS,
     );
     await insertUnnest(client, 'dlr_timeline', TIMELINE_COLUMNS, plan.timeline, 'ON CONFLICT DO NOTHING');
     await insertRows(
       client,
       'dlr_parked_receipts',
-      ['receipt_id', 'connector_id', 'keys', 'receipt', 'record_key'],
+      PARK_COLUMNS,
       plan.parkRows,
       'ON CONFLICT DO NOTHING',
-      [undefined, undefined, 'text[]'],
+      PARK_CASTS,
     );
-    if (plan.unpark.length > 0) {
-      await client.query('DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])', [
-        arrayLiteralOf(plan.unpark),
-      ]);
-    }
+    if (plan.unpark.length > 0) await client.query(UNPARK, [arrayLiteralOf(plan.unpark)]);
   }
+}
+
+const INDEX_COLUMNS = [
+  'message_id',
+  'part_index',
+  'connector_id',
+  'supplier_message_id',
+  'parts_total',
+  'attempt',
+  'accepted_at',
+  'keys',
+  'context',
+  'segments',
+];
+const INDEX_CASTS = ['uuid', undefined, undefined, undefined, undefined, undefined, undefined, 'text[]'];
+const PARK_COLUMNS = ['receipt_id', 'connector_id', 'keys', 'receipt', 'record_key'];
+const PARK_CASTS = [undefined, undefined, 'text[]'];
+const UNPARK = 'DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])';
+
+/**
+ * A plan's writes (dispatch index rows, timeline rows, parked receipts, unparked ones) as ONE statement
+ * (asOneStatement: the first ones as CTEs), undefined when there is nothing to write, null when it cannot
+ * be one: a plan that parks and unparks receipts (both on dlr_parked_receipts), or too many parameters.
+ */
+function writeStatement(plan: Plan): { text: string; values: unknown[] } | null | undefined {
+  if (plan.parkRows.length > 0 && plan.unpark.length > 0) return null;
+  if ((plan.indexRows.length + plan.parkRows.length) * 10 > ONE_STATEMENT_MAX_PARAMS) return null;
+  const values: unknown[] = [];
+  const texts = [
+    ...valuesInserts(
+      'dlr_dispatch_index',
+      INDEX_COLUMNS,
+      plan.indexRows,
+      'ON CONFLICT DO NOTHING',
+      INDEX_CASTS,
+      values,
+    ),
+    ...(plan.timeline.length > 0
+      ? [unnestInsert('dlr_timeline', TIMELINE_COLUMNS, plan.timeline, 'ON CONFLICT DO NOTHING', values).text]
+      : []),
+    ...valuesInserts(
+      'dlr_parked_receipts',
+      PARK_COLUMNS,
+      plan.parkRows,
+      'ON CONFLICT DO NOTHING',
+      PARK_CASTS,
+      values,
+    ),
+  ];
+  if (plan.unpark.length > 0) {
+    values.push(arrayLiteralOf(plan.unpark));
+    texts.push(`DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($${values.length}::text[])`);
+  }
+  const text = asOneStatement(texts);
+  return text === undefined ? undefined : { text, values };
 }
 
 /** Ids of the parked receipts under any of `keys` (KEY_PROBE; a receipt under two keys comes back once). */

@@ -20,23 +20,58 @@ export async function insertRows(
   casts: readonly (string | undefined)[] = [],
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += CHUNK) {
+    // each chunk's statement numbers its parameters from $1
+    const values: unknown[] = [];
+    for (const text of valuesInserts(table, columns, rows.slice(i, i + CHUNK), suffix, casts, values))
+      await db.query(text, values);
+  }
+}
+
+/**
+ * The statements of insertRows (one per CHUNK rows), their parameters appended to `values` (numbered
+ * after those already there).
+ */
+export function valuesInserts(
+  table: string,
+  columns: readonly string[],
+  rows: readonly unknown[][],
+  suffix: string,
+  casts: readonly (string | undefined)[],
+  values: unknown[],
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    const params: unknown[] = [];
     const tuples = chunk.map((row) => {
       const ph = row.map((v, c) => {
         // an ISO string is an exact timestamptz and much cheaper for pg than its local-time Date formatting
-        params.push(v instanceof Date ? v.toISOString() : v);
+        values.push(v instanceof Date ? v.toISOString() : v);
         const cast = casts[c];
-        return cast ? `$${params.length}::${cast}` : `$${params.length}`;
+        return cast ? `$${values.length}::${cast}` : `$${values.length}`;
       });
       return `(${ph.join(', ')})`;
     });
-    await db.query(
-      `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ${suffix}`,
-      params,
-    );
+    out.push(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ${suffix}`);
   }
+  return out;
 }
+
+/**
+ * Data-modifying statements (INSERT, DELETE; parameters numbered across them) as one statement: the first
+ * ones as CTEs (`WITH w0 AS (...)`), the last as the main statement. Postgres runs each of them to
+ * completion, in one snapshot, and the statement alone is atomic (no BEGIN/COMMIT needed): they must not
+ * touch the same rows. Undefined for none.
+ */
+export function asOneStatement(texts: readonly string[]): string | undefined {
+  const main = texts.at(-1);
+  if (main === undefined) return undefined;
+  if (texts.length === 1) return main;
+  const ctes = texts.slice(0, -1).map((t, n) => `w${n} AS (${t})`);
+  return `WITH ${ctes.join(', ')} ${main}`;
+}
+
+/** Parameters in one statement of asOneStatement at most (Postgres allows 65,535). */
+export const ONE_STATEMENT_MAX_PARAMS = 30_000;
 
 /** A column of insertUnnest: its name and SQL type. */
 export type TypedColumn = readonly [name: string, type: string];
@@ -167,10 +202,8 @@ export function unnestInsertAll(
     if (i.rows.length === 0) continue;
     texts.push(unnestInsert(i.table, i.columns, i.rows, i.suffix ?? '', values).text);
   }
-  const main = texts.pop();
-  if (main === undefined) return undefined;
-  if (texts.length === 0) return { text: main, values };
-  return { text: `WITH ${texts.map((t, n) => `w${n} AS (${t})`).join(', ')} ${main}`, values };
+  const text = asOneStatement(texts);
+  return text === undefined ? undefined : { text, values };
 }
 
 /** The UTF-8 bytes of `texts` one after the other (`bytes` in all), without joining them into one string first. */
