@@ -502,6 +502,14 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     });
     expect(again.applied).toBe(false);
     expect(again.balanceMinor).toBe(1000n - charged);
+    // a top-up is in the ledger once (partial unique index, migration 0502; charges have no top-up id)
+    const twice = await h.pool
+      .query(
+        `INSERT INTO rating_balance_ledger (account_id, topup_id, amount_minor, currency) VALUES ($1, $2::uuid, 1000, 'EUR')`,
+        [a, first.topUpId],
+      )
+      .catch((e: unknown) => e);
+    expect(twice).toMatchObject({ code: '23505' });
 
     // the latest published state of the account is the stored one
     const latest = await waitFor(
