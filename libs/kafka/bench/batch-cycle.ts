@@ -3,13 +3,16 @@
 // Run (needs KAFKA_BROKERS, e.g. `set -a; . .local/env; set +a`):
 //   npx tsx --conditions=@smshub/source libs/kafka/bench/batch-cycle.ts [--rate 600] [--seconds 20]
 //     [--partitions 6] [--concurrency 2] [--min-bytes 32768] [--max-wait 50] [--linger 2] [--warmup 3]
+//     [--broker-pid PID]
 // A child process produces ~370-byte records at `--rate` per second, evenly paced, to a `--partitions`
 // topic. This process consumes it with a TypedConsumer.onBatch (routing's fetch options by default) whose
 // handler produces one record per consumed record to a second topic through a TypedProducer and waits for
 // their acknowledgements, like routing's. Prints for the measured window (after `--warmup` seconds): this
 // process's CPU (user, system) per message and per partition batch, batches and records per batch, the
 // Kafka requests per partition batch by API (counted at kafkajs's Connection.send), produce requests'
-// records, timers created and GC time per batch. Topics are deleted at the end.
+// records, timers created and GC time per batch, the CPU of each thread by name (user + system), and with
+// `--broker-pid` (a broker of your own: deploy/local/kafka.sh with SMSHUB_LOCAL_DIR) the broker's CPU per
+// record and per batch (the pacer's produce requests included). Topics are deleted at the end.
 import { fork } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     linger: { type: 'string' },
     'commit-interval': { type: 'string' },
     child: { type: 'string' },
+    'broker-pid': { type: 'string' },
   },
 });
 const brokers = values.brokers.split(',');
@@ -102,20 +106,39 @@ new PerformanceObserver((list) => {
   if (counting) for (const e of list.getEntries()) gcMs += e.duration;
 }).observe({ entryTypes: ['gc'] });
 
-/** CPU ticks (user + system, 1/100 s) of this process's main thread and of its other threads (V8's, libuv's). */
-function threadTicks(): Map<string, number> {
-  const m = new Map<string, number>();
+/**
+ * CPU ticks (1/100 s) of this process's threads, user and system apart: `main` (the event loop), the
+ * others by their kernel name, or where Node 20 names them all `node` by their start order (`+N`: tid
+ * minus pid). Node 20 starts V8's platform workers first (parallel and concurrent GC, concurrent
+ * compilation; 4 by default, `--v8-pool-size`) and its delayed-task scheduler, then its signal thread;
+ * libuv's thread pool (fs, dns, zlib, crypto) when first used; tsx's loader a worker of its own.
+ */
+function threadTicks(): Map<string, { user: number; system: number }> {
+  const m = new Map<string, { user: number; system: number }>();
   for (const t of readdirSync('/proc/self/task')) {
     try {
       const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
-      const name = t === String(process.pid) ? 'main' : 'others';
+      // Node 20 names every thread `node`: then the thread's place in start order (tid - pid) says which.
+      const comm = readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+      const name =
+        t === String(process.pid) ? 'main' : comm === 'node' ? `+${Number(t) - process.pid}` : comm;
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      m.set(name, (m.get(name) ?? 0) + Number(f[11]) + Number(f[12]));
+      const v = m.get(name) ?? { user: 0, system: 0 };
+      v.user += Number(f[11]);
+      v.system += Number(f[12]);
+      m.set(name, v);
     } catch {
       // the thread ended
     }
   }
   return m;
+}
+/** The broker's CPU ticks (user + system) when `--broker-pid` names it (a broker of your own). */
+function brokerTicks(): number {
+  if (!values['broker-pid']) return NaN;
+  const stat = readFileSync(`/proc/${values['broker-pid']}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
 }
 
 const kafka = createKafka({ brokers, clientId: run }, logger);
@@ -168,11 +191,16 @@ await new Promise((r) => setTimeoutOrig(r, Number(values.warmup) * 1000));
 const load0 = loadavg()[0]!;
 const cpu0 = process.cpuUsage();
 const threads0 = threadTicks();
+const broker0 = brokerTicks();
 counting = true;
 await new Promise((r) => setTimeoutOrig(r, Number(values.seconds) * 1000));
 counting = false;
 const cpu = process.cpuUsage(cpu0);
-const threads = [...threadTicks()].map(([name, t]) => [name, t - (threads0.get(name) ?? 0)] as const);
+const threads = [...threadTicks()].map(
+  ([name, t]) =>
+    [name, t.user - (threads0.get(name)?.user ?? 0), t.system - (threads0.get(name)?.system ?? 0)] as const,
+);
+const broker = brokerTicks() - broker0;
 const load1 = loadavg()[0]!;
 pacer.send('stop');
 await new Promise((r) => pacer.once('exit', r));
@@ -198,10 +226,14 @@ console.log(
     .join(', ')}; setTimeout ${perBatch(timers)}`,
 );
 console.log(
-  `threads (CPU ms over the window, main thread and others): ${threads
-    .filter(([, t]) => t > 0)
-    .sort((a, b) => b[1] - a[1])
-    .map(([name, t]) => `${name} ${t * 10}`)
+  `threads (CPU ms over the window, user + system): ${threads
+    .filter(([, u, sy]) => u + sy > 0)
+    .sort((a, b) => b[1] + b[2] - a[1] - a[2])
+    .map(([name, u, sy]) => `${name} ${u * 10} + ${sy * 10}`)
     .join(', ')}`,
 );
+if (values['broker-pid'])
+  console.log(
+    `broker (pid ${values['broker-pid']}): ${((broker * 10_000) / Math.max(1, records)).toFixed(1)} CPU-µs per record, ${((broker * 10_000) / Math.max(1, batches)).toFixed(0)} per partition batch`,
+  );
 process.exit(0);
