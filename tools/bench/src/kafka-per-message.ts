@@ -9,7 +9,9 @@
 // topic, requests per client and API (Produce, Fetch, OffsetCommit, Heartbeat, ...), the response bytes,
 // and the broker's CPU over the window (/proc; the shared broker also serves other users' tests: the load
 // average is printed). Requests of the idle window, scaled to the load window's length, are shown apart:
-// what is left is what the messages cost.
+// what is left is what the messages cost. It also prints each hub process's CPU in the idle window (CPU-ms
+// per second, and what that is per submit_sm at the load window's rate: the part of a message's cost that
+// is paid per second, whatever the traffic) and over the load window.
 //   set -a && . .local/env && set +a
 //   npx tsx --conditions=@smshub/source tools/bench/src/kafka-per-message.ts [--rate 600] [--duration 30]
 //     [--mix gsm7=80,ucs2=10,long=10] [--idle 15] [--binds 4] [--env K=V,K=V] [--json FILE]
@@ -146,6 +148,25 @@ const entry = (dir: string): string[] => entryArgs(root, dir, false);
 let db: TestDatabase | undefined;
 let hub: Hub | undefined;
 const kafkaPid = Number(readFileSync(path.join(root, '.local/kafka/kafka.pid'), 'utf8').trim()) || undefined;
+/** CPU ticks (user + system) of every hub process that writes counts (the preload's pid), by pid. */
+const processTicks = (s: Snapshot) => {
+  const out = new Map<number, { service: string; ticks: number }>();
+  for (const [pid, c] of s) {
+    const st = readProcStat(pid);
+    if (st) out.set(pid, { service: c.service, ticks: st.utime + st.stime });
+  }
+  return out;
+};
+/** CPU-ms by service between two processTicks readings. */
+const cpuMsBetween = (a: ReturnType<typeof processTicks>, b: ReturnType<typeof processTicks>) => {
+  const out = new Map<string, number>();
+  for (const [pid, v] of b) {
+    const t0 = a.get(pid)?.ticks;
+    if (t0 === undefined) continue;
+    out.set(v.service, (out.get(v.service) ?? 0) + ((v.ticks - t0) * 1000) / CLOCK_TICKS_PER_SECOND);
+  }
+  return out;
+};
 const brokerTicks = () => {
   const s = kafkaPid ? readProcStat(kafkaPid) : undefined;
   return s ? s.utime + s.stime : NaN;
@@ -237,15 +258,21 @@ try {
   // Idle window.
   await sleep(10_000);
   const i0 = await freshSnapshot();
+  const ip0 = processTicks(i0);
+  const ib0 = brokerTicks();
   const it0 = Date.now();
   await sleep(idleS * 1000);
+  const ip1 = processTicks(i0);
+  const ib1 = brokerTicks();
   const i1 = await freshSnapshot();
   const idleWindowS = (Date.now() - it0) / 1000;
+  const idleCpu = cpuMsBetween(ip0, ip1);
   const idle = diff(i0, i1);
 
   // Load window: from just before loadgen starts until every group has committed every record.
   const ends0 = await topicEnds();
   const s0 = await freshSnapshot();
+  const p0 = processTicks(s0);
   const b0 = brokerTicks();
   const load0 = loadAverage();
   const t0 = Date.now();
@@ -277,8 +304,10 @@ try {
     await sleep(1000);
     ends = await topicEnds();
   }
+  const p1 = processTicks(s0);
   const s1 = await freshSnapshot();
   const windowS = (Date.now() - t0) / 1000;
+  const loadCpu = cpuMsBetween(p0, p1);
   const b1 = brokerTicks();
   const load1 = loadAverage();
   const load = diff(s0, s1);
@@ -312,6 +341,28 @@ try {
   lines.push(
     `broker CPU ${kafkaPid ? Math.round((((b1 - b0) / CLOCK_TICKS_PER_SECOND) * 1e6) / m) : '?'} µs per submit_sm over the window (shared broker); submit_sm_resp p99 ${lg.respLatencyMs.p99} ms, receipt p50/p99 ${lg.receiptLatencyMs.p50}/${lg.receiptLatencyMs.p99} ms`,
   );
+  lines.push(
+    '',
+    `| CPU (hub processes with the counting preload) | idle: CPU-ms/s (${f(idleWindowS, 0)} s, no traffic) | idle at this rate: CPU-µs per submit_sm | load window: CPU-µs per submit_sm |`,
+    '| --- | --- | --- | --- |',
+  );
+  const rateOf = m / windowS; // submit_sm per second over the load window
+  const cpuServices = [...new Set([...idleCpu.keys(), ...loadCpu.keys()])].sort(
+    (a, b) => (loadCpu.get(b) ?? 0) - (loadCpu.get(a) ?? 0),
+  );
+  const row = (name: string, idleMs: number, loadMs: number) =>
+    `| ${name} | ${f(idleMs / idleWindowS, 1)} | ${f(((idleMs / idleWindowS) * 1000) / rateOf, 0)} | ${f((loadMs * 1000) / m, 0)} |`;
+  for (const sv of cpuServices) lines.push(row(sv, idleCpu.get(sv) ?? 0, loadCpu.get(sv) ?? 0));
+  const sum = (mp: Map<string, number>) => [...mp.values()].reduce((x, y) => x + y, 0);
+  lines.push(row('**all**', sum(idleCpu), sum(loadCpu)));
+  if (kafkaPid)
+    lines.push(
+      row(
+        'broker (shared: other users too)',
+        ((ib1 - ib0) * 1000) / CLOCK_TICKS_PER_SECOND,
+        ((b1 - b0) * 1000) / CLOCK_TICKS_PER_SECOND,
+      ),
+    );
   lines.push('', '| records produced (topic) | per submit_sm |', '| --- | --- |');
   for (const r of produced) lines.push(`| ${r.topic} | ${f(per(r.records))} |`);
   lines.push(`| **all** | **${f(per(produced.reduce((s, r) => s + r.records, 0)))}** |`);
