@@ -6,6 +6,7 @@
 //   set -a; . .local/env; set +a
 //   NODE_OPTIONS=--max-old-space-size=192 npx tsx --conditions=@smshub/source services/egress/bench/flow.ts \
 //     [messages=18000] [rate=600] [sessions=2] [window=50] [--profile out.cpuprofile] [--heap-profile out.heapprofile]
+// EGRESS_FLOW_TELEMETRY=1: with the OpenTelemetry SDK started, as in the hub (see below).
 // Prints egress's CPU-µs per message (whole run: load start to the last receipt), the PostgreSQL backends'
 // CPU-µs and transactions per message, produce -> dispatched and produce -> receipt latencies, peak RSS
 // and the load average before and after, and egress's Kafka requests per message by API. `--profile FILE` writes a V8
@@ -30,6 +31,7 @@ import {
   type TopicCodec,
 } from '@smshub/kafka';
 import { createLogger } from '@smshub/logging';
+import { startTelemetry } from '@smshub/telemetry';
 import { ConnectorStore } from '../src/connector-store.js';
 import { createEgressCore } from '../src/core.js';
 import { retryStart } from '../test/retry-start.js';
@@ -45,6 +47,9 @@ const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
 const tag = `egress_flow_${Date.now().toString(36)}`;
 const logger = createLogger({ service: 'egress-flow', level: 'warn' });
+// EGRESS_FLOW_TELEMETRY=1 starts the OpenTelemetry SDK first, as every service's main does (runService): its
+// AsyncLocalStorage context manager is then active in this process as in the hub.
+if (process.env['EGRESS_FLOW_TELEMETRY'] === '1') startTelemetry({ serviceName: 'smshub-egress' });
 
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();

@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { constants as perf, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { Kafka, ProducerBatch } from 'kafkajs';
+import { startTelemetry } from '@smshub/telemetry';
 import { profileTo } from '@smshub/testing';
 import { INGRESS_PRODUCER_OPTIONS } from '../src/durable-accept.js';
 import { startBenchIngress } from './bench-ingress.js';
@@ -67,6 +68,10 @@ function instrument(kafka: Kafka): void {
     return p;
   };
 }
+
+// INGRESS_BENCH_TELEMETRY=1 starts the OpenTelemetry SDK first, as every service's main does (runService):
+// its AsyncLocalStorage context manager is then active in this process as in the hub.
+if (process.env.INGRESS_BENCH_TELEMETRY === '1') startTelemetry({ serviceName: 'smshub-ingress' });
 
 // INGRESS_BENCH_LINGER_MS overrides the producer's lingerMs (before/after pairs: 2 was the default before 0).
 const lingerMs = process.env.INGRESS_BENCH_LINGER_MS;
@@ -152,7 +157,8 @@ const gcObserver = new PerformanceObserver((list) => {
   }
 });
 gcObserver.observe({ entryTypes: ['gc'] });
-const loop = monitorEventLoopDelay({ resolution: 1 });
+// INGRESS_BENCH_LOOP_RESOLUTION_MS: the delay monitor's sampling period (its timer wakes this process each period).
+const loop = monitorEventLoopDelay({ resolution: Number(process.env.INGRESS_BENCH_LOOP_RESOLUTION_MS ?? 1) });
 loop.enable();
 const pg0 = await postgresTicks();
 const sql0 = new Map(sql.byKind);
@@ -235,6 +241,7 @@ console.log(
       ),
       receiptsReceived: result.receiptLatencies.length,
       ingressCpuMicrosPerMessage: Number(((cpu.user + cpu.system) / Math.max(1, accepted)).toFixed(1)),
+      ingressSystemCpuMicrosPerMessage: Number((cpu.system / Math.max(1, accepted)).toFixed(1)),
       postgresCpuMicrosPerMessage: Number(((pgTicks * 10_000) / Math.max(1, accepted)).toFixed(1)),
       loadCpuMicrosPerMessage: Number((result.cpuMicros / Math.max(1, accepted)).toFixed(1)),
       loadAverage: `${loadAverageBefore} -> ${(await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')}`,
