@@ -173,7 +173,12 @@ if (process.env['DLR_BENCH_STATEMENTS']) {
     timed.add(client);
     const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
     (client as unknown as { query: (...args: unknown[]) => unknown }).query = async (...args: unknown[]) => {
-      const key = (typeof args[0] === 'string' ? args[0] : '').replace(/\s+/g, ' ').slice(0, 70);
+      // array literals written into the text (the locks sent with BEGIN) left out of the key
+      const key = (typeof args[0] === 'string' ? args[0] : '')
+        .replace(/\s+/g, ' ')
+        .replace(/'\{[^}']*\}'/g, "'{…}'")
+        .trim()
+        .slice(0, 70);
       const t0 = performance.now();
       try {
         return await query(...args);
@@ -364,7 +369,15 @@ console.log(
   `peak RSS of this process:   ${Math.round(Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1]) / 1024)} MB`,
 );
 
-for (const [key, t] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+if (statementTimes.size > 0) {
+  // round trips: every query sent (BEGIN and COMMIT included), per message and per batch handled
+  const calls = [...statementTimes.values()].reduce((a, t) => a + t.calls, 0);
+  const handled = [...batches.values()].reduce((a, b) => a + b.batches, 0);
+  console.log(
+    `round trips to PostgreSQL:  ${calls} (${(calls / N).toFixed(3)} per message, ${(calls / Math.max(1, handled)).toFixed(2)} per batch handled)`,
+  );
+}
+for (const [key, t] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) {
   console.log(
     `${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)} calls ${(t.bytes / N).toFixed(0).padStart(5)} B/msg  ${key}`,
   );
