@@ -33,33 +33,61 @@ const basicEncode = new Map<string, number>();
 for (let i = 0; i < BASIC.length; i++) {
   if (i !== GSM7_ESCAPE) basicEncode.set(BASIC[i] as string, i);
 }
-const extEncode = new Map<string, number>(EXTENSION.map(([code, ch]) => [ch, code]));
-const extDecode = new Map<number, string>(EXTENSION);
+
+// Lookup by UTF-16 code unit instead of a Map per character (these run on every message: a submit's
+// text in egress, every receipt's text in ingress). Every character of both tables is below U+0400 except
+// the euro sign. Entry: 0 = not GSM, 1 + septet = default alphabet, EXT | septet = extension table.
+const TABLE_SIZE = 0x400;
+const EXT = 0x100;
+const EURO = 0x20ac;
+let euroEntry = 0;
+const ENCODE = new Uint16Array(TABLE_SIZE);
+for (const [ch, septet] of basicEncode) ENCODE[ch.charCodeAt(0)] = 1 + septet;
+for (const [code, ch] of EXTENSION) {
+  if (ch.charCodeAt(0) === EURO) euroEntry = EXT | code;
+  else ENCODE[ch.charCodeAt(0)] = EXT | code;
+}
+/** Decode of an extension septet (after the escape): its character, or undefined. */
+const DECODE_EXT: Array<string | undefined> = new Array<string | undefined>(128).fill(undefined);
+for (const [code, ch] of EXTENSION) DECODE_EXT[code] = ch;
+
+/** The table entry of the code unit `c` (see ENCODE). */
+function entry(c: number): number {
+  if (c < TABLE_SIZE) return ENCODE[c] as number;
+  return c === EURO ? euroEntry : 0;
+}
+
+/** Code units taken by the character starting at `i` (2 for a surrogate pair, else 1). */
+function unitsAt(text: string, i: number, c: number): number {
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+    const next = text.charCodeAt(i + 1);
+    if (next >= 0xdc00 && next <= 0xdfff) return 2;
+  }
+  return 1;
+}
 
 /** True when every character of `text` is in the GSM 03.38 default alphabet or its extension table. */
 export function canEncodeGsm7(text: string): boolean {
-  for (const ch of text) {
-    if (!basicEncode.has(ch) && !extEncode.has(ch)) return false;
-  }
+  for (let i = 0; i < text.length; i++) if (entry(text.charCodeAt(i)) === 0) return false;
   return true;
 }
 
 /** Septets needed for `text` (extension characters count 2), or -1 when it is not GSM7-encodable. */
 export function gsm7SeptetLength(text: string): number {
   let n = 0;
-  for (const ch of text) {
-    if (basicEncode.has(ch)) n += 1;
-    else if (extEncode.has(ch)) n += 2;
-    else return -1;
+  for (let i = 0; i < text.length; i++) {
+    const e = entry(text.charCodeAt(i));
+    if (e === 0) return -1;
+    n += e & EXT ? 2 : 1;
   }
   return n;
 }
 
 /** Septets of one character: 1, 2 (escape + extension), or -1 when not encodable. */
 export function gsm7CharSeptets(ch: string): number {
-  if (basicEncode.has(ch)) return 1;
-  if (extEncode.has(ch)) return 2;
-  return -1;
+  if (ch.length !== 1) return -1;
+  const e = entry(ch.charCodeAt(0));
+  return e === 0 ? -1 : e & EXT ? 2 : 1;
 }
 
 export interface Gsm7EncodeOptions {
@@ -69,27 +97,31 @@ export interface Gsm7EncodeOptions {
 
 /** Text -> septets, one per octet (unpacked). Throws RangeError on a non-GSM character unless a replacement is given. */
 export function encodeGsm7(text: string, options: Gsm7EncodeOptions = {}): Buffer {
-  const out: number[] = [];
-  for (const ch of text) {
-    const basic = basicEncode.get(ch);
-    if (basic !== undefined) {
-      out.push(basic);
-      continue;
-    }
-    const ext = extEncode.get(ch);
-    if (ext !== undefined) {
-      out.push(GSM7_ESCAPE, ext);
+  // At most two septets per code unit (an extension character); a surrogate pair gives one replacement.
+  const out = Buffer.allocUnsafe(text.length * 2);
+  let n = 0;
+  let rep = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const e = entry(c);
+    if (e !== 0) {
+      if (e & EXT) {
+        out[n++] = GSM7_ESCAPE;
+        out[n++] = e & 0x7f;
+      } else out[n++] = e - 1;
       continue;
     }
     if (options.replacement === undefined) {
       throw new RangeError(
-        `character U+${ch.codePointAt(0)?.toString(16).padStart(4, '0')} is not in GSM 03.38`,
+        `character U+${text.codePointAt(i)?.toString(16).padStart(4, '0')} is not in GSM 03.38`,
       );
     }
-    const rep = basicEncode.get(options.replacement) ?? 0x3f; // '?'
-    out.push(rep);
+    if (rep < 0) rep = basicEncode.get(options.replacement) ?? 0x3f; // '?'
+    out[n++] = rep;
+    i += unitsAt(text, i, c) - 1;
   }
-  return Buffer.from(out);
+  // A copy of its own (not a view of the larger buffer), as Buffer.from(array) gave.
+  return Buffer.from(out.subarray(0, n));
 }
 
 /**
@@ -104,7 +136,7 @@ export function decodeGsm7(septets: Uint8Array): string {
     if (v === GSM7_ESCAPE) {
       if (i + 1 >= septets.length) break;
       const next = (septets[++i] as number) & 0x7f;
-      const ext = extDecode.get(next);
+      const ext = DECODE_EXT[next];
       if (ext !== undefined) s += ext;
       else if (next === GSM7_ESCAPE) s += ' ';
       else s += BASIC[next] as string;
