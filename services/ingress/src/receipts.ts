@@ -95,10 +95,14 @@ export function receiptText(bytes: Uint8Array, dataCoding: number): string {
   } catch {
     return '';
   }
-  return [...text]
-    .slice(0, 20)
-    .map((ch) => (CONTROL.has(ch) || !canEncodeGsm7(ch) ? '?' : ch))
-    .join('');
+  // The first 20 characters (code points), without spreading the whole text into an array first.
+  let out = '';
+  let n = 0;
+  for (const ch of text) {
+    if (n++ === 20) break;
+    out += CONTROL.has(ch) || !canEncodeGsm7(ch) ? '?' : ch;
+  }
+  return out;
 }
 
 /**
