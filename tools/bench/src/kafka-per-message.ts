@@ -343,10 +343,10 @@ try {
   );
   lines.push(
     '',
-    `| CPU (hub processes with the counting preload) | idle: CPU-ms/s (${f(idleWindowS, 0)} s, no traffic) | idle at this rate: CPU-µs per submit_sm | load window: CPU-µs per submit_sm |`,
+    `| CPU (hub processes with the counting preload) | idle: CPU-ms/s (${f(idleWindowS, 0)} s, no traffic) | idle at the accepted rate: CPU-µs per submit_sm | load window: CPU-µs per submit_sm |`,
     '| --- | --- | --- | --- |',
   );
-  const rateOf = m / windowS; // submit_sm per second over the load window
+  const rateOf = m / durationS; // submit_sm accepted per second of loadgen's run
   const cpuServices = [...new Set([...idleCpu.keys(), ...loadCpu.keys()])].sort(
     (a, b) => (loadCpu.get(b) ?? 0) - (loadCpu.get(a) ?? 0),
   );
