@@ -1,4 +1,5 @@
 export { createPool, withTransaction, type CreatePoolOptions } from './pool.js';
+export { PreparingClient, PREPARE_AFTER, starResult } from './prepared.js';
 export {
   migrate,
   readMigrations,

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '@smshub/logging';
+import { PreparingClient } from './prepared.js';
 
 export interface CreatePoolOptions {
   connectionString: string;
@@ -14,6 +15,12 @@ export interface CreatePoolOptions {
   /** Idle connections are closed after this many ms. Default 30000. */
   idleTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * Frequent parameterised statements run as named prepared statements (parsed once per connection;
+   * `prepared.ts`). Default true. False for a connection pooler that cannot carry them (PgBouncer in
+   * transaction mode before 1.21, or without `max_prepared_statements`).
+   */
+  preparedStatements?: boolean;
 }
 
 /**
@@ -23,6 +30,7 @@ export interface CreatePoolOptions {
 export function createPool(opts: CreatePoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
+    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,
