@@ -514,9 +514,13 @@ export class RollupStore {
       cost: string;
       margin: string;
       lat_bucket: number | null;
-    }>(`SELECT * FROM stats_rated WHERE message_id = ANY($1::text[]) ORDER BY message_id FOR UPDATE`, [
-      [...new Set(messageIds)],
-    ]);
+    }>(
+      // columns named, not *: libs/db prepares the statement, and a column added later must not change its result
+      `SELECT message_id, revision, bucket, key_id, delivered, failed, segments, missing_rate, unconverted, revenue,
+              cost, margin, lat_bucket
+         FROM stats_rated WHERE message_id = ANY($1::text[]) ORDER BY message_id FOR UPDATE`,
+      [[...new Set(messageIds)]],
+    );
     for (const r of res.rows) {
       out.set(r.message_id, {
         revision: r.revision,
