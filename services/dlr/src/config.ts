@@ -29,8 +29,8 @@ export const FETCH_MAX_WAIT_MS_DEFAULT = 100;
 /**
  * Old-generation growth between full GCs under a heap cap: 50 % instead of V8's 30 % took the cap's price
  * in the pipeline bench from 20-36 % to ~10 % with no higher peak RSS (README, "Performance: session 9");
- * 100 % halves the full GCs again: the price of the cap ~24 % → ~7 % in the bundled pipeline bench, peak
- * RSS 184-213 MB (README, "Performance: session 11").
+ * 100 % halves the full GCs again: the price of the cap +23 % → +12 % (medians) in the bundled pipeline
+ * bench, peak RSS 184-216 MB (README, "Performance: session 11").
  */
 export const HEAP_GROWING_PERCENT_DEFAULT = 100;
 
