@@ -57,6 +57,11 @@ export const egressEnv = {
   // Partitions of sms.routed.v1 processed at the same time by this replica (the topic has 6). With 1, a
   // partition's batch must finish (its slowest part) before any other partition's parts can use the window.
   EGRESS_PARTITION_CONCURRENCY: envInt({ min: 1, max: 64, default: 6 }),
+  // A fetch of sms.routed.v1 waits for EGRESS_FETCH_MIN_BYTES or EGRESS_FETCH_WAIT_MS, whichever comes
+  // first: larger batches (fewer fetches, dedupe reads and commits) under a paced flow, for up to that much
+  // more latency per message.
+  EGRESS_FETCH_MIN_BYTES: envInt({ min: 1, max: 16 * 1024 * 1024, default: 32 * 1024 }),
+  EGRESS_FETCH_WAIT_MS: envInt({ min: 0, max: 10_000, default: 50 }),
   EGRESS_DRAIN_MS: envInt({ min: 0, max: 600_000, default: 20_000 }),
   // PEM CA bundle for connectors with tls=true whose certificates are not signed by a public CA.
   EGRESS_TLS_CA_FILE: envString().optional(),

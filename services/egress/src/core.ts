@@ -273,10 +273,10 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
       // After joining the change stream, so a change made during the load is applied after it.
       await reload('*');
       stateReporter?.start();
-      // A fetch waits for 32 KiB of routed records (about 100) or 50 ms: under a live flow a batch then
-      // carries tens of parts instead of the few that arrived since the last fetch, and its per-batch
-      // costs (the dedupe read, the fetch, the offset commit) are shared by more parts, for at most
-      // 50 ms more latency.
+      // By default a fetch waits for 32 KiB of routed records (about 100) or 50 ms (EGRESS_FETCH_MIN_BYTES,
+      // EGRESS_FETCH_WAIT_MS): under a live flow a batch then carries tens of parts instead of the few that
+      // arrived since the last fetch, and its per-batch costs (the dedupe read, the fetch, the offset
+      // commit) are shared by more parts, for at most 50 ms more latency.
       routedConsumer = await deps.consumer({
         groupId: config.groupId ?? 'smshub-egress',
         minBytes: 32 * 1024,

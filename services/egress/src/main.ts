@@ -38,7 +38,11 @@ await runService({
           .filter((k) => k.trim() !== '')
           .map(parseSecretKey),
         batchConcurrency: c.EGRESS_BATCH_CONCURRENCY,
-        consumer: { partitionsConsumedConcurrently: c.EGRESS_PARTITION_CONCURRENCY },
+        consumer: {
+          partitionsConsumedConcurrently: c.EGRESS_PARTITION_CONCURRENCY,
+          minBytes: c.EGRESS_FETCH_MIN_BYTES,
+          maxWaitMs: c.EGRESS_FETCH_WAIT_MS,
+        },
         drainMs: c.EGRESS_DRAIN_MS,
         ...(c.EGRESS_TLS_CA_FILE ? { tls: { ca: readFileSync(c.EGRESS_TLS_CA_FILE) } } : {}),
       },
