@@ -2,6 +2,9 @@ import pg from 'pg';
 import type { Logger } from '@smshub/logging';
 import { PreparingClient } from './prepared.js';
 
+/** Startup options of a pool with prepared statements (see createPool). */
+export const CUSTOM_PLANS = '-c plan_cache_mode=force_custom_plan';
+
 export interface CreatePoolOptions {
   connectionString: string;
   /** Maximum connections. Default 10. */
@@ -30,7 +33,15 @@ export interface CreatePoolOptions {
 export function createPool(opts: CreatePoolOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: opts.connectionString,
-    ...(opts.preparedStatements === false ? {} : { Client: PreparingClient }),
+    ...(opts.preparedStatements === false
+      ? {}
+      : {
+          Client: PreparingClient,
+          // A plan for every execution, as for an unnamed statement: a generic plan guessed for unknown
+          // parameters (unnest() of an array taken for 100 rows) turned dlr's parked-receipt lookup from
+          // ~5 to ~420 µs per message. Options in the connection string replace these.
+          ...(/[?&]options=/.test(opts.connectionString) ? {} : { options: CUSTOM_PLANS }),
+        }),
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectionTimeoutMs ?? 10_000,
     idleTimeoutMillis: opts.idleTimeoutMs ?? 30_000,

@@ -50,6 +50,22 @@ describe('createPool: prepared statements', () => {
     expect(named).not.toContain(star);
   });
 
+  it('plans every execution (no generic plan guessed for unknown parameters)', async () => {
+    const { rows } = await pool.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+    expect(rows).toEqual([{ plan_cache_mode: 'force_custom_plan' }]);
+    const own = new URL(db.url);
+    own.searchParams.set('options', '-c work_mem=8MB');
+    const withOptions = createPool({ connectionString: own.toString(), max: 1 });
+    try {
+      const mode = await withOptions.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode');
+      const mem = await withOptions.query<{ work_mem: string }>('SHOW work_mem');
+      // the connection string's options are the deployment's: they replace the pool's
+      expect([mode.rows[0]?.plan_cache_mode, mem.rows[0]?.work_mem]).toEqual(['auto', '8MB']);
+    } finally {
+      await withOptions.end();
+    }
+  });
+
   it('runs every statement unnamed with preparedStatements: false', async () => {
     for (let i = 0; i < PREPARE_AFTER + 2; i++) await plain.query('SELECT v FROM t WHERE id = $1', [1]);
     expect(await preparedOn(plain)).toEqual([]);
