@@ -4,6 +4,7 @@ import { isSpanContextValid, SpanKind, trace, type Context, type Span } from '@o
 import type { Logger } from '@smshub/logging';
 import { counter, extractTraceContext, gauge, withSpan } from '@smshub/telemetry';
 import { DecodeError, isRetriable } from './errors.js';
+import { registerIdleWait } from './idle-fetch.js';
 import { rememberTrace } from './trace-link.js';
 import { ensureTopics, type TopicCodec } from './topics.js';
 import type { TypedProducer } from './producer.js';
@@ -87,6 +88,13 @@ export interface ConsumerOptions {
   minBytes?: number;
   maxWaitMs?: number;
   /**
+   * After a fetch that found no record, the next ones ask for minBytes 1 and wait up to this long until a
+   * record comes (idle-fetch.ts): an idle batching consumer then sends about one fetch a second instead of
+   * one per `maxWaitMs`, and the first record still answers at once. Default: DEFAULT_MAX_WAIT_MS when
+   * `minBytes` is above 1 or `maxWaitMs` below that; 0 turns it off.
+   */
+  idleMaxWaitMs?: number;
+  /**
    * How often the member tells the group coordinator it is alive (default 3,000 ms,
    * DEFAULT_HEARTBEAT_INTERVAL_MS); kafkajs sends one after a fetch or batch once this much time has
    * passed. It is also how soon the member notices a rebalance. Keep it at most a third of
@@ -151,6 +159,14 @@ export const DEFAULT_MAX_WAIT_MS = 1000;
  */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 
+/** The idle wait a consumer's group gets (undefined: none, its fetches always use its own settings). */
+export function idleMaxWaitOf(opts: Pick<ConsumerOptions, 'minBytes' | 'maxWaitMs' | 'idleMaxWaitMs'>) {
+  const wait = opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  const idle =
+    opts.idleMaxWaitMs ?? ((opts.minBytes ?? 1) > 1 || wait < DEFAULT_MAX_WAIT_MS ? DEFAULT_MAX_WAIT_MS : 0);
+  return idle > wait ? idle : undefined;
+}
+
 /**
  * A consumer group member that hands decoded records to handlers and commits an offset only after its
  * record was processed (at-least-once: handlers must be idempotent).
@@ -202,6 +218,7 @@ export class TypedConsumer {
       minBytes: opts.minBytes ?? 1,
       maxWaitTimeInMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
     });
+    registerIdleWait(opts.groupId, idleMaxWaitOf(opts));
   }
 
   /** Handle records of `codec`'s topic one at a time, in partition order. */
