@@ -69,7 +69,14 @@ interface QueryConfigLike {
 
 type Callback = (err: Error | null, res?: unknown) => void;
 type QueryFn = (this: pg.Client, ...args: unknown[]) => unknown;
-const baseQuery = pg.Client.prototype.query as unknown as QueryFn;
+/** pg.Client's own query, looked up at each call (a bench may wrap it to count statements). */
+const baseQuery: {
+  apply(c: pg.Client, a: unknown[]): unknown;
+  call(c: pg.Client, ...a: unknown[]): unknown;
+} = {
+  apply: (c, a) => (pg.Client.prototype.query as unknown as QueryFn).apply(c, a),
+  call: (c, ...a) => (pg.Client.prototype.query as unknown as QueryFn).apply(c, a),
+};
 
 const RESULT_TYPE_CHANGED = 'cached plan must not change result type';
 
