@@ -85,8 +85,8 @@ describe('sql helpers', () => {
     const ids = ['01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f', '01935f3e-8c2a-7b6e-1f10-3a4b5c6d7e8f'];
     const keys = ids.map(lockKey).sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
     expect(beginLockedText([...ids, ids[0]!.toUpperCase()])).toBe(
-      `BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`,
+      `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`,
     );
-    expect(beginLockedText([])).toBe('BEGIN');
+    expect(beginLockedText([])).toBe('BEGIN ISOLATION LEVEL READ COMMITTED');
   });
 });

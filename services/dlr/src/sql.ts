@@ -59,8 +59,10 @@ export function valuesInserts(
 /**
  * Data-modifying statements (INSERT, DELETE; parameters numbered across them) as one statement: the first
  * ones as CTEs (`WITH w0 AS (...)`), the last as the main statement. Postgres runs each of them to
- * completion, in one snapshot, and the statement alone is atomic (no BEGIN/COMMIT needed): they must not
- * touch the same rows. Undefined for none.
+ * completion, in one snapshot, and the statement alone is atomic (no BEGIN/COMMIT needed). None sees
+ * another's writes, and a row may be touched by two of them only where each leaves it alone on conflict
+ * (ON CONFLICT DO NOTHING: DO UPDATE twice on one row fails); the order they run in is unspecified.
+ * Undefined for none.
  */
 export function asOneStatement(texts: readonly string[]): string | undefined {
   const main = texts.at(-1);
@@ -248,12 +250,16 @@ export async function lockMessages(client: PoolClient, messageIds: Iterable<stri
 
 /**
  * `BEGIN` and lockMessages' locks as one simple-protocol query (one round trip instead of two): the keys
- * are integers written by BigInt, so they go into the text as they are.
+ * are integers written by BigInt, so they go into the text as they are. The isolation level is named:
+ * the statements after the locks must each take their snapshot when they start (READ COMMITTED), which a
+ * database or role defaulting to REPEATABLE READ would otherwise take at the lock statement, before the
+ * previous holder committed.
  */
 export function beginLockedText(messageIds: Iterable<string>): string {
   const keys = sortedLockKeys(messageIds);
-  if (keys.length === 0) return 'BEGIN';
-  return `BEGIN; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`;
+  const begin = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+  if (keys.length === 0) return begin;
+  return `${begin}; SELECT pg_advisory_xact_lock(k) FROM unnest('{${keys.join(',')}}'::bigint[]) AS t(k)`;
 }
 
 /**
