@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       KAFKA_FETCH_MAX_BYTES: undefined,
       KAFKA_FETCH_MAX_BYTES_PER_PARTITION: undefined,
       DATABASE_URL: 'postgres://u:p@db:5432/smshub',
+      DATABASE_PREPARED_STATEMENTS: true,
       HTTP_PORT: 9400,
       HTTP_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
@@ -46,6 +47,15 @@ describe('loadConfig', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
       OTEL_SERVICE_NAME: undefined,
     });
+  });
+
+  it('turns prepared statements off for a pooler that cannot carry them, and refuses a non-boolean', () => {
+    expect(
+      loadConfig(schema, { ...good, DATABASE_PREPARED_STATEMENTS: 'false' }).DATABASE_PREPARED_STATEMENTS,
+    ).toBe(false);
+    expect(issuesOf({ ...good, DATABASE_PREPARED_STATEMENTS: 'sometimes' })).toEqual([
+      'DATABASE_PREPARED_STATEMENTS: must be one of true, false, 1, 0, yes, no (got "sometimes")',
+    ]);
   });
 
   it('parses set values', () => {

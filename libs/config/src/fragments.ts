@@ -63,6 +63,12 @@ export const kafkaEnv = {
 /** Postgres connection string (required). */
 export const databaseEnv = {
   DATABASE_URL: envUrl(['postgres:', 'postgresql:']),
+  /**
+   * Frequent parameterised statements as named prepared statements (libs/db "Prepared statements"). False
+   * behind a pooler that cannot carry them: PgBouncer in transaction mode before 1.21 or without
+   * `max_prepared_statements`.
+   */
+  DATABASE_PREPARED_STATEMENTS: envBoolean(true),
 };
 
 /** A listen address: an IPv4 or IPv6 literal, or a host name (resolved once at start). */

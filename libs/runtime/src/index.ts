@@ -126,11 +126,14 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     },
     pool(connectionString, max) {
       if (lifecycle.shuttingDown) throw new ShuttingDownError(def.service, 'Postgres pool');
+      // DATABASE_PREPARED_STATEMENTS comes with databaseEnv, in the env of every service that has a pool.
+      const prepared = (config as { DATABASE_PREPARED_STATEMENTS?: boolean }).DATABASE_PREPARED_STATEMENTS;
       const pool = createPool({
         connectionString,
         applicationName: `smshub-${def.service}`,
         logger,
         ...(max ? { max } : {}),
+        ...(prepared === false ? { preparedStatements: false } : {}),
       });
       pools.push(pool);
       return pool;
