@@ -124,6 +124,12 @@ export interface DlrOptions {
   groupId: string;
   /** DLR_STATE_FORMAT; default compact. */
   stateFormat?: 'compact' | 'jsonb';
+  /**
+   * Parameters of the join stage's one-statement write at most (joiner.ts writeStatement); a batch past it
+   * is written in a transaction, a statement per table. Default ONE_STATEMENT_MAX_PARAMS; not configurable
+   * (tests set a small one to take that path with a small batch).
+   */
+  joinStatementMaxParams?: number;
 }
 
 export function optionsFromEnv(env: DlrEnv): DlrOptions {

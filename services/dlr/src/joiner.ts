@@ -510,19 +510,23 @@ export class Joiner {
     }
   }
 
+  private maxParams(): number {
+    return this.deps.options.joinStatementMaxParams ?? ONE_STATEMENT_MAX_PARAMS;
+  }
+
   /**
    * Writes the plan atomically: as one statement (writeStatement), which needs no transaction, so one
    * round trip instead of BEGIN, a statement per table and COMMIT; else in a transaction.
    */
   private async writeAtomically(plan: Plan): Promise<void> {
-    const one = writeStatement(plan);
+    const one = writeStatement(plan, this.maxParams());
     if (one === null) await withTransaction(this.deps.pool, (client) => this.write(plan, client));
     else if (one !== undefined) await this.deps.pool.query(one.text, one.values);
   }
 
   /** Writes the plan in the caller's transaction: one statement when it can (writeStatement). */
   private async write(plan: Plan, client: PoolClient): Promise<void> {
-    const one = writeStatement(plan);
+    const one = writeStatement(plan, this.maxParams());
     if (one !== null) {
       if (one !== undefined) await client.query(one.text, one.values);
       return;
@@ -568,11 +572,15 @@ const UNPARK = 'DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[
 /**
  * A plan's writes (dispatch index rows, timeline rows, parked receipts, unparked ones) as ONE statement
  * (asOneStatement: the first ones as CTEs), undefined when there is nothing to write, null when it cannot
- * be one: a plan that parks and unparks receipts (both on dlr_parked_receipts), or too many parameters.
+ * be one: a plan that parks and unparks receipts (both on dlr_parked_receipts), or more than `maxParams`
+ * parameters (counted as 10 per index or parked row; the timeline's unnest takes a fixed few).
  */
-function writeStatement(plan: Plan): { text: string; values: unknown[] } | null | undefined {
+function writeStatement(
+  plan: Plan,
+  maxParams: number,
+): { text: string; values: unknown[] } | null | undefined {
   if (plan.parkRows.length > 0 && plan.unpark.length > 0) return null;
-  if ((plan.indexRows.length + plan.parkRows.length) * 10 > ONE_STATEMENT_MAX_PARAMS) return null;
+  if ((plan.indexRows.length + plan.parkRows.length) * 10 > maxParams) return null;
   const values: unknown[] = [];
   const texts = [
     ...valuesInserts(
