@@ -19,6 +19,8 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       '.nx/**',
+      '.local/**',
+      '.cache/**',
       'libs/contracts/src/gen/**',
       'bench/**',
       'helm/**',
