@@ -4,8 +4,9 @@
 // text at every call. The hub's hot statements are long (multi-row upserts over unnest() of array
 // parameters, CTEs) and run hundreds of times a second, so that work was 10-15 % of PostgreSQL's CPU in the
 // component benches (docs/performance.md, session 11). A client of this pool gives each statement text it
-// has seen a few times a name: the connection parses it once, and PostgreSQL plans it once it settles on a
-// generic plan (its own rule: after five custom plans, when the generic one is not dearer).
+// has seen a few times a name: the connection parses and analyses it once. createPool starts the
+// connections with plan_cache_mode=force_custom_plan, so every execution is still planned for its own
+// parameters (PostgreSQL's generic plan misjudged unnest() of an array parameter; pool.ts).
 //
 // What stays unnamed: statements without parameters (BEGIN, COMMIT, migrations), texts seen fewer than
 // PREPARE_AFTER times (one-off and dynamic SQL), texts whose result columns are `*` (`SELECT *`, `RETURNING *`:
