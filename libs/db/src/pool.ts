@@ -62,12 +62,15 @@ export function createPool(opts: CreatePoolOptions): pg.Pool {
 export async function withTransaction<T>(
   pool: pg.Pool,
   fn: (client: pg.PoolClient) => Promise<T>,
+  opts: { begin?: string } = {},
 ): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
     try {
+      // `begin` (default BEGIN) may carry more statements in one round trip (e.g. locks, with the simple
+      // protocol: no parameters); a failure among them rolls back like one inside fn.
+      await client.query(opts.begin ?? 'BEGIN');
       const result = await fn(client);
       await client.query('COMMIT');
       return result;

@@ -206,4 +206,23 @@ describe('withTransaction', () => {
     expect((await pool.query('SELECT v FROM t ORDER BY v')).rows).toEqual([{ v: 1 }]);
     expect(pool.idleCount).toBe(pool.totalCount);
   });
+
+  it('sends a given begin text, and rolls back when a statement in it fails', async () => {
+    const { pool } = await freshDatabase();
+    await pool.query('CREATE TABLE t (v int)');
+    expect(
+      await withTransaction(pool, async (c) => (await c.query('SHOW transaction_isolation')).rows[0], {
+        begin: 'BEGIN ISOLATION LEVEL SERIALIZABLE; INSERT INTO t VALUES (1)',
+      }),
+    ).toEqual({ transaction_isolation: 'serializable' });
+    await expect(
+      withTransaction(pool, async () => 'never', { begin: 'BEGIN; INSERT INTO t VALUES (2); SELECT 1/0' }),
+    ).rejects.toThrow('division by zero');
+    // the first committed with its begin's insert, the second left nothing, and the clients are usable
+    expect((await pool.query('SELECT v FROM t ORDER BY v')).rows).toEqual([{ v: 1 }]);
+    expect((await pool.query('SHOW transaction_isolation')).rows[0]).toEqual({
+      transaction_isolation: 'read committed',
+    });
+    expect(pool.idleCount).toBe(pool.totalCount);
+  });
 });

@@ -1,6 +1,13 @@
 // Small SQL helpers: multi-row INSERT (VALUES placeholders or one array per column; several in one
 // statement) and per-message advisory locks (taken with the transaction's BEGIN).
-import { arrayLiteral, arrayLiteralOf, type ArrayElement, type Pool, type PoolClient } from '@smshub/db';
+import {
+  arrayLiteral,
+  arrayLiteralOf,
+  withTransaction,
+  type ArrayElement,
+  type Pool,
+  type PoolClient,
+} from '@smshub/db';
 
 export type Queryable = Pool | PoolClient;
 
@@ -267,30 +274,12 @@ export function beginLockedText(messageIds: Iterable<string>): string {
  * BEGIN (beginLockedText). The statements `fn` sends come after the locks are held, so they read what the
  * previous holder committed (a statement's snapshot is taken when it starts).
  */
-export async function withLockedMessages<T>(
+export function withLockedMessages<T>(
   pool: Pool,
   messageIds: Iterable<string>,
   fn: (client: PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    try {
-      await client.query(beginLockedText(messageIds));
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      }
-      throw err;
-    }
-  } finally {
-    client.release(broken);
-  }
+  return withTransaction(pool, fn, { begin: beginLockedText(messageIds) });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
