@@ -42,12 +42,6 @@ export function registerIdleWait(groupId: string, idleMaxWaitMs: number | undefi
   else idleWaits.set(groupId, idleMaxWaitMs);
 }
 
-/** The minBytes and wait the next fetch of this ConsumerGroup asks for (tests). */
-export function nextFetchSettings(group: object): { minBytes: number; maxWaitTime: number } {
-  const g = group as ConsumerGroupLike;
-  return { minBytes: g.minBytes, maxWaitTime: g.maxWaitTime };
-}
-
 const proto = ConsumerGroup.prototype as ConsumerGroupLike & { [PATCHED]?: true };
 if (!proto[PATCHED]) {
   const original = proto.fetch;

@@ -243,24 +243,12 @@ function sortedLockKeys(messageIds: Iterable<string>): string[] {
 }
 
 /**
- * Takes transaction-scoped advisory locks on messages, in a fixed order (no deadlocks between
- * instances): serialises read-modify-write of one message's row across consumers.
- */
-export async function lockMessages(client: PoolClient, messageIds: Iterable<string>): Promise<void> {
-  const keys = sortedLockKeys(messageIds);
-  // unnest yields the (sorted) array in order, so the locks are taken in that order.
-  if (keys.length > 0)
-    await client.query('SELECT pg_advisory_xact_lock(k) FROM unnest($1::bigint[]) AS t(k)', [
-      arrayLiteralOf(keys),
-    ]);
-}
-
-/**
- * `BEGIN` and lockMessages' locks as one simple-protocol query (one round trip instead of two): the keys
- * are integers written by BigInt, so they go into the text as they are. The isolation level is named:
- * the statements after the locks must each take their snapshot when they start (READ COMMITTED), which a
- * database or role defaulting to REPEATABLE READ would otherwise take at the lock statement, before the
- * previous holder committed.
+ * `BEGIN` and transaction-scoped advisory locks on the messages, in a fixed order (no deadlocks between
+ * instances: serialises read-modify-write of one message's row across consumers), as one simple-protocol
+ * query (one round trip instead of two): the keys are integers written by BigInt, so they go into the text
+ * as they are. The isolation level is named: the statements after the locks must each take their
+ * snapshot when they start (READ COMMITTED), which a database or role defaulting to REPEATABLE READ would
+ * otherwise take at the lock statement, before the previous holder committed.
  */
 export function beginLockedText(messageIds: Iterable<string>): string {
   const keys = sortedLockKeys(messageIds);
@@ -270,8 +258,8 @@ export function beginLockedText(messageIds: Iterable<string>): string {
 }
 
 /**
- * withTransaction (libs/db) that starts with the locks of lockMessages on `messageIds`, sent with the
- * BEGIN (beginLockedText). The statements `fn` sends come after the locks are held, so they read what the
+ * withTransaction (libs/db) that starts with the locks on `messageIds`, sent with the BEGIN
+ * (beginLockedText). The statements `fn` sends come after the locks are held, so they read what the
  * previous holder committed (a statement's snapshot is taken when it starts).
  */
 export function withLockedMessages<T>(
