@@ -72,6 +72,9 @@ interface DelayedResponse {
   spec: ResponseSpec;
 }
 
+/** Whether a session can take deliver_sm now: bound as a receiver or transceiver. */
+const canDeliver = (s: SmppSession): boolean => s.state === 'BOUND_RX' || s.state === 'BOUND_TRX';
+
 /** Receipts of one system_id: its bound receiver/transceiver sessions and what waits for them. */
 interface ReceiptRoute {
   sessions: SmppSession[];
@@ -247,7 +250,7 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
         // A short pause before the first deliver_sm: an ESME that reads bind_resp and a deliver_sm in one
         // chunk may not have switched to bound yet when it handles the deliver_sm (and answers RINVBNDSTS).
         const t = setTimeout(() => {
-          if (session.state === 'CLOSED' || this.closed) return;
+          if (!canDeliver(session) || this.closed) return;
           this.route(systemId).sessions.push(session);
           this.pump(systemId);
         }, BIND_SETTLE_MS);
@@ -500,6 +503,9 @@ class SmscSimulator extends EventEmitter<SimulatorEvents> implements Simulator {
       r.head += drop;
       this.counters.receiptsDropped += drop;
     }
+    // A session that is unbinding (or closed, its 'close' event not yet emitted) takes no deliver_sm: it
+    // refuses them at once, and sending the receipt there again would loop in microtasks for ever.
+    if (r.sessions.some((s) => !canDeliver(s))) r.sessions = r.sessions.filter(canDeliver);
     while (r.head < r.queue.length && r.sessions.length > 0 && r.inflight < this.window * r.sessions.length) {
       const job = r.queue[r.head] as ReceiptJob;
       r.queue[r.head] = undefined as unknown as ReceiptJob;

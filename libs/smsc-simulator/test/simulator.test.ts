@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,8 @@ import {
   SmppError,
   connectSmpp,
   decodeNetworkErrorCode,
+  decodePdu,
+  encodePdu,
   normalizeMessageId,
   parseReceipt,
   segmentText,
@@ -21,6 +24,7 @@ import { createSimulator, type Simulator, type SimulatorOptions } from '../src/i
 
 const sims: Simulator[] = [];
 const sessions: SmppSession[] = [];
+const sockets: net.Socket[] = [];
 
 async function start(opts: SimulatorOptions = {}): Promise<{ sim: Simulator; port: number }> {
   const sim = createSimulator({ seed: 42, ...opts });
@@ -68,6 +72,7 @@ const msg = (i: number, registered_delivery = 1) => ({
 });
 
 afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
   await Promise.all(sessions.splice(0).map((s) => s.close()));
 });
 afterAll(async () => {
@@ -216,6 +221,43 @@ describe('submit_sm and receipts', () => {
     expect(rx.delivered.map((p) => p.receipted_message_id)).toEqual(ids);
     expect(other.delivered).toHaveLength(0);
     expect(sim.pendingReceipts).toBe(0);
+  });
+
+  it('keeps a receipt that falls due while its only bind is unbinding, and sends it on the next bind', async () => {
+    // An ESME that sends unbind and keeps its socket open: the simulator's session stays "unbinding" (it
+    // refuses deliver_sm) until the socket closes. A receipt due meanwhile used to be re-sent to that session
+    // in a microtask loop that froze the process (the routing-sim bench hung so when the hub stopped).
+    const { sim, port } = await start({ receipts: { delayMs: 300 } });
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    sockets.push(socket);
+    let rx = Buffer.alloc(0);
+    const pdus: Pdu[] = [];
+    socket.on('data', (chunk: Buffer) => {
+      rx = Buffer.concat([rx, chunk]);
+      while (rx.length >= 4 && rx.length >= rx.readUInt32BE(0)) {
+        const decoded = decodePdu(rx.subarray(0, rx.readUInt32BE(0)));
+        rx = rx.subarray(rx.readUInt32BE(0));
+        if (decoded.ok) pdus.push(decoded.pdu);
+      }
+    });
+    const answer = (command: string) => waitFor(() => pdus.find((p) => p.command === command), { what: command });
+    socket.write(
+      encodePdu({ command: 'bind_transceiver', sequence_number: 1, system_id: 'hub', password: 'pw' }),
+    );
+    expect((await answer('bind_transceiver_resp')).command_status).toBe(0);
+    socket.write(encodePdu({ command: 'submit_sm', sequence_number: 2, ...msg(30) }));
+    const id = (await answer('submit_sm_resp')).message_id as string;
+    const dueAt = Date.now() + 300;
+    socket.write(encodePdu({ command: 'unbind', sequence_number: 3 }));
+    await answer('unbind_resp');
+    // The receipt falls due while the session is unbinding (the socket still open) ...
+    await waitFor(() => Date.now() > dueAt + 200, { what: 'the receipt due' });
+    expect(sim.pendingReceipts).toBe(1);
+    // ... and reaches the ESME's next bind.
+    const c = await bind(port, 'receiver');
+    const r = await waitFor(() => c.delivered[0], { what: 'receipt on the next bind' });
+    expect(r.receipted_message_id).toBe(id);
+    expect(pdus.some((p) => p.command === 'deliver_sm')).toBe(false);
   });
 
   it('answers late when configured with accept latency', async () => {
