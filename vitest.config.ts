@@ -31,6 +31,8 @@ export default defineConfig({
           include: ['{libs,services,tools}/*/test/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['libs/testing/src/global-setup.ts'],
+          // Which file each worker runs, for npm test's watchdog (tools/dev/test.mjs).
+          setupFiles: ['libs/testing/src/worker-marker.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',

@@ -1,0 +1,20 @@
+// Set-up file of the integration project: records which test file each worker process runs, so that
+// `npm test`'s watchdog (tools/dev/test.mjs) can name and stop a file that blocks its worker (a worker
+// whose main thread never returns to its event loop cannot time its own test out). While a file runs,
+// <SMSHUB_TEST_WORKERS_DIR>/<pid>.json holds { file, startedAt }; nothing is written when the variable is unset.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect } from 'vitest';
+
+const dir = process.env.SMSHUB_TEST_WORKERS_DIR;
+if (dir) {
+  const marker = path.join(dir, `${process.pid}.json`);
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      marker,
+      JSON.stringify({ file: expect.getState().testPath ?? 'unknown', startedAt: Date.now() }),
+    );
+  });
+  afterAll(() => rmSync(marker, { force: true }));
+}
