@@ -240,7 +240,8 @@ describe('submit_sm and receipts', () => {
         if (decoded.ok) pdus.push(decoded.pdu);
       }
     });
-    const answer = (command: string) => waitFor(() => pdus.find((p) => p.command === command), { what: command });
+    const answer = (command: string) =>
+      waitFor(() => pdus.find((p) => p.command === command), { what: command });
     socket.write(
       encodePdu({ command: 'bind_transceiver', sequence_number: 1, system_id: 'hub', password: 'pw' }),
     );
