@@ -435,6 +435,16 @@ if (size) {
   );
 }
 
+const kinds = await pool.query<{ kind: string; rows: string; payload: number; row: number }>(
+  `SELECT kind, count(*) AS rows, avg(octet_length(payload))::int AS payload, avg(pg_column_size(t.*))::int AS row
+     FROM dlr_timeline t GROUP BY kind ORDER BY min(flow_order)`,
+);
+for (const k of kinds.rows) {
+  console.log(
+    `dlr_timeline ${k.kind.padEnd(11)} ${(Number(k.rows) / N).toFixed(2)} rows per message, ${k.row} bytes on average (payload ${k.payload})`,
+  );
+}
+
 await dlr.stop();
 await Promise.all(consumers.map((c) => c.stop()));
 await producer.close();

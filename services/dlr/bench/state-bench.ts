@@ -7,6 +7,10 @@
 // size. Prints figures; not a test.
 //   npx tsx --conditions=@smshub/source services/dlr/bench/state-bench.ts [rounds=6] [batches=40]   (needs DATABASE_URL)
 // DLR_STATE_BENCH_FORMATS=compact runs one format only; DLR_STATE_BENCH_FILLFACTOR=50 sets the table's fillfactor.
+// DLR_STATE_BENCH_WRITES=upsert,split alternates the writes instead (compact format): every write an
+// INSERT ... ON CONFLICT DO UPDATE (as dlr before session 12), or a plain INSERT for the new row and an
+// UPDATE (unnestUpdate) for the rows read back (as aggregator.ts writes them now). WAL bytes per message are
+// the cluster's (pg_current_wal_insert_lsn): run it on a cluster of your own.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
@@ -16,7 +20,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MESSAGE_COLUMNS, MESSAGE_UPSERT } from '../src/aggregator.js';
 import { applyEvent, type MessageState, type TimelineEvent } from '../src/domain/timeline.js';
-import { insertUnnest } from '../src/sql.js';
+import { insertUnnest, unnestUpdate } from '../src/sql.js';
 import { packState, STORED_STATE, unpackState, type StoredState } from '../src/stored-state.js';
 import { toProtoStatus } from '../src/mapping.js';
 
@@ -40,7 +44,13 @@ await migrate(pool, { dir: migrations });
 // DLR_STATE_BENCH_FILLFACTOR: another fillfactor for dlr_messages than the migrations' (room for HOT updates)
 const fillfactor = process.env['DLR_STATE_BENCH_FILLFACTOR'];
 if (fillfactor) await pool.query(`ALTER TABLE dlr_messages SET (fillfactor = ${Number(fillfactor)})`);
-const formats = (process.env['DLR_STATE_BENCH_FORMATS'] ?? 'jsonb,compact').split(',') as Format[];
+const writesList = process.env['DLR_STATE_BENCH_WRITES']?.split(',') as Writes[] | undefined;
+const variants: Variant[] = writesList
+  ? writesList.map((writes) => ({ format: 'compact', writes }))
+  : ((process.env['DLR_STATE_BENCH_FORMATS'] ?? 'jsonb,compact').split(',') as Format[]).map((format) => ({
+      format,
+      writes: 'upsert',
+    }));
 const pid = (await pool.query<{ p: number }>('SELECT pg_backend_pid() AS p')).rows[0]!.p;
 const ticks = (): number => {
   const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -99,6 +109,11 @@ function statesOf(id: string, i: number): MessageState[] {
 }
 
 type Format = 'jsonb' | 'compact';
+type Writes = 'upsert' | 'split';
+interface Variant {
+  format: Format;
+  writes: Writes;
+}
 function row(id: string, ctx: Buffer, state: MessageState, revision: number, format: Format): unknown[] {
   const now = Date.now();
   return [
@@ -136,7 +151,7 @@ async function load(ids: string[]): Promise<number> {
   return parts;
 }
 
-async function messages(format: Format): Promise<void> {
+async function messages({ format, writes }: Variant): Promise<void> {
   for (let b = 0; b < BATCHES; b++) {
     const ids = Array.from({ length: BATCH }, () => randomUUID());
     const states = ids.map((id, i) => statesOf(id, b * BATCH + i));
@@ -156,21 +171,40 @@ async function messages(format: Format): Promise<void> {
     for (let step = 0; step < 3; step++) {
       if (step > 0) await load(ids);
       const rows = ids.map((id, i) => row(id, ctx[i]!, states[i]![step]!, step === 2 ? 1 : 0, format));
-      await insertUnnest(pool, 'dlr_messages', MESSAGE_COLUMNS, rows, MESSAGE_UPSERT);
+      if (writes === 'upsert' || step === 0) {
+        await insertUnnest(
+          pool,
+          'dlr_messages',
+          MESSAGE_COLUMNS,
+          rows,
+          writes === 'upsert' ? MESSAGE_UPSERT : '',
+        );
+      } else {
+        const { text, values } = unnestUpdate('dlr_messages', MESSAGE_COLUMNS, rows);
+        await pool.query(text, values);
+      }
     }
   }
 }
 
 const n = BATCH * BATCHES;
+async function walLsn(): Promise<number> {
+  const r = await pool.query<{ b: string }>(
+    `SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint AS b`,
+  );
+  return Number(r.rows[0]!.b);
+}
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? formats : [...formats].reverse();
-  for (const format of order) {
+  const order = round % 2 === 0 ? variants : [...variants].reverse();
+  for (const variant of order) {
     await pool.query('TRUNCATE dlr_messages');
     const c0 = process.cpuUsage();
     const p0 = ticks();
-    await messages(format);
+    const w0 = await walLsn();
+    await messages(variant);
     const c = process.cpuUsage(c0);
     const p = ticks() - p0;
+    const wal = (await walLsn()) - w0;
     const hot = await pool.query<{ upd: string; hot: string }>(
       `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'dlr_messages'`,
     );
@@ -180,8 +214,8 @@ for (let round = 0; round < ROUNDS; round++) {
     );
     const s = size.rows[0];
     console.log(
-      `round ${round + 1} ${format.padEnd(8)} client ${((c.user + c.system) / n).toFixed(1)} µs/msg, ` +
-        `backend ${(p / n).toFixed(1)} µs/msg (1 insert + 2 loads + 2 updates), row ${s?.row} B, state ${s?.state} B; ` +
+      `round ${round + 1} ${variant.format.padEnd(8)} ${variant.writes.padEnd(6)} client ${((c.user + c.system) / n).toFixed(1)} µs/msg, ` +
+        `backend ${(p / n).toFixed(1)} µs/msg (1 insert + 2 loads + 2 updates), WAL ${(wal / n).toFixed(0)} B/msg, row ${s?.row} B, state ${s?.state} B; ` +
         `updates so far ${hot.rows[0]?.upd}, HOT ${hot.rows[0]?.hot}`,
     );
   }

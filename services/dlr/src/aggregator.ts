@@ -4,7 +4,8 @@
 // Each batch: lock the batch's messages (transaction-scoped advisory locks, so two instances never
 // read-modify-write one message at once, e.g. during a rebalance), load their rows, apply the events
 // with the reducer (domain/timeline.ts, in place), produce the resulting sms.delivery.v1 events, then write
-// the rows and timeline events with multi-row INSERT ... ON CONFLICT and commit.
+// the rows (UPDATE of those read, INSERT of new ones) and timeline events (INSERT ... ON CONFLICT DO
+// NOTHING), multi-row, and commit.
 //
 // Idempotency: the stored reducer state says which part states are known and whether the final
 // delivery was sent; a redelivered event changes nothing and produces nothing. A crash after producing
@@ -76,6 +77,8 @@ interface Loaded {
   ctx?: MessageContext;
   revision: number;
   changed: boolean;
+  /** Read from its row (written back with an UPDATE), else new (an INSERT). */
+  stored: boolean;
   /** The stored encoding of `ctx`, while `ctx` is unchanged (written back without re-encoding). */
   ctxBytes?: Buffer;
 }
@@ -102,6 +105,7 @@ export const MESSAGE_COLUMNS: readonly TypedColumn[] = [
   ['state', 'jsonb'],
   ['state_json', 'json'],
 ];
+/** How the rows were written before session 12 (an upsert of every row); bench/state-bench.ts compares. */
 export const MESSAGE_UPSERT = `ON CONFLICT (message_id) DO UPDATE SET ${MESSAGE_COLUMNS.slice(1)
   .map(([c]) => `${c} = EXCLUDED.${c}`)
   .join(', ')}`;
@@ -331,6 +335,7 @@ export class Aggregator {
             ctxBytes: row.context,
             revision: row.revision,
             changed: false,
+            stored: true,
           });
         }
         res.rows.length = 0;
@@ -344,7 +349,7 @@ export class Aggregator {
         let expired = 0;
         for (const input of ordered) {
           let m = loaded.get(input.hubId);
-          if (m === undefined) loaded.set(input.hubId, (m = { revision: 0, changed: false }));
+          if (m === undefined) loaded.set(input.hubId, (m = { revision: 0, changed: false, stored: false }));
           if (input.replay && !(input.event?.type === 'part' && dispatchUnknown(m.state, input.event)))
             continue;
           if (input.context !== undefined) {
@@ -413,15 +418,21 @@ export class Aggregator {
             this.deps.producer.produceRaw(deliveryTopic, e.key, e.bytes, { messageId: e.hubId }),
           ),
         );
-        const rows: unknown[][] = [];
+        // Rows read above are updated, the others inserted. The advisory locks make this
+        // transaction the only writer of these messages' rows, so a row it did not read does not exist;
+        // should one appear anyway (a writer without the lock), the insert fails, the batch is retried
+        // and reads it.
+        const inserted: unknown[][] = [];
+        const updated: unknown[][] = [];
         for (const [id, m] of loaded) {
           if (!m.changed || m.state === undefined) continue;
-          rows.push(this.row(id, m, m.state, now, expiryConfig));
+          (m.stored ? updated : inserted).push(this.row(id, m, m.state, now, expiryConfig));
         }
         loaded.clear();
-        // one statement (different tables)
+        // one statement (different tables; different rows of dlr_messages)
         await insertUnnestAll(client, [
-          { table: 'dlr_messages', columns: MESSAGE_COLUMNS, rows, suffix: MESSAGE_UPSERT },
+          { table: 'dlr_messages', columns: MESSAGE_COLUMNS, rows: updated, update: true },
+          { table: 'dlr_messages', columns: MESSAGE_COLUMNS, rows: inserted },
           {
             table: 'dlr_timeline',
             columns: TIMELINE_COLUMNS,

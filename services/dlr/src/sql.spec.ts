@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { beginLockedText, isUuid, lockKey, unnestInsert, unnestInsertAll } from './sql.js';
+import { beginLockedText, isUuid, lockKey, unnestInsert, unnestInsertAll, unnestUpdate } from './sql.js';
 
 describe('sql helpers', () => {
   it('derives a stable signed 64-bit lock key from the random tail of a hub id', () => {
@@ -40,6 +40,29 @@ describe('sql helpers', () => {
       Buffer.from('{"n":"é"}'),
       '{1,NULL}',
       '{10,NULL}', // bytes, not characters
+    ]);
+  });
+
+  it('updates existing rows matched on the first column, the arrays travelling as for an insert', () => {
+    const { text, values } = unnestUpdate(
+      't',
+      [
+        ['id', 'uuid'],
+        ['n', 'integer'],
+        ['state', 'json'],
+      ],
+      [['01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f', 2, '{"a":1}']],
+    );
+    expect(text).toBe(
+      "UPDATE t AS t SET n = u.c1, state = convert_from(substring($3::bytea FROM u.c2s FOR u.c2l), 'UTF8')::json " +
+        'FROM unnest($1::uuid[], $2::integer[], $4::int[], $5::int[]) AS u(c0, c1, c2s, c2l) WHERE t.id = u.c0',
+    );
+    expect(values).toEqual([
+      '{"01935f3e-8c2a-7b6e-9f10-3a4b5c6d7e8f"}',
+      '{2}',
+      Buffer.from('{"a":1}'),
+      '{1}',
+      '{7}',
     ]);
   });
 

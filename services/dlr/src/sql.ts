@@ -103,6 +103,41 @@ export function unnestInsert(
   suffix = '',
   values: unknown[] = [],
 ): { text: string; values: unknown[] } {
+  const { selects, from } = unnestSource(columns, rows, values);
+  const names = columns.map(([name]) => name).join(', ');
+  return { text: `INSERT INTO ${table} (${names}) SELECT ${selects.join(', ')} ${from} ${suffix}`, values };
+}
+
+/**
+ * UPDATE table SET <every other column> = ... FROM unnest(...) WHERE <first column> = ...: the rows of
+ * `rows` that exist, matched on the first column (a unique key), rewritten whole; the arrays travel as in
+ * unnestInsert. Rows that do not exist are left out (nothing inserted).
+ *
+ * Cheaper than INSERT ... ON CONFLICT DO UPDATE for a row known to exist: no unique-index probe before
+ * the insert attempt, and no separate row lock (a WAL record of its own) before the update.
+ */
+export function unnestUpdate(
+  table: string,
+  columns: readonly TypedColumn[],
+  rows: readonly unknown[][],
+  values: unknown[] = [],
+): { text: string; values: unknown[] } {
+  const { selects, from } = unnestSource(columns, rows, values);
+  const [key] = columns[0] ?? [];
+  if (key === undefined) throw new Error('unnestUpdate needs a key column');
+  const sets = columns.slice(1).map(([name], c) => `${name} = ${selects[c + 1]}`);
+  return {
+    text: `UPDATE ${table} AS t SET ${sets.join(', ')} ${from} WHERE t.${key} = ${selects[0]}`,
+    values,
+  };
+}
+
+/** The select expressions (one per column) and the FROM unnest(...) AS u(...) of unnestInsert and unnestUpdate. */
+function unnestSource(
+  columns: readonly TypedColumn[],
+  rows: readonly unknown[][],
+  values: unknown[],
+): { selects: string[]; from: string } {
   const param = (v: unknown, type: string): string => {
     values.push(v);
     return `$${values.length}::${type}`;
@@ -152,13 +187,7 @@ export function unnestInsert(
   const aliases = columns.flatMap(([, type], c) =>
     type === 'bytea' || type === 'jsonb' || type === 'json' ? [`c${c}s`, `c${c}l`] : [`c${c}`],
   );
-  const names = columns.map(([name]) => name).join(', ');
-  return {
-    text:
-      `INSERT INTO ${table} (${names}) SELECT ${selects.join(', ')} ` +
-      `FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')}) ${suffix}`,
-    values,
-  };
+  return { selects, from: `FROM unnest(${arrays.join(', ')}) AS u(${aliases.join(', ')})` };
 }
 
 /**
@@ -182,19 +211,21 @@ export async function insertUnnest(
   await db.query(text, values);
 }
 
-/** One insertUnnest of insertUnnestAll. */
+/** One insertUnnest of insertUnnestAll (or, with `update`, one unnestUpdate). */
 export interface UnnestInsert {
   table: string;
   columns: readonly TypedColumn[];
   rows: readonly unknown[][];
   suffix?: string;
+  /** UPDATE the existing rows matched on the first column (unnestUpdate) instead of inserting; no suffix. */
+  update?: boolean;
 }
 
 /**
  * The inserts of `inserts` that have rows, as ONE statement (one round trip): the first ones as
  * data-modifying CTEs (`WITH w0 AS (INSERT ...)`), the last as the main statement. Postgres runs every
- * one of them to completion, in one snapshot, so they must not touch the same rows (different tables
- * here). Nothing is sent when none has rows.
+ * one of them to completion, in one snapshot, so they must not touch the same rows (different tables,
+ * or an update of existing rows and an insert of new ones). Nothing is sent when none has rows.
  */
 export async function insertUnnestAll(db: Queryable, inserts: readonly UnnestInsert[]): Promise<void> {
   const statement = unnestInsertAll(inserts);
@@ -209,7 +240,11 @@ export function unnestInsertAll(
   const texts: string[] = [];
   for (const i of inserts) {
     if (i.rows.length === 0) continue;
-    texts.push(unnestInsert(i.table, i.columns, i.rows, i.suffix ?? '', values).text);
+    texts.push(
+      i.update === true
+        ? unnestUpdate(i.table, i.columns, i.rows, values).text
+        : unnestInsert(i.table, i.columns, i.rows, i.suffix ?? '', values).text,
+    );
   }
   const text = asOneStatement(texts);
   return text === undefined ? undefined : { text, values };
