@@ -1,5 +1,6 @@
 import {
   context as otelContext,
+  isSpanContextValid,
   propagation,
   SpanKind,
   SpanStatusCode,
@@ -144,8 +145,9 @@ export interface WithSpanOptions {
 }
 
 /**
- * Runs `fn` inside a new span (active while fn runs). A throw or rejection records the exception, sets
- * status ERROR and is re-thrown; the span always ends.
+ * Runs `fn` inside a new span (active while fn runs, unless it records nothing and has no trace: then fn
+ * runs in the active context). A throw or rejection records the exception, sets status ERROR and is
+ * re-thrown; the span always ends.
  */
 export async function withSpan<T>(
   name: string,
@@ -153,13 +155,20 @@ export async function withSpan<T>(
   opts: WithSpanOptions = {},
 ): Promise<T> {
   const tracer = trace.getTracer(TRACER_NAME);
-  const parent = opts.parent ?? otelContext.active();
+  const active = otelContext.active();
+  const parent = opts.parent ?? active;
   const span = tracer.startSpan(
     name,
     { kind: opts.kind ?? SpanKind.INTERNAL, attributes: opts.attributes ?? {} },
     parent,
   );
   try {
+    // A span that records nothing and carries no trace (no span processor, no trace to continue) has
+    // nothing for the readers of the active context (producers, log lines: they look for a valid span
+    // context): fn runs in the active context as it is. Entering one (AsyncLocalStorage.run) would turn on
+    // Node's async hooks for every later promise of the process (entry O1 in docs/performance.md).
+    if (parent === active && !span.isRecording() && !isSpanContextValid(span.spanContext()))
+      return await fn(span);
     return await otelContext.with(trace.setSpan(parent, span), () => fn(span));
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
