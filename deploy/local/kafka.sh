@@ -8,7 +8,8 @@
 #   address print host:port of the running broker
 # Env: KAFKA_HEAP (default 768m), KAFKA_PORT (default: a free port), KAFKA_START_TIMEOUT_S (default 90:
 # how long a starting broker may take to answer; a loaded machine needs more), KAFKA_JVM_OPTS (replaces
-# the GC options, default "-XX:+UseG1GC -XX:MaxGCPauseMillis=20": for experiments).
+# the GC options, default "-XX:+UseParallelGC": for experiments, e.g. "-XX:+UseG1GC -XX:MaxGCPauseMillis=20",
+# the default until session 12).
 #
 # KAFKA_CLUSTER_SIZE=3 (any N from 2 to 9) runs N brokers instead, each broker + controller in one JVM
 # (a KRaft quorum of N voters), on free loopback ports, under $STATE/node-<i>/. Every topic then defaults to
@@ -27,8 +28,14 @@ JARS_DIR="$SMSHUB_CACHE_DIR/kafka-$KAFKA_VERSION/libs"
 START_TIMEOUT=${KAFKA_START_TIMEOUT_S:-90}
 [[ "$START_TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "KAFKA_START_TIMEOUT_S must be a whole number of seconds (got '$START_TIMEOUT')"
 STATE="$SMSHUB_LOCAL_DIR/kafka"
-# The JVM's GC and compiler options (KAFKA_JVM_OPTS replaces them, e.g. for an experiment).
-KAFKA_JVM_DEFAULT="-XX:+UseG1GC -XX:MaxGCPauseMillis=20"
+# The JVM's GC and compiler options (KAFKA_JVM_OPTS replaces them, e.g. for an experiment). The parallel
+# collector: no write barriers for concurrent refinement and a young generation sized for throughput (G1
+# with a 20 ms goal kept eden at ~40 MB: ~4x as many young collections). libs/kafka/README.md "Where the
+# broker's CPU goes", two rounds of three brokers of the same age under hub-shaped-load.ts at the same time
+# (load 3-14): broker CPU-us per message G1 248, 220, 212, 306, 211, 207 -> parallel 234, 196, 190, 290,
+# 199, 193. Price: a full collection stops the broker when the old generation fills (115 ms for 182 MB
+# at load 3; rare under a steady flow, more often under test churn) where G1 marks concurrently.
+KAFKA_JVM_DEFAULT="-XX:+UseParallelGC"
 PID_FILE="$STATE/kafka.pid"
 ADDR_FILE="$STATE/address"
 

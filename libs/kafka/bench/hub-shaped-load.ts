@@ -2,15 +2,19 @@
 // clients spend per message and how many produce and fetch requests a message costs.
 // Run (against a broker of your own: its pid is read for its CPU):
 //   npx tsx --conditions=@smshub/source libs/kafka/bench/hub-shaped-load.ts --brokers 127.0.0.1:PORT \
-//     --broker-pid PID [--rate 720] [--seconds 30] [--warmup 5] [--idle 10] [--linger 2] [--json]
-//     [--default-min-bytes 1] [--default-max-wait 500] [--commit-interval 1000]
+//     --broker-pid PID [--rate 720] [--seconds 30] [--warmup 5] [--idle 10] [--linger 2] [--ingress-linger 0]
+//     [--json] [--default-min-bytes 1] [--default-max-wait 500] [--commit-interval 1000]
 // The shape follows docs/performance.md ("Records per message"): per message, one record on each of six
 // 6-partition topics from the producer of the service that writes it (ingress, routing, egress twice,
 // dlr, rating: five TypedProducers), read by the same consumer groups as in the hub with their fetch
-// options (14 records fetched per message; routing's submitted, routing's adaptive and webhooks use the
-// library's default fetch options, which --default-min-bytes / --default-max-wait replace), plus `--idle`
+// options (14 records fetched per message; --default-min-bytes / --default-max-wait replace those of
+// routing's submitted, routing's adaptive and webhooks: 32 KiB / 50 ms, 64 KiB / 500 ms, 64 KiB / 200 ms
+// as in the hub since session 10), plus `--idle`
 // groups on a topic nobody writes (configuration changes, balances, schedules...). Records are ~370 bytes
-// (a hub record), keyed by a message id. Messages are paced evenly (every 5 ms).
+// (a hub record), keyed by a message id. Messages are paced evenly (every 5 ms). `--linger` is the linger of
+// every producer (the library's 2 ms by default), `--ingress-linger` replaces it for ingress's (the hub's
+// is 0); the hub's routing, egress, dlr and rating produce once per consumed batch, which e.g. `--linger 50`
+// comes close to (their fetches wait up to 50 ms).
 // Prints, for the measured window: the broker's CPU-µs per message (from /proc/PID/stat), this process's
 // (all producers and consumers: the clients' share), and the requests per message by API and by client
 // (kafkajs's REQUEST instrumentation events). Topics are deleted at the end.
@@ -39,6 +43,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5' },
     idle: { type: 'string', default: '10' },
     linger: { type: 'string' },
+    'ingress-linger': { type: 'string' },
     'commit-interval': { type: 'string' },
     'default-min-bytes': { type: 'string' },
     'default-max-wait': { type: 'string' },
@@ -109,7 +114,11 @@ await withAdminRetries(() => admin.fetchTopicMetadata({ topics: Object.values(T)
 
 const lingerOpt: ProducerOptions = values.linger !== undefined ? { lingerMs: Number(values.linger) } : {};
 const producers = {
-  ingress: new TypedProducer(kafka, logger, { definiteOutcome: true, ...lingerOpt }),
+  ingress: new TypedProducer(kafka, logger, {
+    definiteOutcome: true,
+    ...lingerOpt,
+    ...(values['ingress-linger'] !== undefined && { lingerMs: Number(values['ingress-linger']) }),
+  }),
   routing: new TypedProducer(kafka, logger, lingerOpt),
   egress: new TypedProducer(kafka, logger, lingerOpt),
   dlr: new TypedProducer(kafka, logger, lingerOpt),
@@ -139,7 +148,7 @@ const dflt = {
 };
 /** The hub's message-flow groups, their topics and fetch options (services/*: consumer options). */
 const groups: { name: string; topics: TopicName[]; minBytes?: number; maxWaitMs?: number }[] = [
-  { name: 'routing', topics: ['submitted'], ...dflt },
+  { name: 'routing', topics: ['submitted'], minBytes: 32 * 1024, maxWaitMs: 50, ...dflt },
   {
     name: 'dlr',
     topics: ['submitted', 'routed', 'dispatched', 'receipt', 'rated'],
@@ -150,8 +159,8 @@ const groups: { name: string; topics: TopicName[]; minBytes?: number; maxWaitMs?
   { name: 'stats', topics: ['routed', 'rated'], minBytes: 64 * 1024, maxWaitMs: 250 },
   { name: 'rating', topics: ['dispatched', 'delivery'], minBytes: 64 * 1024, maxWaitMs: 250 },
   { name: 'ingress-receipts', topics: ['delivery'], minBytes: 64 * 1024, maxWaitMs: 50 },
-  { name: 'routing-adaptive', topics: ['delivery'], ...dflt },
-  { name: 'webhooks', topics: ['delivery'], ...dflt },
+  { name: 'routing-adaptive', topics: ['delivery'], minBytes: 64 * 1024, maxWaitMs: 500, ...dflt },
+  { name: 'webhooks', topics: ['delivery'], minBytes: 64 * 1024, maxWaitMs: 200, ...dflt },
 ];
 for (let i = 0; i < Number(values.idle); i++) groups.push({ name: `idle-${i}`, topics: ['idle'] });
 // Each group's dead-letter and replay topics, made here and waited for (a consumer subscribes to its replay
