@@ -134,9 +134,13 @@ function stopStalled(dir, stallMs, stalledFiles) {
     } catch {
       continue; // being written
     }
+    // A worker that ended without removing its marker (killed, crashed), or whose pid another process got.
+    if (!isAlive(pid) || (info.processStart && processStart(pid) !== info.processStart)) {
+      rmSync(marker, { force: true });
+      continue;
+    }
     if (Date.now() - info.startedAt < stallMs) continue;
     rmSync(marker, { force: true });
-    if (!isAlive(pid)) continue;
     const file = path.relative(root, info.file);
     say(
       `watchdog: ${file} has run for ${Math.round((Date.now() - info.startedAt) / 1000)} s in worker ${pid}; stopping the worker and the processes it started`,
@@ -161,7 +165,17 @@ function isAlive(pid) {
   }
 }
 
-/** Every process below `pid` (children first listed last), from `ps`. */
+/** Field 22 of /proc/<pid>/stat (the start time; worker-marker.ts writes its own), or null. */
+function processStart(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every process below `pid`, from `ps`, the deepest last found first. */
 function descendants(pid) {
   const r = spawnSync('ps', ['-A', '-o', 'pid=,ppid='], { encoding: 'utf8' });
   const children = new Map();
