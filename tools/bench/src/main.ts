@@ -24,7 +24,8 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import { kafkaBaseline, kafkaClient, LagMonitor, sampleRecordSize } from './kafka.js';
-import { cpuSeconds, loadAverage, peakRssMb, type Watched } from './procfs.js';
+import { splitByClient } from './pg-clients.js';
+import { childCpu, cpuSeconds, loadAverage, peakRssMb, type Watched } from './procfs.js';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile.js';
 import {
   evaluateTargets,
@@ -489,6 +490,10 @@ async function main(): Promise<void> {
     // Profiles cover the load, not the start-up: the preload restarts its profiler on SIGUSR2.
     if (values.profile) for (const p of hubProcs()) if (p.role === 'hub') process.kill(p.pid, 'SIGUSR2');
     const cpu0 = new Map(watched().map((w) => [w.name, cpuSeconds(w) ?? 0]));
+    const pgTree = infra.find((w) => w.name === 'postgres');
+    const pgNames = new Map<number, string>();
+    const pg0 = pgTree ? childCpu(pgTree) : [];
+    await backendNames(db.url, pgNames);
     const tLoad = performance.now();
     monitor.start(tLoad, quick ? 1000 : 2000);
     log(
@@ -514,6 +519,8 @@ async function main(): Promise<void> {
       );
     const cpuWindowS = ratedDoneS;
     const cpu1 = new Map(watched().map((w) => [w.name, cpuSeconds(w) ?? 0]));
+    const pg1 = pgTree ? childCpu(pgTree) : [];
+    await backendNames(db.url, pgNames);
     await monitor.sample();
     const ratedSeries: Point[] = [{ t: 0, v: 0 }, ...monitor.samples.map((s) => ({ t: s.t, v: s.rated }))];
     const submitS = maxRun.result.submitPhaseMs / 1000;
@@ -563,6 +570,14 @@ async function main(): Promise<void> {
       processes,
       hubMicrosPerMessage: per(sum(['hub'])),
       allMicrosPerMessage: per(sum(['hub', 'infra'])),
+      ...(pgTree && {
+        postgresByClient: splitByClient(
+          pg0,
+          pg1,
+          pgNames,
+          (cpu1.get(pgTree.name) ?? 0) - (cpu0.get(pgTree.name) ?? 0),
+        ).map((c) => ({ ...c, cpuMicrosPerMessage: per(c.cpuSeconds) })),
+      }),
     };
     log(
       `phase max: ${maxRun.result.acceptedPerSecond} accepted/s, ${maxRun.result.receiptsPerSecond} receipts/s, ${rated}/${expectRated} rated, ` +
@@ -700,6 +715,25 @@ async function main(): Promise<void> {
     log(`written to ${path.relative(root, path.join(outDir, stamp))}.{json,md}`);
   } finally {
     await cleanup();
+  }
+}
+
+/**
+ * Adds the `application_name` of every backend of the cluster to `names` (pid → name); a failed query leaves the
+ * split to the processes' titles.
+ */
+async function backendNames(url: string, names: Map<number, string>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const r = await client.query<{ pid: number; application_name: string }>(
+      "SELECT pid, application_name FROM pg_stat_activity WHERE application_name <> ''",
+    );
+    for (const row of r.rows) names.set(row.pid, row.application_name);
+  } catch {
+    // best effort: the figures are a breakdown, not the measurement
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -144,6 +144,23 @@ export function cpuSeconds(w: Watched): number | undefined {
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
+/** A measured child of a watched process tree (a PostgreSQL backend or auxiliary process): CPU so far. */
+export interface ChildCpu {
+  pid: number;
+  title: string;
+  seconds: number;
+}
+
+/** The CPU each measured child of `w` has used so far (children that exited are not in it). */
+export function childCpu(w: Watched): ChildCpu[] {
+  const out: ChildCpu[] = [];
+  for (const pid of measuredChildren(w)) {
+    const s = readProcStat(pid);
+    if (s) out.push({ pid, title: processTitle(pid), seconds: (s.utime + s.stime) / CLOCK_TICKS_PER_SECOND });
+  }
+  return out;
+}
+
 /** Largest resident set in MiB: VmHWM of the process, and of its children when `withChildren`. */
 export function peakRssMb(w: Watched): number | undefined {
   const m = readProcMemory(w.pid);

@@ -94,6 +94,11 @@ export interface BenchResult {
     processes: ProcessFigures[];
     hubMicrosPerMessage: number;
     allMicrosPerMessage: number;
+    /**
+     * PostgreSQL's CPU in the same window by client: backends by the service that opened them, auxiliary
+     * processes by role, then what exited (older results: absent).
+     */
+    postgresByClient?: Array<{ client: string; cpuSeconds: number; cpuMicrosPerMessage: number }>;
   };
   lag: LagSample[];
   maxLag: Record<string, number>;
@@ -243,6 +248,17 @@ export function formatReport(r: BenchResult): string {
     `| **hub + Kafka + PostgreSQL** | | | **${fmt(r.cpu.allMicrosPerMessage)}** | |`,
     '',
   );
+  if (r.cpu.postgresByClient?.length)
+    lines.push(
+      '### PostgreSQL by client (backends by the service that opened them; same window)',
+      '',
+      '| client | CPU s | CPU µs / message |',
+      '| --- | --- | --- |',
+      ...r.cpu.postgresByClient.map(
+        (c) => `| ${c.client} | ${fmt(c.cpuSeconds, 2)} | ${fmt(c.cpuMicrosPerMessage)} |`,
+      ),
+      '',
+    );
   const groups = Object.keys(r.maxLag);
   if (groups.length > 0) {
     lines.push(
