@@ -179,6 +179,9 @@ try {
       batchConcurrency: 500,
       drainMs: 2000,
       groupId: `${tag}-egress`,
+      // EGRESS_FLOW_WRITES=upsert: the dedupe rows written as before session 13 (every claim and outcome an
+      // INSERT ... ON CONFLICT DO UPDATE), to compare with the default plain insert / update.
+      ...(process.env['EGRESS_FLOW_WRITES'] === 'upsert' ? { dispatchWriteShape: 'upsert' as const } : {}),
       // EGRESS_FLOW_FETCH_WAIT_MS / EGRESS_FLOW_PARTITIONS replace the routed consumer's fetch wait (core
       // default 50 ms) and EGRESS_PARTITION_CONCURRENCY (6), to compare.
       consumer: {
@@ -286,6 +289,48 @@ try {
       .map(([api, k]) => `${api} ${(k / n).toFixed(3)}`)
       .join(', ')}`,
   );
+  // The dedupe statements, from pg_stat_statements when the cluster has it (a fresh database: every call is
+  // this run's): calls, rows, execution time and WAL per message.
+  try {
+    const { rows: stmts } = await admin.query<{
+      q: string;
+      calls: string;
+      rows: string;
+      ms: number;
+      wal_records: string;
+      wal_bytes: string;
+    }>(
+      `SELECT regexp_replace(s.query, '\\s+', ' ', 'g') AS q, s.calls, s.rows, s.total_exec_time AS ms,
+         s.wal_records, s.wal_bytes
+       FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+       WHERE d.datname = $1 AND s.query ~ '^(INSERT INTO|UPDATE|SELECT d\\.) ?egress_part_dispatch|FROM egress_part_dispatch d JOIN'
+       ORDER BY s.total_exec_time DESC`,
+      [tag],
+    );
+    let walBytes = 0;
+    for (const st of stmts) {
+      walBytes += Number(st.wal_bytes);
+      const kind = /^UPDATE/.test(st.q)
+        ? 'outcome update'
+        : /^SELECT/.test(st.q)
+          ? 'dedupe read'
+          : /WHERE NOT EXISTS/.test(st.q)
+            ? 'outcome upsert (rows not found)'
+            : /RETURNING/.test(st.q)
+              ? 'claim upsert (conditional)'
+              : /ON CONFLICT/.test(st.q)
+                ? 'outcome upsert'
+                : 'first claim insert';
+      console.log(
+        `egress flow: pg ${kind}: ${st.calls} calls, ${(Number(st.rows) / n).toFixed(2)} rows/msg, ` +
+          `exec ${((st.ms * 1000) / n).toFixed(1)} µs/msg, WAL ${(Number(st.wal_records) / n).toFixed(2)} records ` +
+          `${(Number(st.wal_bytes) / n).toFixed(0)} bytes/msg`,
+      );
+    }
+    console.log(`egress flow: pg dedupe statements' WAL ${(walBytes / n).toFixed(0)} bytes/msg`);
+  } catch {
+    // no pg_stat_statements in this cluster
+  }
   driver.send({ stop: true });
   await core.stop();
 } finally {

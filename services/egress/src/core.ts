@@ -15,7 +15,7 @@ import { CommandStatus, type Pdu, type ResponseSpec, type SmppSession } from '@s
 import { ConnectorPool } from './connector-pool.js';
 import { ConnectorStateReporter } from './connector-state.js';
 import { ConnectorStore } from './connector-store.js';
-import { DispatchStore } from './dispatch-store.js';
+import { DispatchStore, type DispatchWriteShape } from './dispatch-store.js';
 import type { BackoffPolicy } from './domain/backoff.js';
 import type { ConnectorConfig } from './domain/connector.js';
 import type { RetryPolicy } from './domain/failover.js';
@@ -56,6 +56,8 @@ export interface EgressCoreConfig {
   /** Graceful stop: in-flight parts get this long to finish before they are interrupted. */
   drainMs: number;
   tls?: tls.ConnectionOptions;
+  /** How the dedupe rows are written (dispatch-store.ts DispatchWriteShape); default 'plain'. Benches compare. */
+  dispatchWriteShape?: DispatchWriteShape;
   consumer?: Pick<
     ConsumerOptions,
     'sessionTimeoutMs' | 'commitIntervalMs' | 'partitionsConsumedConcurrently' | 'minBytes' | 'maxWaitMs'
@@ -102,6 +104,7 @@ export function createEgressCore(deps: EgressDeps): EgressCore {
   const dispatchStore = new DispatchStore(deps.pool, config.replicaId, {
     signal: abort.signal,
     ownerStaleMs: (config.replicaRegistry ?? DEFAULT_REPLICA_REGISTRY).staleMs,
+    ...(config.dispatchWriteShape ? { writeShape: config.dispatchWriteShape } : {}),
   });
 
   async function onInbound(

@@ -60,7 +60,8 @@ const UPSERT = `INSERT INTO egress_part_dispatch (message_id, part_number, part_
  * (sent, failed, unknown), is left as it is and not returned: that part is not sent by this caller. Two
  * replicas claiming the same part at once (a partition moved while its old owner is still sending) are
  * serialised by the primary key: the second sees the first's committed row and loses. The update changes
- * no indexed column, so it stays HOT (0201).
+ * no indexed column, so it stays HOT (0201). Used for retries (attempt > 1) and when a first claim meets a
+ * row (FIRST_CLAIM below).
  */
 const CLAIM = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
     supplier_message_id, command_status, event)
@@ -70,6 +71,52 @@ const CLAIM = `INSERT INTO egress_part_dispatch (message_id, part_number, part_t
     command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()
     WHERE egress_part_dispatch.state = 'pending' AND egress_part_dispatch.attempt < EXCLUDED.attempt
   RETURNING message_id::text AS message_id, part_number`;
+
+/**
+ * First claims (attempt 1: the batch's read found no row): a plain insert. A part that has a row by now
+ * (another replica claimed it since the read, or the same message came twice) makes the whole statement
+ * fail with a unique violation, inserting nothing; its rows then go through CLAIM, which decides each one.
+ * Two replicas inserting the same fresh parts at once in different orders can also deadlock (each waits for
+ * the other's uncommitted row; PostgreSQL ends one statement after deadlock_timeout): that one falls back
+ * to CLAIM as well, and the parts the other inserted are lost to it.
+ * Without ON CONFLICT, PostgreSQL inserts each row once, not speculatively (no confirmation WAL record, no
+ * speculative-insertion lock, no RETURNING): every part's first claim takes this path.
+ */
+const FIRST_CLAIM = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
+    supplier_message_id, command_status, event)
+  ${ROWS}`;
+
+/** PostgreSQL's unique_violation and deadlock_detected: FIRST_CLAIM inserted nothing, CLAIM decides. */
+const FIRST_CLAIM_FALLBACK = new Set(['23505', '40P01']);
+
+/**
+ * Outcomes (pending, sent, failed, unknown) of parts that have a row, nearly all of them (a claim came
+ * first): an update of the rows, HOT (no indexed column changes: 0201), instead of an upsert, which first
+ * locks the row it conflicts with (a WAL record of its own). The statement's row count tells whether every
+ * row was found; the rows of parts that never had one (failed before any claim: expired, no bound
+ * candidate) are then written by OUTCOME_MISSING.
+ */
+const OUTCOME = `UPDATE egress_part_dispatch d SET state = u.s, attempt = u.a, connector_id = u.c, replica = $6,
+    supplier_message_id = u.sm, command_status = u.cs, event = substring($9::bytea FROM u.es FOR u.el), updated_at = now()
+  FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $7::text[], $8::bigint[], $10::int[],
+    $11::int[]) AS u(m, p, s, a, c, sm, cs, es, el)
+  WHERE d.message_id = u.m AND d.part_number = u.p`;
+
+/** OUTCOME's rows not found: upserted, as every outcome was before. */
+const OUTCOME_MISSING = `INSERT INTO egress_part_dispatch (message_id, part_number, part_total, state, attempt, connector_id, replica,
+    supplier_message_id, command_status, event)
+  SELECT * FROM (${ROWS}) AS n(m, p, t, s, a, c, r, sm, cs, e)
+  WHERE NOT EXISTS (SELECT 1 FROM egress_part_dispatch d WHERE d.message_id = n.m AND d.part_number = n.p)
+  ON CONFLICT (message_id, part_number) DO UPDATE SET state = EXCLUDED.state, attempt = EXCLUDED.attempt,
+    connector_id = EXCLUDED.connector_id, replica = EXCLUDED.replica, supplier_message_id = EXCLUDED.supplier_message_id,
+    command_status = EXCLUDED.command_status, event = EXCLUDED.event, updated_at = now()`;
+
+/**
+ * How claims and outcomes are written: 'plain' (default: FIRST_CLAIM and OUTCOME, falling back as above)
+ * or 'upsert' (CLAIM and UPSERT for every row, the shape before session 13), kept for the benches to
+ * compare (bench/store-writes.ts; bench/flow.ts with EGRESS_FLOW_WRITES=upsert).
+ */
+export type DispatchWriteShape = 'plain' | 'upsert';
 
 /** A claim row in flight through the group commit; `won` is set by the statement that carried it. */
 type ClaimRow = PartWrite & { won?: boolean };
@@ -85,6 +132,8 @@ export interface DispatchStoreOptions {
   signal?: AbortSignal;
   /** A replica whose egress_replicas heartbeat is older than this is dead (ReplicaRegistryOptions.staleMs). */
   ownerStaleMs?: number;
+  /** See DispatchWriteShape; 'plain' unless a bench compares. */
+  writeShape?: DispatchWriteShape;
 }
 
 /**
@@ -101,6 +150,7 @@ export class DispatchStore {
   private readonly outcomes: Coalescer<PartWrite>;
   private pendingRead: PendingRead | undefined;
   private readonly ownerStaleMs: number;
+  private readonly writeShape: DispatchWriteShape;
 
   constructor(
     private readonly pool: Pool,
@@ -108,6 +158,7 @@ export class DispatchStore {
     opts: DispatchStoreOptions = {},
   ) {
     this.ownerStaleMs = opts.ownerStaleMs ?? 6_000;
+    this.writeShape = opts.writeShape ?? 'plain';
     const common = {
       maxBatch: MAX_ROWS_PER_STATEMENT,
       keyOf: partKey,
@@ -118,7 +169,10 @@ export class DispatchStore {
     this.outcomes = new Coalescer<PartWrite>((rows) => this.upsertMany(rows), common);
   }
 
-  private async q(sql: string, params: unknown[]): Promise<{ rows: Record<string, unknown>[] }> {
+  private async q(
+    sql: string,
+    params: unknown[],
+  ): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }> {
     try {
       return await this.pool.query(sql, params);
     } catch (err) {
@@ -192,20 +246,57 @@ export class DispatchStore {
     return this.outcomes.push(row);
   }
 
-  /** Claims rows now, in one statement (no two rows of the same part); marks each row won or not. */
+  /**
+   * Claims rows now (no two rows of the same part); marks each row won or not. First claims go in one plain
+   * insert (FIRST_CLAIM), the others, and first claims that meet a row, through the conditional CLAIM.
+   */
   async claimMany(rows: ClaimRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const { rows: won } = await this.q(CLAIM, this.params(rows));
+    let rest = rows;
+    if (this.writeShape === 'plain') {
+      const first = rows.filter((r) => r.attempt === 1);
+      if (first.length > 0) {
+        rest = first.length === rows.length ? [] : rows.filter((r) => r.attempt !== 1);
+        try {
+          await this.q(FIRST_CLAIM, this.params(first));
+          for (const r of first) r.won = true;
+        } catch (err) {
+          if (!FIRST_CLAIM_FALLBACK.has((err as { cause?: { code?: string } }).cause?.code ?? '')) throw err;
+          rest = rows; // nothing was inserted: every row is decided by CLAIM
+        }
+      }
+    }
+    if (rest.length === 0) return;
+    const { rows: won } = await this.q(CLAIM, this.params(rest));
     const keys = new Set(
       won.map((r) => partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) })),
     );
-    for (const r of rows) r.won = keys.has(partKey(r));
+    for (const r of rest) r.won = keys.has(partKey(r));
   }
 
-  /** Writes rows now, in one statement (no two rows of the same part). */
+  /** Writes rows now (no two rows of the same part): an update of the rows found, then an upsert of the rest. */
   async upsertMany(rows: PartWrite[]): Promise<void> {
     if (rows.length === 0) return;
-    await this.q(UPSERT, this.params(rows));
+    const params = this.params(rows);
+    if (this.writeShape === 'upsert') {
+      await this.q(UPSERT, params);
+      return;
+    }
+    // OUTCOME's parameters: the same but part_total (not updated) and the replica as one value
+    const { rowCount } = await this.q(OUTCOME, [
+      params[0],
+      params[1],
+      params[3],
+      params[4],
+      params[5],
+      this.replica,
+      params[7],
+      params[8],
+      params[9],
+      params[10],
+      params[11],
+    ]);
+    if (rowCount !== rows.length) await this.q(OUTCOME_MISSING, params);
   }
 
   private params(rows: PartWrite[]): unknown[] {
