@@ -131,6 +131,7 @@ const receiptOf = (id: string, now: number): PendingReceipt => ({
   networkErrorCode: undefined,
   expiresAt: new Date(now + 48 * 3600_000),
   esmClass: 0x04,
+  revision: 2,
 });
 
 const wal0 = await wal();

@@ -53,7 +53,7 @@ export class ReceiptDispatcher {
   /** Receipts claimed in their insert (`sendClaimed`) whose deliver_sm is not answered yet. */
   private direct = 0;
   /** Acknowledged receipts waiting to be marked sent, with one statement for all of them. */
-  private acks: { messageId: string; status: number }[] = [];
+  private acks: Ack[] = [];
   /** Acknowledged receipts (message id/status) whose "sent" mark is not written yet: never sent again. */
   private readonly unmarked = new Set<string>();
   private markTimer: NodeJS.Timeout | null = null;
@@ -230,9 +230,10 @@ export class ReceiptDispatcher {
       await this.store.retryLater(r.messageId, r.status, this.opts.replicaId, delay, (err as Error).message);
       return;
     }
-    if ((r.esmClass ?? 0x04) === 0x04) receiptsSent.inc();
-    else moSent.inc();
-    this.markSent(r.messageId, r.status);
+    const inbound = (r.esmClass ?? 0x04) !== 0x04;
+    if (inbound) moSent.inc();
+    else receiptsSent.inc();
+    this.markSent({ messageId: r.messageId, status: r.status, inbound });
     this.log.debug({ messageId: r.messageId, systemId: r.systemId }, 'receipt delivered');
   }
 
@@ -241,9 +242,9 @@ export class ReceiptDispatcher {
    * after its first entry, or at once when it holds a batch. The sender does not wait for it: the row is
    * claimed by this replica until its lease ends, which is what keeps it from being sent twice.
    */
-  private markSent(messageId: string, status: number): void {
-    this.acks.push({ messageId, status });
-    this.unmarked.add(ackKey({ messageId, status }));
+  private markSent(ack: Ack): void {
+    this.acks.push(ack);
+    this.unmarked.add(ackKey(ack));
     if (this.acks.length >= this.opts.batch) this.flushMarks();
     else this.markTimer ??= setTimeout(() => this.flushMarks(), this.opts.markDelayMs);
   }
@@ -299,6 +300,9 @@ export class ReceiptDispatcher {
     }
   }
 }
+
+/** An acknowledged row: a receipt (deleted) or an inbound message (`inbound`, kept marked sent). */
+type Ack = { messageId: string; status: number; inbound: boolean };
 
 function ackKey(a: { messageId: string; status: number }): string {
   return `${a.messageId}/${a.status}`;

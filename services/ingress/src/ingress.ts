@@ -27,7 +27,13 @@ import { newMessageId } from './message-id.js';
 import * as m from './metrics.js';
 import { buildReceipt, messageStateOf, wantsReceipt, type PendingReceipt } from './receipts.js';
 import { buildInboundDelivery } from './inbound-mo.js';
-import { isTransientDbError, receiptKey, ReceiptStore, type MessageStateUpdate } from './receipt-store.js';
+import {
+  isTransientDbError,
+  receiptKey,
+  ReceiptStore,
+  stateExpiry,
+  type MessageStateUpdate,
+} from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
 import { cancelRequest, heldQueryResponse, RecentlyHeld, replaceRequest, type HeldMessages } from './held.js';
@@ -576,6 +582,12 @@ export function createIngress(deps: IngressDeps): Ingress {
     for (const d of ds) {
       const ctx = d.context;
       if (!ctx?.messageId || !ctx.systemId) continue;
+      let receipt: PendingReceipt | undefined;
+      if (wantsReceipt(d)) {
+        const validity = accounts.get(ctx.systemId)?.defaultValiditySeconds ?? 172_800;
+        receipt = buildReceipt(d, validity, now);
+        receipts.push(receipt);
+      }
       states.push({
         systemId: ctx.systemId,
         customerMessageId: ctx.customerMessageId || ctx.messageId,
@@ -584,12 +596,8 @@ export function createIngress(deps: IngressDeps): Ingress {
         finalDate: d.final ? (d.doneAt ?? d.updatedAt ?? now) : null,
         errorCode: Math.min(255, d.error?.receiptError ?? 0),
         revision: d.revision,
-        expiresAt: new Date(now.getTime() + opts.stateRetentionMs),
+        expiresAt: stateExpiry(now.getTime() + opts.stateRetentionMs, receipt),
       });
-      if (wantsReceipt(d)) {
-        const validity = accounts.get(ctx.systemId)?.defaultValiditySeconds ?? 172_800;
-        receipts.push(buildReceipt(d, validity, now));
-      }
     }
     try {
       await storeTogether(states, receipts);

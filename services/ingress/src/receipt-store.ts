@@ -158,18 +158,43 @@ export class ReceiptStore {
     }));
   }
 
-  /** The customer acknowledged them: kept, marked sent, until they expire (so a redelivered event is a no-op). */
+  /**
+   * The customer acknowledged them. A receipt's row is deleted: its message's state row, written in the
+   * same statement as the receipt and kept at least as long (`stateExpiry`), keeps a redelivered event from
+   * inserting it again (`receiptsInsert`). An inbound message's row (`inbound`) has no state row: it is kept,
+   * marked sent, until it expires (so a redelivered MO is a no-op). The mark was an UPDATE of every receipt,
+   * never HOT (`sent_at` is in the due index's predicate): a new row version and a primary-key entry per
+   * receipt, kept until the receipt's validity ended.
+   */
   async deliveredMany(
-    acks: readonly { messageId: string; status: number }[],
+    acks: readonly { messageId: string; status: number; inbound?: boolean }[],
     replica: string,
   ): Promise<void> {
-    if (acks.length === 0) return;
-    await this.pool.query(
+    const receipts = acks.filter((a) => a.inbound !== true);
+    const inbound = acks.filter((a) => a.inbound === true);
+    const del = `DELETE FROM ingress_pending_receipts p USING unnest($1::uuid[], $2::smallint[]) AS d(message_id, status)
+        WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3`;
+    const mark = (n: number): string =>
       `UPDATE ingress_pending_receipts p SET sent_at = now(), claimed_by = NULL, claim_until = NULL
-         FROM unnest($1::uuid[], $2::smallint[]) AS d(message_id, status)
-        WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3`,
-      [acks.map((a) => a.messageId), acks.map((a) => a.status), replica],
-    );
+         FROM unnest($${n}::uuid[], $${n + 1}::smallint[]) AS d(message_id, status)
+        WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3`;
+    const ids = (xs: typeof acks): string => arrayLiteral(xs, (a) => a.messageId);
+    const statuses = (xs: typeof acks): string => arrayLiteral(xs, (a) => a.status);
+    if (inbound.length === 0) {
+      if (receipts.length > 0) await this.pool.query(del, [ids(receipts), statuses(receipts), replica]);
+      return;
+    }
+    if (receipts.length === 0) {
+      await this.pool.query(mark(1), [ids(inbound), statuses(inbound), replica]);
+      return;
+    }
+    await this.pool.query(`WITH gone AS (${del}) ${mark(4)}`, [
+      ids(receipts),
+      statuses(receipts),
+      replica,
+      ids(inbound),
+      statuses(inbound),
+    ]);
   }
 
   /**
@@ -315,6 +340,16 @@ interface Part {
 export const EXPIRY_SLACK_SECONDS = 3600;
 
 /**
+ * When a message's state row may go: after `retentionEnd`, and not before its receipt's row would have
+ * expired (plus the slack the upsert may keep it short by). An acknowledged receipt's row is deleted, and
+ * this row, with the revision, is what keeps a redelivered event from making the receipt again.
+ */
+export function stateExpiry(retentionEnd: number, receipt?: { expiresAt: Date }): Date {
+  if (!receipt) return new Date(retentionEnd);
+  return new Date(Math.max(retentionEnd, receipt.expiresAt.getTime() + EXPIRY_SLACK_SECONDS * 1000));
+}
+
+/**
  * The order in which both writers of ingress_message_state (the accepted ENROUTE rows and the delivery
  * states) take its rows: the same order in both, so two statements over the same messages wait for each
  * other instead of deadlocking (each had locked some rows the other wanted: PostgreSQL cancelled one after
@@ -395,8 +430,11 @@ function receiptsInsert(
        FROM unnest(${$(1)}::uuid[], ${$(2)}::smallint[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::smallint[],
          ${$(6)}::smallint[], ${$(7)}::text[], ${$(8)}::smallint[], ${$(9)}::smallint[], ${$(10)}::text[],
          ${$(11)}::smallint[], ${$(17)}::int[], ${$(18)}::int[], ${$(13)}::smallint[], ${$(19)}::int[],
-         ${$(20)}::int[], ${$(15)}::timestamptz[], ${$(16)}::smallint[], ${$(21)}::boolean[])
-         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16, mine)
+         ${$(20)}::int[], ${$(15)}::timestamptz[], ${$(16)}::smallint[], ${$(21)}::boolean[], ${$(24)}::integer[])
+         AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, ts, tl, c13, ns, nl, c15, c16, mine, rev)
+       WHERE u.rev IS NULL OR NOT EXISTS (
+         SELECT 1 FROM ingress_message_state s
+          WHERE s.system_id = u.c3 AND s.customer_message_id = u.c4 AND s.revision >= u.rev)
        ON CONFLICT (message_id, status) DO NOTHING
        RETURNING message_id, status, claimed_by IS NOT NULL AS mine`,
     params: [
@@ -423,6 +461,7 @@ function receiptsInsert(
       arrayLiteralOf(rs.map((_, i) => claim?.mine[i] === true)),
       claim?.replica ?? null,
       claim?.leaseMs ?? 0,
+      arrayLiteral(rs, (r) => r.revision ?? null),
     ],
   };
 }

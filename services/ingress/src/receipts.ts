@@ -29,6 +29,12 @@ export interface PendingReceipt {
   expiresAt: Date;
   /** deliver_sm esm_class: undefined or 0x04 a receipt; 0x00 an inbound message (MO), 0x40 an MO part with UDH. */
   esmClass?: number;
+  /**
+   * A receipt's sms.delivery.v1 revision: its row is not inserted when the message's state row already holds
+   * this revision or a newer one (a redelivered event whose receipt was acknowledged, and its row deleted).
+   * Undefined for an inbound message (MO).
+   */
+  revision?: number;
 }
 
 const STAT: Record<DeliveryStatus, ReceiptStat> = {
@@ -152,5 +158,6 @@ export function buildReceipt(
     // GSM (network type 3) with the hub's receipt error, when there is one.
     networkErrorCode: err > 0 ? encodeNetworkErrorCode({ networkType: 3, errorCode: err }) : undefined,
     expiresAt,
+    revision: d.revision,
   };
 }

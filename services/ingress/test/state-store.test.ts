@@ -10,6 +10,7 @@ import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/
 import { createTestDatabase, waitFor, type TestDatabase } from '@smshub/testing';
 import { MessageState } from '@smshub/smpp';
 import { EXPIRY_SLACK_SECONDS, ReceiptStore, type MessageStateUpdate } from '../src/receipt-store.js';
+import type { PendingReceipt } from '../src/receipts.js';
 
 describe('ingress_message_state: final states as HOT updates', () => {
   let db: TestDatabase;
@@ -113,5 +114,53 @@ describe('ingress_message_state: final states as HOT updates', () => {
       const rows = await rowsOf(ids);
       expect(rows.filter((r) => r.message_state === MessageState.DELIVERED)).toHaveLength(ids.length);
     }
+  });
+  it('deletes an acknowledged receipt and keeps its redelivery out by the state; an MO stays, marked sent', async () => {
+    const id = randomUUID();
+    const expiresAt = new Date(Date.now() + 24 * 3600_000);
+    const row = (esmClass: number, revision?: number): PendingReceipt => ({
+      messageId: id,
+      status: esmClass === 4 ? 2 : 0,
+      systemId: 'cust',
+      customerMessageId: id,
+      sourceTon: 1,
+      sourceNpi: 1,
+      source: '447700900123',
+      destTon: 5,
+      destNpi: 0,
+      dest: 'ACME',
+      dataCoding: 0,
+      shortMessage: Buffer.from('id:1 stat:DELIVRD'),
+      messageState: 2,
+      networkErrorCode: undefined,
+      expiresAt,
+      esmClass,
+      revision,
+    });
+    const claim = { replica: 'r1', leaseMs: 30_000, mine: [true, true] };
+    const first = await store.storeBatch([final(id, expiresAt)], [row(4, 2), row(0)], claim);
+    expect(first.inserted).toBe(2);
+    await store.deliveredMany(
+      [
+        { messageId: id, status: 2 },
+        { messageId: id, status: 0, inbound: true },
+      ],
+      'r1',
+    );
+    const left = async () =>
+      (
+        await pool.query<{ status: number; sent: boolean }>(
+          'SELECT status, sent_at IS NOT NULL AS sent FROM ingress_pending_receipts WHERE message_id = $1',
+          [id],
+        )
+      ).rows;
+    expect(await left()).toEqual([{ status: 0, sent: true }]);
+    // The same event again: neither row comes back (the state holds revision 2; the MO's row is there).
+    const again = await store.storeBatch([final(id, expiresAt)], [row(4, 2), row(0)], claim);
+    expect(again.inserted).toBe(0);
+    expect(await left()).toEqual([{ status: 0, sent: true }]);
+    // A newer revision (a corrected outcome) is a receipt again.
+    const corrected = await store.storeBatch([], [row(4, 3)], { ...claim, mine: [false] });
+    expect(corrected.inserted).toBe(1);
   });
 });
