@@ -1,11 +1,11 @@
 // Benchmark (not a test): the dedupe rows' writes alone, both shapes alternated in one process.
 // Each round writes `parts` parts as egress does: a first claim ("sending", attempt 1) then the outcome
-// ("sent", with an `eventBytes` encoded event: 268 on average in flow.ts before session 13, ~110 since), `batch` parts per statement, one statement of each kind at a
+// ("sent", with a ~380-byte encoded event), `batch` parts per statement, one statement of each kind at a
 // time, on a database of its own that already holds `prefill` rows (the table is never small in production).
 // Shapes (dispatch-store.ts DispatchWriteShape): 'upsert' (every row an INSERT ... ON CONFLICT DO UPDATE,
 // before session 13) and 'plain' (a plain insert for first claims, an UPDATE for outcomes).
 //   set -a; . .local/env; set +a
-//   npx tsx --conditions=@smshub/source services/egress/bench/store-writes.ts [parts=6000] [batch=50] [rounds=6] [prefill=100000] [eventBytes=380]
+//   npx tsx --conditions=@smshub/source services/egress/bench/store-writes.ts [parts=6000] [batch=50] [rounds=6] [prefill=100000]
 // Prints per round and shape: the PostgreSQL backend's CPU-µs per part (/proc/<pid>/stat of the pool's one
 // connection), WAL bytes per part (pg_current_wal_lsn: the whole cluster's, so run it on a cluster of your
 // own), and when the cluster has pg_stat_statements, execution time and WAL records per part; then medians.
@@ -17,9 +17,7 @@ import pg from 'pg';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { DispatchStore, type DispatchWriteShape } from '../src/dispatch-store.js';
 
-const [parts = 6000, batch = 50, rounds = 6, prefill = 100_000, eventBytes = 380] = process.argv
-  .slice(2)
-  .map(Number);
+const [parts = 6000, batch = 50, rounds = 6, prefill = 100_000] = process.argv.slice(2).map(Number);
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is not set (source .local/env)');
 const tag = `egress_store_${Date.now().toString(36)}`;
@@ -64,7 +62,7 @@ async function statements(): Promise<{ ms: number; records: number } | undefined
   }
 }
 
-const event = randomBytes(eventBytes);
+const event = randomBytes(380);
 async function round(shape: DispatchWriteShape) {
   const store = new DispatchStore(pool, 'bench-replica', { writeShape: shape });
   const keys = Array.from({ length: parts }, () => ({ messageId: randomUUID(), partNumber: 1 }));
@@ -142,7 +140,7 @@ try {
         (xs[0]!.exec !== undefined
           ? `, exec ${median(xs.map((x) => x.exec!)).toFixed(1)} µs/part, ${median(xs.map((x) => x.records!)).toFixed(2)} WAL records/part`
           : '') +
-        ` (${parts} parts × ${rounds} rounds, ${batch} per statement, ${eventBytes}-byte events)`,
+        ` (${parts} parts × ${rounds} rounds, ${batch} per statement)`,
     );
   }
 } finally {

@@ -13,7 +13,6 @@ import { ESM_CLASS_UDHI, parseUdh, type SmppSession } from '@smshub/smpp';
 import type { ConnectorPool, ConnectorRuntime, SubmitOutcome } from './connector-pool.js';
 import { normaliseSupplierId, type ConnectorConfig } from './domain/connector.js';
 import { onDelivery, type PartRecord } from './domain/dedupe.js';
-import { withContext } from './domain/stored-event.js';
 import { decide, type AttemptResult, type RetryPolicy } from './domain/failover.js';
 import { planSubmit, type SubmitPlan } from './domain/translate.js';
 import { sleep } from './domain/token-bucket.js';
@@ -233,7 +232,7 @@ export class Sender {
     if (!plan) {
       const key = { messageId: context.messageId, partNumber: 1 };
       const rec = records.get(partKey(key));
-      if (rec?.event) return this.republish(rec.event, context, 'republish');
+      if (rec?.event) return this.republish(rec.event, 'republish');
       const ev = this.event(context, 1, 1, routed.candidates[0]!.connectorId, 0, undefined, 1, {
         outcome: DispatchOutcome.DISPATCH_OUTCOME_NOT_SENT,
         finalFailure: true,
@@ -251,10 +250,8 @@ export class Sender {
     }
   }
 
-  /** Publishes a finished part's event again from its row (the context comes from the redelivered record). */
-  private async republish(stored: Buffer, context: MessageContext, action: string): Promise<void> {
+  private async republish(bytes: Buffer, action: string): Promise<void> {
     metrics.redeliveries.inc({ action });
-    const bytes = withContext(stored, context);
     await this.publish(this.o.topics.dispatched.decode(bytes), bytes);
   }
 
@@ -269,11 +266,9 @@ export class Sender {
 
   /** Records a final state with its event, then publishes the event (in that order: see domain/dedupe.ts). */
   private async finish(row: Omit<PartWrite, 'event'>, ev: SmsDispatched): Promise<void> {
-    // The row keeps the event without its context (domain/stored-event.ts); Kafka gets the whole event,
-    // the same bytes as encoding it in one piece.
-    const stored = this.o.topics.dispatched.encode({ ...ev, context: undefined });
-    await this.o.store.record({ ...row, event: stored });
-    await this.publish(ev, withContext(stored, ev.context!));
+    const bytes = this.o.topics.dispatched.encode(ev);
+    await this.o.store.record({ ...row, event: bytes });
+    await this.publish(ev, bytes);
   }
 
   private event(
@@ -349,7 +344,7 @@ export class Sender {
     // A partition that moved while its old owner is still sending: wait for that owner's outcome.
     if (rec?.state === 'sending' && rec.heldByLiveReplica) rec = await this.settledRecord(key);
     const action = onDelivery(rec);
-    if (action.action === 'republish') return this.republish(action.event, context, 'republish');
+    if (action.action === 'republish') return this.republish(action.event, 'republish');
     if (action.action === 'report_unknown') {
       metrics.redeliveries.inc({ action: 'unknown' });
       const connectorId = rec?.connectorId || routed.candidates[0]!.connectorId;

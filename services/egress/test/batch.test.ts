@@ -78,8 +78,6 @@ describe('egress: a fetched batch sent as a whole', () => {
     for (const id of repeated) {
       const supplierIds = new Set(accepted(id).map((d) => d.supplierMessageId));
       expect(supplierIds.size).toBe(1);
-      // re-published from the row: the same event, its context put back from the redelivered record
-      expect(accepted(id)[1]).toEqual(accepted(id)[0]);
     }
 
     // The parts of a long message reached the SMSC in order.
