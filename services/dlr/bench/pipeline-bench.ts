@@ -140,6 +140,8 @@ const dlr = createDlr({
     fetchMaxWaitMs: Number(process.env['DLR_FETCH_MAX_WAIT_MS'] ?? FETCH_MAX_WAIT_MS_DEFAULT),
     idSetting: () => ({ format: 'auto' }),
     groupId,
+    // DLR_DISPATCH_EVENT=timeline: an accepted dispatch's event in a dlr_timeline row, as before migration 0404
+    dispatchEvent: process.env['DLR_DISPATCH_EVENT'] === 'timeline' ? 'timeline' : 'index',
   },
   logger,
   producer,
@@ -439,9 +441,42 @@ const kinds = await pool.query<{ kind: string; rows: string; payload: number; ro
   `SELECT kind, count(*) AS rows, avg(octet_length(payload))::int AS payload, avg(pg_column_size(t.*))::int AS row
      FROM dlr_timeline t GROUP BY kind ORDER BY min(flow_order)`,
 );
+const indexSize = await pool.query<{ row: number; payload: number | null }>(
+  `SELECT avg(pg_column_size(d.*))::int AS row, avg(octet_length(payload))::int AS payload FROM dlr_dispatch_index d`,
+);
+console.log(
+  `dlr_dispatch_index row size: ${indexSize.rows[0]?.row} bytes on average (event payload ${indexSize.rows[0]?.payload ?? 'none'})`,
+);
 for (const k of kinds.rows) {
   console.log(
     `dlr_timeline ${k.kind.padEnd(11)} ${(Number(k.rows) / N).toFixed(2)} rows per message, ${k.row} bytes on average (payload ${k.payload})`,
+  );
+}
+
+// What one row per message per transaction (packed timeline rows) would leave: the rows of a message written
+// by one transaction share its xmin; "receipts with their delivery" counts a receipt row as written by the
+// transaction that wrote the message's delivery (if the aggregation stage wrote it, as applyParts applies it).
+// Only with DLR_BENCH_PACKING=1: the query costs PostgreSQL ~50 µs per message, which pg-statements.ts counts.
+const packing = !process.env['DLR_BENCH_PACKING']
+  ? undefined
+  : await pool.query<{
+      rows: string;
+      packed: string;
+      with_delivery: string;
+    }>(
+      `WITH t AS (SELECT message_id, kind, xmin::text AS tx FROM dlr_timeline),
+        d AS (SELECT message_id, min(tx) AS tx FROM t WHERE kind = 'delivery' GROUP BY message_id)
+   SELECT count(*) AS rows,
+          count(DISTINCT (t.message_id, t.tx)) AS packed,
+          count(DISTINCT (t.message_id, CASE WHEN t.kind = 'receipt' THEN coalesce(d.tx, t.tx) ELSE t.tx END))
+            AS with_delivery
+     FROM t LEFT JOIN d USING (message_id)`,
+    );
+const pk = packing?.rows[0];
+if (pk) {
+  const per = (n: string): string => (Number(n) / N).toFixed(2);
+  console.log(
+    `dlr_timeline packed by transaction: ${per(pk.rows)} rows per message now, ${per(pk.packed)} one per message and transaction, ${per(pk.with_delivery)} with receipts in their delivery's transaction`,
   );
 }
 

@@ -87,6 +87,12 @@ export const dlrEnv = {
    * from such a version, until no instance of it runs).
    */
   DLR_STATE_FORMAT: z.enum(['compact', 'jsonb']).default('compact'),
+  /**
+   * Where an accepted dispatch's timeline event is kept (joiner.ts DISPATCH_EVENT_IN_INDEX): `index` (in its
+   * dlr_dispatch_index row, migration 0404: no dlr_timeline row) or `timeline` (a dlr_timeline row, as dlr
+   * before 0404 wrote it and alone can read: for a rolling upgrade from such a version, until none runs).
+   */
+  DLR_DISPATCH_EVENT: z.enum(['index', 'timeline']).default('index'),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -124,6 +130,8 @@ export interface DlrOptions {
   groupId: string;
   /** DLR_STATE_FORMAT; default compact. */
   stateFormat?: 'compact' | 'jsonb';
+  /** DLR_DISPATCH_EVENT; default index. */
+  dispatchEvent?: 'index' | 'timeline';
   /**
    * Parameters of the join stage's one-statement write at most (joiner.ts writeStatement); a batch past it
    * is written in a transaction, a statement per table. Default ONE_STATEMENT_MAX_PARAMS; not configurable
@@ -156,5 +164,6 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     idSetting: () => ({ format: 'auto' }),
     groupId: 'smshub-dlr',
     stateFormat: env.DLR_STATE_FORMAT,
+    dispatchEvent: env.DLR_DISPATCH_EVENT,
   };
 }

@@ -44,7 +44,7 @@ import { isUuid, type Queryable } from './sql.js';
 import { indexedDispatches, lastConnectorOf, replayStored, segmentsOf } from './dispatch-replay.js';
 import { STORED_STATE, unpackState, type StoredState } from './stored-state.js';
 import { toProtoStatus } from './mapping.js';
-import type { TimelineKind } from './timeline-rows.js';
+import { FLOW_ORDER, type TimelineKind } from './timeline-rows.js';
 
 const MAX_RANGE_MS = 31 * 86_400_000;
 const DEFAULT_PAGE = 100;
@@ -104,6 +104,25 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
       return { ...base, event: { $case: 'rerouted', value: SmsReroute.decode(payload) } };
   }
 }
+
+/**
+ * The timeline of message $1, in order: its dlr_timeline rows and the dispatch events kept in its
+ * dlr_dispatch_index rows (DISPATCH_EVENT_IN_INDEX in joiner.ts; the event key as joiner.ts
+ * dispatchEventKey), one event per key (a dlr_timeline row first, as ON CONFLICT DO NOTHING kept the first
+ * written; then the earliest index row).
+ */
+const TIMELINE_OF = `
+  SELECT kind, topic, event_time, payload
+    FROM (SELECT DISTINCT ON (event_key) kind, topic, event_time, flow_order, event_key, payload
+            FROM (SELECT kind, topic, event_time, flow_order, event_key, payload, 0 AS source, '' AS tie
+                    FROM dlr_timeline WHERE message_id = $1
+                  UNION ALL
+                  SELECT 'dispatched', topic, accepted_at, ${FLOW_ORDER.dispatched},
+                         'dispatch/' || part_index || '/' || attempt || '/' || connector_id, payload, 1,
+                         supplier_message_id
+                    FROM dlr_dispatch_index WHERE message_id = $1 AND payload IS NOT NULL) AS e
+           ORDER BY event_key, source, event_time, tie) AS e
+   ORDER BY event_time, flow_order, event_key`;
 
 interface Cursor {
   /** received_at (epoch ms) and message id of the last row of the previous page. */
@@ -226,11 +245,7 @@ export class MessageQueries {
         topic: string;
         event_time: Date;
         payload: Buffer;
-      }>(
-        `SELECT kind, topic, event_time, payload FROM dlr_timeline WHERE message_id = $1
-          ORDER BY event_time, flow_order, event_key`,
-        [row.message_id],
-      );
+      }>(TIMELINE_OF, [row.message_id]);
       const [message] = await summaries(client, [row]);
       return {
         message,

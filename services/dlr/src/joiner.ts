@@ -37,9 +37,10 @@ import {
   unnestInsert,
   valuesInserts,
   type Queryable,
+  type TypedColumn,
 } from './sql.js';
 import { asBuffer, encodeBuffer } from './encode.js';
-import { TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
+import { FLOW_ORDER, TIMELINE_COLUMNS, timelineRow, type TimelineRow } from './timeline-rows.js';
 
 /** Parked receipts claimed per sweep transaction. */
 export const SWEEP_LIMIT = 1000;
@@ -76,6 +77,7 @@ interface ReceiptItem {
 interface Plan {
   parts: SmsPartStatus[];
   timeline: TimelineRow[];
+  /** INDEX_COLUMNS, plus the event's topic and payload when it is kept in the row (DISPATCH_EVENT_IN_INDEX). */
   indexRows: unknown[][];
   parkRows: unknown[][];
   unpark: string[];
@@ -154,6 +156,9 @@ export class Joiner {
         const { dispatch, status, err } = toDispatch(d, hubId, Number(r.timestamp) || now);
         dispatches.push(dispatch);
         const indexed = dispatch.accepted && dispatch.supplierMessageId !== undefined;
+        const payload = r.bytes ?? asBuffer(this.deps.topics.dispatched.encode(d));
+        // DISPATCH_EVENT_IN_INDEX: an indexed dispatch's timeline event goes in its index row
+        const eventInIndex = indexed && this.deps.options.dispatchEvent !== 'timeline';
         if (indexed) {
           plan.indexRows.push([
             hubId,
@@ -166,18 +171,21 @@ export class Joiner {
             this.keysOf(d.connectorId, dispatch.supplierMessageId ?? ''),
             encodeBuffer(MessageContext, d.context ?? MessageContext.fromPartial({ messageId: hubId })),
             d.segments, // as the part state carried it (DISPATCH_REPLAY)
+            ...(eventInIndex ? [this.deps.topics.dispatched.name, payload] : []),
           ]);
         }
-        plan.timeline.push(
-          timelineRow(
-            hubId,
-            `dispatch/${dispatch.partIndex}/${dispatch.attempt}/${d.connectorId}`,
-            'dispatched',
-            this.deps.topics.dispatched.name,
-            dispatch.time,
-            r.bytes ?? this.deps.topics.dispatched.encode(d),
-          ),
-        );
+        if (!eventInIndex) {
+          plan.timeline.push(
+            timelineRow(
+              hubId,
+              dispatchEventKey(dispatch.partIndex, dispatch.attempt, d.connectorId),
+              'dispatched',
+              this.deps.topics.dispatched.name,
+              dispatch.time,
+              payload,
+            ),
+          );
+        }
         // DISPATCH_REPLAY: an accepted dispatch's part state (ENROUTE) is its index row; the aggregation
         // stage replays it when the message's next part state, expiry or rejection comes. Only a state
         // that notifies the customer (an intermediate ENROUTE, a final failure) is applied now.
@@ -531,14 +539,24 @@ export class Joiner {
       if (one !== undefined) await client.query(one.text, one.values);
       return;
     }
-    await insertRows(
-      client,
-      'dlr_dispatch_index',
-      INDEX_COLUMNS,
-      plan.indexRows,
-      'ON CONFLICT DO NOTHING',
-      INDEX_CASTS,
-    );
+    if (plan.indexRows[0]?.length === INDEX_EVENT_COLUMNS.length) {
+      for (let i = 0; i < plan.indexRows.length; i += INDEX_EVENT_CHUNK) {
+        const values: unknown[] = [];
+        const text = asOneStatement(
+          indexEventInserts(plan.indexRows.slice(i, i + INDEX_EVENT_CHUNK), values),
+        );
+        if (text !== undefined) await client.query(text, values);
+      }
+    } else {
+      await insertRows(
+        client,
+        'dlr_dispatch_index',
+        INDEX_COLUMNS,
+        plan.indexRows,
+        'ON CONFLICT DO NOTHING',
+        INDEX_CASTS,
+      );
+    }
     await insertUnnest(client, 'dlr_timeline', TIMELINE_COLUMNS, plan.timeline, 'ON CONFLICT DO NOTHING');
     await insertRows(
       client,
@@ -565,6 +583,69 @@ const INDEX_COLUMNS = [
   'segments',
 ];
 const INDEX_CASTS = ['uuid', undefined, undefined, undefined, undefined, undefined, undefined, 'text[]'];
+/** INDEX_COLUMNS and the dispatch's timeline event (DISPATCH_EVENT_IN_INDEX), with their types. */
+const INDEX_EVENT_COLUMNS: readonly TypedColumn[] = [
+  ['message_id', 'uuid'],
+  ['part_index', 'integer'],
+  ['connector_id', 'text'],
+  ['supplier_message_id', 'text'],
+  ['parts_total', 'integer'],
+  ['attempt', 'integer'],
+  ['accepted_at', 'timestamptz'],
+  ['keys', 'text[]'],
+  ['context', 'bytea'],
+  ['segments', 'integer'],
+  ['topic', 'text'],
+  ['payload', 'bytea'],
+];
+/** Index rows per statement on the write path statement by statement (12 parameters each). */
+const INDEX_EVENT_CHUNK = 2_000;
+
+/** dlr_timeline.event_key of a dispatch (the same expression in SQL: indexEventInserts, grpc.ts TIMELINE_OF). */
+export function dispatchEventKey(partIndex: number, attempt: number, connectorId: string): string {
+  return `dispatch/${partIndex}/${attempt}/${connectorId}`;
+}
+
+/*
+ * DISPATCH_EVENT_IN_INDEX (migration 0404): an accepted dispatch's timeline event (its topic and protobuf
+ * bytes) is kept in its dlr_dispatch_index row, written anyway, instead of a dlr_timeline row of its own:
+ * one row and one primary-key entry fewer per message. GetMessage reads the index rows' events with the
+ * timeline (grpc.ts TIMELINE_OF). The two tables' keys differ (the index: part, connector and supplier id;
+ * the timeline: part, attempt and connector), so the event of a dispatch whose index row exists already (a
+ * redelivery, or another attempt the supplier gave the same id) is written to dlr_timeline as before, when
+ * its index insert finds that conflict (RETURNING, in the same statement); GetMessage keeps one event per
+ * timeline key, the dlr_timeline row first (as ON CONFLICT DO NOTHING kept the first written). Retention
+ * deletes index rows by accepted_at, the event's time, with the same cutoff as the timeline's.
+ */
+/**
+ * The statements (for asOneStatement: they refer to each other as w0 and w1, so they come first) that insert
+ * index rows with their events (INDEX_EVENT_COLUMNS) and the dlr_timeline row of each event whose index row
+ * was not inserted (DISPATCH_EVENT_IN_INDEX); parameters appended to `values`.
+ */
+function indexEventInserts(rows: readonly unknown[][], values: unknown[]): string[] {
+  if (rows.length === 0) return [];
+  const names = INDEX_EVENT_COLUMNS.map(([name]) => name).join(', ');
+  const tuples = rows.map((row) => {
+    const ph = INDEX_EVENT_COLUMNS.map(([, type], c) => {
+      const v = row[c];
+      values.push(v instanceof Date ? v.toISOString() : v);
+      return `$${values.length}::${type}`;
+    });
+    return `(${ph.join(', ')})`;
+  });
+  // the primary key, and the attempt: which of the batch's rows with one key was inserted
+  const pk = ['message_id', 'part_index', 'connector_id', 'supplier_message_id', 'attempt'];
+  return [
+    `SELECT * FROM (VALUES ${tuples.join(', ')}) AS v(${names})`,
+    `INSERT INTO dlr_dispatch_index (${names}) SELECT ${names} FROM w0 ON CONFLICT DO NOTHING RETURNING ${pk.join(', ')}`,
+    `INSERT INTO dlr_timeline (message_id, event_key, topic, kind, event_time, flow_order, payload)
+     SELECT v.message_id, 'dispatch/' || v.part_index || '/' || v.attempt || '/' || v.connector_id, v.topic,
+            'dispatched', v.accepted_at, ${FLOW_ORDER.dispatched}, v.payload
+       FROM w0 AS v
+      WHERE NOT EXISTS (SELECT 1 FROM w1 AS i WHERE ${pk.map((c) => `i.${c} = v.${c}`).join(' AND ')})
+     ON CONFLICT DO NOTHING`,
+  ];
+}
 const PARK_COLUMNS = ['receipt_id', 'connector_id', 'keys', 'receipt', 'record_key'];
 const PARK_CASTS = [undefined, undefined, 'text[]'];
 const UNPARK = 'DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[])';
@@ -573,24 +654,27 @@ const UNPARK = 'DELETE FROM dlr_parked_receipts WHERE receipt_id = ANY($1::text[
  * A plan's writes (dispatch index rows, timeline rows, parked receipts, unparked ones) as ONE statement
  * (asOneStatement: the first ones as CTEs), undefined when there is nothing to write, null when it cannot
  * be one: a plan that parks and unparks receipts (both on dlr_parked_receipts), or more than `maxParams`
- * parameters (counted as 10 per index or parked row; the timeline's unnest takes a fixed few).
+ * parameters (counted as 12 per index or parked row; the timeline's unnest takes a fixed few).
  */
-function writeStatement(
-  plan: Plan,
+export function writeStatement(
+  plan: Pick<Plan, 'timeline' | 'indexRows' | 'parkRows' | 'unpark'>,
   maxParams: number,
 ): { text: string; values: unknown[] } | null | undefined {
   if (plan.parkRows.length > 0 && plan.unpark.length > 0) return null;
-  if ((plan.indexRows.length + plan.parkRows.length) * 10 > maxParams) return null;
+  if ((plan.indexRows.length + plan.parkRows.length) * 12 > maxParams) return null;
   const values: unknown[] = [];
   const texts = [
-    ...valuesInserts(
-      'dlr_dispatch_index',
-      INDEX_COLUMNS,
-      plan.indexRows,
-      'ON CONFLICT DO NOTHING',
-      INDEX_CASTS,
-      values,
-    ),
+    // first: its statements refer to each other by position (indexEventInserts)
+    ...(plan.indexRows[0]?.length === INDEX_EVENT_COLUMNS.length
+      ? indexEventInserts(plan.indexRows, values)
+      : valuesInserts(
+          'dlr_dispatch_index',
+          INDEX_COLUMNS,
+          plan.indexRows,
+          'ON CONFLICT DO NOTHING',
+          INDEX_CASTS,
+          values,
+        )),
     ...(plan.timeline.length > 0
       ? [unnestInsert('dlr_timeline', TIMELINE_COLUMNS, plan.timeline, 'ON CONFLICT DO NOTHING', values).text]
       : []),
