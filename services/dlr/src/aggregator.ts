@@ -286,9 +286,11 @@ export class Aggregator {
    * (a produce, a broker append and a fetch per part saved). The caller applies a dispatch's state
    * before the dispatch can be joined to a receipt, which keeps the order the topic used to give.
    */
-  applyParts(parts: readonly SmsPartStatus[]): Promise<void> {
+  applyParts(parts: readonly SmsPartStatus[], timeline: readonly TimelineRow[] = []): Promise<void> {
     const now = Date.now();
-    return this.process(parts.flatMap((p) => partInputs(p, now)));
+    // the join stage's rows of these messages (its receipts: RECEIPT_ROW in joiner.ts), in the same transaction
+    const rows: AggInput[] = timeline.map((row) => ({ hubId: row[0], timeline: row }));
+    return this.process([...parts.flatMap((p) => partInputs(p, now)), ...rows]);
   }
 
   /**

@@ -46,7 +46,7 @@ export function createDlr(deps: DlrDeps): Dlr {
     producer: deps.producer,
     pool: deps.pool,
     topics,
-    applyParts: (parts) => aggregator.applyParts(parts),
+    applyParts: (parts, timeline) => aggregator.applyParts(parts, timeline),
     deadLetterTopic: () => consumer?.deadLetterTopic ?? `${options.groupId}.dlq`,
   });
   const queries = new MessageQueries(deps.pool);

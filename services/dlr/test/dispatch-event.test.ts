@@ -3,6 +3,8 @@
 // before: for messages whose dispatch events a dlr before 0404 (or DLR_DISPATCH_EVENT=timeline) wrote to
 // dlr_timeline, for a dispatch read again after a crash (its index row exists: the event goes to dlr_timeline,
 // shown once), and for another attempt to which the supplier gave the same id (a second event, shown).
+// A joined receipt's timeline row is written by the aggregation stage's transaction that applies its part
+// state (RECEIPT_ROW in src/joiner.ts), with the delivery it causes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome } from '@smshub/contracts';
 import { waitFor, waitForGroupCommitted } from '@smshub/testing';
@@ -114,5 +116,42 @@ describe('dispatch events kept in the dispatch index', () => {
     ]);
     await h.receipt({ connectorId: 'con_dd', textId: '27904', normalised: '27904' });
     expect((await h.waitFinal(hubId)).status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
+  });
+
+  it('writes a receipt’s timeline row in the transaction of its part state and delivery', async () => {
+    const hubId = uuidv7();
+    await h.submit({ hubId });
+    await h.dispatch({ hubId }, { connectorId: 'con_rr', supplierId: '7E00', normalised: '32256' });
+    await h.receipt({ connectorId: 'con_rr', textId: '32256', normalised: '32256' });
+    await h.waitFinal(hubId);
+    const xmins = async () =>
+      (
+        await h.pool.query<{ kind: string; tx: string }>(
+          `SELECT kind, xmin::text AS tx FROM dlr_timeline WHERE message_id = $1 AND kind IN ('receipt', 'delivery')
+           UNION ALL SELECT 'row', xmin::text FROM dlr_messages WHERE message_id = $1 ORDER BY 1`,
+          [hubId],
+        )
+      ).rows;
+    const rows = await waitFor(async () => ((await xmins()).length === 3 ? xmins() : undefined), {
+      what: 'the receipt and delivery rows',
+    });
+    expect(rows.map((r) => r.kind)).toEqual(['delivery', 'receipt', 'row']);
+    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+
+    // a duplicate receipt (another receipt id) changes nothing but has its timeline row
+    await h.receipt({ connectorId: 'con_rr', textId: '32256', normalised: '32256' });
+    await waitFor(async () => (await xmins()).filter((r) => r.kind === 'receipt').length === 2, {
+      what: 'the duplicate receipt in the timeline',
+    });
+    expect((await h.getMessage({ messageId: hubId })).timeline.map((e) => e.event?.$case)).toEqual([
+      'submitted',
+      'dispatched',
+      'receipt',
+      'delivery',
+      'receipt',
+    ]);
+    await h.waitCaughtUp(h.topics.receiptRaw.name);
+    await waitForGroupCommitted({ groupId: h.deliveriesGroup, topic: h.topics.delivery.name });
+    expect(h.finals(hubId)).toHaveLength(1);
   });
 });
