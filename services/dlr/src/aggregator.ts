@@ -70,7 +70,27 @@ interface AggInput {
   errorMessage?: string;
   /** An accepted dispatch replayed from dlr_dispatch_index: applied only when the state lacks it. */
   replay?: true;
+  /** The timeline row of the receipt that made this part state (RECEIPT_IN_DELIVERY). */
+  receipt?: TimelineRow;
 }
+
+/*
+ * RECEIPT_IN_DELIVERY (migration 0405): a joined receipt's timeline row (written by this stage's
+ * transaction with its part state: RECEIPT_ROW in joiner.ts) is folded into the dlr_timeline row of the
+ * first delivery its part state causes (receipt_key, receipt_topic, receipt_time, receipt), instead of a
+ * row of its own: one row and one primary-key entry fewer per message. A receipt that causes no delivery
+ * keeps its own row. GetMessage reads the folded receipt back as the entry it was (grpc.ts TIMELINE_OF), one
+ * entry per event key (a receipt applied again after a crash, which causes no delivery then, has its own
+ * row too). DLR_RECEIPT_EVENT=timeline writes every receipt in a row of its own, as before 0405.
+ */
+/** dlr_timeline rows as this stage writes them: TIMELINE_COLUMNS and the folded receipt's. */
+const AGG_TIMELINE_COLUMNS: readonly TypedColumn[] = [
+  ...TIMELINE_COLUMNS,
+  ['receipt_key', 'text'],
+  ['receipt_topic', 'text'],
+  ['receipt_time', 'timestamptz'],
+  ['receipt', 'bytea'],
+];
 
 interface Loaded {
   state?: MessageState;
@@ -286,11 +306,23 @@ export class Aggregator {
    * (a produce, a broker append and a fetch per part saved). The caller applies a dispatch's state
    * before the dispatch can be joined to a receipt, which keeps the order the topic used to give.
    */
-  applyParts(parts: readonly SmsPartStatus[], timeline: readonly TimelineRow[] = []): Promise<void> {
+  applyParts(
+    parts: readonly SmsPartStatus[],
+    timeline: readonly (TimelineRow | undefined)[] = [],
+  ): Promise<void> {
     const now = Date.now();
-    // the join stage's rows of these messages (its receipts: RECEIPT_ROW in joiner.ts), in the same transaction
-    const rows: AggInput[] = timeline.map((row) => ({ hubId: row[0], timeline: row }));
-    return this.process([...parts.flatMap((p) => partInputs(p, now)), ...rows]);
+    const fold = this.deps.options.receiptEvent !== 'timeline';
+    const inputs: AggInput[] = [];
+    // each part state's timeline row (its receipt: RECEIPT_ROW in joiner.ts), in the same transaction
+    parts.forEach((p, i) => {
+      const row = timeline[i];
+      const own = partInputs(p, now);
+      const last = own.at(-1);
+      if (row !== undefined && fold && last?.event !== undefined) last.receipt = row;
+      else if (row !== undefined) inputs.push({ hubId: row[0], timeline: row });
+      inputs.push(...own);
+    });
+    return this.process(inputs);
   }
 
   /**
@@ -342,6 +374,8 @@ export class Aggregator {
         }
         res.rows.length = 0;
         const timeline: TimelineRow[] = [];
+        /** Receipts folded into the delivery row at that index of `timeline` (RECEIPT_IN_DELIVERY). */
+        const folded = new Map<number, TimelineRow>();
         const deliveries: SmsDelivery[] = [];
         const ordered = withReplays(inputs, loaded, dispatches);
         const encoded: { key: string; hubId: string; bytes: Buffer }[] = [];
@@ -360,6 +394,9 @@ export class Aggregator {
             m.changed = true;
           }
           if (input.timeline !== undefined) timeline.push(input.timeline);
+          // the receipt's own row, replaced by the first delivery it causes (RECEIPT_IN_DELIVERY)
+          let receiptAt = -1;
+          if (input.receipt !== undefined) receiptAt = timeline.push(input.receipt) - 1;
           const event = input.event;
           if (event === undefined) continue;
           if (event.type === 'expire') {
@@ -393,16 +430,22 @@ export class Aggregator {
               const bytes = asBuffer(this.deps.topics.delivery.encode(d));
               deliveries.push(d);
               encoded.push({ key: this.deps.topics.delivery.key(d), hubId: input.hubId, bytes });
-              timeline.push(
-                timelineRow(
-                  input.hubId,
-                  `delivery/${m.revision}`,
-                  'delivery',
-                  this.deps.topics.delivery.name,
-                  now, // when dlr produced it (the outcome time, e.g. a minute-precision done date, is in the event)
-                  bytes,
-                ),
+              const row = timelineRow(
+                input.hubId,
+                `delivery/${m.revision}`,
+                'delivery',
+                this.deps.topics.delivery.name,
+                now, // when dlr produced it (the outcome time, e.g. a minute-precision done date, is in the event)
+                bytes,
               );
+              const receipt = receiptAt >= 0 ? timeline[receiptAt] : undefined;
+              if (receipt !== undefined) {
+                folded.set(receiptAt, receipt);
+                timeline[receiptAt] = row;
+                receiptAt = -1;
+              } else {
+                timeline.push(row);
+              }
               if (event.type === 'expire' && out.notification.final) expired++;
             } else if (out.type === 'part-final') {
               samples.push(out);
@@ -437,8 +480,11 @@ export class Aggregator {
           { table: 'dlr_messages', columns: MESSAGE_COLUMNS, rows: inserted },
           {
             table: 'dlr_timeline',
-            columns: TIMELINE_COLUMNS,
-            rows: timeline,
+            columns: AGG_TIMELINE_COLUMNS,
+            rows: timeline.map((row, i) => {
+              const r = folded.get(i);
+              return r === undefined ? [...row, null, null, null, null] : [...row, r[1], r[2], r[4], r[6]];
+            }),
             suffix: 'ON CONFLICT DO NOTHING',
           },
         ]);

@@ -93,6 +93,12 @@ export const dlrEnv = {
    * before 0404 wrote it and alone can read: for a rolling upgrade from such a version, until none runs).
    */
   DLR_DISPATCH_EVENT: z.enum(['index', 'timeline']).default('index'),
+  /**
+   * Where a joined receipt's timeline event is kept (aggregator.ts RECEIPT_IN_DELIVERY): `delivery` (in the
+   * dlr_timeline row of the delivery it causes, migration 0405) or `timeline` (a row of its own, as dlr
+   * before 0405 wrote it and alone can read: for a rolling upgrade from such a version, until none runs).
+   */
+  DLR_RECEIPT_EVENT: z.enum(['delivery', 'timeline']).default('delivery'),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -132,6 +138,8 @@ export interface DlrOptions {
   stateFormat?: 'compact' | 'jsonb';
   /** DLR_DISPATCH_EVENT; default index. */
   dispatchEvent?: 'index' | 'timeline';
+  /** DLR_RECEIPT_EVENT; default delivery. */
+  receiptEvent?: 'delivery' | 'timeline';
   /**
    * Parameters of the join stage's one-statement write at most (joiner.ts writeStatement); a batch past it
    * is written in a transaction, a statement per table. Default ONE_STATEMENT_MAX_PARAMS; not configurable
@@ -165,5 +173,6 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     groupId: 'smshub-dlr',
     stateFormat: env.DLR_STATE_FORMAT,
     dispatchEvent: env.DLR_DISPATCH_EVENT,
+    receiptEvent: env.DLR_RECEIPT_EVENT,
   };
 }

@@ -106,16 +106,19 @@ function timelineEvent(kind: TimelineKind, topic: string, time: Date, payload: B
 }
 
 /**
- * The timeline of message $1, in order: its dlr_timeline rows and the dispatch events kept in its
- * dlr_dispatch_index rows (DISPATCH_EVENT_IN_INDEX in joiner.ts; the event key as joiner.ts
- * dispatchEventKey), one event per key (a dlr_timeline row first, as ON CONFLICT DO NOTHING kept the first
- * written; then the earliest index row).
+ * The timeline of message $1, in order: its dlr_timeline rows, the receipts folded into its delivery rows
+ * (RECEIPT_IN_DELIVERY in aggregator.ts) and the dispatch events kept in its dlr_dispatch_index rows
+ * (DISPATCH_EVENT_IN_INDEX in joiner.ts; the event key as joiner.ts dispatchEventKey), one event per key
+ * (a row of its own first, as ON CONFLICT DO NOTHING kept the first written; then the earliest index row).
  */
 const TIMELINE_OF = `
   SELECT kind, topic, event_time, payload
     FROM (SELECT DISTINCT ON (event_key) kind, topic, event_time, flow_order, event_key, payload
             FROM (SELECT kind, topic, event_time, flow_order, event_key, payload, 0 AS source, '' AS tie
                     FROM dlr_timeline WHERE message_id = $1
+                  UNION ALL
+                  SELECT 'receipt', receipt_topic, receipt_time, ${FLOW_ORDER.receipt}, receipt_key, receipt, 1, ''
+                    FROM dlr_timeline WHERE message_id = $1 AND receipt IS NOT NULL
                   UNION ALL
                   SELECT 'dispatched', topic, accepted_at, ${FLOW_ORDER.dispatched},
                          'dispatch/' || part_index || '/' || attempt || '/' || connector_id, payload, 1,

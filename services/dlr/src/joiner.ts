@@ -76,8 +76,11 @@ interface ReceiptItem {
 
 interface Plan {
   parts: SmsPartStatus[];
-  /** Timeline rows written with the part states, in the aggregation stage's transaction (RECEIPT_ROW). */
-  partTimeline: TimelineRow[];
+  /**
+   * The timeline row of each part state of `parts` (same index; none for a dispatch's), written with it
+   * in the aggregation stage's transaction (RECEIPT_ROW).
+   */
+  partTimeline: (TimelineRow | undefined)[];
   timeline: TimelineRow[];
   /** INDEX_COLUMNS, plus the event's topic and payload when it is kept in the row (DISPATCH_EVENT_IN_INDEX). */
   indexRows: unknown[][];
@@ -106,7 +109,10 @@ export interface JoinerDeps {
    * Applies part states to their messages (the aggregation stage) and writes `timeline` rows of those
    * messages in the same transaction; resolves once committed.
    */
-  applyParts: (parts: readonly SmsPartStatus[], timeline: readonly TimelineRow[]) => Promise<void>;
+  applyParts: (
+    parts: readonly SmsPartStatus[],
+    timeline: readonly (TimelineRow | undefined)[],
+  ) => Promise<void>;
   /** Where unmatched receipts are copied (the group's dead-letter topic). */
   deadLetterTopic: () => string;
 }
@@ -212,6 +218,7 @@ export class Joiner {
           ...(dispatch.finalFailure ? { error: customerError(status, err) } : {}),
         });
         plan.parts.push(part);
+        plan.partTimeline.push(undefined);
       }
       // The index rows (and the dispatches' timeline rows) are committed, and the part states that are
       // still applied are applied, before any receipt can be joined to these dispatches (in memory or
@@ -498,9 +505,7 @@ export class Joiner {
   private async publish(plan: Plan): Promise<void> {
     const { producer, topics } = this.deps;
     const sends: Promise<void>[] =
-      plan.parts.length > 0 || plan.partTimeline.length > 0
-        ? [this.deps.applyParts(plan.parts, plan.partTimeline)]
-        : [];
+      plan.parts.length > 0 ? [this.deps.applyParts(plan.parts, plan.partTimeline)] : [];
     for (const { item, reason } of plan.deadLetters) {
       sends.push(
         producer.produceRaw(this.deps.deadLetterTopic(), item.recordKey, item.bytes, {

@@ -3,8 +3,9 @@
 // before: for messages whose dispatch events a dlr before 0404 (or DLR_DISPATCH_EVENT=timeline) wrote to
 // dlr_timeline, for a dispatch read again after a crash (its index row exists: the event goes to dlr_timeline,
 // shown once), and for another attempt to which the supplier gave the same id (a second event, shown).
-// A joined receipt's timeline row is written by the aggregation stage's transaction that applies its part
-// state (RECEIPT_ROW in src/joiner.ts), with the delivery it causes.
+// A joined receipt's timeline event is written by the aggregation stage's transaction that applies its part
+// state (RECEIPT_ROW in src/joiner.ts), in the row of the delivery it causes (migration 0405,
+// RECEIPT_IN_DELIVERY in src/aggregator.ts); receipts in rows of their own (before 0405) are read as well.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryStatus, DispatchOutcome } from '@smshub/contracts';
 import { waitFor, waitForGroupCommitted } from '@smshub/testing';
@@ -14,7 +15,7 @@ const h = new Harness();
 
 beforeAll(async () => {
   // as a dlr before migration 0404 wrote them
-  await h.setup({ dispatchEvent: 'timeline' });
+  await h.setup({ dispatchEvent: 'timeline', receiptEvent: 'timeline' });
 });
 
 afterAll(async () => {
@@ -54,7 +55,7 @@ describe('dispatch events kept in the dispatch index', () => {
     await waitFor(async () => (await where(across)).timeline === 1, { what: 'the dispatch of `across`' });
     expect(await where(before)).toEqual({ timeline: 1, index: 0 });
 
-    h.options = { ...h.options, dispatchEvent: 'index' };
+    h.options = { ...h.options, dispatchEvent: 'index', receiptEvent: 'delivery' };
     // a crash: the new instance reads every dispatch again (their index rows exist already)
     await h.restartDlr([h.topics.dispatched.name]);
     const after = uuidv7();
@@ -118,29 +119,33 @@ describe('dispatch events kept in the dispatch index', () => {
     expect((await h.waitFinal(hubId)).status).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
   });
 
-  it('writes a receipt’s timeline row in the transaction of its part state and delivery', async () => {
+  it('writes a receipt’s timeline event in its delivery’s row, in the transaction of its part state', async () => {
     const hubId = uuidv7();
     await h.submit({ hubId });
     await h.dispatch({ hubId }, { connectorId: 'con_rr', supplierId: '7E00', normalised: '32256' });
     await h.receipt({ connectorId: 'con_rr', textId: '32256', normalised: '32256' });
     await h.waitFinal(hubId);
-    const xmins = async () =>
+    const rows = async () =>
       (
-        await h.pool.query<{ kind: string; tx: string }>(
-          `SELECT kind, xmin::text AS tx FROM dlr_timeline WHERE message_id = $1 AND kind IN ('receipt', 'delivery')
-           UNION ALL SELECT 'row', xmin::text FROM dlr_messages WHERE message_id = $1 ORDER BY 1`,
+        await h.pool.query<{ kind: string; tx: string; folded: boolean }>(
+          `SELECT kind, xmin::text AS tx, receipt IS NOT NULL AS folded FROM dlr_timeline
+            WHERE message_id = $1 AND kind IN ('receipt', 'delivery')
+           UNION ALL SELECT 'row', xmin::text, false FROM dlr_messages WHERE message_id = $1 ORDER BY 1`,
           [hubId],
         )
       ).rows;
-    const rows = await waitFor(async () => ((await xmins()).length === 3 ? xmins() : undefined), {
-      what: 'the receipt and delivery rows',
+    const first = await waitFor(async () => ((await rows()).length === 2 ? rows() : undefined), {
+      what: 'the delivery and message rows',
     });
-    expect(rows.map((r) => r.kind)).toEqual(['delivery', 'receipt', 'row']);
-    expect(new Set(rows.map((r) => r.tx)).size).toBe(1);
+    expect(first.map((r) => [r.kind, r.folded])).toEqual([
+      ['delivery', true],
+      ['row', false],
+    ]);
+    expect(new Set(first.map((r) => r.tx)).size).toBe(1);
 
-    // a duplicate receipt (another receipt id) changes nothing but has its timeline row
+    // a duplicate receipt (another receipt id) changes nothing and has a row of its own
     await h.receipt({ connectorId: 'con_rr', textId: '32256', normalised: '32256' });
-    await waitFor(async () => (await xmins()).filter((r) => r.kind === 'receipt').length === 2, {
+    await waitFor(async () => (await rows()).filter((r) => r.kind === 'receipt').length === 1, {
       what: 'the duplicate receipt in the timeline',
     });
     expect((await h.getMessage({ messageId: hubId })).timeline.map((e) => e.event?.$case)).toEqual([
