@@ -247,31 +247,29 @@ export class DispatchStore {
   }
 
   /**
-   * Claims rows now (no two rows of the same part); marks each row won or not. First claims go in one plain
-   * insert (FIRST_CLAIM), the others, and first claims that meet a row, through the conditional CLAIM.
+   * Claims rows now (no two rows of the same part); marks each row won or not. A group of first claims only goes
+   * in one plain insert (FIRST_CLAIM); a group with any other claim, and first claims that meet a row, through
+   * the conditional CLAIM. Always one statement that decides the whole group: were first claims inserted by a
+   * statement of their own and the next one failed, the group would be rejected with their rows committed, and
+   * the redelivered parts would be taken for a crash after the claim (reported, never sent).
    */
   async claimMany(rows: ClaimRow[]): Promise<void> {
     if (rows.length === 0) return;
-    let rest = rows;
-    if (this.writeShape === 'plain') {
-      const first = rows.filter((r) => r.attempt === 1);
-      if (first.length > 0) {
-        rest = first.length === rows.length ? [] : rows.filter((r) => r.attempt !== 1);
-        try {
-          await this.q(FIRST_CLAIM, this.params(first));
-          for (const r of first) r.won = true;
-        } catch (err) {
-          if (!FIRST_CLAIM_FALLBACK.has((err as { cause?: { code?: string } }).cause?.code ?? '')) throw err;
-          rest = rows; // nothing was inserted: every row is decided by CLAIM
-        }
+    if (this.writeShape === 'plain' && rows.every((r) => r.attempt === 1)) {
+      try {
+        await this.q(FIRST_CLAIM, this.params(rows));
+        for (const r of rows) r.won = true;
+        return;
+      } catch (err) {
+        if (!FIRST_CLAIM_FALLBACK.has((err as { cause?: { code?: string } }).cause?.code ?? '')) throw err;
+        // nothing was inserted: every row is decided by CLAIM
       }
     }
-    if (rest.length === 0) return;
-    const { rows: won } = await this.q(CLAIM, this.params(rest));
+    const { rows: won } = await this.q(CLAIM, this.params(rows));
     const keys = new Set(
       won.map((r) => partKey({ messageId: r['message_id'] as string, partNumber: Number(r['part_number']) })),
     );
-    for (const r of rest) r.won = keys.has(partKey(r));
+    for (const r of rows) r.won = keys.has(partKey(r));
   }
 
   /** Writes rows now (no two rows of the same part): an update of the rows found, then an upsert of the rest. */

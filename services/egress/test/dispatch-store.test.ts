@@ -140,6 +140,31 @@ describe.each<DispatchWriteShape>(['plain', 'upsert'])('DispatchStore (%s writes
     expect(await row(never)).toMatchObject({ state: 'failed', attempt: 1, event: Buffer.from([2]) });
   });
 
+  it('a claim that fails leaves no row of its group committed, so the redelivered parts are sent', async () => {
+    // Statement k of the claim fails (a dropped connection), for every k the claim makes: whenever the claim
+    // rejects, none of its parts may be held, or their redelivery would be taken for a crash after the claim.
+    for (let k = 0; k < 3; k++) {
+      let calls = 0;
+      const failing = {
+        query: (sql: string, params: unknown[]) =>
+          calls++ === k ? Promise.reject(new Error('connection terminated')) : pool.query(sql, params),
+      } as unknown as Pool;
+      const s = new DispatchStore(failing, 'r1', { writeShape: shape });
+      const retried = randomUUID();
+      await store('r1').claimMany([claim(retried)]);
+      await store('r1').upsertMany([{ ...claim(retried), state: 'pending', commandStatus: 0x58 }]);
+      const fresh = randomUUID();
+      const outcome = await s.claimMany([claim(fresh), claim(retried, 2)]).then(
+        () => 'claimed',
+        () => 'failed',
+      );
+      if (outcome === 'failed') {
+        expect(await row(fresh)).toBeUndefined();
+        expect(await row(retried)).toMatchObject({ state: 'pending', attempt: 1 });
+      }
+    }
+  });
+
   it('two replicas claiming the same fresh parts at once: each part is won by exactly one', async () => {
     const ids = Array.from({ length: 40 }, () => randomUUID());
     const a = ids.map((id) => claim(id));
