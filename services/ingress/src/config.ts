@@ -22,6 +22,12 @@ export const ingressEnv = {
     .optional()
     .transform((v) => v ?? hostname()),
   /**
+   * What an acknowledged receipt's row becomes: `delete` (the message's state row keeps a redelivered event
+   * from sending it again), or `mark` (kept, marked sent, as before session 13). A replica of an older version
+   * relies on the mark: run new replicas with `mark` until none runs, and set it before rolling back.
+   */
+  INGRESS_RECEIPT_ACK: z.enum(['delete', 'mark']).default('delete'),
+  /**
    * A fetch of sms.delivery.v1 waits for this many bytes or this long, whichever comes first: larger
    * batches (fewer statements) under a paced flow, for up to that much more receipt latency.
    */

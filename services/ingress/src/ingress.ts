@@ -33,6 +33,7 @@ import {
   ReceiptStore,
   stateExpiry,
   type MessageStateUpdate,
+  type ReceiptAck,
 } from './receipt-store.js';
 import { AcceptedStates, DEFAULT_ACCEPTED_STATES } from './accepted-states.js';
 import { queryResponse } from './query.js';
@@ -83,6 +84,8 @@ export interface IngressOptions {
   receipts: DispatcherOptions;
   /** query_sm state is kept this long after the last event. */
   stateRetentionMs: number;
+  /** What an acknowledged receipt's row becomes (INGRESS_RECEIPT_ACK; receipt-store.ts). */
+  receiptAck: ReceiptAck;
   /** Full account reload period, on top of config.changes.v1 (belt and braces). */
   accountReloadMs: number;
   /** Shutdown: how long in-flight submits and unbinds may take. */
@@ -116,6 +119,7 @@ export const DEFAULT_OPTIONS: Omit<IngressOptions, 'replicaId' | 'smppPort'> = {
     housekeepingMs: 30_000,
   },
   stateRetentionMs: 3 * 24 * 3600_000,
+  receiptAck: 'delete',
   accountReloadMs: 5 * 60_000,
   shutdownGraceMs: 10_000,
 };
@@ -198,7 +202,7 @@ export function createIngress(deps: IngressDeps): Ingress {
   const throttles = new Throttles();
   const groups = new ConcatGroups();
   const balances = new BalanceCache();
-  const store = new ReceiptStore(pool);
+  const store = new ReceiptStore(pool, opts.receiptAck);
   const recentlyHeld = new RecentlyHeld();
   const acceptedStates = new AcceptedStates(
     store,

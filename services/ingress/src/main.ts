@@ -16,6 +16,7 @@ await runService({
       options: {
         ...DEFAULT_OPTIONS,
         replicaId: c.INGRESS_REPLICA_ID,
+        receiptAck: c.INGRESS_RECEIPT_ACK,
         smppHost: c.SMPP_HOST,
         smppPort: c.SMPP_PORT,
         deliveryFetch: {

@@ -68,8 +68,18 @@ export function isTransientDbError(err: unknown): boolean {
 }
 
 /** The SQL of ingress's own tables (libs/db/migrations/0100_ingress_receipts.sql). */
+/** What an acknowledged receipt's row becomes (INGRESS_RECEIPT_ACK). */
+export type ReceiptAck = 'delete' | 'mark';
+
 export class ReceiptStore {
-  constructor(private readonly pool: Pool) {}
+  /**
+   * `ack`: what an acknowledged receipt's row becomes: `delete` (default), or `mark` (kept, marked sent, as an
+   * ingress before session 13 did and still expects: INGRESS_RECEIPT_ACK for a rolling upgrade or a rollback).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly ack: ReceiptAck = 'delete',
+  ) {}
 
   /**
    * Stores receipts, one statement for a consumed batch of sms.delivery.v1. Idempotent on
@@ -170,8 +180,8 @@ export class ReceiptStore {
     acks: readonly { messageId: string; status: number; inbound?: boolean }[],
     replica: string,
   ): Promise<void> {
-    const receipts = acks.filter((a) => a.inbound !== true);
-    const inbound = acks.filter((a) => a.inbound === true);
+    const receipts = this.ack === 'delete' ? acks.filter((a) => a.inbound !== true) : [];
+    const inbound = this.ack === 'delete' ? acks.filter((a) => a.inbound === true) : acks;
     const del = `DELETE FROM ingress_pending_receipts p USING unnest($1::uuid[], $2::smallint[]) AS d(message_id, status)
         WHERE p.message_id = d.message_id AND p.status = d.status AND p.claimed_by = $3`;
     const mark = (n: number): string =>

@@ -162,5 +162,20 @@ describe('ingress_message_state: final states as HOT updates', () => {
     // A newer revision (a corrected outcome) is a receipt again.
     const corrected = await store.storeBatch([], [row(4, 3)], { ...claim, mine: [false] });
     expect(corrected.inserted).toBe(1);
+
+    // INGRESS_RECEIPT_ACK=mark (a rolling upgrade from, or a rollback to, a version that relies on the mark):
+    // an acknowledged receipt is kept, marked sent, like the MO.
+    const marking = new ReceiptStore(pool, 'mark');
+    const other = randomUUID();
+    const kept = { ...row(4, 2), messageId: other, customerMessageId: other };
+    expect(
+      (await marking.storeBatch([final(other, expiresAt)], [kept], { ...claim, mine: [true] })).inserted,
+    ).toBe(1);
+    await marking.deliveredMany([{ messageId: other, status: 2 }], 'r1');
+    const marked = await pool.query<{ sent: boolean }>(
+      'SELECT sent_at IS NOT NULL AS sent FROM ingress_pending_receipts WHERE message_id = $1',
+      [other],
+    );
+    expect(marked.rows).toEqual([{ sent: true }]);
   });
 });
