@@ -76,6 +76,11 @@ export interface RoutingCoreConfig {
   adaptiveHalfLifeMs?: number;
   /** sms.delivery.v1 group is `<adaptiveGroupPrefix>-<replicaId>-<start id>`; default smshub-routing-adaptive. */
   adaptiveGroupPrefix?: string;
+  /**
+   * How long start-up waits for `seekGroup` (default DEFAULT_ADAPTIVE_SEEK_TIMEOUT_MS); past it, or when the
+   * seek fails, sms.delivery.v1 is read from its beginning under a new group instead.
+   */
+  adaptiveSeekTimeoutMs?: number;
   /** Grey-route probes and verdicts (grey-routes.ts); defaults: DEFAULT_GREY_ROUTE_CONFIG (no probe account: no probes). */
   greyRoutes?: GreyRouteConfig;
   /** Group of sms.inbound.v1 (probe confirmations); default smshub-routing-probes. */
@@ -113,8 +118,26 @@ export interface RoutingCoreDeps {
    * Sets a fresh group's offsets on a topic to the first records at or after a time (seek.ts), before the
    * group's consumer starts: sms.delivery.v1 is then read from the adaptive horizon, not its beginning.
    * Without it the whole topic is read (the observations past the horizon are skipped as they arrive).
+   * Bounded by `adaptiveSeekTimeoutMs`: past it, or when it throws, `signal` is aborted (the seek may give
+   * up its resources) and the whole topic is read under a new group.
    */
-  seekGroup?: (groupId: string, topic: string, sinceMs: number) => Promise<unknown>;
+  seekGroup?: (groupId: string, topic: string, sinceMs: number, signal?: AbortSignal) => Promise<unknown>;
+}
+
+/**
+ * Default `adaptiveSeekTimeoutMs`. A seek takes ~5 s: kafkajs's setOffsets (seek.ts) runs a hidden member of
+ * the group and returns after its first fetch (kafkajs's 5 s maxWaitTime). That member logs nothing and
+ * setOffsets has no timeout of its own: a start-up once waited on it 90 s, until it was stopped.
+ */
+export const DEFAULT_ADAPTIVE_SEEK_TIMEOUT_MS = 30_000;
+
+/** The adaptive seek did not finish in time. */
+export class AdaptiveSeekTimeoutError extends Error {
+  readonly retriable = true;
+  constructor(groupId: string, topic: string, timeoutMs: number) {
+    super(`setting the offsets of ${groupId} on ${topic} did not finish within ${timeoutMs} ms`);
+    this.name = 'AdaptiveSeekTimeoutError';
+  }
 }
 
 export interface RoutingCore {
@@ -417,6 +440,42 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
     await Promise.all(published.slice(acknowledged));
   }
 
+  /**
+   * Sets `groupId`'s offsets at the adaptive horizon, bounded by `adaptiveSeekTimeoutMs`: true once done,
+   * false (logged) when it failed or timed out; the seek is then told to give up (its signal).
+   */
+  async function seekAdaptive(
+    seekGroup: NonNullable<RoutingCoreDeps['seekGroup']>,
+    groupId: string,
+    topic: string,
+  ): Promise<boolean> {
+    const timeoutMs = config.adaptiveSeekTimeoutMs ?? DEFAULT_ADAPTIVE_SEEK_TIMEOUT_MS;
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const started = performance.now();
+    try {
+      await Promise.race([
+        seekGroup(groupId, topic, clock() - adaptive.horizonMs, abort.signal),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new AdaptiveSeekTimeoutError(groupId, topic, timeoutMs)),
+            timeoutMs,
+          );
+        }),
+      ]);
+      return true;
+    } catch (err) {
+      abort.abort(err);
+      log.warn(
+        { err, group: groupId, topic, timeoutMs, ms: Math.round(performance.now() - started) },
+        'adaptive start-up: the seek to the horizon failed; reading the topic from its beginning with a new group',
+      );
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   return {
     quality,
     adaptive,
@@ -460,9 +519,13 @@ export function createRoutingCore(deps: RoutingCoreDeps): RoutingCore {
       const deliveryTopic = topics.delivery;
       if (deliveryTopic) {
         const adaptivePrefix = `${config.adaptiveGroupPrefix ?? 'smshub-routing-adaptive'}-${config.replicaId}`;
-        const adaptiveGroup = `${adaptivePrefix}-${uuidv7()}`;
+        let adaptiveGroup = `${adaptivePrefix}-${uuidv7()}`;
         // From the horizon on (older observations are not learnt from): same estimates, faster start.
-        await deps.seekGroup?.(adaptiveGroup, deliveryTopic.name, clock() - adaptive.horizonMs);
+        if (deps.seekGroup && !(await seekAdaptive(deps.seekGroup, adaptiveGroup, deliveryTopic.name))) {
+          // The group may hold some partitions' offsets (or a member still joining): a new one, from the
+          // beginning. Same estimates, a longer start-up; better than none.
+          adaptiveGroup = `${adaptivePrefix}-${uuidv7()}`;
+        }
         // Estimates move over minutes: a fetch waits for 64 KiB of deliveries or 500 ms, so that under a
         // flow it carries hundreds of records instead of the one or two of each produce request.
         const deliveries = await deps.consumer({

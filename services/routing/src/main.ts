@@ -60,14 +60,19 @@ await runService({
       consumer: (o) => ctx.consumer(o),
       pool,
       topics: ctx.topics,
-      seekGroup: async (groupId, topic, sinceMs) => {
+      seekGroup: async (groupId, topic, sinceMs, signal) => {
         const admin = ctx.kafka.admin();
-        await admin.connect();
+        // Given up on by the core (its timeout): the admin is let go in the background. setOffsets's hidden
+        // member has no timeout, and disconnect waits for the requests in flight, so neither is awaited.
+        const release = () => void admin.disconnect().catch(() => undefined);
+        signal?.addEventListener('abort', release, { once: true });
         try {
+          await admin.connect();
           // The group as ctx.consumer names it (KAFKA_NAMESPACE applies to groups too).
           await seekGroupToTime(admin, namespacedGroup(groupId, c.KAFKA_NAMESPACE), topic, sinceMs);
         } finally {
-          await admin.disconnect();
+          signal?.removeEventListener('abort', release);
+          if (!signal?.aborted) await admin.disconnect();
         }
       },
     });
