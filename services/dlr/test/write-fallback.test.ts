@@ -77,7 +77,12 @@ describe('join-stage write: the transaction fallback', () => {
       expect(finals, id).toHaveLength(1);
       expect(finals[0]?.status, id).toBe(DeliveryStatus.DELIVERY_STATUS_DELIVERED);
     }
-    expect(await count('SELECT count(*) AS n FROM dlr_parked_receipts')).toBe(0);
+    // A parked receipt joined by its dispatch (claimParked) is unparked in the claim's transaction, which
+    // commits after the delivery it caused was produced: the last final can be seen a moment before.
+    await waitFor(async () => (await count('SELECT count(*) AS n FROM dlr_parked_receipts')) === 0, {
+      what: 'every parked receipt unparked',
+      timeoutMs: 10_000,
+    });
     expect(h.deadLetters).toEqual([]);
     expect(
       await count('SELECT count(*) AS n FROM dlr_messages WHERE final AND message_id = ANY($1::uuid[])', [
