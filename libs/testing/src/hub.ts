@@ -4,7 +4,16 @@
 // on its own; every line a process prints goes to <logDir>/<name>.log.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,18 +49,76 @@ function ephemeralLow(): number {
   }
 }
 
+// Ports handed out and not yet released. A port is free until the process it was picked for binds it, which
+// may be seconds later (a tsx start): without a reservation, the next freePort() in this process, or in the
+// other test worker, could pick it again (a hub takes 26 ports out of ~22,000: a collision in ~3 % of pairs
+// of hubs). Reserved in this process by the set, across processes by a lock file per port holding the
+// owner's pid; a lock whose owner has exited is taken over. Two processes taking over the same stale lock
+// at the same instant could both hold it; startHub's retry on EADDRINUSE covers that and any port taken by
+// a process that does not reserve.
+const reservedHere = new Set<number>();
+const lockDir = path.join(os.tmpdir(), `smshub-ports-${process.getuid?.() ?? 'user'}`);
+
+function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes the reservation of `port` for this process; false if this or another live process holds it. */
+function reservePort(port: number): boolean {
+  if (reservedHere.has(port)) return false;
+  const file = path.join(lockDir, String(port));
+  try {
+    mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (pidAlive(Number(readFileSync(file, 'utf8')))) return false;
+      rmSync(file, { force: true });
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    }
+  } catch (err) {
+    // Another process took the stale lock first: not ours.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    // No usable lock folder (another user's /tmp entry, a read-only tmp): this process's set alone.
+  }
+  reservedHere.add(port);
+  return true;
+}
+
+/** Gives back ports taken by freePort(), so that this or another process may hand them out again. */
+export function releasePorts(ports: Iterable<number>): void {
+  for (const port of ports) {
+    if (!reservedHere.delete(port)) continue;
+    const file = path.join(lockDir, String(port));
+    try {
+      if (Number(readFileSync(file, 'utf8')) === process.pid) rmSync(file, { force: true });
+    } catch {
+      // no lock file: nothing to give back
+    }
+  }
+}
+
 /**
- * A TCP port nobody listens on right now, chosen below the ephemeral range. A port from listen(0) comes
- * from that range, so between the check and the process's own listen() any outgoing connection (Kafka,
- * Postgres clients in the same test run) can take it as its local port, and the process then fails with
- * EADDRINUSE; ports below the range are never handed out that way.
+ * A TCP port nobody listens on right now, chosen below the ephemeral range and reserved for the caller
+ * (see releasePorts). A port from listen(0) comes from that range, so between the check and the process's
+ * own listen() any outgoing connection (Kafka, Postgres clients in the same test run) can take it as its
+ * local port, and the process then fails with EADDRINUSE; ports below the range are never handed out that way.
  */
 export async function freePort(): Promise<number> {
   const low = 10_000;
   const high = ephemeralLow();
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = low + Math.floor(Math.random() * (high - low));
+    if (!reservePort(port)) continue;
     if ((await portIsFree(port, '127.0.0.1')) && (await portIsFree(port))) return port;
+    releasePorts([port]);
   }
   throw new Error(`no free TCP port found between ${low} and ${high}`);
 }
@@ -86,6 +153,11 @@ export interface HubOptions {
   workDir?: string;
   /** How long to wait for each process's /readyz; default 90 s. */
   readyTimeoutMs?: number;
+  /**
+   * Where each port comes from, by its HubPorts key ('admin', 'http:ingress'); default freePort(). For the
+   * harness's own test of its retry on a taken port.
+   */
+  portSource?: (label: string) => Promise<number>;
 }
 
 export interface HubPorts {
@@ -245,41 +317,81 @@ export function entryArgs(root: string, dir: string, bundles: boolean): string[]
   return ['--conditions=@smshub/source', '--import', 'tsx', path.join(root, dir, 'src/main.ts')];
 }
 
+/** A hub process could not bind a port another process took after the harness picked it. */
+export class HubPortTakenError extends Error {
+  override readonly name = 'HubPortTakenError';
+}
+
+const NAMED_PORTS = [
+  'smpp',
+  'smppTls',
+  'admin',
+  'messages',
+  'settlement',
+  'simGood',
+  'simPoor',
+  'webhooks',
+  'stats',
+  'httpApi',
+  'scheduler',
+  'routing',
+  'simControl',
+  'console',
+] as const satisfies readonly Exclude<keyof HubPorts, 'http'>[];
+
+/** How many times startHub starts the processes when one of them finds its port taken. */
+const START_ATTEMPTS = 3;
+
+/**
+ * The hub's ports: every one fresh, or, after an attempt that found a port taken, the previous ones that
+ * are free again (the hub's own processes have exited) with fresh ones for the rest. The simulators' ports
+ * are kept: `ops demo` stored them in the connectors.
+ */
+async function hubPorts(
+  names: string[],
+  source: (label: string) => Promise<number>,
+  previous?: HubPorts,
+): Promise<HubPorts> {
+  const pick = async (label: string, old: number | undefined): Promise<number> => {
+    if (old !== undefined && (await portIsFree(old, '127.0.0.1')) && (await portIsFree(old))) return old;
+    if (old !== undefined && (label === 'simGood' || label === 'simPoor'))
+      throw new HubPortTakenError(
+        `the simulator's port ${old} (${label}) was taken by another process; the demo connectors name it`,
+      );
+    if (old !== undefined) releasePorts([old]);
+    return source(label);
+  };
+  const named: Partial<Record<(typeof NAMED_PORTS)[number], number>> = {};
+  for (const key of NAMED_PORTS) named[key] = await pick(key, previous?.[key]);
+  const http: Record<string, number> = {};
+  for (const name of names) http[name] = await pick(`http:${name}`, previous?.http[name]);
+  return { ...(named as Omit<HubPorts, 'http'>), http };
+}
+
+function allPorts(ports: HubPorts): number[] {
+  return [...NAMED_PORTS.map((key) => ports[key]), ...Object.values(ports.http)];
+}
+
 /**
  * Starts the hub: `ops setup` and `ops demo` (migrations, namespaced topics, the demo configuration and the
  * simulator's config file), then the simulator and every service, and waits until all are ready.
- * On failure everything started is stopped before the error is thrown.
+ * On failure everything started is stopped before the error is thrown. A process that exits before it is
+ * ready because a port it was given is now taken (EADDRINUSE: the port was free when picked, and another
+ * process bound it in between) is not a failure of the hub: the processes are started again with fresh
+ * ports for the taken ones, up to START_ATTEMPTS times.
  */
 export async function startHub(opts: HubOptions): Promise<Hub> {
   const root = repoRoot();
   const namespace = opts.namespace ?? `hub-${randomBytes(4).toString('hex')}`;
   const workDir = opts.workDir ?? path.join(os.tmpdir(), `smshub-${namespace}`);
   mkdirSync(workDir, { recursive: true });
-  const bundles = opts.bundles ?? false;
   const services =
     opts.services ??
     readdirSync(path.join(root, 'services')).filter((s) =>
       existsSync(path.join(root, 'services', s, 'src/main.ts')),
     );
-  const withSimulator = opts.simulator ?? true;
-
-  const ports: HubPorts = {
-    smpp: await freePort(),
-    smppTls: await freePort(),
-    admin: await freePort(),
-    messages: await freePort(),
-    settlement: await freePort(),
-    simGood: await freePort(),
-    simPoor: await freePort(),
-    webhooks: await freePort(),
-    stats: await freePort(),
-    httpApi: await freePort(),
-    scheduler: await freePort(),
-    routing: await freePort(),
-    simControl: await freePort(),
-    console: await freePort(),
-    http: {},
-  };
+  const names = [...((opts.simulator ?? true) ? ['smsc-simulator'] : []), ...services];
+  // The same secrets in every attempt: `ops demo` stored the demo account's password hash.
   const secrets: HubSecrets = {
     adminToken: randomBytes(24).toString('base64url'),
     demoSystemId: 'demo',
@@ -287,6 +399,38 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     connectorSecretKey: randomBytes(32).toString('base64'),
     webhookSecretKey: randomBytes(32).toString('base64'),
   };
+  let ports: HubPorts | undefined;
+  for (let attempt = 1; ; attempt++) {
+    ports = await hubPorts(names, opts.portSource ?? (() => freePort()), ports);
+    try {
+      return await startHubOnce(opts, { root, namespace, workDir, services, secrets, ports });
+    } catch (err) {
+      if (!(err instanceof HubPortTakenError) || attempt >= START_ATTEMPTS) {
+        releasePorts(allPorts(ports));
+        throw err;
+      }
+      appendFileSync(
+        path.join(workDir, 'harness.log'),
+        `attempt ${attempt}: ${err.message.split('\n')[0]}; starting again with fresh ports for the taken ones\n`,
+      );
+    }
+  }
+}
+
+interface HubPlan {
+  root: string;
+  namespace: string;
+  workDir: string;
+  services: string[];
+  secrets: HubSecrets;
+  ports: HubPorts;
+}
+
+async function startHubOnce(opts: HubOptions, plan: HubPlan): Promise<Hub> {
+  const { root, namespace, workDir, services, secrets, ports } = plan;
+  const bundles = opts.bundles ?? false;
+  const withSimulator = opts.simulator ?? true;
+
   const baseEnv: NodeJS.ProcessEnv = {
     ...process.env,
     KAFKA_BROKERS: opts.kafkaBrokers,
@@ -356,8 +500,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   const processes = new Map<string, HubProcess>();
   const names = [...(withSimulator ? ['smsc-simulator'] : []), ...services];
   for (const name of names) {
-    const http = await freePort();
-    ports.http[name] = http;
+    const http = ports.http[name]!;
     const dir = name === 'smsc-simulator' ? 'tools/smsc-simulator' : `services/${name}`;
     const env: NodeJS.ProcessEnv = {
       ...baseEnv,
@@ -412,6 +555,7 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     },
     async stop() {
       await Promise.all([...processes.values()].map((p) => p.stop()));
+      releasePorts(allPorts(ports));
     },
   };
 
@@ -425,7 +569,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     for (const name of services) hub.process(name).start();
     await Promise.all(services.map((name) => hub.process(name).waitReady(opts.readyTimeoutMs)));
   } catch (err) {
-    await hub.stop();
+    await Promise.all([...processes.values()].map((p) => p.stop()));
+    const taken = [...processes.values()].find(
+      (p) => p.unexpectedExits.length > 0 && /EADDRINUSE/.test(logTail(p.logFile, 60)),
+    );
+    if (taken)
+      throw new HubPortTakenError(
+        `${taken.name} found a port taken (EADDRINUSE)\n${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
     throw err;
   }
   return hub;
