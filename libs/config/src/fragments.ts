@@ -9,6 +9,12 @@ export const DEFAULTS = Object.freeze({
   KAFKA_BROKERS: '127.0.0.1:9092',
   KAFKA_SSL: false,
   HTTP_PORT: 9400,
+  /**
+   * How long a service's start may take before it gives up and exits 1 (an orchestrator then restarts it):
+   * a start waits on Kafka, PostgreSQL and group joins, and a wait that never ends would otherwise leave a
+   * live process that is never ready. Generous: a first start may wait for a broker still electing leaders.
+   */
+  STARTUP_TIMEOUT_S: 300,
   /** Every listener binds loopback unless configured otherwise (containers set 0.0.0.0). */
   LISTEN_HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
@@ -103,6 +109,11 @@ export const grpcServerEnv = {
 };
 
 /** Log level and whether phone numbers are logged unmasked. */
+/** The start-up deadline (0: none). */
+export const startupEnv = {
+  STARTUP_TIMEOUT_S: envInt({ min: 0, max: 86_400, default: DEFAULTS.STARTUP_TIMEOUT_S }),
+};
+
 export const logEnv = {
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })

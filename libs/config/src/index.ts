@@ -8,6 +8,7 @@ export {
   envHost,
   logEnv,
   otelEnv,
+  startupEnv,
   DEFAULTS,
   LOG_LEVELS,
   SASL_MECHANISMS,

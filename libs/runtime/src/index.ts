@@ -6,7 +6,7 @@
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import { z } from 'zod';
-import { configOrExit, httpEnv, kafkaEnv, logEnv, otelEnv } from '@smshub/config';
+import { configOrExit, httpEnv, kafkaEnv, logEnv, otelEnv, startupEnv } from '@smshub/config';
 import { createPool } from '@smshub/db';
 import {
   createKafka,
@@ -22,7 +22,7 @@ import { startTelemetry } from '@smshub/telemetry';
 import { namespacedGroup, namespacedTopics, topics } from '@smshub/contracts';
 
 /** What every service reads from its environment, besides its own variables. */
-export const baseEnv = { ...kafkaEnv, ...httpEnv, ...logEnv, ...otelEnv };
+export const baseEnv = { ...kafkaEnv, ...httpEnv, ...logEnv, ...otelEnv, ...startupEnv };
 
 type BaseConfig = z.infer<z.ZodObject<typeof baseEnv>>;
 
@@ -162,9 +162,25 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
   })();
   // A SIGTERM during start waits for it, then stops what it created (see Lifecycle.starting).
   lifecycle.starting(startup);
+  // A start that never settles (a client library's wait without a timeout: routing's adaptive seek hung
+  // 90 s once) leaves a live process that is never ready, and a SIGTERM waiting on it: past the deadline
+  // the process exits 1, as a crash would, and its orchestrator starts it again.
+  const deadlineS = config.STARTUP_TIMEOUT_S;
+  const deadline =
+    deadlineS > 0
+      ? setTimeout(() => {
+          const message =
+            `${def.service} did not finish its start within ${deadlineS} s (STARTUP_TIMEOUT_S); ` +
+            'exiting so that it is started again';
+          logger.fatal({ startupTimeoutS: deadlineS }, message);
+          process.stderr.write(`${message}\n`);
+          process.exit(1);
+        }, deadlineS * 1000)
+      : undefined;
   try {
     await startup;
   } catch (err) {
+    clearTimeout(deadline);
     if (lifecycle.shuttingDown) {
       // The signal's shutdown exits with its own code once the steps have run.
       logger.warn({ err }, `${def.service} start cut short by the shutdown`);
@@ -177,6 +193,7 @@ export async function runService<S extends z.ZodRawShape>(def: ServiceDefinition
     await lifecycle.shutdown('start failed');
     process.exit(1);
   }
+  clearTimeout(deadline);
   if (lifecycle.shuttingDown) {
     logger.info({}, `${def.service} started during the shutdown; not marked ready`);
     return;
