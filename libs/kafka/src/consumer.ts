@@ -5,6 +5,7 @@ import type { Logger } from '@smshub/logging';
 import { counter, extractTraceContext, gauge, withSpan } from '@smshub/telemetry';
 import { DecodeError, isRetriable } from './errors.js';
 import { registerIdleWait } from './idle-fetch.js';
+import { registerFirstTopics } from './fetch-order.js';
 import { rememberTrace } from './trace-link.js';
 import { ensureTopics, type TopicCodec } from './topics.js';
 import type { TypedProducer } from './producer.js';
@@ -101,6 +102,11 @@ export interface ConsumerOptions {
    * `sessionTimeoutMs`.
    */
   heartbeatIntervalMs?: number;
+  /**
+   * Topics whose batches are handed to the workers first in each fetch (fetch-order.ts); the others follow
+   * in the order fetched. Default: as fetched (kafkajs mixes the topics).
+   */
+  firstTopics?: readonly string[];
 }
 
 /** Header names on dead-letter copies; the key and value are the original bytes, unchanged. */
@@ -219,6 +225,7 @@ export class TypedConsumer {
       maxWaitTimeInMs: opts.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
     });
     registerIdleWait(opts.groupId, idleMaxWaitOf(opts));
+    registerFirstTopics(opts.groupId, opts.firstTopics);
   }
 
   /** Handle records of `codec`'s topic one at a time, in partition order. */

@@ -31,6 +31,7 @@ import {
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
+import { parkedTotal } from '../src/metrics.js';
 import { tuneHeapGrowth } from '../src/heap.js';
 
 async function heapProfileTo(file: string | undefined): Promise<() => Promise<void>> {
@@ -56,6 +57,9 @@ const rate = Number(process.argv[4] ?? 1_200);
 // mode), as in the hub, where it follows the dispatch; 0 = all four at once (receipts often overtake
 // their dispatch and are parked)
 const receiptLagMs = Number(process.env['DLR_BENCH_RECEIPT_LAG_MS'] ?? 0);
+// DLR_BENCH_RECEIPT_AFTER_ACK=1: each receipt is produced as soon as its dispatch's produce is acknowledged
+// (the hub with an instant supplier: the receipt follows the dispatch at once, often in the same fetch)
+const receiptAfterAck = process.env['DLR_BENCH_RECEIPT_AFTER_ACK'] === '1';
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -142,6 +146,8 @@ const dlr = createDlr({
     groupId,
     // DLR_DISPATCH_EVENT=timeline: an accepted dispatch's event in a dlr_timeline row, as before migration 0404
     dispatchEvent: process.env['DLR_DISPATCH_EVENT'] === 'timeline' ? 'timeline' : 'index',
+    // DLR_RECEIPTS_AFTER_DISPATCHES=false: receipt batches do not wait for the dispatch batches in hand
+    receiptsAfterDispatches: process.env['DLR_RECEIPTS_AFTER_DISPATCHES'] !== 'false',
   },
   logger,
   producer,
@@ -214,6 +220,14 @@ pool.on('connect', (client) => {
     return write(...args);
   };
 });
+// Rows deleted from dlr_parked_receipts (a claimed receipt's row): the statistics collector's count
+async function claimCount(): Promise<number> {
+  await pool.query('SELECT pg_stat_force_next_flush()').catch(() => undefined);
+  const r = await pool.query<{ n: string }>(
+    `SELECT coalesce(sum(n_tup_del), 0) AS n FROM pg_stat_user_tables WHERE relname = 'dlr_parked_receipts'`,
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
 // Batches handed to each handler and their records: the per-batch statements are shared by these
 const batches = new Map<string, { batches: number; records: number }>();
 function countBatches<T>(owner: Record<string, unknown>, name: string, label: string): void {
@@ -271,6 +285,8 @@ const gcObserver = new PerformanceObserver((list) => {
 gcObserver.observe({ entryTypes: ['gc'] });
 const pgBytesBefore = pgBytes;
 const pgWritesBefore = pgWrites;
+const parkedBefore = (await parkedTotal.get()).values[0]?.value ?? 0;
+const claimsBefore = await claimCount();
 const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
 pgCpu.sample();
 const before = snapshot(counter);
@@ -285,6 +301,7 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     messages: N,
     ...(mode === 'paced' ? { rate } : {}),
     ...(receiptLagMs > 0 ? { receiptLagMs } : {}),
+    ...(receiptAfterAck ? { receiptAfterAck } : {}),
   }),
 ]);
 let loadFailed = false; // the load gave up (e.g. Kafka did not acknowledge in time): stop waiting for rows
@@ -333,6 +350,8 @@ const latency = await pool.query<{ p50: number; p90: number; p99: number }>(
              FROM dlr_messages WHERE final) AS t`,
 );
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
+const parkedRows = ((await parkedTotal.get()).values[0]?.value ?? 0) - parkedBefore;
+const claims = (await claimCount()) - claimsBefore;
 const rows = { rows: [{ n: String(finalsSeen) }] };
 const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
 const finals = deliveryOffsets.reduce((a, p) => a + Number(p.high), 0);
@@ -352,6 +371,10 @@ console.log(
 console.log(
   `final rows: ${rows.rows[0]?.n} (counted ${rowCounts} times); records on sms.delivery.v1: ${finals}; ` +
     `receipts still parked: ${parked.rows[0]?.n}`,
+);
+console.log(
+  `receipts parked:            ${(parkedRows / N).toFixed(3)} per message (${parkedRows}); ` +
+    `deleted from dlr_parked_receipts (claimed): ${claims}`,
 );
 for (const line of costLines(before, after, N)) console.log(line);
 const l = latency.rows[0];

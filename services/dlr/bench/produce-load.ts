@@ -1,7 +1,8 @@
 // The load of pipeline-bench.ts, in its own process so that the bench's CPU figures are dlr's alone:
 // per message one sms.submitted.v1, one sms.routed.v1, one sms.dispatched.v1 and one sms.receipt.raw.v1 record.
-// argv[2]: JSON { brokers, submitted, routed, dispatched, receiptRaw, messages, rate? } (topic names); with
-// `rate`, messages are produced at that many per second (in 20 ms steps) instead of as fast as possible.
+// argv[2]: JSON { brokers, submitted, routed, dispatched, receiptRaw, messages, rate?, receiptLagMs?,
+// receiptAfterAck? } (topic names); with `rate`, messages are produced at that many per second (in 20 ms
+// steps) instead of as fast as possible.
 import { randomBytes } from 'node:crypto';
 import {
   DispatchOutcome,
@@ -24,6 +25,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   rate?: number;
   /** Paced mode: each receipt goes this long after the message's other records (the hub's order). */
   receiptLagMs?: number;
+  /** Each receipt is produced once its dispatch's produce is acknowledged (the hub with an instant supplier). */
+  receiptAfterAck?: boolean;
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
@@ -81,6 +84,18 @@ for (let i = 0; i < args.messages; i++) {
     destination: context.destination,
     receivedAt: now,
   });
+  const dispatched = SmsDispatched.fromPartial({
+    context,
+    partNumber: 1,
+    partTotal: 1,
+    connectorId: 'con_bench',
+    supplierMessageId: supplierHex,
+    supplierMessageIdNormalised: decimal,
+    attempt: 1,
+    respondedAt: now,
+    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+    segments: 1,
+  });
   sends.push(
     producer.produce(topics.submitted, submitted),
     producer.produce(
@@ -92,22 +107,9 @@ for (let i = 0; i < args.messages; i++) {
         routedAt: now,
       }),
     ),
-    producer.produce(
-      topics.dispatched,
-      SmsDispatched.fromPartial({
-        context,
-        partNumber: 1,
-        partTotal: 1,
-        connectorId: 'con_bench',
-        supplierMessageId: supplierHex,
-        supplierMessageIdNormalised: decimal,
-        attempt: 1,
-        respondedAt: now,
-        outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
-        segments: 1,
-      }),
-    ),
   );
+  const dispatchSent = producer.produce(topics.dispatched, dispatched);
+  sends.push(dispatchSent);
   const receipt = SmsReceiptRaw.fromPartial({
     receiptId: uuidv7(),
     connectorId: 'con_bench',
@@ -117,7 +119,11 @@ for (let i = 0; i < args.messages; i++) {
     ),
     supplierMessageIdNormalised: decimal,
   });
-  if (lag > 0) {
+  if (args.receiptAfterAck)
+    sends.push(
+      dispatchSent.then(() => producer.produce(topics.receiptRaw, { ...receipt, receivedAt: new Date() })),
+    );
+  else if (lag > 0) {
     lagged.push({ due: Date.now() + lag, receipt });
     sendDueReceipts(Date.now());
   } else sends.push(producer.produce(topics.receiptRaw, receipt));

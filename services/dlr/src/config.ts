@@ -99,6 +99,11 @@ export const dlrEnv = {
    * before 0405 wrote it and alone can read: for a rolling upgrade from such a version, until none runs).
    */
   DLR_RECEIPT_EVENT: z.enum(['delivery', 'timeline']).default('delivery'),
+  /**
+   * A receipt batch waits for the dispatch batches being handled at that moment before it looks for its
+   * dispatches (joiner.ts DISPATCHES_FIRST): fewer receipts parked when they follow their dispatch closely.
+   */
+  DLR_RECEIPTS_AFTER_DISPATCHES: envBoolean(true),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -140,6 +145,8 @@ export interface DlrOptions {
   dispatchEvent?: 'index' | 'timeline';
   /** DLR_RECEIPT_EVENT; default delivery. */
   receiptEvent?: 'delivery' | 'timeline';
+  /** DLR_RECEIPTS_AFTER_DISPATCHES (joiner.ts DISPATCHES_FIRST); default true. */
+  receiptsAfterDispatches?: boolean;
   /**
    * Parameters of the join stage's one-statement write at most (joiner.ts writeStatement); a batch past it
    * is written in a transaction, a statement per table. Default ONE_STATEMENT_MAX_PARAMS; not configurable
@@ -174,5 +181,6 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     stateFormat: env.DLR_STATE_FORMAT,
     dispatchEvent: env.DLR_DISPATCH_EVENT,
     receiptEvent: env.DLR_RECEIPT_EVENT,
+    receiptsAfterDispatches: env.DLR_RECEIPTS_AFTER_DISPATCHES,
   };
 }

@@ -97,6 +97,8 @@ export function createDlr(deps: DlrDeps): Dlr {
         partitionsConsumedConcurrently: options.partitionConcurrency,
         minBytes: options.fetchMinBytes,
         maxWaitMs: options.fetchMaxWaitMs,
+        // DISPATCHES_FIRST (joiner.ts): a fetch's dispatch batches are started before its receipt batches
+        ...(options.receiptsAfterDispatches !== false ? { firstTopics: [topics.dispatched.name] } : {}),
       });
       consumer
         .onBatch(topics.dispatched, (r) => joiner.onDispatches(r))

@@ -61,6 +61,17 @@ export const SWEEP_LIMIT = 1000;
  */
 /** How long after parking a receipt is still retried by the sweep (see sweepParked). */
 const RETRY_WINDOW_MS = 120_000;
+/*
+ * DISPATCHES_FIRST: a receipt batch waits for the dispatch batches this process is handling at that moment
+ * before it looks for its dispatches. kafkajs hands the batches of one fetch (one per partition of each
+ * topic) to DLR_PARTITION_CONCURRENCY workers at once, dispatches and receipts alike, and a receipt
+ * that follows its dispatch closely (an instant supplier, a fast network) is often in the same fetch: looked
+ * up while its dispatch's index row was not yet committed, it was parked (a row with its GIN keys), then
+ * claimed (a transaction) and deleted: about half of the bench's receipts. A dispatch batch never waits for
+ * a receipt batch (nor holds anything a receipt batch holds), so the wait is bounded by the dispatch
+ * batches' own handling; a receipt whose dispatch comes in a later fetch is parked as before.
+ * DLR_RECEIPTS_AFTER_DISPATCHES=false turns it off.
+ */
 
 interface ReceiptItem {
   raw: SmsReceiptRaw;
@@ -120,6 +131,8 @@ export interface JoinerDeps {
 export class Joiner {
   private correlator: Correlator;
   private readonly log: Logger;
+  /** Dispatch batches being handled now (DISPATCHES_FIRST). */
+  private readonly dispatchBatches = new Set<Promise<void>>();
 
   constructor(private readonly deps: JoinerDeps) {
     this.log = deps.logger.child({ component: 'join' });
@@ -151,6 +164,16 @@ export class Joiner {
   }
 
   async onDispatches(records: ConsumedRecord<SmsDispatched>[]): Promise<void> {
+    const handled = this.handleDispatches(records);
+    this.dispatchBatches.add(handled);
+    try {
+      await handled;
+    } finally {
+      this.dispatchBatches.delete(handled);
+    }
+  }
+
+  private async handleDispatches(records: ConsumedRecord<SmsDispatched>[]): Promise<void> {
     try {
       const plan = newPlan();
       const now = Date.now();
@@ -275,6 +298,9 @@ export class Joiner {
   }
 
   async onReceipts(records: ConsumedRecord<SmsReceiptRaw>[]): Promise<void> {
+    // DISPATCHES_FIRST: their failure is theirs (retried by their own handler)
+    if (this.dispatchBatches.size > 0 && this.deps.options.receiptsAfterDispatches !== false)
+      await Promise.allSettled(this.dispatchBatches);
     try {
       const plan = newPlan();
       const now = Date.now();
