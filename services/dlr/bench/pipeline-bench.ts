@@ -17,6 +17,7 @@ import { constants as perfConstants, performance, PerformanceObserver } from 'no
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { topics as registry } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate } from '@smshub/db';
 import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
@@ -60,6 +61,9 @@ const receiptLagMs = Number(process.env['DLR_BENCH_RECEIPT_LAG_MS'] ?? 0);
 // DLR_BENCH_RECEIPT_AFTER_ACK=1: each receipt is produced as soon as its dispatch's produce is acknowledged
 // (the hub with an instant supplier: the receipt follows the dispatch at once, often in the same fetch)
 const receiptAfterAck = process.env['DLR_BENCH_RECEIPT_AFTER_ACK'] === '1';
+// DLR_BENCH_RECEIPT_FIRST=1: each dispatch is produced once its receipt is acknowledged (egress publishes a
+// dispatch after recording it in PostgreSQL, and a supplier's instant deliver_sm may be published first)
+const receiptFirst = process.env['DLR_BENCH_RECEIPT_FIRST'] === '1';
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -120,6 +124,10 @@ for (const f of await readdir(DEFAULT_MIGRATIONS_DIR)) {
     await cp(path.join(DEFAULT_MIGRATIONS_DIR, f), path.join(migrations, f));
 }
 await migrate(pool, { dir: migrations });
+// DLR_BENCH_DROP_INDEXES=a,b: a diagnosis, not a setting: which of dlr_messages' indexes keep its updates
+// from being HOT (PostgreSQL 15: an update that changes a column of an index, or of its predicate, is not)
+for (const index of (process.env['DLR_BENCH_DROP_INDEXES'] ?? '').split(',').filter(Boolean))
+  await pool.query(`DROP INDEX ${index.replace(/[^a-z_]/g, '')}`);
 
 const producer = new TypedProducer(kafka, logger, { lingerMs: 5 });
 await producer.connect();
@@ -200,6 +208,45 @@ if (process.env['DLR_BENCH_STATEMENTS']) {
     };
   });
 }
+// DLR_BENCH_HOT=1: dlr_messages updates and HOT updates by the aggregation stage's entry point (submitted,
+// routed, part states), read from pg_stat_xact_user_tables in each transaction just before its COMMIT
+const hotBy = new Map<string, { upd: number; hot: number; ins: number; tx: number }>();
+const stage = new AsyncLocalStorage<string>();
+if (process.env['DLR_BENCH_HOT']) {
+  const probed = new WeakSet<object>();
+  pool.on('acquire', (client) => {
+    if (probed.has(client)) return;
+    probed.add(client);
+    const query = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    // the backend's counts not yet flushed (since its last flush, not only this transaction's): a difference
+    const read = async (): Promise<number[]> => {
+      const r = (await query(
+        `SELECT n_tup_ins AS ins, n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_xact_user_tables
+          WHERE relname = 'dlr_messages'`,
+      )) as { rows: { ins: string; upd: string; hot: string }[] };
+      const row = r.rows[0];
+      return [Number(row?.ins ?? 0), Number(row?.upd ?? 0), Number(row?.hot ?? 0)];
+    };
+    let base: number[] | undefined;
+    (client as unknown as { query: (...args: unknown[]) => unknown }).query = async (...args: unknown[]) => {
+      const label = stage.getStore();
+      const text = typeof args[0] === 'string' ? args[0] : '';
+      if (label !== undefined && text === 'COMMIT' && base !== undefined) {
+        const [ins = 0, upd = 0, hot = 0] = await read();
+        const e = hotBy.get(label) ?? { upd: 0, hot: 0, ins: 0, tx: 0 };
+        e.tx++;
+        e.ins += ins - (base[0] ?? 0);
+        e.upd += upd - (base[1] ?? 0);
+        e.hot += hot - (base[2] ?? 0);
+        hotBy.set(label, e);
+        base = undefined;
+      }
+      const res = await query(...args);
+      if (label !== undefined && text.startsWith('BEGIN')) base = await read();
+      return res;
+    };
+  });
+}
 // Bytes this process writes to PostgreSQL (every pool client's socket): the statements' parameters
 // (message rows, timeline payloads) are most of it, and the socket writes were ~15 % of dlr's profile
 let pgBytes = 0;
@@ -242,6 +289,12 @@ function countBatches<T>(owner: Record<string, unknown>, name: string, label: st
 }
 const joinerHandlers = dlr.joiner as unknown as Record<string, unknown>;
 const aggregatorHandlers = dlr.aggregator as unknown as Record<string, unknown>;
+if (process.env['DLR_BENCH_HOT']) {
+  for (const name of ['onSubmitted', 'onRouted', 'applyParts', 'onParts']) {
+    const f = (aggregatorHandlers[name] as (...a: unknown[]) => Promise<void>).bind(dlr.aggregator);
+    aggregatorHandlers[name] = (...a: unknown[]) => stage.run(name, () => f(...a));
+  }
+}
 countBatches(joinerHandlers, 'onDispatches', 'dispatched');
 countBatches(joinerHandlers, 'onReceipts', 'receipt raw');
 countBatches(aggregatorHandlers, 'onSubmitted', 'submitted');
@@ -302,6 +355,7 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     ...(mode === 'paced' ? { rate } : {}),
     ...(receiptLagMs > 0 ? { receiptLagMs } : {}),
     ...(receiptAfterAck ? { receiptAfterAck } : {}),
+    ...(receiptFirst ? { dispatchAfterReceiptAck: true } : {}),
   }),
 ]);
 let loadFailed = false; // the load gave up (e.g. Kafka did not acknowledge in time): stop waiting for rows
@@ -421,6 +475,11 @@ for (const [key, t] of [...statementTimes].sort((a, b) => b[1].ms - a[1].ms).sli
     `${t.ms.toFixed(0).padStart(7)} ms ${String(t.calls).padStart(6)} calls ${(t.bytes / N).toFixed(0).padStart(5)} B/msg  ${key}`,
   );
 }
+for (const [label, e] of hotBy)
+  console.log(
+    `dlr_messages by stage, ${label.padEnd(12)} ${e.tx} transactions: ${(e.ins / N).toFixed(2)} inserted, ` +
+      `${(e.upd / N).toFixed(2)} updated (${(e.hot / N).toFixed(2)} HOT) per message`,
+  );
 // Rows written per message (the statistics collector's counters reach the view within a second or so)
 await new Promise((r) => setTimeout(r, 1_500));
 const tables = await pool.query<{ relname: string; ins: string; upd: string; hot: string }>(

@@ -27,6 +27,11 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
   receiptLagMs?: number;
   /** Each receipt is produced once its dispatch's produce is acknowledged (the hub with an instant supplier). */
   receiptAfterAck?: boolean;
+  /**
+   * Each dispatch is produced once its receipt's produce is acknowledged: the receipt first, as egress
+   * does when the supplier's deliver_sm comes before egress has recorded the submit_sm_resp and published it.
+   */
+  dispatchAfterReceiptAck?: boolean;
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
@@ -108,7 +113,12 @@ for (let i = 0; i < args.messages; i++) {
       }),
     ),
   );
-  const dispatchSent = producer.produce(topics.dispatched, dispatched);
+  let receiptSent: Promise<void> | undefined;
+  const dispatchSent = args.dispatchAfterReceiptAck
+    ? Promise.resolve()
+        .then(() => receiptSent)
+        .then(() => producer.produce(topics.dispatched, dispatched))
+    : producer.produce(topics.dispatched, dispatched);
   sends.push(dispatchSent);
   const receipt = SmsReceiptRaw.fromPartial({
     receiptId: uuidv7(),
@@ -119,7 +129,10 @@ for (let i = 0; i < args.messages; i++) {
     ),
     supplierMessageIdNormalised: decimal,
   });
-  if (args.receiptAfterAck)
+  if (args.dispatchAfterReceiptAck) {
+    receiptSent = producer.produce(topics.receiptRaw, receipt);
+    sends.push(receiptSent);
+  } else if (args.receiptAfterAck)
     sends.push(
       dispatchSent.then(() => producer.produce(topics.receiptRaw, { ...receipt, receivedAt: new Date() })),
     );
