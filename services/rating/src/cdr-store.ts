@@ -57,6 +57,12 @@ export interface WriteResult {
   debitedAccounts: string[];
 }
 
+// Whether CDR `c` is published: a (hashed) subplan, not a join. rating_cdrs_unpublished churns (a row per CDR,
+// inserted and deleted within a second), and statistics taken while it was nearly empty (reltuples = 0) made
+// the former LEFT JOIN a nested loop comparing every CDR read back with every live row of the table
+// (~72,000 comparisons and ~10 ms for 240 CDRs against 300 rows; R4, session 14).
+const PUBLISHED = `NOT EXISTS (SELECT FROM rating_cdrs_unpublished u WHERE u.hub_message_id = c.hub_message_id)`;
+
 // One statement per write, committed on its own: the new CDRs with their ids in rating_cdrs_unpublished (a
 // CDR is published exactly when it has no row there: publishUnpublished deletes it), the new CDRs' debits
 // in the ledger (unique per hub message id) and the balances, and the batch's CDRs that already existed,
@@ -104,15 +110,15 @@ SELECT 'i' AS kind, hub_message_id::text AS id, NULL::bytea AS record, NULL::boo
 UNION ALL
 SELECT 'b', account_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM balances
 UNION ALL
-SELECT 'e', c.hub_message_id::text, c.record, u.hub_message_id IS NULL, c.connector_id, c.sell_minor::text,
+SELECT 'e', c.hub_message_id::text, c.record, ${PUBLISHED}, c.connector_id, c.sell_minor::text,
        c.sell_currency, c.buy_minor::text, c.buy_currency
-  FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
+  FROM rating_cdrs c
  WHERE c.hub_message_id = ANY($1::uuid[])`;
 
-const SELECT_EXISTING = `
-SELECT 'e' AS kind, c.hub_message_id::text AS id, c.record, u.hub_message_id IS NULL AS published, c.connector_id,
+export const SELECT_EXISTING = `
+SELECT 'e' AS kind, c.hub_message_id::text AS id, c.record, ${PUBLISHED} AS published, c.connector_id,
        c.sell_minor::text AS sell_minor, c.sell_currency, c.buy_minor::text AS buy_minor, c.buy_currency
-  FROM rating_cdrs c LEFT JOIN rating_cdrs_unpublished u ON u.hub_message_id = c.hub_message_id
+  FROM rating_cdrs c
  WHERE c.hub_message_id = ANY($1::uuid[])`;
 
 /** Balances whose currency differs from these debits' (the account's currency was changed). */
@@ -293,6 +299,20 @@ export async function markPublished(pool: Pool, ids: string[]): Promise<void> {
   );
 }
 
+// The rows are locked once (an InitPlan: ARRAY(...) runs before the scan) and deleted by their tuple ids (a
+// TID scan), whatever PostgreSQL's statistics say about the table. The earlier form, `hub_message_id IN
+// (SELECT ... FOR UPDATE SKIP LOCKED)`, was planned from them: once autoanalyze had seen the churning table
+// (a row per CDR, inserted and deleted within a second) nearly empty, reltuples = 0 made it a nested-loop semi
+// join that ran the locking subquery again for every live row of the table: up to 36,000 buffer hits per
+// claim instead of ~730, for a minute or so until the next autoanalyze (R4, session 14; README "Session 14").
+// A row is never updated, only inserted and deleted, and the rows locked here cannot move before the delete,
+// so their tuple ids are those the delete finds.
+export const CLAIM_UNPUBLISHED = `
+DELETE FROM rating_cdrs_unpublished
+ WHERE ctid = ANY (ARRAY(SELECT ctid FROM rating_cdrs_unpublished
+                          WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED))
+RETURNING hub_message_id::text AS id`;
+
 /**
  * Publishes the records of CDRs that are still unpublished, each at most once across every batch and
  * replica: the CDRs' rows in rating_cdrs_unpublished are locked (SKIP LOCKED: a row another batch holds is
@@ -314,13 +334,7 @@ export async function publishUnpublished(
       withTransaction(pool, async (client) => {
         // The claim is the delete itself: the deleted rows stay locked until the commit after `publish`
         // (a rollback, if it fails, brings them back), so one statement both claims and marks.
-        const { rows } = await client.query<{ id: string }>(
-          `DELETE FROM rating_cdrs_unpublished
-            WHERE hub_message_id IN (SELECT hub_message_id FROM rating_cdrs_unpublished
-                                      WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE SKIP LOCKED)
-            RETURNING hub_message_id::text AS id`,
-          [arrayLiteralOf(ids)],
-        );
+        const { rows } = await client.query<{ id: string }>(CLAIM_UNPUBLISHED, [arrayLiteralOf(ids)]);
         const claimed = new Set(rows.map((r) => r.id));
         if (claimed.size === 0) return claimed;
         try {

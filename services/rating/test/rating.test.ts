@@ -18,7 +18,7 @@ import {
 import { uniqueName, waitFor, waitForGroupCommitted } from '@smshub/testing';
 import { settle, toCsv, type SettlementRow } from '../src/domain/settlement.js';
 import type { RatedRecord } from '../src/domain/types.js';
-import { publishUnpublished, writeCdrs, type CdrRow } from '../src/cdr-store.js';
+import { CLAIM_UNPUBLISHED, publishUnpublished, writeCdrs, type CdrRow } from '../src/cdr-store.js';
 import { ratingMetrics } from '../src/metrics.js';
 import type { Rating } from '../src/rating.js';
 import {
@@ -415,6 +415,72 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
       new Set(),
     );
     await h.pool.query('DELETE FROM rating_cdrs WHERE hub_message_id = $1', [id]);
+  });
+
+  it('publishUnpublished after autoanalyze saw the table empty: concurrent claims publish each CDR once, skip a row locked elsewhere, and lock once per claim', async () => {
+    // The state that made the former claim a nested loop re-running its lock for every live row (R4,
+    // session 14): statistics taken while the table was empty (reltuples = 0), then rows and dead rows.
+    const churn = Array.from({ length: 2000 }, () => randomUUID());
+    await h.pool.query(`INSERT INTO rating_cdrs_unpublished SELECT id, now() FROM unnest($1::uuid[]) AS id`, [
+      churn,
+    ]);
+    await h.pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [churn]);
+    await h.pool.query('ANALYZE rating_cdrs_unpublished');
+    const ids = Array.from({ length: 300 }, () => randomUUID());
+    await h.pool.query(`INSERT INTO rating_cdrs_unpublished SELECT id, now() FROM unnest($1::uuid[]) AS id`, [
+      ids,
+    ]);
+    const held = ids.slice(0, 10);
+    const holder = await h.pool.connect();
+    try {
+      // Another publication holding ten of the rows (its Kafka produce still pending).
+      await holder.query('BEGIN');
+      await holder.query(
+        'SELECT 1 FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[]) FOR UPDATE',
+        [held],
+      );
+      // The claim's plan under these statistics: the lock runs once, not once per row of the table.
+      const plan = await h.pool.connect();
+      try {
+        await plan.query('BEGIN');
+        const { rows } = await plan.query<{ 'QUERY PLAN': unknown }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${CLAIM_UNPUBLISHED}`,
+          [`{${ids.slice(10, 160).join(',')}}`],
+        );
+        const lockLoops: number[] = [];
+        const walk = (n: Record<string, unknown>): void => {
+          if (n['Node Type'] === 'LockRows') lockLoops.push(n['Actual Loops'] as number);
+          for (const c of (n['Plans'] as Record<string, unknown>[] | undefined) ?? []) walk(c);
+        };
+        walk((rows[0]!['QUERY PLAN'] as { Plan: Record<string, unknown> }[])[0]!.Plan);
+        expect(lockLoops).toEqual([1]);
+      } finally {
+        await plan.query('ROLLBACK');
+        plan.release();
+      }
+      // Two publications of overlapping sets at once: every free row goes to exactly one of them.
+      const published: string[] = [];
+      const claims = await Promise.all([
+        publishUnpublished(h.pool, ids.slice(0, 200), async (c) => void published.push(...c)),
+        publishUnpublished(h.pool, ids.slice(100), async (c) => void published.push(...c)),
+      ]);
+      expect(published.length).toBe(290);
+      expect(new Set(published)).toEqual(new Set(ids.slice(10)));
+      expect(claims[0]!.size + claims[1]!.size).toBe(290);
+      const left = await h.pool.query<{ id: string }>(
+        'SELECT hub_message_id::text AS id FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])',
+        [ids],
+      );
+      expect(new Set(left.rows.map((r) => r.id))).toEqual(new Set(held));
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // Released: the held rows are published by the next claim, once.
+    expect(await publishUnpublished(h.pool, held, async () => undefined)).toEqual(new Set(held));
+    expect(await publishUnpublished(h.pool, held, () => Promise.reject(new Error('not called')))).toEqual(
+      new Set(),
+    );
   });
 
   it("writeCdrs: a debit in a currency other than the balance's writes nothing of the batch and names the account", async () => {
