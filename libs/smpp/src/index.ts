@@ -86,6 +86,7 @@ export {
   GENERIC_NACK,
   decodePdu,
   encodePdu,
+  encodePduFields,
   encodeHeaderOnly,
   isResponseId,
   type Pdu,

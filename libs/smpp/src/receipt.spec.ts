@@ -6,9 +6,113 @@ import {
   isFinalStat,
   messageStateToStat,
   parseReceipt,
+  parseReceiptDate,
   normalizeMessageId,
   statToMessageState,
 } from './receipt.js';
+
+/** parseReceiptDate as it was (one regular expression): the reference for the digit-by-digit one. */
+function referenceDate(raw: string): Date | undefined {
+  const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(raw);
+  if (!m) return undefined;
+  const [yy, mo, dd, hh, mi, ss] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x))) as number[];
+  if (mo! < 1 || mo! > 12 || dd! < 1 || dd! > 31 || hh! > 23 || mi! > 59 || ss! > 59) return undefined;
+  const d = new Date(Date.UTC(2000 + yy!, mo! - 1, dd!, hh!, mi!, ss!));
+  return d.getUTCDate() === dd ? d : undefined;
+}
+
+/** A small seeded generator (mulberry32), so a failure repeats. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('receipt text in the common format (read by position)', () => {
+  const rnd = random(17);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const canonical = (): string =>
+    formatReceipt({
+      id: pick(['1a2b3c', '00000000001a2b3c', '0123456789', 'X-9_z', 'id:5', 'é€']),
+      sub: pick([0, 1, 2, 12, 999]),
+      dlvrd: pick([0, 1, 3]),
+      submitDate: new Date(Date.UTC(2000, 0, 1) + Math.floor(rnd() * 3.1e12)),
+      doneDate: new Date(Date.UTC(2000, 0, 1) + Math.floor(rnd() * 3.1e12)),
+      stat: pick([
+        'DELIVRD',
+        'EXPIRED',
+        'DELETED',
+        'UNDELIV',
+        'ACCEPTD',
+        'UNKNOWN',
+        'REJECTD',
+        'ENROUTE',
+      ] as const),
+      err: pick([0, 1, 12, 'A1', '000']),
+      text: pick(['', 'Hello world', ' lead', 'stat:FAKE id:2 err:9', 'text:x', 'tab\there', 'tail  ']),
+      dateDigits: pick([10, 12] as const),
+    });
+  // Edits that take a text out of the exact format, or keep it in the format with a value it must refuse.
+  const mutations: Array<(s: string) => string> = [
+    (s) => s,
+    (s) => s.replace('stat:', 'Stat:'),
+    (s) => s.replace(' sub:', '  sub:'),
+    (s) => s.replace(' err:', ' err :'),
+    (s) => s.replace(/stat:\w+/, 'stat:FOO'),
+    (s) => s.replace(/stat:\w+/, 'stat:delivrd'),
+    (s) => s.replace(/sub:\d+/, 'sub:0x1'),
+    (s) => s.replace(/dlvrd:\d+/, 'dlvrd:'),
+    (s) => s.replace(/^id:\S+/, 'id:'),
+    (s) => s.replace(/^id:\S+/, 'id:a b'),
+    (s) => s.replace(/^id:\S+/, 'id:a\u00a0b'),
+    (s) => s.replace(/submit date:\d+/, 'submit date:2602310000'),
+    (s) => s.replace(/done date:\d+/, 'done date:2613010000'),
+    (s) => s.replace(/done date:\d+/, 'done date:26010100001'),
+    (s) => s.replace(/submit date:(\d+)/, 'submit date:$1 '),
+    (s) => s.replace(' text:', ' Text:'),
+    (s) => s.replace(/ text:.*$/, ''),
+    (s) => s.replace(' dlvrd:', ' sub:'),
+    (s) => `${s.replace(/ err:\S+/, '')} err:1`,
+    (s) => s.replace('id:', 'id :'),
+    (s) => `\t${s}`,
+  ];
+
+  it('reads every text as the general parser does (a leading space sends a text to the general parser)', () => {
+    let ok = 0;
+    for (let i = 0; i < 600; i++) {
+      const base = canonical();
+      for (const mutate of mutations) {
+        const s = mutate(base);
+        const r = parseReceipt(s);
+        expect(r, s).toEqual(parseReceipt(` ${s}`));
+        if (r.ok && s === base) ok++;
+      }
+    }
+    expect(ok).toBe(600);
+  });
+
+  it('reads a date digit by digit as the regular expression did', () => {
+    const chars = '0123456789012345678901234567890123456789x /';
+    for (let i = 0; i < 20_000; i++) {
+      const len = pick([9, 10, 10, 10, 11, 12, 12, 12, 13]);
+      const raw = Array.from({ length: len }, () => pick([...chars])).join('');
+      expect(parseReceiptDate(raw), raw).toEqual(referenceDate(raw));
+    }
+    for (const raw of [
+      '2602290000',
+      '2402290000',
+      '0001010000',
+      '9912312359',
+      '991231235959',
+      '2604310000',
+      '2601011260',
+    ])
+      expect(parseReceiptDate(raw), raw).toEqual(referenceDate(raw));
+  });
+});
 
 describe('delivery receipt text', () => {
   it('parses the cloudhopper DeliveryReceiptTest sample (capitalised Text:)', () => {

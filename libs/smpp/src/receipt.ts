@@ -127,15 +127,93 @@ export interface ParsedReceipt {
 
 const KEY_RE = /(?:^|\s)(id|sub|dlvrd|submit\s+date|done\s+date|stat|err|text)\s*:/gi;
 
+/** The two decimal digits at `i` as a number, or NaN unless both are ASCII digits. */
+function twoDigits(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
 /** YYMMDDhhmm or YYMMDDhhmmss (UTC, years 2000-2099) -> Date; undefined when malformed. */
 export function parseReceiptDate(raw: string): Date | undefined {
-  const m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?$/.exec(raw);
-  if (!m) return undefined;
-  const [yy, mo, dd, hh, mi, ss] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x))) as number[];
-  if (mo! < 1 || mo! > 12 || dd! < 1 || dd! > 31 || hh! > 23 || mi! > 59 || ss! > 59) return undefined;
-  const d = new Date(Date.UTC(2000 + yy!, mo! - 1, dd!, hh!, mi!, ss!));
+  if (raw.length !== 10 && raw.length !== 12) return undefined;
+  const yy = twoDigits(raw, 0);
+  const mo = twoDigits(raw, 2);
+  const dd = twoDigits(raw, 4);
+  const hh = twoDigits(raw, 6);
+  const mi = twoDigits(raw, 8);
+  const ss = raw.length === 12 ? twoDigits(raw, 10) : 0;
+  // A non-digit made its field NaN, which fails every comparison.
+  if (!(yy >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && hh <= 23 && mi <= 59 && ss <= 59))
+    return undefined;
+  const d = new Date(Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss));
   if (d.getUTCDate() !== dd) return undefined; // 31 February and the like
   return d;
+}
+
+/** The separators of the common format after `id:`, in order (`text:` last: it takes the rest). */
+const CANONICAL_KEYS = [
+  ' sub:',
+  ' dlvrd:',
+  ' submit date:',
+  ' done date:',
+  ' stat:',
+  ' err:',
+  ' text:',
+] as const;
+const DIGITS = /^\d+$/;
+const NO_SPACE = /^\S+$/;
+const LEADING_SPACE = /^\s+/;
+
+/**
+ * The common format exactly as SMSCs write it (`id:X sub:001 dlvrd:001 submit date:… done date:… stat:DELIVRD
+ * err:000 text:…`, lower-case keys, single spaces, every value well-formed): read by position, without the
+ * key scan. Returns undefined for anything else, which the general parser reads. Same result as the general
+ * parser for every text it accepts: each value before `text:` is one run of non-space characters, so no key
+ * can start inside it (a key needs a space or the start before it), and the keys are the format's, once each,
+ * in its order (receipt.spec.ts compares both on generated and mutated texts).
+ */
+function parseCanonical(s: string): ParsedReceipt | undefined {
+  if (!s.startsWith('id:')) return undefined;
+  const values: string[] = [];
+  let from = 3;
+  for (const sep of CANONICAL_KEYS) {
+    const at = s.indexOf(sep, from);
+    if (at < 0) return undefined;
+    const v = s.slice(from, at);
+    if (!NO_SPACE.test(v)) return undefined;
+    values.push(v);
+    from = at + sep.length;
+  }
+  const [id, sub, dlvrd, submitRaw, doneRaw, statRaw, err] = values as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!DIGITS.test(sub) || !DIGITS.test(dlvrd)) return undefined;
+  const stat = statRaw.toUpperCase();
+  if (!(RECEIPT_STATS as readonly string[]).includes(stat)) return undefined;
+  const submitDate = parseReceiptDate(submitRaw);
+  const doneDate = parseReceiptDate(doneRaw);
+  if (submitDate === undefined || doneDate === undefined) return undefined;
+  return {
+    ok: true,
+    problems: [],
+    id,
+    sub: Number(sub),
+    dlvrd: Number(dlvrd),
+    submitDateRaw: submitRaw,
+    submitDate,
+    doneDateRaw: doneRaw,
+    doneDate,
+    stat: stat as ReceiptStat,
+    err,
+    text: s.slice(from).replace(LEADING_SPACE, ''),
+  };
 }
 
 /**
@@ -144,13 +222,18 @@ export function parseReceiptDate(raw: string): Date | undefined {
  * string. Never throws.
  */
 export function parseReceipt(input: string | Uint8Array): ParsedReceipt {
-  const problems: string[] = [];
   let s: string;
   try {
     s = typeof input === 'string' ? input : Buffer.from(input).toString('latin1');
   } catch {
     return { ok: false, problems: ['unreadable input'] };
   }
+  return parseCanonical(s) ?? parseGeneral(s);
+}
+
+/** Any receipt text: keys found by a scan, in any order and case, with free spacing. */
+function parseGeneral(s: string): ParsedReceipt {
+  const problems: string[] = [];
   const keys: Array<{ key: string; start: number; valueStart: number }> = [];
   KEY_RE.lastIndex = 0;
   for (let m = KEY_RE.exec(s); m !== null; m = KEY_RE.exec(s)) {

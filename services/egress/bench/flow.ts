@@ -244,6 +244,25 @@ try {
     await prof!.post('Profiler.setSamplingInterval', { interval: 1000 });
     await prof!.post('Profiler.start');
   }
+  // CPU by thread (/proc/self/task): the main thread (JavaScript, GC pauses, I/O syscalls) apart from V8's
+  // helper threads (concurrent marking and sweeping, compilers) and libuv's pool.
+  const threadCpu = async (): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    for (const t of await readdir('/proc/self/task').catch(() => [] as string[])) {
+      try {
+        const f = (await readFile(`/proc/self/task/${t}/stat`, 'utf8'))
+          .split(')')
+          .at(-1)!
+          .trim()
+          .split(/\s+/);
+        out.set(t, (Number(f[11]) + Number(f[12])) * 10_000);
+      } catch {
+        // exited
+      }
+    }
+    return out;
+  };
+  const threads0 = await threadCpu();
   const cpu0 = process.cpuUsage();
   const done = fromDriver<{
     producedMs: number;
@@ -256,6 +275,12 @@ try {
   driver.send({ go: true });
   const r = await done;
   const cpu = process.cpuUsage(cpu0);
+  let mainUs = 0;
+  let helperUs = 0;
+  for (const [t, us] of await threadCpu()) {
+    if (t === String(process.pid)) mainUs += us - (threads0.get(t) ?? 0);
+    else helperUs += us - (threads0.get(t) ?? 0);
+  }
   counting = false;
   if (profFile) {
     const { profile } = await prof!.post('Profiler.stop');
@@ -275,7 +300,7 @@ try {
   );
   console.log(
     `egress flow: egress CPU ${Math.round((cpu.user + cpu.system) / n)} µs/msg (user ${Math.round(cpu.user / n)}, ` +
-      `system ${Math.round(cpu.system / n)}); PostgreSQL backends ${Math.round(pgUs / n)} µs/msg, ` +
+      `system ${Math.round(cpu.system / n)}; main thread ${Math.round(mainUs / n)}, other threads ${Math.round(helperUs / n)}); PostgreSQL backends ${Math.round(pgUs / n)} µs/msg, ` +
       `${(tx / n).toFixed(3)} transactions/msg; peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB; ` +
       `load ${load0.toFixed(2)} -> ${loadavg()[0]!.toFixed(2)}; ${sessions}x${window}; ` +
       `SMSC submits ${r.submits['submits']}, receipts acked ${r.submits['receiptsAcked']}`,

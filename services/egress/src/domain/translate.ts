@@ -94,32 +94,53 @@ export function chooseEncoding(
   customerAlphabet: string,
   s: Pick<TranslationSettings, 'dataCodings' | 'gsm7Packed'>,
 ): TextChoice | undefined {
-  const supports = (dc: number): boolean => s.dataCodings.includes(dc);
-  const gsm7: TextChoice = { encoding: 'gsm7', dataCoding: DataCoding.SMSC_DEFAULT, packed: s.gsm7Packed };
-  const latin1: TextChoice = { encoding: 'latin1', dataCoding: DataCoding.LATIN1, packed: false };
-  const ascii: TextChoice = { encoding: 'latin1', dataCoding: DataCoding.IA5, packed: false };
-  const ucs2: TextChoice = { encoding: 'ucs2', dataCoding: DataCoding.UCS2, packed: false };
+  const gsm7 = s.gsm7Packed ? GSM7_PACKED : GSM7;
   const own =
     customerAlphabet === 'gsm7'
       ? gsm7
       : customerAlphabet === 'latin1'
-        ? latin1
+        ? LATIN1
         : customerAlphabet === 'ascii'
-          ? ascii
+          ? ASCII
           : customerAlphabet === 'ucs2'
-            ? ucs2
+            ? UCS2
             : undefined;
-  const fits = (c: TextChoice): boolean =>
-    supports(c.dataCoding) &&
-    (c === gsm7
-      ? canEncodeGsm7(text)
-      : c === latin1
-        ? canEncodeLatin1(text)
-        : c === ascii
-          ? canEncodeAscii(text)
-          : true);
-  for (const c of [own, gsm7, latin1, ucs2]) if (c && fits(c)) return c;
+  if (own && fits(own, text, s.dataCodings)) return own;
+  // The same order as before: the customer's own, then GSM 7-bit, Latin-1, UCS2 (a choice already refused
+  // as the customer's own is not tried again).
+  if (gsm7 !== own && fits(gsm7, text, s.dataCodings)) return gsm7;
+  if (LATIN1 !== own && fits(LATIN1, text, s.dataCodings)) return LATIN1;
+  if (UCS2 !== own && fits(UCS2, text, s.dataCodings)) return UCS2;
   return undefined;
+}
+
+// The choices, shared (read only): chooseEncoding runs for every message, and building them and two
+// closures per call was most of its cost.
+const GSM7: TextChoice = Object.freeze({
+  encoding: 'gsm7',
+  dataCoding: DataCoding.SMSC_DEFAULT,
+  packed: false,
+});
+const GSM7_PACKED: TextChoice = Object.freeze({
+  encoding: 'gsm7',
+  dataCoding: DataCoding.SMSC_DEFAULT,
+  packed: true,
+});
+const LATIN1: TextChoice = Object.freeze({
+  encoding: 'latin1',
+  dataCoding: DataCoding.LATIN1,
+  packed: false,
+});
+const ASCII: TextChoice = Object.freeze({ encoding: 'latin1', dataCoding: DataCoding.IA5, packed: false });
+const UCS2: TextChoice = Object.freeze({ encoding: 'ucs2', dataCoding: DataCoding.UCS2, packed: false });
+
+/** The supplier lists the choice's data_coding and its alphabet can carry the text (UCS2 carries any). */
+function fits(c: TextChoice, text: string, dataCodings: readonly number[]): boolean {
+  if (!dataCodings.includes(c.dataCoding)) return false;
+  if (c === GSM7 || c === GSM7_PACKED) return canEncodeGsm7(text);
+  if (c === LATIN1) return canEncodeLatin1(text);
+  if (c === ASCII) return canEncodeAscii(text);
+  return true;
 }
 
 const FORWARDED_TLV_EXCLUDED = new Set([0x0424, 0x020c, 0x020e, 0x020f, 0x001e]);
@@ -156,6 +177,38 @@ function commonFields(msg: SmsSubmitted, s: TranslationSettings): PduFields {
   for (const t of msg.tlvs) if (!FORWARDED_TLV_EXCLUDED.has(t.tag)) tlvs[t.tag] = Buffer.from(t.value);
   if (Object.keys(tlvs).length) fields.tlvs = tlvs;
   return fields;
+}
+
+/**
+ * One part's submit_sm fields: the message's common fields and the part's, in one literal with every key
+ * (absent ones undefined, which the codec skips), so every part has the same shape: two object spreads per
+ * part were slower to build and made the codec's field reads polymorphic.
+ */
+function submitFields(c: PduFields, p: PduFields): PduFields {
+  return {
+    service_type: c.service_type,
+    source_addr_ton: c.source_addr_ton,
+    source_addr_npi: c.source_addr_npi,
+    source_addr: c.source_addr,
+    dest_addr_ton: c.dest_addr_ton,
+    dest_addr_npi: c.dest_addr_npi,
+    destination_addr: c.destination_addr,
+    protocol_id: c.protocol_id,
+    priority_flag: c.priority_flag,
+    schedule_delivery_time: c.schedule_delivery_time,
+    validity_period: c.validity_period,
+    registered_delivery: c.registered_delivery,
+    replace_if_present_flag: c.replace_if_present_flag,
+    sm_default_msg_id: c.sm_default_msg_id,
+    tlvs: c.tlvs,
+    short_message: p.short_message,
+    data_coding: p.data_coding,
+    esm_class: p.esm_class,
+    message_payload: p.message_payload,
+    sar_msg_ref_num: p.sar_msg_ref_num,
+    sar_total_segments: p.sar_total_segments,
+    sar_segment_seqnum: p.sar_segment_seqnum,
+  };
 }
 
 /**
@@ -213,11 +266,20 @@ export function planSubmit(msg: SmsSubmitted, s: TranslationSettings): PlanResul
       const text = decodeText(bytes, msg.dataCoding);
       const choice = chooseEncoding(text, info.alphabet, s);
       if (!choice) return { ok: false, reason: 'no data_coding of the connector can carry this text' };
-      const opts = { encoding: choice.encoding, packed: choice.packed, reference };
       // A message that fits one SMS goes in short_message whatever the method.
-      segmented = segmentText(text, { ...opts, method: probe });
+      segmented = segmentText(text, {
+        encoding: choice.encoding,
+        packed: choice.packed,
+        reference,
+        method: probe,
+      });
       if (segmented.parts.length > 1 && method === 'payload')
-        segmented = segmentText(text, { ...opts, method });
+        segmented = segmentText(text, {
+          encoding: choice.encoding,
+          packed: choice.packed,
+          reference,
+          method,
+        });
       if (choice.dataCoding !== segmented.dataCoding)
         segmented = { ...segmented, dataCoding: choice.dataCoding };
     }
@@ -228,7 +290,7 @@ export function planSubmit(msg: SmsSubmitted, s: TranslationSettings): PlanResul
     ok: true,
     plan: {
       dataCoding: segmented.dataCoding,
-      parts: segmented.parts.map((p) => ({ ...common, ...partFields(segmented, p, esmClass) })),
+      parts: segmented.parts.map((p) => submitFields(common, partFields(segmented, p, esmClass))),
     },
   };
 }
