@@ -78,10 +78,11 @@ WITH inserted AS (
     outcome, status, billed_on, sell_minor, sell_currency, sell_charged, sell_rate_id, buy_minor, buy_currency,
     buy_charged, buy_rate_id, margin_minor, submitted_at, rated_at, record)
   SELECT u.c1, u.c2, u.c3, u.c4, u.c5, u.c6, u.c7, u.c8, u.c9, u.c10, u.c11, u.c12, u.c13, u.c14, u.c15, u.c16,
-    u.c17, u.c18, u.c19, u.c20, u.c21, substring($22::bytea FROM u.s FOR u.l)
+    u.c17, u.c18, u.c19, 'epoch'::timestamptz + u.c20 * interval '1 millisecond', u.c21,
+    substring($22::bytea FROM u.s FOR u.l)
   FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[],
     $8::text[], $9::text[], $10::text[], $11::bigint[], $12::char(3)[], $13::bool[], $14::text[], $15::bigint[],
-    $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::timestamptz[], $21::timestamptz[], $23::int[],
+    $16::char(3)[], $17::bool[], $18::text[], $19::bigint[], $20::bigint[], $21::timestamptz[], $23::int[],
     $24::int[]) AS u(c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15, c16, c17, c18, c19, c20,
     c21, s, l)
   ON CONFLICT (hub_message_id) DO NOTHING
@@ -216,8 +217,10 @@ export function writeCdrs(pool: Pool, rows: CdrRow[]): Promise<WriteResult> {
         arrayLiteral(rows, (r) => r.buyCharged),
         arrayLiteral(rows, (r) => r.buyRateId),
         arrayLiteral(rows, (r) => r.marginMinor),
-        // ISO strings: exact timestamptz values, much cheaper for pg than formatting Dates in local time
-        arrayLiteral(rows, (r) => r.submittedAt.toISOString()),
+        // Submit times as epoch milliseconds (exact: a Date holds whole milliseconds), made timestamptz by the
+        // statement: Date.toISOString per row was ~3 % of rating's CPU in the hub's shape, and PostgreSQL
+        // parses a bigint for less than a timestamp's text. rated_at is one value per batch, formatted once.
+        arrayLiteral(rows, (r) => r.submittedAt.getTime()),
         arrayLiteral(
           rows,
           isoOnce((r) => r.ratedAt),

@@ -534,6 +534,49 @@ describe('rating end to end (Kafka -> CDRs -> billing.rated.v1)', () => {
     expect(bal.rows).toEqual([{ account_id: usdBalance, balance_minor: '100' }]);
   });
 
+  it('writeCdrs: the submit time is stored to the millisecond (sent as epoch milliseconds)', async () => {
+    const times = [new Date('2026-03-04T05:06:07.089Z'), new Date('1969-12-31T23:59:59.999Z')];
+    const rows: CdrRow[] = times.map((submittedAt) => ({
+      hubMessageId: randomUUID(),
+      accountId: h.accounts.delivery,
+      connectorId: 'con_a',
+      supplierId: 'sup_1',
+      country: 'DE',
+      mccMnc: '',
+      segments: 1,
+      outcome: 'DELIVERED',
+      status: 'RATED_STATUS_CHARGED',
+      billedOn: 'final',
+      sellMinor: 0n,
+      sellCurrency: 'EUR',
+      sellCharged: false,
+      sellRateId: '',
+      buyMinor: 0n,
+      buyCurrency: 'EUR',
+      buyCharged: false,
+      buyRateId: '',
+      marginMinor: null,
+      submittedAt,
+      ratedAt: new Date(),
+      record: Buffer.from([1]),
+      debitMinor: 0n,
+    }));
+    const res = await writeCdrs(h.pool, rows);
+    expect(res.inserted.size).toBe(2);
+    const stored = await h.pool.query<{ id: string; at: Date }>(
+      'SELECT hub_message_id::text AS id, submitted_at AS at FROM rating_cdrs WHERE hub_message_id = ANY($1::uuid[])',
+      [rows.map((r) => r.hubMessageId)],
+    );
+    const at = new Map(stored.rows.map((r) => [r.id, r.at.toISOString()]));
+    expect(rows.map((r) => at.get(r.hubMessageId))).toEqual(times.map((t) => t.toISOString()));
+    await h.pool.query('DELETE FROM rating_cdrs_unpublished WHERE hub_message_id = ANY($1::uuid[])', [
+      rows.map((r) => r.hubMessageId),
+    ]);
+    await h.pool.query('DELETE FROM rating_cdrs WHERE hub_message_id = ANY($1::uuid[])', [
+      rows.map((r) => r.hubMessageId),
+    ]);
+  });
+
   it('debits the balance with the CDR and publishes it on balances.v1; top-ups are idempotent', async () => {
     const a = h.accounts.submit;
     const sums = await h.pool.query<{ charged: string }>(
