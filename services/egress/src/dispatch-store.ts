@@ -236,7 +236,19 @@ export class DispatchStore {
    * true when this caller won the part (see CLAIM) and may send it, false when the row was already held.
    */
   async claim(row: Omit<PartWrite, 'state'>): Promise<boolean> {
-    const item: ClaimRow = { ...row, state: 'sending' };
+    // One literal, not a spread of `row` (see Sender.finish).
+    const item: ClaimRow = {
+      messageId: row.messageId,
+      partNumber: row.partNumber,
+      partTotal: row.partTotal,
+      state: 'sending',
+      attempt: row.attempt,
+      connectorId: row.connectorId,
+      supplierMessageId: row.supplierMessageId,
+      commandStatus: row.commandStatus,
+      event: row.event,
+      won: false,
+    };
     await this.claims.push(item);
     return item.won === true;
   }

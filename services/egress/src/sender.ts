@@ -239,7 +239,15 @@ export class Sender {
         detail: p.reason,
       });
       return this.finish(
-        { ...key, partTotal: 1, state: 'failed', attempt: 1, connectorId: ev.connectorId, commandStatus: 0 },
+        {
+          messageId: key.messageId,
+          partNumber: key.partNumber,
+          partTotal: 1,
+          state: 'failed',
+          attempt: 1,
+          connectorId: ev.connectorId,
+          commandStatus: 0,
+        },
         ev,
       );
     }
@@ -259,15 +267,19 @@ export class Sender {
   private publish(ev: SmsDispatched, bytes: Uint8Array): Promise<void> {
     const { dispatched } = this.o.topics;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf, {
-      ...(ev.context?.messageId && { messageId: ev.context.messageId }),
-    });
+    const messageId = ev.context?.messageId;
+    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf, messageId ? { messageId } : {});
   }
 
-  /** Records a final state with its event, then publishes the event (in that order: see domain/dedupe.ts). */
-  private async finish(row: Omit<PartWrite, 'event'>, ev: SmsDispatched): Promise<void> {
+  /**
+   * Records a final state with its event, then publishes the event (in that order: see domain/dedupe.ts).
+   * `row` is the caller's own literal: the event is set on it (a spread of it with the event cost more than
+   * the rest of a part's bookkeeping).
+   */
+  private async finish(row: PartWrite, ev: SmsDispatched): Promise<void> {
     const bytes = this.o.topics.dispatched.encode(ev);
-    await this.o.store.record({ ...row, event: bytes });
+    row.event = bytes;
+    await this.o.store.record(row);
     await this.publish(ev, bytes);
   }
 
@@ -358,7 +370,8 @@ export class Sender {
       });
       await this.finish(
         {
-          ...key,
+          messageId: key.messageId,
+          partNumber: key.partNumber,
           partTotal: total,
           state: 'unknown',
           attempt: action.attempt,
@@ -407,7 +420,15 @@ export class Sender {
               fields,
               this.o.signal,
               async () => {
-                if (!(await store.claim({ ...key, partTotal: total, attempt: a, connectorId })))
+                if (
+                  !(await store.claim({
+                    messageId: key.messageId,
+                    partNumber: key.partNumber,
+                    partTotal: total,
+                    attempt: a,
+                    connectorId,
+                  }))
+                )
                   throw new ClaimLostError();
               },
               this.stopping,
@@ -451,7 +472,8 @@ export class Sender {
         });
         return this.finish(
           {
-            ...key,
+            messageId: key.messageId,
+            partNumber: key.partNumber,
             partTotal: total,
             state: 'sent',
             attempt,
@@ -486,12 +508,21 @@ export class Sender {
       const status = out?.commandStatus ?? 0;
       if (final) {
         return this.finish(
-          { ...key, partTotal: total, state: 'failed', attempt, connectorId, commandStatus: status },
+          {
+            messageId: key.messageId,
+            partNumber: key.partNumber,
+            partTotal: total,
+            state: 'failed',
+            attempt,
+            connectorId,
+            commandStatus: status,
+          },
           ev,
         );
       }
       await store.record({
-        ...key,
+        messageId: key.messageId,
+        partNumber: key.partNumber,
         partTotal: total,
         state: 'pending',
         attempt,
