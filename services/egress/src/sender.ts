@@ -268,7 +268,12 @@ export class Sender {
     const { dispatched } = this.o.topics;
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const messageId = ev.context?.messageId;
-    return this.o.producer.produceRaw(dispatched.name, dispatched.key(ev), buf, messageId ? { messageId } : {});
+    return this.o.producer.produceRaw(
+      dispatched.name,
+      dispatched.key(ev),
+      buf,
+      messageId ? { messageId } : {},
+    );
   }
 
   /**
