@@ -194,7 +194,10 @@ function parseCanonical(s: string): ParsedReceipt | undefined {
     string,
     string,
   ];
-  if (!DIGITS.test(sub) || !DIGITS.test(dlvrd)) return undefined;
+  // Digits past a double's range are not a count (Infinity): the general parser refuses them with a problem.
+  const subN = DIGITS.test(sub) ? Number(sub) : NaN;
+  const dlvrdN = DIGITS.test(dlvrd) ? Number(dlvrd) : NaN;
+  if (!Number.isFinite(subN) || !Number.isFinite(dlvrdN)) return undefined;
   const stat = statRaw.toUpperCase();
   if (!(RECEIPT_STATS as readonly string[]).includes(stat)) return undefined;
   const submitDate = parseReceiptDate(submitRaw);
@@ -204,8 +207,8 @@ function parseCanonical(s: string): ParsedReceipt | undefined {
     ok: true,
     problems: [],
     id,
-    sub: Number(sub),
-    dlvrd: Number(dlvrd),
+    sub: subN,
+    dlvrd: dlvrdN,
     submitDateRaw: submitRaw,
     submitDate,
     doneDateRaw: doneRaw,
