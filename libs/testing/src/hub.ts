@@ -12,6 +12,7 @@ import {
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -74,7 +75,14 @@ function reservePort(port: number): boolean {
   if (reservedHere.has(port)) return false;
   const file = path.join(lockDir, String(port));
   try {
+    // EEXIST here is the folder's name taken by a file (anyone may create one in /tmp), not a lock held.
     mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  } catch {
+    // No usable lock folder: this process's set alone.
+    reservedHere.add(port);
+    return true;
+  }
+  try {
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
     } catch (err) {
@@ -86,7 +94,7 @@ function reservePort(port: number): boolean {
   } catch (err) {
     // Another process took the stale lock first: not ours.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    // No usable lock folder (another user's /tmp entry, a read-only tmp): this process's set alone.
+    // No usable lock folder (another user's folder of this name, a read-only tmp): this process's set alone.
   }
   reservedHere.add(port);
   return true;
@@ -202,6 +210,8 @@ export class HubProcess {
   /** Exits the harness did not ask for (a crash), with their code or signal. */
   readonly unexpectedExits: string[] = [];
   private expectingExit = false;
+  /** The log's length when the process was last started: what it printed since is after it. */
+  private logStart = 0;
 
   constructor(
     readonly name: string,
@@ -220,6 +230,7 @@ export class HubProcess {
   }
 
   start(): void {
+    this.logStart = existsSync(this.logFile) ? statSync(this.logFile).size : 0;
     const log = createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(process.execPath, this.argv, {
       cwd: repoRoot(),
@@ -237,6 +248,18 @@ export class HubProcess {
       }),
     );
     this.child = child;
+  }
+
+  /**
+   * What the process printed since its last start (the log file is appended to: a restart's, or an earlier
+   * startHub attempt's, lines come before).
+   */
+  logSinceStart(): string {
+    try {
+      return readFileSync(this.logFile).subarray(this.logStart).toString('utf8');
+    } catch {
+      return '';
+    }
   }
 
   /** Resolves when GET /readyz answers 200; rejects (naming the log) if the process exits or time runs out. */
@@ -571,7 +594,8 @@ async function startHubOnce(opts: HubOptions, plan: HubPlan): Promise<Hub> {
   } catch (err) {
     await Promise.all([...processes.values()].map((p) => p.stop()));
     const taken = [...processes.values()].find(
-      (p) => p.unexpectedExits.length > 0 && /EADDRINUSE/.test(logTail(p.logFile, 60)),
+      // This attempt's lines only: an earlier attempt's EADDRINUSE is in the same (appended) log.
+      (p) => p.unexpectedExits.length > 0 && /EADDRINUSE/.test(p.logSinceStart()),
     );
     if (taken)
       throw new HubPortTakenError(

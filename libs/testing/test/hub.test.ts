@@ -1,14 +1,17 @@
 // The harness's port handling: ports handed out are reserved until given back, and a hub process that finds
 // its port taken (another process bound it between the pick and the process's own listen) is started again
 // on a fresh port instead of failing the test that asked for the hub.
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createTestDatabase,
   freePort,
+  HubPortTakenError,
   releasePorts,
   startHub,
   testDatabaseUrl,
@@ -30,6 +33,24 @@ describe('freePort', () => {
     releasePorts(ports);
     for (const port of ports) expect(existsSync(lockFile(port))).toBe(false);
   });
+
+  it('still hands out ports when the lock folder cannot be made (its name taken by a file, as another user can in /tmp)', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'smshub-free-port-'));
+    try {
+      writeFileSync(path.join(tmp, `smshub-ports-${process.getuid?.() ?? 'user'}`), 'not a folder');
+      const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/free-port.ts');
+      const run = spawnSync(process.execPath, ['--conditions=@smshub/source', '--import', 'tsx', fixture], {
+        env: { ...process.env, TMPDIR: tmp },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(Number(run.stdout)).toBeGreaterThanOrEqual(10_000);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('startHub on a taken port', () => {
@@ -73,5 +94,37 @@ describe('startHub on a taken port', () => {
     const ready = await fetch(`http://127.0.0.1:${hub.ports.http.admin}/readyz`);
     expect(ready.status).toBe(200);
     expect(hub.crashes()).toEqual([]);
+  }, 300_000);
+
+  it("does not take a later attempt's other failure for a taken port (the log still holds the first attempt's EADDRINUSE)", async () => {
+    // Attempt 1: admin's gRPC port held by another listener (EADDRINUSE). Attempt 2: a port admin's
+    // configuration refuses (exit 78), a failure no fresh port mends: startHub must throw it, not start a third time.
+    const blockedPort = (blocker!.address() as { port: number }).port;
+    const asked: string[] = [];
+    // A database of its own: `ops demo` seeded the other one with that hub's secrets.
+    const own = await createTestDatabase(testDatabaseUrl());
+    const started = startHub({
+      kafkaBrokers: testKafkaBrokers().join(','),
+      databaseUrl: own.url,
+      services: ['admin'],
+      simulator: false,
+      portSource: async (label) => {
+        asked.push(label);
+        const n = asked.filter((l) => l === 'admin').length;
+        return label !== 'admin' ? freePort() : n === 1 ? blockedPort : n === 2 ? 70_000 : freePort();
+      },
+    });
+    const err = await started.then(
+      async (h) => {
+        await h.stop();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    await own.drop();
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(HubPortTakenError);
+    expect((err as Error).message).toContain('admin exited (78) before it was ready');
+    expect(asked.filter((l) => l === 'admin')).toHaveLength(2);
   }, 300_000);
 });
