@@ -108,12 +108,12 @@ export const grpcServerEnv = {
   GRPC_TLS_KEY_FILE: envString().optional(),
 };
 
-/** Log level and whether phone numbers are logged unmasked. */
 /** The start-up deadline (0: none). */
 export const startupEnv = {
   STARTUP_TIMEOUT_S: envInt({ min: 0, max: 86_400, default: DEFAULTS.STARTUP_TIMEOUT_S }),
 };
 
+/** Log level and whether phone numbers are logged unmasked. */
 export const logEnv = {
   LOG_LEVEL: z
     .enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })

@@ -6,12 +6,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/hung-start.ts');
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 function runFixture(
   timeoutS: string,
   signal?: NodeJS.Signals,
-): Promise<{ code: number | null; stderr: string; logs: Record<string, unknown>[] }> {
+  name = 'hung-start',
+): Promise<{ code: number | null; stdout: string; stderr: string; logs: Record<string, unknown>[] }> {
+  const fixture = path.join(fixtures, `${name}.ts`);
   const child = spawn(process.execPath, ['--conditions=@smshub/source', '--import', 'tsx', fixture], {
     env: {
       PATH: process.env['PATH'] ?? '',
@@ -38,6 +40,7 @@ function runFixture(
     child.once('exit', (code) =>
       resolve({
         code,
+        stdout,
         stderr,
         logs: stdout
           .split('\n')
@@ -64,6 +67,14 @@ describe('a start that never settles', () => {
     expect(run.code).toBe(1);
     expect(run.logs.some((l) => l['msg'] === 'shutting down')).toBe(true);
     expect(run.stderr).toContain('did not finish its start within 3 s');
+  }, 60_000);
+
+  it('is given up once the start has settled: a ready service outlives the deadline and stops on SIGTERM with 0', async () => {
+    const run = await runFixture('1', undefined, 'quick-start');
+    expect(run.logs.some((l) => l['msg'] === 'quick-start ready')).toBe(true);
+    expect(run.stdout).toContain('FIXTURE alive past the deadline');
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('STARTUP_TIMEOUT_S');
   }, 60_000);
 
   it('refuses a deadline that is not a whole number of seconds (exit 78)', async () => {
