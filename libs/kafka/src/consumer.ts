@@ -47,7 +47,19 @@ export interface ConsumedRecord<T> {
 }
 
 export type RecordHandler<T> = (record: ConsumedRecord<T>) => Promise<void> | void;
-export type BatchHandler<T> = (records: ConsumedRecord<T>[]) => Promise<void> | void;
+/**
+ * What a batch handler may return. `stopAt`: the offset of the first record it did not handle (it holds that
+ * record and the ones after it back, e.g. to handle them once something else has come); they are fetched
+ * and handed to it again, and offsets are resolved and committed only up to the record before. Nothing (or
+ * no `stopAt`): the whole batch was handled. A record of the held tail that could not be decoded is
+ * dead-lettered again when it comes again.
+ */
+export interface BatchOutcome {
+  readonly stopAt?: string;
+}
+export type BatchHandler<T> = (
+  records: ConsumedRecord<T>[],
+) => Promise<void | BatchOutcome> | void | BatchOutcome;
 
 export interface RetryPolicy {
   /** Attempts for errors that do not say whether they are retriable, before dead-lettering. */
@@ -480,14 +492,15 @@ export class TypedConsumer {
     // heartbeats go on meanwhile, else the group evicts this member, the batch is processed again and its
     // partition may go to another member while this one is still working on it.
     const beat = setInterval(() => void p.heartbeat().catch(() => undefined), 1000);
+    let stopAt: string | undefined;
     try {
-      await this.runBatch(sub, p, records);
+      stopAt = await this.runBatch(sub, p, records);
     } finally {
       clearInterval(beat);
       for (const span of spans) span.end();
     }
-    const last = batch.messages.at(-1);
-    if (last) p.resolveOffset(last.offset);
+    const resolved = resolvedUpTo(batch.messages, stopAt);
+    if (resolved !== undefined) p.resolveOffset(resolved);
     await this.beat(p);
   }
 
@@ -495,26 +508,34 @@ export class TypedConsumer {
     sub: Subscription,
     p: EachBatchPayload,
     records: ConsumedRecord<unknown>[],
-  ): Promise<void> {
+  ): Promise<string | undefined> {
     const { batch } = p;
+    // the `stopAt` of the attempt that succeeded (BatchOutcome)
+    const held: { stopAt?: string | undefined } = {};
     if (records.length) {
       // A failing batch is retried whole; when it can never succeed, its records are retried one by one
       // so only the poison records go to the dead-letter topic.
       await this.withRetries(
-        async () => sub.batch!(records),
+        async () => {
+          held.stopAt = (await sub.batch!(records))?.stopAt;
+        },
         async () => {
           for (const r of records) {
             const m = batch.messages.find((x) => x.offset === r.offset)!;
             await this.withRetries(
-              async () => sub.batch!([r]),
+              async () => {
+                held.stopAt = (await sub.batch!([r]))?.stopAt;
+              },
               (err, attempts) => this.deadLetter(batch.topic, batch.partition, m, err, attempts),
               p,
             );
+            if (held.stopAt !== undefined) return;
           }
         },
         p,
       );
     }
+    return held.stopAt;
   }
 
   private async eachReplayBatch(p: EachBatchPayload): Promise<void> {
@@ -569,13 +590,16 @@ export class TypedConsumer {
         },
         'replaying dead letter',
       );
+      // a batch handler that holds the record back (BatchOutcome.stopAt) gets it again with the next fetch
+      const held = { stopAt: undefined as string | undefined };
       await this.withRetries(
         () =>
           withSpan(
             `${origin.topic} replay`,
-            (span) => {
+            async (span) => {
               rememberTrace(messageIdOf(sub!, record), trace.setSpan(record.traceContext, span));
-              return sub!.record ? sub!.record(record) : sub!.batch!([record]);
+              if (sub!.record) await sub!.record(record);
+              else held.stopAt = (await sub!.batch!([record]))?.stopAt;
             },
             {
               parent: record.traceContext,
@@ -590,6 +614,7 @@ export class TypedConsumer {
         again,
         p,
       );
+      if (held.stopAt !== undefined) return;
       p.resolveOffset(m.offset);
       await this.beat(p);
     }
@@ -662,4 +687,22 @@ export class TypedConsumer {
     // Not acknowledged means not skipped: the error propagates and the batch is redelivered.
     await this.opts.producer.produceRaw(this.deadLetterTopic, m.key, m.value, { headers, noTrace: true });
   }
+}
+
+/**
+ * The offset to resolve after a batch: its last record's, or with `stopAt` (BatchOutcome) the one before it
+ * (nothing when that is before the batch: the whole batch comes again).
+ */
+export function resolvedUpTo(
+  messages: readonly { offset: string }[],
+  stopAt: string | undefined,
+): string | undefined {
+  const first = messages[0];
+  const last = messages.at(-1);
+  if (first === undefined || last === undefined) return undefined;
+  if (stopAt === undefined) return last.offset;
+  const stop = BigInt(stopAt);
+  if (stop <= BigInt(first.offset)) return undefined;
+  if (stop > BigInt(last.offset)) return last.offset;
+  return (stop - 1n).toString();
 }

@@ -16,6 +16,7 @@ export {
   type ConsumerOptions,
   type RecordHandler,
   type BatchHandler,
+  type BatchOutcome,
   type RetryPolicy,
 } from './consumer.js';
 export {

@@ -25,6 +25,7 @@ import { createLogger } from '@smshub/logging';
 import { createDlr } from '../src/dlr.js';
 import {
   FETCH_MAX_WAIT_MS_DEFAULT,
+  RECEIPT_HOLD_MS_DEFAULT,
   FETCH_MIN_BYTES_DEFAULT,
   HEAP_GROWING_PERCENT_DEFAULT,
   MAX_MESSAGES_IN_MEMORY_DEFAULT,
@@ -32,7 +33,7 @@ import {
 import type { DlrTopics } from '../src/topics.js';
 import { costLines, countStatements, profileTo, snapshot } from '@smshub/testing';
 import { PgCpu } from './pg-cpu.js';
-import { parkedTotal } from '../src/metrics.js';
+import { heldTotal, parkedTotal } from '../src/metrics.js';
 import { tuneHeapGrowth } from '../src/heap.js';
 
 async function heapProfileTo(file: string | undefined): Promise<() => Promise<void>> {
@@ -64,6 +65,10 @@ const receiptAfterAck = process.env['DLR_BENCH_RECEIPT_AFTER_ACK'] === '1';
 // DLR_BENCH_RECEIPT_FIRST=1: each dispatch is produced once its receipt is acknowledged (egress publishes a
 // dispatch after recording it in PostgreSQL, and a supplier's instant deliver_sm may be published first)
 const receiptFirst = process.env['DLR_BENCH_RECEIPT_FIRST'] === '1';
+// DLR_BENCH_DISPATCH_DELAY_MS=n (with DLR_BENCH_RECEIPT_FIRST=1): the dispatch is produced n ms after its
+// receipt's ack, as egress publishes it after its PostgreSQL write commits (an fsync) while the supplier's
+// deliver_sm came with the submit_sm_resp: the receipt often reaches dlr a fetch before its dispatch
+const dispatchDelayMs = Number(process.env['DLR_BENCH_DISPATCH_DELAY_MS'] ?? 0);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:9092').split(',');
 const adminUrl = process.env['DATABASE_URL'];
 if (!adminUrl) throw new Error('DATABASE_URL is required');
@@ -156,6 +161,8 @@ const dlr = createDlr({
     dispatchEvent: process.env['DLR_DISPATCH_EVENT'] === 'timeline' ? 'timeline' : 'index',
     // DLR_RECEIPTS_AFTER_DISPATCHES=false: receipt batches do not wait for the dispatch batches in hand
     receiptsAfterDispatches: process.env['DLR_RECEIPTS_AFTER_DISPATCHES'] !== 'false',
+    // DLR_RECEIPT_HOLD_MS=0: a receipt that finds no dispatch is parked at once (joiner.ts RECEIPT_HOLD)
+    receiptHoldMs: Number(process.env['DLR_RECEIPT_HOLD_MS'] ?? RECEIPT_HOLD_MS_DEFAULT),
   },
   logger,
   producer,
@@ -339,6 +346,7 @@ gcObserver.observe({ entryTypes: ['gc'] });
 const pgBytesBefore = pgBytes;
 const pgWritesBefore = pgWrites;
 const parkedBefore = (await parkedTotal.get()).values[0]?.value ?? 0;
+const heldBefore = (await heldTotal.get()).values[0]?.value ?? 0;
 const claimsBefore = await claimCount();
 const pgCpu = await PgCpu.forConnection((sql) => probe.query<{ pid: number }>(sql), dbName);
 pgCpu.sample();
@@ -356,6 +364,7 @@ const load = fork(fileURLToPath(new URL('./produce-load.ts', import.meta.url)), 
     ...(receiptLagMs > 0 ? { receiptLagMs } : {}),
     ...(receiptAfterAck ? { receiptAfterAck } : {}),
     ...(receiptFirst ? { dispatchAfterReceiptAck: true } : {}),
+    ...(receiptFirst && dispatchDelayMs > 0 ? { dispatchDelayMs } : {}),
   }),
 ]);
 let loadFailed = false; // the load gave up (e.g. Kafka did not acknowledge in time): stop waiting for rows
@@ -405,6 +414,7 @@ const latency = await pool.query<{ p50: number; p90: number; p99: number }>(
 );
 const parked = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dlr_parked_receipts');
 const parkedRows = ((await parkedTotal.get()).values[0]?.value ?? 0) - parkedBefore;
+const heldBatches = ((await heldTotal.get()).values[0]?.value ?? 0) - heldBefore;
 const claims = (await claimCount()) - claimsBefore;
 const rows = { rows: [{ n: String(finalsSeen) }] };
 const deliveryOffsets = await admin.fetchTopicOffsets(topics.delivery.name);
@@ -428,7 +438,8 @@ console.log(
 );
 console.log(
   `receipts parked:            ${(parkedRows / N).toFixed(3)} per message (${parkedRows}); ` +
-    `deleted from dlr_parked_receipts (claimed): ${claims}`,
+    `deleted from dlr_parked_receipts (claimed): ${claims}; ` +
+    `receipt batches ended by a held receipt (RECEIPT_HOLD): ${heldBatches}`,
 );
 for (const line of costLines(before, after, N)) console.log(line);
 const l = latency.rows[0];

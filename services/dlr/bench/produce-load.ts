@@ -32,6 +32,8 @@ const args = JSON.parse(process.argv[2] ?? '{}') as {
    * does when the supplier's deliver_sm comes before egress has recorded the submit_sm_resp and published it.
    */
   dispatchAfterReceiptAck?: boolean;
+  /** With dispatchAfterReceiptAck: the dispatch is produced this long after the receipt's ack. */
+  dispatchDelayMs?: number;
 };
 const logger = createLogger({ service: 'dlr-bench-load', level: 'warn' });
 const kafka = createKafka({ brokers: args.brokers, clientId: `dlr-bench-load-${process.pid}` }, logger);
@@ -117,6 +119,11 @@ for (let i = 0; i < args.messages; i++) {
   const dispatchSent = args.dispatchAfterReceiptAck
     ? Promise.resolve()
         .then(() => receiptSent)
+        .then(() =>
+          args.dispatchDelayMs
+            ? new Promise((resolve) => setTimeout(resolve, args.dispatchDelayMs))
+            : undefined,
+        )
         .then(() => producer.produce(topics.dispatched, dispatched))
     : producer.produce(topics.dispatched, dispatched);
   sends.push(dispatchSent);

@@ -25,6 +25,13 @@ export const FETCH_MIN_BYTES_DEFAULT = 512 * 1024;
  * grew by ~35-215 ms per hop with 100 ms, and by seconds with 150 ms (README, "fetch waits").
  */
 export const FETCH_MAX_WAIT_MS_DEFAULT = 100;
+/**
+ * DLR_RECEIPT_HOLD_MS (joiner.ts RECEIPT_HOLD): a few fetches' waits (FETCH_MAX_WAIT_MS_DEFAULT), so a
+ * receipt whose dispatch is published up to ~200 ms after it is held until then. Chosen with the pipeline
+ * bench (README "Performance: session 14", D5): dispatches 100 ms after their receipts, 0 / 150 / 250 / 500
+ * parked 0.39-0.46 / 0.067 / 0.009 / 0 per message; 200 ms after, 0 / 250 / 500 parked 0.95 / 0.20 / 0.
+ */
+export const RECEIPT_HOLD_MS_DEFAULT = 500;
 
 /**
  * Old-generation growth between full GCs under a heap cap: 50 % instead of V8's 30 % took the cap's price
@@ -104,6 +111,11 @@ export const dlrEnv = {
    * dispatches (joiner.ts DISPATCHES_FIRST): fewer receipts parked when they follow their dispatch closely.
    */
   DLR_RECEIPTS_AFTER_DISPATCHES: envBoolean(true),
+  /**
+   * A receipt that finds no dispatch and whose record is younger than this is held back for the next fetch
+   * instead of parked (joiner.ts RECEIPT_HOLD); 0 = parked at once.
+   */
+  DLR_RECEIPT_HOLD_MS: envInt({ min: 0, max: 60_000, default: RECEIPT_HOLD_MS_DEFAULT }),
 };
 
 export type DlrEnv = z.infer<z.ZodObject<typeof dlrEnv>>;
@@ -147,6 +159,8 @@ export interface DlrOptions {
   receiptEvent?: 'delivery' | 'timeline';
   /** DLR_RECEIPTS_AFTER_DISPATCHES (joiner.ts DISPATCHES_FIRST); default true. */
   receiptsAfterDispatches?: boolean;
+  /** DLR_RECEIPT_HOLD_MS (joiner.ts RECEIPT_HOLD); omitted or 0 = parked at once. */
+  receiptHoldMs?: number;
   /**
    * Parameters of the join stage's one-statement write at most (joiner.ts writeStatement); a batch past it
    * is written in a transaction, a statement per table. Default ONE_STATEMENT_MAX_PARAMS; not configurable
@@ -182,5 +196,6 @@ export function optionsFromEnv(env: DlrEnv): DlrOptions {
     dispatchEvent: env.DLR_DISPATCH_EVENT,
     receiptEvent: env.DLR_RECEIPT_EVENT,
     receiptsAfterDispatches: env.DLR_RECEIPTS_AFTER_DISPATCHES,
+    receiptHoldMs: env.DLR_RECEIPT_HOLD_MS,
   };
 }

@@ -19,7 +19,7 @@
 // applies a part state again, which the aggregation stage ignores (a repeat of a known state).
 import type { Logger } from '@smshub/logging';
 import { arrayLiteralOf, withTransaction, type Pool, type PoolClient } from '@smshub/db';
-import type { ConsumedRecord, TypedProducer } from '@smshub/kafka';
+import type { BatchOutcome, ConsumedRecord, TypedProducer } from '@smshub/kafka';
 import { MessageContext, SmsPartStatus, type SmsDispatched, type SmsReceiptRaw } from '@smshub/contracts';
 import { Correlator, type CorrelatorOutput } from './domain/correlator.js';
 import { candidateKeys } from './domain/message-id.js';
@@ -28,7 +28,7 @@ import type { Dispatch, Receipt } from './domain/types.js';
 import type { DlrOptions } from './config.js';
 import type { DlrTopics } from './topics.js';
 import { customerError, toDispatch, toProtoStatus, toReceipt } from './mapping.js';
-import { parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
+import { heldTotal, parkedTotal, receiptsTotal, unmatchedTotal } from './metrics.js';
 import {
   asOneStatement,
   insertRows,
@@ -71,6 +71,20 @@ const RETRY_WINDOW_MS = 120_000;
  * a receipt batch (nor holds anything a receipt batch holds), so the wait is bounded by the dispatch
  * batches' own handling; a receipt whose dispatch comes in a later fetch is parked as before.
  * DLR_RECEIPTS_AFTER_DISPATCHES=false turns it off.
+ */
+/*
+ * RECEIPT_HOLD: a receipt that finds no dispatch (in memory or in the index) and whose record is younger
+ * than DLR_RECEIPT_HOLD_MS is not parked: the batch is handled up to the record before it and the rest is
+ * left unresolved (BatchOutcome.stopAt), so kafkajs fetches it again with the next fetch (after
+ * DLR_FETCH_MAX_WAIT_MS at most), in which the dispatch batches go first (DISPATCHES_FIRST). In the hub the
+ * supplier's deliver_sm comes with its submit_sm_resp, and egress publishes the dispatch only after its
+ * PostgreSQL write commits: the receipt is on the broker first, often fetched a fetch before its dispatch,
+ * and was parked (a row with its GIN keys, a claim transaction, a delete): about half the hub's receipts.
+ * A handler cannot wait for the next fetch itself (kafkajs fetches again only once every batch of the last
+ * fetch is handled). Bounds: a record is held only while younger than the setting by its timestamp, and at
+ * most that long from when this process first held it (a producer clock ahead); then it is parked as
+ * before, joined later by the dispatch's parked lookup or the sweep. Offsets never pass the held record, so
+ * a crash or a rebalance redelivers it; nothing waits on it at shutdown. 0 turns it off.
  */
 
 interface ReceiptItem {
@@ -133,6 +147,8 @@ export class Joiner {
   private readonly log: Logger;
   /** Dispatch batches being handled now (DISPATCHES_FIRST). */
   private readonly dispatchBatches = new Set<Promise<void>>();
+  /** RECEIPT_HOLD: per receipt partition, the record held back and when it was first held. */
+  private readonly held = new Map<number, { offset: string; since: number }>();
 
   constructor(private readonly deps: JoinerDeps) {
     this.log = deps.logger.child({ component: 'join' });
@@ -297,7 +313,7 @@ export class Joiner {
     });
   }
 
-  async onReceipts(records: ConsumedRecord<SmsReceiptRaw>[]): Promise<void> {
+  async onReceipts(records: ConsumedRecord<SmsReceiptRaw>[]): Promise<BatchOutcome | undefined> {
     // DISPATCHES_FIRST: their failure is theirs (retried by their own handler)
     if (this.dispatchBatches.size > 0 && this.deps.options.receiptsAfterDispatches !== false)
       await Promise.allSettled(this.dispatchBatches);
@@ -311,7 +327,9 @@ export class Joiner {
         fromParked: false,
         bytes: r.bytes ?? asBuffer(this.deps.topics.receiptRaw.encode(r.value)),
       }));
-      const receipts = await this.planReceipts(items, plan, this.deps.pool, now);
+      const holdMs = this.deps.options.receiptHoldMs ?? 0;
+      const hold = holdMs > 0 ? (i: number) => this.holds(records[i]!, holdMs, now) : undefined;
+      const { receipts, heldAt } = await this.planReceipts(items, plan, this.deps.pool, now, hold);
       await this.publish(plan);
       await this.writeAtomically(plan);
       // RECHECK_PARKED: a receipt parked here while its dispatch was being indexed (by this instance or
@@ -331,10 +349,25 @@ export class Joiner {
           status: this.correlator.normalise(receipt).status,
         });
       }
+      if (heldAt === undefined) return undefined;
+      heldTotal.inc();
+      return { stopAt: records[heldAt]!.offset };
     } catch (err) {
       this.reset();
       throw err;
     }
+  }
+
+  /** RECEIPT_HOLD: whether this unmatched receipt record is held back rather than parked. */
+  private holds(record: ConsumedRecord<SmsReceiptRaw>, holdMs: number, now: number): boolean {
+    const age = now - Number(record.timestamp);
+    if (!(age < holdMs && age > -holdMs)) return false;
+    const held = this.held.get(record.partition);
+    if (held === undefined || held.offset !== record.offset) {
+      this.held.set(record.partition, { offset: record.offset, since: now });
+      return true;
+    }
+    return now - held.since < holdMs;
   }
 
   /**
@@ -452,15 +485,33 @@ export class Joiner {
     }
   }
 
-  /** Joins (or parks) the receipts of `items` into `plan`; returns them as domain receipts. */
+  /**
+   * Joins (or parks) the receipts of `items` into `plan`; returns them as domain receipts. With `hold`
+   * (RECEIPT_HOLD), the first receipt that finds no dispatch and that `hold` holds ends the plan: it and
+   * the items after it are left out (`heldAt`: its index).
+   */
   private async planReceipts(
-    items: ReceiptItem[],
+    allItems: ReceiptItem[],
     plan: Plan,
     db: Queryable,
     now: number,
-  ): Promise<Receipt[]> {
-    const receipts = items.map((i) => toReceipt(i.raw, now));
+    hold?: (index: number) => boolean,
+  ): Promise<{ receipts: Receipt[]; heldAt?: number }> {
+    let items = allItems;
+    let receipts = items.map((i) => toReceipt(i.raw, now));
     await this.preload(receipts, db);
+    let heldAt: number | undefined;
+    if (hold !== undefined) {
+      heldAt = receipts.findIndex(
+        (r, i) =>
+          this.correlator.match(r) === undefined && this.correlator.candidateKeysOf(r).length > 0 && hold(i),
+      );
+      if (heldAt < 0) heldAt = undefined;
+      else {
+        items = items.slice(0, heldAt);
+        receipts = receipts.slice(0, heldAt);
+      }
+    }
     const receiptTopic = this.deps.topics.receiptRaw;
     const joinedIds = new Set<string>();
     items.forEach((item, i) => {
@@ -525,7 +576,7 @@ export class Joiner {
     });
     // After the batch (a duplicate in the same batch still joins in memory): CACHE_IN_FLIGHT.
     this.correlator.forgetFinal(joinedIds);
-    return receipts;
+    return heldAt === undefined ? { receipts } : { receipts, heldAt };
   }
 
   private async publish(plan: Plan): Promise<void> {

@@ -14,6 +14,10 @@ export const parkedTotal = counter(
   'smshub_dlr_parked_total',
   'Receipts parked because they arrived before their dispatch',
 );
+export const heldTotal = counter(
+  'smshub_dlr_receipts_held_total',
+  'Receipt batches handled up to a receipt held back for the next fetch instead of parked (RECEIPT_HOLD)',
+);
 export const deliveryRatio = gauge(
   'smshub_dlr_delivery_ratio',
   'Delivered / final parts per connector and destination over the shortest statistics window',
