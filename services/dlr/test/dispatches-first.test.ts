@@ -24,7 +24,9 @@ const h = new Harness();
 
 beforeAll(async () => {
   // the harness's own instance sweeps parked receipts too: never during these tests
-  await h.setup({ sweepIntervalMs: 600_000 });
+  // receiptHoldMs 0: these tests are about the ordering alone; a held receipt (RECEIPT_HOLD,
+  // test/receipt-hold.test.ts) would be joined without it and hide a lost reorder
+  await h.setup({ sweepIntervalMs: 600_000, receiptHoldMs: 0 });
 });
 
 afterAll(async () => {

@@ -36,7 +36,12 @@ import {
 } from '@smshub/testing';
 import type { Consumer, Kafka } from 'kafkajs';
 import { createDlr, type Dlr } from '../src/dlr.js';
-import { FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT, type DlrOptions } from '../src/config.js';
+import {
+  FETCH_MAX_WAIT_MS_DEFAULT,
+  FETCH_MIN_BYTES_DEFAULT,
+  RECEIPT_HOLD_MS_DEFAULT,
+  type DlrOptions,
+} from '../src/config.js';
 
 /** A UUIDv7 (time-ordered) in lowercase canonical text. */
 
@@ -172,6 +177,8 @@ export class Harness {
       fetchMaxWaitMs: FETCH_MAX_WAIT_MS_DEFAULT,
       idSetting: () => ({ format: 'auto' }),
       groupId: this.groupId,
+      // as the service runs (RECEIPT_HOLD); the tests of the parking path itself set 0
+      receiptHoldMs: RECEIPT_HOLD_MS_DEFAULT,
       ...overrides,
     };
 

@@ -104,7 +104,7 @@ describe('a receipt parked while its dispatch is indexed', () => {
     const applied: SmsPartStatus[] = [];
     const joiner = (): Joiner =>
       new Joiner({
-        options: h.options,
+        options: { ...h.options, receiptHoldMs: 0 }, // parked, not held (RECEIPT_HOLD)
         logger: h.logger,
         producer: h.producer,
         pool,
