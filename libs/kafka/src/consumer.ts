@@ -52,7 +52,7 @@ export type RecordHandler<T> = (record: ConsumedRecord<T>) => Promise<void> | vo
  * record and the ones after it back, e.g. to handle them once something else has come); they are fetched
  * and handed to it again, and offsets are resolved and committed only up to the record before. Nothing (or
  * no `stopAt`): the whole batch was handled. A record of the held tail that could not be decoded is
- * dead-lettered again when it comes again.
+ * dead-lettered once, when the offsets pass it (not once per fetch that brings it again).
  */
 export interface BatchOutcome {
   readonly stopAt?: string;
@@ -456,13 +456,15 @@ export class TypedConsumer {
   private async processBatch(sub: Subscription, p: EachBatchPayload): Promise<void> {
     const { batch } = p;
     const records: ConsumedRecord<unknown>[] = [];
-    // Indexed: an iterator kept across the await below allocates a result object per record.
+    // Dead-lettered after the handler, only those before its stopAt: one of a held tail comes again (once
+    // per fetch while the tail is held) and is dead-lettered when the offsets pass it, once.
+    let undecodable: { m: KafkaMessage; err: unknown }[] | undefined;
     for (let i = 0; i < batch.messages.length; i++) {
       const m = batch.messages[i]!;
       try {
         records.push(this.decode(sub, batch.topic, batch.partition, m));
       } catch (err) {
-        await this.deadLetter(batch.topic, batch.partition, m, err, 1);
+        (undecodable ??= []).push({ m, err });
       }
     }
     // A CONSUMER span per record (a batch handler has no span of its own per record), remembered under
@@ -500,6 +502,11 @@ export class TypedConsumer {
       for (const span of spans) span.end();
     }
     const resolved = resolvedUpTo(batch.messages, stopAt);
+    if (undecodable !== undefined && resolved !== undefined) {
+      const upTo = BigInt(resolved);
+      for (const { m, err } of undecodable)
+        if (BigInt(m.offset) <= upTo) await this.deadLetter(batch.topic, batch.partition, m, err, 1);
+    }
     if (resolved !== undefined) p.resolveOffset(resolved);
     await this.beat(p);
   }

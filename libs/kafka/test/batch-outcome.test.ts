@@ -1,0 +1,84 @@
+// BatchOutcome.stopAt over the real broker (src/consumer.ts): a batch handler that holds a record back gets
+// it and the records after it again with the next fetch, offsets are committed only once it is handled, and
+// an undecodable record of the held tail goes to the dead-letter topic once, when its offset is passed, not
+// once per fetch that brings it again (review V3 of D5).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '@smshub/logging';
+import { createTestTopics, testKafkaAdmin, testKafkaBrokers, uniqueName, waitFor } from '@smshub/testing';
+import { createKafka, TypedConsumer, TypedProducer, type ConsumedRecord } from '../src/index.js';
+import { itemCodec, type Item } from './fixtures/json-codec.js';
+
+const logger = createLogger({ service: 'kafka-batch-outcome-test', level: 'error' });
+let kafka: Kafka;
+let producer: TypedProducer;
+const consumers: TypedConsumer[] = [];
+
+beforeAll(async () => {
+  kafka = createKafka({ brokers: testKafkaBrokers(), clientId: uniqueName('batch-outcome-test') }, logger);
+  producer = new TypedProducer(kafka, logger, { lingerMs: 0 });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  for (const c of consumers) await c.stop();
+  await producer.close();
+});
+
+/** The end offset of a one-partition topic (records on it) and the committed offset of `groupId` there. */
+async function offsets(topic: string, groupId?: string): Promise<{ end: number; committed: number }> {
+  const admin = await testKafkaAdmin();
+  try {
+    const [p] = await admin.fetchTopicOffsets(topic);
+    let committed = -1;
+    if (groupId !== undefined) {
+      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      committed = Number(t?.partitions[0]?.offset ?? -1);
+    }
+    return { end: Number(p?.high ?? 0), committed };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe('a batch handler that holds its tail back (stopAt)', () => {
+  it('gets the held record again, and dead-letters an undecodable record behind it once', async () => {
+    const [topic] = await createTestTopics(['batch-outcome'], 1);
+    const codec = itemCodec(topic!);
+    const groupId = uniqueName('g');
+    const consumer = new TypedConsumer(kafka, logger, {
+      groupId,
+      producer,
+      commitIntervalMs: 100,
+      maxWaitMs: 50,
+    });
+    consumers.push(consumer);
+    const handled: string[] = [];
+    let holds = 0;
+    consumer.onBatch(codec, (records: ConsumedRecord<Item>[]) => {
+      for (const r of records) {
+        // held for three fetches, as dlr holds a receipt until its dispatch has come
+        if (r.value.id === 'held' && holds < 3) {
+          holds++;
+          return { stopAt: r.offset };
+        }
+        handled.push(r.value.id);
+      }
+      return undefined;
+    });
+    await producer.produce(codec, { id: 'before', n: 0 }); // offset 0
+    await producer.produce(codec, { id: 'held', n: 1 }); // 1
+    await producer.produceRaw(topic!, 'bad', Buffer.from('not an item')); // 2
+    await producer.produce(codec, { id: 'after', n: 3 }); // 3
+    await Promise.all([consumer.waitForAssignment(), consumer.start()]);
+
+    await waitFor(() => handled.includes('after') || undefined, { what: 'the record after the held one' });
+    expect(holds).toBe(3);
+    expect(handled).toEqual(['before', 'held', 'after']);
+    // every offset committed: the dead letters of this consumer's passes are all on their topic by then
+    await waitFor(async () => (await offsets(topic!, groupId)).committed === 4 || undefined, {
+      what: 'all four offsets committed',
+    });
+    expect((await offsets(consumer.deadLetterTopic)).end).toBe(1);
+  });
+});
