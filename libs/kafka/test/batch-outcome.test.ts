@@ -1,7 +1,8 @@
 // BatchOutcome.stopAt over the real broker (src/consumer.ts): a batch handler that holds a record back gets
 // it and the records after it again with the next fetch, offsets are committed only once it is handled, and
 // an undecodable record of the held tail goes to the dead-letter topic once, when its offset is passed, not
-// once per fetch that brings it again (review V3 of D5).
+// once per fetch that brings it again, and the held partition is fetched again after the consumer's
+// maxWaitMs, not at once in a loop (review V3 of D5).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@smshub/logging';
@@ -80,5 +81,37 @@ describe('a batch handler that holds its tail back (stopAt)', () => {
       what: 'all four offsets committed',
     });
     expect((await offsets(consumer.deadLetterTopic)).end).toBe(1);
+  });
+
+  it('fetches a held record again after maxWaitMs, not at once in a loop (minBytes 1)', async () => {
+    const [topic] = await createTestTopics(['batch-outcome-loop'], 1);
+    const codec = itemCodec(topic!);
+    const consumer = new TypedConsumer(kafka, logger, {
+      groupId: uniqueName('g'),
+      producer,
+      commitIntervalMs: 100,
+      maxWaitMs: 100, // minBytes 1 (the default): the broker answers at once when a record is there
+    });
+    consumers.push(consumer);
+    const HOLD_MS = 500;
+    let firstHeld: number | undefined;
+    let holds = 0;
+    let handledAt: number | undefined;
+    consumer.onBatch(codec, (records: ConsumedRecord<Item>[]) => {
+      const r = records[0]!;
+      // held for HOLD_MS from when it was first held, as dlr holds a receipt (RECEIPT_HOLD)
+      if (Date.now() - (firstHeld ??= Date.now()) < HOLD_MS) {
+        holds++;
+        return { stopAt: r.offset };
+      }
+      handledAt = Date.now();
+      return undefined;
+    });
+    await producer.produce(codec, { id: 'held', n: 0 });
+    await Promise.all([consumer.waitForAssignment(), consumer.start()]);
+    await waitFor(() => handledAt !== undefined || undefined, { what: 'the held record handled' });
+    // a fetch per maxWaitMs at most while held (it was fetched again at once: 277-636 times in 500 ms)
+    expect(holds).toBeGreaterThanOrEqual(2);
+    expect(holds).toBeLessThanOrEqual(HOLD_MS / 100 + 1);
   });
 });
