@@ -7,18 +7,10 @@
 // anywhere but in the uncommitted offsets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { context } from '@opentelemetry/api';
-import {
-  DeliveryStatus,
-  DispatchOutcome,
-  SmsDispatched,
-  SmsReceiptRaw,
-  type SmsPartStatus,
-} from '@smshub/contracts';
-import type { ConsumedRecord } from '@smshub/kafka';
+import { DeliveryStatus, type SmsPartStatus } from '@smshub/contracts';
 import { Joiner } from '../src/joiner.js';
 import { parkedTotal } from '../src/metrics.js';
-import { Harness, receiptDate, uuidv7 } from './harness.js';
+import { dispatchAndReceipt, Harness, latch, uuidv7 } from './harness.js';
 
 const h = new Harness();
 
@@ -32,26 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.teardown();
 });
-
-function consumed<T>(topic: string, value: T, bytes: Buffer): ConsumedRecord<T> {
-  return {
-    topic,
-    partition: 0,
-    offset: '0',
-    key: null,
-    value,
-    bytes,
-    headers: {},
-    timestamp: String(Date.now()),
-    traceContext: context.active(),
-  };
-}
-
-function latch(): { wait: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { wait, open };
-}
 
 const textOf = (q: unknown): string =>
   typeof q === 'string' ? q : ((q as { text?: string } | null)?.text ?? '');
@@ -82,47 +54,7 @@ function gatedPool(
   });
 }
 
-/** A dispatch and its receipt (supplier id `supplierId` on connector `connector`) as consumed records. */
-function pair(connector: string, supplierId: string) {
-  const hubId = uuidv7();
-  const now = new Date();
-  const dispatch = SmsDispatched.fromPartial({
-    context: { messageId: hubId, accountId: 'acc', systemId: 'esme' },
-    partNumber: 1,
-    partTotal: 1,
-    connectorId: connector,
-    supplierMessageId: supplierId,
-    supplierMessageIdNormalised: supplierId,
-    attempt: 1,
-    submittedAt: now,
-    respondedAt: now,
-    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
-    segments: 1,
-  });
-  const receiptId = uuidv7();
-  const stamp = receiptDate(now.getTime());
-  const receipt = SmsReceiptRaw.fromPartial({
-    receiptId,
-    connectorId: connector,
-    receivedAt: now,
-    rawText: Buffer.from(
-      `id:${supplierId} sub:001 dlvrd:001 submit date:${stamp} done date:${stamp} stat:DELIVRD err:000 text:`,
-      'latin1',
-    ),
-    esmClass: 0x04,
-    supplierMessageIdNormalised: supplierId,
-  });
-  return {
-    hubId,
-    receiptId,
-    dispatch: consumed(
-      h.topics.dispatched.name,
-      dispatch,
-      Buffer.from(SmsDispatched.encode(dispatch).finish()),
-    ),
-    receipt: consumed(h.topics.receiptRaw.name, receipt, Buffer.from(SmsReceiptRaw.encode(receipt).finish())),
-  };
-}
+const pair = (connector: string, supplierId: string) => dispatchAndReceipt(h.topics, connector, supplierId);
 
 function joinerOn(pool: typeof h.pool, applied: SmsPartStatus[], receiptsAfterDispatches: boolean): Joiner {
   return new Joiner({

@@ -23,7 +23,7 @@ import {
   type SmsDelivery,
 } from '@smshub/contracts';
 import { createPool, DEFAULT_MIGRATIONS_DIR, migrate, type Pool } from '@smshub/db';
-import { createKafka, TypedConsumer, TypedProducer } from '@smshub/kafka';
+import { createKafka, TypedConsumer, TypedProducer, type ConsumedRecord } from '@smshub/kafka';
 import { createLogger, type Logger } from '@smshub/logging';
 import {
   createIsolatedTopics,
@@ -35,6 +35,7 @@ import {
   type TestDatabase,
 } from '@smshub/testing';
 import type { Consumer, Kafka } from 'kafkajs';
+import { context } from '@opentelemetry/api';
 import { createDlr, type Dlr } from '../src/dlr.js';
 import {
   FETCH_MAX_WAIT_MS_DEFAULT,
@@ -62,6 +63,92 @@ export function receiptDate(t: number): string {
   const d = new Date(t);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
+}
+
+/** A record as the consumer hands it to a batch handler (partition 0), for calling a Joiner directly. */
+export function consumedRecord<T>(
+  topic: string,
+  value: T,
+  bytes: Buffer,
+  offset = 0,
+  time = Date.now(),
+): ConsumedRecord<T> {
+  return {
+    topic,
+    partition: 0,
+    offset: String(offset),
+    key: null,
+    value,
+    bytes,
+    headers: {},
+    timestamp: String(time),
+    traceContext: context.active(),
+  };
+}
+
+/** A promise and the function that resolves it: one test step waits until another opens it. */
+export function latch(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+/**
+ * A dispatch accepted by `connector` with supplier id `supplierId` and its DELIVRD receipt, as consumed records
+ * at `offset` (the receipt's record stamped `receiptTime`).
+ */
+export function dispatchAndReceipt(
+  topics: typeof registry,
+  connector: string,
+  supplierId: string,
+  offset = 0,
+  receiptTime = Date.now(),
+) {
+  const hubId = uuidv7();
+  const now = new Date();
+  const dispatch = SmsDispatched.fromPartial({
+    context: { messageId: hubId, accountId: 'acc', systemId: 'esme' },
+    partNumber: 1,
+    partTotal: 1,
+    connectorId: connector,
+    supplierMessageId: supplierId,
+    supplierMessageIdNormalised: supplierId,
+    attempt: 1,
+    submittedAt: now,
+    respondedAt: now,
+    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
+    segments: 1,
+  });
+  const receiptId = uuidv7();
+  const stamp = receiptDate(now.getTime());
+  const receipt = SmsReceiptRaw.fromPartial({
+    receiptId,
+    connectorId: connector,
+    receivedAt: now,
+    rawText: Buffer.from(
+      `id:${supplierId} sub:001 dlvrd:001 submit date:${stamp} done date:${stamp} stat:DELIVRD err:000 text:`,
+      'latin1',
+    ),
+    esmClass: 0x04,
+    supplierMessageIdNormalised: supplierId,
+  });
+  return {
+    hubId,
+    receiptId,
+    dispatch: consumedRecord(
+      topics.dispatched.name,
+      dispatch,
+      Buffer.from(SmsDispatched.encode(dispatch).finish()),
+      offset,
+    ),
+    receipt: consumedRecord(
+      topics.receiptRaw.name,
+      receipt,
+      Buffer.from(SmsReceiptRaw.encode(receipt).finish()),
+      offset,
+      receiptTime,
+    ),
+  };
 }
 
 const BASE_CONTEXT = {

@@ -8,7 +8,6 @@
 // the test orders their statements into exactly that interleaving; the sweep never runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { context } from '@opentelemetry/api';
 import {
   DeliveryStatus,
   DispatchOutcome,
@@ -16,9 +15,8 @@ import {
   SmsReceiptRaw,
   type SmsPartStatus,
 } from '@smshub/contracts';
-import type { ConsumedRecord } from '@smshub/kafka';
 import { Joiner } from '../src/joiner.js';
-import { Harness, receiptDate, uuidv7 } from './harness.js';
+import { consumedRecord, Harness, latch, receiptDate, uuidv7 } from './harness.js';
 
 const h = new Harness();
 
@@ -31,27 +29,7 @@ afterAll(async () => {
   await h.teardown();
 });
 
-function consumed<T>(topic: string, value: T, bytes: Buffer): ConsumedRecord<T> {
-  return {
-    topic,
-    partition: 0,
-    offset: '0',
-    key: null,
-    value,
-    bytes,
-    headers: {},
-    timestamp: String(Date.now()),
-    traceContext: context.active(),
-  };
-}
-
 /** A latch: `open()` lets every `wait()` through. */
-function latch(): { wait: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const wait = new Promise<void>((resolve) => (open = resolve));
-  return { wait, open };
-}
-
 describe('a receipt parked while its dispatch is indexed', () => {
   it('is joined by the receipt batch itself, not left to the sweep', async () => {
     const receiptLookedUp = latch(); // the receipt's index lookup ran (and missed)
@@ -147,10 +125,18 @@ describe('a receipt parked while its dispatch is indexed', () => {
 
     await Promise.all([
       joiner().onReceipts([
-        consumed(h.topics.receiptRaw.name, receipt, Buffer.from(SmsReceiptRaw.encode(receipt).finish())),
+        consumedRecord(
+          h.topics.receiptRaw.name,
+          receipt,
+          Buffer.from(SmsReceiptRaw.encode(receipt).finish()),
+        ),
       ]),
       joiner().onDispatches([
-        consumed(h.topics.dispatched.name, dispatch, Buffer.from(SmsDispatched.encode(dispatch).finish())),
+        consumedRecord(
+          h.topics.dispatched.name,
+          dispatch,
+          Buffer.from(SmsDispatched.encode(dispatch).finish()),
+        ),
       ]),
     ]);
 

@@ -4,19 +4,11 @@
 // parked row, no claim. The bound: a receipt held that long (or an old record) is parked as before and
 // joined when its dispatch comes; a partition never stops behind it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { context } from '@opentelemetry/api';
-import {
-  DeliveryStatus,
-  DispatchOutcome,
-  SmsDispatched,
-  SmsReceiptRaw,
-  type SmsPartStatus,
-} from '@smshub/contracts';
+import { DeliveryStatus, type SmsPartStatus } from '@smshub/contracts';
 import { waitFor } from '@smshub/testing';
-import type { ConsumedRecord } from '@smshub/kafka';
 import { Joiner } from '../src/joiner.js';
 import { heldTotal, parkedTotal } from '../src/metrics.js';
-import { Harness, receiptDate, uuidv7 } from './harness.js';
+import { dispatchAndReceipt, Harness, uuidv7 } from './harness.js';
 
 const HOLD_MS = 300;
 const h = new Harness();
@@ -29,74 +21,8 @@ afterAll(async () => {
   await h.teardown();
 });
 
-function consumed<T>(
-  topic: string,
-  value: T,
-  bytes: Buffer,
-  offset: number,
-  time = Date.now(),
-): ConsumedRecord<T> {
-  return {
-    topic,
-    partition: 0,
-    offset: String(offset),
-    key: null,
-    value,
-    bytes,
-    headers: {},
-    timestamp: String(time),
-    traceContext: context.active(),
-  };
-}
-
-/** A dispatch and its receipt (supplier id `supplierId` on `connector`) as consumed records at `offset`. */
-function pair(connector: string, supplierId: string, offset: number, receiptTime = Date.now()) {
-  const hubId = uuidv7();
-  const now = new Date();
-  const dispatch = SmsDispatched.fromPartial({
-    context: { messageId: hubId, accountId: 'acc', systemId: 'esme' },
-    partNumber: 1,
-    partTotal: 1,
-    connectorId: connector,
-    supplierMessageId: supplierId,
-    supplierMessageIdNormalised: supplierId,
-    attempt: 1,
-    submittedAt: now,
-    respondedAt: now,
-    outcome: DispatchOutcome.DISPATCH_OUTCOME_ACCEPTED,
-    segments: 1,
-  });
-  const receiptId = uuidv7();
-  const stamp = receiptDate(now.getTime());
-  const receipt = SmsReceiptRaw.fromPartial({
-    receiptId,
-    connectorId: connector,
-    receivedAt: now,
-    rawText: Buffer.from(
-      `id:${supplierId} sub:001 dlvrd:001 submit date:${stamp} done date:${stamp} stat:DELIVRD err:000 text:`,
-      'latin1',
-    ),
-    esmClass: 0x04,
-    supplierMessageIdNormalised: supplierId,
-  });
-  return {
-    hubId,
-    receiptId,
-    dispatch: consumed(
-      h.topics.dispatched.name,
-      dispatch,
-      Buffer.from(SmsDispatched.encode(dispatch).finish()),
-      offset,
-    ),
-    receipt: consumed(
-      h.topics.receiptRaw.name,
-      receipt,
-      Buffer.from(SmsReceiptRaw.encode(receipt).finish()),
-      offset,
-      receiptTime,
-    ),
-  };
-}
+const pair = (connector: string, supplierId: string, offset: number, receiptTime = Date.now()) =>
+  dispatchAndReceipt(h.topics, connector, supplierId, offset, receiptTime);
 
 function joiner(applied: SmsPartStatus[], receiptHoldMs = HOLD_MS): Joiner {
   return new Joiner({
