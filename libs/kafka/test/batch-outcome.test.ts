@@ -110,8 +110,11 @@ describe('a batch handler that holds its tail back (stopAt)', () => {
     await producer.produce(codec, { id: 'held', n: 0 });
     await Promise.all([consumer.waitForAssignment(), consumer.start()]);
     await waitFor(() => handledAt !== undefined || undefined, { what: 'the held record handled' });
-    // a fetch per maxWaitMs at most while held (it was fetched again at once: 277-636 times in 500 ms)
-    expect(holds).toBeGreaterThanOrEqual(2);
+    // held, then fetched again and handled (handledAt is only set on a later hand-over); how many hand-overs
+    // fall in the hold depends on the machine's load (the re-fetch after the pause may wait for the idle
+    // fetch), so only the busy loop's bound is counted: a fetch per maxWaitMs at most while held (it was
+    // fetched again at once: 277-636 times in 500 ms)
+    expect(holds).toBeGreaterThanOrEqual(1);
     expect(holds).toBeLessThanOrEqual(HOLD_MS / 100 + 1);
   });
 });
